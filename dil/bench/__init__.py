@@ -1,0 +1,1 @@
+"""``dil bench``: benchmarks that print a table and write JSON."""

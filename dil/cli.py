@@ -1,0 +1,52 @@
+"""The ``dil`` command."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from dil import __version__
+
+
+def _bench_parser(sub: argparse._SubParsersAction) -> None:
+    from dil.bench import dynamics
+
+    bench = sub.add_parser("bench", help="benchmarks: print a table and write JSON")
+    kinds = bench.add_subparsers(dest="benchmark", metavar="BENCHMARK", required=True)
+    dynamics.add_parser(kinds)
+
+
+def _vehicles_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("vehicles", help="list the vehicle models and parameter sets")
+    p.set_defaults(func=_list_vehicles)
+
+
+def _list_vehicles(args: argparse.Namespace) -> int:
+    import vehicle_models
+
+    print("models:")
+    for m in vehicle_models.MODELS.values():
+        print(f"  {m.name:14s} {m.description} ({m.n_states} states)")
+    print("parameter sets:")
+    for name in vehicle_models.available():
+        params = vehicle_models.load(name)
+        print(f"  {name:14s} {params.description}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="dil", description="Driver-in-the-loop simulator runtime.")
+    parser.add_argument("--version", action="version", version=f"dil {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    _bench_parser(sub)
+    _vehicles_parser(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return int(args.func(args) or 0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
