@@ -1,8 +1,8 @@
 """Many steps, or many vehicles, inside one compiled call.
 
-``step`` is a model's step kernel, passed in so that one cached kernel serves every model
-(numba specialises it per model). Calls from Python pay a few microseconds of dispatch, so use
-these for runs of many steps, not per 1 kHz tick (see :class:`vehicle_models.vehicle.Vehicle`).
+These loops take a model's ``step`` kernel and are inlined into each model's own cached entry
+points (``simulate``, ``simulate_inputs``, ``step_batch`` in the model modules), so the step is
+a direct call and the compiled code is cached per model.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import numpy as np
 from numba import njit, prange
 
 
-@njit(cache=True, error_model="numpy")
+@njit(error_model="numpy", inline="always")
 def simulate(step, x: np.ndarray, u: np.ndarray, p: np.ndarray, h: float, n_steps: int,
              w: np.ndarray, method: int) -> int:
     """``n_steps`` steps of size ``h`` [s] with constant input; returns 0 or the input error code."""
@@ -22,7 +22,7 @@ def simulate(step, x: np.ndarray, u: np.ndarray, p: np.ndarray, h: float, n_step
     return 0
 
 
-@njit(cache=True, error_model="numpy")
+@njit(error_model="numpy", inline="always")
 def simulate_inputs(step, x: np.ndarray, u_seq: np.ndarray, p: np.ndarray, h: float,
                     states: np.ndarray, w: np.ndarray, method: int) -> int:
     """One step per row of ``u_seq``; the state after step k goes to ``states[k]``.
@@ -37,7 +37,7 @@ def simulate_inputs(step, x: np.ndarray, u_seq: np.ndarray, p: np.ndarray, h: fl
     return 0
 
 
-@njit(cache=True, error_model="numpy", parallel=True)
+@njit(error_model="numpy", inline="always")
 def step_batch(step, xs: np.ndarray, us: np.ndarray, ps: np.ndarray, h: float, n_steps: int,
                ws: np.ndarray, method: int, codes: np.ndarray) -> None:
     """Advance vehicle i (row i of ``xs``, ``us``, ``ps``, ``ws``) by ``n_steps`` steps, in parallel.

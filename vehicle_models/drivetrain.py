@@ -10,10 +10,11 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from .inputs import U_GEAR, U_STEERING_WHEEL, U_THROTTLE
+from .inputs import U_BRAKE, U_GEAR, U_STEERING_WHEEL, U_THROTTLE
 from .packing import (
     P_BRAKE_F,
     P_BRAKE_MAX,
+    P_BRAKE_TAU,
     P_CURVE_N,
     P_CURVE_T,
     P_CURVE_W,
@@ -97,8 +98,14 @@ def shaft_torque(p: np.ndarray, throttle: float, w_shaft: float) -> float:
 
 
 @njit(cache=True, error_model="numpy")
+def brake_rate(p: np.ndarray, u: np.ndarray, brake: float) -> float:
+    """Rate of the applied brake level [1/s]: a first-order lag behind the pedal."""
+    return (u[U_BRAKE] - brake) / p[P_BRAKE_TAU]
+
+
+@njit(cache=True, error_model="numpy")
 def brake_torques(p: np.ndarray, brake: float) -> tuple[float, float]:
-    """Brake torque at full grip per front wheel and per rear wheel [N m], >= 0."""
+    """Brake torque per front and per rear wheel [N m], >= 0, at applied brake level ``brake``."""
     total = brake * p[P_BRAKE_MAX]
     return 0.5 * total * p[P_BRAKE_F], 0.5 * total * (1.0 - p[P_BRAKE_F])
 

@@ -12,15 +12,17 @@ import math
 import numpy as np
 from numba import njit
 
+from . import batch
 from .drivetrain import (
     WHEEL_SPIN_SMOOTHING,
+    brake_rate,
     brake_torques,
     drive_torque,
     saturate,
     select_gear,
     steering_rate,
 )
-from .inputs import U_BRAKE, U_FRICTION, check_inputs
+from .inputs import U_FRICTION, check_inputs
 from .integrators import rk4, semi_implicit_euler
 from .outputs import A_AX, A_AY, A_SHAFT_SPEED, A_SHAFT_TORQUE, A_SPEED, A_STEERING_TORQUE
 from .packing import (
@@ -50,11 +52,13 @@ V = 3
 """Speed along the vehicle x axis at the rear axle [m/s]."""
 DELTA = 4
 """Road-wheel steering angle [rad]."""
-GEAR = 5
+BRAKE = 5
+"""Applied brake level [0..1], lagging the pedal."""
+GEAR = 6
 """Engaged gear (-1 reverse, 0 neutral, 1..n); changes only between steps."""
-N_STATES = 6
+N_STATES = 7
 N_POSE = 3
-STATE_NAMES = ("x", "y", "yaw", "v", "delta", "gear")
+STATE_NAMES = ("x", "y", "yaw", "v", "delta", "brake", "gear")
 
 
 @njit(cache=True, error_model="numpy", inline="always")
@@ -73,7 +77,7 @@ def rhs(x: np.ndarray, u: np.ndarray, p: np.ndarray, out: np.ndarray) -> None:
     v = x[V]
     w_wheel = v / radius
     t_drive, w_shaft, t_shaft = drive_torque(p, u, x[GEAR], w_wheel)
-    tbf, tbr = brake_torques(p, u[U_BRAKE])
+    tbf, tbr = brake_torques(p, x[BRAKE])
     resist = (2.0 * (tbf + tbr) / radius + p[P_ROLL_RES] * m * GRAVITY) * saturate(
         w_wheel / WHEEL_SPIN_SMOOTHING
     )
@@ -84,6 +88,7 @@ def rhs(x: np.ndarray, u: np.ndarray, p: np.ndarray, out: np.ndarray) -> None:
     pose_rates(x, p, out)
     out[V] = dv
     out[DELTA] = steering_rate(p, u, x[DELTA])
+    out[BRAKE] = brake_rate(p, u, x[BRAKE])
     out[GEAR] = 0.0
     n = N_STATES
     ay = v * out[YAW]
@@ -112,6 +117,27 @@ def step(x: np.ndarray, u: np.ndarray, p: np.ndarray, h: float, w: np.ndarray, m
     else:
         semi_implicit_euler(rhs, pose_rates, N_POSE, x, u, p, h, w)
     return 0
+
+
+@njit(cache=True, error_model="numpy")
+def simulate(x: np.ndarray, u: np.ndarray, p: np.ndarray, h: float, n_steps: int, w: np.ndarray,
+             method: int) -> int:
+    """``n_steps`` steps with constant input in one call (see :mod:`vehicle_models.batch`)."""
+    return batch.simulate(step, x, u, p, h, n_steps, w, method)
+
+
+@njit(cache=True, error_model="numpy")
+def simulate_inputs(x: np.ndarray, u_seq: np.ndarray, p: np.ndarray, h: float, states: np.ndarray,
+                    w: np.ndarray, method: int) -> int:
+    """One step per input row, states recorded (see :mod:`vehicle_models.batch`)."""
+    return batch.simulate_inputs(step, x, u_seq, p, h, states, w, method)
+
+
+@njit(cache=True, error_model="numpy", parallel=True)
+def step_batch(xs: np.ndarray, us: np.ndarray, ps: np.ndarray, h: float, n_steps: int, ws: np.ndarray,
+               method: int, codes: np.ndarray) -> None:
+    """Many vehicles in parallel (see :mod:`vehicle_models.batch`)."""
+    batch.step_batch(step, xs, us, ps, h, n_steps, ws, method, codes)
 
 
 def initial_state(p: np.ndarray, speed: float = 0.0, gear: float = 0.0) -> np.ndarray:

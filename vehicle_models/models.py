@@ -23,6 +23,12 @@ class VehicleModel:
     """Compiled ``step(x, u, p, h, w, method) -> code``."""
     rhs: Callable
     """Compiled ``f(x, u, p, out)``: derivative then outputs."""
+    simulate: Callable
+    """Compiled ``simulate(x, u, p, h, n_steps, w, method) -> code``: constant input."""
+    simulate_inputs: Callable
+    """Compiled ``simulate_inputs(x, u_seq, p, h, states, w, method) -> row * 16 + code``."""
+    step_batch: Callable
+    """Compiled ``step_batch(xs, us, ps, h, n_steps, ws, method, codes)``, parallel over rows."""
     state_names: tuple[str, ...]
     initial_state: Callable[..., np.ndarray]
     """``initial_state(p, speed=0.0, gear=0.0)`` at the origin along world x."""
@@ -49,6 +55,9 @@ def _model(name: str, module: ModuleType, description: str) -> VehicleModel:
         description=description,
         step=module.step,
         rhs=module.rhs,
+        simulate=module.simulate,
+        simulate_inputs=module.simulate_inputs,
+        step_batch=module.step_batch,
         state_names=module.STATE_NAMES,
         initial_state=module.initial_state,
     )

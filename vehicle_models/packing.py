@@ -79,8 +79,9 @@ P_DOWNSHIFT = P_UPSHIFT + 1  # [rad/s]
 P_BRAKE_MAX = P_DOWNSHIFT + 1
 P_BRAKE_F = P_BRAKE_MAX + 1
 P_ABS = P_BRAKE_F + 1
+P_BRAKE_TAU = P_ABS + 1
 # Steering
-P_STEER_RATIO = P_ABS + 1
+P_STEER_RATIO = P_BRAKE_TAU + 1
 P_STEER_MAX = P_STEER_RATIO + 1
 P_STEER_RATE = P_STEER_MAX + 1
 P_STEER_TAU = P_STEER_RATE + 1
@@ -185,6 +186,7 @@ def pack(params: VehicleParameters) -> np.ndarray:
     p[P_BRAKE_MAX] = b.max_torque
     p[P_BRAKE_F] = b.front_share
     p[P_ABS] = 1.0 if b.anti_lock else 0.0
+    p[P_BRAKE_TAU] = b.response_time
 
     st = params.steering
     p[P_STEER_RATIO] = st.ratio

@@ -155,6 +155,8 @@ class Brakes:
     """Share of brake torque on the front axle [-]."""
     anti_lock: bool
     """Limit wheel slip under braking (ABS) to the tyre's peak slip."""
+    response_time: float
+    """Time constant of the brake torque following the pedal (hydraulic build-up) [s]."""
 
 
 @dataclass(frozen=True)
@@ -230,7 +232,8 @@ def validate(params: VehicleParameters, where: str = "<parameters>") -> None:
         "powertrain.idle_rpm": params.powertrain.idle_rpm,
         "transmission.final_drive": params.transmission.final_drive,
         "transmission.reverse_ratio": params.transmission.reverse_ratio,
-        "brakes.max_torque": params.brakes.max_torque, "steering.ratio": params.steering.ratio,
+        "brakes.max_torque": params.brakes.max_torque,
+        "brakes.response_time": params.brakes.response_time, "steering.ratio": params.steering.ratio,
         "steering.max_road_wheel_angle": params.steering.max_road_wheel_angle,
         "steering.max_rate": params.steering.max_rate,
         "steering.time_constant": params.steering.time_constant,

@@ -11,17 +11,19 @@ import math
 import numpy as np
 from numba import njit
 
+from . import batch
 from .drivetrain import (
     LATERAL_SPEED_FLOOR,
     SLIP_SPEED_FLOOR,
     anti_lock,
+    brake_rate,
     brake_torques,
     drive_torque,
     resisting_torque,
     select_gear,
     steering_rate,
 )
-from .inputs import U_BRAKE, U_FRICTION, check_inputs
+from .inputs import U_FRICTION, check_inputs
 from .integrators import rk4, semi_implicit_euler
 from .outputs import A_AX, A_AY, A_SHAFT_SPEED, A_SHAFT_TORQUE, A_SPEED, A_STEERING_TORQUE
 from .packing import (
@@ -67,11 +69,15 @@ DELTA = 8
 """Road-wheel steering angle [rad]."""
 AX_LT = 9
 """Longitudinal acceleration seen by the load transfer, lagged [m/s^2]."""
-GEAR = 10
+BRAKE = 10
+"""Applied brake level [0..1], lagging the pedal."""
+GEAR = 11
 """Engaged gear (-1 reverse, 0 neutral, 1..n); changes only between steps."""
-N_STATES = 11
+N_STATES = 12
 N_POSE = 3
-STATE_NAMES = ("x", "y", "yaw", "vx", "vy", "yaw_rate", "omega_f", "omega_r", "delta", "ax_lt", "gear")
+STATE_NAMES = (
+    "x", "y", "yaw", "vx", "vy", "yaw_rate", "omega_f", "omega_r", "delta", "ax_lt", "brake", "gear",
+)
 
 
 @njit(cache=True, error_model="numpy", inline="always")
@@ -123,7 +129,7 @@ def rhs(x: np.ndarray, u: np.ndarray, p: np.ndarray, out: np.ndarray) -> None:
 
     share = p[P_DRIVE_F]
     t_drive, w_shaft, t_shaft = drive_torque(p, u, x[GEAR], share * wf + (1.0 - share) * wr)
-    tbf, tbr = brake_torques(p, u[U_BRAKE])
+    tbf, tbr = brake_torques(p, x[BRAKE])
     if p[P_ABS] != 0.0:
         tbf *= anti_lock(kf, wf, p[P_TYRE_F + T_SX_PEAK])
         tbr *= anti_lock(kr, wr, p[P_TYRE_R + T_SX_PEAK])
@@ -144,6 +150,7 @@ def rhs(x: np.ndarray, u: np.ndarray, p: np.ndarray, out: np.ndarray) -> None:
     out[OMEGA_R] = dwr
     out[DELTA] = steering_rate(p, u, delta)
     out[AX_LT] = (ax - ax_lt) / p[P_TAU_LT]
+    out[BRAKE] = brake_rate(p, u, x[BRAKE])
     out[GEAR] = 0.0
     n = N_STATES
     out[n + A_AX] = ax
@@ -169,6 +176,27 @@ def step(x: np.ndarray, u: np.ndarray, p: np.ndarray, h: float, w: np.ndarray, m
     else:
         semi_implicit_euler(rhs, pose_rates, N_POSE, x, u, p, h, w)
     return 0
+
+
+@njit(cache=True, error_model="numpy")
+def simulate(x: np.ndarray, u: np.ndarray, p: np.ndarray, h: float, n_steps: int, w: np.ndarray,
+             method: int) -> int:
+    """``n_steps`` steps with constant input in one call (see :mod:`vehicle_models.batch`)."""
+    return batch.simulate(step, x, u, p, h, n_steps, w, method)
+
+
+@njit(cache=True, error_model="numpy")
+def simulate_inputs(x: np.ndarray, u_seq: np.ndarray, p: np.ndarray, h: float, states: np.ndarray,
+                    w: np.ndarray, method: int) -> int:
+    """One step per input row, states recorded (see :mod:`vehicle_models.batch`)."""
+    return batch.simulate_inputs(step, x, u_seq, p, h, states, w, method)
+
+
+@njit(cache=True, error_model="numpy", parallel=True)
+def step_batch(xs: np.ndarray, us: np.ndarray, ps: np.ndarray, h: float, n_steps: int, ws: np.ndarray,
+               method: int, codes: np.ndarray) -> None:
+    """Many vehicles in parallel (see :mod:`vehicle_models.batch`)."""
+    batch.step_batch(step, xs, us, ps, h, n_steps, ws, method, codes)
 
 
 def initial_state(p: np.ndarray, speed: float = 0.0, gear: float = 0.0) -> np.ndarray:

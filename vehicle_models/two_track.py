@@ -13,17 +13,19 @@ import math
 import numpy as np
 from numba import njit
 
+from . import batch
 from .drivetrain import (
     LATERAL_SPEED_FLOOR,
     SLIP_SPEED_FLOOR,
     anti_lock,
+    brake_rate,
     brake_torques,
     drive_torque,
     resisting_torque,
     select_gear,
     steering_rate,
 )
-from .inputs import U_BRAKE, U_FRICTION, check_inputs
+from .inputs import U_FRICTION, check_inputs
 from .integrators import rk4, semi_implicit_euler
 from .outputs import A_AX, A_AY, A_SHAFT_SPEED, A_SHAFT_TORQUE, A_SPEED, A_STEERING_TORQUE
 from .packing import (
@@ -89,13 +91,15 @@ OMEGA_RL = 14
 OMEGA_RR = 15
 DELTA = 16
 """Road-wheel steering angle [rad]."""
-GEAR = 17
+BRAKE = 17
+"""Applied brake level [0..1], lagging the pedal."""
+GEAR = 18
 """Engaged gear (-1 reverse, 0 neutral, 1..n); changes only between steps."""
-N_STATES = 18
+N_STATES = 19
 N_POSE = 6
 STATE_NAMES = (
     "x", "y", "yaw", "heave", "roll", "pitch", "vx", "vy", "yaw_rate", "heave_rate", "roll_rate",
-    "pitch_rate", "omega_fl", "omega_fr", "omega_rl", "omega_rr", "delta", "gear",
+    "pitch_rate", "omega_fl", "omega_fr", "omega_rl", "omega_rr", "delta", "brake", "gear",
 )
 
 
@@ -174,7 +178,7 @@ def rhs(x: np.ndarray, u: np.ndarray, p: np.ndarray, out: np.ndarray) -> None:
     t_drive, w_shaft, t_shaft = drive_torque(p, u, x[GEAR], carrier_speed(x, p))
     drive_f = 0.5 * share * t_drive
     drive_r = 0.5 * (1.0 - share) * t_drive
-    tbf, tbr = brake_torques(p, u[U_BRAKE])
+    tbf, tbr = brake_torques(p, x[BRAKE])
     rolling = p[P_ROLL_RES] * p[P_RADIUS]
 
     # Wheel-centre velocities in the vehicle frame; front wheels turned by delta.
@@ -229,6 +233,7 @@ def rhs(x: np.ndarray, u: np.ndarray, p: np.ndarray, out: np.ndarray) -> None:
     out[OMEGA_RL] = dw_rl
     out[OMEGA_RR] = dw_rr
     out[DELTA] = steering_rate(p, u, delta)
+    out[BRAKE] = brake_rate(p, u, x[BRAKE])
     out[GEAR] = 0.0
     n = N_STATES
     out[n + A_AX] = ax
@@ -256,6 +261,27 @@ def step(x: np.ndarray, u: np.ndarray, p: np.ndarray, h: float, w: np.ndarray, m
     else:
         semi_implicit_euler(rhs, pose_rates, N_POSE, x, u, p, h, w)
     return 0
+
+
+@njit(cache=True, error_model="numpy")
+def simulate(x: np.ndarray, u: np.ndarray, p: np.ndarray, h: float, n_steps: int, w: np.ndarray,
+             method: int) -> int:
+    """``n_steps`` steps with constant input in one call (see :mod:`vehicle_models.batch`)."""
+    return batch.simulate(step, x, u, p, h, n_steps, w, method)
+
+
+@njit(cache=True, error_model="numpy")
+def simulate_inputs(x: np.ndarray, u_seq: np.ndarray, p: np.ndarray, h: float, states: np.ndarray,
+                    w: np.ndarray, method: int) -> int:
+    """One step per input row, states recorded (see :mod:`vehicle_models.batch`)."""
+    return batch.simulate_inputs(step, x, u_seq, p, h, states, w, method)
+
+
+@njit(cache=True, error_model="numpy", parallel=True)
+def step_batch(xs: np.ndarray, us: np.ndarray, ps: np.ndarray, h: float, n_steps: int, ws: np.ndarray,
+               method: int, codes: np.ndarray) -> None:
+    """Many vehicles in parallel (see :mod:`vehicle_models.batch`)."""
+    batch.step_batch(step, xs, us, ps, h, n_steps, ws, method, codes)
 
 
 def initial_state(p: np.ndarray, speed: float = 0.0, gear: float = 0.0) -> np.ndarray:

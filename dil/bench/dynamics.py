@@ -15,7 +15,6 @@ import numpy as np
 
 from dil.bench.report import format_table, write_json
 from vehicle_models import METHODS, MODELS, Vehicle
-from vehicle_models.batch import simulate, step_batch
 
 TARGET_NS = {"single_track": 500.0, "two_track": 2000.0}
 """Targets inside numba per step on a 2-core machine [ns]."""
@@ -54,7 +53,7 @@ def time_numba(v: Vehicle, steps: int) -> float:
 
     def run() -> None:
         x = x0.copy()
-        simulate(v.model.step, x, v.u, v.p, v.dt, steps, w, method)
+        v.model.simulate(x, v.u, v.p, v.dt, steps, w, method)
 
     run()
     return _best_of(3, run) / steps * 1e9
@@ -85,10 +84,10 @@ def time_batch(model: str, params: str, method: str, vehicles: int, seconds: flo
     ws = np.zeros((vehicles, *proto.model.work().shape))
     codes = np.zeros(vehicles, dtype=np.int64)
     m = METHODS[method]
-    step_batch(proto.model.step, xs.copy(), us, ps, proto.dt, 1, ws, m, codes)  # compile / load
+    proto.model.step_batch(xs.copy(), us, ps, proto.dt, 1, ws, m, codes)  # compile / load
 
     def run() -> None:
-        step_batch(proto.model.step, xs.copy(), us, ps, proto.dt, steps, ws, m, codes)
+        proto.model.step_batch(xs.copy(), us, ps, proto.dt, steps, ws, m, codes)
 
     wall = _best_of(2, run)
     if codes.any():
