@@ -42,7 +42,7 @@ P_TAU_LT = 18
 P_RADIUS = 19
 P_IW = 20
 # Tyres: a block of TYRE_SIZE per axle starting at P_TYRE_F / P_TYRE_R
-TYRE_SIZE = 12
+TYRE_SIZE = 11
 T_BX = 0
 T_CX = 1
 T_MUX = 2
@@ -54,7 +54,6 @@ T_EY = 7
 T_SX_PEAK = 8  # slip ratio of peak longitudinal force [-]
 T_SY_PEAK = 9  # tan(slip angle) of peak lateral force [-]
 T_TRAIL = 10
-T_SPARE = 11
 P_TYRE_F = 21
 P_TYRE_R = P_TYRE_F + TYRE_SIZE
 # Powertrain

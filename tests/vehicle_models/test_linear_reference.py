@@ -39,7 +39,7 @@ def _linear(params, v):
     }
 
 
-def _straight(params, v):
+def _straight(params):
     """A car driving straight at v with no drag (so no drive torque is needed)."""
     return params_with(params, chassis={"drag_area": 0.0, "rolling_resistance": 0.0})
 
@@ -47,7 +47,7 @@ def _straight(params, v):
 @pytest.mark.parametrize("speed", SPEEDS)
 @pytest.mark.parametrize("kind", list(SETS))
 def test_steady_state_gains_and_understeer_gradient(kind, speed):
-    params = _straight(SETS[kind], speed)
+    params = _straight(SETS[kind])
     theory = _linear(params, speed)
     car = Vehicle("single_track", params, speed=speed, gear=0, method="rk4")
     # Road-wheel angle for about 0.5 m/s^2 of lateral acceleration: deep in the linear range.
@@ -74,7 +74,7 @@ def test_steady_state_gains_and_understeer_gradient(kind, speed):
 @pytest.mark.parametrize("kind", list(SETS))
 def test_natural_frequency_and_damping(kind, speed):
     """The model's own linearisation in (vy, yaw rate) has the closed form's eigenvalues."""
-    params = _straight(SETS[kind], speed)
+    params = _straight(SETS[kind])
     theory = _linear(params, speed)
     car = Vehicle("single_track", params, speed=speed, gear=0)
     x0 = car.x.copy()
@@ -100,7 +100,7 @@ def test_natural_frequency_and_damping(kind, speed):
 def test_step_steer_response_follows_the_linear_model():
     """Yaw rate and lateral velocity after a steering step match the linear model's response."""
     speed = 30.0
-    params = _straight("compact_ev", speed)
+    params = _straight("compact_ev")
     params = params_with(params, steering={"time_constant": 0.001, "max_rate": 100.0})
     c, t = params.chassis, params.tyres
     m, iz, a, b = c.mass, c.yaw_inertia, c.cg_to_front_axle, c.cg_to_rear_axle
