@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
 
 from dil import __version__
@@ -34,16 +35,54 @@ def _list_vehicles(args: argparse.Namespace) -> int:
     return 0
 
 
+def _drive_parsers(sub: argparse._SubParsersAction) -> None:
+    from dil.drive import cli
+
+    cli.add_parsers(sub)
+
+
+def _messages_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("messages", help="the message contract: topics, fields, units, frames")
+    p.add_argument("--markdown", action="store_true", help="print docs/messages.md")
+    p.set_defaults(func=_messages)
+
+
+def _messages(args: argparse.Namespace) -> int:
+    from dil.bus.contract import markdown, summary
+
+    print(markdown() if args.markdown else summary(), end="")
+    return 0
+
+
+def _keys_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("keys", help="make a CURVE key pair for encrypted bus links")
+    p.add_argument("name", help="key name: writes NAME.key (public) and NAME.key_secret")
+    p.add_argument("--dir", default=".", help="where to write them (default: here)")
+    p.set_defaults(func=_keys)
+
+
+def _keys(args: argparse.Namespace) -> int:
+    from dil.bus.curve import generate
+
+    public, secret = generate(args.dir, args.name)
+    print(f"public key: {public}\nsecret key: {secret} (keep it on this machine)")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="dil", description="Driver-in-the-loop simulator runtime.")
     parser.add_argument("--version", action="version", version=f"dil {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     _bench_parser(sub)
+    _drive_parsers(sub)
+    _keys_parser(sub)
+    _messages_parser(sub)
     _vehicles_parser(sub)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     args = build_parser().parse_args(argv)
     return int(args.func(args) or 0)
 

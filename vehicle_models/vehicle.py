@@ -71,11 +71,16 @@ class Vehicle:
         if code:
             raise input_error(code, self.u, f"vehicle {self.params.name}")
 
+    def evaluate(self) -> np.ndarray:
+        """The state derivative followed by the outputs at the current state and inputs (what
+        ``model.rhs`` writes). The returned array is reused by the next call."""
+        self.model.rhs(self.x, self.u, self.p, self._out)
+        return self._out
+
     def outputs(self) -> np.ndarray:
         """Accelerations, speed, shaft speed and torque, steering torque at the current state
         (layout ``vehicle_models.outputs.A_*``). The returned array is reused by the next call."""
-        self.model.rhs(self.x, self.u, self.p, self._out)
-        return self._out[self.model.n_states :]
+        return self.evaluate()[self.model.n_states :]
 
     def output(self, name: str) -> float:
         """One named output (see ``OUTPUT_NAMES``)."""

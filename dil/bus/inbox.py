@@ -1,0 +1,89 @@
+"""Receiving checked messages: bad frames are dropped, counted per topic and reason, logged sparingly."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from typing import Any
+
+from .codec import decode
+from .messages import SCHEMAS
+from .schema import BadMessage, Drop, Schema
+from .transport import Subscriber
+
+log = logging.getLogger("dil.bus")
+
+
+class Drops:
+    """Counts of dropped frames by ``(topic, reason)``; logs the first of each kind, then at most one
+    summary per kind every ``log_interval_s``."""
+
+    def __init__(self, log_interval_s: float = 10.0, clock: Callable[[], float] = time.monotonic) -> None:
+        self.counts: dict[tuple[str, Drop], int] = {}
+        self.total = 0
+        self._interval = log_interval_s
+        self._clock = clock
+        self._last_log: dict[tuple[str, Drop], tuple[float, int]] = {}
+
+    def count(self, topic: str, error: BadMessage) -> None:
+        key = (topic, error.reason)
+        n = self.counts.get(key, 0) + 1
+        self.counts[key] = n
+        self.total += 1
+        now = self._clock()
+        last = self._last_log.get(key)
+        if last is None:
+            log.warning("dropped a message on %s: %s (further drops of this kind are summarised)", topic, error)
+            self._last_log[key] = (now, n)
+        elif now - last[0] >= self._interval:
+            log.warning("dropped %d more messages on %s (%s) in %.0f s; latest: %s",
+                        n - last[1], topic, error.reason.value, now - last[0], error)
+            self._last_log[key] = (now, n)
+
+    def of(self, topic: str, reason: Drop | None = None) -> int:
+        """Drops on ``topic`` (for one reason, or all)."""
+        return sum(n for (t, r), n in self.counts.items() if t == topic and (reason is None or r is reason))
+
+
+class Inbox:
+    """A subscriber whose frames are decoded and checked; only valid messages come out."""
+
+    def __init__(self, subscriber: Subscriber, drops: Drops, schemas: dict[str, Schema] = SCHEMAS) -> None:
+        self.topic = subscriber.topic
+        self.schema = schemas[self.topic]
+        self._sub = subscriber
+        self._drops = drops
+        self._schemas = {self.topic: self.schema}
+        self.received = 0
+        """Valid messages received."""
+
+    def next(self, timeout_ms: int = 0) -> dict[str, Any] | None:
+        """The next valid message, waiting up to ``timeout_ms`` for the first frame; None if none."""
+        frame = self._sub.recv(timeout_ms)
+        while frame is not None:
+            msg = self._check(frame)
+            if msg is not None:
+                return msg
+            frame = self._sub.recv(0)
+        return None
+
+    def latest(self) -> dict[str, Any] | None:
+        """The newest valid message among those waiting (all are read), or None; does not wait."""
+        newest = None
+        frame = self._sub.recv(0)
+        while frame is not None:
+            msg = self._check(frame)
+            if msg is not None:
+                newest = msg
+            frame = self._sub.recv(0)
+        return newest
+
+    def _check(self, frame: bytes) -> dict[str, Any] | None:
+        try:
+            schema, msg = decode(frame, self._schemas)
+        except BadMessage as e:
+            self._drops.count(self.topic, e)
+            return None
+        self.received += 1
+        return msg

@@ -1,0 +1,243 @@
+"""Message schemas: typed fields with units and frames, and the checks a received message must pass.
+
+A message on the wire is a msgpack map. Its header fields come first (``schema_version``, ``seq``,
+``t_sim_ns``, ``t_wall_ns``, ``source``), then the topic's own fields. A field is one of a small
+set of kinds (:class:`Kind`); numbers may carry a range. A message that fails a check is not
+repaired: it is rejected with a :class:`BadMessage` naming the reason (:class:`Drop`), the field
+and the value.
+"""
+
+from __future__ import annotations
+
+import enum
+import math
+import operator
+from dataclasses import dataclass, field
+from typing import Any
+
+
+class Kind(enum.Enum):
+    """What a field holds on the wire."""
+
+    F64 = "float"
+    """A finite number (msgpack float or integer)."""
+    INT = "int"
+    """An integer."""
+    BOOL = "bool"
+    STR = "str"
+    ENUM = "enum"
+    """A string from a fixed set of values."""
+    F64_LIST = "float[]"
+    """A list of finite numbers, of a fixed length when the field says so."""
+    RECORDS = "record[]"
+    """A list of maps, each checked against the field's record fields."""
+    BYTES = "bytes"
+
+
+class Drop(enum.Enum):
+    """Why a received message was dropped."""
+
+    MALFORMED = "malformed"
+    """Not msgpack, not a map, or not framed as ``topic NUL payload``."""
+    UNKNOWN_TOPIC = "unknown_topic"
+    VERSION = "version"
+    """A schema version this runtime does not read."""
+    MISSING_FIELD = "missing_field"
+    WRONG_TYPE = "wrong_type"
+    NOT_FINITE = "not_finite"
+    """NaN or infinity where a number is required."""
+    OUT_OF_RANGE = "out_of_range"
+
+
+class BadMessage(ValueError):
+    """A message that must not be acted on; ``reason`` says why, the text names field and value."""
+
+    def __init__(self, reason: Drop, detail: str) -> None:
+        super().__init__(f"{reason.value}: {detail}")
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class Field:
+    """One field of a message: its kind, unit, frame and meaning."""
+
+    name: str
+    kind: Kind
+    unit: str = "-"
+    frame: str = "-"
+    doc: str = ""
+    lo: float | None = None
+    """Inclusive lower bound for numbers."""
+    hi: float | None = None
+    """Inclusive upper bound for numbers."""
+    values: tuple[str, ...] = ()
+    """The allowed values of an ENUM field."""
+    length: int | None = None
+    """Fixed length of a F64_LIST field."""
+    record: tuple[Field, ...] = ()
+    """The fields of each record of a RECORDS field."""
+
+    def check(self, value: Any, where: str) -> None:
+        """Raise :class:`BadMessage` unless ``value`` is valid for this field."""
+        k = self.kind
+        if k is Kind.F64:
+            _check_number(self, value, where)
+        elif k is Kind.INT:
+            if type(value) is not int:
+                _wrong(self, value, where, "an integer")
+            _check_range(self, value, where)
+        elif k is Kind.BOOL:
+            if type(value) is not bool:
+                _wrong(self, value, where, "true or false")
+        elif k is Kind.STR:
+            if type(value) is not str:
+                _wrong(self, value, where, "a string")
+        elif k is Kind.ENUM:
+            if type(value) is not str:
+                _wrong(self, value, where, f"one of {', '.join(self.values)}")
+            if value not in self.values:
+                raise BadMessage(Drop.OUT_OF_RANGE, f"{where}{self.name} = {value!r}: must be one of "
+                                 f"{', '.join(self.values)}")
+        elif k is Kind.F64_LIST:
+            if type(value) is not list:
+                _wrong(self, value, where, "a list of numbers")
+            if self.length is not None and len(value) != self.length:
+                raise BadMessage(Drop.WRONG_TYPE, f"{where}{self.name} has {len(value)} elements: "
+                                 f"must have {self.length}")
+            for i, v in enumerate(value):
+                _check_number(self, v, where, f"[{i}]")
+        elif k is Kind.RECORDS:
+            if type(value) is not list:
+                _wrong(self, value, where, "a list of maps")
+            for i, rec in enumerate(value):
+                if type(rec) is not dict:
+                    _wrong(self, rec, where, "a map", f"[{i}]")
+                check_fields(self.record, rec, f"{where}{self.name}[{i}].")
+        elif k is Kind.BYTES and type(value) is not bytes:
+            _wrong(self, value, where, "bytes")
+
+
+def _wrong(f: Field, value: Any, where: str, expected: str, index: str = "") -> None:
+    raise BadMessage(Drop.WRONG_TYPE, f"{where}{f.name}{index} = {_short(value)}: must be {expected}")
+
+
+def _check_number(f: Field, value: Any, where: str, index: str = "") -> None:
+    t = type(value)
+    if t is float:
+        if not math.isfinite(value):
+            raise BadMessage(Drop.NOT_FINITE, f"{where}{f.name}{index} = {value!r}: must be finite")
+    elif t is not int:
+        _wrong(f, value, where, "a number", index)
+    _check_range(f, value, where, index)
+
+
+def _check_range(f: Field, value: float, where: str, index: str = "") -> None:
+    if (f.lo is not None and value < f.lo) or (f.hi is not None and value > f.hi):
+        raise BadMessage(Drop.OUT_OF_RANGE, f"{where}{f.name}{index} = {value!r}: must be within "
+                         f"[{f.lo}, {f.hi}] {f.unit}")
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+def check_fields(fields: tuple[Field, ...], msg: dict, where: str = "") -> None:
+    """Check that ``msg`` has every field, each valid. Extra keys are allowed (forward compatible)."""
+    for f in fields:
+        try:
+            value = msg[f.name]
+        except KeyError:
+            raise BadMessage(Drop.MISSING_FIELD, f"{where}{f.name} is missing") from None
+        f.check(value, where)
+
+
+HEADER: tuple[Field, ...] = (
+    Field("schema_version", Kind.INT, doc="version of this topic's schema; a reader rejects others", lo=1),
+    Field("seq", Kind.INT, doc="per publisher and topic, +1 per message from 0; a gap is a lost message",
+          lo=0),
+    Field("t_sim_ns", Kind.INT, "ns", "simulation clock", "simulation time the content refers to"),
+    Field("t_wall_ns", Kind.INT, "ns", "UNIX epoch",
+          "wall-clock time at publication (simulated runs: the run's epoch + t_sim_ns)"),
+    Field("source", Kind.STR, doc="name of the publishing node"),
+)
+"""The fields every message starts with."""
+
+
+@dataclass(frozen=True)
+class Schema:
+    """The contract of one topic."""
+
+    topic: str
+    version: int
+    doc: str
+    fields: tuple[Field, ...]
+    rate: str = ""
+    """The usual publication rate, in words."""
+    conflate: bool = False
+    """Readers want only the newest message (a stream of states, not a list of events)."""
+    names: frozenset[str] = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        names = [f.name for f in HEADER + self.fields]
+        dup = {n for n in names if names.count(n) > 1}
+        if dup:
+            raise ValueError(f"schema {self.topic}: duplicate field(s) {sorted(dup)}")
+        object.__setattr__(self, "names", frozenset(names))
+        # The fast check: all numbers at once (a NaN or infinity makes their sum non-finite), then
+        # the integer fields' types, the bounded fields' ranges, the other fields one by one.
+        numbers = [f for f in HEADER[1:] + self.fields if f.kind in (Kind.F64, Kind.INT)]
+        names_ = tuple(f.name for f in numbers)
+        getter = operator.itemgetter(*names_) if len(names_) > 1 else (lambda m: (m[names_[0]],))
+        object.__setattr__(self, "_numbers", getter)
+        object.__setattr__(self, "_ints", tuple(f.name for f in numbers if f.kind is Kind.INT))
+        object.__setattr__(self, "_bounded", tuple(
+            (f.name, -_BIG if f.lo is None else f.lo, _BIG if f.hi is None else f.hi)
+            for f in numbers if f.lo is not None or f.hi is not None))
+        object.__setattr__(self, "_others", tuple(
+            f for f in HEADER[1:] + self.fields if f.kind not in (Kind.F64, Kind.INT)))
+
+    def check(self, msg: Any) -> None:
+        """Raise :class:`BadMessage` unless ``msg`` is a valid message of this topic."""
+        if type(msg) is not dict:
+            raise BadMessage(Drop.MALFORMED, f"{self.topic}: payload is a {type(msg).__name__}, not a map")
+        version = msg.get("schema_version")
+        if version != self.version or type(version) is not int:
+            if "schema_version" not in msg:
+                raise BadMessage(Drop.MISSING_FIELD, f"{self.topic}: schema_version is missing")
+            raise BadMessage(Drop.VERSION, f"{self.topic}: schema_version = {_short(version)}: "
+                             f"this runtime reads version {self.version}")
+        if self._fast_check(msg):
+            where = f"{self.topic}: "
+            for f in self._others:  # type: ignore[attr-defined]
+                if f.name not in msg:
+                    raise BadMessage(Drop.MISSING_FIELD, f"{where}{f.name} is missing")
+                f.check(msg[f.name], where)
+            return
+        # Something is wrong: the detailed check names it.
+        where = f"{self.topic}: "
+        check_fields(HEADER, msg, where)
+        check_fields(self.fields, msg, where)
+        # Valid after all (finite numbers whose sum overflowed).
+
+    def _fast_check(self, msg: dict) -> bool:
+        """True when every number field is present, of its type, finite and in range."""
+        try:
+            values = self._numbers(msg)  # type: ignore[attr-defined]
+            total = sum(values)
+        except (KeyError, TypeError):
+            return False
+        if total - total != 0.0 or not _NUMBER_TYPES.issuperset(map(type, values)):
+            return False
+        for name in self._ints:  # type: ignore[attr-defined]
+            if type(msg[name]) is not int:
+                return False
+        for name, lo, hi in self._bounded:  # type: ignore[attr-defined]
+            if not lo <= msg[name] <= hi:
+                return False
+        return True
+
+
+_NUMBER_TYPES = frozenset((float, int))
+_BIG = 1.7976931348623157e308
+"""The largest float: bounds that only infinities exceed."""

@@ -1,0 +1,159 @@
+"""The bus interface every transport implements, and the in-process transport for batch runs.
+
+Node code holds a :class:`Bus` and asks it for publishers, subscribers, requesters and repliers;
+it never knows whether frames cross a thread, a process or a network. Frames are bytes-like
+``topic NUL payload`` (see :mod:`dil.bus.codec`).
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Callable
+from typing import Protocol
+
+Frame = bytes | bytearray | memoryview
+
+
+class Publisher(Protocol):
+    topic: str
+
+    def send(self, frame: Frame) -> None:
+        """Send one frame; never blocks (a slow subscriber loses frames, it does not stall us)."""
+
+
+class Subscriber(Protocol):
+    topic: str
+
+    def recv(self, timeout_ms: int = 0) -> bytes | None:
+        """The next frame, waiting up to ``timeout_ms`` (0: do not wait); None if there is none."""
+
+
+class Requester(Protocol):
+    def send(self, frame: Frame) -> None:
+        """Send a request."""
+
+    def recv(self, timeout_ms: int = 0) -> bytes | None:
+        """The next reply to any request sent, or None."""
+
+
+class Replier(Protocol):
+    def recv(self, timeout_ms: int = 0) -> tuple[bytes, bytes] | None:
+        """The next request as ``(peer, frame)``, or None."""
+
+    def send(self, peer: bytes, frame: Frame) -> None:
+        """Reply to ``peer``."""
+
+
+class Bus(Protocol):
+    """Makes the endpoints of one node or process."""
+
+    def publisher(self, topic: str) -> Publisher: ...
+
+    def subscriber(self, topic: str, *, conflate: bool = False) -> Subscriber: ...
+
+    def requester(self, service: str) -> Requester: ...
+
+    def replier(self, service: str) -> Replier: ...
+
+    def close(self) -> None: ...
+
+
+class _LocalPublisher:
+    def __init__(self, topic: str, queues: list[deque], taps: list[Callable[[bytes], None]]) -> None:
+        self.topic = topic
+        self._queues = queues
+        self._taps = taps
+
+    def send(self, frame: Frame) -> None:
+        if not self._queues and not self._taps:
+            return
+        data = bytes(frame)  # the caller may reuse its buffer
+        for q in self._queues:
+            q.append(data)
+        for tap in self._taps:
+            tap(data)
+
+
+class _LocalSubscriber:
+    def __init__(self, topic: str, queue: deque) -> None:
+        self.topic = topic
+        self._queue = queue
+
+    def recv(self, timeout_ms: int = 0) -> bytes | None:
+        q = self._queue
+        return q.popleft() if q else None
+
+
+class _LocalRequester:
+    def __init__(self, requests: deque, replies: deque, peer: bytes) -> None:
+        self._requests = requests
+        self._replies = replies
+        self._peer = peer
+
+    def send(self, frame: Frame) -> None:
+        self._requests.append((self._peer, bytes(frame)))
+
+    def recv(self, timeout_ms: int = 0) -> bytes | None:
+        return self._replies.popleft() if self._replies else None
+
+
+class _LocalReplier:
+    def __init__(self, requests: deque, replies: dict[bytes, deque]) -> None:
+        self._requests = requests
+        self._replies = replies
+
+    def recv(self, timeout_ms: int = 0) -> tuple[bytes, bytes] | None:
+        return self._requests.popleft() if self._requests else None
+
+    def send(self, peer: bytes, frame: Frame) -> None:
+        q = self._replies.get(peer)
+        if q is not None:  # like ROUTER: a reply to a vanished peer is dropped
+            q.append(bytes(frame))
+
+
+class LocalBus:
+    """Frames delivered in the same thread, in publication order: deterministic, for batch runs.
+
+    Unbounded queues, except that a conflating subscriber keeps only the newest frame. ``tap``
+    adds an observer (a recorder) that sees every frame of every topic as it is published.
+    """
+
+    def __init__(self) -> None:
+        self._queues: dict[str, list[deque]] = {}
+        self._taps: dict[str, list[Callable[[bytes], None]]] = {}
+        self._all_taps: list[Callable[[bytes], None]] = []
+        self._services: dict[str, tuple[deque, dict[bytes, deque]]] = {}
+
+    def publisher(self, topic: str) -> _LocalPublisher:
+        return _LocalPublisher(topic, self._queues.setdefault(topic, []), self._taps_for(topic))
+
+    def subscriber(self, topic: str, *, conflate: bool = False) -> _LocalSubscriber:
+        q: deque = deque(maxlen=1) if conflate else deque()
+        self._queues.setdefault(topic, []).append(q)
+        return _LocalSubscriber(topic, q)
+
+    def tap(self, observer: Callable[[bytes], None]) -> None:
+        """Call ``observer(frame)`` for every frame published from now on."""
+        self._all_taps.append(observer)
+        for taps in self._taps.values():
+            taps.append(observer)
+
+    def _taps_for(self, topic: str) -> list[Callable[[bytes], None]]:
+        if topic not in self._taps:
+            self._taps[topic] = list(self._all_taps)
+        return self._taps[topic]
+
+    def requester(self, service: str) -> _LocalRequester:
+        requests, replies = self._services.setdefault(service, (deque(), {}))
+        peer = f"local-{len(replies)}".encode()
+        q: deque = deque()
+        replies[peer] = q
+        return _LocalRequester(requests, q, peer)
+
+    def replier(self, service: str) -> _LocalReplier:
+        requests, replies = self._services.setdefault(service, (deque(), {}))
+        return _LocalReplier(requests, replies)
+
+    def close(self) -> None:
+        self._queues.clear()
+        self._services.clear()

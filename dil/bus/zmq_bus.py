@@ -1,0 +1,191 @@
+"""The ZeroMQ transport: PUB/SUB streams, ROUTER/DEALER request-reply, over tcp, ipc or inproc.
+
+Each topic and each service has one address (:class:`Endpoints`). The producer binds it, the
+consumers connect to it, so a rig vendor or an AI-stack team needs only the address table. A
+conflating subscriber (ZMQ_CONFLATE) keeps only the newest frame, for state streams where a stale
+value is worse than a lost one.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import zmq
+
+from .curve import Curve
+from .messages import SCHEMAS
+from .transport import Frame
+
+SERVICES = ("inference", "control")
+"""Request-reply services: AI inference nodes and run control."""
+
+
+@dataclass(frozen=True)
+class Endpoints:
+    """The address of every topic and service, e.g. ``tcp://127.0.0.1:5600`` or ``ipc:///run/dil/x``."""
+
+    addresses: dict[str, str] = field(default_factory=dict)
+
+    def __getitem__(self, name: str) -> str:
+        try:
+            return self.addresses[name]
+        except KeyError:
+            raise KeyError(f"no address for {name!r} (known: {', '.join(sorted(self.addresses))})") from None
+
+    @staticmethod
+    def default(scheme: str = "tcp", *, host: str = "127.0.0.1", port: int = 5600,
+                directory: str | Path = "/tmp/dil", name: str = "dil") -> Endpoints:
+        """One address per topic and service: consecutive tcp ports from ``port``, ipc sockets in
+        ``directory``, or inproc names (``name`` keeps two buses in one process apart)."""
+        names = [*SCHEMAS, *SERVICES]
+        if scheme == "tcp":
+            return Endpoints({n: f"tcp://{host}:{port + i}" for i, n in enumerate(names)})
+        if scheme == "ipc":
+            d = Path(directory)
+            d.mkdir(parents=True, exist_ok=True)
+            return Endpoints({n: f"ipc://{d / _slug(n)}.sock" for n in names})
+        if scheme == "inproc":
+            return Endpoints({n: f"inproc://{name}/{n}" for n in names})
+        raise ValueError(f"bus scheme {scheme!r}: must be tcp, ipc or inproc")
+
+
+def _slug(name: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_.-]", "_", name)
+
+
+class _Publisher:
+    def __init__(self, topic: str, sock: zmq.Socket) -> None:
+        self.topic = topic
+        self._sock = sock
+
+    def send(self, frame: Frame) -> None:
+        # PUB never blocks: beyond the high-water mark frames are dropped for slow subscribers.
+        self._sock.send(frame, copy=True)
+
+
+class _Subscriber:
+    def __init__(self, topic: str, sock: zmq.Socket) -> None:
+        self.topic = topic
+        self._sock = sock
+
+    def recv(self, timeout_ms: int = 0) -> bytes | None:
+        s = self._sock
+        if not s.poll(timeout_ms):
+            return None
+        return s.recv(copy=True)
+
+
+class _Requester:
+    def __init__(self, sock: zmq.Socket) -> None:
+        self._sock = sock
+
+    def send(self, frame: Frame) -> None:
+        self._sock.send(frame, copy=True)
+
+    def recv(self, timeout_ms: int = 0) -> bytes | None:
+        s = self._sock
+        if not s.poll(timeout_ms):
+            return None
+        return s.recv(copy=True)
+
+
+class _Replier:
+    def __init__(self, sock: zmq.Socket) -> None:
+        self._sock = sock
+
+    def recv(self, timeout_ms: int = 0) -> tuple[bytes, bytes] | None:
+        s = self._sock
+        if not s.poll(timeout_ms):
+            return None
+        parts = s.recv_multipart(copy=True)
+        if len(parts) != 2:
+            return None  # not a DEALER request frame; nothing to answer
+        return parts[0], parts[1]
+
+    def send(self, peer: bytes, frame: Frame) -> None:
+        self._sock.send_multipart((peer, frame), copy=True)
+
+
+class ZmqBus:
+    """Sockets for one process, all in this bus's own context (closed with it).
+
+    ``hwm`` is the high-water mark of every socket (frames queued per peer). With ``curve`` the
+    sockets this bus binds are CURVE servers and those it connects are CURVE clients.
+    """
+
+    def __init__(self, endpoints: Endpoints, *, curve: Curve | None = None, hwm: int = 1000,
+                 context: zmq.Context | None = None) -> None:
+        self.endpoints = endpoints
+        self._own_context = context is None
+        self.context = context if context is not None else zmq.Context()
+        self._curve = curve
+        self._hwm = hwm
+        self._bound: dict[str, zmq.Socket] = {}
+        self._sockets: list[zmq.Socket] = []
+        self._auth = curve.start_authenticator(self.context) if curve is not None else None
+
+    def _socket(self, kind: int) -> zmq.Socket:
+        s = self.context.socket(kind)
+        s.setsockopt(zmq.LINGER, 0)
+        s.setsockopt(zmq.SNDHWM, self._hwm)
+        s.setsockopt(zmq.RCVHWM, self._hwm)
+        self._sockets.append(s)
+        return s
+
+    def _bind(self, kind: int, address: str) -> zmq.Socket:
+        s = self._bound.get(address)
+        if s is None:
+            s = self._socket(kind)
+            if self._curve is not None:
+                self._curve.server(s)
+            try:
+                s.bind(address)
+            except zmq.ZMQError as e:
+                raise OSError(f"cannot bind {address}: {e}") from None
+            self._bound[address] = s
+        elif s.type != kind:
+            raise ValueError(f"{address} is already bound by another kind of socket")
+        return s
+
+    def _connect(self, s: zmq.Socket, address: str) -> None:
+        if self._curve is not None:
+            self._curve.client(s)
+        s.connect(address)
+
+    def publisher(self, topic: str) -> _Publisher:
+        return _Publisher(topic, self._bind(zmq.PUB, self.endpoints[topic]))
+
+    def subscriber(self, topic: str, *, conflate: bool = False) -> _Subscriber:
+        s = self._socket(zmq.SUB)
+        if conflate:
+            s.setsockopt(zmq.CONFLATE, 1)  # must precede connect
+        s.setsockopt(zmq.SUBSCRIBE, topic.encode() + b"\0")
+        self._connect(s, self.endpoints[topic])
+        return _Subscriber(topic, s)
+
+    def requester(self, service: str) -> _Requester:
+        s = self._socket(zmq.DEALER)
+        self._connect(s, self.endpoints[service])
+        return _Requester(s)
+
+    def replier(self, service: str) -> _Replier:
+        return _Replier(self._bind(zmq.ROUTER, self.endpoints[service]))
+
+    def close(self) -> None:
+        for s in self._sockets:
+            s.close(0)
+        self._sockets.clear()
+        self._bound.clear()
+        if self._auth is not None:
+            self._auth.stop()
+            self._auth = None
+        if self._own_context:
+            self.context.term()
+
+    def __enter__(self) -> ZmqBus:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

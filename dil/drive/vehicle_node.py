@@ -1,0 +1,126 @@
+"""The ego vehicle as a loop node: driver inputs in, one physics step per tick, ``vehicle/state`` out.
+
+An input message that the vehicle cannot take (a gear the transmission does not have) is dropped
+and counted like any bad message; the previous inputs stay. When no valid input arrives for
+``input_timeout_ms`` the node releases the throttle and applies ``fallback_brake`` until inputs
+come back: a disconnected wheel or script must not leave the car driving on.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import numpy as np
+
+from dil.bus.fixed import FixedEncoder
+from dil.bus.graph import NodeSpec, Port
+from dil.bus.inbox import Drops, Inbox
+from dil.bus.messages import DRIVER_INPUT, VEHICLE_STATE
+from dil.bus.schema import BadMessage, Drop
+from dil.bus.transport import Bus
+from dil.realtime.clock import Clock
+from vehicle_models import Vehicle
+from vehicle_models.inputs import (
+    N_INPUTS,
+    U_BRAKE,
+    U_GEAR,
+    U_STEERING_WHEEL,
+    U_THROTTLE,
+    check_inputs,
+    input_error,
+)
+
+from .state_message import gather, gather_ints, gather_table
+
+log = logging.getLogger("dil.vehicle")
+
+
+class VehicleNode:
+    """Steps ``vehicle`` at 1 kHz from the newest ``driver/input``; publishes ``vehicle/state``."""
+
+    rate_hz = 1000.0
+
+    def __init__(self, bus: Bus, drops: Drops, vehicle: Vehicle, clock: Clock, *, name: str = "vehicle",
+                 input_topic: str = DRIVER_INPUT.topic, input_timeout_ms: float = 200.0,
+                 fallback_brake: float = 0.3) -> None:
+        if not 0.0 <= fallback_brake <= 1.0:
+            raise ValueError(f"fallback_brake = {fallback_brake!r}: must be within [0, 1]")
+        self.vehicle = vehicle
+        self.clock = clock
+        self.drops = drops
+        self.spec = NodeSpec(name, inputs=(Port("input", input_topic),),
+                             outputs=(Port("state", VEHICLE_STATE.topic, self.rate_hz),))
+        self._inbox = Inbox(bus.subscriber(input_topic, conflate=True), drops)
+        self._pub = bus.publisher(VEHICLE_STATE.topic)
+        self._encoder = FixedEncoder(VEHICLE_STATE, name)
+        self._table, self._scale = gather_table(vehicle, self._encoder.float_names)
+        self._int_table, _ = gather_table(vehicle, self._encoder.int_names)
+        self._candidate = np.zeros(N_INPUTS)
+        self._timeout_ns = int(input_timeout_ms * 1e6)
+        self._fallback_brake = fallback_brake
+        self._last_input_ns = 0
+        self.timed_out = True
+        """No valid input within the timeout (true until the first input arrives)."""
+        self.input_timeouts = 0
+        self._step_ns = int(round(vehicle.dt * 1e9))
+
+    def start(self, t_sim_ns: int) -> None:
+        """Compile or load every kernel of the tick before the loop starts."""
+        self.vehicle.warm_up()
+        self._publish_values()
+        check_inputs(self.vehicle.u, self.vehicle.p)
+        self._encoder.warm_up()
+        self._apply_fallback()
+
+    def tick(self, t_sim_ns: int) -> None:
+        msg = self._inbox.latest()
+        if msg is not None:
+            self._take(msg, t_sim_ns)
+        elif not self.timed_out and t_sim_ns - self._last_input_ns > self._timeout_ns:
+            self.timed_out = True
+            self.input_timeouts += 1
+            self._apply_fallback()
+            log.warning("no valid %s for %.0f ms: throttle released, brake %.2f", self._inbox.topic,
+                        self._timeout_ns / 1e6, self._fallback_brake)
+        self.vehicle.step()
+        self._publish_values()
+        t = t_sim_ns + self._step_ns
+        self._pub.send(self._encoder.encode(t, self.clock.wall_ns(t)))
+
+    def stop(self, t_sim_ns: int) -> None:
+        pass
+
+    def _take(self, msg: dict, t_sim_ns: int) -> None:
+        u = self._candidate
+        u[:] = self.vehicle.u
+        u[U_STEERING_WHEEL] = msg["steering_wheel_angle"]
+        u[U_THROTTLE] = msg["throttle"]
+        u[U_BRAKE] = msg["brake"]
+        u[U_GEAR] = msg["gear"]
+        code = check_inputs(u, self.vehicle.p)
+        if code:
+            err = input_error(code, u, f"{self._inbox.topic} from {msg['source']}")
+            self.drops.count(self._inbox.topic, BadMessage(Drop.OUT_OF_RANGE, str(err)))
+            return
+        self.vehicle.u[:] = u
+        self._last_input_ns = t_sim_ns
+        if self.timed_out:
+            self.timed_out = False
+            if self.input_timeouts:
+                log.warning("%s is back", self._inbox.topic)
+
+    def _apply_fallback(self) -> None:
+        u = self.vehicle.u
+        u[U_THROTTLE] = 0.0
+        u[U_BRAKE] = self._fallback_brake
+
+    def _publish_values(self) -> None:
+        v = self.vehicle
+        rhs = v.evaluate()
+        enc = self._encoder
+        gather(v.x, rhs, v.u, self._table, self._scale, enc.floats)
+        gather_ints(v.x, rhs, v.u, self._int_table, enc.ints)
+
+    @property
+    def gear_input(self) -> int:
+        return int(self.vehicle.u[U_GEAR])

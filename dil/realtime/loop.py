@@ -1,0 +1,233 @@
+"""The tick loop: nodes at integer multiples of the physics step, paced by a clock.
+
+Each tick ``k`` (simulation time ``k * step_ns``) calls the nodes due at ``k`` in the order given.
+The loop measures each tick's lateness, publishes its health on ``run/status`` at 10 Hz, and logs
+late ticks as a summary at most once a second (never per tick). A stop request (a signal, an
+operator, a duration) ends the loop after the current tick; then every node's ``stop`` runs (the
+rig node parks the rig there), then the stop hooks (recorders flush), then a last ``run/status``.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Protocol
+
+import numpy as np
+
+from dil.bus.codec import Encoder
+from dil.bus.graph import NodeSpec, Port, validate
+from dil.bus.inbox import Drops
+from dil.bus.messages import RUN_STATUS
+from dil.bus.transport import Bus
+
+from .clock import Clock
+from .stats import S_MAX, S_P50, S_P99, S_P999, Ring, summary_us
+
+log = logging.getLogger("dil.loop")
+
+
+class Node(Protocol):
+    """A part of the runtime stepped by the loop."""
+
+    spec: NodeSpec
+    rate_hz: float
+    """How often ``tick`` runs [Hz]; the period must be a whole number of physics steps."""
+
+    def start(self, t_sim_ns: int) -> None:
+        """Prepare (compile kernels, connect) before the first tick."""
+
+    def tick(self, t_sim_ns: int) -> None:
+        """Do one period's work for simulation time ``t_sim_ns``."""
+
+    def stop(self, t_sim_ns: int) -> None:
+        """Leave things safe: called once after the last tick, also after an error."""
+
+
+@dataclass
+class LoopReport:
+    """How a run of the loop went."""
+
+    ticks: int = 0
+    t_sim_ns: int = 0
+    wall_s: float = 0.0
+    late_ticks: int = 0
+    missed_ticks: int = 0
+    dropped_messages: int = 0
+    lateness_us: dict[str, float] = field(default_factory=dict)
+    """p50, p99, p99.9, max over the whole run (wall clock; empty when not recorded)."""
+    tick_cost_us: dict[str, float] = field(default_factory=dict)
+    """Time from a tick's start to its end: p50, p99, p99.9, max (when recorded)."""
+    scheduling: str = ""
+    error: str = ""
+
+
+class Loop:
+    """Runs nodes against a clock. ``record`` keeps every tick's lateness and cost for a report."""
+
+    def __init__(self, nodes: Sequence[Node], clock: Clock, bus: Bus, drops: Drops, *,
+                 external: Sequence[NodeSpec] = (), status_rate_hz: float = 10.0,
+                 late_threshold_ns: int = 100_000, record: int = 0, scheduling: str = "",
+                 source: str = "loop") -> None:
+        self.nodes = list(nodes)
+        self.clock = clock
+        self.drops = drops
+        self.external = list(external)
+        self.late_threshold_ns = late_threshold_ns
+        self.scheduling = scheduling
+        self.on_stop: list[Callable[[], None]] = []
+        """Hooks run after the nodes have stopped (flush recorders)."""
+        self.stop_requested = False
+        self.state = "starting"
+        step = clock.step_ns
+        self._every = [self._steps(n.rate_hz, n.spec.name) for n in self.nodes]
+        self._status_every = self._steps(status_rate_hz, "run/status")
+        self.spec = NodeSpec(source, outputs=(Port("status", RUN_STATUS.topic, status_rate_hz),))
+        self._status_pub = bus.publisher(RUN_STATUS.topic)
+        self._status = Encoder(RUN_STATUS, source)
+        self._window = Ring(max(1000, int(1e9 / step)))
+        self._record_late = np.zeros(record, dtype=np.int64)
+        self._record_cost = np.zeros(record, dtype=np.int64)
+        self.tick = 0
+        self.late_ticks = 0
+        self._last_log = (0.0, 0, 0)  # monotonic s, late ticks, missed ticks at the last log
+        self._last_rate = (0, 0)  # tick, perf ns at the last status
+
+    def _steps(self, rate_hz: float, who: str) -> int:
+        period = 1e9 / rate_hz
+        steps = round(period / self.clock.step_ns)
+        if steps < 1 or abs(steps * self.clock.step_ns - period) > 1e-6 * period:
+            raise ValueError(f"{who}: rate {rate_hz:g} Hz is not a whole number of "
+                             f"{self.clock.step_ns / 1e6:g} ms physics steps")
+        return steps
+
+    def validate(self) -> None:
+        """Check the node graph (raises :class:`dil.bus.GraphError` naming node and port)."""
+        validate([n.spec for n in self.nodes] + self.external + [self.spec], step_ns=self.clock.step_ns)
+
+    def run(self, max_ticks: int | None = None) -> LoopReport:
+        """Validate, start the nodes, tick until stopped (or ``max_ticks``), stop everything."""
+        self.validate()
+        for node in self.nodes:
+            node.start(0)
+        self._window.warm_up()
+        self.state = "running"
+        error = ""
+        wall0 = time.perf_counter()
+        try:
+            self._ticks(max_ticks)
+        except Exception as e:  # a node's bug: stop safely, report, do not leave the rig up
+            log.exception("loop stopped by an error at tick %d", self.tick)
+            error = f"{type(e).__name__}: {e}"
+            self.state = "error"
+        wall = time.perf_counter() - wall0
+        self._shutdown()
+        report = self._report(wall, error)
+        return report
+
+    def _ticks(self, max_ticks: int | None) -> None:
+        clock, nodes, every = self.clock, self.nodes, self._every
+        window, threshold = self._window, self.late_threshold_ns
+        rec_late, rec_cost, n_rec = self._record_late, self._record_cost, self._record_late.size
+        step = clock.step_ns
+        perf = time.perf_counter_ns
+        limit = -1 if max_ticks is None else max_ticks
+        clock.start()
+        self._last_rate = (0, perf())
+        k = self.tick
+        while not self.stop_requested and k != limit:
+            late = clock.wait()
+            t0 = perf()
+            t = k * step
+            for i in range(len(nodes)):
+                if k % every[i] == 0:
+                    nodes[i].tick(t)
+            window.add(late)
+            if late > threshold:
+                self.late_ticks += 1
+            if k % self._status_every == 0:
+                self._publish_status(t)
+            if k < n_rec:
+                rec_late[k] = late
+                rec_cost[k] = perf() - t0
+            k += 1
+            self.tick = k
+
+    def _publish_status(self, t_sim_ns: int) -> None:
+        now = time.perf_counter_ns()
+        tick0, perf0 = self._last_rate
+        rate = (self.tick - tick0) * 1e9 / (now - perf0) if now > perf0 else 0.0
+        self._last_rate = (self.tick, now)
+        s = self._window.compute()
+        self._status_pub.send(self._status.encode(t_sim_ns, self.clock.wall_ns(t_sim_ns), {
+            "state": self.state, "clock": self.clock.kind, "tick": self.tick, "rate_hz": rate,
+            "lateness_p50_us": float(s[S_P50]) / 1e3, "lateness_p99_us": float(s[S_P99]) / 1e3,
+            "lateness_p999_us": float(s[S_P999]) / 1e3, "lateness_max_us": float(s[S_MAX]) / 1e3,
+            "late_ticks": self.late_ticks, "missed_ticks": self.clock_missed, "dropped_messages": self.drops.total,
+            "scheduling": self.scheduling,
+        }))
+        self._log_lateness(s[S_MAX])
+
+    @property
+    def clock_missed(self) -> int:
+        return int(getattr(self.clock, "missed", 0))
+
+    def _log_lateness(self, window_max_ns: float) -> None:
+        t, late0, missed0 = self._last_log
+        now = time.monotonic()
+        if (self.late_ticks > late0 or self.clock_missed > missed0) and now - t >= 1.0:
+            log.warning("%d late ticks and %d missed deadlines since the last report (max lateness in the "
+                        "last second %.0f us)", self.late_ticks - late0, self.clock_missed - missed0,
+                        window_max_ns / 1e3)
+            self._last_log = (now, self.late_ticks, self.clock_missed)
+
+    def _shutdown(self) -> None:
+        if self.state != "error":
+            self.state = "stopping"
+        t = self.tick * self.clock.step_ns
+        for node in self.nodes:
+            try:
+                node.stop(t)
+            except Exception:
+                log.exception("node %s failed to stop cleanly", node.spec.name)
+        for hook in self.on_stop:
+            try:
+                hook()
+            except Exception:
+                log.exception("stop hook %r failed", hook)
+        if self.state != "error":
+            self.state = "stopped"
+        try:
+            self._publish_status(t)
+        except Exception:
+            log.exception("could not publish the final run/status")
+
+    def _report(self, wall_s: float, error: str) -> LoopReport:
+        n = min(self.tick, self._record_late.size)
+        report = LoopReport(ticks=self.tick, t_sim_ns=self.tick * self.clock.step_ns, wall_s=wall_s,
+                            late_ticks=self.late_ticks, missed_ticks=self.clock_missed,
+                            dropped_messages=self.drops.total, scheduling=self.scheduling, error=error)
+        if n and self.clock.kind == "wall":
+            report.lateness_us = summary_us(self._record_late[:n])
+        if n:
+            report.tick_cost_us = summary_us(self._record_cost[:n])
+        return report
+
+
+@contextmanager
+def stop_on_signals(loop: Loop) -> Iterator[None]:
+    """SIGINT and SIGTERM ask ``loop`` to stop after its current tick (main thread only)."""
+
+    def handler(signum: int, frame: object) -> None:
+        loop.stop_requested = True
+
+    previous = {s: signal.signal(s, handler) for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for s, h in previous.items():
+            signal.signal(s, h)
