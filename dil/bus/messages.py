@@ -177,7 +177,8 @@ RUN_STATUS = Schema(
     (F("state", K.ENUM, values=("starting", "running", "paused", "stopping", "stopped", "error")),
      F("clock", K.ENUM, values=("simulated", "wall")),
      F("tick", K.INT, doc="physics steps done", lo=0),
-     F("rate_hz", K.F64, "Hz", doc="ticks per wall second over the last window", lo=0.0),
+     F("rate_hz", K.F64, "Hz", doc="ticks per wall second since the last status (wall clock; 0 for the simulated "
+       "clock, so that repeated runs publish identical messages)", lo=0.0),
      F("lateness_p50_us", K.F64, "us", doc="tick start after its deadline, last window (wall clock)"),
      F("lateness_p99_us", K.F64, "us", doc="99th percentile"),
      F("lateness_p999_us", K.F64, "us", doc="99.9th percentile"),

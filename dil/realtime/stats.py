@@ -22,9 +22,10 @@ def percentiles(samples: np.ndarray, n: int, scratch: np.ndarray, out: np.ndarra
     s = scratch[:n]
     s[:] = samples[:n]
     s.sort()
-    out[S_P50] = s[min(n - 1, int(np.ceil(0.5 * n)) - 1)]
-    out[S_P99] = s[min(n - 1, int(np.ceil(0.99 * n)) - 1)]
-    out[S_P999] = s[min(n - 1, int(np.ceil(0.999 * n)) - 1)]
+    # nearest rank ceil(q * n), in integers so that no rounding moves it
+    out[S_P50] = s[(n * 50 + 99) // 100 - 1]
+    out[S_P99] = s[(n * 99 + 99) // 100 - 1]
+    out[S_P999] = s[(n * 999 + 999) // 1000 - 1]
     out[S_MAX] = s[n - 1]
 
 
