@@ -12,7 +12,7 @@ from typing import Any
 import msgpack
 
 from .messages import SCHEMAS
-from .schema import BadMessage, Drop, Schema
+from .schema import Drop, MessageError, Schema
 
 
 def topic_prefix(topic: str) -> bytes:
@@ -24,24 +24,26 @@ def split(frame: bytes) -> tuple[str, memoryview]:
     """The topic and payload of a frame; a frame without a topic is MALFORMED."""
     end = frame.find(b"\0", 0, 64)
     if end <= 0:
-        raise BadMessage(Drop.MALFORMED, f"frame of {len(frame)} bytes has no 'topic NUL' prefix")
+        raise MessageError(Drop.MALFORMED, f"frame of {len(frame)} bytes has no 'topic NUL' prefix")
     try:
         topic = frame[:end].decode()
     except UnicodeDecodeError:
-        raise BadMessage(Drop.MALFORMED, f"topic {frame[:end]!r} is not UTF-8") from None
+        raise MessageError(Drop.MALFORMED, f"topic {frame[:end]!r} is not UTF-8") from None
     return topic, memoryview(frame)[end + 1 :]
 
 
 def decode(frame: bytes, schemas: dict[str, Schema] = SCHEMAS) -> tuple[Schema, dict[str, Any]]:
-    """The schema and checked message of a frame; raises :class:`BadMessage` for anything invalid."""
+    """The schema and checked message of a frame; raises :class:`MessageError` for anything invalid."""
     topic, payload = split(frame)
     schema = schemas.get(topic)
     if schema is None:
-        raise BadMessage(Drop.UNKNOWN_TOPIC, f"topic {topic!r} is not one of the known topics")
+        raise MessageError(Drop.UNKNOWN_TOPIC, f"topic {topic!r} is not one of the known topics")
     try:
         msg = msgpack.unpackb(payload, raw=False)
     except Exception as e:  # msgpack raises several types for bad bytes
-        raise BadMessage(Drop.MALFORMED, f"{topic}: payload is not msgpack ({type(e).__name__}: {e})") from None
+        raise MessageError(
+            Drop.MALFORMED, f"{topic}: payload is not msgpack ({type(e).__name__}: {e})"
+        ) from None
     schema.check(msg)
     return schema, msg
 

@@ -83,8 +83,16 @@ def _rows(fields: tuple[Field, ...], prefix: str = "") -> list[str]:
 
 def _topic(s: Schema) -> str:
     kind = "conflate" if s.conflate else "events"
-    lines = [f"### `{s.topic}` (version {s.version}, {s.rate}, {kind})", "", s.doc, "",
-             "| field | type | unit | frame | meaning |", "|---|---|---|---|---|", *_rows(s.fields), ""]
+    lines = [
+        f"### `{s.topic}` (version {s.version}, {s.rate}, {kind})",
+        "",
+        s.doc,
+        "",
+        "| field | type | unit | frame | meaning |",
+        "|---|---|---|---|---|",
+        *_rows(s.fields),
+        "",
+    ]
     return "\n".join(lines)
 
 
@@ -98,4 +106,6 @@ def markdown() -> str:
 
 def summary() -> str:
     """One line per topic."""
-    return "".join(f"{s.topic:16s} v{s.version}  {len(s.fields):2d} fields  {s.rate}\n" for s in SCHEMAS.values())
+    return "".join(
+        f"{s.topic:16s} v{s.version}  {len(s.fields):2d} fields  {s.rate}\n" for s in SCHEMAS.values()
+    )

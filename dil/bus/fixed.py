@@ -36,8 +36,15 @@ def _write_be(buf: np.ndarray, offsets: np.ndarray, value_bytes: np.ndarray) -> 
 
 
 @njit(cache=True)
-def fill(buf: np.ndarray, header_offsets: np.ndarray, header_bytes: np.ndarray, float_offsets: np.ndarray,
-         float_bytes: np.ndarray, int_offsets: np.ndarray, int_bytes: np.ndarray) -> None:
+def fill(
+    buf: np.ndarray,
+    header_offsets: np.ndarray,
+    header_bytes: np.ndarray,
+    float_offsets: np.ndarray,
+    float_bytes: np.ndarray,
+    int_offsets: np.ndarray,
+    int_bytes: np.ndarray,
+) -> None:
     """Write the header integers, floats and integers into the frame template ``buf``."""
     _write_be(buf, header_offsets, header_bytes)
     _write_be(buf, float_offsets, float_bytes)

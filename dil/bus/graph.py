@@ -60,8 +60,9 @@ class NodeSpec:
     outputs: tuple[Port, ...] = ()
 
 
-def validate(nodes: list[NodeSpec], *, step_ns: int = PHYSICS_STEP_NS,
-             schemas: dict[str, Schema] = SCHEMAS) -> None:
+def validate(
+    nodes: list[NodeSpec], *, step_ns: int = PHYSICS_STEP_NS, schemas: dict[str, Schema] = SCHEMAS
+) -> None:
     """Raise :class:`GraphError` listing every problem of the graph, each naming node and port."""
     problems: list[str] = []
     producers: dict[str, list[tuple[NodeSpec, Port]]] = {}
@@ -88,13 +89,17 @@ def validate(nodes: list[NodeSpec], *, step_ns: int = PHYSICS_STEP_NS,
                 continue
             if len(found) > 1:
                 who = ", ".join(f"{n.name!r} output {p.name!r}" for n, p in found)
-                problems.append(f"{where}: {len(found)} producers of {port.topic} ({who}); must be exactly one")
+                problems.append(
+                    f"{where}: {len(found)} producers of {port.topic} ({who}); must be exactly one"
+                )
                 continue
             producer, out = found[0]
             v_in, v_out = port.schema_version(schemas), out.schema_version(schemas)
             if v_in != v_out:
-                problems.append(f"{where}: reads schema version {v_in} but node {producer.name!r} output "
-                                f"{out.name!r} writes version {v_out}")
+                problems.append(
+                    f"{where}: reads schema version {v_in} but node {producer.name!r} output "
+                    f"{out.name!r} writes version {v_out}"
+                )
     if problems:
         raise GraphError("invalid node graph:\n  " + "\n  ".join(problems))
 
@@ -108,6 +113,8 @@ def _rate_problems(port: Port, step_ns: int, where: str) -> list[str]:
     assert period is not None
     steps = period / step_ns
     if steps.denominator != 1 or steps < 1:
-        return [f"{where}: rate {port.rate_hz:g} Hz has a period of {float(period) / 1e6:.6g} ms, not an "
-                f"integer multiple of the {step_ns / 1e6:g} ms physics step"]
+        return [
+            f"{where}: rate {port.rate_hz:g} Hz has a period of {float(period) / 1e6:.6g} ms, not an "
+            f"integer multiple of the {step_ns / 1e6:g} ms physics step"
+        ]
     return []

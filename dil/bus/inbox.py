@@ -9,7 +9,7 @@ from typing import Any
 
 from .codec import decode
 from .messages import SCHEMAS
-from .schema import BadMessage, Drop, Schema
+from .schema import Drop, MessageError, Schema
 from .transport import Subscriber
 
 log = logging.getLogger("dil.bus")
@@ -26,7 +26,7 @@ class Drops:
         self._clock = clock
         self._last_log: dict[tuple[str, Drop], tuple[float, int]] = {}
 
-    def count(self, topic: str, error: BadMessage) -> None:
+    def count(self, topic: str, error: MessageError) -> None:
         key = (topic, error.reason)
         n = self.counts.get(key, 0) + 1
         self.counts[key] = n
@@ -34,11 +34,19 @@ class Drops:
         now = self._clock()
         last = self._last_log.get(key)
         if last is None:
-            log.warning("dropped a message on %s: %s (further drops of this kind are summarised)", topic, error)
+            log.warning(
+                "dropped a message on %s: %s (further drops of this kind are summarised)", topic, error
+            )
             self._last_log[key] = (now, n)
         elif now - last[0] >= self._interval:
-            log.warning("dropped %d more messages on %s (%s) in %.0f s; latest: %s",
-                        n - last[1], topic, error.reason.value, now - last[0], error)
+            log.warning(
+                "dropped %d more messages on %s (%s) in %.0f s; latest: %s",
+                n - last[1],
+                topic,
+                error.reason.value,
+                now - last[0],
+                error,
+            )
             self._last_log[key] = (now, n)
 
     def of(self, topic: str, reason: Drop | None = None) -> int:
@@ -81,8 +89,8 @@ class Inbox:
 
     def _check(self, frame: bytes) -> dict[str, Any] | None:
         try:
-            schema, msg = decode(frame, self._schemas)
-        except BadMessage as e:
+            _schema, msg = decode(frame, self._schemas)
+        except MessageError as e:
             self._drops.count(self.topic, e)
             return None
         self.received += 1

@@ -21,9 +21,15 @@ def _pedal(name: str, doc: str) -> Field:
 
 def _driving_command() -> tuple[Field, ...]:
     return (
-        F("steering_wheel_angle", K.F64, "rad", "steering wheel",
-          "steering-wheel angle, positive turns left (counter-clockwise seen by the driver)",
-          lo=-20.0, hi=20.0),
+        F(
+            "steering_wheel_angle",
+            K.F64,
+            "rad",
+            "steering wheel",
+            "steering-wheel angle, positive turns left (counter-clockwise seen by the driver)",
+            lo=-20.0,
+            hi=20.0,
+        ),
         _pedal("throttle", "accelerator pedal, 0 released to 1 floored"),
         _pedal("brake", "brake pedal, 0 released to 1 full"),
         F("gear", K.INT, doc=GEARS, lo=-1, hi=12),
@@ -31,20 +37,23 @@ def _driving_command() -> tuple[Field, ...]:
 
 
 DRIVER_INPUT = Schema(
-    "driver/input", 1,
-    "The driver's cockpit inputs (wheel, pedals, gear selector), from a rig's input devices or a "
-    "script.",
+    "driver/input",
+    1,
+    "The driver's cockpit inputs (wheel, pedals, gear selector), from a rig's input devices or a script.",
     _driving_command(),
     rate="100 Hz to 1 kHz",
     conflate=True,
 )
 
 AI_COMMAND = Schema(
-    "ai/command", 1,
+    "ai/command",
+    1,
     "A driving stack's command, in the same terms as the driver's inputs.",
-    (*_driving_command(),
-     F("frame_id", K.INT, doc="id of the sensor frame the command was computed from", lo=0),
-     F("inference_ns", K.INT, "ns", doc="the model's own compute time for this command", lo=0)),
+    (
+        *_driving_command(),
+        F("frame_id", K.INT, doc="id of the sensor frame the command was computed from", lo=0),
+        F("inference_ns", K.INT, "ns", doc="the model's own compute time for this command", lo=0),
+    ),
     rate="20 to 50 Hz",
     conflate=True,
 )
@@ -67,9 +76,20 @@ _STATE_FIELDS = (
     F("speed", K.F64, "m/s", "vehicle", "speed over ground"),
     F("steering_wheel_angle", K.F64, "rad", "steering wheel", "steering-wheel angle applied"),
     F("road_wheel_angle", K.F64, "rad", "vehicle", "mean front road-wheel steer angle"),
-    F("steering_torque", K.F64, "N m", "steering wheel", "aligning torque felt at the steering wheel "
-      "(force-feedback reference), positive turns left"),
-    F("wheel_speed_fl", K.F64, "rad/s", "wheel", "front-left wheel spin (axle value for single-track models)"),
+    F(
+        "steering_torque",
+        K.F64,
+        "N m",
+        "steering wheel",
+        "aligning torque felt at the steering wheel (force-feedback reference), positive turns left",
+    ),
+    F(
+        "wheel_speed_fl",
+        K.F64,
+        "rad/s",
+        "wheel",
+        "front-left wheel spin (axle value for single-track models)",
+    ),
     F("wheel_speed_fr", K.F64, "rad/s", "wheel", "front-right wheel spin"),
     F("wheel_speed_rl", K.F64, "rad/s", "wheel", "rear-left wheel spin"),
     F("wheel_speed_rr", K.F64, "rad/s", "wheel", "rear-right wheel spin"),
@@ -81,7 +101,8 @@ _STATE_FIELDS = (
 )
 
 VEHICLE_STATE = Schema(
-    "vehicle/state", 1,
+    "vehicle/state",
+    1,
     "The ego vehicle's state after each physics step. Every field is a number, so the runtime "
     "encodes it from a fixed template without building a map per tick.",
     _STATE_FIELDS,
@@ -92,46 +113,63 @@ VEHICLE_STATE = Schema(
 ACTOR_KINDS = ("vehicle", "pedestrian", "cyclist", "object")
 
 WORLD_ACTORS = Schema(
-    "world/actors", 1,
+    "world/actors",
+    1,
     "Every actor of the world other than the ego vehicle, at the world rate.",
-    (F("actors", K.RECORDS, doc="one record per actor", record=(
-        F("id", K.INT, doc="actor id, stable for the run", lo=0),
-        F("kind", K.ENUM, values=ACTOR_KINDS),
-        F("name", K.STR, doc="scenario entity name"),
-        F("x", K.F64, "m", "world", "bounding-box centre"),
-        F("y", K.F64, "m", "world", "bounding-box centre"),
-        F("z", K.F64, "m", "world", "bounding-box centre"),
-        F("yaw", K.F64, "rad", "world", "heading"),
-        F("speed", K.F64, "m/s", "actor", "speed along the heading"),
-        F("length", K.F64, "m", doc="bounding box", lo=0.0),
-        F("width", K.F64, "m", doc="bounding box", lo=0.0),
-        F("height", K.F64, "m", doc="bounding box", lo=0.0),
-    )),),
+    (
+        F(
+            "actors",
+            K.RECORDS,
+            doc="one record per actor",
+            record=(
+                F("id", K.INT, doc="actor id, stable for the run", lo=0),
+                F("kind", K.ENUM, values=ACTOR_KINDS),
+                F("name", K.STR, doc="scenario entity name"),
+                F("x", K.F64, "m", "world", "bounding-box centre"),
+                F("y", K.F64, "m", "world", "bounding-box centre"),
+                F("z", K.F64, "m", "world", "bounding-box centre"),
+                F("yaw", K.F64, "rad", "world", "heading"),
+                F("speed", K.F64, "m/s", "actor", "speed along the heading"),
+                F("length", K.F64, "m", doc="bounding box", lo=0.0),
+                F("width", K.F64, "m", doc="bounding box", lo=0.0),
+                F("height", K.F64, "m", doc="bounding box", lo=0.0),
+            ),
+        ),
+    ),
     rate="world rate, 20 to 100 Hz",
     conflate=True,
 )
 
 WORLD_EVENTS = Schema(
-    "world/events", 1,
+    "world/events",
+    1,
     "One event detected by the world: a collision, a lane-marking crossing, leaving the road.",
-    (F("kind", K.ENUM, values=("collision", "lane_invasion", "off_road")),
-     F("actor_id", K.INT, doc="the actor the event happened to (0 is the ego vehicle)", lo=0),
-     F("other_id", K.INT, doc="the other actor of a collision, -1 if none", lo=-1),
-     F("x", K.F64, "m", "world", "where"),
-     F("y", K.F64, "m", "world", "where"),
-     F("relative_speed", K.F64, "m/s", doc="closing speed at a collision, else 0", lo=0.0),
-     F("detail", K.STR, doc="free text, e.g. the marking crossed")),
+    (
+        F("kind", K.ENUM, values=("collision", "lane_invasion", "off_road")),
+        F("actor_id", K.INT, doc="the actor the event happened to (0 is the ego vehicle)", lo=0),
+        F("other_id", K.INT, doc="the other actor of a collision, -1 if none", lo=-1),
+        F("x", K.F64, "m", "world", "where"),
+        F("y", K.F64, "m", "world", "where"),
+        F("relative_speed", K.F64, "m/s", doc="closing speed at a collision, else 0", lo=0.0),
+        F("detail", K.STR, doc="free text, e.g. the marking crossed"),
+    ),
     rate="as they happen",
 )
 
 SCENARIO_EVENTS = Schema(
-    "scenario/events", 1,
+    "scenario/events",
+    1,
     "A storyboard element changing state (OpenSCENARIO element state machine).",
-    (F("element", K.STR, doc="the element's name in the scenario file"),
-     F("element_type", K.ENUM, values=("storyboard", "story", "act", "maneuver_group", "maneuver",
-                                       "event", "action")),
-     F("transition", K.ENUM, values=("start", "end", "stop", "skip")),
-     F("state", K.ENUM, doc="state after the transition", values=("standby", "running", "complete"))),
+    (
+        F("element", K.STR, doc="the element's name in the scenario file"),
+        F(
+            "element_type",
+            K.ENUM,
+            values=("storyboard", "story", "act", "maneuver_group", "maneuver", "event", "action"),
+        ),
+        F("transition", K.ENUM, values=("start", "end", "stop", "skip")),
+        F("state", K.ENUM, doc="state after the transition", values=("standby", "running", "complete")),
+    ),
     rate="as they happen",
 )
 
@@ -147,64 +185,110 @@ _POSE = (
 )
 
 RIG_COMMAND = Schema(
-    "rig/command", 1,
+    "rig/command",
+    1,
     "What the runtime asks of the motion platform: a mode and, while running, the cued pose and "
     "its actuator lengths. A rig must park on a missing, late or invalid command.",
-    (F("mode", K.ENUM, values=RIG_MODES,
-       doc="park: go to the parked pose; engage: rise to neutral; run: follow the pose; estop: stop now"),
-     *_POSE,
-     F("actuator_lengths", K.F64_LIST, "m", "platform", "the six actuator lengths for the pose", length=6,
-       lo=0.0)),
+    (
+        F(
+            "mode",
+            K.ENUM,
+            values=RIG_MODES,
+            doc="park: go to the parked pose; engage: rise to neutral; run: follow the pose; estop: stop now",
+        ),
+        *_POSE,
+        F(
+            "actuator_lengths",
+            K.F64_LIST,
+            "m",
+            "platform",
+            "the six actuator lengths for the pose",
+            length=6,
+            lo=0.0,
+        ),
+    ),
     rate="1 kHz",
     conflate=True,
 )
 
 RIG_FEEDBACK = Schema(
-    "rig/feedback", 1,
+    "rig/feedback",
+    1,
     "The rig server's state and measured pose.",
-    (F("state", K.ENUM, values=("parked", "engaging", "engaged", "parking", "fault")),
-     *_POSE,
-     F("actuator_lengths", K.F64_LIST, "m", "platform", "measured actuator lengths", length=6, lo=0.0),
-     F("watchdog_trips", K.INT, doc="times the command stream went silent and the rig parked", lo=0),
-     F("fault", K.STR, doc="why the rig is in fault, else empty")),
+    (
+        F("state", K.ENUM, values=("parked", "engaging", "engaged", "parking", "fault")),
+        *_POSE,
+        F("actuator_lengths", K.F64_LIST, "m", "platform", "measured actuator lengths", length=6, lo=0.0),
+        F("watchdog_trips", K.INT, doc="times the command stream went silent and the rig parked", lo=0),
+        F("fault", K.STR, doc="why the rig is in fault, else empty"),
+    ),
     rate="100 Hz to 1 kHz",
     conflate=True,
 )
 
 RUN_STATUS = Schema(
-    "run/status", 1,
+    "run/status",
+    1,
     "The loop's health, published at 10 Hz and once more when the loop stops.",
-    (F("state", K.ENUM, values=("starting", "running", "paused", "stopping", "stopped", "error")),
-     F("clock", K.ENUM, values=("simulated", "wall")),
-     F("tick", K.INT, doc="physics steps done", lo=0),
-     F("rate_hz", K.F64, "Hz", doc="ticks per wall second since the last status (wall clock; 0 for the simulated "
-       "clock, so that repeated runs publish identical messages)", lo=0.0),
-     F("lateness_p50_us", K.F64, "us", doc="tick start after its deadline, last window (wall clock)"),
-     F("lateness_p99_us", K.F64, "us", doc="99th percentile"),
-     F("lateness_p999_us", K.F64, "us", doc="99.9th percentile"),
-     F("lateness_max_us", K.F64, "us", doc="maximum"),
-     F("late_ticks", K.INT, doc="ticks started more than the late threshold after their deadline, "
-       "since the start", lo=0),
-     F("missed_ticks", K.INT, doc="deadlines that passed with no tick at all, since the start", lo=0),
-     F("dropped_messages", K.INT, doc="received messages rejected as invalid, since the start", lo=0),
-     F("scheduling", K.STR, doc="real-time settings in force, e.g. 'SCHED_FIFO 80, cpu 1, mlockall'")),
+    (
+        F("state", K.ENUM, values=("starting", "running", "paused", "stopping", "stopped", "error")),
+        F("clock", K.ENUM, values=("simulated", "wall")),
+        F("tick", K.INT, doc="physics steps done", lo=0),
+        F(
+            "rate_hz",
+            K.F64,
+            "Hz",
+            doc="ticks per wall second since the last status (wall clock; 0 for the simulated "
+            "clock, so that repeated runs publish identical messages)",
+            lo=0.0,
+        ),
+        F("lateness_p50_us", K.F64, "us", doc="tick start after its deadline, last window (wall clock)"),
+        F("lateness_p99_us", K.F64, "us", doc="99th percentile"),
+        F("lateness_p999_us", K.F64, "us", doc="99.9th percentile"),
+        F("lateness_max_us", K.F64, "us", doc="maximum"),
+        F(
+            "late_ticks",
+            K.INT,
+            doc="ticks started more than the late threshold after their deadline, since the start",
+            lo=0,
+        ),
+        F("missed_ticks", K.INT, doc="deadlines that passed with no tick at all, since the start", lo=0),
+        F("dropped_messages", K.INT, doc="received messages rejected as invalid, since the start", lo=0),
+        F("scheduling", K.STR, doc="real-time settings in force, e.g. 'SCHED_FIFO 80, cpu 1, mlockall'"),
+    ),
     rate="10 Hz",
     conflate=True,
 )
 
 CONSOLE_COMMAND = Schema(
-    "console/command", 1,
+    "console/command",
+    1,
     "An operator's action at the console.",
-    (F("command", K.ENUM, values=("start", "pause", "resume", "stop", "estop", "engage", "park",
-                                  "handover")),
-     F("argument", K.STR, doc="e.g. the scenario to start or who takes control ('driver', 'ai')"),
-     F("operator", K.STR, doc="who acted")),
+    (
+        F(
+            "command",
+            K.ENUM,
+            values=("start", "pause", "resume", "stop", "estop", "engage", "park", "handover"),
+        ),
+        F("argument", K.STR, doc="e.g. the scenario to start or who takes control ('driver', 'ai')"),
+        F("operator", K.STR, doc="who acted"),
+    ),
     rate="as they happen",
 )
 
 SCHEMAS: dict[str, Schema] = {
     s.topic: s
-    for s in (DRIVER_INPUT, AI_COMMAND, VEHICLE_STATE, WORLD_ACTORS, WORLD_EVENTS, SCENARIO_EVENTS,
-              RIG_COMMAND, RIG_FEEDBACK, RUN_STATUS, CONSOLE_COMMAND)
+    for s in (
+        DRIVER_INPUT,
+        AI_COMMAND,
+        VEHICLE_STATE,
+        WORLD_ACTORS,
+        WORLD_EVENTS,
+        SCENARIO_EVENTS,
+        RIG_COMMAND,
+        RIG_FEEDBACK,
+        RUN_STATUS,
+        CONSOLE_COMMAND,
+    )
 }
 """Every topic's schema, by topic."""

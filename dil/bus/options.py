@@ -13,8 +13,12 @@ from .zmq_bus import Endpoints, ZmqBus
 def add_bus_arguments(p: argparse.ArgumentParser, *, local: bool = True) -> None:
     g = p.add_argument_group("bus")
     choices = ["tcp", "ipc", "local"] if local else ["tcp", "ipc"]
-    g.add_argument("--bus", choices=choices, default="tcp",
-                   help="transport: ZeroMQ over tcp or ipc, or local (in-process, this command only)")
+    g.add_argument(
+        "--bus",
+        choices=choices,
+        default="tcp",
+        help="transport: ZeroMQ over tcp or ipc, or local (in-process, this command only)",
+    )
     g.add_argument("--host", default="127.0.0.1", help="tcp host of every topic (default %(default)s)")
     g.add_argument("--port", type=int, default=5600, help="first tcp port; topics take consecutive ports")
     g.add_argument("--ipc-dir", type=Path, default=Path("/tmp/dil"), help="directory of ipc sockets")
@@ -23,12 +27,12 @@ def add_bus_arguments(p: argparse.ArgumentParser, *, local: bool = True) -> None
     g.add_argument("--curve-authorized", type=Path, help="CURVE: directory of client public keys allowed in")
 
 
-def bus_from_args(args: argparse.Namespace) -> Bus:
-    """The bus the options describe."""
+def bus_from_args(args: argparse.Namespace, io_priority: int | None = None) -> Bus:
+    """The bus the options describe (``io_priority``: see :class:`ZmqBus`)."""
     if args.bus == "local":
         return LocalBus()
     curve = None
     if args.curve_secret:
         curve = Curve(args.curve_secret, args.curve_server_key, args.curve_authorized)
     endpoints = Endpoints.default(args.bus, host=args.host, port=args.port, directory=args.ipc_dir)
-    return ZmqBus(endpoints, curve=curve)
+    return ZmqBus(endpoints, curve=curve, io_priority=io_priority)

@@ -3,7 +3,7 @@
 A message on the wire is a msgpack map. Its header fields come first (``schema_version``, ``seq``,
 ``t_sim_ns``, ``t_wall_ns``, ``source``), then the topic's own fields. A field is one of a small
 set of kinds (:class:`Kind`); numbers may carry a range. A message that fails a check is not
-repaired: it is rejected with a :class:`BadMessage` naming the reason (:class:`Drop`), the field
+repaired: it is rejected with a :class:`MessageError` naming the reason (:class:`Drop`), the field
 and the value.
 """
 
@@ -49,7 +49,7 @@ class Drop(enum.Enum):
     OUT_OF_RANGE = "out_of_range"
 
 
-class BadMessage(ValueError):
+class MessageError(ValueError):
     """A message that must not be acted on; ``reason`` says why, the text names field and value."""
 
     def __init__(self, reason: Drop, detail: str) -> None:
@@ -78,7 +78,7 @@ class Field:
     """The fields of each record of a RECORDS field."""
 
     def check(self, value: Any, where: str) -> None:
-        """Raise :class:`BadMessage` unless ``value`` is valid for this field."""
+        """Raise :class:`MessageError` unless ``value`` is valid for this field."""
         k = self.kind
         if k is Kind.F64:
             _check_number(self, value, where)
@@ -96,14 +96,17 @@ class Field:
             if type(value) is not str:
                 _wrong(self, value, where, f"one of {', '.join(self.values)}")
             if value not in self.values:
-                raise BadMessage(Drop.OUT_OF_RANGE, f"{where}{self.name} = {value!r}: must be one of "
-                                 f"{', '.join(self.values)}")
+                raise MessageError(
+                    Drop.OUT_OF_RANGE,
+                    f"{where}{self.name} = {value!r}: must be one of {', '.join(self.values)}",
+                )
         elif k is Kind.F64_LIST:
             if type(value) is not list:
                 _wrong(self, value, where, "a list of numbers")
             if self.length is not None and len(value) != self.length:
-                raise BadMessage(Drop.WRONG_TYPE, f"{where}{self.name} has {len(value)} elements: "
-                                 f"must have {self.length}")
+                raise MessageError(
+                    Drop.WRONG_TYPE, f"{where}{self.name} has {len(value)} elements: must have {self.length}"
+                )
             for i, v in enumerate(value):
                 _check_number(self, v, where, f"[{i}]")
         elif k is Kind.RECORDS:
@@ -118,14 +121,14 @@ class Field:
 
 
 def _wrong(f: Field, value: Any, where: str, expected: str, index: str = "") -> None:
-    raise BadMessage(Drop.WRONG_TYPE, f"{where}{f.name}{index} = {_short(value)}: must be {expected}")
+    raise MessageError(Drop.WRONG_TYPE, f"{where}{f.name}{index} = {_short(value)}: must be {expected}")
 
 
 def _check_number(f: Field, value: Any, where: str, index: str = "") -> None:
     t = type(value)
     if t is float:
         if not math.isfinite(value):
-            raise BadMessage(Drop.NOT_FINITE, f"{where}{f.name}{index} = {value!r}: must be finite")
+            raise MessageError(Drop.NOT_FINITE, f"{where}{f.name}{index} = {value!r}: must be finite")
     elif t is not int:
         _wrong(f, value, where, "a number", index)
     _check_range(f, value, where, index)
@@ -133,8 +136,9 @@ def _check_number(f: Field, value: Any, where: str, index: str = "") -> None:
 
 def _check_range(f: Field, value: float, where: str, index: str = "") -> None:
     if (f.lo is not None and value < f.lo) or (f.hi is not None and value > f.hi):
-        raise BadMessage(Drop.OUT_OF_RANGE, f"{where}{f.name}{index} = {value!r}: must be within "
-                         f"[{f.lo}, {f.hi}] {f.unit}")
+        raise MessageError(
+            Drop.OUT_OF_RANGE, f"{where}{f.name}{index} = {value!r}: must be within [{f.lo}, {f.hi}] {f.unit}"
+        )
 
 
 def _short(value: Any) -> str:
@@ -148,17 +152,23 @@ def check_fields(fields: tuple[Field, ...], msg: dict, where: str = "") -> None:
         try:
             value = msg[f.name]
         except KeyError:
-            raise BadMessage(Drop.MISSING_FIELD, f"{where}{f.name} is missing") from None
+            raise MessageError(Drop.MISSING_FIELD, f"{where}{f.name} is missing") from None
         f.check(value, where)
 
 
 HEADER: tuple[Field, ...] = (
     Field("schema_version", Kind.INT, doc="version of this topic's schema; a reader rejects others", lo=1),
-    Field("seq", Kind.INT, doc="per publisher and topic, +1 per message from 0; a gap is a lost message",
-          lo=0),
+    Field(
+        "seq", Kind.INT, doc="per publisher and topic, +1 per message from 0; a gap is a lost message", lo=0
+    ),
     Field("t_sim_ns", Kind.INT, "ns", "simulation clock", "simulation time the content refers to"),
-    Field("t_wall_ns", Kind.INT, "ns", "UNIX epoch",
-          "wall-clock time at publication (simulated runs: the run's epoch + t_sim_ns)"),
+    Field(
+        "t_wall_ns",
+        Kind.INT,
+        "ns",
+        "UNIX epoch",
+        "wall-clock time at publication (simulated runs: the run's epoch + t_sim_ns)",
+    ),
     Field("source", Kind.STR, doc="name of the publishing node"),
 )
 """The fields every message starts with."""
@@ -191,27 +201,37 @@ class Schema:
         getter = operator.itemgetter(*names_) if len(names_) > 1 else (lambda m: (m[names_[0]],))
         object.__setattr__(self, "_numbers", getter)
         object.__setattr__(self, "_ints", tuple(f.name for f in numbers if f.kind is Kind.INT))
-        object.__setattr__(self, "_bounded", tuple(
-            (f.name, -_BIG if f.lo is None else f.lo, _BIG if f.hi is None else f.hi)
-            for f in numbers if f.lo is not None or f.hi is not None))
-        object.__setattr__(self, "_others", tuple(
-            f for f in HEADER[1:] + self.fields if f.kind not in (Kind.F64, Kind.INT)))
+        object.__setattr__(
+            self,
+            "_bounded",
+            tuple(
+                (f.name, -_BIG if f.lo is None else f.lo, _BIG if f.hi is None else f.hi)
+                for f in numbers
+                if f.lo is not None or f.hi is not None
+            ),
+        )
+        object.__setattr__(
+            self, "_others", tuple(f for f in HEADER[1:] + self.fields if f.kind not in (Kind.F64, Kind.INT))
+        )
 
     def check(self, msg: Any) -> None:
-        """Raise :class:`BadMessage` unless ``msg`` is a valid message of this topic."""
+        """Raise :class:`MessageError` unless ``msg`` is a valid message of this topic."""
         if type(msg) is not dict:
-            raise BadMessage(Drop.MALFORMED, f"{self.topic}: payload is a {type(msg).__name__}, not a map")
+            raise MessageError(Drop.MALFORMED, f"{self.topic}: payload is a {type(msg).__name__}, not a map")
         version = msg.get("schema_version")
         if version != self.version or type(version) is not int:
             if "schema_version" not in msg:
-                raise BadMessage(Drop.MISSING_FIELD, f"{self.topic}: schema_version is missing")
-            raise BadMessage(Drop.VERSION, f"{self.topic}: schema_version = {_short(version)}: "
-                             f"this runtime reads version {self.version}")
+                raise MessageError(Drop.MISSING_FIELD, f"{self.topic}: schema_version is missing")
+            raise MessageError(
+                Drop.VERSION,
+                f"{self.topic}: schema_version = {_short(version)}: "
+                f"this runtime reads version {self.version}",
+            )
         if self._fast_check(msg):
             where = f"{self.topic}: "
             for f in self._others:  # type: ignore[attr-defined]
                 if f.name not in msg:
-                    raise BadMessage(Drop.MISSING_FIELD, f"{where}{f.name} is missing")
+                    raise MessageError(Drop.MISSING_FIELD, f"{where}{f.name} is missing")
                 f.check(msg[f.name], where)
             return
         # Something is wrong: the detailed check names it.
@@ -232,10 +252,7 @@ class Schema:
         for name in self._ints:  # type: ignore[attr-defined]
             if type(msg[name]) is not int:
                 return False
-        for name, lo, hi in self._bounded:  # type: ignore[attr-defined]
-            if not lo <= msg[name] <= hi:
-                return False
-        return True
+        return all(lo <= msg[name] <= hi for name, lo, hi in self._bounded)
 
 
 _NUMBER_TYPES = frozenset((float, int))

@@ -8,6 +8,8 @@ value is worse than a lost one.
 
 from __future__ import annotations
 
+import logging
+import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,6 +19,8 @@ import zmq
 from .curve import Curve
 from .messages import SCHEMAS
 from .transport import Frame
+
+log = logging.getLogger("dil.bus")
 
 SERVICES = ("inference", "control")
 """Request-reply services: AI inference nodes and run control."""
@@ -35,8 +39,14 @@ class Endpoints:
             raise KeyError(f"no address for {name!r} (known: {', '.join(sorted(self.addresses))})") from None
 
     @staticmethod
-    def default(scheme: str = "tcp", *, host: str = "127.0.0.1", port: int = 5600,
-                directory: str | Path = "/tmp/dil", name: str = "dil") -> Endpoints:
+    def default(
+        scheme: str = "tcp",
+        *,
+        host: str = "127.0.0.1",
+        port: int = 5600,
+        directory: str | Path = "/tmp/dil",
+        name: str = "dil",
+    ) -> Endpoints:
         """One address per topic and service: consecutive tcp ports from ``port``, ipc sockets in
         ``directory``, or inproc names (``name`` keeps two buses in one process apart)."""
         names = [*SCHEMAS, *SERVICES]
@@ -112,19 +122,45 @@ class ZmqBus:
     """Sockets for one process, all in this bus's own context (closed with it).
 
     ``hwm`` is the high-water mark of every socket (frames queued per peer). With ``curve`` the
-    sockets this bus binds are CURVE servers and those it connects are CURVE clients.
+    sockets this bus binds are CURVE servers and those it connects are CURVE clients. With
+    ``io_priority`` ZeroMQ's I/O thread, which moves every frame, runs under SCHED_FIFO at that
+    priority (for a real-time loop whose frames must not wait behind other processes; ignored with
+    a warning where not allowed).
     """
 
-    def __init__(self, endpoints: Endpoints, *, curve: Curve | None = None, hwm: int = 1000,
-                 context: zmq.Context | None = None) -> None:
+    def __init__(
+        self,
+        endpoints: Endpoints,
+        *,
+        curve: Curve | None = None,
+        hwm: int = 1000,
+        context: zmq.Context | None = None,
+        io_priority: int | None = None,
+    ) -> None:
         self.endpoints = endpoints
         self._own_context = context is None
         self.context = context if context is not None else zmq.Context()
+        if io_priority is not None:
+            self._realtime_io(io_priority)
         self._curve = curve
         self._hwm = hwm
         self._bound: dict[str, zmq.Socket] = {}
         self._sockets: list[zmq.Socket] = []
         self._auth = curve.start_authenticator(self.context) if curve is not None else None
+
+    def _realtime_io(self, priority: int) -> None:
+        # takes effect when the I/O thread starts, at the first socket; a refusal shows then as a
+        # failure inside libzmq, so check first that this process may use SCHED_FIFO at all
+        try:
+            os.sched_param(priority)
+            before = os.sched_getscheduler(0), os.sched_getparam(0)
+            os.sched_setscheduler(0, os.SCHED_FIFO, os.sched_param(priority))
+            os.sched_setscheduler(0, before[0], before[1])
+        except (OSError, AttributeError) as e:
+            log.warning("ZeroMQ I/O thread stays at normal priority: SCHED_FIFO %d refused (%s)", priority, e)
+            return
+        self.context.set(zmq.THREAD_SCHED_POLICY, os.SCHED_FIFO)
+        self.context.set(zmq.THREAD_PRIORITY, priority)
 
     def _socket(self, kind: int) -> zmq.Socket:
         s = self.context.socket(kind)

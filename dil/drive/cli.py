@@ -22,12 +22,23 @@ log = logging.getLogger("dil.drive")
 
 def _loop_arguments(p: argparse.ArgumentParser) -> None:
     g = p.add_argument_group("loop")
-    g.add_argument("--duration", type=float, help="stop after this many simulated seconds (default: "
-                   "until Ctrl-C or SIGTERM)")
-    g.add_argument("--clock", choices=["wall", "simulated"], default="wall",
-                   help="wall: paced at 1 kHz; simulated: as fast as possible")
-    g.add_argument("--overrun", choices=[o.value for o in Overrun], default="skip",
-                   help="after a tick a whole period late: skip the passed deadlines or stretch the schedule")
+    g.add_argument(
+        "--duration",
+        type=float,
+        help="stop after this many simulated seconds (default: until Ctrl-C or SIGTERM)",
+    )
+    g.add_argument(
+        "--clock",
+        choices=["wall", "simulated"],
+        default="wall",
+        help="wall: paced at 1 kHz; simulated: as fast as possible",
+    )
+    g.add_argument(
+        "--overrun",
+        choices=[o.value for o in Overrun],
+        default="skip",
+        help="after a tick a whole period late: skip the passed deadlines or stretch the schedule",
+    )
     g.add_argument("--late-us", type=float, default=100.0, help="a tick starting later than this is late")
     g.add_argument("--rt-priority", type=int, help="run under SCHED_FIFO with this priority (1..99)")
     g.add_argument("--cpu", type=int, action="append", default=[], help="pin to this CPU (repeatable)")
@@ -35,14 +46,23 @@ def _loop_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def add_parsers(sub: argparse._SubParsersAction) -> None:
-    d = sub.add_parser("drive", help="the ego vehicle in the real-time loop: driver/input in, vehicle/state out")
+    d = sub.add_parser(
+        "drive", help="the ego vehicle in the real-time loop: driver/input in, vehicle/state out"
+    )
     d.add_argument("--headless", action="store_true", help="no display (the only form so far)")
     d.add_argument("--model", default="single_track", choices=sorted(vehicle_models.MODELS))
     d.add_argument("--vehicle", default="sedan_bmw320i", help="parameter set name or YAML file")
-    d.add_argument("--driver", choices=sorted(PROFILES),
-                   help="drive with a scripted profile in this process instead of driver/input from the bus")
-    d.add_argument("--input-timeout-ms", type=float, default=200.0,
-                   help="without valid driver input for this long: throttle off, fallback brake on")
+    d.add_argument(
+        "--driver",
+        choices=sorted(PROFILES),
+        help="drive with a scripted profile in this process instead of driver/input from the bus",
+    )
+    d.add_argument(
+        "--input-timeout-ms",
+        type=float,
+        default=200.0,
+        help="without valid driver input for this long: throttle off, fallback brake on",
+    )
     add_bus_arguments(d)
     _loop_arguments(d)
     d.set_defaults(func=_drive)
@@ -68,17 +88,23 @@ def _scheduling(args: argparse.Namespace) -> str:
     return res.summary()
 
 
+def _io_priority(args: argparse.Namespace) -> int | None:
+    """With a real-time loop, ZeroMQ's I/O thread runs just below it."""
+    return None if args.rt_priority is None else max(1, args.rt_priority - 1)
+
+
 def _max_ticks(args: argparse.Namespace, clock: Clock) -> int | None:
-    return None if args.duration is None else int(round(args.duration * 1e9 / clock.step_ns))
+    return None if args.duration is None else round(args.duration * 1e9 / clock.step_ns)
 
 
 def _drive(args: argparse.Namespace) -> int:
     if not args.headless:
-        raise SystemExit("dil drive: only --headless exists so far (the driver's display comes with the "
-                         "world backends)")
+        raise SystemExit(
+            "dil drive: only --headless exists so far (the driver's display comes with the world backends)"
+        )
     vehicle = vehicle_models.Vehicle(args.model, args.vehicle)
     clock = _clock(args)
-    bus = bus_from_args(args)
+    bus = bus_from_args(args, _io_priority(args))
     drops = Drops()
     nodes: list = []
     external: list[NodeSpec] = []
@@ -88,8 +114,16 @@ def _drive(args: argparse.Namespace) -> int:
         external.append(NodeSpec("driver (another process)", outputs=(Port("input", DRIVER_INPUT.topic),)))
     nodes.append(VehicleNode(bus, drops, vehicle, clock, input_timeout_ms=args.input_timeout_ms))
     scheduling = _scheduling(args)
-    loop = Loop(nodes, clock, bus, drops, external=external, late_threshold_ns=int(args.late_us * 1e3),
-                scheduling=scheduling, record=min(_max_ticks(args, clock) or 600_000, 3_600_000))
+    loop = Loop(
+        nodes,
+        clock,
+        bus,
+        drops,
+        external=external,
+        late_threshold_ns=int(args.late_us * 1e3),
+        scheduling=scheduling,
+        record=min(_max_ticks(args, clock) or 600_000, 3_600_000),
+    )
     try:
         with stop_on_signals(loop):
             report = loop.run(_max_ticks(args, clock))
@@ -101,10 +135,12 @@ def _drive(args: argparse.Namespace) -> int:
 
 def _script_driver(args: argparse.Namespace) -> int:
     clock = _clock(args)
-    bus = bus_from_args(args)
+    bus = bus_from_args(args, _io_priority(args))
     drops = Drops()
     node = ScriptedDriver(bus, clock, args.profile, rate_hz=args.rate)
-    loop = Loop([node], clock, bus, drops, scheduling=_scheduling(args), late_threshold_ns=int(args.late_us * 1e3))
+    loop = Loop(
+        [node], clock, bus, drops, scheduling=_scheduling(args), late_threshold_ns=int(args.late_us * 1e3)
+    )
     try:
         with stop_on_signals(loop):
             report = loop.run(_max_ticks(args, clock))
@@ -115,14 +151,17 @@ def _script_driver(args: argparse.Namespace) -> int:
 
 
 def _print_report(r: LoopReport, vehicle: vehicle_models.Vehicle | None) -> None:
-    print(f"ticks {r.ticks}  simulated {r.t_sim_ns / 1e9:.3f} s  wall {r.wall_s:.3f} s  "
-          f"late {r.late_ticks}  missed {r.missed_ticks}  dropped messages {r.dropped_messages}")
+    print(
+        f"ticks {r.ticks}  simulated {r.t_sim_ns / 1e9:.3f} s  wall {r.wall_s:.3f} s  "
+        f"late {r.late_ticks}  missed {r.missed_ticks}  dropped messages {r.dropped_messages}"
+    )
     if r.lateness_us:
         print("lateness [us]  " + "  ".join(f"{k[:-3]} {v:.1f}" for k, v in r.lateness_us.items()))
     if r.tick_cost_us:
         print("tick cost [us] " + "  ".join(f"{k[:-3]} {v:.1f}" for k, v in r.tick_cost_us.items()))
     print(f"scheduling: {r.scheduling}")
     if vehicle is not None:
-        print(f"vehicle: x {vehicle['x']:.2f} m  y {vehicle['y']:.2f} m  speed {vehicle.output('speed'):.2f} m/s")
+        speed = vehicle.output("speed")
+        print(f"vehicle: x {vehicle['x']:.2f} m  y {vehicle['y']:.2f} m  speed {speed:.2f} m/s")
     if r.error:
         print(f"error: {r.error}")

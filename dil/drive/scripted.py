@@ -56,8 +56,15 @@ PROFILES: dict[str, Callable[[float], Inputs]] = {
 class ScriptedDriver:
     """Publishes the profile's inputs at ``rate_hz``."""
 
-    def __init__(self, bus: Bus, clock: Clock, profile: str = "sine-steer", *, rate_hz: float = 100.0,
-                 name: str = "scripted-driver") -> None:
+    def __init__(
+        self,
+        bus: Bus,
+        clock: Clock,
+        profile: str = "sine-steer",
+        *,
+        rate_hz: float = 100.0,
+        name: str = "scripted-driver",
+    ) -> None:
         if profile not in PROFILES:
             raise ValueError(f"unknown driver profile {profile!r} (known: {', '.join(PROFILES)})")
         self.rate_hz = rate_hz
@@ -72,8 +79,13 @@ class ScriptedDriver:
 
     def tick(self, t_sim_ns: int) -> None:
         steer, throttle, brake, gear = self.profile(t_sim_ns * 1e-9)
-        self._pub.send(self._enc.encode(t_sim_ns, self.clock.wall_ns(t_sim_ns), {
-            "steering_wheel_angle": steer, "throttle": throttle, "brake": brake, "gear": gear}))
+        self._pub.send(
+            self._enc.encode(
+                t_sim_ns,
+                self.clock.wall_ns(t_sim_ns),
+                {"steering_wheel_angle": steer, "throttle": throttle, "brake": brake, "gear": gear},
+            )
+        )
 
     def stop(self, t_sim_ns: int) -> None:
         pass

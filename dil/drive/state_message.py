@@ -76,8 +76,9 @@ def gather_table(vehicle: Vehicle, names: tuple[str, ...]) -> tuple[np.ndarray, 
 
 
 @njit(cache=True)
-def gather(x: np.ndarray, rhs: np.ndarray, u: np.ndarray, table: np.ndarray, scale: np.ndarray,
-           out: np.ndarray) -> None:
+def gather(
+    x: np.ndarray, rhs: np.ndarray, u: np.ndarray, table: np.ndarray, scale: np.ndarray, out: np.ndarray
+) -> None:
     """``out[i]`` from the source and index in ``table[i]``, times ``scale[i]``."""
     for i in range(out.size):
         src = table[i, 0]

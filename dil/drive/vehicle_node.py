@@ -16,7 +16,7 @@ from dil.bus.fixed import FixedEncoder
 from dil.bus.graph import NodeSpec, Port
 from dil.bus.inbox import Drops, Inbox
 from dil.bus.messages import DRIVER_INPUT, VEHICLE_STATE
-from dil.bus.schema import BadMessage, Drop
+from dil.bus.schema import Drop, MessageError
 from dil.bus.transport import Bus
 from dil.realtime.clock import Clock
 from vehicle_models import Vehicle
@@ -40,16 +40,28 @@ class VehicleNode:
 
     rate_hz = 1000.0
 
-    def __init__(self, bus: Bus, drops: Drops, vehicle: Vehicle, clock: Clock, *, name: str = "vehicle",
-                 input_topic: str = DRIVER_INPUT.topic, input_timeout_ms: float = 200.0,
-                 fallback_brake: float = 0.3) -> None:
+    def __init__(
+        self,
+        bus: Bus,
+        drops: Drops,
+        vehicle: Vehicle,
+        clock: Clock,
+        *,
+        name: str = "vehicle",
+        input_topic: str = DRIVER_INPUT.topic,
+        input_timeout_ms: float = 200.0,
+        fallback_brake: float = 0.3,
+    ) -> None:
         if not 0.0 <= fallback_brake <= 1.0:
             raise ValueError(f"fallback_brake = {fallback_brake!r}: must be within [0, 1]")
         self.vehicle = vehicle
         self.clock = clock
         self.drops = drops
-        self.spec = NodeSpec(name, inputs=(Port("input", input_topic),),
-                             outputs=(Port("state", VEHICLE_STATE.topic, self.rate_hz),))
+        self.spec = NodeSpec(
+            name,
+            inputs=(Port("input", input_topic),),
+            outputs=(Port("state", VEHICLE_STATE.topic, self.rate_hz),),
+        )
         self._inbox = Inbox(bus.subscriber(input_topic, conflate=True), drops)
         self._pub = bus.publisher(VEHICLE_STATE.topic)
         self._encoder = FixedEncoder(VEHICLE_STATE, name)
@@ -62,7 +74,7 @@ class VehicleNode:
         self.timed_out = True
         """No valid input within the timeout (true until the first input arrives)."""
         self.input_timeouts = 0
-        self._step_ns = int(round(vehicle.dt * 1e9))
+        self._step_ns = round(vehicle.dt * 1e9)
 
     def start(self, t_sim_ns: int) -> None:
         """Compile or load every kernel of the tick before the loop starts."""
@@ -80,8 +92,12 @@ class VehicleNode:
             self.timed_out = True
             self.input_timeouts += 1
             self._apply_fallback()
-            log.warning("no valid %s for %.0f ms: throttle released, brake %.2f", self._inbox.topic,
-                        self._timeout_ns / 1e6, self._fallback_brake)
+            log.warning(
+                "no valid %s for %.0f ms: throttle released, brake %.2f",
+                self._inbox.topic,
+                self._timeout_ns / 1e6,
+                self._fallback_brake,
+            )
         self.vehicle.step()
         self._publish_values()
         t = t_sim_ns + self._step_ns
@@ -100,7 +116,7 @@ class VehicleNode:
         code = check_inputs(u, self.vehicle.p)
         if code:
             err = input_error(code, u, f"{self._inbox.topic} from {msg['source']}")
-            self.drops.count(self._inbox.topic, BadMessage(Drop.OUT_OF_RANGE, str(err)))
+            self.drops.count(self._inbox.topic, MessageError(Drop.OUT_OF_RANGE, str(err)))
             return
         self.vehicle.u[:] = u
         self._last_input_ns = t_sim_ns

@@ -64,8 +64,9 @@ class WallClock:
 
     kind = "wall"
 
-    def __init__(self, step_ns: int = 1_000_000, *, overrun: Overrun = Overrun.SKIP,
-                 spin_ns: int = 150_000) -> None:
+    def __init__(
+        self, step_ns: int = 1_000_000, *, overrun: Overrun = Overrun.SKIP, spin_ns: int = 150_000
+    ) -> None:
         if spin_ns < 0 or spin_ns > step_ns:
             raise ValueError(f"spin_ns = {spin_ns}: must be within [0, step_ns = {step_ns}]")
         self.step_ns = step_ns

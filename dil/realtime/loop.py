@@ -9,6 +9,7 @@ rig node parks the rig there), then the stop hooks (recorders flush), then a las
 
 from __future__ import annotations
 
+import gc
 import logging
 import signal
 import time
@@ -69,10 +70,20 @@ class LoopReport:
 class Loop:
     """Runs nodes against a clock. ``record`` keeps every tick's lateness and cost for a report."""
 
-    def __init__(self, nodes: Sequence[Node], clock: Clock, bus: Bus, drops: Drops, *,
-                 external: Sequence[NodeSpec] = (), status_rate_hz: float = 10.0,
-                 late_threshold_ns: int = 100_000, record: int = 0, scheduling: str = "",
-                 source: str = "loop") -> None:
+    def __init__(
+        self,
+        nodes: Sequence[Node],
+        clock: Clock,
+        bus: Bus,
+        drops: Drops,
+        *,
+        external: Sequence[NodeSpec] = (),
+        status_rate_hz: float = 10.0,
+        late_threshold_ns: int = 100_000,
+        record: int = 0,
+        scheduling: str = "",
+        source: str = "loop",
+    ) -> None:
         self.nodes = list(nodes)
         self.clock = clock
         self.drops = drops
@@ -101,8 +112,10 @@ class Loop:
         period = 1e9 / rate_hz
         steps = round(period / self.clock.step_ns)
         if steps < 1 or abs(steps * self.clock.step_ns - period) > 1e-6 * period:
-            raise ValueError(f"{who}: rate {rate_hz:g} Hz is not a whole number of "
-                             f"{self.clock.step_ns / 1e6:g} ms physics steps")
+            raise ValueError(
+                f"{who}: rate {rate_hz:g} Hz is not a whole number of "
+                f"{self.clock.step_ns / 1e6:g} ms physics steps"
+            )
         return steps
 
     def validate(self) -> None:
@@ -115,6 +128,10 @@ class Loop:
         for node in self.nodes:
             node.start(0)
         self._window.warm_up()
+        # objects made so far (modules, kernels, parameters) leave the collector's scope, so that a
+        # full collection during the run has little to traverse
+        gc.collect()
+        gc.freeze()
         self.state = "running"
         error = ""
         wall0 = time.perf_counter()
@@ -165,13 +182,26 @@ class Loop:
         rate = (self.tick - tick0) * 1e9 / (now - perf0) if wall and now > perf0 else 0.0
         self._last_rate = (self.tick, now)
         s = self._window.compute()
-        self._status_pub.send(self._status.encode(t_sim_ns, self.clock.wall_ns(t_sim_ns), {
-            "state": self.state, "clock": self.clock.kind, "tick": self.tick, "rate_hz": rate,
-            "lateness_p50_us": float(s[S_P50]) / 1e3, "lateness_p99_us": float(s[S_P99]) / 1e3,
-            "lateness_p999_us": float(s[S_P999]) / 1e3, "lateness_max_us": float(s[S_MAX]) / 1e3,
-            "late_ticks": self.late_ticks, "missed_ticks": self.clock_missed, "dropped_messages": self.drops.total,
-            "scheduling": self.scheduling,
-        }))
+        self._status_pub.send(
+            self._status.encode(
+                t_sim_ns,
+                self.clock.wall_ns(t_sim_ns),
+                {
+                    "state": self.state,
+                    "clock": self.clock.kind,
+                    "tick": self.tick,
+                    "rate_hz": rate,
+                    "lateness_p50_us": float(s[S_P50]) / 1e3,
+                    "lateness_p99_us": float(s[S_P99]) / 1e3,
+                    "lateness_p999_us": float(s[S_P999]) / 1e3,
+                    "lateness_max_us": float(s[S_MAX]) / 1e3,
+                    "late_ticks": self.late_ticks,
+                    "missed_ticks": self.clock_missed,
+                    "dropped_messages": self.drops.total,
+                    "scheduling": self.scheduling,
+                },
+            )
+        )
         self._log_lateness(s[S_MAX])
 
     @property
@@ -182,9 +212,13 @@ class Loop:
         t, late0, missed0 = self._last_log
         now = time.monotonic()
         if (self.late_ticks > late0 or self.clock_missed > missed0) and now - t >= 1.0:
-            log.warning("%d late ticks and %d missed deadlines since the last report (max lateness in the "
-                        "last second %.0f us)", self.late_ticks - late0, self.clock_missed - missed0,
-                        window_max_ns / 1e3)
+            log.warning(
+                "%d late ticks and %d missed deadlines since the last report (max lateness in the "
+                "last second %.0f us)",
+                self.late_ticks - late0,
+                self.clock_missed - missed0,
+                window_max_ns / 1e3,
+            )
             self._last_log = (now, self.late_ticks, self.clock_missed)
 
     def _shutdown(self) -> None:
@@ -210,9 +244,16 @@ class Loop:
 
     def _report(self, wall_s: float, error: str) -> LoopReport:
         n = min(self.tick, self._record_late.size)
-        report = LoopReport(ticks=self.tick, t_sim_ns=self.tick * self.clock.step_ns, wall_s=wall_s,
-                            late_ticks=self.late_ticks, missed_ticks=self.clock_missed,
-                            dropped_messages=self.drops.total, scheduling=self.scheduling, error=error)
+        report = LoopReport(
+            ticks=self.tick,
+            t_sim_ns=self.tick * self.clock.step_ns,
+            wall_s=wall_s,
+            late_ticks=self.late_ticks,
+            missed_ticks=self.clock_missed,
+            dropped_messages=self.drops.total,
+            scheduling=self.scheduling,
+            error=error,
+        )
         if n and self.clock.kind == "wall":
             report.lateness_us = summary_us(self._record_late[:n])
         if n:

@@ -7,6 +7,7 @@ with that message.
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import ctypes.util
 import os
@@ -65,16 +66,20 @@ def apply(req: RealtimeRequest) -> RealtimeResult:
             os.sched_setaffinity(0, set(req.cpus))
             res.applied.append("cpu " + ",".join(map(str, req.cpus)))
         except (OSError, AttributeError) as e:
-            res.refused.append(f"CPU affinity {list(req.cpus)}: {e} (CPUs available: "
-                               f"{sorted(os.sched_getaffinity(0)) if hasattr(os, 'sched_getaffinity') else '?'})")
+            res.refused.append(
+                f"CPU affinity {list(req.cpus)}: {e} (CPUs available: "
+                f"{sorted(os.sched_getaffinity(0)) if hasattr(os, 'sched_getaffinity') else '?'})"
+            )
     if req.lock_memory:
         if libc is None:
             res.refused.append("mlockall: no C library found")
         elif libc.mlockall(MCL_CURRENT | MCL_FUTURE) == 0:
             res.applied.append("mlockall")
         else:
-            res.refused.append(f"mlockall: {os.strerror(ctypes.get_errno())} (needs CAP_IPC_LOCK or a "
-                               "large enough 'ulimit -l')")
+            res.refused.append(
+                f"mlockall: {os.strerror(ctypes.get_errno())} (needs CAP_IPC_LOCK or a "
+                "large enough 'ulimit -l')"
+            )
     if req.fifo_priority is not None:
         prio = req.fifo_priority
         if not 1 <= prio <= 99:
@@ -84,14 +89,14 @@ def apply(req: RealtimeRequest) -> RealtimeResult:
                 os.sched_setscheduler(0, os.SCHED_FIFO, os.sched_param(prio))
                 res.applied.append(f"SCHED_FIFO {prio}")
             except (OSError, AttributeError) as e:
-                res.refused.append(f"SCHED_FIFO {prio}: {e} (needs CAP_SYS_NICE or an rtprio limit in "
-                                   "/etc/security/limits.conf, e.g. '@realtime - rtprio 90')")
+                res.refused.append(
+                    f"SCHED_FIFO {prio}: {e} (needs CAP_SYS_NICE or an rtprio limit in "
+                    "/etc/security/limits.conf, e.g. '@realtime - rtprio 90')"
+                )
     return res
 
 
 def restore_normal() -> None:
     """Back to SCHED_OTHER (after a benchmark run with SCHED_FIFO)."""
-    try:
+    with contextlib.suppress(OSError, AttributeError):
         os.sched_setscheduler(0, os.SCHED_OTHER, os.sched_param(0))
-    except (OSError, AttributeError):
-        pass

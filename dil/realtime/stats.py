@@ -64,5 +64,9 @@ def summary_us(samples_ns: np.ndarray) -> dict[str, float]:
     """p50, p99, p99.9 and max of a whole record [us], for reports (allocates)."""
     out = np.zeros(N_STATS)
     percentiles(samples_ns, samples_ns.size, np.empty_like(samples_ns), out)
-    return {"p50_us": out[S_P50] / 1e3, "p99_us": out[S_P99] / 1e3, "p99.9_us": out[S_P999] / 1e3,
-            "max_us": out[S_MAX] / 1e3}
+    return {
+        "p50_us": out[S_P50] / 1e3,
+        "p99_us": out[S_P99] / 1e3,
+        "p99.9_us": out[S_P999] / 1e3,
+        "max_us": out[S_MAX] / 1e3,
+    }

@@ -11,8 +11,14 @@ TOPIC = "driver/input"
 
 
 def _valid(seq=0, **changes):
-    msg = {"schema_version": 1, "seq": seq, "t_sim_ns": 0, "t_wall_ns": 0, "source": "test",
-           **sample(SCHEMAS[TOPIC])}
+    msg = {
+        "schema_version": 1,
+        "seq": seq,
+        "t_sim_ns": 0,
+        "t_wall_ns": 0,
+        "source": "test",
+        **sample(SCHEMAS[TOPIC]),
+    }
     msg.update(changes)
     return msg
 

@@ -3,10 +3,14 @@ import pytest
 from dil.bus import GraphError, NodeSpec, Port, validate
 
 DRIVER = NodeSpec("driver", outputs=(Port("input", "driver/input", 100.0),))
-VEHICLE = NodeSpec("vehicle", inputs=(Port("input", "driver/input"),),
-                   outputs=(Port("state", "vehicle/state", 1000.0),))
-CUEING = NodeSpec("cueing", inputs=(Port("state", "vehicle/state", 1000.0),),
-                  outputs=(Port("command", "rig/command", 1000.0),))
+VEHICLE = NodeSpec(
+    "vehicle", inputs=(Port("input", "driver/input"),), outputs=(Port("state", "vehicle/state", 1000.0),)
+)
+CUEING = NodeSpec(
+    "cueing",
+    inputs=(Port("state", "vehicle/state", 1000.0),),
+    outputs=(Port("command", "rig/command", 1000.0),),
+)
 
 
 def test_a_valid_graph_passes():
@@ -30,8 +34,11 @@ def test_duplicate_producer_names_both():
 @pytest.mark.parametrize("rate", [30.0, 3000.0, 0.3e-9, 1000.0 / 3])
 def test_rate_not_a_whole_number_of_steps(rate):
     node = NodeSpec("camera", outputs=(Port("frames", "world/actors", rate),))
-    with pytest.raises(GraphError, match=r"node 'camera' output 'frames' \(world/actors\): rate .* not an "
-                       r"integer multiple of the 1 ms physics step"):
+    with pytest.raises(
+        GraphError,
+        match=r"node 'camera' output 'frames' \(world/actors\): rate .* not an "
+        r"integer multiple of the 1 ms physics step",
+    ):
         validate([node])
 
 
@@ -42,8 +49,11 @@ def test_whole_number_rates_pass(rate):
 
 def test_schema_version_mismatch():
     old_reader = NodeSpec("rig", inputs=(Port("command", "rig/command", version=2),))
-    with pytest.raises(GraphError, match=r"node 'rig' input 'command' \(rig/command\): reads schema version 2 "
-                       r"but node 'cueing' output 'command' writes version 1"):
+    with pytest.raises(
+        GraphError,
+        match=r"node 'rig' input 'command' \(rig/command\): reads schema version 2 "
+        r"but node 'cueing' output 'command' writes version 1",
+    ):
         validate([DRIVER, VEHICLE, CUEING, old_reader])
 
 

@@ -22,8 +22,14 @@ def test_every_schema_round_trips(topic):
     assert frame.startswith(topic.encode() + b"\0")
     got_schema, msg = decode(frame)
     assert got_schema is schema
-    assert msg == {"schema_version": schema.version, "seq": 0, "t_sim_ns": 123_000_000,
-                   "t_wall_ns": 1_700_000_000_000_000_000, "source": "test-node", **fields}
+    assert msg == {
+        "schema_version": schema.version,
+        "seq": 0,
+        "t_sim_ns": 123_000_000,
+        "t_wall_ns": 1_700_000_000_000_000_000,
+        "source": "test-node",
+        **fields,
+    }
     # the sequence advances per message
     assert decode(enc.encode(124_000_000, 0, fields))[1]["seq"] == 1
 
@@ -79,5 +85,6 @@ def test_every_field_is_documented_with_a_unit_or_none():
 
 
 def test_docs_messages_md_is_generated_from_the_code():
-    assert (ROOT / "docs" / "messages.md").read_text() == markdown(), \
+    assert (ROOT / "docs" / "messages.md").read_text() == markdown(), (
         "docs/messages.md is stale: run `dil messages --markdown > docs/messages.md`"
+    )

@@ -131,7 +131,7 @@ def test_curve_key_errors_name_the_file(tmp_path):
     with pytest.raises(KeyFileError, match="no secret key"):
         Curve(public)
     (tmp_path / "junk.key_secret").write_text("not a certificate")
-    with pytest.raises(KeyFileError, match="junk.key_secret"):
+    with pytest.raises(KeyFileError, match=r"junk\.key_secret"):
         Curve(tmp_path / "junk.key_secret")
 
 

@@ -17,8 +17,10 @@ def _batch_run(n_ticks: int, model: str = "single_track") -> list[bytes]:
     bus.tap(frames.append)
     clock = SimClock()
     drops = Drops()
-    nodes = [ScriptedDriver(bus, clock, "sine-steer"),
-             VehicleNode(bus, drops, vehicle_models.Vehicle(model, "sedan_bmw320i"), clock)]
+    nodes = [
+        ScriptedDriver(bus, clock, "sine-steer"),
+        VehicleNode(bus, drops, vehicle_models.Vehicle(model, "sedan_bmw320i"), clock),
+    ]
     report = Loop(nodes, clock, bus, drops).run(n_ticks)
     assert report.ticks == n_ticks and not report.error
     return frames
@@ -42,8 +44,10 @@ def test_nodes_run_at_their_rates():
     bus.tap(frames.append)
     clock = SimClock()
     drops = Drops()
-    nodes = [ScriptedDriver(bus, clock, "launch", rate_hz=50.0),
-             VehicleNode(bus, drops, vehicle_models.Vehicle("kinematic", "compact_ev"), clock)]
+    nodes = [
+        ScriptedDriver(bus, clock, "launch", rate_hz=50.0),
+        VehicleNode(bus, drops, vehicle_models.Vehicle("kinematic", "compact_ev"), clock),
+    ]
     Loop(nodes, clock, bus, drops).run(1000)
     topics = [f.split(b"\0", 1)[0] for f in frames]
     assert topics.count(b"driver/input") == 50
@@ -60,7 +64,9 @@ def test_the_graph_is_checked_before_the_first_tick():
     with pytest.raises(GraphError, match="node 'vehicle' input 'input'"):
         loop.run(10)
     assert loop.tick == 0
-    Loop([node], clock, bus, drops, external=[NodeSpec("wheel", outputs=(Port("in", "driver/input"),))]).run(1)
+    Loop([node], clock, bus, drops, external=[NodeSpec("wheel", outputs=(Port("in", "driver/input"),))]).run(
+        1
+    )
 
 
 class _Failing:
