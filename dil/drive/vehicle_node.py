@@ -136,7 +136,3 @@ class VehicleNode:
         enc = self._encoder
         gather(v.x, rhs, v.u, self._table, self._scale, enc.floats)
         gather_ints(v.x, rhs, v.u, self._int_table, enc.ints)
-
-    @property
-    def gear_input(self) -> int:
-        return int(self.vehicle.u[U_GEAR])

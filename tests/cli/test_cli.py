@@ -37,3 +37,58 @@ def test_bench_dynamics_prints_a_table_and_writes_json(tmp_path):
     st = rows[("single_track", "semi_implicit_euler")]
     assert st["ns/step numba"] > 0 and st["batch veh-s/s"] > 0
     assert st["speedup vs CommonRoad"] > 1.0  # compiled kernels beat plain Python
+
+
+def test_bench_bus_measures_every_transport_it_is_given(tmp_path):
+    out = tmp_path / "bus.json"
+    result = _dil("bench", "bus", "--transports", "kernel", "inproc", "local", "--messages", "300",
+                  "--burst", "5000", "--json", str(out))
+    assert result.returncode == 0, result.stderr
+    doc = json.loads(out.read_text())
+    rows = {r["transport"]: r for r in doc["rows"]}
+    assert set(rows) == {"kernel", "inproc", "local"}
+    for r in rows.values():
+        assert r["lost"] == 0 and 0 < r["p50 us"] <= r["p99 us"] <= r["max us"]
+        assert r["msgs/s raw"] > 0
+    assert rows["local"]["msgs/s decoded"] > 0
+    assert doc["codec"]["decode and check ns"] > doc["codec"]["encode fixed template ns"] > 0
+
+
+def test_bench_loop_reports_the_full_tick_and_its_baseline(tmp_path):
+    out = tmp_path / "loop.json"
+    result = _dil("bench", "loop", "--duration", "0.5", "--loads", "0", "--json", str(out))
+    assert result.returncode == 0, result.stderr
+    rows = json.loads(out.read_text())["rows"]
+    assert [r["tick"] for r in rows] == ["baseline", "full"] * 2  # normal, then real-time scheduling
+    for r in rows:
+        assert r["seconds"] >= 0.45 and r["p50 us"] <= r["max us"]
+    full = rows[1]
+    assert full["tick cost p50 us"] > rows[0]["tick cost p50 us"]  # the full tick does real work
+
+
+def test_messages_lists_every_topic():
+    result = _dil("messages")
+    assert result.returncode == 0
+    for topic in ("driver/input", "vehicle/state", "rig/command", "run/status", "console/command"):
+        assert topic in result.stdout
+
+
+def test_keys_writes_a_curve_key_pair(tmp_path):
+    result = _dil("keys", "rig", "--dir", str(tmp_path))
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "rig.key").is_file() and (tmp_path / "rig.key_secret").is_file()
+    assert "secret" in (tmp_path / "rig.key_secret").read_text()
+
+
+def test_drive_in_simulated_time_reports_where_the_car_went():
+    result = _dil("drive", "--headless", "--bus", "local", "--driver", "accelerate-brake", "--clock",
+                  "simulated", "--duration", "3")
+    assert result.returncode == 0, result.stderr
+    assert "ticks 3000" in result.stdout and "missed 0" in result.stdout
+    x = float(result.stdout.split("vehicle: x ")[1].split()[0])
+    assert x > 10.0  # three seconds at full throttle
+
+
+def test_drive_needs_headless_for_now():
+    result = _dil("drive", "--duration", "1")
+    assert result.returncode != 0 and "--headless" in result.stderr
