@@ -1,0 +1,215 @@
+"""World point to road and lane: a uniform grid over sampled reference-line segments, then Newton
+refinement on the exact geometry and a search of the lane borders, all in one numba call."""
+
+from __future__ import annotations
+
+import math
+from typing import NamedTuple
+
+import numpy as np
+from numba import njit
+
+from .geometry import poly_value, reference_pose
+from .lanes import lane_borders, section_at
+from .tables import L_ID, L_TYPE, S_LANE0, Tables
+
+SEG_ROAD = 0
+SEG_S0 = 1
+SEG_S1 = 2
+SEG_X0 = 3
+SEG_Y0 = 4
+SEG_X1 = 5
+SEG_Y1 = 6
+
+MAX_CANDIDATES = 16
+
+# the result row of locate()
+R_ROAD = 0
+R_LANE = 1
+R_S = 2
+R_T = 3
+R_OFFSET = 4
+"""t relative to the lane's centre line [m]."""
+R_HEADING = 5
+"""Reference-line heading at s [rad]."""
+R_INSIDE = 6
+"""1 when the point lies within the road's outermost lane borders."""
+R_TYPE = 7
+"""Lane type code (``tables.LANE_TYPES``)."""
+R_DISTANCE = 8
+"""0 inside a lane, else the distance to the nearest road's outer border [m]."""
+R_SIZE = 9
+
+
+class Grid(NamedTuple):
+    segments: np.ndarray
+    cell_start: np.ndarray
+    cell_items: np.ndarray
+    meta: np.ndarray
+    """origin x, origin y, cell size, nx, ny, search radius."""
+
+
+def build_grid(T: Tables, segments: np.ndarray, radius: float, cell: float = 8.0) -> Grid:
+    """Index ``segments`` (rows as ``SEG_*``) by the cells their bounding boxes touch."""
+    xs = np.concatenate([segments[:, SEG_X0], segments[:, SEG_X1]])
+    ys = np.concatenate([segments[:, SEG_Y0], segments[:, SEG_Y1]])
+    x0, y0 = xs.min() - radius, ys.min() - radius
+    nx = int((xs.max() + radius - x0) / cell) + 1
+    ny = int((ys.max() + radius - y0) / cell) + 1
+    while nx * ny > 4_000_000:  # keep the index small for huge networks
+        cell *= 2.0
+        nx = int((xs.max() + radius - x0) / cell) + 1
+        ny = int((ys.max() + radius - y0) / cell) + 1
+    cells: list[list[int]] = [[] for _ in range(nx * ny)]
+    for i, seg in enumerate(segments):
+        ix0 = int((min(seg[SEG_X0], seg[SEG_X1]) - x0) / cell)
+        ix1 = int((max(seg[SEG_X0], seg[SEG_X1]) - x0) / cell)
+        iy0 = int((min(seg[SEG_Y0], seg[SEG_Y1]) - y0) / cell)
+        iy1 = int((max(seg[SEG_Y0], seg[SEG_Y1]) - y0) / cell)
+        for ix in range(ix0, ix1 + 1):
+            for iy in range(iy0, iy1 + 1):
+                cells[iy * nx + ix].append(i)
+    start = np.zeros(nx * ny + 1, dtype=np.int64)
+    start[1:] = np.cumsum([len(c) for c in cells])
+    items = np.array([i for c in cells for i in c], dtype=np.int64)
+    return Grid(segments, start, items, np.array([x0, y0, cell, nx, ny, radius]))
+
+
+@njit(cache=True)
+def _refine(T: Tables, road: int, s: float, x: float, y: float) -> tuple:
+    """Newton steps on s so that the point is abeam the reference line; returns s, t, heading.
+    The step divides the along-track error by ``1 - curvature * t``: exact for arcs."""
+    g0, g1 = T.road_geom[road, 0], T.road_geom[road, 1]
+    length = T.road_length[road]
+    t = 0.0
+    h = 0.0
+    for _ in range(8):
+        rx, ry, h = reference_pose(T.geom, T.spiral_pts, g0, g1, s)
+        dx, dy = x - rx, y - ry
+        c, sn = math.cos(h), math.sin(h)
+        along = dx * c + dy * sn
+        t = -dx * sn + dy * c
+        if abs(along) < 1e-10:
+            break
+        h2 = reference_pose(T.geom, T.spiral_pts, g0, g1, min(s + 1e-3, length))[2]
+        kappa = _wrap(h2 - h) / 1e-3 if s + 1e-3 <= length else 0.0
+        scale = 1.0 - kappa * t
+        step = along / scale if scale > 0.1 else along
+        s_new = min(max(s + step, 0.0), length)
+        if abs(s_new - s) < 1e-10:
+            break
+        s = s_new
+    # t is measured on the road surface: undo the superelevation's foreshortening
+    roll = poly_value(T.superelev, T.road_super[road, 0], T.road_super[road, 1], s, 0.0)[0]
+    return s, t / math.cos(roll), h
+
+
+@njit(cache=True)
+def _classify(T: Tables, road: int, s: float, t: float, borders: np.ndarray, out: np.ndarray) -> None:
+    """Lane of ``t`` at ``s``: fills R_LANE, R_OFFSET, R_INSIDE, R_TYPE, R_DISTANCE."""
+    sec = section_at(T, road, s)
+    n = lane_borders(T, road, sec, s, borders)
+    first = int(T.sections[sec, S_LANE0])
+    centre = 0
+    for k in range(n):
+        if T.lanes[first + k, L_ID] == 0:
+            centre = k
+    k_found = -1
+    if t >= borders[centre]:
+        for k in range(centre - 1, -1, -1):
+            if t <= borders[k]:
+                k_found = k
+                break
+        outer = borders[0] if centre > 0 else borders[centre]
+    else:
+        for k in range(centre + 1, n):
+            if t >= borders[k]:
+                k_found = k
+                break
+        outer = borders[n - 1] if centre < n - 1 else borders[centre]
+    if k_found < 0:
+        out[R_INSIDE] = 0.0
+        out[R_DISTANCE] = abs(t - outer)
+        # the outermost lane on that side, so callers still get the nearest lane
+        k_found = 0 if t >= borders[centre] else n - 1
+        if k_found == centre:
+            out[R_LANE] = 0.0
+            out[R_TYPE] = T.lanes[first + centre, L_TYPE]
+            out[R_OFFSET] = t - borders[centre]
+            return
+    else:
+        out[R_INSIDE] = 1.0
+        out[R_DISTANCE] = 0.0
+    lane_id = T.lanes[first + k_found, L_ID]
+    inner = borders[k_found + 1] if lane_id > 0 else borders[k_found - 1]
+    out[R_LANE] = lane_id
+    out[R_TYPE] = T.lanes[first + k_found, L_TYPE]
+    out[R_OFFSET] = t - 0.5 * (inner + borders[k_found])
+
+
+@njit(cache=True)
+def locate(T: Tables, G: Grid, x: float, y: float, borders: np.ndarray, cand: np.ndarray, best: np.ndarray,
+           out: np.ndarray) -> bool:
+    """Road and lane at world ``(x, y)`` into ``out`` (``R_*``); False when no road is within the
+    search radius. Inside a lane beats outside; among lanes, the nearest lane centre wins."""
+    x0, y0, cell = G.meta[0], G.meta[1], G.meta[2]
+    nx, ny, radius = int(G.meta[3]), int(G.meta[4]), G.meta[5]
+    ix = int((x - x0) / cell)
+    iy = int((y - y0) / cell)
+    reach = int(radius / cell) + 1
+    n_cand = 0
+    for cy in range(max(iy - reach, 0), min(iy + reach, ny - 1) + 1):
+        for cx in range(max(ix - reach, 0), min(ix + reach, nx - 1) + 1):
+            c = cy * nx + cx
+            for j in range(G.cell_start[c], G.cell_start[c + 1]):
+                seg = G.segments[G.cell_items[j]]
+                ax, ay = seg[SEG_X0], seg[SEG_Y0]
+                vx, vy = seg[SEG_X1] - ax, seg[SEG_Y1] - ay
+                ll = vx * vx + vy * vy
+                u = 0.0 if ll == 0.0 else min(max(((x - ax) * vx + (y - ay) * vy) / ll, 0.0), 1.0)
+                dx, dy = x - ax - u * vx, y - ay - u * vy
+                d2 = dx * dx + dy * dy
+                if d2 > radius * radius:
+                    continue
+                road = seg[SEG_ROAD]
+                s = seg[SEG_S0] + u * (seg[SEG_S1] - seg[SEG_S0])
+                k = 0
+                while k < n_cand and cand[k, 0] != road:
+                    k += 1
+                if k == n_cand:
+                    if n_cand == cand.shape[0]:
+                        continue
+                    n_cand += 1
+                    cand[k, 0] = road
+                    cand[k, 1] = d2
+                    cand[k, 2] = s
+                elif d2 < cand[k, 1]:
+                    cand[k, 1] = d2
+                    cand[k, 2] = s
+    if n_cand == 0:
+        return False
+    best_score = math.inf
+    for k in range(n_cand):
+        road = int(cand[k, 0])
+        s, t, h = _refine(T, road, cand[k, 2], x, y)
+        _classify(T, road, s, t, borders, best)
+        score = best[R_DISTANCE] * 1000.0 + abs(best[R_OFFSET])
+        if best[R_INSIDE] > 0.5 and best[R_LANE] != 0.0:
+            score = abs(best[R_OFFSET])
+        else:
+            score += 1e6
+        if score < best_score:
+            best_score = score
+            out[R_ROAD] = road
+            out[R_S] = s
+            out[R_T] = t
+            out[R_HEADING] = h
+            for i in (R_LANE, R_OFFSET, R_INSIDE, R_TYPE, R_DISTANCE):
+                out[i] = best[i]
+    return True
+
+
+@njit(cache=True)
+def _wrap(a: float) -> float:
+    """Angle into [-pi, pi)."""
+    return (a + math.pi) % (2.0 * math.pi) - math.pi
