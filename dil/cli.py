@@ -19,6 +19,31 @@ def _bench_parser(sub: argparse._SubParsersAction) -> None:
     loop.add_parser(kinds)
 
 
+def _view_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("view", help="draw an OpenDRIVE road network as a PNG (lanes, marks, ids)")
+    p.add_argument("road", help="the .xodr file")
+    p.add_argument("-o", "--output", help="PNG to write (default: the file name with .png)")
+    p.add_argument("--width", type=int, default=1600, help="image width in pixels")
+    p.set_defaults(func=_view)
+
+
+def _view(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from dil.road.network import RoadNetwork, RoadNetworkError
+    from dil.road.render import render_png
+
+    try:
+        net = RoadNetwork.load(args.road)
+    except RoadNetworkError as e:
+        print(f"dil view: {e}", file=sys.stderr)
+        return 2
+    out = args.output or str(Path(args.road).with_suffix(".png").name)
+    w, h = render_png(net, out, args.width)
+    print(f"{out}: {w}x{h} px, {len(net.roads)} roads, {len(net.odr.junctions)} junctions")
+    return 0
+
+
 def _vehicles_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("vehicles", help="list the vehicle models and parameter sets")
     p.set_defaults(func=_list_vehicles)
@@ -80,6 +105,7 @@ def build_parser() -> argparse.ArgumentParser:
     _keys_parser(sub)
     _messages_parser(sub)
     _vehicles_parser(sub)
+    _view_parser(sub)
     return parser
 
 

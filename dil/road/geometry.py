@@ -32,10 +32,26 @@ SPIRAL_STEP = 1.0
 """Distance between a spiral's precomputed checkpoints [m]."""
 
 # 6-point Gauss-Legendre on [0, 1]
-_GL_X = np.array([0.033765242898423986, 0.16939530676686776, 0.38069040695840156,
-                  0.61930959304159844, 0.83060469323313224, 0.96623475710157601])
-_GL_W = np.array([0.085662246189585173, 0.18038078652406930, 0.23395696728634552,
-                  0.23395696728634552, 0.18038078652406930, 0.085662246189585173])
+_GL_X = np.array(
+    [
+        0.033765242898423986,
+        0.16939530676686776,
+        0.38069040695840156,
+        0.61930959304159844,
+        0.83060469323313224,
+        0.96623475710157601,
+    ]
+)
+_GL_W = np.array(
+    [
+        0.085662246189585173,
+        0.18038078652406930,
+        0.23395696728634552,
+        0.23395696728634552,
+        0.18038078652406930,
+        0.085662246189585173,
+    ]
+)
 
 
 @njit(cache=True, inline="always")
@@ -58,8 +74,9 @@ def spiral_advance(x: float, y: float, hdg0: float, k0: float, dk: float, u0: fl
 
 
 @njit(cache=True)
-def spiral_checkpoints(x0: float, y0: float, hdg0: float, k0: float, k1: float, length: float,
-                       out: np.ndarray) -> None:
+def spiral_checkpoints(
+    x0: float, y0: float, hdg0: float, k0: float, k1: float, length: float, out: np.ndarray
+) -> None:
     """Positions every SPIRAL_STEP from the start into ``out[i] = (x, y)``."""
     dk = (k1 - k0) / length
     x, y = x0, y0

@@ -82,3 +82,23 @@ def road_to_world(T: Tables, road: int, s: float, t: float) -> tuple:
     roll = poly_value(T.superelev, T.road_super[road, 0], T.road_super[road, 1], s, 0.0)[0]
     lateral = t * math.cos(roll)
     return x - lateral * math.sin(h), y + lateral * math.cos(h), z + t * math.sin(roll), h
+
+
+@njit(cache=True)
+def lane_poses(
+    T: Tables,
+    roads: np.ndarray,
+    lanes: np.ndarray,
+    s: np.ndarray,
+    offsets: np.ndarray,
+    work: np.ndarray,
+    out: np.ndarray,
+) -> None:
+    """World ``(x, y, z, heading of the reference line)`` of each lane position into ``out[i]``."""
+    for i in range(roads.size):
+        t = lane_centre_t(T, roads[i], lanes[i], s[i], work) + offsets[i]
+        x, y, z, h = road_to_world(T, roads[i], s[i], t)
+        out[i, 0] = x
+        out[i, 1] = y
+        out[i, 2] = z
+        out[i, 3] = h

@@ -148,8 +148,16 @@ def _classify(T: Tables, road: int, s: float, t: float, borders: np.ndarray, out
 
 
 @njit(cache=True)
-def locate(T: Tables, G: Grid, x: float, y: float, borders: np.ndarray, cand: np.ndarray, best: np.ndarray,
-           out: np.ndarray) -> bool:
+def locate(
+    T: Tables,
+    G: Grid,
+    x: float,
+    y: float,
+    borders: np.ndarray,
+    cand: np.ndarray,
+    best: np.ndarray,
+    out: np.ndarray,
+) -> bool:
     """Road and lane at world ``(x, y)`` into ``out`` (``R_*``); False when no road is within the
     search radius. Inside a lane beats outside; among lanes, the nearest lane centre wins."""
     x0, y0, cell = G.meta[0], G.meta[1], G.meta[2]
@@ -213,3 +221,19 @@ def locate(T: Tables, G: Grid, x: float, y: float, borders: np.ndarray, cand: np
 def _wrap(a: float) -> float:
     """Angle into [-pi, pi)."""
     return (a + math.pi) % (2.0 * math.pi) - math.pi
+
+
+@njit(cache=True)
+def locate_many(
+    T: Tables,
+    G: Grid,
+    xy: np.ndarray,
+    borders: np.ndarray,
+    cand: np.ndarray,
+    best: np.ndarray,
+    out: np.ndarray,
+    found: np.ndarray,
+) -> None:
+    """:func:`locate` for each row of ``xy`` into ``out[i]``; ``found[i]`` is 0 where no road is near."""
+    for i in range(xy.shape[0]):
+        found[i] = 1 if locate(T, G, xy[i, 0], xy[i, 1], borders, cand, best, out[i]) else 0

@@ -68,8 +68,9 @@ class RoadNetwork:
         segments = sample_reference(self.tables, sample_step)
         self.max_half_width = self._max_half_width()
         self.grid: Grid = build_grid(self.tables, segments, self.max_half_width + 2.0)
-        self._borders = np.zeros(max(64, int(self.tables.sections[:, 3].max()) + 1 if len(self.tables.sections)
-                                     else 64))
+        self._borders = np.zeros(
+            max(64, int(self.tables.sections[:, 3].max()) + 1 if len(self.tables.sections) else 64)
+        )
         self._cand = np.zeros((MAX_CANDIDATES, 3))
         self._best = np.zeros(R_SIZE)
         self.result = np.zeros(R_SIZE)
@@ -117,7 +118,9 @@ class RoadNetwork:
             raise KeyError(f"{self.source}: road {road} has no lane {lane} at s = {s:g}")
         return t + offset
 
-    def lane_to_world(self, road: str, lane: int, s: float, offset: float = 0.0) -> tuple[float, float, float, float]:
+    def lane_to_world(
+        self, road: str, lane: int, s: float, offset: float = 0.0
+    ) -> tuple[float, float, float, float]:
         """World pose of a lane position; the heading is the lane's direction of travel."""
         x, y, z, h = self.road_to_world(road, s, self.lane_to_road(road, lane, s, offset))
         return x, y, z, self.driving_heading(road, lane, h)
@@ -138,22 +141,34 @@ class RoadNetwork:
             return None
         r = self.result
         return LanePosition(
-            road=self.roads[int(r[R_ROAD])].id, lane=int(r[R_LANE]), s=float(r[R_S]), t=float(r[R_T]),
-            offset=float(r[R_OFFSET]), heading=float(r[R_HEADING]), inside=bool(r[R_INSIDE] > 0.5),
-            lane_type=LANE_TYPES[int(r[R_TYPE])], distance=float(r[R_DISTANCE]),
+            road=self.roads[int(r[R_ROAD])].id,
+            lane=int(r[R_LANE]),
+            s=float(r[R_S]),
+            t=float(r[R_T]),
+            offset=float(r[R_OFFSET]),
+            heading=float(r[R_HEADING]),
+            inside=bool(r[R_INSIDE] > 0.5),
+            lane_type=LANE_TYPES[int(r[R_TYPE])],
+            distance=float(r[R_DISTANCE]),
         )
 
     def _check_s(self, i: int, s: float) -> None:
         length = self.roads[i].length
         if not -1e-9 <= s <= length + 1e-9:
-            raise ValueError(f"{self.source}: s = {s!r} is outside road {self.roads[i].id} (length {length:g} m)")
+            raise ValueError(
+                f"{self.source}: s = {s!r} is outside road {self.roads[i].id} (length {length:g} m)"
+            )
 
     def bounds(self) -> tuple[float, float, float, float]:
         """``(x_min, y_min, x_max, y_max)`` of the reference lines, widened by the widest road."""
         seg = self.grid.segments
         m = self.max_half_width
-        return (float(seg[:, 3].min()) - m, float(seg[:, 4].min()) - m, float(seg[:, 3].max()) + m,
-                float(seg[:, 4].max()) + m)
+        return (
+            float(seg[:, 3].min()) - m,
+            float(seg[:, 4].min()) - m,
+            float(seg[:, 3].max()) + m,
+            float(seg[:, 4].max()) + m,
+        )
 
 
 def load(path: str | Path) -> RoadNetwork:

@@ -35,18 +35,43 @@ _SPEED_UNITS = {"m/s": 1.0, "km/h": 1.0 / 3.6, "mph": 0.44704}
 
 # (parent tag, tag) pairs this reader uses; anything else is reported as unsupported
 _SUPPORTED = {
-    (None, "OpenDRIVE"), ("OpenDRIVE", "header"), ("header", "geoReference"), ("header", "offset"),
-    ("OpenDRIVE", "road"), ("OpenDRIVE", "junction"),
-    ("road", "link"), ("link", "predecessor"), ("link", "successor"), ("road", "type"), ("type", "speed"),
-    ("road", "planView"), ("planView", "geometry"), ("geometry", "line"), ("geometry", "arc"),
-    ("geometry", "spiral"), ("geometry", "poly3"), ("geometry", "paramPoly3"),
-    ("road", "elevationProfile"), ("elevationProfile", "elevation"),
-    ("road", "lateralProfile"), ("lateralProfile", "superelevation"),
-    ("road", "lanes"), ("lanes", "laneOffset"), ("lanes", "laneSection"),
-    ("laneSection", "left"), ("laneSection", "center"), ("laneSection", "right"),
-    ("left", "lane"), ("center", "lane"), ("right", "lane"), ("lane", "link"),
-    ("lane", "width"), ("lane", "roadMark"), ("lane", "speed"),
-    ("junction", "connection"), ("connection", "laneLink"),
+    (None, "OpenDRIVE"),
+    ("OpenDRIVE", "header"),
+    ("header", "geoReference"),
+    ("header", "offset"),
+    ("OpenDRIVE", "road"),
+    ("OpenDRIVE", "junction"),
+    ("road", "link"),
+    ("link", "predecessor"),
+    ("link", "successor"),
+    ("road", "type"),
+    ("type", "speed"),
+    ("road", "planView"),
+    ("planView", "geometry"),
+    ("geometry", "line"),
+    ("geometry", "arc"),
+    ("geometry", "spiral"),
+    ("geometry", "poly3"),
+    ("geometry", "paramPoly3"),
+    ("road", "elevationProfile"),
+    ("elevationProfile", "elevation"),
+    ("road", "lateralProfile"),
+    ("lateralProfile", "superelevation"),
+    ("road", "lanes"),
+    ("lanes", "laneOffset"),
+    ("lanes", "laneSection"),
+    ("laneSection", "left"),
+    ("laneSection", "center"),
+    ("laneSection", "right"),
+    ("left", "lane"),
+    ("center", "lane"),
+    ("right", "lane"),
+    ("lane", "link"),
+    ("lane", "width"),
+    ("lane", "roadMark"),
+    ("lane", "speed"),
+    ("junction", "connection"),
+    ("connection", "laneLink"),
 }
 
 
@@ -92,8 +117,9 @@ class _Reader:
             raise self.error(el, f"attribute {name}={raw!r} is not an integer") from None
 
     def poly(self, el: etree._Element, s_name: str = "s") -> Poly3:
-        return Poly3(self.num(el, s_name), self.num(el, "a"), self.num(el, "b"), self.num(el, "c"),
-                     self.num(el, "d"))
+        return Poly3(
+            self.num(el, s_name), self.num(el, "a"), self.num(el, "b"), self.num(el, "c"), self.num(el, "d")
+        )
 
 
 def read(path: str | Path) -> OpenDrive:
@@ -123,8 +149,10 @@ def parse(data: bytes | str, source: str = "<string>") -> OpenDrive:
         raise r.error(root, "has no <header>")
     header = _header(r, header_el)
     if header.rev_major != 1 or not 4 <= header.rev_minor <= 8:
-        raise r.error(header_el, f"revision {header.rev_major}.{header.rev_minor} is not supported "
-                      "(OpenDRIVE 1.4 to 1.8 are)")
+        raise r.error(
+            header_el,
+            f"revision {header.rev_major}.{header.rev_minor} is not supported (OpenDRIVE 1.4 to 1.8 are)",
+        )
     roads = tuple(_road(r, el) for el in root.iterfind("road"))
     ids = [rd.id for rd in roads]
     dup = sorted({i for i in ids if ids.count(i) > 1})
@@ -165,8 +193,13 @@ def _header(r: _Reader, el: etree._Element) -> Header:
     offset = (0.0, 0.0, 0.0, 0.0)
     if off is not None:
         offset = (r.num(off, "x", 0.0), r.num(off, "y", 0.0), r.num(off, "z", 0.0), r.num(off, "hdg", 0.0))
-    return Header(r.integer(el, "revMajor"), r.integer(el, "revMinor"), el.get("name", ""),
-                  (geo.text or "").strip() if geo is not None else "", offset)
+    return Header(
+        r.integer(el, "revMajor"),
+        r.integer(el, "revMinor"),
+        el.get("name", ""),
+        (geo.text or "").strip() if geo is not None else "",
+        offset,
+    )
 
 
 def _link(r: _Reader, el: etree._Element | None) -> Link | None:
@@ -205,12 +238,15 @@ def _geometry(r: _Reader, el: etree._Element) -> Geometry:
         p_range = shape.get("pRange", "normalized")
         if p_range not in ("arcLength", "normalized"):
             raise r.error(shape, f"attribute pRange={p_range!r} must be arcLength or normalized")
-        params = (*(r.num(shape, k) for k in ("aU", "bU", "cU", "dU", "aV", "bV", "cV", "dV")),
-                  1.0 if p_range == "normalized" else 0.0)
+        params = (
+            *(r.num(shape, k) for k in ("aU", "bU", "cU", "dU", "aV", "bV", "cV", "dV")),
+            1.0 if p_range == "normalized" else 0.0,
+        )
     else:
         raise r.error(shape, "is not a planView geometry (line, arc, spiral, poly3, paramPoly3)")
-    return Geometry(r.num(el, "s"), r.num(el, "x"), r.num(el, "y"), r.num(el, "hdg"), length, kind, params,
-                    el.sourceline)
+    return Geometry(
+        r.num(el, "s"), r.num(el, "x"), r.num(el, "y"), r.num(el, "hdg"), length, kind, params, el.sourceline
+    )
 
 
 def _speed(r: _Reader, el: etree._Element) -> float:
@@ -234,11 +270,23 @@ def _lane(r: _Reader, el: etree._Element) -> Lane:
     widths = tuple(r.poly(w, "sOffset") for w in el.iterfind("width"))
     if lane_id != 0 and not widths and el.find("border") is None:
         raise r.error(el, f"lane {lane_id} has no <width> record")
-    marks = tuple(RoadMark(r.num(m, "sOffset"), m.get("type", "none"), m.get("color", "standard"),
-                           r.num(m, "width", 0.12)) for m in el.iterfind("roadMark"))
+    marks = tuple(
+        RoadMark(
+            r.num(m, "sOffset"), m.get("type", "none"), m.get("color", "standard"), r.num(m, "width", 0.12)
+        )
+        for m in el.iterfind("roadMark")
+    )
     speed_el = el.find("speed")
-    return Lane(lane_id, el.get("type", "none"), widths, marks, pred, succ,
-                _speed(r, speed_el) if speed_el is not None else None, el.get("level") in ("true", "1"))
+    return Lane(
+        lane_id,
+        el.get("type", "none"),
+        widths,
+        marks,
+        pred,
+        succ,
+        _speed(r, speed_el) if speed_el is not None else None,
+        el.get("level") in ("true", "1"),
+    )
 
 
 def _lane_section(r: _Reader, el: etree._Element) -> LaneSection:
@@ -304,15 +352,25 @@ def _road(r: _Reader, el: etree._Element) -> Road:
         raise r.error(el, f"attribute length={el.get('length')!r} must be > 0")
     plan_length = geoms[-1].s + geoms[-1].length
     if abs(plan_length - length) > 0.01:
-        r.warnings.append(f"{r.source}:{el.sourceline}: road {rid} length {length:g} m differs from its "
-                          f"planView's {plan_length:g} m; positions beyond the planView stay at its end")
+        r.warnings.append(
+            f"{r.source}:{el.sourceline}: road {rid} length {length:g} m differs from its "
+            f"planView's {plan_length:g} m; positions beyond the planView stay at its end"
+        )
     return Road(
-        id=rid, name=el.get("name", ""), length=length, junction=el.get("junction", "-1"),
-        geometries=tuple(geoms), lane_sections=tuple(sections), elevation=tuple(elevation),
-        superelevation=tuple(superelevation), lane_offset=tuple(offsets),
+        id=rid,
+        name=el.get("name", ""),
+        length=length,
+        junction=el.get("junction", "-1"),
+        geometries=tuple(geoms),
+        lane_sections=tuple(sections),
+        elevation=tuple(elevation),
+        superelevation=tuple(superelevation),
+        lane_offset=tuple(offsets),
         predecessor=_link(r, link.find("predecessor")) if link is not None else None,
         successor=_link(r, link.find("successor")) if link is not None else None,
-        speed=tuple(speeds), rule=rule, line=el.sourceline,
+        speed=tuple(speeds),
+        rule=rule,
+        line=el.sourceline,
     )
 
 
@@ -323,6 +381,13 @@ def _junction(r: _Reader, el: etree._Element) -> Junction:
         if contact not in ("start", "end"):
             raise r.error(c, f"attribute contactPoint={contact!r} must be start or end")
         links = tuple(LaneLink(r.integer(ll, "from"), r.integer(ll, "to")) for ll in c.iterfind("laneLink"))
-        conns.append(Connection(r.attr(c, "id"), r.attr(c, "incomingRoad"),
-                                c.get("connectingRoad") or r.attr(c, "linkedRoad"), contact, links))
+        conns.append(
+            Connection(
+                r.attr(c, "id"),
+                r.attr(c, "incomingRoad"),
+                c.get("connectingRoad") or r.attr(c, "linkedRoad"),
+                contact,
+                links,
+            )
+        )
     return Junction(r.attr(el, "id"), el.get("name", ""), tuple(conns))

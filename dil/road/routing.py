@@ -70,8 +70,10 @@ class LaneGraph:
                             other = road.successor
                             if other.element_id in roads:
                                 kk = section_at_end(other.element_id, other.contact_point or "start")
-                                join((here, "end"), ((other.element_id, kk, lane.successor),
-                                                     other.contact_point or "start"))
+                                join(
+                                    (here, "end"),
+                                    ((other.element_id, kk, lane.successor), other.contact_point or "start"),
+                                )
                     if lane.predecessor is not None:
                         if k > 0:
                             join((here, "start"), ((road.id, k - 1, lane.predecessor), "end"))
@@ -79,24 +81,31 @@ class LaneGraph:
                             other = road.predecessor
                             if other.element_id in roads:
                                 kk = section_at_end(other.element_id, other.contact_point or "end")
-                                join((here, "start"), ((other.element_id, kk, lane.predecessor),
-                                                       other.contact_point or "end"))
+                                join(
+                                    (here, "start"),
+                                    ((other.element_id, kk, lane.predecessor), other.contact_point or "end"),
+                                )
         for junction in net.odr.junctions:
             for c in junction.connections:
                 incoming = roads.get(c.incoming_road)
                 connecting = roads.get(c.connecting_road)
                 if incoming is None or connecting is None:
                     continue
-                if incoming.successor is not None and incoming.successor.element_id == junction.id and \
-                        incoming.successor.element_type == "junction":
+                if (
+                    incoming.successor is not None
+                    and incoming.successor.element_id == junction.id
+                    and incoming.successor.element_type == "junction"
+                ):
                     inc_end = "end"
                 else:
                     inc_end = "start"
                 k_in = section_at_end(incoming.id, inc_end)
                 k_conn = section_at_end(connecting.id, c.contact_point)
                 for ll in c.lane_links:
-                    join(((incoming.id, k_in, ll.from_lane), inc_end),
-                         ((connecting.id, k_conn, ll.to_lane), c.contact_point))
+                    join(
+                        ((incoming.id, k_in, ll.from_lane), inc_end),
+                        ((connecting.id, k_conn, ll.to_lane), c.contact_point),
+                    )
 
         self.successors: dict[Node, list[tuple[Node, float]]] = defaultdict(list)
         for node, fwd in self.forward.items():
@@ -114,8 +123,11 @@ class LaneGraph:
     def next_lanes(self, road: str, lane: int, s: float) -> list[tuple[str, int]]:
         """The lanes a car in ``(road, lane)`` at ``s`` can continue into without changing lane."""
         node = self._node(road, lane, s)
-        return [(n[0], n[2]) for n, cost in self.successors.get(node, []) if cost != LANE_CHANGE_COST or
-                (n[0], n[1]) != (node[0], node[1])]
+        return [
+            (n[0], n[2])
+            for n, cost in self.successors.get(node, [])
+            if cost != LANE_CHANGE_COST or (n[0], n[1]) != (node[0], node[1])
+        ]
 
     def route(self, start: tuple[str, int, float], goal: tuple[str, int, float]) -> list[tuple[str, int]]:
         """Lanes ``(road, lane)`` from ``start`` to ``goal`` (each ``(road, lane, s)``), shortest by
@@ -138,8 +150,10 @@ class LaneGraph:
                     prev[nxt] = node
                     heapq.heappush(heap, (nd, nxt))
         if b not in dist:
-            raise RouteError(f"{self.net.source}: no route from road {start[0]} lane {start[1]} to road "
-                             f"{goal[0]} lane {goal[1]}")
+            raise RouteError(
+                f"{self.net.source}: no route from road {start[0]} lane {start[1]} to road "
+                f"{goal[0]} lane {goal[1]}"
+            )
         path = [b]
         while path[-1] != a:
             path.append(prev[path[-1]])

@@ -75,8 +75,9 @@ class LaneStrip:
 
 
 @njit(cache=True)
-def _section_points(T: Tables, road: int, sec: int, stations: np.ndarray, work: np.ndarray,
-                    borders: np.ndarray) -> None:
+def _section_points(
+    T: Tables, road: int, sec: int, stations: np.ndarray, work: np.ndarray, borders: np.ndarray
+) -> None:
     """``borders[i, k, :]`` = world (x, y, z) of lane k's outer border at stations[i]."""
     for i in range(stations.size):
         n = lane_borders(T, road, sec, stations[i], work)
@@ -114,10 +115,19 @@ def sample_lanes(net: RoadNetwork, step: float = 1.0) -> list[LaneStrip]:
                 else:
                     inner = borders[:, k + 1] if lane_id > 0 else borders[:, k - 1]
                     outer = borders[:, k]
-                strips.append(LaneStrip(
-                    road.id, k_sec, lane_id, LANE_TYPES[int(T.lanes[first + k, L_TYPE])], st,
-                    0.5 * (inner + outer), inner, outer, mark.type if mark else "none",
-                    mark.color if mark else "standard",
-                ))
+                strips.append(
+                    LaneStrip(
+                        road.id,
+                        k_sec,
+                        lane_id,
+                        LANE_TYPES[int(T.lanes[first + k, L_TYPE])],
+                        st,
+                        0.5 * (inner + outer),
+                        inner,
+                        outer,
+                        mark.type if mark else "none",
+                        mark.color if mark else "standard",
+                    )
+                )
             del centre
     return strips

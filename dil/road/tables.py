@@ -38,15 +38,58 @@ from .geometry import (
 from .model import OpenDrive, Poly3
 
 LANE_TYPES = (
-    "none", "driving", "stop", "shoulder", "biking", "sidewalk", "border", "restricted", "parking",
-    "bidirectional", "median", "special1", "special2", "special3", "roadWorks", "tram", "rail", "entry",
-    "exit", "offRamp", "onRamp", "connectingRamp", "bus", "taxi", "HOV", "mwyEntry", "mwyExit", "walking",
-    "slipLane", "curb",
+    "none",
+    "driving",
+    "stop",
+    "shoulder",
+    "biking",
+    "sidewalk",
+    "border",
+    "restricted",
+    "parking",
+    "bidirectional",
+    "median",
+    "special1",
+    "special2",
+    "special3",
+    "roadWorks",
+    "tram",
+    "rail",
+    "entry",
+    "exit",
+    "offRamp",
+    "onRamp",
+    "connectingRamp",
+    "bus",
+    "taxi",
+    "HOV",
+    "mwyEntry",
+    "mwyExit",
+    "walking",
+    "slipLane",
+    "curb",
 )
 """OpenDRIVE lane types; a lane's type code is its index here."""
 
-DRIVABLE = frozenset(("driving", "bidirectional", "entry", "exit", "offRamp", "onRamp", "connectingRamp",
-                      "bus", "taxi", "HOV", "mwyEntry", "mwyExit", "slipLane", "parking", "stop"))
+DRIVABLE = frozenset(
+    (
+        "driving",
+        "bidirectional",
+        "entry",
+        "exit",
+        "offRamp",
+        "onRamp",
+        "connectingRamp",
+        "bus",
+        "taxi",
+        "HOV",
+        "mwyEntry",
+        "mwyExit",
+        "slipLane",
+        "parking",
+        "stop",
+    )
+)
 """Lane types a car may drive on; leaving them is a road departure."""
 
 S_START = 0
@@ -145,5 +188,10 @@ def compile_tables(odr: OpenDrive) -> Tables:
         lanes=np.array(lanes, dtype=np.int64).reshape(-1, 4),
         widths=np.array(widths, dtype=np.float64).reshape(-1, 5),
         drivable=np.array([1 if t in DRIVABLE else 0 for t in LANE_TYPES], dtype=np.int64),
-        elev=elev, road_elev=road_elev, superelev=sup, road_super=road_sup, offset=off, road_offset=road_off,
+        elev=elev,
+        road_elev=road_elev,
+        superelev=sup,
+        road_super=road_sup,
+        offset=off,
+        road_offset=road_off,
     )

@@ -56,12 +56,15 @@ def rural() -> None:
 
 def junction() -> None:
     """A four-way junction: four 150 m arms with two lanes each way, every turn connected."""
-    arms = [xodr.create_road(xodr.Line(150.0), id=i, left_lanes=2, right_lanes=2, lane_width=LANE)
-            for i in range(1, 5)]
+    arms = [
+        xodr.create_road(xodr.Line(150.0), id=i, left_lanes=2, right_lanes=2, lane_width=LANE)
+        for i in range(1, 5)
+    ]
     creator = xodr.CommonJunctionCreator(id=100, name="crossing", startnum=100)
     for i, arm in enumerate(arms):
-        creator.add_incoming_road_circular_geometry(arm, radius=22.0, angle=i * math.pi / 2,
-                                                    road_connection="successor")
+        creator.add_incoming_road_circular_geometry(
+            arm, radius=22.0, angle=i * math.pi / 2, road_connection="successor"
+        )
     for a in range(1, 5):
         for b in range(a + 1, 5):
             creator.add_connection(road_one_id=a, road_two_id=b)

@@ -17,16 +17,23 @@ def lanes(left: float = 3.5, right: float = 3.5, extra: str = "") -> str:
 </laneSection></lanes>"""
 
 
-def road(geometry: str, length: float, *, road_id: str = "1", lanes_xml: str | None = None,
-         extra: str = "") -> str:
+def road(
+    geometry: str, length: float, *, road_id: str = "1", lanes_xml: str | None = None, extra: str = ""
+) -> str:
     return f"""<road id="{road_id}" length="{length!r}" junction="-1"><planView>
 {geometry}</planView>{extra}{lanes_xml if lanes_xml is not None else lanes()}</road>"""
 
 
 def document(*roads: str, minor: int = 6, tail: str = "") -> str:
-    return (f'<?xml version="1.0"?>\n<OpenDRIVE><header revMajor="1" revMinor="{minor}" name="t"/>\n'
-            + "\n".join(roads) + tail + "</OpenDRIVE>")
+    return (
+        f'<?xml version="1.0"?>\n<OpenDRIVE><header revMajor="1" revMinor="{minor}" name="t"/>\n'
+        + "\n".join(roads)
+        + tail
+        + "</OpenDRIVE>"
+    )
 
 
-def geometry(kind: str, length: float, s: float = 0.0, x: float = 0.0, y: float = 0.0, hdg: float = 0.0) -> str:
+def geometry(
+    kind: str, length: float, s: float = 0.0, x: float = 0.0, y: float = 0.0, hdg: float = 0.0
+) -> str:
     return f'<geometry s="{s!r}" x="{x!r}" y="{y!r}" hdg="{hdg!r}" length="{length!r}">{kind}</geometry>'

@@ -59,10 +59,14 @@ def test_spiral_between_two_curvatures_agrees_with_dense_integration():
 def test_param_poly3_normalised_and_arc_length_ranges_agree():
     length = 50.0
     # the same curve: u = p, v = 0.002 p^2 with p in metres, or p' = p / length normalised
-    arc = geometry('<paramPoly3 aU="0" bU="1" cU="0" dU="0" aV="0" bV="0" cV="0.002" dV="0" '
-                   'pRange="arcLength"/>', length)
-    norm = geometry(f'<paramPoly3 aU="0" bU="{length}" cU="0" dU="0" aV="0" bV="0" cV="{0.002 * length**2}" '
-                    'dV="0" pRange="normalized"/>', length)
+    arc = geometry(
+        '<paramPoly3 aU="0" bU="1" cU="0" dU="0" aV="0" bV="0" cV="0.002" dV="0" pRange="arcLength"/>', length
+    )
+    norm = geometry(
+        f'<paramPoly3 aU="0" bU="{length}" cU="0" dU="0" aV="0" bV="0" cV="{0.002 * length**2}" '
+        'dV="0" pRange="normalized"/>',
+        length,
+    )
     a, b = _net(arc, length), _net(norm, length)
     for s in (0.0, 12.5, 50.0):
         assert a.road_to_world("1", s) == pytest.approx(b.road_to_world("1", s), abs=1e-12)
@@ -83,8 +87,10 @@ def test_shipped_networks_are_continuous_across_geometries(name):
 
 
 def test_elevation_and_superelevation_place_points_in_3d():
-    extra = ('<elevationProfile><elevation s="0" a="2" b="0.05" c="0" d="0"/></elevationProfile>'
-             '<lateralProfile><superelevation s="0" a="0.1" b="0" c="0" d="0"/></lateralProfile>')
+    extra = (
+        '<elevationProfile><elevation s="0" a="2" b="0.05" c="0" d="0"/></elevationProfile>'
+        '<lateralProfile><superelevation s="0" a="0.1" b="0" c="0" d="0"/></lateralProfile>'
+    )
     net = _net(geometry("<line/>", 100.0), 100.0, extra=extra)
     x, y, z, _ = net.road_to_world("1", 40.0, 3.0)
     assert (x, y, z) == pytest.approx((40.0, 3.0 * math.cos(0.1), 2 + 0.05 * 40 + 3.0 * math.sin(0.1)))
@@ -104,7 +110,11 @@ def test_road_and_world_coordinates_round_trip(name):
             x, y, _, _ = net.lane_to_world(road.id, lane, s, offset)
             pos = net.locate(x, y)
             other = net.roads[net.road_index(pos.road)]
-            if pos.road != road.id and "-1" in (road.junction, other.junction) and road.junction != other.junction:
+            if (
+                pos.road != road.id
+                and "-1" in (road.junction, other.junction)
+                and road.junction != other.junction
+            ):
                 continue  # where an arm meets the junction's connecting roads, both answers are right
             if pos.road != road.id and road.junction != "-1" and other.junction == road.junction:
                 continue  # overlapping connecting roads inside a junction

@@ -76,25 +76,37 @@ def _bad(xml: str, match: str):
 
 
 def test_errors_name_file_line_element_and_attribute():
-    _bad(document(road(geometry("<line/>", 100.0).replace(' x="0.0"', ""), 100.0)),
-         r"bad\.xodr:4: <geometry> is missing attribute 'x'")
-    _bad(document(road(geometry("<line/>", 100.0).replace('length="100.0"', 'length="ten"'), 100.0)),
-         r"bad\.xodr:4: <geometry> attribute length='ten' is not a number")
+    _bad(
+        document(road(geometry("<line/>", 100.0).replace(' x="0.0"', ""), 100.0)),
+        r"bad\.xodr:4: <geometry> is missing attribute 'x'",
+    )
+    _bad(
+        document(road(geometry("<line/>", 100.0).replace('length="100.0"', 'length="ten"'), 100.0)),
+        r"bad\.xodr:4: <geometry> attribute length='ten' is not a number",
+    )
     _bad(document(road(geometry("<clothoid/>", 10.0), 10.0)), r"<clothoid> is not a planView geometry")
-    _bad(document(road(geometry("<line/>", 10.0), 10.0)).replace('revMinor="6"', 'revMinor="2"'),
-         r"revision 1\.2 is not supported")
+    _bad(
+        document(road(geometry("<line/>", 10.0), 10.0)).replace('revMinor="6"', 'revMinor="2"'),
+        r"revision 1\.2 is not supported",
+    )
     _bad("<OpenDRIVE><header", r"bad\.xodr:1: not well-formed XML")
-    _bad(document(road(geometry("<line/>", 10.0), 10.0, lanes_xml=lanes().replace('id="-2"', 'id="-3"'))),
-         r"lane ids .* are not consecutive")
+    _bad(
+        document(road(geometry("<line/>", 10.0), 10.0, lanes_xml=lanes().replace('id="-2"', 'id="-3"'))),
+        r"lane ids .* are not consecutive",
+    )
     _bad(document(road(geometry("<arc curvature='nan'/>", 10.0), 10.0)), r"curvature='nan' is not finite")
-    _bad(document(road(geometry("<line/>", 10.0), 10.0), road(geometry("<line/>", 10.0), 10.0)),
-         r"road id\(s\) \['1'\] are used more than once")
+    _bad(
+        document(road(geometry("<line/>", 10.0), 10.0), road(geometry("<line/>", 10.0), 10.0)),
+        r"road id\(s\) \['1'\] are used more than once",
+    )
 
 
 def test_unsupported_elements_are_listed_once_with_their_count(caplog):
     objects = "<objects><object id='1' s='1' t='0'/><object id='2' s='2' t='0'/></objects>"
-    xml = document(road(geometry("<line/>", 10.0), 10.0, extra=objects), road(
-        geometry("<line/>", 10.0), 10.0, road_id="2", extra="<objects><object id='3'/></objects>"))
+    xml = document(
+        road(geometry("<line/>", 10.0), 10.0, extra=objects),
+        road(geometry("<line/>", 10.0), 10.0, road_id="2", extra="<objects><object id='3'/></objects>"),
+    )
     caplog.set_level(logging.WARNING, logger="dil.road")
     odr = parse(xml, "x.xodr")
     assert len(odr.warnings) == 1
@@ -106,8 +118,13 @@ def test_unsupported_elements_are_listed_once_with_their_count(caplog):
 def test_files_written_by_scenariogeneration_load(tmp_path):
     xodr = pytest.importorskip("scenariogeneration.xodr")
     odr = xodr.OpenDrive("t")
-    r = xodr.create_road([xodr.Line(30), xodr.Spiral(0.0, 0.05, length=20), xodr.Arc(0.05, length=25)],
-                         id=7, left_lanes=2, right_lanes=3, lane_width=3.25)
+    r = xodr.create_road(
+        [xodr.Line(30), xodr.Spiral(0.0, 0.05, length=20), xodr.Arc(0.05, length=25)],
+        id=7,
+        left_lanes=2,
+        right_lanes=3,
+        lane_width=3.25,
+    )
     odr.add_road(r)
     odr.adjust_roads_and_lanes()
     path = tmp_path / "sg.xodr"

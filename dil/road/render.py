@@ -1,0 +1,121 @@
+"""Top-down pictures of a network with OpenCV: lanes filled by type, road marks, road and lane ids.
+
+Used by ``dil view`` and, with a view centred on the ego vehicle, by the bird's-eye sensor.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from .network import RoadNetwork
+from .sampling import LaneStrip, sample_lanes
+
+# BGR colours
+LANE_COLOURS = {
+    "driving": (90, 90, 90),
+    "shoulder": (120, 120, 105),
+    "sidewalk": (170, 170, 170),
+    "biking": (90, 110, 160),
+    "parking": (105, 95, 95),
+    "border": (80, 100, 80),
+    "median": (70, 120, 70),
+    "curb": (160, 160, 160),
+}
+OTHER_LANE = (100, 100, 100)
+BACKGROUND = (60, 95, 60)
+MARK_COLOURS = {"standard": (235, 235, 235), "white": (235, 235, 235), "yellow": (40, 200, 240)}
+
+
+@dataclass(frozen=True)
+class View:
+    """A world-to-pixel mapping: ``px = (x - x0) * scale``, ``py = (y0 - y) * scale``."""
+
+    x0: float
+    y0: float
+    scale: float
+    """Pixels per metre."""
+    width: int
+    height: int
+
+    @staticmethod
+    def fit(bounds: tuple[float, float, float, float], width: int = 1600, margin_m: float = 5.0) -> View:
+        x_min, y_min, x_max, y_max = bounds
+        span_x = x_max - x_min + 2 * margin_m
+        span_y = y_max - y_min + 2 * margin_m
+        scale = width / span_x
+        height = max(64, int(round(span_y * scale)))
+        return View(x_min - margin_m, y_max + margin_m, scale, width, height)
+
+    def pixels(self, xy: np.ndarray) -> np.ndarray:
+        """World points ``(n, 2+)`` to pixel coordinates ``(n, 2)`` (float)."""
+        return np.stack([(xy[:, 0] - self.x0) * self.scale, (self.y0 - xy[:, 1]) * self.scale], axis=1)
+
+
+class TopDown:
+    """Draws a network; the lane polygons are sampled once."""
+
+    def __init__(self, net: RoadNetwork, step: float = 1.0) -> None:
+        self.net = net
+        self.strips: list[LaneStrip] = sample_lanes(net, step)
+
+    def draw(self, view: View, image: np.ndarray | None = None, *, ids: bool = False) -> np.ndarray:
+        img = image if image is not None else np.full((view.height, view.width, 3), BACKGROUND, np.uint8)
+        shift = 4  # sub-pixel precision for OpenCV's polygon drawing
+        f = float(1 << shift)
+        for st in self.strips:
+            if st.lane == 0:
+                continue
+            poly = np.concatenate([st.inner[:, :2], st.outer[::-1, :2]])
+            pts = np.round(view.pixels(poly) * f).astype(np.int32)
+            cv2.fillPoly(img, [pts], LANE_COLOURS.get(st.type, OTHER_LANE), cv2.LINE_AA, shift)
+        for st in self.strips:
+            if st.mark == "none":
+                continue
+            line = st.outer[:, :2] if st.lane != 0 else st.centre[:, :2]
+            pts = np.round(view.pixels(line) * f).astype(np.int32)
+            colour = MARK_COLOURS.get(st.mark_color, MARK_COLOURS["standard"])
+            thickness = max(1, int(round(0.15 * view.scale)))
+            if "broken" in st.mark:
+                for a in range(0, len(pts) - 1, 6):  # 3 m dash, 3 m gap at 1 m sampling
+                    cv2.polylines(img, [pts[a : a + 4]], False, colour, thickness, cv2.LINE_AA, shift)
+            else:
+                cv2.polylines(img, [pts], False, colour, thickness, cv2.LINE_AA, shift)
+        if ids:
+            self._ids(view, img)
+        return img
+
+    def _ids(self, view: View, img: np.ndarray) -> None:
+        font = cv2.FONT_HERSHEY_SIMPLEX
+        for road in self.net.roads:
+            x, y, _, _ = self.net.road_to_world(road.id, road.length / 2)
+            px, py = view.pixels(np.array([[x, y]]))[0]
+            cv2.putText(
+                img,
+                f"road {road.id}",
+                (int(px) + 3, int(py) - 3),
+                font,
+                0.45,
+                (255, 255, 255),
+                1,
+                cv2.LINE_AA,
+            )
+        for st in self.strips:
+            if st.lane == 0 or st.section != 0:
+                continue
+            mid = st.centre[len(st.centre) // 2]
+            px, py = view.pixels(mid[None, :2])[0]
+            cv2.putText(
+                img, str(st.lane), (int(px) - 4, int(py) + 4), font, 0.35, (40, 220, 255), 1, cv2.LINE_AA
+            )
+
+
+def render_png(net: RoadNetwork, path: str, width: int = 1600) -> tuple[int, int]:
+    """Write the whole network as a PNG; returns its size."""
+    view = View.fit(net.bounds(), width)
+    img = TopDown(net).draw(view, ids=True)
+    if not cv2.imwrite(path, img):
+        raise OSError(f"cannot write {path}")
+    return img.shape[1], img.shape[0]

@@ -1,0 +1,92 @@
+"""The embedded headless world: an OpenDRIVE network, actors as arrays, collision and lane events.
+
+Deterministic: stepping it twice from the same inputs gives the same states and events.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from dil.road.network import RoadNetwork
+
+from .actors import A_ALIVE, A_SPEED, A_X, A_Y, A_YAW, A_Z, EGO, ActorSpec, ActorTable
+from .backend import Pose
+from .events import EventDetector, WorldEvent
+from .lane_follow import LaneFollowers
+
+
+class EmbeddedWorld:
+    """A world backend with no server: the default for batch runs, campaigns and tests."""
+
+    def __init__(self, network: RoadNetwork | str | Path | None, ego: ActorSpec | None = None) -> None:
+        self.network = RoadNetwork.load(network) if isinstance(network, str | Path) else network
+        self.actors = ActorTable()
+        self.events = EventDetector(self.network)
+        self.followers = LaneFollowers(self.network) if self.network is not None else None
+        self.actors.add(ego or ActorSpec("ego"), 0.0, 0.0, 0.0, 0.0)
+
+    def spawn(self, spec: ActorSpec, pose: Pose, speed: float = 0.0) -> int:
+        if spec.name in self.actors.names:
+            raise ValueError(f"an actor named {spec.name!r} exists already")
+        x, y, z, yaw = pose
+        return self.actors.add(spec, x, y, z, yaw, speed)
+
+    def spawn_in_lane(
+        self, spec: ActorSpec, road: str, lane: int, s: float, offset: float = 0.0, speed: float = 0.0
+    ) -> int:
+        """Spawn at a lane position, facing the lane's direction of travel."""
+        if self.network is None:
+            raise ValueError("this world has no road network")
+        return self.spawn(spec, self.network.lane_to_world(road, lane, s, offset), speed)
+
+    def destroy(self, actor_id: int) -> None:
+        if actor_id == EGO:
+            raise ValueError("the ego vehicle cannot be destroyed")
+        self._check(actor_id)
+        self.actors.state[actor_id, A_ALIVE] = 0.0
+        if self.followers is not None:
+            try:
+                self.followers.release(actor_id)
+            except KeyError:
+                pass
+
+    def set_pose(self, actor_id: int, pose: Pose, speed: float) -> None:
+        self._check(actor_id)
+        row = self.actors.state[actor_id]
+        row[A_X], row[A_Y], row[A_Z], row[A_YAW] = pose
+        row[A_SPEED] = speed
+
+    def follow_lane(
+        self,
+        actor_id: int,
+        target_speed: float,
+        route: list[tuple[str, int]] | None = None,
+        accel: float = 3.0,
+    ) -> None:
+        if self.network is None or self.followers is None:
+            raise ValueError("lane following needs a road network")
+        self._check(actor_id)
+        row = self.actors.state[actor_id]
+        pos = self.network.locate(row[A_X], row[A_Y])
+        if pos is None or not pos.inside or pos.lane == 0:
+            raise ValueError(
+                f"actor {self.actors.names[actor_id]!r} is not in a lane at ({row[A_X]:.2f}, {row[A_Y]:.2f})"
+            )
+        self.followers.add(actor_id, pos.road, pos.lane, pos.s, pos.offset, target_speed, accel, route)
+
+    def step(self, t_ns: int, dt: float) -> list[WorldEvent]:
+        if self.followers is not None:
+            self.followers.step(self.actors.state, dt)
+        return self.events.detect(t_ns, self.actors)
+
+    def actor_state(self) -> tuple[np.ndarray, list[str]]:
+        return self.actors.state[: self.actors.count], self.actors.names
+
+    def _check(self, actor_id: int) -> None:
+        if not 0 <= actor_id < self.actors.count or self.actors.state[actor_id, A_ALIVE] < 0.5:
+            raise KeyError(f"no live actor with id {actor_id}")
+
+
+__all__ = ["EGO", "EmbeddedWorld"]
