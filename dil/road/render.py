@@ -46,7 +46,7 @@ class View:
         span_x = x_max - x_min + 2 * margin_m
         span_y = y_max - y_min + 2 * margin_m
         scale = width / span_x
-        height = max(64, int(round(span_y * scale)))
+        height = max(64, round(span_y * scale))
         return View(x_min - margin_m, y_max + margin_m, scale, width, height)
 
     def pixels(self, xy: np.ndarray) -> np.ndarray:
@@ -77,7 +77,7 @@ class TopDown:
             line = st.outer[:, :2] if st.lane != 0 else st.centre[:, :2]
             pts = np.round(view.pixels(line) * f).astype(np.int32)
             colour = MARK_COLOURS.get(st.mark_color, MARK_COLOURS["standard"])
-            thickness = max(1, int(round(0.15 * view.scale)))
+            thickness = max(1, round(0.15 * view.scale))
             if "broken" in st.mark:
                 for a in range(0, len(pts) - 1, 6):  # 3 m dash, 3 m gap at 1 m sampling
                     cv2.polylines(img, [pts[a : a + 4]], False, colour, thickness, cv2.LINE_AA, shift)

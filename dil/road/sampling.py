@@ -3,6 +3,7 @@ borders and road marks for rendering and for driving stacks."""
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -23,7 +24,7 @@ def _stations(T: Tables, road: int, s0: float, s1: float, step: float) -> np.nda
     cuts = [s0, s1] + [float(T.geom[g, G_S]) for g in range(g0, g1) if s0 < T.geom[g, G_S] < s1]
     cuts.sort()
     out = [s0]
-    for a, b in zip(cuts, cuts[1:], strict=False):
+    for a, b in itertools.pairwise(cuts):
         n = max(1, int(np.ceil((b - a) / step - 1e-9)))
         out += list(np.linspace(a, b, n + 1)[1:])
     return np.array(out)
@@ -33,7 +34,7 @@ def _stations(T: Tables, road: int, s0: float, s1: float, step: float) -> np.nda
 def _reference_points(T: Tables, road: int, stations: np.ndarray, out: np.ndarray) -> None:
     g0, g1 = T.road_geom[road, 0], T.road_geom[road, 1]
     for i in range(stations.size):
-        x, y, h = reference_pose(T.geom, T.spiral_pts, g0, g1, stations[i])
+        x, y, _h = reference_pose(T.geom, T.spiral_pts, g0, g1, stations[i])
         out[i, 0] = x
         out[i, 1] = y
 
@@ -82,7 +83,7 @@ def _section_points(
     for i in range(stations.size):
         n = lane_borders(T, road, sec, stations[i], work)
         for k in range(n):
-            x, y, z, h = road_to_world(T, road, stations[i], work[k])
+            x, y, z, _h = road_to_world(T, road, stations[i], work[k])
             borders[i, k, 0] = x
             borders[i, k, 1] = y
             borders[i, k, 2] = z

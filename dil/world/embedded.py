@@ -5,6 +5,7 @@ Deterministic: stepping it twice from the same inputs gives the same states and 
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 
 import numpy as np
@@ -47,10 +48,8 @@ class EmbeddedWorld:
         self._check(actor_id)
         self.actors.state[actor_id, A_ALIVE] = 0.0
         if self.followers is not None:
-            try:
+            with contextlib.suppress(KeyError):
                 self.followers.release(actor_id)
-            except KeyError:
-                pass
 
     def set_pose(self, actor_id: int, pose: Pose, speed: float) -> None:
         self._check(actor_id)

@@ -7,11 +7,12 @@ from scipy.special import fresnel
 from dil.road.network import RoadNetwork
 from dil.road.parse import parse
 
-from .helpers import ROADS, document, geometry, road
+from .helpers import ROADS, document, geometry
+from .helpers import road as road_xml
 
 
 def _net(geom_xml: str, length: float, **kw) -> RoadNetwork:
-    return RoadNetwork(parse(document(road(geom_xml, length, **kw))))
+    return RoadNetwork(parse(document(road_xml(geom_xml, length, **kw))))
 
 
 def test_line_end_point_and_heading():

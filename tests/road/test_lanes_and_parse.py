@@ -132,5 +132,5 @@ def test_files_written_by_scenariogeneration_load(tmp_path):
     net = RoadNetwork.load(path)
     assert net.roads[0].id == "7" and net.roads[0].length == pytest.approx(75.0)
     assert [ln.id for ln in net.roads[0].lane_sections[0].lanes] == [2, 1, 0, -1, -2, -3]
-    x, y, _, h = net.road_to_world("7", 75.0)
+    _x, _y, _, h = net.road_to_world("7", 75.0)
     assert h == pytest.approx(0.5 * 0.05 * 20 + 0.05 * 25)
