@@ -23,8 +23,15 @@ TARGET_BATCH = 10_000.0
 """Batch target [vehicle-seconds per wall second]."""
 
 COLUMNS = (
-    "model", "integrator", "ns/step numba", "ns/step python", "x real time", "batch veh-s/s",
-    "speedup vs CommonRoad", "target ns numba", "meets target",
+    "model",
+    "integrator",
+    "ns/step numba",
+    "ns/step python",
+    "x real time",
+    "batch veh-s/s",
+    "speedup vs CommonRoad",
+    "target ns numba",
+    "meets target",
 )
 
 
@@ -157,23 +164,46 @@ def run(args: argparse.Namespace) -> int:
             ref = reference.get(name)
             target = TARGET_NS.get(name)
             meets = None if target is None else ns <= target and ns_py <= TARGET_PY_NS.get(name, 1e12)
-            rows.append([
-                name, method, ns, ns_py, 1e9 * v.dt / ns, batch,
-                None if ref is None else ref / ns, target, meets,
-            ])
+            rows.append(
+                [
+                    name,
+                    method,
+                    ns,
+                    ns_py,
+                    1e9 * v.dt / ns,
+                    batch,
+                    None if ref is None else ref / ns,
+                    target,
+                    meets,
+                ]
+            )
     for label, key in (("CommonRoad ST (python)", "ST"), ("CommonRoad MB (python)", "MB")):
         if key in baseline:
             rows.append([label, "rk4", None, baseline[key], 1e6 / baseline[key], None, 1.0, None, None])
 
-    print(f"dil bench dynamics: 1 ms steps, parameters {args.params}, "
-          f"batch {args.vehicles} vehicles x {args.batch_seconds} s, warm-up {warm_up_s:.2f} s")
+    print(
+        f"dil bench dynamics: 1 ms steps, parameters {args.params}, "
+        f"batch {args.vehicles} vehicles x {args.batch_seconds} s, warm-up {warm_up_s:.2f} s"
+    )
     print(format_table(COLUMNS, rows))
     batch_ok = sorted({f"{r[0]} ({r[1]})" for r in rows if r[5] is not None and r[5] >= TARGET_BATCH})
     print(f"batch target {TARGET_BATCH:.0f} vehicle-s per wall s met by: {', '.join(batch_ok) or 'none'}")
-    write_json(Path(args.json), "dynamics", COLUMNS, rows, {
-        "params": args.params, "warm_up_s": warm_up_s, "baseline_ns_per_step": baseline,
-        "targets": {"ns_numba": TARGET_NS, "ns_python": TARGET_PY_NS, "batch_vehicle_s_per_s": TARGET_BATCH},
-    })
+    write_json(
+        Path(args.json),
+        "dynamics",
+        COLUMNS,
+        rows,
+        {
+            "params": args.params,
+            "warm_up_s": warm_up_s,
+            "baseline_ns_per_step": baseline,
+            "targets": {
+                "ns_numba": TARGET_NS,
+                "ns_python": TARGET_PY_NS,
+                "batch_vehicle_s_per_s": TARGET_BATCH,
+            },
+        },
+    )
     print(f"wrote {args.json}")
     return 0
 

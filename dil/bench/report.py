@@ -38,8 +38,13 @@ def machine() -> dict[str, object]:
     }
 
 
-def write_json(path: Path, name: str, columns: Sequence[str], rows: Sequence[Sequence[object]],
-               extra: dict[str, object] | None = None) -> None:
+def write_json(
+    path: Path,
+    name: str,
+    columns: Sequence[str],
+    rows: Sequence[Sequence[object]],
+    extra: dict[str, object] | None = None,
+) -> None:
     """Rows as a list of objects keyed by column, with the machine and dil version."""
     doc = {
         "benchmark": name,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .messages import SCHEMAS
+from .messages import SCHEMAS, SENSOR_FIELDS
 from .schema import HEADER, Field, Kind, Schema
 from .zmq_bus import SERVICES, Endpoints
 
@@ -96,12 +96,36 @@ def _topic(s: Schema) -> str:
     return "\n".join(lines)
 
 
+_SENSORS = """
+## Sensors
+A world publishes each configured sensor on `sensor/<name>` (conflate), with the schema of the
+sensor's kind. Sensor topics get addresses after the services (`Endpoints.default(...,
+extra=("sensor/front", ...))`).
+"""
+
+
+def _sensor(kind: str) -> str:
+    fields, doc = SENSOR_FIELDS[kind]
+    lines = [
+        f"### kind `{kind}` (version 1)",
+        "",
+        doc,
+        "",
+        "| field | type | unit | frame | meaning |",
+        "|---|---|---|---|---|",
+        *_rows(fields),
+        "",
+    ]
+    return "\n".join(lines)
+
+
 def markdown() -> str:
     """The whole contract page."""
     tcp = Endpoints.default("tcp")
     addresses = "\n".join(f"  - `{name}`: `{tcp[name]}`" for name in (*SCHEMAS, *SERVICES))
     text = _INTRO.format(header="\n".join(_rows(HEADER)), addresses=addresses, services="`, `".join(SERVICES))
-    return text + "\n".join(_topic(s) for s in SCHEMAS.values())
+    text += "\n".join(_topic(s) for s in SCHEMAS.values())
+    return text + _SENSORS + "\n" + "\n".join(_sensor(k) for k in SENSOR_FIELDS)
 
 
 def summary() -> str:

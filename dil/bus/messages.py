@@ -292,3 +292,93 @@ SCHEMAS: dict[str, Schema] = {
     )
 }
 """Every topic's schema, by topic."""
+
+
+# --- sensors: topics ``sensor/<name>``, one schema per sensor kind ----------------------------
+
+_IMAGE_FIELDS = (
+    F("frame_id", K.INT, doc="frame counter of this sensor, from 0", lo=0),
+    F("width", K.INT, "px", lo=1),
+    F("height", K.INT, "px", lo=1),
+    F("encoding", K.ENUM, values=("bgr8", "jpeg"), doc="bgr8: rows of B, G, R bytes, top row first"),
+    F("data", K.BYTES, doc="the image"),
+)
+
+SENSOR_FIELDS: dict[str, tuple[tuple[Field, ...], str]] = {
+    "camera": (
+        (
+            *_IMAGE_FIELDS,
+            F("fov_deg", K.F64, "deg", doc="horizontal field of view", lo=1.0, hi=179.0),
+            F(
+                "mount",
+                K.F64_LIST,
+                "m",
+                "vehicle",
+                "camera position: forward, left, up from the box centre",
+                length=3,
+            ),
+            F("pitch_deg", K.F64, "deg", "vehicle", "pitch down"),
+            F("yaw_deg", K.F64, "deg", "vehicle", "yaw to the left (180: looking back)"),
+        ),
+        "A pinhole camera image rendered by the world (principal point at the image centre).",
+    ),
+    "bev": (
+        (*_IMAGE_FIELDS, F("metres_per_pixel", K.F64, "m/px", lo=0.0)),
+        "A bird's-eye raster centred on the ego vehicle, its heading pointing up the image.",
+    ),
+    "objects": (
+        (
+            F(
+                "objects",
+                K.RECORDS,
+                doc="ground truth of every actor within range",
+                record=(
+                    F("id", K.INT, lo=0),
+                    F("kind", K.ENUM, values=ACTOR_KINDS),
+                    F("x", K.F64, "m", "vehicle", "box centre, ahead of the ego's box centre"),
+                    F("y", K.F64, "m", "vehicle", "box centre, left of the ego's box centre"),
+                    F("yaw", K.F64, "rad", "vehicle", "heading relative to the ego"),
+                    F("speed", K.F64, "m/s", "actor", "speed along its heading"),
+                    F("length", K.F64, "m", lo=0.0),
+                    F("width", K.F64, "m", lo=0.0),
+                    F("height", K.F64, "m", lo=0.0),
+                ),
+            ),
+        ),
+        "Ground-truth object list around the ego vehicle (what a modular stack's perception outputs).",
+    ),
+    "lanes": (
+        (
+            F(
+                "lanes",
+                K.RECORDS,
+                doc="lane centre lines within range",
+                record=(
+                    F("road", K.STR),
+                    F("lane", K.INT),
+                    F("type", K.STR, doc="OpenDRIVE lane type"),
+                    F("points", K.F64_LIST, "m", "vehicle", "x0, y0, x1, y1, ... ahead/left of the ego"),
+                ),
+            ),
+        ),
+        "Ground-truth lane geometry around the ego vehicle, in its frame.",
+    ),
+}
+"""Sensor kind -> (fields, description)."""
+
+
+def sensor_schema(name: str, kind: str, rate: str = "") -> Schema:
+    """The schema of sensor ``name`` of ``kind`` (camera, bev, objects, lanes) on ``sensor/<name>``."""
+    if kind not in SENSOR_FIELDS:
+        raise ValueError(f"sensor {name!r}: kind {kind!r} must be one of {', '.join(SENSOR_FIELDS)}")
+    fields, doc = SENSOR_FIELDS[kind]
+    return Schema(f"sensor/{name}", 1, doc, fields, rate=rate, conflate=True)
+
+
+def with_sensors(sensors: dict[str, str]) -> dict[str, Schema]:
+    """Every topic's schema plus ``sensor/<name>`` for each ``name: kind``."""
+    out = dict(SCHEMAS)
+    for name, kind in sensors.items():
+        s = sensor_schema(name, kind)
+        out[s.topic] = s
+    return out

@@ -126,7 +126,7 @@ def _wrong(f: Field, value: Any, where: str, expected: str, index: str = "") -> 
 
 def _check_number(f: Field, value: Any, where: str, index: str = "") -> None:
     t = type(value)
-    if t is float:
+    if t is float or (isinstance(value, float) and t is not bool):  # numpy floats are floats
         if not math.isfinite(value):
             raise MessageError(Drop.NOT_FINITE, f"{where}{f.name}{index} = {value!r}: must be finite")
     elif t is not int:

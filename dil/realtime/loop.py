@@ -23,7 +23,7 @@ import numpy as np
 from dil.bus.codec import Encoder
 from dil.bus.graph import NodeSpec, Port, validate
 from dil.bus.inbox import Drops
-from dil.bus.messages import RUN_STATUS
+from dil.bus.messages import RUN_STATUS, SCHEMAS
 from dil.bus.transport import Bus
 
 from .clock import Clock
@@ -120,7 +120,14 @@ class Loop:
 
     def validate(self) -> None:
         """Check the node graph (raises :class:`dil.bus.GraphError` naming node and port)."""
-        validate([n.spec for n in self.nodes] + self.external + [self.spec], step_ns=self.clock.step_ns)
+        schemas = dict(SCHEMAS)
+        for n in self.nodes:  # nodes with topics of their own (sensors) say so
+            schemas.update(getattr(n, "schemas", {}))
+        validate(
+            [n.spec for n in self.nodes] + self.external + [self.spec],
+            step_ns=self.clock.step_ns,
+            schemas=schemas,
+        )
 
     def run(self, max_ticks: int | None = None) -> LoopReport:
         """Validate, start the nodes, tick until stopped (or ``max_ticks``), stop everything."""

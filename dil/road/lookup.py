@@ -237,3 +237,54 @@ def locate_many(
     """:func:`locate` for each row of ``xy`` into ``out[i]``; ``found[i]`` is 0 where no road is near."""
     for i in range(xy.shape[0]):
         found[i] = 1 if locate(T, G, xy[i, 0], xy[i, 1], borders, cand, best, out[i]) else 0
+
+
+@njit(cache=True)
+def locate_flat(
+    geom: np.ndarray,
+    spiral_pts: np.ndarray,
+    road_geom: np.ndarray,
+    road_length: np.ndarray,
+    sections: np.ndarray,
+    road_sections: np.ndarray,
+    lanes: np.ndarray,
+    widths: np.ndarray,
+    drivable: np.ndarray,
+    elev: np.ndarray,
+    road_elev: np.ndarray,
+    superelev: np.ndarray,
+    road_super: np.ndarray,
+    offset: np.ndarray,
+    road_offset: np.ndarray,
+    segments: np.ndarray,
+    cell_start: np.ndarray,
+    cell_items: np.ndarray,
+    meta: np.ndarray,
+    x: float,
+    y: float,
+    borders: np.ndarray,
+    cand: np.ndarray,
+    best: np.ndarray,
+    out: np.ndarray,
+) -> bool:
+    """:func:`locate` with the tables as separate arrays: a call from Python passes plain arrays,
+    which numba's dispatcher checks much faster than a named tuple of them."""
+    T = Tables(
+        geom,
+        spiral_pts,
+        road_geom,
+        road_length,
+        sections,
+        road_sections,
+        lanes,
+        widths,
+        drivable,
+        elev,
+        road_elev,
+        superelev,
+        road_super,
+        offset,
+        road_offset,
+    )
+    G = Grid(segments, cell_start, cell_items, meta)
+    return locate(T, G, x, y, borders, cand, best, out)

@@ -28,7 +28,7 @@ from .lookup import (
     R_TYPE,
     Grid,
     build_grid,
-    locate,
+    locate_flat,
 )
 from .model import OpenDrive, Road
 from .parse import RoadNetworkError, read
@@ -76,6 +76,7 @@ class RoadNetwork:
         self.result = np.zeros(R_SIZE)
         """The row the fast :meth:`locate_into` fills (``lookup.R_*``)."""
         self.graph = LaneGraph(self)
+        self._flat = (*self.tables, *self.grid)
 
     @staticmethod
     def load(path: str | Path) -> RoadNetwork:
@@ -133,7 +134,7 @@ class RoadNetwork:
 
     def locate_into(self, x: float, y: float) -> bool:
         """Fast lookup: fill :attr:`result` (``lookup.R_*``); False when no road is near."""
-        return locate(self.tables, self.grid, x, y, self._borders, self._cand, self._best, self.result)
+        return locate_flat(*self._flat, x, y, self._borders, self._cand, self._best, self.result)
 
     def locate(self, x: float, y: float) -> LanePosition | None:
         """The lane at world ``(x, y)``, or the nearest within a road width; None if none."""

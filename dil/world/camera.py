@@ -50,7 +50,8 @@ class CameraSpec:
 class Camera:
     """Renders frames of one camera; the road is sampled into quads once."""
 
-    def __init__(self, net: RoadNetwork | None, spec: CameraSpec = CameraSpec(), step: float = 2.0) -> None:
+    def __init__(self, net: RoadNetwork | None, spec: CameraSpec | None = None, step: float = 2.0) -> None:
+        spec = spec or CameraSpec()
         self.spec = spec
         self.image = np.zeros((spec.height, spec.width, 3), np.uint8)
         quads, colours, marks, mark_colours = [], [], [], []
@@ -64,13 +65,16 @@ class Camera:
                     line = st.outer if st.lane != 0 else st.centre
                     seg = np.stack([line[:-1], line[1:]], axis=1)
                     if "broken" in st.mark:
-                        seg = seg[:: 2]
+                        seg = seg[::2]
                     marks.append(seg)
                     mark_colours += [MARK_COLOURS.get(st.mark_color, MARK_COLOURS["standard"])] * len(seg)
         self.quads = np.concatenate(quads) if quads else np.zeros((0, 4, 3))
         self._quad_colour = np.array(colours, dtype=np.int64).reshape(-1, 3)
-        self._palette, self._quad_group = np.unique(self._quad_colour, axis=0, return_inverse=True) \
-            if len(colours) else (np.zeros((0, 3), np.int64), np.zeros(0, np.int64))
+        self._palette, self._quad_group = (
+            np.unique(self._quad_colour, axis=0, return_inverse=True)
+            if len(colours)
+            else (np.zeros((0, 3), np.int64), np.zeros(0, np.int64))
+        )
         self.marks = np.concatenate(marks) if marks else np.zeros((0, 2, 3))
         self._mark_colour = np.array(mark_colours, dtype=np.int64).reshape(-1, 3)
         self._centres = self.quads.mean(axis=1)[:, :2] if len(self.quads) else np.zeros((0, 2))
@@ -80,8 +84,13 @@ class Camera:
         s = self.spec
         yaw = ego[A_YAW] + math.radians(s.yaw_deg)
         c, sn = math.cos(ego[A_YAW]), math.sin(ego[A_YAW])
-        pos = np.array([ego[A_X] + c * s.mount[0] - sn * s.mount[1], ego[A_Y] + sn * s.mount[0] + c * s.mount[1],
-                        ego[A_Z] + s.mount[2]])
+        pos = np.array(
+            [
+                ego[A_X] + c * s.mount[0] - sn * s.mount[1],
+                ego[A_Y] + sn * s.mount[0] + c * s.mount[1],
+                ego[A_Z] + s.mount[2],
+            ]
+        )
         p = math.radians(s.pitch_deg)
         fwd = np.array([math.cos(yaw) * math.cos(p), math.sin(yaw) * math.cos(p), -math.sin(p)])
         right = np.array([math.sin(yaw), -math.cos(yaw), 0.0])
@@ -110,7 +119,9 @@ class Camera:
         shift = 4
         scale = float(1 << shift)
         if len(self.quads):
-            near = np.einsum("ij,ij->i", self._centres - pos[:2], np.tile(rot[2, :2], (len(self._centres), 1)))
+            near = np.einsum(
+                "ij,ij->i", self._centres - pos[:2], np.tile(rot[2, :2], (len(self._centres), 1))
+            )
             d2 = ((self._centres - pos[:2]) ** 2).sum(axis=1)
             keep = np.nonzero((near > -5.0) & (d2 < s.range_m**2))[0]
             uv, z = self.project(self.quads[keep], rot, pos)
@@ -134,8 +145,9 @@ class Camera:
         self._draw_actors(img, actors, n_actors, rot, pos, shift)
         return img
 
-    def _draw_actors(self, img: np.ndarray, actors: np.ndarray, n: int, rot: np.ndarray, pos: np.ndarray,
-                     shift: int) -> None:
+    def _draw_actors(
+        self, img: np.ndarray, actors: np.ndarray, n: int, rot: np.ndarray, pos: np.ndarray, shift: int
+    ) -> None:
         scale = float(1 << shift)
         order = []
         for i in range(1, n):
@@ -150,8 +162,13 @@ class Camera:
             a = actors[i]
             c, sn = math.cos(a[A_YAW]), math.sin(a[A_YAW])
             hl, hw, ht = 0.5 * a[A_LENGTH], 0.5 * a[A_WIDTH], a[A_HEIGHT]
-            corners = np.array([[dx * hl, dy * hw, dz] for dz in (0.0, ht) for dx, dy in
-                                ((1, 1), (1, -1), (-1, -1), (-1, 1))])
+            corners = np.array(
+                [
+                    [dx * hl, dy * hw, dz]
+                    for dz in (0.0, ht)
+                    for dx, dy in ((1, 1), (1, -1), (-1, -1), (-1, 1))
+                ]
+            )
             world = np.empty_like(corners)
             world[:, 0] = a[A_X] + c * corners[:, 0] - sn * corners[:, 1]
             world[:, 1] = a[A_Y] + sn * corners[:, 0] + c * corners[:, 1]

@@ -1,13 +1,16 @@
 import json
 import subprocess
 import sys
+from pathlib import Path
 
+import numpy as np
 import pytest
 
 
 def _dil(*args, cwd=None):
-    return subprocess.run([sys.executable, "-m", "dil.cli", *args], capture_output=True, text=True,
-                          cwd=cwd, timeout=600)
+    return subprocess.run(
+        [sys.executable, "-m", "dil.cli", *args], capture_output=True, text=True, cwd=cwd, timeout=600
+    )
 
 
 def test_help_lists_the_subcommands():
@@ -27,8 +30,20 @@ def test_vehicles_lists_models_and_sets():
 def test_bench_dynamics_prints_a_table_and_writes_json(tmp_path):
     pytest.importorskip("vehiclemodels")
     out = tmp_path / "bench.json"
-    result = _dil("bench", "dynamics", "--steps", "2000", "--vehicles", "4", "--batch-seconds", "0.05",
-                  "--baseline-steps", "50", "--json", str(out))
+    result = _dil(
+        "bench",
+        "dynamics",
+        "--steps",
+        "2000",
+        "--vehicles",
+        "4",
+        "--batch-seconds",
+        "0.05",
+        "--baseline-steps",
+        "50",
+        "--json",
+        str(out),
+    )
     assert result.returncode == 0, result.stderr
     assert "single_track" in result.stdout and "CommonRoad ST" in result.stdout
     doc = json.loads(out.read_text())
@@ -41,8 +56,20 @@ def test_bench_dynamics_prints_a_table_and_writes_json(tmp_path):
 
 def test_bench_bus_measures_every_transport_it_is_given(tmp_path):
     out = tmp_path / "bus.json"
-    result = _dil("bench", "bus", "--transports", "kernel", "inproc", "local", "--messages", "300",
-                  "--burst", "5000", "--json", str(out))
+    result = _dil(
+        "bench",
+        "bus",
+        "--transports",
+        "kernel",
+        "inproc",
+        "local",
+        "--messages",
+        "300",
+        "--burst",
+        "5000",
+        "--json",
+        str(out),
+    )
     assert result.returncode == 0, result.stderr
     doc = json.loads(out.read_text())
     rows = {r["transport"]: r for r in doc["rows"]}
@@ -81,8 +108,18 @@ def test_keys_writes_a_curve_key_pair(tmp_path):
 
 
 def test_drive_in_simulated_time_reports_where_the_car_went():
-    result = _dil("drive", "--headless", "--bus", "local", "--driver", "accelerate-brake", "--clock",
-                  "simulated", "--duration", "3")
+    result = _dil(
+        "drive",
+        "--headless",
+        "--bus",
+        "local",
+        "--driver",
+        "accelerate-brake",
+        "--clock",
+        "simulated",
+        "--duration",
+        "3",
+    )
     assert result.returncode == 0, result.stderr
     assert "ticks 3000" in result.stdout and "missed 0" in result.stdout
     x = float(result.stdout.split("vehicle: x ")[1].split()[0])
@@ -92,3 +129,44 @@ def test_drive_in_simulated_time_reports_where_the_car_went():
 def test_drive_needs_headless_for_now():
     result = _dil("drive", "--duration", "1")
     assert result.returncode != 0 and "--headless" in result.stderr
+
+
+def test_view_writes_a_png_of_a_network(tmp_path):
+    import cv2
+
+    out = tmp_path / "junction.png"
+    result = _dil(
+        "view",
+        "scenarios/roads/junction.xodr",
+        "-o",
+        str(out),
+        "--width",
+        "400",
+        cwd=Path(__file__).resolve().parents[2],
+    )
+    assert result.returncode == 0, result.stderr
+    assert "10 roads, 1 junctions" in result.stdout
+    img = cv2.imread(str(out))
+    assert img.shape == (400, 400, 3)
+    assert len(np.unique(img.reshape(-1, 3), axis=0)) > 5  # lanes, marks and ground, not a blank image
+
+
+def test_view_names_the_bad_file(tmp_path):
+    bad = tmp_path / "bad.xodr"
+    bad.write_text("<OpenDRIVE><header revMajor='1' revMinor='6'/><road id='1'/></OpenDRIVE>")
+    result = _dil("view", str(bad))
+    assert result.returncode == 2
+    assert "bad.xodr:1: <road> road 1 has no <planView>" in result.stderr
+
+
+def test_bench_world_prints_every_row(tmp_path):
+    out = tmp_path / "world.json"
+    result = _dil(
+        "bench", "world", "--networks", "rural", "--json", str(out), cwd=Path(__file__).resolve().parents[2]
+    )
+    assert result.returncode == 0, result.stderr
+    rows = json.loads(out.read_text())["rows"]
+    whats = [r["what"] for r in rows]
+    assert "world step, 50 actors" in whats and "camera frame 640x360" in whats
+    lookup = rows[0]
+    assert lookup["per call us"] > 0 and lookup["carla client us"] > 0

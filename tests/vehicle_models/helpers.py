@@ -24,8 +24,9 @@ def inputs(n: int, steer=0.0, throttle=0.0, brake=0.0, gear=0.0, friction=1.0) -
 def run(vehicle: Vehicle, u_seq: np.ndarray) -> np.ndarray:
     """States after each step, (n, n_states); raises on an input error."""
     states = np.empty((u_seq.shape[0], vehicle.model.n_states))
-    code = vehicle.model.simulate_inputs(vehicle.x, u_seq, vehicle.p, vehicle.dt, states,
-                           vehicle.model.work(), METHODS[vehicle.method])
+    code = vehicle.model.simulate_inputs(
+        vehicle.x, u_seq, vehicle.p, vehicle.dt, states, vehicle.model.work(), METHODS[vehicle.method]
+    )
     assert code == 0, f"input rejected at row {code // 16}, code {code % 16}"
     return states
 

@@ -10,8 +10,13 @@ from .helpers import inputs, run
 
 def _sequence(n: int) -> np.ndarray:
     t = np.arange(n) * 1e-3
-    return inputs(n, steer=2.0 * np.sin(1.3 * t), throttle=np.where(t < 3, 0.6, 0.0),
-                  brake=np.where(t > 5, 0.4, 0.0), gear=1.0)
+    return inputs(
+        n,
+        steer=2.0 * np.sin(1.3 * t),
+        throttle=np.where(t < 3, 0.6, 0.0),
+        brake=np.where(t > 5, 0.4, 0.0),
+        gear=1.0,
+    )
 
 
 @pytest.mark.parametrize("method", list(METHODS))

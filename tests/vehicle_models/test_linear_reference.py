@@ -24,10 +24,12 @@ def _linear(params, v):
     cf = t.front.cornering_stiffness * m * GRAVITY * b / length  # axle cornering stiffness [N/rad]
     cr = t.rear.cornering_stiffness * m * GRAVITY * a / length
     k = m * (b / cf - a / cr) / length  # understeer gradient [rad/(m/s^2)]
-    a_mat = np.array([
-        [-(cf + cr) / (m * v), -(a * cf - b * cr) / (m * v) - v],
-        [-(a * cf - b * cr) / (iz * v), -(a * a * cf + b * b * cr) / (iz * v)],
-    ])
+    a_mat = np.array(
+        [
+            [-(cf + cr) / (m * v), -(a * cf - b * cr) / (m * v) - v],
+            [-(a * cf - b * cr) / (iz * v), -(a * a * cf + b * b * cr) / (iz * v)],
+        ]
+    )
     wn = np.sqrt(np.linalg.det(a_mat))
     zeta = -np.trace(a_mat) / (2.0 * wn)
     return {
@@ -106,10 +108,12 @@ def test_step_steer_response_follows_the_linear_model():
     m, iz, a, b = c.mass, c.yaw_inertia, c.cg_to_front_axle, c.cg_to_rear_axle
     cf = t.front.cornering_stiffness * m * GRAVITY * b / (a + b)
     cr = t.rear.cornering_stiffness * m * GRAVITY * a / (a + b)
-    a_mat = np.array([
-        [-(cf + cr) / (m * speed), -(a * cf - b * cr) / (m * speed) - speed],
-        [-(a * cf - b * cr) / (iz * speed), -(a * a * cf + b * b * cr) / (iz * speed)],
-    ])
+    a_mat = np.array(
+        [
+            [-(cf + cr) / (m * speed), -(a * cf - b * cr) / (m * speed) - speed],
+            [-(a * cf - b * cr) / (iz * speed), -(a * a * cf + b * b * cr) / (iz * speed)],
+        ]
+    )
     b_vec = np.array([cf / m, a * cf / iz])
     delta = 0.3 / (speed * _linear(params, speed)["yaw_gain"])
     car = Vehicle("single_track", params, speed=speed, gear=0, method="rk4")

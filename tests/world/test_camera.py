@@ -4,12 +4,11 @@ import re
 import numpy as np
 import pytest
 
+from dil.road.network import RoadNetwork
+from dil.road.parse import parse
 from dil.world.actors import A_X, A_Y, A_YAW, ActorSpec
 from dil.world.camera import GROUND, SKY, Camera, CameraSpec
 from dil.world.embedded import EmbeddedWorld
-
-from dil.road.network import RoadNetwork
-from dil.road.parse import parse
 
 from ..road.helpers import ROADS, document, geometry, road
 
@@ -18,7 +17,7 @@ def _road_edges(img: np.ndarray, rows: range) -> tuple[np.ndarray, np.ndarray, n
     """Leftmost and rightmost road (grey) pixel per row."""
     ys, left, right = [], [], []
     for v in rows:
-        grey = np.nonzero((np.abs(img[v].astype(int) - (90, 90, 90)).sum(axis=1) < 10))[0]
+        grey = np.nonzero(np.abs(img[v].astype(int) - (90, 90, 90)).sum(axis=1) < 10)[0]
         if len(grey) > 2:
             ys.append(v)
             left.append(grey[0])
@@ -61,6 +60,6 @@ def test_an_actor_ahead_appears_where_it_projects_and_hides_the_road():
     rot, pos = cam.pose(state[0])
     # the middle of the lead car's rear face: 18 m ahead, 0.75 m up
     rear = np.array([[state[1, A_X] - 2.0 * math.cos(state[1, A_YAW]), state[1, A_Y], 0.75]])
-    (u, v), = cam.project(rear, rot, pos)[0]
-    colour = img[int(round(v)), int(round(u))]
+    ((u, v),) = cam.project(rear, rot, pos)[0]
+    colour = img[round(v), round(u)]
     assert colour[2] > 2 * colour[0] and colour[2] > 2 * colour[1]  # the red car, not grey road or sky

@@ -1,0 +1,117 @@
+"""The world as a loop node: the ego pose in from ``vehicle/state``, the world stepped at its rate,
+``world/actors``, ``world/events`` and ``sensor/<name>`` out."""
+
+from __future__ import annotations
+
+import math
+
+from dil.bus.codec import Encoder
+from dil.bus.graph import NodeSpec, Port
+from dil.bus.inbox import Drops, Inbox
+from dil.bus.messages import VEHICLE_STATE, WORLD_ACTORS, WORLD_EVENTS, sensor_schema
+from dil.bus.transport import Bus
+from dil.realtime.clock import Clock
+
+from .actors import A_ALIVE, A_HEIGHT, A_KIND, A_LENGTH, A_SPEED, A_WIDTH, A_X, A_Y, A_YAW, A_Z, ActorKind
+from .embedded import EmbeddedWorld
+from .sensors import Sensor
+
+
+class WorldNode:
+    """Steps ``world`` every ``1 / rate_hz`` s. ``ego_offset`` is how far the ego's bounding-box
+    centre lies ahead of the reference point that ``vehicle/state`` reports [m]."""
+
+    def __init__(
+        self,
+        bus: Bus,
+        drops: Drops,
+        world: EmbeddedWorld,
+        clock: Clock,
+        *,
+        rate_hz: float = 50.0,
+        ego_offset: float = 0.0,
+        sensors: list[Sensor] | tuple[Sensor, ...] = (),
+        name: str = "world",
+    ) -> None:
+        self.world = world
+        self.rate_hz = rate_hz
+        self.clock = clock
+        self.ego_offset = ego_offset
+        self.sensors = list(sensors)
+        self._dt = 1.0 / rate_hz
+        self._inbox = Inbox(bus.subscriber(VEHICLE_STATE.topic, conflate=True), drops)
+        self._actors_pub = bus.publisher(WORLD_ACTORS.topic)
+        self._events_pub = bus.publisher(WORLD_EVENTS.topic)
+        self._actors_enc = Encoder(WORLD_ACTORS, name, check=False)
+        self._events_enc = Encoder(WORLD_EVENTS, name)
+        self._sensor_pubs = []
+        outputs = [Port("actors", WORLD_ACTORS.topic, rate_hz), Port("events", WORLD_EVENTS.topic)]
+        for s in self.sensors:
+            every = rate_hz / s.rate_hz
+            if abs(every - round(every)) > 1e-9 or every < 1:
+                raise ValueError(
+                    f"sensor {s.name!r}: rate {s.rate_hz:g} Hz must divide the world rate {rate_hz:g} Hz"
+                )
+            schema = sensor_schema(s.name, s.kind)
+            self._sensor_pubs.append(
+                (s, round(every), bus.publisher(schema.topic), Encoder(schema, name, check=False))
+            )
+            outputs.append(Port(s.name, schema.topic, s.rate_hz))
+        self.spec = NodeSpec(name, inputs=(Port("ego", VEHICLE_STATE.topic),), outputs=tuple(outputs))
+        self.schemas = {
+            p.topic: sensor_schema(s.name, s.kind) for s, p in zip(self.sensors, outputs[2:], strict=True)
+        }
+        """The sensor topics' schemas (for graph checks and readers)."""
+        self.events: list = []
+        """Every event so far."""
+        self._tick = 0
+
+    def start(self, t_sim_ns: int) -> None:
+        self.world.step(t_sim_ns, 0.0)  # compile the kernels; no time passes
+
+    def tick(self, t_sim_ns: int) -> None:
+        msg = self._inbox.latest()
+        if msg is not None:
+            yaw = msg["yaw"]
+            d = self.ego_offset
+            self.world.set_pose(
+                0, (msg["x"] + d * math.cos(yaw), msg["y"] + d * math.sin(yaw), msg["z"], yaw), msg["speed"]
+            )
+        events = self.world.step(t_sim_ns, self._dt)
+        wall = self.clock.wall_ns(t_sim_ns)
+        for e in events:
+            self._events_pub.send(self._events_enc.encode(t_sim_ns, wall, e.fields()))
+        self.events += events
+        state, names = self.world.actor_state()
+        self._actors_pub.send(
+            self._actors_enc.encode(
+                t_sim_ns,
+                wall,
+                {
+                    "actors": [
+                        {
+                            "id": i,
+                            "kind": ActorKind(int(a[A_KIND])).label,
+                            "name": names[i],
+                            "x": float(a[A_X]),
+                            "y": float(a[A_Y]),
+                            "z": float(a[A_Z]),
+                            "yaw": float(a[A_YAW]),
+                            "speed": float(a[A_SPEED]),
+                            "length": float(a[A_LENGTH]),
+                            "width": float(a[A_WIDTH]),
+                            "height": float(a[A_HEIGHT]),
+                        }
+                        for i, a in enumerate(state)
+                        if i > 0 and a[A_ALIVE] > 0.5
+                    ]
+                },
+            )
+        )
+        for sensor, every, pub, enc in self._sensor_pubs:
+            if self._tick % every == 0:
+                pub.send(enc.encode(t_sim_ns, wall, sensor.measure(state, len(state))))
+        self._tick += 1
+
+    def stop(self, t_sim_ns: int) -> None:
+        pass

@@ -1,0 +1,202 @@
+"""Sensors of the embedded world: each turns the world's state into the fields of its ``sensor/<name>``
+message (see ``docs/messages.md``, section Sensors)."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+import cv2
+import numpy as np
+
+from dil.road.network import RoadNetwork
+from dil.road.render import BACKGROUND, TopDown, View
+from dil.road.sampling import sample_lanes
+
+from .actors import A_ALIVE, A_HEIGHT, A_KIND, A_LENGTH, A_SPEED, A_WIDTH, A_X, A_Y, A_YAW, EGO, ActorKind
+from .camera import ACTOR_COLOURS, Camera, CameraSpec
+
+
+class Sensor(Protocol):
+    name: str
+    kind: str
+    rate_hz: float
+
+    def measure(self, actors: np.ndarray, n: int) -> dict[str, Any]:
+        """The message fields for the actor rows ``actors[:n]`` (row 0 is the ego vehicle)."""
+
+
+def _to_ego(ego: np.ndarray, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    c, s = math.cos(ego[A_YAW]), math.sin(ego[A_YAW])
+    dx, dy = x - ego[A_X], y - ego[A_Y]
+    return dx * c + dy * s, -dx * s + dy * c
+
+
+@dataclass
+class ObjectList:
+    """Ground truth of every live actor within ``range_m`` of the ego, in the ego's frame."""
+
+    name: str = "objects"
+    rate_hz: float = 20.0
+    range_m: float = 120.0
+    kind: str = field(default="objects", init=False)
+
+    def measure(self, actors: np.ndarray, n: int) -> dict[str, Any]:
+        ego = actors[EGO]
+        rows = actors[1:n]
+        idx = np.nonzero(
+            (rows[:, A_ALIVE] > 0.5)
+            & (np.hypot(rows[:, A_X] - ego[A_X], rows[:, A_Y] - ego[A_Y]) <= self.range_m)
+        )[0]
+        xs, ys = _to_ego(ego, rows[idx, A_X], rows[idx, A_Y])
+        out = []
+        for k, i in enumerate(idx):
+            a = rows[i]
+            out.append(
+                {
+                    "id": int(i) + 1,
+                    "kind": ActorKind(int(a[A_KIND])).label,
+                    "x": float(xs[k]),
+                    "y": float(ys[k]),
+                    "yaw": math.remainder(a[A_YAW] - ego[A_YAW], 2 * math.pi),
+                    "speed": float(a[A_SPEED]),
+                    "length": float(a[A_LENGTH]),
+                    "width": float(a[A_WIDTH]),
+                    "height": float(a[A_HEIGHT]),
+                }
+            )
+        return {"objects": out}
+
+
+class LaneGeometry:
+    """Lane centre lines within ``range_m`` of the ego, in the ego's frame, ``step`` metres apart."""
+
+    kind = "lanes"
+
+    def __init__(
+        self,
+        net: RoadNetwork,
+        name: str = "lanes",
+        rate_hz: float = 10.0,
+        range_m: float = 80.0,
+        step: float = 2.0,
+    ) -> None:
+        self.name = name
+        self.rate_hz = rate_hz
+        self.range_m = range_m
+        self.strips = [s for s in sample_lanes(net, step) if s.lane != 0]
+
+    def measure(self, actors: np.ndarray, n: int) -> dict[str, Any]:
+        ego = actors[EGO]
+        lanes = []
+        for st in self.strips:
+            near = np.hypot(st.centre[:, 0] - ego[A_X], st.centre[:, 1] - ego[A_Y]) <= self.range_m
+            if not near.any():
+                continue
+            xs, ys = _to_ego(ego, st.centre[near, 0], st.centre[near, 1])
+            pts = np.empty(2 * xs.size)
+            pts[0::2], pts[1::2] = xs, ys
+            lanes.append({"road": st.road, "lane": st.lane, "type": st.type, "points": pts.tolist()})
+        return {"lanes": lanes}
+
+
+class _Image:
+    frame_id: int
+
+    def _image_fields(self, img: np.ndarray) -> dict[str, Any]:
+        fields = {
+            "frame_id": self.frame_id,
+            "width": int(img.shape[1]),
+            "height": int(img.shape[0]),
+            "encoding": "bgr8",
+            "data": img.tobytes(),
+        }
+        self.frame_id += 1
+        return fields
+
+
+class CameraSensor(_Image):
+    kind = "camera"
+
+    def __init__(
+        self,
+        net: RoadNetwork | None,
+        name: str = "front",
+        rate_hz: float = 20.0,
+        spec: CameraSpec | None = None,
+    ) -> None:
+        self.name = name
+        self.rate_hz = rate_hz
+        self.spec = spec or CameraSpec()
+        self.camera = Camera(net, self.spec)
+        self.frame_id = 0
+
+    def measure(self, actors: np.ndarray, n: int) -> dict[str, Any]:
+        s = self.spec
+        return {
+            **self._image_fields(self.camera.render(actors, n)),
+            "fov_deg": s.fov_deg,
+            "mount": list(s.mount),
+            "pitch_deg": s.pitch_deg,
+            "yaw_deg": s.yaw_deg,
+        }
+
+
+class BirdsEye(_Image):
+    """A square raster around the ego, its heading up: the network is drawn once at ``resolution``
+    metres per pixel, each frame is a rotated crop of it, with the actors drawn on top."""
+
+    kind = "bev"
+
+    def __init__(
+        self,
+        net: RoadNetwork,
+        name: str = "bev",
+        rate_hz: float = 10.0,
+        size_px: int = 256,
+        resolution: float = 0.25,
+    ) -> None:
+        self.name = name
+        self.rate_hz = rate_hz
+        self.size = size_px
+        self.resolution = resolution
+        half = size_px * resolution
+        x0, y0, x1, y1 = net.bounds()
+        width = math.ceil((x1 - x0 + 2 * half) / resolution)
+        self.view = View(
+            x0 - half, y1 + half, 1.0 / resolution, width, math.ceil((y1 - y0 + 2 * half) / resolution)
+        )
+        self.map = TopDown(net).draw(self.view)
+        self.image = np.zeros((size_px, size_px, 3), np.uint8)
+        self.frame_id = 0
+
+    def measure(self, actors: np.ndarray, n: int) -> dict[str, Any]:
+        ego = actors[EGO]
+        ((px, py),) = self.view.pixels(np.array([[ego[A_X], ego[A_Y]]]))
+        # rotate about the ego so that its heading points up, then move it to the image centre
+        angle = 90.0 - math.degrees(ego[A_YAW])
+        m = cv2.getRotationMatrix2D((float(px), float(py)), angle, 1.0)
+        m[0, 2] += self.size / 2 - px
+        m[1, 2] += self.size / 2 - py
+        cv2.warpAffine(
+            self.map,
+            m,
+            (self.size, self.size),
+            self.image,
+            cv2.INTER_NEAREST,
+            cv2.BORDER_CONSTANT,
+            BACKGROUND,
+        )
+        scale = 1.0 / self.resolution
+        for i in range(n):
+            a = actors[i]
+            if a[A_ALIVE] < 0.5:
+                continue
+            xs, ys = _to_ego(ego, np.array([a[A_X]]), np.array([a[A_Y]]))
+            c = (self.size / 2 - ys[0] * scale, self.size / 2 - xs[0] * scale)
+            rel = math.degrees(a[A_YAW] - ego[A_YAW])
+            box = cv2.boxPoints((c, (a[A_WIDTH] * scale, a[A_LENGTH] * scale), -rel))
+            colour = (255, 255, 255) if i == EGO else ACTOR_COLOURS.get(int(a[A_KIND]), (120, 120, 120))
+            cv2.fillConvexPoly(self.image, np.round(box).astype(np.int32), colour)
+        return {**self._image_fields(self.image), "metres_per_pixel": self.resolution}
