@@ -132,6 +132,17 @@ class RoadNetwork:
         against = (lane > 0) if rule == "RHT" else (lane < 0)
         return _wrap(reference_heading + math.pi) if against else reference_heading
 
+    def speed_limit(self, road: str, lane: int, s: float) -> float | None:
+        """The maximum speed [m/s] at ``(road, lane, s)``: the lane's speed record, else the road's
+        type record in force at s; None when the file sets none (inf for 'no limit')."""
+        r = self.roads[self.road_index(road)]
+        k = max((i for i, sec in enumerate(r.lane_sections) if sec.s <= s), default=0)
+        for ln in r.lane_sections[k].lanes:
+            if ln.id == lane and ln.speed is not None:
+                return ln.speed
+        limits = [v for s0, v in r.speed if s0 <= s]
+        return limits[-1] if limits else None
+
     def locate_into(self, x: float, y: float) -> bool:
         """Fast lookup: fill :attr:`result` (``lookup.R_*``); False when no road is near."""
         return locate_flat(*self._flat, x, y, self._borders, self._cand, self._best, self.result)
