@@ -137,13 +137,24 @@ def test_files_written_by_scenariogeneration_load(tmp_path):
 
 
 def test_speed_records_of_roads_and_lanes():
-    types = ('<type s="0" type="town"><speed max="50" unit="km/h"/></type>'
-             '<type s="40" type="rural"><speed max="no limit"/></type>')
-    lane_speed = lanes().replace('<lane id="1" type="driving">', '<lane id="1" type="driving"><speed sOffset="0" '
-                                 'max="20" unit="mph"/>')
+    types = (
+        '<type s="0" type="town"><speed max="50" unit="km/h"/></type>'
+        '<type s="40" type="rural"><speed max="no limit"/></type>'
+    )
+    lane_speed = lanes().replace(
+        '<lane id="1" type="driving">', '<lane id="1" type="driving"><speed sOffset="0" max="20" unit="mph"/>'
+    )
     net = _net(document(road(geometry("<line/>", 100.0), 100.0, extra=types, lanes_xml=lane_speed)))
     assert net.speed_limit("1", -1, 10.0) == pytest.approx(50 / 3.6)
     assert net.speed_limit("1", -1, 60.0) == float("inf")
     assert net.speed_limit("1", 1, 10.0) == pytest.approx(20 * 0.44704)
-    _bad(document(road(geometry("<line/>", 10.0), 10.0, extra='<type s="0" type="town"><speed max="5" unit="knots"/>'
-                       '</type>')), r"<speed> attribute unit='knots'")
+    _bad(
+        document(
+            road(
+                geometry("<line/>", 10.0),
+                10.0,
+                extra='<type s="0" type="town"><speed max="5" unit="knots"/></type>',
+            )
+        ),
+        r"<speed> attribute unit='knots'",
+    )
