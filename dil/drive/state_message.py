@@ -75,37 +75,30 @@ def gather_table(vehicle: Vehicle, names: tuple[str, ...]) -> tuple[np.ndarray, 
     return table, scale
 
 
+@njit(cache=True, inline="always")
+def _pick(x: np.ndarray, rhs: np.ndarray, u: np.ndarray, table: np.ndarray, i: int) -> float:
+    src = table[i, 0]
+    j = table[i, 1]
+    if src == SRC_STATE:
+        return x[j]
+    if src == SRC_RHS:
+        return rhs[j]
+    if src == SRC_INPUT:
+        return u[j]
+    return 0.0
+
+
 @njit(cache=True)
 def gather(
     x: np.ndarray, rhs: np.ndarray, u: np.ndarray, table: np.ndarray, scale: np.ndarray, out: np.ndarray
 ) -> None:
     """``out[i]`` from the source and index in ``table[i]``, times ``scale[i]``."""
     for i in range(out.size):
-        src = table[i, 0]
-        j = table[i, 1]
-        if src == SRC_STATE:
-            v = x[j]
-        elif src == SRC_RHS:
-            v = rhs[j]
-        elif src == SRC_INPUT:
-            v = u[j]
-        else:
-            v = 0.0
-        out[i] = v * scale[i]
+        out[i] = _pick(x, rhs, u, table, i) * scale[i]
 
 
 @njit(cache=True)
 def gather_ints(x: np.ndarray, rhs: np.ndarray, u: np.ndarray, table: np.ndarray, out: np.ndarray) -> None:
     """Like :func:`gather` for integer fields (values rounded to the nearest integer)."""
     for i in range(out.size):
-        src = table[i, 0]
-        j = table[i, 1]
-        if src == SRC_STATE:
-            v = x[j]
-        elif src == SRC_RHS:
-            v = rhs[j]
-        elif src == SRC_INPUT:
-            v = u[j]
-        else:
-            v = 0.0
-        out[i] = np.int64(np.floor(v + 0.5))
+        out[i] = np.int64(np.floor(_pick(x, rhs, u, table, i) + 0.5))

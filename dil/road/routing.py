@@ -63,28 +63,20 @@ class LaneGraph:
                     if lane.id == 0:
                         continue
                     here = (road.id, k, lane.id)
-                    if lane.successor is not None:
-                        if k + 1 < n_sec:
-                            join((here, "end"), ((road.id, k + 1, lane.successor), "start"))
-                        elif road.successor is not None and road.successor.element_type == "road":
-                            other = road.successor
-                            if other.element_id in roads:
-                                kk = section_at_end(other.element_id, other.contact_point or "start")
-                                join(
-                                    (here, "end"),
-                                    ((other.element_id, kk, lane.successor), other.contact_point or "start"),
-                                )
-                    if lane.predecessor is not None:
-                        if k > 0:
-                            join((here, "start"), ((road.id, k - 1, lane.predecessor), "end"))
-                        elif road.predecessor is not None and road.predecessor.element_type == "road":
-                            other = road.predecessor
-                            if other.element_id in roads:
-                                kk = section_at_end(other.element_id, other.contact_point or "end")
-                                join(
-                                    (here, "start"),
-                                    ((other.element_id, kk, lane.predecessor), other.contact_point or "end"),
-                                )
+                    for target, end, k_next, link, default in (
+                        (lane.successor, "end", k + 1, road.successor, "start"),
+                        (lane.predecessor, "start", k - 1, road.predecessor, "end"),
+                    ):
+                        if target is None:
+                            continue
+                        if 0 <= k_next < n_sec:  # the next lane section of this road
+                            join(
+                                (here, end), ((road.id, k_next, target), "end" if end == "start" else "start")
+                            )
+                        elif link is not None and link.element_type == "road" and link.element_id in roads:
+                            contact = link.contact_point or default
+                            kk = section_at_end(link.element_id, contact)
+                            join((here, end), ((link.element_id, kk, target), contact))
         for junction in net.odr.junctions:
             for c in junction.connections:
                 incoming = roads.get(c.incoming_road)
