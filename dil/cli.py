@@ -20,6 +20,12 @@ def _bench_parser(sub: argparse._SubParsersAction) -> None:
     world.add_parser(kinds)
 
 
+def _run_parser(sub: argparse._SubParsersAction) -> None:
+    from dil.run import cli
+
+    cli.add_parser(sub)
+
+
 def _view_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("view", help="draw an OpenDRIVE road network as a PNG (lanes, marks, ids)")
     p.add_argument("road", help="the .xodr file")
@@ -105,6 +111,7 @@ def build_parser() -> argparse.ArgumentParser:
     _drive_parsers(sub)
     _keys_parser(sub)
     _messages_parser(sub)
+    _run_parser(sub)
     _vehicles_parser(sub)
     _view_parser(sub)
     return parser

@@ -107,8 +107,9 @@ class Field:
                 raise MessageError(
                     Drop.WRONG_TYPE, f"{where}{self.name} has {len(value)} elements: must have {self.length}"
                 )
-            for i, v in enumerate(value):
-                _check_number(self, v, where, f"[{i}]")
+            if not _numbers_ok(value, self.lo, self.hi):  # the fast check failed: find the culprit
+                for i, v in enumerate(value):
+                    _check_number(self, v, where, f"[{i}]")
         elif k is Kind.RECORDS:
             if type(value) is not list:
                 _wrong(self, value, where, "a list of maps")
@@ -118,6 +119,17 @@ class Field:
                 check_fields(self.record, rec, f"{where}{self.name}[{i}].")
         elif k is Kind.BYTES and type(value) is not bytes:
             _wrong(self, value, where, "bytes")
+
+
+def _numbers_ok(values: list, lo: float | None, hi: float | None) -> bool:
+    """True when every element is a finite int or float within the bounds (one pass in C)."""
+    try:
+        total = sum(values)
+    except TypeError:
+        return False
+    if total - total != 0.0 or not _NUMBER_TYPES.issuperset(map(type, values)):
+        return False
+    return not values or ((lo is None or min(values) >= lo) and (hi is None or max(values) <= hi))
 
 
 def _wrong(f: Field, value: Any, where: str, expected: str, index: str = "") -> None:

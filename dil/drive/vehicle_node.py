@@ -38,8 +38,6 @@ log = logging.getLogger("dil.vehicle")
 class VehicleNode:
     """Steps ``vehicle`` at 1 kHz from the newest ``driver/input``; publishes ``vehicle/state``."""
 
-    rate_hz = 1000.0
-
     def __init__(
         self,
         bus: Bus,
@@ -51,12 +49,18 @@ class VehicleNode:
         input_topic: str = DRIVER_INPUT.topic,
         input_timeout_ms: float = 200.0,
         fallback_brake: float = 0.3,
+        substeps: int = 1,
     ) -> None:
         if not 0.0 <= fallback_brake <= 1.0:
             raise ValueError(f"fallback_brake = {fallback_brake!r}: must be within [0, 1]")
+        if substeps < 1:
+            raise ValueError(f"substeps = {substeps}: must be >= 1")
         self.vehicle = vehicle
         self.clock = clock
         self.drops = drops
+        self.substeps = substeps
+        self.rate_hz = 1000.0 / substeps
+        """1 kHz; a batch run may step several physics steps per tick (inputs held between ticks)."""
         self.spec = NodeSpec(
             name,
             inputs=(Port("input", input_topic),),
@@ -98,9 +102,12 @@ class VehicleNode:
                 self._timeout_ns / 1e6,
                 self._fallback_brake,
             )
-        self.vehicle.step()
+        if self.substeps == 1:
+            self.vehicle.step()
+        else:
+            self.vehicle.advance(self.substeps)
         self._publish_values()
-        t = t_sim_ns + self._step_ns
+        t = t_sim_ns + self._step_ns * self.substeps
         self._pub.send(self._encoder.encode(t, self.clock.wall_ns(t)))
 
     def stop(self, t_sim_ns: int) -> None:

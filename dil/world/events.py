@@ -55,6 +55,15 @@ class EventDetector:
         self._invading = False
         self._off_road = False
 
+    @property
+    def touching(self) -> set[tuple[int, int]]:
+        """Pairs of actor ids ``(i, j)``, ``i < j``, whose boxes overlap now."""
+        return self._touching
+
+    @property
+    def ego_off_road(self) -> bool:
+        return self._off_road
+
     def detect(self, t_ns: int, actors: ActorTable) -> list[WorldEvent]:
         events = self._collisions(t_ns, actors)
         if self.net is not None and actors.count and actors.state[EGO, A_ALIVE] > 0.5:

@@ -31,6 +31,7 @@ class WorldNode:
         rate_hz: float = 50.0,
         ego_offset: float = 0.0,
         sensors: list[Sensor] | tuple[Sensor, ...] = (),
+        ego_from_state: bool = True,
         name: str = "world",
     ) -> None:
         self.world = world
@@ -39,7 +40,11 @@ class WorldNode:
         self.ego_offset = ego_offset
         self.sensors = list(sensors)
         self._dt = 1.0 / rate_hz
-        self._inbox = Inbox(bus.subscriber(VEHICLE_STATE.topic, conflate=True), drops)
+        self._inbox = (
+            Inbox(bus.subscriber(VEHICLE_STATE.topic, conflate=True), drops) if ego_from_state else None
+        )
+        self.listeners: list = []
+        """Callables given each step's events (observers such as KPIs)."""
         self._actors_pub = bus.publisher(WORLD_ACTORS.topic)
         self._events_pub = bus.publisher(WORLD_EVENTS.topic)
         self._actors_enc = Encoder(WORLD_ACTORS, name, check=False)
@@ -57,7 +62,8 @@ class WorldNode:
                 (s, round(every), bus.publisher(schema.topic), Encoder(schema, name, check=False))
             )
             outputs.append(Port(s.name, schema.topic, s.rate_hz))
-        self.spec = NodeSpec(name, inputs=(Port("ego", VEHICLE_STATE.topic),), outputs=tuple(outputs))
+        inputs = (Port("ego", VEHICLE_STATE.topic),) if ego_from_state else ()
+        self.spec = NodeSpec(name, inputs=inputs, outputs=tuple(outputs))
         self.schemas = {
             p.topic: sensor_schema(s.name, s.kind) for s, p in zip(self.sensors, outputs[2:], strict=True)
         }
@@ -70,7 +76,7 @@ class WorldNode:
         self.world.step(t_sim_ns, 0.0)  # compile the kernels; no time passes
 
     def tick(self, t_sim_ns: int) -> None:
-        msg = self._inbox.latest()
+        msg = self._inbox.latest() if self._inbox is not None else None
         if msg is not None:
             yaw = msg["yaw"]
             d = self.ego_offset
@@ -82,6 +88,8 @@ class WorldNode:
         for e in events:
             self._events_pub.send(self._events_enc.encode(t_sim_ns, wall, e.fields()))
         self.events += events
+        for listener in self.listeners:
+            listener(events)
         state, names = self.world.actor_state()
         self._actors_pub.send(
             self._actors_enc.encode(

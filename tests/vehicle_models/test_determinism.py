@@ -59,3 +59,17 @@ def test_batch_reports_the_vehicle_with_bad_inputs():
     assert codes[0] == 0
     assert codes[1] == 2  # 1 + the throttle's index
     assert np.array_equal(xs[1], car.x)  # untouched
+
+
+def test_advancing_n_steps_in_one_call_equals_n_single_steps():
+    from vehicle_models import Vehicle
+
+    a = Vehicle("two_track", "sedan_bmw320i", speed=15.0, gear=1)
+    b = Vehicle("two_track", "sedan_bmw320i", speed=15.0, gear=1)
+    for v in (a, b):
+        v.set_inputs(steering_wheel_angle=0.8, throttle=0.3, brake=0.0, gear=1)
+    for _ in range(50):
+        a.advance(10)
+        for _ in range(10):
+            b.step()
+    assert (a.x == b.x).all()

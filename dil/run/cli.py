@@ -1,0 +1,149 @@
+"""``dil run SCENARIO.xosc``: one scenario, headless, with a driving stack; a verdict with evidence."""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import sys
+from pathlib import Path
+
+from dil import __version__
+from dil.road.parse import RoadNetworkError
+from dil.scenario.params import ParameterError
+from dil.scenario.xml import ScenarioError
+
+from .criteria import Criteria
+from .runner import STACKS, RunOptions, RunResult, run
+
+EXIT_PASS, EXIT_FAIL, EXIT_ERROR = 0, 1, 2
+
+
+def _pairs(items: list[str], flag: str) -> dict[str, str]:
+    out = {}
+    for item in items:
+        if "=" not in item:
+            raise SystemExit(f"dil run: {flag} {item!r}: expected name=value")
+        k, v = item.split("=", 1)
+        out[k.strip()] = v.strip()
+    return out
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("run", help="run an OpenSCENARIO file headless with a driving stack and judge it")
+    p.add_argument("scenario", type=Path, help="the .xosc file (see scenarios/catalog/)")
+    p.add_argument(
+        "--param", action="append", default=[], metavar="NAME=VALUE", help="set a declared parameter"
+    )
+    p.add_argument(
+        "--stack",
+        choices=STACKS,
+        default="builtin",
+        help="who drives the ego: builtin (lane keeping, ACC, AEB), aeb (lane keeping and AEB at a "
+        "constant cruise speed), none (the storyboard moves it)",
+    )
+    p.add_argument("--vehicle", default="sedan_bmw320i", help="ego vehicle parameter set")
+    p.add_argument("--model", default="single_track", help="ego vehicle model")
+    p.add_argument("--ego", help="the ego entity (default: the one named Ego/hero, else the first)")
+    p.add_argument(
+        "--max-time", type=float, default=120.0, help="simulated seconds before the run is cut off"
+    )
+    p.add_argument(
+        "--criterion",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="override a pass criterion (see docs/scenarios.md)",
+    )
+    p.add_argument(
+        "--out", type=Path, default=Path("dil-runs"), help="where to write result.json and trace.csv"
+    )
+    p.set_defaults(func=main)
+
+
+def main(args: argparse.Namespace) -> int:
+    try:
+        criteria = Criteria.for_scenario(args.scenario).with_overrides(_pairs(args.criterion, "--criterion"))
+        result = run(
+            RunOptions(
+                args.scenario,
+                _pairs(args.param, "--param"),
+                args.stack,
+                args.vehicle,
+                args.model,
+                args.max_time,
+                args.ego,
+                criteria,
+            )
+        )
+    except (ScenarioError, RoadNetworkError, ParameterError, ValueError, KeyError) as e:
+        print(f"dil run: {e}", file=sys.stderr)
+        return EXIT_ERROR
+    out = args.out / args.scenario.stem
+    write(result, out, args)
+    print_summary(result, out)
+    return EXIT_PASS if result.passed else EXIT_FAIL
+
+
+def write(result: RunResult, out: Path, args: argparse.Namespace) -> None:
+    out.mkdir(parents=True, exist_ok=True)
+    doc = {
+        "dil_version": __version__,
+        "scenario": str(result.scenario.source),
+        "scenario_sha256": result.scenario.sha256,
+        "parameters": result.scenario.params,
+        "stack": args.stack,
+        "vehicle": args.vehicle,
+        "model": args.model,
+        "ego": result.scenario.ego,
+        "end": result.end,
+        "simulated_s": result.simulated_s,
+        "wall_s": result.wall_s,
+        "realtime_factor": result.realtime_factor,
+        "verdict": result.verdict,
+        "kpis": result.kpis,
+        "storyboard": [
+            {"t": t, "type": k, "element": n, "transition": tr} for t, k, n, tr in result.transitions
+        ],
+        "warnings": result.scenario.warnings,
+    }
+    tmp = out / "result.json.tmp"
+    tmp.write_text(json.dumps(doc, indent=2) + "\n")
+    tmp.replace(out / "result.json")
+    with (out / "trace.csv").open("w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(("t_s", "entity", "x_m", "y_m", "yaw_rad", "speed_mps", "road", "lane", "s_m"))
+        w.writerows(result.trace)
+
+
+def print_summary(result: RunResult, out: Path) -> None:
+    k = result.kpis
+    v = result.verdict
+    rows = [
+        ("scenario", result.scenario.source.name),
+        ("end", f"{result.end} at {result.simulated_s:.2f} s (x{result.realtime_factor:.0f} real time)"),
+        (
+            "collision",
+            f"with {k['collision_with']} at {k['collision_speed']:.2f} m/s" if k["collision"] else "none",
+        ),
+        ("min TTC / headway", f"{_f(k['min_ttc'])} s / {_f(k['min_headway'])} s"),
+        ("min distance", f"{_f(k['min_distance'])} m"),
+        ("max decel / jerk", f"{k['max_decel']:.2f} m/s^2 / {k['max_jerk']:.1f} m/s^3"),
+        (
+            "speed",
+            f"{k['initial_speed'] * 3.6:.1f} -> {k['final_speed'] * 3.6:.1f} km/h "
+            f"(reduction {k['speed_reduction'] * 3.6:.1f} km/h)",
+        ),
+        ("lane invasions / off road", f"{k['lane_invasions']} / {k['off_road']}"),
+    ]
+    for c in v["checks"]:
+        rows.append((f"  {c['criterion']}", f"{'pass' if c['passed'] else 'FAIL'}: {c['value']}"))
+    rows.append(("verdict", "PASS" if v["passed"] else "FAIL"))
+    width = max(len(a) for a, _ in rows)
+    for a, b in rows:
+        print(f"{a.ljust(width)}  {b}")
+    print(f"written: {out / 'result.json'}, {out / 'trace.csv'}")
+
+
+def _f(x: float | None) -> str:
+    return "inf" if x is None else f"{x:.2f}"

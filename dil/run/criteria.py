@@ -1,0 +1,117 @@
+"""Pass criteria of a run: from the catalog's ``<scenario>.criteria.yaml`` beside the scenario file,
+or given on the command line; unknown keys are errors naming the file and key."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, fields
+from pathlib import Path
+
+import yaml
+
+from .kpi import Kpis
+
+
+@dataclass(frozen=True)
+class Criteria:
+    no_collision: bool = True
+    """The ego must not touch any entity."""
+    max_collision_speed: float | None = None
+    """If a collision is allowed at all: the highest closing speed [m/s] that still passes."""
+    min_ttc: float | None = None
+    """Lowest time to collision allowed [s]."""
+    min_distance: float | None = None
+    """Closest free-space distance allowed [m]."""
+    max_decel: float | None = None
+    """Hardest braking allowed [m/s^2] (comfort criteria)."""
+    max_lane_invasions: int | None = None
+    no_off_road: bool = False
+    must_complete: bool = False
+    """The storyboard must end by itself (stop trigger or all stories complete) within the time limit."""
+    source: str = "defaults"
+
+    @staticmethod
+    def load(path: Path) -> Criteria:
+        try:
+            doc = yaml.safe_load(path.read_text()) or {}
+        except (OSError, yaml.YAMLError) as e:
+            raise ValueError(f"{path}: cannot read criteria ({e})") from None
+        if not isinstance(doc, dict):
+            raise ValueError(f"{path}: criteria must be a mapping of names to values")
+        known = {f.name for f in fields(Criteria)} - {"source"}
+        for key in doc:
+            if key not in known:
+                raise ValueError(f"{path}: unknown criterion {key!r} (known: {', '.join(sorted(known))})")
+        return Criteria(**doc, source=str(path))
+
+    @staticmethod
+    def for_scenario(scenario: Path) -> Criteria:
+        side = scenario.with_suffix(".criteria.yaml")
+        return Criteria.load(side) if side.is_file() else Criteria()
+
+    def with_overrides(self, items: dict[str, str]) -> Criteria:
+        d = asdict(self)
+        for key, text in items.items():
+            if key not in d or key == "source":
+                raise ValueError(
+                    f"--criterion {key}: unknown (known: {', '.join(k for k in d if k != 'source')})"
+                )
+            d[key] = text.lower() in ("1", "true", "yes") if isinstance(d[key], bool) else float(text)
+        d["source"] = f"{self.source} + command line"
+        return Criteria(**d)
+
+
+def judge(k: Kpis, c: Criteria, *, timed_out: bool) -> dict:
+    """Each criterion's outcome and the overall verdict."""
+    checks: list[tuple[str, bool, str]] = []
+    if c.no_collision:
+        checks.append(
+            (
+                "no_collision",
+                not k.collision,
+                f"collided with {k.collision_with} at {k.collision_speed:.2f} m/s" if k.collision else "none",
+            )
+        )
+    if c.max_collision_speed is not None:
+        checks.append(
+            (
+                "max_collision_speed",
+                not k.collision or k.collision_speed <= c.max_collision_speed,
+                f"{k.collision_speed:.2f} m/s (limit {c.max_collision_speed:g})",
+            )
+        )
+    if c.min_ttc is not None:
+        checks.append(("min_ttc", k.min_ttc >= c.min_ttc, f"{_fmt(k.min_ttc)} s (limit {c.min_ttc:g})"))
+    if c.min_distance is not None:
+        checks.append(
+            (
+                "min_distance",
+                k.min_distance >= c.min_distance,
+                f"{_fmt(k.min_distance)} m (limit {c.min_distance:g})",
+            )
+        )
+    if c.max_decel is not None:
+        checks.append(
+            ("max_decel", k.max_decel <= c.max_decel, f"{k.max_decel:.2f} m/s^2 (limit {c.max_decel:g})")
+        )
+    if c.max_lane_invasions is not None:
+        checks.append(
+            (
+                "max_lane_invasions",
+                k.lane_invasions <= c.max_lane_invasions,
+                f"{k.lane_invasions} (limit {c.max_lane_invasions})",
+            )
+        )
+    if c.no_off_road:
+        checks.append(("no_off_road", k.off_road == 0, f"{k.off_road} departures"))
+    if c.must_complete:
+        checks.append(("must_complete", not timed_out, k.end))
+    return {
+        "passed": all(ok for _, ok, _ in checks),
+        "criteria_source": c.source,
+        "checks": [{"criterion": n, "passed": ok, "value": v} for n, ok, v in checks],
+    }
+
+
+def _fmt(x: float) -> str:
+    return "inf" if math.isinf(x) else f"{x:.2f}"

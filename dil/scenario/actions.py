@@ -1,0 +1,504 @@
+"""OpenSCENARIO actions: each starts on the entities it is given and says when it is complete."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+from lxml import etree
+
+from .entities import Trajectory, Transition
+from .params import resolve
+from .positions import Position, parse_position, shift_lane
+from .xml import Reader, children
+
+if TYPE_CHECKING:
+    from .engine import Context
+    from .entities import Entity
+
+SHAPES = ("linear", "cubic", "sinusoidal", "step")
+
+
+class Action:
+    """Base: ``start`` once, then ``step`` each engine step until it returns True."""
+
+    name = ""
+
+    def start(self, ctx: Context, actors: list[str]) -> None:
+        self.actors = actors
+
+    def step(self, ctx: Context) -> bool:
+        return True
+
+
+@dataclass
+class Teleport(Action):
+    position: Position
+
+    def start(self, ctx: Context, actors: list[str]) -> None:
+        for n in actors:
+            p = self.position.resolve(ctx)
+            e = ctx.entity(n)
+            if p.road is not None:
+                e.place_in_lane(ctx.net, p.road, p.lane, p.s, p.offset)
+                e.yaw = p.yaw
+            else:
+                e.place(ctx.net, p.x, p.y, p.z, p.yaw)
+            ctx.teleported(e)
+
+
+@dataclass
+class Speed(Action):
+    shape: str
+    dimension: str
+    value: float
+    absolute: float | None = None
+    relative_to: str | None = None
+    relative_value: float = 0.0
+    relative_kind: str = "delta"
+    continuous: bool = False
+
+    def target(self, ctx: Context) -> float:
+        if self.absolute is not None:
+            return self.absolute
+        ref = ctx.entity(self.relative_to or "").speed
+        return ref + self.relative_value if self.relative_kind == "delta" else ref * self.relative_value
+
+    def start(self, ctx: Context, actors: list[str]) -> None:
+        self.actors = actors
+        for n in actors:
+            e = ctx.entity(n)
+            target = self.target(ctx)
+            if e.stack_driven:
+                ctx.set_cruise_speed(target)
+                if ctx.t == 0.0:  # an Init action sets the starting speed as well
+                    e.speed = target
+                continue
+            e.speed_follow = None
+            if self.shape == "step" or self.value <= 0.0:
+                e.speed = target
+                e.speed_transition = None
+                continue
+            dv = target - e.speed
+            duration = distance = 0.0
+            if self.dimension == "time":
+                duration = self.value
+            elif self.dimension == "distance":
+                distance = self.value
+            else:  # rate [m/s^2]
+                duration = abs(dv) / self.value if self.shape == "linear" else 1.5 * abs(dv) / self.value
+            e.speed_transition = Transition(e.speed, target, self.shape, duration, distance)
+
+    def step(self, ctx: Context) -> bool:
+        done = all(ctx.entity(n).speed_transition is None for n in self.actors)
+        if done and self.continuous and self.relative_to is not None:
+            for n in self.actors:
+                e = ctx.entity(n)
+                if not e.stack_driven:
+                    e.speed = self.target(ctx)
+            return False
+        return done
+
+
+@dataclass
+class LaneChange(Action):
+    shape: str
+    dimension: str
+    value: float
+    absolute_lane: int | None = None
+    relative_to: str | None = None
+    relative_lanes: int = 0
+    target_offset: float = 0.0
+
+    def start(self, ctx: Context, actors: list[str]) -> None:
+        self.actors = actors
+        for n in actors:
+            e = ctx.entity(n)
+            if e.road is None:
+                raise ValueError(f"LaneChangeAction: entity {n!r} is not on a lane")
+            if self.absolute_lane is not None:
+                lane = self.absolute_lane
+            else:
+                ref = ctx.entity(self.relative_to or n)
+                # relative lanes count to the left of the reference entity's direction of travel
+                d = self.relative_lanes if ref.forward else -self.relative_lanes
+                lane = shift_lane(ref.lane, d)
+            if e.stack_driven:
+                ctx.set_target_lane(e.road, lane)
+                continue
+            # express the current lateral position relative to the target lane, then move to its offset
+            t_now = ctx.net.lane_to_road(e.road, e.lane, e.s, e.offset)
+            t_target_centre = ctx.net.lane_to_road(e.road, lane, e.s, 0.0)
+            e.lane = lane
+            e.offset = t_now - t_target_centre
+            duration = self.value if self.dimension == "time" else 0.0
+            distance = self.value if self.dimension == "distance" else 0.0
+            e.lateral = Transition(e.offset, self.target_offset, self.shape, duration, distance)
+
+    def step(self, ctx: Context) -> bool:
+        return all(ctx.entity(n).lateral is None for n in self.actors)
+
+
+@dataclass
+class LaneOffset(Action):
+    shape: str
+    target: float
+    relative_to: str | None
+    max_lateral_acc: float
+    continuous: bool
+
+    def start(self, ctx: Context, actors: list[str]) -> None:
+        self.actors = actors
+        for n in actors:
+            e = ctx.entity(n)
+            target = self.target + (ctx.entity(self.relative_to).offset if self.relative_to else 0.0)
+            d = abs(target - e.offset)
+            # a cubic or sinusoidal move of d metres peaks at about 6 d / T^2 (cubic) lateral acceleration
+            duration = (
+                math.sqrt(6.0 * d / self.max_lateral_acc) if self.max_lateral_acc > 0 and d > 0 else 0.0
+            )
+            e.lateral = Transition(e.offset, target, self.shape if self.shape != "step" else "step", duration)
+
+    def step(self, ctx: Context) -> bool:
+        done = all(ctx.entity(n).lateral is None for n in self.actors)
+        return done and not self.continuous
+
+
+class _Follow:
+    """Keeps a distance or time gap to a leading entity (LongitudinalDistanceAction)."""
+
+    def __init__(
+        self,
+        leader: str,
+        distance: float | None,
+        time_gap: float | None,
+        freespace: bool,
+        max_accel: float,
+        max_decel: float,
+        ctx: Context,
+    ) -> None:
+        self.leader, self.distance, self.time_gap = leader, distance, time_gap
+        self.freespace, self.max_accel, self.max_decel, self.ctx = freespace, max_accel, max_decel, ctx
+
+    def speed(self, e: Entity, t: float, dt: float) -> float:
+        from .conditions import _longitudinal_gap
+
+        lead = self.ctx.entity(self.leader)
+        gap = _longitudinal_gap(e, lead, self.freespace)
+        desired = self.distance if self.distance is not None else (self.time_gap or 0.0) * lead.speed
+        v = lead.speed + 0.5 * (gap - desired)
+        lo, hi = e.speed - self.max_decel * dt, e.speed + self.max_accel * dt
+        return min(max(v, lo), hi)
+
+
+@dataclass
+class LongitudinalDistance(Action):
+    leader: str
+    distance: float | None
+    time_gap: float | None
+    freespace: bool
+    continuous: bool
+    max_accel: float = 5.0
+    max_decel: float = 8.0
+
+    def start(self, ctx: Context, actors: list[str]) -> None:
+        self.actors = actors
+        for n in actors:
+            ctx.entity(n).speed_follow = _Follow(
+                self.leader, self.distance, self.time_gap, self.freespace, self.max_accel, self.max_decel, ctx
+            )
+
+    def step(self, ctx: Context) -> bool:
+        if self.continuous:
+            return False
+        from .conditions import _longitudinal_gap
+
+        done = True
+        for n in self.actors:
+            e = ctx.entity(n)
+            lead = ctx.entity(self.leader)
+            desired = self.distance if self.distance is not None else (self.time_gap or 0.0) * lead.speed
+            if abs(_longitudinal_gap(e, lead, self.freespace) - desired) > 0.5:
+                done = False
+            else:
+                e.speed_follow = None
+        return done
+
+
+class _Synchronise:
+    def __init__(
+        self, master: str, master_pos: Position, target: Position, final_speed: float | None, ctx: Context
+    ) -> None:
+        self.master, self.master_pos, self.target, self.final, self.ctx = (
+            master,
+            master_pos,
+            target,
+            final_speed,
+            ctx,
+        )
+        self.arrived = False
+
+    def speed(self, e: Entity, t: float, dt: float) -> float:
+        ctx = self.ctx
+        m = ctx.entity(self.master)
+        mp = self.master_pos.resolve(ctx)
+        tp = self.target.resolve(ctx)
+        d_master = math.hypot(mp.x - m.x, mp.y - m.y)
+        d_self = math.hypot(tp.x - e.x, tp.y - e.y)
+        if d_self < 0.5 or m.speed < 1e-3:
+            self.arrived = d_self < 0.5
+            return self.final if (self.arrived and self.final is not None) else e.speed
+        t_master = d_master / m.speed
+        return d_self / max(t_master, 1e-3)
+
+
+@dataclass
+class Synchronize(Action):
+    master: str
+    master_position: Position
+    target_position: Position
+    final_speed: float | None
+
+    def start(self, ctx: Context, actors: list[str]) -> None:
+        self.actors = actors
+        self.sync = []
+        for n in actors:
+            s = _Synchronise(self.master, self.master_position, self.target_position, self.final_speed, ctx)
+            ctx.entity(n).speed_follow = s
+            self.sync.append(s)
+
+    def step(self, ctx: Context) -> bool:
+        if all(s.arrived for s in self.sync):
+            for n in self.actors:
+                ctx.entity(n).speed_follow = None
+            return True
+        return False
+
+
+@dataclass
+class FollowTrajectory(Action):
+    vertices: list[tuple[float | None, Position]]
+    timing: str
+    """none (follow at the current speed) or absolute/relative vertex times."""
+    offset: float = 0.0
+    scale: float = 1.0
+
+    def start(self, ctx: Context, actors: list[str]) -> None:
+        self.actors = actors
+        for n in actors:
+            e = ctx.entity(n)
+            pts = np.array([(p.resolve(ctx).x, p.resolve(ctx).y) for _, p in self.vertices])
+            times = None
+            if self.timing != "none":
+                ts = [t for t, _ in self.vertices]
+                if any(t is None for t in ts):
+                    raise ValueError("FollowTrajectoryAction: timing needs a time on every vertex")
+                times = np.array(ts, dtype=float) * self.scale + self.offset
+                if self.timing == "relative":
+                    times = times + ctx.t
+            e.trajectory = Trajectory(pts, times)
+
+    def step(self, ctx: Context) -> bool:
+        return all(ctx.entity(n).trajectory is None for n in self.actors)
+
+
+@dataclass
+class AssignRoute(Action):
+    waypoints: list[Position]
+
+    def start(self, ctx: Context, actors: list[str]) -> None:
+        for n in actors:
+            e = ctx.entity(n)
+            lanes: list[tuple[str, int]] = []
+            here = (e.road, e.lane, e.s)
+            for wp in self.waypoints:
+                p = wp.resolve(ctx)
+                pos = ctx.net.locate(p.x, p.y) if p.road is None else None
+                goal = (p.road, p.lane, p.s) if p.road is not None else (pos.road, pos.lane, pos.s)  # type: ignore
+                if here[0] is not None and goal[0] is not None:
+                    leg = ctx.net.graph.route(here, goal)  # type: ignore[arg-type]
+                    lanes += leg if not lanes else leg[1:]
+                here = goal
+            e.route = lanes
+
+
+@dataclass
+class ActivateController(Action):
+    longitudinal: bool
+    lateral: bool
+
+    def start(self, ctx: Context, actors: list[str]) -> None:
+        for n in actors:
+            ctx.activate_stack(n, self.longitudinal, self.lateral)
+
+
+@dataclass
+class ParameterChange(Action):
+    parameter: str
+    value: str | None = None
+    add: float | None = None
+    multiply: float | None = None
+
+    def start(self, ctx: Context, actors: list[str]) -> None:
+        if self.parameter not in ctx.params:
+            raise ValueError(f"parameter {self.parameter!r} is not declared")
+        if self.value is not None:
+            ctx.params[self.parameter] = self.value
+        else:
+            v = float(ctx.params[self.parameter])
+            v = v + self.add if self.add is not None else v * (self.multiply or 1.0)
+            ctx.params[self.parameter] = repr(v)
+
+
+def _dynamics(r: Reader, el: etree._Element) -> tuple[str, str, float]:
+    shape = r.choice(el, "dynamicsShape", SHAPES)
+    dimension = r.choice(el, "dynamicsDimension", ("rate", "time", "distance"), "time")
+    return shape, dimension, r.num(el, "value", 0.0)
+
+
+def parse_action(r: Reader, el: etree._Element) -> Action:
+    """An ``<Action>``'s content, a ``<PrivateAction>`` or a ``<GlobalAction>``."""
+    if el.tag == "Action":
+        return parse_action(r, r.one_child(el, ("PrivateAction", "GlobalAction", "UserDefinedAction")))
+    if el.tag == "UserDefinedAction":
+        raise r.unsupported(el)
+    node = r.one_child(el)
+    tag = node.tag
+    if el.tag == "GlobalAction":
+        if tag != "ParameterAction":
+            raise r.unsupported(node, "global action")
+        ref = r.raw(node, "parameterRef")
+        act = r.one_child(node, ("SetAction", "ModifyAction"))
+        if act.tag == "SetAction":
+            return ParameterChange(ref, value=resolve(act.get("value", ""), r.params))
+        rule = r.one_child(r.child(act, "Rule"), ("AddValue", "MultiplyByValue"))
+        if rule.tag == "AddValue":
+            return ParameterChange(ref, add=r.num(rule, "value"))
+        return ParameterChange(ref, multiply=r.num(rule, "value"))
+    if tag == "TeleportAction":
+        return Teleport(parse_position(r, r.child(node, "Position")))
+    if tag == "LongitudinalAction":
+        inner = r.one_child(node, ("SpeedAction", "LongitudinalDistanceAction"))
+        if inner.tag == "SpeedAction":
+            shape, dim, value = _dynamics(r, r.child(inner, "SpeedActionDynamics"))
+            target = r.one_child(
+                r.child(inner, "SpeedActionTarget"), ("AbsoluteTargetSpeed", "RelativeTargetSpeed")
+            )
+            if target.tag == "AbsoluteTargetSpeed":
+                return Speed(shape, dim, value, absolute=r.num(target, "value"))
+            return Speed(
+                shape,
+                dim,
+                value,
+                relative_to=r.raw(target, "entityRef"),
+                relative_value=r.num(target, "value"),
+                relative_kind=r.choice(target, "speedTargetValueType", ("delta", "factor")),
+                continuous=r.boolean(target, "continuous", False),
+            )
+        dist = inner.get("distance")
+        gap = inner.get("timeGap")
+        if (dist is None) == (gap is None):
+            raise r.error(inner, "needs exactly one of the attributes distance and timeGap")
+        limits = inner.find("DynamicConstraints")
+        return LongitudinalDistance(
+            r.raw(inner, "entityRef"),
+            r.num(inner, "distance") if dist is not None else None,
+            r.num(inner, "timeGap") if gap is not None else None,
+            r.boolean(inner, "freespace", False),
+            r.boolean(inner, "continuous", False),
+            r.num(limits, "maxAcceleration", 5.0) if limits is not None else 5.0,
+            r.num(limits, "maxDeceleration", 8.0) if limits is not None else 8.0,
+        )
+    if tag == "LateralAction":
+        inner = r.one_child(node, ("LaneChangeAction", "LaneOffsetAction"))
+        if inner.tag == "LaneChangeAction":
+            shape, dim, value = _dynamics(r, r.child(inner, "LaneChangeActionDynamics"))
+            target = r.one_child(
+                r.child(inner, "LaneChangeTarget"), ("RelativeTargetLane", "AbsoluteTargetLane")
+            )
+            offset = r.num(inner, "targetLaneOffset", 0.0)
+            if target.tag == "AbsoluteTargetLane":
+                return LaneChange(
+                    shape, dim, value, absolute_lane=r.integer(target, "value"), target_offset=offset
+                )
+            return LaneChange(
+                shape,
+                dim,
+                value,
+                relative_to=r.raw(target, "entityRef"),
+                relative_lanes=r.integer(target, "value"),
+                target_offset=offset,
+            )
+        dyn = r.child(inner, "LaneOffsetActionDynamics")
+        target = r.one_child(
+            r.child(inner, "LaneOffsetTarget"), ("AbsoluteTargetLaneOffset", "RelativeTargetLaneOffset")
+        )
+        return LaneOffset(
+            r.choice(dyn, "dynamicsShape", SHAPES),
+            r.num(target, "value"),
+            r.raw(target, "entityRef") if target.tag == "RelativeTargetLaneOffset" else None,
+            r.num(dyn, "maxLateralAcc", 0.5),
+            r.boolean(inner, "continuous", False),
+        )
+    if tag == "SynchronizeAction":
+        final = node.find("FinalSpeed")
+        final_speed = None
+        if final is not None:
+            fs = r.one_child(final, ("AbsoluteSpeed",))
+            final_speed = r.num(fs, "value")
+        return Synchronize(
+            r.raw(node, "masterEntityRef"),
+            parse_position(r, r.child(node, "TargetPositionMaster")),
+            parse_position(r, r.child(node, "TargetPosition")),
+            final_speed,
+        )
+    if tag == "RoutingAction":
+        inner = r.one_child(node, ("AssignRouteAction", "FollowTrajectoryAction"))
+        if inner.tag == "AssignRouteAction":
+            route = r.child(inner, "Route")
+            return AssignRoute(
+                [parse_position(r, r.child(wp, "Position")) for wp in route.iterfind("Waypoint")]
+            )
+        return _trajectory(r, inner)
+    if tag == "ControllerAction":
+        # 1.0/1.1: AssignControllerAction (a driving stack takes the entity); 1.2: also Activate...
+        for inner in children(node):
+            if inner.tag not in ("AssignControllerAction", "ActivateControllerAction"):
+                raise r.unsupported(inner, "controller action (driving stacks take over by assign/activate)")
+        act = node.find("ActivateControllerAction")
+        if act is not None:
+            return ActivateController(r.boolean(act, "longitudinal", True), r.boolean(act, "lateral", True))
+        assign = r.child(node, "AssignControllerAction")
+        return ActivateController(
+            r.boolean(assign, "activateLongitudinal", True), r.boolean(assign, "activateLateral", True)
+        )
+    if tag == "ActivateControllerAction":
+        return ActivateController(r.boolean(node, "longitudinal", True), r.boolean(node, "lateral", True))
+    raise r.unsupported(node, "action")
+
+
+def _trajectory(r: Reader, el: etree._Element) -> FollowTrajectory:
+    traj = el.find("Trajectory")
+    if traj is None:
+        ref = el.find("TrajectoryRef")
+        traj = ref.find("Trajectory") if ref is not None else None
+    if traj is None:
+        raise r.unsupported(el, "a trajectory from a catalog")
+    shape = r.one_child(r.child(traj, "Shape"))
+    if shape.tag != "Polyline":
+        raise r.unsupported(shape, "trajectory shape (Polyline is)")
+    vertices = [
+        (r.num(v, "time") if v.get("time") is not None else None, parse_position(r, r.child(v, "Position")))
+        for v in shape.iterfind("Vertex")
+    ]
+    if len(vertices) < 2:
+        raise r.error(shape, "needs at least two vertices")
+    timing_el = el.find("TimeReference")
+    timing, offset, scale = "none", 0.0, 1.0
+    if timing_el is not None and timing_el.find("Timing") is not None:
+        t = timing_el.find("Timing")
+        timing = r.choice(t, "domainAbsoluteRelative", ("absolute", "relative"))
+        offset, scale = r.num(t, "offset", 0.0), r.num(t, "scale", 1.0)
+    return FollowTrajectory(vertices, timing, offset, scale)

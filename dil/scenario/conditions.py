@@ -1,0 +1,289 @@
+"""OpenSCENARIO triggers and conditions: edges, delays, ConditionGroups (OR of ANDs)."""
+
+from __future__ import annotations
+
+import math
+import operator
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from lxml import etree
+
+from .positions import Position, parse_position
+from .xml import Reader
+
+if TYPE_CHECKING:
+    from .engine import Context
+    from .entities import Entity
+
+RULES: dict[str, Callable[[float, float], bool]] = {
+    "greaterThan": operator.gt,
+    "lessThan": operator.lt,
+    "equalTo": lambda a, b: abs(a - b) < 1e-9,
+    "greaterOrEqual": operator.ge,
+    "lessOrEqual": operator.le,
+    "notEqualTo": lambda a, b: abs(a - b) >= 1e-9,
+}
+EDGES = ("rising", "falling", "risingOrFalling", "none")
+
+
+@dataclass
+class Condition:
+    name: str
+    delay: float
+    edge: str
+    test: Callable[[Context], bool]
+    previous: bool | None = None
+    history: deque = field(default_factory=deque)
+
+    def evaluate(self, ctx: Context) -> bool:
+        now = bool(self.test(ctx))
+        prev = self.previous
+        self.previous = now
+        if self.edge == "none":
+            value = now
+        elif prev is None:
+            value = False
+        elif self.edge == "rising":
+            value = now and not prev
+        elif self.edge == "falling":
+            value = prev and not now
+        else:
+            value = now != prev
+        if self.delay <= 0.0:
+            return value
+        # the value seen ``delay`` seconds ago; a rising edge is held until it is delivered
+        self.history.append((ctx.t, value))
+        out = False
+        while self.history and self.history[0][0] <= ctx.t - self.delay + 1e-9:
+            _, v = self.history.popleft()
+            out = (out or v) if self.edge != "none" else v
+        return out
+
+
+@dataclass
+class Trigger:
+    groups: list[list[Condition]]
+
+    def fired(self, ctx: Context) -> bool:
+        if not self.groups:
+            return True
+        result = False
+        for group in self.groups:  # every condition is evaluated each step so that edges stay true
+            values = [c.evaluate(ctx) for c in group]
+            result = result or all(values)
+        return result
+
+
+def parse_trigger(r: Reader, el: etree._Element | None) -> Trigger | None:
+    """``None`` when the element is absent (the caller decides what that means)."""
+    if el is None:
+        return None
+    groups = []
+    for g in el.iterfind("ConditionGroup"):
+        groups.append([parse_condition(r, c) for c in g.iterfind("Condition")])
+    return Trigger(groups)
+
+
+def parse_condition(r: Reader, el: etree._Element) -> Condition:
+    name = r.raw(el, "name", "")
+    delay = r.num(el, "delay", 0.0)
+    edge = r.choice(el, "conditionEdge", EDGES)
+    kind = r.one_child(el, ("ByValueCondition", "ByEntityCondition"))
+    if kind.tag == "ByValueCondition":
+        test = _by_value(r, r.one_child(kind))
+    else:
+        trig = r.child(kind, "TriggeringEntities")
+        rule = r.choice(trig, "triggeringEntitiesRule", ("any", "all"))
+        refs = [r.raw(e, "entityRef") for e in trig.iterfind("EntityRef")]
+        test_one = _by_entity(r, r.one_child(r.child(kind, "EntityCondition")))
+        combine = any if rule == "any" else all
+
+        def test(
+            ctx: Context, refs: list[str] = refs, combine: Callable = combine, test_one: Callable = test_one
+        ) -> bool:
+            return combine(test_one(ctx, ctx.entity(n)) for n in refs)
+
+    return Condition(name, delay, edge, test)
+
+
+def _rule(r: Reader, el: etree._Element) -> Callable[[float, float], bool]:
+    return RULES[r.choice(el, "rule", tuple(RULES))]
+
+
+def _by_value(r: Reader, el: etree._Element) -> Callable[[Context], bool]:
+    tag = el.tag
+    if tag == "SimulationTimeCondition":
+        rule, value = _rule(r, el), r.num(el, "value")
+        return lambda ctx: rule(ctx.t, value)
+    if tag == "StoryboardElementStateCondition":
+        kind = r.choice(
+            el, "storyboardElementType", ("story", "act", "maneuverGroup", "maneuver", "event", "action")
+        )
+        ref = r.raw(el, "storyboardElementRef")
+        state = r.choice(
+            el,
+            "state",
+            (
+                "startTransition",
+                "endTransition",
+                "stopTransition",
+                "skipTransition",
+                "completeState",
+                "runningState",
+                "standbyState",
+            ),
+        )
+        return lambda ctx: ctx.element_state(kind, ref, state)
+    if tag == "ParameterCondition":
+        rule_name = r.choice(el, "rule", tuple(RULES))
+        ref = r.raw(el, "parameterRef")
+        value = el.get("value")
+        return lambda ctx: _compare_parameter(ctx.params, ref, value, rule_name)
+    raise r.unsupported(el, "condition")
+
+
+def _compare_parameter(params: dict[str, str], ref: str, value: str | None, rule: str) -> bool:
+    current = params[ref]
+    try:
+        return RULES[rule](float(current), float(value or "nan"))
+    except ValueError:
+        return (
+            (current == value) if rule == "equalTo" else (current != value) if rule == "notEqualTo" else False
+        )
+
+
+def _longitudinal_gap(a: Entity, b: Entity, freespace: bool) -> float:
+    """Distance from ``a`` to ``b`` along ``a``'s heading (b ahead is positive)."""
+    ax, ay = a.box_centre()
+    bx, by = b.box_centre()
+    d = (bx - ax) * math.cos(a.yaw) + (by - ay) * math.sin(a.yaw)
+    if freespace:
+        reach = 0.5 * a.length + 0.5 * _extent_along(b, a.yaw)
+        d = math.copysign(max(0.0, abs(d) - reach), d)
+    return d
+
+
+def _lateral_gap(a: Entity, b: Entity, freespace: bool) -> float:
+    ax, ay = a.box_centre()
+    bx, by = b.box_centre()
+    d = -(bx - ax) * math.sin(a.yaw) + (by - ay) * math.cos(a.yaw)
+    if freespace:
+        reach = 0.5 * a.width + 0.5 * _extent_along(b, a.yaw + math.pi / 2)
+        d = math.copysign(max(0.0, abs(d) - reach), d)
+    return d
+
+
+def _extent_along(e: Entity, direction: float) -> float:
+    c, s = abs(math.cos(e.yaw - direction)), abs(math.sin(e.yaw - direction))
+    return e.length * c + e.width * s
+
+
+def _euclidean(a: Entity, b: Entity, freespace: bool) -> float:
+    ax, ay = a.box_centre()
+    bx, by = b.box_centre()
+    d = math.hypot(bx - ax, by - ay)
+    if freespace:
+        lon, lat = abs(_longitudinal_gap(a, b, True)), abs(_lateral_gap(a, b, True))
+        return math.hypot(lon, lat)
+    return d
+
+
+def time_to_collision(a: Entity, b: Entity, freespace: bool = True) -> float:
+    """Longitudinal gap over closing speed, for ``b`` ahead of ``a``; inf when not closing."""
+    gap = _longitudinal_gap(a, b, freespace)
+    if gap < 0.0:
+        return math.inf
+    closing = a.speed - b.speed * math.cos(b.yaw - a.yaw)
+    return gap / closing if closing > 1e-6 else math.inf
+
+
+def time_headway(a: Entity, b: Entity, freespace: bool = True) -> float:
+    gap = _longitudinal_gap(a, b, freespace)
+    if gap < 0.0 or a.speed < 1e-6:
+        return math.inf
+    return gap / a.speed
+
+
+def _by_entity(r: Reader, el: etree._Element) -> Callable[[Context, Entity], bool]:
+    tag = el.tag
+    if tag in (
+        "SpeedCondition",
+        "AccelerationCondition",
+        "TraveledDistanceCondition",
+        "StandStillCondition",
+        "EndOfRoadCondition",
+        "OffroadCondition",
+    ):
+        if tag == "TraveledDistanceCondition":
+            value = r.num(el, "value")
+            return lambda ctx, e: e.odometer >= value
+        if tag in ("StandStillCondition", "EndOfRoadCondition", "OffroadCondition"):
+            duration = r.num(el, "duration")
+            attr = {
+                "StandStillCondition": "standstill",
+                "EndOfRoadCondition": "end_of_road",
+                "OffroadCondition": "off_road",
+            }[tag]
+            return lambda ctx, e: ctx.duration(e, attr) >= duration - 1e-9
+        rule, value = _rule(r, el), r.num(el, "value")
+        if tag == "SpeedCondition":
+            return lambda ctx, e: rule(e.speed, value)
+        return lambda ctx, e: rule(e.accel, value)
+    if tag == "RelativeSpeedCondition":
+        rule, value, ref = _rule(r, el), r.num(el, "value"), r.raw(el, "entityRef")
+        return lambda ctx, e: rule(e.speed - ctx.entity(ref).speed, value)
+    if tag in ("TimeHeadwayCondition", "TimeToCollisionCondition", "RelativeDistanceCondition"):
+        rule, value = _rule(r, el), r.num(el, "value")
+        freespace = r.boolean(el, "freespace", False)
+        cs = r.raw(el, "coordinateSystem", "entity")
+        if cs not in ("entity", "lane", "road"):
+            raise r.unsupported(el, f"coordinateSystem={cs!r}")
+        if tag == "TimeHeadwayCondition":
+            ref = r.raw(el, "entityRef")
+            return lambda ctx, e: rule(time_headway(e, ctx.entity(ref), freespace), value)
+        if tag == "TimeToCollisionCondition":
+            target = r.one_child(r.child(el, "TimeToCollisionConditionTarget"), ("EntityRef", "Position"))
+            if target.tag == "EntityRef":
+                ref = r.raw(target, "entityRef")
+                return lambda ctx, e: rule(time_to_collision(e, ctx.entity(ref), freespace), value)
+            pos = parse_position(r, target)
+            return lambda ctx, e: rule(_ttc_to_position(ctx, e, pos), value)
+        ref = r.raw(el, "entityRef")
+        kind = r.choice(
+            el, "relativeDistanceType", ("longitudinal", "lateral", "cartesianDistance", "euclidianDistance")
+        )
+        if kind == "longitudinal":
+            return lambda ctx, e: rule(abs(_longitudinal_gap(e, ctx.entity(ref), freespace)), value)
+        if kind == "lateral":
+            return lambda ctx, e: rule(abs(_lateral_gap(e, ctx.entity(ref), freespace)), value)
+        return lambda ctx, e: rule(_euclidean(e, ctx.entity(ref), freespace), value)
+    if tag == "DistanceCondition":
+        rule, value = _rule(r, el), r.num(el, "value")
+        pos = parse_position(r, r.child(el, "Position"))
+        return lambda ctx, e: rule(_distance_to(ctx, e, pos), value)
+    if tag == "ReachPositionCondition":
+        tol = r.num(el, "tolerance")
+        pos = parse_position(r, r.child(el, "Position"))
+        return lambda ctx, e: _distance_to(ctx, e, pos) <= tol
+    if tag == "CollisionCondition":
+        target = r.one_child(el, ("EntityRef", "ByType"))
+        if target.tag == "EntityRef":
+            ref = r.raw(target, "entityRef")
+            return lambda ctx, e: ctx.touching(e.name, ref)
+        kind = r.raw(target, "objectType")
+        return lambda ctx, e: ctx.touching_type(e.name, kind)
+    raise r.unsupported(el, "condition")
+
+
+def _distance_to(ctx: Context, e: Entity, pos: Position) -> float:
+    p = pos.resolve(ctx)
+    return math.hypot(p.x - e.x, p.y - e.y)
+
+
+def _ttc_to_position(ctx: Context, e: Entity, pos: Position) -> float:
+    p = pos.resolve(ctx)
+    d = (p.x - e.x) * math.cos(e.yaw) + (p.y - e.y) * math.sin(e.yaw)
+    return d / e.speed if d > 0 and e.speed > 1e-6 else math.inf

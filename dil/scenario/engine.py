@@ -1,0 +1,252 @@
+"""The scenario engine: runs a loaded scenario's storyboard against a world, as a loop node.
+
+Each step (100 Hz by default): take the ego's state from the vehicle (when a stack drives it),
+evaluate triggers and run actions, move the storyboard-driven entities, place every entity in
+the world, and publish each storyboard transition on ``scenario/events``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from dil.bus.codec import Encoder
+from dil.bus.graph import NodeSpec, Port
+from dil.bus.messages import SCENARIO_EVENTS
+from dil.bus.transport import Bus
+from dil.realtime.clock import Clock
+from dil.road.network import RoadNetwork
+from dil.world.actors import ActorKind, ActorSpec
+from dil.world.embedded import EmbeddedWorld
+
+from .entities import Entity
+from .loader import Scenario
+from .storyboard import COMPLETE, RUNNING, STANDBY, Element
+
+STATE_CHECKS = {"completeState": COMPLETE, "runningState": RUNNING, "standbyState": STANDBY}
+
+
+@dataclass
+class EgoLink:
+    """How the engine talks to the ego's vehicle and driving stack (set by the runner)."""
+
+    place: Callable[[float, float, float, float], None] = lambda x, y, yaw, speed: None
+    """Put the vehicle at a reference-point pose [m, rad] and speed [m/s] (Init)."""
+    state: Callable[[], tuple[float, float, float, float, float]] | None = None
+    """The vehicle's box-centre x, y, heading, speed and longitudinal acceleration now."""
+    cruise: Callable[[float], None] = lambda v: None
+    lane: Callable[[str, int], None] = lambda road, lane: None
+    stack_active: bool = False
+
+
+@dataclass
+class Context:
+    """What conditions and actions see."""
+
+    net: RoadNetwork
+    params: dict[str, str]
+    entities: dict[str, Entity]
+    world: EmbeddedWorld
+    ego_link: EgoLink
+    t: float = 0.0
+    dt: float = 0.01
+    elements: dict[tuple[str, str], Element] = field(default_factory=dict)
+    transitions: set[tuple[str, str, str]] = field(default_factory=set)
+    """(kind, name, transition) of this and the previous step."""
+    off_road: dict[str, float] = field(default_factory=dict)
+
+    def entity(self, name: str) -> Entity:
+        try:
+            return self.entities[name]
+        except KeyError:
+            raise ValueError(f"no entity {name!r} (entities: {', '.join(self.entities)})") from None
+
+    def element_state(self, kind: str, name: str, state: str) -> bool:
+        e = self.elements.get((kind, name))
+        if e is None:
+            raise ValueError(f"StoryboardElementStateCondition: no {kind} named {name!r}")
+        if state in STATE_CHECKS:
+            return e.state == STATE_CHECKS[state]
+        return (kind, name, state.removesuffix("Transition")) in self.transitions
+
+    def duration(self, e: Entity, attr: str) -> float:
+        if attr == "off_road":
+            return self.off_road.get(e.name, 0.0)
+        return float(getattr(e, attr))
+
+    def touching(self, a: str, b: str) -> bool:
+        i, j = sorted((self.entity(a).world_id, self.entity(b).world_id))
+        return (i, j) in self.world.events.touching
+
+    def touching_type(self, a: str, kind: str) -> bool:
+        me = self.entity(a).world_id
+        kinds = {
+            "vehicle": ActorKind.VEHICLE,
+            "pedestrian": ActorKind.PEDESTRIAN,
+            "miscellaneous": ActorKind.OBJECT,
+        }
+        for i, j in self.world.events.touching:
+            other = j if i == me else i if j == me else None
+            if other is not None:
+                e = next(x for x in self.entities.values() if x.world_id == other)
+                if e.kind == kinds.get(kind, e.kind):
+                    return True
+        return False
+
+    def teleported(self, e: Entity) -> None:
+        if e.stack_driven:
+            self.ego_link.place(e.x, e.y, e.yaw, e.speed)
+
+    def set_cruise_speed(self, v: float) -> None:
+        self.ego_link.cruise(v)
+
+    def set_target_lane(self, road: str, lane: int) -> None:
+        self.ego_link.lane(road, lane)
+
+    def activate_stack(self, name: str, longitudinal: bool, lateral: bool) -> None:
+        e = self.entity(name)
+        if not e.is_ego:
+            raise ValueError(f"a driving stack can take only the ego entity, not {name!r}")
+        if self.ego_link.state is None:
+            return  # no stack in this run: the storyboard keeps moving the ego
+        e.stack_driven = longitudinal or lateral
+        self.ego_link.place(e.x, e.y, e.yaw, e.speed)
+
+
+class ScenarioNode:
+    """The engine in the loop. ``on_end`` is called once when the storyboard stops or completes."""
+
+    def __init__(
+        self,
+        bus: Bus,
+        scenario: Scenario,
+        world: EmbeddedWorld,
+        clock: Clock,
+        ego_link: EgoLink,
+        *,
+        rate_hz: float = 100.0,
+        on_end: Callable[[str], None] = lambda why: None,
+        name: str = "scenario",
+    ) -> None:
+        if world.network is None:
+            raise ValueError("the scenario needs a road network")
+        self.scenario = scenario
+        self.world = world
+        self.clock = clock
+        self.rate_hz = rate_hz
+        self.on_end = on_end
+        self.ctx = Context(
+            world.network,
+            scenario.params,
+            scenario.entities,
+            world,
+            ego_link,
+            dt=1.0 / rate_hz,
+            elements=scenario.storyboard.elements,
+        )
+        self.spec = NodeSpec(name, outputs=(Port("events", SCENARIO_EVENTS.topic),))
+        self._pub = bus.publisher(SCENARIO_EVENTS.topic)
+        self._enc = Encoder(SCENARIO_EVENTS, name)
+        self._now: set[tuple[str, str, str]] = set()
+        self.log: list[tuple[float, str, str, str]] = []
+        """(time, kind, name, transition) of every storyboard transition."""
+        self.ended = ""
+        self._t_ns = 0
+
+    def start(self, t_sim_ns: int) -> None:
+        ctx = self.ctx
+        for e in self.scenario.entities.values():
+            spec = ActorSpec(e.name, e.kind, e.length, e.width, e.height)
+            if e.is_ego:
+                self.world.actors.names[0] = e.name
+                st = self.world.actors.state[0]
+                st[5], st[6], st[7], st[8] = e.length, e.width, e.height, int(e.kind)
+                e.world_id = 0
+            else:
+                e.world_id = self.world.spawn(spec, (0.0, 0.0, 0.0, 0.0))
+        ego = self.scenario.entities[self.scenario.ego]
+        if ctx.ego_link.stack_active:
+            ego.stack_driven = True
+        for actors, action in self.scenario.init:
+            action.start(ctx, actors)
+        if ego.stack_driven:
+            ctx.ego_link.place(ego.x, ego.y, ego.yaw, ego.speed)
+            ctx.ego_link.cruise(ego.speed)
+        self._place_all()
+        self.scenario.storyboard.start(ctx, self._notify)
+
+    def tick(self, t_sim_ns: int) -> None:
+        ctx = self.ctx
+        self._t_ns = t_sim_ns
+        ctx.t = t_sim_ns * 1e-9
+        self._sync_ego()
+        self._track_off_road()
+        ctx.transitions = self._now
+        self._now = set()
+        board = self.scenario.storyboard
+        board.step(ctx, self._notify)
+        ctx.transitions = ctx.transitions | self._now
+        for e in self.scenario.entities.values():
+            if not e.stack_driven:
+                e.move(ctx.net, ctx.t, ctx.dt)
+        self._place_all()
+        # the stop trigger ends a run; without one, the end of the last story does
+        done_by_stories = board.stop_trigger is None and board.stories and board.complete
+        if not self.ended and (board.stopped or done_by_stories):
+            self.ended = "stop trigger" if board.stopped else "storyboard complete"
+            self.on_end(self.ended)
+
+    def stop(self, t_sim_ns: int) -> None:
+        pass
+
+    def _notify(self, el: Element, transition: str) -> None:
+        self._now.add((el.kind, el.name, transition))
+        self.log.append((self.ctx.t, el.kind, el.name, transition))
+        kind = {"maneuverGroup": "maneuver_group"}.get(el.kind, el.kind)
+        self._pub.send(
+            self._enc.encode(
+                self._t_ns,
+                self.clock.wall_ns(self._t_ns),
+                {"element": el.name, "element_type": kind, "transition": transition, "state": el.state},
+            )
+        )
+
+    def _sync_ego(self) -> None:
+        link = self.ctx.ego_link
+        ego = self.scenario.entities[self.scenario.ego]
+        if not ego.stack_driven or link.state is None:
+            return
+        cx, cy, yaw, speed, accel = link.state()
+        old = ego.speed
+        ego.x, ego.y, ego.yaw = cx - ego.centre_x * math.cos(yaw), cy - ego.centre_x * math.sin(yaw), yaw
+        step = 0.5 * (old + speed) * self.ctx.dt
+        ego.odometer += step
+        ego.speed, ego.accel = speed, accel
+        ego.standstill = ego.standstill + self.ctx.dt if speed < 1e-3 else 0.0
+        pos = self.ctx.net.locate(ego.x, ego.y)
+        if pos is not None and pos.inside and pos.lane != 0:
+            ego.road, ego.lane, ego.s, ego.offset = pos.road, pos.lane, pos.s, pos.offset
+            ego.forward = math.cos(yaw - pos.heading) > 0.0
+
+    def _track_off_road(self) -> None:
+        net = self.ctx.net
+        for e in self.scenario.entities.values():
+            if e.kind is not ActorKind.VEHICLE:
+                continue
+            cx, cy = e.box_centre()
+            on = (
+                net.locate_into(cx, cy)
+                and net.result[6] > 0.5
+                and net.tables.drivable[int(net.result[7])] == 1
+            )
+            self.ctx.off_road[e.name] = 0.0 if on else self.ctx.off_road.get(e.name, 0.0) + self.ctx.dt
+            if e.end_of_road > 0.0:
+                e.end_of_road += self.ctx.dt
+
+    def _place_all(self) -> None:
+        for e in self.scenario.entities.values():
+            if e.stack_driven:
+                continue  # the world node places the ego from the vehicle state
+            cx, cy = e.box_centre()
+            self.world.set_pose(e.world_id, (cx, cy, e.z, e.yaw), e.speed)

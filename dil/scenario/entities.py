@@ -1,0 +1,227 @@
+"""Scenario entities and how the engine moves those that follow the storyboard.
+
+An entity's pose is of its reference point (OpenSCENARIO: the rear axle centre of a vehicle on
+the ground, or the bounding box's centre for other objects); ``centre_x`` is how far ahead of
+it the bounding box's centre lies. The ego is moved by the vehicle dynamics when a stack drives
+it; every other entity (and the ego without a stack) is moved here: along its lane at its speed,
+shifted sideways by lane changes and offsets, or along a trajectory.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from dil.road.network import RoadNetwork
+from dil.world.actors import ActorKind
+
+
+def shape_value(shape: str, u: float) -> float:
+    """Progress 0..1 of a transition shape at normalised time ``u`` in [0, 1]."""
+    u = min(max(u, 0.0), 1.0)
+    if shape == "step":
+        return 1.0
+    if shape == "linear":
+        return u
+    if shape == "cubic":
+        return u * u * (3.0 - 2.0 * u)
+    if shape == "sinusoidal":
+        return 0.5 - 0.5 * math.cos(math.pi * u)
+    raise ValueError(f"unknown dynamics shape {shape!r}")
+
+
+@dataclass
+class Transition:
+    """A value moving from ``start`` to ``end`` over ``duration`` seconds or ``distance`` metres."""
+
+    start: float
+    end: float
+    shape: str
+    duration: float = 0.0
+    distance: float = 0.0
+    elapsed: float = 0.0
+    travelled: float = 0.0
+
+    def value(self) -> float:
+        if self.distance > 0.0:
+            u = self.travelled / self.distance
+        elif self.duration > 0.0:
+            u = self.elapsed / self.duration
+        else:
+            u = 1.0
+        return self.start + (self.end - self.start) * shape_value(self.shape, u)
+
+    @property
+    def done(self) -> bool:
+        if self.distance > 0.0:
+            return self.travelled >= self.distance
+        return self.elapsed >= self.duration
+
+
+@dataclass
+class Trajectory:
+    """A polyline in the world, followed at the entity's speed or by vertex times."""
+
+    points: np.ndarray
+    """(n, 2) x, y."""
+    times: np.ndarray | None = None
+    """Arrival time at each vertex [s of simulation time], or None to follow at the current speed."""
+    along: float = 0.0
+
+    def __post_init__(self) -> None:
+        seg = np.diff(self.points, axis=0)
+        self.lengths = np.hypot(seg[:, 0], seg[:, 1])
+        self.cumulative = np.concatenate([[0.0], np.cumsum(self.lengths)])
+
+    @property
+    def length(self) -> float:
+        return float(self.cumulative[-1])
+
+    def pose(self) -> tuple[float, float, float]:
+        d = min(max(self.along, 0.0), self.length)
+        i = int(min(np.searchsorted(self.cumulative, d, side="right") - 1, len(self.lengths) - 1))
+        u = (d - self.cumulative[i]) / self.lengths[i] if self.lengths[i] > 0 else 0.0
+        a, b = self.points[i], self.points[i + 1]
+        return (
+            float(a[0] + u * (b[0] - a[0])),
+            float(a[1] + u * (b[1] - a[1])),
+            math.atan2(b[1] - a[1], b[0] - a[0]),
+        )
+
+
+@dataclass
+class Entity:
+    name: str
+    kind: ActorKind
+    length: float
+    width: float
+    height: float
+    centre_x: float = 0.0
+    """Bounding-box centre ahead of the reference point [m]."""
+    max_speed: float = 70.0
+    max_accel: float = 10.0
+    max_decel: float = 10.0
+    world_id: int = -1
+    is_ego: bool = False
+    stack_driven: bool = False
+    """The ego under a driving stack: moved by the vehicle dynamics, not here."""
+    # state of the reference point
+    x: float = 0.0
+    y: float = 0.0
+    z: float = 0.0
+    yaw: float = 0.0
+    speed: float = 0.0
+    accel: float = 0.0
+    odometer: float = 0.0
+    standstill: float = 0.0
+    """How long it has been standing still [s]."""
+    # lane-bound motion
+    road: str | None = None
+    lane: int = 0
+    s: float = 0.0
+    offset: float = 0.0
+    forward: bool = True
+    route: list[tuple[str, int]] = field(default_factory=list)
+    # what the storyboard asked for
+    speed_transition: Transition | None = None
+    speed_follow: object | None = None
+    """A continuous longitudinal action (distance keeping, synchronisation) setting the speed."""
+    lateral: Transition | None = None
+    trajectory: Trajectory | None = None
+    end_of_road: float = 0.0
+    """How long it has stood at the end of the network [s]."""
+
+    def box_centre(self) -> tuple[float, float]:
+        return self.x + self.centre_x * math.cos(self.yaw), self.y + self.centre_x * math.sin(self.yaw)
+
+    def place_in_lane(self, net: RoadNetwork, road: str, lane: int, s: float, offset: float) -> None:
+        self.road, self.lane, self.s, self.offset = str(road), int(lane), float(s), float(offset)
+        x, y, z, h = net.lane_to_world(road, lane, s, offset)
+        ref = net.road_to_world(road, s)[3]
+        self.forward = math.cos(h - ref) > 0.0
+        self.x, self.y, self.z, self.yaw = x, y, z, h
+
+    def place(self, net: RoadNetwork | None, x: float, y: float, z: float, yaw: float) -> None:
+        """Teleport to a world pose; the lane is looked up so that lane following can continue."""
+        self.x, self.y, self.z, self.yaw = x, y, z, yaw
+        self.road = None
+        if net is None:
+            return
+        pos = net.locate(x, y)
+        if pos is not None and pos.inside and pos.lane != 0:
+            self.road, self.lane, self.s, self.offset = pos.road, pos.lane, pos.s, pos.offset
+            self.forward = math.cos(yaw - pos.heading) > 0.0
+
+    def move(self, net: RoadNetwork | None, t: float, dt: float) -> None:
+        """Advance a storyboard-driven entity by ``dt``."""
+        old_speed = self.speed
+        if self.speed_follow is not None:
+            self.speed = max(0.0, self.speed_follow.speed(self, t, dt))  # type: ignore[attr-defined]
+        elif self.speed_transition is not None:
+            tr = self.speed_transition
+            tr.elapsed += dt
+            tr.travelled += self.speed * dt
+            self.speed = max(0.0, tr.value())
+            if tr.done:
+                self.speed = tr.end
+                self.speed_transition = None
+        self.speed = min(self.speed, self.max_speed)
+        self.accel = (self.speed - old_speed) / dt if dt > 0 else 0.0
+        step = self.speed * dt
+        self.odometer += step
+        self.standstill = self.standstill + dt if self.speed < 1e-3 else 0.0
+        if self.trajectory is not None:
+            tr = self.trajectory
+            if tr.times is not None:
+                tr.along = float(np.interp(t, tr.times, tr.cumulative))
+            else:
+                tr.along += step
+            self.x, self.y, self.yaw = tr.pose()
+            if tr.along >= tr.length:
+                self.trajectory = None
+                self.place(net, self.x, self.y, self.z, self.yaw)
+            return
+        if self.road is None or net is None:
+            self.x += step * math.cos(self.yaw)
+            self.y += step * math.sin(self.yaw)
+            return
+        if self.lateral is not None:
+            self.lateral.elapsed += dt
+            self.lateral.travelled += step
+            self.offset = self.lateral.value()
+            if self.lateral.done:
+                self.offset = self.lateral.end
+                self.lateral = None
+        self.s += step if self.forward else -step
+        length = net.roads[net.road_index(self.road)].length
+        if self.s > length or self.s < 0.0:
+            self._next_road(net, length)
+        if self.road is None:
+            return
+        x, y, z, h = net.lane_to_world(self.road, self.lane, self.s, self.offset)
+        self.x, self.y, self.z, self.yaw = x, y, z, h
+
+    def _next_road(self, net: RoadNetwork, length: float) -> None:
+        excess = self.s - length if self.s > length else -self.s
+        s_here = min(max(self.s, 0.0), length)
+        assert self.road is not None
+        options = net.graph.next_lanes(self.road, self.lane, s_here)
+        while self.route and self.route[0] == (self.road, self.lane):
+            self.route.pop(0)
+        nxt = (
+            self.route.pop(0)
+            if self.route and self.route[0] in options
+            else (options[0] if options else None)
+        )
+        if nxt is None:
+            self.s = s_here
+            self.speed = 0.0
+            self.speed_transition = None
+            self.end_of_road += 1e-9
+            return
+        other = net.roads[net.road_index(nxt[0])]
+        self.road, self.lane = nxt
+        self.forward = net.driving_heading(other.id, nxt[1], 0.0) == 0.0
+        self.s = min(excess, other.length) if self.forward else max(other.length - excess, 0.0)

@@ -1,0 +1,126 @@
+"""OpenSCENARIO parameters: declarations, ``$name`` references and ``${...}`` expressions.
+
+Expressions allow numbers, parameter references, ``+ - * / % **``, parentheses, comparisons,
+``not``/``and``/``or`` and the functions of the standard (round, floor, ceil, sqrt, pow, min,
+max, abs); they are evaluated with a small interpreter over Python's syntax tree, never ``eval``.
+"""
+
+from __future__ import annotations
+
+import ast
+import math
+import operator
+import re
+
+_NAME = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
+_FUNCTIONS = {
+    "round": lambda x: float(math.floor(x + 0.5)),
+    "floor": math.floor,
+    "ceil": math.ceil,
+    "sqrt": math.sqrt,
+    "pow": math.pow,
+    "min": min,
+    "max": max,
+    "abs": abs,
+    "sin": math.sin,
+    "cos": math.cos,
+    "tan": math.tan,
+    "asin": math.asin,
+    "acos": math.acos,
+    "atan": math.atan,
+    "sign": lambda x: math.copysign(1.0, x) if x else 0.0,
+}
+_BINARY = {
+    ast.Add: operator.add,
+    ast.Sub: operator.sub,
+    ast.Mult: operator.mul,
+    ast.Div: operator.truediv,
+    ast.Mod: math.fmod,
+    ast.Pow: operator.pow,
+}
+_COMPARE = {
+    ast.Lt: operator.lt,
+    ast.LtE: operator.le,
+    ast.Gt: operator.gt,
+    ast.GtE: operator.ge,
+    ast.Eq: operator.eq,
+    ast.NotEq: operator.ne,
+}
+
+
+class ParameterError(ValueError):
+    """An undeclared parameter, a bad expression or a value of the wrong type."""
+
+
+def _number(text: str) -> float | str:
+    try:
+        return float(text)
+    except ValueError:
+        return text
+
+
+def evaluate(expr: str, params: dict[str, str]) -> float | bool:
+    """The value of an expression body (without ``${`` ``}``)."""
+
+    def value(name: str) -> str:
+        if name not in params:
+            raise ParameterError(f"expression {expr!r}: parameter ${name} is not declared")
+        v = params[name]
+        if v in ("true", "false"):
+            return "True" if v == "true" else "False"
+        if isinstance(_number(v), str):
+            raise ParameterError(f"expression {expr!r}: parameter ${name} = {v!r} is not a number")
+        return f"({v})"
+
+    text = _NAME.sub(lambda m: value(m.group(1)), expr).replace("&&", " and ").replace("||", " or ")
+    text = re.sub(r"!(?!=)", " not ", text)
+    try:
+        tree = ast.parse(text, mode="eval")
+    except SyntaxError:
+        raise ParameterError(f"expression {expr!r} is not valid") from None
+    return _eval(tree.body, expr)
+
+
+def _eval(node: ast.AST, expr: str) -> float | bool:
+    if isinstance(node, ast.Constant) and isinstance(node.value, int | float | bool):
+        return node.value
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
+        return -_eval(node.operand, expr)
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.UAdd):
+        return _eval(node.operand, expr)
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Not):
+        return not _eval(node.operand, expr)
+    if isinstance(node, ast.BinOp) and type(node.op) in _BINARY:
+        try:
+            return _BINARY[type(node.op)](_eval(node.left, expr), _eval(node.right, expr))
+        except ZeroDivisionError:
+            raise ParameterError(f"expression {expr!r} divides by zero") from None
+    if isinstance(node, ast.BoolOp):
+        values = [bool(_eval(v, expr)) for v in node.values]
+        return all(values) if isinstance(node.op, ast.And) else any(values)
+    if isinstance(node, ast.Compare) and len(node.ops) == 1 and type(node.ops[0]) in _COMPARE:
+        return _COMPARE[type(node.ops[0])](_eval(node.left, expr), _eval(node.comparators[0], expr))
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in _FUNCTIONS:
+        return _FUNCTIONS[node.func.id](*(_eval(a, expr) for a in node.args))
+    raise ParameterError(f"expression {expr!r}: {ast.unparse(node)!r} is not allowed")
+
+
+def resolve(value: str, params: dict[str, str]) -> str:
+    """An attribute value with a ``$name`` reference or ``${...}`` expression replaced by its value."""
+    if not value.startswith("$"):
+        return value
+    if value.startswith("${") and value.endswith("}"):
+        result = evaluate(value[2:-1], params)
+        if isinstance(result, bool):
+            return "true" if result else "false"
+        return (
+            repr(float(result))
+            if not float(result).is_integer()
+            else str(int(result))
+            if abs(result) < 2**53
+            else repr(float(result))
+        )
+    name = value[1:]
+    if name not in params:
+        raise ParameterError(f"parameter ${name} is not declared")
+    return params[name]

@@ -1,0 +1,136 @@
+"""OpenSCENARIO positions, resolved against the road network and the entities at the moment of use."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from lxml import etree
+
+from .xml import Reader
+
+if TYPE_CHECKING:
+    from .engine import Context
+
+SUPPORTED = (
+    "WorldPosition",
+    "LanePosition",
+    "RelativeLanePosition",
+    "RelativeObjectPosition",
+    "RelativeWorldPosition",
+    "RoadPosition",
+    "RelativeRoadPosition",
+)
+
+
+@dataclass(frozen=True)
+class Place:
+    x: float
+    y: float
+    z: float
+    yaw: float
+    road: str | None = None
+    lane: int = 0
+    s: float = 0.0
+    offset: float = 0.0
+
+
+@dataclass(frozen=True)
+class Position:
+    kind: str
+    values: dict
+    line: int
+    source: str
+
+    def resolve(self, ctx: Context) -> Place:
+        v = self.values
+        net = ctx.net
+        try:
+            if self.kind == "WorldPosition":
+                return Place(v["x"], v["y"], v["z"], v["h"])
+            if self.kind == "LanePosition":
+                x, y, z, h = net.lane_to_world(v["road"], v["lane"], v["s"], v["offset"])
+                return Place(x, y, z, h + v["dh"], v["road"], v["lane"], v["s"], v["offset"])
+            if self.kind == "RoadPosition":
+                x, y, z, h = net.road_to_world(v["road"], v["s"], v["t"])
+                return Place(x, y, z, h + v["dh"])
+            e = ctx.entity(v["entity"])
+            if self.kind == "RelativeWorldPosition":
+                return Place(e.x + v["dx"], e.y + v["dy"], e.z + v["dz"], e.yaw)
+            if self.kind == "RelativeObjectPosition":
+                c, s = math.cos(e.yaw), math.sin(e.yaw)
+                return Place(
+                    e.x + c * v["dx"] - s * v["dy"], e.y + s * v["dx"] + c * v["dy"], e.z + v["dz"], e.yaw
+                )
+            if e.road is None:
+                raise ValueError(f"entity {e.name!r} is not on a lane")
+            if self.kind == "RelativeRoadPosition":
+                s_new = e.s + v["ds"]
+                x, y, z, h = net.road_to_world(
+                    e.road, s_new, net.lane_to_road(e.road, e.lane, e.s, e.offset) + v["dt"]
+                )
+                return Place(x, y, z, h)
+            # RelativeLanePosition: dLane counts lanes towards +t (left of the reference line), lane 0
+            # skipped; ds runs along the road's s
+            lane = shift_lane(e.lane, v["dlane"])
+            s_new = e.s + v["ds"]
+            x, y, z, h = net.lane_to_world(e.road, lane, s_new, v["offset"])
+            return Place(x, y, z, h, e.road, lane, s_new, v["offset"])
+        except (KeyError, ValueError) as err:
+            raise ValueError(f"{self.source}:{self.line}: <{self.kind}>: {err}") from None
+
+
+def shift_lane(lane: int, d: int) -> int:
+    """The lane ``d`` lanes towards +t from ``lane`` (lane ids skip 0)."""
+    new = lane + d
+    if lane < 0 <= new:
+        new += 1
+    elif lane > 0 >= new:
+        new -= 1
+    return new
+
+
+def parse_position(r: Reader, el: etree._Element) -> Position:
+    """A ``<Position>`` element (or one of its children)."""
+    p = r.one_child(el) if el.tag == "Position" else el
+    tag = p.tag
+    if tag not in SUPPORTED:
+        raise r.unsupported(p, "position type")
+    orient = p.find("Orientation")
+    dh = r.num(orient, "h", 0.0) if orient is not None else 0.0
+    if orient is not None and r.raw(orient, "type", "relative") == "absolute" and tag != "WorldPosition":
+        raise r.unsupported(orient, "absolute orientation on a lane or road position")
+    if tag == "WorldPosition":
+        v = {"x": r.num(p, "x"), "y": r.num(p, "y"), "z": r.num(p, "z", 0.0), "h": r.num(p, "h", 0.0)}
+    elif tag == "LanePosition":
+        v = {
+            "road": r.raw(p, "roadId"),
+            "lane": r.integer(p, "laneId"),
+            "s": r.num(p, "s"),
+            "offset": r.num(p, "offset", 0.0),
+            "dh": dh,
+        }
+    elif tag == "RoadPosition":
+        v = {"road": r.raw(p, "roadId"), "s": r.num(p, "s"), "t": r.num(p, "t"), "dh": dh}
+    elif tag == "RelativeLanePosition":
+        if p.get("dsLane") is not None and p.get("ds") is None:
+            ds = r.num(p, "dsLane")
+        else:
+            ds = r.num(p, "ds", 0.0)
+        v = {
+            "entity": r.raw(p, "entityRef"),
+            "dlane": r.integer(p, "dLane"),
+            "ds": ds,
+            "offset": r.num(p, "offset", 0.0),
+        }
+    elif tag == "RelativeRoadPosition":
+        v = {"entity": r.raw(p, "entityRef"), "ds": r.num(p, "ds"), "dt": r.num(p, "dt")}
+    else:
+        v = {
+            "entity": r.raw(p, "entityRef"),
+            "dx": r.num(p, "dx"),
+            "dy": r.num(p, "dy"),
+            "dz": r.num(p, "dz", 0.0),
+        }
+    return Position(tag, v, p.sourceline, r.source)

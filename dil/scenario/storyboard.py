@@ -1,0 +1,212 @@
+"""The storyboard's elements and their state machine (standby, running, complete; start, end, stop,
+skip), stepped by the engine once per scenario step."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from .actions import Action
+from .conditions import Trigger
+
+if TYPE_CHECKING:
+    from .engine import Context
+
+STANDBY, RUNNING, COMPLETE = "standby", "running", "complete"
+
+Notify = Callable[["Element", str], None]
+"""Called with the element and the transition (start, end, stop, skip)."""
+
+
+@dataclass(eq=False)
+class Element:
+    name: str
+    kind: str
+    """story, act, maneuverGroup, maneuver, event, action (OpenSCENARIO's storyboardElementType)."""
+    state: str = STANDBY
+    executions: int = 0
+
+    def go(self, transition: str, notify: Notify) -> None:
+        self.state = {
+            "start": RUNNING,
+            "end": COMPLETE,
+            "stop": COMPLETE,
+            "skip": STANDBY,
+            "restart": STANDBY,
+        }[transition]
+        if transition != "restart":
+            notify(self, transition)
+
+
+@dataclass(eq=False)
+class ActionNode(Element):
+    action: Action | None = None
+    actors: list[str] = field(default_factory=list)
+
+
+@dataclass(eq=False)
+class Event(Element):
+    priority: str = "override"
+    max_executions: int = 1
+    actions: list[ActionNode] = field(default_factory=list)
+    start_trigger: Trigger | None = None
+
+
+@dataclass(eq=False)
+class Maneuver(Element):
+    events: list[Event] = field(default_factory=list)
+
+
+@dataclass(eq=False)
+class ManeuverGroup(Element):
+    max_executions: int = 1
+    actors: list[str] = field(default_factory=list)
+    maneuvers: list[Maneuver] = field(default_factory=list)
+
+
+@dataclass(eq=False)
+class Act(Element):
+    groups: list[ManeuverGroup] = field(default_factory=list)
+    start_trigger: Trigger | None = None
+    stop_trigger: Trigger | None = None
+
+
+@dataclass(eq=False)
+class Story(Element):
+    acts: list[Act] = field(default_factory=list)
+
+
+class Storyboard:
+    """Runs the stories; ``stop_trigger`` ends the simulation."""
+
+    def __init__(self, stories: list[Story], stop_trigger: Trigger | None) -> None:
+        self.stories = stories
+        self.stop_trigger = stop_trigger
+        self.elements: dict[tuple[str, str], Element] = {}
+        for story in stories:
+            self._index(story)
+            for act in story.acts:
+                self._index(act)
+                for g in act.groups:
+                    self._index(g)
+                    for m in g.maneuvers:
+                        self._index(m)
+                        for ev in m.events:
+                            self._index(ev)
+                            for a in ev.actions:
+                                self._index(a)
+        self.stopped = False
+
+    def _index(self, e: Element) -> None:
+        self.elements.setdefault((e.kind, e.name), e)
+
+    def start(self, ctx: Context, notify: Notify) -> None:
+        for story in self.stories:
+            story.go("start", notify)
+
+    def step(self, ctx: Context, notify: Notify) -> None:
+        """One step: triggers, transitions, running actions."""
+        if self.stopped:
+            return
+        for story in self.stories:
+            if story.state == RUNNING:
+                self._story(story, ctx, notify)
+        if self.stop_trigger is not None and self.stop_trigger.fired(ctx):
+            self.stopped = True
+
+    @property
+    def complete(self) -> bool:
+        return all(s.state == COMPLETE for s in self.stories)
+
+    def _story(self, story: Story, ctx: Context, notify: Notify) -> None:
+        for act in story.acts:
+            if act.state == STANDBY and (act.start_trigger is None or act.start_trigger.fired(ctx)):
+                act.go("start", notify)
+                for g in act.groups:
+                    self._start_group(g, notify)
+            if act.state == RUNNING:
+                if act.stop_trigger is not None and act.stop_trigger.fired(ctx):
+                    self._stop_all(act, notify)
+                    continue
+                for g in act.groups:
+                    if g.state == RUNNING:
+                        self._group(g, ctx, notify)
+                if all(g.state == COMPLETE for g in act.groups):
+                    act.go("end", notify)
+        if all(a.state == COMPLETE for a in story.acts):
+            story.go("end", notify)
+
+    def _start_group(self, g: ManeuverGroup, notify: Notify) -> None:
+        g.go("start", notify)
+        for m in g.maneuvers:
+            m.go("start", notify)
+            for ev in m.events:
+                if ev.state != STANDBY:
+                    ev.go("restart", notify)
+                ev.executions = 0
+                for a in ev.actions:
+                    a.go("restart", notify)
+
+    def _group(self, g: ManeuverGroup, ctx: Context, notify: Notify) -> None:
+        for m in g.maneuvers:
+            if m.state == RUNNING:
+                self._maneuver(m, g, ctx, notify)
+        if all(m.state == COMPLETE for m in g.maneuvers):
+            g.executions += 1
+            g.go("end", notify)
+            if g.executions < g.max_executions:
+                self._start_group(g, notify)
+
+    def _maneuver(self, m: Maneuver, g: ManeuverGroup, ctx: Context, notify: Notify) -> None:
+        # start triggers of waiting events, in order: priorities decide what happens to the others
+        for ev in m.events:
+            if ev.state != STANDBY:
+                continue
+            if not (ev.start_trigger is None or ev.start_trigger.fired(ctx)):
+                continue
+            others = [o for o in m.events if o is not ev and o.state == RUNNING]
+            if ev.priority == "skip" and others:
+                ev.go("skip", notify)
+                continue
+            if ev.priority in ("override", "overwrite"):
+                for o in others:
+                    self._stop_event(o, notify)
+            ev.go("start", notify)
+            for a in ev.actions:
+                a.go("start", notify)
+                assert a.action is not None
+                a.action.start(ctx, a.actors or g.actors)
+        for ev in m.events:
+            if ev.state != RUNNING:
+                continue
+            for a in ev.actions:
+                if a.state == RUNNING and a.action is not None and a.action.step(ctx):
+                    a.go("end", notify)
+            if all(a.state == COMPLETE for a in ev.actions):
+                ev.executions += 1
+                ev.go("end", notify)
+                if ev.executions < ev.max_executions:
+                    ev.go("restart", notify)
+                    for a in ev.actions:
+                        a.go("restart", notify)
+        if all(ev.state == COMPLETE for ev in m.events):
+            m.go("end", notify)
+
+    def _stop_event(self, ev: Event, notify: Notify) -> None:
+        for a in ev.actions:
+            if a.state == RUNNING:
+                a.go("stop", notify)
+        ev.go("stop", notify)
+
+    def _stop_all(self, act: Act, notify: Notify) -> None:
+        for g in act.groups:
+            for m in g.maneuvers:
+                for ev in m.events:
+                    if ev.state != COMPLETE:
+                        self._stop_event(ev, notify)
+                if m.state != COMPLETE:
+                    m.go("stop", notify)
+            if g.state != COMPLETE:
+                g.go("stop", notify)
+        act.go("stop", notify)

@@ -1,0 +1,102 @@
+"""Reading OpenSCENARIO XML: parameter resolution on every attribute, and errors that name the
+file, line, element and attribute."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+from lxml import etree
+
+from .params import ParameterError, resolve
+
+
+class ScenarioError(ValueError):
+    """A malformed or unsupported scenario; the message names file, line, element and attribute."""
+
+
+class Reader:
+    """Attribute access with ``$param`` and ``${expr}`` resolved against ``params``."""
+
+    def __init__(self, source: str, params: dict[str, str]) -> None:
+        self.source = source
+        self.params = params
+        self.warnings: list[str] = []
+
+    def error(self, el: etree._Element, why: str) -> ScenarioError:
+        return ScenarioError(f"{self.source}:{el.sourceline}: <{el.tag}> {why}")
+
+    def unsupported(self, el: etree._Element, what: str = "") -> ScenarioError:
+        return self.error(
+            el, f"is not supported{': ' + what if what else ''} (see docs/openscenario-support.md)"
+        )
+
+    def raw(self, el: etree._Element, name: str, default: str | None = None) -> str:
+        value = el.get(name)
+        if value is None:
+            if default is not None:
+                return default
+            raise self.error(el, f"is missing attribute {name!r}")
+        try:
+            return resolve(value, self.params)
+        except ParameterError as e:
+            raise self.error(el, f"attribute {name}={value!r}: {e}") from None
+
+    def num(self, el: etree._Element, name: str, default: float | None = None) -> float:
+        text = self.raw(el, name, None if default is None else repr(default))
+        try:
+            v = float(text)
+        except ValueError:
+            raise self.error(el, f"attribute {name}={el.get(name)!r} is not a number") from None
+        if not math.isfinite(v) and text.lower() not in ("inf", "infinity"):
+            raise self.error(el, f"attribute {name}={el.get(name)!r} is not finite")
+        return v
+
+    def integer(self, el: etree._Element, name: str, default: int | None = None) -> int:
+        v = self.num(el, name, None if default is None else float(default))
+        if not float(v).is_integer():
+            raise self.error(el, f"attribute {name}={el.get(name)!r} is not an integer")
+        return int(v)
+
+    def boolean(self, el: etree._Element, name: str, default: bool | None = None) -> bool:
+        text = self.raw(el, name, None if default is None else ("true" if default else "false"))
+        if text not in ("true", "false", "1", "0"):
+            raise self.error(el, f"attribute {name}={el.get(name)!r} must be true or false")
+        return text in ("true", "1")
+
+    def choice(
+        self, el: etree._Element, name: str, allowed: tuple[str, ...], default: str | None = None
+    ) -> str:
+        text = self.raw(el, name, default)
+        if text not in allowed:
+            raise self.error(el, f"attribute {name}={text!r} must be one of {', '.join(allowed)}")
+        return text
+
+    def one_child(self, el: etree._Element, allowed: tuple[str, ...] | None = None) -> etree._Element:
+        kids = children(el)
+        if len(kids) != 1:
+            raise self.error(el, f"must hold exactly one element, found {len(kids)}")
+        if allowed is not None and kids[0].tag not in allowed:
+            raise self.unsupported(kids[0])
+        return kids[0]
+
+    def child(self, el: etree._Element, tag: str) -> etree._Element:
+        c = el.find(tag)
+        if c is None:
+            raise self.error(el, f"has no <{tag}>")
+        return c
+
+
+def children(el: etree._Element) -> list[etree._Element]:
+    return [c for c in el if isinstance(c.tag, str)]
+
+
+def load_xml(path: Path) -> etree._Element:
+    try:
+        data = path.read_bytes()
+    except OSError as e:
+        raise ScenarioError(f"{path}: cannot read ({e.strerror})") from None
+    try:
+        return etree.fromstring(data, etree.XMLParser(remove_comments=True, resolve_entities=False))
+    except etree.XMLSyntaxError as e:
+        raise ScenarioError(f"{path}:{e.lineno}: not well-formed XML ({e.msg})") from None

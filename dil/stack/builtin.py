@@ -1,0 +1,253 @@
+"""The built-in classical driving stack: lane keeping (pure pursuit on the lane centre line),
+adaptive cruise (intelligent driver model) and autonomous emergency braking from time to
+collision, with a warning stage. It sees only what sensors give (the world's object list and
+lane geometry, the vehicle's own state) and commands the pedals and steering wheel like a
+driver, on ``ai/command``. It is the reference AI stacks are compared with.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from dil.bus.codec import Encoder
+from dil.bus.graph import NodeSpec, Port
+from dil.bus.inbox import Drops, Inbox
+from dil.bus.messages import AI_COMMAND, VEHICLE_STATE, sensor_schema
+from dil.bus.transport import Bus
+from dil.realtime.clock import Clock
+from dil.road.tables import DRIVABLE
+from vehicle_models import VehicleParameters
+
+
+@dataclass(frozen=True)
+class StackParameters:
+    time_gap: float = 1.6
+    """ACC time gap [s]."""
+    min_gap: float = 3.0
+    """Standstill distance to the lead vehicle [m]."""
+    max_accel: float = 1.8
+    """IDM acceleration [m/s^2]."""
+    comfort_decel: float = 2.5
+    """IDM comfortable deceleration [m/s^2]."""
+    ttc_warning: float = 2.6
+    """Forward collision warning below this time to collision [s]."""
+    ttc_partial: float = 1.8
+    """Partial emergency braking below this [s]."""
+    ttc_full: float = 1.1
+    """Full emergency braking below this [s]."""
+    partial_decel: float = 4.0
+    full_decel: float = 10.0
+    lookahead_time: float = 0.9
+    """Pure-pursuit look-ahead distance per m/s of speed [s]."""
+    min_lookahead: float = 6.0
+    corridor_half_width: float = 1.5
+    """Objects whose box reaches within this of the ego's centre line are in its path [m]."""
+    stop_margin: float = 2.0
+    """Distance the emergency braking aims to stop short of the obstacle [m]."""
+    standstill_hold: float = 3.0
+    """How long the AEB holds the car after stopping it [s]."""
+    acc: bool = True
+    """Adaptive cruise: follow a slower lead. Off, the stack holds its cruise speed like a driver
+    who does not react, and only the emergency braking acts (Euro NCAP AEB tests)."""
+
+
+class BuiltinStack:
+    """Runs at ``rate_hz``; ``cruise_speed`` and ``target_lane`` are set by the scenario."""
+
+    def __init__(
+        self,
+        bus: Bus,
+        drops: Drops,
+        clock: Clock,
+        vehicle: VehicleParameters,
+        *,
+        rate_hz: float = 50.0,
+        objects: str = "objects",
+        lanes: str = "lanes",
+        params: StackParameters | None = None,
+        name: str = "builtin-stack",
+    ) -> None:
+        self.rate_hz = rate_hz
+        self.clock = clock
+        self.p = params or StackParameters()
+        self.wheelbase = vehicle.chassis.cg_to_front_axle + vehicle.chassis.cg_to_rear_axle
+        self.ratio = vehicle.steering.ratio
+        self.max_wheel = vehicle.steering.max_road_wheel_angle * vehicle.steering.ratio
+        self.ego_length = vehicle.chassis.length
+        self.cruise_speed = 0.0
+        self.target_lane: tuple[str, int] | None = None
+        obj_schema, lane_schema = sensor_schema(objects, "objects"), sensor_schema(lanes, "lanes")
+        schemas = {
+            obj_schema.topic: obj_schema,
+            lane_schema.topic: lane_schema,
+            VEHICLE_STATE.topic: VEHICLE_STATE,
+        }
+        self._objects = Inbox(bus.subscriber(obj_schema.topic, conflate=True), drops, schemas)
+        self._lanes = Inbox(bus.subscriber(lane_schema.topic, conflate=True), drops, schemas)
+        self._state = Inbox(bus.subscriber(VEHICLE_STATE.topic, conflate=True), drops)
+        self._pub = bus.publisher(AI_COMMAND.topic)
+        self._enc = Encoder(AI_COMMAND, name)
+        self.spec = NodeSpec(
+            name,
+            inputs=(
+                Port("objects", obj_schema.topic),
+                Port("lanes", lane_schema.topic),
+                Port("state", VEHICLE_STATE.topic),
+            ),
+            outputs=(Port("command", AI_COMMAND.topic, rate_hz),),
+        )
+        self.schemas = {obj_schema.topic: obj_schema, lane_schema.topic: lane_schema}
+        self._last_objects: list[dict] = []
+        self._last_lanes: list[dict] = []
+        self._last_state: dict | None = None
+        self._frame = 0
+        self.warning = False
+        """Forward collision warning active."""
+        self.aeb = ""
+        """'', 'partial' or 'full'."""
+        self.min_ttc = math.inf
+        self._brake_hold = 0.0
+        self._hold_time = 0.0
+
+    def start(self, t_sim_ns: int) -> None:
+        pass
+
+    def stop(self, t_sim_ns: int) -> None:
+        pass
+
+    def tick(self, t_sim_ns: int) -> None:
+        for inbox, attr in ((self._objects, "_last_objects"), (self._lanes, "_last_lanes")):
+            msg = inbox.latest()
+            if msg is not None:
+                setattr(self, attr, msg["objects" if attr == "_last_objects" else "lanes"])
+        st = self._state.latest()
+        if st is not None:
+            self._last_state = st
+        if self._last_state is None:
+            return
+        v = self._last_state["speed"]
+        accel = self._longitudinal(v)
+        steer = self._steering(v)
+        if accel >= 0.0:
+            throttle, brake = min(1.0, 0.08 + 0.22 * accel + 0.004 * v), 0.0
+        else:
+            throttle, brake = 0.0, min(1.0, -accel / 9.0)
+        if v < 0.5 and self.cruise_speed < 0.1:
+            throttle, brake = 0.0, max(brake, 0.3)  # hold at standstill
+        self._pub.send(
+            self._enc.encode(
+                t_sim_ns,
+                self.clock.wall_ns(t_sim_ns),
+                {
+                    "steering_wheel_angle": steer,
+                    "throttle": throttle,
+                    "brake": brake,
+                    "gear": 1,
+                    "frame_id": self._frame,
+                    "inference_ns": 0,
+                },
+            )
+        )
+        self._frame += 1
+
+    def _lead(self) -> tuple[float, float] | None:
+        """Gap to and speed of the nearest object in the ego's path."""
+        best = None
+        for o in self._last_objects:
+            if o["x"] <= 0.0:
+                continue
+            half = 0.5 * (o["width"] * abs(math.cos(o["yaw"])) + o["length"] * abs(math.sin(o["yaw"])))
+            if abs(o["y"]) - half > self.p.corridor_half_width - 0.5:
+                continue
+            gap = (
+                o["x"]
+                - 0.5 * self.ego_length
+                - 0.5 * (o["length"] * abs(math.cos(o["yaw"])) + o["width"] * abs(math.sin(o["yaw"])))
+            )
+            if best is None or gap < best[0]:
+                best = (max(gap, 0.0), o["speed"] * math.cos(o["yaw"]))
+        return best
+
+    def _longitudinal(self, v: float) -> float:
+        p = self.p
+        v0 = max(self.cruise_speed, 0.1)
+        a = p.max_accel * (1.0 - (v / v0) ** 4)
+        lead = self._lead()
+        self.warning = False
+        self.aeb = ""
+        if not p.acc:
+            a = max(-p.comfort_decel, min(p.max_accel, 1.5 * (self.cruise_speed - v)))
+        if lead is not None:
+            gap, v_lead = lead
+            dv = v - v_lead
+            if p.acc:
+                s_star = p.min_gap + max(
+                    0.0, v * p.time_gap + v * dv / (2.0 * math.sqrt(p.max_accel * p.comfort_decel))
+                )
+                a = p.max_accel * (1.0 - (v / v0) ** 4 - (s_star / max(gap, 0.1)) ** 2)
+            ttc = gap / dv if dv > 0.1 else math.inf
+            self.min_ttc = min(self.min_ttc, ttc)
+            needed = dv * dv / (2.0 * max(gap - self.p.stop_margin, 0.1)) if dv > 0 else 0.0
+            if ttc < p.ttc_warning:
+                self.warning = True
+            if ttc < p.ttc_full or needed > p.partial_decel:
+                a = min(a, -p.full_decel)
+                self.aeb = "full"
+                self._brake_hold = 1.0
+            elif ttc < p.ttc_partial:
+                a = min(a, -p.partial_decel)
+                self.aeb = "partial"
+        if self._brake_hold > 0.0:
+            # once AEB has fired it brakes to a standstill and holds the car there (as production
+            # systems do for a few seconds), unless the road ahead clears
+            if lead is None or lead[0] > 15.0:
+                self._brake_hold = 0.0
+            else:
+                a = min(a, -self.p.full_decel)
+                if v < 0.1:
+                    self._hold_time += 1.0 / self.rate_hz
+                    if self._hold_time > self.p.standstill_hold:
+                        self._brake_hold = 0.0
+                        self._hold_time = 0.0
+        return max(a, -self.p.full_decel)
+
+    def _steering(self, v: float) -> float:
+        lane = self._pick_lane()
+        if lane is None:
+            return 0.0
+        pts = np.asarray(lane["points"]).reshape(-1, 2)
+        ahead = pts[pts[:, 0] > 0.5]
+        if len(ahead) == 0:
+            return 0.0
+        ld = max(self.p.min_lookahead, self.p.lookahead_time * v)
+        d = np.hypot(ahead[:, 0], ahead[:, 1])
+        i = int(np.argmin(np.abs(d - ld)))
+        x, y = ahead[i]
+        alpha = math.atan2(y, x)
+        delta = math.atan2(2.0 * self.wheelbase * math.sin(alpha), max(math.hypot(x, y), 1.0))
+        return max(-self.max_wheel, min(self.max_wheel, delta * self.ratio))
+
+    def _pick_lane(self) -> dict | None:
+        """The target lane's centre line if set and visible, else the lane the ego is in."""
+        best, best_d = None, math.inf
+        for ln in self._last_lanes:
+            if ln["type"] not in DRIVABLE:
+                continue
+            pts = np.asarray(ln["points"]).reshape(-1, 2)
+            if len(pts) < 2:
+                continue
+            near = pts[np.argmin(np.abs(pts[:, 0]))]
+            if abs(near[0]) > 3.0:
+                continue
+            if self.target_lane is not None and (ln["road"], ln["lane"]) == self.target_lane:
+                return ln
+            d = abs(near[1])
+            # the lane must run our way: its points ahead lie further ahead
+            if pts[-1, 0] < pts[0, 0]:
+                pts = pts[::-1]
+            if d < best_d and pts[-1, 0] > 0:
+                best, best_d = ln, d
+        return best
