@@ -25,6 +25,13 @@ def speed(v: str, shape: str = "step", dim: str = "time", value: str = "0") -> s
     )
 
 
+def teleport(lane: str, s: str) -> str:
+    return (
+        f'<TeleportAction><Position><LanePosition roadId="1" laneId="{lane}" s="{s}" offset="0"/>'
+        "</Position></TeleportAction>"
+    )
+
+
 def sim_time(
     t: str, name: str = "c", edge: str = "rising", delay: str = "0", rule: str = "greaterThan"
 ) -> str:
@@ -55,6 +62,7 @@ def scenario(
 ) -> Path:
     """Ego and Car on the highway, Car driven by one maneuver holding ``events``."""
     stop = stop if stop is not None else sim_time("20", "end")
+    go = sim_time("0", "go", rule="greaterOrEqual", edge="none")
     doc = f'''<?xml version="1.0"?>
 <OpenSCENARIO>
   <FileHeader revMajor="1" revMinor="{revision}" date="2026-01-01T00:00:00" author="test" description="t"/>
@@ -66,15 +74,15 @@ def scenario(
   </Entities>
   <Storyboard>
     <Init><Actions>
-      <Private entityRef="Ego"><PrivateAction><TeleportAction><Position><LanePosition roadId="1" laneId="-1" s="10" offset="0"/></Position></TeleportAction></PrivateAction></Private>
-      <Private entityRef="Car"><PrivateAction><TeleportAction><Position><LanePosition roadId="1" laneId="-2" s="50" offset="0"/></Position></TeleportAction></PrivateAction>{extra_init}</Private>
+      <Private entityRef="Ego"><PrivateAction>{teleport("-1", "10")}</PrivateAction></Private>
+      <Private entityRef="Car"><PrivateAction>{teleport("-2", "50")}</PrivateAction>{extra_init}</Private>
     </Actions></Init>
     <Story name="story"><Act name="act">
       <ManeuverGroup maximumExecutionCount="1" name="group">
         <Actors selectTriggeringEntities="false"><EntityRef entityRef="Car"/></Actors>
         <Maneuver name="maneuver">{events}</Maneuver>
       </ManeuverGroup>
-      <StartTrigger><ConditionGroup>{sim_time("0", "go", rule="greaterOrEqual", edge="none")}</ConditionGroup></StartTrigger>
+      <StartTrigger><ConditionGroup>{go}</ConditionGroup></StartTrigger>
     </Act></Story>
     <StopTrigger><ConditionGroup>{stop}</ConditionGroup></StopTrigger>
   </Storyboard>

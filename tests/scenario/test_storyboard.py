@@ -57,7 +57,8 @@ def test_storyboard_element_state_and_parameter_conditions_chain_events(tmp_path
     )
     first = event("first", set_p, sim_time("1.0"))
     after_end = (
-        '<Condition name="c" delay="0" conditionEdge="none"><ByValueCondition><StoryboardElementStateCondition '
+        '<Condition name="c" delay="0" conditionEdge="none"><ByValueCondition>'
+        "<StoryboardElementStateCondition "
         'storyboardElementType="event" storyboardElementRef="first" state="completeState"/>'
         "</ByValueCondition></Condition>"
     )
@@ -90,7 +91,7 @@ def test_unsupported_elements_are_errors_naming_their_line(tmp_path):
     path = scenario(tmp_path, event("e", weather, sim_time("1")))
     with pytest.raises(ScenarioError, match=r"t\.xosc:\d+: <EnvironmentAction> is not supported"):
         load(path)
-    with pytest.raises(ScenarioError, match="revision 1.7 is not supported"):
+    with pytest.raises(ScenarioError, match=r"revision 1\.7 is not supported"):
         load(scenario(tmp_path, revision=7))
 
 
