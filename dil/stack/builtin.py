@@ -153,15 +153,22 @@ class BuiltinStack:
         )
         self._frame += 1
 
-    def _lead(self) -> tuple[float, float] | None:
-        """Gap to and speed of the nearest object in the ego's path."""
+    def _lead(self, v: float = 0.0) -> tuple[float, float] | None:
+        """Gap to and speed of the nearest object in the ego's path now, or crossing into it by the
+        time the ego gets there (objects are predicted at constant velocity)."""
         best = None
+        corridor = self.p.corridor_half_width - 0.5
         for o in self._last_objects:
             if o["x"] <= 0.0:
                 continue
             half = 0.5 * (o["width"] * abs(math.cos(o["yaw"])) + o["length"] * abs(math.sin(o["yaw"])))
-            if abs(o["y"]) - half > self.p.corridor_half_width - 0.5:
-                continue
+            if abs(o["y"]) - half > corridor:
+                arrive = o["x"] / max(v, 0.5)
+                vy = o["speed"] * math.sin(o["yaw"])
+                y_then = o["y"] + vy * arrive
+                crossing = (o["y"] > 0) != (y_then > 0) or abs(y_then) - half <= corridor
+                if not crossing or abs(o["y"]) - half - abs(vy) * arrive > corridor:
+                    continue
             gap = (
                 o["x"]
                 - 0.5 * self.ego_length
@@ -175,7 +182,7 @@ class BuiltinStack:
         p = self.p
         v0 = max(self.cruise_speed, 0.1)
         a = p.max_accel * (1.0 - (v / v0) ** 4)
-        lead = self._lead()
+        lead = self._lead(v)
         self.warning = False
         self.aeb = ""
         if not p.acc:

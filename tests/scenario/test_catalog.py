@@ -35,6 +35,13 @@ def test_every_catalog_scenario_passes_with_the_builtin_stack(name):
     assert r.end != "time limit 120 s"
 
 
+@pytest.mark.parametrize("name", ["ccrs", "ccrm", "cpna", "cpfa", "alks_decel"])
+def test_without_a_stack_the_conflict_ends_in_a_collision(name):
+    """The scenarios are real conflicts: nobody braking means an impact."""
+    r = run(RunOptions(CATALOG / f"{name}.xosc", stack="none"))
+    assert r.kpis["collision"] and not r.passed
+
+
 @pytest.mark.parametrize("speed", [20, 35, 50])
 def test_emergency_braking_alone_avoids_a_stationary_car(speed):
     r = run(RunOptions(CATALOG / "ccrs.xosc", {"EgoSpeed": str(speed)}, stack="aeb"))
