@@ -64,6 +64,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 def main(args: argparse.Namespace) -> int:
     try:
         criteria = Criteria.for_scenario(args.scenario).with_overrides(_pairs(args.criterion, "--criterion"))
+        progress = _progress if sys.stderr.isatty() else None
         result = run(
             RunOptions(
                 args.scenario,
@@ -74,8 +75,11 @@ def main(args: argparse.Namespace) -> int:
                 args.max_time,
                 args.ego,
                 criteria,
+                progress=progress,
             )
         )
+        if progress is not None:
+            print(file=sys.stderr)
     except (ScenarioError, RoadNetworkError, ParameterError, ValueError, KeyError) as e:
         print(f"dil run: {e}", file=sys.stderr)
         return EXIT_ERROR
@@ -83,6 +87,12 @@ def main(args: argparse.Namespace) -> int:
     write(result, out, args)
     print_summary(result, out)
     return EXIT_PASS if result.passed else EXIT_FAIL
+
+
+def _progress(t: float, limit: float) -> None:
+    width = 30
+    done = int(width * min(t / limit, 1.0)) if limit > 0 else width
+    print(f"\r[{'#' * done}{'.' * (width - done)}] {t:6.1f} s simulated", end="", file=sys.stderr, flush=True)
 
 
 def write(result: RunResult, out: Path, args: argparse.Namespace) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -50,6 +51,8 @@ class RunOptions:
     ego: str | None = None
     criteria: Criteria | None = None
     trace_rate_hz: float = 10.0
+    progress: Callable[[float, float], None] | None = None
+    """Called with (simulated s, limit s) every simulated second (a progress display)."""
     vehicle_substeps: int = 10
     """Physics steps per vehicle-node tick: the stack commands at 50 Hz, so holding its command for
     10 ms steps the same physics as 1 kHz ticks, with vehicle/state published at 100 Hz."""
@@ -78,7 +81,10 @@ class RunResult:
 class TraceNode:
     """Samples every entity's pose and speed (an observer)."""
 
-    def __init__(self, scenario: Scenario, rate_hz: float) -> None:
+    def __init__(
+        self, scenario: Scenario, rate_hz: float, progress: Callable[[float], None] | None = None
+    ) -> None:
+        self.progress = progress
         self.scenario = scenario
         self.rate_hz = rate_hz
         self.rows: list[tuple] = []
@@ -92,6 +98,8 @@ class TraceNode:
 
     def tick(self, t_sim_ns: int) -> None:
         t = t_sim_ns * 1e-9
+        if self.progress is not None and t_sim_ns % 1_000_000_000 == 0:
+            self.progress(t)
         for e in self.scenario.entities.values():
             self.rows.append((round(t, 6), e.name, e.x, e.y, e.yaw, e.speed, e.road or "", e.lane, e.s))
 
@@ -169,7 +177,10 @@ def run(opts: RunOptions) -> RunResult:
         engine.ctx, scen.ego, (lambda: float(vehicle.outputs()[A_AX])) if driven else (lambda: ego.accel)
     )
     world_node.listeners.append(kpi.world_events)
-    trace = TraceNode(scen, opts.trace_rate_hz)
+    progress = opts.progress
+    trace = TraceNode(
+        scen, opts.trace_rate_hz, (lambda t: progress(t, opts.max_time)) if progress is not None else None
+    )
     nodes: list = [engine, world_node]
     if driven:
         assert stack is not None
