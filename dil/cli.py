@@ -21,6 +21,12 @@ def _bench_parser(sub: argparse._SubParsersAction) -> None:
     world.add_parser(kinds)
 
 
+def _log_parsers(sub: argparse._SubParsersAction) -> None:
+    from dil.recording import cli
+
+    cli.add_parsers(sub)
+
+
 def _run_parser(sub: argparse._SubParsersAction) -> None:
     from dil.run import cli
 
@@ -111,6 +117,7 @@ def build_parser() -> argparse.ArgumentParser:
     _bench_parser(sub)
     _drive_parsers(sub)
     _keys_parser(sub)
+    _log_parsers(sub)
     _messages_parser(sub)
     _run_parser(sub)
     _vehicles_parser(sub)

@@ -56,8 +56,12 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         help="override a pass criterion (see docs/scenarios.md)",
     )
     p.add_argument(
-        "--out", type=Path, default=Path("dil-runs"), help="where to write result.json and trace.csv"
+        "--out",
+        type=Path,
+        default=Path("dil-runs"),
+        help="where to write result.json, trace.csv and run.mcap",
     )
+    p.add_argument("--no-record", action="store_true", help="do not write the MCAP log")
     p.set_defaults(func=main)
 
 
@@ -76,6 +80,7 @@ def main(args: argparse.Namespace) -> int:
                 args.ego,
                 criteria,
                 progress=progress,
+                record=None if args.no_record else args.out / args.scenario.stem / "run.mcap",
             )
         )
         if progress is not None:
@@ -152,7 +157,8 @@ def print_summary(result: RunResult, out: Path) -> None:
     width = max(len(a) for a, _ in rows)
     for a, b in rows:
         print(f"{a.ljust(width)}  {b}")
-    print(f"written: {out / 'result.json'}, {out / 'trace.csv'}")
+    log = out / "run.mcap"
+    print(f"written: {out / 'result.json'}, {out / 'trace.csv'}" + (f", {log}" if log.exists() else ""))
 
 
 def _f(x: float | None) -> str:

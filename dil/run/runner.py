@@ -8,19 +8,26 @@ bus with the simulated clock, so a run is deterministic.
 
 from __future__ import annotations
 
+import dataclasses
+import json
 import math
+import platform
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import yaml
+
 import vehicle_models
-from dil.bus.graph import NodeSpec
+from dil import __version__
+from dil.bus.graph import NodeSpec, Port
 from dil.bus.inbox import Drops
 from dil.bus.transport import LocalBus
 from dil.drive.vehicle_node import VehicleNode
 from dil.realtime.clock import SimClock
 from dil.realtime.loop import Loop
+from dil.recording.recorder import Recorder
 from dil.road.network import RoadNetwork
 from dil.scenario.engine import EgoLink, ScenarioNode
 from dil.scenario.loader import Scenario, load
@@ -34,9 +41,10 @@ from vehicle_models.outputs import A_AX, A_SPEED
 from .criteria import Criteria, judge
 from .kpi import KpiNode
 
-STACKS = ("builtin", "aeb", "none")
+STACKS = ("builtin", "aeb", "none", "replay")
 """builtin: lane keeping, adaptive cruise and emergency braking; aeb: lane keeping and emergency
-braking at a constant cruise speed (a driver who does not react); none: the storyboard moves the ego."""
+braking at a constant cruise speed (a driver who does not react); none: the storyboard moves the ego;
+replay: the ego's commands come from a recorded log (re-simulation)."""
 
 
 @dataclass
@@ -53,6 +61,10 @@ class RunOptions:
     trace_rate_hz: float = 10.0
     progress: Callable[[float, float], None] | None = None
     """Called with (simulated s, limit s) every simulated second (a progress display)."""
+    record: Path | None = None
+    """Write the run's MCAP log here."""
+    replay_log: Path | None = None
+    """With stack ``replay``: the log whose ai/command messages drive the ego."""
     vehicle_substeps: int = 10
     """Physics steps per vehicle-node tick: the stack commands at 50 Hz, so holding its command for
     10 ms steps the same physics as 1 kHz ticks, with vehicle/state published at 100 Hz."""
@@ -149,11 +161,16 @@ def run(opts: RunOptions) -> RunResult:
             float(out[A_AX]),
         )
 
-    stack = (
-        BuiltinStack(bus, drops, clock, vehicle.params, params=StackParameters(acc=opts.stack == "builtin"))
-        if driven
-        else None
-    )
+    if opts.stack == "replay":
+        if opts.replay_log is None:
+            raise ValueError("--stack replay needs the log to replay")
+        stack = ReplayCommands(bus, opts.replay_log)
+    elif driven:
+        stack = BuiltinStack(
+            bus, drops, clock, vehicle.params, params=StackParameters(acc=opts.stack == "builtin")
+        )
+    else:
+        stack = None
     link = EgoLink(
         place=place,
         state=state if driven else None,
@@ -199,16 +216,95 @@ def run(opts: RunOptions) -> RunResult:
     nodes += [kpi, trace]
     loop = Loop(nodes, clock, bus, drops)
     loop_ref.append(loop)
+    recorder = None
+    if opts.record is not None:
+        recorder = Recorder(opts.record, lambda: loop.tick * clock.step_ns, schemas=world_node.schemas)
+        bus.tap(recorder)
+        describe(recorder, scen, opts, vehicle)
     t0 = time.perf_counter()
-    report = loop.run(round(opts.max_time * 1000))
+    try:
+        report = loop.run(round(opts.max_time * 1000))
+    except BaseException:
+        if recorder is not None:
+            recorder.close({"end": "error"})
+        raise
     wall = time.perf_counter() - t0
     if report.error:
+        if recorder is not None:
+            recorder.close({"end": f"error: {report.error}"})
         raise RuntimeError(f"{opts.scenario}: the run stopped with an error: {report.error}")
     end = engine.ended or f"time limit {opts.max_time:g} s"
     kpi.kpis.end = end
     verdict = judge(
         kpi.kpis, opts.criteria or Criteria.for_scenario(opts.scenario), timed_out=not engine.ended
     )
+    if recorder is not None:
+        recorder.close({"end": end, "verdict": json.dumps(verdict), "kpis": json.dumps(kpi.kpis.as_dict())})
     return RunResult(
         scen, kpi.kpis.as_dict(), verdict, trace.rows, end, report.t_sim_ns * 1e-9, wall, engine.log
     )
+
+
+def describe(recorder: Recorder, scen: Scenario, opts: RunOptions, vehicle: vehicle_models.Vehicle) -> None:
+    """What a validator needs to know and to re-run: versions, inputs, files, clocks."""
+    recorder.metadata(
+        "dil.run",
+        {
+            "dil_version": __version__,
+            "scenario": str(scen.source),
+            "scenario_sha256": scen.sha256,
+            "parameters": json.dumps(scen.params, sort_keys=True),
+            "overrides": json.dumps(opts.params, sort_keys=True),
+            "stack": opts.stack,
+            "vehicle": vehicle.params.name,
+            "model": vehicle.model.name,
+            "vehicle_substeps": str(opts.vehicle_substeps),
+            "max_time_s": str(opts.max_time),
+            "ego": scen.ego,
+            "seed": "0",
+            "host": platform.node(),
+            "clock": "simulated",
+            "start_sim_ns": "0",
+            "start_wall_ns": str(time.time_ns()),
+        },
+    )
+    recorder.attach("scenario.xosc", scen.source.read_bytes(), "application/xml")
+    if scen.road_file is not None:
+        recorder.attach("road.xodr", scen.road_file.read_bytes(), "application/xml")
+    recorder.attach(
+        "vehicle.yaml",
+        yaml.safe_dump(dataclasses.asdict(vehicle.params), sort_keys=False).encode(),
+        "application/yaml",
+    )
+
+
+class ReplayCommands:
+    """Re-publishes a log's ``ai/command`` frames at their recorded simulation times (re-simulation)."""
+
+    rate_hz = 50.0
+
+    def __init__(self, bus: LocalBus, log: Path, topic: str = "ai/command") -> None:
+        from dil.recording.reader import records
+
+        self.spec = NodeSpec("replayed-commands", outputs=(Port("command", topic, self.rate_hz),))
+        self._pub = bus.publisher(topic)
+        prefix = topic.encode() + b"\0"
+        self._frames = [(m.log_time, prefix + bytes(m.data)) for t, m in records(log) if t == topic]
+        if not self._frames:
+            raise ValueError(f"{log}: no {topic} messages to replay")
+        self._i = 0
+        self.cruise_speed = 0.0
+        self.target_lane = None
+
+    def start(self, t_sim_ns: int) -> None:
+        pass
+
+    def stop(self, t_sim_ns: int) -> None:
+        pass
+
+    def tick(self, t_sim_ns: int) -> None:
+        frames, i = self._frames, self._i
+        while i < len(frames) and frames[i][0] <= t_sim_ns:
+            self._pub.send(frames[i][1])
+            i += 1
+        self._i = i

@@ -1,0 +1,1 @@
+"""Recording runs as MCAP files, and reading them back."""

@@ -1,0 +1,183 @@
+"""``dil log check|export`` and ``dil replay`` (playback on the bus, or re-simulation)."""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import msgpack
+
+from .compare import first_divergence
+from .reader import LogError, check, read_metadata, records
+
+
+def add_parsers(sub: argparse._SubParsersAction) -> None:
+    log = sub.add_parser("log", help="inspect and export MCAP logs")
+    verbs = log.add_subparsers(dest="verb", metavar="VERB", required=True)
+    c = verbs.add_parser("check", help="is the log complete; what does it hold")
+    c.add_argument("file", type=Path)
+    c.set_defaults(func=_check)
+    e = verbs.add_parser("export", help="messages as CSV (one file per topic) or JSON lines")
+    e.add_argument("file", type=Path)
+    e.add_argument("--format", choices=["csv", "jsonl"], default="csv")
+    e.add_argument("--topics", nargs="+", help="only these topics (default: all)")
+    e.add_argument("-o", "--out", type=Path, help="directory (csv) or file (jsonl); default beside the log")
+    e.set_defaults(func=_export)
+
+    r = sub.add_parser("replay", help="play a log back on the bus, or re-simulate it and compare")
+    r.add_argument("file", type=Path)
+    r.add_argument(
+        "--resim",
+        action="store_true",
+        help="re-run the recorded scenario from the recorded commands; compare every state",
+    )
+    r.add_argument("--vehicle", help="re-simulate with another vehicle parameter set (to see a divergence)")
+    r.add_argument("--speed", type=float, default=1.0, help="playback speed factor (0: as fast as possible)")
+    r.add_argument("--topics", nargs="+", help="play back only these topics")
+    from dil.bus.options import add_bus_arguments
+
+    add_bus_arguments(r, local=False)
+    r.set_defaults(func=_replay)
+
+
+def _check(args: argparse.Namespace) -> int:
+    try:
+        result = check(args.file)
+    except LogError as e:
+        print(f"dil log check: {e}", file=sys.stderr)
+        return 2
+    print(result.report())
+    return 0 if result.complete else 1
+
+
+def _plain(value: object) -> object:
+    if isinstance(value, bytes):
+        return f"<{len(value)} bytes>"
+    if isinstance(value, list | dict):
+        return json.dumps(value, default=lambda b: f"<{len(b)} bytes>")
+    return value
+
+
+def _export(args: argparse.Namespace) -> int:
+    topics = set(args.topics) if args.topics else None
+    try:
+        stream = ((t, m) for t, m in records(args.file) if topics is None or t in topics)
+        if args.format == "jsonl":
+            out = args.out or args.file.with_suffix(".jsonl")
+            n = 0
+            with out.open("w") as f:
+                for topic, m in stream:
+                    msg = msgpack.unpackb(m.data)
+                    row = {"topic": topic, "log_time_ns": m.log_time, **msg}
+                    f.write(json.dumps(row, default=lambda b: f"<{len(b)} bytes>") + "\n")
+                    n += 1
+            print(f"{out}: {n} messages")
+            return 0
+        out_dir = args.out or args.file.with_suffix("")
+        out_dir.mkdir(parents=True, exist_ok=True)
+        writers: dict[str, tuple] = {}
+        counts: dict[str, int] = {}
+        try:
+            for topic, m in stream:
+                msg = msgpack.unpackb(m.data)
+                if topic not in writers:
+                    f = (out_dir / (topic.replace("/", "_") + ".csv")).open("w", newline="")
+                    w = csv.writer(f)
+                    keys = list(msg)
+                    w.writerow(["log_time_ns", *keys])
+                    writers[topic] = (f, w, keys)
+                _, w, keys = writers[topic]
+                w.writerow([m.log_time, *(_plain(msg.get(k)) for k in keys)])
+                counts[topic] = counts.get(topic, 0) + 1
+        finally:
+            for f, _, _ in writers.values():
+                f.close()
+        for topic, n in sorted(counts.items()):
+            print(f"{out_dir / (topic.replace('/', '_') + '.csv')}: {n} messages")
+        return 0
+    except LogError as e:
+        print(f"dil log export: {e}", file=sys.stderr)
+        return 2
+
+
+def _replay(args: argparse.Namespace) -> int:
+    if args.resim:
+        return _resim(args)
+    from dil.bus.options import bus_from_args
+
+    bus = bus_from_args(args)
+    pubs: dict[str, object] = {}
+    n = 0
+    t0_wall = time.perf_counter()
+    t0_log: int | None = None
+    try:
+        for topic, m in records(args.file):
+            if args.topics and topic not in args.topics:
+                continue
+            if t0_log is None:
+                t0_log = m.log_time
+            if args.speed > 0:
+                due = t0_wall + (m.log_time - t0_log) * 1e-9 / args.speed
+                delay = due - time.perf_counter()
+                if delay > 0:
+                    time.sleep(delay)
+            pub = pubs.get(topic)
+            if pub is None:
+                pub = pubs[topic] = bus.publisher(topic)
+                time.sleep(0.2)  # let subscribers join a new publisher
+            pub.send(topic.encode() + b"\0" + bytes(m.data))  # type: ignore[attr-defined]
+            n += 1
+    except KeyboardInterrupt:
+        pass
+    finally:
+        bus.close()
+    print(f"played back {n} messages from {args.file} in {time.perf_counter() - t0_wall:.2f} s")
+    return 0
+
+
+def _resim(args: argparse.Namespace) -> int:
+    from dil.run.runner import RunOptions, run
+
+    try:
+        meta, attachments = read_metadata(args.file)
+    except LogError as e:
+        print(f"dil replay: {e}", file=sys.stderr)
+        return 2
+    info = meta.get("dil.run")
+    if info is None or "scenario.xosc" not in attachments:
+        print(
+            f"dil replay: {args.file}: no run description or scenario in the log: cannot re-simulate",
+            file=sys.stderr,
+        )
+        return 2
+    scenario = Path(info["scenario"])
+    if not scenario.is_file():
+        print(f"dil replay: the recorded scenario {scenario} is not here", file=sys.stderr)
+        return 2
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "resim.mcap"
+        run(
+            RunOptions(
+                scenario,
+                json.loads(info["overrides"]),
+                stack="replay",
+                vehicle=args.vehicle or info["vehicle"],
+                model=info["model"],
+                max_time=float(info["max_time_s"]),
+                ego=info["ego"],
+                record=out,
+                replay_log=args.file,
+                vehicle_substeps=int(info["vehicle_substeps"]),
+            )
+        )
+        divergence, compared = first_divergence(args.file, out, ("vehicle/state",))
+    if divergence is None:
+        print(f"re-simulation reproduces all {compared} vehicle/state messages bit for bit")
+        return 0
+    print(divergence)
+    return 1
