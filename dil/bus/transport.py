@@ -55,6 +55,9 @@ class Bus(Protocol):
 
     def replier(self, service: str) -> Replier: ...
 
+    def tap(self, observer: Callable[[bytes], None]) -> None:
+        """Have ``observer`` see every frame published through this bus (recorders)."""
+
     def close(self) -> None: ...
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import os
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -66,13 +67,18 @@ def _slug(name: str) -> str:
 
 
 class _Publisher:
-    def __init__(self, topic: str, sock: zmq.Socket) -> None:
+    def __init__(self, topic: str, sock: zmq.Socket, taps: list) -> None:
         self.topic = topic
         self._sock = sock
+        self._taps = taps
 
     def send(self, frame: Frame) -> None:
         # PUB never blocks: beyond the high-water mark frames are dropped for slow subscribers.
         self._sock.send(frame, copy=True)
+        if self._taps:
+            data = bytes(frame)
+            for tap in self._taps:
+                tap(data)
 
 
 class _Subscriber:
@@ -145,6 +151,7 @@ class ZmqBus:
         self._curve = curve
         self._hwm = hwm
         self._bound: dict[str, zmq.Socket] = {}
+        self._taps: list[Callable[[bytes], None]] = []
         self._sockets: list[zmq.Socket] = []
         self._auth = curve.start_authenticator(self.context) if curve is not None else None
 
@@ -191,7 +198,11 @@ class ZmqBus:
         s.connect(address)
 
     def publisher(self, topic: str) -> _Publisher:
-        return _Publisher(topic, self._bind(zmq.PUB, self.endpoints[topic]))
+        return _Publisher(topic, self._bind(zmq.PUB, self.endpoints[topic]), self._taps)
+
+    def tap(self, observer: Callable[[bytes], None]) -> None:
+        """Call ``observer(frame)`` for every frame this process publishes (a recorder)."""
+        self._taps.append(observer)
 
     def subscriber(self, topic: str, *, conflate: bool = False) -> _Subscriber:
         s = self._socket(zmq.SUB)

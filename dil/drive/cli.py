@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import argparse
 import logging
+import platform
+import time
+from pathlib import Path
 
 import vehicle_models
+from dil import __version__
 from dil.bus.graph import NodeSpec, Port
 from dil.bus.inbox import Drops
 from dil.bus.messages import DRIVER_INPUT
@@ -13,6 +17,7 @@ from dil.bus.options import add_bus_arguments, bus_from_args
 from dil.realtime.clock import Clock, Overrun, SimClock, WallClock
 from dil.realtime.loop import Loop, LoopReport, stop_on_signals
 from dil.realtime.scheduling import RealtimeRequest, apply
+from dil.recording.recorder import Recorder
 
 from .scripted import PROFILES, ScriptedDriver
 from .vehicle_node import VehicleNode
@@ -63,6 +68,7 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
         default=200.0,
         help="without valid driver input for this long: throttle off, fallback brake on",
     )
+    d.add_argument("--record", type=Path, help="write the run's MCAP log here")
     add_bus_arguments(d)
     _loop_arguments(d)
     d.set_defaults(func=_drive)
@@ -124,12 +130,35 @@ def _drive(args: argparse.Namespace) -> int:
         scheduling=scheduling,
         record=min(_max_ticks(args, clock) or 600_000, 3_600_000),
     )
+    recorder = None
+    if args.record:
+        # a writer thread behind a bounded queue: the real-time loop never waits for the disk
+        recorder = Recorder(
+            args.record, lambda: loop.tick * clock.step_ns, threaded=True, chunk_size=256 * 1024
+        )
+        recorder.metadata(
+            "dil.run",
+            {
+                "dil_version": __version__,
+                "command": "drive",
+                "vehicle": vehicle.params.name,
+                "model": vehicle.model.name,
+                "clock": clock.kind,
+                "host": platform.node(),
+                "start_wall_ns": time.time_ns(),
+                "start_sim_ns": 0,
+            },
+        )
+        bus.tap(recorder)
+        loop.on_stop.append(lambda: recorder.close({"end": loop.state}))
     try:
         with stop_on_signals(loop):
             report = loop.run(_max_ticks(args, clock))
     finally:
         bus.close()
     _print_report(report, vehicle)
+    if recorder is not None:
+        print(f"log: {args.record} ({recorder.count} messages, {recorder.dropped} dropped)")
     return 1 if report.error else 0
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import msgpack
 
-from .reader import records
+from .fast import fast_records
 
 IGNORED = frozenset(("t_wall_ns", "source"))
 """Header fields that describe the host, not the simulation."""
@@ -38,9 +38,9 @@ def first_divergence(
 
     def stream(path: Path) -> dict[str, list]:
         out: dict[str, list] = {t: [] for t in topics}
-        for topic, m in records(path):
+        for topic, log_time, data in fast_records(path):
             if topic in out:
-                out[topic].append((m.log_time, bytes(m.data)))
+                out[topic].append((log_time, bytes(data)))
         return out
 
     a, b = stream(recorded), stream(replayed)

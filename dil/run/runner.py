@@ -284,12 +284,12 @@ class ReplayCommands:
     rate_hz = 50.0
 
     def __init__(self, bus: LocalBus, log: Path, topic: str = "ai/command") -> None:
-        from dil.recording.reader import records
+        from dil.recording.fast import fast_records
 
         self.spec = NodeSpec("replayed-commands", outputs=(Port("command", topic, self.rate_hz),))
         self._pub = bus.publisher(topic)
         prefix = topic.encode() + b"\0"
-        self._frames = [(m.log_time, prefix + bytes(m.data)) for t, m in records(log) if t == topic]
+        self._frames = [(t_ns, prefix + bytes(d)) for t, t_ns, d in fast_records(log) if t == topic]
         if not self._frames:
             raise ValueError(f"{log}: no {topic} messages to replay")
         self._i = 0

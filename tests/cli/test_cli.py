@@ -170,3 +170,13 @@ def test_bench_world_prints_every_row(tmp_path):
     assert "world step, 50 actors" in whats and "camera frame 640x360" in whats
     lookup = rows[0]
     assert lookup["per call us"] > 0 and lookup["carla client us"] > 0
+
+
+def test_bench_log_reports_write_and_read_rates(tmp_path):
+    out = tmp_path / "log.json"
+    result = _dil("bench", "log", "--seconds", "1", "--json", str(out))
+    assert result.returncode == 0, result.stderr
+    rows = {r["what"]: r for r in json.loads(out.read_text())["rows"]}
+    assert rows["write in real time (threaded)"]["messages"] == 1020
+    assert rows["read, dil fast reader, states only"]["messages"] == 1000
+    assert all(r["msgs/s"] > 0 for r in rows.values())

@@ -1,0 +1,177 @@
+import json
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+
+import msgpack
+import pytest
+from mcap.reader import make_reader
+
+from dil.bus import Drops, Endpoints, Inbox, ZmqBus
+from dil.bus.messages import with_sensors
+from dil.recording.reader import check
+from dil.run.runner import RunOptions, run
+
+from ..scenario.helpers import CATALOG
+
+
+@pytest.fixture(scope="module")
+def recorded(tmp_path_factory):
+    path = tmp_path_factory.mktemp("log") / "run.mcap"
+    result = run(RunOptions(CATALOG / "ccrb.xosc", record=path))
+    return path, result
+
+
+def _dil(*args):
+    return subprocess.run([sys.executable, "-m", "dil", *args], capture_output=True, text=True, timeout=600)
+
+
+def test_the_mcap_reader_sees_every_channel_with_its_schema(recorded):
+    path, _ = recorded
+    counts: dict[str, int] = {}
+    schemas = with_sensors({"objects": "objects", "lanes": "lanes"})
+    with path.open("rb") as f:
+        reader = make_reader(f)
+        summary = reader.get_summary()
+        for schema, channel, message in reader.iter_messages():
+            counts[channel.topic] = counts.get(channel.topic, 0) + 1
+            assert channel.message_encoding == "msgpack" and schema.encoding == "jsonschema"
+            assert json.loads(schema.data)["title"] == channel.topic
+            msg = msgpack.unpackb(message.data)
+            schemas[channel.topic].check(msg)  # the bytes are the bus messages, valid as sent
+            assert message.log_time == msg["t_sim_ns"] or channel.topic == "vehicle/state"
+        meta = {m.name: m for m in reader.iter_metadata()}
+        attachments = {a.name for a in reader.iter_attachments()}
+    assert counts["vehicle/state"] == 2000  # 100 Hz for 20 s
+    assert counts["ai/command"] == 999 and counts["world/actors"] == 1000
+    assert set(counts) == {
+        "vehicle/state",
+        "ai/command",
+        "world/actors",
+        "sensor/objects",
+        "sensor/lanes",
+        "scenario/events",
+        "run/status",
+    }
+    assert sum(counts.values()) == summary.statistics.message_count
+    assert (
+        meta["dil.run"].metadata["stack"] == "builtin"
+        and len(meta["dil.run"].metadata["scenario_sha256"]) == 64
+    )
+    assert json.loads(meta["dil.recording"].metadata["verdict"])["passed"] is True
+    assert attachments == {"scenario.xosc", "road.xodr", "vehicle.yaml"}
+    report = check(path)
+    assert report.complete and report.per_topic == counts
+
+
+def test_re_simulation_reproduces_the_run_and_finds_a_changed_vehicle(recorded):
+    path, _ = recorded
+    same = _dil("replay", str(path), "--resim")
+    assert same.returncode == 0, same.stderr
+    assert "reproduces all 2000 vehicle/state messages bit for bit" in same.stdout
+    other = _dil("replay", str(path), "--resim", "--vehicle", "compact_ev")
+    assert other.returncode == 1
+    assert other.stdout.startswith("first divergence: vehicle/state message 0 at t = 0.000 s, field ")
+
+
+def test_export_to_csv_and_json_lines(recorded, tmp_path):
+    path, _ = recorded
+    out = _dil(
+        "log", "export", str(path), "--topics", "vehicle/state", "world/actors", "-o", str(tmp_path / "csv")
+    )
+    assert out.returncode == 0, out.stderr
+    rows = (tmp_path / "csv" / "vehicle_state.csv").read_text().splitlines()
+    assert rows[0].startswith("log_time_ns,schema_version,seq,t_sim_ns") and len(rows) == 2001
+    actors = (tmp_path / "csv" / "world_actors.csv").read_text().splitlines()
+    assert '""name"": ""Target""' in actors[1]
+    out = _dil(
+        "log",
+        "export",
+        str(path),
+        "--format",
+        "jsonl",
+        "--topics",
+        "scenario/events",
+        "-o",
+        str(tmp_path / "e.jsonl"),
+    )
+    lines = [json.loads(x) for x in (tmp_path / "e.jsonl").read_text().splitlines()]
+    assert out.returncode == 0 and all(x["topic"] == "scenario/events" for x in lines)
+    assert any(x["element"] == "event" and x["transition"] == "start" and x["t_sim_ns"] > 0 for x in lines)
+
+
+def test_a_killed_recording_is_readable_up_to_its_last_chunk(tmp_path):
+    path = tmp_path / "killed.mcap"
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "dil",
+            "drive",
+            "--headless",
+            "--driver",
+            "sine-steer",
+            "--bus",
+            "local",
+            "--record",
+            str(path),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and (not path.exists() or path.stat().st_size < 600_000):
+            time.sleep(0.1)
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(10)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    report = check(path)
+    assert not report.complete
+    assert report.per_topic["vehicle/state"] > 500
+    assert "INCOMPLETE" in report.report()
+    result = _dil("log", "check", str(path))
+    assert result.returncode == 1 and "INCOMPLETE" in result.stdout
+
+
+def test_playback_republishes_the_log_on_the_bus(recorded):
+    path, _ = recorded
+    port = random.Random(os.getpid() + time.time_ns()).randrange(20000, 60000, 16)
+    bus = ZmqBus(Endpoints.default("tcp", port=port), hwm=100_000)
+    inbox = Inbox(bus.subscriber("vehicle/state"), Drops())
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "dil",
+            "replay",
+            str(path),
+            "--speed",
+            "20",
+            "--topics",
+            "vehicle/state",
+            "--bus",
+            "tcp",
+            "--port",
+            str(port),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    seqs = []
+    try:
+        end = time.monotonic() + 60
+        while time.monotonic() < end and (proc.poll() is None or (m := inbox.next(200)) is not None):
+            m = inbox.next(50)
+            if m is not None:
+                seqs.append(m["seq"])
+    finally:
+        proc.kill()
+        bus.close()
+    assert len(seqs) > 1500  # all but what left before the subscription joined
+    assert seqs == list(range(seqs[0], seqs[0] + len(seqs)))
