@@ -115,7 +115,7 @@ ACTOR_KINDS = ("vehicle", "pedestrian", "cyclist", "object")
 WORLD_ACTORS = Schema(
     "world/actors",
     1,
-    "Every actor of the world other than the ego vehicle, at the world rate.",
+    "Every actor of the world, the ego vehicle first (id 0), at the world rate: the ground truth.",
     (
         F(
             "actors",

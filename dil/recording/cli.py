@@ -29,6 +29,13 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     e.add_argument("-o", "--out", type=Path, help="directory (csv) or file (jsonl); default beside the log")
     e.set_defaults(func=_export)
 
+    sc = verbs.add_parser("score", help="the KPIs and verdict of a recorded run, computed from its messages")
+    sc.add_argument("file", type=Path)
+    sc.add_argument(
+        "--criterion", action="append", default=[], metavar="NAME=VALUE", help="override a criterion"
+    )
+    sc.set_defaults(func=_score)
+
     r = sub.add_parser("replay", help="play a log back on the bus, or re-simulate it and compare")
     r.add_argument("file", type=Path)
     r.add_argument(
@@ -53,6 +60,44 @@ def _check(args: argparse.Namespace) -> int:
         return 2
     print(result.report())
     return 0 if result.complete else 1
+
+
+def _score(args: argparse.Namespace) -> int:
+    from dil.run.criteria import Criteria, judge
+    from dil.run.kpi import score_log
+
+    try:
+        meta, _ = read_metadata(args.file)
+        kpis = score_log(args.file)
+    except (LogError, ValueError) as e:
+        print(f"dil log score: {e}", file=sys.stderr)
+        return 2
+    scenario = Path(meta.get("dil.run", {}).get("scenario", ""))
+    criteria = Criteria.for_scenario(scenario) if scenario.suffix == ".xosc" else Criteria()
+    pairs = dict(item.split("=", 1) for item in args.criterion)
+    verdict = judge(kpis, criteria.with_overrides(pairs), timed_out=False)
+    k = kpis.as_dict()
+    for key in (
+        "collision",
+        "collision_with",
+        "collision_speed",
+        "min_ttc",
+        "min_headway",
+        "min_distance",
+        "max_decel",
+        "max_jerk",
+        "lane_invasions",
+        "off_road",
+        "initial_speed",
+        "final_speed",
+        "speed_reduction",
+        "duration",
+    ):
+        print(f"{key:16s} {k[key]}")
+    for c in verdict["checks"]:
+        print(f"  {c['criterion']:16s} {'pass' if c['passed'] else 'FAIL'}: {c['value']}")
+    print("verdict", "PASS" if verdict["passed"] else "FAIL")
+    return 0 if verdict["passed"] else 1
 
 
 def _plain(value: object) -> object:

@@ -1,16 +1,22 @@
-"""KPIs of a run, measured by an observer that only reads: collisions, time to collision and
-headway, distances, deceleration and jerk, lane departures, speeds, completion."""
+"""KPIs of a run, measured by an observer of the bus: collisions, time to collision and headway,
+distances, deceleration and jerk, lane departures, speeds, completion.
+
+The observer reads only messages (``world/actors`` for every actor's box, ``vehicle/state`` for
+the ego's acceleration, ``world/events``), so the same code scores a live run and a recording:
+:func:`score_log` feeds a log's messages through it in their recorded order.
+"""
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 
-from dil.bus.graph import NodeSpec
+from dil.bus.graph import NodeSpec, Port
+from dil.bus.inbox import Drops, Inbox
+from dil.bus.messages import VEHICLE_STATE, WORLD_ACTORS, WORLD_EVENTS
+from dil.bus.transport import Bus, LocalBus
 from dil.scenario.conditions import _euclidean, _lateral_gap, time_headway, time_to_collision
-from dil.scenario.engine import Context
-from dil.world.events import WorldEvent
 
 
 @dataclass
@@ -21,10 +27,10 @@ class Kpis:
     """Closing speed at the first collision [m/s]."""
     collision_time: float | None = None
     min_ttc: float = math.inf
-    """To entities in the ego's path [s]."""
+    """To actors in the ego's path [s]."""
     min_headway: float = math.inf
     min_distance: float = math.inf
-    """Free space to the nearest entity [m]."""
+    """Free space to the nearest actor [m]."""
     max_decel: float = 0.0
     max_jerk: float = 0.0
     lane_invasions: int = 0
@@ -43,26 +49,52 @@ class Kpis:
         return {k: (None if isinstance(v, float) and math.isinf(v) else v) for k, v in d.items()}
 
 
+@dataclass
+class _Box:
+    """An actor as the gap functions see it (pose of its box centre)."""
+
+    name: str
+    x: float
+    y: float
+    yaw: float
+    speed: float
+    length: float
+    width: float
+    centre_x: float = 0.0
+
+    def box_centre(self) -> tuple[float, float]:
+        return self.x, self.y
+
+
 class KpiNode:
-    """Reads the scenario context and world events each step; changes nothing."""
+    """Scores the ego (actor 0 of ``world/actors``) at ``rate_hz``; changes nothing."""
 
     def __init__(
         self,
-        ctx: Context,
-        ego: str,
-        accel: Callable[[], float],
+        bus: Bus,
+        drops: Drops,
         *,
-        rate_hz: float = 100.0,
+        rate_hz: float = 50.0,
         path_half_width: float = 1.2,
+        with_state: bool = True,
+        name: str = "kpi",
     ) -> None:
-        self.ctx = ctx
-        self.ego = ego
-        self.accel = accel
         self.rate_hz = rate_hz
         self.kpis = Kpis()
-        self.spec = NodeSpec("kpi")
         self._half = path_half_width
+        self._actors = Inbox(bus.subscriber(WORLD_ACTORS.topic, conflate=True), drops)
+        # without vehicle/state (the storyboard moves the ego) the acceleration comes from the speeds
+        self._state = Inbox(bus.subscriber(VEHICLE_STATE.topic, conflate=True), drops) if with_state else None
+        self._events = Inbox(bus.subscriber(WORLD_EVENTS.topic), drops)
+        inputs = [Port("actors", WORLD_ACTORS.topic), Port("events", WORLD_EVENTS.topic)]
+        if with_state:
+            inputs.append(Port("state", VEHICLE_STATE.topic))
+        self.spec = NodeSpec(name, inputs=tuple(inputs))
+        self._names: dict[int, str] = {}
+        self._last_actors: list[dict] = []
+        self._ax: float | None = None
         self._last_ax: float | None = None
+        self._last_speed: float | None = None
         self._started = False
 
     def start(self, t_sim_ns: int) -> None:
@@ -71,48 +103,92 @@ class KpiNode:
     def stop(self, t_sim_ns: int) -> None:
         pass
 
-    def world_events(self, events: list[WorldEvent]) -> None:
-        k = self.kpis
-        ego_id = self.ctx.entity(self.ego).world_id
-        for e in events:
-            k.events.append({"t": e.t_ns * 1e-9, "kind": e.kind, "detail": e.detail})
-            if e.kind == "collision" and ego_id in (e.actor_id, e.other_id) and not k.collision:
-                other = e.other_id if e.actor_id == ego_id else e.actor_id
-                k.collision = True
-                k.collision_with = next(
-                    (n for n, x in self.ctx.entities.items() if x.world_id == other), str(other)
-                )
-                k.collision_speed = e.relative_speed
-                k.collision_time = e.t_ns * 1e-9
-                k.speed_reduction = k.initial_speed - self.ctx.entity(self.ego).speed
-            elif e.kind == "lane_invasion":
-                k.lane_invasions += 1
-            elif e.kind == "off_road":
-                k.off_road += 1
-
     def tick(self, t_sim_ns: int) -> None:
         k = self.kpis
-        ego = self.ctx.entity(self.ego)
+        msg = self._actors.latest()
+        if msg is not None:
+            self._last_actors = msg["actors"]
+            self._names = {a["id"]: a["name"] for a in self._last_actors}
+        st = self._state.latest() if self._state is not None else None
+        if st is not None:
+            self._ax = st["ax"]
+        while (ev := self._events.next()) is not None:
+            self._event(ev)
+        if not self._last_actors or self._last_actors[0]["id"] != 0:
+            return
+        ego = self._box(self._last_actors[0])
         if not self._started:
             k.initial_speed = ego.speed
             self._started = True
+        dt = 1.0 / self.rate_hz
+        ax = (
+            self._ax
+            if self._ax is not None
+            else (0.0 if self._last_speed is None else (ego.speed - self._last_speed) / dt)
+        )
+        self._last_speed = ego.speed
         k.duration = t_sim_ns * 1e-9
         k.min_speed = min(k.min_speed, ego.speed)
         k.final_speed = ego.speed
-        ax = self.accel()
         k.max_decel = max(k.max_decel, -ax)
         if self._last_ax is not None:
             k.max_jerk = max(k.max_jerk, abs(ax - self._last_ax) * self.rate_hz)
         self._last_ax = ax
-        for other in self.ctx.entities.values():
-            if other is ego:
-                continue
+        for a in self._last_actors[1:]:
+            other = self._box(a)
             k.min_distance = min(k.min_distance, _euclidean(ego, other, True))
             if (
-                abs(_lateral_gap(ego, other, True)) <= 0.0 + 1e-9
-                or abs(_lateral_gap(ego, other, False)) < self._half
+                abs(_lateral_gap(ego, other, False)) < self._half
+                or abs(_lateral_gap(ego, other, True)) <= 1e-9
             ):
                 k.min_ttc = min(k.min_ttc, time_to_collision(ego, other, True))
                 k.min_headway = min(k.min_headway, time_headway(ego, other, True))
         if not k.collision:
             k.speed_reduction = k.initial_speed - k.min_speed
+
+    @staticmethod
+    def _box(a: dict) -> _Box:
+        return _Box(a["name"], a["x"], a["y"], a["yaw"], a["speed"], a["length"], a["width"])
+
+    def _event(self, e: dict) -> None:
+        k = self.kpis
+        k.events.append({"t": e["t_sim_ns"] * 1e-9, "kind": e["kind"], "detail": e["detail"]})
+        if e["kind"] == "collision" and 0 in (e["actor_id"], e["other_id"]) and not k.collision:
+            other = e["other_id"] if e["actor_id"] == 0 else e["actor_id"]
+            k.collision = True
+            k.collision_with = self._names.get(other, str(other))
+            k.collision_speed = e["relative_speed"]
+            k.collision_time = e["t_sim_ns"] * 1e-9
+            ego = self._last_actors[0]["speed"] if self._last_actors else 0.0
+            k.speed_reduction = k.initial_speed - ego
+        elif e["kind"] == "lane_invasion" and e["actor_id"] == 0:
+            k.lane_invasions += 1
+        elif e["kind"] == "off_road" and e["actor_id"] == 0:
+            k.off_road += 1
+
+
+def score_log(path: str | Path, rate_hz: float = 50.0) -> Kpis:
+    """The KPIs of a recorded run: its messages fed to :class:`KpiNode` as the live loop did."""
+    from dil.recording.fast import fast_records
+
+    bus = LocalBus()
+    node = KpiNode(bus, Drops(), rate_hz=rate_hz)
+    pubs = {t: bus.publisher(t) for t in (WORLD_ACTORS.topic, VEHICLE_STATE.topic, WORLD_EVENTS.topic)}
+    period = round(1e9 / rate_hz)
+    pending: list[tuple[int, str, bytes]] = [
+        (t_ns, topic, bytes(data)) for topic, t_ns, data in fast_records(path) if topic in pubs
+    ]
+    if not pending:
+        raise ValueError(f"{path}: no world/actors, vehicle/state or world/events messages to score")
+    last = pending[-1][0]
+    i = 0
+    end_ns = 0
+    for t in range(0, last + 1, period):
+        while i < len(pending) and pending[i][0] <= t:
+            _, topic, data = pending[i]
+            pubs[topic].send(topic.encode() + b"\0" + data)
+            i += 1
+        node.tick(t)
+        end_ns = t
+    node.kpis.duration = end_ns * 1e-9
+    return node.kpis

@@ -190,10 +190,7 @@ def run(opts: RunOptions) -> RunResult:
     world_node = WorldNode(
         bus, drops, world, clock, rate_hz=50.0, ego_offset=offset, sensors=sensors, ego_from_state=driven
     )
-    kpi = KpiNode(
-        engine.ctx, scen.ego, (lambda: float(vehicle.outputs()[A_AX])) if driven else (lambda: ego.accel)
-    )
-    world_node.listeners.append(kpi.world_events)
+    kpi = KpiNode(bus, drops, with_state=driven)
     progress = opts.progress
     trace = TraceNode(
         scen, opts.trace_rate_hz, (lambda t: progress(t, opts.max_time)) if progress is not None else None

@@ -111,7 +111,7 @@ class WorldNode:
                             "height": float(a[A_HEIGHT]),
                         }
                         for i, a in enumerate(state)
-                        if i > 0 and a[A_ALIVE] > 0.5
+                        if a[A_ALIVE] > 0.5
                     ]
                 },
             )

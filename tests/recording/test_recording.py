@@ -175,3 +175,35 @@ def test_playback_republishes_the_log_on_the_bus(recorded):
         bus.close()
     assert len(seqs) > 1500  # all but what left before the subscription joined
     assert seqs == list(range(seqs[0], seqs[0] + len(seqs)))
+
+
+@pytest.mark.parametrize(
+    ("name", "stack"), [("ccrb", "builtin"), ("alks_cutin", "builtin"), ("cpna", "none")]
+)
+def test_kpis_scored_from_a_log_equal_the_live_ones(name, stack, tmp_path):
+    from dil.run.kpi import score_log
+
+    path = tmp_path / "run.mcap"
+    live = run(RunOptions(CATALOG / f"{name}.xosc", stack=stack, record=path))
+    scored = score_log(path).as_dict()
+    for key in (
+        "collision",
+        "collision_with",
+        "collision_speed",
+        "min_ttc",
+        "min_headway",
+        "min_distance",
+        "max_decel",
+        "max_jerk",
+        "lane_invasions",
+        "off_road",
+        "initial_speed",
+        "min_speed",
+        "final_speed",
+        "speed_reduction",
+        "events",
+    ):
+        assert scored[key] == live.kpis[key], key
+    result = _dil("log", "score", str(path))
+    assert result.returncode == (0 if live.passed else 1)
+    assert f"collision        {live.kpis['collision']}" in result.stdout

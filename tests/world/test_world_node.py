@@ -51,7 +51,8 @@ def test_world_node_reports_the_crash_into_a_stopped_car_and_publishes_its_senso
     assert len(crashes) == 1 and crashes[0]["other_id"] == lead
     assert crashes[0]["relative_speed"] > 5.0  # full throttle for 5 s from rest
     assert len(by_topic["world/actors"]) == 300  # 50 Hz for 6 s
-    assert by_topic["world/actors"][0]["actors"][0]["name"] == "lead"
+    assert [a["name"] for a in by_topic["world/actors"][0]["actors"]] == ["ego", "lead"]
+    assert by_topic["world/actors"][0]["actors"][0]["id"] == 0
     assert len(by_topic["sensor/objects"]) == 60 and len(by_topic["sensor/lanes"]) == 30
     assert len(by_topic["sensor/front"]) == 60 and len(by_topic["sensor/bev"]) == 60
     first = by_topic["sensor/objects"][0]["objects"][0]
