@@ -44,6 +44,18 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
         help="re-run the recorded scenario from the recorded commands; compare every state",
     )
     r.add_argument("--vehicle", help="re-simulate with another vehicle parameter set (to see a divergence)")
+    r.add_argument(
+        "--open-loop",
+        action="store_true",
+        help="feed the recorded sensor messages to the built-in stack and compare its commands",
+    )
+    r.add_argument(
+        "--stack-param",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="with --open-loop: a built-in stack parameter to change (e.g. time_gap=2.0)",
+    )
     r.add_argument("--speed", type=float, default=1.0, help="playback speed factor (0: as fast as possible)")
     r.add_argument("--topics", nargs="+", help="play back only these topics")
     from dil.bus.options import add_bus_arguments
@@ -153,6 +165,8 @@ def _export(args: argparse.Namespace) -> int:
 def _replay(args: argparse.Namespace) -> int:
     if args.resim:
         return _resim(args)
+    if args.open_loop:
+        return _open_loop(args)
     from dil.bus.options import bus_from_args
 
     bus = bus_from_args(args)
@@ -182,6 +196,19 @@ def _replay(args: argparse.Namespace) -> int:
     finally:
         bus.close()
     print(f"played back {n} messages from {args.file} in {time.perf_counter() - t0_wall:.2f} s")
+    return 0
+
+
+def _open_loop(args: argparse.Namespace) -> int:
+    from .openloop import open_loop, stack_parameters
+
+    try:
+        params = stack_parameters(dict(item.split("=", 1) for item in args.stack_param))
+        result = open_loop(args.file, params)
+    except (LogError, ValueError) as e:
+        print(f"dil replay: {e}", file=sys.stderr)
+        return 2
+    print(result.report())
     return 0
 
 

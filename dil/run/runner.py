@@ -161,6 +161,7 @@ def run(opts: RunOptions) -> RunResult:
             float(out[A_AX]),
         )
 
+    cruise_log: list[float] = []
     if opts.stack == "replay":
         if opts.replay_log is None:
             raise ValueError("--stack replay needs the log to replay")
@@ -174,7 +175,7 @@ def run(opts: RunOptions) -> RunResult:
     link = EgoLink(
         place=place,
         state=state if driven else None,
-        cruise=(lambda v: setattr(stack, "cruise_speed", v)) if stack else (lambda v: None),
+        cruise=(lambda v: _set_cruise(stack, v, cruise_log)) if stack else (lambda v: None),
         lane=(lambda road, lane: setattr(stack, "target_lane", (road, lane)))
         if stack
         else (lambda road, lane: None),
@@ -236,10 +237,23 @@ def run(opts: RunOptions) -> RunResult:
         kpi.kpis, opts.criteria or Criteria.for_scenario(opts.scenario), timed_out=not engine.ended
     )
     if recorder is not None:
-        recorder.close({"end": end, "verdict": json.dumps(verdict), "kpis": json.dumps(kpi.kpis.as_dict())})
+        recorder.close(
+            {
+                "end": end,
+                "verdict": json.dumps(verdict),
+                "kpis": json.dumps(kpi.kpis.as_dict()),
+                "cruise_speeds": json.dumps(cruise_log),
+            }
+        )
     return RunResult(
         scen, kpi.kpis.as_dict(), verdict, trace.rows, end, report.t_sim_ns * 1e-9, wall, engine.log
     )
+
+
+def _set_cruise(stack: object, v: float, log: list[float]) -> None:
+    """The scenario sets the stack's cruise speed; the log keeps the values for open-loop replays."""
+    stack.cruise_speed = v  # type: ignore[attr-defined]
+    log.append(v)
 
 
 def describe(recorder: Recorder, scen: Scenario, opts: RunOptions, vehicle: vehicle_models.Vehicle) -> None:

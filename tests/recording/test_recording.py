@@ -207,3 +207,16 @@ def test_kpis_scored_from_a_log_equal_the_live_ones(name, stack, tmp_path):
     result = _dil("log", "score", str(path))
     assert result.returncode == (0 if live.passed else 1)
     assert f"collision        {live.kpis['collision']}" in result.stdout
+
+
+def test_open_loop_replay_of_the_same_stack_matches_and_another_differs(recorded):
+    from dil.recording.openloop import open_loop, stack_parameters
+
+    path, _ = recorded
+    same = open_loop(path, stack_parameters({}))
+    assert same.commands == 999
+    assert all(d.max_abs == 0.0 and d.rms == 0.0 for d in same.channels.values())
+    other = open_loop(path, stack_parameters({"time_gap": "2.5"}))
+    assert other.channels["brake"].max_abs > 0.05 or other.channels["throttle"].max_abs > 0.05
+    with pytest.raises(ValueError, match="--stack-param nope: unknown"):
+        stack_parameters({"nope": "1"})
