@@ -36,6 +36,11 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     )
     sc.set_defaults(func=_score)
 
+    rep = sub.add_parser("report", help="an HTML page of a recorded run: verdict, plots, KPIs, events")
+    rep.add_argument("file", type=Path, help="the run's .mcap log (or the run directory holding run.mcap)")
+    rep.add_argument("-o", "--out", type=Path, help="the HTML file (default: beside the log)")
+    rep.set_defaults(func=_report)
+
     r = sub.add_parser("replay", help="play a log back on the bus, or re-simulate it and compare")
     r.add_argument("file", type=Path)
     r.add_argument(
@@ -72,6 +77,23 @@ def _check(args: argparse.Namespace) -> int:
         return 2
     print(result.report())
     return 0 if result.complete else 1
+
+
+def _report(args: argparse.Namespace) -> int:
+    try:
+        from .report import write_report
+    except ImportError as e:
+        print(f"dil report: needs matplotlib (pip install 'dil[report]'): {e}", file=sys.stderr)
+        return 2
+    log = args.file / "run.mcap" if args.file.is_dir() else args.file
+    out = args.out or log.with_suffix(".html")
+    try:
+        write_report(log, out)
+    except (LogError, ValueError) as e:
+        print(f"dil report: {e}", file=sys.stderr)
+        return 2
+    print(f"{out}: report of {log}")
+    return 0
 
 
 def _score(args: argparse.Namespace) -> int:

@@ -220,3 +220,14 @@ def test_open_loop_replay_of_the_same_stack_matches_and_another_differs(recorded
     assert other.channels["brake"].max_abs > 0.05 or other.channels["throttle"].max_abs > 0.05
     with pytest.raises(ValueError, match="--stack-param nope: unknown"):
         stack_parameters({"nope": "1"})
+
+
+def test_report_is_one_html_page_with_plots(recorded, tmp_path):
+    path, result = recorded
+    out = tmp_path / "report.html"
+    done = _dil("report", str(path), "-o", str(out))
+    assert done.returncode == 0, done.stderr
+    page = out.read_text()
+    assert page.count("data:image/png;base64,") == 6
+    assert "PASS" in page and "ccrb.xosc" in page
+    assert "min_ttc" in page and "event: start" in page
