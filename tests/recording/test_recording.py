@@ -223,7 +223,7 @@ def test_open_loop_replay_of_the_same_stack_matches_and_another_differs(recorded
 
 
 def test_report_is_one_html_page_with_plots(recorded, tmp_path):
-    path, result = recorded
+    path, _ = recorded
     out = tmp_path / "report.html"
     done = _dil("report", str(path), "-o", str(out))
     assert done.returncode == 0, done.stderr
