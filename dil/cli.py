@@ -77,6 +77,12 @@ def _list_vehicles(args: argparse.Namespace) -> int:
     return 0
 
 
+def _campaign_parser(sub: argparse._SubParsersAction) -> None:
+    from dil.campaign import cli
+
+    cli.add_parser(sub)
+
+
 def _drive_parsers(sub: argparse._SubParsersAction) -> None:
     from dil.drive import cli
 
@@ -116,6 +122,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"dil {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     _bench_parser(sub)
+    _campaign_parser(sub)
     _drive_parsers(sub)
     _keys_parser(sub)
     _log_parsers(sub)

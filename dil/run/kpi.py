@@ -93,6 +93,7 @@ class KpiNode:
         self._names: dict[int, str] = {}
         self._last_actors: list[dict] = []
         self._ax: float | None = None
+        self._speed: float | None = None
         self._last_ax: float | None = None
         self._last_speed: float | None = None
         self._started = False
@@ -112,11 +113,14 @@ class KpiNode:
         st = self._state.latest() if self._state is not None else None
         if st is not None:
             self._ax = st["ax"]
+            self._speed = st["speed"]
         while (ev := self._events.next()) is not None:
             self._event(ev)
         if not self._last_actors or self._last_actors[0]["id"] != 0:
             return
         ego = self._box(self._last_actors[0])
+        if self._speed is not None:  # the vehicle's own state is newer than the world's copy of it
+            ego.speed = self._speed
         if not self._started:
             k.initial_speed = ego.speed
             self._started = True

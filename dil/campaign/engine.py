@@ -1,0 +1,134 @@
+"""Running a campaign's runs: a local process pool (default) or Ray tasks; results stored run by
+run, atomically, so a killed campaign resumes where it stopped."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from multiprocessing import get_context
+from pathlib import Path
+
+from .runs import RunSpec
+from .worker import execute, warm_up
+
+ENGINES = ("local", "ray")
+
+
+def result_path(out: Path, run_id: str) -> Path:
+    return out / "runs" / run_id / "result.json"
+
+
+def store(out: Path, spec: RunSpec, row: dict) -> None:
+    """Write one run's result atomically (a reader never sees half a file)."""
+    path = result_path(out, spec.run_id)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".json.tmp")
+    tmp.write_text(json.dumps({"spec": spec.as_dict(), **row}, indent=1, default=str))
+    os.replace(tmp, path)
+
+
+def done_ids(out: Path) -> set[str]:
+    """Runs already complete in ``out`` (resume skips them)."""
+    return {p.parent.name for p in (out / "runs").glob("*/result.json")} if (out / "runs").is_dir() else set()
+
+
+def _local(
+    specs: list[RunSpec], out: Path, keep: bool, timeout: float, workers: int
+) -> Iterator[tuple[RunSpec, dict]]:
+    ctx = get_context("fork" if sys.platform.startswith("linux") else "spawn")
+    with ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=warm_up) as pool:
+        pending = {pool.submit(execute, s.as_dict(), str(out), keep, timeout): s for s in specs}
+        while pending:
+            finished, _ = wait(pending, return_when=FIRST_COMPLETED)
+            for f in finished:
+                spec = pending.pop(f)
+                try:
+                    row = f.result()
+                except BaseException as e:  # the worker itself died
+                    row = {
+                        "run_id": spec.run_id,
+                        "status": "error",
+                        "error": f"worker: {type(e).__name__}: {e}",
+                        "kpis": {},
+                        "verdict": {},
+                        "log": "",
+                    }
+                yield spec, row
+
+
+def _ray(
+    specs: list[RunSpec], out: Path, keep: bool, timeout: float, address: str | None, workers: int
+) -> Iterator[tuple[RunSpec, dict]]:
+    try:
+        import ray
+    except ImportError:
+        raise RuntimeError("the ray engine needs Ray: pip install 'dil[ray]'") from None
+    started = not ray.is_initialized()
+    if started:
+        ray.init(
+            address=address,
+            num_cpus=None if address else workers,
+            include_dashboard=False,
+            log_to_driver=False,
+            configure_logging=False,
+        )
+    task = ray.remote(execute)
+    try:
+        refs = {task.remote(s.as_dict(), str(out), keep, timeout): s for s in specs}
+        while refs:
+            ready, _ = ray.wait(list(refs), num_returns=1)
+            for r in ready:
+                spec = refs.pop(r)
+                try:
+                    row = ray.get(r)
+                except Exception as e:
+                    row = {
+                        "run_id": spec.run_id,
+                        "status": "error",
+                        "error": f"ray: {type(e).__name__}: {e}",
+                        "kpis": {},
+                        "verdict": {},
+                        "log": "",
+                    }
+                yield spec, row
+    finally:
+        if started:
+            ray.shutdown()
+
+
+def run_campaign(
+    specs: list[RunSpec],
+    out: Path,
+    *,
+    engine: str = "local",
+    workers: int | None = None,
+    address: str | None = None,
+    keep_passing_logs: bool = False,
+    timeout: float = 600.0,
+    progress: Callable[[int, int, int, float], None] | None = None,
+) -> tuple[int, int]:
+    """Run what is not done yet; returns (runs done now, runs skipped as already done)."""
+    out.mkdir(parents=True, exist_ok=True)
+    done = done_ids(out)
+    todo = [s for s in specs if s.run_id not in done]
+    workers = workers or os.cpu_count() or 1
+    if engine == "local":
+        stream: Iterable = _local(todo, out, keep_passing_logs, timeout, workers)
+    elif engine == "ray":
+        stream = _ray(todo, out, keep_passing_logs, timeout, address, workers)
+    else:
+        raise ValueError(f"engine {engine!r}: must be one of {', '.join(ENGINES)}")
+    t0 = time.perf_counter()
+    failures = 0
+    n = 0
+    for spec, row in stream:
+        store(out, spec, row)
+        n += 1
+        failures += row["status"] != "pass"
+        if progress is not None:
+            progress(n, len(todo), failures, time.perf_counter() - t0)
+    return n, len(specs) - len(todo)

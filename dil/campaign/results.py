@@ -1,0 +1,201 @@
+"""A campaign's results: one row per run as CSV and Parquet, JUnit XML for CI systems, and an HTML
+report with pass/fail maps, KPI distributions, the worst runs and a comparison of stacks."""
+
+from __future__ import annotations
+
+import base64
+import csv
+import html
+import io
+import json
+import math
+from pathlib import Path
+from xml.sax.saxutils import quoteattr
+
+from .engine import result_path
+from .runs import RunSpec, scenario_name
+
+KPI_COLUMNS = (
+    "collision",
+    "collision_with",
+    "collision_speed",
+    "min_ttc",
+    "min_headway",
+    "min_distance",
+    "max_decel",
+    "lane_invasions",
+    "off_road",
+    "speed_reduction",
+    "duration",
+)
+
+
+def rows(specs: list[RunSpec], out: Path) -> list[dict]:
+    """One row per run in ``specs`` order; a run with no result yet is ``missing``."""
+    table = []
+    names = sorted({k for s in specs for k, _ in s.params})
+    for s in specs:
+        path = result_path(out, s.run_id)
+        doc = (
+            json.loads(path.read_text()) if path.exists() else {"status": "missing", "kpis": {}, "error": ""}
+        )
+        row = {
+            "run_id": s.run_id,
+            "scenario": scenario_name(s),
+            "stack": s.stack,
+            "repetition": s.repetition,
+            "seed": s.seed,
+        }
+        params = dict(s.params)
+        row.update({f"param.{n}": params.get(n, "") for n in names})
+        row["status"] = doc["status"]
+        kpis = doc.get("kpis") or {}
+        row.update({k: kpis.get(k) for k in KPI_COLUMNS})
+        row["end"] = doc.get("end", "")
+        row["log"] = doc.get("log", "")
+        row["error"] = doc.get("error", "")
+        row["wall_s"] = doc.get("wall_s")
+        table.append(row)
+    return table
+
+
+def write_csv(table: list[dict], path: Path) -> None:
+    with path.open("w", newline="") as f:
+        w = csv.DictWriter(f, fieldnames=list(table[0]) if table else ["run_id"])
+        w.writeheader()
+        w.writerows(table)
+
+
+def write_parquet(table: list[dict], path: Path) -> bool:
+    """False when pyarrow is not installed (the ``campaign`` extra)."""
+    try:
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+    except ImportError:
+        return False
+    columns = {k: [r[k] for r in table] for k in (table[0] if table else {})}
+    for k, v in columns.items():  # one type per column: mixed numbers and text become text
+        if any(isinstance(x, str) for x in v) and not all(isinstance(x, str) or x is None for x in v):
+            columns[k] = [None if x is None else str(x) for x in v]
+    pq.write_table(pa.table(columns), path)
+    return True
+
+
+def write_junit(table: list[dict], path: Path, name: str) -> None:
+    failures = sum(r["status"] == "fail" for r in table)
+    errors = sum(r["status"] in ("error", "missing") for r in table)
+    wall = sum(r["wall_s"] or 0.0 for r in table)
+    cases = []
+    for r in table:
+        params = ", ".join(f"{k[6:]}={v}" for k, v in r.items() if k.startswith("param."))
+        label = f"{r['scenario']}[{r['stack']}; {params}; rep {r['repetition']}]"
+        body = ""
+        if r["status"] == "fail":
+            body = (
+                f"<failure message={quoteattr('verdict FAIL')}>collision={r['collision']} "
+                f"min_ttc={r['min_ttc']} log={html.escape(r['log'])}</failure>"
+            )
+        elif r["status"] in ("error", "missing"):
+            body = f"<error message={quoteattr(r['error'] or r['status'])}/>"
+        cases.append(
+            f"  <testcase classname={quoteattr(name)} name={quoteattr(label)} "
+            f'time="{(r["wall_s"] or 0.0):.3f}">{body}</testcase>'
+        )
+    path.write_text(
+        f'<?xml version="1.0" encoding="UTF-8"?>\n<testsuite name={quoteattr(name)} '
+        f'tests="{len(table)}" failures="{failures}" errors="{errors}" time="{wall:.3f}">\n'
+        + "\n".join(cases)
+        + "\n</testsuite>\n"
+    )
+
+
+def _png(fig) -> str:
+    import matplotlib.pyplot as plt
+
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=90, bbox_inches="tight")
+    plt.close(fig)
+    return base64.b64encode(buf.getvalue()).decode()
+
+
+def write_html(table: list[dict], path: Path, name: str, axes: tuple[str, str] | None) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    e = html.escape
+    params = [k[6:] for k in (table[0] if table else {}) if k.startswith("param.")]
+    axes = axes or ((params[0], params[1]) if len(params) >= 2 else None)
+    figures = []
+    colours = {"pass": "tab:green", "fail": "tab:red", "error": "black", "missing": "0.7"}
+    if axes is not None and all(a in params for a in axes):
+        groups = sorted({(r["scenario"], r["stack"]) for r in table})
+        for scen, stack in groups:
+            sub = [r for r in table if (r["scenario"], r["stack"]) == (scen, stack)]
+            fig, ax = plt.subplots(figsize=(5, 4))
+            for status, c in colours.items():
+                pts = [
+                    (float(r[f"param.{axes[0]}"]), float(r[f"param.{axes[1]}"]))
+                    for r in sub
+                    if r["status"] == status
+                ]
+                if pts:
+                    xs, ys = zip(*pts, strict=True)
+                    ax.scatter(xs, ys, c=c, label=status, s=60, marker="s")
+            ax.set(xlabel=axes[0], ylabel=axes[1], title=f"{scen}, {stack}")
+            ax.legend(fontsize=8)
+            figures.append((f"Pass/fail map: {scen}, {stack}", _png(fig)))
+    for kpi in ("min_ttc", "min_distance", "max_decel", "collision_speed"):
+        vals = [r[kpi] for r in table if isinstance(r[kpi], int | float) and math.isfinite(r[kpi])]
+        if vals:
+            fig, ax = plt.subplots(figsize=(5, 2.6))
+            ax.hist(vals, bins=min(30, max(5, len(vals) // 3)))
+            ax.set(xlabel=kpi, ylabel="runs", title=f"Distribution of {kpi}")
+            figures.append((kpi, _png(fig)))
+    worst = sorted(
+        table,
+        key=lambda r: (
+            r["status"] == "pass",
+            -(r["collision_speed"] or 0.0),
+            r["min_ttc"] if r["min_ttc"] is not None else math.inf,
+        ),
+    )[:10]
+    worst_rows = "".join(
+        f"<tr><td>{e(r['run_id'])}</td><td>{e(r['scenario'])}</td><td>{e(r['stack'])}</td>"
+        f"<td>{e(', '.join(f'{k[6:]}={v}' for k, v in r.items() if k.startswith('param.')))}</td>"
+        f"<td>{e(r['status'])}</td><td>{e(str(r['collision_speed']))}</td><td>{e(str(r['min_ttc']))}</td>"
+        f"<td>{_link(r)}</td></tr>"
+        for r in worst
+    )
+    stacks = sorted({r["stack"] for r in table})
+    compare = "".join(
+        f"<tr><td>{e(s)}</td><td>{sum(r['status'] == 'pass' for r in table if r['stack'] == s)}</td>"
+        f"<td>{sum(r['status'] == 'fail' for r in table if r['stack'] == s)}</td>"
+        f"<td>{sum(r['status'] in ('error', 'missing') for r in table if r['stack'] == s)}</td></tr>"
+        for s in stacks
+    )
+    images = "".join(f"<h2>{e(t)}</h2><img src='data:image/png;base64,{d}'>" for t, d in figures)
+    n_pass = sum(r["status"] == "pass" for r in table)
+    path.write_text(f"""<!doctype html><html><head><meta charset="utf-8"><title>campaign {e(name)}</title>
+<style>{_STYLE}</style></head><body>
+<h1>Campaign {e(name)}</h1><p>{len(table)} runs: {n_pass} passed, {len(table) - n_pass} failed or errored.</p>
+<h2>Stacks</h2><table><tr><td>stack</td><td>pass</td><td>fail</td><td>error</td></tr>{compare}</table>
+{images}
+<h2>Worst runs</h2><table><tr><td>run</td><td>scenario</td><td>stack</td><td>parameters</td><td>status</td>
+<td>collision speed</td><td>min TTC</td><td>log</td></tr>{worst_rows}</table>
+<p>Full table: results.csv, results.parquet; CI: junit.xml. A run's page: <code>dil report LOG</code>.</p>
+</body></html>
+""")
+
+
+_STYLE = (
+    "body{font-family:sans-serif;max-width:1000px;margin:2em auto} "
+    "td{border:1px solid #ccc;padding:2px 6px} table{border-collapse:collapse} img{max-width:100%}"
+)
+
+
+def _link(r: dict) -> str:
+    if not r["log"]:
+        return ""
+    return f"<a href='{html.escape(Path(r['log']).as_uri())}'>run.mcap</a>"
