@@ -9,6 +9,7 @@ import time
 from pathlib import Path
 
 from .engine import ENGINES, run_campaign
+from .pvd import load_pvd
 from .results import rows, write_csv, write_html, write_junit, write_parquet
 from .runs import run_specs
 from .spec import CampaignError, load
@@ -16,7 +17,11 @@ from .spec import CampaignError, load
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("campaign", help="run a campaign of scenario variations and collect the results")
-    p.add_argument("file", type=Path, help="the campaign YAML (docs/campaigns.md)")
+    p.add_argument(
+        "file",
+        type=Path,
+        help="a campaign YAML (docs/campaigns.md) or an OpenSCENARIO ParameterValueDistribution .xosc",
+    )
     p.add_argument("--engine", choices=ENGINES, default="local")
     p.add_argument("--address", help="Ray cluster address (default: start a local one)")
     p.add_argument("--workers", type=int, help="processes (default: one per CPU)")
@@ -24,6 +29,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--timeout", type=float, default=600.0, help="wall seconds before a run is an error")
     p.add_argument("--map", nargs=2, metavar=("X", "Y"), help="the two parameters of the pass/fail maps")
     p.add_argument("--list", action="store_true", help="print the run specs and stop")
+    p.add_argument(
+        "--stack", action="append", help="for a ParameterValueDistribution file: the stacks to run"
+    )
     p.set_defaults(func=main)
 
 
@@ -41,7 +49,7 @@ def _progress(done: int, total: int, failures: int, elapsed: float) -> None:
 
 def main(args: argparse.Namespace) -> int:
     try:
-        spec = load(args.file)
+        spec = load_pvd(args.file, args.stack) if args.file.suffix == ".xosc" else load(args.file)
         specs = run_specs(spec)
     except CampaignError as e:
         print(f"dil campaign: {e}", file=sys.stderr)

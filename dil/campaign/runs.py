@@ -56,7 +56,14 @@ def _text(v: float | str) -> str:
 
 
 def parameter_sets(spec: CampaignSpec) -> list[dict[str, str]]:
-    """The parameter combinations, in a stable order."""
+    """The parameter combinations, in a stable order (explicit value sets times the rest)."""
+    rest = _combinations(spec)
+    if not spec.value_sets:
+        return rest
+    return [{**row, **combo} for row in spec.value_sets for combo in rest]
+
+
+def _combinations(spec: CampaignSpec) -> list[dict[str, str]]:
     names = list(spec.parameters)
     dists = [spec.parameters[n] for n in names]
     if not names:

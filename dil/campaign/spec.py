@@ -122,6 +122,8 @@ class CampaignSpec:
     vehicle: str = "sedan_bmw320i"
     model: str = "single_track"
     keep_passing_logs: bool = False
+    value_sets: list[dict[str, str]] | None = None
+    """Explicit rows of parameter values (OpenSCENARIO ValueSetDistribution), combined with the rest."""
     source: Path = Path(".")
     """The file it was read from (scenario paths are relative to its folder)."""
 
