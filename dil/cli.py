@@ -10,11 +10,12 @@ from dil import __version__
 
 
 def _bench_parser(sub: argparse._SubParsersAction) -> None:
-    from dil.bench import bus, dynamics, log, loop, scenario, world
+    from dil.bench import bus, campaign, dynamics, log, loop, scenario, world
 
     bench = sub.add_parser("bench", help="benchmarks: print a table and write JSON")
     kinds = bench.add_subparsers(dest="benchmark", metavar="BENCHMARK", required=True)
     bus.add_parser(kinds)
+    campaign.add_parser(kinds)
     dynamics.add_parser(kinds)
     log.add_parser(kinds)
     loop.add_parser(kinds)

@@ -69,6 +69,7 @@ def execute(run_spec: dict, out_dir: str, keep_passing_logs: bool, timeout_s: fl
             verdict=result.verdict,
             end=result.end,
             simulated_s=result.simulated_s,
+            loop_s=result.wall_s,
         )
     except BaseException as e:  # the run's failure, recorded; the campaign goes on
         row.update(error=f"{type(e).__name__}: {e}", traceback=traceback.format_exc(limit=6))
