@@ -10,6 +10,7 @@ and the value.
 from __future__ import annotations
 
 import enum
+import functools
 import math
 import operator
 from dataclasses import dataclass, field
@@ -77,6 +78,10 @@ class Field:
     record: tuple[Field, ...] = ()
     """The fields of each record of a RECORDS field."""
 
+    @functools.cached_property
+    def _record_checker(self) -> FastCheck:
+        return FastCheck(self.record)
+
     def check(self, value: Any, where: str) -> None:
         """Raise :class:`MessageError` unless ``value`` is valid for this field."""
         k = self.kind
@@ -113,10 +118,11 @@ class Field:
         elif k is Kind.RECORDS:
             if type(value) is not list:
                 _wrong(self, value, where, "a list of maps")
+            checker = self._record_checker
             for i, rec in enumerate(value):
                 if type(rec) is not dict:
                     _wrong(self, rec, where, "a map", f"[{i}]")
-                check_fields(self.record, rec, f"{where}{self.name}[{i}].")
+                checker.check(rec, f"{where}{self.name}[{i}].")
         elif k is Kind.BYTES and type(value) is not bytes:
             _wrong(self, value, where, "bytes")
 
@@ -206,25 +212,7 @@ class Schema:
         if dup:
             raise ValueError(f"schema {self.topic}: duplicate field(s) {sorted(dup)}")
         object.__setattr__(self, "names", frozenset(names))
-        # The fast check: all numbers at once (a NaN or infinity makes their sum non-finite), then
-        # the integer fields' types, the bounded fields' ranges, the other fields one by one.
-        numbers = [f for f in HEADER[1:] + self.fields if f.kind in (Kind.F64, Kind.INT)]
-        names_ = tuple(f.name for f in numbers)
-        getter = operator.itemgetter(*names_) if len(names_) > 1 else (lambda m: (m[names_[0]],))
-        object.__setattr__(self, "_numbers", getter)
-        object.__setattr__(self, "_ints", tuple(f.name for f in numbers if f.kind is Kind.INT))
-        object.__setattr__(
-            self,
-            "_bounded",
-            tuple(
-                (f.name, -_BIG if f.lo is None else f.lo, _BIG if f.hi is None else f.hi)
-                for f in numbers
-                if f.lo is not None or f.hi is not None
-            ),
-        )
-        object.__setattr__(
-            self, "_others", tuple(f for f in HEADER[1:] + self.fields if f.kind not in (Kind.F64, Kind.INT))
-        )
+        object.__setattr__(self, "_fast", FastCheck(HEADER[1:] + self.fields))
 
     def check(self, msg: Any) -> None:
         """Raise :class:`MessageError` unless ``msg`` is a valid message of this topic."""
@@ -239,29 +227,51 @@ class Schema:
                 f"{self.topic}: schema_version = {_short(version)}: "
                 f"this runtime reads version {self.version}",
             )
-        if self._fast_check(msg):
-            where = f"{self.topic}: "
-            for f in self._others:  # type: ignore[attr-defined]
+        self._fast.check(msg, f"{self.topic}: ")  # type: ignore[attr-defined]
+
+
+class FastCheck:
+    """Checks a map against fields: all numbers at once (a NaN or infinity makes their sum
+    non-finite), then the integer fields' types, the bounded fields' ranges, the other fields one
+    by one; only when that fails does the field-by-field check find and name the culprit."""
+
+    def __init__(self, fields: tuple[Field, ...]) -> None:
+        self.fields = fields
+        numbers = [f for f in fields if f.kind in (Kind.F64, Kind.INT)]
+        names = tuple(f.name for f in numbers)
+        if len(names) > 1:
+            self._numbers = operator.itemgetter(*names)
+        elif names:
+            self._numbers = lambda m, n=names[0]: (m[n],)
+        else:
+            self._numbers = lambda m: ()
+        self._ints = tuple(f.name for f in numbers if f.kind is Kind.INT)
+        self._bounded = tuple(
+            (f.name, -_BIG if f.lo is None else f.lo, _BIG if f.hi is None else f.hi)
+            for f in numbers
+            if f.lo is not None or f.hi is not None
+        )
+        self._others = tuple(f for f in fields if f.kind not in (Kind.F64, Kind.INT))
+
+    def check(self, msg: dict, where: str) -> None:
+        if self._numbers_ok(msg):
+            for f in self._others:
                 if f.name not in msg:
                     raise MessageError(Drop.MISSING_FIELD, f"{where}{f.name} is missing")
                 f.check(msg[f.name], where)
             return
-        # Something is wrong: the detailed check names it.
-        where = f"{self.topic}: "
-        check_fields(HEADER, msg, where)
         check_fields(self.fields, msg, where)
-        # Valid after all (finite numbers whose sum overflowed).
+        # valid after all (finite numbers whose sum overflowed)
 
-    def _fast_check(self, msg: dict) -> bool:
-        """True when every number field is present, of its type, finite and in range."""
+    def _numbers_ok(self, msg: dict) -> bool:
         try:
-            values = self._numbers(msg)  # type: ignore[attr-defined]
+            values = self._numbers(msg)
             total = sum(values)
         except (KeyError, TypeError):
             return False
         if total - total != 0.0 or not _NUMBER_TYPES.issuperset(map(type, values)):
             return False
-        for name in self._ints:  # type: ignore[attr-defined]
+        for name in self._ints:
             if type(msg[name]) is not int:
                 return False
         return all(lo <= msg[name] <= hi for name, lo, hi in self._bounded)

@@ -16,6 +16,7 @@ from dil.bus.graph import NodeSpec, Port
 from dil.bus.messages import SCENARIO_EVENTS
 from dil.bus.transport import Bus
 from dil.realtime.clock import Clock
+from dil.road.lookup import R_HEADING, R_INSIDE, R_LANE, R_OFFSET, R_ROAD, R_S
 from dil.road.network import RoadNetwork
 from dil.world.actors import ActorKind, ActorSpec
 from dil.world.embedded import EmbeddedWorld
@@ -224,10 +225,12 @@ class ScenarioNode:
         ego.odometer += step
         ego.speed, ego.accel = speed, accel
         ego.standstill = ego.standstill + self.ctx.dt if speed < 1e-3 else 0.0
-        pos = self.ctx.net.locate(ego.x, ego.y)
-        if pos is not None and pos.inside and pos.lane != 0:
-            ego.road, ego.lane, ego.s, ego.offset = pos.road, pos.lane, pos.s, pos.offset
-            ego.forward = math.cos(yaw - pos.heading) > 0.0
+        net = self.ctx.net
+        r = net.result
+        if net.locate_into(ego.x, ego.y) and r[R_INSIDE] > 0.5 and r[R_LANE] != 0.0:
+            ego.road, ego.lane = net.roads[int(r[R_ROAD])].id, int(r[R_LANE])
+            ego.s, ego.offset = float(r[R_S]), float(r[R_OFFSET])
+            ego.forward = math.cos(yaw - r[R_HEADING]) > 0.0
 
     def _track_off_road(self) -> None:
         net = self.ctx.net
