@@ -1,0 +1,1 @@
+"""Motion rigs: motion cueing (washout), Stewart-platform kinematics and limits, the rig server."""

@@ -1,0 +1,71 @@
+import math
+
+import numpy as np
+import pytest
+
+from hil_rigs.cueing import CueingParameters, G, MotionCueing
+from hil_rigs.stewart import Geometry, Platform
+
+DT = 1e-3
+
+
+def _run(c: MotionCueing, seconds: float, fx=lambda t: 0.0, wy=lambda t: 0.0) -> np.ndarray:
+    out = np.zeros((int(seconds / DT), 6))
+    for k in range(out.shape[0]):
+        t = k * DT
+        out[k] = c.step(fx(t), 0.0, 0.0, 0.0, wy(t), 0.0)
+    return out
+
+
+def test_sustained_acceleration_gives_an_onset_cue_then_tilt_holds_it_and_the_platform_returns():
+    c = MotionCueing()
+    poses = _run(c, 30.0, fx=lambda t: 2.0)
+    surge, pitch = poses[:, 0], poses[:, 4]
+    assert surge[:2000].max() > 0.05  # the onset: the platform moves forward
+    assert abs(surge[-1]) < 0.005  # washed out back to neutral
+    assert np.abs(surge).max() < 0.25  # within a 0.5 m stroke
+    scaled = 4.0 * math.tanh(0.5 * 2.0 / 4.0)
+    assert pitch[-1] == pytest.approx(-math.asin(scaled / G), abs=1e-3)  # nose up: gravity presses back
+    rate = np.abs(np.diff(pitch)) / DT
+    assert rate.max() <= CueingParameters().tilt_rate_limit + 1e-9
+
+
+def test_a_fast_sinusoid_passes_with_the_designed_gain():
+    c = MotionCueing(CueingParameters(force_limit=100.0))  # no soft limiting at this amplitude
+    f, amp = 4.0, 1.0
+    poses = _run(c, 6.0, fx=lambda t: amp * math.sin(2 * math.pi * f * t))
+    surge = poses[3000:, 0]
+    acc = np.diff(surge, 2) / DT**2  # the platform's acceleration
+    assert acc.max() == pytest.approx(0.5 * amp, rel=0.08)  # scale 0.5, well above the 2 rad/s break
+
+
+def test_rotation_rates_wash_out():
+    c = MotionCueing()
+    poses = _run(c, 20.0, wy=lambda t: 0.2)
+    assert poses[:, 4].min() < 0.05 and abs(poses[-1, 4]) < 1e-3
+
+
+def test_forward_of_inverse_is_the_pose():
+    p = Platform()
+    rng = np.random.default_rng(2)
+    for _ in range(50):
+        pose = rng.uniform([-0.15, -0.15, -0.1, -0.1, -0.1, -0.15], [0.15, 0.15, 0.1, 0.1, 0.1, 0.15])
+        lengths = p.inverse(pose).copy()
+        assert np.abs(p.forward(lengths) - pose).max() < 1e-9
+
+
+def test_poses_outside_the_stroke_are_brought_inside():
+    p = Platform()
+    g = p.geometry
+    pose = np.array([0.6, 0.0, 0.3, 0.0, 0.2, 0.0])
+    scale = p.limit(pose)
+    assert 0.0 < scale < 1.0
+    assert p.lengths.min() >= g.min_length - 1e-9 and p.lengths.max() <= g.max_length + 1e-9
+    assert max(p.lengths.max() - g.max_length, g.min_length - p.lengths.min()) > -1e-3  # on the boundary
+    inside = np.array([0.05, 0.0, 0.0, 0.0, 0.0, 0.0])
+    assert p.limit(inside) == 1.0 and inside[0] == 0.05
+
+
+def test_a_geometry_whose_neutral_is_outside_its_stroke_is_refused():
+    with pytest.raises(ValueError, match="outside the stroke"):
+        Platform(Geometry(min_length=1.3))
