@@ -29,6 +29,12 @@ def _log_parsers(sub: argparse._SubParsersAction) -> None:
     cli.add_parsers(sub)
 
 
+def _rig_parser(sub: argparse._SubParsersAction) -> None:
+    from hil_rigs import cli
+
+    cli.add_parser(sub)
+
+
 def _run_parser(sub: argparse._SubParsersAction) -> None:
     from dil.run import cli
 
@@ -128,6 +134,7 @@ def build_parser() -> argparse.ArgumentParser:
     _keys_parser(sub)
     _log_parsers(sub)
     _messages_parser(sub)
+    _rig_parser(sub)
     _run_parser(sub)
     _vehicles_parser(sub)
     _view_parser(sub)

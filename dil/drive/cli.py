@@ -69,6 +69,7 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
         help="without valid driver input for this long: throttle off, fallback brake on",
     )
     d.add_argument("--record", type=Path, help="write the run's MCAP log here")
+    d.add_argument("--rig", choices=["sim"], help="cue a motion rig served by `dil rig serve --sim`")
     add_bus_arguments(d)
     _loop_arguments(d)
     d.set_defaults(func=_drive)
@@ -119,6 +120,11 @@ def _drive(args: argparse.Namespace) -> int:
     else:
         external.append(NodeSpec("driver (another process)", outputs=(Port("input", DRIVER_INPUT.topic),)))
     nodes.append(VehicleNode(bus, drops, vehicle, clock, input_timeout_ms=args.input_timeout_ms))
+    if args.rig:
+        from hil_rigs.cueing_node import CueingNode
+
+        nodes.append(CueingNode(bus, drops, clock))
+        external.append(NodeSpec("rig server (another process)", outputs=(Port("feedback", "rig/feedback"),)))
     scheduling = _scheduling(args)
     loop = Loop(
         nodes,
@@ -168,7 +174,13 @@ def _script_driver(args: argparse.Namespace) -> int:
     drops = Drops()
     node = ScriptedDriver(bus, clock, args.profile, rate_hz=args.rate)
     loop = Loop(
-        [node], clock, bus, drops, scheduling=_scheduling(args), late_threshold_ns=int(args.late_us * 1e3)
+        [node],
+        clock,
+        bus,
+        drops,
+        scheduling=_scheduling(args),
+        late_threshold_ns=int(args.late_us * 1e3),
+        publish_status=False,
     )
     try:
         with stop_on_signals(loop):

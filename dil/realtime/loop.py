@@ -84,6 +84,7 @@ class Loop:
         record: int = 0,
         scheduling: str = "",
         source: str = "loop",
+        publish_status: bool = True,
     ) -> None:
         self.nodes = list(nodes)
         self.clock = clock
@@ -98,8 +99,11 @@ class Loop:
         step = clock.step_ns
         self._every = [self._steps(n.rate_hz, n.spec.name) for n in self.nodes]
         self._status_every = self._steps(status_rate_hz, "run/status")
-        self.spec = NodeSpec(source, outputs=(Port("status", RUN_STATUS.topic, status_rate_hz),))
-        self._status_pub = bus.publisher(RUN_STATUS.topic)
+        status_port = (Port("status", RUN_STATUS.topic, status_rate_hz),) if publish_status else ()
+        self.spec = NodeSpec(source, outputs=status_port)
+        # one process per bus publishes run/status (the runtime); helpers such as a scripted driver or
+        # the rig server keep their health to themselves
+        self._status_pub = bus.publisher(RUN_STATUS.topic) if publish_status else None
         self._status = Encoder(RUN_STATUS, source)
         self._window = Ring(max(1000, int(1e9 / step)))
         self._record_late = np.zeros(record, dtype=np.int64)
@@ -192,6 +196,9 @@ class Loop:
         rate = (self.tick - tick0) * 1e9 / (now - perf0) if wall and now > perf0 else 0.0
         self._last_rate = (self.tick, now)
         s = self._window.compute()
+        self._log_lateness(s[S_MAX])
+        if self._status_pub is None:
+            return
         self._status_pub.send(
             self._status.encode(
                 t_sim_ns,
@@ -212,7 +219,6 @@ class Loop:
                 },
             )
         )
-        self._log_lateness(s[S_MAX])
 
     @property
     def clock_missed(self) -> int:

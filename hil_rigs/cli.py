@@ -1,0 +1,55 @@
+"""``dil rig serve --sim``: the rig server with the simulated platform, paced at 1 kHz."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+
+from dil.bus.inbox import Drops
+from dil.bus.options import add_bus_arguments, bus_from_args
+from dil.realtime.clock import WallClock
+from dil.realtime.loop import Loop, stop_on_signals
+
+from .server import RigServer
+
+log = logging.getLogger("dil.rig")
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    rig = sub.add_parser("rig", help="the motion rig server")
+    verbs = rig.add_subparsers(dest="verb", metavar="VERB", required=True)
+    s = verbs.add_parser("serve", help="serve a rig: rig/command in, rig/feedback out")
+    s.add_argument(
+        "--sim", action="store_true", help="the simulated six-actuator platform (the only driver yet)"
+    )
+    s.add_argument("--watchdog-ms", type=float, default=50.0, help="silence that parks an active rig")
+    s.add_argument("--duration", type=float, help="stop after this many seconds")
+    add_bus_arguments(s, local=False)
+    s.set_defaults(func=_serve)
+
+
+def _serve(args: argparse.Namespace) -> int:
+    if not args.sim:
+        raise SystemExit("dil rig serve: only the simulated platform (--sim) exists so far")
+    bus = bus_from_args(args)
+    clock = WallClock()
+    drops = Drops()
+    server = RigServer(bus, drops, clock, watchdog_ms=args.watchdog_ms)
+    loop = Loop([server], clock, bus, drops, external=[_runtime_spec()], publish_status=False)
+    try:
+        with stop_on_signals(loop):
+            report = loop.run(None if args.duration is None else round(args.duration * 1000))
+    finally:
+        bus.close()
+    print(
+        f"rig server stopped: state {server.state}, {server.watchdog_trips} watchdog trips, "
+        f"{server.rejected} commands rejected, {report.ticks} ticks"
+    )
+    return 1 if report.error else 0
+
+
+def _runtime_spec():
+    from dil.bus.graph import NodeSpec, Port
+    from dil.bus.messages import RIG_COMMAND
+
+    return NodeSpec("runtime (another process)", outputs=(Port("command", RIG_COMMAND.topic),))

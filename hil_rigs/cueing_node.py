@@ -1,0 +1,87 @@
+"""The runtime's side of the rig: motion cueing of the vehicle state, the platform pose brought
+inside the stroke, ``rig/command`` out at 1 kHz. It asks the rig to engage, follows with ``run``
+once the rig reports engaged, and parks it when the loop stops."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from dil.bus.codec import Encoder
+from dil.bus.graph import NodeSpec, Port
+from dil.bus.inbox import Drops, Inbox
+from dil.bus.messages import RIG_COMMAND, RIG_FEEDBACK, VEHICLE_STATE
+from dil.bus.transport import Bus
+from dil.realtime.clock import Clock
+
+from .cueing import MotionCueing
+from .stewart import Platform
+
+AXES = ("surge", "sway", "heave", "roll", "pitch", "yaw")
+
+
+class CueingNode:
+    rate_hz = 1000.0
+
+    def __init__(
+        self,
+        bus: Bus,
+        drops: Drops,
+        clock: Clock,
+        platform: Platform | None = None,
+        cueing: MotionCueing | None = None,
+        *,
+        name: str = "cueing",
+    ) -> None:
+        self.clock = clock
+        self.platform = platform or Platform()
+        self.cueing = cueing or MotionCueing()
+        self._state = Inbox(bus.subscriber(VEHICLE_STATE.topic, conflate=True), drops)
+        self._feedback = Inbox(bus.subscriber(RIG_FEEDBACK.topic, conflate=True), drops)
+        self._pub = bus.publisher(RIG_COMMAND.topic)
+        self._enc = Encoder(RIG_COMMAND, name, check=False)
+        self.spec = NodeSpec(
+            name,
+            inputs=(Port("state", VEHICLE_STATE.topic), Port("feedback", RIG_FEEDBACK.topic)),
+            outputs=(Port("command", RIG_COMMAND.topic, self.rate_hz),),
+        )
+        self.rig_state = "unknown"
+        self.limited = 0
+        """Commands whose pose had to be scaled into the stroke."""
+        self.pose = np.zeros(6)
+
+    def start(self, t_sim_ns: int) -> None:
+        self.cueing.step(0.0, 0.0, 0.0, 0.0, 0.0, 0.0)
+        self.cueing.reset()
+        self.platform.limit(np.zeros(6))
+
+    def tick(self, t_sim_ns: int) -> None:
+        fb = self._feedback.latest()
+        if fb is not None:
+            if fb["state"] == "engaged" and self.rig_state != "engaged":
+                self.cueing.reset()  # cue from neutral: no jump to what accumulated while engaging
+                self.pose[:] = 0.0
+            self.rig_state = fb["state"]
+        st = self._state.latest()
+        if st is not None and self.rig_state == "engaged":
+            self.pose[:] = self.cueing.step(
+                st["ax"], st["ay"], 0.0, st["roll_rate"], st["pitch_rate"], st["yaw_rate"]
+            )
+        pose = self.pose.copy()
+        if self.platform.limit(pose) < 1.0:
+            self.limited += 1
+        mode = "run" if self.rig_state == "engaged" else "engage"
+        self._send(t_sim_ns, mode, pose)
+
+    def stop(self, t_sim_ns: int) -> None:
+        self._send(t_sim_ns, "park", np.zeros(6))
+
+    def _send(self, t_sim_ns: int, mode: str, pose: np.ndarray) -> None:
+        lengths = self.platform.inverse(pose)
+        fields = {k: float(v) for k, v in zip(AXES, pose, strict=True)}
+        self._pub.send(
+            self._enc.encode(
+                t_sim_ns,
+                self.clock.wall_ns(t_sim_ns),
+                {"mode": mode, **fields, "actuator_lengths": [float(v) for v in lengths]},
+            )
+        )

@@ -1,0 +1,227 @@
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+
+import msgpack
+import numpy as np
+import pytest
+
+from dil.bus import SCHEMAS, Drop, Drops, Encoder, Endpoints, Inbox, LocalBus, ZmqBus
+from dil.realtime.clock import SimClock
+from hil_rigs.server import ENGAGED, ENGAGING, PARKED, PARKING, RigServer
+
+MS = 1_000_000
+
+
+class Rig:
+    """A rig server stepped by hand at 1 kHz, commanded through the bus."""
+
+    def __init__(self, **kw):
+        self.bus = LocalBus()
+        self.clock = SimClock()
+        self.drops = Drops()
+        self.server = RigServer(self.bus, self.drops, self.clock, **kw)
+        self.cmd = self.bus.publisher("rig/command")
+        self.enc = Encoder(SCHEMAS["rig/command"], "runtime")
+        self.feedback = Inbox(self.bus.subscriber("rig/feedback", conflate=True), Drops())
+        self.t = 0
+        self.server.start(0)
+
+    def send(self, mode, pose=(0.0,) * 6):
+        fields = dict(zip(("surge", "sway", "heave", "roll", "pitch", "yaw"), map(float, pose), strict=True))
+        lengths = self.server.platform.inverse(np.array(pose, dtype=float))
+        self.cmd.send(
+            self.enc.encode(
+                self.t,
+                self.clock.wall_ns(self.t),
+                {"mode": mode, **fields, "actuator_lengths": [float(v) for v in lengths]},
+            )
+        )
+
+    def run(self, ms, mode=None, pose=(0.0,) * 6):
+        for _ in range(ms):
+            if mode is not None:
+                self.send(mode, pose)
+            self.server.tick(self.t)
+            self.t += MS
+
+    def engage(self):
+        self.run(3000, "engage")
+        assert self.server.state == ENGAGED
+
+
+def test_engage_ramps_to_neutral_and_follows_run_poses():
+    rig = Rig()
+    assert rig.server.state == PARKED
+    rig.run(10, "run", (0.1, 0, 0, 0, 0, 0))  # run before engaging: ignored
+    assert rig.server.state == PARKED
+    rig.engage()
+    assert np.abs(rig.server.driver.lengths - rig.server.platform.neutral).max() < 1e-3
+    rig.run(1500, "run", (0.05, 0.0, 0.0, 0.0, 0.03, 0.0))
+    fb = rig.feedback.latest()
+    assert fb["state"] == "engaged"
+    assert fb["surge"] == pytest.approx(0.05, abs=1e-3) and fb["pitch"] == pytest.approx(0.03, abs=1e-3)
+
+
+def test_the_watchdog_parks_a_silent_rig():
+    rig = Rig(watchdog_ms=50.0)
+    rig.engage()
+    rig.run(49)  # silence, just under the limit
+    assert rig.server.state == ENGAGED
+    rig.run(5)
+    assert rig.server.state == PARKING and "watchdog" in rig.server.reason
+    rig.run(3000)
+    assert rig.server.state == PARKED and rig.server.watchdog_trips == 1
+    assert np.abs(rig.server.driver.lengths - rig.server.driver.parked).max() < 1e-3
+
+
+@pytest.mark.parametrize("when", ["engaging", "engaged", "parked"])
+def test_emergency_stop_parks_from_every_state(when):
+    rig = Rig()
+    if when == "engaging":
+        rig.run(500, "engage")
+        assert rig.server.state == ENGAGING
+    elif when == "engaged":
+        rig.engage()
+    rig.run(1, "estop")
+    assert rig.server.state == (PARKED if when == "parked" else PARKING)
+    rig.run(3000)
+    assert rig.server.state == PARKED
+
+
+def test_bad_commands_are_rejected_counted_and_repeated_ones_park():
+    rig = Rig(max_bad=5)
+    rig.engage()
+    rig.run(10, "run", (0.9, 0, 0, 0, 0, 0))  # far outside the stroke
+    assert rig.server.rejected == 10 and rig.drops.of("rig/command", Drop.OUT_OF_RANGE) == 10
+    assert rig.server.state == PARKING and "bad commands" in rig.server.reason
+    rig.run(3000)
+    nan = msgpack.packb(
+        {
+            "schema_version": 1,
+            "seq": 0,
+            "t_sim_ns": 0,
+            "t_wall_ns": 0,
+            "source": "x",
+            "mode": "run",
+            "surge": float("nan"),
+            "sway": 0.0,
+            "heave": 0.0,
+            "roll": 0.0,
+            "pitch": 0.0,
+            "yaw": 0.0,
+            "actuator_lengths": [1.0] * 6,
+        }
+    )
+    rig.cmd.send(b"rig/command\0" + nan)
+    rig.run(1)
+    assert rig.drops.of("rig/command", Drop.NOT_FINITE) == 1
+    before = rig.server.driver.lengths.copy()
+    rig.run(100)
+    assert np.abs(rig.server.driver.lengths - before).max() < 1e-9  # parked and still
+
+
+def test_stale_commands_are_rejected():
+    rig = Rig()
+    rig.engage()
+    rig.cmd.send(
+        rig.enc.encode(
+            rig.t,
+            rig.clock.wall_ns(rig.t) - 500 * MS,
+            {
+                "mode": "run",
+                "surge": 0.05,
+                "sway": 0.0,
+                "heave": 0.0,
+                "roll": 0.0,
+                "pitch": 0.0,
+                "yaw": 0.0,
+                "actuator_lengths": [1.2] * 6,
+            },
+        )
+    )
+    rig.run(1)
+    assert rig.server.rejected == 1
+
+
+def _port() -> int:
+    return random.Random(os.getpid() + time.time_ns()).randrange(20000, 60000, 16)
+
+
+def test_a_killed_rig_server_comes_back_parked():
+    port = _port()
+    cmd = [sys.executable, "-m", "dil", "rig", "serve", "--sim", "--bus", "tcp", "--port", str(port)]
+    bus = ZmqBus(Endpoints.default("tcp", port=port))
+    feedback = Inbox(bus.subscriber("rig/feedback"), Drops())
+    try:
+        for _ in range(2):
+            proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+            try:
+                first = feedback.next(timeout_ms=30_000)
+                assert first is not None and first["state"] == "parked"
+            finally:
+                proc.send_signal(signal.SIGKILL)
+                proc.wait(10)
+            while feedback.next(timeout_ms=100) is not None:
+                pass
+    finally:
+        bus.close()
+
+
+def test_braking_gives_a_nose_down_pitch_cue_at_the_rig_across_processes():
+    port = _port()
+    bus_args = ["--bus", "tcp", "--port", str(port)]
+    rig = subprocess.Popen(
+        [sys.executable, "-m", "dil", "rig", "serve", "--sim", *bus_args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    drive = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "dil",
+            "drive",
+            "--headless",
+            "--driver",
+            "accelerate-brake",
+            "--rig",
+            "sim",
+            "--duration",
+            "9",
+            *bus_args,
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    bus = ZmqBus(Endpoints.default("tcp", port=port))
+    feedback = Inbox(bus.subscriber("rig/feedback"), Drops())
+    samples = []
+    try:
+        end = time.monotonic() + 90
+        while time.monotonic() < end and drive.poll() is None:
+            m = feedback.next(timeout_ms=100)
+            if m is not None:
+                samples.append((m["t_sim_ns"] * 1e-9, m["state"], m["pitch"], m["surge"]))
+        drive.wait(30)
+    finally:
+        for p in (drive, rig):
+            if p.poll() is None:
+                p.send_signal(signal.SIGTERM)
+                p.wait(10)
+        bus.close()
+    engaged = [s for s in samples if s[1] == "engaged"]
+    assert engaged, samples[-5:]
+    t0 = engaged[0][0]  # the script brakes 5 s after the drive started, about 3 s after engagement
+
+    def at(t: float) -> tuple:
+        return min(engaged, key=lambda s: abs(s[0] - t))
+
+    assert abs(at(t0 + 0.1)[2]) < 0.01  # no jump at engagement
+    assert at(t0 + 2.5)[2] < -0.05  # accelerating: tilted nose up, at the tilt rate limit
+    braking = [s for s in engaged if t0 + 3.2 < s[0] < t0 + 6.0]
+    assert max(p for _, _, p, _ in braking) - at(t0 + 3.0)[2] > 0.05  # braking: pitching nose down
+    assert min(x for _, _, _, x in braking) < at(t0 + 3.0)[3] - 0.02  # and the onset cue moves it back
