@@ -10,7 +10,9 @@ from dil.bus.options import add_bus_arguments, bus_from_args
 from dil.realtime.clock import WallClock
 from dil.realtime.loop import Loop, stop_on_signals
 
+from .config import RigConfigError, load_rig
 from .server import RigServer
+from .stewart import Platform
 
 log = logging.getLogger("dil.rig")
 
@@ -23,6 +25,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "--sim", action="store_true", help="the simulated six-actuator platform (the only driver yet)"
     )
     s.add_argument("--watchdog-ms", type=float, default=50.0, help="silence that parks an active rig")
+    s.add_argument("--rig", default="sim_hexapod", help="rig file: a name in hil_rigs/rigs or a YAML path")
     s.add_argument("--duration", type=float, help="stop after this many seconds")
     add_bus_arguments(s, local=False)
     s.set_defaults(func=_serve)
@@ -34,7 +37,12 @@ def _serve(args: argparse.Namespace) -> int:
     bus = bus_from_args(args)
     clock = WallClock()
     drops = Drops()
-    server = RigServer(bus, drops, clock, watchdog_ms=args.watchdog_ms)
+    try:
+        config = load_rig(args.rig)
+    except RigConfigError as e:
+        bus.close()
+        raise SystemExit(f"dil rig serve: {e}") from None
+    server = RigServer(bus, drops, clock, Platform(config.geometry), watchdog_ms=args.watchdog_ms)
     loop = Loop([server], clock, bus, drops, external=[_runtime_spec()], publish_status=False)
     try:
         with stop_on_signals(loop):

@@ -70,6 +70,7 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     )
     d.add_argument("--record", type=Path, help="write the run's MCAP log here")
     d.add_argument("--rig", choices=["sim"], help="cue a motion rig served by `dil rig serve --sim`")
+    d.add_argument("--rig-file", default="sim_hexapod", help="the rig's geometry and cueing parameters")
     add_bus_arguments(d)
     _loop_arguments(d)
     d.set_defaults(func=_drive)
@@ -121,9 +122,13 @@ def _drive(args: argparse.Namespace) -> int:
         external.append(NodeSpec("driver (another process)", outputs=(Port("input", DRIVER_INPUT.topic),)))
     nodes.append(VehicleNode(bus, drops, vehicle, clock, input_timeout_ms=args.input_timeout_ms))
     if args.rig:
+        from hil_rigs.config import load_rig
+        from hil_rigs.cueing import MotionCueing
         from hil_rigs.cueing_node import CueingNode
+        from hil_rigs.stewart import Platform
 
-        nodes.append(CueingNode(bus, drops, clock))
+        config = load_rig(args.rig_file)
+        nodes.append(CueingNode(bus, drops, clock, Platform(config.geometry), MotionCueing(config.cueing)))
         external.append(NodeSpec("rig server (another process)", outputs=(Port("feedback", "rig/feedback"),)))
     scheduling = _scheduling(args)
     loop = Loop(

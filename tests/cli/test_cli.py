@@ -180,3 +180,11 @@ def test_bench_log_reports_write_and_read_rates(tmp_path):
     assert rows["write in real time (threaded)"]["messages"] == 1020
     assert rows["read, dil fast reader, states only"]["messages"] == 1000
     assert all(r["msgs/s"] > 0 for r in rows.values())
+
+
+def test_bench_rig_reports_tick_cost_and_latency(tmp_path):
+    out = tmp_path / "rig.json"
+    result = _dil("bench", "rig", "--ticks", "2000", "--json", str(out))
+    assert result.returncode == 0, result.stderr
+    rows = json.loads(out.read_text())["rows"]
+    assert rows[0]["per tick us"] > 0 and rows[2]["per tick us"] <= 2

@@ -1,4 +1,5 @@
 import math
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -69,3 +70,18 @@ def test_poses_outside_the_stroke_are_brought_inside():
 def test_a_geometry_whose_neutral_is_outside_its_stroke_is_refused():
     with pytest.raises(ValueError, match="outside the stroke"):
         Platform(Geometry(min_length=1.3))
+
+
+def test_rig_files_load_strictly(tmp_path):
+    from hil_rigs.config import RigConfigError, load_rig
+
+    cfg = load_rig("sim_hexapod")
+    assert cfg.geometry == Geometry() and cfg.cueing == CueingParameters()  # the file documents the defaults
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(
+        (Path(__file__).resolve().parents[2] / "hil_rigs" / "rigs" / "sim_hexapod.yaml")
+        .read_text()
+        .replace("tilt_max: 0.2", "tilt_maximum: 0.2")
+    )
+    with pytest.raises(RigConfigError, match="tilt_maximum"):
+        load_rig(bad)

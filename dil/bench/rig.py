@@ -1,0 +1,127 @@
+"""``dil bench rig``: cueing plus kinematics per tick, and the latency from a driver input message to
+the rig command that reflects it.
+
+- per tick: washout and tilt coordination, the pose brought inside the stroke, inverse
+  kinematics, called from Python as the 1 kHz loop does (and the numba kernels alone);
+- latency: the vehicle and cueing nodes in one simulated-clock loop on the in-process bus; a
+  steering step on ``driver/input`` is published before tick k; the first ``rig/command`` whose
+  pose differs from the steady one tells how many ticks later the rig hears of it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from pathlib import Path
+
+import msgpack
+import numpy as np
+
+import vehicle_models
+from dil.bench.report import format_table, write_json
+from dil.bus import SCHEMAS, Drops, Encoder, LocalBus, NodeSpec, Port
+from dil.drive.vehicle_node import VehicleNode
+from dil.realtime.clock import SimClock
+from dil.realtime.loop import Loop
+from hil_rigs.cueing import MotionCueing
+from hil_rigs.cueing_node import CueingNode
+from hil_rigs.stewart import Platform
+
+COLUMNS = ("what", "per tick us", "target", "meets target")
+
+
+def _per_tick(n: int) -> tuple[float, float]:
+    cue = MotionCueing()
+    plat = Platform()
+    pose = np.zeros(6)
+    rng = np.random.default_rng(0)
+    inputs = rng.normal(0.0, 2.0, (n, 6)) * np.array([1, 1, 0.2, 0.05, 0.05, 0.05])
+    for _ in range(2):
+        t0 = time.perf_counter()
+        for row in inputs:
+            pose[:] = cue.step(row[0], row[1], row[2], row[3], row[4], row[5])
+            plat.limit(pose)
+            plat.inverse(pose)
+        full = (time.perf_counter() - t0) / n * 1e6
+    t0 = time.perf_counter()
+    for row in inputs:
+        cue.step(row[0], row[1], row[2], row[3], row[4], row[5])
+    cue_only = (time.perf_counter() - t0) / n * 1e6
+    return full, cue_only
+
+
+def _latency() -> float:
+    bus = LocalBus()
+    clock = SimClock()
+    drops = Drops()
+    commands: list[tuple[int, list[float]]] = []
+    tick = [0]
+    bus.tap(
+        lambda f: (
+            commands.append((tick[0], msgpack.unpackb(f[12:])["roll"]))
+            if f.startswith(b"rig/command")
+            else None
+        )
+    )
+    vehicle = vehicle_models.Vehicle("single_track", "sedan_bmw320i", speed=20.0, gear=1)
+    vnode = VehicleNode(bus, drops, vehicle, clock)
+    cnode = CueingNode(bus, drops, clock)
+    cnode.rig_state = "engaged"
+    driver = bus.publisher("driver/input")
+    enc = Encoder(SCHEMAS["driver/input"], "wheel")
+    feedback_stub = NodeSpec("rig", outputs=(Port("feedback", "rig/feedback"),))
+    step_at = 500
+
+    class Input:
+        spec = NodeSpec("wheel", outputs=(Port("input", "driver/input"),))
+        rate_hz = 1000.0
+
+        def start(self, t: int) -> None:
+            pass
+
+        def stop(self, t: int) -> None:
+            pass
+
+        def tick(self, t: int) -> None:
+            k = t // 1_000_000
+            tick[0] = k
+            steer = 0.5 if k >= step_at else 0.0
+            driver.send(
+                enc.encode(t, t, {"steering_wheel_angle": steer, "throttle": 0.2, "brake": 0.0, "gear": 1})
+            )
+
+    loop = Loop([Input(), vnode, cnode], clock, bus, drops, external=[feedback_stub], publish_status=False)
+    loop.run(700)
+    steady = [r for k, r in commands if k == step_at - 1][-1]
+    first = next(k for k, r in commands if k >= step_at and abs(r - steady) > 1e-12)
+    return float(first - step_at)
+
+
+def run(args: argparse.Namespace) -> int:
+    full, cue_only = _per_tick(args.ticks)
+    lat = _latency()
+    rows = [
+        (
+            "cueing + stroke limit + inverse kinematics, from Python",
+            full,
+            "<= 5 us",
+            "yes" if full <= 5 else "no",
+        ),
+        ("cueing alone, from Python", cue_only, "-", "-"),
+        (
+            "driver input to rig command [ticks of 1 ms]",
+            lat,
+            "<= 2 ms (one tick)",
+            "yes" if lat <= 2 else "no",
+        ),
+    ]
+    print(format_table(COLUMNS, rows))
+    write_json(Path(args.json), "rig", COLUMNS, rows)
+    return 0
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("rig", help="cueing and kinematics per tick; driver input to rig command latency")
+    p.add_argument("--ticks", type=int, default=20000)
+    p.add_argument("--json", default="bench-rig.json", help="where to write the JSON report")
+    p.set_defaults(func=run)
