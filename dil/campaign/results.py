@@ -12,22 +12,12 @@ import math
 from pathlib import Path
 from xml.sax.saxutils import quoteattr
 
+from dil.run.kpi import SCALAR_KPIS
+
 from .engine import result_path
 from .runs import RunSpec, scenario_name
 
-KPI_COLUMNS = (
-    "collision",
-    "collision_with",
-    "collision_speed",
-    "min_ttc",
-    "min_headway",
-    "min_distance",
-    "max_decel",
-    "lane_invasions",
-    "off_road",
-    "speed_reduction",
-    "duration",
-)
+KPI_COLUMNS = SCALAR_KPIS
 
 
 def rows(specs: list[RunSpec], out: Path) -> list[dict]:

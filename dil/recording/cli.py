@@ -98,7 +98,7 @@ def _report(args: argparse.Namespace) -> int:
 
 def _score(args: argparse.Namespace) -> int:
     from dil.run.criteria import Criteria, judge
-    from dil.run.kpi import score_log
+    from dil.run.kpi import SCALAR_KPIS, score_log
 
     try:
         meta, _ = read_metadata(args.file)
@@ -111,22 +111,7 @@ def _score(args: argparse.Namespace) -> int:
     pairs = dict(item.split("=", 1) for item in args.criterion)
     verdict = judge(kpis, criteria.with_overrides(pairs), timed_out=False)
     k = kpis.as_dict()
-    for key in (
-        "collision",
-        "collision_with",
-        "collision_speed",
-        "min_ttc",
-        "min_headway",
-        "min_distance",
-        "max_decel",
-        "max_jerk",
-        "lane_invasions",
-        "off_road",
-        "initial_speed",
-        "final_speed",
-        "speed_reduction",
-        "duration",
-    ):
+    for key in SCALAR_KPIS:
         print(f"{key:16s} {k[key]}")
     for c in verdict["checks"]:
         print(f"  {c['criterion']:16s} {'pass' if c['passed'] else 'FAIL'}: {c['value']}")

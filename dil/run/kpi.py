@@ -49,6 +49,26 @@ class Kpis:
         return {k: (None if isinstance(v, float) and math.isinf(v) else v) for k, v in d.items()}
 
 
+SCALAR_KPIS = (
+    "collision",
+    "collision_with",
+    "collision_speed",
+    "min_ttc",
+    "min_headway",
+    "min_distance",
+    "max_decel",
+    "max_jerk",
+    "lane_invasions",
+    "off_road",
+    "initial_speed",
+    "min_speed",
+    "final_speed",
+    "speed_reduction",
+    "duration",
+)
+"""The KPIs that are single values, in reporting order."""
+
+
 @dataclass
 class _Box:
     """An actor as the gap functions see it (pose of its box centre)."""

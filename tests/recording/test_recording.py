@@ -181,28 +181,12 @@ def test_playback_republishes_the_log_on_the_bus(recorded):
     ("name", "stack"), [("ccrb", "builtin"), ("alks_cutin", "builtin"), ("cpna", "none")]
 )
 def test_kpis_scored_from_a_log_equal_the_live_ones(name, stack, tmp_path):
-    from dil.run.kpi import score_log
+    from dil.run.kpi import SCALAR_KPIS, score_log
 
     path = tmp_path / "run.mcap"
     live = run(RunOptions(CATALOG / f"{name}.xosc", stack=stack, record=path))
     scored = score_log(path).as_dict()
-    for key in (
-        "collision",
-        "collision_with",
-        "collision_speed",
-        "min_ttc",
-        "min_headway",
-        "min_distance",
-        "max_decel",
-        "max_jerk",
-        "lane_invasions",
-        "off_road",
-        "initial_speed",
-        "min_speed",
-        "final_speed",
-        "speed_reduction",
-        "events",
-    ):
+    for key in (*SCALAR_KPIS, "events"):
         assert scored[key] == live.kpis[key], key
     result = _dil("log", "score", str(path))
     assert result.returncode == (0 if live.passed else 1)
