@@ -54,6 +54,12 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     d = sub.add_parser(
         "drive", help="the ego vehicle in the real-time loop: driver/input in, vehicle/state out"
     )
+    d.add_argument(
+        "scenario",
+        nargs="?",
+        type=Path,
+        help="an OpenSCENARIO file to drive in real time (default: free driving, no world)",
+    )
     d.add_argument("--headless", action="store_true", help="no display (the only form so far)")
     d.add_argument("--model", default="single_track", choices=sorted(vehicle_models.MODELS))
     d.add_argument("--vehicle", default="sedan_bmw320i", help="parameter set name or YAML file")
@@ -110,6 +116,8 @@ def _drive(args: argparse.Namespace) -> int:
         raise SystemExit(
             "dil drive: only --headless exists so far (the driver's display comes with the world backends)"
         )
+    if args.scenario is not None:
+        return _drive_scenario(args)
     vehicle = vehicle_models.Vehicle(args.model, args.vehicle)
     clock = _clock(args)
     bus = bus_from_args(args, _io_priority(args))
@@ -171,6 +179,47 @@ def _drive(args: argparse.Namespace) -> int:
     if recorder is not None:
         print(f"log: {args.record} ({recorder.count} messages, {recorder.dropped} dropped)")
     return 1 if report.error else 0
+
+
+def _drive_scenario(args: argparse.Namespace) -> int:
+    """A scenario in real time: the driver at the wheel (or a script), the world, the rig."""
+    import signal as signals
+
+    from dil.run.cli import print_summary, write
+    from dil.run.runner import RunOptions, run
+
+    _scheduling(args)
+    bus = bus_from_args(args, _io_priority(args))
+
+    def on_loop(loop: Loop) -> None:
+        def stop(signum: int, frame: object) -> None:
+            loop.stop_requested = True
+
+        for sig in (signals.SIGINT, signals.SIGTERM):
+            signals.signal(sig, stop)
+
+    out = Path("dil-runs") / args.scenario.stem
+    try:
+        result = run(
+            RunOptions(
+                args.scenario,
+                stack="driver",
+                vehicle=args.vehicle,
+                model=args.model,
+                max_time=args.duration or 3600.0,
+                realtime=args.clock == "wall",
+                bus=bus,
+                driver_profile=args.driver,
+                rig_file=args.rig_file if args.rig else None,
+                record=args.record or out / "run.mcap",
+                on_loop=on_loop,
+            )
+        )
+    finally:
+        bus.close()
+    write(result, out, argparse.Namespace(stack="driver", vehicle=args.vehicle, model=args.model))
+    print_summary(result, out)
+    return 0 if result.passed else 1
 
 
 def _script_driver(args: argparse.Namespace) -> int:

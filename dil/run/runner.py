@@ -24,8 +24,9 @@ from dil import __version__
 from dil.bus.graph import NodeSpec, Port
 from dil.bus.inbox import Drops
 from dil.bus.transport import LocalBus
+from dil.drive.scripted import ScriptedDriver
 from dil.drive.vehicle_node import VehicleNode
-from dil.realtime.clock import SimClock
+from dil.realtime.clock import SimClock, WallClock
 from dil.realtime.loop import Loop
 from dil.recording.recorder import Recorder
 from dil.road.network import RoadNetwork
@@ -41,10 +42,11 @@ from vehicle_models.outputs import A_AX, A_SPEED
 from .criteria import Criteria, judge
 from .kpi import KpiNode
 
-STACKS = ("builtin", "aeb", "none", "replay")
+STACKS = ("builtin", "aeb", "none", "replay", "driver")
 """builtin: lane keeping, adaptive cruise and emergency braking; aeb: lane keeping and emergency
 braking at a constant cruise speed (a driver who does not react); none: the storyboard moves the ego;
-replay: the ego's commands come from a recorded log (re-simulation)."""
+replay: the ego's commands come from a recorded log (re-simulation); driver: from driver/input (a
+person at the wheel, or a scripted driver)."""
 
 
 @dataclass
@@ -65,6 +67,16 @@ class RunOptions:
     """Write the run's MCAP log here."""
     replay_log: Path | None = None
     """With stack ``replay``: the log whose ai/command messages drive the ego."""
+    realtime: bool = False
+    """Pace the loop by the wall clock at 1 kHz (driver in the loop) instead of simulated time."""
+    bus: object | None = None
+    """The bus to run on (a ZmqBus to meet a rig server or a wheel); default: in-process."""
+    driver_profile: str | None = None
+    """With stack ``driver``: a scripted driver in this process instead of driver/input from the bus."""
+    rig_file: str | None = None
+    """Cue a motion rig (served by ``dil rig serve``) with this rig file."""
+    on_loop: Callable[[Loop], None] | None = None
+    """Called with the loop before it runs (to install signal handlers)."""
     vehicle_substeps: int = 10
     """Physics steps per vehicle-node tick: the stack commands at 50 Hz, so holding its command for
     10 ms steps the same physics as 1 kHz ticks, with vehicle/state published at 100 Hz."""
@@ -131,8 +143,8 @@ def run(opts: RunOptions) -> RunResult:
     net = RoadNetwork.load(scen.road_file)
     ego = scen.entities[scen.ego]
     world = EmbeddedWorld(net, ActorSpec(ego.name, ego.kind, ego.length, ego.width, ego.height))
-    bus = LocalBus()
-    clock = SimClock()
+    bus = opts.bus if opts.bus is not None else LocalBus()
+    clock = WallClock() if opts.realtime else SimClock()
     drops = Drops()
     driven = opts.stack != "none"
     vehicle = vehicle_models.Vehicle(opts.model, opts.vehicle)
@@ -162,7 +174,9 @@ def run(opts: RunOptions) -> RunResult:
         )
 
     cruise_log: list[float] = []
-    if opts.stack == "replay":
+    if opts.stack == "driver":
+        stack = _DriverSeat()
+    elif opts.stack == "replay":
         if opts.replay_log is None:
             raise ValueError("--stack replay needs the log to replay")
         stack = ReplayCommands(bus, opts.replay_log)
@@ -187,7 +201,9 @@ def run(opts: RunOptions) -> RunResult:
         loop_ref[0].stop_requested = True
 
     engine = ScenarioNode(bus, scen, world, clock, link, on_end=on_end)
-    sensors = [ObjectList(rate_hz=50.0, range_m=150.0), LaneGeometry(net, rate_hz=10.0)] if driven else []
+    # the sensors a stack reads; a person at the wheel looks at the world instead
+    with_stack = driven and opts.stack != "driver"
+    sensors = [ObjectList(rate_hz=50.0, range_m=150.0), LaneGeometry(net, rate_hz=10.0)] if with_stack else []
     world_node = WorldNode(
         bus, drops, world, clock, rate_hz=50.0, ego_offset=offset, sensors=sensors, ego_from_state=driven
     )
@@ -197,26 +213,49 @@ def run(opts: RunOptions) -> RunResult:
         scen, opts.trace_rate_hz, (lambda t: progress(t, opts.max_time)) if progress is not None else None
     )
     nodes: list = [engine, world_node]
+    external: list[NodeSpec] = []
     if driven:
         assert stack is not None
-        nodes += [
-            stack,
+        seat = opts.stack == "driver"
+        if seat and opts.driver_profile:
+            nodes.append(ScriptedDriver(bus, clock, opts.driver_profile))
+        elif seat:
+            external.append(NodeSpec("driver (another process)", outputs=(Port("input", "driver/input"),)))
+        else:
+            nodes.append(stack)
+        substeps = 1 if opts.realtime else opts.vehicle_substeps
+        nodes.append(
             VehicleNode(
                 bus,
                 drops,
                 vehicle,
                 clock,
-                input_topic="ai/command",
-                input_timeout_ms=500.0,
-                substeps=opts.vehicle_substeps,
-            ),
-        ]
+                input_topic="driver/input" if seat else "ai/command",
+                input_timeout_ms=200.0 if seat else 500.0,
+                substeps=substeps,
+            )
+        )
+        if opts.rig_file:
+            from hil_rigs.config import load_rig
+            from hil_rigs.cueing import MotionCueing
+            from hil_rigs.cueing_node import CueingNode
+            from hil_rigs.stewart import Platform
+
+            rig = load_rig(opts.rig_file)
+            nodes.append(CueingNode(bus, drops, clock, Platform(rig.geometry), MotionCueing(rig.cueing)))
+            external.append(
+                NodeSpec("rig server (another process)", outputs=(Port("feedback", "rig/feedback"),))
+            )
     nodes += [kpi, trace]
-    loop = Loop(nodes, clock, bus, drops)
+    loop = Loop(nodes, clock, bus, drops, external=external)
+    if opts.on_loop is not None:
+        opts.on_loop(loop)
     loop_ref.append(loop)
     recorder = None
     if opts.record is not None:
-        recorder = Recorder(opts.record, lambda: loop.tick * clock.step_ns, schemas=world_node.schemas)
+        recorder = Recorder(
+            opts.record, lambda: loop.tick * clock.step_ns, schemas=world_node.schemas, threaded=opts.realtime
+        )
         bus.tap(recorder)
         describe(recorder, scen, opts, vehicle)
     t0 = time.perf_counter()
@@ -287,6 +326,14 @@ def describe(recorder: Recorder, scen: Scenario, opts: RunOptions, vehicle: vehi
         yaml.safe_dump(dataclasses.asdict(vehicle.params), sort_keys=False).encode(),
         "application/yaml",
     )
+
+
+class _DriverSeat:
+    """Stands where a stack would: the scenario's cruise and lane requests have nobody to act on them
+    but the person at the wheel."""
+
+    cruise_speed = 0.0
+    target_lane = None
 
 
 class ReplayCommands:

@@ -4,6 +4,7 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import msgpack
 import numpy as np
@@ -225,3 +226,49 @@ def test_braking_gives_a_nose_down_pitch_cue_at_the_rig_across_processes():
     braking = [s for s in engaged if t0 + 3.2 < s[0] < t0 + 6.0]
     assert max(p for _, _, p, _ in braking) - at(t0 + 3.0)[2] > 0.05  # braking: pitching nose down
     assert min(x for _, _, _, x in braking) < at(t0 + 3.0)[3] - 0.02  # and the onset cue moves it back
+
+
+def test_a_scenario_driven_in_real_time_cues_the_rig(tmp_path):
+    from dil.recording.reader import check
+
+    port = _port()
+    bus_args = ["--bus", "tcp", "--port", str(port)]
+    rig = subprocess.Popen(
+        [sys.executable, "-m", "dil", "rig", "serve", "--sim", *bus_args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    log = tmp_path / "drive.mcap"
+    try:
+        drive = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "dil",
+                "drive",
+                "scenarios/catalog/ccrm.xosc",
+                "--headless",
+                "--driver",
+                "launch",
+                "--rig",
+                "sim",
+                "--duration",
+                "4",
+                "--record",
+                str(log),
+                *bus_args,
+            ],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            cwd=Path(__file__).resolve().parents[2],
+        )
+    finally:
+        rig.send_signal(signal.SIGTERM)
+        rig.wait(10)
+    assert drive.returncode in (0, 1), drive.stderr  # a verdict either way
+    assert "verdict" in drive.stdout
+    report = check(log)
+    assert report.complete
+    assert report.per_topic["rig/command"] >= 3900 and report.per_topic["vehicle/state"] >= 3900  # 1 kHz
+    assert report.per_topic["world/actors"] >= 190
