@@ -34,6 +34,7 @@ def _rig_parser(sub: argparse._SubParsersAction) -> None:
     from hil_rigs import cli
 
     cli.add_parser(sub)
+    cli.add_wheel_parser(sub)
 
 
 def _run_parser(sub: argparse._SubParsersAction) -> None:

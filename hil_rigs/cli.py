@@ -31,6 +31,38 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     s.set_defaults(func=_serve)
 
 
+def add_wheel_parser(sub: argparse._SubParsersAction) -> None:
+    w = sub.add_parser("wheel", help="publish driver/input from a steering wheel and pedals (SDL)")
+    w.add_argument(
+        "--mapping", default="generic", help="axis mapping: a name in hil_rigs/wheels or a YAML path"
+    )
+    w.add_argument("--device", type=int, default=0, help="SDL joystick number")
+    add_bus_arguments(w, local=False)
+    w.set_defaults(func=_wheel)
+
+
+def _wheel(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from .wheel import load_mapping, run_wheel
+
+    path = Path(args.mapping)
+    if not path.suffix:
+        path = Path(__file__).resolve().parent / "wheels" / f"{args.mapping}.yaml"
+    try:
+        mapping = load_mapping(path)
+    except ValueError as e:
+        raise SystemExit(f"dil wheel: {e}") from None
+    bus = bus_from_args(args)
+    try:
+        run_wheel(mapping, bus, args.device)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        bus.close()
+    return 0
+
+
 def _serve(args: argparse.Namespace) -> int:
     if not args.sim:
         raise SystemExit("dil rig serve: only the simulated platform (--sim) exists so far")

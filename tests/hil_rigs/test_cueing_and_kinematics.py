@@ -85,3 +85,14 @@ def test_rig_files_load_strictly(tmp_path):
     )
     with pytest.raises(RigConfigError, match="tilt_maximum"):
         load_rig(bad)
+
+
+def test_wheel_mapping_calibrates_axes():
+    from hil_rigs.wheel import load_mapping, map_axes
+
+    m = load_mapping(Path(__file__).resolve().parents[2] / "hil_rigs" / "wheels" / "generic.yaml")
+    assert map_axes(m, [0.0, 0.0, 1.0, 1.0]) == (0.0, 0.0, 0.0)  # centred, pedals released
+    steer, throttle, brake = map_axes(m, [-1.0, 0.0, -1.0, 0.0])  # full right, throttle floored, brake half
+    assert steer == pytest.approx(-0.5 * 15.708) and throttle == pytest.approx(1.0)
+    assert brake == pytest.approx(((0.5 - 0.02) / 0.98) ** 1.5)  # dead zone, then the pedal curve
+    assert map_axes(m, [0.005, 0.0, 1.0, 1.0])[0] == 0.0  # inside the steering dead zone
