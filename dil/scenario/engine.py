@@ -157,6 +157,7 @@ class ScenarioNode:
 
     def start(self, t_sim_ns: int) -> None:
         ctx = self.ctx
+        ctx.net.locate_into(0.0, 0.0)  # compile (or load) the lookup kernel before the first tick
         for e in self.scenario.entities.values():
             spec = ActorSpec(e.name, e.kind, e.length, e.width, e.height)
             if e.is_ego:
