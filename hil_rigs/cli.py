@@ -64,8 +64,8 @@ def _wheel(args: argparse.Namespace) -> int:
 
 
 def _serve(args: argparse.Namespace) -> int:
-    if not args.sim:
-        raise SystemExit("dil rig serve: only the simulated platform (--sim) exists so far")
+    if args.sim == bool(args.udp):
+        raise SystemExit("dil rig serve: give exactly one of --sim and --udp HOST:PORT")
     bus = bus_from_args(args)
     clock = WallClock()
     drops = Drops()
@@ -74,7 +74,14 @@ def _serve(args: argparse.Namespace) -> int:
     except RigConfigError as e:
         bus.close()
         raise SystemExit(f"dil rig serve: {e}") from None
-    server = RigServer(bus, drops, clock, Platform(config.geometry), watchdog_ms=args.watchdog_ms)
+    platform = Platform(config.geometry)
+    driver = None
+    if args.udp:
+        from .udp import UdpPlatform
+
+        host, _, port = args.udp.rpartition(":")
+        driver = UdpPlatform(platform, host or "127.0.0.1", int(port))
+    server = RigServer(bus, drops, clock, platform, watchdog_ms=args.watchdog_ms, driver=driver)
     loop = Loop([server], clock, bus, drops, external=[_runtime_spec()], publish_status=False)
     try:
         with stop_on_signals(loop):

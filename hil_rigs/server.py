@@ -71,10 +71,12 @@ class RigServer:
         max_bad: int = 10,
         stale_ms: float = 200.0,
         feedback_hz: float = 100.0,
+        driver: object | None = None,
         name: str = "rig-server",
     ) -> None:
         self.platform = platform or Platform()
-        self.driver = SimPlatform(self.platform)
+        self.driver = driver if driver is not None else SimPlatform(self.platform)
+        """The platform: simulated by default, or e.g. :class:`hil_rigs.udp.UdpPlatform`."""
         self.clock = clock
         self.drops = drops
         self.state = OFF

@@ -272,3 +272,44 @@ def test_a_scenario_driven_in_real_time_cues_the_rig(tmp_path):
     assert report.complete
     assert report.per_topic["rig/command"] >= 3900 and report.per_topic["vehicle/state"] >= 3900  # 1 kHz
     assert report.per_topic["world/actors"] >= 190
+
+
+def test_the_udp_driver_sends_position_mode_packets():
+    import socket as sockets
+
+    from hil_rigs.stewart import Platform
+    from hil_rigs.udp import PACKET_SIZE, UdpPlatform, decode_pose, encode_pose
+
+    pose = np.array([0.05, -0.02, 0.03, 0.01, -0.02, 0.04])
+    assert np.abs(decode_pose(encode_pose(pose)) - pose).max() < 1e-6  # float32 on the wire
+    packet = encode_pose(pose)
+    assert len(packet) == PACKET_SIZE and packet[:2] == b"\xfc\xfc" and packet[-2:] == b"\n\r"
+    rx = sockets.socket(sockets.AF_INET, sockets.SOCK_DGRAM)
+    rx.bind(("127.0.0.1", 0))
+    rx.setblocking(False)
+    plat = Platform()
+    bus, clock, drops = LocalBus(), SimClock(), Drops()
+    driver = UdpPlatform(plat, "127.0.0.1", rx.getsockname()[1])
+    server = RigServer(bus, drops, clock, plat, driver=driver)
+    cmd = bus.publisher("rig/command")
+    enc = Encoder(SCHEMAS["rig/command"], "runtime")
+    server.start(0)
+    t = 0
+    last, received = b"", 0
+    target = (0.05, 0.0, 0.02, 0.0, 0.02, 0.0)
+    for k in range(5000):
+        mode = "engage" if k < 3000 else "run"
+        fields = dict(zip(("surge", "sway", "heave", "roll", "pitch", "yaw"), target, strict=True))
+        cmd.send(enc.encode(t, clock.wall_ns(t), {"mode": mode, **fields, "actuator_lengths": [1.2] * 6}))
+        server.tick(t)
+        t += MS
+        try:  # read as we go: the socket's buffer holds only a few hundred datagrams
+            while True:
+                last = rx.recv(64)
+                received += 1
+        except BlockingIOError:
+            pass
+    rx.close()
+    driver.close()
+    assert server.state == ENGAGED and driver.sent == 5000 and received == 5000
+    assert np.abs(decode_pose(last) - np.array(target)).max() < 1e-3
