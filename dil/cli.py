@@ -35,6 +35,7 @@ def _rig_parser(sub: argparse._SubParsersAction) -> None:
 
     cli.add_parser(sub)
     cli.add_wheel_parser(sub)
+    cli.add_keyboard_parser(sub)
 
 
 def _run_parser(sub: argparse._SubParsersAction) -> None:

@@ -41,6 +41,25 @@ def add_wheel_parser(sub: argparse._SubParsersAction) -> None:
     w.set_defaults(func=_wheel)
 
 
+def add_keyboard_parser(sub: argparse._SubParsersAction) -> None:
+    k = sub.add_parser("keyboard", help="publish driver/input from the terminal's keyboard (no wheel)")
+    add_bus_arguments(k, local=False)
+    k.set_defaults(func=_keyboard)
+
+
+def _keyboard(args: argparse.Namespace) -> int:
+    from .keyboard import run_keyboard
+
+    bus = bus_from_args(args)
+    try:
+        run_keyboard(bus)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        bus.close()
+    return 0
+
+
 def _wheel(args: argparse.Namespace) -> int:
     from pathlib import Path
 

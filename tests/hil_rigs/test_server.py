@@ -1,3 +1,4 @@
+import math
 import os
 import random
 import signal
@@ -313,3 +314,39 @@ def test_the_udp_driver_sends_position_mode_packets():
     driver.close()
     assert server.state == ENGAGED and driver.sent == 5000 and received == 5000
     assert np.abs(decode_pose(last) - np.array(target)).max() < 1e-3
+
+
+def test_the_keyboard_drives_through_a_terminal():
+    import pty
+
+    port = _port()
+    bus = ZmqBus(Endpoints.default("tcp", port=port))
+    inputs = Inbox(bus.subscriber("driver/input", conflate=True), Drops())
+    master, slave = pty.openpty()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "dil", "keyboard", "--bus", "tcp", "--port", str(port)],
+        stdin=slave,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        first = inputs.next(timeout_ms=30_000)
+        assert first is not None and first["throttle"] == 0.0
+        os.write(master, b"\x1b[A\x1b[A\x1b[A\x1b[D\x1b[D")  # throttle up three steps, steer left twice
+        time.sleep(0.3)
+        latest = None
+        end = time.monotonic() + 5
+        while time.monotonic() < end and (latest is None or latest["throttle"] < 0.29):
+            m = inputs.next(timeout_ms=100)
+            latest = m or latest
+        assert latest["throttle"] == pytest.approx(0.3) and latest["brake"] == 0.0
+        assert 0.0 < latest["steering_wheel_angle"] <= math.radians(60)  # left, already returning to centre
+        os.write(master, b" q")
+        proc.wait(10)
+        assert proc.returncode == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        os.close(master)
+        os.close(slave)
+        bus.close()
