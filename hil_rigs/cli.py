@@ -21,8 +21,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     rig = sub.add_parser("rig", help="the motion rig server")
     verbs = rig.add_subparsers(dest="verb", metavar="VERB", required=True)
     s = verbs.add_parser("serve", help="serve a rig: rig/command in, rig/feedback out")
+    s.add_argument("--sim", action="store_true", help="the simulated six-actuator platform")
     s.add_argument(
-        "--sim", action="store_true", help="the simulated six-actuator platform (the only driver yet)"
+        "--udp", metavar="HOST:PORT", help="a platform controller taking Motion4Sim position-mode UDP packets"
     )
     s.add_argument("--watchdog-ms", type=float, default=50.0, help="silence that parks an active rig")
     s.add_argument("--rig", default="sim_hexapod", help="rig file: a name in hil_rigs/rigs or a YAML path")

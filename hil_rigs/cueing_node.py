@@ -4,6 +4,8 @@ once the rig reports engaged, and parks it when the loop stops."""
 
 from __future__ import annotations
 
+import logging
+
 import numpy as np
 
 from dil.bus.codec import Encoder
@@ -15,6 +17,8 @@ from dil.realtime.clock import Clock
 
 from .cueing import MotionCueing
 from .stewart import Platform
+
+log = logging.getLogger("dil.rig")
 
 AXES = ("surge", "sway", "heave", "roll", "pitch", "yaw")
 
@@ -45,6 +49,9 @@ class CueingNode:
             outputs=(Port("command", RIG_COMMAND.topic, self.rate_hz),),
         )
         self.rig_state = "unknown"
+        self.heartbeat_losses = 0
+        self._last_feedback_ns = 0
+        self._silence_ns = 200_000_000
         self.limited = 0
         """Commands whose pose had to be scaled into the stroke."""
         self.pose = np.zeros(6)
@@ -57,10 +64,20 @@ class CueingNode:
     def tick(self, t_sim_ns: int) -> None:
         fb = self._feedback.latest()
         if fb is not None:
+            self._last_feedback_ns = t_sim_ns
             if fb["state"] == "engaged" and self.rig_state != "engaged":
                 self.cueing.reset()  # cue from neutral: no jump to what accumulated while engaging
                 self.pose[:] = 0.0
             self.rig_state = fb["state"]
+        elif (
+            self.rig_state not in ("unknown", "lost") and t_sim_ns - self._last_feedback_ns > self._silence_ns
+        ):
+            # rig/feedback is the server's heartbeat: without it the rig's state is unknown
+            log.warning(
+                "no rig/feedback for %.0f ms: the rig server is gone or unreachable", self._silence_ns / 1e6
+            )
+            self.rig_state = "lost"
+            self.heartbeat_losses += 1
         st = self._state.latest()
         if st is not None and self.rig_state == "engaged":
             self.pose[:] = self.cueing.step(

@@ -350,3 +350,70 @@ def test_the_keyboard_drives_through_a_terminal():
         os.close(master)
         os.close(slave)
         bus.close()
+
+
+def test_the_runtime_notices_a_silent_rig_server():
+    from hil_rigs.cueing_node import CueingNode
+
+    bus, clock, drops = LocalBus(), SimClock(), Drops()
+    node = CueingNode(bus, drops, clock)
+    feedback = bus.publisher("rig/feedback")
+    enc = Encoder(SCHEMAS["rig/feedback"], "rig")
+    node.start(0)
+    fields = {
+        "state": "engaged",
+        "surge": 0.0,
+        "sway": 0.0,
+        "heave": 0.0,
+        "roll": 0.0,
+        "pitch": 0.0,
+        "yaw": 0.0,
+        "actuator_lengths": [1.2] * 6,
+        "watchdog_trips": 0,
+        "fault": "",
+    }
+    for k in range(100):
+        feedback.send(enc.encode(k * MS, k * MS, fields))
+        node.tick(k * MS)
+    assert node.rig_state == "engaged"
+    for k in range(100, 400):  # the server falls silent
+        node.tick(k * MS)
+    assert node.rig_state == "lost" and node.heartbeat_losses == 1
+
+
+def test_rig_serve_udp_sends_packets_from_the_command_line():
+    import socket as sockets
+
+    rx = sockets.socket(sockets.AF_INET, sockets.SOCK_DGRAM)
+    rx.bind(("127.0.0.1", 0))
+    rx.settimeout(30)
+    port = _port()
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "dil",
+            "rig",
+            "serve",
+            "--udp",
+            f"127.0.0.1:{rx.getsockname()[1]}",
+            "--duration",
+            "1",
+            "--bus",
+            "tcp",
+            "--port",
+            str(port),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        packet = rx.recv(64)
+        out, err = proc.communicate(timeout=60)
+    finally:
+        rx.close()
+        if proc.poll() is None:
+            proc.kill()
+    assert len(packet) == 36 and packet[:2] == b"\xfc\xfc"
+    assert proc.returncode == 0 and "state parked" in out, err
