@@ -66,14 +66,28 @@ def _latency() -> float:
     vehicle = vehicle_models.Vehicle("single_track", "sedan_bmw320i", speed=20.0, gear=1)
     vnode = VehicleNode(bus, drops, vehicle, clock)
     cnode = CueingNode(bus, drops, clock)
-    cnode.rig_state = "engaged"
     driver = bus.publisher("driver/input")
     enc = Encoder(SCHEMAS["driver/input"], "wheel")
-    feedback_stub = NodeSpec("rig", outputs=(Port("feedback", "rig/feedback"),))
+    feedback = bus.publisher("rig/feedback")  # an engaged rig's heartbeat
+    fb_enc = Encoder(SCHEMAS["rig/feedback"], "rig")
+    fb = {
+        "state": "engaged",
+        "surge": 0.0,
+        "sway": 0.0,
+        "heave": 0.0,
+        "roll": 0.0,
+        "pitch": 0.0,
+        "yaw": 0.0,
+        "actuator_lengths": [1.2] * 6,
+        "watchdog_trips": 0,
+        "fault": "",
+    }
     step_at = 500
 
     class Input:
-        spec = NodeSpec("wheel", outputs=(Port("input", "driver/input"),))
+        spec = NodeSpec(
+            "wheel and rig", outputs=(Port("input", "driver/input"), Port("feedback", "rig/feedback"))
+        )
         rate_hz = 1000.0
 
         def start(self, t: int) -> None:
@@ -85,12 +99,14 @@ def _latency() -> float:
         def tick(self, t: int) -> None:
             k = t // 1_000_000
             tick[0] = k
+            if k % 10 == 0:
+                feedback.send(fb_enc.encode(t, t, fb))
             steer = 0.5 if k >= step_at else 0.0
             driver.send(
                 enc.encode(t, t, {"steering_wheel_angle": steer, "throttle": 0.2, "brake": 0.0, "gear": 1})
             )
 
-    loop = Loop([Input(), vnode, cnode], clock, bus, drops, external=[feedback_stub], publish_status=False)
+    loop = Loop([Input(), vnode, cnode], clock, bus, drops, publish_status=False)
     loop.run(700)
     steady = [r for k, r in commands if k == step_at - 1][-1]
     first = next(k for k, r in commands if k >= step_at and abs(r - steady) > 1e-12)
