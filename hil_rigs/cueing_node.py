@@ -16,7 +16,7 @@ from dil.bus.transport import Bus
 from dil.realtime.clock import Clock
 
 from .cueing import MotionCueing
-from .stewart import Platform
+from .stewart import Platform, rate_limit
 
 log = logging.getLogger("dil.rig")
 
@@ -54,12 +54,18 @@ class CueingNode:
         self._silence_ns = 200_000_000
         self.limited = 0
         """Commands whose pose had to be scaled into the stroke."""
+        self.rate_limited = 0
+        """Commands whose actuator speeds or accelerations had to be limited."""
+        self._pose_buf = np.zeros(6)
+        self._last_lengths = self.platform.neutral.copy()
+        self._last_speeds = np.zeros(6)
         self.pose = np.zeros(6)
 
     def start(self, t_sim_ns: int) -> None:
         self.cueing.step(0.0, 0.0, 0.0, 0.0, 0.0, 0.0)
         self.cueing.reset()
         self.platform.limit(np.zeros(6))
+        rate_limit(self.platform.neutral, self.platform.neutral.copy(), np.zeros(6), 0.0, 9.0, 1.0, 1.0, 1e-3)
 
     def tick(self, t_sim_ns: int) -> None:
         fb = self._feedback.latest()
@@ -83,11 +89,36 @@ class CueingNode:
             self.pose[:] = self.cueing.step(
                 st["ax"], st["ay"], 0.0, st["roll_rate"], st["pitch_rate"], st["yaw_rate"]
             )
-        pose = self.pose.copy()
+        pose = self._pose_buf
+        pose[:] = self.pose
         if self.platform.limit(pose) < 1.0:
             self.limited += 1
-        mode = "run" if self.rig_state == "engaged" else "engage"
-        self._send(t_sim_ns, mode, pose)
+        if self.rig_state == "engaged":
+            pose = self._rate_limit(pose)
+            self._send(t_sim_ns, "run", pose)
+        else:
+            self._last_lengths[:] = self.platform.neutral
+            self._last_speeds[:] = 0.0
+            self._send(t_sim_ns, "engage", pose)
+
+    def _rate_limit(self, pose: np.ndarray) -> np.ndarray:
+        """Keep the actuators within their speed and acceleration limits from one command to the
+        next; when they had to be limited, the pose sent is the one the limited lengths give."""
+        g = self.platform.geometry
+        wanted = self.platform.inverse(pose)
+        if rate_limit(
+            wanted,
+            self._last_lengths,
+            self._last_speeds,
+            g.min_length,
+            g.max_length,
+            g.max_speed,
+            g.max_accel,
+            1.0 / self.rate_hz,
+        ):
+            self.rate_limited += 1
+            return self.platform.forward(self._last_lengths, pose)
+        return pose
 
     def stop(self, t_sim_ns: int) -> None:
         self._send(t_sim_ns, "park", np.zeros(6))

@@ -153,6 +153,42 @@ def limit(
     return a
 
 
+@njit(cache=True)
+def rate_limit(
+    wanted: np.ndarray,
+    lengths: np.ndarray,
+    speeds: np.ndarray,
+    lo: float,
+    hi: float,
+    max_speed: float,
+    max_accel: float,
+    dt: float,
+) -> bool:
+    """Move ``lengths`` (with ``speeds``) one step of ``dt`` towards ``wanted`` without exceeding
+    the actuators' speed and acceleration, and without leaving the stroke [lo, hi]; in place. Each
+    actuator brakes in time to stop at its target and before its end of stroke. Returns True when
+    any actuator had to be limited."""
+    limited = False
+    a = max_accel * dt
+    for i in range(6):
+        v = (wanted[i] - lengths[i]) / dt
+        if abs(v) <= max_speed and abs(v - speeds[i]) <= a + 1e-12:
+            lengths[i] = wanted[i]
+            speeds[i] = v
+            continue
+        limited = True
+        e = wanted[i] - lengths[i]
+        target = min(max_speed, math.sqrt(2.0 * max_accel * abs(e)), abs(e) / dt)
+        target = target if e >= 0.0 else -target
+        s = min(max(target - speeds[i], -a), a) + speeds[i]
+        # never faster than can stop before either end of the stroke
+        s = min(s, math.sqrt(2.0 * max_accel * max(hi - lengths[i], 0.0)), max_speed)
+        s = max(s, -math.sqrt(2.0 * max_accel * max(lengths[i] - lo, 0.0)), -max_speed)
+        speeds[i] = s
+        lengths[i] = min(max(lengths[i] + s * dt, lo), hi)
+    return limited
+
+
 class Platform:
     """A hexapod's geometry with preallocated work arrays."""
 

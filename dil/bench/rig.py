@@ -2,7 +2,8 @@
 the rig command that reflects it.
 
 - per tick: washout and tilt coordination, the pose brought inside the stroke, inverse
-  kinematics, called from Python as the 1 kHz loop does (and the numba kernels alone);
+  kinematics, actuator speed and acceleration limiting, called from Python as the 1 kHz loop
+  does (and the numba kernels alone);
 - latency: the vehicle and cueing nodes in one simulated-clock loop on the in-process bus; a
   steering step on ``driver/input`` is published before tick k; the first ``rig/command`` whose
   pose differs from the steady one tells how many ticks later the rig hears of it.
@@ -25,7 +26,7 @@ from dil.realtime.clock import SimClock
 from dil.realtime.loop import Loop
 from hil_rigs.cueing import MotionCueing
 from hil_rigs.cueing_node import CueingNode
-from hil_rigs.stewart import Platform
+from hil_rigs.stewart import Platform, rate_limit
 
 COLUMNS = ("what", "per tick us", "target", "meets target")
 
@@ -34,6 +35,8 @@ def _per_tick(n: int) -> tuple[float, float]:
     cue = MotionCueing()
     plat = Platform()
     pose = np.zeros(6)
+    g = plat.geometry
+    lengths, speeds = plat.neutral.copy(), np.zeros(6)
     rng = np.random.default_rng(0)
     inputs = rng.normal(0.0, 2.0, (n, 6)) * np.array([1, 1, 0.2, 0.05, 0.05, 0.05])
     for _ in range(2):
@@ -41,7 +44,8 @@ def _per_tick(n: int) -> tuple[float, float]:
         for row in inputs:
             pose[:] = cue.step(row[0], row[1], row[2], row[3], row[4], row[5])
             plat.limit(pose)
-            plat.inverse(pose)
+            wanted = plat.inverse(pose)
+            rate_limit(wanted, lengths, speeds, g.min_length, g.max_length, g.max_speed, g.max_accel, 1e-3)
         full = (time.perf_counter() - t0) / n * 1e6
     t0 = time.perf_counter()
     for row in inputs:
@@ -118,7 +122,7 @@ def run(args: argparse.Namespace) -> int:
     lat = _latency()
     rows = [
         (
-            "cueing + stroke limit + inverse kinematics, from Python",
+            "cueing + stroke and rate limits + inverse kinematics, from Python",
             full,
             "<= 5 us",
             "yes" if full <= 5 else "no",

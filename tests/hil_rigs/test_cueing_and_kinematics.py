@@ -96,3 +96,40 @@ def test_wheel_mapping_calibrates_axes():
     assert steer == pytest.approx(-0.5 * 15.708) and throttle == pytest.approx(1.0)
     assert brake == pytest.approx(((0.5 - 0.02) / 0.98) ** 1.5)  # dead zone, then the pedal curve
     assert map_axes(m, [0.005, 0.0, 1.0, 1.0])[0] == 0.0  # inside the steering dead zone
+
+
+def test_rate_limiting_keeps_actuators_inside_speed_and_stroke_for_any_jumps():
+    from hil_rigs.stewart import rate_limit
+
+    g = Geometry()
+    rng = np.random.default_rng(3)
+    mid = 0.5 * (g.min_length + g.max_length)
+    lengths, speeds = np.full(6, mid), np.zeros(6)
+    history = []
+    for k in range(3000):
+        if k % 150 == 0 and k < 2000:  # a new target anywhere in (and a little beyond) the stroke
+            wanted = rng.uniform(g.min_length - 0.05, g.max_length + 0.05, 6)
+        rate_limit(wanted, lengths, speeds, g.min_length, g.max_length, g.max_speed, g.max_accel, 1e-3)
+        history.append(lengths.copy())
+    h = np.array(history)
+    assert h.min() >= g.min_length and h.max() <= g.max_length
+    v = np.diff(h, axis=0) / 1e-3
+    assert np.abs(v).max() <= g.max_speed + 1e-9
+    # targets inside the stroke are reached: the limiter slows, it does not stall
+    inside = np.clip(wanted, g.min_length, g.max_length)
+    assert np.abs(h[-1] - inside).max() < 0.01
+
+
+def test_rate_limiting_passes_a_slow_motion_through_untouched():
+    from hil_rigs.stewart import rate_limit
+
+    g = Geometry()
+    lengths = np.full(6, 0.5 * (g.min_length + g.max_length))
+    speeds = np.zeros(6)
+    start = lengths.copy()
+    for k in range(1, 500):
+        wanted = start + 0.01 * (1.0 - np.cos(2 * np.pi * 0.5 * k * 1e-3))
+        assert not rate_limit(
+            wanted, lengths, speeds, g.min_length, g.max_length, g.max_speed, g.max_accel, 1e-3
+        )
+        assert np.array_equal(lengths, wanted)

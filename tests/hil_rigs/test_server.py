@@ -181,6 +181,11 @@ def test_braking_gives_a_nose_down_pitch_cue_at_the_rig_across_processes():
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
     )
+    probe = ZmqBus(Endpoints.default("tcp", port=port))
+    try:  # the rig server is up before the car starts, so the script's timing is known
+        assert Inbox(probe.subscriber("rig/feedback"), Drops()).next(timeout_ms=60_000) is not None
+    finally:
+        probe.close()
     drive = subprocess.Popen(
         [
             sys.executable,
@@ -193,7 +198,7 @@ def test_braking_gives_a_nose_down_pitch_cue_at_the_rig_across_processes():
             "--rig",
             "sim",
             "--duration",
-            "9",
+            "12",
             *bus_args,
         ],
         stdout=subprocess.PIPE,
@@ -417,3 +422,45 @@ def test_rig_serve_udp_sends_packets_from_the_command_line():
             proc.kill()
     assert len(packet) == 36 and packet[:2] == b"\xfc\xfc"
     assert proc.returncode == 0 and "state parked" in out, err
+
+
+def test_the_cueing_node_limits_actuator_speed_and_counts_it():
+    from hil_rigs.cueing_node import CueingNode
+    from hil_rigs.stewart import Geometry, Platform
+
+    bus, clock, drops = LocalBus(), SimClock(), Drops()
+    node = CueingNode(bus, drops, clock, Platform(Geometry(max_speed=0.05, max_accel=0.5)))
+    commands = Inbox(bus.subscriber("rig/command"), Drops())
+    feedback = bus.publisher("rig/feedback")
+    fb = Encoder(SCHEMAS["rig/feedback"], "rig")
+    state = bus.publisher("vehicle/state")
+    from dil.bus import FixedEncoder
+
+    enc = FixedEncoder(SCHEMAS["vehicle/state"], "vehicle")
+    node.start(0)
+    fields = {
+        "state": "engaged",
+        "surge": 0.0,
+        "sway": 0.0,
+        "heave": 0.0,
+        "roll": 0.0,
+        "pitch": 0.0,
+        "yaw": 0.0,
+        "actuator_lengths": [1.2] * 6,
+        "watchdog_trips": 0,
+        "fault": "",
+    }
+    lengths = []
+    g = node.platform.geometry
+    for k in range(300):
+        feedback.send(fb.encode(k * MS, k * MS, fields))
+        enc.floats[enc.float_names.index("ax")] = 0.0 if k < 100 else -9.0  # a sudden hard stop
+        state.send(bytes(enc.encode(k * MS, k * MS)))
+        node.tick(k * MS)
+        while (m := commands.next()) is not None:
+            if m["mode"] == "run":
+                lengths.append(m["actuator_lengths"])
+    speeds = np.abs(np.diff(np.array(lengths), axis=0)) / 1e-3
+    assert speeds.max() <= g.max_speed + 1e-6
+    assert np.abs(np.diff(speeds, axis=0) / 1e-3).max() <= g.max_accel + 1e-3
+    assert node.rate_limited > 0
