@@ -3,9 +3,11 @@
 Key files are ZeroMQ's certificate format (``zmq.auth``): ``NAME.key`` holds the public key and
 ``NAME.key_secret`` the public and secret keys. ``dil keys NAME --dir DIR`` makes a pair. A bus
 with CURVE binds its sockets as CURVE servers (its own key pair) and connects as a client (its own
-key pair plus the server's public key). With ``authorized_dir`` a server accepts only clients whose
-public key file is in that directory; without it any client with the server's public key may
-connect, and the link is still encrypted.
+key pair plus the server's public key; ``server_keys`` names a different server key for particular
+topics or services, for a process that connects to servers holding different keys: the runtime to
+the rig's ``rig/feedback``, the rig to the runtime's ``rig/command``). With ``authorized_dir`` a
+server accepts only clients whose public key file is in that directory; without it any client
+with the server's public key may connect, and the link is still encrypted.
 """
 
 from __future__ import annotations
@@ -53,6 +55,8 @@ class Curve:
     """The public key of the servers we connect to (needed to connect)."""
     authorized_dir: Path | None = None
     """Public keys of the clients allowed to connect to us; None allows any key."""
+    server_keys: tuple[tuple[str, Path], ...] = ()
+    """``(topic or service, public key file)``: the server key for that address instead."""
 
     def __post_init__(self) -> None:
         public, secret = _load(Path(self.secret_file), secret=True)
@@ -60,6 +64,8 @@ class Curve:
         object.__setattr__(self, "_secret", secret)
         server = _load(Path(self.server_key_file), secret=False)[0] if self.server_key_file else None
         object.__setattr__(self, "_server", server)
+        per_topic = {name: _load(Path(path), secret=False)[0] for name, path in self.server_keys}
+        object.__setattr__(self, "_per_topic", per_topic)
         if self.authorized_dir is not None and not Path(self.authorized_dir).is_dir():
             raise KeyFileError(f"{self.authorized_dir}: no such directory of authorised public keys")
 
@@ -69,13 +75,17 @@ class Curve:
         sock.curve_publickey = self._public  # type: ignore[attr-defined]
         sock.curve_server = True
 
-    def client(self, sock: zmq.Socket) -> None:
-        """Make ``sock`` a CURVE client (before connect)."""
-        if self._server is None:  # type: ignore[attr-defined]
-            raise KeyFileError("connecting with CURVE needs the server's public key file (server_key_file)")
+    def client(self, sock: zmq.Socket, name: str = "") -> None:
+        """Make ``sock``, about to connect to topic or service ``name``, a CURVE client."""
+        server = self._per_topic.get(name, self._server)  # type: ignore[attr-defined]
+        if server is None:
+            raise KeyFileError(
+                f"connecting to {name or 'a server'} with CURVE needs the server's public key file "
+                "(server_key_file, or server_keys for that topic)"
+            )
         sock.curve_secretkey = self._secret  # type: ignore[attr-defined]
         sock.curve_publickey = self._public  # type: ignore[attr-defined]
-        sock.curve_serverkey = self._server  # type: ignore[attr-defined]
+        sock.curve_serverkey = server  # type: ignore[attr-defined]
 
     def start_authenticator(self, context: zmq.Context) -> ThreadAuthenticator:
         """The ZAP handler of ``context``: checks client keys against ``authorized_dir``."""

@@ -23,7 +23,14 @@ def add_bus_arguments(p: argparse.ArgumentParser, *, local: bool = True) -> None
     g.add_argument("--port", type=int, default=5600, help="first tcp port; topics take consecutive ports")
     g.add_argument("--ipc-dir", type=Path, default=Path("/tmp/dil"), help="directory of ipc sockets")
     g.add_argument("--curve-secret", type=Path, help="CURVE: this process's .key_secret file")
-    g.add_argument("--curve-server-key", type=Path, help="CURVE: the public key of the servers to connect to")
+    g.add_argument(
+        "--curve-server-key",
+        action="append",
+        default=[],
+        metavar="[TOPIC=]FILE",
+        help="CURVE: the public key of the servers to connect to; TOPIC=FILE for one topic or "
+        "service (repeatable)",
+    )
     g.add_argument("--curve-authorized", type=Path, help="CURVE: directory of client public keys allowed in")
 
 
@@ -33,6 +40,13 @@ def bus_from_args(args: argparse.Namespace, io_priority: int | None = None) -> B
         return LocalBus()
     curve = None
     if args.curve_secret:
-        curve = Curve(args.curve_secret, args.curve_server_key, args.curve_authorized)
+        default, per_topic = None, []
+        for value in args.curve_server_key:
+            name, sep, path = value.rpartition("=")
+            if sep:
+                per_topic.append((name, Path(path)))
+            else:
+                default = Path(path)
+        curve = Curve(args.curve_secret, default, args.curve_authorized, tuple(per_topic))
     endpoints = Endpoints.default(args.bus, host=args.host, port=args.port, directory=args.ipc_dir)
     return ZmqBus(endpoints, curve=curve, io_priority=io_priority)

@@ -192,10 +192,10 @@ class ZmqBus:
             raise ValueError(f"{address} is already bound by another kind of socket")
         return s
 
-    def _connect(self, s: zmq.Socket, address: str) -> None:
+    def _connect(self, s: zmq.Socket, name: str) -> None:
         if self._curve is not None:
-            self._curve.client(s)
-        s.connect(address)
+            self._curve.client(s, name)
+        s.connect(self.endpoints[name])
 
     def publisher(self, topic: str) -> _Publisher:
         return _Publisher(topic, self._bind(zmq.PUB, self.endpoints[topic]), self._taps)
@@ -209,12 +209,12 @@ class ZmqBus:
         if conflate:
             s.setsockopt(zmq.CONFLATE, 1)  # must precede connect
         s.setsockopt(zmq.SUBSCRIBE, topic.encode() + b"\0")
-        self._connect(s, self.endpoints[topic])
+        self._connect(s, topic)
         return _Subscriber(topic, s)
 
     def requester(self, service: str) -> _Requester:
         s = self._socket(zmq.DEALER)
-        self._connect(s, self.endpoints[service])
+        self._connect(s, service)
         return _Requester(s)
 
     def replier(self, service: str) -> _Replier:

@@ -13,6 +13,7 @@ import pytest
 
 from dil.bus import SCHEMAS, Drop, Drops, Encoder, Endpoints, Inbox, LocalBus, ZmqBus
 from dil.realtime.clock import SimClock
+from hil_rigs.cueing_node import AXES
 from hil_rigs.server import ENGAGED, ENGAGING, PARKED, PARKING, RigServer
 
 MS = 1_000_000
@@ -464,3 +465,55 @@ def test_the_cueing_node_limits_actuator_speed_and_counts_it():
     assert speeds.max() <= g.max_speed + 1e-6
     assert np.abs(np.diff(speeds, axis=0) / 1e-3).max() <= g.max_accel + 1e-3
     assert node.rate_limited > 0
+
+
+def test_with_curve_only_the_runtimes_key_moves_the_rig(tmp_path):
+    from dil.bus.curve import Curve, generate
+
+    keys, rig_allows, runtime_allows = tmp_path / "keys", tmp_path / "rig-allows", tmp_path / "runtime-allows"
+    for name in ("runtime", "rig", "stranger"):
+        generate(keys, name)
+    for d, who in ((rig_allows, "runtime"), (runtime_allows, "rig")):
+        d.mkdir()
+        (d / f"{who}.key").write_bytes((keys / f"{who}.key").read_bytes())
+    port = _port()
+    rig = subprocess.Popen(
+        [
+            *(sys.executable, "-m", "dil", "rig", "serve", "--sim", "--bus", "tcp", "--port", str(port)),
+            *("--curve-secret", str(keys / "rig.key_secret")),
+            *("--curve-server-key", str(keys / "runtime.key")),
+            *("--curve-authorized", str(rig_allows)),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    ep = Endpoints.default("tcp", port=port)
+    feedback_key = (("rig/feedback", keys / "rig.key"),)
+    runtime = ZmqBus(
+        ep, curve=Curve(keys / "runtime.key_secret", keys / "runtime.key", runtime_allows, feedback_key)
+    )
+    enc = Encoder(SCHEMAS["rig/command"], "runtime")
+    fields = {"mode": "engage", **dict.fromkeys(AXES, 0.0), "actuator_lengths": [1.2] * 6}
+
+    def command_for(bus, seconds):
+        pub, end, states = bus.publisher("rig/command"), time.monotonic() + seconds, set()
+        while time.monotonic() < end:
+            pub.send(enc.encode(0, time.time_ns(), fields))
+            while (m := feedback.next(timeout_ms=5)) is not None:
+                states.add(m["state"])
+        return states
+
+    try:
+        feedback = Inbox(runtime.subscriber("rig/feedback"), Drops())
+        first = feedback.next(timeout_ms=60_000)  # the rig knows the runtime's key: feedback flows
+        assert first is not None and first["state"] == "parked"
+        stranger = ZmqBus(ep, curve=Curve(keys / "stranger.key_secret", keys / "runtime.key"))
+        try:  # the stranger binds rig/command but cannot prove the runtime's key
+            assert command_for(stranger, 1.5) == {"parked"}
+        finally:
+            stranger.close()
+        assert "engaging" in command_for(runtime, 1.5)
+    finally:
+        runtime.close()
+        rig.send_signal(signal.SIGTERM)
+        rig.wait(10)
