@@ -62,15 +62,10 @@ def _keyboard(args: argparse.Namespace) -> int:
 
 
 def _wheel(args: argparse.Namespace) -> int:
-    from pathlib import Path
-
     from .wheel import load_mapping, run_wheel
 
-    path = Path(args.mapping)
-    if not path.suffix:
-        path = Path(__file__).resolve().parent / "wheels" / f"{args.mapping}.yaml"
     try:
-        mapping = load_mapping(path)
+        mapping = load_mapping(args.mapping)
     except ValueError as e:
         raise SystemExit(f"dil wheel: {e}") from None
     bus = bus_from_args(args)

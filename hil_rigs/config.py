@@ -20,10 +20,18 @@ class RigConfigError(ValueError):
 
 
 @dataclass(frozen=True)
+class Cockpit:
+    head: tuple[float, float, float] = (0.0, 0.0, 0.0)
+    """The driver's head from the vehicle's reference point, vehicle frame (x forward, y left,
+    z up) [m]: the specific force is cued as felt there."""
+
+
+@dataclass(frozen=True)
 class RigConfig:
     name: str
     geometry: Geometry
     cueing: CueingParameters
+    cockpit: Cockpit = Cockpit()
 
 
 def load_rig(name_or_path: str | Path) -> RigConfig:
@@ -39,3 +47,14 @@ def load_rig(name_or_path: str | Path) -> RigConfig:
         return dacite.from_dict(RigConfig, doc, config=dacite.Config(strict=True, cast=[tuple]))
     except (dacite.DaciteError, TypeError) as e:
         raise RigConfigError(f"{path}: {e}") from None
+
+
+def cueing_node(bus, drops, clock, rig: str | Path):
+    """The runtime's cueing node for the rig file ``rig`` (a name in ``hil_rigs/rigs`` or a path)."""
+    from .cueing import MotionCueing
+    from .cueing_node import CueingNode
+    from .stewart import Platform
+
+    config = load_rig(rig)
+    cueing = MotionCueing(config.cueing, head=config.cockpit.head)
+    return CueingNode(bus, drops, clock, Platform(config.geometry), cueing)

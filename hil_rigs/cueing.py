@@ -22,6 +22,7 @@ import numpy as np
 from numba import njit
 
 from .filters import FilterBank, step_bank
+from .head import S_SIZE, head_acceleration
 
 G = 9.81
 
@@ -122,10 +123,25 @@ def cue(
     out[5] = y[7]
 
 
-class MotionCueing:
-    """Classical washout for one platform; :meth:`step` allocates nothing."""
+@njit(cache=True)
+def cue_at_head(ad, bd, cd, dd, x, u, y, tilt, p, inputs, out, head, head_state, acc, tau) -> None:
+    """:func:`cue` of the specific force at the driver's head (offset ``head``, vehicle frame)
+    rather than at the vehicle's reference point; ``inputs`` holds the reference point's."""
+    head_acceleration(inputs[0:3], inputs[3:6], head, head_state, p[P_DT], tau, acc)
+    inputs[0], inputs[1], inputs[2] = acc[0], acc[1], acc[2]
+    cue(ad, bd, cd, dd, x, u, y, tilt, p, inputs, out)
 
-    def __init__(self, params: CueingParameters | None = None, dt: float = 1e-3) -> None:
+
+class MotionCueing:
+    """Classical washout for one platform; :meth:`step` allocates nothing. ``head``: the driver's
+    head from the vehicle's reference point [m], vehicle frame (:mod:`hil_rigs.head`)."""
+
+    def __init__(
+        self,
+        params: CueingParameters | None = None,
+        dt: float = 1e-3,
+        head: tuple[float, float, float] = (0.0, 0.0, 0.0),
+    ) -> None:
         self.params = params or CueingParameters()
         c = self.params
         self.bank = FilterBank(
@@ -154,15 +170,38 @@ class MotionCueing:
         self.tilt = np.zeros(2)
         self.inputs = np.zeros(6)
         self.pose = np.zeros(6)
+        self.head = np.array(head, dtype=float)
+        self.head_tau = 0.02
+        """Low-pass of the angular acceleration [s]."""
+        self._head_state = np.zeros(S_SIZE)
+        self._acc = np.zeros(3)
 
     def step(self, fx: float, fy: float, fz: float, wx: float, wy: float, wz: float) -> np.ndarray:
-        """The platform pose for this step's specific force and angular velocity (reused array)."""
+        """The platform pose for this step's acceleration of the vehicle's reference point (specific
+        force without gravity) and angular velocity, vehicle frame (reused array)."""
         i = self.inputs
         i[0], i[1], i[2], i[3], i[4], i[5] = fx, fy, fz, wx, wy, wz
         b = self.bank
-        cue(b.ad, b.bd, b.cd, b.dd, b.state, self.u, self.y, self.tilt, self.p, i, self.pose)
+        cue_at_head(
+            b.ad,
+            b.bd,
+            b.cd,
+            b.dd,
+            b.state,
+            self.u,
+            self.y,
+            self.tilt,
+            self.p,
+            i,
+            self.pose,
+            self.head,
+            self._head_state,
+            self._acc,
+            self.head_tau,
+        )
         return self.pose
 
     def reset(self) -> None:
         self.bank.reset()
         self.tilt[:] = 0.0
+        self._head_state[:] = 0.0

@@ -64,6 +64,7 @@ class CueingNode:
     def start(self, t_sim_ns: int) -> None:
         self.cueing.step(0.0, 0.0, 0.0, 0.0, 0.0, 0.0)
         self.cueing.reset()
+
         self.platform.limit(np.zeros(6))
         rate_limit(self.platform.neutral, self.platform.neutral.copy(), np.zeros(6), 0.0, 9.0, 1.0, 1.0, 1e-3)
 

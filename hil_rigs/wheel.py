@@ -8,7 +8,7 @@ needs pygame (the ``wheel`` extra) and a wheel plugged in, which the build machi
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import dacite
@@ -16,6 +16,10 @@ import yaml
 
 from dil.bus.codec import Encoder
 from dil.bus.messages import DRIVER_INPUT
+
+from .force_feedback import FeedbackParameters
+
+WHEELS = Path(__file__).resolve().parent / "wheels"
 
 
 @dataclass(frozen=True)
@@ -40,10 +44,15 @@ class WheelMapping:
     steering_range: float = math.radians(900)
     """Lock to lock [rad]."""
     gear: int = 1
+    force_feedback: FeedbackParameters = field(default_factory=FeedbackParameters)
+    """The torque ``driver/feedback`` asks of this wheel's motor."""
 
 
-def load_mapping(path: str | Path) -> WheelMapping:
-    path = Path(path)
+def load_mapping(name_or_path: str | Path) -> WheelMapping:
+    """A mapping by name (``hil_rigs/wheels/NAME.yaml``) or path; strict keys."""
+    path = Path(name_or_path)
+    if not path.suffix:
+        path = WHEELS / f"{name_or_path}.yaml"
     try:
         doc = yaml.safe_load(path.read_text())
         return dacite.from_dict(WheelMapping, doc, config=dacite.Config(strict=True))

@@ -1,9 +1,9 @@
 """``dil bench rig``: cueing plus kinematics per tick, and the latency from a driver input message to
 the rig command that reflects it.
 
-- per tick: washout and tilt coordination, the pose brought inside the stroke, inverse
-  kinematics, actuator speed and acceleration limiting, called from Python as the 1 kHz loop
-  does (and the numba kernels alone);
+- per tick: the specific force at the driver's head, washout and tilt coordination, the pose
+  brought inside the stroke, inverse kinematics, actuator speed and acceleration limiting, called
+  from Python as the 1 kHz loop does (and the numba kernels alone);
 - latency: the vehicle and cueing nodes in one simulated-clock loop on the in-process bus; a
   steering step on ``driver/input`` is published before tick k; the first ``rig/command`` whose
   pose differs from the steady one tells how many ticks later the rig hears of it.
@@ -32,7 +32,7 @@ COLUMNS = ("what", "per tick us", "target", "meets target")
 
 
 def _per_tick(n: int) -> tuple[float, float]:
-    cue = MotionCueing()
+    cue = MotionCueing(head=(-0.3, 0.37, 0.6))
     plat = Platform()
     pose = np.zeros(6)
     g = plat.geometry
@@ -122,7 +122,7 @@ def run(args: argparse.Namespace) -> int:
     lat = _latency()
     rows = [
         (
-            "cueing + stroke and rate limits + inverse kinematics, from Python",
+            "head + cueing + stroke and rate limits + inverse kinematics, from Python",
             full,
             "<= 5 us",
             "yes" if full <= 5 else "no",

@@ -45,6 +45,22 @@ DRIVER_INPUT = Schema(
     conflate=True,
 )
 
+DRIVER_FEEDBACK = Schema(
+    "driver/feedback",
+    1,
+    "Force feedback for the driver's steering wheel: the torque a wheel with a force-feedback "
+    "motor should apply, and its parts. Zero when the loop stops (the wheel is released).",
+    (
+        F("torque", K.F64, "N m", "steering wheel", "torque to apply, positive turns left, saturated"),
+        F("level", K.F64, "1", "steering wheel", "torque / the device's peak torque", lo=-1.0, hi=1.0),
+        F("aligning", K.F64, "N m", "steering wheel", "the vehicle's aligning torque, scaled"),
+        F("damping", K.F64, "N m", "steering wheel", "viscous damping and column friction"),
+        F("end_stop", K.F64, "N m", "steering wheel", "soft end stop beyond the lock"),
+    ),
+    rate="1 kHz",
+    conflate=True,
+)
+
 AI_COMMAND = Schema(
     "ai/command",
     1,
@@ -289,6 +305,7 @@ SCHEMAS: dict[str, Schema] = {
         RIG_FEEDBACK,
         RUN_STATUS,
         CONSOLE_COMMAND,
+        DRIVER_FEEDBACK,
     )
 }
 """Every topic's schema, by topic."""

@@ -77,6 +77,11 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     d.add_argument("--record", type=Path, help="write the run's MCAP log here")
     d.add_argument("--rig", choices=["sim"], help="cue a motion rig served by `dil rig serve --sim`")
     d.add_argument("--rig-file", default="sim_hexapod", help="the rig's geometry and cueing parameters")
+    d.add_argument(
+        "--wheel",
+        default="generic",
+        help="wheel mapping whose force feedback is published on driver/feedback ('' for none)",
+    )
     add_bus_arguments(d)
     _loop_arguments(d)
     d.set_defaults(func=_drive)
@@ -129,14 +134,14 @@ def _drive(args: argparse.Namespace) -> int:
     else:
         external.append(NodeSpec("driver (another process)", outputs=(Port("input", DRIVER_INPUT.topic),)))
     nodes.append(VehicleNode(bus, drops, vehicle, clock, input_timeout_ms=args.input_timeout_ms))
-    if args.rig:
-        from hil_rigs.config import load_rig
-        from hil_rigs.cueing import MotionCueing
-        from hil_rigs.cueing_node import CueingNode
-        from hil_rigs.stewart import Platform
+    if args.wheel:
+        from hil_rigs.force_feedback import force_feedback_node
 
-        config = load_rig(args.rig_file)
-        nodes.append(CueingNode(bus, drops, clock, Platform(config.geometry), MotionCueing(config.cueing)))
+        nodes.append(force_feedback_node(bus, drops, clock, args.wheel))
+    if args.rig:
+        from hil_rigs.config import cueing_node
+
+        nodes.append(cueing_node(bus, drops, clock, args.rig_file))
         external.append(NodeSpec("rig server (another process)", outputs=(Port("feedback", "rig/feedback"),)))
     scheduling = _scheduling(args)
     loop = Loop(
@@ -211,6 +216,7 @@ def _drive_scenario(args: argparse.Namespace) -> int:
                 bus=bus,
                 driver_profile=args.driver,
                 rig_file=args.rig_file if args.rig else None,
+                wheel=args.wheel or None,
                 record=args.record or out / "run.mcap",
                 on_loop=on_loop,
             )

@@ -75,6 +75,8 @@ class RunOptions:
     """With stack ``driver``: a scripted driver in this process instead of driver/input from the bus."""
     rig_file: str | None = None
     """Cue a motion rig (served by ``dil rig serve``) with this rig file."""
+    wheel: str | None = None
+    """With stack ``driver``: publish force feedback (``driver/feedback``) for this wheel mapping."""
     on_loop: Callable[[Loop], None] | None = None
     """Called with the loop before it runs (to install signal handlers)."""
     vehicle_substeps: int = 10
@@ -235,14 +237,14 @@ def run(opts: RunOptions) -> RunResult:
                 substeps=substeps,
             )
         )
-        if opts.rig_file:
-            from hil_rigs.config import load_rig
-            from hil_rigs.cueing import MotionCueing
-            from hil_rigs.cueing_node import CueingNode
-            from hil_rigs.stewart import Platform
+        if seat and opts.wheel:
+            from hil_rigs.force_feedback import force_feedback_node
 
-            rig = load_rig(opts.rig_file)
-            nodes.append(CueingNode(bus, drops, clock, Platform(rig.geometry), MotionCueing(rig.cueing)))
+            nodes.append(force_feedback_node(bus, drops, clock, opts.wheel))
+        if opts.rig_file:
+            from hil_rigs.config import cueing_node
+
+            nodes.append(cueing_node(bus, drops, clock, opts.rig_file))
             external.append(
                 NodeSpec("rig server (another process)", outputs=(Port("feedback", "rig/feedback"),))
             )

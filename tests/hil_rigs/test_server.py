@@ -279,6 +279,7 @@ def test_a_scenario_driven_in_real_time_cues_the_rig(tmp_path):
     assert report.complete
     assert report.per_topic["rig/command"] >= 3900 and report.per_topic["vehicle/state"] >= 3900  # 1 kHz
     assert report.per_topic["world/actors"] >= 190
+    assert report.per_topic["driver/feedback"] >= 3900  # force feedback for the wheel, 1 kHz
 
 
 def test_the_udp_driver_sends_position_mode_packets():
