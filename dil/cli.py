@@ -38,6 +38,12 @@ def _rig_parser(sub: argparse._SubParsersAction) -> None:
     cli.add_keyboard_parser(sub)
 
 
+def _node_parser(sub: argparse._SubParsersAction) -> None:
+    from dil.inference import cli
+
+    cli.add_parser(sub)
+
+
 def _run_parser(sub: argparse._SubParsersAction) -> None:
     from dil.run import cli
 
@@ -137,6 +143,7 @@ def build_parser() -> argparse.ArgumentParser:
     _keys_parser(sub)
     _log_parsers(sub)
     _messages_parser(sub)
+    _node_parser(sub)
     _rig_parser(sub)
     _run_parser(sub)
     _vehicles_parser(sub)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .messages import SCHEMAS, SENSOR_FIELDS
+from .messages import SCHEMAS, SENSOR_FIELDS, SERVICE_SCHEMAS
 from .schema import HEADER, Field, Kind, Schema
 from .zmq_bus import SERVICES, Endpoints
 
@@ -82,7 +82,7 @@ def _rows(fields: tuple[Field, ...], prefix: str = "") -> list[str]:
 
 
 def _topic(s: Schema) -> str:
-    kind = "conflate" if s.conflate else "events"
+    kind = "request-reply" if s.topic in SERVICE_SCHEMAS else "conflate" if s.conflate else "events"
     lines = [
         f"### `{s.topic}` (version {s.version}, {s.rate}, {kind})",
         "",
@@ -95,6 +95,15 @@ def _topic(s: Schema) -> str:
     ]
     return "\n".join(lines)
 
+
+_SERVICES = """
+## Services
+The `inference` service: an inference node (`dil node serve`) binds a ROUTER; runtimes connect
+DEALERs and send `inference/request` frames; the node answers each with one `inference/reply`
+frame (in the order it received them from that runtime). A node serves several runtimes, and a
+runtime may use several nodes (`--node ADDRESS`, repeatable).
+
+"""
 
 _SENSORS = """
 ## Sensors
@@ -125,6 +134,7 @@ def markdown() -> str:
     addresses = "\n".join(f"  - `{name}`: `{tcp[name]}`" for name in (*SCHEMAS, *SERVICES))
     text = _INTRO.format(header="\n".join(_rows(HEADER)), addresses=addresses, services="`, `".join(SERVICES))
     text += "\n".join(_topic(s) for s in SCHEMAS.values())
+    text += _SERVICES + "\n".join(_topic(s) for s in SERVICE_SCHEMAS.values())
     return text + _SENSORS + "\n" + "\n".join(_sensor(k) for k in SENSOR_FIELDS)
 
 

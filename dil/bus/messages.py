@@ -61,6 +61,27 @@ DRIVER_FEEDBACK = Schema(
     conflate=True,
 )
 
+STACK_EVENTS = Schema(
+    "stack/events",
+    1,
+    "Who drives, and why it changed: an AI stack's missed deadlines, the hold of its last command, "
+    "the hand-over to the built-in safety fallback, a lost or failing inference node, a driver's "
+    "takeover and hand-back.",
+    (
+        F(
+            "kind",
+            K.ENUM,
+            values=("deadline_miss", "hold", "fallback", "node_lost", "node_error", "takeover", "handback"),
+        ),
+        F("control", K.ENUM, values=("ai", "fallback", "driver"), doc="who is in control after the event"),
+        F("node", K.STR, doc="the inference node concerned, if any"),
+        F("frame_id", K.INT, doc="the frame concerned, -1 if none", lo=-1),
+        F("latency_ms", K.F64, "ms", doc="the frame's age when the event was decided, 0 if none", lo=0.0),
+        F("detail", K.STR, doc="free text"),
+    ),
+    rate="as they happen",
+)
+
 AI_COMMAND = Schema(
     "ai/command",
     1,
@@ -306,9 +327,92 @@ SCHEMAS: dict[str, Schema] = {
         RUN_STATUS,
         CONSOLE_COMMAND,
         DRIVER_FEEDBACK,
+        STACK_EVENTS,
     )
 }
 """Every topic's schema, by topic."""
+
+
+# --- services: request and reply frames of the request-reply services -------------------------
+
+INFERENCE_REQUEST = Schema(
+    "inference/request",
+    1,
+    "A frame for an inference node (`dil node serve`): the sensors and ego state a driving model "
+    "reads. Sent by the runtime's AI stack over DEALER to the node's ROUTER.",
+    (
+        F("frame_id", K.INT, doc="the runtime's frame counter; the reply carries it back", lo=0),
+        F("deadline_ns", K.INT, "ns", doc="t_sim_ns after which the runtime will not apply the answer", lo=0),
+        F(
+            "images",
+            K.RECORDS,
+            doc="camera images, one per camera the model reads",
+            record=(
+                F("camera", K.STR, doc="the sensor name (sensor/<camera>)"),
+                F("width", K.INT, "px", lo=1),
+                F("height", K.INT, "px", lo=1),
+                F("encoding", K.ENUM, values=("bgr8", "jpeg")),
+                F("data", K.BYTES),
+            ),
+        ),
+        F(
+            "objects",
+            K.RECORDS,
+            doc="object list around the ego (vehicle frame), as sensor kind `objects`",
+            record=(
+                F("x", K.F64, "m", "vehicle"),
+                F("y", K.F64, "m", "vehicle"),
+                F("yaw", K.F64, "rad", "vehicle"),
+                F("speed", K.F64, "m/s", "actor"),
+                F("length", K.F64, "m", lo=0.0),
+                F("width", K.F64, "m", lo=0.0),
+                F("height", K.F64, "m", lo=0.0),
+            ),
+        ),
+        F("ego", K.F64_LIST, doc="the vehicle/state values named in `ego_fields`, in that order"),
+        F("ego_fields", K.STR, doc="comma-separated vehicle/state field names of `ego`"),
+    ),
+    rate="the stack's rate, e.g. 20 Hz",
+)
+
+INFERENCE_REPLY = Schema(
+    "inference/reply",
+    1,
+    "The node's answer to one request: a driving command, or an error and no command.",
+    (
+        F("frame_id", K.INT, doc="the request's frame_id", lo=0),
+        F("steering_wheel_angle", K.F64, "rad", "steering wheel", "positive turns left"),
+        F("throttle", K.F64, "1", lo=0.0, hi=1.0),
+        F("brake", K.F64, "1", lo=0.0, hi=1.0),
+        F(
+            "inference_ns",
+            K.INT,
+            "ns",
+            doc="the model's own compute time for the batch this frame was in",
+            lo=0,
+        ),
+        F(
+            "node_ns",
+            K.INT,
+            "ns",
+            doc="time in the node from receiving the request to sending this reply",
+            lo=0,
+        ),
+        F("batch", K.INT, doc="frames computed together with this one", lo=0),
+        F("node", K.STR, doc="the node's identity: name, backend and device"),
+        F(
+            "needs",
+            K.STR,
+            doc="what the model reads, e.g. `camera:front:640x360,ego:speed,objects`, so a runtime can "
+            "check its sensors before it starts (a request with frame_id 0 and no payload is a probe)",
+        ),
+        F("error", K.STR, doc="why there is no command (bad request, model failure); empty when fine"),
+    ),
+    rate="one per request",
+)
+
+SERVICE_SCHEMAS: dict[str, Schema] = {s.topic: s for s in (INFERENCE_REQUEST, INFERENCE_REPLY)}
+"""Frames of the request-reply services, by name (not topics: they have no address of their own)."""
 
 
 # --- sensors: topics ``sensor/<name>``, one schema per sensor kind ----------------------------

@@ -51,9 +51,12 @@ class Bus(Protocol):
 
     def subscriber(self, topic: str, *, conflate: bool = False) -> Subscriber: ...
 
-    def requester(self, service: str) -> Requester: ...
+    def requester(self, service: str, address: str | None = None) -> Requester:
+        """A client of ``service``; ``address`` picks one of several servers (transports with
+        addresses)."""
+        ...
 
-    def replier(self, service: str) -> Replier: ...
+    def replier(self, service: str, address: str | None = None) -> Replier: ...
 
     def tap(self, observer: Callable[[bytes], None]) -> None:
         """Have ``observer`` see every frame published through this bus (recorders)."""
@@ -146,15 +149,15 @@ class LocalBus:
             self._taps[topic] = list(self._all_taps)
         return self._taps[topic]
 
-    def requester(self, service: str) -> _LocalRequester:
-        requests, replies = self._services.setdefault(service, (deque(), {}))
+    def requester(self, service: str, address: str | None = None) -> _LocalRequester:
+        requests, replies = self._services.setdefault(address or service, (deque(), {}))
         peer = f"local-{len(replies)}".encode()
         q: deque = deque()
         replies[peer] = q
         return _LocalRequester(requests, q, peer)
 
-    def replier(self, service: str) -> _LocalReplier:
-        requests, replies = self._services.setdefault(service, (deque(), {}))
+    def replier(self, service: str, address: str | None = None) -> _LocalReplier:
+        requests, replies = self._services.setdefault(address or service, (deque(), {}))
         return _LocalReplier(requests, replies)
 
     def close(self) -> None:

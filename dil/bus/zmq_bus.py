@@ -192,10 +192,10 @@ class ZmqBus:
             raise ValueError(f"{address} is already bound by another kind of socket")
         return s
 
-    def _connect(self, s: zmq.Socket, name: str) -> None:
+    def _connect(self, s: zmq.Socket, name: str, address: str | None = None) -> None:
         if self._curve is not None:
             self._curve.client(s, name)
-        s.connect(self.endpoints[name])
+        s.connect(address or self.endpoints[name])
 
     def publisher(self, topic: str) -> _Publisher:
         return _Publisher(topic, self._bind(zmq.PUB, self.endpoints[topic]), self._taps)
@@ -212,13 +212,15 @@ class ZmqBus:
         self._connect(s, topic)
         return _Subscriber(topic, s)
 
-    def requester(self, service: str) -> _Requester:
+    def requester(self, service: str, address: str | None = None) -> _Requester:
+        """A DEALER to ``service`` at its address, or at ``address`` (one of several servers)."""
         s = self._socket(zmq.DEALER)
-        self._connect(s, service)
+        self._connect(s, service, address)
         return _Requester(s)
 
-    def replier(self, service: str) -> _Replier:
-        return _Replier(self._bind(zmq.ROUTER, self.endpoints[service]))
+    def replier(self, service: str, address: str | None = None) -> _Replier:
+        """A ROUTER bound at ``service``'s address, or at ``address``."""
+        return _Replier(self._bind(zmq.ROUTER, address or self.endpoints[service]))
 
     def close(self) -> None:
         for s in self._sockets:

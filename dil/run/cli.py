@@ -12,6 +12,8 @@ from dil import __version__
 from dil.road.parse import RoadNetworkError
 from dil.scenario.params import ParameterError
 from dil.scenario.xml import ScenarioError
+from dil.stack.ai import AiOptions
+from dil.stack.remote import StackError
 
 from .criteria import Criteria
 from .runner import STACKS, RunOptions, RunResult, run
@@ -40,8 +42,30 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         choices=STACKS,
         default="builtin",
         help="who drives the ego: builtin (lane keeping, ACC, AEB), aeb (lane keeping and AEB at a "
-        "constant cruise speed), none (the storyboard moves it)",
+        "constant cruise speed), none (the storyboard moves it), ai (a model on inference nodes, with the "
+        "built-in stack as safety fallback)",
     )
+    ai = p.add_argument_group("AI stack (--stack ai)")
+    ai.add_argument("--ai-model", metavar="MANIFEST", help="start a local inference node with this model")
+    ai.add_argument(
+        "--node", action="append", default=[], metavar="ADDRESS", help="a running inference node (repeatable)"
+    )
+    ai.add_argument("--ai-backend", default="onnx", help="the local node's backend (default %(default)s)")
+    ai.add_argument(
+        "--ai-option",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="the local node's backend option",
+    )
+    ai.add_argument("--ai-rate", type=float, default=20.0, help="frames per second to the model (default 20)")
+    ai.add_argument(
+        "--deadline-ms", type=float, default=100.0, help="a command later than this is not applied (100)"
+    )
+    ai.add_argument(
+        "--hold-ms", type=float, default=300.0, help="hold the last command this long, then fall back (300)"
+    )
+    ai.add_argument("--jpeg-quality", type=int, default=0, help="send JPEG frames (1-100); 0 sends raw BGR")
     p.add_argument("--vehicle", default="sedan_bmw320i", help="ego vehicle parameter set")
     p.add_argument("--model", default="single_track", help="ego vehicle model")
     p.add_argument("--ego", help="the ego entity (default: the one named Ego/hero, else the first)")
@@ -81,17 +105,31 @@ def main(args: argparse.Namespace) -> int:
                 criteria,
                 progress=progress,
                 record=None if args.no_record else args.out / args.scenario.stem / "run.mcap",
+                ai=_ai_options(args),
             )
         )
         if progress is not None:
             print(file=sys.stderr)
-    except (ScenarioError, RoadNetworkError, ParameterError, ValueError, KeyError) as e:
+    except (ScenarioError, RoadNetworkError, ParameterError, ValueError, KeyError, StackError, OSError) as e:
         print(f"dil run: {e}", file=sys.stderr)
         return EXIT_ERROR
     out = args.out / args.scenario.stem
     write(result, out, args)
     print_summary(result, out)
     return EXIT_PASS if result.passed else EXIT_FAIL
+
+
+def _ai_options(args: argparse.Namespace) -> AiOptions:
+    return AiOptions(
+        nodes=tuple(args.node),
+        model=args.ai_model,
+        backend=args.ai_backend,
+        backend_options=tuple(args.ai_option),
+        rate_hz=args.ai_rate,
+        deadline_ms=args.deadline_ms,
+        hold_ms=args.hold_ms,
+        jpeg_quality=args.jpeg_quality,
+    )
 
 
 def _progress(t: float, limit: float) -> None:

@@ -23,15 +23,16 @@ import vehicle_models
 from dil import __version__
 from dil.bus.graph import NodeSpec, Port
 from dil.bus.inbox import Drops
-from dil.bus.transport import LocalBus
+from dil.bus.transport import Bus, LocalBus
 from dil.drive.scripted import ScriptedDriver
 from dil.drive.vehicle_node import VehicleNode
-from dil.realtime.clock import SimClock, WallClock
+from dil.realtime.clock import Clock, SimClock, WallClock
 from dil.realtime.loop import Loop
 from dil.recording.recorder import Recorder
 from dil.road.network import RoadNetwork
 from dil.scenario.engine import EgoLink, ScenarioNode
 from dil.scenario.loader import Scenario, load
+from dil.stack.ai import AiOptions, AiStackSetup
 from dil.stack.builtin import BuiltinStack, StackParameters
 from dil.world.actors import ActorSpec
 from dil.world.embedded import EmbeddedWorld
@@ -42,11 +43,12 @@ from vehicle_models.outputs import A_AX, A_SPEED
 from .criteria import Criteria, judge
 from .kpi import KpiNode
 
-STACKS = ("builtin", "aeb", "none", "replay", "driver")
+STACKS = ("builtin", "aeb", "none", "replay", "driver", "ai")
 """builtin: lane keeping, adaptive cruise and emergency braking; aeb: lane keeping and emergency
 braking at a constant cruise speed (a driver who does not react); none: the storyboard moves the ego;
 replay: the ego's commands come from a recorded log (re-simulation); driver: from driver/input (a
-person at the wheel, or a scripted driver)."""
+person at the wheel, or a scripted driver); ai: a learned model on inference nodes, with the built-in
+stack as its safety fallback (``RunOptions.ai``)."""
 
 
 @dataclass
@@ -79,6 +81,8 @@ class RunOptions:
     """With stack ``driver``: publish force feedback (``driver/feedback``) for this wheel mapping."""
     on_loop: Callable[[Loop], None] | None = None
     """Called with the loop before it runs (to install signal handlers)."""
+    ai: AiOptions | None = None
+    """With stack ``ai``: the inference nodes or the model, deadlines."""
     vehicle_substeps: int = 10
     """Physics steps per vehicle-node tick: the stack commands at 50 Hz, so holding its command for
     10 ms steps the same physics as 1 kHz ticks, with vehicle/state published at 100 Hz."""
@@ -148,8 +152,30 @@ def run(opts: RunOptions) -> RunResult:
     bus = opts.bus if opts.bus is not None else LocalBus()
     clock = WallClock() if opts.realtime else SimClock()
     drops = Drops()
-    driven = opts.stack != "none"
     vehicle = vehicle_models.Vehicle(opts.model, opts.vehicle)
+    ai = None
+    if opts.stack == "ai":
+        ai = AiStackSetup(bus, drops, clock, vehicle.params, opts.ai or AiOptions(), wait=not opts.realtime)
+    try:
+        return _run(opts, scen, net, world, bus, clock, drops, vehicle, ai)
+    finally:
+        if ai is not None:
+            ai.close()
+
+
+def _run(
+    opts: RunOptions,
+    scen: Scenario,
+    net: RoadNetwork,
+    world: EmbeddedWorld,
+    bus: Bus,
+    clock: Clock,
+    drops: Drops,
+    vehicle: vehicle_models.Vehicle,
+    ai: AiStackSetup | None,
+) -> RunResult:
+    driven = opts.stack != "none"
+    ego = scen.entities[scen.ego]
     offset = _ego_offset(vehicle)
     model = vehicle.model
     ix, iy, iyaw = model.index("x"), model.index("y"), model.index("yaw")
@@ -176,7 +202,9 @@ def run(opts: RunOptions) -> RunResult:
         )
 
     cruise_log: list[float] = []
-    if opts.stack == "driver":
+    if ai is not None:
+        stack = ai.stack
+    elif opts.stack == "driver":
         stack = _DriverSeat()
     elif opts.stack == "replay":
         if opts.replay_log is None:
@@ -206,6 +234,8 @@ def run(opts: RunOptions) -> RunResult:
     # the sensors a stack reads; a person at the wheel looks at the world instead
     with_stack = driven and opts.stack != "driver"
     sensors = [ObjectList(rate_hz=50.0, range_m=150.0), LaneGeometry(net, rate_hz=10.0)] if with_stack else []
+    if ai is not None:
+        sensors.append(ai.camera(net))
     world_node = WorldNode(
         bus, drops, world, clock, rate_hz=50.0, ego_offset=offset, sensors=sensors, ego_from_state=driven
     )
@@ -286,9 +316,10 @@ def run(opts: RunOptions) -> RunResult:
                 "cruise_speeds": json.dumps(cruise_log),
             }
         )
-    return RunResult(
-        scen, kpi.kpis.as_dict(), verdict, trace.rows, end, report.t_sim_ns * 1e-9, wall, engine.log
-    )
+    kpis = kpi.kpis.as_dict()
+    if ai is not None:
+        kpis.update(ai.stack.kpis())
+    return RunResult(scen, kpis, verdict, trace.rows, end, report.t_sim_ns * 1e-9, wall, engine.log)
 
 
 def _set_cruise(stack: object, v: float, log: list[float]) -> None:

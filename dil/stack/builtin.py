@@ -119,6 +119,13 @@ class BuiltinStack:
         pass
 
     def tick(self, t_sim_ns: int) -> None:
+        cmd = self.command()
+        if cmd is not None:
+            self.publish(t_sim_ns, *cmd)
+
+    def command(self) -> tuple[float, float, float] | None:
+        """Read the sensors and decide: steering-wheel angle, throttle, brake (None before the
+        first vehicle state)."""
         for inbox, attr in ((self._objects, "_last_objects"), (self._lanes, "_last_lanes")):
             msg = inbox.latest()
             if msg is not None:
@@ -127,7 +134,7 @@ class BuiltinStack:
         if st is not None:
             self._last_state = st
         if self._last_state is None:
-            return
+            return None
         v = self._last_state["speed"]
         accel = self._longitudinal(v)
         steer = self._steering(v)
@@ -137,6 +144,11 @@ class BuiltinStack:
             throttle, brake = 0.0, min(1.0, -accel / 9.0)
         if v < 0.5 and self.cruise_speed < 0.1:
             throttle, brake = 0.0, max(brake, 0.3)  # hold at standstill
+        return steer, throttle, brake
+
+    def publish(
+        self, t_sim_ns: int, steer: float, throttle: float, brake: float, inference_ns: int = 0
+    ) -> None:
         self._pub.send(
             self._enc.encode(
                 t_sim_ns,
@@ -147,7 +159,7 @@ class BuiltinStack:
                     "brake": brake,
                     "gear": 1,
                     "frame_id": self._frame,
-                    "inference_ns": 0,
+                    "inference_ns": inference_ns,
                 },
             )
         )

@@ -1,0 +1,104 @@
+"""Wiring an AI stack into a run: the inference node(s) it talks to (addresses, or a local node
+process started for the run from a model manifest), the camera its model reads, and the built-in
+stack as its safety fallback."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from dil.bus.inbox import Drops
+from dil.bus.transport import Bus, LocalBus
+from dil.bus.zmq_bus import Endpoints, ZmqBus
+from dil.realtime.clock import Clock
+from dil.world.camera import CameraSpec
+from dil.world.sensors import CameraSensor
+
+from .builtin import BuiltinStack, StackParameters
+from .remote import RemoteOptions, RemoteStack
+
+
+@dataclass(frozen=True)
+class AiOptions:
+    nodes: tuple[str, ...] = ()
+    """Addresses of running inference nodes."""
+    model: str | None = None
+    """A model manifest: start a local node process for the run."""
+    backend: str = "onnx"
+    backend_options: tuple[str, ...] = ()
+    """``KEY=VALUE`` options of the local node's backend (e.g. ``providers=cuda,cpu``)."""
+    rate_hz: float = 20.0
+    deadline_ms: float = 100.0
+    hold_ms: float = 300.0
+    jpeg_quality: int = 0
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_local_node(manifest: str, backend: str, options: tuple[str, ...]) -> tuple[str, subprocess.Popen]:
+    """``dil node serve`` in a child process on a free loopback port; its address and process."""
+    if not Path(manifest).is_file():
+        raise FileNotFoundError(f"--model {manifest}: no such manifest")
+    address = f"tcp://127.0.0.1:{free_port()}"
+    cmd = [sys.executable, "-m", "dil", "node", "serve", manifest, "--bind", address, "--backend", backend]
+    for o in options:
+        cmd += ["--option", o]
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=None, env={**os.environ})
+    return address, proc
+
+
+class AiStackSetup:
+    """Owns what the AI stack needs beyond the run's bus; :meth:`close` releases it."""
+
+    def __init__(
+        self, bus: Bus, drops: Drops, clock: Clock, vehicle_params: object, o: AiOptions, *, wait: bool
+    ):
+        self.proc: subprocess.Popen | None = None
+        nodes = list(o.nodes)
+        if o.model:
+            address, self.proc = start_local_node(o.model, o.backend, o.backend_options)
+            nodes.append(address)
+        if not nodes:
+            raise ValueError("--stack ai needs --model MANIFEST (a local node) or --node ADDRESS")
+        # the requests travel over ZeroMQ even when the run's own bus is in-process
+        self.node_bus = ZmqBus(Endpoints.default("tcp")) if isinstance(bus, LocalBus) else None
+        self.camera_spec = CameraSpec()
+        fallback = BuiltinStack(bus, drops, clock, vehicle_params, params=StackParameters(acc=True))
+        self.stack = RemoteStack(
+            bus,
+            drops,
+            clock,
+            fallback,
+            RemoteOptions(
+                tuple(nodes),
+                rate_hz=o.rate_hz,
+                deadline_ms=o.deadline_ms,
+                hold_ms=o.hold_ms,
+                camera="front",
+                camera_size=(self.camera_spec.width, self.camera_spec.height),
+                jpeg_quality=o.jpeg_quality,
+                wait=wait,
+            ),
+            node_bus=self.node_bus,
+        )
+
+    def camera(self, net: object) -> CameraSensor:
+        return CameraSensor(net, "front", rate_hz=self.stack.o.rate_hz, spec=self.camera_spec)
+
+    def close(self) -> None:
+        if self.node_bus is not None:
+            self.node_bus.close()
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()

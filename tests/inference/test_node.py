@@ -1,0 +1,154 @@
+"""A real inference node process (``dil node serve``) over tcp on loopback."""
+
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+
+from dil.bus import Encoder
+from dil.bus.codec import decode
+from dil.bus.messages import INFERENCE_REQUEST, SERVICE_SCHEMAS
+from dil.bus.zmq_bus import Endpoints, ZmqBus
+from dil.stack.ai import free_port
+
+from . import linear_model as lm
+
+
+@pytest.fixture
+def node(tmp_path):
+    model = lm.build(tmp_path)
+    address = f"tcp://127.0.0.1:{free_port()}"
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "dil",
+            "node",
+            "serve",
+            str(model["manifest"]),
+            "--bind",
+            address,
+            "--name",
+            "n1",
+        ],
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    bus = ZmqBus(Endpoints.default("tcp"))
+    yield model, address, proc, bus
+    bus.close()
+    if proc.poll() is None:
+        proc.terminate()
+        proc.wait(10)
+
+
+ENC = Encoder(INFERENCE_REQUEST, "test")
+
+
+def _request(fid, img, speed=5.0, camera="front"):
+    h, w = img.shape[:2]
+    fields = {
+        "frame_id": fid,
+        "deadline_ns": 0,
+        "images": [{"camera": camera, "width": w, "height": h, "encoding": "bgr8", "data": img.tobytes()}],
+        "objects": [],
+        "ego": [speed, 1.0],
+        "ego_fields": "speed,vx",
+    }
+    return ENC.encode(fid * 1000, time.time_ns(), fields)
+
+
+def _replies(req, n, timeout_ms=30_000):
+    out = []
+    while len(out) < n:
+        frame = req.recv(timeout_ms)
+        assert frame is not None, f"only {len(out)} of {n} replies"
+        out.append(decode(frame, SERVICE_SCHEMAS)[1])
+    return out
+
+
+def _probe(req):
+    req.send(
+        ENC.encode(
+            0, 0, {"frame_id": 0, "deadline_ns": 0, "images": [], "objects": [], "ego": [], "ego_fields": ""}
+        )
+    )
+    return _replies(req, 1, 60_000)[0]
+
+
+def test_the_node_answers_in_order_with_the_exact_commands_and_batches(node):
+    model, address, _, bus = node
+    req = bus.requester("inference", address)
+    probe = _probe(req)
+    assert probe["needs"] == f"camera:front:{lm.W}x{lm.H},ego:speed" and "n1 (onnx on" in probe["node"]
+    rng = np.random.default_rng(5)
+    frames = [rng.integers(0, 256, (lm.H, lm.W, 3), dtype=np.uint8) for _ in range(40)]
+    for k, f in enumerate(frames, start=1):  # sent back to back: the node batches what is waiting
+        req.send(_request(k, f, speed=float(k)))
+    replies = _replies(req, 40)
+    assert [r["frame_id"] for r in replies] == list(range(1, 41))
+    for r, f, k in zip(replies, frames, range(1, 41), strict=True):
+        assert r["error"] == ""
+        want = lm.commands(model, f, float(k))
+        got = [r["steering_wheel_angle"], r["throttle"], r["brake"]]
+        np.testing.assert_allclose(got, want, atol=1e-5)
+        assert r["inference_ns"] > 0 and r["node_ns"] >= r["inference_ns"]
+    assert max(r["batch"] for r in replies) > 1  # some requests were computed together
+
+
+def test_two_runtimes_share_one_node(node):
+    model, address, _, bus = node
+    a, b = bus.requester("inference", address), bus.requester("inference", address)
+    _probe(a)
+    img = np.full((lm.H, lm.W, 3), 100, np.uint8)
+    a.send(_request(1, img, 1.0))
+    b.send(_request(2, img, 2.0))
+    ra, rb = _replies(a, 1)[0], _replies(b, 1)[0]
+    assert (ra["frame_id"], rb["frame_id"]) == (1, 2)
+    assert ra["steering_wheel_angle"] == pytest.approx(lm.commands(model, img, 1.0)[0], abs=1e-5)
+    assert rb["steering_wheel_angle"] == pytest.approx(lm.commands(model, img, 2.0)[0], abs=1e-5)
+
+
+def test_bad_requests_get_an_error_reply_and_the_rest_are_answered(node):
+    _, address, proc, bus = node
+    req = bus.requester("inference", address)
+    _probe(req)
+    good = np.zeros((lm.H, lm.W, 3), np.uint8)
+    req.send(_request(1, np.zeros((lm.H + 2, lm.W, 3), np.uint8)))  # wrong size
+    req.send(_request(2, good, camera="rear"))  # a camera the model does not read
+    req.send(b"inference/request\0\x93garbage")
+    req.send(_request(3, good))
+    r = _replies(req, 4)
+    assert r[0]["frame_id"] == 1 and f"the image is {lm.W}x{lm.H + 2}" in r[0]["error"]
+    assert r[1]["frame_id"] == 2 and "no image from camera 'front'" in r[1]["error"]
+    assert r[2]["error"]
+    assert r[3]["frame_id"] == 3 and r[3]["error"] == ""
+    assert proc.poll() is None  # still serving
+
+
+def test_a_model_that_does_not_match_its_manifest_fails_at_start(tmp_path):
+    model = lm.build(tmp_path)
+    text = model["manifest"].read_text().replace("name: speed", "name: velocity")
+    model["manifest"].write_text(text)
+    out = subprocess.run(
+        [sys.executable, "-m", "dil", "node", "serve", str(model["manifest"]), "--bind", "tcp://127.0.0.1:1"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert out.returncode != 0
+    assert "linear.yaml: inputs[1].name: 'velocity': the model has no such input" in out.stderr
+
+
+def test_node_check_prints_the_tensors(tmp_path):
+    model = lm.build(tmp_path)
+    out = subprocess.run(
+        [sys.executable, "-m", "dil", "node", "check", str(model["manifest"])],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert out.returncode == 0, out.stderr
+    assert f"in  image: [-1, 3, {lm.H}, {lm.W}] float32" in out.stdout
