@@ -58,7 +58,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         metavar="KEY=VALUE",
         help="the local node's backend option",
     )
-    ai.add_argument("--ai-rate", type=float, default=20.0, help="frames per second to the model (default 20)")
+    ai.add_argument(
+        "--ai-rate", type=float, default=25.0, help="frames per second to the model, dividing 50 (default 25)"
+    )
     ai.add_argument(
         "--deadline-ms", type=float, default=100.0, help="a command later than this is not applied (100)"
     )

@@ -31,10 +31,12 @@ class AiOptions:
     backend: str = "onnx"
     backend_options: tuple[str, ...] = ()
     """``KEY=VALUE`` options of the local node's backend (e.g. ``providers=cuda,cpu``)."""
-    rate_hz: float = 20.0
+    rate_hz: float = 25.0
     deadline_ms: float = 100.0
     hold_ms: float = 300.0
     jpeg_quality: int = 0
+    probe_timeout_s: float = 30.0
+    """How long to wait for every node to answer before the run starts."""
 
 
 def free_port() -> int:
@@ -85,6 +87,7 @@ class AiStackSetup:
                 camera="front",
                 camera_size=(self.camera_spec.width, self.camera_spec.height),
                 jpeg_quality=o.jpeg_quality,
+                probe_timeout_s=o.probe_timeout_s,
                 wait=wait,
             ),
             node_bus=self.node_bus,

@@ -53,7 +53,7 @@ class StackError(RuntimeError):
 class RemoteOptions:
     nodes: tuple[str, ...]
     """Node addresses (``tcp://host:port``)."""
-    rate_hz: float = 20.0
+    rate_hz: float = 25.0
     deadline_ms: float = 100.0
     hold_ms: float = 300.0
     camera: str = "front"

@@ -17,8 +17,16 @@ H, W = 6, 8  # the model's image size
 SOURCE = (W, H)  # no resize: the source image is already the model's size
 
 
-def build(directory: Path, *, seed: int = 0, fixed_batch: int | None = None, name: str = "linear") -> dict:
-    """Write ``NAME.onnx`` and ``NAME.yaml`` in ``directory``; returns the weights and paths."""
+def build(
+    directory: Path,
+    *,
+    seed: int = 0,
+    fixed_batch: int | None = None,
+    name: str = "linear",
+    source: tuple[int, int] = SOURCE,
+) -> dict:
+    """Write ``NAME.onnx`` and ``NAME.yaml`` in ``directory``; returns the weights and paths.
+    ``source``: the camera image the manifest expects (resized to the model's size)."""
     rng = np.random.default_rng(seed)
     n = 3 * H * W
     w = (rng.standard_normal((n, 3)) * 0.01).astype(np.float32)
@@ -57,7 +65,7 @@ def build(directory: Path, *, seed: int = 0, fixed_batch: int | None = None, nam
                 "name": "image",
                 "kind": "camera",
                 "camera": "front",
-                "source_size": list(SOURCE),
+                "source_size": list(source),
                 "size": [W, H],
                 "colour": "rgb",
                 "layout": "nchw",

@@ -1,0 +1,114 @@
+"""The AI stack in a run: a real node process over tcp, its deadlines, hold and fallback."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import msgpack
+import pytest
+
+from dil.recording.reader import records
+from dil.run.runner import RunOptions, run
+from dil.stack.ai import AiOptions, free_port
+
+from . import linear_model as lm
+
+SCENARIO = Path("scenarios/catalog/lane_keeping_rural.xosc")
+
+
+@pytest.fixture
+def model(tmp_path):
+    return lm.build(tmp_path / "model", source=(640, 360))
+
+
+def _serve(model, *extra):
+    address = f"tcp://127.0.0.1:{free_port()}"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "dil", "node", "serve", str(model["manifest"]), "--bind", address, *extra],
+        stderr=subprocess.DEVNULL,
+    )
+    return address, proc
+
+
+def _events(log):
+    return [msgpack.unpackb(m.data) for t, m in records(log) if t == "stack/events"]
+
+
+def test_a_healthy_local_node_drives_the_whole_run(model, tmp_path):
+    log = tmp_path / "run.mcap"
+    ai = AiOptions(model=str(model["manifest"]), deadline_ms=1000.0)
+    result = run(RunOptions(SCENARIO, stack="ai", max_time=3.0, record=log, ai=ai))
+    k = result.kpis
+    assert k["ai_fallback_at_s"] is None and k["ai_control_at_end"] == "ai"
+    assert k["ai_frames_sent"] >= 70 and k["ai_commands_applied"] == k["ai_frames_sent"]
+    assert k["ai_deadline_misses"] == 0 and k["ai_latency_p50_ms"] > 0
+    commands = [msgpack.unpackb(m.data) for t, m in records(log) if t == "ai/command"]
+    assert sum(c["inference_ns"] > 0 for c in commands) == k["ai_commands_applied"]
+    assert _events(log) == []
+
+
+def test_a_slow_node_is_held_then_replaced_by_the_fallback(model, tmp_path):
+    address, proc = _serve(model, "--delay-ms", "250")
+    log = tmp_path / "run.mcap"
+    try:
+        ai = AiOptions(nodes=(address,), deadline_ms=100.0, hold_ms=300.0)
+        result = run(RunOptions(SCENARIO, stack="ai", max_time=4.0, record=log, ai=ai))
+    finally:
+        proc.terminate()
+        proc.wait(10)
+    kinds = [e["kind"] for e in _events(log)]
+    assert kinds[:2] == ["deadline_miss", "hold"] and "fallback" in kinds
+    assert kinds.index("fallback") > kinds.index("hold")
+    k = result.kpis
+    assert k["ai_commands_applied"] == 0 and k["ai_deadline_misses"] >= 3
+    assert 0.3 <= k["ai_fallback_at_s"] <= 0.5 and k["ai_control_at_end"] == "fallback"
+    assert result.simulated_s == pytest.approx(4.0, abs=0.01)  # the run went on under the fallback
+    assert json.loads(json.dumps(k))  # the KPIs are plain JSON for the result file
+
+
+def test_a_killed_node_is_detected_and_the_run_continues_under_the_fallback(model, tmp_path):
+    address, proc = _serve(model)
+    log = tmp_path / "run.mcap"
+
+    def kill_at_2s(t, limit):
+        if t >= 2.0 and proc.poll() is None:
+            proc.kill()
+            proc.wait(10)
+
+    try:
+        ai = AiOptions(nodes=(address,), deadline_ms=200.0, hold_ms=300.0)
+        result = run(RunOptions(SCENARIO, stack="ai", max_time=5.0, record=log, ai=ai, progress=kill_at_2s))
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    k = result.kpis
+    assert k["ai_commands_applied"] >= 30  # it drove until killed
+    assert 2.0 < k["ai_fallback_at_s"] < 2.6
+    events = _events(log)
+    fallback = next(e for e in events if e["kind"] == "fallback")
+    assert fallback["control"] == "fallback" and "built-in stack drives" in fallback["detail"]
+    assert result.simulated_s == pytest.approx(5.0, abs=0.01)
+
+
+def test_no_node_answering_is_an_error_before_the_run_starts(model):
+    from dil.stack.remote import StackError
+
+    ai = AiOptions(nodes=(f"tcp://127.0.0.1:{free_port()}",), probe_timeout_s=1.0)
+    with pytest.raises(StackError, match=r"no inference node answers at tcp://127\.0\.0\.1"):
+        run(RunOptions(SCENARIO, stack="ai", max_time=1.0, ai=ai))
+
+
+def test_a_model_reading_another_camera_size_is_refused_before_the_run(tmp_path):
+    from dil.stack.remote import StackError
+
+    small = lm.build(tmp_path / "small")  # expects an 8x6 camera
+    address, proc = _serve(small)
+    try:
+        with pytest.raises(
+            StackError, match="reads camera 'front' at 8x6; this run has camera 'front' at 640x360"
+        ):
+            run(RunOptions(SCENARIO, stack="ai", max_time=1.0, ai=AiOptions(nodes=(address,))))
+    finally:
+        proc.terminate()
+        proc.wait(10)
