@@ -85,7 +85,7 @@ def require(package: str, backend: str) -> object:
     """Import ``package`` for ``backend`` or raise :class:`MissingBackendError` naming it."""
     try:
         return importlib.import_module(package)
-    except ImportError as e:
+    except (ImportError, OSError, RuntimeError) as e:  # absent, or its native library is missing
         raise MissingBackendError(
             f"inference backend {backend!r} needs the Python package {package!r}, which is not "
             f"installed here ({e})"

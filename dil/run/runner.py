@@ -249,11 +249,16 @@ def _run(
     if driven:
         assert stack is not None
         seat = opts.stack == "driver"
-        if seat and opts.driver_profile:
+        behind_ai = ai is not None and ai.stack.o.driver_seat  # a person who can take over from the AI
+        if (seat or behind_ai) and opts.driver_profile:
             nodes.append(ScriptedDriver(bus, clock, opts.driver_profile))
-        elif seat:
+        elif seat or behind_ai:
             external.append(NodeSpec("driver (another process)", outputs=(Port("input", "driver/input"),)))
-        else:
+        if behind_ai:
+            external.append(
+                NodeSpec("console (another process)", outputs=(Port("command", "console/command"),))
+            )
+        if not seat:
             nodes.append(stack)
         substeps = 1 if opts.realtime else opts.vehicle_substeps
         nodes.append(
@@ -267,7 +272,7 @@ def _run(
                 substeps=substeps,
             )
         )
-        if seat and opts.wheel:
+        if (seat or behind_ai) and opts.wheel:
             from hil_rigs.force_feedback import force_feedback_node
 
             nodes.append(force_feedback_node(bus, drops, clock, opts.wheel))

@@ -37,6 +37,8 @@ class AiOptions:
     jpeg_quality: int = 0
     probe_timeout_s: float = 30.0
     """How long to wait for every node to answer before the run starts."""
+    driver_seat: bool = False
+    """A person at the wheel can take control from the AI (``dil drive``)."""
 
 
 def free_port() -> int:
@@ -88,6 +90,7 @@ class AiStackSetup:
                 camera_size=(self.camera_spec.width, self.camera_spec.height),
                 jpeg_quality=o.jpeg_quality,
                 probe_timeout_s=o.probe_timeout_s,
+                driver_seat=o.driver_seat,
                 wait=wait,
             ),
             node_bus=self.node_bus,

@@ -29,6 +29,8 @@ from dil.bus.graph import NodeSpec, Port
 from dil.bus.inbox import Drops, Inbox
 from dil.bus.messages import (
     AI_COMMAND,
+    CONSOLE_COMMAND,
+    DRIVER_INPUT,
     INFERENCE_REQUEST,
     SERVICE_SCHEMAS,
     STACK_EVENTS,
@@ -64,6 +66,12 @@ class RemoteOptions:
     probe_timeout_s: float = 30.0
     wait: bool = False
     """Wait for each answer up to the deadline (simulated clock)."""
+    driver_seat: bool = False
+    """A person sits at the wheel (``dil drive``): their input takes control from the AI."""
+    takeover_brake: float = 0.1
+    """Brake pedal travel at which the driver takes control."""
+    takeover_steer: float = 0.35
+    """Steering-wheel angle away from the AI's command at which the driver takes control [rad]."""
 
 
 @dataclass
@@ -129,7 +137,11 @@ class RemoteStack:
         self._camera = Inbox(bus.subscriber(cam.topic, conflate=True), drops, {cam.topic: cam})
         self._objects = Inbox(bus.subscriber(objects.topic, conflate=True), drops, {objects.topic: objects})
         self._state = Inbox(bus.subscriber(VEHICLE_STATE.topic, conflate=True), drops)
-        self._pub = fallback._pub  # one ai/command publisher: the fallback's
+        self._driver = (
+            Inbox(bus.subscriber(DRIVER_INPUT.topic, conflate=True), drops) if options.driver_seat else None
+        )
+        self._console = Inbox(bus.subscriber(CONSOLE_COMMAND.topic), drops) if options.driver_seat else None
+        self._driver_input: dict | None = None
         self._events = bus.publisher(STACK_EVENTS.topic)
         self._ev = Encoder(STACK_EVENTS, name)
         self._req = Encoder(INFERENCE_REQUEST, name)
@@ -191,13 +203,17 @@ class RemoteStack:
         end = time.monotonic() + self.o.probe_timeout_s
         for n in self.nodes:
             while True:
-                left = int((end - time.monotonic()) * 1000)
-                frame = n.requester.recv(max(left, 0))
+                left_ms = int((end - time.monotonic()) * 1000)
+                frame = n.requester.recv(min(max(left_ms, 0), 100))
                 if frame is None:
-                    raise StackError(
-                        f"no inference node answers at {n.address} (waited {self.o.probe_timeout_s:g} s); "
-                        "start one with `dil node serve MANIFEST --bind ADDRESS`"
-                    )
+                    if left_ms <= 0:
+                        waited = f"waited {self.o.probe_timeout_s:g} s"
+                        raise StackError(
+                            f"no inference node answers at {n.address} ({waited}); "
+                            "start one with `dil node serve MANIFEST --bind ADDRESS`"
+                        )
+                    time.sleep(0.001)  # transports whose recv does not wait
+                    continue
                 _, reply = decode(frame, SERVICE_SCHEMAS)
                 if reply["frame_id"] == 0:
                     break
@@ -229,6 +245,8 @@ class RemoteStack:
 
     def tick(self, t_sim_ns: int) -> None:
         self._read_inputs()
+        if self._driver is not None:
+            self._driver_seat(t_sim_ns)
         if self._tick % self._fallback_every == 0:
             self._fallback_cmd = self.fallback.command()  # always computed: ready to take over
         if self.control == "ai" and self._tick % self._send_every == 0:
@@ -238,12 +256,58 @@ class RemoteStack:
         if self.control == "ai" and t_sim_ns - self._last_cmd_t > self.o.hold_ms * 1e6:
             self._take_over(t_sim_ns)
         if self._tick % self._fallback_every == 0:
-            if self.control == "fallback":
+            if self.control == "driver":
+                d = self._driver_input
+                if d is not None:
+                    self.fallback.publish(t_sim_ns, d["steering_wheel_angle"], d["throttle"], d["brake"])
+            elif self.control == "fallback":
                 if self._fallback_cmd is not None:
                     self.fallback.publish(t_sim_ns, *self._fallback_cmd)
             else:
                 self.fallback.publish(t_sim_ns, *self._last_cmd)  # the last AI command, held
         self._tick += 1
+
+    def _driver_seat(self, t_sim_ns: int) -> None:
+        """The person at the wheel overrides the AI (and the fallback) by braking or steering
+        against it; the console hands control back to the AI (``handover ai``) or to the driver."""
+        d = self._driver.latest()
+        if d is not None:
+            self._driver_input = d
+        while (c := self._console.next()) is not None:
+            if (
+                c["command"] == "handover"
+                and c["argument"] in ("ai", "driver")
+                and c["argument"] != self.control
+            ):
+                if c["argument"] == "ai":
+                    self.control = "ai"
+                    self._last_cmd_t = t_sim_ns
+                    for n in self.nodes:
+                        n.misses_in_row = 0
+                    self._event(t_sim_ns, "handback", None, -1, 0.0, f"by {c['operator'] or 'the console'}")
+                else:
+                    self.control = "driver"
+                    self._event(
+                        t_sim_ns,
+                        "takeover",
+                        None,
+                        -1,
+                        0.0,
+                        f"handed over by {c['operator'] or 'the console'}",
+                    )
+        if self.control == "driver" or self._driver_input is None:
+            return
+        d = self._driver_input
+        current = self._last_cmd if self.control == "ai" else (self._fallback_cmd or self._last_cmd)
+        why = ""
+        if d["brake"] >= self.o.takeover_brake:
+            why = f"brake pedal at {d['brake']:.2f}"
+        elif abs(d["steering_wheel_angle"] - current[0]) >= self.o.takeover_steer:
+            why = f"steering {d['steering_wheel_angle']:.2f} rad against the command's {current[0]:.2f} rad"
+        if why:
+            self.control = "driver"
+            self._pending.clear()
+            self._event(t_sim_ns, "takeover", None, -1, 0.0, "the driver took control: " + why)
 
     def _read_inputs(self) -> None:
         msg = self._camera.latest()

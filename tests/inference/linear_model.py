@@ -31,7 +31,7 @@ def build(
     n = 3 * H * W
     w = (rng.standard_normal((n, 3)) * 0.01).astype(np.float32)
     v = (rng.standard_normal((1, 3)) * 0.1).astype(np.float32)
-    b = np.array([0.1, 0.5, 0.2], np.float32)
+    b = np.array([0.0, 0.5, 0.2], np.float32)
     batch = fixed_batch if fixed_batch is not None else "batch"
     nodes = [
         helper.make_node("Flatten", ["image"], ["flat"], axis=1),

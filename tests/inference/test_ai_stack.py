@@ -112,3 +112,67 @@ def test_a_model_reading_another_camera_size_is_refused_before_the_run(tmp_path)
     finally:
         proc.terminate()
         proc.wait(10)
+
+
+def test_the_driver_takes_over_by_braking(model, tmp_path):
+    log = tmp_path / "run.mcap"
+    ai = AiOptions(model=str(model["manifest"]), deadline_ms=1000.0, driver_seat=True)
+    # the scripted driver sits with hands off and full throttle, then brakes hard at 5 s
+    opts = RunOptions(
+        SCENARIO, stack="ai", max_time=6.0, record=log, ai=ai, driver_profile="accelerate-brake"
+    )
+    result = run(opts)
+    events = _events(log)
+    assert [e["kind"] for e in events] == ["takeover"]
+    assert events[0]["control"] == "driver" and "brake pedal at 0.80" in events[0]["detail"]
+    assert result.kpis["ai_control_at_end"] == "driver"
+    t_takeover = next(m.log_time for t, m in records(log) if t == "stack/events") * 1e-9
+    assert 5.0 <= t_takeover <= 5.1
+    commands = [msgpack.unpackb(m.data) for t, m in records(log) if t == "ai/command"]
+    after = [c for c in commands if c["t_sim_ns"] > 5.1e9]
+    assert after and all(c["brake"] == pytest.approx(0.8) for c in after)  # the driver's input drives
+
+
+def test_the_console_hands_control_back_to_the_ai(model):
+    """The stack ticked by hand on the in-process bus, with the node's server in this process."""
+    from dil.bus import Drops, Encoder, LocalBus
+    from dil.bus.messages import CONSOLE_COMMAND, DRIVER_INPUT, SCHEMAS
+    from dil.inference.backend import load_backend
+    from dil.inference.manifest import load_manifest
+    from dil.inference.server import InferenceServer
+    from dil.realtime.clock import SimClock
+    from dil.stack.builtin import BuiltinStack
+    from dil.stack.remote import RemoteOptions, RemoteStack
+    from vehicle_models.parameters import load as load_vehicle
+
+    bus, drops, clock = LocalBus(), Drops(), SimClock()
+    m = load_manifest(model["manifest"])
+    server = InferenceServer(m, load_backend("onnx").open(m.model_path, {}), bus.replier("inference", "n1"))
+    fallback = BuiltinStack(bus, drops, clock, load_vehicle("sedan_bmw320i"))
+    stack = RemoteStack(bus, drops, clock, fallback, RemoteOptions(("n1",), driver_seat=True, wait=False))
+    events = []
+    ev_sub = bus.subscriber("stack/events")
+    driver = bus.publisher(DRIVER_INPUT.topic)
+    console = bus.publisher(CONSOLE_COMMAND.topic)
+    d_enc, c_enc = Encoder(SCHEMAS["driver/input"], "wheel"), Encoder(CONSOLE_COMMAND, "console")
+    import threading
+
+    stop = threading.Event()
+    t = threading.Thread(target=lambda: server.serve(stop.is_set, 5))
+    t.start()
+    try:
+        stack.start(0)
+        brake = {"steering_wheel_angle": 0.0, "throttle": 0.0, "brake": 0.5, "gear": 1}
+        driver.send(d_enc.encode(0, 0, brake))
+        stack.tick(0)
+        assert stack.control == "driver"
+        console.send(c_enc.encode(1, 0, {"command": "handover", "argument": "ai", "operator": "ops"}))
+        driver.send(d_enc.encode(1, 0, {**brake, "brake": 0.0}))
+        stack.tick(5_000_000)
+        assert stack.control == "ai"
+        while (f := ev_sub.recv()) is not None:
+            events.append(msgpack.unpackb(f.split(b"\0", 1)[1]))
+    finally:
+        stop.set()
+        t.join(5)
+    assert [e["kind"] for e in events] == ["takeover", "handback"] and "by ops" in events[1]["detail"]
