@@ -152,3 +152,24 @@ def test_node_check_prints_the_tensors(tmp_path):
     )
     assert out.returncode == 0, out.stderr
     assert f"in  image: [-1, 3, {lm.H}, {lm.W}] float32" in out.stdout
+
+
+def test_the_inference_benchmark_measures_the_cpu_backend(tmp_path):
+    model = lm.build(tmp_path, source=(64, 48))
+    out = tmp_path / "bench.json"
+    run = subprocess.run(
+        [
+            *(sys.executable, "-m", "dil", "bench", "inference", "--manifest", str(model["manifest"])),
+            *("--frames", "20", "--burst", "16", "--json", str(out)),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert run.returncode == 0, run.stderr
+    import json
+
+    rows = {(r["backend"], r["what"]) for r in json.loads(out.read_text())["rows"]}
+    assert ("onnx cpu", "model latency, batch 1") in rows
+    assert ("onnx cpu", "node overhead beyond the model, camera frame") in rows
+    assert ("onnx cpu", "throughput, max_batch 8") in rows
