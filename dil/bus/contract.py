@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from .messages import SCHEMAS, SENSOR_FIELDS, SERVICE_SCHEMAS
 from .schema import HEADER, Field, Kind, Schema
-from .zmq_bus import SERVICES, Endpoints
+from .zmq_bus import SENSORS, SERVICES, Endpoints
 
 _INTRO = """\
 # Message contract
@@ -108,8 +108,9 @@ runtime may use several nodes (`--node ADDRESS`, repeatable).
 _SENSORS = """
 ## Sensors
 A world publishes each configured sensor on `sensor/<name>` (conflate), with the schema of the
-sensor's kind. Sensor topics get addresses after the services (`Endpoints.default(...,
-extra=("sensor/front", ...))`).
+sensor's kind. The sensors of a run (`sensor/objects`, `sensor/lanes`, `sensor/front`) get
+addresses after the services; further sensors are named with `Endpoints.default(...,
+extra=(...))`.
 """
 
 
@@ -131,7 +132,7 @@ def _sensor(kind: str) -> str:
 def markdown() -> str:
     """The whole contract page."""
     tcp = Endpoints.default("tcp")
-    addresses = "\n".join(f"  - `{name}`: `{tcp[name]}`" for name in (*SCHEMAS, *SERVICES))
+    addresses = "\n".join(f"  - `{name}`: `{tcp[name]}`" for name in (*SCHEMAS, *SERVICES, *SENSORS))
     text = _INTRO.format(header="\n".join(_rows(HEADER)), addresses=addresses, services="`, `".join(SERVICES))
     text += "\n".join(_topic(s) for s in SCHEMAS.values())
     text += _SERVICES + "\n".join(_topic(s) for s in SERVICE_SCHEMAS.values())

@@ -24,6 +24,8 @@ from .transport import Frame
 log = logging.getLogger("dil.bus")
 
 SERVICES = ("inference", "control")
+SENSORS = ("sensor/objects", "sensor/lanes", "sensor/front")
+"""The sensor topics a run publishes for driving stacks: addresses after the services."""
 """Request-reply services: AI inference nodes and run control."""
 
 
@@ -47,10 +49,12 @@ class Endpoints:
         port: int = 5600,
         directory: str | Path = "/tmp/dil",
         name: str = "dil",
+        extra: tuple[str, ...] = SENSORS,
     ) -> Endpoints:
         """One address per topic and service: consecutive tcp ports from ``port``, ipc sockets in
-        ``directory``, or inproc names (``name`` keeps two buses in one process apart)."""
-        names = [*SCHEMAS, *SERVICES]
+        ``directory``, or inproc names (``name`` keeps two buses in one process apart). ``extra``:
+        further topics (sensors), after the services."""
+        names = [*SCHEMAS, *SERVICES, *(n for n in extra if n not in SCHEMAS)]
         if scheme == "tcp":
             return Endpoints({n: f"tcp://{host}:{port + i}" for i, n in enumerate(names)})
         if scheme == "ipc":

@@ -78,6 +78,15 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     d.add_argument("--rig", choices=["sim"], help="cue a motion rig served by `dil rig serve --sim`")
     d.add_argument("--rig-file", default="sim_hexapod", help="the rig's geometry and cueing parameters")
     d.add_argument(
+        "--ai-model",
+        metavar="MANIFEST",
+        help="with a scenario: an AI model drives (a local inference node); the driver takes over by "
+        "braking or steering against it, the console hands control back",
+    )
+    d.add_argument(
+        "--node", action="append", default=[], metavar="ADDRESS", help="or a running inference node"
+    )
+    d.add_argument(
         "--wheel",
         default="generic",
         help="wheel mapping whose force feedback is published on driver/feedback ('' for none)",
@@ -192,6 +201,7 @@ def _drive_scenario(args: argparse.Namespace) -> int:
 
     from dil.run.cli import print_summary, write
     from dil.run.runner import RunOptions, run
+    from dil.stack.ai import AiOptions
 
     _scheduling(args)
     bus = bus_from_args(args, _io_priority(args))
@@ -208,7 +218,10 @@ def _drive_scenario(args: argparse.Namespace) -> int:
         result = run(
             RunOptions(
                 args.scenario,
-                stack="driver",
+                stack="ai" if args.ai_model or args.node else "driver",
+                ai=AiOptions(nodes=tuple(args.node), model=args.ai_model, driver_seat=True)
+                if args.ai_model or args.node
+                else None,
                 vehicle=args.vehicle,
                 model=args.model,
                 max_time=args.duration or 3600.0,
@@ -223,7 +236,13 @@ def _drive_scenario(args: argparse.Namespace) -> int:
         )
     finally:
         bus.close()
-    write(result, out, argparse.Namespace(stack="driver", vehicle=args.vehicle, model=args.model))
+    write(
+        result,
+        out,
+        argparse.Namespace(
+            stack="ai" if args.ai_model or args.node else "driver", vehicle=args.vehicle, model=args.model
+        ),
+    )
     print_summary(result, out)
     return 0 if result.passed else 1
 

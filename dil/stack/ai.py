@@ -55,8 +55,21 @@ def start_local_node(manifest: str, backend: str, options: tuple[str, ...]) -> t
     cmd = [sys.executable, "-m", "dil", "node", "serve", manifest, "--bind", address, "--backend", backend]
     for o in options:
         cmd += ["--option", o]
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=None, env={**os.environ})
+    proc = subprocess.Popen(
+        cmd, stdout=subprocess.DEVNULL, stderr=None, env={**os.environ}, preexec_fn=_die_with_parent
+    )
     return address, proc
+
+
+def _die_with_parent() -> None:
+    """In the child: a SIGTERM when the runtime process ends, however it ends (Linux)."""
+    try:
+        import ctypes
+        import signal
+
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
 
 
 class AiStackSetup:
@@ -66,6 +79,16 @@ class AiStackSetup:
         self, bus: Bus, drops: Drops, clock: Clock, vehicle_params: object, o: AiOptions, *, wait: bool
     ):
         self.proc: subprocess.Popen | None = None
+        self.node_bus: ZmqBus | None = None
+        try:
+            self._setup(bus, drops, clock, vehicle_params, o, wait)
+        except BaseException:
+            self.close()
+            raise
+
+    def _setup(
+        self, bus: Bus, drops: Drops, clock: Clock, vehicle_params: object, o: AiOptions, wait: bool
+    ) -> None:
         nodes = list(o.nodes)
         if o.model:
             address, self.proc = start_local_node(o.model, o.backend, o.backend_options)

@@ -148,7 +148,7 @@ def test_local_bus_tap_sees_every_frame_in_order():
 
 
 def test_endpoints_name_what_is_missing():
-    with pytest.raises(KeyError, match="no address for 'sensor/front'"):
-        Endpoints.default("tcp")["sensor/front"]
+    with pytest.raises(KeyError, match="no address for 'sensor/rear'"):
+        Endpoints.default("tcp")["sensor/rear"]
     with pytest.raises(ValueError, match="udp"):
         Endpoints.default("udp")
