@@ -16,7 +16,7 @@ from dil.bus import SCHEMAS, Drops, Encoder, Endpoints, Inbox, ZmqBus
 def _endpoints(kind, tmp_path):
     if kind == "ipc":
         return Endpoints.default("ipc", directory=tmp_path), ["--bus", "ipc", "--ipc-dir", str(tmp_path)]
-    port = random.Random(os.getpid() + time.time_ns()).randrange(20000, 60000, 16)
+    port = random.Random(os.getpid() + time.time_ns()).randrange(20000, 60000, 32)
     return Endpoints.default("tcp", port=port), ["--bus", "tcp", "--port", str(port)]
 
 

@@ -151,7 +151,7 @@ def test_stale_commands_are_rejected():
 
 
 def _port() -> int:
-    return random.Random(os.getpid() + time.time_ns()).randrange(20000, 60000, 16)
+    return random.Random(os.getpid() + time.time_ns()).randrange(20000, 60000, 32)
 
 
 def test_a_killed_rig_server_comes_back_parked():

@@ -141,7 +141,7 @@ def test_a_killed_recording_is_readable_up_to_its_last_chunk(tmp_path):
 
 def test_playback_republishes_the_log_on_the_bus(recorded):
     path, _ = recorded
-    port = random.Random(os.getpid() + time.time_ns()).randrange(20000, 60000, 16)
+    port = random.Random(os.getpid() + time.time_ns()).randrange(20000, 60000, 32)
     bus = ZmqBus(Endpoints.default("tcp", port=port), hwm=100_000)
     inbox = Inbox(bus.subscriber("vehicle/state"), Drops())
     proc = subprocess.Popen(
