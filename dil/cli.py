@@ -94,6 +94,12 @@ def _list_vehicles(args: argparse.Namespace) -> int:
     return 0
 
 
+def _carla_lite_parser(sub: argparse._SubParsersAction) -> None:
+    from dil.carla_lite import cli
+
+    cli.add_parser(sub)
+
+
 def _campaign_parser(sub: argparse._SubParsersAction) -> None:
     from dil.campaign import cli
 
@@ -140,6 +146,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     _bench_parser(sub)
     _campaign_parser(sub)
+    _carla_lite_parser(sub)
     _drive_parsers(sub)
     _keys_parser(sub)
     _log_parsers(sub)

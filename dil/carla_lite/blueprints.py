@@ -1,0 +1,175 @@
+"""The blueprint library served by carla-lite: a few vehicles, two sensors, a prop, the spectator.
+
+Names and attributes follow CARLA's so that scripts written for CARLA find what they filter for
+(``vehicle.*``, ``sensor.camera.rgb``, ``role_name``, ``image_size_x`` ...).
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+
+from .layouts import AttributeType
+
+
+class ActorClass(enum.IntEnum):
+    """What an actor is in carla-lite's world: decides how it moves, collides and is drawn."""
+
+    SPECTATOR = 0
+    VEHICLE = 1
+    SENSOR = 2
+    PROP = 3
+
+
+class SensorKind(enum.IntEnum):
+    NONE = 0
+    COLLISION = 1
+    CAMERA_RGB = 2
+
+
+@dataclass(frozen=True)
+class Attribute:
+    """A blueprint attribute (the wire's ActorAttribute); values are strings as in CARLA."""
+
+    id: str
+    type: AttributeType
+    value: str
+    recommended: tuple[str, ...] = ()
+    modifiable: bool = False
+    restrict_to_recommended: bool = False
+
+    def to_msgpack(self) -> list:
+        return [
+            self.id,
+            int(self.type),
+            self.value,
+            list(self.recommended),
+            self.modifiable,
+            self.restrict_to_recommended,
+        ]
+
+
+@dataclass(frozen=True)
+class Blueprint:
+    id: str
+    actor_class: ActorClass
+    attributes: tuple[Attribute, ...]
+    size: tuple[float, float, float] = (0.0, 0.0, 0.0)
+    """Bounding box length, width, height [m] (0 for sensors and the spectator)."""
+    sensor: SensorKind = SensorKind.NONE
+    extra_tags: tuple[str, ...] = field(default=())
+
+    @property
+    def tags(self) -> tuple[str, ...]:
+        return (*self.id.split("."), *self.extra_tags)
+
+    def to_msgpack(self, uid: int) -> list:
+        """An ActorDefinition: ``[uid, id, tags, attributes]``."""
+        return [uid, self.id, ",".join(self.tags), [a.to_msgpack() for a in self.attributes]]
+
+    def defaults(self) -> dict[str, str]:
+        return {a.id: a.value for a in self.attributes}
+
+
+def _role_name(default: str) -> Attribute:
+    return Attribute("role_name", AttributeType.STRING, default, modifiable=True)
+
+
+COLOURS = ("255,255,255", "0,0,0", "200,20,20", "20,60,200", "120,120,120")
+
+
+def _vehicle(
+    name: str, size: tuple[float, float, float], base_type: str, generation: int = 2, wheels: int = 4
+) -> Blueprint:
+    return Blueprint(
+        f"vehicle.{name}",
+        ActorClass.VEHICLE,
+        (
+            _role_name("autopilot"),
+            Attribute("color", AttributeType.RGB_COLOR, COLOURS[0], COLOURS, modifiable=True),
+            Attribute("number_of_wheels", AttributeType.INT, str(wheels)),
+            Attribute("generation", AttributeType.INT, str(generation)),
+            Attribute("base_type", AttributeType.STRING, base_type),
+            Attribute("object_type", AttributeType.STRING, ""),
+            Attribute("special_type", AttributeType.STRING, ""),
+            Attribute("has_lights", AttributeType.BOOL, "true"),
+            Attribute("has_dynamic_doors", AttributeType.BOOL, "false"),
+            Attribute("sticky_control", AttributeType.BOOL, "true", modifiable=True),
+            Attribute("terramechanics", AttributeType.BOOL, "false", modifiable=True),
+        ),
+        size,
+    )
+
+
+def _camera_rgb() -> Blueprint:
+    return Blueprint(
+        "sensor.camera.rgb",
+        ActorClass.SENSOR,
+        (
+            _role_name("front"),
+            Attribute("image_size_x", AttributeType.INT, "800", modifiable=True),
+            Attribute("image_size_y", AttributeType.INT, "600", modifiable=True),
+            Attribute("fov", AttributeType.FLOAT, "90", modifiable=True),
+            Attribute("sensor_tick", AttributeType.FLOAT, "0.0", modifiable=True),
+        ),
+        sensor=SensorKind.CAMERA_RGB,
+    )
+
+
+def _collision() -> Blueprint:
+    return Blueprint(
+        "sensor.other.collision",
+        ActorClass.SENSOR,
+        (_role_name("front"),),
+        sensor=SensorKind.COLLISION,
+    )
+
+
+SPECTATOR = Blueprint("spectator", ActorClass.SPECTATOR, ())
+
+
+class BlueprintLibrary:
+    """The definitions; a definition's uid is its position in the list plus one."""
+
+    def __init__(self) -> None:
+        self.blueprints: tuple[Blueprint, ...] = (
+            _vehicle("tesla.model3", (4.79, 2.16, 1.49), "car"),
+            _vehicle("lincoln.mkz_2020", (4.89, 2.24, 1.53), "car"),
+            _vehicle("audi.a2", (3.71, 1.79, 1.55), "car", generation=1),
+            _vehicle("mercedes.sprinter", (5.92, 1.99, 2.56), "van"),
+            _vehicle("carlamotors.carlacola", (5.20, 2.61, 2.47), "truck", generation=1),
+            _camera_rgb(),
+            _collision(),
+            Blueprint(
+                "static.prop.trafficcone01",
+                ActorClass.PROP,
+                (_role_name(""), Attribute("size", AttributeType.STRING, "small")),
+                (0.6, 0.6, 1.0),
+            ),
+        )
+        self._by_id = {b.id: b for b in self.blueprints}
+
+    def to_msgpack(self) -> list:
+        return [b.to_msgpack(i + 1) for i, b in enumerate(self.blueprints)]
+
+    def uid(self, blueprint_id: str) -> int:
+        for i, b in enumerate(self.blueprints):
+            if b.id == blueprint_id:
+                return i + 1
+        return 0
+
+    def get(self, blueprint_id: str) -> Blueprint:
+        try:
+            return self._by_id[blueprint_id]
+        except KeyError:
+            raise LookupError(f"no blueprint {blueprint_id!r} in carla-lite's library") from None
+
+
+def parse_description(obj: list) -> tuple[int, str, list[list]]:
+    """An ActorDescription ``[uid, id, [[id, type, value], ...]]``."""
+    uid, blueprint_id, attributes = obj
+    return int(uid), str(blueprint_id), [list(a) for a in attributes]
+
+
+def attribute_values(attributes: list[list]) -> dict[str, str]:
+    return {str(a[0]): str(a[2]) for a in attributes}

@@ -1,0 +1,57 @@
+"""``dil carla-lite``: serve dil's embedded world over CARLA 0.9.16's wire protocol."""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+from pathlib import Path
+
+from dil.road.parse import RoadNetworkError
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    from .server import DEFAULT_MAP
+
+    p = sub.add_parser(
+        "carla-lite",
+        help="serve the embedded world over CARLA 0.9.16's protocol (the real carla client connects)",
+    )
+    p.add_argument("--map", type=Path, default=DEFAULT_MAP, help="the OpenDRIVE (.xodr) network to serve")
+    p.add_argument("--host", default="127.0.0.1", help="address to listen on (0.0.0.0 for all)")
+    p.add_argument("--port", type=int, default=2000, help="RPC (world) port; 0 picks a free one")
+    p.add_argument(
+        "--streaming-port", type=int, default=None, help="sensor and world-state streams (default: port + 1)"
+    )
+    p.add_argument("--rate", type=float, default=20.0, help="asynchronous mode: steps per second")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from .server import CarlaLiteServer, ServerOptions
+
+    if not args.rate > 0.0:
+        print("dil carla-lite: --rate must be positive", file=sys.stderr)
+        return 2
+    try:
+        server = CarlaLiteServer(
+            ServerOptions(
+                map_path=args.map,
+                host=args.host,
+                port=args.port,
+                streaming_port=args.streaming_port,
+                rate_hz=args.rate,
+            )
+        )
+    except (OSError, RoadNetworkError) as exc:
+        print(f"dil carla-lite: {exc}", file=sys.stderr)
+        return 2
+    signal.signal(signal.SIGTERM, lambda *_: server.close())
+    server.start()
+    # the port line is what scripts and tests wait for
+    print(f"carla-lite listening on {args.host}:{server.port} (streams on {server.streams.port})", flush=True)
+    try:
+        server.wait()
+    except KeyboardInterrupt:
+        server.close()
+    return 0

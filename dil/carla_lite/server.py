@@ -1,0 +1,379 @@
+"""The carla-lite server: CARLA 0.9.16's RPC methods over carla-lite's world, the ticking, the streams.
+
+One lock guards the world: RPC threads, the asynchronous ticker and new stream readers take it.
+Every call the client can send and carla-lite does not serve answers with CARLA's error response
+naming the call (logged once), so a script fails loudly instead of hanging.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from dil.road.network import RoadNetwork
+from dil.world.collision import boxes_overlap
+
+from .actors import ActorCodec
+from .batch import run_batch
+from .blueprints import ActorClass, BlueprintLibrary, SensorKind, attribute_values, parse_description
+from .dynamics import K_LENGTH, K_WIDTH, K_X, K_Y, K_YAW
+from .layouts import (
+    WORLD_STATE_STREAM,
+    SensorType,
+    episode_header,
+    error,
+    error_void,
+    from_carla,
+    ok,
+    ok_void,
+    pack_token,
+    parse_transform,
+    sensor_header,
+    to_carla,
+    transform,
+)
+from .rpc import RpcServer
+from .sensors import Sensors
+from .settings import EpisodeSettings
+from .stream import StreamServer
+from .world import PHYSICAL, LiteWorld
+
+log = logging.getLogger(__name__)
+
+SERVER_VERSION = "0.9.16"
+DEFAULT_MAP = Path(__file__).resolve().parents[2] / "scenarios" / "roads" / "highway.xodr"
+SPAWN_SPACING = 50.0
+"""Distance between spawn points along a driving lane [m]."""
+SPAWN_MARGIN = 10.0
+"""No spawn point closer than this to a lane section's ends [m]."""
+
+VOID_CALLS = frozenset(
+    {
+        "load_new_episode",
+        "load_map_layer",
+        "unload_map_layer",
+        "copy_opendrive_to_file",
+        "apply_color_texture_to_object",
+        "apply_color_texture_to_objects",
+        "apply_float_color_texture_to_object",
+        "apply_float_color_texture_to_objects",
+        "apply_textures_to_object",
+        "apply_textures_to_objects",
+        "reset_all_traffic_lights",
+        "set_actor_simulate_physics",
+    }
+)
+"""Calls whose reply the client decodes as ``Response<void>`` (their errors are packed differently)."""
+
+
+@dataclass(frozen=True)
+class ServerOptions:
+    map_path: Path = DEFAULT_MAP
+    host: str = "127.0.0.1"
+    port: int = 2000
+    """The RPC (world) port; 0 picks a free one."""
+    streaming_port: int | None = None
+    """Sensor and world-state streams; None: ``port + 1`` as CARLA does (a free one when port is 0)."""
+    rate_hz: float = 20.0
+    """Asynchronous mode: world steps per wall-clock second."""
+
+
+class CarlaLiteServer:
+    """Serves one world on ``options.port``; :meth:`start`, then :meth:`close`."""
+
+    def __init__(self, options: ServerOptions) -> None:
+        self.options = options
+        self.map_path = Path(options.map_path)
+        self.map_name = self.map_path.stem
+        self.xodr = self.map_path.read_text()
+        self.network = RoadNetwork.load(self.map_path)
+        self.library = BlueprintLibrary()
+        self.world = LiteWorld(self.network)
+        self.lock = threading.RLock()
+        self.settings = EpisodeSettings()
+        self.frame = 0
+        self.sim_ns = 0
+        """Simulation time [ns]."""
+        self.last_delta = 1.0 / options.rate_hz
+        self.episode_id = int(time.time_ns() & 0xFFFF_FFFF_FFFF)
+        stream_port = options.streaming_port
+        if stream_port is None:
+            stream_port = options.port + 1 if options.port else 0
+        self.streams = StreamServer(options.host, stream_port)
+        self.streams.on_subscribe.append(self._on_subscribe)
+        self.codec = ActorCodec(self.world, self.library, self.streams.port)
+        self.sensors = Sensors(self.world, self.network, self.codec)
+        self.spawn_points = spawn_points(self.network)
+        self._methods = self._method_table()
+        self._unsupported: set[str] = set()
+        self.rpc = RpcServer(options.host, options.port, self.handle)
+        self.port = self.rpc.port
+        self._closed = threading.Event()
+        self._ticker = threading.Thread(target=self._run_async, name="carla-lite-ticker", daemon=True)
+
+    # --- lifecycle -------------------------------------------------------------------------------
+
+    def start(self) -> None:
+        self.streams.start()
+        self.rpc.start()
+        self._ticker.start()
+        log.info(
+            "carla-lite: map %s, rpc on %s:%d, streams on port %d",
+            self.map_name,
+            self.options.host,
+            self.port,
+            self.streams.port,
+        )
+
+    def close(self) -> None:
+        self._closed.set()
+        self.rpc.close()
+        self.streams.close()
+
+    def wait(self) -> None:
+        """Block until :meth:`close`."""
+        while not self._closed.wait(0.1):
+            pass
+
+    # --- dispatch --------------------------------------------------------------------------------
+
+    def handle(self, method: str, params: list) -> Any:
+        """Answer one call: a ``Response`` (value or error) as the client decodes it."""
+        if params and isinstance(params[0], list) and len(params[0]) == 1 and isinstance(params[0][0], bool):
+            params = params[1:]  # the Metadata ([is_async]) CARLA prepends to every call
+        if method == "apply_batch":  # answered bare, without a Response wrapper
+            with self.lock:
+                return self.apply_batch(*params)
+        entry = self._methods.get(method)
+        if entry is None:
+            with self.lock:
+                first = method not in self._unsupported
+                self._unsupported.add(method)
+            if first:
+                log.warning("carla-lite: unsupported call %r (answered with an error)", method)
+            message = f"carla-lite does not support '{method}'"
+            return error_void(message) if method in VOID_CALLS else error(message)
+        fn, void = entry
+        try:
+            with self.lock:
+                value = fn(*params)
+        except Exception as exc:
+            log.info("carla-lite: %s failed: %s", method, exc)
+            message = f"{method}: {exc}"
+            return error_void(message) if void else error(message)
+        return ok_void() if void else ok(value)
+
+    def _method_table(self) -> dict[str, tuple[Callable[..., Any], bool]]:
+        """Method name to (function, returns void)."""
+        valued: dict[str, Callable[..., Any]] = {
+            "version": lambda: SERVER_VERSION,
+            "get_episode_info": self.get_episode_info,
+            "get_sensor_token": self.get_sensor_token,
+            "get_episode_settings": lambda: self.settings.to_msgpack(),
+            "set_episode_settings": self.set_episode_settings,
+            "tick_cue": self.tick_cue,
+            "get_required_files": lambda folder="", *_: [],
+            "query_lights_state": lambda *_: [],
+            "get_actor_definitions": self.library.to_msgpack,
+            "get_map_info": self.get_map_info,
+            "get_map_data": lambda: self.xodr,
+            "get_available_maps": lambda: [self.map_name],
+            "get_spectator": lambda: self.codec.actor(self.world.spectator),
+            "get_actors_by_id": self.get_actors_by_id,
+            "spawn_actor": self.spawn_actor,
+            "spawn_actor_with_parent": self.spawn_actor_with_parent,
+            "destroy_actor": self.destroy_actor,
+            "get_vehicle_light_states": lambda: [],
+            "get_names_of_all_objects": lambda: [],
+        }
+        void: dict[str, Callable[..., Any]] = {
+            "set_actor_location": self.set_actor_location,
+            "set_actor_transform": lambda i, t: self.world.set_transform(int(i), parse_transform(t)),
+            "set_actor_target_velocity": lambda i, v: self.world.set_velocity(int(i), _vec(v)),
+            "set_actor_target_angular_velocity": lambda i, w: self.world.set_angular_velocity(
+                int(i), _vec(w)
+            ),
+            "apply_control_to_vehicle": lambda i, c: self.world.apply_control(int(i), list(c)),
+            "set_actor_simulate_physics": lambda i, on: self.world.set_physics(int(i), bool(on)),
+            "update_lights_state": lambda *_: None,
+            "update_day_night_cycle": lambda *_: None,
+        }
+        table = {name: (fn, False) for name, fn in valued.items()}
+        table.update({name: (fn, True) for name, fn in void.items()})
+        return table
+
+    # --- episode and settings --------------------------------------------------------------------
+
+    def get_episode_info(self) -> list:
+        return [self.episode_id, [pack_token(WORLD_STATE_STREAM, self.streams.port)]]
+
+    def get_sensor_token(self, stream_id: int) -> list:
+        """The token of a stream, asked for by the stream id the client read from an earlier token."""
+        return [pack_token(int(stream_id), self.streams.port)]
+
+    def set_episode_settings(self, obj: list) -> int:
+        new = EpisodeSettings.from_msgpack(obj)
+        if new.fixed_delta_seconds is not None and not new.fixed_delta_seconds > 0.0:
+            new = replace(new, fixed_delta_seconds=None)
+        self.settings = new
+        log.info(
+            "carla-lite: %s mode, fixed delta %s",
+            "synchronous" if new.synchronous_mode else "asynchronous",
+            new.fixed_delta_seconds,
+        )
+        self._publish_state()  # the client waits for a state at least as new as the answer
+        return self.frame
+
+    def tick_cue(self) -> int:
+        if self.settings.synchronous_mode:
+            self._tick(self._delta())
+            return self.frame
+        return self.frame + 1  # the asynchronous ticker gets there
+
+    def get_map_info(self) -> list:
+        return [self.map_name, [transform(t) for t in self.spawn_points]]
+
+    # --- actors ----------------------------------------------------------------------------------
+
+    def get_actors_by_id(self, ids: list) -> list:
+        return [self.codec.actor(int(i)) for i in ids if int(i) in self.world.actors]
+
+    def spawn_actor(self, description: list, transform_obj: list) -> list:
+        return self.codec.actor(self.spawn(description, parse_transform(transform_obj), 0))
+
+    def spawn_actor_with_parent(
+        self, description: list, transform_obj: list, parent: int, attachment_type: int = 0, *_: Any
+    ) -> list:
+        """Attachments are rigid whatever ``attachment_type`` says."""
+        return self.codec.actor(self.spawn(description, parse_transform(transform_obj), int(parent)))
+
+    def spawn(self, description: list, t: tuple[float, ...], parent: int) -> int:
+        """Spawn from an ActorDescription at a CARLA transform (relative to ``parent`` if not 0)."""
+        _uid, blueprint_id, attributes = parse_description(description)
+        bp = self.library.get(blueprint_id)
+        if bp.actor_class == ActorClass.SPECTATOR:
+            raise ValueError("the spectator cannot be spawned")
+        if bp.actor_class in PHYSICAL and not parent:
+            self._check_free(bp.size, t)
+        actor_id = self.world.spawn(bp, attributes, t, parent)
+        if bp.sensor != SensorKind.NONE:
+            info = self.world.info(actor_id)
+            info.stream_id = self.streams.new_stream()
+            try:
+                self.sensors.add(
+                    actor_id, info.stream_id, bp.sensor, {**bp.defaults(), **attribute_values(attributes)}
+                )
+            except ValueError:
+                self.world.destroy(actor_id)
+                raise
+        return actor_id
+
+    def _check_free(self, size: tuple[float, float, float], t: tuple[float, ...]) -> None:
+        """CARLA refuses to spawn a body onto another one (``try_spawn_actor`` relies on it)."""
+        x, y, _z, yaw = from_carla(t[0], t[1], t[2], t[4])
+        new = np.array([x, y, yaw, size[0], size[1]])
+        s = self.world.state
+        for info in self.world.actors.values():
+            if info.blueprint.actor_class not in PHYSICAL:
+                continue
+            r = s[info.id - 1]
+            other = np.array([r[K_X], r[K_Y], r[K_YAW], r[K_LENGTH], r[K_WIDTH]])
+            if boxes_overlap(new, other):
+                raise RuntimeError("Spawn failed because of collision at spawn position")
+
+    def apply_batch(self, commands: list, do_tick_cue: bool = False, *_: Any) -> list:
+        responses = run_batch(self, commands)
+        if do_tick_cue and self.settings.synchronous_mode:
+            self._tick(self._delta())
+        return responses
+
+    def destroy_actor(self, actor_id: int) -> bool:
+        info = self.world.destroy(int(actor_id))
+        if info.stream_id:
+            self.sensors.remove(info.id)
+            self.streams.drop(info.stream_id)
+        return True
+
+    def set_actor_location(self, actor_id: int, location: list) -> None:
+        t = self.world.transform(int(actor_id))
+        self.world.set_transform(int(actor_id), (*_vec(location), *t[3:]))
+
+    # --- ticking ---------------------------------------------------------------------------------
+
+    def _delta(self) -> float:
+        return self.settings.fixed_delta_seconds or 1.0 / self.options.rate_hz
+
+    def _tick(self, dt: float) -> None:
+        contacts = self.world.step(dt)
+        self.frame += 1
+        self.sim_ns += round(dt * 1e9)
+        self.last_delta = dt
+        self._publish_state()
+        wanted = {
+            s.stream_id for s in self.sensors.by_actor.values() if self.streams.has_readers(s.stream_id)
+        }
+        if wanted:
+            for stream_id, payload in self.sensors.payloads(self.frame, self.sim_ns * 1e-9, contacts, wanted):
+                self.streams.publish(stream_id, payload)
+
+    def _run_async(self) -> None:
+        period = 1.0 / self.options.rate_hz
+        deadline = time.monotonic()
+        while not self._closed.is_set():
+            with self.lock:
+                if not self.settings.synchronous_mode:
+                    self._tick(self._delta())
+            deadline += period
+            pause = deadline - time.monotonic()
+            if pause < 0.0:
+                deadline = time.monotonic()  # behind: do not try to catch up
+            self._closed.wait(max(pause, 0.0))
+
+    def state_payload(self) -> bytes:
+        header = sensor_header(SensorType.WORLD_OBSERVER, self.frame, self.sim_ns * 1e-9)
+        body = episode_header(self.episode_id, time.time(), self.last_delta)
+        return header + body + self.world.records().tobytes()
+
+    def _publish_state(self) -> None:
+        self.streams.publish(WORLD_STATE_STREAM, self.state_payload())
+
+    def _on_subscribe(self, stream_id: int) -> None:
+        if stream_id == WORLD_STATE_STREAM:
+            with self.lock:
+                self._publish_state()  # a new reader has a state at once, even in synchronous mode
+
+
+def spawn_points(network: RoadNetwork | None) -> list[tuple[float, ...]]:
+    """CARLA transforms along every driving lane outside junctions, facing the direction of travel."""
+    if network is None:
+        return []
+    points = []
+    for road in network.roads:
+        if road.junction not in ("-1", ""):
+            continue
+        sections = road.lane_sections
+        for k, sec in enumerate(sections):
+            end = sections[k + 1].s if k + 1 < len(sections) else road.length
+            for lane in sec.lanes:
+                if lane.type != "driving" or lane.id == 0:
+                    continue
+                for s in np.arange(sec.s + SPAWN_MARGIN, end - SPAWN_MARGIN + 1e-9, SPAWN_SPACING):
+                    x, y, z, heading = network.lane_to_world(road.id, lane.id, float(s))
+                    cx, cy, cz, yaw = to_carla(x, y, z, heading)
+                    points.append((cx, cy, cz, 0.0, yaw, 0.0))
+    return points
+
+
+def _vec(v: list) -> tuple[float, float, float]:
+    x, y, z = v
+    if not all(math.isfinite(c) for c in (x, y, z)):
+        raise ValueError(f"not a finite vector: {v}")
+    return float(x), float(y), float(z)

@@ -1,0 +1,132 @@
+"""Each test gets its own ``dil carla-lite`` process on free ports and talks to it with the real client.
+
+The client blocks holding the GIL inside its calls, so the server must be another process.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import re
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+carla = pytest.importorskip("carla")
+
+ROADS = Path(__file__).resolve().parents[2] / "scenarios" / "roads"
+READY = re.compile(r"carla-lite listening on ([\d.]+):(\d+)")
+START_TIMEOUT_S = 30.0
+CLIENT_TIMEOUT_S = 5.0
+
+
+@dataclass
+class LiteServer:
+    host: str
+    port: int
+    process: subprocess.Popen
+    log: list[str]
+
+    def client(self) -> carla.Client:
+        c = carla.Client(self.host, self.port)
+        c.set_timeout(CLIENT_TIMEOUT_S)
+        return c
+
+    def readers(self) -> int:
+        """Stream readers that joined so far (the server logs each)."""
+        return sum("reader joined" in line for line in self.log)
+
+    def wait_for_readers(self, count: int, timeout: float = 5.0) -> None:
+        """Wait until ``count`` readers joined: a sensor's data flows only once its reader is connected."""
+        deadline = time.monotonic() + timeout
+        while self.readers() < count:
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"{count} stream readers expected, {self.readers()} joined")
+            time.sleep(0.01)
+
+
+def start_server(*args: str) -> LiteServer:
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "dil.cli", "carla-lite", "--port", "0", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    log: list[str] = []
+    found: list[re.Match] = []
+    ready = threading.Event()
+
+    def pump() -> None:  # keeps the pipe drained for the whole test
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            log.append(line)
+            m = READY.search(line)
+            if m and not found:
+                found.append(m)
+                ready.set()
+        ready.set()
+
+    threading.Thread(target=pump, daemon=True).start()
+    if not ready.wait(START_TIMEOUT_S) or not found:
+        proc.kill()
+        raise RuntimeError("dil carla-lite did not start:\n" + "".join(log))
+    return LiteServer(found[0].group(1), int(found[0].group(2)), proc, log)
+
+
+def stop_server(server: LiteServer) -> None:
+    server.process.terminate()
+    try:
+        server.process.wait(5)
+    except subprocess.TimeoutExpired:
+        server.process.kill()
+        server.process.wait(5)
+
+
+@pytest.fixture
+def server() -> Iterator[LiteServer]:
+    s = start_server()
+    yield s
+    stop_server(s)
+
+
+@pytest.fixture
+def client(server: LiteServer) -> carla.Client:
+    return server.client()
+
+
+@contextlib.contextmanager
+def synchronous(world: carla.World, delta: float = 0.05) -> Iterator[carla.WorldSettings]:
+    """Synchronous mode with a fixed step for the block; asynchronous mode restored after it."""
+    settings = world.get_settings()
+    settings.synchronous_mode = True
+    settings.fixed_delta_seconds = delta
+    world.apply_settings(settings)
+    try:
+        yield settings
+    finally:
+        settings.synchronous_mode = False
+        settings.fixed_delta_seconds = None
+        world.apply_settings(settings)
+
+
+class Collector:
+    """A thread-safe list for sensor callbacks (they run on the client's threads)."""
+
+    def __init__(self) -> None:
+        self.items: list = []
+        self._cond = threading.Condition()
+
+    def __call__(self, item: object) -> None:
+        with self._cond:
+            self.items.append(item)
+            self._cond.notify_all()
+
+    def wait_for(self, count: int, timeout: float = 5.0) -> list:
+        with self._cond:
+            self._cond.wait_for(lambda: len(self.items) >= count, timeout)
+            return list(self.items)
