@@ -12,8 +12,9 @@ from numba import njit, prange
 
 
 @njit(error_model="numpy", inline="always")
-def simulate(step, x: np.ndarray, u: np.ndarray, p: np.ndarray, h: float, n_steps: int,
-             w: np.ndarray, method: int) -> int:
+def simulate(
+    step, x: np.ndarray, u: np.ndarray, p: np.ndarray, h: float, n_steps: int, w: np.ndarray, method: int
+) -> int:
     """``n_steps`` steps of size ``h`` [s] with constant input; returns 0 or the input error code."""
     for _ in range(n_steps):
         code = step(x, u, p, h, w, method)
@@ -23,8 +24,16 @@ def simulate(step, x: np.ndarray, u: np.ndarray, p: np.ndarray, h: float, n_step
 
 
 @njit(error_model="numpy", inline="always")
-def simulate_inputs(step, x: np.ndarray, u_seq: np.ndarray, p: np.ndarray, h: float,
-                    states: np.ndarray, w: np.ndarray, method: int) -> int:
+def simulate_inputs(
+    step,
+    x: np.ndarray,
+    u_seq: np.ndarray,
+    p: np.ndarray,
+    h: float,
+    states: np.ndarray,
+    w: np.ndarray,
+    method: int,
+) -> int:
     """One step per row of ``u_seq``; the state after step k goes to ``states[k]``.
 
     Returns 0, or ``k * 16 + code`` for the first bad input row k (code < 16).
@@ -38,8 +47,17 @@ def simulate_inputs(step, x: np.ndarray, u_seq: np.ndarray, p: np.ndarray, h: fl
 
 
 @njit(error_model="numpy", inline="always")
-def step_batch(step, xs: np.ndarray, us: np.ndarray, ps: np.ndarray, h: float, n_steps: int,
-               ws: np.ndarray, method: int, codes: np.ndarray) -> None:
+def step_batch(
+    step,
+    xs: np.ndarray,
+    us: np.ndarray,
+    ps: np.ndarray,
+    h: float,
+    n_steps: int,
+    ws: np.ndarray,
+    method: int,
+    codes: np.ndarray,
+) -> None:
     """Advance vehicle i (row i of ``xs``, ``us``, ``ps``, ``ws``) by ``n_steps`` steps, in parallel.
 
     ``codes[i]`` is set to 0 or to vehicle i's input error code (its state then stops there).

@@ -120,22 +120,32 @@ def step(x: np.ndarray, u: np.ndarray, p: np.ndarray, h: float, w: np.ndarray, m
 
 
 @njit(cache=True, error_model="numpy")
-def simulate(x: np.ndarray, u: np.ndarray, p: np.ndarray, h: float, n_steps: int, w: np.ndarray,
-             method: int) -> int:
+def simulate(
+    x: np.ndarray, u: np.ndarray, p: np.ndarray, h: float, n_steps: int, w: np.ndarray, method: int
+) -> int:
     """``n_steps`` steps with constant input in one call (see :mod:`vehicle_models.batch`)."""
     return batch.simulate(step, x, u, p, h, n_steps, w, method)
 
 
 @njit(cache=True, error_model="numpy")
-def simulate_inputs(x: np.ndarray, u_seq: np.ndarray, p: np.ndarray, h: float, states: np.ndarray,
-                    w: np.ndarray, method: int) -> int:
+def simulate_inputs(
+    x: np.ndarray, u_seq: np.ndarray, p: np.ndarray, h: float, states: np.ndarray, w: np.ndarray, method: int
+) -> int:
     """One step per input row, states recorded (see :mod:`vehicle_models.batch`)."""
     return batch.simulate_inputs(step, x, u_seq, p, h, states, w, method)
 
 
 @njit(cache=True, error_model="numpy", parallel=True)
-def step_batch(xs: np.ndarray, us: np.ndarray, ps: np.ndarray, h: float, n_steps: int, ws: np.ndarray,
-               method: int, codes: np.ndarray) -> None:
+def step_batch(
+    xs: np.ndarray,
+    us: np.ndarray,
+    ps: np.ndarray,
+    h: float,
+    n_steps: int,
+    ws: np.ndarray,
+    method: int,
+    codes: np.ndarray,
+) -> None:
     """Many vehicles in parallel (see :mod:`vehicle_models.batch`)."""
     batch.step_batch(step, xs, us, ps, h, n_steps, ws, method, codes)
 

@@ -221,19 +221,26 @@ def validate(params: VehicleParameters, where: str = "<parameters>") -> None:
         _check(math.isfinite(value), where, key, value, "must be a finite number")
     c, s, t = params.chassis, params.suspension, params.tyres
     positive = {
-        "chassis.mass": c.mass, "chassis.yaw_inertia": c.yaw_inertia,
-        "chassis.roll_inertia": c.roll_inertia, "chassis.pitch_inertia": c.pitch_inertia,
-        "chassis.cg_to_front_axle": c.cg_to_front_axle, "chassis.cg_to_rear_axle": c.cg_to_rear_axle,
-        "chassis.cg_height": c.cg_height, "chassis.track_front": c.track_front,
-        "chassis.track_rear": c.track_rear, "suspension.spring_rate_front": s.spring_rate_front,
+        "chassis.mass": c.mass,
+        "chassis.yaw_inertia": c.yaw_inertia,
+        "chassis.roll_inertia": c.roll_inertia,
+        "chassis.pitch_inertia": c.pitch_inertia,
+        "chassis.cg_to_front_axle": c.cg_to_front_axle,
+        "chassis.cg_to_rear_axle": c.cg_to_rear_axle,
+        "chassis.cg_height": c.cg_height,
+        "chassis.track_front": c.track_front,
+        "chassis.track_rear": c.track_rear,
+        "suspension.spring_rate_front": s.spring_rate_front,
         "suspension.spring_rate_rear": s.spring_rate_rear,
         "suspension.load_transfer_time_constant": s.load_transfer_time_constant,
-        "tyres.radius": t.radius, "tyres.wheel_inertia": t.wheel_inertia,
+        "tyres.radius": t.radius,
+        "tyres.wheel_inertia": t.wheel_inertia,
         "powertrain.idle_rpm": params.powertrain.idle_rpm,
         "transmission.final_drive": params.transmission.final_drive,
         "transmission.reverse_ratio": params.transmission.reverse_ratio,
         "brakes.max_torque": params.brakes.max_torque,
-        "brakes.response_time": params.brakes.response_time, "steering.ratio": params.steering.ratio,
+        "brakes.response_time": params.brakes.response_time,
+        "steering.ratio": params.steering.ratio,
         "steering.max_road_wheel_angle": params.steering.max_road_wheel_angle,
         "steering.max_rate": params.steering.max_rate,
         "steering.time_constant": params.steering.time_constant,
@@ -242,8 +249,14 @@ def validate(params: VehicleParameters, where: str = "<parameters>") -> None:
         _check(value > 0.0, where, key, value, "must be > 0")
     for axle in ("front", "rear"):
         tyre: Tyre = getattr(t, axle)
-        for name in ("slip_stiffness", "shape_x", "peak_friction_x", "cornering_stiffness",
-                     "shape_y", "peak_friction_y"):
+        for name in (
+            "slip_stiffness",
+            "shape_x",
+            "peak_friction_x",
+            "cornering_stiffness",
+            "shape_y",
+            "peak_friction_y",
+        ):
             v = getattr(tyre, name)
             _check(v > 0.0, where, f"tyres.{axle}.{name}", v, "must be > 0")
         for name in ("shape_x", "shape_y"):
@@ -252,39 +265,83 @@ def validate(params: VehicleParameters, where: str = "<parameters>") -> None:
         for name in ("curvature_x", "curvature_y"):
             v = getattr(tyre, name)
             _check(v < 1.0, where, f"tyres.{axle}.{name}", v, "Magic Formula curvature must be < 1")
-    for key, value in (("powertrain.front_torque_share", params.powertrain.front_torque_share),
-                       ("powertrain.efficiency", params.powertrain.efficiency),
-                       ("brakes.front_share", params.brakes.front_share)):
+    for key, value in (
+        ("powertrain.front_torque_share", params.powertrain.front_torque_share),
+        ("powertrain.efficiency", params.powertrain.efficiency),
+        ("brakes.front_share", params.brakes.front_share),
+    ):
         _check(0.0 <= value <= 1.0, where, key, value, "must be within [0, 1]")
-    for key, value in (("chassis.drag_area", c.drag_area),
-                       ("chassis.rolling_resistance", c.rolling_resistance),
-                       ("powertrain.drag_torque", params.powertrain.drag_torque),
-                       ("suspension.damping_front", s.damping_front),
-                       ("suspension.damping_rear", s.damping_rear),
-                       ("suspension.anti_roll_front", s.anti_roll_front),
-                       ("suspension.anti_roll_rear", s.anti_roll_rear),
-                       ("steering.mechanical_trail", params.steering.mechanical_trail)):
+    for key, value in (
+        ("chassis.drag_area", c.drag_area),
+        ("chassis.rolling_resistance", c.rolling_resistance),
+        ("powertrain.drag_torque", params.powertrain.drag_torque),
+        ("suspension.damping_front", s.damping_front),
+        ("suspension.damping_rear", s.damping_rear),
+        ("suspension.anti_roll_front", s.anti_roll_front),
+        ("suspension.anti_roll_rear", s.anti_roll_rear),
+        ("steering.mechanical_trail", params.steering.mechanical_trail),
+    ):
         _check(value >= 0.0, where, key, value, "must be >= 0")
     curve = params.powertrain.full_load
-    _check(2 <= len(curve.speed_rpm) <= MAX_CURVE_POINTS, where, "powertrain.full_load.speed_rpm",
-           curve.speed_rpm, f"needs 2 to {MAX_CURVE_POINTS} points")
-    _check(len(curve.torque) == len(curve.speed_rpm), where, "powertrain.full_load.torque",
-           curve.torque, "needs as many points as speed_rpm")
-    _check(all(b > a for a, b in zip(curve.speed_rpm, curve.speed_rpm[1:], strict=False)), where,
-           "powertrain.full_load.speed_rpm", curve.speed_rpm, "must be strictly increasing")
-    _check(params.powertrain.max_rpm > params.powertrain.idle_rpm, where, "powertrain.max_rpm",
-           params.powertrain.max_rpm, "must exceed idle_rpm")
+    _check(
+        2 <= len(curve.speed_rpm) <= MAX_CURVE_POINTS,
+        where,
+        "powertrain.full_load.speed_rpm",
+        curve.speed_rpm,
+        f"needs 2 to {MAX_CURVE_POINTS} points",
+    )
+    _check(
+        len(curve.torque) == len(curve.speed_rpm),
+        where,
+        "powertrain.full_load.torque",
+        curve.torque,
+        "needs as many points as speed_rpm",
+    )
+    _check(
+        all(b > a for a, b in zip(curve.speed_rpm, curve.speed_rpm[1:], strict=False)),
+        where,
+        "powertrain.full_load.speed_rpm",
+        curve.speed_rpm,
+        "must be strictly increasing",
+    )
+    _check(
+        params.powertrain.max_rpm > params.powertrain.idle_rpm,
+        where,
+        "powertrain.max_rpm",
+        params.powertrain.max_rpm,
+        "must exceed idle_rpm",
+    )
     tr = params.transmission
-    _check(1 <= len(tr.gear_ratios) <= MAX_GEARS, where, "transmission.gear_ratios", tr.gear_ratios,
-           f"needs 1 to {MAX_GEARS} gears")
-    _check(all(g > 0.0 for g in tr.gear_ratios), where, "transmission.gear_ratios", tr.gear_ratios,
-           "ratios must be > 0")
+    _check(
+        1 <= len(tr.gear_ratios) <= MAX_GEARS,
+        where,
+        "transmission.gear_ratios",
+        tr.gear_ratios,
+        f"needs 1 to {MAX_GEARS} gears",
+    )
+    _check(
+        all(g > 0.0 for g in tr.gear_ratios),
+        where,
+        "transmission.gear_ratios",
+        tr.gear_ratios,
+        "ratios must be > 0",
+    )
     if tr.kind == "single":
-        _check(len(tr.gear_ratios) == 1, where, "transmission.gear_ratios", tr.gear_ratios,
-               "a single-ratio transmission has exactly one ratio")
+        _check(
+            len(tr.gear_ratios) == 1,
+            where,
+            "transmission.gear_ratios",
+            tr.gear_ratios,
+            "a single-ratio transmission has exactly one ratio",
+        )
     if tr.kind == "automatic":
-        _check(tr.upshift_rpm > tr.downshift_rpm, where, "transmission.upshift_rpm", tr.upshift_rpm,
-               "must exceed downshift_rpm")
+        _check(
+            tr.upshift_rpm > tr.downshift_rpm,
+            where,
+            "transmission.upshift_rpm",
+            tr.upshift_rpm,
+            "must exceed downshift_rpm",
+        )
 
 
 _DACITE = dacite.Config(strict=True, cast=[tuple])

@@ -98,8 +98,25 @@ GEAR = 18
 N_STATES = 19
 N_POSE = 6
 STATE_NAMES = (
-    "x", "y", "yaw", "heave", "roll", "pitch", "vx", "vy", "yaw_rate", "heave_rate", "roll_rate",
-    "pitch_rate", "omega_fl", "omega_fr", "omega_rl", "omega_rr", "delta", "brake", "gear",
+    "x",
+    "y",
+    "yaw",
+    "heave",
+    "roll",
+    "pitch",
+    "vx",
+    "vy",
+    "yaw_rate",
+    "heave_rate",
+    "roll_rate",
+    "pitch_rate",
+    "omega_fl",
+    "omega_fr",
+    "omega_rl",
+    "omega_rr",
+    "delta",
+    "brake",
+    "gear",
 )
 
 
@@ -137,8 +154,16 @@ def _suspension_force(
 
 @njit(cache=True, error_model="numpy", inline="always")
 def _wheel(
-    p: np.ndarray, tyre: int, omega: float, vxw: float, vyw: float, fz: float, friction: float,
-    drive: float, brake: float, rolling: float,
+    p: np.ndarray,
+    tyre: int,
+    omega: float,
+    vxw: float,
+    vyw: float,
+    fz: float,
+    friction: float,
+    drive: float,
+    brake: float,
+    rolling: float,
 ) -> tuple[float, float, float, float]:
     """Wheel-frame tyre forces [N], trail [m] and spin acceleration [rad/s^2] of one wheel."""
     radius = p[P_RADIUS]
@@ -189,20 +214,52 @@ def rhs(x: np.ndarray, u: np.ndarray, p: np.ndarray, out: np.ndarray) -> None:
     vx_l_f = vx - half_f * r
     vx_r_f = vx + half_f * r
     fx_fl, fy_fl, trail_fl, dw_fl = _wheel(
-        p, P_TYRE_F, x[OMEGA_FL], vx_l_f * cd + vy_f * sd, -vx_l_f * sd + vy_f * cd,
-        max(0.0, fz_f0 + dfl), friction, drive_f, tbf, rolling,
+        p,
+        P_TYRE_F,
+        x[OMEGA_FL],
+        vx_l_f * cd + vy_f * sd,
+        -vx_l_f * sd + vy_f * cd,
+        max(0.0, fz_f0 + dfl),
+        friction,
+        drive_f,
+        tbf,
+        rolling,
     )
     fx_fr, fy_fr, trail_fr, dw_fr = _wheel(
-        p, P_TYRE_F, x[OMEGA_FR], vx_r_f * cd + vy_f * sd, -vx_r_f * sd + vy_f * cd,
-        max(0.0, fz_f0 + dfr), friction, drive_f, tbf, rolling,
+        p,
+        P_TYRE_F,
+        x[OMEGA_FR],
+        vx_r_f * cd + vy_f * sd,
+        -vx_r_f * sd + vy_f * cd,
+        max(0.0, fz_f0 + dfr),
+        friction,
+        drive_f,
+        tbf,
+        rolling,
     )
     fx_rl, fy_rl, _, dw_rl = _wheel(
-        p, P_TYRE_R, x[OMEGA_RL], vx - half_r * r, vy_r, max(0.0, fz_r0 + drl), friction,
-        drive_r, tbr, rolling,
+        p,
+        P_TYRE_R,
+        x[OMEGA_RL],
+        vx - half_r * r,
+        vy_r,
+        max(0.0, fz_r0 + drl),
+        friction,
+        drive_r,
+        tbr,
+        rolling,
     )
     fx_rr, fy_rr, _, dw_rr = _wheel(
-        p, P_TYRE_R, x[OMEGA_RR], vx + half_r * r, vy_r, max(0.0, fz_r0 + drr), friction,
-        drive_r, tbr, rolling,
+        p,
+        P_TYRE_R,
+        x[OMEGA_RR],
+        vx + half_r * r,
+        vy_r,
+        max(0.0, fz_r0 + drr),
+        friction,
+        drive_r,
+        tbr,
+        rolling,
     )
 
     # Tyre forces in the vehicle frame.
@@ -212,10 +269,7 @@ def rhs(x: np.ndarray, u: np.ndarray, p: np.ndarray, out: np.ndarray) -> None:
     by_fr = fx_fr * sd + fy_fr * cd
     ax = (bx_fl + bx_fr + fx_rl + fx_rr - p[P_DRAG] * vx * abs(vx)) / m
     ay = (by_fl + by_fr + fy_rl + fy_rr) / m
-    mz = (
-        a * (by_fl + by_fr) - b * (fy_rl + fy_rr)
-        - half_f * (bx_fl - bx_fr) - half_r * (fx_rl - fx_rr)
-    )
+    mz = a * (by_fl + by_fr) - b * (fy_rl + fy_rr) - half_f * (bx_fl - bx_fr) - half_r * (fx_rl - fx_rr)
 
     # Body on its springs: moments about axes at ground level under the centre of gravity.
     roll_moment = half_f * (dfl - dfr) + half_r * (drl - drr) + m * h * (ay + GRAVITY * x[ROLL])
@@ -264,22 +318,32 @@ def step(x: np.ndarray, u: np.ndarray, p: np.ndarray, h: float, w: np.ndarray, m
 
 
 @njit(cache=True, error_model="numpy")
-def simulate(x: np.ndarray, u: np.ndarray, p: np.ndarray, h: float, n_steps: int, w: np.ndarray,
-             method: int) -> int:
+def simulate(
+    x: np.ndarray, u: np.ndarray, p: np.ndarray, h: float, n_steps: int, w: np.ndarray, method: int
+) -> int:
     """``n_steps`` steps with constant input in one call (see :mod:`vehicle_models.batch`)."""
     return batch.simulate(step, x, u, p, h, n_steps, w, method)
 
 
 @njit(cache=True, error_model="numpy")
-def simulate_inputs(x: np.ndarray, u_seq: np.ndarray, p: np.ndarray, h: float, states: np.ndarray,
-                    w: np.ndarray, method: int) -> int:
+def simulate_inputs(
+    x: np.ndarray, u_seq: np.ndarray, p: np.ndarray, h: float, states: np.ndarray, w: np.ndarray, method: int
+) -> int:
     """One step per input row, states recorded (see :mod:`vehicle_models.batch`)."""
     return batch.simulate_inputs(step, x, u_seq, p, h, states, w, method)
 
 
 @njit(cache=True, error_model="numpy", parallel=True)
-def step_batch(xs: np.ndarray, us: np.ndarray, ps: np.ndarray, h: float, n_steps: int, ws: np.ndarray,
-               method: int, codes: np.ndarray) -> None:
+def step_batch(
+    xs: np.ndarray,
+    us: np.ndarray,
+    ps: np.ndarray,
+    h: float,
+    n_steps: int,
+    ws: np.ndarray,
+    method: int,
+    codes: np.ndarray,
+) -> None:
     """Many vehicles in parallel (see :mod:`vehicle_models.batch`)."""
     batch.step_batch(step, xs, us, ps, h, n_steps, ws, method, codes)
 

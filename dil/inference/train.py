@@ -46,6 +46,7 @@ from dil.bus.graph import NodeSpec, Port
 from dil.bus.inbox import Drops, Inbox
 from dil.bus.messages import AI_COMMAND, DRIVER_INPUT, VEHICLE_STATE
 from dil.bus.transport import Bus, LocalBus
+from dil.drive.vehicle_node import VehicleNode
 from dil.realtime.clock import SimClock
 from dil.road.network import RoadNetwork
 from dil.stack.builtin import BuiltinStack
@@ -280,8 +281,6 @@ class Harness:
         )
         self.stack = BuiltinStack(bus, drops, clock, self.vehicle.params)
         self.stack.cruise_speed = CRUISE
-        from dil.drive.vehicle_node import VehicleNode
-
         self.vehicle_node = VehicleNode(
             bus,
             drops,
@@ -484,8 +483,10 @@ def start_lanes(net: RoadNetwork) -> list[tuple[str, int]]:
 
 
 def plan(n: int, seed: int, model: str | None = None) -> list[Episode]:
-    """``n`` episodes: three in four on the curved rural road (both directions), the rest on the
-    straight highway; random start offsets, headings, speeds and steering noise."""
+    """``n`` episodes: three in four on the curved rural road (either direction), the rest on the
+    straight highway; random lanes, start offsets, headings and speeds; one in five of the
+    built-in stack's drives without noise, the others with steering and throttle noise. With
+    ``model`` (a manifest) the model drives, with a little noise."""
     rng = np.random.default_rng(seed)
     out = []
     for k in range(n):
@@ -544,8 +545,8 @@ def camera_of(name: str) -> Camera:
     return _CAMERAS[name]
 
 
-def record(ep: Episode) -> tuple[Frames, float]:
-    """Drive one episode; its frames and how far it got along the road [m]."""
+def record(ep: Episode) -> Frames:
+    """Drive one episode and keep its frames."""
     net, rng = network_of(ep.course.network), np.random.default_rng(ep.seed)
     noise = SteeringNoise(rng, ep.drift, ep.pushes_per_s, ep.push)
     pedal = Drift(rng, ep.pedal, 3.0)
@@ -565,13 +566,12 @@ def record(ep: Episode) -> tuple[Frames, float]:
         dt = 1.0 / RATE_HZ
         return steer + noise.next(dt), min(max(throttle + pedal.next(dt), 0.0), 1.0), brake
 
-    lane = Harness(net, camera_of(ep.course.network)).drive(ep.course, policy, on_frame)
-    frames = Frames(
+    Harness(net, camera_of(ep.course.network)).drive(ep.course, policy, on_frame)
+    return Frames(
         np.stack(pixels) if pixels else Frames().pixels,
         np.asarray(speeds, np.float32),
         np.asarray(labels, np.float32).reshape(-1, 3),
     )
-    return frames, lane.travelled
 
 
 def collect(episodes: list[Episode], jobs: int) -> Frames:
@@ -582,7 +582,7 @@ def collect(episodes: list[Episode], jobs: int) -> Frames:
         # fresh processes: a forked copy of this one would inherit PyTorch's thread pool
         with ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("spawn")) as pool:
             results = list(pool.map(record, episodes))
-    return Frames.join([f for f, _ in results])
+    return Frames.join(results)
 
 
 # --- the model ------------------------------------------------------------------------------------
@@ -612,11 +612,18 @@ def build_model() -> object:
             with torch.no_grad():
                 n = self.features(torch.zeros(1, c, IMAGE.size[1], IMAGE.size[0])).shape[1]
             self.image_fc = nn.Sequential(nn.Dropout(0.2), nn.Linear(n, 64), nn.ELU())
-            self.head = nn.Sequential(nn.Linear(64 + 1, 32), nn.ELU(), nn.Linear(32, 3))
+            # the pedals are a sharply bent function of the speed (the built-in stack's throttle
+            # drops from 0.19 to 0 at its cruise speed): units with their bends 1.2 m/s apart
+            # across the speeds driven (a spline basis to start from) let the head follow it
+            self.speed_fc = nn.Sequential(nn.Linear(1, 16), nn.ELU())
+            with torch.no_grad():
+                self.speed_fc[0].weight.fill_(1.0 / SPEED.scale)  # input in m/s
+                self.speed_fc[0].bias.copy_(-torch.linspace(8.0, 26.0, 16))
+            self.head = nn.Sequential(nn.Linear(64 + 16, 32), nn.ELU(), nn.Linear(32, 3))
 
         def forward(self, image: torch.Tensor, speed: torch.Tensor) -> torch.Tensor:
             z = self.image_fc(self.features(image))
-            return self.head(torch.cat([z, speed], dim=1))
+            return self.head(torch.cat([z, self.speed_fc(speed)], dim=1))
 
     return LaneKeeperNet()
 
@@ -861,7 +868,6 @@ def evaluate_scenario(scenario: Path, manifest: Path | None, interpolation: int 
     """Drive ``scenario`` with the model (or, without a manifest, the built-in stack) as the ego's
     stack, wired as a batch run wires one: scenario engine (100 Hz), world (50 Hz), stack, vehicle
     (100 Hz, 10 physics steps a tick), KPIs, on the simulated clock."""
-    from dil.drive.vehicle_node import VehicleNode
     from dil.realtime.loop import Loop
     from dil.run.kpi import KpiNode
     from dil.scenario.engine import EgoLink, ScenarioNode

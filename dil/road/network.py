@@ -147,6 +147,13 @@ class RoadNetwork:
         """Fast lookup: fill :attr:`result` (``lookup.R_*``); False when no road is near."""
         return locate_flat(*self._flat, x, y, self._borders, self._cand, self._best, self.result)
 
+    def surface_z(self, x: float, y: float, default: float = 0.0) -> float:
+        """Height of the road surface under world ``(x, y)`` [m]; ``default`` where no road is near."""
+        if not self.locate_into(float(x), float(y)):
+            return default
+        r = self.result
+        return float(road_to_world(self.tables, int(r[R_ROAD]), float(r[R_S]), float(r[R_T]))[2])
+
     def locate(self, x: float, y: float) -> LanePosition | None:
         """The lane at world ``(x, y)``, or the nearest within a road width; None if none."""
         if not self.locate_into(float(x), float(y)):

@@ -35,6 +35,7 @@ class WorldNode:
         name: str = "world",
     ) -> None:
         self.world = world
+        self._net = getattr(world, "network", None)
         self.rate_hz = rate_hz
         self.clock = clock
         self.ego_offset = ego_offset
@@ -80,9 +81,11 @@ class WorldNode:
         if msg is not None:
             yaw = msg["yaw"]
             d = self.ego_offset
-            self.world.set_pose(
-                0, (msg["x"] + d * math.cos(yaw), msg["y"] + d * math.sin(yaw), msg["z"], yaw), msg["speed"]
-            )
+            x, y = msg["x"] + d * math.cos(yaw), msg["y"] + d * math.sin(yaw)
+            # the vehicle models are planar: the ego stands on the road surface (as other actors
+            # do), its own z (heave) on top, so cameras see a sloping road from the driver's eyes
+            z = msg["z"] if self._net is None else self._net.surface_z(x, y) + msg["z"]
+            self.world.set_pose(0, (x, y, z, yaw), msg["speed"])
         events = self.world.step(t_sim_ns, self._dt)
         wall = self.clock.wall_ns(t_sim_ns)
         for e in events:

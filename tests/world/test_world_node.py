@@ -79,3 +79,19 @@ def test_inbox_reads_sensor_topics_with_their_schema():
     node.start(0)
     node.tick(0)
     assert inbox.next()["objects"] == []
+
+
+def test_the_ego_stands_on_a_sloping_road_surface():
+    # rural.xodr climbs 1.5 %; the planar vehicle model's z is 0, so without the road's height the
+    # front camera would sit below the road ahead and an AI stack would see another world
+    bus, drops, clock = LocalBus(), Drops(), SimClock()
+    world = EmbeddedWorld(ROADS / "rural.xodr", ActorSpec("ego", length=4.6, width=1.85))
+    vehicle = vehicle_models.Vehicle("single_track", "sedan_bmw320i")
+    vehicle.x[1] = world.network.lane_to_road("1", -1, 0.0)
+    node = WorldNode(bus, drops, world, clock, rate_hz=50.0)
+    nodes = [ScriptedDriver(bus, clock, "launch"), VehicleNode(bus, drops, vehicle, clock), node]
+    Loop(nodes, clock, bus, drops).run(8000)
+    ego = world.actor_state()[0][0]
+    assert ego[0] > 20.0  # it has driven up the slope
+    assert ego[2] == pytest.approx(world.network.road_to_world("1", ego[0], 0.0)[2], abs=0.02)
+    assert ego[2] == pytest.approx(0.015 * ego[0], abs=0.05)
