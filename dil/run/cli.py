@@ -14,6 +14,8 @@ from dil.scenario.params import ParameterError
 from dil.scenario.xml import ScenarioError
 from dil.stack.ai import AiOptions
 from dil.stack.remote import StackError
+from dil.world.carla_args import add_world_arguments, carla_options
+from dil.world.carla_backend import CarlaError
 
 from .criteria import Criteria
 from .runner import STACKS, RunOptions, RunResult, run
@@ -88,6 +90,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         help="where to write result.json, trace.csv and run.mcap",
     )
     p.add_argument("--no-record", action="store_true", help="do not write the MCAP log")
+    add_world_arguments(p)
     p.set_defaults(func=main)
 
 
@@ -108,11 +111,22 @@ def main(args: argparse.Namespace) -> int:
                 progress=progress,
                 record=None if args.no_record else args.out / args.scenario.stem / "run.mcap",
                 ai=_ai_options(args),
+                world=args.world,
+                carla=carla_options(args),
             )
         )
         if progress is not None:
             print(file=sys.stderr)
-    except (ScenarioError, RoadNetworkError, ParameterError, ValueError, KeyError, StackError, OSError) as e:
+    except (
+        ScenarioError,
+        RoadNetworkError,
+        ParameterError,
+        ValueError,
+        KeyError,
+        StackError,
+        CarlaError,
+        OSError,
+    ) as e:
         print(f"dil run: {e}", file=sys.stderr)
         return EXIT_ERROR
     out = args.out / args.scenario.stem

@@ -35,6 +35,7 @@ from dil.scenario.loader import Scenario, load
 from dil.stack.ai import AiOptions, AiStackSetup
 from dil.stack.builtin import BuiltinStack, StackParameters
 from dil.world.actors import ActorSpec
+from dil.world.carla_backend import CarlaOptions, CarlaWorld
 from dil.world.embedded import EmbeddedWorld
 from dil.world.node import WorldNode
 from dil.world.sensors import LaneGeometry, ObjectList
@@ -83,6 +84,10 @@ class RunOptions:
     """Called with the loop before it runs (to install signal handlers)."""
     ai: AiOptions | None = None
     """With stack ``ai``: the inference nodes or the model, deadlines."""
+    world: str = "embedded"
+    """embedded (the default, no server) or carla (a CARLA server renders; ``carla`` says which)."""
+    carla: CarlaOptions | None = None
+    """With world ``carla``: the server, its timeouts and map."""
     vehicle_substeps: int = 10
     """Physics steps per vehicle-node tick: the stack commands at 50 Hz, so holding its command for
     10 ms steps the same physics as 1 kHz ticks, with vehicle/state published at 100 Hz."""
@@ -146,9 +151,38 @@ def run(opts: RunOptions) -> RunResult:
     scen = load(opts.scenario, opts.params, opts.ego)
     if scen.road_file is None:
         raise ValueError(f"{opts.scenario}: the scenario names no RoadNetwork LogicFile")
-    net = RoadNetwork.load(scen.road_file)
     ego = scen.entities[scen.ego]
-    world = EmbeddedWorld(net, ActorSpec(ego.name, ego.kind, ego.length, ego.width, ego.height))
+    ego_spec = ActorSpec(ego.name, ego.kind, ego.length, ego.width, ego.height)
+    if opts.world == "carla":
+        world = open_carla_world(opts.carla or CarlaOptions(), scen, ego_spec)
+        net = world.network
+    elif opts.world == "embedded":
+        net = RoadNetwork.load(scen.road_file)
+        world = EmbeddedWorld(net, ego_spec)
+    else:
+        raise ValueError(f"--world {opts.world!r}: must be embedded or carla")
+    try:
+        return _run_in(opts, scen, net, world)
+    finally:
+        if isinstance(world, CarlaWorld):
+            world.close()  # the server's settings back, whatever ended the run
+
+
+def open_carla_world(options: CarlaOptions, scen: Scenario, ego: ActorSpec) -> CarlaWorld:
+    """The CARLA world for ``scen``: the server's map must be the scenario's road network."""
+    world = CarlaWorld(options, ego)
+    want = Path(scen.road_file).stem
+    if world.map_name != want:
+        world.close()
+        raise ValueError(
+            f"{scen.source}: the scenario's road network is {Path(scen.road_file).name} but the CARLA "
+            f"server has map {world.map_name!r} loaded; load that map (--carla-map {want}) or serve "
+            f"the file (dil carla-lite --map {scen.road_file})"
+        )
+    return world
+
+
+def _run_in(opts: RunOptions, scen: Scenario, net: RoadNetwork, world: EmbeddedWorld) -> RunResult:
     bus = opts.bus if opts.bus is not None else LocalBus()
     clock = WallClock() if opts.realtime else SimClock()
     drops = Drops()
@@ -234,7 +268,9 @@ def _run(
     # the sensors a stack reads; a person at the wheel looks at the world instead
     with_stack = driven and opts.stack != "driver"
     sensors = [ObjectList(rate_hz=50.0, range_m=150.0), LaneGeometry(net, rate_hz=10.0)] if with_stack else []
-    if ai is not None:
+    if ai is not None and isinstance(world, CarlaWorld):
+        sensors.append(world.add_camera("front", ai.camera_spec, ai.stack.o.rate_hz))
+    elif ai is not None:
         sensors.append(ai.camera(net))
     world_node = WorldNode(
         bus, drops, world, clock, rate_hz=50.0, ego_offset=offset, sensors=sensors, ego_from_state=driven
@@ -324,6 +360,8 @@ def _run(
     kpis = kpi.kpis.as_dict()
     if ai is not None:
         kpis.update(ai.stack.kpis())
+    if isinstance(world, CarlaWorld):
+        kpis.update(world.kpis())
     return RunResult(scen, kpis, verdict, trace.rows, end, report.t_sim_ns * 1e-9, wall, engine.log)
 
 

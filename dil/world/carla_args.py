@@ -1,0 +1,32 @@
+"""Command-line options that choose the world: ``--world embedded|carla`` and the CARLA server."""
+
+from __future__ import annotations
+
+import argparse
+
+from .carla_backend import CarlaOptions
+
+
+def add_world_arguments(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("world")
+    g.add_argument(
+        "--world",
+        choices=("embedded", "carla"),
+        default="embedded",
+        help="embedded (headless, no server) or carla (a CARLA 0.9.16 server renders; dil keeps the "
+        "physics, the scenario and the events)",
+    )
+    g.add_argument("--carla-host", default="127.0.0.1", help="the CARLA server (default %(default)s)")
+    g.add_argument("--carla-port", type=int, default=2000, help="its RPC port (default %(default)s)")
+    g.add_argument(
+        "--carla-timeout", type=float, default=10.0, help="seconds to wait for its answers (default 10)"
+    )
+    g.add_argument("--carla-map", help="load this map first (default: the one loaded now)")
+
+
+def carla_options(args: argparse.Namespace) -> CarlaOptions | None:
+    if args.world != "carla":
+        return None
+    return CarlaOptions(
+        host=args.carla_host, port=args.carla_port, timeout_s=args.carla_timeout, map=args.carla_map
+    )
