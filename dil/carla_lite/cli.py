@@ -24,6 +24,11 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "--streaming-port", type=int, default=None, help="sensor and world-state streams (default: port + 1)"
     )
     p.add_argument("--rate", type=float, default=20.0, help="asynchronous mode: steps per second")
+    p.add_argument(
+        "--report-version",
+        default="0.9.16",
+        help="the version told to clients, to test their version checks (the protocol stays 0.9.16's)",
+    )
     p.set_defaults(func=run)
 
 
@@ -41,6 +46,7 @@ def run(args: argparse.Namespace) -> int:
                 port=args.port,
                 streaming_port=args.streaming_port,
                 rate_hz=args.rate,
+                version=args.report_version,
             )
         )
     except (OSError, RoadNetworkError) as exc:

@@ -84,6 +84,9 @@ class ServerOptions:
     """Sensor and world-state streams; None: ``port + 1`` as CARLA does (a free one when port is 0)."""
     rate_hz: float = 20.0
     """Asynchronous mode: world steps per wall-clock second."""
+    version: str = SERVER_VERSION
+    """The version reported to clients (another one tests their version checks; the protocol
+    stays 0.9.16's)."""
 
 
 class CarlaLiteServer:
@@ -174,7 +177,7 @@ class CarlaLiteServer:
     def _method_table(self) -> dict[str, tuple[Callable[..., Any], bool]]:
         """Method name to (function, returns void)."""
         valued: dict[str, Callable[..., Any]] = {
-            "version": lambda: SERVER_VERSION,
+            "version": lambda: self.options.version,
             "get_episode_info": self.get_episode_info,
             "get_sensor_token": self.get_sensor_token,
             "get_episode_settings": lambda: self.settings.to_msgpack(),

@@ -5,6 +5,11 @@ The loop measures each tick's lateness, publishes its health on ``run/status`` a
 late ticks as a summary at most once a second (never per tick). A stop request (a signal, an
 operator, a duration) ends the loop after the current tick; then every node's ``stop`` runs (the
 rig node parks the rig there), then the stop hooks (recorders flush), then a last ``run/status``.
+
+Pause (:meth:`Loop.pause`, an operator's action): simulation time stands still; the clock keeps
+pacing, ``run/status`` says ``paused``, and only the nodes whose ``runs_while_paused`` is true tick,
+at the frozen time (the rig's command stream, which feeds its watchdog, and the operator's
+controls, which must be able to resume).
 """
 
 from __future__ import annotations
@@ -95,9 +100,10 @@ class Loop:
         self.on_stop: list[Callable[[], None]] = []
         """Hooks run after the nodes have stopped (flush recorders)."""
         self.stop_requested = False
+        self.paused = False
+        """Set by :meth:`pause` and :meth:`resume`; read between ticks."""
         self.state = "starting"
         step = clock.step_ns
-        self._every = [self._steps(n.rate_hz, n.spec.name) for n in self.nodes]
         self._status_every = self._steps(status_rate_hz, "run/status")
         status_port = (Port("status", RUN_STATUS.topic, status_rate_hz),) if publish_status else ()
         self.spec = NodeSpec(source, outputs=status_port)
@@ -112,6 +118,9 @@ class Loop:
         self.late_ticks = 0
         self._last_log = (0.0, 0, 0)  # monotonic s, late ticks, missed ticks at the last log
         self._last_rate = (0, 0)  # tick, perf ns at the last status
+        self._every = [self._steps(n.rate_hz, n.spec.name) for n in self.nodes]
+        self._paused_steps = 0
+        self._keep: list[tuple[Node, int]] = []
 
     def _steps(self, rate_hz: float, who: str) -> int:
         period = 1e9 / rate_hz
@@ -134,8 +143,17 @@ class Loop:
             schemas=schemas,
         )
 
+    def pause(self) -> None:
+        """Hold simulation time from the next tick on (see the module's docstring)."""
+        self.paused = True
+
+    def resume(self) -> None:
+        self.paused = False
+
     def run(self, max_ticks: int | None = None) -> LoopReport:
         """Validate, start the nodes, tick until stopped (or ``max_ticks``), stop everything."""
+        # nodes may be added until the loop runs (an operator's controls, by whoever starts the run)
+        self._every = [self._steps(n.rate_hz, n.spec.name) for n in self.nodes]
         self.validate()
         for node in self.nodes:
             node.start(0)
@@ -174,6 +192,12 @@ class Loop:
             late = clock.wait()
             t0 = perf()
             t = k * step
+            if self.paused:
+                self._paused_tick(t, late)
+                continue
+            if self.state == "paused":
+                self.state = "running"
+                log.info("resumed at tick %d", k)
             for i in range(len(nodes)):
                 if k % every[i] == 0:
                     nodes[i].tick(t)
@@ -187,6 +211,30 @@ class Loop:
                 rec_cost[k] = perf() - t0
             k += stride
             self.tick = k
+
+    def _paused_tick(self, t_sim_ns: int, late: int) -> None:
+        """One clock step while paused: simulation time stays at ``t_sim_ns``."""
+        if self.state != "paused":
+            self.state = "paused"
+            self._paused_steps = 0
+            self._keep = [
+                (n, e)
+                for n, e in zip(self.nodes, self._every, strict=True)
+                if getattr(n, "runs_while_paused", False)
+            ]
+            log.info("paused at tick %d", self.tick)
+        i = self._paused_steps
+        for node, every in self._keep:
+            if i % every == 0:
+                node.tick(t_sim_ns)
+        self._window.add(late)
+        if late > self.late_threshold_ns:
+            self.late_ticks += 1
+        if i % self._status_every == 0:
+            self._publish_status(t_sim_ns)
+        self._paused_steps = i + 1
+        if self.clock.kind == "simulated":
+            time.sleep(0.001)  # nothing paces a simulated clock: do not spin while waiting
 
     def _publish_status(self, t_sim_ns: int) -> None:
         now = time.perf_counter_ns()

@@ -1,0 +1,165 @@
+"""The CARLA backend through the real ``carla`` client against ``dil carla-lite`` in its own process:
+connect, synchronous mode, spawn, move, tick, camera frames, collisions, settings restored; and a
+catalog scenario giving the same verdict and KPIs on both worlds."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from dil.run.runner import RunOptions, run
+from dil.stack.ai import AiOptions, free_port
+from dil.world.actors import A_X, A_Y, ActorKind, ActorSpec
+from dil.world.camera import CameraSpec
+from dil.world.carla_backend import CarlaError, CarlaOptions, CarlaWorld
+
+from ..carla_lite.conftest import ROADS, start_server, stop_server
+from ..inference import linear_model as lm
+
+carla = pytest.importorskip("carla")
+CATALOG = Path(__file__).resolve().parents[2] / "scenarios" / "catalog"
+
+
+@pytest.fixture(scope="module")
+def highway():
+    s = start_server("--map", str(ROADS / "highway.xodr"))
+    yield s
+    stop_server(s)
+
+
+@pytest.fixture(scope="module")
+def rural():
+    s = start_server("--map", str(ROADS / "rural.xodr"))
+    yield s
+    stop_server(s)
+
+
+def options(server, **kw) -> CarlaOptions:
+    return CarlaOptions(host=server.host, port=server.port, timeout_s=5.0, **kw)
+
+
+def test_a_full_cycle_mirrors_dil_s_world_into_the_server_and_gives_it_back(highway):
+    observer = highway.client().get_world()
+    assert not observer.get_settings().synchronous_mode
+    world = CarlaWorld(options(highway), ActorSpec("ego"))
+    assert world.map_name == "highway" and len(world.network.roads) == len(world.network.odr.roads)
+    settings = observer.get_settings()
+    assert settings.synchronous_mode and settings.fixed_delta_seconds == pytest.approx(0.02)
+    cam = world.add_camera("front", CameraSpec(width=160, height=90), 50.0)
+    lead = world.spawn_in_lane(ActorSpec("lead", ActorKind.VEHICLE, length=7.0), "1", -2, 80.0, speed=10.0)
+    world.follow_lane(lead, 10.0)
+    for k in range(25):
+        x, y, z, yaw = world.network.lane_to_world("1", -2, 20.0 + 0.4 * k)
+        world.set_pose(0, (x, y, z, yaw), 20.0)
+        assert world.step(k * 20_000_000, 0.02) == []
+        frame = cam.measure(world.actor_state()[0], 2)
+        img = np.frombuffer(frame["data"], np.uint8).reshape(90, 160, 3)
+        assert img.std() > 5  # the road, drawn by the server from the ego's seat
+    assert cam.lag_ticks == [0] * 25 and cam.stale == 0  # each frame shows the state just sent
+    # what the server shows is where dil put it, in CARLA's left-handed frame
+    state, _ = world.actor_state()
+    shown = {a.attributes["role_name"]: a for a in observer.get_actors().filter("vehicle.*")}
+    assert set(shown) == {"hero", "lead"}
+    assert shown["lead"].type_id == "vehicle.carlamotors.carlacola"  # a 7 m vehicle
+    for role, i in (("hero", 0), ("lead", lead)):
+        tf = shown[role].get_transform()
+        assert tf.location.x == pytest.approx(state[i, A_X], abs=1e-3)
+        assert tf.location.y == pytest.approx(-state[i, A_Y], abs=1e-3)
+    v = shown["lead"].get_velocity()
+    assert math.hypot(v.x, v.y) == pytest.approx(10.0, abs=0.01)
+    assert world.kpis()["carla_ticks"] == 25
+    world.close()
+    settings = observer.get_settings()
+    assert not settings.synchronous_mode and settings.fixed_delta_seconds is None
+    observer.wait_for_tick()  # the actor list is the newest world state's
+    assert len(observer.get_actors().filter("vehicle.*")) == 0
+    assert len(observer.get_actors().filter("sensor.*")) == 0
+
+
+def test_the_server_s_own_objects_are_collisions_dil_cannot_see(highway):
+    observer = highway.client().get_world()
+    with CarlaWorld(options(highway), ActorSpec("ego")) as world:
+        x, y, z, yaw = world.network.lane_to_world("1", -2, 60.0)
+        cone = observer.spawn_actor(
+            observer.get_blueprint_library().find("static.prop.trafficcone01"),
+            carla.Transform(carla.Location(x=x, y=-y, z=z), carla.Rotation(yaw=-math.degrees(yaw))),
+        )
+        events = []
+        for k in range(50):
+            world.set_pose(0, world.network.lane_to_world("1", -2, 40.0 + 0.5 * k), 25.0)
+            events += world.step(k * 20_000_000, 0.02)
+        assert [e.kind for e in events] == ["collision"]
+        assert events[0].other_id == -1 and "static.prop.trafficcone01" in events[0].detail
+        assert events[0].relative_speed == pytest.approx(25.0)
+        cone.destroy()
+
+
+def test_the_settings_are_restored_when_the_run_fails(highway):
+    observer = highway.client().get_world()
+    with pytest.raises(ZeroDivisionError), CarlaWorld(options(highway), ActorSpec("ego")) as world:
+        world.step(0, 0.02)
+        _ = 1 / 0
+    assert not observer.get_settings().synchronous_mode
+    observer.wait_for_tick()
+    assert len(observer.get_actors().filter("vehicle.*")) == 0
+
+
+def test_clear_errors_for_an_absent_server_another_version_and_a_bad_delta(highway):
+    port = free_port()
+    with pytest.raises(CarlaError, match=f"no CARLA server answered at 127.0.0.1:{port}"):
+        CarlaWorld(CarlaOptions(port=port, timeout_s=0.5))
+    with pytest.raises(CarlaError, match="whole number of dil's physics steps"):
+        CarlaWorld(options(highway), fixed_delta_s=0.0125)
+    other = start_server("--report-version", "0.9.15")
+    try:
+        with pytest.raises(CarlaError, match=r"version 0\.9\.15, the client is 0\.9\.16"):
+            CarlaWorld(options(other))
+    finally:
+        stop_server(other)
+
+
+def test_a_scenario_on_another_map_is_refused_before_it_runs(rural):
+    with pytest.raises(
+        ValueError, match=r"road network is highway\.xodr but the CARLA server has map 'rural'"
+    ):
+        run(RunOptions(CATALOG / "ccrs.xosc", world="carla", carla=options(rural)))
+    assert not rural.client().get_world().get_settings().synchronous_mode
+
+
+@pytest.mark.parametrize(
+    ("scenario", "stack"), [("ccrs", "builtin"), ("ccrs", "none"), ("alks_cutin", "builtin")]
+)
+def test_catalog_scenarios_give_the_same_verdict_and_kpis_on_both_worlds(highway, scenario, stack):
+    embedded = run(RunOptions(CATALOG / f"{scenario}.xosc", stack=stack))
+    carla_run = run(
+        RunOptions(CATALOG / f"{scenario}.xosc", stack=stack, world="carla", carla=options(highway))
+    )
+    assert carla_run.verdict == embedded.verdict
+    own = {k: v for k, v in carla_run.kpis.items() if not k.startswith("carla_")}
+    assert own == embedded.kpis
+    assert carla_run.kpis["carla_ticks"] > 100
+    # the collision of the undriven ego is dil's, and CARLA's sensor saw it too
+    assert carla_run.kpis["carla_collisions_confirmed"] == int(embedded.kpis["collision"])
+
+
+def test_an_ai_stack_sees_the_server_s_camera(rural, tmp_path):
+    model = lm.build(tmp_path / "model", source=(640, 360))
+    ai = AiOptions(model=str(model["manifest"]), deadline_ms=1000.0)
+    result = run(
+        RunOptions(
+            CATALOG / "lane_keeping_rural.xosc",
+            stack="ai",
+            max_time=2.0,
+            ai=ai,
+            world="carla",
+            carla=options(rural),
+        )
+    )
+    k = result.kpis
+    assert k["ai_frames_sent"] >= 45 and k["ai_commands_applied"] == k["ai_frames_sent"]
+    # every frame the stack sent came from the server (the last one measured may not be sent yet)
+    assert k["carla_front_frames"] - k["ai_frames_sent"] in (0, 1) and k["carla_front_stale_frames"] == 0
+    assert k["carla_front_lag_ticks_max"] == 0 and k["carla_front_delay_p50_ms"] > 0
