@@ -24,7 +24,7 @@ from .transport import Frame
 log = logging.getLogger("dil.bus")
 
 SERVICES = ("inference", "control")
-SENSORS = ("sensor/objects", "sensor/lanes", "sensor/front")
+SENSORS = ("sensor/objects", "sensor/lanes", "sensor/front", "sensor/mirror")
 """The sensor topics a run publishes for driving stacks: addresses after the services."""
 """Request-reply services: AI inference nodes and run control."""
 

@@ -11,13 +11,14 @@ from pathlib import Path
 import vehicle_models
 from dil import __version__
 from dil.bus.graph import NodeSpec, Port
-from dil.bus.inbox import Drops
-from dil.bus.messages import DRIVER_INPUT
+from dil.bus.inbox import Drops, Inbox
+from dil.bus.messages import CONSOLE_COMMAND, DRIVER_INPUT
 from dil.bus.options import add_bus_arguments, bus_from_args
 from dil.realtime.clock import Clock, Overrun, SimClock, WallClock
 from dil.realtime.loop import Loop, LoopReport, stop_on_signals
 from dil.realtime.scheduling import RealtimeRequest, apply
 from dil.recording.recorder import Recorder
+from dil.world.carla_args import add_world_arguments, carla_options
 
 from .scripted import PROFILES, ScriptedDriver
 from .vehicle_node import VehicleNode
@@ -87,10 +88,24 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
         "--node", action="append", default=[], metavar="ADDRESS", help="or a running inference node"
     )
     d.add_argument(
+        "--console",
+        action="store_true",
+        help="wait for the operator's console: run each scenario it starts (by catalog name), one at a "
+        "time, and obey its pause, resume, stop and e-stop (which every run does)",
+    )
+    d.add_argument(
+        "--catalog",
+        type=Path,
+        default=None,
+        help="with --console: the scenarios it may start (default: the catalog)",
+    )
+    d.add_argument("--out", type=Path, default=Path("dil-runs"), help="where runs write their results")
+    d.add_argument(
         "--wheel",
         default="generic",
         help="wheel mapping whose force feedback is published on driver/feedback ('' for none)",
     )
+    add_world_arguments(d, cameras="front,mirror")
     add_bus_arguments(d)
     _loop_arguments(d)
     d.set_defaults(func=_drive)
@@ -130,8 +145,12 @@ def _drive(args: argparse.Namespace) -> int:
         raise SystemExit(
             "dil drive: only --headless exists so far (the driver's display comes with the world backends)"
         )
+    if args.console:
+        return _serve_console_runs(args)
     if args.scenario is not None:
         return _drive_scenario(args)
+    if args.world != "embedded":
+        raise SystemExit(f"dil drive: --world {args.world} needs a scenario (its map and actors)")
     vehicle = vehicle_models.Vehicle(args.model, args.vehicle)
     clock = _clock(args)
     bus = bus_from_args(args, _io_priority(args))
@@ -142,7 +161,8 @@ def _drive(args: argparse.Namespace) -> int:
         nodes.append(ScriptedDriver(bus, clock, args.driver))
     else:
         external.append(NodeSpec("driver (another process)", outputs=(Port("input", DRIVER_INPUT.topic),)))
-    nodes.append(VehicleNode(bus, drops, vehicle, clock, input_timeout_ms=args.input_timeout_ms))
+    vehicle_node = VehicleNode(bus, drops, vehicle, clock, input_timeout_ms=args.input_timeout_ms)
+    nodes.append(vehicle_node)
     if args.wheel:
         from hil_rigs.force_feedback import force_feedback_node
 
@@ -163,6 +183,7 @@ def _drive(args: argparse.Namespace) -> int:
         scheduling=scheduling,
         record=min(_max_ticks(args, clock) or 600_000, 3_600_000),
     )
+    _obey_console(loop, Inbox(bus.subscriber(CONSOLE_COMMAND.topic), drops))
     recorder = None
     if args.record:
         # a writer thread behind a bounded queue: the real-time loop never waits for the disk
@@ -195,16 +216,81 @@ def _drive(args: argparse.Namespace) -> int:
     return 1 if report.error else 0
 
 
+def _obey_console(loop: Loop, inbox: Inbox) -> None:
+    """The operator's pause, resume, stop and e-stop reach this run; while paused the rig's command
+    stream goes on (holding the pose), so that its watchdog does not trip."""
+    from dil.console.run_control import install
+    from dil.scenario.engine import ScenarioNode
+    from hil_rigs.cueing_node import CueingNode
+
+    engine = next((n for n in loop.nodes if isinstance(n, ScenarioNode)), None)
+
+    def ended(why: str) -> None:
+        if engine is not None and not engine.ended:
+            engine.ended = why  # the run's end reason in its result, not a time limit
+
+    for node in loop.nodes:
+        if isinstance(node, CueingNode):
+            node.runs_while_paused = True
+    install(loop, inbox, ended)
+
+
 def _drive_scenario(args: argparse.Namespace) -> int:
     """A scenario in real time: the driver at the wheel (or a script), the world, the rig."""
+    _scheduling(args)
+    bus = bus_from_args(args, _io_priority(args))
+    inbox = Inbox(bus.subscriber(CONSOLE_COMMAND.topic), Drops())
+    try:
+        return _run_scenario(args, bus, inbox, args.scenario, {}, args.out / args.scenario.stem)
+    finally:
+        bus.close()
+
+
+def _serve_console_runs(args: argparse.Namespace) -> int:
+    """``dil drive --console``: run the scenarios the console starts, one after another."""
+    import signal as signals
+
+    from dil.console.catalog import CATALOG
+    from dil.console.commands import parse_start
+    from dil.console.run_control import RunHost
+
+    catalog = args.catalog or CATALOG
+    _scheduling(args)
+    bus = bus_from_args(args, _io_priority(args))
+    host = RunHost(bus, Inbox(bus.subscriber(CONSOLE_COMMAND.topic), Drops()))
+
+    def stop(signum: int, frame: object) -> None:
+        host.stop_requested = True
+
+    for sig in (signals.SIGINT, signals.SIGTERM):
+        signals.signal(sig, stop)
+    print(f"dil drive: waiting for the console to start a scenario of {catalog}", flush=True)
+    try:
+        while (argument := host.wait_for_start()) is not None:
+            try:
+                name, params = parse_start(argument)
+                scenario = catalog / f"{name}.xosc"
+                if not scenario.is_file():
+                    raise ValueError(f"no scenario {name!r} in {catalog}")
+                out = args.out / f"{name}-{time.strftime('%Y%m%d-%H%M%S')}"
+                _run_scenario(args, bus, host.inbox, scenario, params, out)
+            except Exception:  # a bad start or a failed run must not end the host
+                log.exception("the run %r did not happen or failed", argument)
+            for sig in (signals.SIGINT, signals.SIGTERM):
+                signals.signal(sig, stop)
+    finally:
+        bus.close()
+    return 0
+
+
+def _run_scenario(
+    args: argparse.Namespace, bus: object, inbox: Inbox, scenario: Path, params: dict[str, str], out: Path
+) -> int:
     import signal as signals
 
     from dil.run.cli import print_summary, write
     from dil.run.runner import RunOptions, run
     from dil.stack.ai import AiOptions
-
-    _scheduling(args)
-    bus = bus_from_args(args, _io_priority(args))
 
     def on_loop(loop: Loop) -> None:
         def stop(signum: int, frame: object) -> None:
@@ -212,30 +298,30 @@ def _drive_scenario(args: argparse.Namespace) -> int:
 
         for sig in (signals.SIGINT, signals.SIGTERM):
             signals.signal(sig, stop)
+        _obey_console(loop, inbox)
 
-    out = Path("dil-runs") / args.scenario.stem
-    try:
-        result = run(
-            RunOptions(
-                args.scenario,
-                stack="ai" if args.ai_model or args.node else "driver",
-                ai=AiOptions(nodes=tuple(args.node), model=args.ai_model, driver_seat=True)
-                if args.ai_model or args.node
-                else None,
-                vehicle=args.vehicle,
-                model=args.model,
-                max_time=args.duration or 3600.0,
-                realtime=args.clock == "wall",
-                bus=bus,
-                driver_profile=args.driver,
-                rig_file=args.rig_file if args.rig else None,
-                wheel=args.wheel or None,
-                record=args.record or out / "run.mcap",
-                on_loop=on_loop,
-            )
+    result = run(
+        RunOptions(
+            scenario,
+            params,
+            stack="ai" if args.ai_model or args.node else "driver",
+            ai=AiOptions(nodes=tuple(args.node), model=args.ai_model, driver_seat=True)
+            if args.ai_model or args.node
+            else None,
+            vehicle=args.vehicle,
+            model=args.model,
+            max_time=args.duration or 3600.0,
+            realtime=args.clock == "wall",
+            bus=bus,
+            driver_profile=args.driver,
+            rig_file=args.rig_file if args.rig else None,
+            wheel=args.wheel or None,
+            record=args.record or out / "run.mcap",
+            on_loop=on_loop,
+            world=args.world,
+            carla=carla_options(args),
         )
-    finally:
-        bus.close()
+    )
     write(
         result,
         out,

@@ -35,7 +35,7 @@ from dil.scenario.loader import Scenario, load
 from dil.stack.ai import AiOptions, AiStackSetup
 from dil.stack.builtin import BuiltinStack, StackParameters
 from dil.world.actors import ActorSpec
-from dil.world.carla_backend import CarlaOptions, CarlaWorld
+from dil.world.carla_backend import DISPLAY_CAMERAS, CarlaOptions, CarlaWorld
 from dil.world.embedded import EmbeddedWorld
 from dil.world.node import WorldNode
 from dil.world.sensors import LaneGeometry, ObjectList
@@ -154,7 +154,7 @@ def run(opts: RunOptions) -> RunResult:
     ego = scen.entities[scen.ego]
     ego_spec = ActorSpec(ego.name, ego.kind, ego.length, ego.width, ego.height)
     if opts.world == "carla":
-        world = open_carla_world(opts.carla or CarlaOptions(), scen, ego_spec)
+        world = open_carla_world(opts.carla or CarlaOptions(), scen, ego_spec, threaded=opts.realtime)
         net = world.network
     elif opts.world == "embedded":
         net = RoadNetwork.load(scen.road_file)
@@ -168,9 +168,13 @@ def run(opts: RunOptions) -> RunResult:
             world.close()  # the server's settings back, whatever ended the run
 
 
-def open_carla_world(options: CarlaOptions, scen: Scenario, ego: ActorSpec) -> CarlaWorld:
-    """The CARLA world for ``scen``: the server's map must be the scenario's road network."""
-    world = CarlaWorld(options, ego)
+def open_carla_world(options: CarlaOptions, scen: Scenario, ego: ActorSpec, threaded: bool) -> CarlaWorld:
+    """The CARLA world for ``scen``: the server's map must be the scenario's road network.
+    ``threaded``: a real-time loop never waits for the server."""
+    for name in options.cameras:
+        if name not in DISPLAY_CAMERAS:
+            raise ValueError(f"--carla-camera {name!r}: must be one of {', '.join(DISPLAY_CAMERAS)}")
+    world = CarlaWorld(options, ego, threaded=threaded)
     want = Path(scen.road_file).stem
     if world.map_name != want:
         world.close()
@@ -272,6 +276,10 @@ def _run(
         sensors.append(world.add_camera("front", ai.camera_spec, ai.stack.o.rate_hz))
     elif ai is not None:
         sensors.append(ai.camera(net))
+    if isinstance(world, CarlaWorld):  # the driver's displays
+        for name in world.options.cameras:
+            if name not in {s.name for s in sensors}:
+                sensors.append(world.add_camera(name, DISPLAY_CAMERAS[name], 25.0))
     world_node = WorldNode(
         bus, drops, world, clock, rate_hz=50.0, ego_offset=offset, sensors=sensors, ego_from_state=driven
     )

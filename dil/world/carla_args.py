@@ -7,7 +7,8 @@ import argparse
 from .carla_backend import CarlaOptions
 
 
-def add_world_arguments(p: argparse.ArgumentParser) -> None:
+def add_world_arguments(p: argparse.ArgumentParser, cameras: str = "") -> None:
+    """``cameras``: the display cameras CARLA renders by default (comma-separated)."""
     g = p.add_argument_group("world")
     g.add_argument(
         "--world",
@@ -22,11 +23,21 @@ def add_world_arguments(p: argparse.ArgumentParser) -> None:
         "--carla-timeout", type=float, default=10.0, help="seconds to wait for its answers (default 10)"
     )
     g.add_argument("--carla-map", help="load this map first (default: the one loaded now)")
+    g.add_argument(
+        "--carla-cameras",
+        default=cameras,
+        help="display cameras CARLA renders onto the bus, comma-separated: front (640x360, fov 90), "
+        "mirror (rear view, 480x160, fov 60) (default: %(default)r)",
+    )
 
 
 def carla_options(args: argparse.Namespace) -> CarlaOptions | None:
     if args.world != "carla":
         return None
     return CarlaOptions(
-        host=args.carla_host, port=args.carla_port, timeout_s=args.carla_timeout, map=args.carla_map
+        host=args.carla_host,
+        port=args.carla_port,
+        timeout_s=args.carla_timeout,
+        map=args.carla_map,
+        cameras=tuple(c.strip() for c in args.carla_cameras.split(",") if c.strip()),
     )

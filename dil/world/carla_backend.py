@@ -53,6 +53,14 @@ def blueprint_for(kind: ActorKind, length: float) -> str:
     return "vehicle.tesla.model3"
 
 
+DISPLAY_CAMERAS = {
+    "front": CameraSpec(),
+    "mirror": CameraSpec(width=480, height=160, fov_deg=60.0, yaw_deg=180.0),
+}
+"""The driver's display cameras CARLA renders (``sensor/<name>``): the view ahead (also what an AI
+stack reads) and the rear-view mirror."""
+
+
 class CarlaError(RuntimeError):
     """The CARLA server is absent, of another version, or refused what the backend asked."""
 
@@ -67,6 +75,8 @@ class CarlaOptions:
     """Load this map first (a name the server knows); None: use the map loaded now."""
     physics_step_s: float = 0.001
     """dil's physics step: the server's fixed delta must be a whole number of them."""
+    cameras: tuple[str, ...] = ()
+    """Cameras for the driver's displays (:data:`DISPLAY_CAMERAS`), published at 25 Hz."""
     frame_timeout_s: float = 2.0
     """How long a camera waits for the frame of the tick just made before it hands on an older one."""
 
@@ -152,8 +162,9 @@ class _Frames:
 class CarlaCamera:
     """A camera on the ego rendered by CARLA, as a dil sensor (``sensor/<name>``, kind camera): each
     measurement is the frame of the world tick just made, waited for; its delay behind the state
-    that was sent is measured (``lag_ticks``: frames behind, ``delay_ms``: from sending the state to
-    the frame's arrival)."""
+    that was sent is measured (``lag_ticks``: server frames behind the newest tick, ``delay_ms``: from
+    handing the state over to the frame's arrival, ``age_ms``: from handing the state over to the
+    frame's publication on the bus)."""
 
     kind = "camera"
 
@@ -163,8 +174,27 @@ class CarlaCamera:
         self.frame_id = 0
         self.lag_ticks: list[int] = []
         self.delay_ms: list[float] = []
+        self.age_ms: list[float] = []
         self.stale = 0
         self.actor: Any = None
+        self._last_frame = -1
+
+    def blank(self) -> dict[str, Any]:
+        """A black frame, until the server's first one arrives (real-time mode only)."""
+        s = self.spec
+        fields = {
+            "frame_id": self.frame_id,
+            "width": s.width,
+            "height": s.height,
+            "encoding": "bgr8",
+            "data": bytes(s.width * s.height * 3),
+            "fov_deg": s.fov_deg,
+            "mount": list(s.mount),
+            "pitch_deg": s.pitch_deg,
+            "yaw_deg": s.yaw_deg,
+        }
+        self.frame_id += 1
+        return fields
 
     def attach(self, carla: Any, cw: Any, ego: Any) -> None:
         s = self.spec
@@ -182,22 +212,31 @@ class CarlaCamera:
         self.actor.listen(self.frames)
 
     def measure(self, actors: np.ndarray, n: int) -> dict[str, Any]:
-        want = self.world.frame
+        w = self.world
+        want = w.frame
         f = self.frames
-        deadline = time.monotonic() + self.world.options.frame_timeout_s
+        # in step with the loop (batch runs) a measurement waits for the frame of the tick just
+        # made; behind a real-time loop (threaded) it takes the newest frame and never waits
+        deadline = time.monotonic() + (0.0 if w.threaded else w.options.frame_timeout_s)
         with f.cond:
             while f.frame < want and time.monotonic() < deadline:
                 f.cond.wait(0.05)
             image, frame, arrived = f.image, f.frame, f.arrived_ns
         if image is None:
+            if w.threaded:
+                return self.blank()
             raise CarlaError(
-                f"camera {self.name!r}: no frame from the CARLA server within "
-                f"{self.world.options.frame_timeout_s:g} s"
+                f"camera {self.name!r}: no frame from the CARLA server within {w.options.frame_timeout_s:g} s"
             )
         if frame < want:
             self.stale += 1
         self.lag_ticks.append(want - frame)
-        self.delay_ms.append((arrived - self.world.sent_ns) * 1e-6)
+        posted = w.posted_ns.get(frame)
+        if posted is not None:
+            self.age_ms.append((time.perf_counter_ns() - posted) * 1e-6)
+            if frame != self._last_frame:
+                self.delay_ms.append((arrived - posted) * 1e-6)
+        self._last_frame = frame
         # BGRA from the server; the bus's camera frames are bgr8
         bgra = np.frombuffer(image.raw_data, np.uint8).reshape(image.height, image.width, 4)
         fields = {
@@ -219,8 +258,15 @@ class CarlaWorld(EmbeddedWorld):
     """dil's world (actors, lane following, events on the server's own map) mirrored into CARLA."""
 
     def __init__(
-        self, options: CarlaOptions, ego: ActorSpec | None = None, fixed_delta_s: float = 0.02
+        self,
+        options: CarlaOptions,
+        ego: ActorSpec | None = None,
+        fixed_delta_s: float = 0.02,
+        threaded: bool = False,
     ) -> None:
+        """``threaded``: synchronise with the server in a thread of its own, so a real-time loop never
+        waits for it (the newest state wins; frames and CARLA's collisions arrive a tick or more
+        later). Without it each step waits for the server: deterministic, for batch runs."""
         steps = fixed_delta_s / options.physics_step_s
         if abs(steps - round(steps)) > 1e-9 or round(steps) < 1:
             raise CarlaError(
@@ -244,8 +290,19 @@ class CarlaWorld(EmbeddedWorld):
         self._collisions: collections.deque = collections.deque()
         self.frame = -1
         """The server frame of the last tick."""
-        self.sent_ns = 0
-        """When the state of the last tick was sent (``perf_counter_ns``)."""
+        self.posted_ns: dict[int, int] = {}
+        """Server frame -> when the loop handed over the state that frame shows (``perf_counter_ns``)."""
+        self.threaded = threaded
+        self.states_dropped = 0
+        """Real-time mode: states the server was too slow to show (a newer one replaced them)."""
+        self._snapshot = np.zeros_like(self.actors.state)
+        self._snap_n = 0
+        self._snap_posted = 0
+        self._snap_lock = threading.Lock()
+        self._pending = threading.Event()
+        self._stopping = threading.Event()
+        self._worker: threading.Thread | None = None
+        self._worker_error: BaseException | None = None
         self.tick_ms: list[float] = []
         """Wall time of each step's synchronisation: batch, tick and collision events [ms]."""
         self.confirmed_collisions = 0
@@ -271,27 +328,67 @@ class CarlaWorld(EmbeddedWorld):
 
     # --- the world backend interface ----------------------------------------------------------
 
-    def destroy(self, actor_id: int) -> None:
-        super().destroy(actor_id)
-        cid = self._spawned.pop(actor_id, None)
-        if cid is not None and not self.closed:
-            self._by_carla.pop(cid, None)
-            self.client.apply_batch_sync([self.carla.command.DestroyActor(cid)], False)
-
     def step(self, t_ns: int, dt: float) -> list[WorldEvent]:
         events = super().step(t_ns, dt)
-        t0 = self.sent_ns = time.perf_counter_ns()
-        self._mirror()
-        self.frame = self.cw.tick(self.options.timeout_s)
+        posted = time.perf_counter_ns()
+        n = self.actors.count
+        if not self.threaded:
+            self._sync(self.actors.state, n, posted)
+        else:
+            if self._worker_error is not None:
+                raise CarlaError(f"the CARLA server: {self._worker_error}")
+            with self._snap_lock:
+                if self._snapshot.shape[0] < n:
+                    self._snapshot = np.zeros_like(self.actors.state)
+                if self._pending.is_set():
+                    self.states_dropped += 1
+                self._snapshot[:n] = self.actors.state[:n]
+                self._snap_n, self._snap_posted = n, posted
+                self._pending.set()
+            if self._worker is None:
+                self._worker = threading.Thread(target=self._run_worker, name="carla-sync", daemon=True)
+                self._worker.start()
         events += self._carla_collisions(t_ns)
-        self.tick_ms.append((time.perf_counter_ns() - t0) * 1e-6)
         return events
+
+    def frames_shown(self) -> int:
+        """Server ticks made so far."""
+        return len(self.tick_ms)
+
+    def _sync(self, state: np.ndarray, n: int, posted_ns: int) -> None:
+        """Show ``state[:n]`` in the server and tick it once."""
+        t0 = time.perf_counter_ns()
+        self._mirror(state, n)
+        frame = self.cw.tick(self.options.timeout_s)
+        self.posted_ns[frame] = posted_ns
+        self.posted_ns.pop(frame - 256, None)
+        self.frame = frame
+        self.tick_ms.append((time.perf_counter_ns() - t0) * 1e-6)
+
+    def _run_worker(self) -> None:
+        state = np.zeros_like(self._snapshot)
+        try:
+            while not self._stopping.is_set():
+                if not self._pending.wait(0.05):
+                    continue
+                with self._snap_lock:
+                    n, posted = self._snap_n, self._snap_posted
+                    if state.shape[0] < n:
+                        state = np.zeros_like(self._snapshot)
+                    state[:n] = self._snapshot[:n]
+                    self._pending.clear()
+                self._sync(state, n, posted)
+        except BaseException as e:  # handed to the loop thread by the next step
+            self._worker_error = e
 
     def close(self) -> None:
         """Destroy what was spawned and give the server its settings back."""
         if self.closed:
             return
         self.closed = True
+        if self._worker is not None:
+            self._stopping.set()
+            self._worker.join(self.options.timeout_s + 1.0)
         errors = []
         for s in self._sensors:
             try:
@@ -316,13 +413,17 @@ class CarlaWorld(EmbeddedWorld):
 
     # --- the mirror ---------------------------------------------------------------------------
 
-    def _mirror(self) -> None:
+    def _mirror(self, state: np.ndarray, n: int) -> None:
         carla, cmd = self.carla, self.carla.command
-        state = self.actors.state
-        n = self.actors.count
         new = [i for i in range(n) if state[i, A_ALIVE] > 0.5 and i not in self._spawned]
         if new:
-            self._spawn(new)
+            self._spawn(state, new)
+        gone = [i for i, cid in self._spawned.items() if state[i, A_ALIVE] < 0.5]
+        for i in gone:  # destroyed in dil: gone from the server too
+            cid = self._spawned.pop(i)
+            if cid is not None:
+                self._by_carla.pop(cid, None)
+                self.client.apply_batch([cmd.DestroyActor(cid)])
         batch = []
         for i, cid in self._spawned.items():
             if cid is None:
@@ -333,10 +434,9 @@ class CarlaWorld(EmbeddedWorld):
         if batch:
             self.client.apply_batch(batch)
 
-    def _spawn(self, ids: list[int]) -> None:
+    def _spawn(self, state: np.ndarray, ids: list[int]) -> None:
         carla, cmd = self.carla, self.carla.command
         library = self.cw.get_blueprint_library()
-        state = self.actors.state
         batch, shown = [], []
         for k, i in enumerate(ids):
             a = state[i]
@@ -417,6 +517,7 @@ class CarlaWorld(EmbeddedWorld):
             "carla_sync_p50_ms": _pct(self.tick_ms, 50),
             "carla_sync_p99_ms": _pct(self.tick_ms, 99),
             "carla_collisions_confirmed": self.confirmed_collisions,
+            "carla_states_dropped": self.states_dropped,
             "carla_actors_not_shown": dict(self.not_shown),
         }
         for cam in self.cameras:
@@ -425,6 +526,8 @@ class CarlaWorld(EmbeddedWorld):
             out[f"carla_{cam.name}_stale_frames"] = cam.stale
             out[f"carla_{cam.name}_delay_p50_ms"] = _pct(cam.delay_ms, 50)
             out[f"carla_{cam.name}_delay_p99_ms"] = _pct(cam.delay_ms, 99)
+            out[f"carla_{cam.name}_age_p50_ms"] = _pct(cam.age_ms, 50)
+            out[f"carla_{cam.name}_age_p99_ms"] = _pct(cam.age_ms, 99)
         return out
 
 

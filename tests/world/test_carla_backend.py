@@ -5,6 +5,7 @@ catalog scenario giving the same verdict and KPIs on both worlds."""
 from __future__ import annotations
 
 import math
+import time
 from pathlib import Path
 
 import numpy as np
@@ -163,3 +164,28 @@ def test_an_ai_stack_sees_the_server_s_camera(rural, tmp_path):
     # every frame the stack sent came from the server (the last one measured may not be sent yet)
     assert k["carla_front_frames"] - k["ai_frames_sent"] in (0, 1) and k["carla_front_stale_frames"] == 0
     assert k["carla_front_lag_ticks_max"] == 0 and k["carla_front_delay_p50_ms"] > 0
+
+
+def test_behind_a_real_time_loop_the_server_never_holds_the_loop_up():
+    server = start_server("--map", str(ROADS / "highway.xodr"))
+    try:
+        world = CarlaWorld(options(server), ActorSpec("ego"), threaded=True)
+        cam = world.add_camera("front", CameraSpec(width=160, height=90), 50.0)
+        first = cam.measure(world.actor_state()[0], 1)  # nothing rendered yet: black, not a wait
+        assert first["data"] == bytes(160 * 90 * 3)
+        for k in range(200):  # far faster than the server ticks: the newest state wins
+            world.set_pose(0, world.network.lane_to_world("1", -2, 20.0 + 0.1 * k), 5.0)
+            world.step(k * 20_000_000, 0.02)
+        assert world.states_dropped > 0
+        deadline = time.monotonic() + 5.0
+        while world.frames_shown() < 1 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        img = np.frombuffer(cam.measure(world.actor_state()[0], 1)["data"], np.uint8)
+        assert img.std() > 5
+        stop_server(server)  # the server goes away: the next steps say so, the loop can stop safely
+        with pytest.raises(CarlaError, match="the CARLA server"):
+            for k in range(500):
+                world.step(k * 20_000_000, 0.02)
+                time.sleep(0.02)
+    finally:
+        stop_server(server)
