@@ -100,6 +100,12 @@ def _carla_lite_parser(sub: argparse._SubParsersAction) -> None:
     cli.add_parser(sub)
 
 
+def _console_parser(sub: argparse._SubParsersAction) -> None:
+    from dil.console import cli
+
+    cli.add_parser(sub)
+
+
 def _campaign_parser(sub: argparse._SubParsersAction) -> None:
     from dil.campaign import cli
 
@@ -147,6 +153,7 @@ def build_parser() -> argparse.ArgumentParser:
     _bench_parser(sub)
     _campaign_parser(sub)
     _carla_lite_parser(sub)
+    _console_parser(sub)
     _drive_parsers(sub)
     _keys_parser(sub)
     _log_parsers(sub)

@@ -28,6 +28,11 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     s.add_argument("--watchdog-ms", type=float, default=50.0, help="silence that parks an active rig")
     s.add_argument("--rig", default="sim_hexapod", help="rig file: a name in hil_rigs/rigs or a YAML path")
     s.add_argument("--duration", type=float, help="stop after this many seconds")
+    s.add_argument(
+        "--arm-from-console",
+        action="store_true",
+        help="start held parked: the rig engages only after an operator's engage at the console",
+    )
     add_bus_arguments(s, local=False)
     s.set_defaults(func=_serve)
 
@@ -96,8 +101,16 @@ def _serve(args: argparse.Namespace) -> int:
 
         host, _, port = args.udp.rpartition(":")
         driver = UdpPlatform(platform, host or "127.0.0.1", int(port))
-    server = RigServer(bus, drops, clock, platform, watchdog_ms=args.watchdog_ms, driver=driver)
-    loop = Loop([server], clock, bus, drops, external=[_runtime_spec()], publish_status=False)
+    server = RigServer(
+        bus,
+        drops,
+        clock,
+        platform,
+        watchdog_ms=args.watchdog_ms,
+        driver=driver,
+        armed=not args.arm_from_console,
+    )
+    loop = Loop([server], clock, bus, drops, external=_external(), publish_status=False)
     try:
         with stop_on_signals(loop):
             report = loop.run(None if args.duration is None else round(args.duration * 1000))
@@ -110,8 +123,11 @@ def _serve(args: argparse.Namespace) -> int:
     return 1 if report.error else 0
 
 
-def _runtime_spec():
+def _external():
     from dil.bus.graph import NodeSpec, Port
-    from dil.bus.messages import RIG_COMMAND
+    from dil.bus.messages import CONSOLE_COMMAND, RIG_COMMAND
 
-    return NodeSpec("runtime (another process)", outputs=(Port("command", RIG_COMMAND.topic),))
+    return [
+        NodeSpec("runtime (another process)", outputs=(Port("command", RIG_COMMAND.topic),)),
+        NodeSpec("console (another process)", outputs=(Port("command", CONSOLE_COMMAND.topic),)),
+    ]

@@ -5,6 +5,10 @@ States: off, parked, engaging (ramp from the parked lengths to neutral), engaged
 commanded pose), parking (ramp down), fault. ``engage`` from parked starts engaging; ``run``
 poses are followed only when engaged; ``park`` or ``estop`` from any moving state parks; a
 silent command stream (the watchdog), or repeated bad commands, parks too and says why.
+
+The operator's console reaches the server directly on ``console/command``, not only through the
+runtime: ``estop`` and ``park`` park the rig and hold it parked (the runtime's ``engage`` is
+ignored) until the console's ``engage`` arms it again. An e-stop thus works with no runtime at all.
 """
 
 from __future__ import annotations
@@ -17,7 +21,7 @@ import numpy as np
 from dil.bus.codec import Encoder
 from dil.bus.graph import NodeSpec, Port
 from dil.bus.inbox import Drops, Inbox
-from dil.bus.messages import RIG_COMMAND, RIG_FEEDBACK
+from dil.bus.messages import CONSOLE_COMMAND, RIG_COMMAND, RIG_FEEDBACK
 from dil.bus.schema import Drop, MessageError
 from dil.bus.transport import Bus
 from dil.realtime.clock import Clock
@@ -73,6 +77,8 @@ class RigServer:
         feedback_hz: float = 100.0,
         driver: object | None = None,
         name: str = "rig-server",
+        console: bool = True,
+        armed: bool = True,
     ) -> None:
         self.platform = platform or Platform()
         self.driver = driver if driver is not None else SimPlatform(self.platform)
@@ -84,11 +90,15 @@ class RigServer:
         self.watchdog_trips = 0
         self.rejected = 0
         self._inbox = Inbox(bus.subscriber(RIG_COMMAND.topic, conflate=True), drops)
+        self._console = Inbox(bus.subscriber(CONSOLE_COMMAND.topic), drops) if console else None
+        self.held = "" if armed else "waiting to be armed from the console"
+        """Why the console holds the rig parked (it ignores ``engage``); empty when armed."""
         self._pub = bus.publisher(RIG_FEEDBACK.topic)
         self._enc = Encoder(RIG_FEEDBACK, name)
         self.spec = NodeSpec(
             name,
-            inputs=(Port("command", RIG_COMMAND.topic),),
+            inputs=(Port("command", RIG_COMMAND.topic),)
+            + ((Port("console", CONSOLE_COMMAND.topic),) if console else ()),
             outputs=(Port("feedback", RIG_FEEDBACK.topic, feedback_hz),),
         )
         self._watchdog_ns = int(watchdog_ms * 1e6)
@@ -119,6 +129,9 @@ class RigServer:
 
     def tick(self, t_sim_ns: int) -> None:
         dt = 1.0 / self.rate_hz
+        if self._console is not None and self._tick % 10 == 0:  # 100 Hz is enough for an operator
+            while (c := self._console.next()) is not None:
+                self._operator(c)
         msg = self._valid_command(t_sim_ns)
         if msg is not None:
             self._last_valid_ns = t_sim_ns
@@ -167,13 +180,28 @@ class RigServer:
             if self.state in (ENGAGING, ENGAGED):
                 self._park("park commanded")
             return
-        if mode == "engage" and self.state == PARKED:
+        if mode == "engage" and self.state == PARKED and not self.held:
             self._ramp(self.driver.lengths, self.platform.neutral, ENGAGING, "engage commanded")
             return
         if mode == "run" and self.state == ENGAGED:
             self._target[:] = self.platform.inverse(
                 np.array([msg[k] for k in ("surge", "sway", "heave", "roll", "pitch", "yaw")])
             )
+
+    def _operator(self, c: dict) -> None:
+        """An action at the operator's console."""
+        who = c["operator"] or "the console"
+        if c["command"] == "estop":
+            self.held = f"emergency stop by {who}"
+            if self.state not in (PARKED, OFF):
+                self._park(self.held)
+        elif c["command"] == "park":
+            self.held = f"parked by {who}"
+            if self.state in (ENGAGING, ENGAGED):
+                self._park(self.held)
+        elif c["command"] == "engage" and self.held:
+            log.warning("rig armed by %s (was: %s)", who, self.held)
+            self.held = ""
 
     def _park(self, why: str) -> None:
         log.warning("rig parking: %s", why)
@@ -226,7 +254,7 @@ class RigServer:
                     "yaw": float(p[5]),
                     "actuator_lengths": [float(v) for v in self.driver.lengths],
                     "watchdog_trips": self.watchdog_trips,
-                    "fault": self.reason if self.state in (PARKING, FAULT) else "",
+                    "fault": self.reason if self.state in (PARKING, FAULT) else self.held,
                 },
             )
         )

@@ -9,14 +9,14 @@ import queue
 import threading
 import time
 from collections import deque
+from collections.abc import Callable
 from concurrent.futures import Future
 from typing import Any
 
 from dil.bus.codec import Encoder
-from dil.bus.curve import Curve
 from dil.bus.inbox import Drops, Inbox
 from dil.bus.messages import CONSOLE_COMMAND
-from dil.bus.zmq_bus import Endpoints, ZmqBus
+from dil.bus.transport import Bus
 
 from .commands import Action, Situation
 
@@ -33,20 +33,13 @@ FRESH_S = {"run/status": 1.0, "rig/feedback": 0.5}
 class Bridge:
     """Subscribes to the topics the page shows and publishes ``console/command``.
 
+    ``make_bus`` makes the bus in the bridge's own thread (e.g. ``bus_from_args(args)``).
     ``poll_s``: how long the thread waits for an outgoing action between reads of the subscribers;
     the newest states are read at about ``1 / poll_s``.
     """
 
-    def __init__(
-        self,
-        endpoints: Endpoints,
-        *,
-        curve: Curve | None = None,
-        poll_s: float = 0.002,
-        name: str = "console",
-    ) -> None:
-        self.endpoints = endpoints
-        self._curve = curve
+    def __init__(self, make_bus: Callable[[], Bus], *, poll_s: float = 0.002, name: str = "console") -> None:
+        self._make_bus = make_bus
         self._poll_s = poll_s
         self._name = name
         self._out: queue.Queue[tuple[Action, Future]] = queue.Queue()
@@ -79,7 +72,7 @@ class Bridge:
 
     def _run(self) -> None:
         try:
-            bus = ZmqBus(self.endpoints, curve=self._curve)
+            bus = self._make_bus()
             pub = bus.publisher(CONSOLE_COMMAND.topic)
             states = [Inbox(bus.subscriber(t, conflate=True), self.drops) for t in STATES]
             events = [Inbox(bus.subscriber(t), self.drops) for t in EVENTS]

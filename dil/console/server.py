@@ -1,0 +1,123 @@
+"""The console as a whole: the bus bridge, the web application and uvicorn, started together and
+stopped together; runs in the foreground (``dil console``) or in a thread (tests, benchmarks)."""
+
+from __future__ import annotations
+
+import logging
+import socket
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import uvicorn
+
+from dil.bus.transport import Bus
+
+from .app import ConsoleConfig, create_app
+from .audit import Audit
+from .auth import Access
+from .bridge import Bridge
+from .catalog import CATALOG
+
+log = logging.getLogger("dil.console")
+
+
+@dataclass
+class ConsoleOptions:
+    make_bus: Callable[[], Bus]
+    """Makes the console's bus (called once, in the bus thread)."""
+    bind: str = "127.0.0.1"
+    http_port: int = 8600
+    token: str | None = None
+    audit: Path = Path("dil-runs/console/audit.jsonl")
+    runs_dir: Path = Path("dil-runs")
+    catalog_dir: Path = CATALOG
+    rate_hz: float = 25.0
+    rig: str = "sim_hexapod"
+
+
+class Console:
+    """``start`` brings up the bus bridge and the HTTP server (raises if either cannot bind);
+    ``url`` is the page's address; ``stop`` ends both."""
+
+    def __init__(self, o: ConsoleOptions) -> None:
+        if not 20.0 <= o.rate_hz <= 30.0:
+            raise ValueError(f"--rate {o.rate_hz:g}: the display rate must be within 20 to 30 Hz")
+        from hil_rigs.config import load_rig
+
+        geometry = load_rig(o.rig).geometry
+        self.options = o
+        self.access = Access.for_host(o.bind, o.token)
+        self.audit = Audit(o.audit)
+        self.bridge = Bridge(o.make_bus)
+        config = ConsoleConfig(
+            self.access,
+            self.audit,
+            runs_dir=o.runs_dir,
+            catalog_dir=o.catalog_dir,
+            rate_hz=o.rate_hz,
+            actuator_range=(geometry.min_length, geometry.max_length),
+        )
+        self.app = create_app(self.bridge, config)
+        self._sock = _listen(o.bind, o.http_port)
+        self.port = self._sock.getsockname()[1]
+        self._server = uvicorn.Server(
+            uvicorn.Config(
+                self.app, log_level="warning", access_log=False, ws="websockets-sansio", lifespan="on"
+            )
+        )
+        self._thread: threading.Thread | None = None
+
+    @property
+    def url(self) -> str:
+        host = self.options.bind if ":" not in self.options.bind else f"[{self.options.bind}]"
+        return f"http://{host}:{self.port}/"
+
+    def start(self) -> None:
+        """In a thread; returns when the server answers."""
+        self.bridge.start()
+        self._thread = threading.Thread(target=self._serve, name="console-http", daemon=True)
+        self._thread.start()
+        deadline = time.monotonic() + 10.0
+        while not self._server.started:
+            if not self._thread.is_alive() or time.monotonic() > deadline:
+                raise OSError(f"the console's web server did not start on {self.url}")
+            time.sleep(0.01)
+
+    def _serve(self) -> None:
+        self._server.run(sockets=[self._sock])
+
+    def run(self) -> None:
+        """In the foreground until SIGINT or SIGTERM (uvicorn's handlers)."""
+        self.bridge.start()
+        try:
+            self._server.run(sockets=[self._sock])
+        finally:
+            self.close()
+
+    def stop(self) -> None:
+        self._server.should_exit = True
+        if self._thread is not None:
+            self._thread.join(10.0)
+        self.close()
+
+    def close(self) -> None:
+        self.bridge.stop()
+        self.audit.close()
+        self._sock.close()
+
+
+def _listen(host: str, port: int) -> socket.socket:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    s = socket.socket(family, socket.SOCK_STREAM)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        s.bind((host, port))
+    except OSError as e:
+        s.close()
+        raise OSError(f"cannot serve the console on {host}:{port}: {e.strerror}") from None
+    s.listen(64)
+    s.set_inheritable(True)
+    return s
