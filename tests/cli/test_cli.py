@@ -188,3 +188,17 @@ def test_bench_rig_reports_tick_cost_and_latency(tmp_path):
     assert result.returncode == 0, result.stderr
     rows = json.loads(out.read_text())["rows"]
     assert rows[0]["per tick us"] > 0 and rows[2]["per tick us"] <= 2
+
+
+def test_bench_carla_measures_the_backend_against_a_bare_tick(tmp_path):
+    out = tmp_path / "carla.json"
+    result = _dil("bench", "carla", "--ticks", "40", "--actors", "5", "--json", str(out))
+    assert result.returncode == 0, result.stderr
+    doc = json.loads(out.read_text())
+    rows = {r["what"].strip(): r for r in doc["rows"]}
+    assert rows["bare client world.tick() (baseline)"]["vs bare tick"] == 1
+    backend = rows["backend step: dil step + mirror + tick"]
+    assert backend["ticks"] == 40 and backend["ticks per s"] > 0 and backend["vs bare tick"] > 0
+    assert (
+        doc["camera_kpis"]["carla_front_frames"] == 20 and doc["camera_kpis"]["carla_front_stale_frames"] == 0
+    )
