@@ -20,7 +20,7 @@ def base_port():
 def make_console(base_port: int, tmp_path: Path, **kw) -> Console:
     o = ConsoleOptions(
         lambda: ZmqBus(Endpoints.default("tcp", port=base_port)),
-        http_port=0,
+        http_port=kw.pop("http_port", 0),
         token=kw.pop("token", TOKEN),
         audit=tmp_path / "audit.jsonl",
         runs_dir=tmp_path / "runs",
