@@ -10,13 +10,14 @@ from dil import __version__
 
 
 def _bench_parser(sub: argparse._SubParsersAction) -> None:
-    from dil.bench import bus, campaign, carla, dynamics, inference, log, loop, rig, scenario, world
+    from dil.bench import bus, campaign, carla, console, dynamics, inference, log, loop, rig, scenario, world
 
     bench = sub.add_parser("bench", help="benchmarks: print a table and write JSON")
     kinds = bench.add_subparsers(dest="benchmark", metavar="BENCHMARK", required=True)
     bus.add_parser(kinds)
     campaign.add_parser(kinds)
     carla.add_parser(kinds)
+    console.add_parser(kinds)
     dynamics.add_parser(kinds)
     inference.add_parser(kinds)
     log.add_parser(kinds)

@@ -24,6 +24,9 @@ log = logging.getLogger("dil.console")
 MAX_AGE_S = 5.0
 """A command older than this [s] when read is ignored (it was meant for another moment)."""
 
+EVENT_TOPICS = ("scenario/events", "world/events", "stack/events")
+"""Event topics the runtime publishes during runs."""
+
 CONSOLE_SPEC = NodeSpec("console (another process)", outputs=(Port("command", CONSOLE_COMMAND.topic),))
 
 
@@ -97,6 +100,9 @@ class RunHost:
 
     def __init__(self, bus: Bus, inbox: Inbox, source: str = "drive") -> None:
         self.inbox = inbox
+        # bound once, before the first run: a console connected now hears a run's first events
+        for topic in EVENT_TOPICS:
+            bus.publisher(topic)
         self._pub = bus.publisher(RUN_STATUS.topic)
         self._enc = Encoder(RUN_STATUS, source)
         self._last = 0.0
