@@ -38,7 +38,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     t = cmds.add_parser("train", help="regenerate the shipped lane-keeping model (needs the train extra)")
     t.set_defaults(func=_train)
     try:
-        from . import train
+        from .training import cli as train
 
         train.add_arguments(t)
     except ImportError:  # the module is optional to the rest of the node
@@ -121,7 +121,7 @@ def _serve(args: argparse.Namespace) -> int:
 
 def _train(args: argparse.Namespace) -> int:
     try:
-        from . import train
+        from .training import cli as train
     except ImportError as e:
         raise SystemExit(
             f"dil node train: {e} (install the train extra: pip install -e '.[train]')"

@@ -1,0 +1,289 @@
+"""Closed-loop evaluation: the catalog scenario and courses, with the model or the built-in stack."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+import vehicle_models
+from dil.bus.codec import Encoder
+from dil.bus.graph import NodeSpec, Port
+from dil.bus.inbox import Drops, Inbox
+from dil.bus.messages import AI_COMMAND, VEHICLE_STATE
+from dil.bus.transport import Bus, LocalBus
+from dil.drive.vehicle_node import VehicleNode
+from dil.realtime.clock import SimClock
+from dil.road.network import RoadNetwork
+from dil.stack.builtin import BuiltinStack
+from dil.world.actors import ActorSpec
+from dil.world.camera import Camera, CameraSpec
+from dil.world.embedded import EmbeddedWorld
+from dil.world.node import WorldNode
+from dil.world.sensors import LaneGeometry, ObjectList
+
+from .common import IMAGE, RATE_HZ, SCENARIOS
+from .data import camera_of, network_of
+from .harness import Course, Harness, LaneKeeping, camera_frame, ego_offset
+from .policy import ModelPolicy
+
+
+@dataclass
+class Result:
+    run: str
+    driver: str
+    distance: float
+    """Along the road [m]."""
+    max_offset: float
+    """Largest distance of the box centre from the lane centre [m]."""
+    mean_offset: float
+    lane_invasions: int
+    off_road: int
+    left_lane: bool
+    """The box centre strayed more than ``LOST`` from the lane centre, or off the road."""
+    speed: tuple[float, float, float]
+    """Lowest, mean and highest speed [km/h]."""
+    end: str = ""
+
+    def row(self) -> tuple:
+        lo, mean, hi = self.speed
+        return (
+            self.run,
+            self.driver,
+            f"{self.distance:.0f}",
+            f"{self.max_offset:.2f}",
+            f"{self.mean_offset:.2f}",
+            str(self.lane_invasions),
+            str(self.off_road),
+            "yes" if self.left_lane else "no",
+            f"{lo:.0f} / {mean:.0f} / {hi:.0f}",
+            self.end,
+        )
+
+
+COLUMNS = (
+    "run",
+    "driver",
+    "distance m",
+    "max |offset| m",
+    "mean |offset| m",
+    "invasions",
+    "off road",
+    "left lane",
+    "speed min/mean/max km/h",
+    "end",
+)
+
+
+def result(run: str, driver: str, lane: LaneKeeping, invasions: int, off_road: int, end: str) -> Result:
+    lat = np.abs(np.asarray([e for e in lane.lateral if not math.isnan(e)]))
+    v = 3.6 * np.asarray([s for s in lane.speeds if not math.isnan(s)])
+    return Result(
+        run,
+        driver,
+        lane.travelled,
+        float(lat.max()) if len(lat) else math.nan,
+        float(lat.mean()) if len(lat) else math.nan,
+        invasions,
+        off_road,
+        lane.lost,
+        (float(v.min()), float(v.mean()), float(v.max())) if len(v) else (math.nan,) * 3,
+        end,
+    )
+
+
+class ModelNode:
+    """The model in the loop of a scenario run: at ``RATE_HZ`` it renders the front camera from
+    the world (the ego on the road surface), runs the model on it and the ego speed, and
+    publishes the command on ``ai/command``."""
+
+    def __init__(self, bus: Bus, drops: Drops, world: EmbeddedWorld, policy: ModelPolicy) -> None:
+        self.world = world
+        self.policy = policy
+        self.rate_hz = RATE_HZ
+        self.camera = Camera(
+            world.network, CameraSpec(width=IMAGE.source_size[0], height=IMAGE.source_size[1])
+        )
+        self._state = Inbox(bus.subscriber(VEHICLE_STATE.topic, conflate=True), drops)
+        self._pub = bus.publisher(AI_COMMAND.topic)
+        self._enc = Encoder(AI_COMMAND, "lane-keeper")
+        self.spec = NodeSpec(
+            "lane-keeper",
+            inputs=(Port("state", VEHICLE_STATE.topic),),
+            outputs=(Port("command", AI_COMMAND.topic, RATE_HZ),),
+        )
+        self.speed: float | None = None
+        self._frame = 0
+
+    def start(self, t_sim_ns: int) -> None:
+        pass
+
+    def stop(self, t_sim_ns: int) -> None:
+        pass
+
+    def tick(self, t_sim_ns: int) -> None:
+        msg = self._state.latest()
+        if msg is not None:
+            self.speed = msg["speed"]
+        if self.speed is None:
+            return
+        state, _ = self.world.actor_state()
+        frame = camera_frame(self.camera, self.world.network, state)
+        steer, throttle, brake = self.policy.command(frame, {"speed": self.speed})
+        fields = {"steering_wheel_angle": steer, "throttle": throttle, "brake": brake, "gear": 1}
+        self._pub.send(
+            self._enc.encode(t_sim_ns, t_sim_ns, {**fields, "frame_id": self._frame, "inference_ns": 0})
+        )
+        self._frame += 1
+
+
+class LaneObserver:
+    """Measures the ego's lane offset and speed from ``vehicle/state`` at ``RATE_HZ`` (an observer;
+    changes nothing). ``offset``: the box centre ahead of the state's reference point [m]."""
+
+    def __init__(self, bus: Bus, drops: Drops, offset: float) -> None:
+        self.offset = offset
+        self.rate_hz = RATE_HZ
+        self.lane: LaneKeeping | None = None
+        """Set when the scenario's Init places the ego."""
+        self._state = Inbox(bus.subscriber(VEHICLE_STATE.topic, conflate=True), drops)
+        self.spec = NodeSpec("lane-observer", inputs=(Port("state", VEHICLE_STATE.topic),))
+
+    def start(self, t_sim_ns: int) -> None:
+        pass
+
+    def stop(self, t_sim_ns: int) -> None:
+        pass
+
+    def tick(self, t_sim_ns: int) -> None:
+        msg = self._state.latest()
+        if self.lane is not None and msg is not None:
+            c, s = math.cos(msg["yaw"]), math.sin(msg["yaw"])
+            self.lane.measure(msg["x"] + self.offset * c, msg["y"] + self.offset * s, msg["speed"])
+
+
+def evaluate_scenario(scenario: Path, manifest: Path | None, interpolation: int = cv2.INTER_AREA) -> Result:
+    """Drive ``scenario`` with the model (or, without a manifest, the built-in stack) as the ego's
+    stack, wired as a batch run wires one: scenario engine (100 Hz), world (50 Hz), stack, vehicle
+    (100 Hz, 10 physics steps a tick), KPIs, on the simulated clock."""
+    from dil.realtime.loop import Loop
+    from dil.run.kpi import KpiNode
+    from dil.scenario.engine import EgoLink, ScenarioNode
+    from dil.scenario.loader import load
+    from vehicle_models.outputs import A_AX
+    from vehicle_models.outputs import A_SPEED as OUT_SPEED
+
+    scen = load(scenario)
+    net = RoadNetwork.load(scen.road_file)
+    ego = scen.entities[scen.ego]
+    world = EmbeddedWorld(net, ActorSpec(ego.name, ego.kind, ego.length, ego.width, ego.height))
+    bus, drops, clock = LocalBus(), Drops(), SimClock()
+    vehicle = vehicle_models.Vehicle("single_track", "sedan_bmw320i")
+    offset = ego_offset(vehicle)
+    model = vehicle.model
+    ix, iy, iyaw = model.index("x"), model.index("y"), model.index("yaw")
+    observer = LaneObserver(bus, drops, offset)
+
+    def place(x: float, y: float, yaw: float, speed: float) -> None:
+        cx, cy = x + ego.centre_x * math.cos(yaw), y + ego.centre_x * math.sin(yaw)
+        vehicle.x[:] = model.initial_state(vehicle.p, speed, 1.0)
+        vehicle.x[ix], vehicle.x[iy], vehicle.x[iyaw] = (
+            cx - offset * math.cos(yaw),
+            cy - offset * math.sin(yaw),
+            yaw,
+        )
+        pos = net.locate(cx, cy)
+        observer.lane = LaneKeeping(net, Course(scen.road_file.name, pos.road, pos.lane, pos.s))
+
+    def state() -> tuple[float, float, float, float, float]:
+        out = vehicle.outputs()
+        yaw = vehicle.x[iyaw]
+        return (
+            vehicle.x[ix] + offset * math.cos(yaw),
+            vehicle.x[iy] + offset * math.sin(yaw),
+            yaw,
+            float(out[OUT_SPEED]),
+            float(out[A_AX]),
+        )
+
+    if manifest is None:
+        stack = BuiltinStack(bus, drops, clock, vehicle.params)
+        sensors = [ObjectList(rate_hz=50.0, range_m=150.0), LaneGeometry(net, rate_hz=10.0)]
+        link = EgoLink(
+            place=place,
+            state=state,
+            cruise=lambda v: setattr(stack, "cruise_speed", v),
+            lane=lambda road, lane: setattr(stack, "target_lane", (road, lane)),
+            stack_active=True,
+        )
+    else:
+        stack = ModelNode(bus, drops, world, ModelPolicy.open(manifest, interpolation))
+        sensors = []
+        link = EgoLink(place=place, state=state, stack_active=True)
+    loops: list[Loop] = []
+    engine = ScenarioNode(
+        bus, scen, world, clock, link, on_end=lambda why: setattr(loops[0], "stop_requested", True)
+    )
+    world_node = WorldNode(bus, drops, world, clock, rate_hz=50.0, ego_offset=offset, sensors=sensors)
+    vehicle_node = VehicleNode(
+        bus, drops, vehicle, clock, input_topic=AI_COMMAND.topic, input_timeout_ms=500.0, substeps=10
+    )
+    kpi = KpiNode(bus, drops)
+    loops.append(Loop([engine, world_node, stack, vehicle_node, kpi, observer], clock, bus, drops))
+    report = loops[0].run(round(120.0 * 1000))
+    if report.error:
+        raise RuntimeError(f"{scenario}: the run stopped with an error: {report.error}")
+    assert observer.lane is not None
+    k = kpi.kpis
+    driver = "built-in" if manifest is None else "model"
+    return result(
+        scenario.stem, driver, observer.lane, k.lane_invasions, k.off_road, engine.ended or "time limit"
+    )
+
+
+def evaluate_course(course: Course, manifest: Path | None, name: str) -> Result:
+    """Drive ``course`` with the model (or, without a manifest, the built-in stack)."""
+    h = Harness(network_of(course.network), camera_of(course.network))
+    if manifest is None:
+        lane = h.drive(course, lambda frame, speed, label: label)
+    else:
+        policy = ModelPolicy.open(manifest)
+        lane = h.drive(course, lambda frame, speed, label: policy.command(frame, {"speed": speed}))
+    events = [e.kind for e in h.world_node.events]
+    end = "lost" if lane.lost else ("road end" if lane.done else "time limit")
+    driver = "built-in" if manifest is None else "model"
+    return result(name, driver, lane, events.count("lane_invasion"), events.count("off_road"), end)
+
+
+COURSES = {
+    "rural.xodr lane 1 (other way)": Course("rural.xodr", "1", 1, 635.0, seconds=40.0),
+    "rural.xodr lane -1, start 0.6 m left": Course("rural.xodr", "1", -1, 10.0, offset=0.6, seconds=40.0),
+    "highway.xodr lane -2 (straight)": Course("highway.xodr", "1", -2, 50.0, seconds=30.0),
+}
+
+
+def evaluate(manifest: Path, baseline: bool = True) -> list[Result]:
+    """The catalog's lane-keeping scenario (resizing frames with either interpolation), then the
+    courses in ``COURSES``; each also with the built-in stack for comparison."""
+    rural = SCENARIOS / "lane_keeping_rural.xosc"
+    results = [evaluate_scenario(rural, manifest)]
+    linear = evaluate_scenario(rural, manifest, cv2.INTER_LINEAR)
+    linear.driver += " (linear resize)"
+    results.append(linear)
+    if baseline:
+        results.append(evaluate_scenario(rural, None))
+    for name, course in COURSES.items():
+        results.append(evaluate_course(course, manifest, name))
+        if baseline:
+            results.append(evaluate_course(course, None, name))
+    return results
+
+
+def format_table(columns: tuple[str, ...], rows: list[tuple]) -> str:
+    widths = [max(len(str(r[i])) for r in [columns, *rows]) for i in range(len(columns))]
+    lines = ["  ".join(str(c).ljust(w) for c, w in zip(r, widths, strict=True)) for r in [columns, *rows]]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    return "\n".join(lines)
