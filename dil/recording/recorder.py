@@ -120,7 +120,22 @@ class Recorder:
             item = self._queue.get()
             if item is None:
                 return
-            self._write(*item)
+            if item[1] < 0:
+                item[0](self._writer)
+            else:
+                self._write(*item)
+
+    def with_writer(self, job: Callable[[Writer], None]) -> None:
+        """Run ``job(writer)`` where the log is written: now without a writer thread, else in that
+        thread after the frames queued before it (channels in other encodings, e.g. OSI ground truth).
+        A full queue drops the job and counts it as a dropped frame."""
+        if self._queue is None:
+            job(self._writer)
+            return
+        try:
+            self._queue.put_nowait((job, -1))
+        except queue.Full:
+            self.dropped += 1
 
     # --- run information --------------------------------------------------------------------------
 

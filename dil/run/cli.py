@@ -90,6 +90,17 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         help="where to write result.json, trace.csv and run.mcap",
     )
     p.add_argument("--no-record", action="store_true", help="do not write the MCAP log")
+    p.add_argument(
+        "--osi",
+        action="store_true",
+        help="add ASAM OSI GroundTruth at the world rate to the log (channel ground_truth)",
+    )
+    p.add_argument(
+        "--osi-trace",
+        type=Path,
+        metavar="FILE",
+        help="write ASAM OSI GroundTruth at the world rate to this trace (.mcap or .osi)",
+    )
     add_world_arguments(p)
     p.set_defaults(func=main)
 
@@ -110,6 +121,8 @@ def main(args: argparse.Namespace) -> int:
                 criteria,
                 progress=progress,
                 record=None if args.no_record else args.out / args.scenario.stem / "run.mcap",
+                osi=args.osi_trace,
+                osi_in_log=args.osi,
                 ai=_ai_options(args),
                 world=args.world,
                 carla=carla_options(args),

@@ -68,6 +68,10 @@ class RunOptions:
     """Called with (simulated s, limit s) every simulated second (a progress display)."""
     record: Path | None = None
     """Write the run's MCAP log here."""
+    osi: Path | None = None
+    """Also write OSI ground truth at the world rate to this standalone trace (.mcap or .osi)."""
+    osi_in_log: bool = False
+    """Also write OSI ground truth into the run's log (a ``ground_truth`` channel)."""
     replay_log: Path | None = None
     """With stack ``replay``: the log whose ai/command messages drive the ego."""
     realtime: bool = False
@@ -339,14 +343,32 @@ def _run(
         )
         bus.tap(recorder)
         describe(recorder, scen, opts, vehicle)
+    osi = None
+    if opts.osi is not None or (opts.osi_in_log and recorder is not None):
+        from dil.osi.live import run_tap
+
+        osi = run_tap(
+            net,
+            vehicle.params,
+            vehicle.model.name,
+            trace=opts.osi,
+            recorder=recorder if opts.osi_in_log else None,
+            threaded=opts.realtime,
+            description=f"dil run of {scen.source.name}",
+        )
+        bus.tap(osi)
     t0 = time.perf_counter()
     try:
         report = loop.run(round(opts.max_time * 1000))
     except BaseException:
+        if osi is not None:
+            osi.close()
         if recorder is not None:
             recorder.close({"end": "error"})
         raise
     wall = time.perf_counter() - t0
+    if osi is not None:
+        osi.close()  # before the recorder: its last frames go into the log
     if report.error:
         if recorder is not None:
             recorder.close({"end": f"error: {report.error}"})
