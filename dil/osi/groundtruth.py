@@ -77,7 +77,8 @@ class GroundTruthBuilder:
 
     ``lanes``: the network's lanes and boundaries (written into the first message); ``net``: to
     assign each moving object to its lane; ``ego``: the ego's geometry (None: the ego is treated
-    like any other actor, its reference point being the box centre).
+    like any other actor, its reference point being the box centre); ``map_reference``: the
+    OpenDRIVE file the lanes come from.
     """
 
     def __init__(
@@ -85,7 +86,9 @@ class GroundTruthBuilder:
         lanes: OsiLanes | None = None,
         net: RoadNetwork | None = None,
         ego: EgoGeometry | None = None,
+        map_reference: str = "",
     ) -> None:
+        self.map_reference = map_reference
         self.lanes = lanes
         self.net = net
         self.ego = ego
@@ -104,8 +107,8 @@ class GroundTruthBuilder:
         if not self._static_sent and self.lanes is not None:
             gt.lane.extend(self.lanes.lanes)
             gt.lane_boundary.extend(self.lanes.boundaries)
-            if self.net is not None:
-                gt.map_reference = str(self.net.source)
+            if self.map_reference:
+                gt.map_reference = self.map_reference
         self._static_sent = True
         prev = self._prev
         seen: dict[int, tuple[int, float, float, float]] = {}

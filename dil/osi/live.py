@@ -24,7 +24,9 @@ def run_tap(
 ) -> OsiTap:
     """A tap writing ground truth to ``trace`` (``.mcap`` or ``.osi``) and, given a recorder, to a
     ``ground_truth`` channel of the run's log."""
-    builder = GroundTruthBuilder(osi_lanes(net), net, EgoGeometry.of(vehicle_params, model))
+    builder = GroundTruthBuilder(
+        osi_lanes(net), net, EgoGeometry.of(vehicle_params, model), Path(str(net.source)).name
+    )
     sinks: list[Sink] = []
     if trace is not None:
         sinks.append(TraceSink(trace, description))

@@ -39,6 +39,7 @@ def file_metadata(description: str) -> dict[str, str]:
             "description": description,
             "data_sources": f"dil {__version__}",
             "zero_time": "simulation start (timestamps are simulated time)",
+            "authors": "dil",
         }
     )
     return meta

@@ -22,11 +22,18 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     c = verbs.add_parser("check", help="is the log complete; what does it hold")
     c.add_argument("file", type=Path)
     c.set_defaults(func=_check)
-    e = verbs.add_parser("export", help="messages as CSV (one file per topic) or JSON lines")
+    e = verbs.add_parser(
+        "export", help="messages as CSV (one file per topic), JSON lines, or an ASAM OSI ground-truth trace"
+    )
     e.add_argument("file", type=Path)
-    e.add_argument("--format", choices=["csv", "jsonl"], default="csv")
+    e.add_argument("--format", choices=["csv", "jsonl", "osi"], default="csv")
     e.add_argument("--topics", nargs="+", help="only these topics (default: all)")
-    e.add_argument("-o", "--out", type=Path, help="directory (csv) or file (jsonl); default beside the log")
+    e.add_argument(
+        "-o",
+        "--out",
+        type=Path,
+        help="directory (csv) or file (jsonl; osi: .mcap or .osi); default beside the log",
+    )
     e.set_defaults(func=_export)
 
     sc = verbs.add_parser("score", help="the KPIs and verdict of a recorded run, computed from its messages")
@@ -128,6 +135,20 @@ def _plain(value: object) -> object:
 
 
 def _export(args: argparse.Namespace) -> int:
+    if args.format == "osi":
+        from dil.osi.export import export_log
+        from dil.osi.sinks import OsiSinkError
+
+        out = args.out or args.file.with_name(args.file.stem + "_gt.mcap")
+        try:
+            n, notes = export_log(args.file, out)
+        except (LogError, OsiSinkError, ValueError, KeyError) as e:
+            print(f"dil log export: {e}", file=sys.stderr)
+            return 2
+        for note in notes:
+            print(f"note: {note}")
+        print(f"{out}: {n} OSI GroundTruth messages")
+        return 0
     topics = set(args.topics) if args.topics else None
     try:
         stream = ((t, m) for t, m in records(args.file) if topics is None or t in topics)
