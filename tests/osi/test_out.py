@@ -98,9 +98,9 @@ def test_the_ego_reference_point_becomes_the_box_centre_on_a_turning_vehicle(osi
         assert ego.velocity.x == pytest.approx(u * c - v * s, abs=1e-9)
         assert ego.velocity.y == pytest.approx(u * s + v * c, abs=1e-9)
         assert ego.orientation_rate.yaw == w
-        ax, ay = st["ax"] - w * w * d, ego.acceleration  # centripetal part of the offset
-        assert ego.acceleration.x * c + ego.acceleration.y * s == pytest.approx(ax, abs=1e-9)
-        del ay
+        # longitudinal: the reference point's, less the centripetal part of the offset
+        along = ego.acceleration.x * c + ego.acceleration.y * s
+        assert along == pytest.approx(st["ax"] - w * w * d, abs=1e-9)
         if abs(w * d) > 2e-3:
             turning += 1
             # the reference point's own velocity would be measurably different
@@ -134,11 +134,13 @@ def test_lanes_are_written_once_and_referenced_by_id(osi_run: dict) -> None:
 
 
 def test_the_ego_wheels_and_lights_are_written(osi_run: dict) -> None:
-    states, _ = _dil_log(osi_run["log"])
+    _, actors = _dil_log(osi_run["log"])
+    st = actors[-1][2]
     gt = _ground_truth(osi_run["trace"])[-1]
     ego = next(o for o in gt.moving_object if o.id.value == 1)
     wheels = ego.vehicle_attributes.wheel_data
     assert [(w.axle, w.index) for w in wheels] == [(0, 0), (0, 1), (1, 0), (1, 1)]
+    assert [w.rotation_rate for w in wheels] == [st[f"wheel_speed_{k}"] for k in ("fr", "fl", "rr", "rl")]
     assert all(w.rotation_rate > 1.0 for w in wheels)
     assert ego.vehicle_attributes.bbcenter_to_rear.x < -1.0
     assert ego.vehicle_classification.light_state.HasField("brake_light_state")
