@@ -10,7 +10,20 @@ from dil import __version__
 
 
 def _bench_parser(sub: argparse._SubParsersAction) -> None:
-    from dil.bench import bus, campaign, carla, console, dynamics, inference, log, loop, rig, scenario, world
+    from dil.bench import (
+        bus,
+        campaign,
+        carla,
+        console,
+        dynamics,
+        inference,
+        log,
+        loop,
+        osi,
+        rig,
+        scenario,
+        world,
+    )
 
     bench = sub.add_parser("bench", help="benchmarks: print a table and write JSON")
     kinds = bench.add_subparsers(dest="benchmark", metavar="BENCHMARK", required=True)
@@ -22,6 +35,7 @@ def _bench_parser(sub: argparse._SubParsersAction) -> None:
     inference.add_parser(kinds)
     log.add_parser(kinds)
     loop.add_parser(kinds)
+    osi.add_parser(kinds)
     rig.add_parser(kinds)
     scenario.add_parser(kinds)
     world.add_parser(kinds)
