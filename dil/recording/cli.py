@@ -69,6 +69,12 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
         help="with --open-loop: a built-in stack parameter to change (e.g. time_gap=2.0)",
     )
     r.add_argument("--speed", type=float, default=1.0, help="playback speed factor (0: as fast as possible)")
+    osi = r.add_argument_group("ASAM OSI ground-truth traces (.osi, or .mcap not written by dil)")
+    osi.add_argument("--osi-topic", help="the GroundTruth channel of an .mcap trace (default: the first)")
+    osi.add_argument(
+        "--osi-log", type=Path, help="where to write the trace as a dil log (default: beside it)"
+    )
+    osi.add_argument("--no-playback", action="store_true", help="convert, map and score only")
     r.add_argument("--topics", nargs="+", help="play back only these topics")
     from dil.bus.options import add_bus_arguments
 
@@ -191,6 +197,12 @@ def _export(args: argparse.Namespace) -> int:
 
 
 def _replay(args: argparse.Namespace) -> int:
+    from dil.osi.cli import is_osi_trace
+
+    if is_osi_trace(args.file):
+        from dil.osi.cli import replay
+
+        return replay(args)
     if args.resim:
         return _resim(args)
     if args.open_loop:
