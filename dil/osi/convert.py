@@ -61,7 +61,8 @@ class Conversion:
 def trace_to_log(
     trace: str | Path, out: str | Path, *, topic: str | None = None, open_loop: bool = False
 ) -> Conversion:
-    """Write ``trace`` as the dil log ``out``; with ``open_loop`` the built-in stack runs on it at 50 Hz."""
+    """Write ``trace`` as the dil log ``out``; with ``open_loop`` the built-in stack (lane keeping and
+    emergency braking, its set speed the ego's speed in the trace) runs on it at 50 Hz."""
     trace, out = Path(trace), Path(out)
     bus = LocalBus()
     now = [0]
@@ -72,10 +73,13 @@ def trace_to_log(
             (WORLD_ACTORS, VEHICLE_STATE, WORLD_EVENTS, obj_schema, lane_schema)}  # fmt: skip
     stack = commands = None
     if open_loop:
-        from dil.stack.builtin import BuiltinStack
+        from dil.stack.builtin import BuiltinStack, StackParameters
 
-        clock = SimClock()
-        stack = BuiltinStack(bus, Drops(), clock, vehicle_models.load("sedan_bmw320i"))
+        # lane keeping and emergency braking at the trace's speed, no cruise control: what the stack
+        # would do about the situation, not how it would follow the trace's traffic
+        stack = BuiltinStack(
+            bus, Drops(), SimClock(), vehicle_models.load("sedan_bmw320i"), params=StackParameters(acc=False)
+        )
         commands = bus.subscriber(AI_COMMAND.topic)
     mapper = Mapper()
     warnings = TraceWarnings()
