@@ -7,6 +7,9 @@ second with and without batching.
   round trip seen by the client minus the model time the node reports (decoding, pre-processing,
   post-processing, encoding and both socket hops) for a full camera frame, and the round trip of
   an empty probe (the transport and codecs alone);
+- baselines for the overhead, in the same run: the same request bytes echoed by a bare ZeroMQ
+  ROUTER on tcp loopback (the transport's floor for a frame that size) and the manifest's
+  pre-processing of one frame alone;
 - throughput: ``--burst`` requests sent back to back to the node, frames per second with
   ``max_batch`` 1 and with the manifest's ``max_batch``.
 """
@@ -17,6 +20,7 @@ import argparse
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -41,6 +45,48 @@ def _frame(manifest: Manifest) -> np.ndarray:
     cams = [i for i in manifest.inputs if i.kind == "camera"]
     w, h = cams[0].source_size if cams else (640, 360)
     return np.random.default_rng(0).integers(0, 256, (h, w, 3), dtype=np.uint8)
+
+
+def _transport_floor(frame: bytes, n: int) -> tuple[float, float]:
+    """Round trip of ``frame`` to a bare ROUTER that answers a few bytes, tcp loopback [ms]."""
+    import zmq
+
+    ctx = zmq.Context()
+    router, dealer = ctx.socket(zmq.ROUTER), ctx.socket(zmq.DEALER)
+    port = router.bind_to_random_port("tcp://127.0.0.1")
+    dealer.connect(f"tcp://127.0.0.1:{port}")
+
+    def echo() -> None:
+        for _ in range(n + 20):
+            peer, _ = router.recv_multipart()
+            router.send_multipart([peer, b"ok"])
+
+    t = threading.Thread(target=echo, daemon=True)
+    t.start()
+    out = np.empty(n)
+    for k in range(-20, n):
+        t0 = time.perf_counter_ns()
+        dealer.send(frame)
+        dealer.recv()
+        if k >= 0:
+            out[k] = (time.perf_counter_ns() - t0) * 1e-6
+    t.join(10)
+    dealer.close(0)
+    router.close(0)
+    ctx.term()
+    return float(np.percentile(out, 50)), float(np.percentile(out, 99))
+
+
+def _preprocessing(manifest: Manifest, session: object, img: np.ndarray, n: int) -> tuple[float, float]:
+    """The manifest's pre-processing of one request, alone [ms]."""
+    req = {"images": {c: img for c in manifest.cameras}, "ego": {"speed": 15.0}, "objects": []}
+    out = np.empty(n)
+    for k in range(-20, n):
+        t0 = time.perf_counter_ns()
+        feeds(manifest, session, [req])
+        if k >= 0:
+            out[k] = (time.perf_counter_ns() - t0) * 1e-6
+    return float(np.percentile(out, 50)), float(np.percentile(out, 99))
 
 
 def _request(enc: Encoder, fid: int, manifest: Manifest, img: np.ndarray) -> bytes:
@@ -177,6 +223,15 @@ def run(args: argparse.Namespace) -> int:
                 rows.append(
                     (label, "node overhead beyond the model, camera frame", o50, o99, None, "<= 0.3 ms", ok)
                 )
+                img = _frame(manifest)
+                f50, f99 = _transport_floor(_request(node.enc, 1, manifest, img), args.frames)
+                rows.append(
+                    (label, "  baseline: bare ZeroMQ round trip, same bytes", f50, f99, None, "-", "-")
+                )
+                session = load_backend(backend).open(manifest.model_path, opts)
+                p50_, p99_ = _preprocessing(manifest, session, img, args.frames)
+                session.close()
+                rows.append((label, "  baseline: pre-processing alone", p50_, p99_, None, "-", "-"))
                 t50, t99 = node.probes(args.frames)
                 ok = "yes" if t50 <= 0.3 else "no"
                 rows.append((label, "node round trip, empty probe", t50, t99, None, "<= 0.3 ms", ok))

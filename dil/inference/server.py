@@ -21,7 +21,7 @@ from dil.bus.transport import Replier
 
 from .backend import Session
 from .manifest import Manifest
-from .preprocess import RequestError, check_request, commands, decode_image, feeds
+from .preprocess import RequestError, check_request, commands, decode_image, feeds, warm
 
 log = logging.getLogger("dil.node")
 
@@ -66,6 +66,7 @@ class InferenceServer:
         self.stats = ServerStats()
         self._needs = needs(manifest)
         self._enc = Encoder(INFERENCE_REPLY, name)
+        warm()
 
     def serve(self, should_stop: Callable[[], bool] = lambda: False, poll_ms: int = 100) -> None:
         while not should_stop():
