@@ -105,6 +105,17 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
         default="generic",
         help="wheel mapping whose force feedback is published on driver/feedback ('' for none)",
     )
+    d.add_argument(
+        "--osi",
+        action="store_true",
+        help="with a scenario: add ASAM OSI GroundTruth at the world rate to the log (off the loop thread)",
+    )
+    d.add_argument(
+        "--osi-trace",
+        type=Path,
+        metavar="FILE",
+        help="with a scenario: also write an OSI trace (.mcap or .osi)",
+    )
     add_world_arguments(d, cameras="front,mirror")
     add_bus_arguments(d)
     _loop_arguments(d)
@@ -320,6 +331,8 @@ def _run_scenario(
             on_loop=on_loop,
             world=args.world,
             carla=carla_options(args),
+            osi=args.osi_trace,
+            osi_in_log=args.osi,
         )
     )
     write(
