@@ -61,6 +61,12 @@ def _node_parser(sub: argparse._SubParsersAction) -> None:
     cli.add_parser(sub)
 
 
+def _compare_parser(sub: argparse._SubParsersAction) -> None:
+    from dil.compare import cli
+
+    cli.add_parser(sub)
+
+
 def _run_parser(sub: argparse._SubParsersAction) -> None:
     from dil.run import cli
 
@@ -169,6 +175,7 @@ def build_parser() -> argparse.ArgumentParser:
     _bench_parser(sub)
     _campaign_parser(sub)
     _carla_lite_parser(sub)
+    _compare_parser(sub)
     _console_parser(sub)
     _drive_parsers(sub)
     _keys_parser(sub)
