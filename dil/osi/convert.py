@@ -4,8 +4,9 @@ open-loop regression of the built-in stack (which sees the trace's objects and l
 commands are recorded in the log and summarised).
 
 Each GroundTruth becomes, at its timestamp: ``world/actors``, the ego's ``vehicle/state``,
-``sensor/objects`` and (with lanes) ``sensor/lanes``, and a ``world/events`` collision when the
-ego's box first overlaps another (the embedded world's own box test).
+``sensor/objects`` and (with lanes) ``sensor/lanes``, and ``world/events``: a collision when the
+ego's box first overlaps another (the embedded world's own box test), and lane invasions and
+leaving the road from the trace's lanes and lane boundaries (:mod:`dil.osi.departures`).
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from dil.realtime.clock import SimClock
 from dil.recording.recorder import Recorder
 from dil.world.collision import boxes_overlap
 
+from .departures import LaneDepartures
 from .mapping import Mapper, MappingReport
 from .trace import TraceWarnings, read_ground_truth
 
@@ -82,6 +84,7 @@ def trace_to_log(
         )
         commands = bus.subscriber(AI_COMMAND.topic)
     mapper = Mapper()
+    departures = LaneDepartures()
     warnings = TraceWarnings()
     conv = Conversion(out, 0, mapper.report, warnings)
     summary = OpenLoopSummary() if open_loop else None
@@ -101,12 +104,20 @@ def trace_to_log(
                 continue
             actors, state, objects, lanes = mapped
             now[0] = t
+            if gt.lane:
+                departures.update_lanes(gt)
+                mapper.report.departure_lanes = len(departures.areas)
+                mapper.report.lanes_without_boundaries = departures.lanes_without_boundaries
 
             def send(topic_: str, fields: dict, t_: int = t) -> None:
                 pub, enc = pubs[topic_]
                 pub.send(enc.encode(t_, t_, fields))
 
-            for event in _collisions(actors, collided):
+            for event in _collisions(actors, collided) + departures.step(actors[0]):
+                if event["kind"] == "lane_invasion":
+                    mapper.report.lane_invasions += 1
+                elif event["kind"] == "off_road":
+                    mapper.report.off_road += 1
                 send(WORLD_EVENTS.topic, event)
             send(WORLD_ACTORS.topic, {"actors": actors})
             send(obj_schema.topic, objects)

@@ -61,6 +61,11 @@ class MappingReport:
     vanished: int = 0
     """Objects gone before the last message."""
     ignored: set[str] = field(default_factory=set)
+    departure_lanes: int = 0
+    """Lane areas (between left and right boundaries) that lane departures are computed from."""
+    lanes_without_boundaries: int = 0
+    lane_invasions: int = 0
+    off_road: int = 0
 
     def miss(self, name: str) -> None:
         self.missing[name] = self.missing.get(name, 0) + 1
@@ -77,7 +82,21 @@ class MappingReport:
                 f"  {self.appeared} objects appear after the start, {self.vanished} vanish before the end "
                 "(absent from world/actors while gone)"
             )
-        lines.append("  lane departures: not computed from OSI traces (no lane-invasion events)")
+        if self.departure_lanes:
+            left_out = (
+                f", {self.lanes_without_boundaries} lanes without boundaries left out"
+                if self.lanes_without_boundaries
+                else ""
+            )
+            lines.append(
+                f"  lane departures: from {self.departure_lanes} lane areas between their lane_boundary "
+                f"lines{left_out}: {self.lane_invasions} lane invasions, {self.off_road} off road (host)"
+            )
+        else:
+            lines.append(
+                "  lane departures: not computed (no lanes with lane_boundary lines in the trace): "
+                "no lane-invasion or off-road events"
+            )
         return "\n".join(lines)
 
 
@@ -109,7 +128,9 @@ class Mapper:
             r.used.add("lane")
         if not self._lanes:
             r.miss("lane")
-        for name in ("traffic_sign", "traffic_light", "road_marking", "lane_boundary", "occupant"):
+        if gt.lane_boundary:
+            r.used.add("lane_boundary")
+        for name in ("traffic_sign", "traffic_light", "road_marking", "occupant"):
             if len(getattr(gt, name)):
                 r.ignored.add(name)
         if gt.HasField("host_vehicle_id"):
