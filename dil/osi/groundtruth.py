@@ -24,11 +24,12 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+import numpy as np
 import osi3
 from osi3.osi_groundtruth_pb2 import GroundTruth
 from osi3.osi_object_pb2 import MovingObject, StationaryObject
 
-from dil.road.lookup import R_INSIDE, R_LANE, R_ROAD, R_S
+from dil.road.lookup import R_INSIDE, R_LANE, R_ROAD, R_S, R_SIZE
 from dil.road.network import RoadNetwork
 
 from .lanes import OsiLanes
@@ -96,6 +97,9 @@ class GroundTruthBuilder:
         self._prev: dict[int, tuple[int, float, float, float]] = {}
         """Actor id -> (t_ns, vx, vy, yaw) at the previous tick."""
         self._prev_yaw_rate: tuple[int, float] | None = None
+        self._xy = np.zeros((64, 2))
+        self._where = np.zeros((64, R_SIZE))
+        self._found = np.zeros(64, np.int64)
 
     def build(self, t_ns: int, actors: list[dict], state: dict | None = None) -> GroundTruth:
         """The ground truth at ``t_ns`` of the ``world/actors`` records ``actors`` (ego first, id 0)
@@ -144,9 +148,9 @@ class GroundTruthBuilder:
                 vc = o.vehicle_classification
                 vc.type = _VC.TYPE_BICYCLE if kind == "cyclist" else _VC.TYPE_CAR
                 vc.role = _VC.ROLE_CIVIL
-            if self.net is not None and self.lanes is not None:
-                self._assign_lane(o, a["x"], a["y"])
         self._prev = seen
+        if self.net is not None and self.lanes is not None:
+            self._assign_lanes(gt, actors)
         return gt
 
     def _ego_motion(self, o: MovingObject, t_ns: int, st: dict, c: float, s: float) -> tuple[float, float]:
@@ -209,14 +213,26 @@ class GroundTruthBuilder:
         b.orientation.yaw = a["yaw"]
         o.classification.type = StationaryObject.Classification.TYPE_OTHER
 
-    def _assign_lane(self, o: MovingObject, x: float, y: float) -> None:
-        net = self.net
-        assert net is not None and self.lanes is not None
-        if not net.locate_into(float(x), float(y)):
-            return
-        r = net.result
-        if r[R_INSIDE] < 0.5:
-            return
-        lane = self.lanes.lane_id(net.roads[int(r[R_ROAD])].id, int(r[R_LANE]), float(r[R_S]))
-        if lane is not None:
-            o.moving_object_classification.assigned_lane_id.add().value = lane
+    def _assign_lanes(self, gt: GroundTruth, actors: list[dict]) -> None:
+        """Each moving object's lane, all looked up in one call."""
+        net, lanes = self.net, self.lanes
+        assert net is not None and lanes is not None
+        moving = [a for a in actors if a["kind"] != "object"]
+        n = len(moving)
+        if n > len(self._xy):
+            self._xy, self._where, self._found = (
+                np.zeros((n, 2)),
+                np.zeros((n, R_SIZE)),
+                np.zeros(n, np.int64),
+            )
+        for i, a in enumerate(moving):
+            self._xy[i, 0], self._xy[i, 1] = a["x"], a["y"]
+        net.locate_many_into(self._xy[:n], self._where, self._found)
+        roads = net.roads
+        where, found = self._where[:n].tolist(), self._found[:n].tolist()  # plain floats: cheap to read
+        for o, r, f in zip(gt.moving_object, where, found, strict=True):
+            if not f or r[R_INSIDE] < 0.5:
+                continue
+            lane = lanes.lane_id(roads[int(r[R_ROAD])].id, int(r[R_LANE]), r[R_S])
+            if lane is not None:
+                o.moving_object_classification.assigned_lane_id.add().value = lane

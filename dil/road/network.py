@@ -29,6 +29,7 @@ from .lookup import (
     Grid,
     build_grid,
     locate_flat,
+    locate_many,
 )
 from .model import OpenDrive, Road
 from .parse import RoadNetworkError, read
@@ -146,6 +147,11 @@ class RoadNetwork:
     def locate_into(self, x: float, y: float) -> bool:
         """Fast lookup: fill :attr:`result` (``lookup.R_*``); False when no road is near."""
         return locate_flat(*self._flat, x, y, self._borders, self._cand, self._best, self.result)
+
+    def locate_many_into(self, xy: np.ndarray, out: np.ndarray, found: np.ndarray) -> None:
+        """:meth:`locate_into` for each row of ``xy`` (n, 2) in one call: ``out[i]`` the
+        ``lookup.R_*`` row, ``found[i]`` 0 where no road is near."""
+        locate_many(self.tables, self.grid, xy, self._borders, self._cand, self._best, out, found)
 
     def surface_z(self, x: float, y: float, default: float = 0.0) -> float:
         """Height of the road surface under world ``(x, y)`` [m]; ``default`` where no road is near."""
