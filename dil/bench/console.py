@@ -1,10 +1,10 @@
 """``dil bench console``: what the console costs and how fresh it is.
 
 One real-time loop (``dil drive --headless --driver sine-steer``, its own process) runs through
-three phases of equal length: without a console, with ``dil console`` serving a page open in
-headless Chromium, and without again. Per phase: the loop's lateness from its ``run/status``
-windows (median p50 and p99 of the 1 s windows, the highest p99.9 and max) and the late and missed
-ticks. With the page open: the delay from a ``vehicle/state`` message's publication (its
+four phases of equal length: without a console, with ``dil console`` running but no page open,
+with its page open in headless Chromium, and without again. Per phase: the loop's lateness from
+its ``run/status`` windows (median p50 and p99 of the 1 s windows, the highest p99.9 and max) and
+the late and missed ticks. With the page open: the delay from a ``vehicle/state`` message's publication (its
 ``t_wall_ns``) to the page's next painted frame that shows it, measured in the page.
 """
 
@@ -128,6 +128,7 @@ def run(args: argparse.Namespace) -> int:
     token = "bench-" + os.urandom(12).hex()
     phases: dict[str, list] = {
         "without console": [],
+        "with console, no page": [],
         "with console and page": [],
         "without console again": [],
     }
@@ -146,6 +147,8 @@ def run(args: argparse.Namespace) -> int:
             "console", "--http-port", str(http), "--token", token, "--audit", os.devnull, *bus_args
         )
         try:
+            _collect(status, time.monotonic() + 3.0, [])  # the console starts and subscribes
+            _collect(status, time.monotonic() + T, phases["with console, no page"])
             with sync_playwright() as p:
                 browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
                 page = browser.new_page()
