@@ -142,6 +142,11 @@ def main(args: argparse.Namespace) -> int:
     ) as e:
         print(f"dil run: {e}", file=sys.stderr)
         return EXIT_ERROR
+    except KeyboardInterrupt:
+        # the runner has closed what it opened (a CARLA server has its settings back); the log,
+        # if any, is closed with end "error"
+        print("dil run: interrupted; no verdict", file=sys.stderr)
+        return 130
     out = args.out / args.scenario.stem
     write(result, out, args)
     print_summary(result, out)

@@ -189,3 +189,34 @@ def test_behind_a_real_time_loop_the_server_never_holds_the_loop_up():
                 time.sleep(0.02)
     finally:
         stop_server(server)
+
+
+def test_ctrl_c_during_a_run_gives_the_server_its_settings_back(rural, tmp_path):
+    import signal
+    import subprocess
+    import sys
+
+    observer = rural.client().get_world()
+    args = ["run", str(CATALOG / "lane_keeping_rural.xosc"), "--no-record", "--out", str(tmp_path)]
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "dil", *args, "--world", "carla", "--carla-port", str(rural.port)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 60.0
+        while not observer.get_settings().synchronous_mode:  # the run has taken the server over
+            assert proc.poll() is None and time.monotonic() < deadline, proc.communicate()
+            time.sleep(0.05)
+        time.sleep(0.5)
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 130 and "dil run: interrupted" in err and "Traceback" not in err, err
+    assert not observer.get_settings().synchronous_mode
+    observer.wait_for_tick()
+    assert len(observer.get_actors().filter("vehicle.*")) == 0
+    assert len(observer.get_actors().filter("sensor.*")) == 0
