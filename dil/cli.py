@@ -192,6 +192,9 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     args = build_parser().parse_args(argv)
+    from dil.realtime.memory import keep_heap
+
+    keep_heap()  # camera frames reuse heap blocks instead of faulting fresh pages in (see the module)
     return int(args.func(args) or 0)
 
 

@@ -37,7 +37,7 @@ def _spec(arg: object) -> TensorSpec:  # an onnxruntime NodeArg
 class OnnxSession:
     backend = "onnx"
 
-    def __init__(self, model: Path, providers: list[str], threads: int) -> None:
+    def __init__(self, model: Path, providers: list[str], threads: int, spin: bool = True) -> None:
         ort = require("onnxruntime", "onnx")
         available = ort.get_available_providers()
         chosen = [PROVIDERS[p] for p in providers if PROVIDERS[p] in available]
@@ -49,6 +49,8 @@ class OnnxSession:
         opts = ort.SessionOptions()
         if threads > 0:
             opts.intra_op_num_threads = threads
+        if not spin:  # idle pool threads sleep instead of spinning for the next request
+            opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
         opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
         try:
             self._sess = ort.InferenceSession(str(model), sess_options=opts, providers=chosen)
@@ -75,13 +77,18 @@ class OnnxBackend:
 
     def open(self, model: Path, options: dict[str, str]) -> OnnxSession:
         """Options: ``providers`` (comma-separated, from tensorrt, cuda, cpu; default cpu),
-        ``threads`` (intra-op threads; 0 lets onnxruntime choose)."""
+        ``threads`` (intra-op threads; 0 lets onnxruntime choose), ``spin`` (1, the default: idle
+        pool threads spin waiting for work, lowest latency on a machine of its own; 0: they sleep,
+        for a node sharing its CPUs with a real-time loop)."""
         providers = [p.strip() for p in options.get("providers", "cpu").split(",") if p.strip()]
         unknown = [p for p in providers if p not in PROVIDERS]
         if unknown:
             known = ", ".join(PROVIDERS)
             raise BackendError(f"onnx backend: unknown provider {unknown[0]!r} (known: {known})")
-        return OnnxSession(Path(model), providers, int(options.get("threads", "0")))
+        spin = options.get("spin", "1")
+        if spin not in ("0", "1"):
+            raise BackendError(f"onnx backend: spin={spin!r}: must be 0 or 1")
+        return OnnxSession(Path(model), providers, int(options.get("threads", "0")), spin == "1")
 
 
 BACKEND = OnnxBackend()

@@ -11,6 +11,7 @@ import contextlib
 import ctypes
 import ctypes.util
 import os
+import sys
 from dataclasses import dataclass, field
 
 MCL_CURRENT = 1
@@ -30,6 +31,12 @@ class RealtimeRequest:
     """mlockall(MCL_CURRENT | MCL_FUTURE): no page faults to disk during the run."""
     timer_slack_ns: int | None = 1
     """Timer slack for sleeps (Linux default 50 us); 1 ns makes wake-ups punctual."""
+    switch_interval_s: float | None = 0.0002
+    """The interpreter's thread switch interval (``sys.setswitchinterval``): how long the loop's
+    thread waits at most for the interpreter lock held by another of the process's threads
+    (sensors, recorder, CARLA synchronisation) before that thread is asked to let go. Python's
+    default, 5 ms, is five ticks: each of the loop's blocking calls (sockets, sleeps) gives the lock
+    away and may wait that long to get it back."""
 
 
 @dataclass
@@ -55,6 +62,9 @@ def _libc() -> ctypes.CDLL | None:
 def apply(req: RealtimeRequest) -> RealtimeResult:
     """Apply ``req`` to this process; never raises for a refused setting."""
     res = RealtimeResult()
+    if req.switch_interval_s is not None:
+        sys.setswitchinterval(req.switch_interval_s)
+        res.applied.append(f"thread switch interval {req.switch_interval_s * 1e6:g} us")
     libc = _libc()
     if req.timer_slack_ns is not None and libc is not None:
         if libc.prctl(PR_SET_TIMERSLACK, ctypes.c_ulong(req.timer_slack_ns), 0, 0, 0) == 0:

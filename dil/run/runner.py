@@ -285,7 +285,15 @@ def _run(
             if name not in {s.name for s in sensors}:
                 sensors.append(world.add_camera(name, DISPLAY_CAMERAS[name], 25.0))
     world_node = WorldNode(
-        bus, drops, world, clock, rate_hz=50.0, ego_offset=offset, sensors=sensors, ego_from_state=driven
+        bus,
+        drops,
+        world,
+        clock,
+        rate_hz=50.0,
+        ego_offset=offset,
+        sensors=sensors,
+        ego_from_state=driven,
+        sensor_thread=opts.realtime,  # camera frames must not hold up the 1 kHz loop
     )
     kpi = KpiNode(bus, drops, with_state=driven)
     progress = opts.progress
@@ -392,6 +400,8 @@ def _run(
         kpis.update(ai.stack.kpis())
     if isinstance(world, CarlaWorld):
         kpis.update(world.kpis())
+    if opts.realtime and sensors:
+        kpis["sensor_frames_dropped"] = world_node.sensor_frames_dropped
     return RunResult(scen, kpis, verdict, trace.rows, end, report.t_sim_ns * 1e-9, wall, engine.log)
 
 

@@ -53,6 +53,11 @@ def start_local_node(manifest: str, backend: str, options: tuple[str, ...]) -> t
         raise FileNotFoundError(f"--model {manifest}: no such manifest")
     address = f"tcp://127.0.0.1:{free_port()}"
     cmd = [sys.executable, "-m", "dil", "node", "serve", manifest, "--bind", address, "--backend", backend]
+    if backend == "onnx":
+        # the node shares this machine's CPUs with the 1 kHz loop: one thread that sleeps when idle,
+        # unless the options say otherwise
+        given = {o.split("=", 1)[0] for o in options}
+        options = (*(d for d in ("threads=1", "spin=0") if d.split("=")[0] not in given), *options)
     for o in options:
         cmd += ["--option", o]
     proc = subprocess.Popen(

@@ -14,6 +14,7 @@ from dil.realtime.clock import Clock
 
 from .actors import A_ALIVE, A_HEIGHT, A_KIND, A_LENGTH, A_SPEED, A_WIDTH, A_X, A_Y, A_YAW, A_Z, ActorKind
 from .embedded import EmbeddedWorld
+from .sensor_thread import SensorThread
 from .sensors import Sensor
 
 
@@ -33,7 +34,10 @@ class WorldNode:
         sensors: list[Sensor] | tuple[Sensor, ...] = (),
         ego_from_state: bool = True,
         name: str = "world",
+        sensor_thread: bool = False,
     ) -> None:
+        """``sensor_thread``: measure and publish the sensors in a thread of their own (real-time
+        runs: a camera frame must not hold up the 1 kHz loop); see :mod:`dil.world.sensor_thread`."""
         self.world = world
         self._net = getattr(world, "network", None)
         self.rate_hz = rate_hz
@@ -63,6 +67,9 @@ class WorldNode:
                 (s, round(every), bus.publisher(schema.topic), Encoder(schema, name, check=False))
             )
             outputs.append(Port(s.name, schema.topic, s.rate_hz))
+        self._use_thread = sensor_thread and bool(self._sensor_pubs)
+        self._thread: SensorThread | None = None
+        self._dropped = 0
         inputs = (Port("ego", VEHICLE_STATE.topic),) if ego_from_state else ()
         self.spec = NodeSpec(name, inputs=inputs, outputs=tuple(outputs))
         self.schemas = {
@@ -75,6 +82,18 @@ class WorldNode:
 
     def start(self, t_sim_ns: int) -> None:
         self.world.step(t_sim_ns, 0.0)  # compile the kernels; no time passes
+        if self._use_thread and self._thread is None:
+            state, _ = self.world.actor_state()
+            self._thread = SensorThread(
+                [(s, pub, enc) for s, _, pub, enc in self._sensor_pubs],
+                max(64, 2 * len(state)),
+                state.shape[1],
+            )
+
+    @property
+    def sensor_frames_dropped(self) -> int:
+        """Real-time runs: sensor measurements a newer one replaced before it was made."""
+        return self._thread.dropped if self._thread is not None else self._dropped
 
     def tick(self, t_sim_ns: int) -> None:
         msg = self._inbox.latest() if self._inbox is not None else None
@@ -119,10 +138,18 @@ class WorldNode:
                 },
             )
         )
-        for sensor, every, pub, enc in self._sensor_pubs:
-            if self._tick % every == 0:
-                pub.send(enc.encode(t_sim_ns, wall, sensor.measure(state, len(state))))
+        if self._thread is not None:
+            due = tuple(k for k, (_, every, _, _) in enumerate(self._sensor_pubs) if self._tick % every == 0)
+            if due:
+                self._thread.post(t_sim_ns, wall, state, due)
+        else:
+            for sensor, every, pub, enc in self._sensor_pubs:
+                if self._tick % every == 0:
+                    pub.send(enc.encode(t_sim_ns, wall, sensor.measure(state, len(state))))
         self._tick += 1
 
     def stop(self, t_sim_ns: int) -> None:
-        pass
+        if self._thread is not None:
+            self._thread.close()
+            self._dropped = self._thread.dropped
+            self._thread = None

@@ -126,3 +126,18 @@ def test_a_crop_outside_the_source_image_is_refused(model):
     image = {**model["doc"]["inputs"][0], "crop": [0, 0, 20, 6]}
     with pytest.raises(ManifestError, match=r"inputs\[0\] \(image\).crop: \[0, 0, 20, 6\]: outside the 8x6"):
         load_manifest(_rewrite(model, inputs=[image, model["doc"]["inputs"][1]]))
+
+
+def test_onnx_threads_that_sleep_when_idle_give_the_same_answer(model):
+    # spin=0 is what a node on the loop's machine runs with; spin=2 is not an option
+    onnx = load_backend("onnx")
+    m = load_manifest(model["manifest"])
+    req = [{"images": {"front": _frames(1)[0]}, "ego": {"speed": 10.0}, "objects": []}]
+    answers = []
+    for options in ({"threads": "1", "spin": "0"}, {}):
+        s = onnx.open(m.model_path, options)
+        answers.append(s.run(feeds(m, s, req)))
+        s.close()
+    assert all(np.array_equal(a, b) for a, b in zip(*answers, strict=True))
+    with pytest.raises(BackendError, match="spin='2': must be 0 or 1"):
+        onnx.open(m.model_path, {"spin": "2"})

@@ -63,7 +63,19 @@ def test_wall_clock_counts_passed_deadlines(overrun):
 
 
 def test_refused_realtime_settings_are_reported_not_raised():
-    res = apply(RealtimeRequest(fifo_priority=150, cpus=(4096,), timer_slack_ns=None))
+    res = apply(RealtimeRequest(fifo_priority=150, cpus=(4096,), timer_slack_ns=None, switch_interval_s=None))
     assert any("SCHED_FIFO priority 150" in r for r in res.refused)
     assert any("CPU affinity [4096]" in r for r in res.refused)
     assert res.summary() == "normal scheduling"
+
+
+def test_the_thread_switch_interval_is_shortened_for_the_loop():
+    import sys
+
+    before = sys.getswitchinterval()
+    try:
+        res = apply(RealtimeRequest(timer_slack_ns=None))
+        assert sys.getswitchinterval() == pytest.approx(0.0002)
+        assert res.applied == ["thread switch interval 200 us"]
+    finally:
+        sys.setswitchinterval(before)
