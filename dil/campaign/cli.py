@@ -74,6 +74,7 @@ def main(args: argparse.Namespace) -> int:
             workers=args.workers,
             address=args.address,
             keep_passing_logs=spec.keep_passing_logs,
+            osi=spec.osi,
             timeout=args.timeout,
             progress=_progress if sys.stderr.isatty() else None,
         )

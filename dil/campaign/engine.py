@@ -37,11 +37,11 @@ def done_ids(out: Path) -> set[str]:
 
 
 def _local(
-    specs: list[RunSpec], out: Path, keep: bool, timeout: float, workers: int
+    specs: list[RunSpec], out: Path, keep: bool, timeout: float, workers: int, osi: bool
 ) -> Iterator[tuple[RunSpec, dict]]:
     ctx = get_context("fork" if sys.platform.startswith("linux") else "spawn")
     with ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=warm_up) as pool:
-        pending = {pool.submit(execute, s.as_dict(), str(out), keep, timeout): s for s in specs}
+        pending = {pool.submit(execute, s.as_dict(), str(out), keep, timeout, osi): s for s in specs}
         while pending:
             finished, _ = wait(pending, return_when=FIRST_COMPLETED)
             for f in finished:
@@ -61,7 +61,7 @@ def _local(
 
 
 def _ray(
-    specs: list[RunSpec], out: Path, keep: bool, timeout: float, address: str | None, workers: int
+    specs: list[RunSpec], out: Path, keep: bool, timeout: float, address: str | None, workers: int, osi: bool
 ) -> Iterator[tuple[RunSpec, dict]]:
     try:
         import ray
@@ -78,7 +78,7 @@ def _ray(
         )
     task = ray.remote(execute)
     try:
-        refs = {task.remote(s.as_dict(), str(out), keep, timeout): s for s in specs}
+        refs = {task.remote(s.as_dict(), str(out), keep, timeout, osi): s for s in specs}
         while refs:
             ready, _ = ray.wait(list(refs), num_returns=1)
             for r in ready:
@@ -108,18 +108,20 @@ def run_campaign(
     workers: int | None = None,
     address: str | None = None,
     keep_passing_logs: bool = False,
+    osi: bool = False,
     timeout: float = 600.0,
     progress: Callable[[int, int, int, float], None] | None = None,
 ) -> tuple[int, int]:
-    """Run what is not done yet; returns (runs done now, runs skipped as already done)."""
+    """Run what is not done yet; returns (runs done now, runs skipped as already done). ``osi``: each
+    run's log also holds ASAM OSI ground truth."""
     out.mkdir(parents=True, exist_ok=True)
     done = done_ids(out)
     todo = [s for s in specs if s.run_id not in done]
     workers = workers or os.cpu_count() or 1
     if engine == "local":
-        stream: Iterable = _local(todo, out, keep_passing_logs, timeout, workers)
+        stream: Iterable = _local(todo, out, keep_passing_logs, timeout, workers, osi)
     elif engine == "ray":
-        stream = _ray(todo, out, keep_passing_logs, timeout, address, workers)
+        stream = _ray(todo, out, keep_passing_logs, timeout, address, workers, osi)
     else:
         raise ValueError(f"engine {engine!r}: must be one of {', '.join(ENGINES)}")
     t0 = time.perf_counter()

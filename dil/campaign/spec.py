@@ -16,6 +16,7 @@ parameters:
 criteria: {no_collision: true}                 # overrides every scenario's criteria file
 max_time: 60
 keep_passing_logs: false
+osi: false                   # true: every log also holds ASAM OSI ground truth (docs/osi.md)
 ```
 """
 
@@ -122,6 +123,8 @@ class CampaignSpec:
     vehicle: str = "sedan_bmw320i"
     model: str = "single_track"
     keep_passing_logs: bool = False
+    osi: bool = False
+    """Every run's log also holds ASAM OSI ground truth (channel ``ground_truth``)."""
     value_sets: list[dict[str, str]] | None = None
     """Explicit rows of parameter values (OpenSCENARIO ValueSetDistribution), combined with the rest."""
     source: Path = Path(".")

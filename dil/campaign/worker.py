@@ -29,8 +29,11 @@ def warm_up() -> None:
         run(RunOptions(catalog, max_time=0.2))
 
 
-def execute(run_spec: dict, out_dir: str, keep_passing_logs: bool, timeout_s: float) -> dict:
-    """One run; never raises: an exception or a timeout is the run's result."""
+def execute(
+    run_spec: dict, out_dir: str, keep_passing_logs: bool, timeout_s: float, osi: bool = False
+) -> dict:
+    """One run; never raises: an exception or a timeout is the run's result. ``osi``: the log
+    also holds ASAM OSI ground truth (channel ``ground_truth``)."""
     from dil.run.criteria import Criteria
     from dil.run.runner import RunOptions, run
 
@@ -61,6 +64,7 @@ def execute(run_spec: dict, out_dir: str, keep_passing_logs: bool, timeout_s: fl
                 spec.max_time,
                 criteria=criteria,
                 record=log,
+                osi_in_log=osi,
             )
         )
         row.update(
