@@ -57,6 +57,12 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     )
     r.add_argument("--vehicle", help="re-simulate with another vehicle parameter set (to see a divergence)")
     r.add_argument(
+        "--osi-trace",
+        type=Path,
+        metavar="FILE",
+        help="with --resim: write the re-simulation's ASAM OSI ground truth to this trace (.mcap or .osi)",
+    )
+    r.add_argument(
         "--open-loop",
         action="store_true",
         help="feed the recorded sensor messages to the built-in stack and compare its commands",
@@ -285,8 +291,11 @@ def _resim(args: argparse.Namespace) -> int:
                 record=out,
                 replay_log=args.file,
                 vehicle_substeps=int(info["vehicle_substeps"]),
+                osi=args.osi_trace,
             )
         )
+        if args.osi_trace is not None:
+            print(f"written: {args.osi_trace} (OSI ground truth of the re-simulation)")
         divergence, compared = first_divergence(args.file, out, ("vehicle/state",))
     if divergence is None:
         print(f"re-simulation reproduces all {compared} vehicle/state messages bit for bit")
