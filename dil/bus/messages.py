@@ -369,8 +369,12 @@ INFERENCE_REQUEST = Schema(
                 F("height", K.F64, "m", lo=0.0),
             ),
         ),
-        F("ego", K.F64_LIST, doc="the vehicle/state values named in `ego_fields`, in that order"),
-        F("ego_fields", K.STR, doc="comma-separated vehicle/state field names of `ego`"),
+        F("ego", K.F64_LIST, doc="the ego values named in `ego_fields`, in that order"),
+        F(
+            "ego_fields",
+            K.STR,
+            doc="comma-separated names of `ego`: vehicle/state fields and cruise_speed (the scenario's, m/s)",
+        ),
     ),
     rate="the stack's rate, e.g. 20 Hz",
 )

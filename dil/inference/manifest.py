@@ -19,7 +19,7 @@ inputs:
     std: [0.5, 0.5, 0.5]
   - name: speed
     kind: ego
-    fields: [speed]              # vehicle/state fields, in order
+    fields: [speed]              # vehicle/state fields (or cruise_speed), in order
     scale: 0.05
 outputs:
   - name: controls               # the model's output tensor
@@ -46,7 +46,9 @@ from dil.bus.messages import VEHICLE_STATE
 from .backend import Session
 
 COMMANDS = ("steering_wheel_angle", "throttle", "brake")
-EGO_FIELDS = tuple(f.name for f in VEHICLE_STATE.fields if f.kind.name == "F64")
+EGO_FIELDS = (*(f.name for f in VEHICLE_STATE.fields if f.kind.name == "F64"), "cruise_speed")
+"""What an ``ego`` input may read: the numbers of ``vehicle/state``, and ``cruise_speed``, the speed
+the scenario asks the ego to hold [m/s] (what the built-in stack's cruise control is set to)."""
 OBJECT_FIELDS = ("x", "y", "yaw", "speed", "length", "width", "height")
 
 

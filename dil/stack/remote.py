@@ -43,7 +43,9 @@ from dil.realtime.clock import Clock
 
 from .builtin import BuiltinStack
 
-EGO_FIELDS = tuple(f.name for f in VEHICLE_STATE.fields if f.kind.name == "F64")
+STATE_FIELDS = tuple(f.name for f in VEHICLE_STATE.fields if f.kind.name == "F64")
+EGO_FIELDS = (*STATE_FIELDS, "cruise_speed")
+"""The ego values sent with every frame: the vehicle state's numbers and the scenario's cruise speed."""
 OBJECT_KEYS = ("x", "y", "yaw", "speed", "length", "width", "height")
 
 
@@ -318,7 +320,8 @@ class RemoteStack:
             self._objects_list = [{k: o[k] for k in OBJECT_KEYS} for o in msg["objects"]]
         st = self._state.latest()
         if st is not None:
-            self._ego = [float(st[f]) for f in EGO_FIELDS]
+            self._ego = [float(st[f]) for f in STATE_FIELDS]
+            self._ego.append(float(self.cruise_speed))
 
     def _send_frame(self, t_sim_ns: int) -> None:
         cam = self._last_camera

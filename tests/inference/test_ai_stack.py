@@ -6,7 +6,9 @@ import sys
 from pathlib import Path
 
 import msgpack
+import numpy as np
 import pytest
+import yaml
 
 from dil.recording.reader import records
 from dil.run.runner import RunOptions, run
@@ -176,3 +178,32 @@ def test_the_console_hands_control_back_to_the_ai(model):
         stop.set()
         t.join(5)
     assert [e["kind"] for e in events] == ["takeover", "handback"] and "by ops" in events[1]["detail"]
+
+
+def test_a_model_can_read_the_cruise_speed_the_scenario_sets(model, tmp_path):
+    # the linear model blind (image weights zero) with the scenario's cruise speed as its one ego
+    # value: every command it gives is B + 0.1 * V * cruise, whatever the camera sees
+    import onnx
+    from onnx import numpy_helper
+
+    m = onnx.load(model["onnx"])
+    for init in m.graph.initializer:
+        if init.name == "W":
+            init.CopyFrom(numpy_helper.from_array(np.zeros_like(model["W"]), "W"))
+    onnx.save(m, model["onnx"].with_name("blind.onnx"))
+    doc = dict(model["doc"])
+    doc["model"] = "blind.onnx"
+    doc["inputs"] = [doc["inputs"][0], {**doc["inputs"][1], "fields": ["cruise_speed"]}]
+    manifest = model["manifest"].with_name("blind.yaml")
+    manifest.write_text(yaml.safe_dump(doc, sort_keys=False))
+    for kmh in (50.0, 80.0):
+        log = tmp_path / f"run{kmh:g}.mcap"
+        ai = AiOptions(model=str(manifest), deadline_ms=1000.0)
+        run(RunOptions(SCENARIO, {"EgoSpeed": str(kmh)}, stack="ai", max_time=0.5, record=log, ai=ai))
+        answers = [msgpack.unpackb(m.data) for t, m in records(log) if t == "ai/command"]
+        answers = [c for c in answers if c["inference_ns"] > 0]  # the model's, not the fallback's
+        expected = model["B"].astype(float) + 0.1 * model["V"][0].astype(float) * kmh / 3.6
+        assert len(answers) >= 5
+        for c in answers:
+            assert c["steering_wheel_angle"] == pytest.approx(2.0 * expected[0], abs=1e-5)
+            assert c["throttle"] == pytest.approx(min(max(expected[1], 0.0), 1.0), abs=1e-5)
