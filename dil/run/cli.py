@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import csv
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -144,9 +145,12 @@ def main(args: argparse.Namespace) -> int:
         return EXIT_ERROR
     except KeyboardInterrupt:
         # the runner has closed what it opened (a CARLA server has its settings back); the log,
-        # if any, is closed with end "error"
+        # if any, is closed with end "error". Leave at once: the carla client's threads, cut short,
+        # can abort the interpreter's own shutdown
         print("dil run: interrupted; no verdict", file=sys.stderr)
-        return 130
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(130)
     out = args.out / args.scenario.stem
     write(result, out, args)
     print_summary(result, out)
