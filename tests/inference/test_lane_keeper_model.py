@@ -53,8 +53,9 @@ def frame(net: RoadNetwork, cam: Camera, road: str, lane: int, s: float, offset:
     return cam.render(actors, 1).copy()
 
 
-def drive(model, images: list[np.ndarray], speeds: list[float]) -> np.ndarray:
-    """(n, 3) steering-wheel angle [rad], throttle, brake for a batch of frames, as the manifest says."""
+def drive(model, images: list[np.ndarray], speeds: list[float], cruise: float = CRUISE) -> np.ndarray:
+    """(n, 3) steering-wheel angle [rad], throttle, brake for a batch of frames at ego ``speeds``
+    with the scenario asking for ``cruise``, as the manifest says."""
     m, session = model
     feeds = {}
     for i in m.inputs:
@@ -73,8 +74,9 @@ def drive(model, images: list[np.ndarray], speeds: list[float]) -> np.ndarray:
             x = (x - np.asarray(i.mean or 0.0, np.float32)) / np.asarray(i.std or 1.0, np.float32)
             feeds[i.name] = np.ascontiguousarray(x.transpose(0, 3, 1, 2) if i.layout == "nchw" else x)
         else:
-            assert i.kind == "ego" and i.fields == ("speed",)
-            feeds[i.name] = (np.asarray(speeds, np.float32)[:, None] * i.scale).astype(np.float32)
+            assert i.kind == "ego" and set(i.fields) <= {"speed", "cruise_speed"}
+            values = {"speed": np.asarray(speeds), "cruise_speed": np.full(len(speeds), cruise)}
+            feeds[i.name] = (np.stack([values[f] for f in i.fields], axis=1) * i.scale).astype(np.float32)
     outputs = dict(zip([t.name for t in session.outputs], session.run(feeds), strict=True))
     cmd = np.zeros((len(images), 3))
     for o in m.outputs:
@@ -123,26 +125,31 @@ def test_it_steers_into_a_bend(model, rural):
     assert steer[1] == pytest.approx(-ratio * math.atan(wheelbase / 200.0), rel=0.5)
 
 
-def test_it_holds_its_cruise_speed(model, highway):
-    # as the built-in stack: the throttle eases off towards 70 km/h, above it the brake comes in
+@pytest.mark.parametrize("kmh", [50.0, 70.0, 90.0])
+def test_it_holds_the_cruise_speed_the_scenario_asks_for(model, highway, kmh):
+    # as the built-in stack: the throttle eases off towards the cruise speed, above it the brake
+    # comes in
+    cruise = kmh / 3.6
     img = frame(*highway, "1", -2, 100.0)
-    speeds = [CRUISE - 4.0, CRUISE - 1.0, CRUISE + 2.0, CRUISE + 4.0]
-    slow, near, over, fast = drive(model, [img] * 4, speeds)
+    speeds = [cruise - 4.0, cruise - 1.0, cruise + 2.0, cruise + 4.0]
+    slow, near, over, fast = drive(model, [img] * 4, speeds, cruise)
     assert slow[1] > 0.3 and slow[2] < 0.02
     assert 0.1 < near[1] < 0.3 and near[2] < 0.02
     assert over[1] < 0.02 and over[2] > 0.05
     assert fast[1] < 0.02 and fast[2] > over[2] + 0.03
 
 
-def test_it_keeps_the_lane_of_the_catalog_curved_road_through_a_real_node(tmp_path):
+@pytest.mark.parametrize("kmh", [70.0, 50.0])
+def test_it_keeps_the_lane_of_the_catalog_curved_road_through_a_real_node(kmh):
     # the whole chain: a node process over tcp, frames of the run's own camera, the 25 Hz stack
-    # against the loop; the built-in stack only takes over if the node fails, which it must not
+    # against the loop, the scenario's speed parameter; the built-in stack only takes over if the
+    # node fails, which it must not
     ai = AiOptions(model=str(MANIFEST), deadline_ms=1000.0)
-    result = run(RunOptions(SCENARIO, stack="ai", ai=ai))
+    result = run(RunOptions(SCENARIO, {"EgoSpeed": f"{kmh:g}"}, stack="ai", ai=ai))
     k = result.kpis
     assert k["ai_fallback_at_s"] is None and k["ai_control_at_end"] == "ai"
-    assert k["ai_commands_applied"] > 600  # 25 Hz for the whole drive
+    assert k["ai_commands_applied"] > 600 * 70.0 / kmh  # 25 Hz for the whole drive
     assert result.end == "stop trigger"  # the end of both bends
     assert k["lane_invasions"] == 0 and k["off_road"] == 0
-    assert k["min_speed"] > 60 / 3.6
+    assert k["final_speed"] * 3.6 == pytest.approx(kmh, abs=4.0)  # the speed the scenario asks for
     assert result.passed

@@ -16,7 +16,9 @@ MODELS = Path(__file__).resolve().parents[1] / "models"
 NAME = "lane_keeper"
 
 CRUISE = 70.0 / 3.6
-"""The cruise speed the model learns [m/s] (the catalog's lane-keeping default)."""
+"""The default cruise speed [m/s] (the catalog's lane-keeping default)."""
+CRUISE_RANGE = (40.0 / 3.6, 100.0 / 3.6)
+"""Cruise speeds the training episodes ask for [m/s]: the model reads the scenario's."""
 RATE_HZ = 20.0
 """Camera frames and model commands per second (the AI stack's default rate)."""
 TICK_NS = 10_000_000
@@ -43,7 +45,7 @@ IMAGE = Input(
     mean=(0.5, 0.5, 0.5),
     std=(0.25, 0.25, 0.25),
 )
-SPEED = Input(name="speed", kind="ego", fields=("speed",), scale=0.05)
+SPEED = Input(name="speed", kind="ego", fields=("speed", "cruise_speed"), scale=0.05)
 OUTPUT = "controls"
 STEER_SCALE = 0.5
 """The model's first output times this is the steering-wheel angle [rad]."""
@@ -125,5 +127,5 @@ def manifest_document(model_file: str) -> dict:
 MANIFEST_HEADER = """\
 # A camera lane-keeping and speed-keeping model for dil's embedded camera (front, 640x360, fov 90),
 # learned from the built-in stack by `dil node train` (dil/inference/training/). It keeps the lane
-# centre and holds 70 km/h; it does not read the cruise speed a scenario sets.
+# centre and holds the cruise speed the scenario sets (trained for 40 to 100 km/h).
 """

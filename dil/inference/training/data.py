@@ -12,7 +12,7 @@ import numpy as np
 from dil.road.network import RoadNetwork
 from dil.world.camera import Camera, CameraSpec
 
-from .common import CRUISE, IMAGE, RATE_HZ, RESIZES, ROADS, shrink
+from .common import CRUISE_RANGE, IMAGE, RATE_HZ, RESIZES, ROADS, shrink
 from .harness import Course, Harness
 from .policy import ModelPolicy
 
@@ -72,12 +72,13 @@ class Episode:
 
 @dataclass
 class Frames:
-    """Training samples: shrunk camera frames, ego speeds, built-in commands."""
+    """Training samples: shrunk camera frames, ego speeds, cruise speeds, built-in commands."""
 
     pixels: np.ndarray = field(
         default_factory=lambda: np.zeros((0, IMAGE.size[1], IMAGE.size[0], 3), np.uint8)
     )
     speed: np.ndarray = field(default_factory=lambda: np.zeros(0, np.float32))
+    cruise: np.ndarray = field(default_factory=lambda: np.zeros(0, np.float32))
     label: np.ndarray = field(default_factory=lambda: np.zeros((0, 3), np.float32))
 
     def __len__(self) -> int:
@@ -90,6 +91,7 @@ class Frames:
         return Frames(
             np.concatenate([p.pixels for p in parts]),
             np.concatenate([p.speed for p in parts]),
+            np.concatenate([p.cruise for p in parts]),
             np.concatenate([p.label for p in parts]),
         )
 
@@ -122,6 +124,7 @@ def plan(n: int, seed: int, model: str | None = None) -> list[Episode]:
         forward = math.cos(net.lane_to_world(road, lane, 1.0)[3] - net.road_to_world(road, 1.0)[3]) > 0
         s = ahead if forward else length - ahead
         calm = model is None and rng.random() < 0.2
+        cruise = float(rng.uniform(*CRUISE_RANGE))
         course = Course(
             network,
             road,
@@ -129,8 +132,9 @@ def plan(n: int, seed: int, model: str | None = None) -> list[Episode]:
             s,
             offset=float(rng.uniform(-0.8, 0.8)),
             heading=float(rng.uniform(-0.04, 0.04)),
-            speed=float(rng.uniform(0.6, 1.25) * CRUISE),
+            speed=float(rng.uniform(0.6, 1.25) * cruise),
             seconds=45.0 if network == "rural.xodr" else 20.0,
+            cruise=cruise,
         )
         if model is not None:
             out.append(Episode(course, seed * 1000 + k, drift=0.03, pedal=0.04, model=model))
@@ -173,19 +177,24 @@ def record(ep: Episode) -> Frames:
     net, rng = network_of(ep.course.network), np.random.default_rng(ep.seed)
     noise = SteeringNoise(rng, ep.drift, ep.pushes_per_s, ep.push)
     pedal = Drift(rng, ep.pedal, 3.0)
-    pixels, speeds, labels = [], [], []
+    pixels, speeds, cruises, labels = [], [], [], []
     model = ModelPolicy.open(ep.model) if ep.model else None
 
     def on_frame(frame: np.ndarray, speed: float, label: tuple[float, float, float], lateral: float) -> None:
         resize = RESIZES[int(rng.integers(len(RESIZES)))]
         pixels.append(shrink(frame, IMAGE, resize))
         speeds.append(speed)
+        cruises.append(ep.course.cruise)
         labels.append(label)
 
     def policy(
         frame: np.ndarray, speed: float, label: tuple[float, float, float]
     ) -> tuple[float, float, float]:
-        steer, throttle, brake = label if model is None else model.command(frame, {"speed": speed})
+        steer, throttle, brake = (
+            label
+            if model is None
+            else model.command(frame, {"speed": speed, "cruise_speed": ep.course.cruise})
+        )
         dt = 1.0 / RATE_HZ
         return steer + noise.next(dt), min(max(throttle + pedal.next(dt), 0.0), 1.0), brake
 
@@ -193,6 +202,7 @@ def record(ep: Episode) -> Frames:
     return Frames(
         np.stack(pixels) if pixels else Frames().pixels,
         np.asarray(speeds, np.float32),
+        np.asarray(cruises, np.float32),
         np.asarray(labels, np.float32).reshape(-1, 3),
     )
 

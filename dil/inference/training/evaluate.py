@@ -25,7 +25,7 @@ from dil.world.embedded import EmbeddedWorld
 from dil.world.node import WorldNode
 from dil.world.sensors import LaneGeometry, ObjectList
 
-from .common import IMAGE, RATE_HZ, SCENARIOS
+from .common import CRUISE, IMAGE, RATE_HZ, SCENARIOS
 from .data import camera_of, network_of
 from .harness import Course, Harness, LaneKeeping, camera_frame, ego_offset
 from .policy import ModelPolicy
@@ -116,6 +116,8 @@ class ModelNode:
             outputs=(Port("command", AI_COMMAND.topic, RATE_HZ),),
         )
         self.speed: float | None = None
+        self.cruise_speed = CRUISE
+        """Set by the scenario, as on any stack."""
         self._frame = 0
 
     def start(self, t_sim_ns: int) -> None:
@@ -132,7 +134,9 @@ class ModelNode:
             return
         state, _ = self.world.actor_state()
         frame = camera_frame(self.camera, self.world.network, state)
-        steer, throttle, brake = self.policy.command(frame, {"speed": self.speed})
+        steer, throttle, brake = self.policy.command(
+            frame, {"speed": self.speed, "cruise_speed": self.cruise_speed}
+        )
         fields = {"steering_wheel_angle": steer, "throttle": throttle, "brake": brake, "gear": 1}
         self._pub.send(
             self._enc.encode(t_sim_ns, t_sim_ns, {**fields, "frame_id": self._frame, "inference_ns": 0})
@@ -165,7 +169,12 @@ class LaneObserver:
             self.lane.measure(msg["x"] + self.offset * c, msg["y"] + self.offset * s, msg["speed"])
 
 
-def evaluate_scenario(scenario: Path, manifest: Path | None, interpolation: int = cv2.INTER_AREA) -> Result:
+def evaluate_scenario(
+    scenario: Path,
+    manifest: Path | None,
+    interpolation: int = cv2.INTER_AREA,
+    params: dict[str, str] | None = None,
+) -> Result:
     """Drive ``scenario`` with the model (or, without a manifest, the built-in stack) as the ego's
     stack, wired as a batch run wires one: scenario engine (100 Hz), world (50 Hz), stack, vehicle
     (100 Hz, 10 physics steps a tick), KPIs, on the simulated clock."""
@@ -176,7 +185,7 @@ def evaluate_scenario(scenario: Path, manifest: Path | None, interpolation: int 
     from vehicle_models.outputs import A_AX
     from vehicle_models.outputs import A_SPEED as OUT_SPEED
 
-    scen = load(scenario)
+    scen = load(scenario, params or {})
     net = RoadNetwork.load(scen.road_file)
     ego = scen.entities[scen.ego]
     world = EmbeddedWorld(net, ActorSpec(ego.name, ego.kind, ego.length, ego.width, ego.height))
@@ -222,7 +231,9 @@ def evaluate_scenario(scenario: Path, manifest: Path | None, interpolation: int 
     else:
         stack = ModelNode(bus, drops, world, ModelPolicy.open(manifest, interpolation))
         sensors = []
-        link = EgoLink(place=place, state=state, stack_active=True)
+        link = EgoLink(
+            place=place, state=state, cruise=lambda v: setattr(stack, "cruise_speed", v), stack_active=True
+        )
     loops: list[Loop] = []
     engine = ScenarioNode(
         bus, scen, world, clock, link, on_end=lambda why: setattr(loops[0], "stop_requested", True)
@@ -239,9 +250,8 @@ def evaluate_scenario(scenario: Path, manifest: Path | None, interpolation: int 
     assert observer.lane is not None
     k = kpi.kpis
     driver = "built-in" if manifest is None else "model"
-    return result(
-        scenario.stem, driver, observer.lane, k.lane_invasions, k.off_road, engine.ended or "time limit"
-    )
+    name = scenario.stem + "".join(f" {k}={v}" for k, v in (params or {}).items())
+    return result(name, driver, observer.lane, k.lane_invasions, k.off_road, engine.ended or "time limit")
 
 
 def evaluate_course(course: Course, manifest: Path | None, name: str) -> Result:
@@ -251,7 +261,12 @@ def evaluate_course(course: Course, manifest: Path | None, name: str) -> Result:
         lane = h.drive(course, lambda frame, speed, label: label)
     else:
         policy = ModelPolicy.open(manifest)
-        lane = h.drive(course, lambda frame, speed, label: policy.command(frame, {"speed": speed}))
+        lane = h.drive(
+            course,
+            lambda frame, speed, label: policy.command(
+                frame, {"speed": speed, "cruise_speed": course.cruise}
+            ),
+        )
     events = [e.kind for e in h.world_node.events]
     end = "lost" if lane.lost else ("road end" if lane.done else "time limit")
     driver = "built-in" if manifest is None else "model"
@@ -262,12 +277,15 @@ COURSES = {
     "rural.xodr lane 1 (other way)": Course("rural.xodr", "1", 1, 635.0, seconds=40.0),
     "rural.xodr lane -1, start 0.6 m left": Course("rural.xodr", "1", -1, 10.0, offset=0.6, seconds=40.0),
     "highway.xodr lane -2 (straight)": Course("highway.xodr", "1", -2, 50.0, seconds=30.0),
+    "highway.xodr lane -1, 100 km/h from 80": Course(
+        "highway.xodr", "1", -1, 50.0, speed=80.0 / 3.6, seconds=30.0, cruise=100.0 / 3.6
+    ),
 }
 
 
 def evaluate(manifest: Path, baseline: bool = True) -> list[Result]:
-    """The catalog's lane-keeping scenario (resizing frames with either interpolation), then the
-    courses in ``COURSES``; each also with the built-in stack for comparison."""
+    """The catalog's lane-keeping scenario (resizing frames with either interpolation, and at 50 and
+    90 km/h), then the courses in ``COURSES``; each also with the built-in stack for comparison."""
     rural = SCENARIOS / "lane_keeping_rural.xosc"
     results = [evaluate_scenario(rural, manifest)]
     linear = evaluate_scenario(rural, manifest, cv2.INTER_LINEAR)
@@ -275,6 +293,10 @@ def evaluate(manifest: Path, baseline: bool = True) -> list[Result]:
     results.append(linear)
     if baseline:
         results.append(evaluate_scenario(rural, None))
+    for kmh in ("50", "90"):  # the scenario's own speed parameter: the model holds what it asks
+        results.append(evaluate_scenario(rural, manifest, params={"EgoSpeed": kmh}))
+        if baseline:
+            results.append(evaluate_scenario(rural, None, params={"EgoSpeed": kmh}))
     for name, course in COURSES.items():
         results.append(evaluate_course(course, manifest, name))
         if baseline:

@@ -56,6 +56,8 @@ class Course:
     """Start heading error, left positive [rad]."""
     speed: float = CRUISE
     seconds: float = 40.0
+    cruise: float = CRUISE
+    """The speed asked for [m/s] (the built-in stack's cruise control; the model reads it too)."""
 
 
 class Harness:
@@ -101,6 +103,7 @@ class Harness:
         self.vehicle.x[model.index("y")] = y - self.offset * math.sin(yaw)
         self.vehicle.x[model.index("yaw")] = yaw
         self.speed = c.speed
+        self.stack.cruise_speed = c.cruise
         self.world.set_pose(EGO, (x, y, 0.0, yaw), c.speed)
         self.vehicle_node.start(0)
         self.world_node.start(0)

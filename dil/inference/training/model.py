@@ -15,8 +15,8 @@ from .data import Frames
 
 
 def build_model() -> object:
-    """The CNN (PilotNet's shape, smaller): 4 convolutions on the image, the speed joins the
-    dense layers; outputs steering / ``STEER_SCALE``, throttle, brake (unclamped)."""
+    """The CNN (PilotNet's shape, smaller): 4 convolutions on the image, the speed and the cruise
+    speed join the dense layers; outputs steering / ``STEER_SCALE``, throttle, brake (unclamped)."""
     import torch
     from torch import nn
 
@@ -38,14 +38,20 @@ def build_model() -> object:
             with torch.no_grad():
                 n = self.features(torch.zeros(1, c, IMAGE.size[1], IMAGE.size[0])).shape[1]
             self.image_fc = nn.Sequential(nn.Dropout(0.2), nn.Linear(n, 64), nn.ELU())
-            # the pedals are a sharply bent function of the speed (the built-in stack's throttle
-            # drops from 0.19 to 0 at its cruise speed): units with their bends 1.2 m/s apart
-            # across the speeds driven (a spline basis to start from) let the head follow it
-            self.speed_fc = nn.Sequential(nn.Linear(1, 16), nn.ELU())
+            # the pedals are a sharply bent function of the speed against the cruise speed (the
+            # built-in stack's throttle drops to 0 at its cruise speed): 16 units with their bends
+            # 0.8 m/s apart in (speed - cruise) and 8 in the speed itself (what holding a speed
+            # takes grows with it), a spline basis to start from, let the head follow it
+            self.speed_fc = nn.Sequential(nn.Linear(2, 24), nn.ELU())
             with torch.no_grad():
-                self.speed_fc[0].weight.fill_(1.0 / SPEED.scale)  # input in m/s
-                self.speed_fc[0].bias.copy_(-torch.linspace(8.0, 26.0, 16))
-            self.head = nn.Sequential(nn.Linear(64 + 16, 32), nn.ELU(), nn.Linear(32, 3))
+                w = self.speed_fc[0].weight
+                w.zero_()
+                w[:16, 0], w[:16, 1] = 1.0 / SPEED.scale, -1.0 / SPEED.scale  # inputs in m/s
+                w[16:, 0] = 1.0 / SPEED.scale
+                self.speed_fc[0].bias.copy_(
+                    -torch.cat([torch.linspace(-6.0, 6.0, 16), torch.linspace(8.0, 28.0, 8)])
+                )
+            self.head = nn.Sequential(nn.Linear(64 + 24, 32), nn.ELU(), nn.Linear(32, 3))
 
         def forward(self, image: torch.Tensor, speed: torch.Tensor) -> torch.Tensor:
             z = self.image_fc(self.features(image))
@@ -94,7 +100,7 @@ def train(
     torch.manual_seed(seed)
     rng = np.random.default_rng(seed)
     x_all = torch.from_numpy(data.pixels)
-    v_all = torch.from_numpy(data.speed[:, None] * np.float32(SPEED.scale))
+    v_all = torch.from_numpy(np.stack([data.speed, data.cruise], axis=1) * np.float32(SPEED.scale))
     y_all = torch.from_numpy(targets(data))
     mean = torch.tensor(IMAGE.mean, dtype=torch.float32).view(1, -1, 1, 1)
     std = torch.tensor(IMAGE.std, dtype=torch.float32).view(1, -1, 1, 1)
@@ -134,7 +140,7 @@ def export(net: object, out_dir: Path) -> Path:
     onnx_path = out_dir / f"{NAME}.onnx"
     model = build_export(net)
     image = torch.zeros(1, 3, IMAGE.size[1], IMAGE.size[0])
-    speed = torch.zeros(1, 1)
+    speed = torch.zeros(1, len(SPEED.fields))
     torch.onnx.export(
         model,
         (image, speed),
