@@ -22,18 +22,8 @@ from pathlib import Path
 import numpy as np
 
 from dil.bench.report import format_table, write_json
+from dil.console.chromium import ARGS, CHROMIUM
 
-CHROMIUM = "/usr/bin/chromium"
-ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 COLUMNS = (
     "phase",
     "windows",
@@ -112,7 +102,7 @@ def run(args: argparse.Namespace) -> int:
 
     from dil.bus import Drops, Endpoints, Inbox, ZmqBus
 
-    if not Path(CHROMIUM).exists():
+    if not CHROMIUM.exists():
         print(f"dil bench console: needs {CHROMIUM} (apt-get install chromium)", file=sys.stderr)
         return 2
     T = args.seconds
@@ -150,7 +140,7 @@ def run(args: argparse.Namespace) -> int:
             _collect(status, time.monotonic() + 3.0, [])  # the console starts and subscribes
             _collect(status, time.monotonic() + T, phases["with console, no page"])
             with sync_playwright() as p:
-                browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+                browser = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
                 page = browser.new_page()
                 deadline = time.monotonic() + 30
                 while True:

@@ -39,9 +39,9 @@ from dil.world.carla_backend import DISPLAY_CAMERAS, CarlaOptions, CarlaWorld
 from dil.world.embedded import EmbeddedWorld
 from dil.world.node import WorldNode
 from dil.world.sensors import LaneGeometry, ObjectList
-from vehicle_models.outputs import A_AX, A_SPEED
 
 from .criteria import Criteria, judge
+from .ego import box_offset, ego_functions
 from .kpi import KpiNode
 
 STACKS = ("builtin", "aeb", "none", "replay", "driver", "ai")
@@ -143,12 +143,6 @@ class TraceNode:
             self.rows.append((round(t, 6), e.name, e.x, e.y, e.yaw, e.speed, e.road or "", e.lane, e.s))
 
 
-def _ego_offset(vehicle: vehicle_models.Vehicle) -> float:
-    """Box centre ahead of the model's reference point (CG, or rear axle for the kinematic model) [m]."""
-    a, b = vehicle.params.chassis.cg_to_front_axle, vehicle.params.chassis.cg_to_rear_axle
-    return 0.5 * (a + b) if vehicle.model.name == "kinematic" else 0.5 * (a - b)
-
-
 def run(opts: RunOptions) -> RunResult:
     if opts.stack not in STACKS:
         raise ValueError(f"--stack {opts.stack!r}: must be one of {', '.join(STACKS)}")
@@ -218,30 +212,8 @@ def _run(
 ) -> RunResult:
     driven = opts.stack != "none"
     ego = scen.entities[scen.ego]
-    offset = _ego_offset(vehicle)
-    model = vehicle.model
-    ix, iy, iyaw = model.index("x"), model.index("y"), model.index("yaw")
-
-    def place(x: float, y: float, yaw: float, speed: float) -> None:
-        # scenario reference point -> box centre -> the model's reference point
-        cx, cy = x + ego.centre_x * math.cos(yaw), y + ego.centre_x * math.sin(yaw)
-        vehicle.x[:] = model.initial_state(vehicle.p, speed, 1.0)
-        vehicle.x[ix], vehicle.x[iy], vehicle.x[iyaw] = (
-            cx - offset * math.cos(yaw),
-            cy - offset * math.sin(yaw),
-            yaw,
-        )
-
-    def state() -> tuple[float, float, float, float, float]:
-        out = vehicle.outputs()
-        yaw = vehicle.x[iyaw]
-        return (
-            vehicle.x[ix] + offset * math.cos(yaw),
-            vehicle.x[iy] + offset * math.sin(yaw),
-            yaw,
-            float(out[A_SPEED]),
-            float(out[A_AX]),
-        )
+    offset = box_offset(vehicle)
+    place, state = ego_functions(vehicle, ego.centre_x)
 
     cruise_log: list[float] = []
     if ai is not None:

@@ -27,7 +27,7 @@ from dil.world.sensors import LaneGeometry, ObjectList
 
 from .common import CRUISE, IMAGE, RATE_HZ, SCENARIOS
 from .data import camera_of, network_of
-from .harness import Course, Harness, LaneKeeping, camera_frame, ego_offset
+from .harness import Course, Harness, LaneKeeping, camera_frame
 from .policy import ModelPolicy
 
 
@@ -179,11 +179,10 @@ def evaluate_scenario(
     stack, wired as a batch run wires one: scenario engine (100 Hz), world (50 Hz), stack, vehicle
     (100 Hz, 10 physics steps a tick), KPIs, on the simulated clock."""
     from dil.realtime.loop import Loop
+    from dil.run.ego import box_offset, ego_functions
     from dil.run.kpi import KpiNode
     from dil.scenario.engine import EgoLink, ScenarioNode
     from dil.scenario.loader import load
-    from vehicle_models.outputs import A_AX
-    from vehicle_models.outputs import A_SPEED as OUT_SPEED
 
     scen = load(scenario, params or {})
     net = RoadNetwork.load(scen.road_file)
@@ -191,32 +190,15 @@ def evaluate_scenario(
     world = EmbeddedWorld(net, ActorSpec(ego.name, ego.kind, ego.length, ego.width, ego.height))
     bus, drops, clock = LocalBus(), Drops(), SimClock()
     vehicle = vehicle_models.Vehicle("single_track", "sedan_bmw320i")
-    offset = ego_offset(vehicle)
-    model = vehicle.model
-    ix, iy, iyaw = model.index("x"), model.index("y"), model.index("yaw")
+    offset = box_offset(vehicle)
     observer = LaneObserver(bus, drops, offset)
+    place_ego, state = ego_functions(vehicle, ego.centre_x)
 
     def place(x: float, y: float, yaw: float, speed: float) -> None:
+        place_ego(x, y, yaw, speed)
         cx, cy = x + ego.centre_x * math.cos(yaw), y + ego.centre_x * math.sin(yaw)
-        vehicle.x[:] = model.initial_state(vehicle.p, speed, 1.0)
-        vehicle.x[ix], vehicle.x[iy], vehicle.x[iyaw] = (
-            cx - offset * math.cos(yaw),
-            cy - offset * math.sin(yaw),
-            yaw,
-        )
         pos = net.locate(cx, cy)
         observer.lane = LaneKeeping(net, Course(scen.road_file.name, pos.road, pos.lane, pos.s))
-
-    def state() -> tuple[float, float, float, float, float]:
-        out = vehicle.outputs()
-        yaw = vehicle.x[iyaw]
-        return (
-            vehicle.x[ix] + offset * math.cos(yaw),
-            vehicle.x[iy] + offset * math.sin(yaw),
-            yaw,
-            float(out[OUT_SPEED]),
-            float(out[A_AX]),
-        )
 
     if manifest is None:
         stack = BuiltinStack(bus, drops, clock, vehicle.params)

@@ -16,6 +16,7 @@ from dil.bus.transport import LocalBus
 from dil.drive.vehicle_node import VehicleNode
 from dil.realtime.clock import SimClock
 from dil.road.network import RoadNetwork
+from dil.run.ego import box_offset
 from dil.stack.builtin import BuiltinStack
 from dil.world.actors import A_X, A_Y, A_Z, EGO, ActorSpec
 from dil.world.camera import Camera
@@ -24,12 +25,6 @@ from dil.world.node import WorldNode
 from dil.world.sensors import LaneGeometry, ObjectList
 
 from .common import CRUISE, EGO_SIZE, END_MARGIN, LOST, RATE_HZ, TICK_NS
-
-
-def ego_offset(vehicle: vehicle_models.Vehicle) -> float:
-    """How far the ego's box centre lies ahead of the model's reference point [m] (as in a run)."""
-    a, b = vehicle.params.chassis.cg_to_front_axle, vehicle.params.chassis.cg_to_rear_axle
-    return 0.5 * (a + b) if vehicle.model.name == "kinematic" else 0.5 * (a - b)
 
 
 def camera_frame(camera: Camera, net: RoadNetwork, state: np.ndarray) -> np.ndarray:
@@ -70,7 +65,7 @@ class Harness:
         self.camera = camera
         bus, drops, clock = LocalBus(), Drops(), SimClock()
         self.vehicle = vehicle_models.Vehicle("single_track", vehicle)
-        self.offset = ego_offset(self.vehicle)
+        self.offset = box_offset(self.vehicle)  # as in a run
         length, width, height = EGO_SIZE
         self.world = EmbeddedWorld(net, ActorSpec("ego", length=length, width=width, height=height))
         sensors = [ObjectList(rate_hz=50.0), LaneGeometry(net, rate_hz=50.0)]
