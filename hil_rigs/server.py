@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 import math
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -31,6 +32,29 @@ from .stewart import Platform
 log = logging.getLogger("dil.rig")
 
 OFF, PARKED, ENGAGING, ENGAGED, PARKING, FAULT = "off", "parked", "engaging", "engaged", "parking", "fault"
+
+
+def feedback_fields(
+    state: str,
+    pose: Sequence[float] = (0.0,) * 6,
+    lengths: Sequence[float] = (1.2,) * 6,
+    watchdog_trips: int = 0,
+    fault: str = "",
+) -> dict:
+    """The fields of a ``rig/feedback`` message (the defaults: a rig at neutral, as stand-in rigs
+    in benchmarks and tests report)."""
+    return {
+        "state": state,
+        "surge": float(pose[0]),
+        "sway": float(pose[1]),
+        "heave": float(pose[2]),
+        "roll": float(pose[3]),
+        "pitch": float(pose[4]),
+        "yaw": float(pose[5]),
+        "actuator_lengths": [float(v) for v in lengths],
+        "watchdog_trips": watchdog_trips,
+        "fault": fault,
+    }
 
 
 class SimPlatform:
@@ -244,17 +268,12 @@ class RigServer:
             self._enc.encode(
                 t_sim_ns,
                 self.clock.wall_ns(t_sim_ns),
-                {
-                    "state": self.state if self.state != OFF else PARKED,
-                    "surge": float(p[0]),
-                    "sway": float(p[1]),
-                    "heave": float(p[2]),
-                    "roll": float(p[3]),
-                    "pitch": float(p[4]),
-                    "yaw": float(p[5]),
-                    "actuator_lengths": [float(v) for v in self.driver.lengths],
-                    "watchdog_trips": self.watchdog_trips,
-                    "fault": self.reason if self.state in (PARKING, FAULT) else self.held,
-                },
+                feedback_fields(
+                    self.state if self.state != OFF else PARKED,
+                    p,
+                    self.driver.lengths,
+                    self.watchdog_trips,
+                    self.reason if self.state in (PARKING, FAULT) else self.held,
+                ),
             )
         )

@@ -28,6 +28,7 @@ from dil.realtime.loop import Loop
 from hil_rigs.cueing import MotionCueing
 from hil_rigs.cueing_node import CueingNode
 from hil_rigs.mpc_cueing import MpcCueing
+from hil_rigs.server import feedback_fields
 from hil_rigs.stewart import Platform, rate_limit
 
 COLUMNS = ("what", "per tick us", "target", "meets target")
@@ -93,18 +94,7 @@ def _latency() -> float:
     enc = Encoder(SCHEMAS["driver/input"], "wheel")
     feedback = bus.publisher("rig/feedback")  # an engaged rig's heartbeat
     fb_enc = Encoder(SCHEMAS["rig/feedback"], "rig")
-    fb = {
-        "state": "engaged",
-        "surge": 0.0,
-        "sway": 0.0,
-        "heave": 0.0,
-        "roll": 0.0,
-        "pitch": 0.0,
-        "yaw": 0.0,
-        "actuator_lengths": [1.2] * 6,
-        "watchdog_trips": 0,
-        "fault": "",
-    }
+    fb = feedback_fields("engaged")
     step_at = 500
 
     class Input:

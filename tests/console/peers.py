@@ -4,6 +4,7 @@ import threading
 import time
 
 from dil.bus import SCHEMAS, Encoder
+from hil_rigs.server import feedback_fields
 
 
 def run_status(state: str) -> dict:
@@ -24,18 +25,7 @@ def run_status(state: str) -> dict:
 
 
 def rig_feedback(state: str) -> dict:
-    return {
-        "state": state,
-        "surge": 0.0,
-        "sway": 0.0,
-        "heave": 0.0,
-        "roll": 0.0,
-        "pitch": 0.0,
-        "yaw": 0.0,
-        "actuator_lengths": [0.6] * 6,
-        "watchdog_trips": 0,
-        "fault": "",
-    }
+    return feedback_fields(state, lengths=(0.6,) * 6)
 
 
 class Peer:

@@ -14,7 +14,7 @@ import pytest
 from dil.bus import SCHEMAS, Drop, Drops, Encoder, Endpoints, Inbox, LocalBus, ZmqBus
 from dil.realtime.clock import SimClock
 from hil_rigs.cueing_node import AXES
-from hil_rigs.server import ENGAGED, ENGAGING, PARKED, PARKING, RigServer
+from hil_rigs.server import ENGAGED, ENGAGING, PARKED, PARKING, RigServer, feedback_fields
 
 MS = 1_000_000
 
@@ -367,18 +367,7 @@ def test_the_runtime_notices_a_silent_rig_server():
     feedback = bus.publisher("rig/feedback")
     enc = Encoder(SCHEMAS["rig/feedback"], "rig")
     node.start(0)
-    fields = {
-        "state": "engaged",
-        "surge": 0.0,
-        "sway": 0.0,
-        "heave": 0.0,
-        "roll": 0.0,
-        "pitch": 0.0,
-        "yaw": 0.0,
-        "actuator_lengths": [1.2] * 6,
-        "watchdog_trips": 0,
-        "fault": "",
-    }
+    fields = feedback_fields("engaged")
     for k in range(100):
         feedback.send(enc.encode(k * MS, k * MS, fields))
         node.tick(k * MS)
@@ -440,18 +429,7 @@ def test_the_cueing_node_limits_actuator_speed_and_counts_it():
 
     enc = FixedEncoder(SCHEMAS["vehicle/state"], "vehicle")
     node.start(0)
-    fields = {
-        "state": "engaged",
-        "surge": 0.0,
-        "sway": 0.0,
-        "heave": 0.0,
-        "roll": 0.0,
-        "pitch": 0.0,
-        "yaw": 0.0,
-        "actuator_lengths": [1.2] * 6,
-        "watchdog_trips": 0,
-        "fault": "",
-    }
+    fields = feedback_fields("engaged")
     lengths = []
     g = node.platform.geometry
     for k in range(300):
