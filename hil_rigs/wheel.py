@@ -11,11 +11,11 @@ import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import dacite
-import yaml
-
 from dil.bus.codec import Encoder
 from dil.bus.messages import DRIVER_INPUT
+from dil.config.ranges import Bound, check, closed, count, positive
+from dil.config.typed import from_dict
+from dil.config.yaml_safe import ConfigError, load_yaml
 
 from .force_feedback import FeedbackParameters
 
@@ -48,16 +48,39 @@ class WheelMapping:
     """The torque ``driver/feedback`` asks of this wheel's motor."""
 
 
+RANGES: dict[str, Bound] = {
+    "*.index": count(0, 255),
+    "*.raw_min": closed(-1e6, 1e6),
+    "*.raw_max": closed(-1e6, 1e6),
+    "*.dead_zone": Bound(0.0, 1.0, hi_open=True),
+    "*.curve": closed(0.1, 10.0),
+    "steering_range": closed(0.1, 60.0, "rad"),
+    "gear": count(-1, 10),
+    "force_feedback.gain": closed(0.0, 10.0),
+    "force_feedback.damping": closed(0.0, 100.0, "N m s/rad"),
+    "force_feedback.friction": closed(0.0, 100.0, "N m"),
+    "force_feedback.end_stop_stiffness": closed(0.0, 10_000.0, "N m/rad"),
+    "force_feedback.end_stop_damping": closed(0.0, 1_000.0, "N m s/rad"),
+    "force_feedback.max_torque": positive(100.0, "N m"),
+}
+"""Valid range of every number of a wheel mapping (``*`` is steering, throttle or brake)."""
+
+
 def load_mapping(name_or_path: str | Path) -> WheelMapping:
-    """A mapping by name (``hil_rigs/wheels/NAME.yaml``) or path; strict keys."""
+    """A mapping by name (``hil_rigs/wheels/NAME.yaml``) or path; strict keys, checked ranges."""
     path = Path(name_or_path)
     if not path.suffix:
         path = WHEELS / f"{name_or_path}.yaml"
     try:
-        doc = yaml.safe_load(path.read_text())
-        return dacite.from_dict(WheelMapping, doc, config=dacite.Config(strict=True))
-    except (OSError, yaml.YAMLError, dacite.DaciteError, TypeError) as e:
-        raise ValueError(f"{path}: {e}") from None
+        m = from_dict(WheelMapping, load_yaml(path, "wheel mapping"), str(path))
+        check(m, RANGES, str(path))
+    except ConfigError as e:
+        raise ValueError(str(e)) from None
+    for name in ("steering", "throttle", "brake"):
+        axis: Axis = getattr(m, name)
+        if axis.raw_min == axis.raw_max:
+            raise ValueError(f"{path}: {name}.raw_min = raw_max = {axis.raw_min:g}: an axis needs travel")
+    return m
 
 
 def _unit(axis: Axis, raw: float) -> float:

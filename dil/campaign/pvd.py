@@ -79,10 +79,11 @@ def load_pvd(path: str | Path, stacks: list[str] | None = None) -> CampaignSpec:
                     rng = kind.find("Range")
                     lo = r.num(rng, "lowerLimit") if rng is not None else -math.inf
                     hi = r.num(rng, "upperLimit") if rng is not None else math.inf
+                    variance = r.num(kind, "variance")
+                    if not 0.0 < variance < math.inf:
+                        raise r.error(kind, f"attribute variance={kind.get('variance')!r} must be > 0")
                     params[name] = Distribution(
-                        normal=Normal(
-                            r.num(kind, "expectedValue"), math.sqrt(r.num(kind, "variance")), lo, hi
-                        )
+                        normal=Normal(r.num(kind, "expectedValue"), math.sqrt(variance), lo, hi)
                     )
     except ValueError as e:
         raise CampaignError(str(e)) from None

@@ -27,7 +27,15 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 
 import dacite
-import yaml
+
+from dil.config.ranges import Bound, check, closed, count, positive
+from dil.config.typed import from_dict
+from dil.config.yaml_safe import ConfigError, load_yaml, short
+
+MAX_POINTS = 100_000
+"""Values one deterministic parameter may take (a range's (stop - start) / step + 1)."""
+MAX_RUNS = 1_000_000
+"""Runs one campaign may hold."""
 
 
 class CampaignError(ValueError):
@@ -134,43 +142,89 @@ class CampaignSpec:
         return [(self.source.parent / s).resolve() for s in self.scenarios]
 
 
+RANGES: dict[str, Bound] = {
+    "parameters.*.values.*": closed(-1e9, 1e9),
+    "parameters.*.range.start": closed(-1e9, 1e9),
+    "parameters.*.range.stop": closed(-1e9, 1e9),
+    "parameters.*.range.step": positive(1e9),
+    "parameters.*.uniform.low": closed(-1e9, 1e9),
+    "parameters.*.uniform.high": closed(-1e9, 1e9),
+    "parameters.*.normal.mean": closed(-1e9, 1e9),
+    "parameters.*.normal.sd": positive(1e9),
+    "parameters.*.normal.low": closed(-math.inf, 1e9),
+    "parameters.*.normal.high": closed(-1e9, math.inf),
+    "samples": count(1, MAX_RUNS),
+    "seed": count(0, 2**63 - 1),
+    "repetitions": count(1, 10_000),
+    "criteria.*": closed(0.0, 1e6),
+    "max_time": positive(1e6, "s"),
+}
+"""Valid range of every number of a campaign file (documented in docs/campaigns.md)."""
+
+
 def load(path: str | Path) -> CampaignSpec:
     path = Path(path)
     try:
-        doc = yaml.safe_load(path.read_text())
-    except OSError as e:
-        raise CampaignError(f"{path}: cannot read ({e.strerror})") from None
-    except yaml.YAMLError as e:
-        raise CampaignError(f"{path}: not YAML ({e})") from None
+        doc = load_yaml(path, "campaign file")
+    except ConfigError as e:
+        raise CampaignError(str(e)) from None
     if not isinstance(doc, dict):
         raise CampaignError(f"{path}: a campaign is a mapping of keys to values")
     known = {f.name for f in fields(CampaignSpec)} - {"source"}
     for key in doc:
         if key not in known:
-            raise CampaignError(f"{path}: unknown key {key!r} (known: {', '.join(sorted(known))})")
-    for name, d in (doc.get("parameters") or {}).items():
+            raise CampaignError(f"{path}: unknown key {short(key)} (known: {', '.join(sorted(known))})")
+    params = doc.get("parameters") or {}
+    if not isinstance(params, dict):
+        raise CampaignError(f"{path}: parameters: a mapping of parameter names to distributions")
+    for name, d in params.items():
         if not isinstance(d, dict) or len(d) != 1:
             raise CampaignError(
-                f"{path}: parameters.{name}: give exactly one of values, range, uniform, normal"
+                f"{path}: parameters.{short(name)}: give exactly one of values, range, uniform, normal"
             )
     try:
-        spec = dacite.from_dict(
+        spec = from_dict(
             CampaignSpec,
             {**doc, "source": path.resolve()},
-            config=dacite.Config(strict=True, type_hooks={Path: Path}),
+            str(path),
+            dacite.Config(strict=True, type_hooks={Path: Path}),
         )
-    except (dacite.DaciteError, TypeError) as e:
-        raise CampaignError(f"{path}: {e}") from None
+    except ConfigError as e:
+        raise CampaignError(str(e)) from None
     validate(spec)
     return spec
 
 
 def validate(spec: CampaignSpec) -> None:
+    """Ranges of every number, then the campaign's consistency; :class:`CampaignError` otherwise."""
     where = str(spec.source)
+    try:
+        check(spec, RANGES, where)
+    except ConfigError as e:
+        raise CampaignError(str(e)) from None
     if spec.combination not in COMBINATIONS:
         raise CampaignError(
-            f"{where}: combination {spec.combination!r}: must be one of {', '.join(COMBINATIONS)}"
+            f"{where}: combination {short(spec.combination)}: must be one of {', '.join(COMBINATIONS)}"
         )
+    for name, d in spec.parameters.items():
+        key = f"parameters.{name}"
+        if d.range is not None:
+            r = d.range
+            if r.stop < r.start:
+                raise CampaignError(f"{where}: {key}.range: stop = {r.stop:g} is below start = {r.start:g}")
+            if (r.stop - r.start) / r.step + 1 > MAX_POINTS:
+                raise CampaignError(
+                    f"{where}: {key}.range: ({r.stop:g} - {r.start:g}) / {r.step:g} gives more than "
+                    f"{MAX_POINTS} values"
+                )
+        if d.values is not None and not d.values:
+            raise CampaignError(f"{where}: {key}.values: empty")
+        if d.uniform is not None and d.uniform.high < d.uniform.low:
+            u = d.uniform
+            raise CampaignError(f"{where}: {key}.uniform: high = {u.high:g} is below low = {u.low:g}")
+        if d.normal is not None and d.normal.high <= d.normal.low:
+            n = d.normal
+            raise CampaignError(f"{where}: {key}.normal: high = {n.high:g} must exceed low = {n.low:g}")
     if spec.combination in ("grid", "zip"):
         for name, d in spec.parameters.items():
             if not d.deterministic:
@@ -183,13 +237,23 @@ def validate(spec: CampaignSpec) -> None:
             raise CampaignError(f"{where}: zip needs lists of one length, got {lengths}")
     if spec.combination in ("latin_hypercube", "random") and not spec.samples:
         raise CampaignError(f"{where}: {spec.combination} needs samples: N")
-    for name, d in spec.parameters.items():
-        if d.range is not None and d.range.step <= 0:
-            raise CampaignError(f"{where}: parameters.{name}.range.step must be > 0")
-        if d.normal is not None and d.normal.sd <= 0:
-            raise CampaignError(f"{where}: parameters.{name}.normal.sd must be > 0")
+    runs = _run_count(spec)
+    if runs > MAX_RUNS:
+        raise CampaignError(f"{where}: {runs:.3g} runs: more than the {MAX_RUNS} a campaign may hold")
     for s in spec.scenario_paths():
         if not s.is_file():
             raise CampaignError(f"{where}: scenario {s} does not exist")
-    if spec.repetitions < 1:
-        raise CampaignError(f"{where}: repetitions must be >= 1")
+
+
+def _run_count(spec: CampaignSpec) -> float:
+    """Runs the campaign implies (a float: a grid's product may be huge)."""
+    if spec.combination == "grid":
+        n = 1.0
+        for d in spec.parameters.values():
+            n *= len(d.points())
+    elif spec.combination == "zip":
+        n = float(min((len(d.points()) for d in spec.parameters.values()), default=1))
+    else:
+        n = float(spec.samples or 0)
+    n *= max(1, len(spec.value_sets or [])) * len(spec.scenarios) * len(spec.stacks) * spec.repetitions
+    return n

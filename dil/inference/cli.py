@@ -63,14 +63,16 @@ def open_model(args: argparse.Namespace) -> tuple[Manifest, Session]:
     for kv in args.option:
         key, sep, value = kv.partition("=")
         if not sep:
-            raise SystemExit(f"dil node: --option {kv!r}: expected KEY=VALUE")
+            print(f"dil node: --option {kv!r}: expected KEY=VALUE", file=sys.stderr)
+            raise SystemExit(2)
         options[key] = value
     try:
         manifest = load_manifest(args.manifest)
         session = load_backend(args.backend).open(manifest.model_path, options)
         check_against(manifest, session)
     except (ManifestError, BackendError) as e:
-        raise SystemExit(f"dil node: {e}") from None
+        print(f"dil node: {e}", file=sys.stderr)
+        raise SystemExit(2) from None  # bad input
     return manifest, session
 
 

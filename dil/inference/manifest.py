@@ -39,9 +39,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import dacite
-import yaml
 
 from dil.bus.messages import VEHICLE_STATE
+from dil.config.ranges import Bound, check, closed, count
+from dil.config.typed import from_dict
+from dil.config.yaml_safe import ConfigError, load_yaml
 
 from .backend import Session
 
@@ -115,23 +117,35 @@ def _fail(path: Path, where: str, what: str) -> ManifestError:
     return ManifestError(f"{path}: {where}: {what}")
 
 
+RANGES: dict[str, Bound] = {
+    "max_batch": count(1, 1024),
+    "inputs.*.source_size.*": count(1, 16384),
+    "inputs.*.crop.*": count(0, 16384),
+    "inputs.*.size.*": count(0, 16384),
+    "inputs.*.scale": closed(-1e6, 1e6),
+    "inputs.*.mean.*": closed(-1e6, 1e6),
+    "inputs.*.std.*": closed(-1e6, 1e6),
+    "inputs.*.max_objects": count(1, 1024),
+    "outputs.*.commands.*.index": count(0, 1_000_000),
+    "outputs.*.commands.*.scale": closed(-1e6, 1e6),
+    "outputs.*.commands.*.offset": closed(-1e6, 1e6),
+}
+"""Valid range of every number of a manifest (documented in docs/inference.md)."""
+
+
 def load_manifest(path: str | Path) -> Manifest:
     """Read and check a manifest (not yet against the model: see :func:`check_against`)."""
     path = Path(path)
     try:
-        doc = yaml.safe_load(path.read_text())
-    except OSError as e:
-        raise ManifestError(f"{path}: cannot read the manifest ({e.strerror})") from None
-    except yaml.YAMLError as e:
-        raise ManifestError(f"{path}: not YAML ({e})") from None
-    if not isinstance(doc, dict):
-        raise ManifestError(f"{path}: a manifest is a mapping with name, model, inputs, outputs")
-    try:
-        m = dacite.from_dict(
-            Manifest, {**doc, "path": path}, config=dacite.Config(strict=True, cast=[tuple, Path])
+        doc = load_yaml(path, "manifest")
+        if not isinstance(doc, dict):
+            raise ManifestError(f"{path}: a manifest is a mapping with name, model, inputs, outputs")
+        m = from_dict(
+            Manifest, {**doc, "path": path}, str(path), dacite.Config(strict=True, cast=[tuple, Path])
         )
-    except (dacite.DaciteError, TypeError) as e:
-        raise ManifestError(f"{path}: {e}") from None
+        check(m, RANGES, str(path))
+    except ConfigError as e:
+        raise ManifestError(str(e)) from None
     _check(m)
     if not m.model_path.is_file():
         raise _fail(path, "model", f"{m.model!r}: no such file ({m.model_path})")

@@ -1,0 +1,1 @@
+"""Typed configuration files: safe YAML loading, strict dataclasses and documented value ranges."""
