@@ -14,7 +14,9 @@ from pathlib import Path
 from typing import Literal
 
 import dacite
-import yaml
+
+from dil.config.ranges import Bound, check, closed, positive
+from dil.config.yaml_safe import ConfigError, load_yaml, short
 
 SETS_DIR = Path(__file__).parent / "sets"
 
@@ -346,6 +348,63 @@ def validate(params: VehicleParameters, where: str = "<parameters>") -> None:
 
 _DACITE = dacite.Config(strict=True, cast=[tuple])
 
+_RPM = closed(0.0, 50_000.0, "rpm")
+RANGES: dict[str, Bound] = {
+    "chassis.mass": closed(10.0, 100_000.0, "kg"),
+    "chassis.yaw_inertia": positive(1e7, "kg m^2"),
+    "chassis.roll_inertia": positive(1e7, "kg m^2"),
+    "chassis.pitch_inertia": positive(1e7, "kg m^2"),
+    "chassis.cg_to_front_axle": positive(20.0, "m"),
+    "chassis.cg_to_rear_axle": positive(20.0, "m"),
+    "chassis.cg_height": positive(5.0, "m"),
+    "chassis.track_front": positive(5.0, "m"),
+    "chassis.track_rear": positive(5.0, "m"),
+    "chassis.length": positive(30.0, "m"),
+    "chassis.width": positive(5.0, "m"),
+    "chassis.drag_area": closed(0.0, 20.0, "m^2"),
+    "chassis.rolling_resistance": closed(0.0, 0.5),
+    "suspension.spring_rate_front": positive(1e8, "N/m"),
+    "suspension.spring_rate_rear": positive(1e8, "N/m"),
+    "suspension.damping_front": closed(0.0, 1e7, "N s/m"),
+    "suspension.damping_rear": closed(0.0, 1e7, "N s/m"),
+    "suspension.anti_roll_front": closed(0.0, 1e8, "N m/rad"),
+    "suspension.anti_roll_rear": closed(0.0, 1e8, "N m/rad"),
+    "suspension.load_transfer_time_constant": positive(10.0, "s"),
+    "tyres.radius": positive(2.0, "m"),
+    "tyres.wheel_inertia": positive(1000.0, "kg m^2"),
+    "tyres.*.slip_stiffness": positive(1000.0),
+    "tyres.*.shape_x": Bound(0.0, 2.0, lo_open=True, hi_open=True),
+    "tyres.*.peak_friction_x": positive(5.0),
+    "tyres.*.curvature_x": Bound(-10.0, 1.0, hi_open=True),
+    "tyres.*.cornering_stiffness": positive(1000.0, "1/rad"),
+    "tyres.*.shape_y": Bound(0.0, 2.0, lo_open=True, hi_open=True),
+    "tyres.*.peak_friction_y": positive(5.0),
+    "tyres.*.curvature_y": Bound(-10.0, 1.0, hi_open=True),
+    "tyres.*.pneumatic_trail": closed(0.0, 1.0, "m"),
+    "powertrain.full_load.speed_rpm.*": _RPM,
+    "powertrain.full_load.torque.*": closed(0.0, 100_000.0, "N m"),
+    "powertrain.idle_rpm": positive(50_000.0, "rpm"),
+    "powertrain.max_rpm": positive(50_000.0, "rpm"),
+    "powertrain.drag_torque": closed(0.0, 100_000.0, "N m"),
+    "powertrain.front_torque_share": closed(0.0, 1.0),
+    "powertrain.efficiency": closed(0.0, 1.0),
+    "transmission.gear_ratios.*": positive(100.0),
+    "transmission.reverse_ratio": positive(100.0),
+    "transmission.final_drive": positive(100.0),
+    "transmission.upshift_rpm": _RPM,
+    "transmission.downshift_rpm": _RPM,
+    "brakes.max_torque": positive(1e6, "N m"),
+    "brakes.front_share": closed(0.0, 1.0),
+    "brakes.response_time": positive(10.0, "s"),
+    "steering.ratio": positive(100.0),
+    "steering.max_road_wheel_angle": positive(1.5, "rad"),
+    "steering.max_rate": positive(100.0, "rad/s"),
+    "steering.time_constant": positive(10.0, "s"),
+    "steering.mechanical_trail": closed(0.0, 1.0, "m"),
+}
+"""Valid range of every number of a parameter set (``*``: front or rear, or a list item);
+documented in docs/vehicle_models.md."""
+
 
 def from_dict(data: object, where: str = "<dict>") -> VehicleParameters:
     """Build and validate parameters from a plain mapping (as read from YAML)."""
@@ -354,14 +413,18 @@ def from_dict(data: object, where: str = "<dict>") -> VehicleParameters:
     try:
         params = dacite.from_dict(VehicleParameters, _ints_to_floats(data), config=_DACITE)
     except dacite.UnexpectedDataError as e:
-        raise ParameterError(f"{where}: unknown key(s) {sorted(e.keys)}") from None
+        raise ParameterError(f"{where}: unknown key(s) {sorted(short(k) for k in e.keys)}") from None
     except dacite.MissingValueError as e:
         raise ParameterError(f"{where}: missing key {e.field_path!r}") from None
     except dacite.WrongTypeError as e:
         expected = getattr(e.field_type, "__name__", e.field_type)
-        raise ParameterError(f"{where}: {e.field_path} = {e.value!r}: expected {expected}") from None
-    except (TypeError, ValueError) as e:
-        raise ParameterError(f"{where}: {e}") from None
+        raise ParameterError(f"{where}: {e.field_path} = {short(e.value)}: expected {expected}") from None
+    except (TypeError, ValueError, OverflowError) as e:
+        raise ParameterError(f"{where}: {short(str(e))}") from None
+    try:
+        check(params, RANGES, where)
+    except ConfigError as e:
+        raise ParameterError(str(e)) from None
     validate(params, where)
     return params
 
@@ -373,7 +436,7 @@ def _ints_to_floats(value: object) -> object:
     if isinstance(value, list):
         return [_ints_to_floats(v) for v in value]
     if isinstance(value, int) and not isinstance(value, bool):
-        return float(value)
+        return float(value)  # OverflowError beyond 1e308: reported by from_dict
     return value
 
 
@@ -386,9 +449,9 @@ def load(name_or_path: str | Path) -> VehicleParameters:
         known = ", ".join(available())
         raise ParameterError(f"{name_or_path}: no such parameter file (built-in sets: {known})")
     try:
-        data = yaml.safe_load(path.read_text())
-    except yaml.YAMLError as e:
-        raise ParameterError(f"{path}: not valid YAML: {e}") from None
+        data = load_yaml(path, "parameter set")
+    except ConfigError as e:
+        raise ParameterError(str(e)) from None
     return from_dict(data, str(path))
 
 

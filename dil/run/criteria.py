@@ -4,12 +4,23 @@ or given on the command line; unknown keys are errors naming the file and key.""
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
-import yaml
+from dil.config.ranges import Bound, check, closed, count
+from dil.config.typed import from_dict
+from dil.config.yaml_safe import ConfigError, load_yaml
 
 from .kpi import Kpis
+
+RANGES: dict[str, Bound] = {
+    "max_collision_speed": closed(0.0, 1000.0, "m/s"),
+    "min_ttc": closed(0.0, 1000.0, "s"),
+    "min_distance": closed(0.0, 10_000.0, "m"),
+    "max_decel": closed(0.0, 100.0, "m/s^2"),
+    "max_lane_invasions": count(0, 1_000_000),
+}
+"""Valid range of every number of a criteria file (docs/scenarios.md)."""
 
 
 @dataclass(frozen=True)
@@ -32,17 +43,21 @@ class Criteria:
 
     @staticmethod
     def load(path: Path) -> Criteria:
+        """Criteria from a YAML file: strict keys and types, every number within :data:`RANGES`."""
         try:
-            doc = yaml.safe_load(path.read_text()) or {}
-        except (OSError, yaml.YAMLError) as e:
-            raise ValueError(f"{path}: cannot read criteria ({e})") from None
-        if not isinstance(doc, dict):
-            raise ValueError(f"{path}: criteria must be a mapping of names to values")
-        known = {f.name for f in fields(Criteria)} - {"source"}
-        for key in doc:
-            if key not in known:
-                raise ValueError(f"{path}: unknown criterion {key!r} (known: {', '.join(sorted(known))})")
-        return Criteria(**doc, source=str(path))
+            doc = load_yaml(path, "criteria file") or {}
+            if isinstance(doc, dict):  # YAML reads 2 as int: the limits are floats
+                floats = {"max_collision_speed", "min_ttc", "min_distance", "max_decel"}
+                doc = {k: float(v) if k in floats and type(v) is int else v for k, v in doc.items()}
+                if "source" in doc:
+                    raise ConfigError(f"{path}: unknown key 'source'")
+            c = from_dict(Criteria, doc, str(path))
+            check(c, RANGES, str(path))
+        except ConfigError as e:
+            raise ValueError(str(e)) from None
+        except OverflowError:
+            raise ValueError(f"{path}: a limit is beyond the range of a float") from None
+        return replace(c, source=str(path))
 
     @staticmethod
     def for_scenario(scenario: Path) -> Criteria:
