@@ -4,11 +4,15 @@ the run history and the run reports.
 | route | what | needs the token |
 |---|---|---|
 | ``GET /`` and ``/static/...`` | the page (no data in it) | never |
-| ``WS /ws`` | hello, then frames at the display rate | beyond loopback |
-| ``GET /api/session`` | whether the request is authorised | never |
+| ``WS /ws`` | hello, then frames at the display rate; takes ``{"type": "estop"}`` | beyond loopback |
+| ``GET /api/session`` | whether the request is authorised, and its token's state | never |
 | ``GET /api/catalog``, ``/api/runs``, ``/api/audit`` | scenarios, runs, actions | beyond loopback |
 | ``GET /runs/NAME/report`` | the run's report (made on first request) | beyond loopback |
-| ``POST /api/command`` | an operator action | always |
+| ``POST /api/estop`` | the e-stop (any body or none; ``operator`` is recorded when given) | never |
+| ``POST /api/command`` | an operator action (``estop`` as ``/api/estop``) | always, but estop |
+
+A websocket handshake from a foreign ``Origin`` is refused (403), as is a command other than the
+e-stop posted from one.
 """
 
 from __future__ import annotations
@@ -32,10 +36,10 @@ from starlette.staticfiles import StaticFiles
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from .audit import Audit
-from .auth import SUBPROTOCOL, Access
+from .auth import SUBPROTOCOL, Access, origin_allowed
 from .bridge import Bridge
 from .catalog import CATALOG, recent_runs, scenario_catalog
-from .commands import CONFIRM, NAME, ActionError, check_situation, parse_action
+from .commands import CONFIRM, NAME, ActionError, check_situation, parse_action, parse_estop
 
 log = logging.getLogger("dil.console")
 
@@ -54,6 +58,11 @@ class ConsoleConfig:
     """The rig's actuator stroke, shortest and longest length [m], drawn as the bars' limits."""
     stale_s: float = 0.5
     """A topic silent for longer is shown as stale."""
+    bind: str = "127.0.0.1"
+    port: int = 0
+    """The address and port the page is served on (its own origin)."""
+    allow_origins: tuple[str, ...] = ()
+    """Further origins whose pages may open the feed (``--allow-origin``)."""
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -84,8 +93,37 @@ def create_app(bridge: Bridge, config: ConsoleConfig) -> Starlette:
         c = conn.client
         return f"{c.host}:{c.port}" if c is not None else "?"
 
+    def bearer(request: Request) -> str | None:
+        return access.from_header(request.headers.get("authorization"))
+
     def authorised(request: Request) -> bool:
-        return access.valid(access.from_header(request.headers.get("authorization")))
+        return access.valid(bearer(request))
+
+    def own_origin(conn: HTTPConnection) -> bool:
+        h = conn.headers
+        return origin_allowed(h.get("origin"), h.get("host"), config.bind, config.port, config.allow_origins)
+
+    async def send_estop(conn: HTTPConnection, body: Any, token: str | None, via: str) -> Response:
+        """Publish the e-stop whatever came with it; audited with who and where."""
+        action = parse_estop(body)
+        given = body.get("operator") if isinstance(body, dict) else None
+        who = {
+            "operator": action.operator or None,
+            "client": client_of(conn),
+            "origin": conn.headers.get("origin"),
+            "token": access.token_state(token),
+            "via": via,
+            "command": "estop",
+        }
+        if given is not None and given != action.operator:
+            who["operator_given"] = str(given)[:80]
+        try:
+            await run_in_threadpool(bridge.send, action)
+        except Exception as e:
+            audit.record("action", **who, result="failed", status=503, reason=str(e))
+            return JSONResponse({"error": f"could not publish the e-stop on the bus: {e}"}, 503)
+        entry = audit.record("action", **who, result="sent", status=200)
+        return JSONResponse({"result": "sent", "command": "estop", "argument": "", "time": entry["time"]})
 
     def may_view(request: Request) -> Response | None:
         """None if the request may read data, else the refusal (logged)."""
@@ -136,6 +174,7 @@ def create_app(bridge: Bridge, config: ConsoleConfig) -> Starlette:
         return JSONResponse(
             {
                 "authorised": authorised(request),
+                "token": access.token_state(bearer(request)),
                 "view_needs_token": access.view_needs_token,
                 "rate_hz": config.rate_hz,
             }
@@ -178,6 +217,13 @@ def create_app(bridge: Bridge, config: ConsoleConfig) -> Starlette:
                 return HTMLResponse(f"<p>no report for {name}: {type(e).__name__}: {e}</p>", 500)
         return FileResponse(page_file)
 
+    async def estop(request: Request) -> Response:
+        try:
+            body = await request.json()
+        except ValueError:  # a body that is not JSON, or none: the e-stop all the same
+            body = None
+        return await send_estop(request, body, bearer(request), "http")
+
     async def command(request: Request) -> Response:
         client = client_of(request)
         try:
@@ -186,6 +232,20 @@ def create_app(bridge: Bridge, config: ConsoleConfig) -> Starlette:
             body = None
         who = body.get("operator") if isinstance(body, dict) else None
         what = body.get("command") if isinstance(body, dict) else None
+        if what == "estop":
+            return await send_estop(request, body, bearer(request), "http")
+        if not own_origin(request):
+            audit.record(
+                "action",
+                operator=who,
+                client=client,
+                origin=request.headers.get("origin"),
+                command=what,
+                result="refused",
+                status=403,
+                reason="foreign origin",
+            )
+            return JSONResponse({"error": "refused: a page of another origin may not send controls"}, 403)
         if not authorised(request):
             audit.record(
                 "action",
@@ -243,6 +303,17 @@ def create_app(bridge: Bridge, config: ConsoleConfig) -> Starlette:
     async def feed(websocket: WebSocket) -> None:
         token, speaks = Access.from_subprotocols(websocket.headers.get("sec-websocket-protocol"))
         ok = access.valid(token)
+        if not own_origin(websocket):
+            audit.record(
+                "auth",
+                client=client_of(websocket),
+                what="/ws",
+                origin=websocket.headers.get("origin"),
+                result="refused",
+                reason=f"foreign origin {websocket.headers.get('origin')!r}",
+            )
+            await websocket.close(code=1008)  # before accepting: the handshake is refused (403)
+            return
         if (token is not None and not ok) or (access.view_needs_token and not ok):
             audit.record(
                 "auth",
@@ -258,6 +329,7 @@ def create_app(bridge: Bridge, config: ConsoleConfig) -> Starlette:
         hello = {
             "type": "hello",
             "authorised": ok,
+            "token": access.token_state(token),
             "view_needs_token": access.view_needs_token,
             "rate_hz": config.rate_hz,
             "stale_ms": config.stale_s * 1e3,
@@ -270,10 +342,19 @@ def create_app(bridge: Bridge, config: ConsoleConfig) -> Starlette:
         await websocket.send_text(json.dumps(hello))
         q: asyncio.Queue[str] = asyncio.Queue(maxsize=1)
         clients.queues.add(q)
-        sender = asyncio.create_task(_send_all(websocket, q))
+        sending = asyncio.Lock()  # frames and e-stop answers leave one at a time
+        sender = asyncio.create_task(_send_all(websocket, q, sending))
         try:
-            while True:  # the page says nothing; this notices when it goes
-                await websocket.receive_text()
+            while True:  # the page says nothing but the e-stop; this also notices when it goes
+                text = await websocket.receive_text()
+                try:
+                    said = json.loads(text)
+                except ValueError:
+                    continue
+                if isinstance(said, dict) and said.get("type") == "estop":
+                    r = await send_estop(websocket, said, token, "websocket")
+                    async with sending:
+                        await websocket.send_text(json.dumps({"type": "estop", **json.loads(r.body)}))
         except WebSocketDisconnect:
             pass
         finally:
@@ -287,6 +368,7 @@ def create_app(bridge: Bridge, config: ConsoleConfig) -> Starlette:
         Route("/api/runs", get_runs),
         Route("/api/audit", get_audit),
         Route("/api/command", command, methods=["POST"]),
+        Route("/api/estop", estop, methods=["POST"]),
         Route("/runs/{name}/report", report),
         WebSocketRoute("/ws", feed),
         Mount("/static", StaticFiles(directory=STATIC), name="static"),
@@ -294,7 +376,9 @@ def create_app(bridge: Bridge, config: ConsoleConfig) -> Starlette:
     return Starlette(routes=routes, lifespan=lifespan)
 
 
-async def _send_all(websocket: WebSocket, q: asyncio.Queue[str]) -> None:
+async def _send_all(websocket: WebSocket, q: asyncio.Queue[str], sending: asyncio.Lock) -> None:
     with contextlib.suppress(Exception):  # the page went away: the receiving side cleans up
         while True:
-            await websocket.send_text(await q.get())
+            text = await q.get()
+            async with sending:
+                await websocket.send_text(text)

@@ -28,6 +28,8 @@ EVENTS = ("stack/events", "world/events", "scenario/events")
 """Topics whose every message is shown."""
 FRESH_S = {"run/status": 1.0, "rig/feedback": 0.5}
 """A state older than this [s] no longer counts as the runtime's or the rig's present state."""
+ACTIVE = ("starting", "running", "paused", "stopping")
+"""``run/status`` states of a run in progress."""
 
 
 class Bridge:
@@ -50,6 +52,8 @@ class Bridge:
         self.counters = {"deadline_misses": 0, "collisions": 0, "stack_events": 0, "sent": 0}
         self.control = ""
         """Who drives according to the newest ``stack/events`` message ('' if none yet)."""
+        self.no_motion = False
+        """The newest ``start`` sent asked to run without motion (shown while that run lasts)."""
         self.drops = Drops()
         self._stop = threading.Event()
         self._ready = threading.Event()
@@ -135,6 +139,9 @@ class Bridge:
         done: Future = Future()
         self._out.put((action, done))
         done.result(timeout_s)
+        if action.command == "start":
+            with self._lock:
+                self.no_motion = action.no_motion
 
     def situation(self) -> Situation:
         now = time.monotonic()
@@ -143,11 +150,15 @@ class Bridge:
             rig = self._latest.get("rig/feedback")
         run_age = None if run is None else now - run[1]
         rig_age = None if rig is None else now - rig[1]
+        rig_fresh = rig is not None and rig_age <= FRESH_S["rig/feedback"]
+        rearm = rig[0].get("rearm_required") if rig_fresh else None
         return Situation(
             run[0]["state"] if run is not None and run_age <= FRESH_S["run/status"] else None,
-            rig[0]["state"] if rig is not None and rig_age <= FRESH_S["rig/feedback"] else None,
+            rig[0]["state"] if rig_fresh else None,
             run_age,
             rig_age,
+            rig_reason=rig_reason(rig[0]) if rig_fresh else "",
+            rig_rearm_required=bool(rearm) if rearm is not None else None,
         )
 
     def snapshot(self, after_event: int) -> tuple[dict[str, Any], int]:
@@ -162,4 +173,14 @@ class Bridge:
             last = self._next_event - 1
             counters = dict(self.counters, dropped=self.drops.total)
             control = self.control
-        return {"topics": topics, "events": events, "counters": counters, "control": control}, last
+            run = self._latest.get("run/status")
+            no_motion = self.no_motion and run is not None and run[0]["state"] in ACTIVE
+        snap = {"topics": topics, "events": events, "counters": counters, "control": control}
+        snap["no_motion"] = no_motion
+        return snap, last
+
+
+def rig_reason(feedback: dict[str, Any]) -> str:
+    """Why the rig is parked, parking or in fault: ``reason`` where the rig server sends one, else
+    ``fault``."""
+    return str(feedback.get("reason") or feedback.get("fault") or "")

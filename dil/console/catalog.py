@@ -37,8 +37,22 @@ def scenario_catalog(directory: Path = CATALOG) -> dict[str, list[Parameter]]:
     return out
 
 
+OUTCOMES = ("pass", "fail", "aborted", "incomplete")
+
+
+def outcome(verdict: dict[str, Any]) -> str | None:
+    """A result's outcome (pass, fail, aborted, incomplete); older results without one: pass or
+    fail from ``passed``; None when neither says."""
+    given = verdict.get("outcome")
+    if given in OUTCOMES:
+        return given
+    passed = verdict.get("passed")
+    return None if passed is None else "pass" if passed is True else "fail"
+
+
 def recent_runs(directory: Path, limit: int = 30) -> list[dict[str, Any]]:
-    """The newest runs under ``directory`` (folders holding ``result.json``), newest first."""
+    """The newest runs under ``directory`` (folders holding ``result.json``), newest first, each with
+    its outcome and the reason of an aborted or incomplete one."""
     found = []
     for result in directory.glob("*/result.json"):
         try:
@@ -59,6 +73,8 @@ def recent_runs(directory: Path, limit: int = 30) -> list[dict[str, Any]]:
                 "scenario": Path(str(doc.get("scenario", ""))).stem,
                 "parameters": doc.get("parameters", {}),
                 "passed": verdict.get("passed"),
+                "outcome": outcome(verdict),
+                "reason": str(verdict.get("reason") or ""),
                 "end": doc.get("end", ""),
                 "simulated_s": doc.get("simulated_s"),
                 "finished": time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(mtime)),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import sys
 from pathlib import Path
 
 from dil.bus.options import add_bus_arguments
@@ -33,6 +34,14 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--runs", type=Path, default=Path("dil-runs"), help="where runs write their results")
     p.add_argument("--catalog", type=Path, default=CATALOG, help="the scenarios offered to start")
     p.add_argument("--rig", default="sim_hexapod", help="rig file whose actuator stroke is drawn")
+    p.add_argument(
+        "--allow-origin",
+        action="append",
+        default=[],
+        metavar="ORIGIN",
+        help="another origin (scheme://host[:port], e.g. a proxy's) whose pages may open the feed "
+        "(repeatable)",
+    )
     add_bus_arguments(p, local=False)
     p.set_defaults(func=_console)
 
@@ -56,15 +65,19 @@ def _console(args: argparse.Namespace) -> int:
                 catalog_dir=args.catalog,
                 rate_hz=args.rate,
                 rig=args.rig,
+                allow_origins=tuple(args.allow_origin),
             )
         )
-    except (ValueError, OSError) as e:
+    except ValueError as e:  # bad input: exit status 2
+        print(f"dil console: {e}", file=sys.stderr)
+        return 2
+    except OSError as e:
         raise SystemExit(f"dil console: {e}") from None
     given = "" if token else f"?token={console.access.token}"
     print(f"dil console: {console.url}{given}", flush=True)
     print(
         f"dil console: views {'need' if console.access.view_needs_token else 'do not need'} the token; "
-        f"controls always do; audit trail {args.audit}",
+        f"controls always do (the e-stop never does); audit trail {args.audit}",
         flush=True,
     )
     try:

@@ -1,8 +1,12 @@
 """The operator's actions: what each one needs, which ask for confirmation, when each is refused.
 
 An action becomes one ``console/command`` message. ``start`` carries the scenario and its
-parameters in ``argument`` as ``NAME [PARAM=VALUE ...]`` (a catalog name, then overrides of its
-declared parameters), which :func:`parse_start` reads back on the runtime's side.
+parameters in ``argument`` as ``NAME [PARAM=VALUE ...] [+no-motion]`` (a catalog name, overrides of
+its declared parameters, and the operator's choice to run with the rig left where it is), which
+:func:`parse_start` and :func:`wants_no_motion` read back on the runtime's side.
+
+The e-stop is not an ordinary action: :func:`parse_estop` takes whatever came with it and never
+refuses (no token, operator name, confirmation or field stands in its way).
 """
 
 from __future__ import annotations
@@ -18,6 +22,11 @@ COMMANDS: tuple[str, ...] = next(f.values for f in CONSOLE_COMMAND.fields if f.n
 
 CONFIRM = frozenset({"start", "resume", "stop", "engage", "handover"})
 """Actions that move the rig or change who drives: the page asks first, the API wants ``confirmed``."""
+
+NO_MOTION = "+no-motion"
+"""The last word of a ``start`` argument when the operator chose to run without motion."""
+READY_RIG = ("engaged",)
+"""Rig states in which a run may start with motion (besides a parked rig that is armed)."""
 
 OPERATOR = re.compile(r"[A-Za-z0-9._@-]{1,40}")
 NAME = re.compile(r"[A-Za-z0-9_.-]{1,80}")
@@ -39,6 +48,8 @@ class Action:
     command: str
     argument: str
     operator: str
+    no_motion: bool = False
+    """``start`` only: the operator chose to run without moving the rig."""
 
 
 @dataclass(frozen=True)
@@ -51,6 +62,10 @@ class Situation:
     """``rig/feedback`` state, None when no rig server has answered recently."""
     run_age_s: float | None = None
     rig_age_s: float | None = None
+    rig_reason: str = ""
+    """Why the rig is parked, parking or in fault (``rig/feedback`` ``reason`` or ``fault``)."""
+    rig_rearm_required: bool | None = None
+    """``rig/feedback`` ``rearm_required``; None when the rig server does not say."""
 
 
 def parse_action(body: Any, catalog: dict[str, dict[str, str]]) -> Action:
@@ -59,7 +74,7 @@ def parse_action(body: Any, catalog: dict[str, dict[str, str]]) -> Action:
     ``catalog``: scenario name -> its declared parameters (name -> default value)."""
     if not isinstance(body, dict):
         raise ActionError(400, "the body must be a JSON object")
-    unknown = set(body) - {"command", "argument", "operator", "confirmed", "scenario", "params"}
+    unknown = set(body) - {"command", "argument", "operator", "confirmed", "scenario", "params", "no_motion"}
     if unknown:
         raise ActionError(400, f"unknown field(s): {', '.join(sorted(unknown))}")
     command = body.get("command")
@@ -80,9 +95,22 @@ def parse_action(body: Any, catalog: dict[str, dict[str, str]]) -> Action:
             raise ActionError(400, f"handover: argument {argument!r} must be 'driver' or 'ai'")
     elif argument:
         raise ActionError(400, f"{command} takes no argument (got {argument!r})")
+    no_motion = body.get("no_motion", False)
+    if not isinstance(no_motion, bool) or (no_motion and command != "start"):
+        raise ActionError(400, f"no_motion must be true or false, and only with start (got {no_motion!r})")
+    if no_motion:
+        argument = f"{argument} {NO_MOTION}"
     if command in CONFIRM and body.get("confirmed") is not True:
         raise ActionError(428, f'{command} must be confirmed ("confirmed": true)')
-    return Action(command, argument, operator)
+    return Action(command, argument, operator, no_motion)
+
+
+def parse_estop(body: Any) -> Action:
+    """The e-stop in whatever body came with it: never refused. The operator's name is kept when it
+    is a usable one, else left empty (the bus message then says "the console")."""
+    who = body.get("operator") if isinstance(body, dict) else None
+    operator = who.strip() if isinstance(who, str) and OPERATOR.fullmatch(who.strip()) else ""
+    return Action("estop", "", operator)
 
 
 def _start_argument(body: dict, catalog: dict[str, dict[str, str]]) -> str:
@@ -110,9 +138,18 @@ def _start_argument(body: dict, catalog: dict[str, dict[str, str]]) -> str:
     return " ".join(words)
 
 
-def parse_start(argument: str) -> tuple[str, dict[str, str]]:
-    """``NAME [PARAM=VALUE ...]`` -> (scenario name, parameters); ValueError names what is wrong."""
+def wants_no_motion(argument: str) -> bool:
+    """Whether a ``start`` argument carries the operator's choice to run without motion."""
     words = argument.split()
+    return bool(words) and words[-1] == NO_MOTION
+
+
+def parse_start(argument: str) -> tuple[str, dict[str, str]]:
+    """``NAME [PARAM=VALUE ...] [+no-motion]`` -> (scenario name, parameters); ValueError names what
+    is wrong."""
+    words = argument.split()
+    if words and words[-1] == NO_MOTION:
+        words.pop()
     if not words or not NAME.fullmatch(words[0]) or words[0].startswith("."):
         raise ValueError(f"start {argument!r}: the argument must begin with a catalog scenario name")
     params: dict[str, str] = {}
@@ -145,12 +182,40 @@ def check_situation(action: Action, now: Situation) -> None:
     active = run in ("starting", "running", "paused", "stopping")
     if c == "start" and active:
         raise ActionError(409, f"start: a run is {run}; stop it first")
+    if c == "start" and not action.no_motion:
+        why = rig_not_ready(now.rig_state, now.rig_reason, now.rig_rearm_required, now.rig_age_s)
+        if why:
+            remedy = {
+                None: "start `dil rig serve`",
+                "engaging": "wait until it is engaged",
+                "parking": "wait until it is parked, then re-arm it if it asks",
+            }.get(now.rig_state, "re-arm it")
+            raise ActionError(409, f"start: {why}; {remedy} or choose run without motion")
     if c == "pause" and run != "running":
         raise ActionError(409, f"pause: the run is {run}, not running")
     if c == "resume" and run != "paused":
         raise ActionError(409, f"resume: the run is {run}, not paused")
     if c in ("stop", "handover") and run not in ("running", "paused"):
         raise ActionError(409, f"{c}: no run is in progress (state {run})")
+
+
+def rig_not_ready(
+    state: str | None, reason: str = "", rearm_required: bool | None = None, age_s: float | None = None
+) -> str:
+    """Why a run may not start with motion now ('' when it may): the rig must be engaged, or parked
+    and armed (the runtime engages it when the run starts). ``state`` None: no fresh feedback."""
+    if state is None:
+        if age_s is None:
+            return "no rig server answers (no rig/feedback)"
+        return f"rig feedback lost ({age_s:.1f} s without rig/feedback)"
+    held = rearm_required if rearm_required is not None else bool(reason)
+    if state in READY_RIG or (state == "parked" and not held):
+        return ""
+    if state == "parked":
+        return f"rig is parked: {reason or 'waiting for an operator re-arm'}"
+    if state == "fault":
+        return f"rig is in fault: {reason or 'no reason given'}"
+    return f"rig is {state}" + (f": {reason}" if reason else "")
 
 
 def _age(age_s: float | None) -> str:

@@ -17,7 +17,7 @@ from dil.bus.transport import Bus
 
 from .app import ConsoleConfig, create_app
 from .audit import Audit
-from .auth import Access
+from .auth import Access, normal_origin
 from .bridge import Bridge
 from .catalog import CATALOG
 
@@ -36,6 +36,8 @@ class ConsoleOptions:
     catalog_dir: Path = CATALOG
     rate_hz: float = 25.0
     rig: str = "sim_hexapod"
+    allow_origins: tuple[str, ...] = ()
+    """Origins besides the console's own whose pages may open its feed (``--allow-origin``)."""
 
 
 class Console:
@@ -47,9 +49,16 @@ class Console:
             raise ValueError(f"--rate {o.rate_hz:g}: the display rate must be within 20 to 30 Hz")
         from hil_rigs.config import load_rig
 
+        for origin in o.allow_origins:
+            if normal_origin(origin) is None:
+                raise ValueError(
+                    f"--allow-origin {origin!r}: give scheme://host[:port], e.g. https://rig.lab"
+                )
         geometry = load_rig(o.rig).geometry
         self.options = o
         self.access = Access.for_host(o.bind, o.token)
+        self._sock = _listen(o.bind, o.http_port)
+        self.port = self._sock.getsockname()[1]
         self.audit = Audit(o.audit)
         self.bridge = Bridge(o.make_bus)
         config = ConsoleConfig(
@@ -59,10 +68,11 @@ class Console:
             catalog_dir=o.catalog_dir,
             rate_hz=o.rate_hz,
             actuator_range=(geometry.min_length, geometry.max_length),
+            bind=o.bind,
+            port=self.port,
+            allow_origins=tuple(o.allow_origins),
         )
         self.app = create_app(self.bridge, config)
-        self._sock = _listen(o.bind, o.http_port)
-        self.port = self._sock.getsockname()[1]
         self._server = uvicorn.Server(
             uvicorn.Config(
                 self.app, log_level="warning", access_log=False, ws="websockets-sansio", lifespan="on"

@@ -7,6 +7,7 @@ const DEG = 180 / Math.PI;
 const state = {
   token: null, authorised: false, viewNeedsToken: false, confirm: new Set(), staleMs: 500,
   lastFrameAt: 0, ws: null, retryMs: 500, actuatorRange: [0, 1], catalog: [], connected: false,
+  tokenRefused: false,
 };
 // what the page displayed and when: the benchmark reads it (delay from bus message to display)
 window.dilStats = { frames: 0, delaysMs: [] };
@@ -25,6 +26,7 @@ window.dilStats = { frames: 0, delaysMs: [] };
   $("operator").addEventListener("change", () => localStorage.setItem("dil-operator", $("operator").value.trim()));
   $("token-apply").addEventListener("click", () => {
     state.token = $("token").value.trim() || null;
+    state.tokenRefused = false;
     if (state.token) sessionStorage.setItem("dil-token", state.token); else sessionStorage.removeItem("dil-token");
     $("token").value = "";
     reconnect();
@@ -60,7 +62,9 @@ function connect() {
   ws.onopen = () => { opened = true; state.retryMs = 500; };
   ws.onmessage = (e) => {
     const m = JSON.parse(e.data);
-    if (m.type === "hello") hello(m); else frame(m);
+    if (m.type === "hello") hello(m);
+    else if (m.type === "estop") say(m.result === "sent" ? `E-STOP sent at ${m.time}` : `E-STOP: ${m.error}`, m.result === "sent");
+    else frame(m);
   };
   ws.onclose = () => {
     state.connected = false;
@@ -74,9 +78,10 @@ function connect() {
       .then((r) => r.json())
       .then((s) => {
         if (state.token && !s.authorised) {
-          state.token = null; // a wrong token: go on without it where viewing is free
+          state.token = null; // a wrong token: go on without it where viewing is free, and say so
           sessionStorage.removeItem("dil-token");
           state.authorised = false;
+          state.tokenRefused = true;
           showAuth("token refused", "bad");
         } else if (!state.token && s.view_needs_token) {
           showAuth("token needed", "bad");
@@ -100,7 +105,10 @@ function hello(m) {
   state.staleMs = m.stale_ms;
   state.actuatorRange = m.actuator_range;
   state.lastFrameAt = performance.now();
-  showAuth(m.authorised ? "authorised" : "view only (no token): controls disabled", m.authorised ? "ok" : "warn");
+  if (m.authorised) state.tokenRefused = false;
+  if (m.authorised) showAuth("authorised", "ok");
+  else if (state.tokenRefused) showAuth("token refused: view only, controls disabled", "bad");
+  else showAuth("view only (no token): controls disabled", "warn");
   $("events").innerHTML = "";
   m.events.forEach(addEvent);
   $("audit").innerHTML = "";
@@ -124,6 +132,7 @@ function frame(m) {
   drawVehicle(m.topics["vehicle/state"]);
   drawInputs(m);
   drawRig(m.topics["rig/feedback"], m.topics["rig/command"]);
+  $("no-motion-banner").hidden = !m.no_motion;
   $("ai-misses").textContent = m.counters.deadline_misses;
   $("collisions").textContent = m.counters.collisions;
   m.events.forEach(addEvent);
@@ -177,17 +186,32 @@ function drawInputs(m) {
     $("ai-inference").textContent = fmt(a.msg.inference_ns / 1e6, 2) + " ms";
   }
   const fresh = (t) => t && t.age_ms <= state.staleMs;
-  $("control").textContent = m.control ? m.control : fresh(a) ? "ai" : fresh(d) ? "driver" : "-";
+  const c = $("control");
+  c.textContent = m.control ? m.control : fresh(a) ? "ai" : fresh(d) ? "driver" : "-";
+  // nobody in control, or the fallback holding the car: red while it lasts
+  c.className = m.control === "none" || m.control === "fallback" ? "alarm" : "";
 }
 
 function drawRig(fb, cmd) {
   if (cmd) $("rig-mode").textContent = cmd.msg.mode;
-  if (!fb) return;
+  const banner = $("rig-banner");
+  if (!fb) { banner.hidden = true; return; }
   const r = fb.msg;
   const el = $("rig-state");
   el.textContent = r.state;
   el.className = r.state === "engaged" ? "pass" : r.state === "fault" ? "fail" : "";
-  $("rig-fault").textContent = r.fault || "-";
+  const why = r.reason || r.fault || "";
+  // rearm_required where the rig server sends it; else a parked rig with a reason is held
+  const rearm = r.rearm_required !== undefined ? r.rearm_required : r.state === "parked" && why !== "";
+  $("rig-fault").textContent = why || "-";
+  $("rig-rearm").textContent = rearm ? "NEEDED: arm / engage rig" : "no";
+  $("rig-rearm").className = rearm ? "alarm" : "";
+  const down = rearm || r.state === "fault";
+  banner.hidden = !down;
+  if (down) {
+    banner.textContent = `RIG ${r.state.toUpperCase()}: ${why || "no reason given"}` +
+      (rearm ? " - needs an operator re-arm (arm / engage rig)" : "");
+  }
   $("rig-trips").textContent = r.watchdog_trips;
   $("rig-pose").textContent = [r.surge, r.sway, r.heave].map((x) => fmt(x * 1000, 0)).join(" ") + " ; " +
     [r.roll, r.pitch, r.yaw].map((x) => fmt(x * DEG, 2)).join(" ");
@@ -301,8 +325,11 @@ async function loadRuns() {
     const tr = body.insertRow();
     tr.insertCell().textContent = run.name;
     const v = tr.insertCell();
-    v.textContent = run.passed === true ? "pass" : run.passed === false ? "fail" : "-";
-    v.className = run.passed ? "pass" : "fail";
+    // outcome pass / fail / aborted / incomplete; older results without one: from "passed"
+    const outcome = run.outcome || (run.passed === true ? "pass" : run.passed === false ? "fail" : "");
+    v.textContent = (outcome || "-").toUpperCase() + (run.reason && outcome !== "pass" ? ": " + run.reason : "");
+    v.className = outcome === "pass" ? "pass" : outcome === "fail" ? "fail" : "amber";
+    v.dataset.outcome = outcome;
     tr.insertCell().textContent = run.end;
     tr.insertCell().textContent = run.finished;
     const rep = tr.insertCell();
@@ -316,12 +343,13 @@ async function act(command, argument) {
   const operator = $("operator").value.trim();
   const body = { command, operator };
   if (command === "start") {
+    if ($("no-motion").checked) body.no_motion = true;
     body.scenario = $("scenario").value;
     body.params = {};
     for (const input of $("params").querySelectorAll("input")) if (input.value !== input.dataset.default) body.params[input.dataset.name] = input.value;
   } else if (argument) body.argument = argument;
   if (state.confirm.has(command)) {
-    const what = command === "start" ? `start ${body.scenario}` : command + (argument ? " to " + argument : "");
+    const what = command === "start" ? `start ${body.scenario}${body.no_motion ? " WITHOUT MOTION" : ""}` : command + (argument ? " to " + argument : "");
     if (!window.confirm(`Really ${what}?`)) { say(`${command}: not confirmed`, false); return; }
     body.confirmed = true;
   }
@@ -334,11 +362,34 @@ async function act(command, argument) {
   }
 }
 
-function estop() { act("estop"); }
+// The e-stop needs nothing: no token, no operator name, no confirmation. It goes by HTTP (a definite
+// answer); should that fail, by the open websocket.
+async function estop() {
+  const operator = $("operator").value.trim();
+  const body = operator ? { operator } : {};
+  try {
+    const r = await fetch("/api/estop", { method: "POST", headers: headers(), body: JSON.stringify(body) });
+    const j = await r.json();
+    if (r.ok) { say(`E-STOP sent at ${j.time}`, true); return; }
+    say(`E-STOP: ${j.error}; trying the feed`, false);
+  } catch (e) {
+    say(`E-STOP: the console did not answer (${e}); trying the feed`, false);
+  }
+  if (state.ws && state.ws.readyState === WebSocket.OPEN) state.ws.send(JSON.stringify({ type: "estop", ...body }));
+}
+
+// typing in a text field never fires a shortcut (a space in "7 0" is a space)
+function inTextField(el) {
+  if (!el) return false;
+  const tag = el.tagName;
+  return tag === "INPUT" || tag === "TEXTAREA" || tag === "SELECT" || el.isContentEditable;
+}
 
 $("estop").addEventListener("click", estop);
 document.addEventListener("keydown", (e) => {
-  if (e.code === "Space" && !e.repeat) { e.preventDefault(); estop(); }
+  if (e.code !== "Space" || e.repeat || inTextField(e.target) || inTextField(document.activeElement)) return;
+  e.preventDefault();
+  estop();
 });
 document.querySelectorAll("button[data-cmd]").forEach((b) => b.addEventListener("click", () => act(b.dataset.cmd, b.dataset.arg)));
 
