@@ -124,7 +124,7 @@ def geometry_pose(g: np.ndarray, spiral_pts: np.ndarray, s: float) -> tuple:
         k0 = g[G_P]
         dk = (g[G_P + 1] - k0) / g[G_LEN]
         base = int(g[G_P + 2])
-        i = min(int(ds / SPIRAL_STEP), int(g[G_P + 3]) - 1)
+        i = max(0, min(int(ds / SPIRAL_STEP), int(g[G_P + 3]) - 1))  # in bounds even for a NaN s
         u0 = i * SPIRAL_STEP
         x, y = spiral_advance(spiral_pts[base + i, 0], spiral_pts[base + i, 1], h0, k0, dk, u0, ds)
         return x, y, _spiral_heading(h0, k0, dk, ds)

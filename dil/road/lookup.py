@@ -159,12 +159,18 @@ def locate(
     out: np.ndarray,
 ) -> bool:
     """Road and lane at world ``(x, y)`` into ``out`` (``R_*``); False when no road is within the
-    search radius. Inside a lane beats outside; among lanes, the nearest lane centre wins."""
+    search radius (also for a point that is not finite). Inside a lane beats outside; among lanes, the nearest lane centre wins."""
     x0, y0, cell = G.meta[0], G.meta[1], G.meta[2]
     nx, ny, radius = int(G.meta[3]), int(G.meta[4]), G.meta[5]
-    ix = int((x - x0) / cell)
-    iy = int((y - y0) / cell)
     reach = int(radius / cell) + 1
+    fx = (x - x0) / cell
+    fy = (y - y0) / cell
+    # far outside the grid, or not a finite point: no road is near (this also keeps every index
+    # below in range: int() of a huge or NaN float is undefined)
+    if not (-reach - 1.0 < fx < nx + reach + 1.0 and -reach - 1.0 < fy < ny + reach + 1.0):
+        return False
+    ix = int(fx)
+    iy = int(fy)
     n_cand = 0
     for cy in range(max(iy - reach, 0), min(iy + reach, ny - 1) + 1):
         for cx in range(max(ix - reach, 0), min(ix + reach, nx - 1) + 1):

@@ -32,10 +32,13 @@ from .lookup import (
     locate_many,
 )
 from .model import OpenDrive, Road
-from .parse import RoadNetworkError, read
+from .parse import MAX_COORD, RoadNetworkError, read
 from .routing import LaneGraph
 from .sampling import sample_reference
 from .tables import LANE_TYPES, Tables, compile_tables
+
+MAX_HALF_WIDTH = 1e4
+"""Farthest a lane border may lie from its reference line [m]."""
 
 
 @dataclass(frozen=True)
@@ -67,7 +70,13 @@ class RoadNetwork:
         self._index = {r.id: i for i, r in enumerate(odr.roads)}
         self.tables: Tables = compile_tables(odr)
         segments = sample_reference(self.tables, sample_step)
+        self._check_extent(segments)
         self.max_half_width = self._max_half_width()
+        if not self.max_half_width <= MAX_HALF_WIDTH:
+            raise RoadNetworkError(
+                f"{self.source}: the lanes reach {self.max_half_width:g} m from a reference line "
+                f"(more than {MAX_HALF_WIDTH:g} m): check the <width> and <laneOffset> records"
+            )
         self.grid: Grid = build_grid(self.tables, segments, self.max_half_width + 2.0)
         self._borders = np.zeros(
             max(64, int(self.tables.sections[:, 3].max()) + 1 if len(self.tables.sections) else 64)
@@ -78,6 +87,18 @@ class RoadNetwork:
         """The row the fast :meth:`locate_into` fills (``lookup.R_*``)."""
         self.graph = LaneGraph(self)
         self._flat = (*self.tables, *self.grid)
+
+    def _check_extent(self, segments: np.ndarray) -> None:
+        """Every sampled reference-line point finite and within MAX_COORD (a bad geometry shows here)."""
+        xy = segments[:, 3:7]
+        bad = ~(np.abs(xy) <= MAX_COORD).all(axis=1)
+        if bad.any():
+            row = segments[int(np.argmax(bad))]
+            road = self.roads[int(row[0])]
+            raise RoadNetworkError(
+                f"{self.source}:{road.line}: road {road.id} reaches ({row[3]:g}, {row[4]:g}) at s = "
+                f"{row[1]:g}: beyond {MAX_COORD:g} m (check its <planView> geometry)"
+            )
 
     @staticmethod
     def load(path: str | Path) -> RoadNetwork:

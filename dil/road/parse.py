@@ -14,6 +14,8 @@ from pathlib import Path
 
 from lxml import etree
 
+from dil.config.yaml_safe import short
+
 from .model import (
     Connection,
     Geometry,
@@ -30,6 +32,17 @@ from .model import (
 )
 
 log = logging.getLogger("dil.road")
+
+MAX_COORD = 1e8
+"""Largest world coordinate accepted (x, y, z of geometries and offsets) [m]: UTM northings reach 1e7."""
+MAX_ROAD_LENGTH = 1e5
+"""Longest road (and geometry, and any s) accepted [m]; the network is sampled every metre."""
+MAX_NETWORK_LENGTH = 2e6
+"""Longest network accepted, all roads together [m]."""
+MAX_CURVATURE = 1e3
+"""Sharpest curvature accepted [1/m]."""
+MAX_VALUE = 1e9
+"""Any other number (polynomial coefficients, headings, widths) is within +-MAX_VALUE."""
 
 _SPEED_UNITS = {"m/s": 1.0, "km/h": 1.0 / 3.6, "mph": 0.44704}
 
@@ -95,7 +108,10 @@ class _Reader:
             raise self.error(el, f"is missing attribute {name!r}")
         return value
 
-    def num(self, el: etree._Element, name: str, default: float | None = None) -> float:
+    def num(
+        self, el: etree._Element, name: str, default: float | None = None, limit: float = MAX_VALUE
+    ) -> float:
+        """A finite number within ``[-limit, limit]``."""
         raw = el.get(name)
         if raw is None:
             if default is not None:
@@ -104,17 +120,22 @@ class _Reader:
         try:
             value = float(raw)
         except ValueError:
-            raise self.error(el, f"attribute {name}={raw!r} is not a number") from None
+            raise self.error(el, f"attribute {name}={short(raw)} is not a number") from None
         if not math.isfinite(value):
-            raise self.error(el, f"attribute {name}={raw!r} is not finite")
+            raise self.error(el, f"attribute {name}={short(raw)} is not finite")
+        if abs(value) > limit:
+            raise self.error(el, f"attribute {name}={short(raw)} is outside [-{limit:g}, {limit:g}]")
         return value
 
     def integer(self, el: etree._Element, name: str) -> int:
         raw = self.attr(el, name)
         try:
-            return int(raw)
+            value = int(raw)
         except ValueError:
-            raise self.error(el, f"attribute {name}={raw!r} is not an integer") from None
+            raise self.error(el, f"attribute {name}={short(raw)} is not an integer") from None
+        if abs(value) > 1_000_000:
+            raise self.error(el, f"attribute {name}={short(raw)} is outside [-1e6, 1e6]")
+        return value
 
     def poly(self, el: etree._Element, s_name: str = "s") -> Poly3:
         return Poly3(
@@ -158,6 +179,11 @@ def parse(data: bytes | str, source: str = "<string>") -> OpenDrive:
     dup = sorted({i for i in ids if ids.count(i) > 1})
     if dup:
         raise RoadNetworkError(f"{source}: road id(s) {dup} are used more than once")
+    total = sum(rd.length for rd in roads)
+    if total > MAX_NETWORK_LENGTH:
+        raise RoadNetworkError(
+            f"{source}: the roads are {total:g} m long together: more than {MAX_NETWORK_LENGTH:g} m"
+        )
     junctions = tuple(_junction(r, el) for el in root.iterfind("junction"))
     warnings = warnings + tuple(r.warnings)
     for w in warnings:
@@ -192,7 +218,12 @@ def _header(r: _Reader, el: etree._Element) -> Header:
     off = el.find("offset")
     offset = (0.0, 0.0, 0.0, 0.0)
     if off is not None:
-        offset = (r.num(off, "x", 0.0), r.num(off, "y", 0.0), r.num(off, "z", 0.0), r.num(off, "hdg", 0.0))
+        offset = (
+            r.num(off, "x", 0.0, MAX_COORD),
+            r.num(off, "y", 0.0, MAX_COORD),
+            r.num(off, "z", 0.0, MAX_COORD),
+            r.num(off, "hdg", 0.0),
+        )
     return Header(
         r.integer(el, "revMajor"),
         r.integer(el, "revMinor"),
@@ -207,10 +238,10 @@ def _link(r: _Reader, el: etree._Element | None) -> Link | None:
         return None
     kind = r.attr(el, "elementType")
     if kind not in ("road", "junction"):
-        raise r.error(el, f"attribute elementType={kind!r} must be road or junction")
+        raise r.error(el, f"attribute elementType={short(kind)} must be road or junction")
     contact = el.get("contactPoint")
     if contact is not None and contact not in ("start", "end"):
-        raise r.error(el, f"attribute contactPoint={contact!r} must be start or end")
+        raise r.error(el, f"attribute contactPoint={short(contact)} must be start or end")
     if kind == "road" and contact is None:
         raise r.error(el, "is missing attribute 'contactPoint' (required for a road link)")
     return Link(kind, r.attr(el, "elementId"), contact)
@@ -221,23 +252,23 @@ def _geometry(r: _Reader, el: etree._Element) -> Geometry:
     if len(shapes) != 1:
         raise r.error(el, f"must hold exactly one shape element, found {len(shapes)}")
     shape = shapes[0]
-    length = r.num(el, "length")
+    length = r.num(el, "length", limit=MAX_ROAD_LENGTH)
     if length <= 0.0:
-        raise r.error(el, f"attribute length={el.get('length')!r} must be > 0")
+        raise r.error(el, f"attribute length={short(el.get('length'))} must be > 0")
     kind = shape.tag
     params: tuple[float, ...]
     if kind == "line":
         params = ()
     elif kind == "arc":
-        params = (r.num(shape, "curvature"),)
+        params = (r.num(shape, "curvature", limit=MAX_CURVATURE),)
     elif kind == "spiral":
-        params = (r.num(shape, "curvStart"), r.num(shape, "curvEnd"))
+        params = tuple(r.num(shape, k, limit=MAX_CURVATURE) for k in ("curvStart", "curvEnd"))
     elif kind == "poly3":
         params = tuple(r.num(shape, k) for k in "abcd")
     elif kind == "paramPoly3":
         p_range = shape.get("pRange", "normalized")
         if p_range not in ("arcLength", "normalized"):
-            raise r.error(shape, f"attribute pRange={p_range!r} must be arcLength or normalized")
+            raise r.error(shape, f"attribute pRange={short(p_range)} must be arcLength or normalized")
         params = (
             *(r.num(shape, k) for k in ("aU", "bU", "cU", "dU", "aV", "bV", "cV", "dV")),
             1.0 if p_range == "normalized" else 0.0,
@@ -245,14 +276,21 @@ def _geometry(r: _Reader, el: etree._Element) -> Geometry:
     else:
         raise r.error(shape, "is not a planView geometry (line, arc, spiral, poly3, paramPoly3)")
     return Geometry(
-        r.num(el, "s"), r.num(el, "x"), r.num(el, "y"), r.num(el, "hdg"), length, kind, params, el.sourceline
+        r.num(el, "s", limit=MAX_ROAD_LENGTH),
+        r.num(el, "x", limit=MAX_COORD),
+        r.num(el, "y", limit=MAX_COORD),
+        r.num(el, "hdg"),
+        length,
+        kind,
+        params,
+        el.sourceline,
     )
 
 
 def _speed(r: _Reader, el: etree._Element) -> float:
     unit = el.get("unit", "m/s")
     if unit not in _SPEED_UNITS:
-        raise r.error(el, f"attribute unit={unit!r} must be one of {', '.join(_SPEED_UNITS)}")
+        raise r.error(el, f"attribute unit={short(unit)} must be one of {', '.join(_SPEED_UNITS)}")
     raw = el.get("max")
     if raw in ("no limit", "undefined"):
         return math.inf
@@ -346,10 +384,10 @@ def _road(r: _Reader, el: etree._Element) -> Road:
             speeds.append((r.num(t, "s"), _speed(r, sp)))
     rule = el.get("rule", "RHT")
     if rule not in ("RHT", "LHT"):
-        raise r.error(el, f"attribute rule={rule!r} must be RHT or LHT")
-    length = r.num(el, "length")
+        raise r.error(el, f"attribute rule={short(rule)} must be RHT or LHT")
+    length = r.num(el, "length", limit=MAX_ROAD_LENGTH)
     if length <= 0.0:
-        raise r.error(el, f"attribute length={el.get('length')!r} must be > 0")
+        raise r.error(el, f"attribute length={short(el.get('length'))} must be > 0")
     plan_length = geoms[-1].s + geoms[-1].length
     if abs(plan_length - length) > 0.01:
         r.warnings.append(
@@ -379,7 +417,7 @@ def _junction(r: _Reader, el: etree._Element) -> Junction:
     for c in el.iterfind("connection"):
         contact = c.get("contactPoint", "start")
         if contact not in ("start", "end"):
-            raise r.error(c, f"attribute contactPoint={contact!r} must be start or end")
+            raise r.error(c, f"attribute contactPoint={short(contact)} must be start or end")
         links = tuple(LaneLink(r.integer(ll, "from"), r.integer(ll, "to")) for ll in c.iterfind("laneLink"))
         conns.append(
             Connection(

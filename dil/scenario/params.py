@@ -3,6 +3,11 @@
 Expressions allow numbers, parameter references, ``+ - * / % **``, parentheses, comparisons,
 ``not``/``and``/``or`` and the functions of the standard (round, floor, ceil, sqrt, pow, min,
 max, abs); they are evaluated with a small interpreter over Python's syntax tree, never ``eval``.
+
+Arithmetic is in doubles, as the standard says: integer literals become floats, so ``9**9**9`` is
+an overflow error at once instead of an endless big-integer power. An expression is at most
+``MAX_EXPRESSION`` characters and ``MAX_NODES`` syntax nodes, and every intermediate value must be
+finite; anything else is a :class:`ParameterError` naming the expression.
 """
 
 from __future__ import annotations
@@ -11,6 +16,11 @@ import ast
 import math
 import operator
 import re
+
+MAX_EXPRESSION = 1000
+"""Longest expression accepted [characters], parameter values substituted."""
+MAX_NODES = 200
+"""Most syntax-tree nodes in one expression (each costs one evaluation step)."""
 
 _NAME = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
 _FUNCTIONS = {
@@ -64,26 +74,53 @@ def evaluate(expr: str, params: dict[str, str]) -> float | bool:
 
     def value(name: str) -> str:
         if name not in params:
-            raise ParameterError(f"expression {expr!r}: parameter ${name} is not declared")
+            raise ParameterError(f"expression {_short(expr)}: parameter ${name} is not declared")
         v = params[name]
         if v in ("true", "false"):
             return "True" if v == "true" else "False"
         if isinstance(_number(v), str):
-            raise ParameterError(f"expression {expr!r}: parameter ${name} = {v!r} is not a number")
+            raise ParameterError(
+                f"expression {_short(expr)}: parameter ${name} = {_short(v)} is not a number"
+            )
         return f"({v})"
 
     text = _NAME.sub(lambda m: value(m.group(1)), expr).replace("&&", " and ").replace("||", " or ")
     text = re.sub(r"!(?!=)", " not ", text)
+    shown = _short(expr)
+    if len(text) > MAX_EXPRESSION:
+        raise ParameterError(f"expression {shown} is longer than {MAX_EXPRESSION} characters")
     try:
         tree = ast.parse(text, mode="eval")
-    except SyntaxError:
-        raise ParameterError(f"expression {expr!r} is not valid") from None
-    return _eval(tree.body, expr)
+    except (SyntaxError, ValueError, MemoryError, RecursionError):  # ValueError: a literal too long
+        raise ParameterError(f"expression {shown} is not valid") from None
+    if sum(1 for _ in ast.walk(tree)) > MAX_NODES:
+        raise ParameterError(f"expression {shown} has more than {MAX_NODES} terms")
+    try:
+        result = _eval(tree.body, shown)
+    except ParameterError:
+        raise
+    except ZeroDivisionError:
+        raise ParameterError(f"expression {shown} divides by zero") from None
+    except (OverflowError, ValueError, TypeError, RecursionError) as e:
+        why = "overflows" if isinstance(e, OverflowError) else f"cannot be evaluated ({_short(str(e))})"
+        raise ParameterError(f"expression {shown} {why}") from None
+    return result
+
+
+def _short(text: str) -> str:
+    return repr(text) if len(text) <= 80 else repr(text[:77] + "...")
+
+
+def _finite(v: float | bool, expr: str) -> float | bool:
+    if isinstance(v, float) and not math.isfinite(v):
+        raise ParameterError(f"expression {expr}: a value is not finite")
+    return v
 
 
 def _eval(node: ast.AST, expr: str) -> float | bool:
     if isinstance(node, ast.Constant) and isinstance(node.value, int | float | bool):
-        return node.value
+        v = node.value
+        return v if isinstance(v, bool) else _finite(float(v), expr)  # OverflowError for a huge int
     if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
         return -_eval(node.operand, expr)
     if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.UAdd):
@@ -91,18 +128,23 @@ def _eval(node: ast.AST, expr: str) -> float | bool:
     if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Not):
         return not _eval(node.operand, expr)
     if isinstance(node, ast.BinOp) and type(node.op) in _BINARY:
-        try:
-            return _BINARY[type(node.op)](_eval(node.left, expr), _eval(node.right, expr))
-        except ZeroDivisionError:
-            raise ParameterError(f"expression {expr!r} divides by zero") from None
+        left, right = _eval(node.left, expr), _eval(node.right, expr)
+        if isinstance(node.op, ast.Pow):
+            return _finite(math.pow(left, right), expr)  # double power: OverflowError, never a bignum
+        return _finite(_BINARY[type(node.op)](left, right), expr)
     if isinstance(node, ast.BoolOp):
         values = [bool(_eval(v, expr)) for v in node.values]
         return all(values) if isinstance(node.op, ast.And) else any(values)
     if isinstance(node, ast.Compare) and len(node.ops) == 1 and type(node.ops[0]) in _COMPARE:
         return _COMPARE[type(node.ops[0])](_eval(node.left, expr), _eval(node.comparators[0], expr))
-    if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in _FUNCTIONS:
-        return _FUNCTIONS[node.func.id](*(_eval(a, expr) for a in node.args))
-    raise ParameterError(f"expression {expr!r}: {ast.unparse(node)!r} is not allowed")
+    if (
+        isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Name)
+        and node.func.id in _FUNCTIONS
+        and not node.keywords
+    ):
+        return _finite(_FUNCTIONS[node.func.id](*(_eval(a, expr) for a in node.args)), expr)
+    raise ParameterError(f"expression {expr}: {_short(ast.unparse(node))} is not allowed")
 
 
 def resolve(value: str, params: dict[str, str]) -> str:
@@ -122,5 +164,5 @@ def resolve(value: str, params: dict[str, str]) -> str:
         )
     name = value[1:]
     if name not in params:
-        raise ParameterError(f"parameter ${name} is not declared")
+        raise ParameterError(f"parameter ${_short(name)[1:-1]} is not declared")
     return params[name]

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 from lxml import etree
 
-from .xml import Reader
+from .xml import MAX_ANGLE, Reader
 
 if TYPE_CHECKING:
     from .engine import Context
@@ -98,39 +98,44 @@ def parse_position(r: Reader, el: etree._Element) -> Position:
     if tag not in SUPPORTED:
         raise r.unsupported(p, "position type")
     orient = p.find("Orientation")
-    dh = r.num(orient, "h", 0.0) if orient is not None else 0.0
+    dh = r.num(orient, "h", 0.0, MAX_ANGLE) if orient is not None else 0.0
     if orient is not None and r.raw(orient, "type", "relative") == "absolute" and tag != "WorldPosition":
         raise r.unsupported(orient, "absolute orientation on a lane or road position")
     if tag == "WorldPosition":
-        v = {"x": r.num(p, "x"), "y": r.num(p, "y"), "z": r.num(p, "z", 0.0), "h": r.num(p, "h", 0.0)}
+        v = {
+            "x": r.coord(p, "x"),
+            "y": r.coord(p, "y"),
+            "z": r.coord(p, "z", 0.0),
+            "h": r.num(p, "h", 0.0, MAX_ANGLE),
+        }
     elif tag == "LanePosition":
         v = {
             "road": r.raw(p, "roadId"),
             "lane": r.integer(p, "laneId"),
-            "s": r.num(p, "s"),
-            "offset": r.num(p, "offset", 0.0),
+            "s": r.coord(p, "s"),
+            "offset": r.coord(p, "offset", 0.0),
             "dh": dh,
         }
     elif tag == "RoadPosition":
-        v = {"road": r.raw(p, "roadId"), "s": r.num(p, "s"), "t": r.num(p, "t"), "dh": dh}
+        v = {"road": r.raw(p, "roadId"), "s": r.coord(p, "s"), "t": r.coord(p, "t"), "dh": dh}
     elif tag == "RelativeLanePosition":
         if p.get("dsLane") is not None and p.get("ds") is None:
-            ds = r.num(p, "dsLane")
+            ds = r.coord(p, "dsLane")
         else:
-            ds = r.num(p, "ds", 0.0)
+            ds = r.coord(p, "ds", 0.0)
         v = {
             "entity": r.raw(p, "entityRef"),
             "dlane": r.integer(p, "dLane"),
             "ds": ds,
-            "offset": r.num(p, "offset", 0.0),
+            "offset": r.coord(p, "offset", 0.0),
         }
     elif tag == "RelativeRoadPosition":
-        v = {"entity": r.raw(p, "entityRef"), "ds": r.num(p, "ds"), "dt": r.num(p, "dt")}
+        v = {"entity": r.raw(p, "entityRef"), "ds": r.coord(p, "ds"), "dt": r.coord(p, "dt")}
     else:
         v = {
             "entity": r.raw(p, "entityRef"),
-            "dx": r.num(p, "dx"),
-            "dy": r.num(p, "dy"),
-            "dz": r.num(p, "dz", 0.0),
+            "dx": r.coord(p, "dx"),
+            "dy": r.coord(p, "dy"),
+            "dz": r.coord(p, "dz", 0.0),
         }
     return Position(tag, v, p.sourceline, r.source)

@@ -8,7 +8,17 @@ from pathlib import Path
 
 from lxml import etree
 
+from dil.config.yaml_safe import short
+
 from .params import ParameterError, resolve
+
+MAX_COORD = 1e8
+"""Largest coordinate, offset or distance of a position accepted [m] (as for OpenDRIVE files)."""
+MAX_ANGLE = 1e4
+"""Largest heading or angle of a position accepted [rad]."""
+MAX_VALUE = 1e12
+"""Any other finite number is within +-MAX_VALUE (``inf`` may be written out where it means
+"no limit")."""
 
 
 class ScenarioError(ValueError):
@@ -40,28 +50,40 @@ class Reader:
         try:
             return resolve(value, self.params)
         except ParameterError as e:
-            raise self.error(el, f"attribute {name}={value!r}: {e}") from None
+            raise self.error(el, f"attribute {name}={short(value)}: {e}") from None
 
-    def num(self, el: etree._Element, name: str, default: float | None = None) -> float:
+    def num(
+        self, el: etree._Element, name: str, default: float | None = None, limit: float = MAX_VALUE
+    ) -> float:
+        """A number within ``[-limit, limit]``; ``inf`` only where written out and ``limit`` is
+        MAX_VALUE (a limit that means "none")."""
         text = self.raw(el, name, None if default is None else repr(default))
         try:
             v = float(text)
         except ValueError:
-            raise self.error(el, f"attribute {name}={el.get(name)!r} is not a number") from None
-        if not math.isfinite(v) and text.lower() not in ("inf", "infinity"):
-            raise self.error(el, f"attribute {name}={el.get(name)!r} is not finite")
+            raise self.error(el, f"attribute {name}={short(el.get(name))} is not a number") from None
+        given = short(el.get(name))
+        written_inf = text.lower() in ("inf", "infinity") and limit == MAX_VALUE
+        if not math.isfinite(v) and not written_inf:
+            raise self.error(el, f"attribute {name}={given} is not finite")
+        if math.isfinite(v) and abs(v) > limit:
+            raise self.error(el, f"attribute {name}={given} is outside [-{limit:g}, {limit:g}]")
         return v
+
+    def coord(self, el: etree._Element, name: str, default: float | None = None) -> float:
+        """A finite coordinate, offset or distance of a position [m], within +-MAX_COORD."""
+        return self.num(el, name, default, MAX_COORD)
 
     def integer(self, el: etree._Element, name: str, default: int | None = None) -> int:
         v = self.num(el, name, None if default is None else float(default))
         if not float(v).is_integer():
-            raise self.error(el, f"attribute {name}={el.get(name)!r} is not an integer")
+            raise self.error(el, f"attribute {name}={short(el.get(name))} is not an integer")
         return int(v)
 
     def boolean(self, el: etree._Element, name: str, default: bool | None = None) -> bool:
         text = self.raw(el, name, None if default is None else ("true" if default else "false"))
         if text not in ("true", "false", "1", "0"):
-            raise self.error(el, f"attribute {name}={el.get(name)!r} must be true or false")
+            raise self.error(el, f"attribute {name}={short(el.get(name))} must be true or false")
         return text in ("true", "1")
 
     def choice(
@@ -69,7 +91,7 @@ class Reader:
     ) -> str:
         text = self.raw(el, name, default)
         if text not in allowed:
-            raise self.error(el, f"attribute {name}={text!r} must be one of {', '.join(allowed)}")
+            raise self.error(el, f"attribute {name}={short(text)} must be one of {', '.join(allowed)}")
         return text
 
     def one_child(self, el: etree._Element, allowed: tuple[str, ...] | None = None) -> etree._Element:
