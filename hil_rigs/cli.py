@@ -4,14 +4,18 @@ from __future__ import annotations
 
 import argparse
 import logging
+import sys
 
 from dil.bus.inbox import Drops
+from dil.bus.messages import CONSOLE_COMMAND, RIG_COMMAND, RIG_FEEDBACK
 from dil.bus.options import add_bus_arguments, bus_from_args
+from dil.bus.zmq_bus import Endpoints
 from dil.realtime.clock import WallClock
 from dil.realtime.loop import Loop, stop_on_signals
 
-from .config import RigConfigError, load_rig
+from .config import load_rig
 from .server import RigServer
+from .startup import curve_refusal, rig_file_problem
 from .stewart import Platform
 
 log = logging.getLogger("dil.rig")
@@ -84,32 +88,50 @@ def _wheel(args: argparse.Namespace) -> int:
 
 
 def _serve(args: argparse.Namespace) -> int:
+    """Exit status: 0 stopped as asked, 1 the loop failed, 2 bad input (options, rig file, keys, an
+    address in use or off loopback without CURVE)."""
     if args.sim == bool(args.udp):
-        raise SystemExit("dil rig serve: give exactly one of --sim and --udp HOST:PORT")
-    bus = bus_from_args(args)
+        return _refuse("give exactly one of --sim and --udp HOST:PORT")
+    problem = rig_file_problem(args.rig)
+    if problem is not None:
+        return _refuse(problem)
+    if args.bus == "tcp":
+        endpoints = Endpoints.default("tcp", host=args.host, port=args.port)
+        used = [endpoints[t] for t in (RIG_FEEDBACK.topic, RIG_COMMAND.topic, CONSOLE_COMMAND.topic)]
+        problem = curve_refusal(used, args.curve_secret is not None)
+        if problem is not None:
+            return _refuse(problem)
+    udp = None
+    if args.udp:
+        host, _, port = args.udp.rpartition(":")
+        if not port.isdigit() or not 0 < int(port) < 65536:
+            return _refuse(f"--udp {args.udp}: give HOST:PORT with a port from 1 to 65535")
+        udp = (host or "127.0.0.1", int(port))
+    platform = Platform(load_rig(args.rig).geometry)
+    try:
+        bus = bus_from_args(args)
+    except ValueError as e:  # a CURVE key file missing or not a certificate
+        return _refuse(str(e))
     clock = WallClock()
     drops = Drops()
     try:
-        config = load_rig(args.rig)
-    except RigConfigError as e:
-        bus.close()
-        raise SystemExit(f"dil rig serve: {e}") from None
-    platform = Platform(config.geometry)
-    driver = None
-    if args.udp:
-        from .udp import UdpPlatform
+        driver = None
+        if udp is not None:
+            from .udp import UdpPlatform
 
-        host, _, port = args.udp.rpartition(":")
-        driver = UdpPlatform(platform, host or "127.0.0.1", int(port))
-    server = RigServer(
-        bus,
-        drops,
-        clock,
-        platform,
-        watchdog_ms=args.watchdog_ms,
-        driver=driver,
-        armed=not args.arm_from_console,
-    )
+            driver = UdpPlatform(platform, *udp)
+        server = RigServer(
+            bus,
+            drops,
+            clock,
+            platform,
+            watchdog_ms=args.watchdog_ms,
+            driver=driver,
+            armed=not args.arm_from_console,
+        )
+    except (OSError, ValueError) as e:  # an address in use, or a CURVE key missing for a topic
+        bus.close()
+        return _refuse(str(e))
     loop = Loop([server], clock, bus, drops, external=_external(), publish_status=False)
     try:
         with stop_on_signals(loop):
@@ -118,14 +140,19 @@ def _serve(args: argparse.Namespace) -> int:
         bus.close()
     print(
         f"rig server stopped: state {server.state}, {server.watchdog_trips} watchdog trips, "
-        f"{server.rejected} commands rejected, {report.ticks} ticks"
+        f"{server.rejected} commands rejected, {server.console_rejected} console commands rejected, "
+        f"{report.ticks} ticks"
     )
     return 1 if report.error else 0
 
 
+def _refuse(why: str) -> int:
+    print(f"dil rig serve: {why}", file=sys.stderr)
+    return 2
+
+
 def _external():
     from dil.bus.graph import NodeSpec, Port
-    from dil.bus.messages import CONSOLE_COMMAND, RIG_COMMAND
 
     return [
         NodeSpec("runtime (another process)", outputs=(Port("command", RIG_COMMAND.topic),)),

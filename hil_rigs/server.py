@@ -6,9 +6,18 @@ commanded pose), parking (ramp down), fault. ``engage`` from parked starts engag
 poses are followed only when engaged; ``park`` or ``estop`` from any moving state parks; a
 silent command stream (the watchdog), or repeated bad commands, parks too and says why.
 
+Faults latch. A watchdog trip, a streak of bad commands, an e-stop (from the runtime or the
+console) and the console's ``park`` hold the rig parked (:attr:`RigServer.held`, ``rearm_required``
+in ``rig/feedback``): the runtime's ``engage`` is ignored until an operator re-arms the rig with
+the console's ``engage``. Nothing else clears the hold, so a rig never rises again by itself after
+a fault. A server that has just started holds nothing (unless started unarmed), and the runtime's
+own ``park`` at the end of a run is not a fault: the next run's ``engage`` works as the first did.
+
 The operator's console reaches the server directly on ``console/command``, not only through the
-runtime: ``estop`` and ``park`` park the rig and hold it parked (the runtime's ``engage`` is
-ignored) until the console's ``engage`` arms it again. An e-stop thus works with no runtime at all.
+runtime, so an e-stop works with no runtime at all. Commands dated more than :data:`MAX_LEAD_S`
+ahead of the server's wall clock, rig commands older than ``stale_ms`` and console commands older
+than :data:`CONSOLE_MAX_AGE_S` are rejected and counted; ``estop`` and ``park`` are honoured
+however they are dated (stopping is always safe).
 """
 
 from __future__ import annotations
@@ -33,6 +42,14 @@ log = logging.getLogger("dil.rig")
 
 OFF, PARKED, ENGAGING, ENGAGED, PARKING, FAULT = "off", "parked", "engaging", "engaged", "parking", "fault"
 
+MAX_LEAD_S = 1.0
+"""How far [s] a command's header ``t_wall_ns`` may be ahead of the server's wall clock (clock
+offset between machines plus jitter); a command dated further ahead is rejected and counted."""
+CONSOLE_MAX_AGE_S = 5.0
+"""A console command older than this [s] when read is rejected (it was meant for another moment)."""
+STOPPING = ("estop", "park")
+"""Commands honoured however they are dated."""
+
 
 def feedback_fields(
     state: str,
@@ -40,6 +57,7 @@ def feedback_fields(
     lengths: Sequence[float] = (1.2,) * 6,
     watchdog_trips: int = 0,
     fault: str = "",
+    rearm_required: bool = False,
 ) -> dict:
     """The fields of a ``rig/feedback`` message (the defaults: a rig at neutral, as stand-in rigs
     in benchmarks and tests report)."""
@@ -54,6 +72,7 @@ def feedback_fields(
         "actuator_lengths": [float(v) for v in lengths],
         "watchdog_trips": watchdog_trips,
         "fault": fault,
+        "rearm_required": rearm_required,
     }
 
 
@@ -113,10 +132,14 @@ class RigServer:
         self.reason = ""
         self.watchdog_trips = 0
         self.rejected = 0
+        """Rig commands rejected (bad, stale or dated ahead)."""
+        self.console_rejected = 0
+        """Console commands rejected (stale or dated ahead)."""
         self._inbox = Inbox(bus.subscriber(RIG_COMMAND.topic, conflate=True), drops)
         self._console = Inbox(bus.subscriber(CONSOLE_COMMAND.topic), drops) if console else None
         self.held = "" if armed else "waiting to be armed from the console"
-        """Why the console holds the rig parked (it ignores ``engage``); empty when armed."""
+        """Why the rig is held parked until an operator re-arms it (the runtime's ``engage`` is
+        ignored meanwhile): the fault or the operator's action; empty when armed."""
         self._pub = bus.publisher(RIG_FEEDBACK.topic)
         self._enc = Encoder(RIG_FEEDBACK, name)
         self.spec = NodeSpec(
@@ -127,6 +150,8 @@ class RigServer:
         )
         self._watchdog_ns = int(watchdog_ms * 1e6)
         self._stale_ns = int(stale_ms * 1e6)
+        self._lead_ns = int(MAX_LEAD_S * 1e9)
+        self._console_stale_ns = int(CONSOLE_MAX_AGE_S * 1e9)
         self._ramp_s = ramp_s
         self._max_bad = max_bad
         self._bad_in_row = 0
@@ -155,14 +180,15 @@ class RigServer:
         dt = 1.0 / self.rate_hz
         if self._console is not None and self._tick % 10 == 0:  # 100 Hz is enough for an operator
             while (c := self._console.next()) is not None:
-                self._operator(c)
+                if self._console_fresh(c, t_sim_ns):
+                    self._operator(c)
         msg = self._valid_command(t_sim_ns)
         if msg is not None:
             self._last_valid_ns = t_sim_ns
             self._command(msg)
         elif self.state in (ENGAGING, ENGAGED) and t_sim_ns - self._last_valid_ns > self._watchdog_ns:
             self.watchdog_trips += 1
-            self._park(f"watchdog: no valid command for {self._watchdog_ns / 1e6:.0f} ms")
+            self._fault(f"watchdog: no valid command for {self._watchdog_ns / 1e6:.0f} ms")
         self._advance(dt)
         if self._tick % self._feedback_every == 0:
             self._feedback(t_sim_ns)
@@ -174,9 +200,19 @@ class RigServer:
         msg = self._inbox.latest()
         if msg is None:
             return None
+        if msg["mode"] in STOPPING:  # however it is dated: stopping is always safe
+            self._bad_in_row = 0
+            return msg
         age = self.clock.wall_ns(t_sim_ns) - msg["t_wall_ns"]
         if age > self._stale_ns:
             return self._reject(MessageError(Drop.OUT_OF_RANGE, f"rig/command is {age / 1e6:.0f} ms old"))
+        if age < -self._lead_ns:
+            return self._reject(
+                MessageError(
+                    Drop.OUT_OF_RANGE,
+                    f"rig/command is dated {-age / 1e9:.3f} s ahead of this clock (at most {MAX_LEAD_S} s)",
+                )
+            )
         if msg["mode"] == "run":
             pose = np.array([msg[k] for k in ("surge", "sway", "heave", "roll", "pitch", "yaw")])
             lengths = self.platform.inverse(pose)
@@ -191,14 +227,13 @@ class RigServer:
         self._bad_in_row += 1
         self.drops.count(RIG_COMMAND.topic, error)
         if self._bad_in_row >= self._max_bad and self.state in (ENGAGING, ENGAGED):
-            self._park(f"{self._bad_in_row} bad commands in a row ({error})")
+            self._fault(f"{self._bad_in_row} bad commands in a row ({error})")
         return None
 
     def _command(self, msg: dict) -> None:
         mode = msg["mode"]
         if mode == "estop":
-            if self.state not in (PARKED, OFF):
-                self._park("emergency stop")
+            self._fault(f"emergency stop from {msg['source'] or 'the runtime'}")
             return
         if mode == "park":
             if self.state in (ENGAGING, ENGAGED):
@@ -212,20 +247,43 @@ class RigServer:
                 np.array([msg[k] for k in ("surge", "sway", "heave", "roll", "pitch", "yaw")])
             )
 
+    def _console_fresh(self, c: dict, t_sim_ns: int) -> bool:
+        """False (the command counted as rejected) for a console command other than ``estop`` or
+        ``park`` that is older than :data:`CONSOLE_MAX_AGE_S` or dated beyond :data:`MAX_LEAD_S`."""
+        if c["command"] in STOPPING:
+            return True
+        age = self.clock.wall_ns(t_sim_ns) - c["t_wall_ns"]
+        if age > self._console_stale_ns:
+            why = f"console/command {c['command']} is {age / 1e9:.1f} s old"
+        elif age < -self._lead_ns:
+            why = f"console/command {c['command']} is dated {-age / 1e9:.3f} s ahead of this clock"
+        else:
+            return True
+        self.console_rejected += 1
+        self.drops.count(CONSOLE_COMMAND.topic, MessageError(Drop.OUT_OF_RANGE, why))
+        return False
+
     def _operator(self, c: dict) -> None:
         """An action at the operator's console."""
         who = c["operator"] or "the console"
         if c["command"] == "estop":
-            self.held = f"emergency stop by {who}"
-            if self.state not in (PARKED, OFF):
-                self._park(self.held)
+            self._fault(f"emergency stop by {who}")
         elif c["command"] == "park":
-            self.held = f"parked by {who}"
-            if self.state in (ENGAGING, ENGAGED):
-                self._park(self.held)
+            self._fault(f"parked by {who}")
         elif c["command"] == "engage" and self.held:
-            log.warning("rig armed by %s (was: %s)", who, self.held)
+            log.warning("rig re-armed by %s (was held: %s)", who, self.held)
             self.held = ""
+
+    def _fault(self, why: str) -> None:
+        """Hold the rig parked until an operator re-arms it; park it if it moves (a rig already
+        parking goes on down its ramp: restarting it would only slow it)."""
+        if why != self.held:
+            log.warning("rig held parked until an operator re-arms it: %s", why)
+        self.held = why
+        if self.state in (ENGAGING, ENGAGED):
+            self._park(why)
+        elif self.state == PARKING:
+            self.reason = why
 
     def _park(self, why: str) -> None:
         log.warning("rig parking: %s", why)
@@ -273,7 +331,8 @@ class RigServer:
                     p,
                     self.driver.lengths,
                     self.watchdog_trips,
-                    self.reason if self.state in (PARKING, FAULT) else self.held,
+                    self.held or (self.reason if self.state in (PARKING, FAULT) else ""),
+                    bool(self.held),
                 ),
             )
         )

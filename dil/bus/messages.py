@@ -257,7 +257,13 @@ RIG_FEEDBACK = Schema(
         *_POSE,
         F("actuator_lengths", K.F64_LIST, "m", "platform", "measured actuator lengths", length=6, lo=0.0),
         F("watchdog_trips", K.INT, doc="times the command stream went silent and the rig parked", lo=0),
-        F("fault", K.STR, doc="why the rig is in fault, else empty"),
+        F("fault", K.STR, doc="why the rig is in fault or held parked, else empty"),
+        F(
+            "rearm_required",
+            K.BOOL,
+            doc="true while a fault (watchdog, e-stop, bad commands) or the operator holds the rig "
+            "parked: only the console's engage re-arms it, the runtime's engage is ignored",
+        ),
     ),
     rate="100 Hz to 1 kHz",
     conflate=True,

@@ -152,6 +152,14 @@ def _max_ticks(args: argparse.Namespace, clock: Clock) -> int | None:
 
 
 def _drive(args: argparse.Namespace) -> int:
+    if args.rig or args.rig_file != "sim_hexapod":  # a bad rig file is bad input: say so, exit 2
+        import sys
+
+        from hil_rigs.startup import rig_file_problem
+
+        if (problem := rig_file_problem(args.rig_file)) is not None:
+            print(f"dil drive: {problem}", file=sys.stderr)
+            return 2
     if not args.headless:
         raise SystemExit(
             "dil drive: only --headless exists so far (the driver's display comes with the world backends)"

@@ -127,7 +127,9 @@ class Rig:
 
     def operator(self, command):
         self.console.send(
-            self.cenc.encode(0, time.time_ns(), {"command": command, "argument": "", "operator": "jane"})
+            self.cenc.encode(  # dated by the rig's clock, which runs ahead of the wall here
+                0, self.clock.wall_ns(self.t), {"command": command, "argument": "", "operator": "jane"}
+            )
         )
 
     def run(self, ms):

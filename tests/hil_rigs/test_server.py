@@ -30,17 +30,28 @@ class Rig:
         self.cmd = self.bus.publisher("rig/command")
         self.enc = Encoder(SCHEMAS["rig/command"], "runtime")
         self.feedback = Inbox(self.bus.subscriber("rig/feedback", conflate=True), Drops())
+        self.console = self.bus.publisher("console/command")
+        self.cenc = Encoder(SCHEMAS["console/command"], "console")
         self.t = 0
         self.server.start(0)
 
-    def send(self, mode, pose=(0.0,) * 6):
+    def send(self, mode, pose=(0.0,) * 6, ahead_ns=0):
         fields = dict(zip(("surge", "sway", "heave", "roll", "pitch", "yaw"), map(float, pose), strict=True))
         lengths = self.server.platform.inverse(np.array(pose, dtype=float))
         self.cmd.send(
             self.enc.encode(
                 self.t,
-                self.clock.wall_ns(self.t),
+                self.clock.wall_ns(self.t) + ahead_ns,
                 {"mode": mode, **fields, "actuator_lengths": [float(v) for v in lengths]},
+            )
+        )
+
+    def operator(self, command, ahead_ns=0):
+        self.console.send(
+            self.cenc.encode(
+                0,
+                self.clock.wall_ns(self.t) + ahead_ns,
+                {"command": command, "argument": "", "operator": "jo"},
             )
         )
 
@@ -79,6 +90,73 @@ def test_the_watchdog_parks_a_silent_rig():
     rig.run(3000)
     assert rig.server.state == PARKED and rig.server.watchdog_trips == 1
     assert np.abs(rig.server.driver.lengths - rig.server.driver.parked).max() < 1e-3
+    rig.run(3000, "engage")  # the runtime asks to engage again: the fault is latched
+    fb = rig.feedback.latest()
+    assert rig.server.state == PARKED and fb["rearm_required"] and fb["fault"].startswith("watchdog")
+    rig.operator("engage")
+    rig.run(20, "engage")
+    assert rig.server.state == ENGAGING and not rig.feedback.latest()["rearm_required"]
+
+
+def test_the_runtimes_park_is_no_fault_and_the_next_run_engages():
+    rig = Rig()
+    rig.engage()
+    rig.run(3000, "park")
+    assert rig.server.state == PARKED and not rig.feedback.latest()["rearm_required"]
+    rig.engage()  # the next run
+
+
+def test_a_bad_command_streak_and_a_runtime_estop_latch():
+    rig = Rig(max_bad=5)
+    rig.engage()
+    rig.run(10, "run", (0.9, 0, 0, 0, 0, 0))
+    rig.run(3000, "engage")
+    assert rig.server.state == PARKED and "bad commands" in rig.feedback.latest()["fault"]
+    rig.operator("engage")
+    rig.engage()
+    rig.run(1, "estop")
+    rig.run(3000, "engage")
+    fb = rig.feedback.latest()
+    assert (
+        rig.server.state == PARKED and fb["rearm_required"] and fb["fault"] == "emergency stop from runtime"
+    )
+
+
+def test_a_streamed_estop_parks_all_the_way():
+    rig = Rig()
+    rig.engage()
+    rig.run(2500, "estop")  # the ramp is not restarted by every repeated e-stop
+    assert rig.server.state == PARKED
+
+
+def test_commands_dated_ahead_are_rejected_but_stops_are_honoured_however_dated():
+    rig = Rig()
+    hour = 3600 * 10**9
+    rig.send("engage", ahead_ns=hour)
+    rig.run(1)
+    assert rig.server.state == PARKED and rig.server.rejected == 1
+    assert rig.drops.of("rig/command", Drop.OUT_OF_RANGE) == 1
+    rig.send("engage", ahead_ns=900 * MS)  # within MAX_LEAD_S
+    rig.run(1)
+    assert rig.server.state == ENGAGING and rig.server.rejected == 1
+    rig.run(3000, "engage")
+    rig.send("estop", ahead_ns=hour)
+    rig.run(1)
+    assert rig.server.state == PARKING and rig.server.rejected == 1
+    rig.run(3000)
+    rig.operator("engage", ahead_ns=hour)  # an operator's engage from the future does not re-arm
+    rig.operator("engage", ahead_ns=-10 * 10**9)  # nor one from ten seconds ago
+    rig.run(100, "engage")
+    assert rig.server.state == PARKED and rig.server.console_rejected == 2
+    assert rig.drops.of("console/command", Drop.OUT_OF_RANGE) == 2
+    rig.send("estop")
+    rig.run(1)
+    rig.operator("engage")
+    rig.run(20, "engage")
+    assert rig.server.state == ENGAGING
+    rig.operator("park", ahead_ns=-hour)  # an hour old, but stopping is always honoured
+    rig.run(20, "engage")
+    assert rig.server.state == PARKING and rig.server.held == "parked by jo"
 
 
 @pytest.mark.parametrize("when", ["engaging", "engaged", "parked"])

@@ -1,0 +1,132 @@
+"""``dil rig serve`` and ``dil drive --rig`` refuse bad input with one clear line and exit 2: a bad
+rig file, an address in use, rig control off loopback without CURVE."""
+
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from dil.bus import Drops, Endpoints, Inbox, ZmqBus
+from hil_rigs.startup import curve_refusal, is_loopback
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _port() -> int:
+    return random.Random(os.getpid() * 17 + time.time_ns()).randrange(20000, 60000, 32)
+
+
+def _dil(*args: str, timeout: float = 120) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "dil", *args], capture_output=True, text=True, timeout=timeout, cwd=ROOT
+    )
+
+
+def _refused(r: subprocess.CompletedProcess, *words: str) -> None:
+    assert r.returncode == 2, (r.returncode, r.stderr[-2000:])
+    assert "Traceback" not in r.stderr, r.stderr
+    for w in words:
+        assert w in r.stderr, (w, r.stderr)
+
+
+def _bad_rig_files(tmp_path: Path) -> list[tuple[str, tuple[str, ...]]]:
+    unknown = tmp_path / "unknown_key.yaml"
+    good = (ROOT / "hil_rigs" / "rigs" / "sim_hexapod.yaml").read_text()
+    unknown.write_text(good + "\nwashout_gain: 2\n")
+    broken = tmp_path / "broken.yaml"
+    broken.write_text("name: [sim\ngeometry: {\n")
+    return [
+        (str(tmp_path / "missing.yaml"), ("missing.yaml",)),
+        (str(broken), ("broken.yaml", "YAML")),
+        (str(unknown), ("unknown_key.yaml", "washout_gain")),
+    ]
+
+
+def test_rig_serve_refuses_a_bad_rig_file(tmp_path):
+    port = str(_port())
+    for path, words in _bad_rig_files(tmp_path):
+        _refused(_dil("rig", "serve", "--sim", "--rig", path, "--port", port), "dil rig serve:", *words)
+
+
+def test_drive_refuses_a_bad_rig_file(tmp_path):
+    port = str(_port())
+    path, words = _bad_rig_files(tmp_path)[2]
+    common = ("--headless", "--rig-file", path, "--duration", "1", "--port", port)
+    _refused(_dil("drive", *common), "dil drive:", *words)  # --rig-file without --rig
+    _refused(_dil("drive", "--rig", "sim", *common), "dil drive:", *words)
+    _refused(_dil("drive", "scenarios/catalog/ccrm.xosc", "--rig", "sim", *common), "dil drive:", *words)
+    path, words = _bad_rig_files(tmp_path)[0]
+    _refused(_dil("drive", "--rig", "sim", "--headless", "--rig-file", path, "--port", port), *words)
+
+
+@pytest.mark.parametrize("host", ["0.0.0.0", "192.0.2.7"])
+def test_rig_serve_off_loopback_needs_curve(host):
+    r = _dil("rig", "serve", "--sim", "--host", host, "--port", str(_port()), "--duration", "1")
+    _refused(r, "CURVE", f"tcp://{host}:")
+    assert len(r.stderr.strip().splitlines()) == 1
+
+
+def test_rig_serve_on_loopback_starts_without_curve(tmp_path):
+    r = _dil("rig", "serve", "--sim", "--host", "127.0.0.1", "--port", str(_port()), "--duration", "0.5")
+    assert r.returncode == 0 and "rig server stopped" in r.stdout, r.stderr[-2000:]
+    ipc = ("--bus", "ipc", "--ipc-dir", str(tmp_path / "ipc"), "--duration", "0.5")
+    r = _dil("rig", "serve", "--sim", *ipc)
+    assert r.returncode == 0 and "rig server stopped" in r.stdout, r.stderr[-2000:]
+
+
+def test_rig_serve_off_loopback_starts_with_curve(tmp_path):
+    from dil.bus.curve import generate
+
+    keys, allowed = tmp_path / "keys", tmp_path / "allowed"
+    for name in ("runtime", "rig"):
+        generate(keys, name)
+    allowed.mkdir()
+    (allowed / "runtime.key").write_bytes((keys / "runtime.key").read_bytes())
+    curve = (
+        *("--curve-secret", str(keys / "rig.key_secret")),
+        *("--curve-server-key", str(keys / "runtime.key")),
+        *("--curve-authorized", str(allowed)),
+    )
+    r = _dil(
+        "rig", "serve", "--sim", "--host", "0.0.0.0", "--port", str(_port()), "--duration", "0.5", *curve
+    )
+    assert r.returncode == 0 and "rig server stopped" in r.stdout, r.stderr[-2000:]
+
+
+def test_a_second_rig_server_on_a_port_in_use_says_so():
+    port = _port()
+    bus_args = ("--bus", "tcp", "--port", str(port))
+    first = subprocess.Popen(
+        [sys.executable, "-m", "dil", "rig", "serve", "--sim", *bus_args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    probe = ZmqBus(Endpoints.default("tcp", port=port))
+    try:
+        assert Inbox(probe.subscriber("rig/feedback"), Drops()).next(timeout_ms=60_000) is not None
+        r = _dil("rig", "serve", "--sim", *bus_args)
+        address = Endpoints.default("tcp", port=port)["rig/feedback"]
+        _refused(r, address)
+        assert len(r.stderr.strip().splitlines()) == 1, r.stderr
+        assert first.poll() is None  # the first server goes on
+    finally:
+        probe.close()
+        first.send_signal(signal.SIGTERM)
+        first.wait(30)
+
+
+def test_loopback_addresses():
+    local = ["tcp://127.0.0.1:5600", "tcp://127.3.2.1:1", "tcp://localhost:5600", "tcp://[::1]:5600"]
+    local += ["ipc:///tmp/dil/rig_feedback.sock", "inproc://dil/rig/command"]
+    outside = ["tcp://0.0.0.0:5600", "tcp://*:5600", "tcp://10.0.0.2:5600", "tcp://rig.example:5600"]
+    outside += ["tcp://eth0:5600", "tcp://127.0.0.1;10.0.0.2:5600", "udp://127.0.0.1:5600"]
+    assert all(is_loopback(a) for a in local), [a for a in local if not is_loopback(a)]
+    assert not any(is_loopback(a) for a in outside), [a for a in outside if is_loopback(a)]
+    assert curve_refusal(local, curve=False) is None
+    assert curve_refusal(outside, curve=True) is None
+    assert "tcp://0.0.0.0:5600" in curve_refusal(outside, curve=False)
