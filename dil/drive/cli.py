@@ -245,8 +245,8 @@ def _obey_console(loop: Loop, inbox: Inbox) -> None:
     engine = next((n for n in loop.nodes if isinstance(n, ScenarioNode)), None)
 
     def ended(why: str) -> None:
-        if engine is not None and not engine.ended:
-            engine.ended = why  # the run's end reason in its result, not a time limit
+        if engine is not None:
+            engine.abort(why)  # the run's outcome is aborted, with the operator's reason
 
     for node in loop.nodes:
         if isinstance(node, CueingNode):
@@ -276,7 +276,7 @@ def _serve_console_runs(args: argparse.Namespace) -> int:
     catalog = args.catalog or CATALOG
     _scheduling(args)
     bus = bus_from_args(args, _io_priority(args))
-    host = RunHost(bus, Inbox(bus.subscriber(CONSOLE_COMMAND.topic), Drops()))
+    host = RunHost(bus, Inbox(bus.subscriber(CONSOLE_COMMAND.topic), Drops()), rig=bool(args.rig))
 
     def stop(signum: int, frame: object) -> None:
         host.stop_requested = True
@@ -292,7 +292,8 @@ def _serve_console_runs(args: argparse.Namespace) -> int:
                 if not scenario.is_file():
                     raise ValueError(f"no scenario {name!r} in {catalog}")
                 out = args.out / f"{name}-{time.strftime('%Y%m%d-%H%M%S')}"
-                _run_scenario(args, bus, host.inbox, scenario, params, out)
+                run_args = argparse.Namespace(**{**vars(args), "rig": None}) if host.no_motion else args
+                _run_scenario(run_args, bus, host.inbox, scenario, params, out)  # no motion: no rig
             except Exception:  # a bad start or a failed run must not end the host
                 log.exception("the run %r did not happen or failed", argument)
             for sig in (signals.SIGINT, signals.SIGTERM):
@@ -308,6 +309,7 @@ def _run_scenario(
     import signal as signals
 
     from dil.run.cli import print_summary, write
+    from dil.run.outcome import exit_status
     from dil.run.runner import RunOptions, run
     from dil.stack.ai import AiOptions
 
@@ -351,7 +353,7 @@ def _run_scenario(
         ),
     )
     print_summary(result, out)
-    return 0 if result.passed else 1
+    return exit_status(result.verdict)
 
 
 def _script_driver(args: argparse.Namespace) -> int:

@@ -80,12 +80,24 @@ class VehicleNode:
         self.input_timeouts = 0
         self._step_ns = round(vehicle.dt * 1e9)
 
+    @property
+    def input_timeout_ms(self) -> float:
+        return self._timeout_ns / 1e6
+
+    def input_lost(self, t_sim_ns: int) -> bool:
+        """No valid input for longer than the timeout at ``t_sim_ns`` (counting from the start
+        before the first input): the fallback holds the car, nobody is in control."""
+        return self.timed_out and t_sim_ns - self._last_input_ns > self._timeout_ns
+
     def start(self, t_sim_ns: int) -> None:
-        """Compile or load every kernel of the tick before the loop starts."""
+        """Compile or load every kernel of the tick before the loop starts, and publish the initial
+        state (the vehicle is placed by now): the first ``vehicle/state`` any node reads is where
+        the car stands, not the origin."""
         self.vehicle.warm_up()
-        self._publish_values()
         check_inputs(self.vehicle.u, self.vehicle.p)
         self._encoder.warm_up()
+        self._publish_values()
+        self._pub.send(self._encoder.encode(t_sim_ns, self.clock.wall_ns(t_sim_ns)))
         self._apply_fallback()
 
     def tick(self, t_sim_ns: int) -> None:

@@ -19,9 +19,8 @@ from dil.world.carla_args import add_world_arguments, carla_options
 from dil.world.carla_backend import CarlaError
 
 from .criteria import Criteria
+from .outcome import EXIT_ERROR, exit_status, label
 from .runner import STACKS, RunOptions, RunResult, run
-
-EXIT_PASS, EXIT_FAIL, EXIT_ERROR = 0, 1, 2
 
 
 def _pairs(items: list[str], flag: str) -> dict[str, str]:
@@ -75,7 +74,12 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--model", default="single_track", help="ego vehicle model")
     p.add_argument("--ego", help="the ego entity (default: the one named Ego/hero, else the first)")
     p.add_argument(
-        "--max-time", type=float, default=120.0, help="simulated seconds before the run is cut off"
+        "--max-time",
+        type=float,
+        default=None,
+        help="the time guard: simulated seconds before the run is cut off (default: beyond the latest "
+        "time the scenario's conditions wait for, at least 120); a scenario with a stop trigger cut "
+        "by it is incomplete (exit 3)",
     )
     p.add_argument(
         "--criterion",
@@ -154,7 +158,7 @@ def main(args: argparse.Namespace) -> int:
     out = args.out / args.scenario.stem
     write(result, out, args)
     print_summary(result, out)
-    return EXIT_PASS if result.passed else EXIT_FAIL
+    return exit_status(result.verdict)
 
 
 def _ai_options(args: argparse.Namespace) -> AiOptions:
@@ -188,6 +192,8 @@ def write(result: RunResult, out: Path, args: argparse.Namespace) -> None:
         "model": args.model,
         "ego": result.scenario.ego,
         "end": result.end,
+        "outcome": result.outcome,
+        "max_time_s": result.max_time,
         "simulated_s": result.simulated_s,
         "wall_s": result.wall_s,
         "realtime_factor": result.realtime_factor,
@@ -227,9 +233,11 @@ def print_summary(result: RunResult, out: Path) -> None:
         ),
         ("lane invasions / off road", f"{k['lane_invasions']} / {k['off_road']}"),
     ]
+    if k.get("driver_seat"):
+        rows.append(("nobody in control", f"{k['no_driver_s']:.2f} s"))
     for c in v["checks"]:
         rows.append((f"  {c['criterion']}", f"{'pass' if c['passed'] else 'FAIL'}: {c['value']}"))
-    rows.append(("verdict", "PASS" if v["passed"] else "FAIL"))
+    rows.append(("verdict", label(v)))
     width = max(len(a) for a, _ in rows)
     for a, b in rows:
         print(f"{a.ljust(width)}  {b}")

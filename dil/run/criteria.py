@@ -12,6 +12,7 @@ from dil.config.typed import from_dict
 from dil.config.yaml_safe import ConfigError, load_yaml
 
 from .kpi import Kpis
+from .outcome import ABORTED, FAIL, INCOMPLETE, PASS
 
 RANGES: dict[str, Bound] = {
     "max_collision_speed": closed(0.0, 1000.0, "m/s"),
@@ -76,8 +77,10 @@ class Criteria:
         return Criteria(**d)
 
 
-def judge(k: Kpis, c: Criteria, *, timed_out: bool) -> dict:
-    """Each criterion's outcome and the overall verdict."""
+def judge(k: Kpis, c: Criteria, *, timed_out: bool, aborted: str = "", incomplete: str = "") -> dict:
+    """Each criterion's outcome and the overall verdict. ``aborted`` / ``incomplete``: why the run
+    ended before it could be judged (an e-stop, an operator's stop, an error; the time guard): the
+    outcome is then ``aborted`` / ``incomplete`` whatever the checks say, and ``passed`` is false."""
     checks: list[tuple[str, bool, str]] = []
     if c.no_collision:
         checks.append(
@@ -119,10 +122,26 @@ def judge(k: Kpis, c: Criteria, *, timed_out: bool) -> dict:
         )
     if c.no_off_road:
         checks.append(("no_off_road", k.off_road == 0, f"{k.off_road} departures"))
+    if k.driver_seat or k.no_driver_s > 0.0:
+        checks.append(
+            (
+                "driver_in_control",
+                k.no_driver_s <= 0.0,
+                f"nobody in control for {k.no_driver_s:.2f} s" if k.no_driver_s > 0.0 else "always",
+            )
+        )
     if c.must_complete:
-        checks.append(("must_complete", not timed_out, k.end))
+        checks.append(("must_complete", not (timed_out or aborted or incomplete), k.end or "not ended"))
+    if aborted:
+        outcome, reason = ABORTED, aborted
+    elif incomplete:
+        outcome, reason = INCOMPLETE, incomplete
+    else:
+        outcome, reason = (PASS if all(ok for _, ok, _ in checks) else FAIL), ""
     return {
-        "passed": all(ok for _, ok, _ in checks),
+        "passed": outcome == PASS,
+        "outcome": outcome,
+        "reason": reason,
         "criteria_source": c.source,
         "checks": [{"criterion": n, "passed": ok, "value": v} for n, ok, v in checks],
     }

@@ -41,6 +41,11 @@ class Kpis:
     speed_reduction: float = 0.0
     """Initial speed minus the speed at the first collision, or minus the lowest speed [m/s]."""
     duration: float = 0.0
+    driver_seat: bool = False
+    """A person (or a stand-in) drives at the wheel (``dil drive``): time without them counts."""
+    no_driver_s: float = 0.0
+    """Time with nobody in control [s]: no valid driver input for longer than the input timeout
+    (the fallback brake holds the car); from ``stack/events`` with control ``none``."""
     end: str = ""
     events: list[dict] = field(default_factory=list)
 
@@ -65,6 +70,7 @@ SCALAR_KPIS = (
     "final_speed",
     "speed_reduction",
     "duration",
+    "no_driver_s",
 )
 """The KPIs that are single values, in reporting order."""
 
@@ -215,4 +221,31 @@ def score_log(path: str | Path, rate_hz: float = 50.0) -> Kpis:
         node.tick(t)
         end_ns = t
     node.kpis.duration = end_ns * 1e-9
+    _no_driver(path, node.kpis, last)
     return node.kpis
+
+
+def _no_driver(path: str | Path, k: Kpis, end_ns: int) -> None:
+    """Time with nobody in control, from the log's ``stack/events`` (control ``none`` begins it,
+    any other control ends it; still open at the end of the log, it lasts to the end)."""
+    import msgpack
+
+    from dil.recording.fast import fast_records
+
+    since: int | None = None
+    total = 0
+    for topic, t_ns, data in fast_records(path):
+        if topic == "driver/input":
+            k.driver_seat = True
+        if topic != "stack/events":
+            continue
+        control = msgpack.unpackb(bytes(data)).get("control")
+        if control == "none":
+            k.driver_seat = True
+            since = t_ns if since is None else since
+        elif since is not None:
+            total += t_ns - since
+            since = None
+    if since is not None:
+        total += max(end_ns - since, 0)
+    k.no_driver_s = total * 1e-9

@@ -24,6 +24,7 @@ from dil import __version__
 from dil.bus.graph import NodeSpec, Port
 from dil.bus.inbox import Drops
 from dil.bus.transport import Bus, LocalBus
+from dil.drive.control_watch import ControlWatch
 from dil.drive.scripted import ScriptedDriver
 from dil.drive.vehicle_node import VehicleNode
 from dil.realtime.clock import Clock, SimClock, WallClock
@@ -42,7 +43,9 @@ from dil.world.sensors import LaneGeometry, ObjectList
 
 from .criteria import Criteria, judge
 from .ego import box_offset, ego_functions
+from .guard import default_max_time, guard_cut_is_incomplete
 from .kpi import KpiNode
+from .outcome import aborted_verdict, outcome_of
 
 STACKS = ("builtin", "aeb", "none", "replay", "driver", "ai")
 """builtin: lane keeping, adaptive cruise and emergency braking; aeb: lane keeping and emergency
@@ -59,8 +62,9 @@ class RunOptions:
     stack: str = "builtin"
     vehicle: str = "sedan_bmw320i"
     model: str = "single_track"
-    max_time: float = 120.0
-    """Simulated seconds before the run is cut off."""
+    max_time: float | None = None
+    """Simulated seconds before the run is cut off (the time guard); None: derived from the scenario
+    (:func:`dil.run.guard.default_max_time`)."""
     ego: str | None = None
     criteria: Criteria | None = None
     trace_rate_hz: float = 10.0
@@ -107,10 +111,17 @@ class RunResult:
     simulated_s: float
     wall_s: float
     transitions: list[tuple[float, str, str, str]]
+    max_time: float = 0.0
+    """The time guard the run ran under [s]."""
 
     @property
     def passed(self) -> bool:
         return bool(self.verdict["passed"])
+
+    @property
+    def outcome(self) -> str:
+        """pass, fail, aborted or incomplete (:mod:`dil.run.outcome`)."""
+        return outcome_of(self.verdict)
 
     @property
     def realtime_factor(self) -> float:
@@ -211,6 +222,9 @@ def _run(
     ai: AiStackSetup | None,
 ) -> RunResult:
     driven = opts.stack != "none"
+    max_time = opts.max_time if opts.max_time is not None else default_max_time(scen)
+    if not max_time > 0.0:
+        raise ValueError(f"--max-time {max_time!r}: must be a positive number of seconds")
     ego = scen.entities[scen.ego]
     offset = box_offset(vehicle)
     place, state = ego_functions(vehicle, ego.centre_x)
@@ -240,6 +254,7 @@ def _run(
         stack_active=driven,
     )
     loop_ref: list[Loop] = []
+    watch: ControlWatch | None = None
 
     def on_end(why: str) -> None:
         loop_ref[0].stop_requested = True
@@ -266,11 +281,12 @@ def _run(
         sensors=sensors,
         ego_from_state=driven,
         sensor_thread=opts.realtime,  # camera frames must not hold up the 1 kHz loop
+        ego_start=(lambda: state()[:4]) if driven else None,
     )
     kpi = KpiNode(bus, drops, with_state=driven)
     progress = opts.progress
     trace = TraceNode(
-        scen, opts.trace_rate_hz, (lambda t: progress(t, opts.max_time)) if progress is not None else None
+        scen, opts.trace_rate_hz, (lambda t: progress(t, max_time)) if progress is not None else None
     )
     nodes: list = [engine, world_node]
     external: list[NodeSpec] = []
@@ -289,17 +305,19 @@ def _run(
         if not seat:
             nodes.append(stack)
         substeps = 1 if opts.realtime else opts.vehicle_substeps
-        nodes.append(
-            VehicleNode(
-                bus,
-                drops,
-                vehicle,
-                clock,
-                input_topic="driver/input" if seat else "ai/command",
-                input_timeout_ms=200.0 if seat else 500.0,
-                substeps=substeps,
-            )
+        vehicle_node = VehicleNode(
+            bus,
+            drops,
+            vehicle,
+            clock,
+            input_topic="driver/input" if seat else "ai/command",
+            input_timeout_ms=200.0 if seat else 500.0,
+            substeps=substeps,
         )
+        nodes.append(vehicle_node)
+        if seat:  # a person at the wheel: time with nobody in control is measured and announced
+            watch = ControlWatch(bus, clock, vehicle_node)
+            nodes.append(watch)
         if (seat or behind_ai) and opts.wheel:
             from hil_rigs.force_feedback import force_feedback_node
 
@@ -322,7 +340,7 @@ def _run(
             opts.record, lambda: loop.tick * clock.step_ns, schemas=world_node.schemas, threaded=opts.realtime
         )
         bus.tap(recorder)
-        describe(recorder, scen, opts, vehicle)
+        describe(recorder, scen, opts, vehicle, max_time)
     osi = None
     if opts.osi is not None or (opts.osi_in_log and recorder is not None):
         from dil.osi.live import run_tap
@@ -338,25 +356,45 @@ def _run(
         )
         bus.tap(osi)
     t0 = time.perf_counter()
+    limit_ticks = round(max_time * 1000)
     try:
-        report = loop.run(round(opts.max_time * 1000))
-    except BaseException:
+        report = loop.run(limit_ticks)
+    except BaseException as e:
         if osi is not None:
             osi.close()
         if recorder is not None:
-            recorder.close({"end": "error"})
+            why = "interrupted" if isinstance(e, KeyboardInterrupt) else f"error: {type(e).__name__}: {e}"
+            recorder.close({"end": why, "verdict": json.dumps(aborted_verdict(why))})
         raise
     wall = time.perf_counter() - t0
     if osi is not None:
         osi.close()  # before the recorder: its last frames go into the log
-    if report.error:
-        if recorder is not None:
-            recorder.close({"end": f"error: {report.error}"})
-        raise RuntimeError(f"{opts.scenario}: the run stopped with an error: {report.error}")
-    end = engine.ended or f"time limit {opts.max_time:g} s"
+    t_end = report.t_sim_ns * 1e-9
+    aborted = incomplete = ""
+    if report.error:  # a node failed: the loop stopped safely, the run proves nothing
+        aborted = end = f"error in the loop at {t_end:.2f} s: {report.error}"
+    elif engine.aborted:
+        aborted = end = engine.aborted
+    elif engine.ended:
+        end = engine.ended
+    elif report.ticks >= limit_ticks:
+        end = f"time limit {max_time:g} s"
+        if guard_cut_is_incomplete(scen):
+            incomplete = (
+                f"the time guard (--max-time {max_time:g} s) ended the run before the scenario's stop trigger"
+            )
+    else:  # stopped from outside (a signal) with no reason given
+        aborted = end = f"interrupted at {t_end:.2f} s"
     kpi.kpis.end = end
+    if watch is not None:
+        kpi.kpis.driver_seat = True
+        kpi.kpis.no_driver_s = round(watch.no_driver_s, 3)
     verdict = judge(
-        kpi.kpis, opts.criteria or Criteria.for_scenario(opts.scenario), timed_out=not engine.ended
+        kpi.kpis,
+        opts.criteria or Criteria.for_scenario(opts.scenario),
+        timed_out=not engine.ended,
+        aborted=aborted,
+        incomplete=incomplete,
     )
     if recorder is not None:
         recorder.close(
@@ -374,7 +412,7 @@ def _run(
         kpis.update(world.kpis())
     if opts.realtime and sensors:
         kpis["sensor_frames_dropped"] = world_node.sensor_frames_dropped
-    return RunResult(scen, kpis, verdict, trace.rows, end, report.t_sim_ns * 1e-9, wall, engine.log)
+    return RunResult(scen, kpis, verdict, trace.rows, end, t_end, wall, engine.log, max_time)
 
 
 def _set_cruise(stack: object, v: float, log: list[float]) -> None:
@@ -383,7 +421,9 @@ def _set_cruise(stack: object, v: float, log: list[float]) -> None:
     log.append(v)
 
 
-def describe(recorder: Recorder, scen: Scenario, opts: RunOptions, vehicle: vehicle_models.Vehicle) -> None:
+def describe(
+    recorder: Recorder, scen: Scenario, opts: RunOptions, vehicle: vehicle_models.Vehicle, max_time: float
+) -> None:
     """What a validator needs to know and to re-run: versions, inputs, files, clocks."""
     recorder.metadata(
         "dil.run",
@@ -397,7 +437,7 @@ def describe(recorder: Recorder, scen: Scenario, opts: RunOptions, vehicle: vehi
             "vehicle": vehicle.params.name,
             "model": vehicle.model.name,
             "vehicle_substeps": str(opts.vehicle_substeps),
-            "max_time_s": str(opts.max_time),
+            "max_time_s": str(max_time),
             "ego": scen.ego,
             "seed": "0",
             "host": platform.node(),

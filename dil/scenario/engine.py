@@ -153,7 +153,16 @@ class ScenarioNode:
         self.log: list[tuple[float, str, str, str]] = []
         """(time, kind, name, transition) of every storyboard transition."""
         self.ended = ""
+        """How the storyboard ended ('' while it runs): "stop trigger" or "storyboard complete"."""
+        self.aborted = ""
+        """Why the run was ended from outside before the storyboard ended ('' if it was not)."""
         self._t_ns = 0
+
+    def abort(self, why: str) -> None:
+        """The run ends for ``why`` (an emergency stop, an operator's stop) before the storyboard
+        has ended: the run's outcome is ``aborted``. After the storyboard's end it changes nothing."""
+        if not self.ended and not self.aborted:
+            self.aborted = why
 
     def start(self, t_sim_ns: int) -> None:
         ctx = self.ctx

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 from dil.bus.codec import Encoder
 from dil.bus.graph import NodeSpec, Port
@@ -35,10 +36,15 @@ class WorldNode:
         ego_from_state: bool = True,
         name: str = "world",
         sensor_thread: bool = False,
+        ego_start: Callable[[], tuple[float, float, float, float]] | None = None,
     ) -> None:
         """``sensor_thread``: measure and publish the sensors in a thread of their own (real-time
-        runs: a camera frame must not hold up the 1 kHz loop); see :mod:`dil.world.sensor_thread`."""
+        runs: a camera frame must not hold up the 1 kHz loop); see :mod:`dil.world.sensor_thread`.
+        ``ego_start``: the ego's box centre x, y [m], heading [rad] and speed [m/s] when the loop
+        starts (nodes that start before this one have placed it): the world holds it before its
+        first step, so that no message ever shows the ego at the origin."""
         self.world = world
+        self._ego_start = ego_start
         self._net = getattr(world, "network", None)
         self.rate_hz = rate_hz
         self.clock = clock
@@ -81,6 +87,10 @@ class WorldNode:
         self._tick = 0
 
     def start(self, t_sim_ns: int) -> None:
+        if self._ego_start is not None:
+            x, y, yaw, speed = self._ego_start()
+            z = 0.0 if self._net is None else self._net.surface_z(x, y)
+            self.world.set_pose(0, (x, y, z, yaw), speed)
         self.world.step(t_sim_ns, 0.0)  # compile the kernels; no time passes
         if self._use_thread and self._thread is None:
             state, _ = self.world.actor_state()

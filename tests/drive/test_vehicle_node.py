@@ -30,7 +30,7 @@ def test_inputs_drive_the_vehicle_and_state_describes_it():
     last = None
     while (f := states.recv()) is not None:
         last = decode(f)[1]
-    assert last["seq"] == 499 and last["t_sim_ns"] == 500_000_000
+    assert last["seq"] == 500 and last["t_sim_ns"] == 500_000_000  # the initial state, then 500 steps
     assert last["steering_wheel_angle"] == 0.3 and last["throttle"] == 0.2
     assert last["x"] == vehicle["x"] and last["yaw_rate"] == vehicle["yaw_rate"]
     assert last["speed"] == vehicle.output("speed") and last["ay"] > 0.5
@@ -67,3 +67,23 @@ def test_before_the_first_input_the_vehicle_is_held():
     node, vehicle, *_ = _setup()
     node.tick(0)
     assert vehicle.u[1] == 0.0 and vehicle.u[2] == 0.3
+
+
+def test_the_first_state_is_published_at_start_and_holds_the_initial_state():
+    _node, vehicle, _drops, states, *_ = _setup()
+    first = decode(states.recv())[1]
+    assert first["seq"] == 0 and first["t_sim_ns"] == 0
+    assert abs(first["speed"] - 15.0) < 1e-9 and first["x"] == vehicle["x"]
+    assert states.recv() is None  # nothing else before the first tick
+
+
+def test_nobody_is_in_control_after_the_input_timeout_without_input():
+    node, _vehicle, _drops, _states, driver, enc = _setup(timeout_ms=50.0)
+    assert not node.input_lost(50_000_000)  # the driver has the timeout to send a first input
+    assert node.input_lost(51_000_000)
+    driver.send(enc.encode(0, 0, _inputs()))
+    node.tick(60_000_000)
+    assert not node.input_lost(60_000_000) and not node.input_lost(110_000_000)
+    for k in range(61, 112):
+        node.tick(k * 1_000_000)
+    assert node.input_lost(111_000_000)

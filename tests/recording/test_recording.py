@@ -30,7 +30,7 @@ def _dil(*args):
 
 
 def test_the_mcap_reader_sees_every_channel_with_its_schema(recorded):
-    path, _ = recorded
+    path, result = recorded
     counts: dict[str, int] = {}
     schemas = with_sensors({"objects": "objects", "lanes": "lanes"})
     with path.open("rb") as f:
@@ -45,8 +45,11 @@ def test_the_mcap_reader_sees_every_channel_with_its_schema(recorded):
             assert message.log_time == msg["t_sim_ns"] or channel.topic == "vehicle/state"
         meta = {m.name: m for m in reader.iter_metadata()}
         attachments = {a.name for a in reader.iter_attachments()}
-    assert counts["vehicle/state"] == 2000  # 100 Hz for 20 s
-    assert counts["ai/command"] == 999 and counts["world/actors"] == 1000
+    ticks = round(result.simulated_s * 100)  # 100 Hz loop ticks, about 20 s
+    assert 1900 < ticks < 2100
+    assert counts["vehicle/state"] == ticks + 1  # the initial state, then one per tick
+    # 50 Hz, from the first tick on: the stack answers the world's first frame
+    assert counts["ai/command"] == counts["world/actors"] == (ticks - 1) // 2 + 1
     assert set(counts) == {
         "vehicle/state",
         "ai/command",
@@ -68,23 +71,25 @@ def test_the_mcap_reader_sees_every_channel_with_its_schema(recorded):
 
 
 def test_re_simulation_reproduces_the_run_and_finds_a_changed_vehicle(recorded):
-    path, _ = recorded
+    path, result = recorded
     same = _dil("replay", str(path), "--resim")
     assert same.returncode == 0, same.stderr
-    assert "reproduces all 2000 vehicle/state messages bit for bit" in same.stdout
+    n = round(result.simulated_s * 100) + 1
+    assert f"reproduces all {n} vehicle/state messages bit for bit" in same.stdout
     other = _dil("replay", str(path), "--resim", "--vehicle", "compact_ev")
     assert other.returncode == 1
     assert other.stdout.startswith("first divergence: vehicle/state message 0 at t = 0.000 s, field ")
 
 
 def test_export_to_csv_and_json_lines(recorded, tmp_path):
-    path, _ = recorded
+    path, result = recorded
     out = _dil(
         "log", "export", str(path), "--topics", "vehicle/state", "world/actors", "-o", str(tmp_path / "csv")
     )
     assert out.returncode == 0, out.stderr
     rows = (tmp_path / "csv" / "vehicle_state.csv").read_text().splitlines()
-    assert rows[0].startswith("log_time_ns,schema_version,seq,t_sim_ns") and len(rows) == 2001
+    n = round(result.simulated_s * 100) + 1  # vehicle/state messages
+    assert rows[0].startswith("log_time_ns,schema_version,seq,t_sim_ns") and len(rows) == n + 1
     actors = (tmp_path / "csv" / "world_actors.csv").read_text().splitlines()
     assert '""name"": ""Target""' in actors[1]
     out = _dil(
@@ -196,9 +201,11 @@ def test_kpis_scored_from_a_log_equal_the_live_ones(name, stack, tmp_path):
 def test_open_loop_replay_of_the_same_stack_matches_and_another_differs(recorded):
     from dil.recording.openloop import open_loop, stack_parameters
 
-    path, _ = recorded
+    path, result = recorded
     same = open_loop(path, stack_parameters({}))
-    assert same.commands == 999
+    # every command but the first: the log cannot tell the initial state (published before the first
+    # tick) from the first tick's state, both logged at t = 0, and the replay takes the later one
+    assert same.commands == round(result.simulated_s * 50) - 1
     assert all(d.max_abs == 0.0 and d.rms == 0.0 for d in same.channels.values())
     other = open_loop(path, stack_parameters({"time_gap": "2.5"}))
     assert other.channels["brake"].max_abs > 0.05 or other.channels["throttle"].max_abs > 0.05
