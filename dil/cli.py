@@ -93,7 +93,11 @@ def _view(args: argparse.Namespace) -> int:
         print(f"dil view: {e}", file=sys.stderr)
         return 2
     out = args.output or str(Path(args.road).with_suffix(".png").name)
-    w, h = render_png(net, out, args.width)
+    try:
+        w, h = render_png(net, out, args.width)
+    except (ValueError, OSError) as e:
+        print(f"dil view: {args.road}: {e}", file=sys.stderr)
+        return 2
     print(f"{out}: {w}x{h} px, {len(net.roads)} roads, {len(net.odr.junctions)} junctions")
     return 0
 

@@ -277,28 +277,44 @@ def _resim(args: argparse.Namespace) -> int:
     if not scenario.is_file():
         print(f"dil replay: the recorded scenario {scenario} is not here", file=sys.stderr)
         return 2
+    max_time = float(info["max_time_s"])
+    held = check(args.file)
+    if not held.complete:
+        if held.last_ns is None:
+            print(f"dil replay: {args.file}: the log is cut short before its first message", file=sys.stderr)
+            return 2
+        max_time = min(max_time, held.last_ns / 1e9)
+        print(
+            f"{args.file}: the log is cut short at t = {held.last_ns / 1e9:.3f} s (the writer did not "
+            f"finish): re-simulating up to there"
+        )
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "resim.mcap"
-        run(
-            RunOptions(
-                scenario,
-                json.loads(info["overrides"]),
-                stack="replay",
-                vehicle=args.vehicle or info["vehicle"],
-                model=info["model"],
-                max_time=float(info["max_time_s"]),
-                ego=info["ego"],
-                record=out,
-                replay_log=args.file,
-                vehicle_substeps=int(info["vehicle_substeps"]),
-                osi=args.osi_trace,
+        try:
+            run(
+                RunOptions(
+                    scenario,
+                    json.loads(info["overrides"]),
+                    stack="replay",
+                    vehicle=args.vehicle or info["vehicle"],
+                    model=info["model"],
+                    max_time=max_time,
+                    ego=info["ego"],
+                    record=out,
+                    replay_log=args.file,
+                    vehicle_substeps=int(info["vehicle_substeps"]),
+                    osi=args.osi_trace,
+                )
             )
-        )
+        except (ValueError, KeyError, OSError) as e:  # a damaged run description, scenario or log
+            print(f"dil replay: {args.file}: cannot re-simulate: {e}", file=sys.stderr)
+            return 2
         if args.osi_trace is not None:
             print(f"written: {args.osi_trace} (OSI ground truth of the re-simulation)")
-        divergence, compared = first_divergence(args.file, out, ("vehicle/state",))
+        divergence, compared = first_divergence(args.file, out, ("vehicle/state",), cut=not held.complete)
     if divergence is None:
-        print(f"re-simulation reproduces all {compared} vehicle/state messages bit for bit")
+        upto = "" if held.complete else " the log holds"
+        print(f"re-simulation reproduces all {compared} vehicle/state messages{upto} bit for bit")
         return 0
     print(divergence)
     return 1

@@ -31,10 +31,11 @@ class Divergence:
 
 
 def first_divergence(
-    recorded: Path, replayed: Path, topics: tuple[str, ...]
+    recorded: Path, replayed: Path, topics: tuple[str, ...], *, cut: bool = False
 ) -> tuple[Divergence | None, int]:
     """The first message of ``topics`` that differs (bit for bit in every field but the host's), and how
-    many messages were compared."""
+    many messages were compared. ``cut``: the recorded log was cut short, so only the messages both
+    logs hold are compared (a shorter topic is not a divergence)."""
 
     def stream(path: Path) -> dict[str, list]:
         out: dict[str, list] = {t: [] for t in topics}
@@ -67,8 +68,8 @@ def first_divergence(
                         first = d
                 continue
             break
-        if len(a[topic]) != len(b[topic]) and first is None:
+        if len(a[topic]) != len(b[topic]) and first is None and not cut:
             n = min(len(a[topic]), len(b[topic]))
-            t = (a[topic] or b[topic])[n][0] if n < max(len(a[topic]), len(b[topic])) else 0
-            first = Divergence(topic, n, t, "message count", len(a[topic]), len(b[topic]))
+            longer = a[topic] if len(a[topic]) > len(b[topic]) else b[topic]
+            first = Divergence(topic, n, longer[n][0], "message count", len(a[topic]), len(b[topic]))
     return first, compared

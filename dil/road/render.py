@@ -5,6 +5,7 @@ Used by ``dil view`` and, with a view centred on the ego vehicle, by the bird's-
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import cv2
@@ -12,6 +13,10 @@ import numpy as np
 
 from .network import RoadNetwork
 from .sampling import LaneStrip, sample_lanes
+
+MAX_SIDE = 16384
+"""Largest image side drawn [px] (a 16384 x 16384 picture is 768 MiB)."""
+MIN_SIDE = 16
 
 # BGR colours
 LANE_COLOURS = {
@@ -42,11 +47,20 @@ class View:
 
     @staticmethod
     def fit(bounds: tuple[float, float, float, float], width: int = 1600, margin_m: float = 5.0) -> View:
+        """The view of ``bounds`` ``width`` pixels wide; a tall network is drawn narrower so that
+        neither side exceeds MAX_SIDE pixels."""
+        if not MIN_SIDE <= width <= MAX_SIDE:
+            raise ValueError(f"image width {width} px: must be within [{MIN_SIDE}, {MAX_SIDE}]")
         x_min, y_min, x_max, y_max = bounds
         span_x = x_max - x_min + 2 * margin_m
         span_y = y_max - y_min + 2 * margin_m
+        if not (math.isfinite(span_x) and math.isfinite(span_y)):
+            raise ValueError(f"the network's extent {bounds} is not finite")
         scale = width / span_x
-        height = max(64, round(span_y * scale))
+        if span_y * scale > MAX_SIDE:
+            scale = MAX_SIDE / span_y
+            width = max(MIN_SIDE, round(span_x * scale))
+        height = min(MAX_SIDE, max(64, round(span_y * scale)))
         return View(x_min - margin_m, y_max + margin_m, scale, width, height)
 
     def pixels(self, xy: np.ndarray) -> np.ndarray:
