@@ -11,6 +11,7 @@ from typing import Any
 
 import msgpack
 
+from .limits import Limits, limits
 from .messages import SCHEMAS
 from .schema import Drop, MessageError, Schema
 
@@ -32,18 +33,28 @@ def split(frame: bytes) -> tuple[str, memoryview]:
     return topic, memoryview(frame)[end + 1 :]
 
 
-def decode(frame: bytes, schemas: dict[str, Schema] = SCHEMAS) -> tuple[Schema, dict[str, Any]]:
-    """The schema and checked message of a frame; raises :class:`MessageError` for anything invalid."""
+def decode(
+    frame: bytes, schemas: dict[str, Schema] = SCHEMAS, size: Limits | None = None
+) -> tuple[Schema, dict[str, Any]]:
+    """The schema and checked message of a frame; raises :class:`MessageError` for anything invalid.
+    Frames, maps, lists and strings longer than the schema allows (``size``, by default derived from
+    the schema: :mod:`dil.bus.limits`) are refused before any of it is decoded."""
     topic, payload = split(frame)
     schema = schemas.get(topic)
     if schema is None:
         raise MessageError(Drop.UNKNOWN_TOPIC, f"topic {topic!r} is not one of the known topics")
-    try:
-        msg = msgpack.unpackb(payload, raw=False)
-    except Exception as e:  # msgpack raises several types for bad bytes
+    if size is None:
+        size = limits(schema)
+    if len(frame) > size.max_bytes:
         raise MessageError(
-            Drop.MALFORMED, f"{topic}: payload is not msgpack ({type(e).__name__}: {e})"
-        ) from None
+            Drop.TOO_LARGE, f"{topic}: frame of {len(frame)} bytes: at most {size.max_bytes} are accepted"
+        )
+    try:
+        msg = msgpack.unpackb(payload, raw=False, **size.unpacker_options())
+    except Exception as e:  # msgpack raises several types for bad bytes
+        reason = Drop.TOO_LARGE if "exceeds max" in str(e) else Drop.MALFORMED
+        what = "exceeds the schema's size limits" if reason is Drop.TOO_LARGE else "is not msgpack"
+        raise MessageError(reason, f"{topic}: payload {what} ({type(e).__name__}: {e})") from None
     schema.check(msg)
     return schema, msg
 

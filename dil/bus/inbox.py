@@ -8,6 +8,7 @@ from collections.abc import Callable
 from typing import Any
 
 from .codec import decode
+from .limits import limits
 from .messages import SCHEMAS
 from .schema import Drop, MessageError, Schema
 from .transport import Subscriber
@@ -63,6 +64,7 @@ class Inbox:
         self._sub = subscriber
         self._drops = drops
         self._schemas = {self.topic: self.schema}
+        self._limits = limits(self.schema)
         self.received = 0
         """Valid messages received."""
 
@@ -89,7 +91,7 @@ class Inbox:
 
     def _check(self, frame: bytes) -> dict[str, Any] | None:
         try:
-            _schema, msg = decode(frame, self._schemas)
+            _schema, msg = decode(frame, self._schemas, self._limits)
         except MessageError as e:
             self._drops.count(self.topic, e)
             return None

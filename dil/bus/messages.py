@@ -73,7 +73,13 @@ STACK_EVENTS = Schema(
             K.ENUM,
             values=("deadline_miss", "hold", "fallback", "node_lost", "node_error", "takeover", "handback"),
         ),
-        F("control", K.ENUM, values=("ai", "fallback", "driver"), doc="who is in control after the event"),
+        F(
+            "control",
+            K.ENUM,
+            values=("ai", "fallback", "driver", "none"),
+            doc="who is in control after the event; none: nobody (no driver input, the fallback brake "
+            "holds the car)",
+        ),
         F("node", K.STR, doc="the inference node concerned, if any"),
         F("frame_id", K.INT, doc="the frame concerned, -1 if none", lo=-1),
         F("latency_ms", K.F64, "ms", doc="the frame's age when the event was decided, 0 if none", lo=0.0),
@@ -161,7 +167,7 @@ WORLD_ACTORS = Schema(
             record=(
                 F("id", K.INT, doc="actor id, stable for the run", lo=0),
                 F("kind", K.ENUM, values=ACTOR_KINDS),
-                F("name", K.STR, doc="scenario entity name"),
+                F("name", K.STR, doc="scenario entity name", max_len=256),
                 F("x", K.F64, "m", "world", "bounding-box centre"),
                 F("y", K.F64, "m", "world", "bounding-box centre"),
                 F("z", K.F64, "m", "world", "bounding-box centre"),
@@ -264,6 +270,14 @@ RIG_FEEDBACK = Schema(
             doc="true while a fault (watchdog, e-stop, bad commands) or the operator holds the rig "
             "parked: only the console's engage re-arms it, the runtime's engage is ignored",
         ),
+        F(
+            "link_failures",
+            K.INT,
+            doc="failed handshakes on the rig server's links since it started (a peer without CURVE or "
+            "with a key refused); the server connects again after each",
+            lo=0,
+        ),
+        F("link_error", K.STR, doc="the latest failed handshake: topic, address, what failed, UTC time"),
     ),
     rate="100 Hz to 1 kHz",
     conflate=True,
@@ -484,10 +498,11 @@ SENSOR_FIELDS: dict[str, tuple[tuple[Field, ...], str]] = {
                 "lanes",
                 K.RECORDS,
                 doc="lane centre lines within range",
+                max_len=256,
                 record=(
-                    F("road", K.STR),
+                    F("road", K.STR, max_len=256),
                     F("lane", K.INT),
-                    F("type", K.STR, doc="OpenDRIVE lane type"),
+                    F("type", K.STR, doc="OpenDRIVE lane type", max_len=64),
                     F("points", K.F64_LIST, "m", "vehicle", "x0, y0, x1, y1, ... ahead/left of the ego"),
                 ),
             ),

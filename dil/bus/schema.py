@@ -48,6 +48,8 @@ class Drop(enum.Enum):
     NOT_FINITE = "not_finite"
     """NaN or infinity where a number is required."""
     OUT_OF_RANGE = "out_of_range"
+    TOO_LARGE = "too_large"
+    """A frame, map, list, string or byte string longer than the schema allows (dil.bus.limits)."""
 
 
 class MessageError(ValueError):
@@ -77,6 +79,9 @@ class Field:
     """Fixed length of a F64_LIST field."""
     record: tuple[Field, ...] = ()
     """The fields of each record of a RECORDS field."""
+    max_len: int | None = None
+    """Largest length of a variable-length field: elements of a list, records, bytes of a string or
+    byte string (None: the defaults of :mod:`dil.bus.limits`)."""
 
     @functools.cached_property
     def _record_checker(self) -> FastCheck:

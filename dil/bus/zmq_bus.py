@@ -18,6 +18,8 @@ from pathlib import Path
 import zmq
 
 from .curve import Curve
+from .limits import socket_limit
+from .links import Link, LinkStats
 from .messages import SCHEMAS
 from .transport import Frame
 
@@ -86,12 +88,14 @@ class _Publisher:
 
 
 class _Subscriber:
-    def __init__(self, topic: str, sock: zmq.Socket) -> None:
+    def __init__(self, topic: str, sock: zmq.Socket, link: Link) -> None:
         self.topic = topic
         self._sock = sock
+        self._link = link
 
     def recv(self, timeout_ms: int = 0) -> bytes | None:
         s = self._sock
+        self._link.tend()
         if not _ready(s, timeout_ms):
             return None
         return s.recv(copy=True)
@@ -108,14 +112,17 @@ def _ready(s: zmq.Socket, timeout_ms: int) -> bool:
 
 
 class _Requester:
-    def __init__(self, sock: zmq.Socket) -> None:
+    def __init__(self, sock: zmq.Socket, link: Link) -> None:
         self._sock = sock
+        self._link = link
 
     def send(self, frame: Frame) -> None:
+        self._link.tend()
         self._sock.send(frame, copy=True)
 
     def recv(self, timeout_ms: int = 0) -> bytes | None:
         s = self._sock
+        self._link.tend()
         if not _ready(s, timeout_ms):
             return None
         return s.recv(copy=True)
@@ -142,7 +149,10 @@ class ZmqBus:
     """Sockets for one process, all in this bus's own context (closed with it).
 
     ``hwm`` is the high-water mark of every socket (frames queued per peer). With ``curve`` the
-    sockets this bus binds are CURVE servers and those it connects are CURVE clients. With
+    sockets this bus binds are CURVE servers and those it connects are CURVE clients. A subscriber
+    refuses frames larger than its topic's schema allows (:mod:`dil.bus.limits`). A connecting
+    socket that loses its link by a failed handshake or a refused frame connects again (libzmq
+    gives up on both); ``links`` counts those events (:class:`~dil.bus.links.LinkStats`). With
     ``io_priority`` ZeroMQ's I/O thread, which moves every frame, runs under SCHED_FIFO at that
     priority (for a real-time loop whose frames must not wait behind other processes; ignored with
     a warning where not allowed).
@@ -168,6 +178,9 @@ class ZmqBus:
         self._taps: list[Callable[[bytes], None]] = []
         self._sockets: list[zmq.Socket] = []
         self._auth = curve.start_authenticator(self.context) if curve is not None else None
+        self.links = LinkStats()
+        """Handshake failures and lost links of this bus's connecting sockets."""
+        self._links: list[Link] = []
 
     def _realtime_io(self, priority: int) -> None:
         # takes effect when the I/O thread starts, at the first socket; a refusal shows then as a
@@ -206,10 +219,12 @@ class ZmqBus:
             raise ValueError(f"{address} is already bound by another kind of socket")
         return s
 
-    def _connect(self, s: zmq.Socket, name: str, address: str | None = None) -> None:
+    def _connect(self, s: zmq.Socket, name: str, address: str | None = None) -> Link:
         if self._curve is not None:
             self._curve.client(s, name)
-        s.connect(address or self.endpoints[name])
+        link = Link(s, name, address or self.endpoints[name], self.links)
+        self._links.append(link)
+        return link
 
     def publisher(self, topic: str) -> _Publisher:
         return _Publisher(topic, self._bind(zmq.PUB, self.endpoints[topic]), self._taps)
@@ -218,25 +233,29 @@ class ZmqBus:
         """Call ``observer(frame)`` for every frame this process publishes (a recorder)."""
         self._taps.append(observer)
 
-    def subscriber(self, topic: str, *, conflate: bool = False) -> _Subscriber:
+    def subscriber(self, topic: str, *, conflate: bool = False, max_bytes: int | None = None) -> _Subscriber:
+        """A subscriber of ``topic``; frames beyond ``max_bytes`` (default: the topic's schema limit,
+        :func:`dil.bus.limits.socket_limit`; -1 for none) are refused by the socket."""
         s = self._socket(zmq.SUB)
         if conflate:
             s.setsockopt(zmq.CONFLATE, 1)  # must precede connect
+        s.setsockopt(zmq.MAXMSGSIZE, socket_limit(topic) if max_bytes is None else max_bytes)
         s.setsockopt(zmq.SUBSCRIBE, topic.encode() + b"\0")
-        self._connect(s, topic)
-        return _Subscriber(topic, s)
+        return _Subscriber(topic, s, self._connect(s, topic))
 
     def requester(self, service: str, address: str | None = None) -> _Requester:
         """A DEALER to ``service`` at its address, or at ``address`` (one of several servers)."""
         s = self._socket(zmq.DEALER)
-        self._connect(s, service, address)
-        return _Requester(s)
+        return _Requester(s, self._connect(s, service, address))
 
     def replier(self, service: str, address: str | None = None) -> _Replier:
         """A ROUTER bound at ``service``'s address, or at ``address``."""
         return _Replier(self._bind(zmq.ROUTER, address or self.endpoints[service]))
 
     def close(self) -> None:
+        for link in self._links:
+            link.close()
+        self._links.clear()
         for s in self._sockets:
             s.close(0)
         self._sockets.clear()
