@@ -256,7 +256,8 @@ def test_braking_gives_a_nose_down_pitch_cue_at_the_rig_across_processes():
     port = _port()
     bus_args = ["--bus", "tcp", "--port", str(port)]
     rig = subprocess.Popen(
-        [sys.executable, "-m", "dil", "rig", "serve", "--sim", *bus_args],
+        # a watchdog of 500 ms: a runtime stalled by a loaded machine would latch the rig parked
+        [sys.executable, "-m", "dil", "rig", "serve", "--sim", "--watchdog-ms", "500", *bus_args],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
     )
@@ -319,7 +320,8 @@ def test_a_scenario_driven_in_real_time_cues_the_rig(tmp_path):
     port = _port()
     bus_args = ["--bus", "tcp", "--port", str(port)]
     rig = subprocess.Popen(
-        [sys.executable, "-m", "dil", "rig", "serve", "--sim", *bus_args],
+        # a watchdog of 500 ms: a runtime stalled by a loaded machine would latch the rig parked
+        [sys.executable, "-m", "dil", "rig", "serve", "--sim", "--watchdog-ms", "500", *bus_args],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
     )
@@ -351,7 +353,7 @@ def test_a_scenario_driven_in_real_time_cues_the_rig(tmp_path):
     finally:
         rig.send_signal(signal.SIGTERM)
         rig.wait(10)
-    assert drive.returncode in (0, 1), drive.stderr  # a verdict either way
+    assert drive.returncode in (0, 1, 3), drive.stderr  # a verdict: pass, fail, or incomplete (cut at 4 s)
     assert "verdict" in drive.stdout
     report = check(log)
     assert report.complete
