@@ -10,6 +10,7 @@ from pathlib import Path
 
 from .engine import ENGINES, run_campaign
 from .pvd import load_pvd
+from .results import counts as status_counts
 from .results import rows, write_csv, write_html, write_junit, write_parquet
 from .runs import run_specs
 from .spec import CampaignError, load
@@ -93,10 +94,10 @@ def main(args: argparse.Namespace) -> int:
         html_ok = True
     except ImportError:
         html_ok = False
-    counts = {s: sum(r["status"] == s for r in table) for s in ("pass", "fail", "error", "missing")}
+    counts = status_counts(table)
     print(
         f"campaign {spec.name}: {len(table)} runs ({ran} run now, {skipped} already done) in {wall:.1f} s: "
-        f"{counts['pass']} pass, {counts['fail']} fail, {counts['error']} error, {counts['missing']} missing"
+        + ", ".join(f"{n} {s}" for s, n in counts.items())
     )
     written = (
         ["results.csv", "junit.xml"]

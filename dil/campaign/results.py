@@ -19,6 +19,24 @@ from .runs import RunSpec, scenario_name
 
 KPI_COLUMNS = SCALAR_KPIS
 
+STATUSES = ("pass", "fail", "aborted", "incomplete", "error", "missing")
+"""A run's status: its verdict's outcome (pass, fail, aborted, incomplete); error: the run raised
+or overran its wall-time limit; missing: no result yet."""
+
+COLOURS = {
+    "pass": "tab:green",
+    "fail": "tab:red",
+    "aborted": "tab:orange",
+    "incomplete": "gold",
+    "error": "black",
+    "missing": "0.7",
+}
+
+
+def counts(table: list[dict]) -> dict[str, int]:
+    """How many runs have each status (every status, zeros included)."""
+    return {s: sum(r["status"] == s for r in table) for s in STATUSES}
+
 
 def rows(specs: list[RunSpec], out: Path) -> list[dict]:
     """One row per run in ``specs`` order; a run with no result yet is ``missing``."""
@@ -42,6 +60,7 @@ def rows(specs: list[RunSpec], out: Path) -> list[dict]:
         kpis = doc.get("kpis") or {}
         row.update({k: kpis.get(k) for k in KPI_COLUMNS})
         row["end"] = doc.get("end", "")
+        row["reason"] = (doc.get("verdict") or {}).get("reason", "")
         row["log"] = doc.get("log", "")
         row["error"] = doc.get("error", "")
         row["wall_s"] = doc.get("wall_s")
@@ -72,8 +91,11 @@ def write_parquet(table: list[dict], path: Path) -> bool:
 
 
 def write_junit(table: list[dict], path: Path, name: str) -> None:
+    """One test case per run: a failure for a failed verdict, an error for an aborted run (with
+    its reason), a crashed or missing one, skipped for an incomplete run (with its reason)."""
     failures = sum(r["status"] == "fail" for r in table)
-    errors = sum(r["status"] in ("error", "missing") for r in table)
+    errors = sum(r["status"] in ("aborted", "error", "missing") for r in table)
+    skipped = sum(r["status"] == "incomplete" for r in table)
     wall = sum(r["wall_s"] or 0.0 for r in table)
     cases = []
     for r in table:
@@ -85,6 +107,10 @@ def write_junit(table: list[dict], path: Path, name: str) -> None:
                 f"<failure message={quoteattr('verdict FAIL')}>collision={r['collision']} "
                 f"min_ttc={r['min_ttc']} log={html.escape(r['log'])}</failure>"
             )
+        elif r["status"] == "aborted":
+            body = f"<error message={quoteattr('aborted: ' + (r['reason'] or r['end']))}/>"
+        elif r["status"] == "incomplete":
+            body = f"<skipped message={quoteattr('incomplete: ' + (r['reason'] or r['end']))}/>"
         elif r["status"] in ("error", "missing"):
             body = f"<error message={quoteattr(r['error'] or r['status'])}/>"
         cases.append(
@@ -93,9 +119,8 @@ def write_junit(table: list[dict], path: Path, name: str) -> None:
         )
     path.write_text(
         f'<?xml version="1.0" encoding="UTF-8"?>\n<testsuite name={quoteattr(name)} '
-        f'tests="{len(table)}" failures="{failures}" errors="{errors}" time="{wall:.3f}">\n'
-        + "\n".join(cases)
-        + "\n</testsuite>\n"
+        f'tests="{len(table)}" failures="{failures}" errors="{errors}" skipped="{skipped}" '
+        f'time="{wall:.3f}">\n' + "\n".join(cases) + "\n</testsuite>\n"
     )
 
 
@@ -118,7 +143,7 @@ def write_html(table: list[dict], path: Path, name: str, axes: tuple[str, str] |
     params = [k[6:] for k in (table[0] if table else {}) if k.startswith("param.")]
     axes = axes or ((params[0], params[1]) if len(params) >= 2 else None)
     figures = []
-    colours = {"pass": "tab:green", "fail": "tab:red", "error": "black", "missing": "0.7"}
+    colours = COLOURS
     if axes is not None and all(a in params for a in axes):
         groups = sorted({(r["scenario"], r["stack"]) for r in table})
         for scen, stack in groups:
@@ -159,18 +184,26 @@ def write_html(table: list[dict], path: Path, name: str, axes: tuple[str, str] |
         for r in worst
     )
     stacks = sorted({r["stack"] for r in table})
+    shown = STATUSES[:-1]  # missing runs count as errors in the table
     compare = "".join(
-        f"<tr><td>{e(s)}</td><td>{sum(r['status'] == 'pass' for r in table if r['stack'] == s)}</td>"
-        f"<td>{sum(r['status'] == 'fail' for r in table if r['stack'] == s)}</td>"
-        f"<td>{sum(r['status'] in ('error', 'missing') for r in table if r['stack'] == s)}</td></tr>"
+        f"<tr><td>{e(s)}</td>"
+        + "".join(
+            f"<td>{n}</td>"
+            for n in _with_missing(counts([r for r in table if r["stack"] == s]), shown).values()
+        )
+        + "</tr>"
         for s in stacks
     )
+    header = "".join(f"<td>{st}</td>" for st in shown)
     images = "".join(f"<h2>{e(t)}</h2><img src='data:image/png;base64,{d}'>" for t, d in figures)
-    n_pass = sum(r["status"] == "pass" for r in table)
+    total = _with_missing(counts(table), shown)
+    summary = ", ".join(f"{n} {st}" for st, n in total.items())
     path.write_text(f"""<!doctype html><html><head><meta charset="utf-8"><title>campaign {e(name)}</title>
 <style>{_STYLE}</style></head><body>
-<h1>Campaign {e(name)}</h1><p>{len(table)} runs: {n_pass} passed, {len(table) - n_pass} failed or errored.</p>
-<h2>Stacks</h2><table><tr><td>stack</td><td>pass</td><td>fail</td><td>error</td></tr>{compare}</table>
+<h1>Campaign {e(name)}</h1><p>{len(table)} runs: {summary}.</p>
+<p>aborted: ended by an emergency stop, an operator or an error; incomplete: the time guard
+ended the run before the scenario did. Neither is a pass or a fail.</p>
+<h2>Stacks</h2><table><tr><td>stack</td>{header}</tr>{compare}</table>
 {images}
 <h2>Worst runs</h2><table><tr><td>run</td><td>scenario</td><td>stack</td><td>parameters</td><td>status</td>
 <td>collision speed</td><td>min TTC</td><td>log</td></tr>{worst_rows}</table>
@@ -183,6 +216,12 @@ _STYLE = (
     "body{font-family:sans-serif;max-width:1000px;margin:2em auto} "
     "td{border:1px solid #ccc;padding:2px 6px} table{border-collapse:collapse} img{max-width:100%}"
 )
+
+
+def _with_missing(c: dict[str, int], shown: tuple[str, ...]) -> dict[str, int]:
+    out = {s: c[s] for s in shown}
+    out["error"] += c["missing"]
+    return out
 
 
 def _link(r: dict) -> str:

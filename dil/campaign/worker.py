@@ -68,7 +68,7 @@ def execute(
             )
         )
         row.update(
-            status="pass" if result.passed else "fail",
+            status=result.outcome,  # pass, fail, aborted or incomplete
             kpis=result.kpis,
             verdict=result.verdict,
             end=result.end,

@@ -34,6 +34,7 @@ def replay(args: argparse.Namespace) -> int:
     play it back on the bus unless ``--no-playback``."""
     from dil.run.criteria import Criteria, judge
     from dil.run.kpi import SCALAR_KPIS, score_log
+    from dil.run.outcome import label
 
     from .convert import trace_to_log
 
@@ -53,7 +54,7 @@ def replay(args: argparse.Namespace) -> int:
     k = kpis.as_dict()
     for key in SCALAR_KPIS:
         print(f"{key:16s} {k[key]}")
-    print("verdict", "PASS" if verdict["passed"] else "FAIL")
+    print("verdict", label(verdict))  # a trace has no end of its own: pass or fail
     print(f"{out}: the trace as a dil log ({conv.frames} frames; dil report {out} for plots)")
     if not args.no_playback:
         from dil.recording.cli import _replay

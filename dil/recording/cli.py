@@ -116,26 +116,23 @@ def _report(args: argparse.Namespace) -> int:
 
 
 def _score(args: argparse.Namespace) -> int:
-    from dil.run.criteria import Criteria, judge
-    from dil.run.kpi import SCALAR_KPIS, score_log
+    from dil.run.kpi import SCALAR_KPIS
+    from dil.run.outcome import exit_status, label
+    from dil.run.score import score_recording
 
     try:
-        meta, _ = read_metadata(args.file)
-        kpis = score_log(args.file)
+        pairs = dict(item.split("=", 1) for item in args.criterion)
+        kpis, verdict = score_recording(args.file, pairs)
     except (LogError, ValueError) as e:
         print(f"dil log score: {e}", file=sys.stderr)
         return 2
-    scenario = Path(meta.get("dil.run", {}).get("scenario", ""))
-    criteria = Criteria.for_scenario(scenario) if scenario.suffix == ".xosc" else Criteria()
-    pairs = dict(item.split("=", 1) for item in args.criterion)
-    verdict = judge(kpis, criteria.with_overrides(pairs), timed_out=False)
     k = kpis.as_dict()
     for key in SCALAR_KPIS:
         print(f"{key:16s} {k[key]}")
     for c in verdict["checks"]:
         print(f"  {c['criterion']:16s} {'pass' if c['passed'] else 'FAIL'}: {c['value']}")
-    print("verdict", "PASS" if verdict["passed"] else "FAIL")
-    return 0 if verdict["passed"] else 1
+    print("verdict", label(verdict))
+    return exit_status(verdict)
 
 
 def _plain(value: object) -> object:

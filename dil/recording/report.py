@@ -21,10 +21,14 @@ import numpy as np
 from dil.road.network import RoadNetwork
 from dil.road.sampling import sample_lanes
 from dil.run.kpi import score_log
+from dil.run.outcome import label, outcome_of
 from dil.scenario.conditions import _lateral_gap, _longitudinal_gap
 
 from .fast import fast_records
 from .reader import read_metadata
+
+COLOURS = {"pass": "#2a7", "fail": "#c33", "aborted": "#d80", "incomplete": "#d80"}
+"""The verdict's colour by outcome: green, red, and amber for runs that prove nothing either way."""
 
 
 def _png(fig) -> str:
@@ -188,17 +192,26 @@ def write_report(log: str | Path, out: str | Path) -> Path:
         ax.legend(fontsize=8)
         images.append(("Trajectories", _png(fig)))
 
-    out.write_text(_page(log, info, verdict, kpis, images, s))
+    out.write_text(_page(log, info, verdict, rec.get("end", ""), kpis, images, s))
     return out
 
 
 def _page(
-    log: Path, info: dict, verdict: dict | None, kpis: dict, images: list[tuple[str, str]], s: dict[str, list]
+    log: Path,
+    info: dict,
+    verdict: dict | None,
+    end: str,
+    kpis: dict,
+    images: list[tuple[str, str]],
+    s: dict[str, list],
 ) -> str:
     e = html.escape
     title = e(Path(info.get("scenario", str(log))).name)
-    status = "no verdict recorded" if verdict is None else ("PASS" if verdict["passed"] else "FAIL")
-    colour = "#2a7" if verdict and verdict["passed"] else "#c33"
+    outcome = outcome_of(verdict)
+    status = e(label(verdict)) if verdict is not None else "no verdict recorded"
+    colour = COLOURS.get(outcome, "#c33")
+    # how the run ended, always said: a log cut short (no end recorded) says so
+    end_text = e(end) if end else "not recorded (the log was not closed: the run was cut short)"
     checks = "".join(
         f"<tr><td>{e(c['criterion'])}</td><td>{'pass' if c['passed'] else 'FAIL'}</td>"
         f"<td>{e(str(c['value']))}</td></tr>"
@@ -229,6 +242,7 @@ table{{border-collapse:collapse;margin:0.5em 0}}td{{border:1px solid #ccc;paddin
 <body>
 <h1>{title}</h1>
 <p class="verdict">{status}</p>
+<p class="end">end: {end_text}</p>
 <p>log <code>{e(str(log))}</code>; stack {e(info.get("stack", "?"))}; vehicle {e(info.get("vehicle", "?"))}
 ({e(info.get("model", "?"))}); dil {e(info.get("dil_version", "?"))}; scenario sha256
 <code>{e(info.get("scenario_sha256", "?"))}</code></p>

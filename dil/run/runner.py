@@ -372,7 +372,7 @@ def _run(
     t_end = report.t_sim_ns * 1e-9
     aborted = incomplete = ""
     if report.error:  # a node failed: the loop stopped safely, the run proves nothing
-        aborted = end = f"error in the loop at {t_end:.2f} s: {report.error}"
+        aborted = end = f"error in the loop: {report.error}"
     elif engine.aborted:
         aborted = end = engine.aborted
     elif engine.ended:
@@ -384,7 +384,7 @@ def _run(
                 f"the time guard (--max-time {max_time:g} s) ended the run before the scenario's stop trigger"
             )
     else:  # stopped from outside (a signal) with no reason given
-        aborted = end = f"interrupted at {t_end:.2f} s"
+        aborted = end = "interrupted"
     kpi.kpis.end = end
     if watch is not None:
         kpi.kpis.driver_seat = True

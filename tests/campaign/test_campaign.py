@@ -96,7 +96,7 @@ def test_parameter_value_distribution_files_are_campaigns():
 def test_a_run_that_raises_is_an_error_and_the_campaign_completes(tmp_path):
     # an ego teleported 5 km down a 1.2 km road cannot be placed: the run raises
     spec = load(
-        _spec(tmp_path, "stacks: [aeb]\nmax_time: 5\nparameters:\n  StartTTC: {values: [1, 2, 500]}\n")
+        _spec(tmp_path, "stacks: [aeb]\nmax_time: 15\nparameters:\n  StartTTC: {values: [1, 2, 500]}\n")
     )
     out = tmp_path / "out"
     ran, skipped = run_campaign(run_specs(spec), out, workers=2)
@@ -201,3 +201,61 @@ def test_a_campaign_can_write_osi_ground_truth_into_every_log(tmp_path):
         n = sum(1 for _ in reader)
         reader.close()
         assert n == 100  # 2 s at the world's 50 Hz
+
+
+def test_runs_cut_by_the_time_guard_are_incomplete_and_counted_apart(tmp_path):
+    cfile = _spec(tmp_path, "stacks: [aeb]\nmax_time: 1\nparameters:\n  EgoSpeed: {values: [20, 30]}\n")
+    out = tmp_path / "out"
+    done = subprocess.run(
+        [sys.executable, "-m", "dil", "campaign", str(cfile), "--out", str(out)],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert done.returncode == 1, done.stderr  # not every run passed
+    assert "0 pass, 0 fail, 0 aborted, 2 incomplete, 0 error, 0 missing" in done.stdout
+    table = list(csv.DictReader((out / "results.csv").open()))
+    assert [r["status"] for r in table] == ["incomplete", "incomplete"]
+    assert all("time guard (--max-time 1 s)" in r["reason"] and r["end"] == "time limit 1 s" for r in table)
+    assert all(Path(r["log"]).exists() for r in table)  # not passed: the logs stay
+    suite = ET.parse(out / "junit.xml").getroot()
+    assert (suite.get("failures"), suite.get("errors"), suite.get("skipped")) == ("0", "0", "2")
+    skipped = [c.find("skipped") for c in suite]
+    assert all(s is not None and s.get("message").startswith("incomplete: the time guard") for s in skipped)
+    page = (out / "report.html").read_text()
+    assert "2 runs: 0 pass, 0 fail, 0 aborted, 2 incomplete, 0 error." in page
+
+
+def test_aborted_runs_are_errors_with_their_reason_in_junit_and_counted_apart(tmp_path):
+    from dil.campaign.results import counts, write_html, write_junit
+
+    base = {
+        "scenario": "ccrs",
+        "stack": "aeb",
+        "repetition": 0,
+        "param.EgoSpeed": "20",
+        "log": "",
+        "error": "",
+    }
+    base.update({k: None for k in ("collision", "min_ttc", "min_distance", "max_decel", "collision_speed")})
+    table = [
+        {**base, "run_id": "a", "status": "pass", "end": "stop trigger", "reason": "", "wall_s": 1.0},
+        {
+            **base,
+            "run_id": "b",
+            "status": "aborted",
+            "end": "x",
+            "reason": "emergency stop by jane",
+            "wall_s": 1.0,
+        },
+        {**base, "run_id": "c", "status": "fail", "end": "stop trigger", "reason": "", "wall_s": 1.0},
+    ]
+    assert counts(table) == {"pass": 1, "fail": 1, "aborted": 1, "incomplete": 0, "error": 0, "missing": 0}
+    write_junit(table, tmp_path / "junit.xml", "t")
+    suite = ET.parse(tmp_path / "junit.xml").getroot()
+    assert (suite.get("failures"), suite.get("errors"), suite.get("skipped")) == ("1", "1", "0")
+    assert suite[1].find("error").get("message") == "aborted: emergency stop by jane"
+    write_html(table, tmp_path / "report.html", "t", None)
+    page = (tmp_path / "report.html").read_text()
+    assert "3 runs: 1 pass, 1 fail, 1 aborted, 0 incomplete, 0 error." in page
+    assert "<tr><td>aeb</td><td>1</td><td>1</td><td>1</td><td>0</td><td>0</td></tr>" in page
