@@ -43,6 +43,8 @@ class ConfigError(ValueError):
 def short(value: object) -> str:
     """A bounded repr of ``value`` for an error message (never the whole of a huge value)."""
     if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > 64:
+        if value.bit_length() < 1000:
+            return f"{float(value):.6g}"
         return f"<an integer of {value.bit_length()} bits>"
     if isinstance(value, float | bool | type(None)):
         return repr(value)
