@@ -58,7 +58,10 @@ def _wait_text(page, selector, wanted, timeout_s=20.0):
         if _text(page, selector) in wanted:
             return
         page.wait_for_timeout(50)
-    raise AssertionError(f"{selector} shows {_text(page, selector)!r}, not one of {wanted}")
+    said = _text(page, "#msg")
+    raise AssertionError(
+        f"{selector} shows {_text(page, selector)!r}, not one of {wanted} (page says {said!r})"
+    )
 
 
 def _artifacts(tmp_path: Path) -> Path:
@@ -144,23 +147,49 @@ def test_live_view_survives_a_console_restart_and_the_estop_parks_the_rig(browse
     assert "rig server stopped" in out_rig
 
 
-def test_a_page_without_the_token_shows_live_data_but_cannot_send_controls(browser, base_port, tmp_path, bus):
+def test_a_page_without_the_token_shows_live_data_estops_but_cannot_send_other_controls(
+    browser, base_port, tmp_path, bus
+):
     from tests.console.peers import Peer, run_status
 
     console = make_console(base_port, tmp_path)
     commands = Inbox(bus.subscriber("console/command"), Drops())
-    peer = Peer(bus, {"run/status": run_status("running")})
+    fallback = {"kind": "fallback", "control": "fallback", "node": "", "frame_id": -1, "latency_ms": 0.0}
+    peer = Peer(bus, {"run/status": run_status("running"), "stack/events": {**fallback, "detail": "test"}})
     page = browser.new_page()
     try:
         page.goto(console.url)
         _wait_text(page, "#auth", ("view only (no token): controls disabled",))
         _wait_text(page, "#run-state", ("running",))
         assert page.locator("button[data-cmd=stop]").is_disabled()
-        page.fill("#operator", "mallory")
+        _wait_text(page, "#control", ("fallback",))
+        assert page.locator("#control").get_attribute("class") == "alarm"  # nobody but the fallback: red
+        assert page.locator("#estop").is_enabled()
+
+        # typing in a text field never fires the space bar's e-stop
+        page.wait_for_selector("#params input[data-name='EgoSpeed']")
+        box = page.locator("#params input[data-name='EgoSpeed']")
+        box.fill("")
+        box.press_sequentially("7 0")
+        page.locator("#operator").press_sequentially("no one")
+        page.locator("#scenario").focus()
+        page.keyboard.press("Space")
+        assert box.input_value() == "7 0" and page.locator("#operator").input_value() == "no one"
+        assert commands.next(500) is None
+        # ...and the button still works with the focus in a field (no token, an unusable name)
+        box.focus()
         page.click("#estop")
-        page.wait_for_function("document.getElementById('msg').textContent.includes('refused')")
-        assert "not authorised" in _text(page, "#msg")
-        # a forged request from the page, buttons bypassed: refused as well
+        msg = commands.next(5000)
+        assert msg is not None and msg["command"] == "estop" and msg["operator"] == ""
+        page.wait_for_function("document.getElementById('msg').textContent.startsWith('E-STOP sent')")
+        # the space bar with the focus outside text fields
+        page.locator("#operator").fill("mallory")
+        page.locator("#estop").focus()
+        page.keyboard.press("Space")
+        msg = commands.next(5000)
+        assert msg is not None and msg["command"] == "estop" and msg["operator"] == "mallory"
+
+        # a forged request from the page, buttons bypassed: refused for anything but the e-stop
         status = page.evaluate(
             "fetch('/api/command', {method: 'POST', headers: {'Content-Type': 'application/json'},"
             " body: JSON.stringify({command: 'stop', operator: 'mallory', confirmed: true})})"
@@ -168,14 +197,137 @@ def test_a_page_without_the_token_shows_live_data_but_cannot_send_controls(brows
         )
         assert status == 401
         assert commands.next(300) is None
-        # a wrong token is refused at the handshake and the page says so
+        # a wrong token is refused at the handshake and the page says so (not "no token")
         page.goto(console.url + "?token=wrong-token-wrong-token")
-        _wait_text(page, "#auth", ("token refused", "view only (no token): controls disabled"))
+        _wait_text(page, "#auth", ("token refused: view only, controls disabled",))
+        page.wait_for_timeout(500)
+        assert _text(page, "#auth") == "token refused: view only, controls disabled"
+        page.click("#estop")  # the e-stop all the same
+        msg = commands.next(5000)
+        assert msg is not None and msg["command"] == "estop"
     finally:
         page.close()
         peer.stop()
         console.stop()
     lines = [json.loads(x) for x in console.options.audit.read_text().splitlines()]
-    assert [e["result"] for e in lines if e["kind"] == "action"] == ["refused", "refused"]
+    acts = [(e["command"], e["result"], e.get("token")) for e in lines if e["kind"] == "action"]
+    assert acts == [
+        ("estop", "sent", "none"),
+        ("estop", "sent", "none"),
+        ("stop", "refused", None),
+        ("estop", "sent", "none"),
+    ], acts
+    first = next(e for e in lines if e["kind"] == "action")
+    assert first["operator"] is None and first["operator_given"] == "no one"
     assert any(e["kind"] == "auth" and e["reason"] == "wrong token" for e in lines)
     shutil.rmtree(tmp_path / "runs", ignore_errors=True)
+
+
+def _wait_bus(inbox, predicate, timeout_s=20.0):
+    """The newest message of ``inbox`` once it satisfies ``predicate`` (AssertionError if never)."""
+    end = time.monotonic() + timeout_s
+    last = None
+    while time.monotonic() < end:
+        m = inbox.latest()
+        if m is not None:
+            last = m
+            if predicate(m):
+                return m
+        time.sleep(0.01)
+    raise AssertionError(f"not seen within {timeout_s} s; last: {last}")
+
+
+def test_a_view_only_second_tab_estops_a_live_run_and_start_then_needs_a_rearm_or_no_motion(
+    browser, base_port, tmp_path
+):
+    console = make_console(base_port, tmp_path)
+    runs = tmp_path / "runs"
+    rig = _dil("rig", "serve", "--sim", port=base_port)
+    drive = ["drive", "--console", "--headless", "--rig", "sim", "--driver", "launch"]
+    host = _dil(*drive, "--out", str(runs), port=base_port)
+    bus = ZmqBus(Endpoints.default("tcp", port=base_port))
+    feedback = Inbox(bus.subscriber("rig/feedback", conflate=True), Drops())
+    status = Inbox(bus.subscriber("run/status", conflate=True), Drops())
+    operator = browser.new_page(viewport={"width": 1400, "height": 1000})
+    operator.on("dialog", lambda d: d.accept())
+    viewer = browser.new_page(viewport={"width": 1400, "height": 1000})  # a second tab, no token, no name
+    try:
+        operator.goto(console.url + f"?token={TOKEN}")
+        _wait_text(operator, "#auth", ("authorised",))
+        operator.fill("#operator", "jane")
+        _wait_text(operator, "#run-state", ("stopped",), 60)
+        _wait_text(operator, "#rig-state", ("parked",))
+        operator.select_option("#scenario", "ccrs")
+        operator.fill("#params input[data-name='EgoSpeed']", "20")
+        operator.fill("#params input[data-name='StartTTC']", "40")
+        operator.click("button[data-cmd=start]")
+        _wait_bus(feedback, lambda m: m["state"] == "engaged", 60)
+        viewer.goto(console.url)
+        _wait_text(viewer, "#auth", ("view only (no token): controls disabled",))
+        _wait_text(viewer, "#run-state", ("running",))
+        assert viewer.locator("#operator").input_value() == ""
+
+        viewer.click("#estop")  # no token, no operator name, nothing to confirm
+        fb = _wait_bus(feedback, lambda m: m["state"] in ("parking", "parked"), 5)
+        assert "emergency stop" in fb["fault"] and fb["rearm_required"] is True
+        _wait_bus(status, lambda m: m["state"] == "stopped", 30)  # the run ended
+        viewer.wait_for_function("document.getElementById('msg').textContent.startsWith('E-STOP sent')")
+        # the operator's page says why the rig parked and that it needs a re-arm, in a banner
+        operator.wait_for_selector("#rig-banner", state="visible", timeout=10_000)
+        banner = _text(operator, "#rig-banner")
+        assert "emergency stop" in banner and "re-arm" in banner, banner
+        assert _text(operator, "#rig-rearm").startswith("NEEDED")
+        result = _wait_result(runs)
+        verdict = json.loads(result.read_text())["verdict"]
+        assert verdict["passed"] is False and verdict.get("outcome", "aborted") == "aborted"
+        operator.wait_for_selector(f"#runs td:text-is('{result.parent.name}')", timeout=10_000)
+        cell = operator.locator(f"#runs tr:has(td:text-is('{result.parent.name}')) td").nth(1)
+        assert "PASS" not in cell.inner_text()
+        if "outcome" in verdict:
+            assert cell.inner_text().startswith("ABORTED") and "amber" in cell.get_attribute("class")
+
+        # a start with the rig held is refused, with the reason
+        operator.click("button[data-cmd=start]")
+        operator.wait_for_function("document.getElementById('msg').textContent.includes('refused')")
+        msg = _text(operator, "#msg")
+        assert "rig is parked: emergency stop" in msg and "re-arm it or choose run without motion" in msg, msg
+        # ...unless the operator chooses to run without motion: the banner says so all run long
+        operator.check("#no-motion")
+        operator.click("button[data-cmd=start]")
+        _wait_bus(status, lambda m: m["state"] == "running", 60)
+        operator.wait_for_selector("#no-motion-banner", state="visible", timeout=10_000)
+        viewer.wait_for_selector("#no-motion-banner", state="visible", timeout=10_000)
+        for _ in range(10):  # the rig stays parked while the run goes on
+            assert feedback.next(200)["state"] == "parked" and operator.is_visible("#no-motion-banner")
+        viewer.click("#estop")
+        _wait_bus(status, lambda m: m["state"] == "stopped", 30)
+        operator.wait_for_selector("#no-motion-banner", state="hidden", timeout=10_000)
+    finally:
+        operator.close()
+        viewer.close()
+        console.stop()
+        bus.close()
+        out_host = _end(host)
+        _end(rig)
+    lines = [json.loads(x) for x in console.options.audit.read_text().splitlines()]
+    acts = [(e["operator"], e["command"], e["result"]) for e in lines if e["kind"] == "action"]
+    assert acts == [
+        ("jane", "start", "sent"),
+        (None, "estop", "sent"),
+        ("jane", "start", "refused"),
+        ("jane", "start", "sent"),
+        (None, "estop", "sent"),
+    ], acts
+    estop = next(e for e in lines if e.get("command") == "estop")
+    assert estop["token"] == "none" and estop["client"].startswith("127.0.0.1:")
+    assert "(no motion)" in out_host, out_host[-3000:]
+
+
+def _wait_result(runs: Path, timeout_s: float = 30.0) -> Path:
+    end = time.monotonic() + timeout_s
+    while time.monotonic() < end:
+        found = sorted(runs.glob("ccrs-*/result.json"))
+        if found:
+            return found[0]
+        time.sleep(0.1)
+    raise AssertionError(f"no result.json under {runs}")
