@@ -58,6 +58,8 @@ def feedback_fields(
     watchdog_trips: int = 0,
     fault: str = "",
     rearm_required: bool = False,
+    link_failures: int = 0,
+    link_error: str = "",
 ) -> dict:
     """The fields of a ``rig/feedback`` message (the defaults: a rig at neutral, as stand-in rigs
     in benchmarks and tests report)."""
@@ -73,6 +75,8 @@ def feedback_fields(
         "watchdog_trips": watchdog_trips,
         "fault": fault,
         "rearm_required": rearm_required,
+        "link_failures": link_failures,
+        "link_error": link_error,
     }
 
 
@@ -141,6 +145,7 @@ class RigServer:
         """Why the rig is held parked until an operator re-arms it (the runtime's ``engage`` is
         ignored meanwhile): the fault or the operator's action; empty when armed."""
         self._pub = bus.publisher(RIG_FEEDBACK.topic)
+        self._links = getattr(bus, "links", None)  # a network bus's failed handshakes (dil.bus.links)
         self._enc = Encoder(RIG_FEEDBACK, name)
         self.spec = NodeSpec(
             name,
@@ -333,6 +338,8 @@ class RigServer:
                     self.watchdog_trips,
                     self.held or (self.reason if self.state in (PARKING, FAULT) else ""),
                     bool(self.held),
+                    link_failures=self._links.handshake_failures if self._links else 0,
+                    link_error=self._links.last_failure if self._links else "",
                 ),
             )
         )
