@@ -39,6 +39,14 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     )
     add_bus_arguments(s, local=False)
     s.set_defaults(func=_serve)
+    a = verbs.add_parser(
+        "arm",
+        help="re-arm a rig held parked after a fault (the console's engage, for use without the console)",
+    )
+    a.add_argument("--operator", required=True, help="who re-arms the rig (logged by the rig server)")
+    a.add_argument("--timeout", type=float, default=5.0, help="seconds to wait for the rig server")
+    add_bus_arguments(a, local=False)
+    a.set_defaults(func=_arm)
 
 
 def add_wheel_parser(sub: argparse._SubParsersAction) -> None:
@@ -146,8 +154,35 @@ def _serve(args: argparse.Namespace) -> int:
     return 1 if report.error else 0
 
 
-def _refuse(why: str) -> int:
-    print(f"dil rig serve: {why}", file=sys.stderr)
+def _arm(args: argparse.Namespace) -> int:
+    """Exit status: 0 armed (or not held), 1 no rig server answered or it stays held, 2 bad input."""
+    from .arm import arm
+
+    try:
+        bus = bus_from_args(args)
+    except ValueError as e:
+        return _refuse(str(e), "arm")
+    try:
+        result = arm(bus, args.operator, args.timeout)
+    except OSError as e:  # console/command is bound already: a console is running
+        return _refuse(f"{e}: is a console running? Re-arm the rig there", "arm")
+    finally:
+        bus.close()
+    if not result.state:
+        print(f"dil rig arm: no rig/feedback within {args.timeout:g} s: is `dil rig serve` running?")
+        return 1
+    if not result.was_held:
+        print(f"the rig was not held (state {result.state}): nothing to re-arm")
+    elif result.armed:
+        print(f"rig re-armed by {args.operator} (was held: {result.was_held}); state {result.state}")
+    else:
+        print(f"dil rig arm: the rig is still held ({result.was_held}) after {args.timeout:g} s")
+        return 1
+    return 0
+
+
+def _refuse(why: str, verb: str = "serve") -> int:
+    print(f"dil rig {verb}: {why}", file=sys.stderr)
     return 2
 
 

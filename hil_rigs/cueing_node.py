@@ -49,6 +49,9 @@ class CueingNode:
             outputs=(Port("command", RIG_COMMAND.topic, self.rate_hz),),
         )
         self.rig_state = "unknown"
+        self.rig_held = ""
+        """Why the rig server holds the rig parked until an operator re-arms it ('' when it does not):
+        this node's ``engage`` is ignored meanwhile."""
         self.heartbeat_losses = 0
         self._last_feedback_ns = 0
         self._silence_ns = 200_000_000
@@ -76,6 +79,15 @@ class CueingNode:
                 self.cueing.reset()  # cue from neutral: no jump to what accumulated while engaging
                 self.pose[:] = 0.0
             self.rig_state = fb["state"]
+            held = fb["fault"] if fb.get("rearm_required") else ""
+            if held != self.rig_held:
+                self.rig_held = held
+                if held:
+                    log.warning(
+                        "the rig is held parked (%s): an operator must re-arm it at the console", held
+                    )
+                else:
+                    log.warning("the rig was re-armed")
         elif (
             self.rig_state not in ("unknown", "lost") and t_sim_ns - self._last_feedback_ns > self._silence_ns
         ):

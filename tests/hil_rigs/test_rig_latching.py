@@ -194,3 +194,31 @@ def test_a_small_clock_offset_is_tolerated():
         out = _end(rig)
         bus.close()
     assert _rejected(out, "commands") == 0, out
+
+
+def test_dil_rig_arm_rearms_a_held_rig_without_the_console():
+    port = _port()
+    bus_args = ("--bus", "tcp", "--port", str(port))
+    rig = _dil("rig", "serve", "--sim", "--watchdog-ms", "1000", "--arm-from-console", *bus_args)
+    bus = ZmqBus(Endpoints.default("tcp", port=port))
+    runtime = None
+    try:
+        feedback = Inbox(bus.subscriber("rig/feedback", conflate=True), Drops())
+        first = feedback.next(timeout_ms=60_000)
+        assert first is not None and first["rearm_required"] and "armed" in first["fault"]
+        runtime = Runtime(bus)  # asks to engage: the rig is held
+        arm = subprocess.run(
+            [sys.executable, "-m", "dil", "rig", "arm", "--operator", "jo", "--timeout", "30", *bus_args],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert arm.returncode == 0 and "rig re-armed by jo" in arm.stdout, arm.stdout + arm.stderr
+        end = time.monotonic() + 30
+        while (m := feedback.next(timeout_ms=100)) is None or m["state"] != "engaging":
+            assert time.monotonic() < end, "the re-armed rig did not engage"
+    finally:
+        if runtime is not None:
+            runtime.stop()
+        _end(rig)
+        bus.close()

@@ -576,3 +576,21 @@ def test_with_curve_only_the_runtimes_key_moves_the_rig(tmp_path):
         runtime.close()
         rig.send_signal(signal.SIGTERM)
         rig.wait(10)
+
+
+def test_the_runtime_knows_when_the_rig_is_held_for_the_operator():
+    from hil_rigs.cueing_node import CueingNode
+
+    bus, clock, drops = LocalBus(), SimClock(), Drops()
+    node = CueingNode(bus, drops, clock)
+    commands = Inbox(bus.subscriber("rig/command", conflate=True), Drops())
+    feedback = bus.publisher("rig/feedback")
+    enc = Encoder(SCHEMAS["rig/feedback"], "rig")
+    node.start(0)
+    held = feedback_fields("parked", fault="watchdog: no valid command for 50 ms", rearm_required=True)
+    feedback.send(enc.encode(0, 0, held))
+    node.tick(0)
+    assert node.rig_held.startswith("watchdog") and commands.latest()["mode"] == "engage"
+    feedback.send(enc.encode(MS, MS, feedback_fields("parked")))
+    node.tick(MS)
+    assert node.rig_held == ""
