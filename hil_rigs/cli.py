@@ -122,12 +122,16 @@ def _serve(args: argparse.Namespace) -> int:
         return _refuse(str(e))
     clock = WallClock()
     drops = Drops()
-    try:
-        driver = None
-        if udp is not None:
-            from .udp import UdpPlatform
+    driver = None
+    if udp is not None:
+        from .udp import UdpPlatform
 
+        try:
             driver = UdpPlatform(platform, *udp)
+        except OSError as e:  # the host does not resolve
+            bus.close()
+            return _refuse(f"--udp {args.udp}: {e.strerror or e}")
+    try:
         server = RigServer(
             bus,
             drops,

@@ -69,7 +69,8 @@ class UdpPlatform:
         self.parked = np.full(6, g.min_length + 0.01)
         self.lengths = self.parked.copy()
         self.speeds = np.zeros(6)
-        self._address = (host, port)
+        # resolved once here: a bad host is an error at start, not in the 1 kHz loop (socket.gaierror)
+        self._address = socket.getaddrinfo(host, port, socket.AF_INET, socket.SOCK_DGRAM)[0][4]
         self._order = byte_order
         self._sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         self._guess = np.zeros(6)

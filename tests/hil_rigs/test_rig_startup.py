@@ -130,3 +130,10 @@ def test_loopback_addresses():
     assert curve_refusal(local, curve=False) is None
     assert curve_refusal(outside, curve=True) is None
     assert "tcp://0.0.0.0:5600" in curve_refusal(outside, curve=False)
+
+
+def test_rig_serve_refuses_a_bad_udp_platform_address():
+    port = str(_port())
+    _refused(_dil("rig", "serve", "--udp", "nosuch.invalid:9000", "--port", port), "nosuch.invalid:9000")
+    _refused(_dil("rig", "serve", "--udp", "127.0.0.1:port", "--port", port), "127.0.0.1:port")
+    _refused(_dil("rig", "serve", "--sim", "--udp", "127.0.0.1:9000", "--port", port), "exactly one")
