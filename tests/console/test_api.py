@@ -445,3 +445,42 @@ def test_the_history_shows_aborted_and_incomplete_runs_with_their_reason(console
         "estopped": ("aborted", "emergency stop by jane"),
         "cut": ("incomplete", "time guard 120 s"),
     }
+
+
+def test_a_bad_allow_origin_is_bad_input_exit_2_no_traceback():
+    import subprocess
+    import sys
+
+    p = subprocess.run(
+        [sys.executable, "-m", "dil", "console", "--allow-origin", "rig.lab", "--http-port", "0"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert p.returncode == 2 and "--allow-origin 'rig.lab': give scheme://host[:port]" in p.stderr
+    assert "Traceback" not in p.stderr
+
+
+@pytest.mark.parametrize(
+    ("origin", "host", "bind", "allowed"),
+    [
+        (None, "127.0.0.1:8600", "127.0.0.1", True),  # not a browser: the token rules alone
+        ("http://localhost:8600", "127.0.0.1:8600", "127.0.0.1", True),
+        ("http://LOCALHOST:8600/", "localhost:8600", "127.0.0.1", True),
+        ("http://rebound.example:8600", "rebound.example:8600", "127.0.0.1", False),  # DNS rebinding
+        ("http://localhost:8601", "localhost:8600", "127.0.0.1", False),
+        ("https://localhost:8600", "localhost:8600", "127.0.0.1", True),
+        ("http://rig-pc.lab:8600", "rig-pc.lab:8600", "0.0.0.0", True),  # as the browser asked for it
+        ("http://rig-pc.lab:8600", "other.lab:8600", "0.0.0.0", False),
+        ("http://127.0.0.1:8600", "127.0.0.1:8600", "0.0.0.0", True),
+        ("http://localhost:8600", "192.0.2.5:8600", "192.0.2.5", False),
+        ("http://192.0.2.5:8600", "192.0.2.5:8600", "192.0.2.5", True),
+        ("null", "127.0.0.1:8600", "127.0.0.1", False),
+        ("file://", "127.0.0.1:8600", "127.0.0.1", False),
+        ("http://a:b@127.0.0.1:99999", "127.0.0.1:8600", "127.0.0.1", False),
+    ],
+)
+def test_which_origins_are_the_consoles_own(origin, host, bind, allowed):
+    from dil.console.auth import origin_allowed
+
+    assert origin_allowed(origin, host, bind, 8600, ()) is allowed
