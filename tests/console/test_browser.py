@@ -164,6 +164,12 @@ def test_a_page_without_the_token_shows_live_data_estops_but_cannot_send_other_c
         assert page.locator("button[data-cmd=stop]").is_disabled()
         _wait_text(page, "#control", ("fallback",))
         assert page.locator("#control").get_attribute("class") == "alarm"  # nobody but the fallback: red
+        peer.set("stack/events", {**fallback, "control": "none", "detail": "no driver input"})
+        _wait_text(page, "#control", ("none",))
+        assert page.locator("#control").get_attribute("class") == "alarm"  # nobody at all: red
+        peer.set("stack/events", {**fallback, "kind": "takeover", "control": "driver", "detail": ""})
+        _wait_text(page, "#control", ("driver",))
+        assert page.locator("#control").get_attribute("class") == ""
         assert page.locator("#estop").is_enabled()
 
         # typing in a text field never fires the space bar's e-stop
