@@ -29,9 +29,11 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     s.add_argument(
         "--udp", metavar="HOST:PORT", help="a platform controller taking Motion4Sim position-mode UDP packets"
     )
-    s.add_argument("--watchdog-ms", type=float, default=50.0, help="silence that parks an active rig")
+    s.add_argument(
+        "--watchdog-ms", type=_number(1.0, 10_000.0), default=50.0, help="silence that parks an active rig"
+    )
     s.add_argument("--rig", default="sim_hexapod", help="rig file: a name in hil_rigs/rigs or a YAML path")
-    s.add_argument("--duration", type=float, help="stop after this many seconds")
+    s.add_argument("--duration", type=_number(0.0, 1e7), help="stop after this many seconds")
     s.add_argument(
         "--arm-from-console",
         action="store_true",
@@ -44,9 +46,26 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         help="re-arm a rig held parked after a fault (the console's engage, for use without the console)",
     )
     a.add_argument("--operator", required=True, help="who re-arms the rig (logged by the rig server)")
-    a.add_argument("--timeout", type=float, default=5.0, help="seconds to wait for the rig server")
+    a.add_argument(
+        "--timeout", type=_number(0.1, 3600.0), default=5.0, help="seconds to wait for the rig server"
+    )
     add_bus_arguments(a, local=False)
     a.set_defaults(func=_arm)
+
+
+def _number(lo: float, hi: float):
+    """An argparse type: a finite number from ``lo`` to ``hi`` (else a usage error, exit 2)."""
+
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+        if not lo <= value <= hi:  # NaN fails too
+            raise argparse.ArgumentTypeError(f"{text}: must be from {lo:g} to {hi:g}")
+        return value
+
+    return parse
 
 
 def add_wheel_parser(sub: argparse._SubParsersAction) -> None:

@@ -137,3 +137,10 @@ def test_rig_serve_refuses_a_bad_udp_platform_address():
     _refused(_dil("rig", "serve", "--udp", "nosuch.invalid:9000", "--port", port), "nosuch.invalid:9000")
     _refused(_dil("rig", "serve", "--udp", "127.0.0.1:port", "--port", port), "127.0.0.1:port")
     _refused(_dil("rig", "serve", "--sim", "--udp", "127.0.0.1:9000", "--port", port), "exactly one")
+
+
+def test_rig_commands_refuse_numbers_out_of_range():
+    port = str(_port())
+    _refused(_dil("rig", "serve", "--sim", "--watchdog-ms", "nan", "--port", port), "--watchdog-ms")
+    _refused(_dil("rig", "serve", "--sim", "--duration", "-1", "--port", port), "--duration")
+    _refused(_dil("rig", "arm", "--operator", "jo", "--timeout", "inf", "--port", port), "--timeout")
