@@ -103,7 +103,8 @@ def _wheel(args: argparse.Namespace) -> int:
     try:
         mapping = load_mapping(args.mapping)
     except ValueError as e:
-        raise SystemExit(f"dil wheel: {e}") from None
+        print(f"dil wheel: {e}", file=sys.stderr)
+        return 2
     bus = bus_from_args(args)
     try:
         run_wheel(mapping, bus, args.device)

@@ -144,3 +144,9 @@ def test_rig_commands_refuse_numbers_out_of_range():
     _refused(_dil("rig", "serve", "--sim", "--watchdog-ms", "nan", "--port", port), "--watchdog-ms")
     _refused(_dil("rig", "serve", "--sim", "--duration", "-1", "--port", port), "--duration")
     _refused(_dil("rig", "arm", "--operator", "jo", "--timeout", "inf", "--port", port), "--timeout")
+
+
+def test_dil_wheel_refuses_a_bad_mapping(tmp_path):
+    mapping = tmp_path / "pedals.yaml"
+    mapping.write_text("steering_axis: 0\nsteer_axis: 1\n")
+    _refused(_dil("wheel", "--mapping", str(mapping), "--port", str(_port())), "pedals.yaml", "steer_axis")
