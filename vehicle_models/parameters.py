@@ -411,7 +411,7 @@ def from_dict(data: object, where: str = "<dict>") -> VehicleParameters:
     if not isinstance(data, dict):
         raise ParameterError(f"{where}: expected a mapping at the top level, got {type(data).__name__}")
     try:
-        params = dacite.from_dict(VehicleParameters, _ints_to_floats(data), config=_DACITE)
+        params = dacite.from_dict(VehicleParameters, _ints_to_floats(data, "", where), config=_DACITE)
     except dacite.UnexpectedDataError as e:
         raise ParameterError(f"{where}: unknown key(s) {sorted(short(k) for k in e.keys)}") from None
     except dacite.MissingValueError as e:
@@ -419,24 +419,29 @@ def from_dict(data: object, where: str = "<dict>") -> VehicleParameters:
     except dacite.WrongTypeError as e:
         expected = getattr(e.field_type, "__name__", e.field_type)
         raise ParameterError(f"{where}: {e.field_path} = {short(e.value)}: expected {expected}") from None
+    except ParameterError:
+        raise
     except (TypeError, ValueError, OverflowError) as e:
         raise ParameterError(f"{where}: {short(str(e))}") from None
+    validate(params, where)  # physical consistency first, then the documented ranges
     try:
         check(params, RANGES, where)
     except ConfigError as e:
         raise ParameterError(str(e)) from None
-    validate(params, where)
     return params
 
 
-def _ints_to_floats(value: object) -> object:
+def _ints_to_floats(value: object, key: str = "", where: str = "<dict>") -> object:
     """YAML reads ``1500`` as int; parameters are floats. Booleans stay booleans."""
     if isinstance(value, dict):
-        return {k: _ints_to_floats(v) for k, v in value.items()}
+        return {k: _ints_to_floats(v, f"{key}.{k}" if key else str(k), where) for k, v in value.items()}
     if isinstance(value, list):
-        return [_ints_to_floats(v) for v in value]
+        return [_ints_to_floats(v, f"{key}[{i}]", where) for i, v in enumerate(value)]
     if isinstance(value, int) and not isinstance(value, bool):
-        return float(value)  # OverflowError beyond 1e308: reported by from_dict
+        try:
+            return float(value)
+        except OverflowError:
+            raise ParameterError(f"{where}: {key} = {short(value)}: beyond the range of a float") from None
     return value
 
 

@@ -111,7 +111,10 @@ def _expanded_size(node: yaml.Node, memo: dict[int, int]) -> int:
 
 def parse_yaml(text: str, where: str) -> object:
     """The data of one YAML document ``text`` (None when empty); ``where`` names it in errors."""
-    loader = _Loader(text)
+    try:
+        loader = _Loader(text)  # the reader refuses control characters here already
+    except yaml.YAMLError as e:
+        raise ConfigError(f"{where}: not valid YAML: {short(str(e))}") from None
     try:
         node = loader.get_single_node()
         if node is None:
