@@ -50,7 +50,7 @@ def decode(
             Drop.TOO_LARGE, f"{topic}: frame of {len(frame)} bytes: at most {size.max_bytes} are accepted"
         )
     try:
-        msg = msgpack.unpackb(payload, raw=False, **size.unpacker_options())
+        msg = msgpack.unpackb(payload, raw=False, **size.unpack_options)
     except Exception as e:  # msgpack raises several types for bad bytes
         reason = Drop.TOO_LARGE if "exceeds max" in str(e) else Drop.MALFORMED
         what = "exceeds the schema's size limits" if reason is Drop.TOO_LARGE else "is not msgpack"

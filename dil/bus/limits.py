@@ -58,8 +58,9 @@ class Limits:
     max_str_len: int
     max_bin_len: int
 
-    def unpacker_options(self) -> dict[str, int]:
-        """Keyword arguments of ``msgpack.unpackb`` enforcing these limits."""
+    @functools.cached_property
+    def unpack_options(self) -> dict[str, int]:
+        """Keyword arguments of ``msgpack.unpackb`` enforcing these limits (built once)."""
         return {
             "max_array_len": self.max_array_len,
             "max_map_len": self.max_map_len,
