@@ -10,6 +10,8 @@ otherwise only by time: the guard is its length, and reaching it is a normal end
 
 from __future__ import annotations
 
+import math
+
 from dil.scenario.loader import Scenario
 from dil.scenario.xml import Reader, load_xml
 
@@ -19,6 +21,9 @@ MARGIN_S = 10.0
 """At least this much [s] beyond the latest time a condition waits for..."""
 MARGIN_FRACTION = 0.25
 """...or this fraction of that time, whichever is longer."""
+CEILING_S = 1e6
+"""The default guard is never longer than this [s] (11.6 days: a time condition of 1e300 s, or
+an infinite one, must not make a run that never ends)."""
 
 
 def latest_condition_time(scen: Scenario) -> float:
@@ -38,7 +43,9 @@ def default_max_time(scen: Scenario) -> float:
     """The guard when ``--max-time`` is not given [s]: never shorter than the scenario's timed
     conditions with a margin, nor than :data:`FLOOR_S`."""
     t = latest_condition_time(scen)
-    return max(FLOOR_S, t + max(MARGIN_S, MARGIN_FRACTION * t))
+    if not math.isfinite(t):
+        return CEILING_S
+    return min(CEILING_S, max(FLOOR_S, t + max(MARGIN_S, MARGIN_FRACTION * t)))
 
 
 def guard_cut_is_incomplete(scen: Scenario) -> bool:

@@ -223,8 +223,8 @@ def _run(
 ) -> RunResult:
     driven = opts.stack != "none"
     max_time = opts.max_time if opts.max_time is not None else default_max_time(scen)
-    if not max_time > 0.0:
-        raise ValueError(f"--max-time {max_time!r}: must be a positive number of seconds")
+    if not (math.isfinite(max_time) and max_time > 0.0):
+        raise ValueError(f"--max-time {max_time:g}: must be a positive, finite number of seconds")
     ego = scen.entities[scen.ego]
     offset = box_offset(vehicle)
     place, state = ego_functions(vehicle, ego.centre_x)

@@ -5,7 +5,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from dil.run.guard import FLOOR_S, default_max_time
+from dil.run.guard import CEILING_S, FLOOR_S, default_max_time
 from dil.run.runner import RunOptions, run
 from dil.scenario.loader import load
 
@@ -46,6 +46,8 @@ def test_the_default_guard_outlasts_the_scenario(tmp_path):
     )
     path.write_text(doc)
     assert default_max_time(load(path, {"Length": "500"})) >= 510.0
+    # a stop time beyond any run does not make a guard that never ends
+    assert default_max_time(load(_long(tmp_path, "1e12"))) == CEILING_S
 
 
 def test_a_300_s_scenario_runs_to_its_end_by_default_and_a_shorter_guard_is_incomplete(tmp_path):
