@@ -185,11 +185,15 @@ def check_situation(action: Action, now: Situation) -> None:
     if c == "start" and not action.no_motion:
         why = rig_not_ready(now.rig_state, now.rig_reason, now.rig_rearm_required, now.rig_age_s)
         if why:
-            remedy = {
-                None: "start `dil rig serve`",
-                "engaging": "wait until it is engaged",
-                "parking": "wait until it is parked, then re-arm it if it asks",
-            }.get(now.rig_state, "re-arm it")
+            remedy = (
+                "re-arm it"
+                if now.rig_rearm_required
+                else {
+                    None: "start `dil rig serve`",
+                    "engaging": "wait until it is engaged",
+                    "parking": "wait until it is parked",
+                }.get(now.rig_state, "re-arm it")
+            )
             raise ActionError(409, f"start: {why}; {remedy} or choose run without motion")
     if c == "pause" and run != "running":
         raise ActionError(409, f"pause: the run is {run}, not running")

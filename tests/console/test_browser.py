@@ -17,6 +17,10 @@ from tests.console.conftest import TOKEN, make_console
 
 pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason=MISSING)
 
+SLACK = ("--watchdog-ms", "500")
+"""The rig's watchdog for these tests: two browsers, a runtime and a rig server share two loaded
+cores here, and a watchdog trip latches the rig parked (not what these tests are about)."""
+
 
 @pytest.fixture(scope="module")
 def browser():
@@ -73,7 +77,7 @@ def _artifacts(tmp_path: Path) -> Path:
 def test_live_view_survives_a_console_restart_and_the_estop_parks_the_rig(browser, base_port, tmp_path):
     console = make_console(base_port, tmp_path)
     runs = tmp_path / "runs"
-    rig = _dil("rig", "serve", "--sim", port=base_port)
+    rig = _dil("rig", "serve", "--sim", *SLACK, port=base_port)
     drive = ["drive", "--console", "--headless", "--rig", "sim", "--driver", "launch"]
     host = _dil(*drive, "--out", str(runs), port=base_port)
     bus = ZmqBus(Endpoints.default("tcp", port=base_port))
@@ -131,6 +135,7 @@ def test_live_view_survives_a_console_restart_and_the_estop_parks_the_rig(browse
         (result,) = runs.glob("ccrs-*/result.json")
         doc = json.loads(result.read_text())
         assert doc["end"] == "emergency stop by jane" and doc["parameters"]["StartTTC"] == "40"
+        assert doc["verdict"]["outcome"] == "aborted" and doc["verdict"]["passed"] is False
         page.wait_for_selector(f"#runs td:text-is('{result.parent.name}')", timeout=10_000)
         lines = [json.loads(x) for x in console.options.audit.read_text().splitlines()]
         assert [(e["operator"], e["command"], e["result"]) for e in lines if e["kind"] == "action"] == [
@@ -248,7 +253,7 @@ def test_a_view_only_second_tab_estops_a_live_run_and_start_then_needs_a_rearm_o
 ):
     console = make_console(base_port, tmp_path)
     runs = tmp_path / "runs"
-    rig = _dil("rig", "serve", "--sim", port=base_port)
+    rig = _dil("rig", "serve", "--sim", *SLACK, port=base_port)
     drive = ["drive", "--console", "--headless", "--rig", "sim", "--driver", "launch"]
     host = _dil(*drive, "--out", str(runs), port=base_port)
     bus = ZmqBus(Endpoints.default("tcp", port=base_port))
@@ -266,16 +271,17 @@ def test_a_view_only_second_tab_estops_a_live_run_and_start_then_needs_a_rearm_o
         operator.select_option("#scenario", "ccrs")
         operator.fill("#params input[data-name='EgoSpeed']", "20")
         operator.fill("#params input[data-name='StartTTC']", "40")
-        operator.click("button[data-cmd=start]")
-        _wait_bus(feedback, lambda m: m["state"] == "engaged", 60)
         viewer.goto(console.url)
         _wait_text(viewer, "#auth", ("view only (no token): controls disabled",))
-        _wait_text(viewer, "#run-state", ("running",))
         assert viewer.locator("#operator").input_value() == ""
+        operator.click("button[data-cmd=start]")
+        _wait_text(viewer, "#run-state", ("running",), 60)
+        _wait_bus(feedback, lambda m: m["state"] == "engaged", 60)
 
         viewer.click("#estop")  # no token, no operator name, nothing to confirm
-        fb = _wait_bus(feedback, lambda m: m["state"] in ("parking", "parked"), 5)
-        assert "emergency stop" in fb["fault"] and fb["rearm_required"] is True
+        # (on a loaded machine the watchdog may have parked it a moment before: the e-stop's hold wins)
+        fb = _wait_bus(feedback, lambda m: "emergency stop by the console" in m["fault"], 5)
+        assert fb["state"] in ("parking", "parked") and fb["rearm_required"] is True
         _wait_bus(status, lambda m: m["state"] == "stopped", 30)  # the run ended
         viewer.wait_for_function("document.getElementById('msg').textContent.startsWith('E-STOP sent')")
         # the operator's page says why the rig parked and that it needs a re-arm, in a banner
@@ -285,14 +291,14 @@ def test_a_view_only_second_tab_estops_a_live_run_and_start_then_needs_a_rearm_o
         assert _text(operator, "#rig-rearm").startswith("NEEDED")
         result = _wait_result(runs)
         verdict = json.loads(result.read_text())["verdict"]
-        assert verdict["passed"] is False and verdict.get("outcome", "aborted") == "aborted"
+        assert verdict["passed"] is False and verdict["outcome"] == "aborted", verdict
         operator.wait_for_selector(f"#runs td:text-is('{result.parent.name}')", timeout=10_000)
         cell = operator.locator(f"#runs tr:has(td:text-is('{result.parent.name}')) td").nth(1)
-        assert "PASS" not in cell.inner_text()
-        if "outcome" in verdict:
-            assert cell.inner_text().startswith("ABORTED") and "amber" in cell.get_attribute("class")
+        assert cell.inner_text().startswith("ABORTED") and "amber" in cell.get_attribute("class")
+        assert "emergency stop" in cell.inner_text()
 
         # a start with the rig held is refused, with the reason
+        _wait_bus(feedback, lambda m: m["state"] == "parked", 10)
         operator.click("button[data-cmd=start]")
         operator.wait_for_function("document.getElementById('msg').textContent.includes('refused')")
         msg = _text(operator, "#msg")
