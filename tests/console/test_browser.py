@@ -155,12 +155,21 @@ def test_live_view_survives_a_console_restart_and_the_estop_parks_the_rig(browse
 def test_a_page_without_the_token_shows_live_data_estops_but_cannot_send_other_controls(
     browser, base_port, tmp_path, bus
 ):
-    from tests.console.peers import Peer, run_status
+    from tests.console.peers import Peer, rig_feedback, run_status
 
     console = make_console(base_port, tmp_path)
     commands = Inbox(bus.subscriber("console/command"), Drops())
     fallback = {"kind": "fallback", "control": "fallback", "node": "", "frame_id": -1, "latency_ms": 0.0}
-    peer = Peer(bus, {"run/status": run_status("running"), "stack/events": {**fallback, "detail": "test"}})
+    link = "rig/command tcp://127.0.0.1:5555: handshake failed (no CURVE)"
+    rig = {**rig_feedback("parked"), "link_failures": 2, "link_error": link}
+    peer = Peer(
+        bus,
+        {
+            "run/status": run_status("running"),
+            "stack/events": {**fallback, "detail": "test"},
+            "rig/feedback": rig,
+        },
+    )
     page = browser.new_page()
     try:
         page.goto(console.url)
@@ -176,6 +185,7 @@ def test_a_page_without_the_token_shows_live_data_estops_but_cannot_send_other_c
         _wait_text(page, "#control", ("driver",))
         assert page.locator("#control").get_attribute("class") == ""
         assert page.locator("#estop").is_enabled()
+        _wait_text(page, "#rig-links", (f"2: {link}",))  # failed link handshakes are reported
 
         # typing in a text field never fires the space bar's e-stop
         page.wait_for_selector("#params input[data-name='EgoSpeed']")

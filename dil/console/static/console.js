@@ -213,6 +213,10 @@ function drawRig(fb, cmd) {
       (rearm ? " - needs an operator re-arm (arm / engage rig)" : "");
   }
   $("rig-trips").textContent = r.watchdog_trips;
+  // a peer that failed the link's handshake (no CURVE, a refused key): the server reconnects, the operator should know
+  const links = $("rig-links");
+  links.textContent = r.link_failures ? `${r.link_failures}: ${r.link_error}` : r.link_failures === 0 ? "0" : "-";
+  links.className = r.link_failures ? "amber" : "";
   $("rig-pose").textContent = [r.surge, r.sway, r.heave].map((x) => fmt(x * 1000, 0)).join(" ") + " ; " +
     [r.roll, r.pitch, r.yaw].map((x) => fmt(x * DEG, 2)).join(" ");
   drawActuators(r.actuator_lengths, cmd ? cmd.msg.actuator_lengths : null);
