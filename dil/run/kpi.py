@@ -234,14 +234,14 @@ def _no_driver(path: str | Path, k: Kpis, end_ns: int) -> None:
 
     since: int | None = None
     total = 0
+    driver = ai = False
     for topic, t_ns, data in fast_records(path):
-        if topic == "driver/input":
-            k.driver_seat = True
+        driver = driver or topic == "driver/input"
+        ai = ai or topic == "ai/command"
         if topic != "stack/events":
             continue
         control = msgpack.unpackb(bytes(data)).get("control")
         if control == "none":
-            k.driver_seat = True
             since = t_ns if since is None else since
         elif since is not None:
             total += t_ns - since
@@ -249,3 +249,4 @@ def _no_driver(path: str | Path, k: Kpis, end_ns: int) -> None:
     if since is not None:
         total += max(end_ns - since, 0)
     k.no_driver_s = total * 1e-9
+    k.driver_seat = driver and not ai  # a person drove (an AI's run says so only when nobody was there)

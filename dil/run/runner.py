@@ -389,6 +389,8 @@ def _run(
     if watch is not None:
         kpi.kpis.driver_seat = True
         kpi.kpis.no_driver_s = round(watch.no_driver_s, 3)
+    elif ai is not None and ai.stack.o.driver_seat:  # a driver who took over and then let go
+        kpi.kpis.no_driver_s = round(ai.stack.no_driver_s, 3)
     verdict = judge(
         kpi.kpis,
         opts.criteria or Criteria.for_scenario(opts.scenario),

@@ -74,6 +74,11 @@ class RemoteOptions:
     """Brake pedal travel at which the driver takes control."""
     takeover_steer: float = 0.35
     """Steering-wheel angle away from the AI's command at which the driver takes control [rad]."""
+    driver_timeout_ms: float = 200.0
+    """With the driver in control: no driver input for this long [ms] and nobody is in control
+    (control ``none``): throttle released, ``fallback_brake`` applied until input comes back."""
+    fallback_brake: float = 0.3
+    """Brake pedal travel [0..1] while nobody is in control."""
 
 
 @dataclass
@@ -144,6 +149,10 @@ class RemoteStack:
         )
         self._console = Inbox(bus.subscriber(CONSOLE_COMMAND.topic), drops) if options.driver_seat else None
         self._driver_input: dict | None = None
+        self._driver_t = 0
+        self._nobody_since: int | None = None
+        self._nobody_ns = 0
+        self._now = 0
         self._events = bus.publisher(STACK_EVENTS.topic)
         self._ev = Encoder(STACK_EVENTS, name)
         self._req = Encoder(INFERENCE_REQUEST, name)
@@ -260,7 +269,10 @@ class RemoteStack:
         if self._tick % self._fallback_every == 0:
             if self.control == "driver":
                 d = self._driver_input
-                if d is not None:
+                if self._driver_lost(t_sim_ns):  # nobody at the wheel: never the last input held
+                    steer = d["steering_wheel_angle"] if d is not None else 0.0
+                    self.fallback.publish(t_sim_ns, steer, 0.0, self.o.fallback_brake)
+                elif d is not None:
                     self.fallback.publish(t_sim_ns, d["steering_wheel_angle"], d["throttle"], d["brake"])
             elif self.control == "fallback":
                 if self._fallback_cmd is not None:
@@ -273,8 +285,10 @@ class RemoteStack:
         """The person at the wheel overrides the AI (and the fallback) by braking or steering
         against it; the console hands control back to the AI (``handover ai``) or to the driver."""
         d = self._driver.latest()
+        self._now = t_sim_ns
         if d is not None:
             self._driver_input = d
+            self._driver_t = t_sim_ns
         while (c := self._console.next()) is not None:
             if (
                 c["command"] == "handover"
@@ -282,6 +296,9 @@ class RemoteStack:
                 and c["argument"] != self.control
             ):
                 if c["argument"] == "ai":
+                    if self._nobody_since is not None:  # the AI drives again: somebody is in control
+                        self._nobody_ns += t_sim_ns - self._nobody_since
+                        self._nobody_since = None
                     self.control = "ai"
                     self._last_cmd_t = t_sim_ns
                     for n in self.nodes:
@@ -434,12 +451,53 @@ class RemoteStack:
         why = f"no AI command applied for {(t_sim_ns - self._last_cmd_t) * 1e-6:.0f} ms"
         self._event(t_sim_ns, "fallback", None, -1, 0.0, why + ": the built-in stack drives")
 
+    @property
+    def no_driver_s(self) -> float:
+        """Time so far with the driver in control but no driver input [s] (nobody in control)."""
+        open_ns = self._now - self._nobody_since if self._nobody_since is not None else 0
+        return (self._nobody_ns + open_ns) * 1e-9
+
+    def _driver_lost(self, t_sim_ns: int) -> bool:
+        """With the driver in control: whether their input has stopped (announced once each way)."""
+        lost = t_sim_ns - self._driver_t > self.o.driver_timeout_ms * 1e6
+        if lost and self._nobody_since is None:
+            self._nobody_since = t_sim_ns
+            self._event(
+                t_sim_ns,
+                "fallback",
+                None,
+                -1,
+                0.0,
+                f"no driver input for {self.o.driver_timeout_ms:g} ms: the fallback brake holds the car",
+                control="none",
+            )
+        elif not lost and self._nobody_since is not None:
+            gap = t_sim_ns - self._nobody_since
+            self._nobody_ns += gap
+            self._nobody_since = None
+            self._event(
+                t_sim_ns,
+                "takeover",
+                None,
+                -1,
+                0.0,
+                f"driver input back after {gap * 1e-9:.2f} s with nobody in control",
+            )
+        return lost
+
     def _event(
-        self, t_sim_ns: int, kind: str, n: _Node | None, fid: int, latency_ms: float, detail: str
+        self,
+        t_sim_ns: int,
+        kind: str,
+        n: _Node | None,
+        fid: int,
+        latency_ms: float,
+        detail: str,
+        control: str | None = None,
     ) -> None:
         fields = {
             "kind": kind,
-            "control": self.control,
+            "control": control or self.control,
             "node": "" if n is None else (n.identity or n.address),
             "frame_id": fid,
             "latency_ms": float(latency_ms) if math.isfinite(latency_ms) else 0.0,
