@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from mcap.exceptions import McapError
+from mcap.exceptions import InvalidMagic, McapError
 from mcap.records import Attachment, Channel, DataEnd, Footer, Message, Metadata
 from mcap.stream_reader import StreamReader
 
@@ -78,6 +78,8 @@ def records(path: str | Path, check: LogCheck | None = None) -> Iterator[tuple[s
                         check.attachments.append(rec.name)
                     elif isinstance(rec, DataEnd | Footer):
                         check.complete = check.complete or isinstance(rec, Footer)
+        except InvalidMagic as e:
+            raise LogError(f"{path}: not an MCAP file ({e})") from None
         except McapError as e:
             if check is not None:
                 check.problem = f"the file stops mid-record ({type(e).__name__}: {e})"

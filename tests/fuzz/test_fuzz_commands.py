@@ -48,6 +48,9 @@ def _cases(tmp: Path) -> list[tuple[list[str], str, set[int]]]:
         "name: r\nscenarios: [../catalog/ccrs.xosc]\nparameters:\n"
         "  EgoSpeed: {range: {start: 50, stop: 20, step: 10}}\n"
     )
+    junk = tmp / "junk.mcap"
+    junk.write_bytes(bytes(range(256)) * 8)
+    (tmp / "junk.csv").write_bytes(b"t_s,\xff\xfe\n1,2\n")
     run = ["run", "--no-record", "--max-time", "3", "--out", str(tmp / "runs")]
     ok = {0, 1, 3}
     return [
@@ -63,6 +66,9 @@ def _cases(tmp: Path) -> list[tuple[list[str], str, set[int]]]:
         (["campaign", str(bomb), "--out", str(tmp / "c1")], "campaign alias bomb", {2}),
         (["campaign", str(reverse), "--out", str(tmp / "c2")], "campaign range stop < start", {2}),
         (["node", "check", str(bomb)], "manifest alias bomb", {2}),
+        (["log", "check", str(junk)], "dil log check of a file that is not a log", {2}),
+        (["replay", str(junk), "--resim"], "dil replay --resim of a file that is not a log", {2}),
+        (["compare", str(junk), str(tmp / "junk.csv")], "dil compare of junk", {2}),
     ]
 
 
