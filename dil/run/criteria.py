@@ -74,7 +74,12 @@ class Criteria:
                 )
             d[key] = text.lower() in ("1", "true", "yes") if isinstance(d[key], bool) else float(text)
         d["source"] = f"{self.source} + command line"
-        return Criteria(**d)
+        c = Criteria(**d)
+        try:
+            check(c, RANGES, "--criterion")
+        except ConfigError as e:
+            raise ValueError(str(e)) from None
+        return c
 
 
 def judge(k: Kpis, c: Criteria, *, timed_out: bool, aborted: str = "", incomplete: str = "") -> dict:
