@@ -326,6 +326,7 @@ def test_beyond_loopback_everything_but_the_page_needs_the_token(base_port, tmp_
         assert httpx.get(url, timeout=5).status_code == 200
         assert httpx.get(url + "api/runs", timeout=5).status_code == 401
         assert httpx.get(url + "api/runs", headers=AUTH, timeout=5).status_code == 200
+        assert httpx.post(url + "api/estop", timeout=5).status_code == 200  # the e-stop: never a token
         with pytest.raises(InvalidStatus):
             connect(f"ws://127.0.0.1:{console.port}/ws", subprotocols=["dil-console"])
         with connect(
