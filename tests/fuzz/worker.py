@@ -67,6 +67,17 @@ def run_case(case: dict) -> None:
         from dil.run.criteria import Criteria
 
         Criteria.load(path)
+    elif kind == "selftest-crash":  # the harness's own test: a crash must be seen as one
+        import os
+        import signal
+
+        os.kill(os.getpid(), signal.SIGSEGV)
+    elif kind == "selftest-hang":
+        import time
+
+        time.sleep(3600)
+    elif kind == "selftest-traceback":
+        [][1]
     else:
         raise SystemExit(f"unknown case kind {kind!r}")
 
