@@ -311,10 +311,17 @@ def _run_scenario(
     from dil.run.cli import print_summary, write
     from dil.run.outcome import exit_status
     from dil.run.runner import RunOptions, run
+    from dil.scenario.engine import ScenarioNode
     from dil.stack.ai import AiOptions
 
+    signalled: list[int] = []
+
     def on_loop(loop: Loop) -> None:
+        engine = next(n for n in loop.nodes if isinstance(n, ScenarioNode))
+
         def stop(signum: int, frame: object) -> None:
+            signalled.append(signum)
+            engine.abort(f"interrupted ({signals.Signals(signum).name})")  # an aborted run, said why
             loop.stop_requested = True
 
         for sig in (signals.SIGINT, signals.SIGTERM):
@@ -353,6 +360,8 @@ def _run_scenario(
         ),
     )
     print_summary(result, out)
+    if signals.SIGINT in signalled and result.outcome == "aborted":
+        return 130  # Ctrl-C, as every command: the result says aborted
     return exit_status(result.verdict)
 
 

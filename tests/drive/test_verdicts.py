@@ -5,6 +5,7 @@ import json
 import os
 import random
 import re
+import signal
 import subprocess
 import sys
 import time
@@ -117,3 +118,27 @@ def test_an_operators_stop_aborts_the_run_everywhere_its_verdict_goes(command, w
     html = page.read_text()
     assert f'<p class="verdict">ABORTED: {why}</p>' in html
     assert f'<p class="end">end: {why}</p>' in html and "color:#d80" in html
+
+
+def test_ctrl_c_of_a_scenario_drive_aborts_it_with_status_130(tmp_path):
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "dil", "drive", str(CCRS), "--headless", "--driver", "launch",
+         "--bus", "local", "--out", str(tmp_path)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT,
+    )  # fmt: skip
+    log = tmp_path / "ccrs" / "run.mcap"
+    try:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline and (not log.exists() or log.stat().st_size < 300_000):
+            assert proc.poll() is None, proc.communicate()
+            time.sleep(0.05)
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+    assert proc.returncode == 130, out + err
+    assert re.search(r"verdict\s+ABORTED: interrupted \(SIGINT\)", out) and "Traceback" not in err
+    doc = json.loads((tmp_path / "ccrs" / "result.json").read_text())
+    assert doc["verdict"]["outcome"] == "aborted" and doc["end"] == "interrupted (SIGINT)"
