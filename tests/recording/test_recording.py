@@ -222,3 +222,22 @@ def test_report_is_one_html_page_with_plots(recorded, tmp_path):
     assert page.count("data:image/png;base64,") == 6
     assert "PASS" in page and "ccrb.xosc" in page
     assert "min_ttc" in page and "event: start" in page
+
+
+def test_a_run_cut_by_its_time_guard_is_incomplete_in_its_log_score_and_report(tmp_path):
+    path = tmp_path / "run.mcap"
+    live = run(RunOptions(CATALOG / "ccrs.xosc", max_time=2.0, record=path))
+    assert live.outcome == "incomplete"
+    score = _dil("log", "score", str(path))
+    assert score.returncode == 3, score.stdout + score.stderr
+    assert "verdict INCOMPLETE: the time guard (--max-time 2 s) ended the run" in score.stdout
+    out = tmp_path / "report.html"
+    assert _dil("report", str(path), "-o", str(out)).returncode == 0
+    page = out.read_text()
+    assert '<p class="verdict">INCOMPLETE: the time guard (--max-time 2 s)' in page and "color:#d80" in page
+    assert '<p class="end">end: time limit 2 s</p>' in page
+    # the plots start where the car stands: the first frame of the ego is its Init pose, not (0, 0)
+    from dil.recording.fast import fast_records
+
+    first = next(msgpack.unpackb(bytes(d)) for t, _, d in fast_records(path) if t == "world/actors")
+    assert first["actors"][0]["x"] > 10.0
