@@ -159,7 +159,8 @@ def locate(
     out: np.ndarray,
 ) -> bool:
     """Road and lane at world ``(x, y)`` into ``out`` (``R_*``); False when no road is within the
-    search radius (also for a point that is not finite). Inside a lane beats outside; among lanes, the nearest lane centre wins."""
+    search radius (also for a point that is not finite). Inside a lane beats outside; among lanes,
+    the nearest lane centre wins."""
     x0, y0, cell = G.meta[0], G.meta[1], G.meta[2]
     nx, ny, radius = int(G.meta[3]), int(G.meta[4]), G.meta[5]
     reach = int(radius / cell) + 1
