@@ -113,7 +113,7 @@ def test_a_fixed_batch_model_refuses_a_larger_max_batch(backend, tmp_path):
     ("change", "message"),
     [
         ({"model": "other.onnx"}, "model: 'other.onnx': no such file"),
-        ({"max_batch": 0}, "max_batch: 0"),
+        ({"max_batch": 0}, r"max_batch = 0: must be within \[1, 1024\]"),
         ({"unknown_key": 1}, "unknown_key"),
     ],
 )

@@ -33,7 +33,8 @@ def test_simulated_clock_runs_the_same_tick_sequence_bit_identically(model):
     assert len(a) == len(b) > 4000
     assert a == b
     states = [decode(f)[1] for f in a if f.startswith(b"vehicle/state\0")]
-    assert [s["t_sim_ns"] for s in states] == [(k + 1) * 1_000_000 for k in range(4000)]
+    # the placed state at t = 0 first, then one state a tick
+    assert [s["t_sim_ns"] for s in states] == [k * 1_000_000 for k in range(4001)]
     assert states[-1]["speed"] > 5.0  # the script drove it: inputs crossed the bus
     assert max(abs(s["yaw_rate"]) for s in states) > 0.05
 
@@ -51,7 +52,7 @@ def test_nodes_run_at_their_rates():
     Loop(nodes, clock, bus, drops).run(1000)
     topics = [f.split(b"\0", 1)[0] for f in frames]
     assert topics.count(b"driver/input") == 50
-    assert topics.count(b"vehicle/state") == 1000
+    assert topics.count(b"vehicle/state") == 1000 + 1  # a tick each plus the placed state at t = 0
     assert topics.count(b"run/status") == 10 + 1  # 10 Hz plus the final one
 
 
