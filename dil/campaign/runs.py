@@ -26,7 +26,7 @@ class RunSpec:
     seed: int
     vehicle: str
     model: str
-    max_time: float
+    max_time: float | None
     criteria: tuple[tuple[str, str], ...] = ()
     dil_version: str = __version__
 

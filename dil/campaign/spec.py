@@ -14,7 +14,7 @@ parameters:
   StartTTC: {uniform: {low: 4, high: 6}}        # stochastic: latin_hypercube / random only
   Decel: {normal: {mean: 6, sd: 1, low: 2, high: 10}}
 criteria: {no_collision: true}                 # overrides every scenario's criteria file
-max_time: 60
+max_time: 60                 # optional: derived from each scenario when left out
 keep_passing_logs: false
 osi: false                   # true: every log also holds ASAM OSI ground truth (docs/osi.md)
 ```
@@ -127,7 +127,9 @@ class CampaignSpec:
     seed: int = 0
     repetitions: int = 1
     criteria: dict[str, bool | float] | None = None
-    max_time: float = 120.0
+    max_time: float | None = None
+    """Each run's time guard [s]; None: derived from each scenario as ``dil run`` does
+    (:func:`dil.run.guard.default_max_time`), so a campaign never cuts a scenario short by default."""
     vehicle: str = "sedan_bmw320i"
     model: str = "single_track"
     keep_passing_logs: bool = False

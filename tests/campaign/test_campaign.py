@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from dil.campaign.engine import done_ids, run_campaign
+from dil.campaign.engine import done_ids, result_path, run_campaign
 from dil.campaign.pvd import load_pvd
 from dil.campaign.results import rows
 from dil.campaign.runs import parameter_sets, run_specs
@@ -259,3 +259,22 @@ def test_aborted_runs_are_errors_with_their_reason_in_junit_and_counted_apart(tm
     page = (tmp_path / "report.html").read_text()
     assert "3 runs: 1 pass, 1 fail, 1 aborted, 0 incomplete, 0 error." in page
     assert "<tr><td>aeb</td><td>1</td><td>1</td><td>1</td><td>0</td><td>0</td></tr>" in page
+
+
+def test_without_max_time_each_run_outlasts_its_scenario(tmp_path):
+    from ..scenario.helpers import scenario, sim_time
+
+    long = scenario(tmp_path, stop=sim_time("150", "end"))  # beyond the 120 s floor of the guard
+    path = tmp_path / "c.yaml"
+    path.write_text(f"name: long\nscenarios: [{long}]\nstacks: [none]\n")
+    spec = load(path)
+    assert spec.max_time is None
+    specs = run_specs(spec)
+    assert [s.max_time for s in specs] == [None]
+    out = tmp_path / "out"
+    run_campaign(specs, out, workers=1)
+    (row,) = rows(specs, out)
+    assert row["status"] == "pass", row
+    assert row["end"] == "stop trigger"
+    doc = json.loads(result_path(out, specs[0].run_id).read_text())
+    assert doc["simulated_s"] > 150.0
