@@ -5,6 +5,16 @@
 Writes ``highway.xodr``, ``rural.xodr`` and ``junction.xodr`` beside this file with the
 ``scenariogeneration`` package. The files are committed; ``tests/road`` checks that they load
 and that their geometry is continuous.
+
+Two rules keep CARLA's client (which parses the same files for waypoints, topology and routing)
+seeing every lane:
+
+- ids are unique across roads and junctions: the client looks a junction up by the id a road
+  links to, so a connecting road with the junction's id hides the way into the junction;
+- a road that ends in a dead end has a length that float32 rounds down: the client finds a lane's
+  last waypoint at ``float32(length - 1e-14)`` and refuses an s at or past the road's length, so
+  with a length float32 holds exactly, the lanes driving towards that end (negative ids) are left
+  out of ``Map.get_topology()``.
 """
 
 from __future__ import annotations
@@ -12,10 +22,21 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
+import numpy as np
 from scenariogeneration import xodr
 
 HERE = Path(__file__).resolve().parent
 LANE = 3.5
+
+
+def dead_end_pad(length: float) -> float:
+    """What to add to a dead-end road of ``length`` [m] so that float32 rounds its length down
+    (a quarter of float32's spacing there, rounded to the micrometre; below 0.1 mm for any road
+    under 2 km)."""
+    pad = round(0.25 * float(np.spacing(np.float32(length))), 6)
+    padded = length + pad
+    assert float(np.float32(padded)) < padded, (length, pad)
+    return pad
 
 
 def _write(odr: xodr.OpenDrive, name: str) -> None:
@@ -27,7 +48,9 @@ def _write(odr: xodr.OpenDrive, name: str) -> None:
 
 def highway() -> None:
     """A straight 1.2 km motorway, three 3.5 m lanes each way."""
-    road = xodr.create_road(xodr.Line(1200.0), id=1, left_lanes=3, right_lanes=3, lane_width=LANE)
+    road = xodr.create_road(
+        xodr.Line(1200.0 + dead_end_pad(1200.0)), id=1, left_lanes=3, right_lanes=3, lane_width=LANE
+    )
     odr = xodr.OpenDrive("dil_highway")
     odr.add_road(road)
     odr.adjust_roads_and_lanes()
@@ -44,7 +67,7 @@ def rural() -> None:
         xodr.Spiral(1 / 150, -1 / 200, length=80.0),
         xodr.Arc(-1 / 200, length=100.0),
         xodr.Spiral(-1 / 200, 0.0, length=45.0),
-        xodr.Line(150.0),
+        xodr.Line(150.0 + dead_end_pad(645.0)),
     ]
     road = xodr.create_road(geometry, id=1, left_lanes=1, right_lanes=1, lane_width=3.25)
     road.add_elevation(0, 0, 0.015, 0, 0)
@@ -60,7 +83,7 @@ def junction() -> None:
         xodr.create_road(xodr.Line(150.0), id=i, left_lanes=2, right_lanes=2, lane_width=LANE)
         for i in range(1, 5)
     ]
-    creator = xodr.CommonJunctionCreator(id=100, name="crossing", startnum=100)
+    creator = xodr.CommonJunctionCreator(id=100, name="crossing", startnum=101)  # roads 101-106
     for i, arm in enumerate(arms):
         creator.add_incoming_road_circular_geometry(
             arm, radius=22.0, angle=i * math.pi / 2, road_connection="successor"

@@ -1,0 +1,121 @@
+"""The shipped road networks as CARLA's client sees them: every lane in its topology, routes across
+the junction (a route search over the client's own waypoints, as CARLA's global route planner does)."""
+
+from __future__ import annotations
+
+import heapq
+import math
+
+import pytest
+
+from dil.road.network import RoadNetwork
+from dil.road.routing import LaneGraph
+
+from .conftest import ROADS, carla, start_server, stop_server
+
+MAPS = ("highway", "rural", "junction")
+JOIN_M = 0.5
+"""A segment's exit and the next one's entry are the same place within this [m]."""
+SAMPLE_M = 2.0
+
+
+def _client_map(name: str) -> carla.Map:
+    server = start_server("--map", str(ROADS / f"{name}.xodr"))
+    try:
+        return server.client().get_world().get_map()
+    finally:
+        stop_server(server)
+
+
+@pytest.fixture(scope="module", params=MAPS)
+def maps(request) -> tuple[str, carla.Map, RoadNetwork]:
+    return request.param, _client_map(request.param), RoadNetwork.load(ROADS / f"{request.param}.xodr")
+
+
+def _key(w: carla.Waypoint) -> tuple[str, int, int]:
+    return str(w.road_id), int(w.section_id), int(w.lane_id)
+
+
+def test_the_client_topology_covers_every_driving_lane(maps):
+    name, cmap, net = maps
+    graph = LaneGraph(net)
+    driving = set()
+    for node in graph.length:
+        road = net.roads[net.road_index(node[0])]
+        lane = next(ln for ln in road.lane_sections[node[1]].lanes if ln.id == node[2])
+        if lane.type == "driving":
+            driving.add(node)
+    assert driving
+    segments = cmap.get_topology()
+    entries = {_key(a) for a, _ in segments}
+    assert entries == driving, (
+        f"{name}: missing {sorted(driving - entries)}, extra {sorted(entries - driving)}"
+    )
+    for a, b in segments:  # a dead end's segment ends on its own lane
+        if _key(a) == _key(b):
+            assert a.transform.location.distance(b.transform.location) > 1.0
+    for p in cmap.get_spawn_points():  # what a route planner localises a start with
+        assert _key(cmap.get_waypoint(p.location)) in entries
+
+
+def _route(cmap: carla.Map, start: carla.Location, goal: carla.Location) -> list[carla.Waypoint]:
+    """Shortest path over the client's topology segments, as a global route planner builds it."""
+    segments = cmap.get_topology()
+    length = []
+    for a, b in segments:
+        length.append(max(a.transform.location.distance(b.transform.location), 0.1))
+    succ: dict[int, list[int]] = {i: [] for i in range(len(segments))}
+    for i, (_, exit_) in enumerate(segments):
+        for j, (entry, _) in enumerate(segments):
+            if i != j and exit_.transform.location.distance(entry.transform.location) < JOIN_M:
+                succ[i].append(j)
+    first, last = _key(cmap.get_waypoint(start)), _key(cmap.get_waypoint(goal))
+    starts = [i for i, (a, _) in enumerate(segments) if _key(a) == first]
+    goals = {i for i, (a, _) in enumerate(segments) if _key(a) == last}
+    assert starts and goals, "start or goal is on no topology segment"
+    dist = {i: 0.0 for i in starts}
+    prev: dict[int, int] = {}
+    heap = [(0.0, i) for i in starts]
+    end = None
+    while heap:
+        d, i = heapq.heappop(heap)
+        if i in goals:
+            end = i
+            break
+        if d > dist[i]:
+            continue
+        for j in succ[i]:
+            if d + length[i] < dist.get(j, math.inf):
+                dist[j], prev[j] = d + length[i], i
+                heapq.heappush(heap, (d + length[i], j))
+    assert end is not None, "no route"
+    chain = [end]
+    while chain[-1] in prev:
+        chain.append(prev[chain[-1]])
+    path = []
+    for i in reversed(chain):
+        a, b = segments[i]
+        w = a
+        while True:
+            path.append(w)
+            if w.transform.location.distance(b.transform.location) <= SAMPLE_M:
+                break
+            ahead = [n for n in w.next(SAMPLE_M) if _key(n) == _key(a)]
+            if not ahead:
+                break
+            w = ahead[0]
+    return path
+
+
+def test_a_route_over_the_client_waypoints_crosses_the_junction():
+    cmap = _client_map("junction")
+    net = RoadNetwork.load(ROADS / "junction.xodr")
+    x, y, _, _ = net.lane_to_world("1", -1, 20.0)  # towards the junction on arm 1
+    gx, gy, _, _ = net.lane_to_world("3", 1, 100.0)  # away from it on arm 3
+    start, goal = carla.Location(x, -y, 0.0), carla.Location(gx, -gy, 0.0)
+    path = _route(cmap, start, goal)
+    assert any(w.is_junction for w in path)
+    assert min(w.transform.location.distance(start) for w in path) < SAMPLE_M
+    assert min(w.transform.location.distance(goal) for w in path) < SAMPLE_M
+    for a, b in zip(path, path[1:], strict=False):
+        assert a.transform.location.distance(b.transform.location) < SAMPLE_M + JOIN_M + 0.1
