@@ -4,6 +4,7 @@ the junction (a route search over the client's own waypoints, as CARLA's global 
 from __future__ import annotations
 
 import heapq
+import itertools
 import math
 
 import pytest
@@ -117,5 +118,5 @@ def test_a_route_over_the_client_waypoints_crosses_the_junction():
     assert any(w.is_junction for w in path)
     assert min(w.transform.location.distance(start) for w in path) < SAMPLE_M
     assert min(w.transform.location.distance(goal) for w in path) < SAMPLE_M
-    for a, b in zip(path, path[1:], strict=False):
+    for a, b in itertools.pairwise(path):
         assert a.transform.location.distance(b.transform.location) < SAMPLE_M + JOIN_M + 0.1
