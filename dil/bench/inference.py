@@ -47,6 +47,17 @@ def _frame(manifest: Manifest) -> np.ndarray:
     return np.random.default_rng(0).integers(0, 256, (h, w, 3), dtype=np.uint8)
 
 
+def _ego(manifest: Manifest) -> dict[str, float]:
+    """An ego state holding every value the manifest's ego inputs read: 15 m/s straight ahead at a
+    cruise speed of 15 m/s, every other named value 0 (SI units, as ``vehicle/state``)."""
+    ego = {"speed": 15.0, "cruise_speed": 15.0, "yaw_rate": 0.0, "vx": 15.0, "vy": 0.0, "ax": 0.0, "ay": 0.0}
+    for inp in manifest.inputs:
+        if inp.kind == "ego":
+            for f in inp.fields:
+                ego.setdefault(f, 0.0)
+    return ego
+
+
 def _transport_floor(frame: bytes, n: int) -> tuple[float, float]:
     """Round trip of ``frame`` to a bare ROUTER that answers a few bytes, tcp loopback [ms]."""
     import zmq
@@ -79,7 +90,7 @@ def _transport_floor(frame: bytes, n: int) -> tuple[float, float]:
 
 def _preprocessing(manifest: Manifest, session: object, img: np.ndarray, n: int) -> tuple[float, float]:
     """The manifest's pre-processing of one request, alone [ms]."""
-    req = {"images": {c: img for c in manifest.cameras}, "ego": {"speed": 15.0}, "objects": []}
+    req = {"images": {c: img for c in manifest.cameras}, "ego": _ego(manifest), "objects": []}
     out = np.empty(n)
     for k in range(-20, n):
         t0 = time.perf_counter_ns()
@@ -101,7 +112,7 @@ def _request(enc: Encoder, fid: int, manifest: Manifest, img: np.ndarray) -> byt
         }
         for c in cams
     ]
-    ego = {"speed": 15.0, "yaw_rate": 0.0, "vx": 15.0, "vy": 0.0, "ax": 0.0, "ay": 0.0}
+    ego = _ego(manifest)
     fields = {
         "frame_id": fid,
         "deadline_ns": 0,
@@ -116,7 +127,7 @@ def _request(enc: Encoder, fid: int, manifest: Manifest, img: np.ndarray) -> byt
 def _model_latency(manifest: Manifest, backend: str, options: dict, n: int) -> tuple[float, float]:
     s = load_backend(backend).open(manifest.model_path, options)
     img = _frame(manifest)
-    req = {"images": {c: img for c in manifest.cameras}, "ego": {"speed": 15.0}, "objects": []}
+    req = {"images": {c: img for c in manifest.cameras}, "ego": _ego(manifest), "objects": []}
     x = feeds(manifest, s, [req])
     for _ in range(20):
         s.run(x)

@@ -12,13 +12,13 @@ import html
 import io
 import json
 import math
-import tempfile
 from pathlib import Path
 
 import msgpack
 import numpy as np
 
 from dil.road.network import RoadNetwork
+from dil.road.parse import parse as parse_xodr
 from dil.road.sampling import sample_lanes
 from dil.run.kpi import score_log
 from dil.run.outcome import label, outcome_of
@@ -150,10 +150,7 @@ def write_report(log: str | Path, out: str | Path) -> Path:
 
     net = None
     if "road.xodr" in attachments:
-        with tempfile.NamedTemporaryFile(suffix=".xodr") as f:
-            f.write(attachments["road.xodr"])
-            f.flush()
-            net = RoadNetwork.load(f.name)
+        net = RoadNetwork(parse_xodr(attachments["road.xodr"], f"{log.name}:road.xodr"))
     if net is not None and s["world/actors"]:
         offsets = []
         for _, m in s["world/actors"]:
@@ -185,15 +182,28 @@ def write_report(log: str | Path, out: str | Path) -> Path:
             ax.plot(pts[:, 0], pts[:, 1], label=name, lw=2)
         for _, e in s["world/events"]:
             ax.plot(e["x"], e["y"], "kx", ms=10)
+        box = _equal_aspect(box, ax)
         ax.set(
             xlim=box[:2], ylim=box[2:], xlabel="x [m]", ylabel="y [m]", title="Bird's-eye view (x: events)"
         )
-        ax.set_aspect("equal", adjustable="datalim")
+        ax.set_aspect("equal", adjustable="box")
         ax.legend(fontsize=8)
         images.append(("Trajectories", _png(fig)))
 
     out.write_text(_page(log, info, verdict, rec.get("end", ""), kpis, images, s))
     return out
+
+
+def _equal_aspect(box: tuple[float, float, float, float], ax: object) -> tuple[float, float, float, float]:
+    """``box`` (x0, x1, y0, y1) [m] grown about its centre to the axes' shape, so that both limits
+    can be fixed with equal scales on x and y."""
+    pos = ax.get_position()
+    w_in, h_in = ax.figure.get_size_inches()
+    shape = (pos.height * h_in) / (pos.width * w_in)
+    x0, x1, y0, y1 = box
+    cx, cy, w, h = (x0 + x1) / 2, (y0 + y1) / 2, x1 - x0, y1 - y0
+    w, h = max(w, h / shape), max(h, w * shape)
+    return cx - w / 2, cx + w / 2, cy - h / 2, cy + h / 2
 
 
 def _page(

@@ -42,12 +42,29 @@ class Geometry:
 
 
 @dataclass(frozen=True)
+class MarkLine:
+    """One ``<line>`` of a road mark's explicit ``<type>``: a dash pattern along the lane border [m]."""
+
+    length: float
+    """Dash length (0 for a solid line)."""
+    space: float
+    """Gap between dashes."""
+    t_offset: float = 0.0
+    """Lateral offset from the lane border, to the left."""
+    s_offset: float = 0.0
+    """Where the pattern starts, from the road mark's s."""
+    width: float = 0.12
+
+
+@dataclass(frozen=True)
 class RoadMark:
     s_offset: float
     type: str
     """solid, broken, solid solid, ..., none."""
     color: str = "standard"
     width: float = 0.12
+    lines: tuple[MarkLine, ...] = ()
+    """The explicit dash pattern of ``<type>``, if the file gives one."""
 
 
 @dataclass(frozen=True)

@@ -25,6 +25,7 @@ from .model import (
     LaneLink,
     LaneSection,
     Link,
+    MarkLine,
     OpenDrive,
     Poly3,
     Road,
@@ -82,6 +83,8 @@ _SUPPORTED = {
     ("lane", "link"),
     ("lane", "width"),
     ("lane", "roadMark"),
+    ("roadMark", "type"),
+    ("type", "line"),
     ("lane", "speed"),
     ("junction", "connection"),
     ("connection", "laneLink"),
@@ -308,12 +311,7 @@ def _lane(r: _Reader, el: etree._Element) -> Lane:
     widths = tuple(r.poly(w, "sOffset") for w in el.iterfind("width"))
     if lane_id != 0 and not widths and el.find("border") is None:
         raise r.error(el, f"lane {lane_id} has no <width> record")
-    marks = tuple(
-        RoadMark(
-            r.num(m, "sOffset"), m.get("type", "none"), m.get("color", "standard"), r.num(m, "width", 0.12)
-        )
-        for m in el.iterfind("roadMark")
-    )
+    marks = tuple(_road_mark(r, m) for m in el.iterfind("roadMark"))
     speed_el = el.find("speed")
     return Lane(
         lane_id,
@@ -325,6 +323,24 @@ def _lane(r: _Reader, el: etree._Element) -> Lane:
         _speed(r, speed_el) if speed_el is not None else None,
         el.get("level") in ("true", "1"),
     )
+
+
+def _road_mark(r: _Reader, el: etree._Element) -> RoadMark:
+    width = r.num(el, "width", 0.12)
+    kind = el.find("type")
+    lines = ()
+    if kind is not None:
+        lines = tuple(
+            MarkLine(
+                r.num(ln, "length", 0.0, MAX_ROAD_LENGTH),
+                r.num(ln, "space", 0.0, MAX_ROAD_LENGTH),
+                r.num(ln, "tOffset", 0.0, 100.0),
+                r.num(ln, "sOffset", 0.0, MAX_ROAD_LENGTH),
+                r.num(ln, "width", width, 100.0),
+            )
+            for ln in kind.iterfind("line")
+        )
+    return RoadMark(r.num(el, "sOffset"), el.get("type", "none"), el.get("color", "standard"), width, lines)
 
 
 def _lane_section(r: _Reader, el: etree._Element) -> LaneSection:
