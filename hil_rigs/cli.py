@@ -165,6 +165,7 @@ def _serve(args: argparse.Namespace) -> int:
         bus.close()
         return _refuse(str(e))
     loop = Loop([server], clock, bus, drops, external=_external(), publish_status=False)
+    print(_serving(args, bus), flush=True)
     try:
         with stop_on_signals(loop):
             report = loop.run(None if args.duration is None else round(args.duration * 1000))
@@ -173,9 +174,23 @@ def _serve(args: argparse.Namespace) -> int:
     print(
         f"rig server stopped: state {server.state}, {server.watchdog_trips} watchdog trips, "
         f"{server.rejected} commands rejected, {server.console_rejected} console commands rejected, "
-        f"{report.ticks} ticks"
+        f"{report.ticks} ticks, {report.late_ticks} late, {report.missed_ticks} missed"
     )
     return 1 if report.error else 0
+
+
+def _serving(args: argparse.Namespace, bus: object) -> str:
+    """The start-up line: what this server serves, where, and how it is guarded."""
+    addresses = getattr(bus, "endpoints", None)
+    topics = (RIG_COMMAND.topic, RIG_FEEDBACK.topic, CONSOLE_COMMAND.topic)
+    where = ", ".join(f"{t} {addresses[t]}" for t in topics) if addresses is not None else "in-process bus"
+    platform = "simulated six-actuator platform" if args.sim else f"Motion4Sim UDP platform at {args.udp}"
+    curve = f"CURVE on ({args.curve_secret})" if args.curve_secret else "CURVE off"
+    start = "held parked until an operator engages" if args.arm_from_console else "armed"
+    return (
+        f"dil rig serve: {platform}, rig file {args.rig}; {where}; {curve}; "
+        f"watchdog {args.watchdog_ms:g} ms; {start}; Ctrl-C parks and stops"
+    )
 
 
 def _arm(args: argparse.Namespace) -> int:

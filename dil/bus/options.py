@@ -17,7 +17,9 @@ def add_bus_arguments(p: argparse.ArgumentParser, *, local: bool = True) -> None
         "--bus",
         choices=choices,
         default="tcp",
-        help="transport: ZeroMQ over tcp or ipc, or local (in-process, this command only)",
+        help="transport: ZeroMQ over tcp or ipc (Unix sockets)"
+        + (", or local (in-process, this command only)" if local else "")
+        + " (default %(default)s)",
     )
     g.add_argument("--host", default="127.0.0.1", help="tcp host of every topic (default %(default)s)")
     g.add_argument("--port", type=int, default=5600, help="first tcp port; topics take consecutive ports")

@@ -2,7 +2,9 @@
 
 Each tick ``k`` (simulation time ``k * step_ns``) calls the nodes due at ``k`` in the order given.
 The loop measures each tick's lateness, publishes its health on ``run/status`` at 10 Hz, and logs
-late ticks as a summary at most once a second (never per tick). A stop request (a signal, an
+late ticks as one summary line with counts at most every ``late_log_s`` (30 s), at once only when
+the lateness gets worse (the first late tick after a quiet spell, the first missed deadline); never
+per tick. A stop request (a signal, an
 operator, a duration) ends the loop after the current tick; then every node's ``stop`` runs (the
 rig node parks the rig there), then the stop hooks (recorders flush), then a last ``run/status``.
 
@@ -36,6 +38,9 @@ from .clock import Clock
 from .stats import S_MAX, S_P50, S_P99, S_P999, Ring, summary_us
 
 log = logging.getLogger("dil.loop")
+
+LATE_LOG_S = 30.0
+"""Late ticks are summarised in one log line at most this often [s] (sooner when they get worse)."""
 
 
 class Node(Protocol):
@@ -90,8 +95,10 @@ class Loop:
         scheduling: str = "",
         source: str = "loop",
         publish_status: bool = True,
+        late_log_s: float = LATE_LOG_S,
     ) -> None:
         self.nodes = list(nodes)
+        self.late_log_s = late_log_s
         self.clock = clock
         self.drops = drops
         self.external = list(external)
@@ -116,7 +123,9 @@ class Loop:
         self._record_cost = np.zeros(record, dtype=np.int64)
         self.tick = 0
         self.late_ticks = 0
-        self._last_log = (0.0, 0, 0)  # monotonic s, late ticks, missed ticks at the last log
+        # monotonic s, late ticks, missed ticks and severity (0 quiet, 1 late, 2 missed) at the last log
+        self._last_log = (time.monotonic(), 0, 0, 0)
+        self._late_max_ns = 0.0  # worst lateness since the last log
         self._last_rate = (0, 0)  # tick, perf ns at the last status
         self._every = [self._steps(n.rate_hz, n.spec.name) for n in self.nodes]
         self._paused_steps = 0
@@ -273,17 +282,31 @@ class Loop:
         return int(getattr(self.clock, "missed", 0))
 
     def _log_lateness(self, window_max_ns: float) -> None:
-        t, late0, missed0 = self._last_log
+        t, late0, missed0, severity0 = self._last_log
         now = time.monotonic()
-        if (self.late_ticks > late0 or self.clock_missed > missed0) and now - t >= 1.0:
-            log.warning(
-                "%d late ticks and %d missed deadlines since the last report (max lateness in the "
-                "last second %.0f us)",
-                self.late_ticks - late0,
-                self.clock_missed - missed0,
-                window_max_ns / 1e3,
-            )
-            self._last_log = (now, self.late_ticks, self.clock_missed)
+        late, missed = self.late_ticks - late0, self.clock_missed - missed0
+        if not (late or missed):
+            if now - t >= self.late_log_s:  # a quiet spell: the next late tick is news again
+                self._last_log = (now, late0, missed0, 0)
+                self._late_max_ns = 0.0
+            return
+        self._late_max_ns = max(self._late_max_ns, window_max_ns)
+        severity = 2 if missed else 1
+        if severity <= severity0 and now - t < self.late_log_s:
+            return
+        log.warning(
+            "%d late ticks (> %.0f us) and %d missed deadlines in the last %.1f s, max lateness %.0f us "
+            "(%d late and %d missed since the start)",
+            late,
+            self.late_threshold_ns / 1e3,
+            missed,
+            now - t,
+            self._late_max_ns / 1e3,
+            self.late_ticks,
+            self.clock_missed,
+        )
+        self._last_log = (now, self.late_ticks, self.clock_missed, max(severity, severity0))
+        self._late_max_ns = 0.0
 
     def _shutdown(self) -> None:
         if self.state != "error":
