@@ -165,9 +165,9 @@ def _serve(args: argparse.Namespace) -> int:
         bus.close()
         return _refuse(str(e))
     loop = Loop([server], clock, bus, drops, external=_external(), publish_status=False)
-    print(_serving(args, bus), flush=True)
     try:
         with stop_on_signals(loop):
+            print(_serving(args, bus), flush=True)  # after the handlers: from here Ctrl-C parks and stops
             report = loop.run(None if args.duration is None else round(args.duration * 1000))
     finally:
         bus.close()
