@@ -28,14 +28,18 @@ class ActorCodec:
         info = self.world.info(actor_id)
         bp = info.blueprint
         attributes = info.attributes or [[a.id, int(a.type), a.value] for a in bp.attributes]
-        length, width, height = bp.size
-        bbox = bounding_box((0.0, 0.0, 0.5 * height), (0.5 * length, 0.5 * width, 0.5 * height))
         token = pack_token(info.stream_id, self.stream_port) if info.stream_id else b""
         return [
             actor_id,
             self.world.parent_of(actor_id),
             [self.library.uid(bp.id), bp.id, attributes],
-            bbox,
+            self.bounding_box(actor_id),
             SEMANTIC_TAGS[bp.actor_class],
             token,
         ]
+
+    def bounding_box(self, actor_id: int) -> list:
+        """The box of any actor kind (vehicles, props, sensors, the spectator), centred above the
+        actor's origin, which lies on the ground: ``[location, extent, rotation]`` [m]."""
+        length, width, height = self.world.info(actor_id).blueprint.size
+        return bounding_box((0.0, 0.0, 0.5 * height), (0.5 * length, 0.5 * width, 0.5 * height))

@@ -25,6 +25,8 @@ Handler = Callable[[str, list], Any]
 """``(method, params) -> result``: the result is packed as is; an exception answers as an rpc error."""
 
 RECV_SIZE = 1 << 16
+MAX_BUFFER = 1 << 30
+"""Largest request kept while it arrives [bytes]."""
 
 
 class RpcServer:
@@ -64,7 +66,9 @@ class RpcServer:
             ).start()
 
     def _serve(self, conn: socket.socket) -> None:
-        unpacker = msgpack.Unpacker(raw=False, strict_map_key=False, max_buffer_size=1 << 30)
+        """Answer one connection's requests until it closes; bytes that are not msgpack-RPC close it
+        with one log line (the server goes on serving the others)."""
+        unpacker = msgpack.Unpacker(raw=False, strict_map_key=False, max_buffer_size=MAX_BUFFER)
         try:
             while not self._closed.is_set():
                 data = conn.recv(RECV_SIZE)
@@ -77,6 +81,9 @@ class RpcServer:
                         conn.sendall(reply)
         except OSError:
             return
+        except (ValueError, msgpack.UnpackException) as exc:  # FormatError, StackError, BufferFull
+            log.warning("rpc: closing a connection that sent bytes that are not msgpack-RPC (%s)", exc)
+            return
         finally:
             with self._lock:
                 self._conns.discard(conn)
@@ -87,7 +94,10 @@ class RpcServer:
             log.warning("ignoring a malformed rpc message")
             return None
         if msg[0] == NOTIFICATION and len(msg) == 3:
-            self._call(msg[1], msg[2])
+            try:
+                self._call(msg[1], msg[2])
+            except Exception as exc:  # a notification has no reply to carry the error
+                log.warning("rpc notification %s failed: %s", msg[1], exc)
             return None
         if msg[0] != REQUEST or len(msg) != 4:
             log.warning("ignoring a malformed rpc message")

@@ -24,6 +24,7 @@ from dil.world.collision import boxes_overlap
 from .actors import ActorCodec
 from .batch import run_batch
 from .blueprints import ActorClass, BlueprintLibrary, SensorKind, attribute_values, parse_description
+from .controls import VehicleExtras
 from .dynamics import K_LENGTH, K_WIDTH, K_X, K_Y, K_YAW
 from .layouts import (
     WORLD_STATE_STREAM,
@@ -54,6 +55,8 @@ SPAWN_SPACING = 50.0
 """Distance between spawn points along a driving lane [m]."""
 SPAWN_MARGIN = 10.0
 """No spawn point closer than this to a lane section's ends [m]."""
+ANNOUNCE_WAIT_S = 0.2
+"""Asynchronous mode: how long a spawn's answer waits for its world state to reach the client [s]."""
 
 VOID_CALLS = frozenset(
     {
@@ -100,6 +103,7 @@ class CarlaLiteServer:
         self.network = RoadNetwork.load(self.map_path)
         self.library = BlueprintLibrary()
         self.world = LiteWorld(self.network)
+        self.extras = VehicleExtras(self.world)
         self.lock = threading.RLock()
         self.settings = EpisodeSettings()
         self.frame = 0
@@ -194,7 +198,10 @@ class CarlaLiteServer:
             "spawn_actor": self.spawn_actor,
             "spawn_actor_with_parent": self.spawn_actor_with_parent,
             "destroy_actor": self.destroy_actor,
-            "get_vehicle_light_states": lambda: [],
+            "get_vehicle_light_states": self.extras.light_states,
+            "get_vehicle_light_state": lambda i: self.extras.light_state(int(i)),
+            "get_actor_bounding_box": lambda i: self.codec.bounding_box(int(i)),
+            "get_ackermann_controller_settings": lambda i: self.extras.controller_settings(int(i)),
             "get_names_of_all_objects": lambda: [],
         }
         void: dict[str, Callable[..., Any]] = {
@@ -204,7 +211,17 @@ class CarlaLiteServer:
             "set_actor_target_angular_velocity": lambda i, w: self.world.set_angular_velocity(
                 int(i), _vec(w)
             ),
-            "apply_control_to_vehicle": lambda i, c: self.world.apply_control(int(i), list(c)),
+            "apply_control_to_vehicle": self.apply_control,
+            "apply_ackermann_control_to_vehicle": lambda i, c: self.extras.apply_ackermann(int(i), list(c)),
+            "apply_ackermann_controller_settings": lambda i, s: self.extras.apply_settings(int(i), list(s)),
+            "set_vehicle_light_state": lambda i, s: self.extras.set_light_state(int(i), s),
+            "add_actor_impulse": lambda i, v: self.extras.add_impulse(int(i), _vec(v)),
+            "add_actor_impulse_at_location": lambda i, v, *_: self.extras.add_impulse(int(i), _vec(v)),
+            "add_actor_force": lambda i, v: self.extras.add_force(int(i), _vec(v)),
+            "add_actor_force_at_location": lambda i, v, *_: self.extras.add_force(int(i), _vec(v)),
+            "add_actor_angular_impulse": lambda i, v: self.extras.add_angular_impulse(int(i), _vec(v)),
+            "add_actor_torque": lambda i, v: self.extras.add_angular_impulse(int(i), _vec(v)),
+            "draw_debug_shape": lambda *_: None,  # accepted and dropped: carla-lite draws no debug shapes
             "set_actor_simulate_physics": lambda i, on: self.world.set_physics(int(i), bool(on)),
             "update_lights_state": lambda *_: None,
             "update_day_night_cycle": lambda *_: None,
@@ -219,7 +236,10 @@ class CarlaLiteServer:
         return [self.episode_id, [pack_token(WORLD_STATE_STREAM, self.streams.port)]]
 
     def get_sensor_token(self, stream_id: int) -> list:
-        """The token of a stream, asked for by the stream id the client read from an earlier token."""
+        """The token of a stream, asked for by the stream id the client read from an earlier token.
+        A sensor's data is kept from now until the client's stream connection joins."""
+        if int(stream_id) != WORLD_STATE_STREAM:
+            self.streams.await_reader(int(stream_id))
         return [pack_token(int(stream_id), self.streams.port)]
 
     def set_episode_settings(self, obj: list) -> int:
@@ -250,13 +270,33 @@ class CarlaLiteServer:
         return [self.codec.actor(int(i)) for i in ids if int(i) in self.world.actors]
 
     def spawn_actor(self, description: list, transform_obj: list) -> list:
-        return self.codec.actor(self.spawn(description, parse_transform(transform_obj), 0))
+        actor_id = self.spawn(description, parse_transform(transform_obj), 0)
+        self._announce()
+        return self.codec.actor(actor_id)
 
     def spawn_actor_with_parent(
         self, description: list, transform_obj: list, parent: int, attachment_type: int = 0, *_: Any
     ) -> list:
         """Attachments are rigid whatever ``attachment_type`` says."""
-        return self.codec.actor(self.spawn(description, parse_transform(transform_obj), int(parent)))
+        actor_id = self.spawn(description, parse_transform(transform_obj), int(parent))
+        self._announce()
+        return self.codec.actor(actor_id)
+
+    def _announce(self) -> None:
+        """Asynchronous mode: a world state holding the new actors, before the spawn is answered.
+
+        The client reads an actor's transform, control and liveness (``destroy()`` checks it) from
+        the last world state it received and keeps only states of a newer frame, so the spawn
+        makes a frame of its own (no simulated time passes). The answer waits (briefly) until the
+        state has reached the client. Synchronous mode keeps one frame per tick, as CARLA does:
+        there a new actor appears with the next tick.
+        """
+        if self.settings.synchronous_mode:
+            return
+        self.frame += 1
+        self.last_delta = 0.0
+        self._publish_state()
+        self.streams.flush(WORLD_STATE_STREAM, ANNOUNCE_WAIT_S)
 
     def spawn(self, description: list, t: tuple[float, ...], parent: int) -> int:
         """Spawn from an ActorDescription at a CARLA transform (relative to ``parent`` if not 0)."""
@@ -293,13 +333,21 @@ class CarlaLiteServer:
                 raise RuntimeError("Spawn failed because of collision at spawn position")
 
     def apply_batch(self, commands: list, do_tick_cue: bool = False, *_: Any) -> list:
+        count = self.world.count
         responses = run_batch(self, commands)
+        if self.world.count != count:
+            self._announce()
         if do_tick_cue and self.settings.synchronous_mode:
             self._tick(self._delta())
         return responses
 
+    def apply_control(self, actor_id: int, control: list) -> None:
+        self.world.apply_control(int(actor_id), list(control))
+        self.extras.control_applied(int(actor_id))
+
     def destroy_actor(self, actor_id: int) -> bool:
         info = self.world.destroy(int(actor_id))
+        self.extras.forget(info.id)
         if info.stream_id:
             self.sensors.remove(info.id)
             self.streams.drop(info.stream_id)
@@ -315,14 +363,13 @@ class CarlaLiteServer:
         return self.settings.fixed_delta_seconds or 1.0 / self.options.rate_hz
 
     def _tick(self, dt: float) -> None:
+        self.extras.before_step(dt)
         contacts = self.world.step(dt)
         self.frame += 1
         self.sim_ns += round(dt * 1e9)
         self.last_delta = dt
         self._publish_state()
-        wanted = {
-            s.stream_id for s in self.sensors.by_actor.values() if self.streams.has_readers(s.stream_id)
-        }
+        wanted = {s.stream_id for s in self.sensors.by_actor.values() if self.streams.wanted(s.stream_id)}
         if wanted:
             for stream_id, payload in self.sensors.payloads(self.frame, self.sim_ns * 1e-9, contacts, wanted):
                 self.streams.publish(stream_id, payload)

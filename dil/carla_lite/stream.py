@@ -2,14 +2,24 @@
 
 A client connects, writes the stream id (u32), then reads ``[u32 size][payload]`` messages for as long
 as it stays connected. Several clients may read the same stream.
+
+The client asks for a stream's token (``get_sensor_token``) and connects a moment later, so messages
+published in between would be lost (``sensor.listen()`` then ``world.tick()``: the first frame).
+A stream whose token was asked for is *awaited*: its messages are kept (at most ``PENDING_MAX``,
+the oldest dropped first) and sent to the first reader that joins, before anything newer.
 """
 
 from __future__ import annotations
 
+import fcntl
 import itertools
 import logging
 import socket
+import struct
+import termios
 import threading
+import time
+from collections import deque
 
 from .layouts import FRAME_SIZE, STREAM_ID, STREAM_ID_SIZE
 
@@ -17,6 +27,10 @@ log = logging.getLogger(__name__)
 
 SEND_TIMEOUT_S = 5.0
 """A reader that takes longer than this to accept a message is dropped."""
+FLUSH_POLL_S = 0.0005
+"""How often :meth:`StreamServer.flush` looks at a socket's send queue [s]."""
+PENDING_MAX = 16
+"""Messages kept for an awaited stream until its reader joins."""
 
 
 class StreamServer:
@@ -27,7 +41,9 @@ class StreamServer:
         self._readers: dict[int, list[socket.socket]] = {}
         self._lock = threading.Lock()
         self._send_lock = threading.Lock()
-        """Messages to one reader must not interleave: one sender at a time."""
+        """Messages to one reader must not interleave: one sender at a time (taken before ``_lock``)."""
+        self._pending: dict[int, deque[bytes]] = {}
+        """Awaited streams (a token was handed out, no reader yet): their messages so far."""
         self._closed = threading.Event()
         self._thread = threading.Thread(target=self._accept, name="carla-lite-stream", daemon=True)
         self.on_subscribe: list = []
@@ -52,10 +68,22 @@ class StreamServer:
         with self._lock:
             return bool(self._readers.get(stream_id))
 
+    def await_reader(self, stream_id: int) -> None:
+        """A client was given the stream's token: keep its messages until a reader joins."""
+        with self._lock:
+            if not self._readers.get(stream_id):
+                self._pending.setdefault(stream_id, deque(maxlen=PENDING_MAX))
+
+    def wanted(self, stream_id: int) -> bool:
+        """Someone reads the stream or is about to."""
+        with self._lock:
+            return bool(self._readers.get(stream_id)) or stream_id in self._pending
+
     def drop(self, stream_id: int) -> None:
         """Close a stream's readers (the stream's actor is gone)."""
         with self._lock:
             readers = self._readers.pop(stream_id, [])
+            self._pending.pop(stream_id, None)
         for r in readers:
             r.close()
 
@@ -63,21 +91,40 @@ class StreamServer:
         """Send one message to every reader of ``stream_id``; readers that fail are dropped."""
         if not payload:
             return  # a zero size makes the client reconnect
+        message = FRAME_SIZE.pack(len(payload)) + payload
+        with self._send_lock:
+            with self._lock:
+                readers = list(self._readers.get(stream_id, ()))
+                if not readers and stream_id in self._pending:
+                    self._pending[stream_id].append(message)
+            for r in readers:
+                self._send(stream_id, r, message)
+
+    def flush(self, stream_id: int, timeout: float) -> bool:
+        """Wait until every reader of ``stream_id`` has acknowledged all it was sent (the messages are
+        in the client's hands), at most ``timeout`` [s]; True when they all did."""
         with self._lock:
             readers = list(self._readers.get(stream_id, ()))
-        if not readers:
-            return
-        frame = FRAME_SIZE.pack(len(payload))
-        with self._send_lock:
-            for r in readers:
-                try:
-                    r.sendall(frame + payload)
-                except OSError as exc:
-                    log.info("stream %d: dropping a reader (%s)", stream_id, exc)
-                    with self._lock:
-                        if r in self._readers.get(stream_id, ()):
-                            self._readers[stream_id].remove(r)
-                    r.close()
+        deadline = time.monotonic() + timeout
+        for r in readers:
+            while _unacknowledged(r) > 0:
+                if time.monotonic() > deadline:
+                    return False
+                time.sleep(FLUSH_POLL_S)
+        return True
+
+    def _send(self, stream_id: int, r: socket.socket, message: bytes) -> bool:
+        """Send one framed message; a reader that fails is dropped (caller holds ``_send_lock``)."""
+        try:
+            r.sendall(message)
+        except OSError as exc:
+            log.info("stream %d: dropping a reader (%s)", stream_id, exc)
+            with self._lock:
+                if r in self._readers.get(stream_id, ()):
+                    self._readers[stream_id].remove(r)
+            r.close()
+            return False
+        return True
 
     def _accept(self) -> None:
         while not self._closed.is_set():
@@ -102,8 +149,25 @@ class StreamServer:
             return
         conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         (stream_id,) = STREAM_ID.unpack(raw)
-        with self._lock:
-            self._readers.setdefault(stream_id, []).append(conn)
-        log.info("stream %d: reader joined", stream_id)
+        with self._send_lock:  # no message can slip between the kept ones and the next
+            with self._lock:
+                kept = self._pending.pop(stream_id, ())
+            joined = all(self._send(stream_id, conn, m) for m in kept)
+            if joined:
+                with self._lock:
+                    self._readers.setdefault(stream_id, []).append(conn)
+        if not joined:
+            return
+        log.info("stream %d: reader joined (%d kept messages sent)", stream_id, len(kept))
         for callback in self.on_subscribe:
             callback(stream_id)
+
+
+def _unacknowledged(conn: socket.socket) -> int:
+    """Bytes sent on ``conn`` that the peer has not acknowledged yet (Linux ``SIOCOUTQ``); 0 when the
+    socket is gone or the platform cannot tell."""
+    try:
+        raw = fcntl.ioctl(conn.fileno(), termios.TIOCOUTQ, b"\0\0\0\0")
+    except (OSError, ValueError):
+        return 0
+    return struct.unpack("i", raw)[0]
