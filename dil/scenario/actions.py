@@ -10,6 +10,7 @@ import numpy as np
 from lxml import etree
 
 from .entities import Trajectory, Transition
+from .motion import duration_for_peak_second_derivative, extent_for_rate, speed_transition_duration
 from .params import resolve
 from .positions import Position, parse_position, shift_lane
 from .xml import Reader, children
@@ -42,8 +43,7 @@ class Teleport(Action):
             p = self.position.resolve(ctx)
             e = ctx.entity(n)
             if p.road is not None:
-                e.place_in_lane(ctx.net, p.road, p.lane, p.s, p.offset)
-                e.yaw = p.yaw
+                e.place_in_lane(ctx.net, p.road, p.lane, p.s, p.offset, yaw=p.yaw)
             else:
                 e.place(ctx.net, p.x, p.y, p.z, p.yaw)
             ctx.teleported(e)
@@ -77,19 +77,15 @@ class Speed(Action):
                     e.speed = target
                 continue
             e.speed_follow = None
-            if self.shape == "step" or self.value <= 0.0:
+            target = min(target, e.max_speed)
+            duration = speed_transition_duration(
+                self.shape, self.dimension, self.value, e.speed, target, e.max_accel, e.max_decel
+            )
+            if duration <= 0.0:
                 e.speed = target
                 e.speed_transition = None
                 continue
-            dv = target - e.speed
-            duration = distance = 0.0
-            if self.dimension == "time":
-                duration = self.value
-            elif self.dimension == "distance":
-                distance = self.value
-            else:  # rate [m/s^2]
-                duration = abs(dv) / self.value if self.shape == "linear" else 1.5 * abs(dv) / self.value
-            e.speed_transition = Transition(e.speed, target, self.shape, duration, distance)
+            e.speed_transition = Transition(e.speed, target, self.shape, duration)
 
     def step(self, ctx: Context) -> bool:
         done = all(ctx.entity(n).speed_transition is None for n in self.actors)
@@ -133,9 +129,16 @@ class LaneChange(Action):
             t_target_centre = ctx.net.lane_to_road(e.road, lane, e.s, 0.0)
             e.lane = lane
             e.offset = t_now - t_target_centre
-            duration = self.value if self.dimension == "time" else 0.0
-            distance = self.value if self.dimension == "distance" else 0.0
-            e.lateral = Transition(e.offset, self.target_offset, self.shape, duration, distance)
+            # a rate is the peak lateral speed [m/s]
+            end = self.target_offset
+            duration = distance = 0.0
+            if self.dimension == "time":
+                duration = max(self.value, 0.0)
+            elif self.dimension == "distance":
+                distance = max(self.value, 0.0)
+            else:
+                duration = extent_for_rate(self.shape, end - e.offset, self.value)
+            e.lateral = Transition(e.offset, end, self.shape, duration, distance)
 
     def step(self, ctx: Context) -> bool:
         return all(ctx.entity(n).lateral is None for n in self.actors)
@@ -154,43 +157,73 @@ class LaneOffset(Action):
         for n in actors:
             e = ctx.entity(n)
             target = self.target + (ctx.entity(self.relative_to).offset if self.relative_to else 0.0)
-            d = abs(target - e.offset)
-            # a cubic or sinusoidal move of d metres peaks at about 6 d / T^2 (cubic) lateral acceleration
-            duration = (
-                math.sqrt(6.0 * d / self.max_lateral_acc) if self.max_lateral_acc > 0 and d > 0 else 0.0
+            # the shape's duration makes its peak lateral acceleration maxLateralAcc [m/s^2]
+            duration = duration_for_peak_second_derivative(
+                self.shape, target - e.offset, self.max_lateral_acc
             )
-            e.lateral = Transition(e.offset, target, self.shape if self.shape != "step" else "step", duration)
+            e.lateral = Transition(e.offset, target, self.shape, duration)
 
     def step(self, ctx: Context) -> bool:
         done = all(ctx.entity(n).lateral is None for n in self.actors)
         return done and not self.continuous
 
 
+FOLLOW_DONE = 0.1
+"""How close [m] to its requested distance a non-continuous LongitudinalDistanceAction ends."""
+SPRING = 0.4
+"""Spring constant per m/s^2 of tension of the distance keeping with dynamic constraints [1/s^2]."""
+
+
 class _Follow:
-    """Keeps a distance or time gap to a leading entity (LongitudinalDistanceAction)."""
+    """Keeps a distance or time gap to a referenced entity (LongitudinalDistanceAction).
 
-    def __init__(
-        self,
-        leader: str,
-        distance: float | None,
-        time_gap: float | None,
-        freespace: bool,
-        max_accel: float,
-        max_decel: float,
-        ctx: Context,
-    ) -> None:
-        self.leader, self.distance, self.time_gap = leader, distance, time_gap
-        self.freespace, self.max_accel, self.max_decel, self.ctx = freespace, max_accel, max_decel, ctx
+    The distance is signed along the actor's heading: ``+d`` behind the referenced entity
+    (trailing), ``-d`` ahead of it (leading). Without dynamic constraints the actor is held exactly
+    there at the referenced entity's speed; with them a critically damped spring, whose tension is
+    the acceleration limit, moves it within the limits of acceleration [m/s^2], jerk [m/s^3] and
+    speed [m/s].
+    """
 
-    def speed(self, e: Entity, t: float, dt: float) -> float:
+    def __init__(self, action: LongitudinalDistance, sign: float, ctx: Context) -> None:
+        self.a, self.sign, self.ctx = action, sign, ctx
+        self.accel = 0.0
+
+    def requested(self) -> float:
+        lead = self.ctx.entity(self.a.leader)
+        d = self.a.distance if self.a.distance is not None else (self.a.time_gap or 0.0) * abs(lead.speed)
+        return self.sign * abs(d)
+
+    def error(self, e: Entity) -> float:
         from .conditions import _longitudinal_gap
 
-        lead = self.ctx.entity(self.leader)
-        gap = _longitudinal_gap(e, lead, self.freespace)
-        desired = self.distance if self.distance is not None else (self.time_gap or 0.0) * lead.speed
-        v = lead.speed + 0.5 * (gap - desired)
-        lo, hi = e.speed - self.max_decel * dt, e.speed + self.max_accel * dt
-        return min(max(v, lo), hi)
+        return _longitudinal_gap(e, self.ctx.entity(self.a.leader), self.a.freespace) - self.requested()
+
+    def speed(self, e: Entity, t: float, dt: float) -> float:
+        a = self.a
+        lead = self.ctx.entity(a.leader)
+        diff = self.error(e)
+        if a.max_accel is None:
+            shift(e, self.ctx, diff)
+            return lead.speed
+        k = (a.max_accel if diff < 0.0 else a.max_decel) * SPRING
+        acc = diff * k - (e.speed - lead.speed) * 2.0 * math.sqrt(k)
+        acc = min(max(acc, -a.max_decel), a.max_accel)  # type: ignore[type-var]
+        if acc < self.accel:
+            acc = max(acc, self.accel - a.max_decel_rate * dt)
+        else:
+            acc = min(acc, self.accel + a.max_accel_rate * dt)
+        self.accel = acc
+        return min(e.speed + acc * dt, a.max_speed)
+
+
+def shift(e: Entity, ctx: Context, d: float) -> None:
+    """Move ``e`` by ``d`` [m] along its direction of travel (along its lane when on one)."""
+    if e.road is not None:
+        length = ctx.net.roads[ctx.net.road_index(e.road)].length
+        e.s = min(max(e.s + (d if e.forward else -d), 0.0), length)
+    else:
+        e.x += d * math.cos(e.yaw)
+        e.y += d * math.sin(e.yaw)
 
 
 @dataclass
@@ -200,27 +233,44 @@ class LongitudinalDistance(Action):
     time_gap: float | None
     freespace: bool
     continuous: bool
-    max_accel: float = 5.0
-    max_decel: float = 8.0
+    max_accel: float | None = None
+    """None: no DynamicConstraints (held at the distance exactly); else [m/s^2]."""
+    max_decel: float = math.inf
+    displacement: str | None = None
+    """trailingReferencedEntity, leadingReferencedEntity, any; None (1.0): the sign of the value."""
+    max_accel_rate: float = math.inf
+    max_decel_rate: float = math.inf
+    max_speed: float = math.inf
 
     def start(self, ctx: Context, actors: list[str]) -> None:
+        from .conditions import _longitudinal_gap
+
         self.actors = actors
+        self.follow = []
         for n in actors:
-            ctx.entity(n).speed_follow = _Follow(
-                self.leader, self.distance, self.time_gap, self.freespace, self.max_accel, self.max_decel, ctx
-            )
+            e = ctx.entity(n)
+            if self.displacement == "leadingReferencedEntity":
+                sign = -1.0
+            elif self.displacement == "any":  # keep the side it is on now
+                sign = -1.0 if _longitudinal_gap(e, ctx.entity(self.leader), self.freespace) < 0.0 else 1.0
+            elif self.displacement is None:
+                value = self.distance if self.distance is not None else self.time_gap or 0.0
+                sign = -1.0 if value < 0.0 else 1.0
+            else:
+                sign = 1.0
+            f = _Follow(self, sign, ctx)
+            e.speed_follow = f
+            e.speed_transition = None
+            self.follow.append((e, f))
 
     def step(self, ctx: Context) -> bool:
         if self.continuous:
             return False
-        from .conditions import _longitudinal_gap
-
         done = True
-        for n in self.actors:
-            e = ctx.entity(n)
-            lead = ctx.entity(self.leader)
-            desired = self.distance if self.distance is not None else (self.time_gap or 0.0) * lead.speed
-            if abs(_longitudinal_gap(e, lead, self.freespace) - desired) > 0.5:
+        for e, f in self.follow:
+            if e.speed_follow is not f:
+                continue
+            if abs(f.error(e)) > FOLLOW_DONE:
                 done = False
             else:
                 e.speed_follow = None
@@ -402,14 +452,26 @@ def parse_action(r: Reader, el: etree._Element) -> Action:
         if (dist is None) == (gap is None):
             raise r.error(inner, "needs exactly one of the attributes distance and timeGap")
         limits = inner.find("DynamicConstraints")
+        displacement = None
+        if inner.get("displacement") is not None:
+            displacement = r.choice(
+                inner, "displacement", ("trailingReferencedEntity", "leadingReferencedEntity", "any")
+            )
+        elif r_minor(inner) >= 1:
+            displacement = "trailingReferencedEntity"
+        inf = math.inf
         return LongitudinalDistance(
             r.raw(inner, "entityRef"),
             r.num(inner, "distance") if dist is not None else None,
             r.num(inner, "timeGap") if gap is not None else None,
             r.boolean(inner, "freespace", False),
             r.boolean(inner, "continuous", False),
-            r.num(limits, "maxAcceleration", 5.0) if limits is not None else 5.0,
-            r.num(limits, "maxDeceleration", 8.0) if limits is not None else 8.0,
+            r.num(limits, "maxAcceleration", inf) if limits is not None else None,
+            r.num(limits, "maxDeceleration", inf) if limits is not None else inf,
+            displacement,
+            r.num(limits, "maxAccelerationRate", inf) if limits is not None else inf,
+            r.num(limits, "maxDecelerationRate", inf) if limits is not None else inf,
+            r.num(limits, "maxSpeed", inf) if limits is not None else inf,
         )
     if tag == "LateralAction":
         inner = r.one_child(node, ("LaneChangeAction", "LaneOffsetAction"))
@@ -502,3 +564,12 @@ def _trajectory(r: Reader, el: etree._Element) -> FollowTrajectory:
         timing = r.choice(t, "domainAbsoluteRelative", ("absolute", "relative"))
         offset, scale = r.num(t, "offset", 0.0), r.num(t, "scale", 1.0)
     return FollowTrajectory(vertices, timing, offset, scale)
+
+
+def r_minor(el: etree._Element) -> int:
+    """The file's OpenSCENARIO minor revision (FileHeader revMinor; 0 when absent)."""
+    header = el.getroottree().getroot().find("FileHeader")
+    try:
+        return int(header.get("revMinor", "0")) if header is not None else 0
+    except ValueError:
+        return 0

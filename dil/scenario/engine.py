@@ -156,7 +156,8 @@ class ScenarioNode:
         """How the storyboard ended ('' while it runs): "stop trigger" or "storyboard complete"."""
         self.aborted = ""
         """Why the run was ended from outside before the storyboard ended ('' if it was not)."""
-        self._t_ns = 0
+        self._t_ns = -1
+        """The last tick's time [ns]; -1 before the first."""
 
     def abort(self, why: str) -> None:
         """The run ends for ``why`` (an emergency stop, an operator's stop) before the storyboard
@@ -189,8 +190,15 @@ class ScenarioNode:
 
     def tick(self, t_sim_ns: int) -> None:
         ctx = self.ctx
+        first = self._t_ns < 0
         self._t_ns = t_sim_ns
         ctx.t = t_sim_ns * 1e-9
+        # first bring the storyboard-driven entities to time t (what the actions started at t - dt
+        # asked for), so that after this tick every entity's state is the state at t
+        if not first:
+            for e in self.scenario.entities.values():
+                if not e.stack_driven:
+                    e.move(ctx.net, ctx.t, ctx.dt)
         self._sync_ego()
         self._track_off_road()
         ctx.transitions = self._now
@@ -198,9 +206,6 @@ class ScenarioNode:
         board = self.scenario.storyboard
         board.step(ctx, self._notify)
         ctx.transitions = ctx.transitions | self._now
-        for e in self.scenario.entities.values():
-            if not e.stack_driven:
-                e.move(ctx.net, ctx.t, ctx.dt)
         self._place_all()
         # the stop trigger ends a run; without one, the end of the last story does
         done_by_stories = board.stop_trigger is None and board.stories and board.complete
@@ -217,8 +222,8 @@ class ScenarioNode:
         kind = {"maneuverGroup": "maneuver_group"}.get(el.kind, el.kind)
         self._pub.send(
             self._enc.encode(
-                self._t_ns,
-                self.clock.wall_ns(self._t_ns),
+                max(self._t_ns, 0),
+                self.clock.wall_ns(max(self._t_ns, 0)),
                 {"element": el.name, "element_type": kind, "transition": transition, "state": el.state},
             )
         )

@@ -17,6 +17,8 @@ import numpy as np
 from dil.road.network import RoadNetwork
 from dil.world.actors import ActorKind
 
+from .motion import ds_for_distance, shape_slope
+
 
 def shape_value(shape: str, u: float) -> float:
     """Progress 0..1 of a transition shape at normalised time ``u`` in [0, 1]."""
@@ -123,6 +125,10 @@ class Entity:
     s: float = 0.0
     offset: float = 0.0
     forward: bool = True
+    """It moves towards increasing s (its heading is within 90 degrees of the reference line's)."""
+    h_rel: float = 0.0
+    """Heading relative to the road's reference line at the entity [rad], kept while it moves along
+    the road (pi: it faces and moves against s)."""
     route: list[tuple[str, int]] = field(default_factory=list)
     # what the storyboard asked for
     speed_transition: Transition | None = None
@@ -136,11 +142,17 @@ class Entity:
     def box_centre(self) -> tuple[float, float]:
         return self.x + self.centre_x * math.cos(self.yaw), self.y + self.centre_x * math.sin(self.yaw)
 
-    def place_in_lane(self, net: RoadNetwork, road: str, lane: int, s: float, offset: float) -> None:
+    def place_in_lane(
+        self, net: RoadNetwork, road: str, lane: int, s: float, offset: float, yaw: float | None = None
+    ) -> None:
+        """Put the entity on a lane, facing ``yaw`` [rad] (default: the lane's direction of travel);
+        it moves along s or against it as its heading says."""
         self.road, self.lane, self.s, self.offset = str(road), int(lane), float(s), float(offset)
         x, y, z, h = net.lane_to_world(road, lane, s, offset)
         ref = net.road_to_world(road, s)[3]
-        self.forward = math.cos(h - ref) > 0.0
+        h = h if yaw is None else yaw
+        self.h_rel = _wrap(h - ref)
+        self.forward = math.cos(self.h_rel) > 0.0
         self.x, self.y, self.z, self.yaw = x, y, z, h
 
     def place(self, net: RoadNetwork | None, x: float, y: float, z: float, yaw: float) -> None:
@@ -152,7 +164,8 @@ class Entity:
         pos = net.locate(x, y)
         if pos is not None and pos.inside and pos.lane != 0:
             self.road, self.lane, self.s, self.offset = pos.road, pos.lane, pos.s, pos.offset
-            self.forward = math.cos(yaw - pos.heading) > 0.0
+            self.h_rel = _wrap(yaw - pos.heading)
+            self.forward = math.cos(self.h_rel) > 0.0
 
     def move(self, net: RoadNetwork | None, t: float, dt: float) -> None:
         """Advance a storyboard-driven entity by ``dt``."""
@@ -175,7 +188,11 @@ class Entity:
         if self.trajectory is not None:
             tr = self.trajectory
             if tr.times is not None:
+                before = tr.along
                 tr.along = float(np.interp(t, tr.times, tr.cumulative))
+                # timed vertices set the speed: it is kept when the trajectory ends
+                self.speed = (tr.along - before) / dt if dt > 0 else self.speed
+                self.accel = (self.speed - old_speed) / dt if dt > 0 else 0.0
             else:
                 tr.along += step
             self.x, self.y, self.yaw = tr.pose()
@@ -187,21 +204,46 @@ class Entity:
             self.x += step * math.cos(self.yaw)
             self.y += step * math.sin(self.yaw)
             return
-        if self.lateral is not None:
-            self.lateral.elapsed += dt
-            self.lateral.travelled += step
-            self.offset = self.lateral.value()
-            if self.lateral.done:
-                self.offset = self.lateral.end
+        along, d_offset = step, 0.0
+        lat = self.lateral
+        if lat is not None:
+            before = self.offset
+            if lat.distance > 0.0:
+                # progress by distance along the road; the path's slope shortens each step along it
+                slope = (lat.end - lat.start) * shape_slope(lat.shape, lat.travelled / lat.distance)
+                along = step / math.sqrt(1.0 + (slope / lat.distance) ** 2)
+                lat.travelled += along
+            else:
+                lat.elapsed += dt
+            self.offset = lat.value()
+            if lat.done:
+                self.offset = lat.end
                 self.lateral = None
-        self.s += step if self.forward else -step
+            d_offset = self.offset - before
+            if lat.distance <= 0.0 and lat.shape != "step":
+                # the world step is speed * dt: what goes sideways is not made along the road
+                along = math.sqrt(max(step * step - d_offset * d_offset, 0.0))
+            if lat.shape == "step":
+                d_offset = 0.0
+        t_lat = net.lane_to_road(self.road, self.lane, self.s, self.offset)
+        ds = ds_for_distance(net, self.road, self.s, t_lat, along)
+        self.s += ds if self.forward else -ds
         length = net.roads[net.road_index(self.road)].length
         if self.s > length or self.s < 0.0:
             self._next_road(net, length)
         if self.road is None:
             return
-        x, y, z, h = net.lane_to_world(self.road, self.lane, self.s, self.offset)
-        self.x, self.y, self.z, self.yaw = x, y, z, h
+        t_lat = net.lane_to_road(self.road, self.lane, self.s, self.offset)
+        x, y, z, h_ref = net.road_to_world(self.road, self.s, t_lat)
+        self.x, self.y, self.z = x, y, z
+        if self.lateral is not None or d_offset != 0.0:
+            # heading follows the path: sideways motion turns the vehicle towards it
+            if step > 0.0:
+                self.yaw = _wrap(h_ref + math.atan2(d_offset, along if self.forward else -along))
+            if self.lateral is None:
+                self.h_rel = 0.0 if self.forward else math.pi
+        else:
+            self.yaw = _wrap(h_ref + self.h_rel)
 
     def _next_road(self, net: RoadNetwork, length: float) -> None:
         excess = self.s - length if self.s > length else -self.s
@@ -224,4 +266,10 @@ class Entity:
         other = net.roads[net.road_index(nxt[0])]
         self.road, self.lane = nxt
         self.forward = net.driving_heading(other.id, nxt[1], 0.0) == 0.0
+        self.h_rel = 0.0 if self.forward else math.pi
         self.s = min(excess, other.length) if self.forward else max(other.length - excess, 0.0)
+
+
+def _wrap(a: float) -> float:
+    """An angle in [-pi, pi) [rad]."""
+    return (a + math.pi) % (2.0 * math.pi) - math.pi
