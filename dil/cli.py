@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 
 from dil import __version__
@@ -63,6 +64,12 @@ def _node_parser(sub: argparse._SubParsersAction) -> None:
 
 def _compare_parser(sub: argparse._SubParsersAction) -> None:
     from dil.compare import cli
+
+    cli.add_parser(sub)
+
+
+def _conform_parser(sub: argparse._SubParsersAction) -> None:
+    from dil.conform import cli
 
     cli.add_parser(sub)
 
@@ -180,6 +187,7 @@ def build_parser() -> argparse.ArgumentParser:
     _campaign_parser(sub)
     _carla_lite_parser(sub)
     _compare_parser(sub)
+    _conform_parser(sub)
     _console_parser(sub)
     _drive_parsers(sub)
     _keys_parser(sub)
@@ -195,11 +203,19 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    if not (sys.argv[1:] if argv is None else argv):  # bare `dil`: what it can do, not an error
+        parser.print_help()
+        return 0
+    args = parser.parse_args(argv)
     from dil.realtime.memory import keep_heap
 
     keep_heap()  # camera frames reuse heap blocks instead of faulting fresh pages in (see the module)
-    return int(args.func(args) or 0)
+    try:
+        return int(args.func(args) or 0)
+    except BrokenPipeError:  # stdout piped into a reader that stopped early (| head): not an error
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
 
 
 if __name__ == "__main__":

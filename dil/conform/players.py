@@ -1,0 +1,142 @@
+"""Running one file with each player in a subprocess with a time limit: a crash or a hang is a
+result, never the harness's end."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+LOADED, REFUSED, CRASHED, TIMEOUT, FAILED = "loaded", "refused", "crashed", "timeout", "failed"
+
+MAX_CSV_BYTES = 200 * 1024 * 1024
+"""An esmini log past this size is cut (a scenario without an end at a 0.01 s step)."""
+
+_ELEMENT = re.compile(r"<([A-Za-z_][\w.-]*)>")
+
+
+@dataclass
+class PlayerRun:
+    status: str
+    """loaded (ran and left a trace), refused (bad or unsupported input), crashed, timeout, failed."""
+    message: str = ""
+    element: str = ""
+    """The element an error names (``<EnvironmentAction>``), where it names one."""
+    trace: Path | None = None
+    wall_s: float = 0.0
+    end: str = ""
+    """How dil's run ended (result.json's ``end``), or esmini's note on a cut log."""
+    simulated_s: float | None = None
+
+    def as_dict(self) -> dict:
+        return {
+            "status": self.status,
+            "message": self.message,
+            "element": self.element,
+            "trace": str(self.trace) if self.trace else None,
+            "wall_s": round(self.wall_s, 3),
+            "end": self.end,
+            "simulated_s": self.simulated_s,
+        }
+
+
+def _last_error(stderr: str, prefix: str) -> str:
+    lines = [ln for ln in stderr.strip().splitlines() if ln.strip()]
+    mine = [ln for ln in lines if ln.startswith(prefix)]
+    return (mine[-1][len(prefix) :] if mine else (lines[-1] if lines else "")).strip()
+
+
+def run_dil(xosc: Path, out: Path, timeout_s: float) -> PlayerRun:
+    """``dil run XOSC --stack none --no-record`` with its outputs under ``out``; trace.csv is the trace."""
+    out.mkdir(parents=True, exist_ok=True)
+    cmd = [sys.executable, "-m", "dil", "run", str(xosc.resolve()), "--stack", "none", "--no-record",
+           "--out", str(out.resolve())]  # fmt: skip
+    t0 = time.monotonic()
+    try:
+        p = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout_s, cwd=out, check=False)
+    except subprocess.TimeoutExpired:
+        return PlayerRun(TIMEOUT, f"no result after {timeout_s:g} s", wall_s=time.monotonic() - t0)
+    wall = time.monotonic() - t0
+    run_dir = out / xosc.stem
+    result, trace = run_dir / "result.json", run_dir / "trace.csv"
+    if p.returncode == 2 and "Traceback" not in p.stderr:
+        msg = _last_error(p.stderr, "dil run: ")
+        m = _ELEMENT.search(msg)
+        return PlayerRun(REFUSED, msg, m.group(1) if m else "", wall_s=wall)
+    if p.returncode in (0, 1, 3) and result.exists() and trace.exists():
+        doc = json.loads(result.read_text())
+        return PlayerRun(LOADED, trace=trace, wall_s=wall, end=doc.get("end", ""),
+                         simulated_s=doc.get("simulated_s"))  # fmt: skip
+    return PlayerRun(
+        CRASHED, f"exit {p.returncode}: {_last_error(p.stderr, 'dil run: ')[-300:]}", wall_s=wall
+    )
+
+
+def run_esmini(esmini: Path, xosc: Path, csv_path: Path, timeout_s: float) -> PlayerRun:
+    """esmini headless at a fixed 0.01 s step with its per-entity CSV log; the log is cut (and kept)
+    past ``timeout_s`` or :data:`MAX_CSV_BYTES`."""
+    csv_path.parent.mkdir(parents=True, exist_ok=True)
+    csv_path.unlink(missing_ok=True)
+    cmd = [str(esmini), "--headless", "--fixed_timestep", "0.01", "--osc", str(xosc.resolve()),
+           "--csv_logger", str(csv_path.resolve()), "--disable_stdout", "--disable_log"]  # fmt: skip
+    t0 = time.monotonic()
+    with subprocess.Popen(
+        cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, cwd=csv_path.parent, start_new_session=True
+    ) as p:
+        cut = ""
+        while True:
+            try:
+                p.wait(timeout=0.2)
+                break
+            except subprocess.TimeoutExpired:
+                pass
+            if time.monotonic() - t0 > timeout_s:
+                cut = f"cut after {timeout_s:g} s"
+            elif csv_path.exists() and csv_path.stat().st_size > MAX_CSV_BYTES:
+                cut = f"cut at {MAX_CSV_BYTES // 2**20} MiB of log"
+            if cut:
+                os.killpg(p.pid, signal.SIGKILL)
+                p.wait()
+                break
+        stderr = p.stderr.read().decode(errors="replace") if p.stderr else ""
+    wall = time.monotonic() - t0
+    rows = _data_rows(csv_path)
+    if rows >= 2:
+        return PlayerRun(LOADED, trace=csv_path, wall_s=wall, end=cut or "ended")
+    if cut:
+        return PlayerRun(TIMEOUT, cut, wall_s=wall)
+    why = _last_error(stderr, "") or f"exit {p.returncode}, no log rows"
+    return PlayerRun(REFUSED if p.returncode not in (-9, -11, -6) else CRASHED, why[-300:], wall_s=wall)
+
+
+def _data_rows(csv_path: Path) -> int:
+    """Rows after the header in an esmini CSV log (counting stops at 2)."""
+    if not csv_path.exists():
+        return 0
+    n, header = 0, False
+    with csv_path.open(errors="replace") as f:
+        for line in f:
+            if header and line.strip():
+                n += 1
+                if n >= 2:
+                    break
+            header = header or line.lstrip().startswith("Index")
+    return n
+
+
+def esmini_version(esmini: Path) -> str:
+    """What ``esmini --version`` prints (first lines), or why not."""
+    try:
+        p = subprocess.run(
+            [str(esmini), "--version"], capture_output=True, text=True, timeout=30, check=False
+        )
+    except (OSError, subprocess.TimeoutExpired) as e:
+        return f"unknown ({e})"
+    text = (p.stdout + p.stderr).strip()
+    return " ".join(ln.strip() for ln in text.splitlines()[:4])

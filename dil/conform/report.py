@@ -1,0 +1,142 @@
+"""The conformance report as Markdown, JSON and a short summary for the terminal."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from .players import LOADED
+from .xosc import SCENARIO
+
+
+def _f(v: float | None, unit: str = "", digits: int = 2) -> str:
+    return "-" if v is None else f"{v:.{digits}f}{unit}"
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def summary_lines(doc: dict) -> list[str]:
+    s = doc["summary"]
+    lines = [
+        f"files: {s['files']} ({s['scenarios']} scenarios)",
+        f"dil loaded and ran: {s['dil_loaded']}/{s['scenarios']} ({_f(s['dil_loaded_pct'], ' %', 1)}); "
+        + ", ".join(f"{k} {v}" for k, v in sorted(s["dil_status"].items())),
+    ]
+    if "entities" in s:
+        lines += [
+            f"esmini ran: {s['esmini_loaded']}/{s['scenarios']}",
+            f"storyboard-driven entities within {doc['tolerance_m']:g} m of esmini: {s['entities_within']}/"
+            f"{s['entities']} ({_f(s['entities_within_pct'], ' %', 1)}); of those compared: "
+            f"{s['entities_within']}/{s['entities_compared']} "
+            f"({_f(s['entities_within_of_compared_pct'], ' %', 1)})",
+            f"files with every storyboard-driven entity within: {s['files_all_within']}",
+            f"controller-driven entities: {s['controlled']} "
+            f"({s['controlled_same_outcome']} with esmini's outcome)",
+        ]
+    return lines
+
+
+def _entities(row: dict) -> str:
+    parts = []
+    for e in row.get("entities", []):
+        if e["status"] == "within":
+            parts.append(f"{e['entity']}: within (max {_f(e['max_position_m'], ' m')})")
+        elif e["status"] == "differs":
+            parts.append(
+                f"{e['entity']}: differs from {_f(e['first_divergence_s'], ' s')} "
+                f"(max {_f(e['max_position_m'], ' m')} at {_f(e['t_max_position_s'], ' s')}, "
+                f"speed {_f(e['max_speed_mps'], ' m/s')}, heading {_f(e['max_heading_deg'], ' deg', 1)})"
+            )
+        else:
+            parts.append(f"{e['entity']}: {e['status']}")
+    return "; ".join(parts) or "-"
+
+
+def _controlled(row: dict) -> str:
+    parts = []
+    for c in row.get("controlled", []):
+        if "dil" not in c:
+            parts.append(f"{c['entity']} ({c['controller']}): {c['status']}")
+            continue
+        d, e = c["dil"], c["esmini"]
+
+        def o(x: dict) -> str:
+            hit = f"collision with {x['collision_with']} at {_f(x['collision_t_s'], ' s')}"
+            return hit if x["collision"] else f"min gap {_f(x['min_gap_m'], ' m')}"
+
+        parts.append(f"{c['entity']} ({c['controller']}): {c['status']}; dil {o(d)}, esmini {o(e)}")
+    return "; ".join(parts) or "-"
+
+
+def markdown(doc: dict) -> str:
+    esm = doc.get("esmini")
+    out = [
+        "# Conformance",
+        "",
+        f"dil {doc['dil_version']}"
+        + (f"; esmini {esm['path']} ({esm['version']})" if esm else "; no esmini"),
+        f"; position tolerance {doc['tolerance_m']:g} m.",
+        "",
+        *[f"- {ln}" for ln in summary_lines(doc)],
+        "",
+        "| file | dil | esmini | storyboard-driven entities | controller-driven entities |",
+        "|---|---|---|---|---|",
+    ]
+    for row in doc["files"]:
+        if row["kind"] != SCENARIO:
+            out.append(f"| {_cell(row['file'])} | {_cell(row.get('note', row['kind']))} | | | |")
+            continue
+        d = row["dil"]
+        dil = d["status"] if d["status"] == LOADED else f"**{d['status']}**: {d['message']}"
+        if d["status"] == LOADED and d["end"]:
+            dil += f" ({d['end']}, {_f(d['simulated_s'], ' s', 1)})"
+        e = row.get("esmini")
+        esm_cell = (
+            "-" if e is None else (e["status"] + (f": {e['message']}" if e["status"] != LOADED else ""))
+        )
+        if e is not None and e["status"] == LOADED and e["end"] != "ended":
+            esm_cell += f" ({e['end']})"
+        out.append(
+            f"| {_cell(row['file'])} | {_cell(dil)} | {_cell(esm_cell)} | {_cell(_entities(row))} "
+            f"| {_cell(_controlled(row))} |"
+        )
+    if "census" in doc:
+        out += ["", *census_markdown(doc["census"])]
+    return "\n".join(out) + "\n"
+
+
+def census_markdown(c: dict) -> list[str]:
+    out = [
+        "## Census",
+        "",
+        f"{c['files_counted']} files; support from {c['support_matrix'] or '(support matrix not found)'}.",
+        "",
+        "### Gaps (features not supported, not listed, or refused at load)",
+        "",
+        "| element | files | occurrences | support | files refused naming it |",
+        "|---|---|---|---|---|",
+    ]
+    out += [
+        f"| {g['element']} | {g['files']} | {g['occurrences']} | {g['support']} | {g['refused_files']} |"
+        for g in c["gaps"]
+    ]
+    out += [
+        "",
+        "### Every element used",
+        "",
+        "| element | files | occurrences | support |",
+        "|---|---|---|---|",
+    ]
+    out += [f"| {e['element']} | {e['files']} | {e['occurrences']} | {e['support']} |" for e in c["elements"]]
+    return out
+
+
+def write(doc: dict, out: Path) -> tuple[Path, Path]:
+    """``conformance.json`` and ``conformance.md`` under ``out``."""
+    out.mkdir(parents=True, exist_ok=True)
+    j, m = out / "conformance.json", out / "conformance.md"
+    j.write_text(json.dumps(doc, indent=2) + "\n")
+    m.write_text(markdown(doc))
+    return j, m

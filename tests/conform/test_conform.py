@@ -1,0 +1,167 @@
+"""``dil conform`` on small files written here: a refused element, a file that loads, a catalog, the
+census, and comparisons against esmini-format logs given by a stand-in executable (esmini itself is
+for development only)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from .esmini_csv import read_dil_trace, stand_in, write_esmini_csv
+from .scenarios import CATALOG, REFUSED_INIT, scenario
+
+
+def conform(*args: object, timeout: float = 300) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "dil", "conform", *map(str, args)],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+
+
+def dil_trace(xosc: Path, out: Path) -> dict[str, np.ndarray]:
+    p = subprocess.run(
+        [sys.executable, "-m", "dil", "run", str(xosc), "--stack", "none", "--no-record", "--out", str(out)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert p.returncode == 0, p.stderr
+    return read_dil_trace(out / xosc.stem / "trace.csv")
+
+
+def by_file(doc: dict) -> dict[str, dict]:
+    return {r["file"]: r for r in doc["files"]}
+
+
+def test_a_refused_element_a_loaded_file_a_catalog_and_the_census(tmp_path) -> None:
+    corpus = tmp_path / "corpus"
+    (corpus / "catalogs").mkdir(parents=True)
+    scenario(corpus / "plain.xosc")
+    scenario(corpus / "hover.xosc", extra_init=REFUSED_INIT)
+    (corpus / "catalogs" / "cars.xosc").write_text(CATALOG)
+    out = tmp_path / "out"
+    p = conform(corpus, "--out", out, "--census")
+    assert p.returncode == 0, p.stderr
+    assert "dil loaded and ran: 1/2 (50.0 %)" in p.stdout
+    doc = json.loads((out / "conformance.json").read_text())
+    files = by_file(doc)
+    assert set(files) == {"plain.xosc", "hover.xosc", "catalogs/cars.xosc"}
+    assert files["catalogs/cars.xosc"]["kind"] == "catalog"
+    plain, hover = files["plain.xosc"]["dil"], files["hover.xosc"]["dil"]
+    assert plain["status"] == "loaded" and plain["simulated_s"] == pytest.approx(4.0, abs=0.2)
+    assert hover["status"] == "refused" and hover["element"] == "HoverAction"
+    assert f"{corpus / 'hover.xosc'}:" in hover["message"] and "<HoverAction>" in hover["message"]
+    assert doc["summary"] == {
+        "files": 3,
+        "scenarios": 2,
+        "dil_loaded": 1,
+        "dil_loaded_pct": 50.0,
+        "dil_status": {"loaded": 1, "refused": 1},
+    }
+    census = {e["element"]: e for e in doc["census"]["elements"]}
+    assert census["TeleportAction"] == {
+        "element": "TeleportAction", "files": 2, "occurrences": 4, "support": "supported", "refused_files": 0
+    }  # fmt: skip
+    assert census["Vehicle"]["files"] == 3  # the catalog's entries are counted too
+    gaps = {g["element"]: g for g in doc["census"]["gaps"]}
+    assert gaps["HoverAction"]["support"] == "not listed" and gaps["HoverAction"]["refused_files"] == 1
+    assert "TeleportAction" not in gaps
+    md = (out / "conformance.md").read_text()
+    assert "| plain.xosc | loaded (" in md
+    assert "| hover.xosc | **refused**: " in md and "<HoverAction>" in md
+    assert "| HoverAction | 1 | 1 | not listed | 1 |" in md
+
+
+def test_a_divergence_is_found_at_its_time_and_a_controlled_entity_by_outcome(tmp_path) -> None:
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    lane = scenario(corpus / "lane.xosc")
+    acc = scenario(corpus / "acc.xosc", controller="ACCController")
+    logs = {}
+    tracks = dil_trace(lane, tmp_path / "ref")
+    lead = tracks["Lead"].copy()
+    lead[lead[:, 0] >= 2.0, 2] += 1.0  # esmini's Lead 1 m to the left from t = 2 s
+    write_esmini_csv(tmp_path / "lane.csv", {"Ego": tracks["Ego"], "Lead": lead})
+    logs["lane.xosc"] = tmp_path / "lane.csv"
+    tracks = dil_trace(acc, tmp_path / "ref")
+    lead = tracks["Lead"].copy()
+    ego = tracks["Ego"]
+    lead[:, 1] = np.where(lead[:, 0] >= 3.0, ego[:, 1] + 3.0, lead[:, 1])  # esmini's Lead: into the Ego
+    write_esmini_csv(tmp_path / "acc.csv", {"Ego": ego, "Lead": lead})
+    logs["acc.xosc"] = tmp_path / "acc.csv"
+    esmini = stand_in(tmp_path / "esmini", logs)
+    out = tmp_path / "out"
+    p = conform(corpus, "--esmini", esmini, "--out", out)
+    assert p.returncode == 0, p.stderr
+    doc = json.loads((out / "conformance.json").read_text())
+    rows = by_file(doc)
+    ents = {e["entity"]: e for e in rows["lane.xosc"]["entities"]}
+    assert ents["Ego"]["status"] == "within" and ents["Ego"]["max_position_m"] < 0.01
+    assert ents["Lead"]["status"] == "differs"
+    assert ents["Lead"]["first_divergence_s"] == pytest.approx(2.0)
+    assert ents["Lead"]["max_position_m"] == pytest.approx(1.0, abs=1e-3)
+    # the controller-driven Lead: by outcome, not by trajectory
+    acc_row = rows["acc.xosc"]
+    assert [e["entity"] for e in acc_row["entities"]] == ["Ego"]
+    (ctl,) = acc_row["controlled"]
+    assert ctl["entity"] == "Lead" and ctl["controller"] == "ACCController"
+    assert ctl["status"] == "other outcome"
+    assert ctl["dil"]["collision"] is False
+    assert ctl["dil"]["min_gap_m"] == pytest.approx(30.0 - 4.5, abs=0.01)  # bumper to bumper
+    assert ctl["esmini"]["collision"] is True and ctl["esmini"]["collision_with"] == "Ego"
+    assert ctl["esmini"]["collision_t_s"] == pytest.approx(3.0)
+    s = doc["summary"]
+    assert (s["entities"], s["entities_within"], s["entities_within_pct"]) == (3, 2, pytest.approx(66.7))
+    assert (s["controlled"], s["controlled_same_outcome"]) == (1, 0)
+    assert "storyboard-driven entities within 0.5 m of esmini: 2/3 (66.7 %)" in p.stdout
+    md = (out / "conformance.md").read_text()
+    assert "Lead: differs from 2.00 s (max 1.00 m" in md
+    assert (
+        "Lead (ACCController): other outcome; dil min gap 25.50 m, esmini collision with Ego at 3.00 s" in md
+    )
+
+
+def test_a_player_that_hangs_or_refuses_is_reported_and_the_harness_goes_on(tmp_path) -> None:
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    a = scenario(corpus / "a.xosc")
+    scenario(corpus / "b.xosc")  # the stand-in has no log for it: it refuses the file
+    write_esmini_csv(tmp_path / "a.csv", dil_trace(a, tmp_path / "ref"))
+    esmini = stand_in(tmp_path / "esmini", {"a.xosc": tmp_path / "a.csv"}, hang=True)
+    out = tmp_path / "out"
+    p = conform(corpus, "--esmini", esmini, "--out", out, "--timeout", "20")
+    assert p.returncode == 0, p.stderr
+    rows = by_file(json.loads((out / "conformance.json").read_text()))
+    assert rows["a.xosc"]["esmini"]["status"] == "loaded"
+    assert rows["a.xosc"]["esmini"]["end"] == "cut after 20 s"  # the log it left is still compared
+    assert all(e["status"] == "within" for e in rows["a.xosc"]["entities"])
+    assert rows["b.xosc"]["esmini"]["status"] == "refused"
+    assert "cannot load" in rows["b.xosc"]["esmini"]["message"]
+    assert rows["b.xosc"]["dil"]["status"] == "loaded" and rows["b.xosc"]["entities"] == []
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["{tmp}/nowhere"], "{tmp}/nowhere: no such file or folder"),
+        (["{tmp}", "--tolerance", "-1"], "--tolerance -1.0: must be a number >= 0"),
+        (["{tmp}", "--esmini", "{tmp}/a.xosc"], "--esmini {tmp}/a.xosc: not an executable file"),
+        (["{tmp}/empty"], "{tmp}/empty: a folder without .xosc files"),
+    ],
+)
+def test_bad_arguments_exit_2_naming_them(tmp_path, args: list[str], message: str) -> None:
+    scenario(tmp_path / "a.xosc")
+    (tmp_path / "empty").mkdir()
+    p = conform(*[a.format(tmp=tmp_path) for a in args], "--out", tmp_path / "out")
+    assert p.returncode == 2
+    assert p.stderr.strip() == f"dil conform: {message.format(tmp=tmp_path)}"
+    assert "Traceback" not in p.stderr
