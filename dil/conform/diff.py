@@ -11,6 +11,7 @@ from dil.compare.traces import CompareError, Trace, open_trace
 from .outcome import Box, entity_outcome
 
 WITHIN, DIFFERS, MISSING, NOT_COMPARED = "within", "differs", "missing in dil", "not compared"
+AS_GIVEN_NOTE = "positions compared as given"
 
 
 def _boxes(xosc: Path) -> dict[str, Box]:
@@ -25,10 +26,16 @@ def _boxes(xosc: Path) -> dict[str, Box]:
 
 
 def compare_file(
-    xosc: Path, dil_trace: Path, esmini_csv: Path, tolerance_m: float, controllers: dict[str, str]
+    xosc: Path,
+    dil_trace: Path,
+    esmini_csv: Path,
+    tolerance_m: float,
+    controllers: dict[str, str],
+    declared: list[str],
 ) -> dict:
     """``{"entities": [...], "controlled": [...], "notes": [...]}``: one row per entity of esmini's
-    trace; ``error`` instead where the traces cannot be compared."""
+    trace that the scenario declares (esmini's own helpers, such as a ghost, are a note); ``error``
+    instead where the traces cannot be compared."""
     try:
         a = open_trace(dil_trace, scenario=xosc)
         b = open_trace(esmini_csv)
@@ -55,13 +62,17 @@ def compare_file(
             "max_heading_deg": round(s["max_heading_deg"], 2),
             "t_s": [s["t_from_s"], s["t_to_s"]],
         })  # fmt: skip
+    notes = [n for n in c.notes if not n.startswith(AS_GIVEN_NOTE)]
     for name in c.only_b + c.no_overlap:
+        if name not in declared:
+            notes.append(f"only in esmini's trace, not declared by the scenario: {name}")
+            continue
         row = {"entity": name, "status": MISSING if name in c.only_b else NOT_COMPARED}
         if name in controllers:
             controlled.append({"entity": name, "controller": controllers[name], "status": row["status"]})
         else:
             rows.append(row)
-    notes = list(c.notes) + [f"only in dil's trace: {n}" for n in c.only_a]
+    notes += [f"only in dil's trace: {n}" for n in c.only_a]
     return {"entities": rows, "controlled": controlled, "notes": notes}
 
 
@@ -77,10 +88,12 @@ def _controlled(name: str, controller: str, a: Trace, b: Trace, boxes: dict[str,
     }
 
 
-def esmini_only(esmini_csv: Path, controllers: dict[str, str]) -> tuple[list[dict], list[dict]]:
-    """Entity rows of a file esmini ran and dil did not: every entity not compared."""
+def esmini_only(
+    esmini_csv: Path, controllers: dict[str, str], declared: list[str]
+) -> tuple[list[dict], list[dict]]:
+    """Entity rows of a file esmini ran and dil did not: every declared entity, not compared."""
     try:
-        names = list(open_trace(esmini_csv).tracks)
+        names = [n for n in open_trace(esmini_csv).tracks if n in declared]
     except CompareError:
         return [], []
     rows = [{"entity": n, "status": NOT_COMPARED} for n in names if n not in controllers]

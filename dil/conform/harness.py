@@ -14,7 +14,7 @@ from .census import census, support_matrix
 from .corpus import CorpusFile
 from .diff import DIFFERS, WITHIN, compare_file, esmini_only
 from .players import LOADED, PlayerRun, esmini_version, run_dil, run_esmini
-from .xosc import SCENARIO, read
+from .xosc import SCENARIO, XoscFacts, read
 
 
 @dataclass
@@ -45,7 +45,7 @@ def conform(files: list[CorpusFile], opts: Options, progress: Callable[[str], No
         if opts.esmini is not None:
             esm = run_esmini(opts.esmini, cf.path, opts.out / "esmini" / f"{cf.slug}.csv", opts.timeout_s)
             row["esmini"] = esm.as_dict()
-            row.update(_compare(cf.path, dil, esm, opts.tolerance_m, facts.controllers))
+            row.update(_compare(cf.path, dil, esm, opts.tolerance_m, facts))
         rows.append(row)
         if progress is not None:
             progress(_line(row))
@@ -61,13 +61,13 @@ def conform(files: list[CorpusFile], opts: Options, progress: Callable[[str], No
     return doc
 
 
-def _compare(xosc: Path, dil: PlayerRun, esm: PlayerRun, tol: float, controllers: dict[str, str]) -> dict:
+def _compare(xosc: Path, dil: PlayerRun, esm: PlayerRun, tol: float, facts: XoscFacts) -> dict:
     if esm.status != LOADED or esm.trace is None:
         return {"entities": [], "controlled": [], "notes": [f"esmini {esm.status}: {esm.message}"]}
     if dil.status != LOADED or dil.trace is None:
-        ents, ctl = esmini_only(esm.trace, controllers)
+        ents, ctl = esmini_only(esm.trace, facts.controllers, facts.entities)
         return {"entities": ents, "controlled": ctl, "notes": []}
-    return compare_file(xosc, dil.trace, esm.trace, tol, controllers)
+    return compare_file(xosc, dil.trace, esm.trace, tol, facts.controllers, facts.entities)
 
 
 def _line(row: dict) -> str:

@@ -39,6 +39,8 @@ def summary_lines(doc: dict) -> list[str]:
 
 
 def _entities(row: dict) -> str:
+    if row.get("error"):
+        return f"not compared: {row['error']}"
     parts = []
     for e in row.get("entities", []):
         if e["status"] == "within":

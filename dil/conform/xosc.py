@@ -26,6 +26,9 @@ class XoscFacts:
     """Element tag -> occurrences in the census scopes."""
     controllers: dict[str, str] = field(default_factory=dict)
     """Entity name -> the controller (name or catalog entry) that drives it."""
+    entities: list[str] = field(default_factory=list)
+    """The entities the file declares (names as written, ``$name`` references resolved where declared
+    at the top)."""
     error: str = ""
 
 
@@ -61,6 +64,11 @@ def read(path: Path) -> XoscFacts:
                 facts.tags[tag] += 1
     if kind == SCENARIO:
         facts.controllers = _controlled(root)
+        params = {p.get("name", ""): p.get("value", "") for p in root.iterfind("ParameterDeclarations/*")}
+        facts.entities = [
+            params.get(n[1:], n) if n.startswith("$") else n
+            for n in (so.get("name", "") for so in root.iterfind("Entities/ScenarioObject"))
+        ]
     return facts
 
 

@@ -90,7 +90,8 @@ def test_a_divergence_is_found_at_its_time_and_a_controlled_entity_by_outcome(tm
     tracks = dil_trace(lane, tmp_path / "ref")
     lead = tracks["Lead"].copy()
     lead[lead[:, 0] >= 2.0, 2] += 1.0  # esmini's Lead 1 m to the left from t = 2 s
-    write_esmini_csv(tmp_path / "lane.csv", {"Ego": tracks["Ego"], "Lead": lead})
+    ghost = tracks["Lead"].copy()  # an entity of esmini's own (a follow-ghost controller makes one)
+    write_esmini_csv(tmp_path / "lane.csv", {"Ego": tracks["Ego"], "Lead": lead, "Lead_ghost": ghost})
     logs["lane.xosc"] = tmp_path / "lane.csv"
     tracks = dil_trace(acc, tmp_path / "ref")
     lead = tracks["Lead"].copy()
@@ -109,6 +110,8 @@ def test_a_divergence_is_found_at_its_time_and_a_controlled_entity_by_outcome(tm
     assert ents["Lead"]["status"] == "differs"
     assert ents["Lead"]["first_divergence_s"] == pytest.approx(2.0)
     assert ents["Lead"]["max_position_m"] == pytest.approx(1.0, abs=1e-3)
+    assert "Lead_ghost" not in ents
+    assert "only in esmini's trace, not declared by the scenario: Lead_ghost" in rows["lane.xosc"]["notes"]
     # the controller-driven Lead: by outcome, not by trajectory
     acc_row = rows["acc.xosc"]
     assert [e["entity"] for e in acc_row["entities"]] == ["Ego"]
