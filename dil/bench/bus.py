@@ -354,7 +354,13 @@ def run(args: argparse.Namespace) -> int:
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("bus", help="vehicle/state latency and throughput over tcp, ipc, inproc, local")
-    p.add_argument("--transports", nargs="+", default=list(TRANSPORTS), choices=list(TRANSPORTS))
+    p.add_argument(
+        "--transports",
+        nargs="+",
+        default=list(TRANSPORTS),
+        choices=list(TRANSPORTS),
+        help="what to measure (default: all): " + "; ".join(f"{k}: {v}" for k, v in TRANSPORTS.items()),
+    )
     p.add_argument("--messages", type=int, default=5000, help="latency samples (default %(default)s)")
     p.add_argument("--rate", type=float, default=1000.0, help="latency stream rate [Hz]")
     p.add_argument("--burst", type=int, default=300_000, help="frames per throughput run")

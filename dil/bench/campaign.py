@@ -93,7 +93,7 @@ def run(args: argparse.Namespace) -> int:
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("campaign", help="runs per second of a 1,000-run grid, local engine and Ray")
-    p.add_argument("--runs", type=int, default=1000)
+    p.add_argument("--runs", type=int, default=1000, help="runs in the grid (default %(default)s)")
     p.add_argument("--ray-runs", type=int, default=100, help="runs of the Ray comparison (0: skip)")
     p.add_argument("--workers", type=int, help="processes (default: one per CPU)")
     p.add_argument("--scenario", default="alks_cutout", help="catalog scenario (default %(default)s, 30 s)")

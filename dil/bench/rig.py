@@ -162,6 +162,8 @@ def run(args: argparse.Namespace) -> int:
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("rig", help="cueing and kinematics per tick; driver input to rig command latency")
-    p.add_argument("--ticks", type=int, default=20000)
+    p.add_argument(
+        "--ticks", type=int, default=20000, help="1 ms ticks per measurement (default %(default)s)"
+    )
     p.add_argument("--json", default="bench-rig.json", help="where to write the JSON report")
     p.set_defaults(func=run)

@@ -62,7 +62,13 @@ def bench(args: argparse.Namespace) -> int:
 def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("scenario", help="real-time factor of the catalog scenarios")
     p.add_argument("scenarios", nargs="*", help="catalog names or .xosc paths (default: the whole catalog)")
-    p.add_argument("--stack", default="builtin", choices=["builtin", "aeb", "none"])
+    p.add_argument(
+        "--stack",
+        default="builtin",
+        choices=["builtin", "aeb", "none"],
+        help="who drives the ego (as dil run --stack): builtin (lane keeping, ACC, AEB), aeb (lane keeping "
+        "and AEB at a constant cruise speed), none (the storyboard moves it) (default %(default)s)",
+    )
     p.add_argument("--repeat", type=int, default=3, help="runs per scenario, best kept")
     p.add_argument("--json", default="bench-scenario.json", help="where to write the JSON report")
     p.set_defaults(func=bench)

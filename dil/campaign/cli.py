@@ -23,13 +23,25 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         type=Path,
         help="a campaign YAML (docs/campaigns.md) or an OpenSCENARIO ParameterValueDistribution .xosc",
     )
-    p.add_argument("--engine", choices=ENGINES, default="local")
+    p.add_argument(
+        "--engine",
+        choices=ENGINES,
+        default="local",
+        help="where the runs execute: local (a process pool on this machine) or ray (tasks on a Ray "
+        "cluster, see --address) (default %(default)s)",
+    )
     p.add_argument("--address", help="Ray cluster address (default: start a local one)")
     p.add_argument("--workers", type=int, help="processes (default: one per CPU)")
-    p.add_argument("--out", type=Path, help="results directory (default: dil-campaigns/NAME); reruns resume")
+    p.add_argument(
+        "--out",
+        type=Path,
+        help="results folder, written as given (default: dil-campaigns/NAME, NAME the campaign's); "
+        "reruns resume",
+    )
     p.add_argument("--timeout", type=float, default=600.0, help="wall seconds before a run is an error")
     p.add_argument("--map", nargs=2, metavar=("X", "Y"), help="the two parameters of the pass/fail maps")
-    p.add_argument("--list", action="store_true", help="print the run specs and stop")
+    p.add_argument("--list", action="store_true", help="print the run specs as a table and stop")
+    p.add_argument("--json", action="store_true", help="with --list: one JSON object per run instead")
     p.add_argument(
         "--stack", action="append", help="for a ParameterValueDistribution file: the stacks to run"
     )
@@ -48,6 +60,32 @@ def _progress(done: int, total: int, failures: int, elapsed: float) -> None:
     )
 
 
+def _spec_table(specs: list) -> str:
+    """The run specs as an aligned table: one line per run, parameters as NAME=VALUE."""
+    criteria = any(s.criteria for s in specs)
+    head = ("run id", "scenario", "stack", "vehicle", "model", "rep", "seed", "max time s", "parameters")
+    head += ("criteria",) if criteria else ()
+    rows = [
+        (
+            s.run_id,
+            Path(s.scenario).stem,
+            s.stack,
+            s.vehicle,
+            s.model,
+            str(s.repetition),
+            str(s.seed),
+            "-" if s.max_time is None else f"{s.max_time:g}",
+            " ".join(f"{k}={v}" for k, v in s.params) or "-",
+        )
+        + ((" ".join(f"{k}={v}" for k, v in s.criteria) or "-",) if criteria else ())
+        for s in specs
+    ]
+    widths = [max(len(h), *(len(r[i]) for r in rows)) if rows else len(h) for i, h in enumerate(head)]
+    lines = ["  ".join(c.ljust(w) for c, w in zip(head, widths, strict=True)).rstrip()]
+    lines += ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in rows]
+    return "\n".join(lines) + f"\n{len(specs)} runs"
+
+
 def main(args: argparse.Namespace) -> int:
     try:
         spec = load_pvd(args.file, args.stack) if args.file.suffix == ".xosc" else load(args.file)
@@ -56,8 +94,11 @@ def main(args: argparse.Namespace) -> int:
         print(f"dil campaign: {e}", file=sys.stderr)
         return 2
     if args.list:
-        for s in specs:
-            print(json.dumps(s.as_dict(), sort_keys=True))
+        if args.json:
+            for s in specs:
+                print(json.dumps(s.as_dict(), sort_keys=True))
+        else:
+            print(_spec_table(specs))
         return 0
     out = args.out or Path("dil-campaigns") / spec.name
     out.mkdir(parents=True, exist_ok=True)

@@ -51,6 +51,13 @@ def _loop_arguments(p: argparse.ArgumentParser) -> None:
     g.add_argument("--mlock", action="store_true", help="lock all memory (mlockall)")
 
 
+def _profiles_help() -> str:
+    """Each scripted driver profile and what it does (the first line of its docstring)."""
+    return "; ".join(
+        f"{n}: {(f.__doc__ or '').strip().splitlines()[0].rstrip('.')}" for n, f in sorted(PROFILES.items())
+    )
+
+
 def add_parsers(sub: argparse._SubParsersAction) -> None:
     d = sub.add_parser(
         "drive", help="the ego vehicle in the real-time loop: driver/input in, vehicle/state out"
@@ -62,12 +69,20 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
         help="an OpenSCENARIO file to drive in real time (default: free driving, no world)",
     )
     d.add_argument("--headless", action="store_true", help="no display (the only form so far)")
-    d.add_argument("--model", default="single_track", choices=sorted(vehicle_models.MODELS))
+    d.add_argument(
+        "--model",
+        default="single_track",
+        choices=sorted(vehicle_models.MODELS),
+        help="the ego's vehicle model: "
+        + "; ".join(f"{n}: {m.description}" for n, m in sorted(vehicle_models.MODELS.items()))
+        + " (default %(default)s)",
+    )
     d.add_argument("--vehicle", default="sedan_bmw320i", help="parameter set name or YAML file")
     d.add_argument(
         "--driver",
         choices=sorted(PROFILES),
-        help="drive with a scripted profile in this process instead of driver/input from the bus",
+        help="drive with a scripted profile in this process instead of driver/input from the bus: "
+        + _profiles_help(),
     )
     d.add_argument(
         "--input-timeout-ms",
@@ -99,7 +114,13 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
         default=None,
         help="with --console: the scenarios it may start (default: the catalog)",
     )
-    d.add_argument("--out", type=Path, default=Path("dil-runs"), help="where runs write their results")
+    d.add_argument(
+        "--out",
+        type=Path,
+        default=Path("dil-runs"),
+        help="results folder: a scenario's run writes OUT/SCENARIO/, each console run "
+        "OUT/SCENARIO-YYYYmmdd-HHMMSS/ (default %(default)s)",
+    )
     d.add_argument(
         "--wheel",
         default="generic",
@@ -122,7 +143,7 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     d.set_defaults(func=_drive)
 
     s = sub.add_parser("script-driver", help="publish scripted driver/input messages (a stand-in driver)")
-    s.add_argument("profile", choices=sorted(PROFILES))
+    s.add_argument("profile", choices=sorted(PROFILES), help="the scripted inputs: " + _profiles_help())
     s.add_argument("--rate", type=float, default=100.0, help="messages per second (default %(default)s)")
     add_bus_arguments(s, local=False)
     _loop_arguments(s)

@@ -47,7 +47,13 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 def _model_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("manifest", help="the model's manifest (YAML beside the model)")
-    p.add_argument("--backend", choices=list(BACKENDS), default="onnx", help="inference backend")
+    p.add_argument(
+        "--backend",
+        choices=list(BACKENDS),
+        default="onnx",
+        help="inference backend: onnx (ONNX Runtime; CPU, CUDA or TensorRT), furiosa or "
+        "rebellions (NPU runtimes, where installed) (default %(default)s)",
+    )
     p.add_argument(
         "--option",
         action="append",

@@ -20,13 +20,19 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     log = sub.add_parser("log", help="inspect and export MCAP logs")
     verbs = log.add_subparsers(dest="verb", metavar="VERB", required=True)
     c = verbs.add_parser("check", help="is the log complete; what does it hold")
-    c.add_argument("file", type=Path)
+    c.add_argument("file", type=Path, help="the run's .mcap log (e.g. dil-runs/ccrs/run.mcap)")
     c.set_defaults(func=_check)
     e = verbs.add_parser(
         "export", help="messages as CSV (one file per topic), JSON lines, or an ASAM OSI ground-truth trace"
     )
-    e.add_argument("file", type=Path)
-    e.add_argument("--format", choices=["csv", "jsonl", "osi"], default="csv")
+    e.add_argument("file", type=Path, help="the run's .mcap log (e.g. dil-runs/ccrs/run.mcap)")
+    e.add_argument(
+        "--format",
+        choices=["csv", "jsonl", "osi"],
+        default="csv",
+        help="csv: one CSV file per topic; jsonl: every message as a JSON line; osi: an ASAM OSI "
+        "GroundTruth trace (default %(default)s)",
+    )
     e.add_argument("--topics", nargs="+", help="only these topics (default: all)")
     e.add_argument(
         "-o",
@@ -37,7 +43,7 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     e.set_defaults(func=_export)
 
     sc = verbs.add_parser("score", help="the KPIs and verdict of a recorded run, computed from its messages")
-    sc.add_argument("file", type=Path)
+    sc.add_argument("file", type=Path, help="the run's .mcap log (e.g. dil-runs/ccrs/run.mcap)")
     sc.add_argument(
         "--criterion", action="append", default=[], metavar="NAME=VALUE", help="override a criterion"
     )
@@ -49,7 +55,11 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     rep.set_defaults(func=_report)
 
     r = sub.add_parser("replay", help="play a log back on the bus, or re-simulate it and compare")
-    r.add_argument("file", type=Path)
+    r.add_argument(
+        "file",
+        type=Path,
+        help="a dil .mcap log, or an ASAM OSI ground-truth trace (.osi, or .mcap of another tool)",
+    )
     r.add_argument(
         "--resim",
         action="store_true",

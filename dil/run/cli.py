@@ -20,7 +20,11 @@ from dil.world.carla_backend import CarlaError
 
 from .criteria import Criteria
 from .outcome import EXIT_ERROR, exit_status, label
-from .runner import STACKS, RunOptions, RunResult, run
+from .runner import RunOptions, RunResult, run
+
+CATALOG = Path(__file__).resolve().parents[2] / "scenarios" / "catalog"
+RUN_STACKS = ("builtin", "aeb", "none", "ai")
+"""The stacks a batch run offers (``replay`` is ``dil replay --resim``'s, ``driver`` ``dil drive``'s)."""
 
 
 def _pairs(items: list[str], flag: str) -> dict[str, str]:
@@ -35,17 +39,22 @@ def _pairs(items: list[str], flag: str) -> dict[str, str]:
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("run", help="run an OpenSCENARIO file headless with a driving stack and judge it")
-    p.add_argument("scenario", type=Path, help="the .xosc file (see scenarios/catalog/)")
+    p.add_argument(
+        "scenario",
+        type=Path,
+        help="the .xosc file, or the name of a catalog scenario (e.g. ccrs for scenarios/catalog/ccrs.xosc)",
+    )
     p.add_argument(
         "--param", action="append", default=[], metavar="NAME=VALUE", help="set a declared parameter"
     )
     p.add_argument(
         "--stack",
-        choices=STACKS,
+        choices=RUN_STACKS,
         default="builtin",
         help="who drives the ego: builtin (lane keeping, ACC, AEB), aeb (lane keeping and AEB at a "
         "constant cruise speed), none (the storyboard moves it), ai (a model on inference nodes, with the "
-        "built-in stack as safety fallback)",
+        "built-in stack as safety fallback); a person drives with `dil drive SCENARIO`, a log's commands "
+        "with `dil replay LOG --resim` (default %(default)s)",
     )
     ai = p.add_argument_group("AI stack (--stack ai)")
     ai.add_argument("--ai-model", metavar="MANIFEST", help="start a local inference node with this model")
@@ -92,7 +101,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "--out",
         type=Path,
         default=Path("dil-runs"),
-        help="where to write result.json, trace.csv and run.mcap",
+        help="results folder: the run writes OUT/SCENARIO/result.json, trace.csv and run.mcap "
+        "(default %(default)s, so dil-runs/ccrs/ for ccrs)",
     )
     p.add_argument("--no-record", action="store_true", help="do not write the MCAP log")
     p.add_argument(
@@ -110,8 +120,26 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=main)
 
 
+def catalog_names() -> list[str]:
+    """The scenarios of the built-in catalog, by name (file stem)."""
+    return sorted(p.stem for p in CATALOG.glob("*.xosc"))
+
+
+def resolve_scenario(given: Path) -> Path:
+    """``given`` when it exists or names a folder; else a bare name (``ccrs`` or ``ccrs.xosc``) is
+    the catalog's ``scenarios/catalog/ccrs.xosc``. Raises ValueError naming the catalog."""
+    if given.exists() or given.parent != Path(".") or given.suffix not in ("", ".xosc"):
+        return given
+    path = CATALOG / f"{given.stem}.xosc"
+    if path.is_file():
+        return path
+    names = ", ".join(catalog_names())
+    raise ValueError(f"{given}: no such file, and no catalog scenario of that name (the catalog: {names})")
+
+
 def main(args: argparse.Namespace) -> int:
     try:
+        args.scenario = resolve_scenario(args.scenario)
         criteria = Criteria.for_scenario(args.scenario).with_overrides(_pairs(args.criterion, "--criterion"))
         progress = _progress if sys.stderr.isatty() else None
         result = run(

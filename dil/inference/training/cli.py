@@ -20,7 +20,12 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--dagger-epochs", type=int, default=4, help="epochs on the data set with the model's drives"
     )
-    p.add_argument("--seed", type=int, default=1)
+    p.add_argument(
+        "--seed",
+        type=int,
+        default=1,
+        help="seed of the episodes' noise and of training (default %(default)s)",
+    )
     p.add_argument("--jobs", type=int, default=2, help="processes recording episodes")
     p.add_argument("--evaluate-only", action="store_true", help="only drive the existing model")
 
