@@ -18,6 +18,14 @@ FEATURE_SUFFIXES = ("Action", "Condition", "Position", "Controller", "Distributi
 """Tags that are features of the standard in their own right (the rest are mostly their parts:
 dynamics, targets, wrappers); an unlisted one of these is a gap."""
 
+WRAPPERS = frozenset({
+    "Action", "PrivateAction", "GlobalAction", "LongitudinalAction", "LateralAction", "RoutingAction",
+    "ControllerAction", "ParameterAction", "VariableAction", "AppearanceAction", "TrafficAction",
+    "Condition", "ByValueCondition", "ByEntityCondition", "EntityCondition",
+    "Position", "TargetPosition", "TargetPositionMaster", "InRoutePosition",
+})  # fmt: skip
+"""Elements that only group the features below them: a gap only where dil refused one."""
+
 _ROW = re.compile(r"^\|([^|]+)\|([^|]+)\|")
 _NAME = re.compile(r"\b[A-Z][a-z]+(?:[A-Z][a-z]*)+\b|\b[A-Z][a-z]+Action\b")
 
@@ -42,7 +50,7 @@ def support_matrix(path: Path = SUPPORT_MATRIX) -> dict[str, str]:
 
 
 def is_feature(tag: str) -> bool:
-    return tag.endswith(FEATURE_SUFFIXES)
+    return tag.endswith(FEATURE_SUFFIXES) and tag not in WRAPPERS
 
 
 def census(facts: list[XoscFacts], refusals: Counter, matrix: dict[str, str]) -> dict:
