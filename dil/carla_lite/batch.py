@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, Protocol
 
+from .controls import VehicleExtras
 from .layouts import CommandType, error, ok, parse_optional, parse_transform
 from .world import LiteWorld
 
@@ -19,6 +20,9 @@ FUTURE_ACTOR = 0
 
 class BatchTarget(Protocol):
     world: LiteWorld
+    extras: VehicleExtras
+
+    def apply_control(self, actor_id: int, control: list) -> None: ...
 
     def spawn(self, description: list, transform: tuple[float, ...], parent: int) -> int: ...
 
@@ -80,10 +84,25 @@ def _vec(v: list) -> tuple[float, float, float]:
     return float(v[0]), float(v[1]), float(v[2])
 
 
+def _extra(apply: Callable[[BatchTarget, int, Any], None]) -> Callable[[BatchTarget, list, int], int]:
+    def run(target: BatchTarget, fields: list, future: int) -> int:
+        actor_id = _actor(fields, future)
+        apply(target, actor_id, fields[1])
+        return actor_id
+
+    return run
+
+
 _HANDLERS: dict[CommandType, Callable[[BatchTarget, list, int], int]] = {
     CommandType.SPAWN_ACTOR: _spawn,
     CommandType.DESTROY_ACTOR: _destroy,
-    CommandType.APPLY_VEHICLE_CONTROL: _setter(lambda w, i, c: w.apply_control(i, list(c))),
+    CommandType.APPLY_VEHICLE_CONTROL: _extra(lambda t, i, c: t.apply_control(i, list(c))),
+    CommandType.APPLY_VEHICLE_ACKERMANN_CONTROL: _extra(lambda t, i, c: t.extras.apply_ackermann(i, list(c))),
+    CommandType.SET_VEHICLE_LIGHT_STATE: _extra(lambda t, i, s: t.extras.set_light_state(i, s)),
+    CommandType.APPLY_IMPULSE: _extra(lambda t, i, v: t.extras.add_impulse(i, _vec(v))),
+    CommandType.APPLY_FORCE: _extra(lambda t, i, v: t.extras.add_force(i, _vec(v))),
+    CommandType.APPLY_ANGULAR_IMPULSE: _extra(lambda t, i, v: t.extras.add_angular_impulse(i, _vec(v))),
+    CommandType.APPLY_TORQUE: _extra(lambda t, i, v: t.extras.add_angular_impulse(i, _vec(v))),
     CommandType.APPLY_TRANSFORM: _setter(lambda w, i, t: w.set_transform(i, parse_transform(t))),
     CommandType.APPLY_TARGET_VELOCITY: _setter(lambda w, i, v: w.set_velocity(i, _vec(v))),
     CommandType.APPLY_TARGET_ANGULAR_VELOCITY: _setter(lambda w, i, v: w.set_angular_velocity(i, _vec(v))),

@@ -57,6 +57,8 @@ SPAWN_MARGIN = 10.0
 """No spawn point closer than this to a lane section's ends [m]."""
 ANNOUNCE_WAIT_S = 0.2
 """Asynchronous mode: how long a spawn's answer waits for its world state to reach the client [s]."""
+ANNOUNCE_SETTLE_S = 0.01
+"""... and then for the client to take the state in [s]."""
 
 VOID_CALLS = frozenset(
     {
@@ -287,16 +289,19 @@ class CarlaLiteServer:
 
         The client reads an actor's transform, control and liveness (``destroy()`` checks it) from
         the last world state it received and keeps only states of a newer frame, so the spawn
-        makes a frame of its own (no simulated time passes). The answer waits (briefly) until the
-        state has reached the client. Synchronous mode keeps one frame per tick, as CARLA does:
-        there a new actor appears with the next tick.
+        makes a frame of its own (no simulated time passes). The answer waits until the state has
+        reached the client's socket and a little longer, for the client's stream thread to take it
+        in before its RPC thread takes the answer (the two are not ordered: a heavily loaded client
+        can still read the actor before its state, as with CARLA). Synchronous mode keeps one frame
+        per tick, as CARLA does: there a new actor appears with the next tick.
         """
         if self.settings.synchronous_mode:
             return
         self.frame += 1
         self.last_delta = 0.0
         self._publish_state()
-        self.streams.flush(WORLD_STATE_STREAM, ANNOUNCE_WAIT_S)
+        if self.streams.flush(WORLD_STATE_STREAM, ANNOUNCE_WAIT_S):
+            time.sleep(ANNOUNCE_SETTLE_S)
 
     def spawn(self, description: list, t: tuple[float, ...], parent: int) -> int:
         """Spawn from an ActorDescription at a CARLA transform (relative to ``parent`` if not 0)."""

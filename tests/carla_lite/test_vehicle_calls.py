@@ -46,6 +46,10 @@ def test_light_state_is_stored_and_read_back(server, client):
         car.set_light_state(lights)
         world.tick()
         assert car.get_light_state() == lights
+        fog = carla.VehicleLightState.Fog
+        responses = client.apply_batch_sync([carla.command.SetVehicleLightState(car.id, fog)], True)
+        assert not responses[0].has_error(), responses[0].error
+        assert car.get_light_state() == fog
         car.destroy()
 
 
