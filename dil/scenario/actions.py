@@ -13,7 +13,7 @@ from .entities import Trajectory, Transition
 from .motion import duration_for_peak_second_derivative, extent_for_rate, speed_transition_duration
 from .params import resolve
 from .positions import Position, parse_position, shift_lane
-from .xml import Reader, children
+from .xml import Reader
 
 if TYPE_CHECKING:
     from .engine import Context
@@ -378,10 +378,12 @@ class AssignRoute(Action):
 class ActivateController(Action):
     longitudinal: bool
     lateral: bool
+    line: int = 0
 
     def start(self, ctx: Context, actors: list[str]) -> None:
         for n in actors:
-            ctx.activate_stack(n, self.longitudinal, self.lateral)
+            if ctx.entity(n).is_ego:  # others follow their storyboard (the loader warns once)
+                ctx.activate_stack(n, self.longitudinal, self.lateral)
 
 
 @dataclass
@@ -418,8 +420,10 @@ def parse_action(r: Reader, el: etree._Element) -> Action:
     tag = node.tag
     if el.tag == "GlobalAction":
         if tag != "ParameterAction":
-            raise r.unsupported(node, "global action")
-        ref = r.raw(node, "parameterRef")
+            from .global_actions import parse_global
+
+            return parse_global(r, node, r.environment)
+        ref = r.param_ref(node)
         act = r.one_child(node, ("SetAction", "ModifyAction"))
         if act.tag == "SetAction":
             return ParameterChange(ref, value=resolve(act.get("value", ""), r.params))
@@ -430,7 +434,11 @@ def parse_action(r: Reader, el: etree._Element) -> Action:
     if tag == "TeleportAction":
         return Teleport(parse_position(r, r.child(node, "Position")))
     if tag == "LongitudinalAction":
-        inner = r.one_child(node, ("SpeedAction", "LongitudinalDistanceAction"))
+        inner = r.one_child(node, ("SpeedAction", "LongitudinalDistanceAction", "SpeedProfileAction"))
+        if inner.tag == "SpeedProfileAction":
+            from .speed_profile import parse_speed_profile
+
+            return parse_speed_profile(r, inner)
         if inner.tag == "SpeedAction":
             shape, dim, value = _dynamics(r, r.child(inner, "SpeedActionDynamics"))
             target = r.one_child(
@@ -505,39 +513,27 @@ def parse_action(r: Reader, el: etree._Element) -> Action:
             r.boolean(inner, "continuous", False),
         )
     if tag == "SynchronizeAction":
-        final = node.find("FinalSpeed")
-        final_speed = None
-        if final is not None:
-            fs = r.one_child(final, ("AbsoluteSpeed",))
-            final_speed = r.num(fs, "value")
-        return Synchronize(
-            r.raw(node, "masterEntityRef"),
-            parse_position(r, r.child(node, "TargetPositionMaster")),
-            parse_position(r, r.child(node, "TargetPosition")),
-            final_speed,
-        )
+        from .synchronize import parse_synchronize
+
+        return parse_synchronize(r, node)
     if tag == "RoutingAction":
         inner = r.one_child(node, ("AssignRouteAction", "FollowTrajectoryAction"))
         if inner.tag == "AssignRouteAction":
-            route = r.child(inner, "Route")
-            return AssignRoute(
-                [parse_position(r, r.child(wp, "Position")) for wp in route.iterfind("Waypoint")]
-            )
+            from .routes import parse_route
+
+            route, _ = parse_route(r, r.one_child(inner, ("Route", "CatalogReference")))
+            return AssignRoute(list(route.waypoints))
         return _trajectory(r, inner)
-    if tag == "ControllerAction":
-        # 1.0/1.1: AssignControllerAction (a driving stack takes the entity); 1.2: also Activate...
-        for inner in children(node):
-            if inner.tag not in ("AssignControllerAction", "ActivateControllerAction"):
-                raise r.unsupported(inner, "controller action (driving stacks take over by assign/activate)")
-        act = node.find("ActivateControllerAction")
-        if act is not None:
-            return ActivateController(r.boolean(act, "longitudinal", True), r.boolean(act, "lateral", True))
-        assign = r.child(node, "AssignControllerAction")
-        return ActivateController(
-            r.boolean(assign, "activateLongitudinal", True), r.boolean(assign, "activateLateral", True)
-        )
-    if tag == "ActivateControllerAction":
-        return ActivateController(r.boolean(node, "longitudinal", True), r.boolean(node, "lateral", True))
+    if tag in ("ControllerAction", "ActivateControllerAction"):
+        from .controller_actions import parse_controller_action
+
+        return parse_controller_action(r, node)
+    if tag == "TrailerAction":
+        from .global_actions import Recorded
+
+        inner = r.one_child(node, ("ConnectTrailerAction", "DisconnectTrailerAction"))
+        r.warn(inner, "is recorded but changes nothing: trailers are not simulated")
+        return Recorded(inner.tag, {})
     raise r.unsupported(node, "action")
 
 

@@ -264,7 +264,7 @@ class ScenarioNode:
 
     def _place_all(self) -> None:
         for e in self.scenario.entities.values():
-            if e.stack_driven:
-                continue  # the world node places the ego from the vehicle state
+            if e.stack_driven or not e.present:
+                continue  # the world node places the ego from the vehicle state; deleted: not in it
             cx, cy = e.box_centre()
             self.world.set_pose(e.world_id, (cx, cy, e.z, e.yaw), e.speed)

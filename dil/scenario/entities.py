@@ -109,6 +109,10 @@ class Entity:
     is_ego: bool = False
     stack_driven: bool = False
     """The ego under a driving stack: moved by the vehicle dynamics, not here."""
+    present: bool = True
+    """In the world (a DeleteEntityAction takes it out, an AddEntityAction brings it back)."""
+    controller_line: int = 0
+    """Line of the file's ObjectController for it (0: none)."""
     # state of the reference point
     x: float = 0.0
     y: float = 0.0
@@ -169,6 +173,8 @@ class Entity:
 
     def move(self, net: RoadNetwork | None, t: float, dt: float) -> None:
         """Advance a storyboard-driven entity by ``dt``."""
+        if not self.present:
+            return
         old_speed = self.speed
         if self.speed_follow is not None:
             self.speed = max(0.0, self.speed_follow.speed(self, t, dt))  # type: ignore[attr-defined]

@@ -4,6 +4,7 @@ init actions and the storyboard, every unsupported element an error naming its l
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -11,9 +12,10 @@ from lxml import etree
 
 from dil.world.actors import ActorKind
 
-from .actions import Action, parse_action
+from .actions import Action, ActivateController, parse_action
 from .conditions import parse_trigger
 from .entities import Entity
+from .global_actions import EnvironmentLog
 from .params import ParameterError, resolve
 from .storyboard import Act, ActionNode, Event, Maneuver, ManeuverGroup, Story, Storyboard
 from .xml import Reader, ScenarioError, children, load_xml
@@ -42,6 +44,10 @@ class Scenario:
     init: list[tuple[list[str], Action]]
     storyboard: Storyboard
     warnings: list[str] = field(default_factory=list)
+    road_map: str | None = None
+    """A LogicFile given as a bare map name (a CARLA map, ``Town01``) instead of a file."""
+    environment: EnvironmentLog = field(default_factory=EnvironmentLog)
+    """The weather, time of day and road condition EnvironmentActions set, as the run goes."""
 
 
 class _Catalogs:
@@ -57,8 +63,9 @@ class _Catalogs:
                 self.dirs[c.tag] = (base / r.raw(d, "path")).resolve()
         self._cache: dict[str, etree._Element] = {}
 
-    def entry(self, ref: etree._Element) -> tuple[etree._Element, dict[str, str]]:
-        """The catalog entry a ``<CatalogReference>`` names, and its parameters after assignment."""
+    def entry(self, ref: etree._Element) -> tuple[etree._Element, Reader]:
+        """The catalog entry a ``<CatalogReference>`` names, and a reader of the catalog file with
+        the entry's parameters after assignment (its errors name the catalog file and line)."""
         r = self.r
         name, entry = r.raw(ref, "catalogName"), r.raw(ref, "entryName")
         for d in self.dirs.values():
@@ -74,17 +81,16 @@ class _Catalogs:
                     continue
                 for item in children(cat):
                     if item.get("name") == entry:
-                        params = _declarations(
-                            Reader(str(f), dict(r.params)), item.find("ParameterDeclarations")
-                        )
+                        sub = r.scoped(dict(r.params), str(f))
+                        params = _declarations(sub, item.find("ParameterDeclarations"))
                         assigns = ref.find("ParameterAssignments")
                         if assigns is not None:
                             for a in assigns.iterfind("ParameterAssignment"):
-                                key = r.raw(a, "parameterRef").lstrip("$")
+                                key = r.param_ref(a)
                                 if key not in params:
                                     raise r.error(a, f"catalog entry {entry!r} declares no parameter {key!r}")
                                 params[key] = r.raw(a, "value")
-                        return item, params
+                        return item, r.scoped(params, str(f))
         raise r.error(
             ref, f"catalog {name!r} entry {entry!r} not found in {sorted(map(str, self.dirs.values()))}"
         )
@@ -116,6 +122,11 @@ def _declarations(
     return params
 
 
+OBJECT_KINDS = ("Vehicle", "Pedestrian", "MiscObject", "CatalogReference", "ExternalObjectReference")
+MAP_NAME = re.compile(r"^[A-Za-z0-9_]+$")
+"""A LogicFile that is a bare name (no directory, no suffix) and no file: a CARLA map name."""
+
+
 def load(path: str | Path, overrides: dict[str, str] | None = None, ego: str | None = None) -> Scenario:
     """Read a scenario; ``overrides`` set declared parameters (``--param name=value``)."""
     path = Path(path)
@@ -140,27 +151,28 @@ def load(path: str | Path, overrides: dict[str, str] | None = None, ego: str | N
     _declarations(r, decl, overrides)
     base = path.parent
     catalogs = _Catalogs(r, root, base)
-    road_file = None
-    rn = root.find("RoadNetwork")
-    if rn is not None and rn.find("LogicFile") is not None:
-        road_file = (base / r.raw(rn.find("LogicFile"), "filepath")).resolve()
-        if not road_file.is_file():
-            raise r.error(rn.find("LogicFile"), f"road network {road_file} does not exist")
+    r.catalogs = catalogs
+    r.environment = EnvironmentLog()
+    road_file, road_map = _road_network(r, root.find("RoadNetwork"), base)
     entities = _entities(r, r.child(root, "Entities"), catalogs)
     names = list(entities)
+    if not names:
+        raise r.error(r.child(root, "Entities"), "declares no entity")
     if ego is None:
         ego = next((n for n in names if n.lower() in ("ego", "hero", "egovehicle", "ego_vehicle")), names[0])
     if ego not in entities:
         raise ScenarioError(f"{path}: --ego {ego}: no entity of that name (entities: {', '.join(names)})")
     entities[ego].is_ego = True
+    r.ego = ego
+    runtime = r.params
     sb = r.child(root, "Storyboard")
     init = _init(r, r.child(sb, "Init"), entities)
-    stories = [_story(r, s, catalogs, entities) for s in sb.iterfind("Story")]
+    stories = [_story(_scope(r, s, runtime), s, catalogs, entities, runtime) for s in sb.iterfind("Story")]
     for c in children(sb):
         if c.tag not in ("Init", "Story", "StopTrigger"):
             raise r.unsupported(c)
     board = Storyboard(stories, parse_trigger(r, sb.find("StopTrigger")))
-    return Scenario(
+    scen = Scenario(
         path,
         hashlib.sha256(path.read_bytes()).hexdigest(),
         rev,
@@ -171,7 +183,39 @@ def load(path: str | Path, overrides: dict[str, str] | None = None, ego: str | N
         init,
         board,
         r.warnings,
+        road_map=road_map,
+        environment=r.environment,
     )
+    _controller_warnings(r, scen)
+    return scen
+
+
+def _road_network(r: Reader, rn: etree._Element | None, base: Path) -> tuple[Path | None, str | None]:
+    """The OpenDRIVE file, or the CARLA map name a bare LogicFile gives (ScenarioRunner's
+    ``Town01``): which one a world needs is the runner's to say."""
+    if rn is None or rn.find("LogicFile") is None:
+        return None, None
+    lf = rn.find("LogicFile")
+    given = r.raw(lf, "filepath")
+    road_file = (base / given).resolve()
+    if road_file.is_file():
+        return road_file, None
+    if MAP_NAME.match(given):
+        return None, given
+    raise r.error(lf, f"road network {road_file} does not exist")
+
+
+def _scope(r: Reader, el: etree._Element, runtime: dict[str, str]) -> Reader:
+    """The reader of a storyboard element: its ParameterDeclarations shadow the outer ones and are
+    visible to its subtree (and to the run's parameter actions and conditions by name)."""
+    decl = el.find("ParameterDeclarations")
+    if decl is None:
+        return r
+    sub = r.scoped(dict(r.params))
+    params = _declarations(sub, decl)
+    for name, value in params.items():
+        runtime.setdefault(name, value)
+    return r.scoped(params)
 
 
 def _entities(r: Reader, el: etree._Element, catalogs: _Catalogs) -> dict[str, Entity]:
@@ -183,32 +227,40 @@ def _entities(r: Reader, el: etree._Element, catalogs: _Catalogs) -> dict[str, E
         if name in out:
             raise r.error(so, f"entity {name!r} is declared twice")
         obj = next(
-            (c for c in children(so) if c.tag in ("Vehicle", "Pedestrian", "MiscObject", "CatalogReference")),
+            (c for c in children(so) if c.tag in OBJECT_KINDS),
             None,
         )
         if obj is None:
             raise r.error(so, f"entity {name!r} has no Vehicle, Pedestrian, MiscObject or CatalogReference")
+        if obj.tag == "ExternalObjectReference":
+            raise r.unsupported(obj, "entity kind")
         sub = r
         if obj.tag == "CatalogReference":
-            obj, params = catalogs.entry(obj)
-            sub = Reader(r.source, params)
+            obj, sub = catalogs.entry(obj)
         out[name] = _entity(sub, name, obj)
         ctl = so.find("ObjectController")
         if ctl is not None:
-            r.warnings.append(
-                f"{r.source}:{ctl.sourceline}: <ObjectController> of {name!r}: dil drives the ego "
-                "with --stack and moves the others by the storyboard; the controller is not used"
-            )
+            out[name].controller_line = ctl.sourceline or 0
     return out
 
 
 def _entity(r: Reader, name: str, obj: etree._Element) -> Entity:
+    if obj.tag not in ("Vehicle", "Pedestrian", "MiscObject"):
+        raise r.error(obj, f"entity {name!r}: a {obj.tag} is not a Vehicle, Pedestrian or MiscObject")
     box = r.child(obj, "BoundingBox")
     dims = r.child(box, "Dimensions")
     centre = r.child(box, "Center")
     if obj.tag == "Vehicle":
         cat = r.raw(obj, "vehicleCategory", "car")
         kind = ActorKind.CYCLIST if cat in ("bicycle", "motorbike") else ActorKind.VEHICLE
+        for t in ("TrailerHitch", "TrailerCoupler", "Trailer"):
+            found = obj.find(t)
+            if found is not None:
+                r.warn(
+                    found,
+                    f"of {name!r}: trailers are not simulated; the vehicle moves alone and a trailer "
+                    "declared as its own entity moves by its own storyboard actions",
+                )
     elif obj.tag == "Pedestrian":
         kind = ActorKind.PEDESTRIAN
     else:
@@ -229,6 +281,37 @@ def _entity(r: Reader, name: str, obj: etree._Element) -> Entity:
     return e
 
 
+def _controller_warnings(r: Reader, scen: Scenario) -> None:
+    """One warning per entity other than the ego that the file gives a controller: it moves by the
+    storyboard (the ego takes a driving stack with ``--stack`` or ActivateControllerAction)."""
+    wanted: dict[str, int] = {n: e.controller_line for n, e in scen.entities.items() if e.controller_line}
+    for actors, action in scen.init:
+        if isinstance(action, ActivateController):
+            for n in actors:
+                wanted.setdefault(n, action.line)
+    for story in scen.storyboard.stories:
+        for act in story.acts:
+            for g in act.groups:
+                for m in g.maneuvers:
+                    for ev in m.events:
+                        for a in ev.actions:
+                            if isinstance(a.action, ActivateController):
+                                for n in a.actors or g.actors:
+                                    wanted.setdefault(n, a.action.line)
+    for n, line in sorted(wanted.items()):
+        if n == scen.ego:
+            if scen.entities[n].controller_line:
+                r.warnings.append(
+                    f"{r.source}:{line}: <ObjectController> of {n!r}: the ego is driven by dil's stack "
+                    "(--stack); the file's controller is not used"
+                )
+            continue
+        r.warnings.append(
+            f"{r.source}:{line}: a controller for {n!r}: dil's driving stacks take only the ego; "
+            f"{n!r} follows its storyboard actions"
+        )
+
+
 def _private_actions(r: Reader, el: etree._Element) -> list[Action]:
     return [parse_action(r, a) for a in el.iterfind("PrivateAction")]
 
@@ -246,64 +329,68 @@ def _init(r: Reader, el: etree._Element, entities: dict[str, Entity]) -> list[tu
             if who not in entities:
                 raise r.error(c, f"entityRef={who!r} is not an entity")
             out += [([who], a) for a in _private_actions(r, c)]
+        elif c.tag == "UserDefinedAction":
+            raise r.unsupported(c)
         else:
             raise r.unsupported(c)
     return out
 
 
-def _story(r: Reader, el: etree._Element, catalogs: _Catalogs, entities: dict[str, Entity]) -> Story:
+def _story(
+    r: Reader, el: etree._Element, catalogs: _Catalogs, entities: dict[str, Entity], runtime: dict[str, str]
+) -> Story:
     story = Story(r.raw(el, "name"), "story")
     for act_el in el.iterfind("Act"):
+        ra = _scope(r, act_el, runtime)
         act = Act(
-            r.raw(act_el, "name"),
+            ra.raw(act_el, "name"),
             "act",
-            start_trigger=parse_trigger(r, act_el.find("StartTrigger")),
-            stop_trigger=parse_trigger(r, act_el.find("StopTrigger")),
+            start_trigger=parse_trigger(ra, act_el.find("StartTrigger")),
+            stop_trigger=parse_trigger(ra, act_el.find("StopTrigger")),
         )
         for g_el in act_el.iterfind("ManeuverGroup"):
+            rg = _scope(ra, g_el, runtime)
             g = ManeuverGroup(
-                r.raw(g_el, "name"),
+                rg.raw(g_el, "name"),
                 "maneuverGroup",
-                max_executions=r.integer(g_el, "maximumExecutionCount", 1),
+                max_executions=rg.integer(g_el, "maximumExecutionCount", 1),
             )
             actors = g_el.find("Actors")
             if actors is not None:
-                if r.boolean(actors, "selectTriggeringEntities", False):
-                    raise r.unsupported(actors, "selectTriggeringEntities=true")
+                if rg.boolean(actors, "selectTriggeringEntities", False):
+                    raise rg.unsupported(actors, "selectTriggeringEntities=true")
                 for ref in actors.iterfind("EntityRef"):
-                    who = r.raw(ref, "entityRef")
+                    who = rg.raw(ref, "entityRef")
                     if who not in entities:
-                        raise r.error(ref, f"entityRef={who!r} is not an entity")
+                        raise rg.error(ref, f"entityRef={who!r} is not an entity")
                     g.actors.append(who)
             for m_el in children(g_el):
                 if m_el.tag == "Maneuver":
-                    g.maneuvers.append(_maneuver(r, m_el))
+                    g.maneuvers.append(_maneuver(rg, m_el, runtime))
                 elif m_el.tag == "CatalogReference":
-                    item, params = catalogs.entry(m_el)
-                    g.maneuvers.append(_maneuver(Reader(r.source, params), item))
-                elif m_el.tag != "Actors":
-                    raise r.unsupported(m_el)
+                    item, sub = catalogs.entry(m_el)
+                    g.maneuvers.append(_maneuver(sub, item, runtime))
+                elif m_el.tag not in ("Actors", "ParameterDeclarations"):
+                    raise rg.unsupported(m_el)
             act.groups.append(g)
         story.acts.append(act)
     return story
 
 
-def _maneuver(r: Reader, el: etree._Element) -> Maneuver:
-    if el.find("ParameterDeclarations") is not None:
-        r = Reader(
-            r.source, _declarations(Reader(r.source, dict(r.params)), el.find("ParameterDeclarations"))
-        )
+def _maneuver(r: Reader, el: etree._Element, runtime: dict[str, str]) -> Maneuver:
+    r = _scope(r, el, runtime)
     m = Maneuver(r.raw(el, "name"), "maneuver")
     for ev_el in el.iterfind("Event"):
-        priority = r.choice(ev_el, "priority", ("override", "overwrite", "skip", "parallel"))
+        re_ = _scope(r, ev_el, runtime)
+        priority = re_.choice(ev_el, "priority", ("override", "overwrite", "skip", "parallel"))
         ev = Event(
-            r.raw(ev_el, "name"),
+            re_.raw(ev_el, "name"),
             "event",
             priority=priority,
-            max_executions=r.integer(ev_el, "maximumExecutionCount", 1),
-            start_trigger=parse_trigger(r, ev_el.find("StartTrigger")),
+            max_executions=re_.integer(ev_el, "maximumExecutionCount", 1),
+            start_trigger=parse_trigger(re_, ev_el.find("StartTrigger")),
         )
         for a_el in ev_el.iterfind("Action"):
-            ev.actions.append(ActionNode(r.raw(a_el, "name"), "action", action=parse_action(r, a_el)))
+            ev.actions.append(ActionNode(re_.raw(a_el, "name"), "action", action=parse_action(re_, a_el)))
         m.events.append(ev)
     return m

@@ -8,6 +8,9 @@ from typing import TYPE_CHECKING
 
 from lxml import etree
 
+from dil.road.routing import RouteError
+
+from .routes import parse_route_position, route_place
 from .xml import MAX_ANGLE, Reader
 
 if TYPE_CHECKING:
@@ -21,6 +24,7 @@ SUPPORTED = (
     "RelativeWorldPosition",
     "RoadPosition",
     "RelativeRoadPosition",
+    "RoutePosition",
 )
 
 
@@ -52,6 +56,8 @@ class Position:
             if self.kind == "LanePosition":
                 x, y, z, h = net.lane_to_world(v["road"], v["lane"], v["s"], v["offset"])
                 return Place(x, y, z, h + v["dh"], v["road"], v["lane"], v["s"], v["offset"])
+            if self.kind == "RoutePosition":
+                return route_place(ctx, v)
             if self.kind == "RoadPosition":
                 x, y, z, h = net.road_to_world(v["road"], v["s"], v["t"])
                 return Place(x, y, z, h + v["dh"])
@@ -77,7 +83,7 @@ class Position:
             s_new = e.s + v["ds"]
             x, y, z, h = net.lane_to_world(e.road, lane, s_new, v["offset"])
             return Place(x, y, z, h, e.road, lane, s_new, v["offset"])
-        except (KeyError, ValueError) as err:
+        except (KeyError, ValueError, RouteError) as err:
             raise ValueError(f"{self.source}:{self.line}: <{self.kind}>: {err}") from None
 
 
@@ -92,8 +98,9 @@ def shift_lane(lane: int, d: int) -> int:
 
 
 def parse_position(r: Reader, el: etree._Element) -> Position:
-    """A ``<Position>`` element (or one of its children)."""
-    p = r.one_child(el) if el.tag == "Position" else el
+    """A ``<Position>`` element, a wrapper holding one position (``TargetPosition``,
+    ``TargetPositionMaster``, ...) or a position type itself."""
+    p = el if el.tag in SUPPORTED else r.one_child(el)
     tag = p.tag
     if tag not in SUPPORTED:
         raise r.unsupported(p, "position type")
@@ -129,6 +136,8 @@ def parse_position(r: Reader, el: etree._Element) -> Position:
             "ds": ds,
             "offset": r.coord(p, "offset", 0.0),
         }
+    elif tag == "RoutePosition":
+        v = parse_route_position(r, p)
     elif tag == "RelativeRoadPosition":
         v = {"entity": r.raw(p, "entityRef"), "ds": r.coord(p, "ds"), "dt": r.coord(p, "dt")}
     else:

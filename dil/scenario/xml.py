@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
+from typing import Any
 
 from lxml import etree
 
@@ -28,10 +29,40 @@ class ScenarioError(ValueError):
 class Reader:
     """Attribute access with ``$param`` and ``${expr}`` resolved against ``params``."""
 
-    def __init__(self, source: str, params: dict[str, str]) -> None:
+    def __init__(self, source: str, params: dict[str, str], warnings: list[str] | None = None) -> None:
         self.source = source
         self.params = params
-        self.warnings: list[str] = []
+        self.warnings: list[str] = [] if warnings is None else warnings
+        self.catalogs: Any = None
+        """The scenario's catalogs (``entry(ref) -> (element, Reader)``), for catalog references."""
+        self.ego = ""
+        """The ego entity's name once the entities are read."""
+        self.environment: Any = None
+        """The run's EnvironmentLog, which EnvironmentActions write."""
+
+    def scoped(self, params: dict[str, str], source: str | None = None) -> Reader:
+        """A reader of a nested scope (declarations of a storyboard element, a catalog file):
+        its own parameters, the same warnings and catalogs."""
+        sub = Reader(self.source if source is None else source, params, self.warnings)
+        sub.catalogs, sub.ego, sub.environment = self.catalogs, self.ego, self.environment
+        return sub
+
+    def warn(self, el: etree._Element, why: str) -> None:
+        """Record a warning naming file, line and element (once per distinct text)."""
+        text = f"{self.source}:{el.sourceline}: <{el.tag}> {why}"
+        if text not in self.warnings:
+            self.warnings.append(text)
+
+    def param_ref(self, el: etree._Element, name: str = "parameterRef") -> str:
+        """The name a ``parameterRef``/``variableRef`` names; one leading ``$`` is accepted, as other
+        players do (the attribute names a parameter; it is not itself resolved)."""
+        value = el.get(name)
+        if value is None:
+            raise self.error(el, f"is missing attribute {name!r}")
+        value = value.removeprefix("$")
+        if not value:
+            raise self.error(el, f"attribute {name} is empty")
+        return value
 
     def error(self, el: etree._Element, why: str) -> ScenarioError:
         return ScenarioError(f"{self.source}:{el.sourceline}: <{el.tag}> {why}")

@@ -85,11 +85,9 @@ def test_stop_trigger_ends_the_run(tmp_path):
 
 
 def test_unsupported_elements_are_errors_naming_their_line(tmp_path):
-    weather = action(
-        "w", '<GlobalAction><EnvironmentAction><Environment name="e"/></EnvironmentAction></GlobalAction>'
-    )
-    path = scenario(tmp_path, event("e", weather, sim_time("1")))
-    with pytest.raises(ScenarioError, match=r"t\.xosc:\d+: <EnvironmentAction> is not supported"):
+    custom = action("w", '<UserDefinedAction><CustomCommandAction type="x"/></UserDefinedAction>')
+    path = scenario(tmp_path, event("e", custom, sim_time("1")))
+    with pytest.raises(ScenarioError, match=r"t\.xosc:\d+: <UserDefinedAction> is not supported"):
         load(path)
     with pytest.raises(ScenarioError, match=r"revision 1\.7 is not supported"):
         load(scenario(tmp_path, revision=7))

@@ -1,0 +1,145 @@
+"""OpenSCENARIO global actions beyond parameters: the environment (kept as the run's environment),
+adding and deleting entities, and the infrastructure and traffic actions dil's worlds cannot
+carry out (parsed, recorded, and named in a warning)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from lxml import etree
+
+from dil.world.actors import A_ALIVE
+
+from .actions import Action
+from .positions import Position, parse_position
+from .xml import Reader, children
+
+if TYPE_CHECKING:
+    from .engine import Context
+
+TRAFFIC = ("TrafficSourceAction", "TrafficSinkAction", "TrafficSwarmAction", "TrafficStopAction")
+
+
+@dataclass
+class EnvironmentLog:
+    """The environment of a run: ``current`` holds the values the last EnvironmentAction set
+    (``"Weather.Fog.visualRange"``-style keys; numbers as floats, the rest as text), ``changes``
+    every (time [s], values) an EnvironmentAction set."""
+
+    current: dict[str, float | str] = field(default_factory=dict)
+    changes: list[tuple[float, dict[str, float | str]]] = field(default_factory=list)
+
+
+@dataclass
+class SetEnvironment(Action):
+    values: dict[str, float | str]
+    log: EnvironmentLog
+
+    def start(self, ctx: Context, actors: list[str]) -> None:
+        self.log.current.update(self.values)
+        self.log.changes.append((ctx.t, dict(self.values)))
+
+
+@dataclass
+class AddEntity(Action):
+    """Brings a deleted entity back into the world at ``position``."""
+
+    entity: str
+    position: Position
+
+    def start(self, ctx: Context, actors: list[str]) -> None:
+        e = ctx.entity(self.entity)
+        p = self.position.resolve(ctx)
+        if p.road is not None:
+            e.place_in_lane(ctx.net, p.road, p.lane, p.s, p.offset, yaw=p.yaw)
+        else:
+            e.place(ctx.net, p.x, p.y, p.z, p.yaw)
+        if not e.present:
+            ctx.world.actors.state[e.world_id, A_ALIVE] = 1.0
+            e.present = True
+        ctx.world.set_pose(e.world_id, (*e.box_centre(), e.z, e.yaw), e.speed)
+
+
+@dataclass
+class DeleteEntity(Action):
+    """Takes an entity out of the world: it no longer moves, collides or is seen."""
+
+    entity: str
+
+    def start(self, ctx: Context, actors: list[str]) -> None:
+        e = ctx.entity(self.entity)
+        if e.present:
+            ctx.world.destroy(e.world_id)
+            e.present = False
+            e.speed = 0.0
+            e.speed_transition = e.lateral = e.trajectory = e.speed_follow = None
+
+
+@dataclass
+class Recorded(Action):
+    """An action dil's world cannot carry out, kept for the record (its values by name)."""
+
+    what: str
+    values: dict[str, float | str]
+
+
+def _values(r: Reader, el: etree._Element, prefix: str = "") -> dict[str, float | str]:
+    """Every attribute in ``el``'s subtree, parameters resolved, keyed by element path."""
+    out: dict[str, float | str] = {}
+    for name in el.attrib:
+        text = r.raw(el, name)
+        try:
+            out[f"{prefix}{name}"] = float(text)
+        except ValueError:
+            out[f"{prefix}{name}"] = text
+    for c in children(el):
+        out.update(_values(r, c, f"{prefix}{c.tag}."))
+    return out
+
+
+def parse_global(r: Reader, node: etree._Element, environment: EnvironmentLog) -> Action:
+    """A ``<GlobalAction>``'s content other than ParameterAction."""
+    tag = node.tag
+    if tag == "EnvironmentAction":
+        env = r.one_child(node, ("Environment", "CatalogReference"))
+        sub = r
+        if env.tag == "CatalogReference":
+            env, sub = r.catalogs.entry(env)
+            if env.tag != "Environment":
+                raise sub.error(env, "is not an Environment (the catalog reference must name one)")
+        for c in children(env):
+            if c.tag not in ("ParameterDeclarations", "TimeOfDay", "Weather", "RoadCondition"):
+                raise sub.unsupported(c, "environment element")
+        values: dict[str, float | str] = {}
+        for c in children(env):
+            if c.tag != "ParameterDeclarations":
+                values.update(_values(sub, c, f"{c.tag}."))
+        return SetEnvironment(values, environment)
+    if tag == "EntityAction":
+        who = r.raw(node, "entityRef")
+        inner = r.one_child(node, ("AddEntityAction", "DeleteEntityAction"))
+        if inner.tag == "DeleteEntityAction":
+            if who == r.ego:
+                raise r.error(inner, f"deletes the ego {who!r}: dil's runs keep the ego in the world")
+            return DeleteEntity(who)
+        return AddEntity(who, parse_position(r, r.child(inner, "Position")))
+    if tag == "InfrastructureAction":
+        sig = r.one_child(node, ("TrafficSignalAction",))
+        inner = r.one_child(sig, ("TrafficSignalStateAction", "TrafficSignalControllerAction"))
+        values = _values(r, inner)
+        r.warn(
+            inner,
+            f"{dict(values)}: dil's worlds have no traffic signals; the signal states are recorded, "
+            "not shown or obeyed",
+        )
+        return Recorded(inner.tag, values)
+    if tag == "TrafficAction":
+        inner = r.one_child(node, TRAFFIC)
+        r.warn(
+            inner,
+            "generates no traffic in dil (sources, sinks and swarms are not simulated): the run has only "
+            "the entities the file declares",
+        )
+        return Recorded(inner.tag, {})
+    raise r.unsupported(node, "global action")

@@ -1,0 +1,133 @@
+"""SynchronizeAction: an entity adjusts its speed so that it reaches its target position when the
+master entity reaches the master's target position, optionally arriving at a final speed (absolute
+or relative to the master's) that it holds over a steady-state stretch before the target."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from lxml import etree
+
+from .actions import Action
+from .positions import Position, parse_position
+from .xml import Reader
+
+if TYPE_CHECKING:
+    from .engine import Context
+    from .entities import Entity
+
+ARRIVED = 0.01
+"""Slack [m] beyond one step's travel within which a target counts as reached."""
+
+
+@dataclass
+class FinalSpeed:
+    value: float
+    """[m/s] for absolute; for relative: delta [m/s] or factor [-] of the master's speed."""
+    kind: str = "absolute"
+    """absolute, delta or factor."""
+    steady_distance: float | None = None
+    """TargetDistanceSteadyState [m]: the final speed is held over this last stretch."""
+    steady_time: float | None = None
+    """TargetTimeSteadyState [s]: the final speed is held for this last time."""
+
+    def speed(self, master: Entity) -> float:
+        if self.kind == "absolute":
+            return self.value
+        return master.speed + self.value if self.kind == "delta" else master.speed * self.value
+
+
+@dataclass
+class Synchronize(Action):
+    master: str
+    master_position: Position
+    target_position: Position
+    final: FinalSpeed | None = None
+
+    def start(self, ctx: Context, actors: list[str]) -> None:
+        self.actors = actors
+        self.sync = []
+        for n in actors:
+            e = ctx.entity(n)
+            s = _Sync(self, ctx)
+            e.speed_transition = None
+            e.speed_follow = s
+            self.sync.append((e, s))
+
+    def step(self, ctx: Context) -> bool:
+        if all(s.arrived or e.speed_follow is not s for e, s in self.sync):
+            for e, s in self.sync:
+                if e.speed_follow is s:
+                    e.speed_follow = None
+            return True
+        return False
+
+
+class _Sync:
+    def __init__(self, action: Synchronize, ctx: Context) -> None:
+        self.a, self.ctx = action, ctx
+        self.arrived = False
+
+    def speed(self, e: Entity, t: float, dt: float) -> float:
+        a, ctx = self.a, self.ctx
+        m = ctx.entity(a.master)
+        mp, tp = a.master_position.resolve(ctx), a.target_position.resolve(ctx)
+        d_master = math.hypot(mp.x - m.x, mp.y - m.y)
+        d = math.hypot(tp.x - e.x, tp.y - e.y)
+        v = e.speed
+        final = a.final.speed(m) if a.final is not None else None
+        if d <= v * dt + ARRIVED or d_master <= m.speed * dt + ARRIVED:
+            self.arrived = True
+            return final if final is not None else v
+        if m.speed < 1e-6:
+            return v  # the master stands: no arrival time to aim at
+        remaining = d_master / m.speed  # [s] until the master arrives
+        if final is not None and a.final is not None:
+            steady = a.final.steady_distance
+            if a.final.steady_time is not None:
+                steady = a.final.steady_time * final
+            if steady:
+                if d <= steady:
+                    return final
+                remaining -= steady / final if final > 0.0 else 0.0
+                d -= steady
+        if remaining <= dt:
+            return final if final is not None else d / max(dt, 1e-9)
+        if final is None:
+            # constant acceleration that covers d in the time left
+            acc = 2.0 * (d - v * remaining) / remaining**2
+            return max(v + acc * dt, 0.0)
+        # quadratic speed profile from v: covers d in the time left and ends at the final speed
+        dv, dd = final - v, d - v * remaining
+        c = (3.0 * dv * remaining - 6.0 * dd) / remaining**3
+        b = dv / remaining - c * remaining
+        return max(v + b * dt + c * dt * dt, 0.0)
+
+
+def parse_synchronize(r: Reader, node: etree._Element) -> Synchronize:
+    final = None
+    fs_el = node.find("FinalSpeed")
+    if fs_el is not None:
+        fs = r.one_child(fs_el, ("AbsoluteSpeed", "RelativeSpeedToMaster"))
+        if fs.tag == "AbsoluteSpeed":
+            final = FinalSpeed(r.num(fs, "value"))
+        else:
+            final = FinalSpeed(r.num(fs, "value"), r.choice(fs, "speedTargetValueType", ("delta", "factor")))
+        steady = fs.find("SteadyState")
+        if steady is not None:
+            kind = r.one_child(steady, ("TargetDistanceSteadyState", "TargetTimeSteadyState"))
+            if kind.tag == "TargetDistanceSteadyState":
+                final.steady_distance = r.coord(kind, "distance")
+            else:
+                final.steady_time = r.num(kind, "time")
+    for extra in ("TargetToleranceMaster", "TargetTolerance"):
+        if node.find(extra) is not None:
+            r.warn(node.find(extra), "is not used: a target counts as reached within one step's travel")
+    return Synchronize(
+        r.raw(node, "masterEntityRef"),
+        parse_position(r, r.child(node, "TargetPositionMaster")),
+        parse_position(r, r.child(node, "TargetPosition")),
+        final,
+    )
