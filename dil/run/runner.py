@@ -158,14 +158,23 @@ def run(opts: RunOptions) -> RunResult:
     if opts.stack not in STACKS:
         raise ValueError(f"--stack {opts.stack!r}: must be one of {', '.join(STACKS)}")
     scen = load(opts.scenario, opts.params, opts.ego)
-    if scen.road_file is None:
+    if scen.road_file is None and scen.road_map is None:
         raise ValueError(f"{opts.scenario}: the scenario names no RoadNetwork LogicFile")
     ego = scen.entities[scen.ego]
     ego_spec = ActorSpec(ego.name, ego.kind, ego.length, ego.width, ego.height)
     if opts.world == "carla":
-        world = open_carla_world(opts.carla or CarlaOptions(), scen, ego_spec, threaded=opts.realtime)
+        carla = opts.carla or CarlaOptions()
+        if scen.road_map is not None and carla.map is None:  # a map name (Town01) is the server's map
+            carla = dataclasses.replace(carla, map=scen.road_map)
+        world = open_carla_world(carla, scen, ego_spec, threaded=opts.realtime)
         net = world.network
     elif opts.world == "embedded":
+        if scen.road_file is None:
+            raise ValueError(
+                f"{scen.source}: RoadNetwork LogicFile {scen.road_map!r} is a CARLA map name, not a file: "
+                "the embedded world needs an OpenDRIVE (.xodr) file; run with --world carla (a server "
+                "with that map) or give the .xodr file's path"
+            )
         net = RoadNetwork.load(scen.road_file)
         world = EmbeddedWorld(net, ego_spec)
     else:
@@ -184,11 +193,11 @@ def open_carla_world(options: CarlaOptions, scen: Scenario, ego: ActorSpec, thre
         if name not in DISPLAY_CAMERAS:
             raise ValueError(f"--carla-camera {name!r}: must be one of {', '.join(DISPLAY_CAMERAS)}")
     world = CarlaWorld(options, ego, threaded=threaded)
-    want = Path(scen.road_file).stem
+    want = scen.road_map if scen.road_file is None else Path(scen.road_file).stem
     if world.map_name != want:
         world.close()
         raise ValueError(
-            f"{scen.source}: the scenario's road network is {Path(scen.road_file).name} but the CARLA "
+            f"{scen.source}: the scenario's road network is {want} but the CARLA "
             f"server has map {world.map_name!r} loaded; load that map (--carla-map {want}) or serve "
             f"the file (dil carla-lite --map {scen.road_file})"
         )

@@ -139,7 +139,7 @@ def _by_value(r: Reader, el: etree._Element) -> Callable[[Context], bool]:
         return lambda ctx: ctx.element_state(kind, ref, state)
     if tag == "ParameterCondition":
         rule_name = r.choice(el, "rule", tuple(RULES))
-        ref = r.raw(el, "parameterRef")
+        ref = r.param_ref(el)
         value = el.get("value")
         return lambda ctx: _compare_parameter(ctx.params, ref, value, rule_name)
     raise r.unsupported(el, "condition")
