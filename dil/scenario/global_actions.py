@@ -128,9 +128,10 @@ def parse_global(r: Reader, node: etree._Element, environment: EnvironmentLog) -
         sig = r.one_child(node, ("TrafficSignalAction",))
         inner = r.one_child(sig, ("TrafficSignalStateAction", "TrafficSignalControllerAction"))
         values = _values(r, inner)
+        what = ", ".join(f"{k}={r.raw(inner, k)!r}" for k in inner.attrib)
         r.warn(
             inner,
-            f"{dict(values)}: dil's worlds have no traffic signals; the signal states are recorded, "
+            f"{what}: dil's worlds have no traffic signals; the signal states are recorded, "
             "not shown or obeyed",
         )
         return Recorded(inner.tag, values)
