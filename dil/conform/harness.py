@@ -67,7 +67,10 @@ def _compare(xosc: Path, dil: PlayerRun, esm: PlayerRun, tol: float, facts: Xosc
     if dil.status != LOADED or dil.trace is None:
         ents, ctl = esmini_only(esm.trace, facts.controllers, facts.entities)
         return {"entities": ents, "controlled": ctl, "notes": []}
-    return compare_file(xosc, dil.trace, esm.trace, tol, facts.controllers, facts.entities)
+    try:
+        return compare_file(xosc, dil.trace, esm.trace, tol, facts.controllers, facts.entities)
+    except Exception as e:  # one file's failure is a row of the table, not the harness's end
+        return {"error": f"comparison failed: {type(e).__name__}: {e}", "entities": [], "controlled": []}
 
 
 def _line(row: dict) -> str:

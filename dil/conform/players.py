@@ -85,10 +85,14 @@ def run_esmini(esmini: Path, xosc: Path, csv_path: Path, timeout_s: float) -> Pl
     csv_path.unlink(missing_ok=True)
     cmd = [str(esmini), "--headless", "--fixed_timestep", "0.01", "--osc", str(xosc.resolve()),
            "--csv_logger", str(csv_path.resolve()), "--disable_stdout", "--disable_log"]  # fmt: skip
+    err_path = csv_path.with_suffix(".stderr.txt")
     t0 = time.monotonic()
-    with subprocess.Popen(
-        cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, cwd=csv_path.parent, start_new_session=True
-    ) as p:
+    with (
+        err_path.open("wb") as err,  # a file, not a pipe: a chatty player never blocks on it
+        subprocess.Popen(
+            cmd, stdout=subprocess.DEVNULL, stderr=err, cwd=csv_path.parent, start_new_session=True
+        ) as p,
+    ):
         cut = ""
         while True:
             try:
@@ -104,7 +108,7 @@ def run_esmini(esmini: Path, xosc: Path, csv_path: Path, timeout_s: float) -> Pl
                 os.killpg(p.pid, signal.SIGKILL)
                 p.wait()
                 break
-        stderr = p.stderr.read().decode(errors="replace") if p.stderr else ""
+    stderr = err_path.read_text(errors="replace")[-4000:]
     wall = time.monotonic() - t0
     rows = _data_rows(csv_path)
     if rows >= 2:
@@ -112,7 +116,7 @@ def run_esmini(esmini: Path, xosc: Path, csv_path: Path, timeout_s: float) -> Pl
     if cut:
         return PlayerRun(TIMEOUT, cut, wall_s=wall)
     why = _last_error(stderr, "") or f"exit {p.returncode}, no log rows"
-    return PlayerRun(REFUSED if p.returncode not in (-9, -11, -6) else CRASHED, why[-300:], wall_s=wall)
+    return PlayerRun(REFUSED if p.returncode >= 0 else CRASHED, why[-300:], wall_s=wall)
 
 
 def _data_rows(csv_path: Path) -> int:

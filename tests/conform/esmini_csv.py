@@ -52,12 +52,13 @@ def write_esmini_csv(path: Path, tracks: dict[str, np.ndarray], dt: float = 0.01
     path.write_text("\n".join(lines) + "\n")
 
 
-def stand_in(path: Path, logs: dict[str, Path], *, hang: bool = False) -> Path:
+def stand_in(path: Path, logs: dict[str, Path], *, hang: bool = False, crash: str = "") -> Path:
     """An executable that takes esmini's command line, checks the flags the harness must give, and
-    writes the prepared log for the scenario's file name (then sleeps for an hour where ``hang``)."""
+    writes the prepared log for the scenario's file name (then sleeps for an hour where ``hang``); it
+    dies of SIGSEGV on the file named ``crash``."""
     path.write_text(
         f"#!{sys.executable}\n"
-        "import shutil, sys, time\n"
+        "import os, shutil, signal, sys, time\n"
         "a = sys.argv[1:]\n"
         "need = ['--headless', '--disable_stdout', '--disable_log']\n"
         "if any(n not in a for n in need) or a[a.index('--fixed_timestep') + 1] != '0.01':\n"
@@ -65,6 +66,8 @@ def stand_in(path: Path, logs: dict[str, Path], *, hang: bool = False) -> Path:
         "osc, out = a[a.index('--osc') + 1], a[a.index('--csv_logger') + 1]\n"
         f"logs = { ({k: str(v) for k, v in logs.items()})!r}\n"
         "name = osc.replace('\\\\', '/').rsplit('/', 1)[-1]\n"
+        f"if name == {crash!r}:\n"
+        "    os.kill(os.getpid(), signal.SIGSEGV)\n"
         "if name not in logs:\n"
         "    print('cannot load ' + osc, file=sys.stderr)\n"
         "    sys.exit(255)\n"

@@ -5,6 +5,7 @@ for development only)."""
 from __future__ import annotations
 
 import json
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -133,13 +134,14 @@ def test_a_divergence_is_found_at_its_time_and_a_controlled_entity_by_outcome(tm
     )
 
 
-def test_a_player_that_hangs_or_refuses_is_reported_and_the_harness_goes_on(tmp_path) -> None:
+def test_a_player_that_hangs_refuses_or_crashes_is_reported_and_the_harness_goes_on(tmp_path) -> None:
     corpus = tmp_path / "corpus"
     corpus.mkdir()
     a = scenario(corpus / "a.xosc")
     scenario(corpus / "b.xosc")  # the stand-in has no log for it: it refuses the file
+    scenario(corpus / "c.xosc")  # the stand-in dies on it
     write_esmini_csv(tmp_path / "a.csv", dil_trace(a, tmp_path / "ref"))
-    esmini = stand_in(tmp_path / "esmini", {"a.xosc": tmp_path / "a.csv"}, hang=True)
+    esmini = stand_in(tmp_path / "esmini", {"a.xosc": tmp_path / "a.csv"}, hang=True, crash="c.xosc")
     out = tmp_path / "out"
     p = conform(corpus, "--esmini", esmini, "--out", out, "--timeout", "20")
     assert p.returncode == 0, p.stderr
@@ -150,6 +152,8 @@ def test_a_player_that_hangs_or_refuses_is_reported_and_the_harness_goes_on(tmp_
     assert rows["b.xosc"]["esmini"]["status"] == "refused"
     assert "cannot load" in rows["b.xosc"]["esmini"]["message"]
     assert rows["b.xosc"]["dil"]["status"] == "loaded" and rows["b.xosc"]["entities"] == []
+    assert rows["c.xosc"]["esmini"]["status"] == "crashed"
+    assert rows["c.xosc"]["esmini"]["message"] == f"exit {-signal.SIGSEGV}, no log rows"
 
 
 @pytest.mark.parametrize(
