@@ -31,6 +31,12 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--timeout", type=float, default=300.0, metavar="S", help="wall-clock limit per run [s] (%(default)s)"
     )
+    p.add_argument(
+        "--esmini-version",
+        default="",
+        metavar="TEXT",
+        help="the esmini build's version for the report, e.g. its commit (default: esmini --version)",
+    )
     p.add_argument("--census", action="store_true", help="count the elements used against the support matrix")
     p.set_defaults(func=main)
 
@@ -61,7 +67,7 @@ def main(args: argparse.Namespace) -> int:
     except CorpusError as e:
         print(f"dil conform: {e}", file=sys.stderr)
         return EXIT_ERROR
-    opts = Options(args.out, args.esmini, args.tolerance, args.timeout, args.census)
+    opts = Options(args.out, args.esmini, args.tolerance, args.timeout, args.census, args.esmini_version)
     doc = conform(files, opts, progress=lambda line: print(line, file=sys.stderr, flush=True))
     j, m = write(doc, args.out)
     print("\n".join(summary_lines(doc)))

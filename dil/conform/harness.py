@@ -24,6 +24,8 @@ class Options:
     tolerance_m: float = 0.5
     timeout_s: float = 300.0
     with_census: bool = False
+    esmini_version: str = ""
+    """What to call the esmini build in the report (default: what ``esmini --version`` prints)."""
 
 
 def conform(files: list[CorpusFile], opts: Options, progress: Callable[[str], None] | None = None) -> dict:
@@ -51,7 +53,9 @@ def conform(files: list[CorpusFile], opts: Options, progress: Callable[[str], No
             progress(_line(row))
     doc = {
         "dil_version": __version__,
-        "esmini": {"path": str(opts.esmini), "version": esmini_version(opts.esmini)} if opts.esmini else None,
+        "esmini": {"path": str(opts.esmini), "version": opts.esmini_version or esmini_version(opts.esmini)}
+        if opts.esmini
+        else None,
         "tolerance_m": opts.tolerance_m,
         "files": rows,
         "summary": summary(rows, opts.esmini is not None),

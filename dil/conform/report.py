@@ -78,8 +78,8 @@ def markdown(doc: dict) -> str:
         "# Conformance",
         "",
         f"dil {doc['dil_version']}"
-        + (f"; esmini {esm['path']} ({esm['version']})" if esm else "; no esmini"),
-        f"; position tolerance {doc['tolerance_m']:g} m.",
+        + (f"; esmini {esm['path']} ({esm['version']})" if esm else "; no esmini")
+        + f"; position tolerance {doc['tolerance_m']:g} m.",
         "",
         *[f"- {ln}" for ln in summary_lines(doc)],
         "",

@@ -102,7 +102,7 @@ def test_a_divergence_is_found_at_its_time_and_a_controlled_entity_by_outcome(tm
     logs["acc.xosc"] = tmp_path / "acc.csv"
     esmini = stand_in(tmp_path / "esmini", logs)
     out = tmp_path / "out"
-    p = conform(corpus, "--esmini", esmini, "--out", out)
+    p = conform(corpus, "--esmini", esmini, "--out", out, "--esmini-version", "stand-in 1")
     assert p.returncode == 0, p.stderr
     doc = json.loads((out / "conformance.json").read_text())
     rows = by_file(doc)
@@ -127,7 +127,9 @@ def test_a_divergence_is_found_at_its_time_and_a_controlled_entity_by_outcome(tm
     assert (s["entities"], s["entities_within"], s["entities_within_pct"]) == (3, 2, pytest.approx(66.7))
     assert (s["controlled"], s["controlled_same_outcome"]) == (1, 0)
     assert "storyboard-driven entities within 0.5 m of esmini: 2/3 (66.7 %)" in p.stdout
+    assert doc["esmini"] == {"path": str(esmini), "version": "stand-in 1"}
     md = (out / "conformance.md").read_text()
+    assert f"; esmini {esmini} (stand-in 1); position tolerance 0.5 m." in md
     assert "Lead: differs from 2.00 s (max 1.00 m" in md
     assert (
         "Lead (ACCController): other outcome; dil min gap 25.50 m, esmini collision with Ego at 3.00 s" in md
