@@ -277,56 +277,6 @@ class LongitudinalDistance(Action):
         return done
 
 
-class _Synchronise:
-    def __init__(
-        self, master: str, master_pos: Position, target: Position, final_speed: float | None, ctx: Context
-    ) -> None:
-        self.master, self.master_pos, self.target, self.final, self.ctx = (
-            master,
-            master_pos,
-            target,
-            final_speed,
-            ctx,
-        )
-        self.arrived = False
-
-    def speed(self, e: Entity, t: float, dt: float) -> float:
-        ctx = self.ctx
-        m = ctx.entity(self.master)
-        mp = self.master_pos.resolve(ctx)
-        tp = self.target.resolve(ctx)
-        d_master = math.hypot(mp.x - m.x, mp.y - m.y)
-        d_self = math.hypot(tp.x - e.x, tp.y - e.y)
-        if d_self < 0.5 or m.speed < 1e-3:
-            self.arrived = d_self < 0.5
-            return self.final if (self.arrived and self.final is not None) else e.speed
-        t_master = d_master / m.speed
-        return d_self / max(t_master, 1e-3)
-
-
-@dataclass
-class Synchronize(Action):
-    master: str
-    master_position: Position
-    target_position: Position
-    final_speed: float | None
-
-    def start(self, ctx: Context, actors: list[str]) -> None:
-        self.actors = actors
-        self.sync = []
-        for n in actors:
-            s = _Synchronise(self.master, self.master_position, self.target_position, self.final_speed, ctx)
-            ctx.entity(n).speed_follow = s
-            self.sync.append(s)
-
-    def step(self, ctx: Context) -> bool:
-        if all(s.arrived for s in self.sync):
-            for n in self.actors:
-                ctx.entity(n).speed_follow = None
-            return True
-        return False
-
-
 @dataclass
 class FollowTrajectory(Action):
     vertices: list[tuple[float | None, Position]]
