@@ -231,6 +231,7 @@ def write(result: RunResult, out: Path, args: argparse.Namespace) -> None:
             {"t": t, "type": k, "element": n, "transition": tr} for t, k, n, tr in result.transitions
         ],
         "warnings": result.scenario.warnings,
+        "environment": [{"t": t, **values} for t, values in result.scenario.environment.changes],
     }
     tmp = out / "result.json.tmp"
     tmp.write_text(json.dumps(doc, indent=2) + "\n")

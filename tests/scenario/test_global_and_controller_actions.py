@@ -3,6 +3,10 @@ entity and controller value overrides."""
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
+
 import pytest
 
 from dil.run.runner import RunOptions, run
@@ -151,3 +155,21 @@ def test_controllers_on_other_entities_warn_once_and_the_storyboard_moves_them(t
         (1.01, "Car", "throttle"),
         (1.01, "Car", "gear"),
     }
+
+
+def test_dil_run_writes_the_environment_into_result_json(tmp_path):
+    params = '<ParameterDeclaration name="range" parameterType="double" value="120"/>'
+    path = scenario(tmp_path, params=params, stop=sim_time("1", "end"))
+    path.write_text(path.read_text().replace("<Init><Actions>", f"<Init><Actions>{ENVIRONMENT}"))
+    out = tmp_path / "out"
+    proc = subprocess.run(
+        [sys.executable, "-m", "dil.cli", "run", str(path), "--stack", "none", "--out", str(out)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert proc.returncode == 0, proc.stderr
+    doc = json.loads(next(out.rglob("result.json")).read_text())
+    assert doc["environment"][0]["t"] == 0.0
+    assert doc["environment"][0]["Weather.Fog.visualRange"] == 120.0
+    assert doc["environment"][0]["RoadCondition.wetness"] == "wetWithPuddles"
