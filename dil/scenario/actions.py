@@ -467,7 +467,9 @@ def parse_action(r: Reader, el: etree._Element) -> Action:
 
         return parse_synchronize(r, node)
     if tag == "RoutingAction":
-        inner = r.one_child(node, ("AssignRouteAction", "FollowTrajectoryAction"))
+        inner = r.one_child(node, ("AssignRouteAction", "FollowTrajectoryAction", "AcquirePositionAction"))
+        if inner.tag == "AcquirePositionAction":  # a route from where the entity is to the position
+            return AssignRoute([parse_position(r, r.child(inner, "Position"))])
         if inner.tag == "AssignRouteAction":
             from .routes import parse_route
 

@@ -55,12 +55,13 @@ class Position:
                 return Place(v["x"], v["y"], v["z"], v["h"])
             if self.kind == "LanePosition":
                 x, y, z, h = net.lane_to_world(v["road"], v["lane"], v["s"], v["offset"])
-                return Place(x, y, z, h + v["dh"], v["road"], v["lane"], v["s"], v["offset"])
+                h = v["dh"] if v.get("absolute") else h + v["dh"]
+                return Place(x, y, z, h, v["road"], v["lane"], v["s"], v["offset"])
             if self.kind == "RoutePosition":
                 return route_place(ctx, v)
             if self.kind == "RoadPosition":
                 x, y, z, h = net.road_to_world(v["road"], v["s"], v["t"])
-                return Place(x, y, z, h + v["dh"])
+                return Place(x, y, z, v["dh"] if v.get("absolute") else h + v["dh"])
             e = ctx.entity(v["entity"])
             if self.kind == "RelativeWorldPosition":
                 return Place(e.x + v["dx"], e.y + v["dy"], e.z + v["dz"], e.yaw)
@@ -106,8 +107,11 @@ def parse_position(r: Reader, el: etree._Element) -> Position:
         raise r.unsupported(p, "position type")
     orient = p.find("Orientation")
     dh = r.num(orient, "h", 0.0, MAX_ANGLE) if orient is not None else 0.0
-    if orient is not None and r.raw(orient, "type", "relative") == "absolute" and tag != "WorldPosition":
-        raise r.unsupported(orient, "absolute orientation on a lane or road position")
+    absolute = (
+        orient is not None and r.choice(orient, "type", ("relative", "absolute"), "relative") == "absolute"
+    )
+    if absolute and tag not in ("WorldPosition", "LanePosition", "RoadPosition"):
+        raise r.unsupported(orient, "absolute orientation on a relative or route position")
     if tag == "WorldPosition":
         v = {
             "x": r.coord(p, "x"),
@@ -122,9 +126,11 @@ def parse_position(r: Reader, el: etree._Element) -> Position:
             "s": r.coord(p, "s"),
             "offset": r.coord(p, "offset", 0.0),
             "dh": dh,
+            "absolute": absolute,
         }
     elif tag == "RoadPosition":
         v = {"road": r.raw(p, "roadId"), "s": r.coord(p, "s"), "t": r.coord(p, "t"), "dh": dh}
+        v["absolute"] = absolute
     elif tag == "RelativeLanePosition":
         if p.get("dsLane") is not None and p.get("ds") is None:
             ds = r.coord(p, "dsLane")

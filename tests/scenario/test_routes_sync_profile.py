@@ -254,3 +254,27 @@ def test_speed_profile_on_the_highway_moves_the_car_the_integrated_distance(tmp_
     # area under the profile from 1.01 s to 11.01 s: 20 + 28 + 12 = 60 m
     assert car[11.01][8] - car[1.01][8] == pytest.approx(60.0, abs=0.2)
     assert HIGHWAY.exists()
+
+
+def test_acquire_position_routes_from_where_the_entity_is(tmp_path):
+    acquire = (
+        "<PrivateAction><RoutingAction><AcquirePositionAction><Position>"
+        '<LanePosition roadId="2" laneId="1" s="100"/></Position></AcquirePositionAction></RoutingAction>'
+        "</PrivateAction>"
+    )
+    init = (
+        '<PrivateAction><TeleportAction><Position><LanePosition roadId="1" laneId="-1" s="50"/></Position>'
+        f"</TeleportAction></PrivateAction>{speed('10')}{acquire}"
+    )
+    car = rows(_run(junction_scenario(tmp_path, init, stop="15")), "Car")[15.0]
+    inside = 36.526 - 1.75 * math.pi / 2  # lane -1 of the right turn
+    assert car[6] == "2" and car[8] == pytest.approx(150.0 - (50.0 - inside), abs=0.2)
+
+
+def test_absolute_orientation_on_a_lane_position(tmp_path):
+    tp = (
+        '<PrivateAction><TeleportAction><Position><LanePosition roadId="1" laneId="-1" s="50">'
+        '<Orientation type="absolute" h="0.3"/></LanePosition></Position></TeleportAction></PrivateAction>'
+    )
+    car = rows(_run(junction_scenario(tmp_path, tp, stop="0.5")), "Car")[0.0]
+    assert car[4] == pytest.approx(0.3) and (car[2], car[3]) == (pytest.approx(50.0), pytest.approx(-1.75))
