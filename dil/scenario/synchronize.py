@@ -12,7 +12,7 @@ from lxml import etree
 
 from .actions import Action
 from .positions import Position, parse_position
-from .xml import Reader
+from .xml import Reader, children
 
 if TYPE_CHECKING:
     from .engine import Context
@@ -99,11 +99,33 @@ class _Sync:
             # constant acceleration that covers d in the time left
             acc = 2.0 * (d - v * remaining) / remaining**2
             return max(v + acc * dt, 0.0)
-        # quadratic speed profile from v: covers d in the time left and ends at the final speed
-        dv, dd = final - v, d - v * remaining
-        c = (3.0 * dv * remaining - 6.0 * dd) / remaining**3
-        b = dv / remaining - c * remaining
-        return max(v + b * dt + c * dt * dt, 0.0)
+        return max(_two_phase(v, final, d, remaining, dt), 0.0)
+
+
+def _two_phase(v: float, final: float, d: float, left: float, dt: float) -> float:
+    """The speed one step ``dt`` on along a profile that changes speed at a constant rate ``a`` for a
+    time ``x``, then at ``-a`` until it arrives: ``d`` [m] in ``left`` [s] at speed ``final``
+    [m/s], from ``v``. Falls back to a quadratic speed profile where no such ``x`` exists."""
+    excess, dv = d - v * left, final - v  # a (-x^2 + 2 x T - T^2 / 2) = excess; a (2 x - T) = dv
+    x = -1.0
+    if abs(dv) < 1e-9:
+        x, a = 0.5 * left, 4.0 * excess / left**2
+    else:
+        qa, qb, qc = dv, 2.0 * excess - 2.0 * dv * left, dv * left * left / 2.0 - excess * left
+        disc = qb * qb - 4.0 * qa * qc
+        if disc >= 0.0:
+            for root in sorted((-qb + sign * math.sqrt(disc)) / (2.0 * qa) for sign in (1.0, -1.0)):
+                if 0.0 <= root <= left and abs(2.0 * root - left) > 1e-9:
+                    x = root
+                    break
+        a = dv / (2.0 * x - left) if x >= 0.0 else 0.0
+    if x < 0.0:
+        c = (3.0 * dv * left - 6.0 * excess) / left**3
+        b = dv / left - c * left
+        return v + b * dt + c * dt * dt
+    if x >= dt:
+        return v + a * dt
+    return v + a * x - a * (dt - x)
 
 
 def parse_synchronize(r: Reader, node: etree._Element) -> Synchronize:
@@ -115,9 +137,10 @@ def parse_synchronize(r: Reader, node: etree._Element) -> Synchronize:
             final = FinalSpeed(r.num(fs, "value"))
         else:
             final = FinalSpeed(r.num(fs, "value"), r.choice(fs, "speedTargetValueType", ("delta", "factor")))
-        steady = fs.find("SteadyState")
-        if steady is not None:
-            kind = r.one_child(steady, ("TargetDistanceSteadyState", "TargetTimeSteadyState"))
+        # the SteadyState group: its element directly in the speed element
+        for kind in children(fs):
+            if kind.tag not in ("TargetDistanceSteadyState", "TargetTimeSteadyState"):
+                raise r.unsupported(kind, "steady state")
             if kind.tag == "TargetDistanceSteadyState":
                 final.steady_distance = r.coord(kind, "distance")
             else:

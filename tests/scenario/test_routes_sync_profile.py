@@ -177,8 +177,8 @@ def test_synchronize_without_final_speed_and_with_a_steady_state(tmp_path):
     r = _sync_run(tmp_path, "")
     assert rows(r, "Car")[10.0][8] == pytest.approx(350.0, abs=0.5)
     steady = (
-        '<FinalSpeed><AbsoluteSpeed value="25"><SteadyState><TargetDistanceSteadyState distance="50"/>'
-        "</SteadyState></AbsoluteSpeed></FinalSpeed>"
+        '<FinalSpeed><AbsoluteSpeed value="25"><TargetDistanceSteadyState distance="50"/>'
+        "</AbsoluteSpeed></FinalSpeed>"
     )
     r = _sync_run(tmp_path, steady)
     car = rows(r, "Car")
