@@ -278,3 +278,36 @@ def test_absolute_orientation_on_a_lane_position(tmp_path):
     )
     car = rows(_run(junction_scenario(tmp_path, tp, stop="0.5")), "Car")[0.0]
     assert car[4] == pytest.approx(0.3) and (car[2], car[3]) == (pytest.approx(50.0), pytest.approx(-1.75))
+
+
+# (t [s], x [m], speed [m/s]) of Car in esmini on the same files (sync started at 1 s, master to 230 m)
+ESMINI_FINAL = [(3.0, 90.06, 20.06), (5.0, 140.35, 30.17), (7.5, 231.61, 42.70), (9.0, 289.94, 35.11)]
+ESMINI_STEADY = [(3.0, 93.51, 23.51), (6.0, 194.63, 43.83), (8.0, 271.64, 31.79), (10.0, 325.0, 25.0)]
+
+
+@pytest.mark.parametrize(
+    ("final", "golden"),
+    [
+        ('<FinalSpeed><AbsoluteSpeed value="25"/></FinalSpeed>', ESMINI_FINAL),
+        (
+            '<FinalSpeed><AbsoluteSpeed value="25"><TargetTimeSteadyState time="2"/></AbsoluteSpeed>'
+            "</FinalSpeed>",
+            ESMINI_STEADY,
+        ),
+    ],
+)
+def test_synchronize_checkpoints_agree_with_the_reference_player(tmp_path, final, golden):
+    path = scenario(
+        tmp_path,
+        event("e", _sync(final, "230"), sim_time("1")),
+        extra_init=speed("10"),
+        stop=sim_time("12", "end"),
+    )
+    text = path.read_text().replace(
+        '<Private entityRef="Ego"><PrivateAction>', f'<Private entityRef="Ego">{speed("20")}<PrivateAction>'
+    )
+    path.write_text(text)
+    car = rows(_run(path), "Car")
+    for t, x, v in golden:
+        assert car[t][2] == pytest.approx(x, abs=0.5) and car[t][5] == pytest.approx(v, abs=0.3), t
+    assert car[11.0][2] == pytest.approx(350.0, abs=0.5) and car[11.5][5] == pytest.approx(25.0, abs=0.01)
