@@ -332,7 +332,7 @@ def run(args: argparse.Namespace) -> int:
         )
         if kind == "kernel":
             rows[-1] = (*rows[-1][:7], None, "-", "-")
-    codec = codec_costs()
+    codec = codec_costs(args.codec_messages)
     print(
         f"vehicle/state on the bus: latency at {args.rate:g} Hz over {args.messages} messages, "
         f"throughput over {args.burst} frames"
@@ -362,6 +362,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         help="what to measure (default: all): " + "; ".join(f"{k}: {v}" for k, v in TRANSPORTS.items()),
     )
     p.add_argument("--messages", type=int, default=5000, help="latency samples (default %(default)s)")
+    p.add_argument(
+        "--codec-messages", type=int, default=100_000, help="messages per codec timing (default %(default)s)"
+    )
     p.add_argument("--rate", type=float, default=1000.0, help="latency stream rate [Hz]")
     p.add_argument("--burst", type=int, default=300_000, help="frames per throughput run")
     p.add_argument("--port", type=int, default=5700, help="first tcp port")

@@ -106,6 +106,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"dil bench console: needs {CHROMIUM} (apt-get install chromium)", file=sys.stderr)
         return 2
     T = args.seconds
+    settle = min(3.0, max(0.5, T / 3))  # warm-up and hand-over waits between phases [s]
     bus_args = ("--bus", "tcp", "--port", str(args.port))
     bus = ZmqBus(Endpoints.default("tcp", port=args.port))
     status = Inbox(bus.subscriber("run/status"), Drops())
@@ -129,7 +130,7 @@ def run(args: argparse.Namespace) -> int:
         if first is None:
             print("dil bench console: the loop did not start", file=sys.stderr)
             return 2
-        _collect(status, time.monotonic() + 3.0, [])  # warm-up
+        _collect(status, time.monotonic() + settle, [])  # warm-up
         _collect(status, time.monotonic() + T, phases["without console"])
 
         http = _free_port()
@@ -137,7 +138,7 @@ def run(args: argparse.Namespace) -> int:
             "console", "--http-port", str(http), "--token", token, "--audit", os.devnull, *bus_args
         )
         try:
-            _collect(status, time.monotonic() + 3.0, [])  # the console starts and subscribes
+            _collect(status, time.monotonic() + settle, [])  # the console starts and subscribes
             _collect(status, time.monotonic() + T, phases["with console, no page"])
             with sync_playwright() as p:
                 browser = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
@@ -162,7 +163,7 @@ def run(args: argparse.Namespace) -> int:
                 browser.close()
         finally:
             _end(console)
-        _collect(status, time.monotonic() + 2.0, [])  # the console's processes are gone
+        _collect(status, time.monotonic() + min(2.0, settle), [])  # the console's processes are gone
         _collect(status, time.monotonic() + T, phases["without console again"])
     finally:
         _end(loop)
