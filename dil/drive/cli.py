@@ -247,6 +247,7 @@ def _drive(args: argparse.Namespace) -> int:
         loop.on_stop.append(lambda: recorder.close({"end": loop.state}))
     try:
         with stop_on_signals(loop):
+            print(_serving(args, bus, vehicle), flush=True)
             report = loop.run(_max_ticks(args, clock))
     finally:
         bus.close()
@@ -254,6 +255,21 @@ def _drive(args: argparse.Namespace) -> int:
     if recorder is not None:
         print(f"log: {args.record} ({recorder.count} messages, {recorder.dropped} dropped)")
     return 1 if report.error else 0
+
+
+def _serving(args: argparse.Namespace, bus: object, vehicle: vehicle_models.Vehicle) -> str:
+    """The start-up line of free driving: the vehicle, the clock, where inputs come from and states go."""
+    addresses = getattr(bus, "endpoints", None)
+
+    def at(topic: str) -> str:
+        return f"{topic} {addresses[topic]}" if addresses is not None else f"{topic} in-process"
+
+    source = f"the scripted driver {args.driver}" if args.driver else at(DRIVER_INPUT.topic)
+    rig = f"; cueing the rig ({args.rig_file})" if args.rig else ""
+    return (
+        f"dil drive: {vehicle.model.name} {vehicle.params.name} at 1 kHz, {args.clock} clock; inputs from "
+        f"{source}; out {at('vehicle/state')}{rig}; Ctrl-C stops"
+    )
 
 
 def _obey_console(loop: Loop, inbox: Inbox) -> None:

@@ -59,3 +59,18 @@ def test_the_start_line_names_curve_and_a_held_start(tmp_path):
     assert f"rig/command ipc://{tmp_path / 'ipc'}/" in first
     assert f"CURVE on ({tmp_path / 'rig.key_secret'})" in first
     assert "held parked until an operator engages" in first
+
+
+def test_free_driving_says_where_inputs_come_from_and_states_go():
+    port = _port()
+    done = subprocess.run(
+        [sys.executable, "-m", "dil", "drive", "--headless", "--duration", "0.3", "--port", str(port)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr
+    first = done.stdout.splitlines()[0]
+    assert first.startswith("dil drive: single_track sedan_bmw320i at 1 kHz, wall clock;"), first
+    assert f"inputs from driver/input tcp://127.0.0.1:{port};" in first
+    assert "out vehicle/state tcp://127.0.0.1:" in first
