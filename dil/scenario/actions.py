@@ -298,7 +298,11 @@ class FollowTrajectory(Action):
                 times = np.array(ts, dtype=float) * self.scale + self.offset
                 if self.timing == "relative":
                     times = times + ctx.t
-            e.trajectory = Trajectory(pts, times)
+            e.trajectory = tr = Trajectory(pts, times)
+            # the entity is on the trajectory from the moment it starts (at t = 0 for Init)
+            if times is not None:
+                tr.along = float(np.interp(ctx.t, times, tr.cumulative))
+            e.x, e.y, e.yaw = tr.pose()
 
     def step(self, ctx: Context) -> bool:
         return all(ctx.entity(n).trajectory is None for n in self.actors)

@@ -162,3 +162,22 @@ def test_after_a_timed_trajectory_the_entity_keeps_its_speed(tmp_path):
     assert car[3.5][5] == pytest.approx(20.0, abs=1e-6)
     assert car[8.0][5] == pytest.approx(20.0, abs=1e-6)
     assert car[8.0][2] == pytest.approx(300.0 + 20.0 * 2.0, abs=0.3)
+
+
+def test_a_trajectory_in_init_holds_the_entity_on_its_first_vertex_at_t0(tmp_path):
+    # placed at s = 20 by Init, then a trajectory from x = 200 in the same Init: at t = 0 the entity
+    # is already on the trajectory (as the reference player places it), one trace row later 0.1 s on
+    verts = "".join(
+        f'<Vertex><Position><WorldPosition x="{x}" y="-1.75" z="0" h="0"/></Position></Vertex>'
+        for x in (200, 300)
+    )
+    traj = (
+        '<PrivateAction><RoutingAction><FollowTrajectoryAction><Trajectory name="t" closed="false">'
+        f"<Shape><Polyline>{verts}</Polyline></Shape></Trajectory><TimeReference><None/></TimeReference>"
+        '<TrajectoryFollowingMode followingMode="position"/></FollowTrajectoryAction></RoutingAction>'
+        "</PrivateAction>"
+    )
+    init = _place("Ego", -3, 10, 0) + _place("Car", -1, 20, 10).replace("</Private>", traj + "</Private>")
+    car = _rows(_run(_doc(tmp_path, HIGHWAY, init), 2.0))
+    assert car[0][0] == 0.0 and (car[0][2], car[0][3]) == pytest.approx((200.0, -1.75), abs=1e-9)
+    assert car[1][0] == pytest.approx(0.1) and car[1][2] == pytest.approx(201.0, abs=1e-6)
