@@ -35,13 +35,15 @@ class LaneGraph:
         self.length: dict[Node, float] = {}
         self.forward: dict[Node, bool] = {}
         """True when traffic on the node runs along increasing s."""
-        joins: dict[End, set[End]] = defaultdict(set)
+        # ends joined to each end, in the order the file declares them (a dict, not a set: a set of
+        # strings iterates in a per-process hash order, and the first successor is the default turn)
+        joins: dict[End, dict[End, None]] = defaultdict(dict)
         roads = {r.id: r for r in net.roads}
 
         def join(a: End, b: End) -> None:
             if a[0] in self.length and b[0] in self.length:
-                joins[a].add(b)
-                joins[b].add(a)
+                joins[a][b] = None
+                joins[b][a] = None
 
         for road in net.roads:
             for k, sec in enumerate(road.lane_sections):
