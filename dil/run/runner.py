@@ -196,10 +196,11 @@ def open_carla_world(options: CarlaOptions, scen: Scenario, ego: ActorSpec, thre
     want = scen.road_map if scen.road_file is None else Path(scen.road_file).stem
     if world.map_name != want:
         world.close()
+        named = Path(scen.road_file).name if scen.road_file is not None else f"the map {want!r}"
+        serve = f" or serve the file (dil carla-lite --map {scen.road_file})" if scen.road_file else ""
         raise ValueError(
-            f"{scen.source}: the scenario's road network is {want} but the CARLA "
-            f"server has map {world.map_name!r} loaded; load that map (--carla-map {want}) or serve "
-            f"the file (dil carla-lite --map {scen.road_file})"
+            f"{scen.source}: the scenario's road network is {named} but the CARLA "
+            f"server has map {world.map_name!r} loaded; load that map (--carla-map {want}){serve}"
         )
     return world
 
