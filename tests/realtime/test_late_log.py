@@ -44,7 +44,8 @@ def test_late_ticks_every_100_ms_for_3_s_give_at_most_two_lines(caplog):
     caplog.set_level(logging.WARNING, logger="dil.loop")
     loop = Loop([_Hiccups(100, 0.0004, 1500, 0.006)], WallClock(), LocalBus(), Drops(), publish_status=False)
     report = loop.run(3000)
-    assert report.late_ticks >= 10 and report.missed_ticks >= 1  # late every 100 ms, and one stall
+    # late every 100 ms, and one stall (on a loaded machine a hiccup may miss a deadline instead)
+    assert report.late_ticks + report.missed_ticks >= 10 and report.missed_ticks >= 1
     lines = _lines(caplog)
     # the first late tick and the first missed deadline; not one line a second
     assert 1 <= len(lines) <= 2, lines
