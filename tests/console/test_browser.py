@@ -6,6 +6,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -33,12 +34,16 @@ def browser():
 
 
 def _dil(*args, port):
-    return subprocess.Popen(
+    # output into a file, never a pipe nobody reads while the process runs (a full pipe would stall it)
+    out = tempfile.TemporaryFile(mode="w+")  # noqa: SIM115 (closed with the process in _end)
+    proc = subprocess.Popen(
         [sys.executable, "-m", "dil", *args, "--bus", "tcp", "--port", str(port)],
-        stdout=subprocess.PIPE,
+        stdout=out,
         stderr=subprocess.STDOUT,
         text=True,
     )
+    proc.output_file = out
+    return proc
 
 
 def _end(proc):
@@ -49,7 +54,8 @@ def _end(proc):
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
-    return proc.stdout.read() if proc.stdout else ""
+    proc.output_file.seek(0)
+    return proc.output_file.read()
 
 
 def _text(page, selector):
