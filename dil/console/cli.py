@@ -75,15 +75,14 @@ def _console(args: argparse.Namespace) -> int:
         raise SystemExit(f"dil console: {e}") from None
     given = "" if token else f"?token={console.access.token}"
     try:
-        print(f"dil console: {console.url}{given}", flush=True)
-        print(
-            f"dil console: views {'need' if console.access.view_needs_token else 'do not need'} the token; "
-            f"controls always do (the e-stop never does); audit trail {args.audit}",
-            flush=True,
-        )
-        console.run()
+        with console.stop_on_signals():  # from the first line on, Ctrl-C or SIGTERM is a clean stop
+            print(f"dil console: {console.url}{given}", flush=True)
+            print(
+                f"dil console: views {'need' if console.access.view_needs_token else 'do not need'} the "
+                f"token; controls always do (the e-stop never does); audit trail {args.audit}",
+                flush=True,
+            )
+            console.run()
     except OSError as e:
         raise SystemExit(f"dil console: {e}") from None
-    except KeyboardInterrupt:  # Ctrl-C before the web server took the signal over: a clean stop
-        pass
     return 0

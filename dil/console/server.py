@@ -3,11 +3,13 @@ stopped together; runs in the foreground (``dil console``) or in a thread (tests
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import signal
 import socket
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -100,12 +102,35 @@ class Console:
         self._server.run(sockets=[self._sock])
 
     def run(self) -> None:
-        """In the foreground until SIGINT or SIGTERM (uvicorn's handlers)."""
-        self.bridge.start()
+        """In the foreground until SIGINT or SIGTERM, however early it comes.
+
+        Our handlers only ask the server to stop, so a signal that lands while the bridge starts,
+        before uvicorn takes the signals over, or when uvicorn hands a caught signal back after its
+        shutdown, ends the loop cleanly instead of raising inside a lock somewhere.
+        """
+        with self.stop_on_signals():
+            self.bridge.start()
+            try:
+                self._server.run(sockets=[self._sock])
+            finally:
+                self.close()
+
+    @contextlib.contextmanager
+    def stop_on_signals(self) -> Iterator[None]:
+        """SIGINT and SIGTERM set the server's exit flag while inside (main thread only)."""
+        if threading.current_thread() is not threading.main_thread():
+            yield
+            return
+
+        def request_stop(_sig: int, _frame: object) -> None:
+            self._server.should_exit = True
+
+        previous = {sig: signal.signal(sig, request_stop) for sig in (signal.SIGINT, signal.SIGTERM)}
         try:
-            self._server.run(sockets=[self._sock])
+            yield
         finally:
-            self.close()
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
 
     def stop(self) -> None:
         self._server.should_exit = True
