@@ -18,6 +18,7 @@ from .xml import Reader
 if TYPE_CHECKING:
     from .engine import Context
     from .entities import Entity
+    from .trajectories import Shape
 
 SHAPES = ("linear", "cubic", "sinusoidal", "step")
 
@@ -279,29 +280,46 @@ class LongitudinalDistance(Action):
 
 @dataclass
 class FollowTrajectory(Action):
-    vertices: list[tuple[float | None, Position]]
+    shape: Shape
     timing: str
-    """none (follow at the current speed) or absolute/relative vertex times."""
+    """none (follow at the current speed) or absolute/relative: the shape's times, mapped to
+    simulation time as ``offset + scale * t`` (relative: from the moment the action starts)."""
     offset: float = 0.0
+    """[s]"""
     scale: float = 1.0
+    following_mode: str = "position"
+    """position or follow; both keep the entity exactly on the shape (it has no controller)."""
+    initial_distance: float = 0.0
+    """initialDistanceOffset: where along the trajectory the entity starts [m]."""
+    where: str = ""
+    """file:line of the action, for errors found when it starts."""
 
     def start(self, ctx: Context, actors: list[str]) -> None:
         self.actors = actors
         for n in actors:
             e = ctx.entity(n)
-            pts = np.array([(p.resolve(ctx).x, p.resolve(ctx).y) for _, p in self.vertices])
-            times = None
+            sampled = self.shape.sample(ctx, n)
+            tr = Trajectory(sampled.points, None, headings=sampled.headings)
+            start = min(max(self.initial_distance, 0.0), tr.length)
             if self.timing != "none":
-                ts = [t for t, _ in self.vertices]
-                if any(t is None for t in ts):
-                    raise ValueError("FollowTrajectoryAction: timing needs a time on every vertex")
-                times = np.array(ts, dtype=float) * self.scale + self.offset
+                if sampled.times is None:
+                    raise ValueError(
+                        f"{self.where}: FollowTrajectoryAction: timing {self.timing} needs a time on "
+                        "every vertex (or control point, or the shape's start and stop times)"
+                    )
+                times = sampled.times * self.scale + self.offset
+                if np.any(np.diff(times) < 0.0):
+                    raise ValueError(f"{self.where}: FollowTrajectoryAction: the trajectory's times decrease")
+                # an initial distance shifts the times: the entity is there when the action starts
+                times = times - (float(np.interp(start, tr.cumulative, times)) - float(times[0]))
                 if self.timing == "relative":
                     times = times + ctx.t
-            e.trajectory = tr = Trajectory(pts, times)
-            # the entity is on the trajectory from the moment it starts (at t = 0 for Init)
-            if times is not None:
+                tr.times = times
+                # the entity is on the trajectory from the moment it starts (at t = 0 for Init)
                 tr.along = float(np.interp(ctx.t, times, tr.cumulative))
+            else:
+                tr.along = start
+            e.trajectory = tr
             e.x, e.y, e.yaw = tr.pose()
 
     def step(self, ctx: Context) -> bool:
@@ -484,6 +502,10 @@ def parse_action(r: Reader, el: etree._Element) -> Action:
         from .controller_actions import parse_controller_action
 
         return parse_controller_action(r, node)
+    if tag in ("VisibilityAction", "AppearanceAction"):
+        from .appearance import parse_appearance, parse_visibility
+
+        return parse_visibility(r, node) if tag == "VisibilityAction" else parse_appearance(r, node)
     if tag == "TrailerAction":
         from .global_actions import Recorded
 
@@ -494,28 +516,39 @@ def parse_action(r: Reader, el: etree._Element) -> Action:
 
 
 def _trajectory(r: Reader, el: etree._Element) -> FollowTrajectory:
+    """A FollowTrajectoryAction: its trajectory (inline, in a TrajectoryRef, or from a catalog),
+    timing and following mode."""
+    from .trajectories import parse_shape, trajectory_reader
+
     traj = el.find("Trajectory")
+    sub = r
     if traj is None:
-        ref = el.find("TrajectoryRef")
-        traj = ref.find("Trajectory") if ref is not None else None
-    if traj is None:
-        raise r.unsupported(el, "a trajectory from a catalog")
-    shape = r.one_child(r.child(traj, "Shape"))
-    if shape.tag != "Polyline":
-        raise r.unsupported(shape, "trajectory shape (Polyline is)")
-    vertices = [
-        (r.num(v, "time") if v.get("time") is not None else None, parse_position(r, r.child(v, "Position")))
-        for v in shape.iterfind("Vertex")
-    ]
-    if len(vertices) < 2:
-        raise r.error(shape, "needs at least two vertices")
+        ref = r.child(el, "TrajectoryRef")
+        traj = r.one_child(ref, ("Trajectory", "CatalogReference"))
+        if traj.tag == "CatalogReference":
+            if r.catalogs is None:
+                raise r.unsupported(traj, "a catalog reference here")
+            traj, sub = r.catalogs.entry(traj)
+            if traj.tag != "Trajectory":
+                raise sub.error(traj, "is not a Trajectory (the catalog reference must name a trajectory)")
+    sub = trajectory_reader(sub, traj)
+    shape = parse_shape(sub, sub.child(traj, "Shape"))
     timing_el = el.find("TimeReference")
     timing, offset, scale = "none", 0.0, 1.0
     if timing_el is not None and timing_el.find("Timing") is not None:
         t = timing_el.find("Timing")
         timing = r.choice(t, "domainAbsoluteRelative", ("absolute", "relative"))
         offset, scale = r.num(t, "offset", 0.0), r.num(t, "scale", 1.0)
-    return FollowTrajectory(vertices, timing, offset, scale)
+        if scale <= 0.0:
+            raise r.error(t, f"attribute scale={scale:g} must be above 0")
+    mode_el = el.find("TrajectoryFollowingMode")
+    mode = "position"
+    if mode_el is not None:
+        mode = r.choice(mode_el, "followingMode", ("position", "follow"))
+    initial = r.coord(el, "initialDistanceOffset", 0.0)
+    if initial < 0.0:
+        raise r.error(el, f"attribute initialDistanceOffset={initial:g} must not be negative")
+    return FollowTrajectory(shape, timing, offset, scale, mode, initial, f"{r.source}:{el.sourceline}")
 
 
 def r_minor(el: etree._Element) -> int:

@@ -67,10 +67,14 @@ class Trajectory:
     """A polyline in the world, followed at the entity's speed or by vertex times."""
 
     points: np.ndarray
-    """(n, 2) x, y."""
+    """(n, 2) x, y [m]."""
     times: np.ndarray | None = None
     """Arrival time at each vertex [s of simulation time], or None to follow at the current speed."""
     along: float = 0.0
+    """Distance travelled along the polyline [m]."""
+    headings: np.ndarray | None = None
+    """(n,) heading at each vertex [rad] (a curved shape's tangent), interpolated between vertices;
+    None: each segment's direction."""
 
     def __post_init__(self) -> None:
         seg = np.diff(self.points, axis=0)
@@ -82,15 +86,17 @@ class Trajectory:
         return float(self.cumulative[-1])
 
     def pose(self) -> tuple[float, float, float]:
+        """x [m], y [m], heading [rad] at ``along``."""
         d = min(max(self.along, 0.0), self.length)
         i = int(min(np.searchsorted(self.cumulative, d, side="right") - 1, len(self.lengths) - 1))
         u = (d - self.cumulative[i]) / self.lengths[i] if self.lengths[i] > 0 else 0.0
         a, b = self.points[i], self.points[i + 1]
-        return (
-            float(a[0] + u * (b[0] - a[0])),
-            float(a[1] + u * (b[1] - a[1])),
-            math.atan2(b[1] - a[1], b[0] - a[0]),
-        )
+        if self.headings is not None:
+            h0 = float(self.headings[i])
+            yaw = h0 + u * _wrap(float(self.headings[i + 1]) - h0)
+        else:
+            yaw = math.atan2(b[1] - a[1], b[0] - a[0])
+        return float(a[0] + u * (b[0] - a[0])), float(a[1] + u * (b[1] - a[1])), yaw
 
 
 @dataclass
