@@ -77,13 +77,21 @@ class Position:
                 x, y, z, h = net.road_to_world(
                     e.road, s_new, net.lane_to_road(e.road, e.lane, e.s, e.offset) + v["dt"]
                 )
-                return Place(x, y, z, h)
-            # RelativeLanePosition: dLane counts lanes towards +t (left of the reference line), lane 0
-            # skipped; ds runs along the road's s
-            lane = shift_lane(e.lane, v["dlane"])
-            s_new = e.s + v["ds"]
-            x, y, z, h = net.lane_to_world(e.road, lane, s_new, v["offset"])
-            return Place(x, y, z, h, e.road, lane, s_new, v["offset"])
+                return Place(x, y, z, h + v["dh"])
+            # RelativeLanePosition with ds: dLane counts lanes towards +t (left of the reference line),
+            # lane 0 skipped, ds runs along s and the orientation is relative to the road's s axis
+            # (the standard's reference context). With dsLane all three follow the reference lane's
+            # direction of travel (dLane towards its driver's left), as the reference player does.
+            dlane, ds, offset = v["dlane"], v["ds"], v["offset"]
+            against = v["along_lane"] and net.driving_heading(e.road, e.lane, 0.0) != 0.0
+            if against:
+                dlane, ds, offset = -dlane, -ds, -offset
+            lane = shift_lane(e.lane, dlane)
+            s_new = e.s + ds
+            x, y, z, h = net.lane_to_world(e.road, lane, s_new, offset)
+            if not v["along_lane"]:
+                h = net.road_to_world(e.road, s_new)[3]
+            return Place(x, y, z, h + v["dh"], e.road, lane, s_new, offset)
         except (KeyError, ValueError, RouteError) as err:
             raise ValueError(f"{self.source}:{self.line}: <{self.kind}>: {err}") from None
 
@@ -132,20 +140,20 @@ def parse_position(r: Reader, el: etree._Element) -> Position:
         v = {"road": r.raw(p, "roadId"), "s": r.coord(p, "s"), "t": r.coord(p, "t"), "dh": dh}
         v["absolute"] = absolute
     elif tag == "RelativeLanePosition":
-        if p.get("dsLane") is not None and p.get("ds") is None:
-            ds = r.coord(p, "dsLane")
-        else:
-            ds = r.coord(p, "ds", 0.0)
+        along_lane = p.get("dsLane") is not None and p.get("ds") is None
+        ds = r.coord(p, "dsLane") if along_lane else r.coord(p, "ds", 0.0)
         v = {
             "entity": r.raw(p, "entityRef"),
             "dlane": r.integer(p, "dLane"),
             "ds": ds,
             "offset": r.coord(p, "offset", 0.0),
+            "dh": dh,
+            "along_lane": along_lane,
         }
     elif tag == "RoutePosition":
         v = parse_route_position(r, p)
     elif tag == "RelativeRoadPosition":
-        v = {"entity": r.raw(p, "entityRef"), "ds": r.coord(p, "ds"), "dt": r.coord(p, "dt")}
+        v = {"entity": r.raw(p, "entityRef"), "ds": r.coord(p, "ds"), "dt": r.coord(p, "dt"), "dh": dh}
     else:
         v = {
             "entity": r.raw(p, "entityRef"),

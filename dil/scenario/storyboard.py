@@ -112,7 +112,7 @@ class Storyboard:
         for story in self.stories:
             if story.state == RUNNING:
                 self._story(story, ctx, notify)
-        if self.stop_trigger is not None and self.stop_trigger.fired(ctx):
+        if _stop_fired(self.stop_trigger, ctx):
             self.stopped = True
 
     @property
@@ -126,7 +126,7 @@ class Storyboard:
                 for g in act.groups:
                     self._start_group(g, notify)
             if act.state == RUNNING:
-                if act.stop_trigger is not None and act.stop_trigger.fired(ctx):
+                if _stop_fired(act.stop_trigger, ctx):
                     self._stop_all(act, notify)
                     continue
                 for g in act.groups:
@@ -210,3 +210,9 @@ class Storyboard:
             if g.state != COMPLETE:
                 g.go("stop", notify)
         act.go("stop", notify)
+
+
+def _stop_fired(trigger: Trigger | None, ctx: Context) -> bool:
+    """A stop trigger fires when one of its condition groups holds: an empty ``<StopTrigger/>``
+    never does (an empty start trigger, by contrast, starts its element at once)."""
+    return trigger is not None and bool(trigger.groups) and trigger.fired(ctx)
