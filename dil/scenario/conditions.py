@@ -142,6 +142,20 @@ def _by_value(r: Reader, el: etree._Element) -> Callable[[Context], bool]:
         ref = r.param_ref(el)
         value = el.get("value")
         return lambda ctx: _compare_parameter(ctx.params, ref, value, rule_name)
+    if tag in ("TrafficSignalCondition", "TrafficSignalControllerCondition"):
+        signals = r.environment.signals
+        if tag == "TrafficSignalCondition":
+            sid, state = r.raw(el, "name"), r.raw(el, "state")
+            return lambda ctx: signals.state(sid, ctx.t) == state
+        ref, phase = r.raw(el, "trafficSignalControllerRef"), r.raw(el, "phase")
+        c = signals.controllers.get(ref)
+        if c is None or phase not in (p.name for p in c.phases):
+            raise r.error(
+                el,
+                f"trafficSignalControllerRef={ref!r} phase={phase!r}: no such controller phase in the "
+                f"RoadNetwork's TrafficSignals (controllers: {', '.join(signals.controllers) or 'none'})",
+            )
+        return lambda ctx: signals.phase(ref, ctx.t) == phase
     raise r.unsupported(el, "condition")
 
 

@@ -21,6 +21,7 @@ from dil.road.network import RoadNetwork
 from dil.world.actors import ActorKind, ActorSpec
 from dil.world.embedded import EmbeddedWorld
 
+from .element_names import SEPARATOR, identity, qualified
 from .entities import Entity
 from .loader import Scenario
 from .storyboard import COMPLETE, RUNNING, STANDBY, Element
@@ -65,11 +66,14 @@ class Context:
 
     def element_state(self, kind: str, name: str, state: str) -> bool:
         e = self.elements.get((kind, name))
+        if e is None and SEPARATOR in name:
+            e = self.elements[(kind, name)] = qualified(self.elements, kind, name)
         if e is None:
             raise ValueError(f"StoryboardElementStateCondition: no {kind} named {name!r}")
         if state in STATE_CHECKS:
             return e.state == STATE_CHECKS[state]
-        return (kind, name, state.removesuffix("Transition")) in self.transitions
+        key = identity(e) if SEPARATOR in name else name
+        return (kind, key, state.removesuffix("Transition")) in self.transitions
 
     def duration(self, e: Entity, attr: str) -> float:
         if attr == "off_road":
@@ -201,6 +205,7 @@ class ScenarioNode:
                     e.move(ctx.net, ctx.t, ctx.dt)
         self._sync_ego()
         self._track_off_road()
+        self.scenario.environment.step(ctx.t)
         ctx.transitions = self._now
         self._now = set()
         board = self.scenario.storyboard
@@ -218,6 +223,7 @@ class ScenarioNode:
 
     def _notify(self, el: Element, transition: str) -> None:
         self._now.add((el.kind, el.name, transition))
+        self._now.add((el.kind, identity(el), transition))  # for qualified references
         self.log.append((self.ctx.t, el.kind, el.name, transition))
         kind = {"maneuverGroup": "maneuver_group"}.get(el.kind, el.kind)
         self._pub.send(

@@ -1,6 +1,6 @@
 """OpenSCENARIO global actions beyond parameters: the environment (kept as the run's environment),
-adding and deleting entities, and the infrastructure and traffic actions dil's worlds cannot
-carry out (parsed, recorded, and named in a warning)."""
+adding and deleting entities, traffic signal states and controller phases, and the traffic
+actions dil's worlds cannot carry out (parsed, recorded, and named in a warning)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,9 @@ from lxml import etree
 from dil.world.actors import A_ALIVE
 
 from .actions import Action
+from .appearance import Appearance
 from .positions import Position, parse_position
+from .signals import TrafficSignals
 from .xml import Reader, children
 
 if TYPE_CHECKING:
@@ -25,10 +27,22 @@ TRAFFIC = ("TrafficSourceAction", "TrafficSinkAction", "TrafficSwarmAction", "Tr
 class EnvironmentLog:
     """The environment of a run: ``current`` holds the values the last EnvironmentAction set
     (``"Weather.Fog.visualRange"``-style keys; numbers as floats, the rest as text), ``changes``
-    every (time [s], values) an EnvironmentAction set."""
+    every (time [s], values) an EnvironmentAction set, and as well every traffic signal state
+    (``"TrafficSignal.<id>"``), entity visibility, lamp and animation change
+    (``"Entity.<name>.Visibility.sensors"``, ``"Entity.<name>.Light.lowBeam.mode"``, ...)."""
 
     current: dict[str, float | str] = field(default_factory=dict)
     changes: list[tuple[float, dict[str, float | str]]] = field(default_factory=list)
+    appearance: Appearance = field(default_factory=Appearance)
+    signals: TrafficSignals = field(default_factory=TrafficSignals)
+
+    def __post_init__(self) -> None:
+        self.signals.changes = self.changes
+
+    def step(self, t: float) -> None:
+        """Bring what changes by itself (traffic signal phases) to ``t`` [s]."""
+        if self.signals.controllers:
+            self.signals.observe(t)
 
 
 @dataclass
@@ -77,6 +91,30 @@ class DeleteEntity(Action):
 
 
 @dataclass
+class SetSignalState(Action):
+    """A TrafficSignalStateAction: ``signal``'s state (text, as the file writes it) from now on."""
+
+    signal: str
+    state: str
+    signals: TrafficSignals
+
+    def start(self, ctx: Context, actors: list[str]) -> None:
+        self.signals.set_state(self.signal, self.state, ctx.t)
+
+
+@dataclass
+class SetSignalPhase(Action):
+    """A TrafficSignalControllerAction: ``controller`` jumps to the start of ``phase``."""
+
+    controller: str
+    phase: str
+    signals: TrafficSignals
+
+    def start(self, ctx: Context, actors: list[str]) -> None:
+        self.signals.set_phase(self.controller, self.phase, ctx.t)
+
+
+@dataclass
 class Recorded(Action):
     """An action dil's world cannot carry out, kept for the record (its values by name)."""
 
@@ -84,7 +122,7 @@ class Recorded(Action):
     values: dict[str, float | str]
 
 
-def _values(r: Reader, el: etree._Element, prefix: str = "") -> dict[str, float | str]:
+def attribute_values(r: Reader, el: etree._Element, prefix: str = "") -> dict[str, float | str]:
     """Every attribute in ``el``'s subtree, parameters resolved, keyed by element path."""
     out: dict[str, float | str] = {}
     for name in el.attrib:
@@ -94,7 +132,7 @@ def _values(r: Reader, el: etree._Element, prefix: str = "") -> dict[str, float 
         except ValueError:
             out[f"{prefix}{name}"] = text
     for c in children(el):
-        out.update(_values(r, c, f"{prefix}{c.tag}."))
+        out.update(attribute_values(r, c, f"{prefix}{c.tag}."))
     return out
 
 
@@ -114,7 +152,7 @@ def parse_global(r: Reader, node: etree._Element, environment: EnvironmentLog) -
         values: dict[str, float | str] = {}
         for c in children(env):
             if c.tag != "ParameterDeclarations":
-                values.update(_values(sub, c, f"{c.tag}."))
+                values.update(attribute_values(sub, c, f"{c.tag}."))
         return SetEnvironment(values, environment)
     if tag == "EntityAction":
         who = r.raw(node, "entityRef")
@@ -127,14 +165,22 @@ def parse_global(r: Reader, node: etree._Element, environment: EnvironmentLog) -
     if tag == "InfrastructureAction":
         sig = r.one_child(node, ("TrafficSignalAction",))
         inner = r.one_child(sig, ("TrafficSignalStateAction", "TrafficSignalControllerAction"))
-        values = _values(r, inner)
-        what = ", ".join(f"{k}={r.raw(inner, k)!r}" for k in inner.attrib)
-        r.warn(
-            inner,
-            f"{what}: dil's worlds have no traffic signals; the signal states are recorded, "
-            "not shown or obeyed",
-        )
-        return Recorded(inner.tag, values)
+        signals = environment.signals
+        if inner.tag == "TrafficSignalStateAction":
+            return SetSignalState(r.raw(inner, "name"), r.raw(inner, "state"), signals)
+        ref, phase = r.raw(inner, "trafficSignalControllerRef"), r.raw(inner, "phase")
+        c = signals.controllers.get(ref)
+        if c is None:
+            raise r.error(
+                inner,
+                f"trafficSignalControllerRef={ref!r} names no TrafficSignalController of the RoadNetwork "
+                f"(controllers: {', '.join(signals.controllers) or 'none'})",
+            )
+        if phase not in (p.name for p in c.phases):
+            raise r.error(
+                inner, f"phase={phase!r}: controller {ref!r} has phases {', '.join(p.name for p in c.phases)}"
+            )
+        return SetSignalPhase(ref, phase, signals)
     if tag == "TrafficAction":
         inner = r.one_child(node, TRAFFIC)
         r.warn(

@@ -17,6 +17,7 @@ from .conditions import parse_trigger
 from .entities import Entity
 from .global_actions import EnvironmentLog
 from .params import ParameterError, resolve
+from .signals import parse_signals
 from .storyboard import Act, ActionNode, Event, Maneuver, ManeuverGroup, Story, Storyboard
 from .xml import Reader, ScenarioError, children, load_xml
 
@@ -154,6 +155,7 @@ def load(path: str | Path, overrides: dict[str, str] | None = None, ego: str | N
     r.catalogs = catalogs
     r.environment = EnvironmentLog()
     road_file, road_map = _road_network(r, root.find("RoadNetwork"), base)
+    r.environment.signals = parse_signals(r, root.find("RoadNetwork"), r.environment.changes)
     entities = _entities(r, r.child(root, "Entities"), catalogs)
     names = list(entities)
     if not names:
