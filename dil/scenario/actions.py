@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from lxml import etree
 
+from .controllers import activate as activate_controller
 from .entities import Trajectory, Transition
 from .motion import duration_for_peak_second_derivative, extent_for_rate, speed_transition_duration
 from .params import resolve
@@ -299,7 +300,7 @@ class FollowTrajectory(Action):
         for n in actors:
             e = ctx.entity(n)
             sampled = self.shape.sample(ctx, n)
-            tr = Trajectory(sampled.points, None, headings=sampled.headings)
+            tr = Trajectory(sampled.points, None, headings=sampled.headings, arc=sampled.arc)
             start = min(max(self.initial_distance, 0.0), tr.length)
             if self.timing != "none":
                 if sampled.times is None:
@@ -348,14 +349,22 @@ class AssignRoute(Action):
 
 @dataclass
 class ActivateController(Action):
-    longitudinal: bool
-    lateral: bool
+    """ActivateControllerAction; a domain given None is left as it is."""
+
+    longitudinal: bool | None
+    lateral: bool | None
     line: int = 0
 
     def start(self, ctx: Context, actors: list[str]) -> None:
         for n in actors:
-            if ctx.entity(n).is_ego:  # others follow their storyboard (the loader warns once)
-                ctx.activate_stack(n, self.longitudinal, self.lateral)
+            e = ctx.entity(n)
+            c = e.controller
+            lon = self.longitudinal if self.longitudinal is not None else (c.longitudinal if c else True)
+            lat = self.lateral if self.lateral is not None else (c.lateral if c else True)
+            if e.is_ego and ctx.ego_link.state is not None:
+                ctx.activate_stack(n, lon, lat)  # dil's stack drives the ego
+            else:  # its assigned controller, if any, takes the domains (none: the storyboard keeps it)
+                activate_controller(e, lon, lat)
 
 
 @dataclass

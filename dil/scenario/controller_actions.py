@@ -1,15 +1,19 @@
 """OpenSCENARIO controller actions: assigning and activating controllers (a driving stack takes the
-ego; any other entity keeps following its storyboard) and overriding a controller's values
-(throttle, brake, clutch, parking brake, steering wheel, gear), which are recorded."""
+ego; a scenario controller, see dil/scenario/controllers, any entity) and overriding a controller's
+values (throttle, brake, clutch, parking brake, steering wheel, gear): they act on the stack that
+drives the ego and on a controller-driven entity's pedals, and are recorded."""
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from lxml import etree
 
 from .actions import Action, ActivateController
+from .controllers import Controller, controller_for
+from .controllers import activate as activate_controller
 from .xml import Reader, children
 
 if TYPE_CHECKING:
@@ -36,9 +40,38 @@ class OverrideValues(Action):
 
     def start(self, ctx: Context, actors: list[str]) -> None:
         for n in actors:
-            ctx.entity(n)
+            e = ctx.entity(n)
             for control, (active, value) in self.values.items():
                 self.log.append((ctx.t, n, control, active, value))
+            if e.stack_driven:
+                ctx.ego_link.override(dict(self.values))
+            elif e.controller is not None:
+                e.controller.overrides.update(self.values)
+
+
+@dataclass
+class AssignController(Action):
+    """AssignControllerAction: the entity gets ``controller`` (None: the storyboard drives it) and,
+    as 1.1 and later say, the domains it is activated on."""
+
+    controller: Controller | None
+    longitudinal: bool
+    lateral: bool
+    line: int = 0
+
+    def start(self, ctx: Context, actors: list[str]) -> None:
+        for n in actors:
+            e = ctx.entity(n)
+            if e.controller is not None and e.controller.active:
+                e.controller.activate(e, False, False)
+            # each actor drives with its own copy (its own set speed and state)
+            e.controller = copy.deepcopy(self.controller)
+            if e.controller is not None and (self.longitudinal or self.lateral):
+                activate_controller(e, self.longitudinal, self.lateral)
+            if e.is_ego and ctx.ego_link.state is not None and (self.longitudinal or self.lateral):
+                ctx.activate_stack(n, self.longitudinal, self.lateral)
+            if e.stack_driven and e.controller is not None:
+                ctx.ego_link.configure(e.controller)
 
 
 @dataclass
@@ -85,10 +118,12 @@ def parse_controller_action(r: Reader, node: etree._Element) -> Action:
     parts: list[Action] = []
     for inner in children(node):
         if inner.tag == "AssignControllerAction":
-            ctl = next((c for c in children(inner) if c.tag in ("Controller", "CatalogReference")), None)
-            if ctl is not None and ctl.tag == "CatalogReference":
-                r.catalogs.entry(ctl)  # a missing entry is an error naming the reference
-            parts.append(_activate(r, inner, "activateLongitudinal", "activateLateral"))
+            ctl = controller_for(r, inner, "its actors")
+            lon = r.boolean(inner, "activateLongitudinal", False)
+            lat = r.boolean(inner, "activateLateral", False)
+            a = AssignController(ctl, lon, lat)
+            a.line = inner.sourceline or 0
+            parts.append(a)
         elif inner.tag == "ActivateControllerAction":
             parts.append(_activate(r, inner, "longitudinal", "lateral"))
         elif inner.tag == "OverrideControllerValueAction":
@@ -97,11 +132,6 @@ def parse_controller_action(r: Reader, node: etree._Element) -> Action:
                 if o.tag not in OVERRIDES:
                     raise r.unsupported(o, "controller override")
                 values[OVERRIDES[o.tag]] = (r.boolean(o, "active"), _override_value(r, o))
-            r.warn(
-                inner,
-                "is recorded but changes nothing: a storyboard-driven entity has no pedals or steering "
-                "wheel, and dil's stacks are not overridden",
-            )
             parts.append(OverrideValues(values))
         else:
             raise r.unsupported(inner, "controller action")
@@ -111,6 +141,11 @@ def parse_controller_action(r: Reader, node: etree._Element) -> Action:
 
 
 def _activate(r: Reader, el: etree._Element, lon: str, lat: str) -> ActivateController:
-    a = ActivateController(r.boolean(el, lon, True), r.boolean(el, lat, True))
+    """Per domain: true takes it, false hands it back, absent leaves it as it is (``lighting`` and
+    ``animation`` are accepted: dil has no lights or animations to control)."""
+    a = ActivateController(
+        r.boolean(el, lon) if el.get(lon) is not None else None,
+        r.boolean(el, lat) if el.get(lat) is not None else None,
+    )
     a.line = el.sourceline or 0
     return a

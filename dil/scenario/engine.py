@@ -22,6 +22,7 @@ from dil.world.actors import ActorKind, ActorSpec
 from dil.world.embedded import EmbeddedWorld
 
 from .element_names import SEPARATOR, identity, qualified
+from .controllers import Controller, perceive_all
 from .entities import Entity
 from .loader import Scenario
 from .storyboard import COMPLETE, RUNNING, STANDBY, Element
@@ -40,6 +41,10 @@ class EgoLink:
     cruise: Callable[[float], None] = lambda v: None
     lane: Callable[[str, int], None] = lambda road, lane: None
     stack_active: bool = False
+    configure: Callable[[Controller], None] = lambda controller: None
+    """Hand the ego's ObjectController (set speed, time gap) to the stack that drives it."""
+    override: Callable[[dict[str, tuple[bool, float]]], None] = lambda values: None
+    """Override the stack's pedals, steering wheel, gear: control -> (active, value)."""
 
 
 @dataclass
@@ -189,6 +194,8 @@ class ScenarioNode:
         if ego.stack_driven:
             ctx.ego_link.place(ego.x, ego.y, ego.yaw, ego.speed)
             ctx.ego_link.cruise(ego.speed)
+            if ego.controller is not None:
+                ctx.ego_link.configure(ego.controller)
         self._place_all()
         self.scenario.storyboard.start(ctx, self._notify)
 
@@ -200,6 +207,7 @@ class ScenarioNode:
         # first bring the storyboard-driven entities to time t (what the actions started at t - dt
         # asked for), so that after this tick every entity's state is the state at t
         if not first:
+            perceive_all(self.scenario.entities)  # controllers see the world before anyone moves
             for e in self.scenario.entities.values():
                 if not e.stack_driven:
                     e.move(ctx.net, ctx.t, ctx.dt)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -18,6 +19,9 @@ from dil.road.network import RoadNetwork
 from dil.world.actors import ActorKind
 
 from .motion import ds_for_distance, shape_slope
+
+if TYPE_CHECKING:
+    from .controllers.base import Controller
 
 
 def shape_value(shape: str, u: float) -> float:
@@ -75,8 +79,15 @@ class Trajectory:
     headings: np.ndarray | None = None
     """(n,) heading at each vertex [rad] (a curved shape's tangent), interpolated between vertices;
     None: each segment's direction."""
+    arc: np.ndarray | None = None
+    """(n,) distance along the shape at each vertex [m] (a shape's own arc length, where a jump
+    between two pieces takes no distance); None: the sum of the chords."""
 
     def __post_init__(self) -> None:
+        if self.arc is not None:
+            self.cumulative = np.asarray(self.arc, dtype=float)
+            self.lengths = np.diff(self.cumulative)
+            return
         seg = np.diff(self.points, axis=0)
         self.lengths = np.hypot(seg[:, 0], seg[:, 1])
         self.cumulative = np.concatenate([[0.0], np.cumsum(self.lengths)])
@@ -119,6 +130,9 @@ class Entity:
     """In the world (a DeleteEntityAction takes it out, an AddEntityAction brings it back)."""
     controller_line: int = 0
     """Line of the file's ObjectController for it (0: none)."""
+    controller: Controller | None = None
+    """The scenario controller assigned to it (see dil/scenario/controllers); it drives the domains
+    it is active on."""
     # state of the reference point
     x: float = 0.0
     y: float = 0.0
@@ -192,6 +206,8 @@ class Entity:
             if tr.done:
                 self.speed = tr.end
                 self.speed_transition = None
+        if self.controller is not None and self.controller.active:
+            self.controller.drive(self, self.speed, old_speed, dt)
         self.speed = min(self.speed, self.max_speed)
         self.accel = (self.speed - old_speed) / dt if dt > 0 else 0.0
         step = self.speed * dt

@@ -12,8 +12,9 @@ from lxml import etree
 
 from dil.world.actors import ActorKind
 
-from .actions import Action, ActivateController, parse_action
+from .actions import Action, parse_action
 from .conditions import parse_trigger
+from .controllers import controller_for
 from .entities import Entity
 from .global_actions import EnvironmentLog
 from .params import ParameterError, resolve
@@ -188,7 +189,6 @@ def load(path: str | Path, overrides: dict[str, str] | None = None, ego: str | N
         road_map=road_map,
         environment=r.environment,
     )
-    _controller_warnings(r, scen)
     return scen
 
 
@@ -243,6 +243,7 @@ def _entities(r: Reader, el: etree._Element, catalogs: _Catalogs) -> dict[str, E
         ctl = so.find("ObjectController")
         if ctl is not None:
             out[name].controller_line = ctl.sourceline or 0
+            out[name].controller = controller_for(r, ctl, name)
     return out
 
 
@@ -281,37 +282,6 @@ def _entity(r: Reader, name: str, obj: etree._Element) -> Entity:
         e.max_accel = r.num(perf, "maxAcceleration", 10.0)
         e.max_decel = r.num(perf, "maxDeceleration", 10.0)
     return e
-
-
-def _controller_warnings(r: Reader, scen: Scenario) -> None:
-    """One warning per entity other than the ego that the file gives a controller: it moves by the
-    storyboard (the ego takes a driving stack with ``--stack`` or ActivateControllerAction)."""
-    wanted: dict[str, int] = {n: e.controller_line for n, e in scen.entities.items() if e.controller_line}
-    for actors, action in scen.init:
-        if isinstance(action, ActivateController):
-            for n in actors:
-                wanted.setdefault(n, action.line)
-    for story in scen.storyboard.stories:
-        for act in story.acts:
-            for g in act.groups:
-                for m in g.maneuvers:
-                    for ev in m.events:
-                        for a in ev.actions:
-                            if isinstance(a.action, ActivateController):
-                                for n in a.actors or g.actors:
-                                    wanted.setdefault(n, a.action.line)
-    for n, line in sorted(wanted.items()):
-        if n == scen.ego:
-            if scen.entities[n].controller_line:
-                r.warnings.append(
-                    f"{r.source}:{line}: <ObjectController> of {n!r}: the ego is driven by dil's stack "
-                    "(--stack); the file's controller is not used"
-                )
-            continue
-        r.warnings.append(
-            f"{r.source}:{line}: a controller for {n!r}: dil's driving stacks take only the ego; "
-            f"{n!r} follows its storyboard actions"
-        )
 
 
 def _private_actions(r: Reader, el: etree._Element) -> list[Action]:

@@ -89,7 +89,8 @@ def nurbs_points(
     ctrl: np.ndarray, weights: np.ndarray, knots: np.ndarray, order: int, count: int
 ) -> np.ndarray:
     """Samples (count + 1, 3 + n) of a rational B-spline: x [m], y [m], parameter u, then the
-    rational basis of each of the n control points at u; u runs evenly over the valid knot range."""
+    (non-rational) basis function of each of the n control points at u; u runs evenly over the valid
+    knot range."""
     n = ctrl.shape[0]
     u0, u1 = knots[order - 1], knots[n]
     out = np.empty((count + 1, 3 + n))
@@ -105,7 +106,7 @@ def nurbs_points(
             r = b[j] * weights[j] / den if den > 0.0 else 0.0
             x += r * ctrl[j, 0]
             y += r * ctrl[j, 1]
-            out[i, 3 + j] = r
+            out[i, 3 + j] = b[j]
         out[i, 0], out[i, 1], out[i, 2] = x, y, u
     return out
 
@@ -118,6 +119,9 @@ class Sampled:
     """(n,) tangent heading [rad], or None: the segments' directions."""
     times: np.ndarray | None
     """(n,) trajectory time at each point [s], or None: the shape gives no times."""
+    arc: np.ndarray | None = None
+    """(n,) distance along the shape [m], or None: the chords' lengths (a ClothoidSpline segment
+    with its own start position jumps there along the chord between the two pieces)."""
 
 
 @dataclass(frozen=True)
@@ -164,7 +168,7 @@ class Clothoid:
         times = None
         if self.start_time is not None and self.stop_time is not None:
             times = self.start_time + out[:, 3] / self.length * (self.stop_time - self.start_time)
-        return Sampled(out[:, :2].copy(), out[:, 2].copy(), times)
+        return Sampled(out[:, :2].copy(), out[:, 2].copy(), times, out[:, 3].copy())
 
 
 @dataclass(frozen=True)
@@ -193,7 +197,8 @@ class ClothoidSpline:
             h += seg.h_offset
             k_dot = (seg.curvature_end - seg.curvature_start) / seg.length
             out = clothoid_points(x, y, h, seg.curvature_start, k_dot, seg.length, STEP)
-            first = 0 if i == 0 else 1
+            # a segment from where the previous one ended shares its first point
+            first = 0 if i == 0 or seg.start is not None else 1
             parts.append(out[first:, :2])
             heads.append(out[first:, 2])
             if timed:
@@ -201,7 +206,11 @@ class ClothoidSpline:
                 t1 = self.segments[i + 1].time_start if i + 1 < len(self.segments) else self.time_end
                 times.append(t0 + out[first:, 3] / seg.length * (t1 - t0))  # type: ignore[operator]
             x, y, h = out[-1, 0], out[-1, 1], out[-1, 2]
-        return Sampled(np.concatenate(parts), np.concatenate(heads), np.concatenate(times) if timed else None)
+        return Sampled(
+            np.concatenate(parts),
+            np.concatenate(heads),
+            np.concatenate(times) if timed else None,
+        )
 
 
 @dataclass(frozen=True)
@@ -225,7 +234,7 @@ class Nurbs:
         ts = [t for t, _, _ in self.control]
         times = None
         if all(t is not None for t in ts):
-            # each control point's time belongs where its weight on the curve peaks; between two
+            # each control point's time belongs where its basis function peaks; between two
             # such peaks the time runs linearly with the curve's parameter
             u = out[:, 2]
             peaks = u[np.argmax(out[:, 3:], axis=0)]

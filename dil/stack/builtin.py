@@ -54,6 +54,52 @@ class StackParameters:
     who does not react, and only the emergency braking acts (Euro NCAP AEB tests)."""
 
 
+def idm_acceleration(
+    v: float,
+    v0: float,
+    gap: float,
+    v_lead: float,
+    time_gap: float,
+    min_gap: float,
+    max_accel: float,
+    comfort_decel: float,
+) -> float:
+    """Intelligent driver model: the acceleration [m/s^2] at speed ``v`` [m/s] towards the desired
+    speed ``v0`` [m/s] behind a lead ``gap`` [m] ahead moving at ``v_lead`` [m/s] (``gap`` = inf:
+    free road), keeping ``min_gap`` [m] plus ``time_gap`` [s] of travel; ``max_accel`` and
+    ``comfort_decel`` [m/s^2] are the model's a and b. Shared by the stack and scenario controllers."""
+    v0 = max(v0, 0.1)
+    if not math.isfinite(gap):
+        return max_accel * (1.0 - (v / v0) ** 4)
+    dv = v - v_lead
+    s_star = min_gap + max(0.0, v * time_gap + v * dv / (2.0 * math.sqrt(max_accel * comfort_decel)))
+    return max_accel * (1.0 - (v / v0) ** 4 - (s_star / max(gap, 0.1)) ** 2)
+
+
+def apply_overrides(
+    cmd: tuple[float, float, float], overrides: dict[str, tuple[bool, float]], max_wheel: float
+) -> tuple[float, float, float]:
+    """A command (steering-wheel angle [rad], throttle 0..1, brake 0..1) with the active overrides in
+    place: ``steering_wheel`` [rad, clamped to +-max_wheel], ``throttle``, ``brake`` (0..1); an
+    active parking brake brakes fully and cuts the throttle, as does a neutral or park gear (<= 0)
+    for the throttle."""
+    steer, throttle, brake = cmd
+    for control, (active, value) in overrides.items():
+        if not active:
+            continue
+        if control == "steering_wheel":
+            steer = max(-max_wheel, min(max_wheel, value))
+        elif control == "throttle":
+            throttle = min(max(value, 0.0), 1.0)
+        elif control == "brake":
+            brake = min(max(value, 0.0), 1.0)
+        elif control == "parking_brake" and value > 0.0:
+            throttle, brake = 0.0, 1.0
+        elif control == "gear" and value <= 0.0:
+            throttle = 0.0
+    return steer, throttle, brake
+
+
 class BuiltinStack:
     """Runs at ``rate_hz``; ``cruise_speed`` and ``target_lane`` are set by the scenario."""
 
@@ -111,6 +157,8 @@ class BuiltinStack:
         self.min_ttc = math.inf
         self._brake_hold = 0.0
         self._hold_time = 0.0
+        self.overrides: dict[str, tuple[bool, float]] = {}
+        """A scenario's OverrideControllerValueAction: control -> (active, value), see apply_overrides."""
 
     def start(self, t_sim_ns: int) -> None:
         pass
@@ -121,7 +169,7 @@ class BuiltinStack:
     def tick(self, t_sim_ns: int) -> None:
         cmd = self.command()
         if cmd is not None:
-            self.publish(t_sim_ns, *cmd)
+            self.publish(t_sim_ns, *apply_overrides(cmd, self.overrides, self.max_wheel))
 
     def command(self) -> tuple[float, float, float] | None:
         """Read the sensors and decide: steering-wheel angle, throttle, brake (None before the
@@ -203,10 +251,7 @@ class BuiltinStack:
             gap, v_lead = lead
             dv = v - v_lead
             if p.acc:
-                s_star = p.min_gap + max(
-                    0.0, v * p.time_gap + v * dv / (2.0 * math.sqrt(p.max_accel * p.comfort_decel))
-                )
-                a = p.max_accel * (1.0 - (v / v0) ** 4 - (s_star / max(gap, 0.1)) ** 2)
+                a = idm_acceleration(v, v0, gap, v_lead, p.time_gap, p.min_gap, p.max_accel, p.comfort_decel)
             ttc = gap / dv if dv > 0.1 else math.inf
             self.min_ttc = min(self.min_ttc, ttc)
             needed = dv * dv / (2.0 * max(gap - self.p.stop_margin, 0.1)) if dv > 0 else 0.0

@@ -117,7 +117,10 @@ def test_controllers_on_other_entities_warn_once_and_the_storyboard_moves_them(t
         "o", action("ovr", override), sim_time("1"), priority="parallel"
     )
     path = scenario(tmp_path, events + event("v", action("sp", speed("15")), sim_time("2"), "parallel"))
-    controller = '<ObjectController><Controller name="acc"><Properties/></Controller></ObjectController>'
+    controller = (
+        '<ObjectController><Controller name="sumo"><Properties>'
+        '<Property name="esminiController" value="SumoController"/></Properties></Controller></ObjectController>'
+    )
     text = path.read_text()
     assert text.count("</Vehicle></ScenarioObject>\n  </Entities>") == 1  # Car is the last entity
     text = text.replace(
@@ -125,11 +128,10 @@ def test_controllers_on_other_entities_warn_once_and_the_storyboard_moves_them(t
     )
     path.write_text(text)
     r = _run(path)
-    about_car = [w for w in r.scenario.warnings if "controller for 'Car'" in w]
-    assert len(about_car) == 1 and "follows its storyboard actions" in about_car[0]
-    assert any(
-        "<OverrideControllerValueAction> is recorded but changes nothing" in w for w in r.scenario.warnings
-    )
+    about_car = [w for w in r.scenario.warnings if "of 'Car'" in w]
+    assert len(about_car) == 1 and "t.xosc:" in about_car[0]
+    assert "controller 'SumoController' of 'Car' is not simulated" in about_car[0]
+    assert "follows its storyboard actions" in about_car[0]
     car = [row for row in r.trace if row[1] == "Car"]
     assert car[-1][5] == 15.0
     ovr = next(
