@@ -50,7 +50,15 @@ class Grid(NamedTuple):
 
 
 def build_grid(T: Tables, segments: np.ndarray, radius: float, cell: float = 8.0) -> Grid:
-    """Index ``segments`` (rows as ``SEG_*``) by the cells their bounding boxes touch."""
+    """Index ``segments`` (rows as ``SEG_*``) by the cells their bounding boxes touch (no segments:
+    one empty cell, so that every lookup finds no road)."""
+    if len(segments) == 0:
+        return Grid(
+            segments,
+            np.zeros(2, dtype=np.int64),
+            np.zeros(0, dtype=np.int64),
+            np.array([0.0, 0.0, cell, 1, 1, radius]),
+        )
     xs = np.concatenate([segments[:, SEG_X0], segments[:, SEG_X1]])
     ys = np.concatenate([segments[:, SEG_Y0], segments[:, SEG_Y1]])
     x0, y0 = xs.min() - radius, ys.min() - radius

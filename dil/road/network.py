@@ -31,7 +31,7 @@ from .lookup import (
     locate_flat,
     locate_many,
 )
-from .model import OpenDrive, Road
+from .model import Header, OpenDrive, Road
 from .parse import MAX_COORD, RoadNetworkError, read
 from .routing import LaneGraph
 from .sampling import sample_reference
@@ -104,6 +104,12 @@ class RoadNetwork:
     def load(path: str | Path) -> RoadNetwork:
         """Read and compile an ``.xodr`` file."""
         return RoadNetwork(read(path))
+
+    @staticmethod
+    def empty(source: str = "(no road network)") -> RoadNetwork:
+        """A network with no roads: an open plane where every lookup finds no road (a scenario that
+        names no LogicFile places its entities by world coordinates)."""
+        return RoadNetwork(OpenDrive(Header(1, 6), (), source=source))
 
     def road_index(self, road_id: str) -> int:
         try:
@@ -209,6 +215,8 @@ class RoadNetwork:
         """``(x_min, y_min, x_max, y_max)`` of the reference lines, widened by the widest road."""
         seg = self.grid.segments
         m = self.max_half_width
+        if len(seg) == 0:
+            return (-50.0, -50.0, 50.0, 50.0)
         return (
             float(seg[:, 3].min()) - m,
             float(seg[:, 4].min()) - m,

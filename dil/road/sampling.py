@@ -54,7 +54,7 @@ def sample_reference(T: Tables, step: float) -> np.ndarray:
         seg[:, 1], seg[:, 2] = st[:-1], st[1:]
         seg[:, 3:5], seg[:, 5:7] = pts[:-1], pts[1:]
         rows.append(seg)
-    return np.concatenate(rows)
+    return np.concatenate(rows) if rows else np.empty((0, 7))
 
 
 @dataclass(frozen=True)

@@ -31,6 +31,7 @@ from dil.realtime.clock import Clock, SimClock, WallClock
 from dil.realtime.loop import Loop
 from dil.recording.recorder import Recorder
 from dil.road.network import RoadNetwork
+from dil.scenario.controllers.stack_link import configure_stack
 from dil.scenario.engine import EgoLink, ScenarioNode
 from dil.scenario.loader import Scenario, load
 from dil.stack.ai import AiOptions, AiStackSetup
@@ -158,8 +159,6 @@ def run(opts: RunOptions) -> RunResult:
     if opts.stack not in STACKS:
         raise ValueError(f"--stack {opts.stack!r}: must be one of {', '.join(STACKS)}")
     scen = load(opts.scenario, opts.params, opts.ego)
-    if scen.road_file is None and scen.road_map is None:
-        raise ValueError(f"{opts.scenario}: the scenario names no RoadNetwork LogicFile")
     ego = scen.entities[scen.ego]
     ego_spec = ActorSpec(ego.name, ego.kind, ego.length, ego.width, ego.height)
     if opts.world == "carla":
@@ -169,13 +168,16 @@ def run(opts: RunOptions) -> RunResult:
         world = open_carla_world(carla, scen, ego_spec, threaded=opts.realtime)
         net = world.network
     elif opts.world == "embedded":
-        if scen.road_file is None:
+        if scen.road_file is None and scen.road_map is None:  # no LogicFile: an open plane, no roads
+            net = RoadNetwork.empty(f"{scen.source} (no RoadNetwork LogicFile)")
+        elif scen.road_file is None:
             raise ValueError(
                 f"{scen.source}: RoadNetwork LogicFile {scen.road_map!r} is a CARLA map name, not a file: "
                 "the embedded world needs an OpenDRIVE (.xodr) file; run with --world carla (a server "
                 "with that map) or give the .xodr file's path"
             )
-        net = RoadNetwork.load(scen.road_file)
+        else:
+            net = RoadNetwork.load(scen.road_file)
         world = EmbeddedWorld(net, ego_spec)
     else:
         raise ValueError(f"--world {opts.world!r}: must be embedded or carla")
@@ -254,6 +256,7 @@ def _run(
         )
     else:
         stack = None
+    builtin = isinstance(stack, BuiltinStack)
     link = EgoLink(
         place=place,
         state=state if driven else None,
@@ -262,6 +265,9 @@ def _run(
         if stack
         else (lambda road, lane: None),
         stack_active=driven,
+        # the file's ObjectController and overrides reach the built-in stack
+        configure=(lambda c: configure_stack(stack, c)) if builtin else (lambda c: None),
+        override=stack.overrides.update if builtin else (lambda values: None),
     )
     loop_ref: list[Loop] = []
     watch: ControlWatch | None = None

@@ -11,6 +11,7 @@ from lxml import etree
 
 from .controllers import activate as activate_controller
 from .entities import Trajectory, Transition
+from .gaps import longitudinal_distance
 from .motion import duration_for_peak_second_derivative, extent_for_rate, speed_transition_duration
 from .params import resolve
 from .positions import Position, parse_position, shift_lane
@@ -196,16 +197,17 @@ class _Follow:
         return self.sign * abs(d)
 
     def error(self, e: Entity) -> float:
-        from .conditions import _longitudinal_gap
-
-        return _longitudinal_gap(e, self.ctx.entity(self.a.leader), self.a.freespace) - self.requested()
+        lead = self.ctx.entity(self.a.leader)
+        gap = longitudinal_distance(self.ctx.net, e, lead, self.a.freespace, self.a.frame)
+        return gap - self.requested()
 
     def speed(self, e: Entity, t: float, dt: float) -> float:
         a = self.a
         lead = self.ctx.entity(a.leader)
         diff = self.error(e)
         if a.max_accel is None:
-            shift(e, self.ctx, diff)
+            # held at the distance once this step's move (at the referenced entity's speed) is done
+            shift(e, self.ctx, diff - lead.speed * dt)
             return lead.speed
         k = (a.max_accel if diff < 0.0 else a.max_decel) * SPRING
         acc = diff * k - (e.speed - lead.speed) * 2.0 * math.sqrt(k)
@@ -243,18 +245,21 @@ class LongitudinalDistance(Action):
     max_accel_rate: float = math.inf
     max_decel_rate: float = math.inf
     max_speed: float = math.inf
+    frame: str = "entity"
+    """coordinateSystem: entity (along the actor's heading), road or lane (along s)."""
 
     def start(self, ctx: Context, actors: list[str]) -> None:
-        from .conditions import _longitudinal_gap
-
         self.actors = actors
         self.follow = []
         for n in actors:
             e = ctx.entity(n)
+            lead = ctx.entity(self.leader)
             if self.displacement == "leadingReferencedEntity":
                 sign = -1.0
             elif self.displacement == "any":  # keep the side it is on now
-                sign = -1.0 if _longitudinal_gap(e, ctx.entity(self.leader), self.freespace) < 0.0 else 1.0
+                sign = (
+                    -1.0 if longitudinal_distance(ctx.net, e, lead, self.freespace, self.frame) < 0.0 else 1.0
+                )
             elif self.displacement is None:
                 value = self.distance if self.distance is not None else self.time_gap or 0.0
                 sign = -1.0 if value < 0.0 else 1.0
@@ -461,6 +466,7 @@ def parse_action(r: Reader, el: etree._Element) -> Action:
             r.num(limits, "maxAccelerationRate", inf) if limits is not None else inf,
             r.num(limits, "maxDecelerationRate", inf) if limits is not None else inf,
             r.num(limits, "maxSpeed", inf) if limits is not None else inf,
+            r.choice(inner, "coordinateSystem", ("entity", "road", "lane", "trajectory"), "entity"),
         )
     if tag == "LateralAction":
         inner = r.one_child(node, ("LaneChangeAction", "LaneOffsetAction"))

@@ -13,25 +13,17 @@ from lxml import etree
 from dil.world.actors import ActorKind
 
 from .actions import Action, parse_action
+from .catalogs import Catalogs
 from .conditions import parse_trigger
 from .controllers import controller_for
 from .entities import Entity
 from .global_actions import EnvironmentLog
 from .params import ParameterError, resolve
+from .road_file import find_road_file, road_file_candidates
+from .roadless import check_roadless
 from .signals import parse_signals
 from .storyboard import Act, ActionNode, Event, Maneuver, ManeuverGroup, Story, Storyboard
 from .xml import Reader, ScenarioError, children, load_xml
-
-CATALOG_KINDS = (
-    "VehicleCatalog",
-    "PedestrianCatalog",
-    "MiscObjectCatalog",
-    "ControllerCatalog",
-    "ManeuverCatalog",
-    "TrajectoryCatalog",
-    "RouteCatalog",
-    "EnvironmentCatalog",
-)
 
 
 @dataclass
@@ -50,52 +42,6 @@ class Scenario:
     """A LogicFile given as a bare map name (a CARLA map, ``Town01``) instead of a file."""
     environment: EnvironmentLog = field(default_factory=EnvironmentLog)
     """The weather, time of day and road condition EnvironmentActions set, as the run goes."""
-
-
-class _Catalogs:
-    def __init__(self, r: Reader, root: etree._Element, base: Path) -> None:
-        self.r = r
-        self.dirs: dict[str, Path] = {}
-        loc = root.find("CatalogLocations")
-        if loc is not None:
-            for c in children(loc):
-                if c.tag not in CATALOG_KINDS:
-                    raise r.unsupported(c, "catalog kind")
-                d = r.child(c, "Directory")
-                self.dirs[c.tag] = (base / r.raw(d, "path")).resolve()
-        self._cache: dict[str, etree._Element] = {}
-
-    def entry(self, ref: etree._Element) -> tuple[etree._Element, Reader]:
-        """The catalog entry a ``<CatalogReference>`` names, and a reader of the catalog file with
-        the entry's parameters after assignment (its errors name the catalog file and line)."""
-        r = self.r
-        name, entry = r.raw(ref, "catalogName"), r.raw(ref, "entryName")
-        for d in self.dirs.values():
-            if not d.is_dir():
-                continue
-            for f in sorted(d.glob("*.xosc")):
-                root = self._cache.get(str(f))
-                if root is None:
-                    root = load_xml(f)
-                    self._cache[str(f)] = root
-                cat = root.find("Catalog")
-                if cat is None or cat.get("name") != name:
-                    continue
-                for item in children(cat):
-                    if item.get("name") == entry:
-                        sub = r.scoped(dict(r.params), str(f))
-                        params = _declarations(sub, item.find("ParameterDeclarations"))
-                        assigns = ref.find("ParameterAssignments")
-                        if assigns is not None:
-                            for a in assigns.iterfind("ParameterAssignment"):
-                                key = r.param_ref(a)
-                                if key not in params:
-                                    raise r.error(a, f"catalog entry {entry!r} declares no parameter {key!r}")
-                                params[key] = r.raw(a, "value")
-                        return item, r.scoped(params, str(f))
-        raise r.error(
-            ref, f"catalog {name!r} entry {entry!r} not found in {sorted(map(str, self.dirs.values()))}"
-        )
 
 
 def _declarations(
@@ -152,11 +98,13 @@ def load(path: str | Path, overrides: dict[str, str] | None = None, ego: str | N
             )
     _declarations(r, decl, overrides)
     base = path.parent
-    catalogs = _Catalogs(r, root, base)
+    catalogs = Catalogs(r, root, base, _declarations)
     r.catalogs = catalogs
     r.environment = EnvironmentLog()
     road_file, road_map = _road_network(r, root.find("RoadNetwork"), base)
     r.environment.signals = parse_signals(r, root.find("RoadNetwork"), r.environment.changes)
+    if road_file is None and road_map is None:
+        check_roadless(r, root)
     entities = _entities(r, r.child(root, "Entities"), catalogs)
     names = list(entities)
     if not names:
@@ -198,13 +146,21 @@ def _road_network(r: Reader, rn: etree._Element | None, base: Path) -> tuple[Pat
     if rn is None or rn.find("LogicFile") is None:
         return None, None
     lf = rn.find("LogicFile")
-    given = r.raw(lf, "filepath")
-    road_file = (base / given).resolve()
-    if road_file.is_file():
+    given = r.raw(lf, "filepath", "").strip()
+    if not given:  # an empty LogicFile: no roads, as when none is named
+        return None, None
+    road_file, as_written = find_road_file(given, base)
+    if road_file is not None and as_written:
         return road_file, None
     if MAP_NAME.match(given):
         return None, given
-    raise r.error(lf, f"road network {road_file} does not exist")
+    if road_file is not None:
+        r.warn(lf, f"filepath={given!r} does not exist; {road_file} (the same file name) is used")
+        return road_file, None
+    tried = ", ".join(str(p.parent) for p in road_file_candidates(given, base))
+    raise r.error(
+        lf, f"road network {(base / given).resolve()} does not exist (nor its file name in {tried})"
+    )
 
 
 def _scope(r: Reader, el: etree._Element, runtime: dict[str, str]) -> Reader:
@@ -220,7 +176,7 @@ def _scope(r: Reader, el: etree._Element, runtime: dict[str, str]) -> Reader:
     return r.scoped(params)
 
 
-def _entities(r: Reader, el: etree._Element, catalogs: _Catalogs) -> dict[str, Entity]:
+def _entities(r: Reader, el: etree._Element, catalogs: Catalogs) -> dict[str, Entity]:
     out: dict[str, Entity] = {}
     for so in children(el):
         if so.tag == "EntitySelection":
@@ -309,7 +265,7 @@ def _init(r: Reader, el: etree._Element, entities: dict[str, Entity]) -> list[tu
 
 
 def _story(
-    r: Reader, el: etree._Element, catalogs: _Catalogs, entities: dict[str, Entity], runtime: dict[str, str]
+    r: Reader, el: etree._Element, catalogs: Catalogs, entities: dict[str, Entity], runtime: dict[str, str]
 ) -> Story:
     story = Story(r.raw(el, "name"), "story")
     for act_el in el.iterfind("Act"):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from lxml import etree
@@ -48,6 +48,18 @@ class Position:
     source: str
 
     def resolve(self, ctx: Context) -> Place:
+        """The world place now; an ``<Orientation type="absolute">`` sets the heading [rad] whatever
+        the reference (entity, road or lane), a relative one adds to it (a route position's: to its
+        direction along the route)."""
+        place = self._place(ctx)
+        v = self.values
+        if v.get("absolute"):
+            return replace(place, yaw=v["dh"])
+        if self.kind == "RoutePosition" and v.get("dh"):
+            return replace(place, yaw=place.yaw + v["dh"])
+        return place
+
+    def _place(self, ctx: Context) -> Place:
         v = self.values
         net = ctx.net
         try:
@@ -118,8 +130,6 @@ def parse_position(r: Reader, el: etree._Element) -> Position:
     absolute = (
         orient is not None and r.choice(orient, "type", ("relative", "absolute"), "relative") == "absolute"
     )
-    if absolute and tag not in ("WorldPosition", "LanePosition", "RoadPosition"):
-        raise r.unsupported(orient, "absolute orientation on a relative or route position")
     if tag == "WorldPosition":
         v = {
             "x": r.coord(p, "x"),
@@ -161,4 +171,6 @@ def parse_position(r: Reader, el: etree._Element) -> Position:
             "dy": r.coord(p, "dy"),
             "dz": r.coord(p, "dz", 0.0),
         }
+    if tag != "WorldPosition":
+        v = {**v, "dh": dh, "absolute": absolute}
     return Position(tag, v, p.sourceline, r.source)

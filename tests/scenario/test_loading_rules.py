@@ -1,0 +1,143 @@
+"""How files written for other players load: catalogs found by name or by file name and in moved
+directories, a road file given by another machine's absolute path, text built by expressions, an
+absolute orientation on a relative position, and scenes with no road network.
+
+Golden values from esmini 77028d83 on
+tests/scenario/data/loading/scenario/catalog_expression_orientation.xosc:
+``esmini --headless --fixed_timestep 0.01 --osc catalog_expression_orientation.xosc --csv_logger out.csv``
+(run in that folder), and on tests/scenario/data/loading/scenario/open_plane.xosc the same way.
+"""
+
+from __future__ import annotations
+
+import math
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from dil.run.runner import RunOptions, run
+from dil.scenario.loader import load
+from dil.scenario.xml import ScenarioError
+
+from .helpers import HIGHWAY
+
+DATA = Path(__file__).resolve().parent / "data" / "loading"
+SCENARIO = DATA / "scenario" / "catalog_expression_orientation.xosc"
+OPEN_PLANE = DATA / "scenario" / "open_plane.xosc"
+
+# entity: {t [s]: (x [m], y [m], heading [rad], speed [m/s])}, esmini's trace. The event named
+# ${Go + _ + $Gap} = Go_0.7 runs from 2 s to 4 s; Ego's slow-down waits for its end by that name.
+GOLDEN = {
+    "Ego": {
+        0.0: (100.0, -5.25, 0.0, 20.0),
+        2.0: (140.0, -5.25, 0.0, 20.0),
+        4.0: (180.0, -5.25, 0.0, 20.0),
+        6.5: (217.96, -5.25, 0.0, 12.0),
+        8.0: (235.96, -5.25, 0.0, 12.0),
+    },
+    # placed 40 m ahead of Ego by a RelativeRoadPosition with Orientation type="absolute" h="0.3"
+    "Target": {
+        0.0: (140.0, -5.25, 0.3, 10.0),
+        3.0: (171.515, -5.25, None, 13.0),
+        4.0: (186.03, -5.25, None, 16.0),
+        8.0: (250.03, -5.25, None, 16.0),
+    },
+}
+
+
+def _rows(path: Path) -> tuple:
+    result = run(RunOptions(path, stack="none", max_time=30.0, trace_rate_hz=100.0))
+    return result, {(r[1], round(r[0], 2)): r for r in result.trace}
+
+
+def _check(rows: dict, golden: dict) -> None:
+    for name, points in golden.items():
+        for t, (x, y, h, v) in points.items():
+            row = rows[(name, t)]
+            # 0.1 m: dil starts an event waiting on another's end one 10 ms step after esmini (0.08 m)
+            assert (row[2], row[3]) == (pytest.approx(x, abs=0.1), pytest.approx(y, abs=0.1)), (name, t)
+            if h is not None:
+                assert math.cos(row[4] - h) == pytest.approx(1.0, abs=1e-6), (name, t, row[4])
+            assert row[5] == pytest.approx(v, abs=0.01), (name, t)
+
+
+def test_catalog_text_expression_and_absolute_orientation_play_as_the_reference_player():
+    result, rows = _rows(SCENARIO)
+    _check(rows, GOLDEN)
+    assert result.end == "stop trigger"
+    scen = load(SCENARIO)
+    # the catalog file declares the name TestCars; the reference names its file VehicleCatalog
+    assert [w for w in scen.warnings if "declares its catalog as 'TestCars'" in w]
+    assert scen.entities["Target"].width == 2.1 and scen.entities["Ego"].width == 1.8
+
+
+def _moved(tmp_path: Path, catalog_dir: str, logic_file: str) -> Path:
+    """The golden scenario in another layout: catalogs under tmp/Catalogs/Vehicles, the road in
+    tmp/xodr, the scenario in tmp/scenario with the given Directory and LogicFile paths."""
+    shutil.copytree(DATA / "Catalogs", tmp_path / "Catalogs")
+    (tmp_path / "xodr").mkdir()
+    shutil.copy(HIGHWAY, tmp_path / "xodr" / "highway.xodr")
+    (tmp_path / "scenario").mkdir()
+    text = SCENARIO.read_text()
+    text = text.replace('Directory path="../Catalogs/Vehicles"', f'Directory path="{catalog_dir}"')
+    text = text.replace('filepath="../../../../../scenarios/roads/highway.xodr"', f'filepath="{logic_file}"')
+    path = tmp_path / "scenario" / "s.xosc"
+    path.write_text(text)
+    return path
+
+
+def test_a_road_file_and_catalog_folder_from_another_machine_are_found_by_name_with_a_warning(tmp_path):
+    path = _moved(tmp_path, "c:/work/assets/Vehicles", "c:/users/someone/GIT/resources/xodr/highway.xodr")
+    scen = load(path)
+    assert scen.road_file == (tmp_path / "xodr" / "highway.xodr").resolve()
+    warned = "\n".join(scen.warnings)
+    assert "filepath='c:/users/someone/GIT/resources/xodr/highway.xodr' does not exist" in warned
+    assert f"the catalogs in {(tmp_path / 'Catalogs' / 'Vehicles').resolve()} are used" in warned
+    _, rows = _rows(path)
+    _check(rows, GOLDEN)
+
+
+def test_a_road_file_found_nowhere_is_an_error_naming_file_line_element_and_value(tmp_path):
+    path = _moved(tmp_path, "../Catalogs/Vehicles", "c:/elsewhere/nothing.xodr")
+    proc = subprocess.run(
+        [sys.executable, "-m", "dil", "run", str(path), "--stack", "none", "--out", str(tmp_path / "out")],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert proc.returncode == 2, proc.stderr
+    assert f"{path}:" in proc.stderr and "<LogicFile>" in proc.stderr and "nothing.xodr" in proc.stderr
+    assert "Traceback" not in proc.stderr
+
+
+def test_several_catalog_files_share_one_catalog_name(tmp_path):
+    """The standard's rule: every file of a catalog directory holding a Catalog of the referenced name."""
+    shutil.copytree(DATA / "Catalogs", tmp_path / "Catalogs")
+    truck = (DATA / "Catalogs" / "Vehicles" / "VehicleCatalog.xosc").read_text()
+    truck = truck.replace('<Vehicle name="car"', '<Vehicle name="truck"').replace(
+        'value="1.8"', 'value="2.5"'
+    )
+    (tmp_path / "Catalogs" / "Vehicles" / "Trucks.xosc").write_text(truck)
+    (tmp_path / "xodr").mkdir()
+    shutil.copy(HIGHWAY, tmp_path / "xodr" / "highway.xodr")
+    (tmp_path / "scenario").mkdir()
+    text = SCENARIO.read_text().replace('catalogName="VehicleCatalog"', 'catalogName="TestCars"')
+    text = text.replace('entryName="car"/>', 'entryName="truck"/>', 1)
+    text = text.replace(
+        'filepath="../../../../../scenarios/roads/highway.xodr"', 'filepath="../xodr/highway.xodr"'
+    )
+    path = tmp_path / "scenario" / "s.xosc"
+    path.write_text(text)
+    scen = load(path)
+    assert scen.entities["Ego"].width == 2.5  # from Trucks.xosc
+    assert scen.entities["Target"].width == 2.1  # from VehicleCatalog.xosc, Width assigned
+    assert not [w for w in scen.warnings if "declares its catalog" in w]
+    bad = path.read_text().replace('entryName="truck"', 'entryName="bus"')
+    path.write_text(bad)
+    with pytest.raises(
+        ScenarioError, match=r"s\.xosc:\d+: <CatalogReference> catalog 'TestCars' has no entry 'bus'"
+    ):
+        load(path)
