@@ -269,6 +269,13 @@ class LongitudinalDistance(Action):
             e.speed_follow = f
             e.speed_transition = None
             self.follow.append((e, f))
+            if self.max_accel is None:  # held exactly there from the moment it starts
+                shift(e, ctx, f.error(e))
+                e.speed = lead.speed
+                if e.road is not None and ctx.net is not None:
+                    t_lat = ctx.net.lane_to_road(e.road, e.lane, e.s, e.offset)
+                    e.x, e.y, e.z, h_ref = ctx.net.road_to_world(e.road, e.s, t_lat)
+                    e.yaw = h_ref + e.h_rel
 
     def step(self, ctx: Context) -> bool:
         if self.continuous:

@@ -76,11 +76,14 @@ class Position:
                 return Place(x, y, z, v["dh"] if v.get("absolute") else h + v["dh"])
             e = ctx.entity(v["entity"])
             if self.kind == "RelativeWorldPosition":
-                return Place(e.x + v["dx"], e.y + v["dy"], e.z + v["dz"], e.yaw)
+                return Place(e.x + v["dx"], e.y + v["dy"], e.z + v["dz"], e.yaw + v["dh"])
             if self.kind == "RelativeObjectPosition":
                 c, s = math.cos(e.yaw), math.sin(e.yaw)
                 return Place(
-                    e.x + c * v["dx"] - s * v["dy"], e.y + s * v["dx"] + c * v["dy"], e.z + v["dz"], e.yaw
+                    e.x + c * v["dx"] - s * v["dy"],
+                    e.y + s * v["dx"] + c * v["dy"],
+                    e.z + v["dz"],
+                    e.yaw + v["dh"],
                 )
             if e.road is None:
                 raise ValueError(f"entity {e.name!r} is not on a lane")
@@ -170,6 +173,7 @@ def parse_position(r: Reader, el: etree._Element) -> Position:
             "dx": r.coord(p, "dx"),
             "dy": r.coord(p, "dy"),
             "dz": r.coord(p, "dz", 0.0),
+            "dh": dh,
         }
     if tag != "WorldPosition":
         v = {**v, "dh": dh, "absolute": absolute}
