@@ -20,6 +20,7 @@ import pytest
 
 from dil.run.runner import RunOptions, run
 from dil.scenario.loader import load
+from dil.scenario.params import ParameterError, resolve
 from dil.scenario.xml import ScenarioError
 
 from .helpers import HIGHWAY
@@ -141,3 +142,79 @@ def test_several_catalog_files_share_one_catalog_name(tmp_path):
         ScenarioError, match=r"s\.xosc:\d+: <CatalogReference> catalog 'TestCars' has no entry 'bus'"
     ):
         load(path)
+
+
+def test_with_no_road_network_entities_are_placed_by_world_coordinates_and_move_in_a_plane():
+    result, rows = _rows(OPEN_PLANE)
+    assert result.end == "stop trigger"
+    # placement: esmini's trace at 0 s (Other: 20 m ahead and 5 m left of Ego, absolute heading -1)
+    _check(rows, {"Ego": {0.0: (10.0, 20.0, 0.5, 10.0)}, "Other": {0.0: (25.154524, 33.976424, -1.0, 5.0)}})
+    # motion: esmini's default controller moves entities only along roads (with none they stand
+    # still); dil moves them along their heading at the speed the storyboard sets
+    ego, other = rows[("Ego", 5.0)], rows[("Other", 5.0)]
+    travelled = 10.0 + 2 * 12.0 + 2 * 14.0  # 10 m/s to 1 s, ramp to 14 m/s by 3 s, then 14 m/s [m]
+    assert (ego[2], ego[3]) == (
+        pytest.approx(10.0 + travelled * math.cos(0.5), abs=0.1),
+        pytest.approx(20.0 + travelled * math.sin(0.5), abs=0.1),
+    )
+    assert (other[2], other[3]) == (
+        pytest.approx(25.154524 + 25.0 * math.cos(-1.0), abs=0.05),
+        pytest.approx(33.976424 + 25.0 * math.sin(-1.0), abs=0.05),
+    )
+    assert ego[6] == "" and other[6] == ""  # on no road
+
+
+ROAD_DISTANCE = (
+    '<ByEntityCondition><TriggeringEntities triggeringEntitiesRule="any"><EntityRef entityRef="Ego"/>'
+    '</TriggeringEntities><EntityCondition><RelativeDistanceCondition entityRef="Other" value="5" '
+    'freespace="false" rule="lessThan" relativeDistanceType="longitudinal" coordinateSystem="road"/>'
+    "</EntityCondition></ByEntityCondition>"
+)
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "element"),
+    [
+        (
+            '<WorldPosition x="10" y="20" z="0" h="0.5"/>',
+            '<LanePosition roadId="1" laneId="-1" s="10" offset="0"/>',
+            "LanePosition",
+        ),
+        (
+            '<ByValueCondition>\n                <SimulationTimeCondition value="1" rule="greaterOrEqual"/>'
+            "</ByValueCondition>",
+            ROAD_DISTANCE,
+            "RelativeDistanceCondition",
+        ),
+    ],
+)
+def test_without_roads_a_lane_based_element_is_an_error_naming_it(tmp_path, old, new, element):
+    text = OPEN_PLANE.read_text()
+    assert old in text
+    path = tmp_path / "s.xosc"
+    path.write_text(text.replace(old, new))
+    proc = subprocess.run(
+        [sys.executable, "-m", "dil", "run", str(path), "--stack", "none", "--out", str(tmp_path / "out")],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert proc.returncode == 2, proc.stderr
+    assert f"{path}:" in proc.stderr and f"<{element}>" in proc.stderr, proc.stderr
+    assert "no RoadNetwork LogicFile" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_text_in_expressions_joins_with_plus_compares_and_is_bounded():
+    params = {"Gap": "0.7", "Name": "car", "N": "3", "On": "true"}
+    assert resolve("${BrakeCondition_HWT + _ + $Gap}", params) == "BrakeCondition_HWT_0.7"
+    assert resolve("${$Name + '_' + $N}", params) == "car_3"
+    assert resolve("${$Name == car}", params) == "true"
+    assert resolve("${$N * 2 + 1}", params) == "7"
+    assert resolve("${$On and $N > 2}", params) == "true"
+    with pytest.raises(ParameterError, match=r"'car' is text, and .* needs numbers"):
+        resolve("${$Name * 2}", params)
+    with pytest.raises(ParameterError, match=r"'car' is text"):
+        resolve("${$Name < 1}", params)
+    long = {"T": "x" * 400}
+    with pytest.raises(ParameterError, match="longer than 1000 characters"):
+        resolve("${$T + $T + $T}", long)
