@@ -285,8 +285,15 @@ def _story(
             )
             actors = g_el.find("Actors")
             if actors is not None:
-                if rg.boolean(actors, "selectTriggeringEntities", False):
-                    raise rg.unsupported(actors, "selectTriggeringEntities=true")
+                # the triggering entities of an Act StartTrigger with no entity condition are none:
+                # the actors are those listed; entity conditions would choose them at run time
+                triggered = act_el.find("StartTrigger")
+                by_entity = triggered is not None and triggered.find(".//ByEntityCondition") is not None
+                if rg.boolean(actors, "selectTriggeringEntities", False) and by_entity:
+                    raise rg.unsupported(
+                        actors,
+                        "selectTriggeringEntities=true with entity conditions in the Act's StartTrigger",
+                    )
                 for ref in actors.iterfind("EntityRef"):
                     who = rg.raw(ref, "entityRef")
                     if who not in entities:

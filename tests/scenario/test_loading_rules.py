@@ -218,3 +218,29 @@ def test_text_in_expressions_joins_with_plus_compares_and_is_bounded():
     long = {"T": "x" * 400}
     with pytest.raises(ParameterError, match="longer than 1000 characters"):
         resolve("${$T + $T + $T}", long)
+
+
+def test_select_triggering_entities_with_no_entity_condition_in_the_act_trigger_keeps_the_listed_actors(
+    tmp_path,
+):
+    text = OPEN_PLANE.read_text().replace(
+        'selectTriggeringEntities="false"', 'selectTriggeringEntities="true"'
+    )
+    path = tmp_path / "s.xosc"
+    path.write_text(text)
+    scen = load(path)  # the Act starts by simulation time: no triggering entities, the actors listed
+    assert scen.storyboard.stories[0].acts[0].groups[0].actors == ["Ego"]
+    path.write_text(
+        text.replace(
+            '<SimulationTimeCondition value="0" rule="greaterOrEqual"/></ByValueCondition>',
+            '<SimulationTimeCondition value="0" rule="greaterOrEqual"/></ByValueCondition></Condition>'
+            '<Condition name="moving" delay="0" conditionEdge="none"><ByEntityCondition>'
+            '<TriggeringEntities triggeringEntitiesRule="any"><EntityRef entityRef="Other"/>'
+            "</TriggeringEntities><EntityCondition>"
+            '<SpeedCondition value="1" rule="greaterThan"/></EntityCondition></ByEntityCondition>',
+        )
+    )
+    with pytest.raises(
+        ScenarioError, match=r"s\.xosc:\d+: <Actors> is not supported: selectTriggeringEntities=true"
+    ):
+        load(path)
