@@ -332,6 +332,8 @@ class FollowTrajectory(Action):
                 tr.along = float(np.interp(ctx.t, times, tr.cumulative))
             else:
                 tr.along = start
+                # at a negative speed the entity backs along the shape (it faces the other way)
+                tr.reverse = e.speed < 0.0
             e.trajectory = tr
             e.x, e.y, e.yaw = tr.pose()
 
@@ -533,11 +535,9 @@ def parse_action(r: Reader, el: etree._Element) -> Action:
 
         return parse_visibility(r, node) if tag == "VisibilityAction" else parse_appearance(r, node)
     if tag == "TrailerAction":
-        from .global_actions import Recorded
+        from .trailers import parse_trailer_action
 
-        inner = r.one_child(node, ("ConnectTrailerAction", "DisconnectTrailerAction"))
-        r.warn(inner, "is recorded but changes nothing: trailers are not simulated")
-        return Recorded(inner.tag, {})
+        return parse_trailer_action(r, node)
     raise r.unsupported(node, "action")
 
 

@@ -241,7 +241,8 @@ def _by_entity(r: Reader, el: etree._Element) -> Callable[[Context, Entity], boo
                 "EndOfRoadCondition": "end_of_road",
                 "OffroadCondition": "off_road",
             }[tag]
-            return lambda ctx, e: ctx.duration(e, attr) >= duration - 1e-9
+            # 0 means not in that state at all (a duration of 0 asks for the state itself)
+            return lambda ctx, e: 0.0 < ctx.duration(e, attr) >= duration - 1e-9
         rule, value = _rule(r, el), r.num(el, "value")
         if tag == "SpeedCondition":
             return lambda ctx, e: rule(e.speed, value)

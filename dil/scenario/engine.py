@@ -273,8 +273,6 @@ class ScenarioNode:
                 and net.tables.drivable[int(net.result[7])] == 1
             )
             self.ctx.off_road[e.name] = 0.0 if on else self.ctx.off_road.get(e.name, 0.0) + self.ctx.dt
-            if e.end_of_road > 0.0:
-                e.end_of_road += self.ctx.dt
 
     def _place_all(self) -> None:
         for e in self.scenario.entities.values():

@@ -161,7 +161,9 @@ class Entity:
     lateral: Transition | None = None
     trajectory: Trajectory | None = None
     end_of_road: float = 0.0
-    """How long it has stood at the end of the network [s]."""
+    """How long it has stood at the end of the network [s] (plus 1e-9 while it stands there)."""
+    arrived_at_end: bool = False
+    """It reached the end of the network in this step (it stands there from the next)."""
 
     def box_centre(self) -> tuple[float, float]:
         return self.x + self.centre_x * math.cos(self.yaw), self.y + self.centre_x * math.sin(self.yaw)
@@ -172,6 +174,7 @@ class Entity:
         """Put the entity on a lane, facing ``yaw`` [rad] (default: the lane's direction of travel);
         it moves along s or against it as its heading says."""
         self.road, self.lane, self.s, self.offset = str(road), int(lane), float(s), float(offset)
+        self.end_of_road, self.arrived_at_end = 0.0, False  # placed anew: not at an end of the network
         x, y, z, h = net.lane_to_world(road, lane, s, offset)
         ref = net.road_to_world(road, s)[3]
         h = h if yaw is None else yaw
@@ -183,6 +186,7 @@ class Entity:
         """Teleport to a world pose; the lane is looked up so that lane following can continue."""
         self.x, self.y, self.z, self.yaw = x, y, z, yaw
         self.road = None
+        self.end_of_road, self.arrived_at_end = 0.0, False
         if net is None:
             return
         pos = net.locate(x, y)
@@ -195,6 +199,12 @@ class Entity:
         """Advance a storyboard-driven entity by ``dt``."""
         if not self.present:
             return
+        # the time at an end of the network counts from the first step the entity stands there (in
+        # the step it arrives it still moved), as the reference player counts it
+        if self.end_of_road > 0.0:
+            self.end_of_road += dt
+        elif self.arrived_at_end:
+            self.end_of_road, self.arrived_at_end = 1e-9, False
         old_speed = self.speed
         if self.speed_follow is not None:
             self.speed = max(0.0, self.speed_follow.speed(self, t, dt))  # type: ignore[attr-defined]
@@ -289,7 +299,7 @@ class Entity:
             self.s = s_here
             self.speed = 0.0
             self.speed_transition = None
-            self.end_of_road += 1e-9
+            self.arrived_at_end = self.end_of_road == 0.0
             return
         other = net.roads[net.road_index(nxt[0])]
         self.road, self.lane = nxt

@@ -23,6 +23,7 @@ from .road_file import find_road_file, road_file_candidates
 from .roadless import check_roadless
 from .signals import parse_signals
 from .storyboard import Act, ActionNode, Event, Maneuver, ManeuverGroup, Story, Storyboard
+from .trailers import read_parts
 from .xml import Reader, ScenarioError, children, load_xml
 
 
@@ -212,14 +213,7 @@ def _entity(r: Reader, name: str, obj: etree._Element) -> Entity:
     if obj.tag == "Vehicle":
         cat = r.raw(obj, "vehicleCategory", "car")
         kind = ActorKind.CYCLIST if cat in ("bicycle", "motorbike") else ActorKind.VEHICLE
-        for t in ("TrailerHitch", "TrailerCoupler", "Trailer"):
-            found = obj.find(t)
-            if found is not None:
-                r.warn(
-                    found,
-                    f"of {name!r}: trailers are not simulated; the vehicle moves alone and a trailer "
-                    "declared as its own entity moves by its own storyboard actions",
-                )
+        parts = read_parts(r, name, obj)
     elif obj.tag == "Pedestrian":
         kind = ActorKind.PEDESTRIAN
     else:
@@ -233,6 +227,8 @@ def _entity(r: Reader, name: str, obj: etree._Element) -> Entity:
         r.num(dims, "height"),
         centre_x=r.num(centre, "x", 0.0),
     )
+    if obj.tag == "Vehicle":
+        e.hitch_dx, e.coupler_dx, e.towing = parts.hitch, parts.coupler, parts.trailer
     if perf is not None:
         e.max_speed = r.num(perf, "maxSpeed", 70.0)
         e.max_accel = r.num(perf, "maxAcceleration", 10.0)

@@ -97,6 +97,7 @@ class Storyboard:
                             for a in ev.actions:
                                 self._index(a)
         self.stopped = False
+        self._fired: dict[Event, bool] = {}
 
     def _index(self, e: Element) -> None:
         self.elements.setdefault((e.kind, e.name), e)
@@ -109,11 +110,32 @@ class Storyboard:
         """One step: triggers, transitions, running actions."""
         if self.stopped:
             return
+        # the start triggers of waiting events see one state: an action that one of them starts
+        # (a teleport, say) takes effect for the triggers of the next step, not for its neighbours
+        self._fired = {
+            ev: ev.start_trigger is None or ev.start_trigger.fired(ctx) for ev in self._waiting_events()
+        }
         for story in self.stories:
             if story.state == RUNNING:
                 self._story(story, ctx, notify)
+        self._fired = {}
         if _stop_fired(self.stop_trigger, ctx):
             self.stopped = True
+
+    def _waiting_events(self) -> list[Event]:
+        return [
+            ev
+            for story in self.stories
+            if story.state == RUNNING
+            for act in story.acts
+            if act.state == RUNNING
+            for g in act.groups
+            if g.state == RUNNING
+            for m in g.maneuvers
+            if m.state == RUNNING
+            for ev in m.events
+            if ev.state == STANDBY
+        ]
 
     @property
     def complete(self) -> bool:
@@ -163,7 +185,10 @@ class Storyboard:
         for ev in m.events:
             if ev.state != STANDBY:
                 continue
-            if not (ev.start_trigger is None or ev.start_trigger.fired(ctx)):
+            fired = self._fired.pop(ev) if ev in self._fired else None
+            if fired is None:  # waiting since earlier in this step (its group or event restarted)
+                fired = ev.start_trigger is None or ev.start_trigger.fired(ctx)
+            if not fired:
                 continue
             others = [o for o in m.events if o is not ev and o.state == RUNNING]
             if ev.priority == "skip" and others:
