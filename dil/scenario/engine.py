@@ -21,11 +21,12 @@ from dil.road.network import RoadNetwork
 from dil.world.actors import ActorKind, ActorSpec
 from dil.world.embedded import EmbeddedWorld
 
-from .element_names import SEPARATOR, identity, qualified
 from .controllers import Controller, perceive_all
+from .element_names import SEPARATOR, identity, qualified
 from .entities import Entity
 from .loader import Scenario
 from .storyboard import COMPLETE, RUNNING, STANDBY, Element
+from .trailers import Towing
 
 STATE_CHECKS = {"completeState": COMPLETE, "runningState": RUNNING, "standbyState": STANDBY}
 
@@ -167,6 +168,8 @@ class ScenarioNode:
         """Why the run was ended from outside before the storyboard ended ('' if it was not)."""
         self._t_ns = -1
         """The last tick's time [ns]; -1 before the first."""
+        self.towing = Towing(scenario.entities)
+        """Moves connected trailers after their tractors."""
 
     def abort(self, why: str) -> None:
         """The run ends for ``why`` (an emergency stop, an operator's stop) before the storyboard
@@ -275,6 +278,7 @@ class ScenarioNode:
             self.ctx.off_road[e.name] = 0.0 if on else self.ctx.off_road.get(e.name, 0.0) + self.ctx.dt
 
     def _place_all(self) -> None:
+        self.towing.step(self.ctx.net)
         for e in self.scenario.entities.values():
             if e.stack_driven or not e.present:
                 continue  # the world node places the ego from the vehicle state; deleted: not in it
