@@ -82,6 +82,8 @@ class Trajectory:
     arc: np.ndarray | None = None
     """(n,) distance along the shape at each vertex [m] (a shape's own arc length, where a jump
     between two pieces takes no distance); None: the sum of the chords."""
+    reverse: bool = False
+    """Driven backwards (it started at a negative speed): it faces against the direction of travel."""
 
     def __post_init__(self) -> None:
         if self.arc is not None:
@@ -107,6 +109,8 @@ class Trajectory:
             yaw = h0 + u * _wrap(float(self.headings[i + 1]) - h0)
         else:
             yaw = math.atan2(b[1] - a[1], b[0] - a[0])
+        if self.reverse:
+            yaw = _wrap(yaw + math.pi)
         return float(a[0] + u * (b[0] - a[0])), float(a[1] + u * (b[1] - a[1])), yaw
 
 
@@ -130,6 +134,12 @@ class Entity:
     """In the world (a DeleteEntityAction takes it out, an AddEntityAction brings it back)."""
     controller_line: int = 0
     """Line of the file's ObjectController for it (0: none)."""
+    hitch_dx: float | None = None
+    """TrailerHitch: where a trailer hangs on, ahead of the reference point [m] (None: none)."""
+    coupler_dx: float | None = None
+    """TrailerCoupler: where it holds on to a tractor, ahead of the reference point [m] (None: none)."""
+    towing: str | None = None
+    """The trailer entity connected to its hitch (dil.scenario.trailers moves it)."""
     controller: Controller | None = None
     """The scenario controller assigned to it (see dil/scenario/controllers); it drives the domains
     it is active on."""
@@ -232,7 +242,7 @@ class Entity:
                 self.speed = (tr.along - before) / dt if dt > 0 else self.speed
                 self.accel = (self.speed - old_speed) / dt if dt > 0 else 0.0
             else:
-                tr.along += step
+                tr.along += abs(step)  # reversing (speed < 0) runs it forwards, facing back
             self.x, self.y, self.yaw = tr.pose()
             if tr.along >= tr.length:
                 self.trajectory = None
