@@ -13,6 +13,8 @@ from typing import Any, Protocol
 
 from .controls import VehicleExtras
 from .layouts import CommandType, error, ok, parse_optional, parse_transform
+from .physics import PhysicsControls
+from .traffic_manager import DEFAULT_TM_PORT, TrafficManagers
 from .world import LiteWorld
 
 FUTURE_ACTOR = 0
@@ -21,6 +23,8 @@ FUTURE_ACTOR = 0
 class BatchTarget(Protocol):
     world: LiteWorld
     extras: VehicleExtras
+    physics: PhysicsControls
+    traffic: TrafficManagers
 
     def apply_control(self, actor_id: int, control: list) -> None: ...
 
@@ -108,6 +112,19 @@ _HANDLERS: dict[CommandType, Callable[[BatchTarget, list, int], int]] = {
     CommandType.APPLY_TARGET_ANGULAR_VELOCITY: _setter(lambda w, i, v: w.set_angular_velocity(i, _vec(v))),
     CommandType.SET_SIMULATE_PHYSICS: _setter(lambda w, i, on: w.set_physics(i, bool(on))),
 }
+
+
+def _autopilot(target: BatchTarget, fields: list, future: int) -> int:
+    """``[actor, enabled]`` (a port after them when the client sends one; CARLA's default otherwise)."""
+    actor_id = _actor(fields, future)
+    target.world.info(actor_id)
+    port = int(fields[2]) if len(fields) > 2 else DEFAULT_TM_PORT
+    target.traffic.set_autopilot(actor_id, bool(fields[1]), port)
+    return actor_id
+
+
+_HANDLERS[CommandType.SET_AUTOPILOT] = _autopilot
+_HANDLERS[CommandType.APPLY_VEHICLE_PHYSICS_CONTROL] = _extra(lambda t, i, c: t.physics.apply(i, c))
 
 
 def _camel(kind: CommandType) -> str:

@@ -24,6 +24,10 @@ from .dynamics import (
     K_BRAKE,
     K_HAND_BRAKE,
     K_LENGTH,
+    K_MASS,
+    K_MAX_ACCEL,
+    K_MAX_BRAKE,
+    K_MAX_STEER,
     K_PHYSICS,
     K_REVERSE,
     K_SPEED,
@@ -33,11 +37,8 @@ from .dynamics import (
     K_VY,
     K_WIDTH,
     K_YAW,
-    MAX_ACCEL,
-    MAX_BRAKE,
-    MAX_STEER,
 )
-from .world import NOMINAL_MASS, LiteWorld
+from .world import LiteWorld
 
 ACKERMANN_DEFAULTS = (0.15, 0.0, 0.25, 0.01, 0.0, 0.01)
 """``speed_kp, speed_ki, speed_kd, accel_kp, accel_ki, accel_kd`` (CARLA's defaults)."""
@@ -131,7 +132,7 @@ class VehicleExtras:
         """[deg N m s], CARLA frame: only the part about z acts."""
         self.world.info(actor_id)
         r = self.world.state[actor_id - 1]
-        inertia = NOMINAL_MASS * (r[K_LENGTH] ** 2 + r[K_WIDTH] ** 2) / 12.0
+        inertia = r[K_MASS] * (r[K_LENGTH] ** 2 + r[K_WIDTH] ** 2) / 12.0
         self._turns[actor_id] = self._turns.get(actor_id, 0.0) + impulse[2] / max(inertia, 1.0)
 
     # --- the step --------------------------------------------------------------------------------
@@ -157,20 +158,21 @@ class VehicleExtras:
         wanted = (abs(ack.speed) - abs(float(r[K_SPEED]))) / SPEED_TIME_S  # [m/s²]
         if ack.acceleration > 0.0:
             wanted = max(-ack.acceleration, min(ack.acceleration, wanted))
-        r[K_STEER] = max(-1.0, min(1.0, ack.steer / MAX_STEER))
+        r[K_STEER] = max(-1.0, min(1.0, ack.steer / r[K_MAX_STEER]))
         r[K_REVERSE] = 1.0 if ack.speed < 0.0 else 0.0
         r[K_HAND_BRAKE] = 0.0
         if wanted >= 0.0:
-            r[K_THROTTLE], r[K_BRAKE] = min(1.0, wanted / MAX_ACCEL), 0.0
+            r[K_THROTTLE], r[K_BRAKE] = min(1.0, wanted / r[K_MAX_ACCEL]), 0.0
         else:
-            r[K_THROTTLE], r[K_BRAKE] = 0.0, min(1.0, -wanted / MAX_BRAKE)
+            r[K_THROTTLE], r[K_BRAKE] = 0.0, min(1.0, -wanted / r[K_MAX_BRAKE])
 
     def _push(self, actor_id: int, vector: tuple[float, float, float], seconds: float) -> None:
         self.world.info(actor_id)
         r = self.world.state[actor_id - 1]
         if r[K_PHYSICS] < 0.5:
             return  # CARLA moves only simulated bodies
-        dvx, dvy = vector[0] * seconds / NOMINAL_MASS, -vector[1] * seconds / NOMINAL_MASS
+        mass = r[K_MASS]
+        dvx, dvy = vector[0] * seconds / mass, -vector[1] * seconds / mass
         along = dvx * math.cos(r[K_YAW]) + dvy * math.sin(r[K_YAW])
         r[K_SPEED] += along
         r[K_VX] = r[K_SPEED] * math.cos(r[K_YAW])

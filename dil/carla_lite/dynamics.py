@@ -55,7 +55,17 @@ K_REL_YAW = 31
 K_REL_PITCH = 32
 K_REL_ROLL = 33
 K_WHEELBASE = 34
-K_SIZE = 35
+K_MASS = 35
+"""[kg]: impulses, forces and collision impulses (``physics.py`` sets it from a physics control)."""
+K_MAX_ACCEL = 36
+"""Drive acceleration at full throttle from standstill [m/s^2]."""
+K_MAX_BRAKE = 37
+"""Deceleration at full brake [m/s^2]; the hand brake adds as much."""
+K_MAX_STEER = 38
+"""Front wheel angle at steer = 1 [rad]."""
+K_DRAG = 39
+"""Aerodynamic drag coefficient [1/m]: deceleration K_DRAG * v^2."""
+K_SIZE = 40
 
 CLASS_VEHICLE = 1.0
 """``blueprints.ActorClass.VEHICLE`` (a float in the table)."""
@@ -63,7 +73,7 @@ CLASS_VEHICLE = 1.0
 # --- vehicle model ------------------------------------------------------------------------------
 
 MAX_ACCEL = 4.0
-"""Drive acceleration at full throttle from standstill [m/s^2]."""
+"""Drive acceleration at full throttle from standstill [m/s^2] (a new vehicle's ``K_MAX_ACCEL``)."""
 MAX_SPEED = 60.0
 """Speed at which the drive force fades out [m/s]."""
 MAX_BRAKE = 9.0
@@ -95,10 +105,10 @@ def step_vehicles(state: np.ndarray, n: int, dt: float) -> None:
         v = row[K_SPEED]
         direction = -1.0 if row[K_REVERSE] > 0.5 else 1.0
         throttle = _clamp(row[K_THROTTLE], 0.0, 1.0)
-        drive = direction * throttle * MAX_ACCEL * max(0.0, 1.0 - abs(v) / MAX_SPEED)
-        resist = _clamp(row[K_BRAKE], 0.0, 1.0) * MAX_BRAKE + ROLLING + DRAG * v * v
+        drive = direction * throttle * row[K_MAX_ACCEL] * max(0.0, 1.0 - abs(v) / MAX_SPEED)
+        resist = _clamp(row[K_BRAKE], 0.0, 1.0) * row[K_MAX_BRAKE] + ROLLING + row[K_DRAG] * v * v
         if row[K_HAND_BRAKE] > 0.5:
-            resist += MAX_BRAKE
+            resist += row[K_MAX_BRAKE]
         v_new = v + drive * dt
         dv = resist * dt
         if v_new > 0.0:
@@ -106,7 +116,7 @@ def step_vehicles(state: np.ndarray, n: int, dt: float) -> None:
         elif v_new < 0.0:
             v_new = min(0.0, v_new + dv)
         # CARLA's positive steer turns right: clockwise, a falling OpenDRIVE heading
-        delta = -_clamp(row[K_STEER], -1.0, 1.0) * MAX_STEER
+        delta = -_clamp(row[K_STEER], -1.0, 1.0) * row[K_MAX_STEER]
         beta = math.atan(0.5 * math.tan(delta))
         v_mid = 0.5 * (v + v_new)
         yaw_rate = v_mid * math.cos(beta) * math.tan(delta) / row[K_WHEELBASE]

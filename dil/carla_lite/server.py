@@ -22,6 +22,7 @@ from dil.road.network import RoadNetwork
 from dil.world.collision import boxes_overlap
 
 from .actors import ActorCodec
+from .autopilot import Autopilot
 from .batch import run_batch
 from .blueprints import ActorClass, BlueprintLibrary, SensorKind, attribute_values, parse_description
 from .controls import VehicleExtras
@@ -41,10 +42,13 @@ from .layouts import (
     to_carla,
     transform,
 )
+from .physics import PhysicsControls
 from .rpc import RpcServer
 from .sensors import Sensors
 from .settings import EpisodeSettings
 from .stream import StreamServer
+from .traffic_manager import TrafficManagers
+from .weather import Weather
 from .world import PHYSICAL, LiteWorld
 
 log = logging.getLogger(__name__)
@@ -74,6 +78,7 @@ VOID_CALLS = frozenset(
         "apply_textures_to_objects",
         "reset_all_traffic_lights",
         "set_actor_simulate_physics",
+        "destroy_traffic_manager",
     }
 )
 """Calls whose reply the client decodes as ``Response<void>`` (their errors are packed differently)."""
@@ -107,6 +112,9 @@ class CarlaLiteServer:
         self.world = LiteWorld(self.network)
         self.extras = VehicleExtras(self.world)
         self.lock = threading.RLock()
+        self.physics = PhysicsControls(self.world)
+        self.weather = Weather()
+        self.traffic = TrafficManagers(options.host, Autopilot(self.world, self.network), self.lock)
         self.settings = EpisodeSettings()
         self.frame = 0
         self.sim_ns = 0
@@ -145,6 +153,7 @@ class CarlaLiteServer:
     def close(self) -> None:
         self._closed.set()
         self.rpc.close()
+        self.traffic.close()
         self.streams.close()
 
     def wait(self) -> None:
@@ -205,6 +214,11 @@ class CarlaLiteServer:
             "get_actor_bounding_box": lambda i: self.codec.bounding_box(int(i)),
             "get_ackermann_controller_settings": lambda i: self.extras.controller_settings(int(i)),
             "get_names_of_all_objects": lambda: [],
+            "is_traffic_manager_running": self.traffic.is_running,
+            "get_traffic_manager_running": self.traffic.endpoint,
+            "add_traffic_manager_running": lambda *_: True,
+            "get_physics_control": self.physics.get,
+            "get_weather_parameters": self.weather.get,
         }
         void: dict[str, Callable[..., Any]] = {
             "set_actor_location": self.set_actor_location,
@@ -227,6 +241,9 @@ class CarlaLiteServer:
             "set_actor_simulate_physics": lambda i, on: self.world.set_physics(int(i), bool(on)),
             "update_lights_state": lambda *_: None,
             "update_day_night_cycle": lambda *_: None,
+            "apply_physics_control": self.physics.apply,
+            "set_weather_parameters": self.weather.set,
+            "destroy_traffic_manager": lambda *_: None,
         }
         table = {name: (fn, False) for name, fn in valued.items()}
         table.update({name: (fn, True) for name, fn in void.items()})
@@ -353,6 +370,8 @@ class CarlaLiteServer:
     def destroy_actor(self, actor_id: int) -> bool:
         info = self.world.destroy(int(actor_id))
         self.extras.forget(info.id)
+        self.traffic.forget(info.id)
+        self.physics.forget(info.id)
         if info.stream_id:
             self.sensors.remove(info.id)
             self.streams.drop(info.stream_id)
@@ -369,6 +388,7 @@ class CarlaLiteServer:
 
     def _tick(self, dt: float) -> None:
         self.extras.before_step(dt)
+        self.traffic.before_step(dt)
         contacts = self.world.step(dt)
         self.frame += 1
         self.sim_ns += round(dt * 1e9)

@@ -16,17 +16,23 @@ from dil.world.collision import overlapping_pairs
 
 from .blueprints import SPECTATOR, ActorClass, Blueprint, attribute_values
 from .dynamics import (
+    DRAG,
     K_ALIVE,
     K_AX,
     K_AY,
     K_AZ,
     K_BRAKE,
     K_CLASS,
+    K_DRAG,
     K_GEAR,
     K_HAND_BRAKE,
     K_HEIGHT,
     K_LENGTH,
     K_MANUAL_GEAR,
+    K_MASS,
+    K_MAX_ACCEL,
+    K_MAX_BRAKE,
+    K_MAX_STEER,
     K_PARENT,
     K_PHYSICS,
     K_PITCH,
@@ -52,6 +58,9 @@ from .dynamics import (
     K_YAW,
     K_YAW_RATE,
     K_Z,
+    MAX_ACCEL,
+    MAX_BRAKE,
+    MAX_STEER,
     WHEELBASE_RATIO,
     follow_parents,
     step_vehicles,
@@ -128,6 +137,8 @@ class LiteWorld:
         length, width, height = blueprint.size
         r[K_LENGTH], r[K_WIDTH], r[K_HEIGHT] = length, width, height
         r[K_WHEELBASE] = max(WHEELBASE_RATIO * length, 0.5)
+        r[K_MASS], r[K_MAX_ACCEL], r[K_MAX_BRAKE] = NOMINAL_MASS, MAX_ACCEL, MAX_BRAKE
+        r[K_MAX_STEER], r[K_DRAG] = MAX_STEER, DRAG
         r[K_CLASS] = int(blueprint.actor_class)
         r[K_ALIVE] = 1.0
         r[K_PHYSICS] = 1.0 if blueprint.actor_class == ActorClass.VEHICLE else 0.0
@@ -237,13 +248,13 @@ class LiteWorld:
         return [self._contact(i, j) for i, j in began]
 
     def _contact(self, i: int, j: int) -> Contact:
-        """The impulse on i: the relative velocity along the centre line times a nominal mass."""
+        """The impulse on i: the relative velocity along the centre line times i's mass."""
         a, b = self.state[i], self.state[j]
         nx, ny = a[K_X] - b[K_X], a[K_Y] - b[K_Y]
         norm = math.hypot(nx, ny) or 1.0
         nx, ny = nx / norm, ny / norm
         closing = (b[K_VX] - a[K_VX]) * nx + (b[K_VY] - a[K_VY]) * ny
-        magnitude = NOMINAL_MASS * max(abs(closing), MIN_IMPULSE_SPEED)
+        magnitude = a[K_MASS] * max(abs(closing), MIN_IMPULSE_SPEED)
         return Contact(i + 1, j + 1, (magnitude * nx, -magnitude * ny, 0.0))
 
     # --- views (CARLA frame out) -----------------------------------------------------------------
@@ -332,7 +343,7 @@ class LiteWorld:
 
 
 NOMINAL_MASS = 1500.0
-"""[kg], for collision impulses."""
+"""[kg]: every body's mass until a physics control sets a vehicle's."""
 MIN_IMPULSE_SPEED = 0.1
 """[m/s]: a contact at no closing speed (a teleport) still reports a small impulse."""
 

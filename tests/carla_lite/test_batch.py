@@ -22,13 +22,13 @@ def test_batch_spawn_then_set_move_and_destroy(client):
                 ),
                 command.SpawnActor(car_bp, points[10]),
                 command.SpawnActor(car_bp, points[0]),  # onto the first: refused
-                command.SetAutopilot(1, True, 8000),  # the traffic manager is not served
+                command.SetAutopilot(1, True, 8000),  # the spectator: not a vehicle
             ],
             True,
         )
         assert [r.has_error() for r in responses] == [False, False, True, True]
         assert "collision" in responses[2].error
-        assert "SetAutopilot" in responses[3].error
+        assert "SetAutopilot" in responses[3].error and "not a vehicle" in responses[3].error
         held, moving = responses[0].actor_id, responses[1].actor_id
         assert {held, moving} <= {a.id for a in world.get_actors().filter("vehicle.*")}
 

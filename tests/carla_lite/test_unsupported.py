@@ -11,12 +11,9 @@ from .conftest import carla, synchronous
 
 def test_unsupported_calls_raise_naming_the_call_and_the_server_keeps_serving(server, client):
     world = client.get_world()
-    with pytest.raises(RuntimeError, match="get_weather_parameters"):
-        world.get_weather()
-    with pytest.raises(RuntimeError, match="get_weather_parameters"):
-        world.get_weather()
-    with pytest.raises(RuntimeError, match="start_recorder"):
-        client.start_recorder("carla-lite.log")
+    for _ in range(2):
+        with pytest.raises(RuntimeError, match="start_recorder"):
+            client.start_recorder("carla-lite.log")
     with pytest.raises(RuntimeError, match="load_map_layer"):  # a call answered as Response<void>
         world.load_map_layer(carla.MapLayer.Buildings)
     assert client.get_server_version() == "0.9.16"
@@ -26,6 +23,6 @@ def test_unsupported_calls_raise_naming_the_call_and_the_server_keeps_serving(se
     deadline = time.monotonic() + 2.0
     while time.monotonic() < deadline and not any("start_recorder" in line for line in server.log):
         time.sleep(0.05)
-    logged = [line for line in server.log if "unsupported call 'get_weather_parameters'" in line]
+    logged = [line for line in server.log if "unsupported call 'start_recorder'" in line]
     assert len(logged) == 1, "each unsupported call is logged once"
     assert server.process.poll() is None
