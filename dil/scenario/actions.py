@@ -478,7 +478,11 @@ def parse_action(r: Reader, el: etree._Element) -> Action:
             r.choice(inner, "coordinateSystem", ("entity", "road", "lane", "trajectory"), "entity"),
         )
     if tag == "LateralAction":
-        inner = r.one_child(node, ("LaneChangeAction", "LaneOffsetAction"))
+        inner = r.one_child(node, ("LaneChangeAction", "LaneOffsetAction", "LateralDistanceAction"))
+        if inner.tag == "LateralDistanceAction":
+            from .lateral_distance import parse_lateral_distance
+
+            return parse_lateral_distance(r, inner)
         if inner.tag == "LaneChangeAction":
             shape, dim, value = _dynamics(r, r.child(inner, "LaneChangeActionDynamics"))
             target = r.one_child(

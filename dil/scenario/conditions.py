@@ -283,6 +283,10 @@ def _by_entity(r: Reader, el: etree._Element) -> Callable[[Context, Entity], boo
         tol = r.num(el, "tolerance")
         pos = parse_position(r, r.child(el, "Position"))
         return lambda ctx, e: _distance_to(ctx, e, pos) <= tol
+    if tag == "RelativeClearanceCondition":
+        from .clearance import parse_clearance
+
+        return parse_clearance(r, el)
     if tag == "CollisionCondition":
         target = r.one_child(el, ("EntityRef", "ByType"))
         if target.tag == "EntityRef":

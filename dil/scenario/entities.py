@@ -168,6 +168,8 @@ class Entity:
     speed_transition: Transition | None = None
     speed_follow: object | None = None
     """A continuous longitudinal action (distance keeping, synchronisation) setting the speed."""
+    lateral_follow: object | None = None
+    """The lateral distance keeping that moves it sideways (the latest one started)."""
     lateral: Transition | None = None
     trajectory: Trajectory | None = None
     end_of_road: float = 0.0

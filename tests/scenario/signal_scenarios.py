@@ -78,11 +78,13 @@ ANIMATION = (
 
 
 def signals_and_appearance(tmp: Path) -> Path:
-    """Car at 10 m/s: a signal set green at 1 s speeds it up (2 s after the condition holds); a
-    lamp's 1.5 s transition ending (named ``B::Action``, another action is also ``Action``) slows it."""
+    """Car at 10 m/s: signal 1, set green in Init, speeds it up 3 s later; signal 2, set red at 1 s,
+    is never green; a lamp's 1.5 s transition ending (named ``B::Action``, another action is also
+    ``Action``) slows it."""
     events = (
-        event("set", action("green", signal_state("1", "off;off;on")), sim_time("1"), "parallel")
-        + event("go", action("fast", ramp("20", "2")), signal_condition("1", "off;off;on", "2"), "parallel")
+        event("set", action("red", signal_state("2", "on;off;off")), sim_time("1"), "parallel")
+        + event("go", action("fast", ramp("20", "2")), signal_condition("1", "off;off;on", "3"), "parallel")
+        + event("never", action("stop", ramp("0", "1")), signal_condition("2", "off;off;on"), "parallel")
         + event("A", action("Action", VISIBILITY), sim_time("0.5"), "parallel")
         + event(
             "B",
@@ -105,7 +107,8 @@ def signals_and_appearance(tmp: Path) -> Path:
         stop=sim_time("10", "end"),
     )
     road = road_with_signals(tmp)
-    path.write_text(path.read_text().replace(str(HIGHWAY), str(road)))
+    text = path.read_text().replace("<Init><Actions>", "<Init><Actions>" + signal_state("1", "off;off;on"))
+    path.write_text(text.replace(str(HIGHWAY), str(road)))
     return path
 
 

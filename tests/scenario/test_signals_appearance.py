@@ -26,24 +26,26 @@ def _car(result) -> dict[float, tuple]:
 def test_signal_states_lamps_and_qualified_names_play_as_the_reference_player(tmp_path):
     # golden values: esmini 77028d83 on this file,
     # esmini --headless --fixed_timestep 0.01 --osc t.xosc --csv_logger es.csv --logfile_path log.txt
-    # (events go 3.01 s, slow 6.52 s; Car speed and x at each checkpoint below)
+    # (events go 3.00 s, slow 6.52 s; Car speed and x at each checkpoint below)
     r = run(RunOptions(signals_and_appearance(tmp_path), stack="none", max_time=20.0))
-    assert _starts(r, "go") == [3.01]  # signal 1 green at 1.01 s, condition delay 2 s
+    assert _starts(r, "go") == [3.0]  # signal 1 green from Init, condition delay 3 s
+    assert _starts(r, "never") == []  # signal 2 is red
     assert _starts(r, "slow") == [
         6.52
     ]  # B::Action ends 1.5 s after 5.01 s; A's Action at 0.51 s does not count
     car = _car(r)
     golden = {
-        4.0: (14.95, 92.475),
-        5.0: (19.95, 109.95),
-        7.0: (15.2, 148.774),
-        8.0: (5.2, 158.924),
-        10.0: (5.0, 168.925),
+        4.0: (15.0, 92.525),
+        5.0: (20.0, 110.05),
+        7.0: (15.2, 148.874),
+        8.0: (5.2, 159.024),
+        9.0: (5.0, 164.025),
     }
     for t, (v, x) in golden.items():
         assert car[t][5] == pytest.approx(v, abs=1e-6) and car[t][2] == pytest.approx(x, abs=1e-3)
     changes = {k: (round(t, 2), v) for t, values in r.scenario.environment.changes for k, v in values.items()}
-    assert changes["TrafficSignal.1"] == (1.01, "off;off;on")
+    assert changes["TrafficSignal.1"] == (0.0, "off;off;on")
+    assert changes["TrafficSignal.2"] == (1.01, "on;off;off")
     assert changes["Entity.Car.Visibility.sensors"] == (0.51, "false")
     assert changes["Entity.Car.Visibility.graphics"] == (0.51, "true")
     assert changes["Entity.Car.Light.lowBeam.luminousIntensity"] == (5.01, 1200.0)
