@@ -23,7 +23,7 @@ from .road_file import find_road_file, road_file_candidates
 from .roadless import check_roadless
 from .signals import parse_signals
 from .storyboard import Act, ActionNode, Event, Maneuver, ManeuverGroup, Story, Storyboard
-from .trailers import read_parts
+from .trailers import check_trailers, read_parts
 from .xml import Reader, ScenarioError, children, load_xml
 
 
@@ -201,6 +201,7 @@ def _entities(r: Reader, el: etree._Element, catalogs: Catalogs) -> dict[str, En
         if ctl is not None:
             out[name].controller_line = ctl.sourceline or 0
             out[name].controller = controller_for(r, ctl, name)
+    check_trailers(r, el, out)
     return out
 
 

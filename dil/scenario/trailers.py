@@ -4,7 +4,8 @@ A vehicle's ``TrailerHitch dx`` is where a trailer hangs on, ``TrailerCoupler dx
 holds on to its tractor, both [m] ahead of the vehicle's reference point (the rear axle). A
 connected trailer's coupler is held at its tractor's hitch and the trailer turns towards it without
 sliding sideways (its reference point moves along its heading, a tractrix): each step the trailer
-aims from where its reference point was at the hitch's new place. Trailers of trailers form a
+aims from where its reference point was at the hitch's new place. A released trailer goes on at its
+speed like any storyboard-driven entity. Trailers of trailers form a
 chain, moved from the tractor back. A trailer connected in the file (``Trailer/TrailerRef``) starts
 straight behind its tractor, as the reference player places it; one connected by a
 ConnectTrailerAction keeps its heading and is pulled to the hitch.
@@ -131,6 +132,17 @@ def check_connection(car: Entity, entities: dict[str, Entity]) -> None:
             raise ValueError(f"trailer {name!r} is towed by both {other.name!r} and {car.name!r}")
 
 
+def check_trailers(r: Reader, entities_el: etree._Element, entities: dict[str, Entity]) -> None:
+    """Every trailer connection in the file can be made (a load-time error naming the entity)."""
+    for so in entities_el.iterfind("ScenarioObject"):
+        e = entities.get(r.raw(so, "name"))
+        if e is not None and e.towing is not None:
+            try:
+                check_connection(e, entities)
+            except ValueError as err:
+                raise r.error(so, f"Trailer/TrailerRef: {err}") from None
+
+
 @dataclass
 class ConnectTrailer(Action):
     """ConnectTrailerAction: the actor tows ``trailer`` from now on."""
@@ -156,7 +168,8 @@ class ConnectTrailer(Action):
 
 @dataclass
 class DisconnectTrailer(Action):
-    """DisconnectTrailerAction: the actor's trailer stays where it is, at rest."""
+    """DisconnectTrailerAction: the actor's trailer goes on by itself at its speed along its lane,
+    as the reference player moves it (it has no brakes of its own in the standard)."""
 
     name = "DisconnectTrailerAction"
 
@@ -166,7 +179,7 @@ class DisconnectTrailer(Action):
             car = ctx.entity(n)
             if car.towing is not None:
                 trl = ctx.entity(car.towing)
-                trl.speed, trl.accel = 0.0, 0.0
+                trl.place(ctx.net, trl.x, trl.y, trl.z, trl.yaw)
             car.towing = None
 
     def step(self, ctx: Context) -> bool:
