@@ -16,8 +16,9 @@ from dil.bus.graph import NodeSpec, Port
 from dil.bus.messages import SCENARIO_EVENTS
 from dil.bus.transport import Bus
 from dil.realtime.clock import Clock
-from dil.road.lookup import R_HEADING, R_INSIDE, R_LANE, R_OFFSET, R_ROAD, R_S
+from dil.road.lookup import R_HEADING, R_INSIDE, R_LANE, R_OFFSET, R_ROAD, R_S, R_TYPE
 from dil.road.network import RoadNetwork
+from dil.road.tables import LANE_TYPES
 from dil.world.actors import ActorKind, ActorSpec
 from dil.world.embedded import EmbeddedWorld
 
@@ -27,6 +28,9 @@ from .entities import Entity
 from .loader import Scenario
 from .storyboard import COMPLETE, RUNNING, STANDBY, Element
 from .trailers import Towing
+
+NO_LANE_TYPE = LANE_TYPES.index("none")
+"""Lane type code of OpenDRIVE's 'none': the space beside the road, not road."""
 
 STATE_CHECKS = {"completeState": COMPLETE, "runningState": RUNNING, "standbyState": STANDBY}
 
@@ -269,13 +273,12 @@ class ScenarioNode:
         for e in self.scenario.entities.values():
             if e.kind is not ActorKind.VEHICLE:
                 continue
-            cx, cy = e.box_centre()
-            on = (
-                net.locate_into(cx, cy)
-                and net.result[6] > 0.5
-                and net.tables.drivable[int(net.result[7])] == 1
-            )
-            self.ctx.off_road[e.name] = 0.0 if on else self.ctx.off_road.get(e.name, 0.0) + self.ctx.dt
+            # OffroadCondition: the reference point outside the road's lanes (a lane of type none
+            # is not road); the time off counts from the first step off (0 s then, 1e-9 marks it)
+            found = net.locate_into(e.x, e.y)
+            on = found and net.result[R_INSIDE] > 0.5 and int(net.result[R_TYPE]) != NO_LANE_TYPE
+            was = self.ctx.off_road.get(e.name, 0.0)
+            self.ctx.off_road[e.name] = 0.0 if on else (was + self.ctx.dt if was > 0.0 else 1e-9)
 
     def _place_all(self) -> None:
         self.towing.step(self.ctx.net)
