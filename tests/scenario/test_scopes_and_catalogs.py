@@ -138,7 +138,7 @@ def test_a_bare_map_name_is_a_carla_map_and_the_embedded_world_says_so(tmp_path)
         load(doc(tmp_path, "", logic="missing.xodr"))
 
 
-def test_trailers_and_trailer_actions_are_warnings(tmp_path):
+def test_trailers_and_trailer_actions_load(tmp_path):
     trailer = VEHICLE.replace('vehicleCategory="car"', 'vehicleCategory="trailer"').replace(
         "<Properties/>", '<Properties/><TrailerCoupler dx="1" dz="0.5"/>'
     )
@@ -154,9 +154,9 @@ def test_trailers_and_trailer_actions_are_warnings(tmp_path):
         f'</Private><Private entityRef="Car">{connect}</Private>',
     )
     scen = load(path)
-    assert any("<TrailerCoupler> of 'Trailer': trailers are not simulated" in w for w in scen.warnings)
-    assert any("<ConnectTrailerAction> is recorded but changes nothing" in w for w in scen.warnings)
-    assert "Trailer" in scen.entities
+    # trailers are simulated (tests/scenario/test_trailers.py): read without warnings
+    assert not any("railer" in w for w in scen.warnings), scen.warnings
+    assert scen.entities["Trailer"].coupler_dx == 1.0 and scen.entities["Trailer"].towing is None
 
 
 def test_what_stays_unsupported_is_an_error_naming_file_line_and_element(tmp_path):
