@@ -534,10 +534,6 @@ def parse_action(r: Reader, el: etree._Element) -> Action:
         from .appearance import parse_appearance, parse_visibility
 
         return parse_visibility(r, node) if tag == "VisibilityAction" else parse_appearance(r, node)
-    if tag in ("VisibilityAction", "AppearanceAction"):
-        from .appearance import parse_appearance, parse_visibility
-
-        return parse_visibility(r, node) if tag == "VisibilityAction" else parse_appearance(r, node)
     if tag == "TrailerAction":
         from .trailers import parse_trailer_action
 

@@ -265,7 +265,7 @@ def _by_entity(r: Reader, el: etree._Element) -> Callable[[Context, Entity], boo
                 ref = r.raw(target, "entityRef")
                 return lambda ctx, e: rule(time_to_collision(e, ctx.entity(ref), freespace), value)
             pos = parse_position(r, target)
-            return lambda ctx, e: rule(_ttc_to_position(ctx, e, pos), value)
+            return lambda ctx, e: rule(_ttc_to_position(ctx, e, pos, freespace), value)
         ref = r.raw(el, "entityRef")
         kind = r.choice(
             el, "relativeDistanceType", ("longitudinal", "lateral", "cartesianDistance", "euclidianDistance")
@@ -302,7 +302,11 @@ def _distance_to(ctx: Context, e: Entity, pos: Position) -> float:
     return math.hypot(p.x - e.x, p.y - e.y)
 
 
-def _ttc_to_position(ctx: Context, e: Entity, pos: Position) -> float:
+def _ttc_to_position(ctx: Context, e: Entity, pos: Position, freespace: bool = False) -> float:
+    """Time [s] for ``e`` to reach ``pos`` along its heading at its speed: from its reference
+    point, or with ``freespace`` from the front of its bounding box; inf when not approaching."""
     p = pos.resolve(ctx)
     d = (p.x - e.x) * math.cos(e.yaw) + (p.y - e.y) * math.sin(e.yaw)
+    if freespace:
+        d -= e.centre_x + 0.5 * e.length
     return d / e.speed if d > 0 and e.speed > 1e-6 else math.inf

@@ -315,7 +315,10 @@ class Entity:
             return
         other = net.roads[net.road_index(nxt[0])]
         self.road, self.lane = nxt
+        was_forward = self.forward
         self.forward = net.driving_heading(other.id, nxt[1], 0.0) == 0.0
+        if self.forward != was_forward:  # the roads meet head to head: t turns round, the side stays
+            self.offset = -self.offset
         self.h_rel = 0.0 if self.forward else math.pi
         self.s = min(excess, other.length) if self.forward else max(other.length - excess, 0.0)
 

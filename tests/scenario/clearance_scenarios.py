@@ -116,3 +116,33 @@ def lateral_distances(tmp: Path) -> Path:
     )
     path.write_text(text.replace('laneId="-1" s="10"', 'laneId="-1" s="40"'))
     return path
+
+
+def ttc(name: str, freespace: str) -> str:
+    return (
+        f'<Condition name="{name}" delay="0" conditionEdge="none"><ByEntityCondition><TriggeringEntities '
+        'triggeringEntitiesRule="any"><EntityRef entityRef="Ego"/></TriggeringEntities><EntityCondition>'
+        f'<TimeToCollisionCondition value="5" freespace="{freespace}" coordinateSystem="entity" '
+        'relativeDistanceType="longitudinal" rule="lessThan"><TimeToCollisionConditionTarget>'
+        '<Position><LanePosition roadId="1" laneId="-1" offset="0" s="203.3"/></Position>'
+        "</TimeToCollisionConditionTarget>"
+        "</TimeToCollisionCondition></EntityCondition></ByEntityCondition></Condition>"
+    )
+
+
+def ttc_to_position(tmp: Path) -> Path:
+    """Ego at 20 m/s from s = 10 towards a position at s = 203.3: TTC below 5 s from its front (free
+    space) and from its reference point."""
+    from .helpers import sim_time
+
+    events = event("front", action("f", MARK), ttc("c1", "true"), "parallel") + event(
+        "rear", action("r", MARK), ttc("c2", "false"), "parallel"
+    )
+    path = scenario(tmp, events, extra_init=speed("0"), stop=sim_time("10", "end"))
+    text = path.read_text().replace(
+        '<Private entityRef="Ego"><PrivateAction>',
+        f'<Private entityRef="Ego">{speed("20")}<PrivateAction>',
+        1,
+    )
+    path.write_text(text)
+    return path

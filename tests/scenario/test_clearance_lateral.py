@@ -1,4 +1,4 @@
-"""RelativeClearanceCondition and LateralDistanceAction."""
+"""RelativeClearanceCondition, LateralDistanceAction and TimeToCollisionCondition to a position."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from dil.scenario.clearance import relative_lane
 from dil.scenario.loader import load
 from dil.scenario.xml import ScenarioError
 
-from .clearance_scenarios import clearance_events, lateral_distances
+from .clearance_scenarios import clearance_events, lateral_distances, ttc_to_position
 
 ESMINI = "esmini --headless --fixed_timestep 0.01 --osc t.xosc --csv_logger es.csv --logfile_path log.txt"
 
@@ -93,3 +93,9 @@ def test_bad_lane_range_is_refused(tmp_path):
     path.write_text(path.read_text().replace('from="-1" to="1"', 'from="1" to="-1"'))
     with pytest.raises(ScenarioError, match="from=1 is greater than to=-1"):
         load(path)
+
+
+def test_time_to_collision_to_a_position_counts_from_the_front_with_freespace(tmp_path):
+    # golden trigger times: esmini 77028d83 on this file (ESMINI): front 4.49 s, rear 4.67 s
+    r = run(RunOptions(ttc_to_position(tmp_path), stack="none", max_time=30.0))
+    assert _starts(r) == {"front": [4.49], "rear": [4.67]}
