@@ -301,7 +301,9 @@ class FollowTrajectory(Action):
     """[s]"""
     scale: float = 1.0
     following_mode: str = "position"
-    """position or follow; both keep the entity exactly on the shape (it has no controller)."""
+    """position or follow; both keep the entity exactly on the shape (it has no controller); on a
+    timed Polyline, follow reaches each vertex at its time by one constant acceleration per segment
+    (no speed jumps), position at one constant speed per segment (as the reference player does)."""
     initial_distance: float = 0.0
     """initialDistanceOffset: where along the trajectory the entity starts [m]."""
     where: str = ""
@@ -329,6 +331,14 @@ class FollowTrajectory(Action):
                     times = times + ctx.t
                 tr.times = times
                 # the entity is on the trajectory from the moment it starts (at t = 0 for Init)
+                from .trajectories import Polyline, follow_timing
+
+                if self.following_mode == "follow" and isinstance(self.shape, Polyline):
+                    # no speed jumps between the vertices: constant acceleration per segment
+                    pts, times, heads, arc = follow_timing(
+                        tr.points, tr.cumulative, times, tr.headings, e.speed
+                    )
+                    tr = Trajectory(pts, None, headings=heads, arc=arc)
                 tr.along = float(np.interp(ctx.t, times, tr.cumulative))
             else:
                 tr.along = start

@@ -246,7 +246,8 @@ class Entity:
             else:
                 tr.along += abs(step)  # reversing (speed < 0) runs it forwards, facing back
             self.x, self.y, self.yaw = tr.pose()
-            if tr.along >= tr.length:
+            # a timed trajectory ends at its last time (it may wait at its end), others at their end
+            if (tr.along >= tr.length) if tr.times is None else (t >= tr.times[-1] - 1e-9):
                 self.trajectory = None
                 self.place(net, self.x, self.y, self.z, self.yaw)
             return

@@ -141,12 +141,17 @@ class Start:
 @dataclass(frozen=True)
 class Polyline:
     vertices: list[tuple[float | None, Position]]
+    headings_given: bool = False
+    """Every vertex states its heading (h or an Orientation h): the entity faces those, interpolated
+    along each segment, instead of the segments' directions."""
 
     def sample(self, ctx: Context, actor: str) -> Sampled:
-        pts = np.array([(pl.x, pl.y) for pl in (p.resolve(ctx) for _, p in self.vertices)])
+        places = [p.resolve(ctx) for _, p in self.vertices]
+        pts = np.array([(pl.x, pl.y) for pl in places])
         ts = [t for t, _ in self.vertices]
         times = None if any(t is None for t in ts) else np.array(ts, dtype=float)
-        return Sampled(pts, None, times)
+        headings = np.array([pl.yaw for pl in places]) if self.headings_given else None
+        return Sampled(pts, headings, times)
 
 
 @dataclass(frozen=True)
@@ -246,6 +251,54 @@ class Nurbs:
 Shape = Polyline | Clothoid | ClothoidSpline | Nurbs
 
 
+FOLLOW_STEP = 0.01
+"""Time between the samples of a followingMode="follow" timed trajectory [s]."""
+
+
+def follow_timing(
+    points: np.ndarray,
+    arc: np.ndarray,
+    times: np.ndarray,
+    headings: np.ndarray | None,
+    v0: float,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Resample a timed trajectory for followingMode="follow": from speed ``v0`` [m/s] the entity
+    runs each segment at one constant acceleration that brings it to the next vertex at its time, so
+    that its speed has no jumps (where that would need reversing, it brakes to a stop at the vertex
+    and waits there). Returns points (n, 2) [m], times (n,) [s], headings (n,) [rad], arc (n,) [m]."""
+    seg_yaw = np.arctan2(np.diff(points[:, 1]), np.diff(points[:, 0]))
+    pts, ts, hs, ss = [points[0]], [times[0]], [], [arc[0]]
+    hs.append(headings[0] if headings is not None else seg_yaw[0])
+    v = abs(v0)
+    for i in range(len(points) - 1):
+        ds, dt = arc[i + 1] - arc[i], times[i + 1] - times[i]
+        if dt <= 0.0:
+            continue
+        if ds <= 1e-9:
+            acc, v_end, v = 0.0, 0.0, 0.0
+        else:
+            acc = 2.0 * (ds - v * dt) / (dt * dt)
+            v_end = v + acc * dt
+            if v_end < 0.0:  # would reverse: stop at the vertex early and wait
+                acc, v_end = -v * v / (2.0 * ds), 0.0
+        n = max(math.ceil(dt / FOLLOW_STEP), 1)
+        stop = 2.0 * ds / v if v_end == 0.0 and v > 0.0 else math.inf  # when it comes to rest [s]
+        for k in range(1, n + 1):
+            tau = dt * k / n
+            d = ds if tau >= stop else min(max(v * tau + 0.5 * acc * tau * tau, 0.0), ds)
+            u = d / ds if ds > 1e-9 else 0.0
+            pts.append(points[i] + u * (points[i + 1] - points[i]))
+            ts.append(times[i] + tau)
+            ss.append(arc[i] + d)
+            if headings is not None:
+                turn = (headings[i + 1] - headings[i] + math.pi) % (2.0 * math.pi) - math.pi
+                hs.append(headings[i] + u * turn)
+            else:
+                hs.append(seg_yaw[i])
+        v = v_end
+    return np.array(pts), np.array(ts), np.array(hs), np.array(ss)
+
+
 def trajectory_reader(r: Reader, traj: etree._Element) -> Reader:
     """The reader of a ``<Trajectory>``: its ParameterDeclarations shadow the outer parameters.
     A closed trajectory is followed once (with a warning)."""
@@ -281,6 +334,17 @@ def _start(r: Reader, el: etree._Element | None) -> Start | None:
     return Start(pos, dh)
 
 
+def _heading_given(r: Reader, position: etree._Element | None) -> bool:
+    """The position states a heading: a WorldPosition's h, or an Orientation with h."""
+    if position is None or len(position) == 0:
+        return False
+    p = r.one_child(position)
+    orient = p.find("Orientation")
+    return (p.tag == "WorldPosition" and p.get("h") is not None) or (
+        orient is not None and orient.get("h") is not None
+    )
+
+
 def _optional(r: Reader, el: etree._Element, name: str) -> float | None:
     return r.num(el, name) if el.get(name) is not None else None
 
@@ -302,7 +366,8 @@ def parse_shape(r: Reader, shape: etree._Element) -> Shape:
         ]
         if len(vertices) < 2:
             raise r.error(el, "needs at least two vertices")
-        return Polyline(vertices)
+        given = all(_heading_given(r, v.find("Position")) for v in el.iterfind("Vertex"))
+        return Polyline(vertices, given)
     if el.tag == "Clothoid":
         # 1.0 wrote curvatureDot; 1.1 renamed it curvaturePrime
         name = "curvaturePrime" if el.get("curvaturePrime") is not None else "curvatureDot"
