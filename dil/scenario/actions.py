@@ -206,15 +206,17 @@ class _Follow:
         lead = self.ctx.entity(a.leader)
         diff = self.error(e)
         if a.max_accel is None:
-            # held at the distance once this step's move (at the referenced entity's speed) is done
-            shift(e, self.ctx, diff - lead.speed * dt)
+            # held at the distance once both have moved this step (at the referenced entity's speed)
+            shift(e, self.ctx, diff)
             return lead.speed
         k = (a.max_accel if diff < 0.0 else a.max_decel) * SPRING
         acc = diff * k - (e.speed - lead.speed) * 2.0 * math.sqrt(k)
         acc = min(max(acc, -a.max_decel), a.max_accel)  # type: ignore[type-var]
-        if acc < self.accel:
+        # maxAccelerationRate / maxDecelerationRate bound how fast an acceleration or a deceleration
+        # builds up [m/s^3]; easing off towards zero is not bounded (as the reference player reads them)
+        if acc < 0.0 and acc < self.accel:
             acc = max(acc, self.accel - a.max_decel_rate * dt)
-        else:
+        elif acc > 0.0 and acc > self.accel:
             acc = min(acc, self.accel + a.max_accel_rate * dt)
         self.accel = acc
         return min(e.speed + acc * dt, a.max_speed)

@@ -217,6 +217,9 @@ class ScenarioNode:
             perceive_all(self.scenario.entities)  # controllers see the world before anyone moves
             for e in self.scenario.entities.values():
                 if not e.stack_driven:
+                    e.plan(ctx.t, ctx.dt)  # so do continuous actions that follow another entity
+            for e in self.scenario.entities.values():
+                if not e.stack_driven:
                     e.move(ctx.net, ctx.t, ctx.dt)
         self._sync_ego()
         self._track_off_road()

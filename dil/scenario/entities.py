@@ -168,6 +168,8 @@ class Entity:
     speed_transition: Transition | None = None
     speed_follow: object | None = None
     """A continuous longitudinal action (distance keeping, synchronisation) setting the speed."""
+    planned_speed: float | None = None
+    """This step's speed from ``speed_follow``, worked out before any entity moved [m/s]."""
     lateral_follow: object | None = None
     """The lateral distance keeping that moves it sideways (the latest one started)."""
     lateral: Transition | None = None
@@ -207,6 +209,12 @@ class Entity:
             self.h_rel = _wrap(yaw - pos.heading)
             self.forward = math.cos(self.h_rel) > 0.0
 
+    def plan(self, t: float, dt: float) -> None:
+        """Work out this step's speed from the others' states at ``t - dt``, before anyone moves
+        (distance keeping, synchronisation: the result does not depend on the order of moving)."""
+        if self.present and self.speed_follow is not None:
+            self.planned_speed = self.speed_follow.speed(self, t, dt)  # type: ignore[attr-defined]
+
     def move(self, net: RoadNetwork | None, t: float, dt: float) -> None:
         """Advance a storyboard-driven entity by ``dt``."""
         if not self.present:
@@ -219,7 +227,10 @@ class Entity:
             self.end_of_road, self.arrived_at_end = 1e-9, False
         old_speed = self.speed
         if self.speed_follow is not None:
-            self.speed = max(0.0, self.speed_follow.speed(self, t, dt))  # type: ignore[attr-defined]
+            planned, self.planned_speed = self.planned_speed, None
+            if planned is None:
+                planned = self.speed_follow.speed(self, t, dt)  # type: ignore[attr-defined]
+            self.speed = max(0.0, planned)
         elif self.speed_transition is not None:
             tr = self.speed_transition
             tr.elapsed += dt

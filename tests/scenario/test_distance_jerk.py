@@ -1,0 +1,37 @@
+"""LongitudinalDistanceAction with dynamic constraints: a time gap closed from behind within the
+acceleration limits and their rates (maxAccelerationRate / maxDecelerationRate bound how fast an
+acceleration or a deceleration builds up), the gap measured on the state before anyone moves.
+
+Golden values from esmini 77028d83 on tests/scenario/data/distance_jerk.xosc:
+``esmini --headless --fixed_timestep 0.01 --osc distance_jerk.xosc --csv_logger out.csv``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from dil.run.runner import RunOptions, run
+
+DATA = Path(__file__).resolve().parent / "data"
+
+# t [s]: (x [m], speed [m/s]) of the follower, esmini's trace
+GOLDEN = {
+    2.0: (64.137, 22.404),
+    4.0: (111.636, 25.612),
+    6.0: (165.159, 26.201),
+    8.0: (212.066, 19.893),
+    10.0: (243.811, 11.893),
+    12.0: (259.581, 4.143),
+    15.0: (273.814, 6.751),
+    20.0: (335.696, 14.677),
+    25.0: (397.518, 11.988),
+}
+
+
+def test_the_follower_closes_the_gap_as_the_reference_player_does():
+    result = run(RunOptions(DATA / "distance_jerk.xosc", stack="none", max_time=30.0, trace_rate_hz=100.0))
+    rows = {round(r[0], 2): r for r in result.trace if r[1] == "Follower"}
+    for t, (x, v) in GOLDEN.items():
+        assert (rows[t][2], rows[t][5]) == (pytest.approx(x, abs=0.01), pytest.approx(v, abs=0.01)), t
