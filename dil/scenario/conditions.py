@@ -169,10 +169,17 @@ def _compare_parameter(params: dict[str, str], ref: str, value: str | None, rule
         )
 
 
+def _points(a: Entity, b: Entity, freespace: bool) -> tuple[float, float, float, float]:
+    """Where distances between ``a`` and ``b`` are measured from: the bounding boxes' centres
+    (freespace: their sides then come off) or the reference points (as the standard has it)."""
+    if freespace:
+        return (*a.box_centre(), *b.box_centre())
+    return a.x, a.y, b.x, b.y
+
+
 def _longitudinal_gap(a: Entity, b: Entity, freespace: bool) -> float:
     """Distance from ``a`` to ``b`` along ``a``'s heading (b ahead is positive)."""
-    ax, ay = a.box_centre()
-    bx, by = b.box_centre()
+    ax, ay, bx, by = _points(a, b, freespace)
     d = (bx - ax) * math.cos(a.yaw) + (by - ay) * math.sin(a.yaw)
     if freespace:
         reach = 0.5 * a.length + 0.5 * _extent_along(b, a.yaw)
@@ -181,8 +188,7 @@ def _longitudinal_gap(a: Entity, b: Entity, freespace: bool) -> float:
 
 
 def _lateral_gap(a: Entity, b: Entity, freespace: bool) -> float:
-    ax, ay = a.box_centre()
-    bx, by = b.box_centre()
+    ax, ay, bx, by = _points(a, b, freespace)
     d = -(bx - ax) * math.sin(a.yaw) + (by - ay) * math.cos(a.yaw)
     if freespace:
         reach = 0.5 * a.width + 0.5 * _extent_along(b, a.yaw + math.pi / 2)
@@ -196,8 +202,7 @@ def _extent_along(e: Entity, direction: float) -> float:
 
 
 def _euclidean(a: Entity, b: Entity, freespace: bool) -> float:
-    ax, ay = a.box_centre()
-    bx, by = b.box_centre()
+    ax, ay, bx, by = _points(a, b, freespace)
     d = math.hypot(bx - ax, by - ay)
     if freespace:
         lon, lat = abs(_longitudinal_gap(a, b, True)), abs(_lateral_gap(a, b, True))
@@ -257,8 +262,16 @@ def _by_entity(r: Reader, el: etree._Element) -> Callable[[Context, Entity], boo
         if cs not in ("entity", "lane", "road"):
             raise r.unsupported(el, f"coordinateSystem={cs!r}")
         if tag == "TimeHeadwayCondition":
+            from .gaps import headway
+
             ref = r.raw(el, "entityRef")
-            return lambda ctx, e: rule(time_headway(e, ctx.entity(ref), freespace), value)
+            frame = "road" if r.boolean(el, "alongRoute", False) else cs  # alongRoute: 1.0's name
+
+            def holds(ctx: Context, e: Entity) -> bool:  # an undefined headway meets no rule
+                h = headway(ctx.net, e, ctx.entity(ref), freespace, frame)
+                return h is not None and rule(h, value)
+
+            return holds
         if tag == "TimeToCollisionCondition":
             target = r.one_child(r.child(el, "TimeToCollisionConditionTarget"), ("EntityRef", "Position"))
             if target.tag == "EntityRef":
