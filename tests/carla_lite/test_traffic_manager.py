@@ -175,3 +175,25 @@ def test_traffic_manager_is_reported_running_and_deterministic_with_its_seed(ser
             client.apply_batch_sync([carla.command.DestroyActor(i) for i in ids], True)
             world.tick()
     assert traces[0] == traces[1]
+
+
+def test_autopilot_drives_in_asynchronous_mode(server, client):
+    """tutorial.py's flow: asynchronous mode, ``set_autopilot`` and the script waits on the clock."""
+    world = client.get_world()
+    tm_port = _free_port()
+    points = world.get_map().get_spawn_points()
+    car = world.spawn_actor(world.get_blueprint_library().find("vehicle.audi.a2"), points[7])
+    start = car.get_location()
+    car.set_autopilot(True, tm_port)
+    assert client.get_trafficmanager(tm_port).get_port() == tm_port
+    moved = 0.0
+    for _ in range(400):  # at most 20 s of world time at the default 20 Hz
+        world.wait_for_tick(5.0)
+        moved = car.get_location().distance(start)
+        if moved > 10.0:
+            break
+    assert moved > 10.0
+    heading = car.get_transform().get_forward_vector()
+    assert heading.x * (car.get_location().x - start.x) + heading.y * (car.get_location().y - start.y) > 0.0
+    assert car.get_control().throttle > 0.0 or car.get_velocity().length() > 1.0
+    assert car.destroy()
