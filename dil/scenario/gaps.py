@@ -44,3 +44,12 @@ def _extent_along(e: Entity, direction: float) -> float:
     """Length [m] of the entity's bounding box projected on ``direction``."""
     c, s = abs(math.cos(e.yaw - direction)), abs(math.sin(e.yaw - direction))
     return e.length * c + e.width * s
+
+
+def headway(net: RoadNetwork | None, a: Entity, b: Entity, freespace: bool, frame: str) -> float | None:
+    """Time headway [s] from ``a`` to ``b`` ahead of it: their longitudinal distance over ``a``'s
+    speed. None (undefined) when ``b`` is behind or ``a`` stands still or reverses."""
+    d = longitudinal_distance(net, a, b, freespace, frame)
+    if d < 0.0 or a.speed < 1e-9:
+        return None
+    return d / a.speed

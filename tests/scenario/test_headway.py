@@ -1,0 +1,36 @@
+"""TimeHeadwayCondition: undefined while the referenced entity is behind (no rule holds, so
+``greaterThan`` does not fire at the start), then the bounding boxes' distance along s over the
+triggering entity's speed.
+
+Golden values from esmini 77028d83 on tests/scenario/data/headway.xosc:
+``esmini --headless --fixed_timestep 0.01 --osc headway.xosc --csv_logger out.csv``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from dil.run.runner import RunOptions, run
+
+DATA = Path(__file__).resolve().parent / "data"
+
+# t [s]: (x [m], speed [m/s]) of Ego; Car passes it at 3 s and is 1.2 s ahead (box to box) at 4.65 s,
+# where Ego starts to speed up from 10 to 16 m/s over 2 s
+GOLDEN = {
+    3.0: (80.0, 10.0),
+    5.0: (100.2, 11.08),
+    6.0: (112.795, 14.08),
+    7.0: (128.19, 16.0),
+    10.0: (176.19, 16.0),
+}
+
+
+def test_headway_is_undefined_behind_and_fires_when_the_car_is_ahead():
+    result = run(RunOptions(DATA / "headway.xosc", stack="none", max_time=30.0, trace_rate_hz=100.0))
+    starts = [round(t, 2) for t, kind, name, tr in result.transitions if kind == "event" and tr == "start"]
+    assert starts == [pytest.approx(4.65, abs=0.011)]
+    rows = {round(r[0], 2): r for r in result.trace if r[1] == "Ego"}
+    for t, (x, v) in GOLDEN.items():
+        assert (rows[t][2], rows[t][5]) == (pytest.approx(x, abs=0.1), pytest.approx(v, abs=0.05)), t
