@@ -68,12 +68,16 @@ class Towing:
         self.last: dict[str, tuple[float, float]] = {}
         """Each towed trailer's reference point at the last step [m], world frame."""
         self.started = False
+        self.able = any(e.hitch_dx is not None for e in entities.values())
+        """Some entity can tow (without a hitch nothing is ever towed: the step does nothing)."""
         for e in entities.values():
             if e.towing is not None:
                 check_connection(e, entities)
 
     def step(self, net: RoadNetwork | None) -> None:
         """Put each connected trailer behind its tractor's hitch (tractors have moved)."""
+        if not self.able:
+            return
         ents = self.entities
         towed = {e.towing for e in ents.values() if e.towing is not None and e.present}
         if not towed and not self.last:

@@ -153,6 +153,10 @@ class Polyline:
         headings = np.array([pl.yaw for pl in places]) if self.headings_given else None
         return Sampled(pts, headings, times)
 
+    @property
+    def timed(self) -> bool:
+        return all(t is not None for t, _ in self.vertices)
+
 
 @dataclass(frozen=True)
 class Clothoid:
@@ -175,6 +179,10 @@ class Clothoid:
             times = self.start_time + out[:, 3] / self.length * (self.stop_time - self.start_time)
         return Sampled(out[:, :2].copy(), out[:, 2].copy(), times, out[:, 3].copy())
 
+    @property
+    def timed(self) -> bool:
+        return self.start_time is not None and self.stop_time is not None
+
 
 @dataclass(frozen=True)
 class SplineSegment:
@@ -191,6 +199,10 @@ class SplineSegment:
 class ClothoidSpline:
     segments: list[SplineSegment]
     time_end: float | None = None
+
+    @property
+    def timed(self) -> bool:
+        return self.time_end is not None and all(s.time_start is not None for s in self.segments)
 
     def sample(self, ctx: Context, actor: str) -> Sampled:
         parts, heads, times = [], [], []
@@ -224,6 +236,10 @@ class Nurbs:
     control: list[tuple[float | None, float, Position]]
     """(time [s] or None, weight, position) per control point."""
     knots: list[float]
+
+    @property
+    def timed(self) -> bool:
+        return all(t is not None for t, _, _ in self.control)
 
     def sample(self, ctx: Context, actor: str) -> Sampled:
         ctrl = np.array([(pl.x, pl.y) for pl in (p.resolve(ctx) for _, _, p in self.control)])

@@ -145,3 +145,19 @@ def test_a_bad_shape_is_a_load_error_naming_file_line_and_element(tmp_path, shap
     assert p.returncode == 2, p.stderr
     assert f"{bad}:" in p.stderr and message in p.stderr, p.stderr
     assert "Traceback" not in p.stderr
+
+
+def test_timing_on_a_shape_without_times_is_a_load_error(tmp_path):
+    text = (DATA / "trajectory_shapes.xosc").read_text().replace(' startTime="0" stopTime="4"', "")
+    roads = DATA.parents[2] / "scenarios" / "roads"
+    bad = tmp_path / "untimed.xosc"
+    bad.write_text(text.replace("../../../scenarios/roads/", f"{roads}/"))
+    p = subprocess.run(
+        [sys.executable, "-m", "dil", "run", str(bad), "--stack", "none", "--no-record"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert p.returncode == 2, p.stderr
+    assert f"{bad}:" in p.stderr and "<Timing> domainAbsoluteRelative=relative needs times" in p.stderr
+    assert "Traceback" not in p.stderr
