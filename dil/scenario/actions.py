@@ -331,8 +331,6 @@ class FollowTrajectory(Action):
                 times = times - (float(np.interp(start, tr.cumulative, times)) - float(times[0]))
                 if self.timing == "relative":
                     times = times + ctx.t
-                tr.times = times
-                # the entity is on the trajectory from the moment it starts (at t = 0 for Init)
                 from .trajectories import Polyline, follow_timing
 
                 if self.following_mode == "follow" and isinstance(self.shape, Polyline):
@@ -341,6 +339,8 @@ class FollowTrajectory(Action):
                         tr.points, tr.cumulative, times, tr.headings, e.speed
                     )
                     tr = Trajectory(pts, None, headings=heads, arc=arc)
+                tr.times = times
+                # the entity is on the trajectory from the moment it starts (at t = 0 for Init)
                 tr.along = float(np.interp(ctx.t, times, tr.cumulative))
             else:
                 tr.along = start
