@@ -63,6 +63,8 @@ class LateralDistance(Action):
             e = ctx.entity(n)
             if e.road is None:
                 raise ValueError(f"LateralDistanceAction: entity {n!r} is not on a road")
+            if e.stack_driven:
+                continue  # a driving stack steers it: the storyboard does not move it sideways
             e.lateral = None  # this action moves it sideways from now on
             e.trajectory = None
             k = _Keep(e)
