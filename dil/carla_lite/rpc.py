@@ -105,6 +105,9 @@ class RpcServer:
         _, msgid, method, params = msg
         try:
             result = self._call(method, params)
+        except (ValueError, LookupError, TypeError) as exc:  # bad input: one line, no traceback
+            log.warning("rpc %s refused: %s", method, exc)
+            return msgpack.packb([RESPONSE, msgid, f"{method}: {exc}", None], use_bin_type=True)
         except Exception as exc:  # the client gets an rpc error, the server keeps serving
             log.exception("rpc %s failed", method)
             return msgpack.packb([RESPONSE, msgid, f"{method}: {exc}", None], use_bin_type=True)

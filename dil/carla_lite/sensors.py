@@ -88,6 +88,8 @@ class Sensors:
         self._template: Camera | None = None
         self.by_actor: dict[int, SensorStream] = {}
         self._scene = np.zeros((64, A_SIZE))
+        self.daylight = 1.0
+        """RGB images are scaled by it (``weather.Weather.daylight``)."""
 
     def add(self, actor_id: int, stream_id: int, kind: SensorKind, values: dict[str, str]) -> None:
         s = SensorStream(actor_id, stream_id, kind, sensor_tick=_float(values.get("sensor_tick"), 0.0))
@@ -145,6 +147,8 @@ class Sensors:
         cam.world_pose = (float(r[K_X]), float(r[K_Y]), float(r[K_Z]), float(r[K_YAW]), pitch_down)
         scene, n = self._scene_rows(s.actor_id)
         bgr = cam.render(scene, n)
+        if self.daylight < 1.0:
+            bgr = cv2.convertScaleAbs(bgr, alpha=self.daylight)
         return image_body(cv2.cvtColor(bgr, cv2.COLOR_BGR2BGRA), cam.spec.fov_deg)
 
     def _scene_rows(self, camera_id: int) -> tuple[np.ndarray, int]:

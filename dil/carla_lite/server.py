@@ -242,7 +242,7 @@ class CarlaLiteServer:
             "update_lights_state": lambda *_: None,
             "update_day_night_cycle": lambda *_: None,
             "apply_physics_control": self.physics.apply,
-            "set_weather_parameters": self.weather.set,
+            "set_weather_parameters": self.set_weather,
             "destroy_traffic_manager": lambda *_: None,
         }
         table = {name: (fn, False) for name, fn in valued.items()}
@@ -376,6 +376,10 @@ class CarlaLiteServer:
             self.sensors.remove(info.id)
             self.streams.drop(info.stream_id)
         return True
+
+    def set_weather(self, values: list) -> None:
+        self.weather.set(values)
+        self.sensors.daylight = self.weather.daylight()
 
     def set_actor_location(self, actor_id: int, location: list) -> None:
         t = self.world.transform(int(actor_id))

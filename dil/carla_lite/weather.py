@@ -1,7 +1,8 @@
 """Weather: ``world.get_weather()`` / ``set_weather()`` (``carla.WeatherParameters``), stored and read back.
 
 carla-lite draws no sky, fog or rain: the parameters are kept as the client sent them so scripts that
-set and read the weather (CARLA's ``dynamic_weather.py``) run.
+set and read the weather (CARLA's ``dynamic_weather.py``) run. Only the light follows the sun: RGB
+camera images darken as the sun's altitude falls below ``DAY_ALTITUDE_DEG`` (``daylight``).
 """
 
 from __future__ import annotations
@@ -27,6 +28,13 @@ WEATHER_FIELDS = (
 """``rpc::WeatherParameters`` in the 0.9.16 client's msgpack order (percentages 0-100, angles in
 degrees, fog distance in m)."""
 
+SUN_ALTITUDE = WEATHER_FIELDS.index("sun_altitude_angle")
+DAY_ALTITUDE_DEG = 15.0
+"""Sun altitude [deg] from which images have their full brightness."""
+NIGHT_ALTITUDE_DEG = -5.0
+"""Sun altitude [deg] at and below which images have ``NIGHT_LIGHT`` of it."""
+NIGHT_LIGHT = 0.2
+
 CLEAR_NOON = (5.0, 0.0, 0.0, 10.0, -1.0, 45.0, 2.0, 0.75, 0.1, 0.0, 1.0, 0.03, 0.0331, 0.0)
 """What a new world reports: the client's ``carla.WeatherParameters.ClearNoon``."""
 
@@ -36,6 +44,13 @@ class Weather:
 
     def __init__(self) -> None:
         self.values: list[float] = list(CLEAR_NOON)
+
+    def daylight(self) -> float:
+        """Image brightness factor: ``NIGHT_LIGHT`` to 1, linear in the sun's altitude."""
+        altitude = self.values[SUN_ALTITUDE]
+        span = DAY_ALTITUDE_DEG - NIGHT_ALTITUDE_DEG
+        f = min(max((altitude - NIGHT_ALTITUDE_DEG) / span, 0.0), 1.0)
+        return NIGHT_LIGHT + (1.0 - NIGHT_LIGHT) * f
 
     def get(self) -> list[float]:
         return list(self.values)

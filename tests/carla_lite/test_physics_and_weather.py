@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
-from .conftest import carla, synchronous
+from .conftest import Collector, carla, synchronous
 
 STEP_S = 0.05
 
@@ -116,3 +117,38 @@ def test_weather_round_trip(server, client):
         world.set_weather(carla.WeatherParameters.HardRainSunset)
         world.tick()
         assert world.get_weather() == carla.WeatherParameters.HardRainSunset
+
+
+def test_camera_images_darken_when_the_sun_sets(server, client):
+    world = client.get_world()
+    library = world.get_blueprint_library()
+    with synchronous(world, STEP_S):
+        car = _spawn(world, 3)
+        bp = library.find("sensor.camera.rgb")
+        bp.set_attribute("image_size_x", "160")
+        bp.set_attribute("image_size_y", "90")
+        camera = world.spawn_actor(bp, carla.Transform(carla.Location(x=-6.0, z=2.5)), attach_to=car)
+        images = Collector()
+        joined = server.readers()
+        camera.listen(images)
+        server.wait_for_readers(joined + 1)
+
+        def brightness() -> float:
+            count = len(images.items)
+            world.tick()
+            image = images.wait_for(count + 1)[-1]
+            return float(np.frombuffer(image.raw_data, np.uint8).reshape(90, 160, 4)[..., :3].mean())
+
+        noon = brightness()
+        night = carla.WeatherParameters.ClearNight
+        world.set_weather(night)
+        world.tick()
+        dark = brightness()
+        assert world.get_weather().sun_altitude_angle == pytest.approx(night.sun_altitude_angle)
+        assert dark == pytest.approx(0.2 * noon, rel=0.05)
+        world.set_weather(carla.WeatherParameters.ClearNoon)
+        world.tick()
+        assert brightness() == pytest.approx(noon, rel=0.01)
+        camera.stop()
+        camera.destroy()
+        car.destroy()

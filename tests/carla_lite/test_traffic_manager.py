@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 import random
 import socket
+import time
 
 import pytest
 
@@ -197,3 +198,24 @@ def test_autopilot_drives_in_asynchronous_mode(server, client):
     assert heading.x * (car.get_location().x - start.x) + heading.y * (car.get_location().y - start.y) > 0.0
     assert car.get_control().throttle > 0.0 or car.get_velocity().length() > 1.0
     assert car.destroy()
+
+
+def test_a_traffic_manager_call_for_a_destroyed_vehicle_fails_in_one_log_line(server, client):
+    world = client.get_world()
+    tm_port = _free_port()
+    tm = client.get_trafficmanager(tm_port)
+    car = world.spawn_actor(
+        world.get_blueprint_library().find("vehicle.audi.a2"), world.get_map().get_spawn_points()[4]
+    )
+    gone = world.get_actor(car.id)
+    assert car.destroy()
+    with pytest.raises(RuntimeError, match="set_desired_speed"):
+        tm.set_desired_speed(gone, 30.0)
+    tm.set_global_distance_to_leading_vehicle(3.0)  # the TM goes on serving
+    assert server.process.poll() is None
+    deadline = time.monotonic() + 5.0  # the server's output is read on another thread
+    while time.monotonic() < deadline and not any("set_desired_speed refused" in x for x in server.log):
+        time.sleep(0.05)
+    refused = [line for line in server.log if "rpc set_desired_speed refused" in line]
+    assert len(refused) == 1 and f"no live actor with id {car.id}" in refused[0]
+    assert not any("Traceback" in line for line in server.log)
