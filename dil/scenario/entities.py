@@ -289,10 +289,13 @@ class Entity:
                 d_offset = 0.0
         t_lat = net.lane_to_road(self.road, self.lane, self.s, self.offset)
         ds = ds_for_distance(net, self.road, self.s, t_lat, along)
+        s_before = self.s
         self.s += ds if self.forward else -ds
         length = net.roads[net.road_index(self.road)].length
         if self.s > length or self.s < 0.0:
             self._next_road(net, length)
+        else:
+            self.lane = lane_across_sections(net, self.road, self.lane, s_before, self.s)
         if self.road is None:
             return
         t_lat = net.lane_to_road(self.road, self.lane, self.s, self.offset)
@@ -333,6 +336,32 @@ class Entity:
             self.offset = -self.offset
         self.h_rel = 0.0 if self.forward else math.pi
         self.s = min(excess, other.length) if self.forward else max(other.length - excess, 0.0)
+
+
+def lane_across_sections(net: RoadNetwork, road: str, lane: int, s0: float, s1: float) -> int:
+    """The lane a car in ``lane`` at ``s0`` [m] is in at ``s1`` on the same road: across each lane
+    section boundary it follows the lane's successor (predecessor when s decreases), keeping its id
+    where the file links none."""
+    secs = net.roads[net.road_index(road)].lane_sections
+    if len(secs) < 2:
+        return lane
+    k0 = _section_at(secs, s0)
+    k1 = _section_at(secs, s1)
+    step = 1 if k1 > k0 else -1
+    for k in range(k0, k1, step):
+        here = next((ln for ln in secs[k].lanes if ln.id == lane), None)
+        link = None if here is None else (here.successor if step > 0 else here.predecessor)
+        if link is not None and any(ln.id == link for ln in secs[k + step].lanes):
+            lane = link
+    return lane
+
+
+def _section_at(secs: tuple, s: float) -> int:
+    """Index of the lane section that holds s [m]."""
+    k = 0
+    while k + 1 < len(secs) and secs[k + 1].s <= s:
+        k += 1
+    return k
 
 
 def _wrap(a: float) -> float:
