@@ -266,9 +266,15 @@ def _by_entity(r: Reader, el: etree._Element) -> Callable[[Context, Entity], boo
 
             ref = r.raw(el, "entityRef")
             frame = "road" if r.boolean(el, "alongRoute", False) else cs  # alongRoute: 1.0's name
+            kind = r.choice(
+                el,
+                "relativeDistanceType",
+                ("longitudinal", "lateral", "cartesianDistance", "euclidianDistance"),
+                "euclidianDistance",
+            )
 
             def holds(ctx: Context, e: Entity) -> bool:  # an undefined headway meets no rule
-                h = headway(ctx.net, e, ctx.entity(ref), freespace, frame)
+                h = headway(ctx.net, e, ctx.entity(ref), freespace, frame, kind)
                 return h is not None and rule(h, value)
 
             return holds

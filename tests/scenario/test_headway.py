@@ -34,3 +34,15 @@ def test_headway_is_undefined_behind_and_fires_when_the_car_is_ahead():
     rows = {round(r[0], 2): r for r in result.trace if r[1] == "Ego"}
     for t, (x, v) in GOLDEN.items():
         assert (rows[t][2], rows[t][5]) == (pytest.approx(x, abs=0.1), pytest.approx(v, abs=0.05)), t
+
+
+def test_without_freespace_the_default_distance_is_euclidean_between_reference_points(tmp_path):
+    # the same file with freespace="false" (esmini 77028d83 on it: Ego speeds up from 4.15 s): 11.5 m
+    # along s and 3.5 m across, 12.0 m apart, is 1.2 s at 10 m/s
+    text = (DATA / "headway.xosc").read_text().replace('freespace="true"', 'freespace="false"')
+    road = (DATA / "../../../scenarios/roads/highway.xodr").resolve()
+    path = tmp_path / "headway.xosc"
+    path.write_text(text.replace("../../../scenarios/roads/highway.xodr", str(road)))
+    result = run(RunOptions(path, stack="none", max_time=30.0, trace_rate_hz=100.0))
+    starts = [round(t, 2) for t, kind, name, tr in result.transitions if kind == "event" and tr == "start"]
+    assert starts == [pytest.approx(4.15, abs=0.011)]
