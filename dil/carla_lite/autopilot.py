@@ -62,6 +62,16 @@ from .dynamics import (
     K_YAW_RATE,
     K_Z,
 )
+from .junctions import JunctionReservations
+from .lane_change import (
+    COOLDOWN_S,
+    LATERAL_SPEED,
+    OVERTAKE_GAP,
+    SLOWER_BY,
+    centre_t,
+    neighbour,
+    target_is_free,
+)
 from .world import LiteWorld
 
 CAPACITY = 1024
@@ -81,6 +91,8 @@ FREE_EXPONENT = 12.0
 speed it is told (``set_desired_speed``) as CARLA's Traffic Manager does."""
 CLASS_VEHICLE = 1.0
 CLASS_PROP = 3.0
+EXIT_ROOM = 12.0
+"""A car enters a junction only when the lane it leaves the junction into is free for this long [m]."""
 NOTHING_AHEAD = 1e9
 """The gap [m] when no body is ahead: no interaction."""
 RELOCATE_DISTANCE = 0.5
@@ -101,15 +113,27 @@ class DriverParams:
     """Percentage of steps in which bodies ahead are not looked at."""
     lane_offset: float | None = None
     """[m], positive to the right (CARLA's sign); None: the TM's global one."""
+    auto_lane_change: bool = True
+    """Overtake a slower car ahead when the lane beside is free."""
+    force_change: int = 0
+    """A requested lane change: +1 left, -1 right, 0 none."""
 
 
 @njit(cache=True)
 def gaps_ahead(
-    state: np.ndarray, n: int, rows: np.ndarray, m: int, lookahead: float, margin: float, out: np.ndarray
+    state: np.ndarray,
+    n: int,
+    rows: np.ndarray,
+    m: int,
+    lookahead: float,
+    margin: float,
+    widen: np.ndarray,
+    out: np.ndarray,
 ) -> None:
     """For each world row ``rows[k]``: ``out[k] = (gap [m], speed of the body ahead along the heading
     [m/s])`` to the nearest body in its corridor, ``(NOTHING_AHEAD, 0)`` when none is within
-    ``lookahead`` [m]."""
+    ``lookahead`` [m]. ``widen[k]`` [m] widens the corridor on both sides (a car changing lanes
+    looks into both)."""
     for k in range(m):
         a = state[rows[k]]
         c = math.cos(a[K_YAW])
@@ -134,7 +158,7 @@ def gaps_ahead(
             cr = abs(math.cos(rel))
             sr = abs(math.sin(rel))
             half_lat_b = 0.5 * (sr * b[K_LENGTH] + cr * b[K_WIDTH])
-            if abs(lat) > 0.5 * a[K_WIDTH] + half_lat_b + margin:
+            if abs(lat) > 0.5 * a[K_WIDTH] + half_lat_b + margin + widen[k]:
                 continue
             half_lon_b = 0.5 * (cr * b[K_LENGTH] + sr * b[K_WIDTH])
             gap = lon - 0.5 * a[K_LENGTH] - half_lon_b
@@ -176,6 +200,16 @@ class Autopilot:
         """Registered vehicles off any driving lane: held still."""
         self._last: dict[int, tuple[float, float]] = {}
         self._dead_end: dict[tuple[int, int, int], float] = {}
+        self._shift: dict[int, float] = {}
+        """Lateral offset [m, road t] still to cover after a lane change."""
+        self._next_change: dict[int, float] = {}
+        """Simulation time [s] from which a car may change lanes again."""
+        self.time = 0.0
+        """Simulation time the autopilot has stepped [s]."""
+        self._work = np.zeros(64)
+        self.junctions = JunctionReservations(network) if network is not None else None
+        self._next_keys: dict[tuple[int, int, int], tuple[int, int, int] | None] = {}
+        self._by_lane: dict[tuple[int, int, int], list[tuple[float, int]]] = {}
         self.rng = np.random.default_rng(0)
 
     # --- registration ----------------------------------------------------------------------------
@@ -198,6 +232,8 @@ class Autopilot:
         """Hand the vehicle back to its controls, keeping its speed."""
         self.ports.pop(actor_id, None)
         self.parked.discard(actor_id)
+        if self.junctions is not None:
+            self.junctions.forget(actor_id)
         row = self.rows.pop(actor_id, None)
         if row is not None:
             self.followers.rows[row, F_ACTIVE] = 0.0
@@ -213,6 +249,8 @@ class Autopilot:
             self.unregister(actor_id)
         self.params.pop(actor_id, None)
         self._last.pop(actor_id, None)
+        self._shift.pop(actor_id, None)
+        self._next_change.pop(actor_id, None)
 
     def _locate(self, actor_id: int) -> None:
         """Find the vehicle's lane and start following it there."""
@@ -258,9 +296,12 @@ class Autopilot:
             return
         world_rows = np.array([i - 1 for i in ids], dtype=np.int64)
         gaps = np.empty((len(ids), 2))
-        gaps_ahead(self.world.state, self.world.count, world_rows, len(ids), LOOKAHEAD, LATERAL_MARGIN, gaps)
+        widen = np.array([abs(self._shift.get(i, 0.0)) for i in ids])
+        state, count = self.world.state, self.world.count
+        gaps_ahead(state, count, world_rows, len(ids), LOOKAHEAD, LATERAL_MARGIN, widen, gaps)
         f = self.followers
         scratch = self._scratch
+        leaders = self._lane_leaders(ids)
         before: dict[int, tuple[float, float]] = {}
         for k, actor_id in enumerate(ids):
             r = self.world.state[actor_id - 1]
@@ -276,19 +317,139 @@ class Autopilot:
             acc = idm_accel(v, v0, NOTHING_AHEAD, v, s0, a_max, COMFORT_DECEL, brake)
             if not ignore:
                 acc = min(acc, idm_accel(v, v0, gaps[k, 0], gaps[k, 1], s0, a_max, COMFORT_DECEL, brake))
+                if actor_id in leaders:  # along its lanes: the queue after a bend or a junction
+                    gap, lead_v = leaders[actor_id]
+                    acc = min(acc, idm_accel(v, v0, gap, lead_v, s0, a_max, COMFORT_DECEL, brake))
             end = self._distance_to_dead_end(row)
             if end < LOOKAHEAD:
                 stop = idm_accel(v, v0, end - 0.5 * r[K_LENGTH], 0.0, 0.5, a_max, COMFORT_DECEL, brake)
                 acc = min(acc, stop)
+            fr = f.rows[row]
+            line = self.junctions.stop_distance(
+                actor_id,
+                int(fr[F_ROAD]),
+                int(fr[F_LANE]),
+                int(fr[F_DIRECTION]),
+                float(fr[F_S]),
+                v,
+                self._room,
+            )
+            if line is not None:  # the junction ahead is held: its entry is a stop line
+                wait = idm_accel(v, v0, line - 0.5 * r[K_LENGTH], 0.0, 1.0, a_max, COMFORT_DECEL, brake)
+                acc = min(acc, wait)
             offset = p.lane_offset if p.lane_offset is not None else tm.lane_offset
-            f.rows[row, F_OFFSET] = -offset * f.rows[row, F_DIRECTION]
+            base = -offset * f.rows[row, F_DIRECTION]
+            wants = p.force_change or (
+                1 if p.auto_lane_change and gaps[k, 0] < OVERTAKE_GAP and gaps[k, 1] < v0 - SLOWER_BY else 0
+            )
+            if wants and actor_id not in self._shift and self.time >= self._next_change.get(actor_id, 0.0):
+                self._change_lane(actor_id, row, base, v, left_first=wants > 0, forced=bool(p.force_change))
+            shift = self._shift.get(actor_id, 0.0)
+            if shift:
+                step = LATERAL_SPEED * dt
+                shift = 0.0 if abs(shift) <= step else shift - math.copysign(step, shift)
+                if shift:
+                    self._shift[actor_id] = shift
+                else:
+                    del self._shift[actor_id]
+            f.rows[row, F_OFFSET] = base + shift
             f.rows[row, F_TARGET] = max(0.0, v + acc * dt)
             f.rows[row, F_ACCEL] = 1e9
             scratch[row, A_SPEED] = v
             before[actor_id] = (float(r[K_YAW]), acc)
         f.step(scratch, dt)
+        self.time += dt
         for actor_id in ids:
             self._write_back(actor_id, self.rows[actor_id], dt, *before[actor_id])
+
+    def _lane_key(self, row: int) -> tuple[tuple[int, int, int], float]:
+        """``(road index, lane, direction)`` of a follower and how far it is along that lane [m]."""
+        fr = self.followers.rows[row]
+        road, direction = int(fr[F_ROAD]), int(fr[F_DIRECTION])
+        length = float(self.network.tables.road_length[road])
+        along = float(fr[F_S]) if direction > 0 else length - float(fr[F_S])
+        return (road, int(fr[F_LANE]), direction), along
+
+    def _next_key(self, key: tuple[int, int, int]) -> tuple[int, int, int] | None:
+        """The lane a follower continues into at the end of ``key`` (the first successor)."""
+        if key in self._next_keys:
+            return self._next_keys[key]
+        net = self.network
+        road, lane, direction = key
+        rd = net.roads[road]
+        options = net.graph.next_lanes(rd.id, lane, rd.length if direction > 0 else 0.0)
+        nxt = None
+        if options:
+            nxt_road, nxt_lane = options[0]
+            fwd = net.driving_heading(nxt_road, nxt_lane, 0.0) == 0.0
+            nxt = (net.road_index(nxt_road), nxt_lane, 1 if fwd else -1)
+        self._next_keys[key] = nxt
+        return nxt
+
+    def _lane_leaders(self, ids: list[int]) -> dict[int, tuple[float, float]]:
+        """Gap [m] and speed [m/s] of the nearest autopilot car ahead along each car's lanes (its own,
+        then the lanes it will take), within ``LOOKAHEAD``."""
+        self._by_lane = by_lane = {}
+        where = {}
+        for i in ids:
+            key, along = self._lane_key(self.rows[i])
+            where[i] = (key, along)
+            by_lane.setdefault(key, []).append((along, i))
+        state = self.world.state
+        out: dict[int, tuple[float, float]] = {}
+        for i in ids:
+            key, start = where[i]
+            travelled = 0.0
+            half = 0.5 * float(state[i - 1, K_LENGTH])
+            for _ in range(4):
+                ahead = [(d, j) for d, j in by_lane.get(key, ()) if j != i and d > start]
+                if ahead:
+                    d, j = min(ahead)
+                    gap = travelled + d - start - half - 0.5 * float(state[j - 1, K_LENGTH])
+                    out[i] = (gap, max(float(state[j - 1, K_SPEED]), 0.0))
+                    break
+                travelled += float(self.network.tables.road_length[key[0]]) - start
+                nxt = self._next_key(key)
+                if nxt is None or travelled > LOOKAHEAD:
+                    break
+                key, start = nxt, -1e-9
+        return out
+
+    def _room(self, road: int, lane: int, direction: int) -> bool:
+        """The lane after connecting lane ``(road, lane)`` has room for a car at its start."""
+        nxt = self._next_key((road, lane, direction))
+        if nxt is None:
+            return True
+        return all(d > EXIT_ROOM for d, _ in self._by_lane.get(nxt, ()))
+
+    def _change_lane(
+        self, actor_id: int, row: int, base: float, speed: float, left_first: bool, forced: bool
+    ) -> None:
+        """Move the follower into a free neighbouring lane, keeping the car where it is for now."""
+        f = self.followers.rows[row]
+        road, lane, s = int(f[F_ROAD]), int(f[F_LANE]), float(f[F_S])
+        direction = int(f[F_DIRECTION])
+        sides = (left_first,) if forced else (left_first, not left_first)
+        p = self.params[actor_id]
+        for left in sides:
+            other = neighbour(self.network, road, lane, direction, s, left)
+            if other == 0:
+                if forced:
+                    p.force_change = 0  # no lane there: the request is dropped
+                continue
+            t_new = centre_t(self.network, road, other, s, self._work)
+            t_now = centre_t(self.network, road, lane, s, self._work) + float(f[F_OFFSET])
+            x, y, _z, _h = self.network.road_to_world(self.network.roads[road].id, s, t_new)
+            r = actor_id - 1
+            if not target_is_free(
+                self.world.state, self.world.count, r, (x, y), float(self.world.state[r, K_YAW]), speed
+            ):
+                continue
+            f[F_LANE] = other
+            self._shift[actor_id] = t_now - t_new - base
+            self._next_change[actor_id] = self.time + COOLDOWN_S
+            p.force_change = 0
+            return
 
     def _desired_speed(self, actor_id: int, tm: TrafficSettingsView, p: DriverParams) -> float:
         """[m/s]"""

@@ -171,6 +171,12 @@ class TrafficManagers:
                 "ignore_vehicles", lambda p, v: setattr(p, "ignore_vehicles", float(v))
             ),
             "set_lane_offset": per_vehicle("lane_offset", lambda p, v: setattr(p, "lane_offset", float(v))),
+            "set_auto_lane_change": per_vehicle(
+                "auto_lane_change", lambda p, v: setattr(p, "auto_lane_change", bool(v))
+            ),
+            "set_force_lane_change": per_vehicle(
+                "force_lane_change", lambda p, v: setattr(p, "force_change", 1 if v else -1)
+            ),
         }
         for name in (
             "set_synchronous_mode",
@@ -184,8 +190,6 @@ class TrafficManagers:
         ):
             table[name] = stored(name)
         for name in (
-            "set_auto_lane_change",
-            "set_force_lane_change",
             "set_percentage_running_light",
             "set_percentage_running_sign",
             "set_percentage_ignore_walkers",

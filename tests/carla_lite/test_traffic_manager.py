@@ -14,7 +14,7 @@ import time
 
 import pytest
 
-from .conftest import Collector, carla, synchronous
+from .conftest import ROADS, Collector, carla, start_server, stop_server, synchronous
 
 STEP_S = 0.05
 
@@ -138,6 +138,7 @@ def test_tutorial_style_autopilot_keeps_its_gap_behind_a_stopped_car(server, cli
         car.set_autopilot(True, tm_port)
         tm.set_desired_speed(car, 50.0)
         tm.distance_to_leading_vehicle(car, 4.0)
+        tm.auto_lane_change(car, False)  # else it overtakes the parked car
         peak = 0.0
         for _ in range(int(60.0 / STEP_S)):
             world.tick()
@@ -219,3 +220,80 @@ def test_a_traffic_manager_call_for_a_destroyed_vehicle_fails_in_one_log_line(se
     refused = [line for line in server.log if "rpc set_desired_speed refused" in line]
     assert len(refused) == 1 and f"no live actor with id {car.id}" in refused[0]
     assert not any("Traceback" in line for line in server.log)
+
+
+def _lane_pair(world: carla.World) -> tuple[carla.Transform, carla.Transform]:
+    """The first spawn point driving +x on the highway's middle lane, and one 40 m ahead of it."""
+    points = [p for p in world.get_map().get_spawn_points() if abs(p.rotation.yaw) < 1.0]
+    lanes = sorted({round(p.location.y, 1) for p in points})
+    middle = lanes[len(lanes) // 2]
+    start = min((p for p in points if round(p.location.y, 1) == middle), key=lambda p: p.location.x)
+    return start, carla.Transform(start.location + 40.0 * start.get_forward_vector(), start.rotation)
+
+
+def test_autopilot_overtakes_a_slower_car_and_a_forced_lane_change_moves_over(server, client):
+    world = client.get_world()
+    tm_port = _free_port()
+    library = world.get_blueprint_library()
+    start, ahead = _lane_pair(world)
+    with synchronous(world, STEP_S):
+        tm = client.get_trafficmanager(tm_port)
+        slow = world.spawn_actor(library.find("vehicle.audi.a2"), ahead)
+        fast = world.spawn_actor(library.find("vehicle.tesla.model3"), start)
+        world.tick()
+        for car, kmh in ((slow, 15.0), (fast, 45.0)):
+            car.set_autopilot(True, tm_port)
+            tm.set_desired_speed(car, kmh)
+        hits = Collector()
+        sensor = world.spawn_actor(library.find("sensor.other.collision"), carla.Transform(), fast)
+        sensor.listen(hits)
+        for _ in range(int(30.0 / STEP_S)):
+            world.tick()
+        assert fast.get_location().x > slow.get_location().x + 10.0  # passed it
+        assert abs(fast.get_location().y - start.location.y) > 2.5  # in another lane
+        assert fast.get_velocity().length() > 40.0 / 3.6
+        assert hits.items == []
+
+        tm.auto_lane_change(slow, False)
+        y0 = slow.get_location().y
+        tm.force_lane_change(slow, True)  # to the left of travel: y falls driving +x (CARLA's frame)
+        for _ in range(int(8.0 / STEP_S)):
+            world.tick()
+        assert slow.get_location().y - y0 == pytest.approx(-3.5, abs=0.3)
+        assert abs(slow.get_transform().rotation.yaw) < 1.0  # settled on the new lane's centre line
+        sensor.stop()
+        for actor in (sensor, slow, fast):
+            assert actor.destroy()
+
+
+@pytest.mark.parametrize("network", ["junction", "rural"])
+def test_traffic_crosses_the_junction_and_follows_curves_without_collisions(network):
+    """The junction's right of way (one path at a time, no entry into a full exit lane) and gaps
+    kept along the lanes, 30 cars for 40 s."""
+    server = start_server("--map", str(ROADS / f"{network}.xodr"))
+    try:
+        client = server.client()
+        world = client.get_world()
+        tm_port = _free_port()
+        with synchronous(world, STEP_S):
+            tm = client.get_trafficmanager(tm_port)
+            tm.global_percentage_speed_difference(-40.0)
+            count = min(30, len(world.get_map().get_spawn_points()))
+            vehicles = [world.get_actor(i) for i in _spawn_traffic(client, world, tm_port, count, seed=1)]
+            hits = Collector()
+            collision = world.get_blueprint_library().find("sensor.other.collision")
+            sensors = [world.spawn_actor(collision, carla.Transform(), v) for v in vehicles]
+            for s in sensors:
+                s.listen(hits)
+            start = {v.id: v.get_location() for v in vehicles}
+            for _ in range(int(40.0 / STEP_S)):
+                world.tick()
+            moved = sorted(v.get_location().distance(start[v.id]) for v in vehicles)
+            assert moved[len(moved) // 2] > 50.0
+            assert hits.items == []
+            for s in sensors:
+                s.stop()
+                s.destroy()
+            client.apply_batch_sync([carla.command.DestroyActor(v) for v in vehicles], True)
+    finally:
+        stop_server(server)

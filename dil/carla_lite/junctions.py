@@ -1,0 +1,78 @@
+"""Junction right of way for the autopilot: one path through a junction at a time.
+
+A car that comes within ``APPROACH`` (or its comfortable stopping distance, if longer) of a junction
+asks for it: it may go when no other car holds the junction, or when all that do take the same
+connecting lane (a queue drives through together). Otherwise the junction's entry is a stop line for
+it. A car holds the junction from its grant until it has left the junction's roads. Cars are asked
+in id order, so the same traffic gives the same grants (deterministic).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from dil.road.network import RoadNetwork
+
+APPROACH = 25.0
+"""Distance to a junction's entry from which a car asks for it [m]."""
+PLAN_DECEL = 3.0
+"""[m/s^2]: a faster car asks from its stopping distance at this deceleration, plus ``APPROACH``."""
+
+
+class JunctionReservations:
+    """Who holds which junction."""
+
+    def __init__(self, network: RoadNetwork) -> None:
+        self.network = network
+        self.holders: dict[str, dict[int, tuple[int, int]]] = {}
+        """Junction id to {actor id: the connecting lane (road index, lane id) it takes}."""
+
+    def forget(self, actor_id: int) -> None:
+        for held in self.holders.values():
+            held.pop(actor_id, None)
+
+    def stop_distance(
+        self,
+        actor_id: int,
+        road: int,
+        lane: int,
+        direction: int,
+        s: float,
+        speed: float,
+        room: Callable[[int, int, int], bool],
+    ) -> float | None:
+        """Where the car must stop [m ahead] because the junction ahead is held, or the lane after it
+        has no ``room(road, lane, direction)`` for it; None: it may go."""
+        net = self.network
+        rd = net.roads[road]
+        if rd.junction not in ("-1", ""):  # inside: it holds the junction until it is out
+            self.holders.setdefault(rd.junction, {}).setdefault(actor_id, (road, lane))
+            self._release(actor_id, keep=rd.junction)
+            return None
+        left = rd.length - s if direction > 0 else s
+        options = net.graph.next_lanes(rd.id, lane, rd.length if direction > 0 else 0.0)
+        if not options:
+            self._release(actor_id, keep=None)
+            return None
+        nxt_road, nxt_lane = options[0]
+        k = net.road_index(nxt_road)
+        junction = net.roads[k].junction
+        if junction in ("-1", "") or left > APPROACH + speed * speed / (2.0 * PLAN_DECEL):
+            self._release(actor_id, keep=None)
+            return None
+        self._release(actor_id, keep=junction)
+        held = self.holders.setdefault(junction, {})
+        path = (k, nxt_lane)
+        if actor_id in held:
+            return None
+        fwd = net.driving_heading(nxt_road, nxt_lane, 0.0) == 0.0
+        if all(p == path for p in held.values()) and room(k, nxt_lane, 1 if fwd else -1):
+            held[actor_id] = path
+            return None
+        return max(left, 0.0)
+
+    def _release(self, actor_id: int, keep: str | None) -> None:
+        """Drop the car from every junction but ``keep``."""
+        for junction, held in self.holders.items():
+            if junction != keep:
+                held.pop(actor_id, None)
