@@ -187,9 +187,13 @@ class _Follow:
     speed [m/s].
     """
 
-    def __init__(self, action: LongitudinalDistance, sign: float, ctx: Context) -> None:
+    def __init__(self, action: LongitudinalDistance, sign: float, ctx: Context, e: Entity) -> None:
         self.a, self.sign, self.ctx = action, sign, ctx
         self.accel = 0.0
+        # the constraints never exceed the vehicle's Performance [m/s^2, m/s]
+        self.max_accel = min(action.max_accel, e.max_accel) if action.max_accel is not None else None
+        self.max_decel = min(action.max_decel, e.max_decel)
+        self.max_speed = min(action.max_speed, e.max_speed)
 
     def requested(self) -> float:
         lead = self.ctx.entity(self.a.leader)
@@ -205,13 +209,13 @@ class _Follow:
         a = self.a
         lead = self.ctx.entity(a.leader)
         diff = self.error(e)
-        if a.max_accel is None:
+        if self.max_accel is None:
             # held at the distance once both have moved this step (at the referenced entity's speed)
             shift(e, self.ctx, diff)
             return lead.speed
-        k = (a.max_accel if diff < 0.0 else a.max_decel) * SPRING
+        k = (self.max_accel if diff < 0.0 else self.max_decel) * SPRING
         acc = diff * k - (e.speed - lead.speed) * 2.0 * math.sqrt(k)
-        acc = min(max(acc, -a.max_decel), a.max_accel)  # type: ignore[type-var]
+        acc = min(max(acc, -self.max_decel), self.max_accel)
         # maxAccelerationRate / maxDecelerationRate bound how fast an acceleration or a deceleration
         # builds up [m/s^3]; easing off towards zero is not bounded (as the reference player reads them)
         if acc < 0.0 and acc < self.accel:
@@ -219,7 +223,7 @@ class _Follow:
         elif acc > 0.0 and acc > self.accel:
             acc = min(acc, self.accel + a.max_accel_rate * dt)
         self.accel = acc
-        return min(e.speed + acc * dt, a.max_speed)
+        return min(e.speed + acc * dt, self.max_speed)
 
 
 def shift(e: Entity, ctx: Context, d: float) -> None:
@@ -267,7 +271,7 @@ class LongitudinalDistance(Action):
                 sign = -1.0 if value < 0.0 else 1.0
             else:
                 sign = 1.0
-            f = _Follow(self, sign, ctx)
+            f = _Follow(self, sign, ctx, e)
             e.speed_follow = f
             e.speed_transition = None
             self.follow.append((e, f))

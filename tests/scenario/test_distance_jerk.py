@@ -35,3 +35,30 @@ def test_the_follower_closes_the_gap_as_the_reference_player_does():
     rows = {round(r[0], 2): r for r in result.trace if r[1] == "Follower"}
     for t, (x, v) in GOLDEN.items():
         assert (rows[t][2], rows[t][5]) == (pytest.approx(x, abs=0.01), pytest.approx(v, abs=0.01)), t
+
+
+# the same file with the cars' Performance at maxAcceleration 1.5, maxDeceleration 3 m/s^2 (esmini
+# 77028d83 on it): the action's constraints (2.5 and 4 m/s^2) are cut to the vehicle's
+LIMITED = {
+    4.0: (111.441, 25.101),
+    6.0: (162.625, 24.749),
+    8.0: (206.764, 19.129),
+    10.0: (238.992, 13.129),
+    12.0: (259.22, 7.129),
+    15.0: (280.227, 8.539),
+    20.0: (337.243, 12.21),
+}
+
+
+def test_the_constraints_never_exceed_the_vehicles_performance(tmp_path):
+    text = (DATA / "distance_jerk.xosc").read_text()
+    text = text.replace(
+        'maxAcceleration="10" maxDeceleration="10"', 'maxAcceleration="1.5" maxDeceleration="3"'
+    )
+    road = (DATA / "../../../scenarios/roads/highway.xodr").resolve()
+    path = tmp_path / "distance_jerk.xosc"
+    path.write_text(text.replace("../../../scenarios/roads/highway.xodr", str(road)))
+    result = run(RunOptions(path, stack="none", max_time=30.0, trace_rate_hz=100.0))
+    rows = {round(r[0], 2): r for r in result.trace if r[1] == "Follower"}
+    for t, (x, v) in LIMITED.items():
+        assert (rows[t][2], rows[t][5]) == (pytest.approx(x, abs=0.01), pytest.approx(v, abs=0.01)), t
