@@ -271,8 +271,9 @@ class Autopilot:
             f.routes.append([])
             f.n += 1
         road_index = self.network.road_index(pos.road)
-        heading = self.network.lane_to_world(pos.road, pos.lane, pos.s)[3]
-        direction = 1.0 if math.cos(heading - float(r[K_YAW])) > 0.0 else -1.0
+        travel = self.network.lane_to_world(pos.road, pos.lane, pos.s)[3]
+        reference = self.network.road_to_world(pos.road, pos.s)[3]
+        direction = 1.0 if math.cos(travel - reference) > 0.0 else -1.0  # the lane's, along s
         f.rows[row] = (road_index, pos.lane, pos.s, 0.0, direction, 0.0, 1e9, 1.0, row)
         f.routes[row] = []
         self.rows[actor_id] = row

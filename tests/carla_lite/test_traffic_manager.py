@@ -109,6 +109,10 @@ def test_generate_traffic_style_30_vehicles_drive_30_s_without_collisions(server
                             assert not _boxes_overlap(a, b), f"{a.id} and {b.id} overlap at step {step}"
         moved = sorted(v.get_location().distance(start[v.id]) for v in vehicles)
         assert moved[len(moved) // 2] > 60.0  # the median car drove (speed limit 30 km/h, +30 %)
+        carla_map = world.get_map()
+        for v in vehicles:  # each the way its lane goes (the client's own waypoints say which)
+            lane = carla_map.get_waypoint(v.get_location()).transform.get_forward_vector()
+            assert lane.dot(v.get_transform().get_forward_vector()) > 0.9
         assert hits.items == []
         speeds = [v.get_velocity().length() for v in vehicles]
         assert max(speeds) < 30.0 / 3.6 * 1.3 + 0.5
