@@ -161,12 +161,12 @@ def test_trailers_and_trailer_actions_load(tmp_path):
 
 def test_what_stays_unsupported_is_an_error_naming_file_line_and_element(tmp_path):
     hide = (
-        "<PrivateAction><VisibilityAction graphics='false' traffic='false' sensors='false'/>"
-        + "</PrivateAction>"
+        "<PrivateAction><LateralAction><LateralDistanceAction entityRef='Car' distance='2' "
+        "freespace='false' continuous='false' coordinateSystem='lane'/></LateralAction></PrivateAction>"
     )
     story = f"""<Story name="s"><Act name="act"><ManeuverGroup maximumExecutionCount="1" name="g">
         <Actors selectTriggeringEntities="false"><EntityRef entityRef="Car"/></Actors>
         <Maneuver name="m">{event("e", action("a", hide), sim_time("1"))}
         </Maneuver></ManeuverGroup></Act></Story>"""
-    with pytest.raises(ScenarioError, match=r"t\.xosc:\d+: <VisibilityAction> is not supported"):
+    with pytest.raises(ScenarioError, match=r"t\.xosc:\d+: <LateralDistanceAction> is not supported: coordinateSystem='lane'"):
         load(doc(tmp_path, story))
