@@ -303,6 +303,7 @@ class Autopilot:
         f = self.followers
         scratch = self._scratch
         leaders = self._lane_leaders(ids)
+        self.junctions.observe(self._others())
         before: dict[int, tuple[float, float]] = {}
         for k, actor_id in enumerate(ids):
             r = self.world.state[actor_id - 1]
@@ -362,6 +363,23 @@ class Autopilot:
         self.time += dt
         for actor_id in ids:
             self._write_back(actor_id, self.rows[actor_id], dt, *before[actor_id])
+
+    def _others(self) -> list[tuple[int, int, int, int, float, float]]:
+        """Vehicles not on autopilot on a driving lane: ``(id, road index, lane, direction, s, speed)``."""
+        out = []
+        state = self.world.state
+        for actor_id in list(self.world.actors):
+            r = state[actor_id - 1]
+            if actor_id in self.rows or r[K_CLASS] != CLASS_VEHICLE or r[K_PARENT] >= 0.0:
+                continue
+            pos = self.network.locate(float(r[K_X]), float(r[K_Y]))
+            if pos is None or pos.lane == 0 or pos.lane_type != "driving":
+                continue
+            reference = self.network.road_to_world(pos.road, pos.s)[3]
+            direction = 1 if math.cos(float(r[K_YAW]) - reference) > 0.0 else -1
+            speed = math.hypot(float(r[K_VX]), float(r[K_VY]))
+            out.append((actor_id, self.network.road_index(pos.road), pos.lane, direction, pos.s, speed))
+        return out
 
     def _lane_key(self, row: int) -> tuple[tuple[int, int, int], float]:
         """``(road index, lane, direction)`` of a follower and how far it is along that lane [m]."""

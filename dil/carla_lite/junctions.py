@@ -15,6 +15,9 @@ from dil.road.network import RoadNetwork
 
 APPROACH = 25.0
 """Distance to a junction's entry from which a car asks for it [m]."""
+OTHER_CLAIM = 8.0
+"""A vehicle the autopilot does not drive holds a junction from this far before its entry [m] (nearer
+than the autopilot's cars ask: a car queued ahead of it has its grant by then)."""
 PLAN_DECEL = 3.0
 """[m/s^2]: a faster car asks from its stopping distance at this deceleration, plus ``APPROACH``."""
 
@@ -26,6 +29,37 @@ class JunctionReservations:
         self.network = network
         self.holders: dict[str, dict[int, tuple[int, int]]] = {}
         """Junction id to {actor id: the connecting lane (road index, lane id) it takes}."""
+        self.others: dict[str, dict[int, tuple[int, int]]] = {}
+        """The same for vehicles the autopilot does not drive (an ego), from :meth:`observe`."""
+
+    def observe(self, others: list[tuple[int, int, int, int, float, float]]) -> None:
+        """Vehicles the autopilot does not drive, as ``(actor id, road index, lane, direction along s,
+        s [m], speed [m/s])``: inside a junction, or moving within ``OTHER_CLAIM`` of its entry, they
+        hold it (they do not wait for the autopilot's grants)."""
+        self.others = {}
+        for actor_id, road, lane, direction, s, speed in others:
+            ahead = self._ahead(road, lane, direction, s, speed)
+            if ahead is not None and (ahead[2] == 0.0 or (ahead[2] < OTHER_CLAIM and speed > 0.5)):
+                self.others.setdefault(ahead[0], {})[actor_id] = ahead[1]
+
+    def _ahead(
+        self, road: int, lane: int, direction: int, s: float, speed: float
+    ) -> tuple[str, tuple[int, int], float] | None:
+        """The junction a car is in (distance 0) or about to enter: ``(junction id, connecting lane,
+        distance [m])``; None when neither."""
+        net = self.network
+        rd = net.roads[road]
+        if rd.junction not in ("-1", ""):
+            return rd.junction, (road, lane), 0.0
+        left = rd.length - s if direction > 0 else s
+        if left > APPROACH + speed * speed / (2.0 * PLAN_DECEL):
+            return None
+        options = net.graph.next_lanes(rd.id, lane, rd.length if direction > 0 else 0.0)
+        if not options:
+            return None
+        k = net.road_index(options[0][0])
+        junction = net.roads[k].junction
+        return None if junction in ("-1", "") else (junction, (k, options[0][1]), max(left, 0.0))
 
     def forget(self, actor_id: int) -> None:
         for held in self.holders.values():
@@ -66,7 +100,9 @@ class JunctionReservations:
         if actor_id in held:
             return None
         fwd = net.driving_heading(nxt_road, nxt_lane, 0.0) == 0.0
-        if all(p == path for p in held.values()) and room(k, nxt_lane, 1 if fwd else -1):
+        others = self.others.get(junction, {}).values()
+        free = all(p == path for p in held.values()) and all(p == path for p in others)
+        if free and room(k, nxt_lane, 1 if fwd else -1):
             held[actor_id] = path
             return None
         return max(left, 0.0)
