@@ -136,7 +136,14 @@ def _by_value(r: Reader, el: etree._Element) -> Callable[[Context], bool]:
                 "standbyState",
             ),
         )
-        return lambda ctx: ctx.element_state(kind, ref, state)
+        mark = [0]  # the transitions this condition has already looked at
+
+        def seen(ctx: Context) -> bool:  # a transition counts as soon as it happens (once)
+            now = ctx.element_state(kind, ref, state, since=mark[0])
+            mark[0] = ctx.seq
+            return now
+
+        return seen
     if tag == "ParameterCondition":
         rule_name = r.choice(el, "rule", tuple(RULES))
         ref = r.param_ref(el)

@@ -66,6 +66,12 @@ class Context:
     elements: dict[tuple[str, str], Element] = field(default_factory=dict)
     transitions: set[tuple[str, str, str]] = field(default_factory=set)
     """(kind, name, transition) of this and the previous step."""
+    transition_seq: dict[tuple[str, str, str], int] = field(default_factory=dict)
+    """(kind, name, transition) -> the number of its latest occurrence (counting all transitions)."""
+    seq: int = 0
+    """How many transitions there have been."""
+    seq_window: int = 0
+    """``seq`` when the previous step's storyboard step began: older transitions are not news."""
     off_road: dict[str, float] = field(default_factory=dict)
 
     def entity(self, name: str) -> Entity:
@@ -74,7 +80,9 @@ class Context:
         except KeyError:
             raise ValueError(f"no entity {name!r} (entities: {', '.join(self.entities)})") from None
 
-    def element_state(self, kind: str, name: str, state: str) -> bool:
+    def element_state(self, kind: str, name: str, state: str, since: int | None = None) -> bool:
+        """A state now, or a transition: in this or the previous step, or (``since``) after the
+        transition numbered ``since`` (so a condition sees one as soon as it happens, once)."""
         e = self.elements.get((kind, name))
         if e is None and SEPARATOR in name:
             e = self.elements[(kind, name)] = qualified(self.elements, kind, name)
@@ -83,6 +91,9 @@ class Context:
         if state in STATE_CHECKS:
             return e.state == STATE_CHECKS[state]
         key = identity(e) if SEPARATOR in name else name
+        if since is not None:
+            last = self.transition_seq.get((kind, key, state.removesuffix("Transition")), -1)
+            return last > max(since, self.seq_window)
         return (kind, key, state.removesuffix("Transition")) in self.transitions
 
     def duration(self, e: Entity, attr: str) -> float:
@@ -164,6 +175,8 @@ class ScenarioNode:
         self._pub = bus.publisher(SCENARIO_EVENTS.topic)
         self._enc = Encoder(SCENARIO_EVENTS, name)
         self._now: set[tuple[str, str, str]] = set()
+        self._seq_step = 0
+        """``ctx.seq`` when this step's storyboard step began."""
         self.log: list[tuple[float, str, str, str]] = []
         """(time, kind, name, transition) of every storyboard transition."""
         self.ended = ""
@@ -226,6 +239,7 @@ class ScenarioNode:
         self.scenario.environment.step(ctx.t)
         ctx.transitions = self._now
         self._now = set()
+        ctx.seq_window, self._seq_step = self._seq_step, ctx.seq
         board = self.scenario.storyboard
         board.step(ctx, self._notify)
         ctx.transitions = ctx.transitions | self._now
@@ -242,6 +256,9 @@ class ScenarioNode:
     def _notify(self, el: Element, transition: str) -> None:
         self._now.add((el.kind, el.name, transition))
         self._now.add((el.kind, identity(el), transition))  # for qualified references
+        self.ctx.seq += 1
+        self.ctx.transition_seq[(el.kind, el.name, transition)] = self.ctx.seq
+        self.ctx.transition_seq[(el.kind, identity(el), transition)] = self.ctx.seq
         self.log.append((self.ctx.t, el.kind, el.name, transition))
         kind = {"maneuverGroup": "maneuver_group"}.get(el.kind, el.kind)
         self._pub.send(

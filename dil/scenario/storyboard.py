@@ -98,6 +98,7 @@ class Storyboard:
                                 self._index(a)
         self.stopped = False
         self._fired: dict[Event, bool] = {}
+        self._seq = 0
 
     def _index(self, e: Element) -> None:
         self.elements.setdefault((e.kind, e.name), e)
@@ -115,6 +116,7 @@ class Storyboard:
         self._fired = {
             ev: ev.start_trigger is None or ev.start_trigger.fired(ctx) for ev in self._waiting_events()
         }
+        self._seq = ctx.seq
         for story in self.stories:
             if story.state == RUNNING:
                 self._story(story, ctx, notify)
@@ -186,7 +188,10 @@ class Storyboard:
             if ev.state != STANDBY:
                 continue
             fired = self._fired.pop(ev) if ev in self._fired else None
-            if fired is None:  # waiting since earlier in this step (its group or event restarted)
+            # looked at again when waiting since earlier in this step (its act, group or event
+            # started or restarted), or when a storyboard transition has happened since: it is seen
+            # as soon as it happens
+            if fired is None or (not fired and ctx.seq > self._seq):
                 fired = ev.start_trigger is None or ev.start_trigger.fired(ctx)
             if not fired:
                 continue
