@@ -91,6 +91,10 @@ FREE_EXPONENT = 12.0
 speed it is told (``set_desired_speed``) as CARLA's Traffic Manager does."""
 CLASS_VEHICLE = 1.0
 CLASS_PROP = 3.0
+CENTRE_OFFSET = 0.02
+"""Autopilot cars drive this far right of their lane's centre line [m]. A real car is never exactly on
+it, and CARLA's agents see nothing exactly straight ahead of them (their angle test is strict): two
+cars on one straight line would be invisible to each other."""
 EXIT_ROOM = 12.0
 """A car enters a junction only when the lane it leaves the junction into is free for this long [m]."""
 NOTHING_AHEAD = 1e9
@@ -340,7 +344,7 @@ class Autopilot:
                 wait = idm_accel(v, v0, line - 0.5 * r[K_LENGTH], 0.0, 1.0, a_max, COMFORT_DECEL, brake)
                 acc = min(acc, wait)
             offset = p.lane_offset if p.lane_offset is not None else tm.lane_offset
-            base = -offset * f.rows[row, F_DIRECTION]
+            base = -(offset + CENTRE_OFFSET) * f.rows[row, F_DIRECTION]
             wants = p.force_change or (
                 1 if p.auto_lane_change and gaps[k, 0] < OVERTAKE_GAP and gaps[k, 1] < v0 - SLOWER_BY else 0
             )
