@@ -301,3 +301,28 @@ def test_traffic_crosses_the_junction_and_follows_curves_without_collisions(netw
             client.apply_batch_sync([carla.command.DestroyActor(v) for v in vehicles], True)
     finally:
         stop_server(server)
+
+
+def test_an_autopilot_car_ahead_is_seen_by_agents_style_checks(server, client):
+    """CARLA's agents take a car as ahead when ``0 < angle < 90`` between their heading and the car:
+    one exactly on the ego's straight line (angle 0) would be invisible, so autopilot cars keep off it."""
+    world = client.get_world()
+    tm_port = _free_port()
+    library = world.get_blueprint_library()
+    start, ahead = _lane_pair(world)
+    with synchronous(world, STEP_S):
+        ego = world.spawn_actor(library.find("vehicle.tesla.model3"), start)
+        car = world.spawn_actor(library.find("vehicle.audi.a2"), ahead)
+        world.tick()
+        car.set_autopilot(True, tm_port)
+        for _ in range(20):
+            world.tick()
+        e, c = ego.get_transform(), car.get_transform()
+        forward = e.get_forward_vector()
+        dx, dy = c.location.x - e.location.x, c.location.y - e.location.y
+        cosine = (forward.x * dx + forward.y * dy) / math.hypot(dx, dy)
+        angle = math.degrees(math.acos(max(-1.0, min(1.0, cosine))))
+        assert 0.0 < angle < 90.0
+        assert abs(c.location.y - start.location.y) < 0.05  # still on its lane
+        for actor in (car, ego):
+            assert actor.destroy()
