@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 from lxml import etree
 
 from .actions import Action
+from .speed_profile_follow import Piece, follow_plan
 from .xml import Reader
 
 if TYPE_CHECKING:
@@ -32,6 +33,8 @@ class SpeedProfile(Action):
     max_accel: float | None = None
     max_decel: float | None = None
     max_speed: float = math.inf
+    max_accel_rate: float = math.inf
+    max_decel_rate: float = math.inf
 
     def start(self, ctx: Context, actors: list[str]) -> None:
         self.actors = actors
@@ -63,6 +66,16 @@ class _Profile:
         self.index = -1
         self.done = False
         self.v0 = e.speed
+        self.plan: list[Piece] | None = None
+        if action.following == "follow":
+            targets = [(self._target(i), t) for i, (_, t) in enumerate(action.entries)]
+            self.plan = follow_plan(
+                e.speed,
+                e.accel,
+                targets,
+                (self.accel_limit, self.decel_limit),
+                (action.max_accel_rate, action.max_decel_rate),
+            )
         self._next(e.speed)
 
     def _target(self, i: int) -> float:
@@ -90,6 +103,8 @@ class _Profile:
     def speed(self, e: Entity, t: float, dt: float) -> float:
         if self.done:
             return e.speed
+        if self.plan is not None:
+            return self._follow(dt)
         self.elapsed += dt
         while not self.done and self.elapsed >= self.duration - 1e-9:
             left = self.elapsed - self.duration
@@ -99,6 +114,20 @@ class _Profile:
             if self.done:
                 return v
         return self.v0 + (self.v1 - self.v0) * self.elapsed / self.duration
+
+    def _follow(self, dt: float) -> float:
+        """Speed [m/s] on the jerk-limited plan at the end of this step; done once the last piece
+        (the last entry's speed held) is reached."""
+        self.elapsed += dt
+        plan = self.plan
+        assert plan is not None
+        i = len(plan) - 1
+        while i > 0 and plan[i].t > self.elapsed + 1e-9:
+            i -= 1
+        if i == len(plan) - 1:
+            self.done = True
+            return plan[-1].v
+        return plan[i].speed(self.elapsed)
 
 
 def parse_speed_profile(r: Reader, el: etree._Element) -> SpeedProfile:
@@ -123,4 +152,6 @@ def parse_speed_profile(r: Reader, el: etree._Element) -> SpeedProfile:
         limit("maxAcceleration"),
         limit("maxDeceleration"),
         r.num(limits, "maxSpeed", inf) if limits is not None else inf,
+        limit("maxAccelerationRate") or inf,
+        limit("maxDecelerationRate") or inf,
     )
