@@ -12,6 +12,8 @@ SEMANTIC_TAGS = {
     ActorClass.PROP: b"\x14",  # Static
     ActorClass.SENSOR: b"",
     ActorClass.SPECTATOR: b"",
+    ActorClass.WALKER: b"\x0c",  # Pedestrian
+    ActorClass.CONTROLLER: b"",
 }
 """CARLA's CityObjectLabel values of each class."""
 

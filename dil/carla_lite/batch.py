@@ -101,6 +101,7 @@ _HANDLERS: dict[CommandType, Callable[[BatchTarget, list, int], int]] = {
     CommandType.SPAWN_ACTOR: _spawn,
     CommandType.DESTROY_ACTOR: _destroy,
     CommandType.APPLY_VEHICLE_CONTROL: _extra(lambda t, i, c: t.apply_control(i, list(c))),
+    CommandType.APPLY_WALKER_CONTROL: _setter(lambda w, i, c: w.apply_walker_control(i, list(c))),
     CommandType.APPLY_VEHICLE_ACKERMANN_CONTROL: _extra(lambda t, i, c: t.extras.apply_ackermann(i, list(c))),
     CommandType.SET_VEHICLE_LIGHT_STATE: _extra(lambda t, i, s: t.extras.set_light_state(i, s)),
     CommandType.APPLY_IMPULSE: _extra(lambda t, i, v: t.extras.add_impulse(i, _vec(v))),

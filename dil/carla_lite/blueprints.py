@@ -1,4 +1,4 @@
-"""The blueprint library served by carla-lite: a few vehicles, two sensors, a prop, the spectator.
+"""The blueprint library served by carla-lite: a few vehicles, sensors, a prop, walkers, the spectator.
 
 Names and attributes follow CARLA's so that scripts written for CARLA find what they filter for
 (``vehicle.*``, ``sensor.camera.rgb``, ``role_name``, ``image_size_x`` ...).
@@ -19,6 +19,9 @@ class ActorClass(enum.IntEnum):
     VEHICLE = 1
     SENSOR = 2
     PROP = 3
+    WALKER = 4
+    CONTROLLER = 5
+    """``controller.ai.walker``: attached to its walker, no body."""
 
 
 class SensorKind(enum.IntEnum):
@@ -132,6 +135,8 @@ class BlueprintLibrary:
     """The definitions; a definition's uid is its position in the list plus one."""
 
     def __init__(self) -> None:
+        from .walkers import walker_blueprints  # walkers builds on this module's types
+
         self.blueprints: tuple[Blueprint, ...] = (
             _vehicle("tesla.model3", (4.79, 2.16, 1.49), "car"),
             _vehicle("lincoln.mkz_2020", (4.89, 2.24, 1.53), "car"),
@@ -146,6 +151,7 @@ class BlueprintLibrary:
                 (_role_name(""), Attribute("size", AttributeType.STRING, "small")),
                 (0.6, 0.6, 1.0),
             ),
+            *walker_blueprints(),
         )
         self._by_id = {b.id: b for b in self.blueprints}
 

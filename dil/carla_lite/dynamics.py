@@ -65,7 +65,18 @@ K_MAX_STEER = 38
 """Front wheel angle at steer = 1 [rad]."""
 K_DRAG = 39
 """Aerodynamic drag coefficient [1/m]: deceleration K_DRAG * v^2."""
-K_SIZE = 40
+K_GROUND = 40
+"""1 when the actor follows the road surface (z, pitch, roll; ``ground.py``): vehicles and walkers
+until ``set_simulate_physics(False)``."""
+K_WALK_X = 41
+"""Walkers: the applied WalkerControl's direction, unit, OpenDRIVE frame."""
+K_WALK_Y = 42
+K_WALK_SPEED = 43
+"""Walkers: the applied WalkerControl's speed [m/s]."""
+K_PRE_X = 44
+"""Position before the last step [m] (the contact response puts a body back there)."""
+K_PRE_Y = 45
+K_SIZE = 46
 
 CLASS_VEHICLE = 1.0
 """``blueprints.ActorClass.VEHICLE`` (a float in the table)."""

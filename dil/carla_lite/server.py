@@ -228,6 +228,9 @@ class CarlaLiteServer:
                 int(i), _vec(w)
             ),
             "apply_control_to_vehicle": self.apply_control,
+            "apply_control_to_walker": lambda i, c: self.world.apply_walker_control(int(i), list(c)),
+            "set_pedestrians_cross_factor": lambda *_: None,  # stored nowhere: walkers go where told
+            "set_pedestrians_seed": lambda *_: None,
             "apply_ackermann_control_to_vehicle": lambda i, c: self.extras.apply_ackermann(int(i), list(c)),
             "apply_ackermann_controller_settings": lambda i, s: self.extras.apply_settings(int(i), list(s)),
             "set_vehicle_light_state": lambda i, s: self.extras.set_light_state(int(i), s),

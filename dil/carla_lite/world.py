@@ -15,6 +15,7 @@ from dil.road.network import RoadNetwork
 from dil.world.collision import overlapping_pairs
 
 from .blueprints import SPECTATOR, ActorClass, Blueprint, attribute_values
+from .contact import remember_positions, respond
 from .dynamics import (
     DRAG,
     K_ALIVE,
@@ -25,6 +26,7 @@ from .dynamics import (
     K_CLASS,
     K_DRAG,
     K_GEAR,
+    K_GROUND,
     K_HAND_BRAKE,
     K_HEIGHT,
     K_LENGTH,
@@ -65,12 +67,16 @@ from .dynamics import (
     follow_parents,
     step_vehicles,
 )
+from .ground import Ground
 from .layouts import ACTOR_RECORD, ActorState, TrafficLightState, from_carla
+from .walkers import step_walkers, walker_control
 
-PHYSICAL = (ActorClass.VEHICLE, ActorClass.PROP)
+PHYSICAL = (ActorClass.VEHICLE, ActorClass.PROP, ActorClass.WALKER)
 """Classes with a body: they collide and cameras see them."""
 DEFAULT_SPEED_LIMIT_KMH = 30.0
 """Reported where the road network sets no limit (CARLA's default)."""
+GROUNDED = (ActorClass.VEHICLE, ActorClass.WALKER)
+"""Classes that follow the road surface and move by their controls."""
 MAX_PAIRS = 4096
 FAR = 1e12
 
@@ -110,8 +116,12 @@ class LiteWorld:
         self.actors: dict[int, ActorInfo] = {}
         """Live actors by id."""
         self.count = 0
+        self._k = 0
         self._touching: set[tuple[int, int]] = set()
         self._pairs = np.zeros((MAX_PAIRS, 2), dtype=np.int64)
+        self.ground = Ground(network)
+        self.stopped = 0
+        """Bodies the contact response has stopped (a count over the world's life)."""
         self.spectator = self.spawn(SPECTATOR, [], (0.0, 0.0, 50.0, -30.0, 0.0, 0.0))
 
     # --- lifecycle -------------------------------------------------------------------------------
@@ -141,7 +151,8 @@ class LiteWorld:
         r[K_MAX_STEER], r[K_DRAG] = MAX_STEER, DRAG
         r[K_CLASS] = int(blueprint.actor_class)
         r[K_ALIVE] = 1.0
-        r[K_PHYSICS] = 1.0 if blueprint.actor_class == ActorClass.VEHICLE else 0.0
+        grounded = 1.0 if blueprint.actor_class in GROUNDED else 0.0
+        r[K_PHYSICS] = r[K_GROUND] = grounded
         r[K_PARENT] = -1.0
         actor_id = row + 1
         self.actors[actor_id] = ActorInfo(actor_id, blueprint, attributes)
@@ -152,6 +163,7 @@ class LiteWorld:
             follow_parents(self.state, self.count)
         else:
             self._set_pose(r, transform)
+        remember_positions(self.state, self.count)
         return actor_id
 
     def destroy(self, actor_id: int) -> ActorInfo:
@@ -191,6 +203,7 @@ class LiteWorld:
         else:
             self._set_pose(r, transform)
         follow_parents(self.state, self.count)
+        remember_positions(self.state, self.count)  # a teleport is no motion into another body
 
     def set_velocity(self, actor_id: int, v: tuple[float, float, float]) -> None:
         """World velocity [m/s] in CARLA's frame; a vehicle's speed becomes its part along the heading."""
@@ -215,10 +228,18 @@ class LiteWorld:
         r[K_HAND_BRAKE], r[K_REVERSE], r[K_MANUAL_GEAR] = bool(hand_brake), bool(reverse), bool(manual)
         r[K_GEAR] = gear
 
+    def apply_walker_control(self, actor_id: int, control: list) -> None:
+        """A WalkerControl ``[direction [x, y, z], speed [m/s], jump]`` (CARLA frame)."""
+        info = self.info(actor_id)
+        if info.blueprint.actor_class != ActorClass.WALKER:
+            raise ValueError(f"actor {actor_id} ({info.blueprint.id}) is not a walker")
+        walker_control(self.state[actor_id - 1], list(control))
+
     def set_physics(self, actor_id: int, enabled: bool) -> None:
-        self.info(actor_id)
+        info = self.info(actor_id)
         r = self.state[actor_id - 1]
         r[K_PHYSICS] = 1.0 if enabled else 0.0
+        r[K_GROUND] = 1.0 if enabled and info.blueprint.actor_class in GROUNDED else 0.0
         if not enabled:
             r[K_VX] = r[K_VY] = r[K_VZ] = r[K_YAW_RATE] = r[K_SPEED] = 0.0
             r[K_AX] = r[K_AY] = r[K_AZ] = 0.0
@@ -228,10 +249,18 @@ class LiteWorld:
     def step(self, dt: float) -> list[Contact]:
         """Move the vehicles by ``dt`` [s], carry attachments, and return the contacts that began."""
         step_vehicles(self.state, self.count, dt)
+        step_walkers(self.state, self.count, dt)
+        self.ground.apply(self.state, self.count)
         follow_parents(self.state, self.count)
-        return self.contacts()
+        began = self.contacts()
+        if self._k:
+            self.stopped += respond(self.state, self._pairs, self._k)
+            follow_parents(self.state, self.count)
+        remember_positions(self.state, self.count)
+        return began
 
     def contacts(self) -> list[Contact]:
+        """The contacts that began since the last call; the overlapping pairs stay in ``_pairs[:_k]``."""
         n = self.count
         s = self.state[:n]
         boxes = np.empty((n, 5))
@@ -242,6 +271,7 @@ class LiteWorld:
         boxes[:, 3] = s[:, K_LENGTH]
         boxes[:, 4] = s[:, K_WIDTH]
         k = overlapping_pairs(boxes, n, self._pairs)
+        self._k = k
         now = {(int(i), int(j)) for i, j in self._pairs[:k]}
         began = sorted(now - self._touching)
         self._touching = now
