@@ -12,27 +12,12 @@ import math
 import numpy as np
 from numba import njit
 
-from dil.road.geometry import poly_value
-from dil.road.lanes import road_to_world
 from dil.road.lookup import R_HEADING, R_ROAD, R_S, R_SIZE, R_T
 from dil.road.network import RoadNetwork
 from dil.road.tables import Tables
+from dil.world.ground import surface_pose
 
 from .dynamics import K_ALIVE, K_GROUND, K_PARENT, K_PITCH, K_ROLL, K_SPEED, K_VZ, K_X, K_Y, K_YAW, K_Z
-
-
-@njit(cache=True)
-def surface_pose(T: Tables, road: int, s: float, t: float, ref_heading: float, yaw: float) -> tuple:
-    """``(z [m], pitch [deg, nose up], roll [deg, left side up])`` of a body heading ``yaw`` [rad]
-    on road coordinate ``(s, t)`` of ``road`` whose reference line heads ``ref_heading`` [rad]."""
-    z = road_to_world(T, road, s, t)[2]
-    grade = poly_value(T.elev, T.road_elev[road, 0], T.road_elev[road, 1], s, 0.0)[1]
-    bank = poly_value(T.superelev, T.road_super[road, 0], T.road_super[road, 1], s, 0.0)[0]
-    cross = math.tan(bank)  # rise per metre towards +t (left of the reference line)
-    d = yaw - ref_heading
-    along = grade * math.cos(d) + cross * math.sin(d)
-    left = -grade * math.sin(d) + cross * math.cos(d)
-    return z, math.degrees(math.atan(along)), math.degrees(math.atan(left))
 
 
 @njit(cache=True)
@@ -47,9 +32,9 @@ def ground_rows(
         loc = located[k]
         z, pitch, roll = surface_pose(T, int(loc[R_ROAD]), loc[R_S], loc[R_T], loc[R_HEADING], r[K_YAW])
         r[K_Z] = z
-        r[K_PITCH] = pitch
-        r[K_ROLL] = roll
-        r[K_VZ] = r[K_SPEED] * math.sin(math.radians(pitch))
+        r[K_PITCH] = math.degrees(pitch)
+        r[K_ROLL] = math.degrees(roll)
+        r[K_VZ] = r[K_SPEED] * math.sin(pitch)
 
 
 class Ground:

@@ -23,7 +23,11 @@ A_WIDTH = 6
 A_HEIGHT = 7
 A_KIND = 8
 A_ALIVE = 9
-A_SIZE = 10
+A_PITCH = 10
+"""[rad], nose up positive: the road surface's slope along the heading (``ground.py``)."""
+A_ROLL = 11
+"""[rad], left side up positive (right-handed about the heading)."""
+A_SIZE = 12
 
 EGO = 0
 """The ego vehicle's row and id."""
@@ -87,7 +91,8 @@ class ActorTable:
         length, width, height = spec.size()
         if not (length > 0 and width > 0 and height > 0):
             raise ValueError(f"actor {spec.name!r}: size {length} x {width} x {height} m must be positive")
-        self.state[i] = (x, y, z, yaw, speed, length, width, height, int(spec.kind), 1.0)
+        self.state[i] = 0.0
+        self.state[i, : A_ALIVE + 1] = (x, y, z, yaw, speed, length, width, height, int(spec.kind), 1.0)
         self.names.append(spec.name)
         return i
 

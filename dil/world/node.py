@@ -113,7 +113,10 @@ class WorldNode:
             x, y = msg["x"] + d * math.cos(yaw), msg["y"] + d * math.sin(yaw)
             # the vehicle models are planar: the ego stands on the road surface (as other actors
             # do), its own z (heave) on top, so cameras see a sloping road from the driver's eyes
-            z = msg["z"] if self._net is None else self._net.surface_z(x, y) + msg["z"]
+            if self._net is not None:  # off every road: the surface height it last stood on
+                z = self._net.surface_z(x, y, self.world.actors.state[0, A_Z] - msg["z"]) + msg["z"]
+            else:
+                z = msg["z"]
             self.world.set_pose(0, (x, y, z, yaw), msg["speed"])
         events = self.world.step(t_sim_ns, self._dt)
         wall = self.clock.wall_ns(t_sim_ns)

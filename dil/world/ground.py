@@ -1,0 +1,72 @@
+"""Ground following: actors stand on the road surface under them (height, pitch, roll).
+
+The height comes from the road's elevation and superelevation at the actor's point, pitch and roll
+from the surface's slopes along and across the actor's heading. Off every road the nearest road
+(within a road width) gives them; farther away the actor keeps its height and attitude.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import njit
+
+from dil.road.geometry import poly_value
+from dil.road.lanes import road_to_world
+from dil.road.lookup import R_HEADING, R_ROAD, R_S, R_SIZE, R_T
+from dil.road.network import RoadNetwork
+from dil.road.tables import Tables
+
+from .actors import A_ALIVE, A_PITCH, A_ROLL, A_YAW, A_Z
+
+
+@njit(cache=True)
+def surface_pose(T: Tables, road: int, s: float, t: float, ref_heading: float, yaw: float) -> tuple:
+    """``(z [m], pitch [rad, nose up], roll [rad, left side up])`` of a body heading ``yaw`` [rad] at
+    road coordinate ``(s, t)`` of ``road``, whose reference line heads ``ref_heading`` [rad]."""
+    z = road_to_world(T, road, s, t)[2]
+    grade = poly_value(T.elev, T.road_elev[road, 0], T.road_elev[road, 1], s, 0.0)[1]
+    bank = poly_value(T.superelev, T.road_super[road, 0], T.road_super[road, 1], s, 0.0)[0]
+    cross = math.tan(bank)  # rise per metre towards +t (left of the reference line)
+    d = yaw - ref_heading
+    along = grade * math.cos(d) + cross * math.sin(d)
+    left = -grade * math.sin(d) + cross * math.cos(d)
+    return z, math.atan(along), math.atan(left)
+
+
+@njit(cache=True)
+def ground_actors(T: Tables, state: np.ndarray, first_z: int, located: np.ndarray, found: np.ndarray) -> None:
+    """Pitch and roll of every live row found on a road; its z too from row ``first_z`` on."""
+    for i in range(found.size):
+        if found[i] == 0 or state[i, A_ALIVE] < 0.5:
+            continue
+        loc = located[i]
+        z, pitch, roll = surface_pose(
+            T, int(loc[R_ROAD]), loc[R_S], loc[R_T], loc[R_HEADING], state[i, A_YAW]
+        )
+        if i >= first_z:
+            state[i, A_Z] = z
+        state[i, A_PITCH] = pitch
+        state[i, A_ROLL] = roll
+
+
+class ActorGround:
+    """Grounds the rows of an actor table (``dil.world.actors``) on one network."""
+
+    def __init__(self, network: RoadNetwork) -> None:
+        self.network = network
+        self._located = np.zeros((0, R_SIZE))
+        self._found = np.zeros(0, dtype=np.int64)
+
+    def apply(self, state: np.ndarray, n: int, first_z: int = 0) -> None:
+        """Ground rows ``[0, n)``: pitch and roll of all, z of rows ``first_z`` and on (the ego's
+        height may carry its own heave on top of the surface)."""
+        if n == 0 or not self.network.roads:
+            return
+        if self._found.size < n:
+            self._located = np.zeros((2 * n, R_SIZE))
+            self._found = np.zeros(2 * n, dtype=np.int64)
+        xy = np.ascontiguousarray(state[:n, :2])
+        self.network.locate_many_into(xy, self._located[:n], self._found[:n])
+        ground_actors(self.network.tables, state, first_z, self._located[:n], self._found[:n])

@@ -1,0 +1,67 @@
+"""Ground following in the embedded world: z, pitch and roll from the road surface."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import pytest
+
+from dil.road.network import RoadNetwork
+from dil.world.actors import A_PITCH, A_ROLL, A_Z, EGO, ActorSpec
+from dil.world.embedded import EmbeddedWorld
+
+ROADS = Path(__file__).resolve().parents[2] / "scenarios" / "roads"
+GRADE = 0.015
+"""rural.xodr's first road rises 1.5 % along s."""
+BANK = 0.05
+"""[rad]: the superelevation the banked copy adds."""
+
+
+def test_a_lane_follower_climbs_the_slope_nose_up() -> None:
+    world = EmbeddedWorld(ROADS / "rural.xodr")
+    car = world.spawn_in_lane(ActorSpec("car"), "1", -1, 50.0, speed=15.0)
+    world.follow_lane(car, 15.0)
+    for k in range(100):
+        world.step(k * 50_000_000, 0.05)
+    row = world.actors.state[car]
+    net = world.network
+    pos = net.locate(row[0], row[1])
+    assert pos is not None and pos.road == "1" and pos.s > 60.0
+    assert row[A_Z] == pytest.approx(GRADE * pos.s, abs=0.02)
+    assert row[A_PITCH] == pytest.approx(math.atan(GRADE), abs=1e-3)  # driving along s: uphill
+    assert row[A_ROLL] == pytest.approx(0.0, abs=1e-3)
+    oncoming = world.spawn_in_lane(ActorSpec("oncoming"), "1", 1, 300.0, speed=0.0)
+    world.step(0, 0.05)
+    assert world.actors.state[oncoming, A_PITCH] == pytest.approx(-math.atan(GRADE), abs=1e-3)
+
+
+def test_a_banked_road_rolls_the_car_and_the_ego_keeps_its_own_height(tmp_path: Path) -> None:
+    text = (ROADS / "rural.xodr").read_text()
+    banked = text.replace(
+        "<lateralProfile/>",
+        f'<lateralProfile><superelevation s="0" a="{BANK}" b="0" c="0" d="0"/></lateralProfile>',
+        1,
+    )
+    assert banked != text
+    path = tmp_path / "banked.xodr"
+    path.write_text(banked)
+    world = EmbeddedWorld(RoadNetwork.load(path))
+    car = world.spawn_in_lane(ActorSpec("car"), "1", -1, 20.0)  # right of the reference line
+    world.actors.state[EGO, :4] = (*world.network.lane_to_world("1", 1, 20.0)[:2], 7.0, 0.0)
+    world.step(0, 0.05)
+    row = world.actors.state[car]
+    t = world.network.lane_to_road("1", -1, 20.0)
+    assert t < 0.0
+    assert row[A_Z] == pytest.approx(GRADE * 20.0 + t * math.sin(BANK), abs=0.01)  # lower: banked right
+    assert row[A_ROLL] == pytest.approx(BANK, abs=2e-3)  # left side up
+    assert world.actors.state[EGO, A_Z] == 7.0  # the ego's z is its driver's (surface plus heave)
+    assert world.actors.state[EGO, A_ROLL] != 0.0
+
+
+def test_off_every_road_an_actor_keeps_its_height() -> None:
+    world = EmbeddedWorld(ROADS / "rural.xodr")
+    far = world.spawn(ActorSpec("far"), (5000.0, 5000.0, 12.5, 0.0))
+    world.step(0, 0.05)
+    assert world.actors.state[far, A_Z] == 12.5
+    assert world.actors.state[far, A_PITCH] == 0.0
