@@ -18,7 +18,8 @@ from lxml import etree
 
 from .xml import Reader, ScenarioError, children, load_xml
 
-Declarations = Callable[[Reader, "etree._Element | None"], dict[str, str]]
+Declarations = Callable[[Reader, "etree._Element | None", "dict[str, str] | None"], dict[str, str]]
+"""Reads ``ParameterDeclarations`` into parameters, given values replacing the declared defaults."""
 
 CATALOG_KINDS = (
     "VehicleCatalog",
@@ -127,17 +128,24 @@ class Catalogs:
         )
 
     def _reader(self, ref: etree._Element, f: Path, item: etree._Element, entry: str) -> Reader:
+        """The assignments replace the entry's declared defaults before they are read (a default is
+        only a default: one that is assigned is never evaluated), as the standard and the reference
+        player have it."""
         r = self.r
-        sub = r.scoped(dict(r.params), str(f))
-        params = self.declarations(sub, item.find("ParameterDeclarations"))
+        decl = item.find("ParameterDeclarations")
+        declared = (
+            {d.get("name") for d in decl.iterfind("ParameterDeclaration")} if decl is not None else set()
+        )
+        assigned: dict[str, str] = {}
         assigns = ref.find("ParameterAssignments")
         if assigns is not None:
             for a in assigns.iterfind("ParameterAssignment"):
                 key = r.param_ref(a)
-                if key not in params:
+                if key not in declared:
                     raise r.error(a, f"catalog entry {entry!r} declares no parameter {key!r}")
-                params[key] = r.raw(a, "value")
-        return r.scoped(params, str(f))
+                assigned[key] = r.raw(a, "value")
+        sub = r.scoped(dict(r.params), str(f))
+        return r.scoped(self.declarations(sub, decl, assigned), str(f))
 
 
 def _find(cat: etree._Element, entry: str) -> etree._Element | None:

@@ -211,6 +211,7 @@ class ScenarioNode:
             ego.stack_driven = True
         for actors, action in self.scenario.init:
             action.start(ctx, actors)
+        perceive_all(self.scenario.entities)  # a controller taken in Init holds what it took
         if ego.stack_driven:
             ctx.ego_link.place(ego.x, ego.y, ego.yaw, ego.speed)
             ctx.ego_link.cruise(ego.speed)

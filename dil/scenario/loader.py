@@ -61,14 +61,24 @@ def _declarations(
             value = resolve(value, params)
         except ParameterError as e:
             raise r.error(d, f"parameter {name!r}: {e}") from None
-        if ptype in ("double", "int", "unsignedInt", "unsignedShort"):
-            try:
-                float(value)
-            except ValueError:
-                raise r.error(d, f"parameter {name!r} of type {ptype} has value {value!r}") from None
+        if ptype in ("double", "int", "unsignedInt", "unsignedShort") and not _is_number(value):
+            # as the reference player: kept as text; an attribute that needs a number is the error
+            r.warn(
+                d,
+                f"parameter {name!r} of type {ptype} has value {value!r}, not a number: it is used as "
+                "text (an attribute that needs a number and is given it is an error)",
+            )
         params[name] = value
         r.params[name] = value
     return params
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
 
 
 OBJECT_KINDS = ("Vehicle", "Pedestrian", "MiscObject", "CatalogReference", "ExternalObjectReference")
@@ -300,8 +310,8 @@ def _story(
                 if m_el.tag == "Maneuver":
                     g.maneuvers.append(_maneuver(rg, m_el, runtime))
                 elif m_el.tag == "CatalogReference":
-                    item, sub = catalogs.entry(m_el)
-                    g.maneuvers.append(_maneuver(sub, item, runtime))
+                    item, sub = catalogs.entry(m_el)  # its declarations, assigned, are in sub
+                    g.maneuvers.append(_maneuver(sub, item, runtime, declared=True))
                 elif m_el.tag not in ("Actors", "ParameterDeclarations"):
                     raise rg.unsupported(m_el)
             act.groups.append(g)
@@ -309,8 +319,14 @@ def _story(
     return story
 
 
-def _maneuver(r: Reader, el: etree._Element, runtime: dict[str, str]) -> Maneuver:
-    r = _scope(r, el, runtime)
+def _maneuver(r: Reader, el: etree._Element, runtime: dict[str, str], declared: bool = False) -> Maneuver:
+    """A Maneuver; ``declared``: its ParameterDeclarations are already in ``r`` (a catalog entry's,
+    with the reference's assignments)."""
+    if declared:
+        for name, value in r.params.items():
+            runtime.setdefault(name, value)
+    else:
+        r = _scope(r, el, runtime)
     m = Maneuver(r.raw(el, "name"), "maneuver")
     for ev_el in el.iterfind("Event"):
         re_ = _scope(r, ev_el, runtime)

@@ -4,6 +4,9 @@ Expressions allow numbers, parameter references, ``+ - * / % **``, parentheses, 
 ``not``/``and``/``or`` and the functions of the standard (round, floor, ceil, sqrt, pow, min,
 max, abs); they are evaluated with a small interpreter over Python's syntax tree, never ``eval``.
 
+Constants: ``pi`` and ``e`` are the numbers (as in the reference player's expressions:
+``h="${pi}"``), unless a parameter of that name is referenced as ``$pi``.
+
 Text: the standard's expressions are numeric and boolean, but files written for the reference player
 build names with ``+`` (``${Brake_ + $Gap}`` gives ``Brake_0.7``). As that player does, a string
 parameter, a quoted string or a bare word is text, ``+`` with a text operand joins (numbers written
@@ -46,6 +49,8 @@ _FUNCTIONS = {
     "atan": math.atan,
     "sign": lambda x: math.copysign(1.0, x) if x else 0.0,
 }
+_CONSTANTS = {"pi": math.pi, "e": math.e}
+"""Bare words that are numbers in an expression."""
 _BINARY = {
     ast.Add: operator.add,
     ast.Sub: operator.sub,
@@ -147,7 +152,9 @@ def _numeric(v: float | bool | str, node: ast.AST, expr: str) -> float | bool:
 def _eval(node: ast.AST, expr: str) -> float | bool | str:
     if isinstance(node, ast.Constant) and isinstance(node.value, str):
         return node.value
-    if isinstance(node, ast.Name):  # a bare word: the booleans, else text (as the reference player)
+    if isinstance(node, ast.Name):  # a bare word: booleans, constants, else text (as the reference player)
+        if node.id in _CONSTANTS:
+            return _CONSTANTS[node.id]
         return {"true": True, "false": False}.get(node.id, node.id)
     if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
         left, right = _eval(node.left, expr), _eval(node.right, expr)

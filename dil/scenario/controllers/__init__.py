@@ -1,7 +1,8 @@
 """Scenario controllers: ObjectController / AssignControllerAction on any entity, mapped to dil's
-driving logic (ACC and an ALKS-like lane keeper from the built-in stack). A controller the
-runtime does not simulate (interactive, external, SUMO, ...) leaves the entity to its storyboard,
-with one warning naming the file, line and controller.
+driving logic (ACC and an ALKS-like lane keeper from the built-in stack). An interactive or external
+controller with no driver connected holds its entity still (no_driver.py). A controller the runtime
+does not simulate (SUMO, follow ghost, ...) leaves the entity to its storyboard, with one warning
+naming the file, line and controller.
 
 ``controller_for(r, el, entity)`` reads an ``<ObjectController>`` or ``<AssignControllerAction>``;
 ``activate`` is what ActivateControllerAction does on an entity; ``perceive_all`` runs once per
@@ -18,6 +19,7 @@ from ..xml import Reader, children
 from .acc import AccController
 from .alks import AlksController
 from .base import Controller
+from .no_driver import EXTERNAL, INTERACTIVE, NoClientController, NoDriverController
 
 if TYPE_CHECKING:
     from ..entities import Entity
@@ -31,6 +33,8 @@ KINDS: dict[str, type[Controller]] = {
     "ECE_ALKS_RefDriverController": AlksController,
     "ALKS": AlksController,
     "alks": AlksController,
+    **dict.fromkeys(INTERACTIVE, NoDriverController),
+    **dict.fromkeys(EXTERNAL, NoClientController),
 }
 """Controller names (the ``esminiController`` property, the Controller's name, or its catalog
 entry's) -> the controller that simulates them."""
@@ -53,7 +57,7 @@ def controller_for(r: Reader, el: etree._Element, entity: str) -> Controller | N
         names.append(r.raw(ctl, "entryName"))
         ctl, sub = r.catalogs.entry(ctl)
     decl = ctl.find("ParameterDeclarations")
-    if decl is not None:
+    if decl is not None and not names:  # a catalog entry's are read (with its assignments) by the catalog
         params = dict(sub.params)
         for d in decl.iterfind("ParameterDeclaration"):
             params[sub.raw(d, "name")] = sub.scoped(params).raw(d, "value")
@@ -72,7 +76,7 @@ def controller_for(r: Reader, el: etree._Element, entity: str) -> Controller | N
                 el,
                 f"controller {label!r} of {entity!r} is not simulated by dil: {entity!r} follows its "
                 "storyboard actions (dil simulates ACCController, ALKS_R157SM_Controller, "
-                "ECE_ALKS_RefDriverController, ALKSController)",
+                "ECE_ALKS_RefDriverController, ALKSController, and interactive and external controllers)",
             )
         return None
     try:
@@ -80,6 +84,8 @@ def controller_for(r: Reader, el: etree._Element, entity: str) -> Controller | N
     except ValueError as exc:
         raise sub.error(ctl, f"of {entity!r}: {exc}") from None
     c.label = label
+    if isinstance(c, NoDriverController):
+        c.warnings = r.warnings  # it says so when it takes an entity, in the run
     return c
 
 

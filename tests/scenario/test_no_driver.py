@@ -1,0 +1,137 @@
+"""Entities handed to a person or an outside program that is not connected (interactive and external
+controllers in a batch run), catalog parameter assignments over an entry's defaults, parameters whose
+value does not match their type, and the constants of expressions.
+
+Golden values come from the reference player on tests/scenario/data/no_driver/no_driver.xosc
+(esmini 77028d83):
+  esmini --headless --fixed_timestep 0.01 --osc tests/scenario/data/no_driver/no_driver.xosc \
+         --csv_logger no_driver.csv --disable_stdout --logfile_path no_driver.log
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from dil.run.runner import RunOptions, run
+from dil.scenario.loader import load
+from dil.scenario.params import resolve
+
+from .test_scopes_and_catalogs import doc
+
+FILE = Path(__file__).parent / "data" / "no_driver" / "no_driver.xosc"
+
+# esmini: entity -> [(t [s], x [m], speed [m/s])] (every entity drives along x on road 1)
+GOLDEN = {
+    # interactive controller taken in Init: its Init SpeedAction (25 m/s) moves nothing
+    "Ego": [(0.0, 10.0, 0.0), (5.0, 10.0, 0.0), (10.0, 10.0, 0.0)],
+    # placed at s = ${30 * pi}
+    "Lead": [(0.0, 94.2478, 10.0), (10.0, 194.2478, 10.0)],
+    # waits (catalog maneuver, EntityName assigned "Lead") for Lead to travel 21.234 m: starts at 2.13 s
+    "Target": [(2.0, 20.0, 0.0), (3.0, 21.914, 4.35), (5.0, 40.664, 14.35), (10.0, 115.625, 15.0)],
+    # goes once the Ego is still (speed < 1) after 3 s: starts at 3.01 s
+    "Waiter": [(3.0, 60.0, 0.0), (5.0, 79.9, 10.0), (10.0, 129.9, 10.0)],
+    # interactive controller taken at 20 m/s at 1.01 s: rolls on, engine braking
+    "Rolling": [
+        (1.0, 320.0, 20.0),
+        (2.0, 339.0416, 18.114),
+        (5.0, 385.9628, 13.4171),
+        (10.0, 438.7227, 8.1359),
+    ],
+    # external controller taken at 20 m/s at 1.01 s: stays where it is
+    "Frozen": [(1.0, 320.0, 20.0), (2.0, 320.2, 0.0), (10.0, 320.2, 0.0)],
+}
+EVENT_STARTS = {"GoEvent": 2.13, "WaiterEvent": 3.01, "HandOverEvent": 1.01}
+
+
+@pytest.fixture(scope="module")
+def result():
+    return run(RunOptions(FILE, stack="none", max_time=20.0))
+
+
+def _at(result, name: str, t: float) -> tuple[float, float]:
+    row = min((r for r in result.trace if r[1] == name), key=lambda r: abs(r[0] - t))
+    assert abs(row[0] - t) < 1e-6, f"no row of {name} at {t} s"
+    return row[2], row[5]
+
+
+def test_positions_and_speeds_match_the_reference_player(result):
+    for name, points in GOLDEN.items():
+        for t, x, v in points:
+            got_x, got_v = _at(result, name, t)
+            assert got_x == pytest.approx(x, abs=0.02), f"{name} x at {t} s"
+            assert got_v == pytest.approx(v, abs=0.02), f"{name} speed at {t} s"
+
+
+def test_trigger_times_match_the_reference_player(result):
+    starts = {n: t for t, kind, n, tr in result.transitions if kind == "event" and tr == "start"}
+    for name, t in EVENT_STARTS.items():
+        assert starts[name] == pytest.approx(t, abs=0.005), name
+
+
+def test_one_warning_per_controller_names_file_line_and_what_happens(result):
+    warns = [w for w in result.scenario.warnings if "connected" in w]
+    assert len(warns) == 3, warns
+    ego = next(w for w in warns if "Ego" in w)
+    assert ego.startswith(f"{FILE}:19: controller 'InteractiveController': ")
+    assert "no driver is connected in a batch run: Ego holds still; run it with `dil drive`" in ego
+    assert any("Rolling rolls to a stop" in w for w in warns)
+    assert any("no external client is connected for Frozen" in w and "stops where it is" in w for w in warns)
+
+
+def test_a_mistyped_default_is_a_warning_naming_the_catalog_file(result):
+    cat = FILE.parent / "Catalogs" / "Controllers" / "DriverControllers.xosc"
+    assert any(
+        w.startswith(f"{cat}:8: ") and "'Mode' of type double has value 'position'" in w
+        for w in result.scenario.warnings
+    )
+
+
+def test_a_stack_drives_the_ego_instead(tmp_path):
+    """With a driving stack (as `dil drive` gives the ego to the person at the wheel) the file's
+    interactive controller never takes the ego: the stack drives it, with no warning about it."""
+    r = run(RunOptions(FILE, stack="builtin", max_time=3.0))
+    ego = [row for row in r.trace if row[1] == "Ego"]
+    assert ego[-1][2] > ego[0][2] + 5.0  # the stack drove it (its cruise speed is the Init speed)
+    assert not any("Ego holds still" in w for w in r.scenario.warnings)
+
+
+def test_a_run_is_deterministic_with_held_entities(result):
+    again = run(RunOptions(FILE, stack="none", max_time=20.0))
+    assert again.trace == result.trace
+
+
+def test_dil_run_reports_the_warning_in_result_json(tmp_path):
+    out = tmp_path / "out"
+    p = subprocess.run(
+        [sys.executable, "-m", "dil", "run", str(FILE), "--stack", "none", "--no-record", "--out", str(out)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert p.returncode == 0, p.stderr
+    doc_ = json.loads((out / "no_driver" / "result.json").read_text())
+    assert sum("Ego holds still" in w for w in doc_["warnings"]) == 1
+
+
+def test_expression_constants():
+    assert float(resolve("${pi}", {})) == pytest.approx(3.141592653589793)
+    assert float(resolve("${2 * e}", {})) == pytest.approx(5.43656365691809)
+    assert resolve("${$pi}", {"pi": "3"}) == "3"  # a parameter named pi is referenced with $
+    assert resolve("${Brake_ + $g}", {"g": "0.7"}) == "Brake_0.7"
+
+
+def test_a_mistyped_value_used_as_a_number_is_an_error(tmp_path):
+    from dil.scenario.xml import ScenarioError
+
+    story = "<Story name='s'><Act name='a'/></Story>"
+    path = doc(tmp_path, story)
+    text = path.read_text().replace('value="5"/>', 'value="fast"/>', 1)
+    text = text.replace('s="10" offset="0"', 's="$v" offset="0"', 1)
+    path.write_text(text)
+    with pytest.raises(ScenarioError, match=r"t\.xosc:\d+: <LanePosition> attribute s='\$v'"):
+        load(path)
