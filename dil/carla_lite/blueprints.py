@@ -28,6 +28,15 @@ class SensorKind(enum.IntEnum):
     NONE = 0
     COLLISION = 1
     CAMERA_RGB = 2
+    CAMERA_DEPTH = 3
+    CAMERA_SEMANTIC = 4
+    LIDAR = 5
+    LIDAR_SEMANTIC = 6
+    IMU = 7
+    GNSS = 8
+    LANE_INVASION = 9
+    """Computed by the client from the map (CARLA's client-side sensor): no stream data."""
+    OBSTACLE = 10
 
 
 @dataclass(frozen=True)
@@ -153,6 +162,9 @@ class BlueprintLibrary:
             ),
             *walker_blueprints(),
         )
+        from .sensor_blueprints import sensor_blueprints  # it builds on this module's classes
+
+        self.blueprints += sensor_blueprints()
         self._by_id = {b.id: b for b in self.blueprints}
 
     def to_msgpack(self) -> list:

@@ -1,4 +1,6 @@
-"""carla-lite's sensors: the RGB camera (dil's OpenCV renderer) and the collision sensor.
+"""carla-lite's sensors: RGB, depth and semantic segmentation cameras (dil's OpenCV renderer and ray
+casts), ray-cast lidars, IMU, GNSS, obstacle and collision sensors. The lane invasion sensor is
+CARLA's client-side one: the client computes it from the map, the server only holds the actor.
 
 Each sensor turns a world step into stream payloads (``layouts`` header plus body); the server sends
 them only to streams that have readers, so an unread camera costs nothing.
@@ -14,6 +16,7 @@ import cv2
 import msgpack
 import numpy as np
 
+from dil.road.lookup import R_INSIDE, R_SIZE
 from dil.road.network import RoadNetwork
 from dil.world.actors import (
     A_ALIVE,
@@ -35,6 +38,10 @@ from .actors import ActorCodec
 from .blueprints import ActorClass, SensorKind
 from .dynamics import K_CLASS, K_HEIGHT, K_LENGTH, K_PITCH, K_SPEED, K_WIDTH, K_X, K_Y, K_YAW, K_Z
 from .layouts import SensorType, image_body, sensor_header
+from .sensor_layouts import MoreSensorTypes, Tag, encode_depth, parse_geo_reference
+from .sensor_lidar import LidarSpec, lidar_capture
+from .sensor_motion import gnss_body, imu_body
+from .sensor_raycast import B_SIZE, DEPTH_MAX_T, camera_rays, cast_rays
 from .world import PHYSICAL, Contact, LiteWorld
 
 KIND_COLOURS = {
@@ -42,6 +49,24 @@ KIND_COLOURS = {
     int(ActorClass.PROP): int(ActorKind.OBJECT),
 }
 """How carla-lite's classes are drawn (dil's actor kinds pick the colour)."""
+if hasattr(ActorClass, "WALKER"):
+    KIND_COLOURS[int(ActorClass.WALKER)] = int(ActorKind.PEDESTRIAN)
+CLASS_TAGS = {int(ActorClass.VEHICLE): int(Tag.CAR), int(ActorClass.PROP): int(Tag.STATIC)}
+if hasattr(ActorClass, "WALKER"):
+    CLASS_TAGS[int(ActorClass.WALKER)] = int(Tag.PEDESTRIAN)
+CAMERAS = (SensorKind.CAMERA_RGB, SensorKind.CAMERA_DEPTH, SensorKind.CAMERA_SEMANTIC)
+SENSOR_TYPES = {
+    SensorKind.COLLISION: int(SensorType.COLLISION),
+    SensorKind.CAMERA_RGB: int(SensorType.CAMERA_RGB),
+    SensorKind.CAMERA_DEPTH: int(MoreSensorTypes.DEPTH),
+    SensorKind.CAMERA_SEMANTIC: int(MoreSensorTypes.SEMANTIC_SEGMENTATION),
+    SensorKind.LIDAR: int(MoreSensorTypes.LIDAR),
+    SensorKind.LIDAR_SEMANTIC: int(MoreSensorTypes.SEMANTIC_LIDAR),
+    SensorKind.IMU: int(MoreSensorTypes.IMU),
+    SensorKind.GNSS: int(MoreSensorTypes.GNSS),
+    SensorKind.OBSTACLE: int(MoreSensorTypes.OBSTACLE),
+}
+"""The header's sensor type by kind (the lane invasion sensor sends nothing)."""
 
 
 class PosedCamera(Camera):
@@ -76,6 +101,13 @@ class SensorStream:
     """Seconds between captures; 0 captures every step."""
     next_capture: float = 0.0
     camera: PosedCamera | None = None
+    values: dict[str, str] | None = None
+    """The blueprint attribute values it was spawned with."""
+    rays: np.ndarray | None = None
+    """Depth camera: pixel rays in the camera frame (``sensor_raycast.camera_rays``)."""
+    lidar: LidarSpec | None = None
+    last_capture: float | None = None
+    """Simulation time of the last capture [s]."""
 
 
 class Sensors:
@@ -90,10 +122,18 @@ class Sensors:
         self._scene = np.zeros((64, A_SIZE))
         self.daylight = 1.0
         """RGB images are scaled by it (``weather.Weather.daylight``)."""
+        header = getattr(getattr(network, "odr", None), "header", None)
+        self.geo_origin = parse_geo_reference(getattr(header, "geo_reference", "") or "")
+        """Latitude, longitude [deg], altitude [m] of the map origin (GNSS)."""
 
     def add(self, actor_id: int, stream_id: int, kind: SensorKind, values: dict[str, str]) -> None:
         s = SensorStream(actor_id, stream_id, kind, sensor_tick=_float(values.get("sensor_tick"), 0.0))
-        if kind == SensorKind.CAMERA_RGB:
+        s.values = values
+        if kind in (SensorKind.LIDAR, SensorKind.LIDAR_SEMANTIC):
+            s.lidar = LidarSpec.from_values(
+                values, kind == SensorKind.LIDAR_SEMANTIC, lambda k, d: _float(values.get(k), d)
+            )
+        if kind in CAMERAS:
             spec = CameraSpec(
                 width=_int(values.get("image_size_x"), 800),
                 height=_int(values.get("image_size_y"), 600),
@@ -107,6 +147,8 @@ class Sensors:
             if self._template is None:
                 self._template = Camera(self.network, CameraSpec(width=8, height=8))
             s.camera = PosedCamera.sharing(self._template, spec)
+            if kind == SensorKind.CAMERA_DEPTH:
+                s.rays = camera_rays(spec.width, spec.height, spec.fov_deg)
         self.by_actor[actor_id] = s
 
     def remove(self, actor_id: int) -> SensorStream | None:
@@ -120,16 +162,154 @@ class Sensors:
         for s in self.by_actor.values():
             if s.stream_id not in wanted:
                 continue
-            header = sensor_header(_sensor_type(s.kind), frame, time_s, self.world.transform(s.actor_id))
+            kind = SENSOR_TYPES.get(s.kind)
+            if kind is None:
+                continue
+            header = sensor_header(kind, frame, time_s, self.world.transform(s.actor_id))
             if s.kind == SensorKind.COLLISION:
                 parent = self.world.parent_of(s.actor_id)
                 for c in contacts:
                     if parent in (c.a, c.b):
                         out.append((s.stream_id, header + self._collision_body(parent, c)))
-            elif s.kind == SensorKind.CAMERA_RGB and time_s + 1e-9 >= s.next_capture:
+            elif time_s + 1e-9 >= s.next_capture:
+                dt = time_s - s.last_capture if s.last_capture is not None else (s.sensor_tick or 0.05)
                 s.next_capture = time_s + s.sensor_tick
-                out.append((s.stream_id, header + self._image(s)))
+                s.last_capture = time_s
+                body = self._capture(s, max(dt, 0.0))
+                if body:
+                    out.append((s.stream_id, header + body))
         return out
+
+    def _capture(self, s: SensorStream, dt: float) -> bytes | None:
+        """One capture of a sensor that reports every step (or every ``sensor_tick``)."""
+        if s.kind == SensorKind.CAMERA_RGB:
+            return self._image(s)
+        if s.kind == SensorKind.CAMERA_SEMANTIC:
+            return self._semantic(s)
+        if s.kind == SensorKind.CAMERA_DEPTH:
+            return self._depth(s)
+        if s.lidar is not None:
+            origin, axes = self._frame(s.actor_id)
+            boxes, ids, tags = self._boxes(self.world.parent_of(s.actor_id))
+            return lidar_capture(
+                s.lidar, dt, origin, axes, boxes, ids, tags, self._ground_z(s.actor_id), self._ground_tags
+            )
+        if s.kind == SensorKind.IMU:
+            source = self.world.parent_of(s.actor_id) or s.actor_id
+            return imu_body(self.world.state[s.actor_id - 1], self.world.state[source - 1])
+        if s.kind == SensorKind.GNSS:
+            return gnss_body(self.geo_origin, self.world.transform(s.actor_id), s.values or {})
+        if s.kind == SensorKind.OBSTACLE:
+            return self._obstacle(s)
+        return None
+
+    def _frame(self, actor_id: int) -> tuple[np.ndarray, np.ndarray]:
+        """A sensor's position and axes (rows: forward, left, up) in the world (OpenDRIVE frame)."""
+        r = self.world.state[actor_id - 1]
+        yaw, pitch = float(r[K_YAW]), math.radians(float(r[K_PITCH]))
+        fwd = np.array([math.cos(yaw) * math.cos(pitch), math.sin(yaw) * math.cos(pitch), math.sin(pitch)])
+        left = np.array([-math.sin(yaw), math.cos(yaw), 0.0])
+        up = np.cross(fwd, left)
+        return np.array([r[K_X], r[K_Y], r[K_Z]], dtype=float), np.stack([fwd, left, up])
+
+    def _ground_z(self, actor_id: int) -> float:
+        """Height of the ground plane under a sensor: its carrier's bottom, else the road surface."""
+        w = self.world
+        carrier = w.parent_of(actor_id)
+        if carrier and w.state[carrier - 1, K_CLASS] != int(ActorClass.SENSOR):
+            return float(w.state[carrier - 1, K_Z])
+        r = w.state[actor_id - 1]
+        if self.network is None:
+            return 0.0
+        return self.network.surface_z(float(r[K_X]), float(r[K_Y]), 0.0)
+
+    def _ground_tags(self, xy: np.ndarray) -> np.ndarray:
+        """Semantic tags of ground points: road where a lane is near, terrain elsewhere."""
+        if self.network is None or not len(xy):
+            return np.full(len(xy), int(Tag.TERRAIN))
+        out = np.zeros((len(xy), R_SIZE))
+        found = np.zeros(len(xy), np.int64)
+        self.network.locate_many_into(np.ascontiguousarray(xy, dtype=float), out, found)
+        inside = (found > 0) & (out[:, R_INSIDE] > 0.5)
+        return np.where(inside, int(Tag.ROADS), int(Tag.TERRAIN))
+
+    def _boxes(self, exclude: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The bodies as ray-cast boxes (``sensor_raycast.B_*``), their ids and semantic tags."""
+        w = self.world
+        ids = [i for i, info in w.actors.items() if info.blueprint.actor_class in PHYSICAL and i != exclude]
+        boxes = np.zeros((len(ids), B_SIZE))
+        if ids:
+            st = w.state[np.array(ids) - 1]
+            boxes[:, 0], boxes[:, 1], boxes[:, 2], boxes[:, 3] = (
+                st[:, K_X],
+                st[:, K_Y],
+                st[:, K_Z],
+                st[:, K_YAW],
+            )
+            boxes[:, 4], boxes[:, 5], boxes[:, 6] = st[:, K_LENGTH], st[:, K_WIDTH], st[:, K_HEIGHT]
+        tags = np.array(
+            [CLASS_TAGS.get(int(w.actors[i].blueprint.actor_class), int(Tag.STATIC)) for i in ids]
+        )
+        return boxes, np.array(ids, dtype=np.int64), tags.astype(np.int64)
+
+    def _depth(self, s: SensorStream) -> bytes:
+        """Planar depth per pixel (along the optical axis), encoded in R, G, B as CARLA does."""
+        cam, rays = s.camera, s.rays
+        assert cam is not None and rays is not None
+        origin, (fwd, left, up) = self._frame(s.actor_id)
+        world = rays @ np.stack([-left, -up, fwd])
+        boxes, _, _ = self._boxes(self.world.parent_of(s.actor_id) if self._carried_inside(s) else 0)
+        dist = np.empty(len(world))
+        hit = np.empty(len(world), np.int64)
+        cast_rays(origin, world, boxes, len(boxes), self._ground_z(s.actor_id), DEPTH_MAX_T, 0.0, dist, hit)
+        bgra = np.empty((cam.spec.height, cam.spec.width, 4), np.uint8)
+        encode_depth(dist.reshape(cam.spec.height, cam.spec.width), bgra)
+        return image_body(bgra, cam.spec.fov_deg)
+
+    def _semantic(self, s: SensorStream) -> bytes:
+        cam = s.camera
+        assert cam is not None
+        self._pose_camera(s)
+        scene, n = self._scene_rows(s.actor_id)
+        bgr = cam.render(scene, n, semantic=True)
+        return image_body(cv2.cvtColor(bgr, cv2.COLOR_BGR2BGRA), cam.spec.fov_deg)
+
+    def _obstacle(self, s: SensorStream) -> bytes | None:
+        """The nearest body along the sensor's forward axis within ``distance`` (a sphere of
+        ``hit_radius`` swept from the sensor), as ``[self_actor, other_actor, distance]``."""
+        values = s.values or {}
+        reach = _float(values.get("distance"), 5.0)
+        radius = _float(values.get("hit_radius"), 0.5)
+        only_dynamics = values.get("only_dynamics", "false").lower() in ("true", "1")
+        parent = self.world.parent_of(s.actor_id)
+        boxes, ids, _ = self._boxes(parent)
+        if only_dynamics and len(ids):
+            moving = [self.world.actors[int(i)].blueprint.actor_class != ActorClass.PROP for i in ids]
+            boxes, ids = boxes[np.array(moving, bool)], ids[np.array(moving, bool)]
+        if not len(ids):
+            return None
+        origin, axes = self._frame(s.actor_id)
+        dist = np.empty(1)
+        hit = np.empty(1, np.int64)
+        cast_rays(origin, axes[0:1].copy(), boxes, len(boxes), -1e9, reach, radius, dist, hit)
+        if hit[0] < 0:
+            return None
+        own = self.codec.actor(parent or s.actor_id)
+        body = [own, self.codec.actor(int(ids[hit[0]])), float(dist[0])]
+        return msgpack.packb(body, use_bin_type=True)
+
+    def _carried_inside(self, s: SensorStream) -> bool:
+        carrier = self.world.parent_of(s.actor_id)
+        return bool(carrier) and _inside(self.world.state[s.actor_id - 1], self.world.state[carrier - 1])
+
+    def _pose_camera(self, s: SensorStream) -> None:
+        cam = s.camera
+        assert cam is not None
+        r = self.world.state[s.actor_id - 1]
+        pitch_down = -math.radians(r[K_PITCH])
+        if cam.spec.pitch_deg != -r[K_PITCH]:
+            cam.spec = replace(cam.spec, pitch_deg=-float(r[K_PITCH]))
+        cam.world_pose = (float(r[K_X]), float(r[K_Y]), float(r[K_Z]), float(r[K_YAW]), pitch_down)
 
     def _collision_body(self, own: int, c: Contact) -> bytes:
         other = c.b if own == c.a else c.a
@@ -140,11 +320,7 @@ class Sensors:
     def _image(self, s: SensorStream) -> bytes:
         cam = s.camera
         assert cam is not None
-        r = self.world.state[s.actor_id - 1]
-        pitch_down = -math.radians(r[K_PITCH])
-        if cam.spec.pitch_deg != -r[K_PITCH]:
-            cam.spec = replace(cam.spec, pitch_deg=-float(r[K_PITCH]))
-        cam.world_pose = (float(r[K_X]), float(r[K_Y]), float(r[K_Z]), float(r[K_YAW]), pitch_down)
+        self._pose_camera(s)
         scene, n = self._scene_rows(s.actor_id)
         bgr = cam.render(scene, n)
         if self.daylight < 1.0:
@@ -190,10 +366,6 @@ def _inside(point_row: np.ndarray, body: np.ndarray) -> bool:
         and abs(across) <= 0.5 * body[K_WIDTH]
         and 0.0 <= up <= body[K_HEIGHT]
     )
-
-
-def _sensor_type(kind: SensorKind) -> SensorType:
-    return {SensorKind.COLLISION: SensorType.COLLISION, SensorKind.CAMERA_RGB: SensorType.CAMERA_RGB}[kind]
 
 
 def _int(text: str | None, default: int) -> int:

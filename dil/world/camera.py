@@ -25,6 +25,12 @@ SKY = (235, 206, 135)  # BGR
 GROUND = (70, 110, 70)
 ACTOR_COLOURS = {0: (40, 40, 200), 1: (40, 160, 230), 2: (200, 120, 40), 3: (80, 80, 80)}
 """By actor kind: vehicle, pedestrian, cyclist, object."""
+TAG_SKY, TAG_GROUND, TAG_ROAD, TAG_SIDEWALK, TAG_ROAD_LINE = 11, 25, 1, 2, 24
+"""Semantic classes (CARLA's CityScapes-based tags) of what :meth:`Camera.render` draws with ``semantic``."""
+NEAR_M = 0.1
+"""Near plane [m]: road polygons reaching behind it are cut there."""
+KIND_TAGS = {0: 14, 1: 12, 2: 19, 3: 20}
+"""Semantic class by actor kind: car, pedestrian, bicycle, static."""
 
 
 @dataclass(frozen=True)
@@ -54,13 +60,14 @@ class Camera:
         spec = spec or CameraSpec()
         self.spec = spec
         self.image = np.zeros((spec.height, spec.width, 3), np.uint8)
-        quads, colours, marks, mark_colours = [], [], [], []
+        quads, colours, marks, mark_colours, tags = [], [], [], [], []
         if net is not None:
             for st in sample_lanes(net, step):
                 if st.lane != 0:
                     q = np.stack([st.inner[:-1], st.inner[1:], st.outer[1:], st.outer[:-1]], axis=1)
                     quads.append(q)
                     colours += [LANE_COLOURS.get(st.type, OTHER_LANE)] * len(q)
+                    tags += [TAG_SIDEWALK if st.type == "sidewalk" else TAG_ROAD] * len(q)
                 if st.mark != "none":
                     line = st.outer if st.lane != 0 else st.centre
                     seg = np.stack([line[:-1], line[1:]], axis=1)
@@ -74,6 +81,11 @@ class Camera:
             np.unique(self._quad_colour, axis=0, return_inverse=True)
             if len(colours)
             else (np.zeros((0, 3), np.int64), np.zeros(0, np.int64))
+        )
+        self._tag_palette, self._quad_tag_group = (
+            np.unique(np.array(tags, dtype=np.int64), return_inverse=True)
+            if len(tags)
+            else (np.zeros(0, np.int64), np.zeros(0, np.int64))
         )
         self.marks = np.concatenate(marks) if marks else np.zeros((0, 2, 3))
         self._mark_colour = np.array(mark_colours, dtype=np.int64).reshape(-1, 3)
@@ -107,15 +119,33 @@ class Camera:
         v = 0.5 * self.spec.height + f * cam[..., 1] / safe
         return np.stack([u, v], axis=-1), z
 
-    def render(self, actors: np.ndarray, n_actors: int) -> np.ndarray:
-        """A frame for the actor rows ``actors[:n_actors]`` (row 0 carries the camera)."""
+    def _clipped(self, quad: np.ndarray, rot: np.ndarray, pos: np.ndarray) -> np.ndarray:
+        """Pixel outline of a world polygon cut at the near plane (``NEAR_M`` ahead of the camera)."""
+        cam = (quad - pos) @ rot.T
+        kept = []
+        for k in range(len(cam)):
+            p, q = cam[k], cam[(k + 1) % len(cam)]
+            if p[2] > NEAR_M:
+                kept.append(p)
+            if (p[2] > NEAR_M) != (q[2] > NEAR_M):
+                kept.append(p + (q - p) * (NEAR_M - p[2]) / (q[2] - p[2]))
+        c = np.array(kept)
+        f = self.spec.focal
+        return np.stack(
+            [0.5 * self.spec.width + f * c[:, 0] / c[:, 2], 0.5 * self.spec.height + f * c[:, 1] / c[:, 2]],
+            axis=1,
+        )
+
+    def render(self, actors: np.ndarray, n_actors: int, semantic: bool = False) -> np.ndarray:
+        """A frame for the actor rows ``actors[:n_actors]`` (row 0 carries the camera). ``semantic``:
+        flat colours (0, 0, tag) in BGR, the semantic class in the red channel, without blending."""
         s = self.spec
         img = self.image
         rot, pos = self.pose(actors[EGO])
         horizon = 0.5 * s.height - s.focal * math.tan(math.radians(s.pitch_deg))
         h = int(min(max(round(horizon), 0), s.height))
-        img[:h] = SKY
-        img[h:] = GROUND
+        img[:h] = (0, 0, TAG_SKY) if semantic else SKY
+        img[h:] = (0, 0, TAG_GROUND) if semantic else GROUND
         shift = 4
         scale = float(1 << shift)
         if len(self.quads):
@@ -125,14 +155,20 @@ class Camera:
             d2 = ((self._centres - pos[:2]) ** 2).sum(axis=1)
             keep = np.nonzero((near > -5.0) & (d2 < s.range_m**2))[0]
             uv, z = self.project(self.quads[keep], rot, pos)
-            visible = (z > 0.1).all(axis=1)
+            visible = (z > NEAR_M).all(axis=1)
+            straddle = keep[(z > NEAR_M).any(axis=1) & ~visible]
             uv, idx = uv[visible], keep[visible]
             pts = np.round(uv * scale).astype(np.int32)
-            groups = self._quad_group[idx]
-            for g, colour in enumerate(self._palette):
-                sel = pts[groups == g]
-                if len(sel):
-                    cv2.fillPoly(img, list(sel), tuple(int(c) for c in colour), cv2.LINE_8, shift)
+            groups = (self._quad_tag_group if semantic else self._quad_group)[idx]
+            cut_groups = (self._quad_tag_group if semantic else self._quad_group)[straddle]
+            cut = [
+                np.round(self._clipped(q, rot, pos) * scale).astype(np.int32) for q in self.quads[straddle]
+            ]
+            palette = [(0, 0, t) for t in self._tag_palette] if semantic else self._palette
+            for g, colour in enumerate(palette):
+                sel = list(pts[groups == g]) + [c for c, cg in zip(cut, cut_groups, strict=True) if cg == g]
+                if sel:
+                    cv2.fillPoly(img, sel, tuple(int(c) for c in colour), cv2.LINE_8, shift)
         if len(self.marks):
             mid = self.marks.mean(axis=1)[:, :2]
             d2 = ((mid - pos[:2]) ** 2).sum(axis=1)
@@ -141,12 +177,22 @@ class Camera:
             ok = (z > 0.1).all(axis=1)
             pts = np.round(uv[ok] * scale).astype(np.int32)
             if len(pts):
-                cv2.polylines(img, list(pts), False, MARK_COLOURS["standard"], 1, cv2.LINE_AA, shift)
-        self._draw_actors(img, actors, n_actors, rot, pos, shift)
+                if semantic:
+                    cv2.polylines(img, list(pts), False, (0, 0, TAG_ROAD_LINE), 1, cv2.LINE_8, shift)
+                else:
+                    cv2.polylines(img, list(pts), False, MARK_COLOURS["standard"], 1, cv2.LINE_AA, shift)
+        self._draw_actors(img, actors, n_actors, rot, pos, shift, semantic)
         return img
 
     def _draw_actors(
-        self, img: np.ndarray, actors: np.ndarray, n: int, rot: np.ndarray, pos: np.ndarray, shift: int
+        self,
+        img: np.ndarray,
+        actors: np.ndarray,
+        n: int,
+        rot: np.ndarray,
+        pos: np.ndarray,
+        shift: int,
+        semantic: bool = False,
     ) -> None:
         scale = float(1 << shift)
         order = []
@@ -184,6 +230,9 @@ class Camera:
                 to_cam = pos - world[list(face)].mean(axis=0)
                 if n_vec @ to_cam <= 0.0:
                     continue  # back face
-                shade = 0.45 + 0.55 * max(0.0, float(n_vec @ light))
                 pts = np.round(uv[list(face)] * scale).astype(np.int32)
+                if semantic:
+                    cv2.fillConvexPoly(img, pts, (0, 0, KIND_TAGS.get(int(a[A_KIND]), 20)), cv2.LINE_8, shift)
+                    continue
+                shade = 0.45 + 0.55 * max(0.0, float(n_vec @ light))
                 cv2.fillConvexPoly(img, pts, tuple(int(v) for v in base * shade), cv2.LINE_AA, shift)
