@@ -23,22 +23,25 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     c.add_argument("file", type=Path, help="the run's .mcap log (e.g. dil-runs/ccrs/run.mcap)")
     c.set_defaults(func=_check)
     e = verbs.add_parser(
-        "export", help="messages as CSV (one file per topic), JSON lines, or an ASAM OSI ground-truth trace"
+        "export",
+        help="messages as CSV (one file per topic), JSON lines, an ASAM OSI ground-truth trace, or an "
+        "MCAP file Foxglove opens",
     )
     e.add_argument("file", type=Path, help="the run's .mcap log (e.g. dil-runs/ccrs/run.mcap)")
     e.add_argument(
         "--format",
-        choices=["csv", "jsonl", "osi"],
+        choices=["csv", "jsonl", "osi", "foxglove"],
         default="csv",
         help="csv: one CSV file per topic; jsonl: every message as a JSON line; osi: an ASAM OSI "
-        "GroundTruth trace (default %(default)s)",
+        "GroundTruth trace; foxglove: an .mcap of JSON topics and Foxglove's scene, transforms, "
+        "images and event log (default %(default)s)",
     )
     e.add_argument("--topics", nargs="+", help="only these topics (default: all)")
     e.add_argument(
         "-o",
         "--out",
         type=Path,
-        help="directory (csv) or file (jsonl; osi: .mcap or .osi); default beside the log",
+        help="directory (csv) or file (jsonl; osi: .mcap or .osi; foxglove: .mcap); default beside the log",
     )
     e.set_defaults(func=_export)
 
@@ -168,6 +171,8 @@ def _export(args: argparse.Namespace) -> int:
             print(f"note: {note}")
         print(f"{out}: {n} OSI GroundTruth messages")
         return 0
+    if args.format == "foxglove":
+        return _export_foxglove(args)
     topics = set(args.topics) if args.topics else None
     try:
         stream = ((t, m) for t, m in records(args.file) if topics is None or t in topics)
@@ -207,6 +212,24 @@ def _export(args: argparse.Namespace) -> int:
     except LogError as e:
         print(f"dil log export: {e}", file=sys.stderr)
         return 2
+
+
+def _export_foxglove(args: argparse.Namespace) -> int:
+    from .foxglove import export_foxglove
+
+    out = args.out or args.file.with_name(args.file.stem + "_foxglove.mcap")
+    if args.topics:
+        print("dil log export: --topics does not apply to --format foxglove (every topic)", file=sys.stderr)
+        return 2
+    try:
+        counts = export_foxglove(args.file, out)
+    except (LogError, ValueError, OSError) as e:
+        print(f"dil log export: {e}", file=sys.stderr)
+        return 2
+    for topic, n in sorted(counts.items()):
+        print(f"  {topic:28s} {n}")
+    print(f"{out}: {sum(counts.values())} messages on {len(counts)} topics (open it in Foxglove)")
+    return 0
 
 
 def _replay(args: argparse.Namespace) -> int:
