@@ -20,6 +20,8 @@ if TYPE_CHECKING:
 
 ARRIVED = 0.01
 """Slack [m] beyond one step's travel within which a target counts as reached."""
+ABREAST = 5.0
+"""Distance [m] within which a target position beside the path counts as reached once abreast."""
 
 
 @dataclass
@@ -78,7 +80,12 @@ class _Sync:
         d = math.hypot(tp.x - e.x, tp.y - e.y)
         v = e.speed
         final = a.final.speed(m) if a.final is not None else None
-        if d <= v * dt + ARRIVED or d_master <= m.speed * dt + ARRIVED:
+        # a target position is reached when the distance ahead to it (along the heading) is covered:
+        # one beside the entity's path (another lateral offset) is reached when it is abreast
+        # (within ABREAST of it: a target far along a bending road may lie beside the heading)
+        reached = d <= ABREAST and _ahead(e, tp.x, tp.y) <= v * dt + ARRIVED
+        reached_master = d_master <= ABREAST and _ahead(m, mp.x, mp.y) <= m.speed * dt + ARRIVED
+        if reached or reached_master or d <= v * dt + ARRIVED or d_master <= m.speed * dt + ARRIVED:
             self.arrived = True
             return final if final is not None else v
         if m.speed < 1e-6:
@@ -100,6 +107,11 @@ class _Sync:
             acc = 2.0 * (d - v * remaining) / remaining**2
             return max(v + acc * dt, 0.0)
         return max(_two_phase(v, final, d, remaining, dt), 0.0)
+
+
+def _ahead(e: Entity, x: float, y: float) -> float:
+    """Distance [m] from ``e`` to the point (x, y) [m] along its heading (negative once behind)."""
+    return (x - e.x) * math.cos(e.yaw) + (y - e.y) * math.sin(e.yaw)
 
 
 def _two_phase(v: float, final: float, d: float, left: float, dt: float) -> float:
