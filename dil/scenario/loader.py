@@ -61,7 +61,7 @@ def _declarations(
             value = resolve(value, params)
         except ParameterError as e:
             raise r.error(d, f"parameter {name!r}: {e}") from None
-        if ptype in ("double", "int", "unsignedInt", "unsignedShort") and not _is_number(value):
+        if ptype in NUMERIC_TYPES and not _is_number(value):
             # as the reference player: kept as text; an attribute that needs a number is the error
             r.warn(
                 d,
@@ -71,6 +71,10 @@ def _declarations(
         params[name] = value
         r.params[name] = value
     return params
+
+
+NUMERIC_TYPES = ("double", "int", "integer", "unsignedInt", "unsignedShort")
+"""Parameter types whose values are numbers."""
 
 
 def _is_number(text: str) -> bool:
@@ -100,13 +104,22 @@ def load(path: str | Path, overrides: dict[str, str] | None = None, ego: str | N
     if root.find("Catalog") is not None or root.find("ParameterValueDistribution") is not None:
         raise r.error(root, "is a catalog or a parameter distribution, not a scenario (campaigns read those)")
     decl = root.find("ParameterDeclarations")
-    declared = {d.get("name") for d in decl.iterfind("ParameterDeclaration")} if decl is not None else set()
+    types = (
+        {d.get("name"): d.get("parameterType", "string") for d in decl.iterfind("ParameterDeclaration")}
+        if decl is not None
+        else {}
+    )
+    declared = set(types)
     for name in overrides or {}:
         if name not in declared:
             raise ScenarioError(
                 f"{path}: --param {name}: the scenario declares no such parameter "
                 f"(declared: {', '.join(sorted(n for n in declared if n))})"
             )
+        ptype = types.get(name, "string")
+        value = (overrides or {})[name]
+        if ptype in NUMERIC_TYPES and not value.startswith("$") and not _is_number(value):
+            raise ScenarioError(f"{path}: --param {name}={value!r}: the parameter is a {ptype}, not a number")
     _declarations(r, decl, overrides)
     base = path.parent
     catalogs = Catalogs(r, root, base, _declarations)

@@ -1,6 +1,6 @@
 """Entities handed to a person or an outside program that is not connected (interactive and external
-controllers in a batch run), catalog parameter assignments over an entry's defaults, parameters whose
-value does not match their type, and the constants of expressions.
+controllers in a batch run); on the same file, catalog parameter assignments over an entry's defaults
+(a maneuver's EntityName, a controller's mistyped default) and ``${30 * pi}``.
 
 Golden values come from the reference player on tests/scenario/data/no_driver/no_driver.xosc
 (esmini 77028d83):
@@ -18,10 +18,6 @@ from pathlib import Path
 import pytest
 
 from dil.run.runner import RunOptions, run
-from dil.scenario.loader import load
-from dil.scenario.params import resolve
-
-from .test_scopes_and_catalogs import doc
 
 FILE = Path(__file__).parent / "data" / "no_driver" / "no_driver.xosc"
 
@@ -116,22 +112,3 @@ def test_dil_run_reports_the_warning_in_result_json(tmp_path):
     assert p.returncode == 0, p.stderr
     doc_ = json.loads((out / "no_driver" / "result.json").read_text())
     assert sum("Ego holds still" in w for w in doc_["warnings"]) == 1
-
-
-def test_expression_constants():
-    assert float(resolve("${pi}", {})) == pytest.approx(3.141592653589793)
-    assert float(resolve("${2 * e}", {})) == pytest.approx(5.43656365691809)
-    assert resolve("${$pi}", {"pi": "3"}) == "3"  # a parameter named pi is referenced with $
-    assert resolve("${Brake_ + $g}", {"g": "0.7"}) == "Brake_0.7"
-
-
-def test_a_mistyped_value_used_as_a_number_is_an_error(tmp_path):
-    from dil.scenario.xml import ScenarioError
-
-    story = "<Story name='s'><Act name='a'/></Story>"
-    path = doc(tmp_path, story)
-    text = path.read_text().replace('value="5"/>', 'value="fast"/>', 1)
-    text = text.replace('s="10" offset="0"', 's="$v" offset="0"', 1)
-    path.write_text(text)
-    with pytest.raises(ScenarioError, match=r"t\.xosc:\d+: <LanePosition> attribute s='\$v'"):
-        load(path)
