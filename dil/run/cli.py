@@ -106,6 +106,11 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--no-record", action="store_true", help="do not write the MCAP log")
     p.add_argument(
+        "--foxglove",
+        action="store_true",
+        help="also write run_foxglove.mcap, the log as Foxglove opens it (dil log export --format foxglove)",
+    )
+    p.add_argument(
         "--osi",
         action="store_true",
         help="add ASAM OSI GroundTruth at the world rate to the log (channel ground_truth)",
@@ -138,6 +143,9 @@ def resolve_scenario(given: Path) -> Path:
 
 
 def main(args: argparse.Namespace) -> int:
+    if args.foxglove and args.no_record:
+        print("dil run: --foxglove exports the log: it cannot go with --no-record", file=sys.stderr)
+        return EXIT_ERROR
     try:
         args.scenario = resolve_scenario(args.scenario)
         criteria = Criteria.for_scenario(args.scenario).with_overrides(_pairs(args.criterion, "--criterion"))
@@ -186,6 +194,11 @@ def main(args: argparse.Namespace) -> int:
     out = args.out / args.scenario.stem
     write(result, out, args)
     print_summary(result, out)
+    if args.foxglove and not args.no_record:
+        from dil.recording.foxglove import export_foxglove
+
+        export_foxglove(out / "run.mcap", out / "run_foxglove.mcap")
+        print(f"written: {out / 'run_foxglove.mcap'} (open it in Foxglove)")
     return exit_status(result.verdict)
 
 

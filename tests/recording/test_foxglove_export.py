@@ -224,3 +224,15 @@ def test_a_file_that_is_not_a_log_is_refused(tmp_path: Path) -> None:
     assert str(bad) in done.stderr and "not an MCAP file" in done.stderr
     assert "Traceback" not in done.stderr
     assert not out.exists()
+
+
+def test_run_with_foxglove_writes_the_export_beside_the_log(tmp_path: Path) -> None:
+    done = _dil("run", "ccrs", "--foxglove", "--max-time", "2", "--out", str(tmp_path), cwd=tmp_path)
+    assert done.returncode == 3, done.stderr  # cut by the time guard: incomplete, logged all the same
+    log, export = tmp_path / "ccrs" / "run.mcap", tmp_path / "ccrs" / "run_foxglove.mcap"
+    assert str(export) in done.stdout
+    _chans, msgs = _read(export)
+    assert len(msgs["foxglove/scene"]) == len(_source(log)["world/actors"]) > 0
+    refused = _dil("run", "ccrs", "--foxglove", "--no-record", "--out", str(tmp_path), cwd=tmp_path)
+    assert refused.returncode == 2 and "--no-record" in refused.stderr
+    assert "Traceback" not in refused.stderr
