@@ -37,6 +37,7 @@ class SensorKind(enum.IntEnum):
     LANE_INVASION = 9
     """Computed by the client from the map (CARLA's client-side sensor): no stream data."""
     OBSTACLE = 10
+    RADAR = 11
 
 
 @dataclass(frozen=True)

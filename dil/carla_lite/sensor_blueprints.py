@@ -82,6 +82,16 @@ def sensor_blueprints() -> tuple[Blueprint, ...]:
         ),
         _sensor("sensor.other.lane_invasion", SensorKind.LANE_INVASION),
         _sensor(
+            "sensor.other.radar",
+            SensorKind.RADAR,
+            *_floats(
+                ("horizontal_fov", "30.0"),
+                ("vertical_fov", "30.0"),
+                ("range", "100.0"),
+                ("points_per_second", "1500"),
+            ),
+        ),
+        _sensor(
             "sensor.other.obstacle",
             SensorKind.OBSTACLE,
             *_floats(("distance", "5.0"), ("hit_radius", "0.5")),

@@ -8,6 +8,7 @@ decodes them (each follows the 48-byte ``layouts.sensor_header``).
   ``object_idx, object_tag`` u32 (semantic lidar), in the sensor's frame (x forward, y right, z up);
 - IMU: msgpack ``[accelerometer [m/s^2], gyroscope [rad/s], compass [rad]]``;
 - GNSS: msgpack ``[latitude, longitude [deg], altitude [m]]``;
+- radar: its detections alone (``sensor_radar.RADAR_DETECTION``);
 - obstacle: msgpack ``[self_actor, other_actor, distance [m]]``.
 """
 
@@ -51,6 +52,7 @@ class MoreSensorTypes(enum.IntEnum):
     GNSS = 4
     IMU = 5
     OBSTACLE = 7
+    RADAR = 9
     SEMANTIC_LIDAR = 10
     LIDAR = 11
     SEMANTIC_SEGMENTATION = 14

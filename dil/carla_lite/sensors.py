@@ -36,11 +36,26 @@ from dil.world.camera import Camera, CameraSpec
 
 from .actors import ActorCodec
 from .blueprints import ActorClass, SensorKind
-from .dynamics import K_CLASS, K_HEIGHT, K_LENGTH, K_PITCH, K_SPEED, K_WIDTH, K_X, K_Y, K_YAW, K_Z
+from .dynamics import (
+    K_CLASS,
+    K_HEIGHT,
+    K_LENGTH,
+    K_PITCH,
+    K_SPEED,
+    K_VX,
+    K_VY,
+    K_VZ,
+    K_WIDTH,
+    K_X,
+    K_Y,
+    K_YAW,
+    K_Z,
+)
 from .layouts import SensorType, image_body, sensor_header
 from .sensor_layouts import MoreSensorTypes, Tag, encode_depth, parse_geo_reference
 from .sensor_lidar import LidarSpec, lidar_capture
 from .sensor_motion import gnss_body, imu_body
+from .sensor_radar import radar_capture
 from .sensor_raycast import B_SIZE, DEPTH_MAX_T, camera_rays, cast_rays
 from .world import PHYSICAL, Contact, LiteWorld
 
@@ -65,6 +80,7 @@ SENSOR_TYPES = {
     SensorKind.IMU: int(MoreSensorTypes.IMU),
     SensorKind.GNSS: int(MoreSensorTypes.GNSS),
     SensorKind.OBSTACLE: int(MoreSensorTypes.OBSTACLE),
+    SensorKind.RADAR: int(MoreSensorTypes.RADAR),
 }
 """The header's sensor type by kind (the lane invasion sensor sends nothing)."""
 
@@ -122,6 +138,8 @@ class Sensors:
         self._scene = np.zeros((64, A_SIZE))
         self.daylight = 1.0
         """RGB images are scaled by it (``weather.Weather.daylight``)."""
+        self._rng = np.random.default_rng(0)
+        """Radar ray directions."""
         header = getattr(getattr(network, "odr", None), "header", None)
         self.geo_origin = parse_geo_reference(getattr(header, "geo_reference", "") or "")
         """Latitude, longitude [deg], altitude [m] of the map origin (GNSS)."""
@@ -176,7 +194,7 @@ class Sensors:
                 s.next_capture = time_s + s.sensor_tick
                 s.last_capture = time_s
                 body = self._capture(s, max(dt, 0.0))
-                if body:
+                if body is not None:  # an empty body (a radar seeing nothing) still makes a message
                     out.append((s.stream_id, header + body))
         return out
 
@@ -201,6 +219,23 @@ class Sensors:
             return gnss_body(self.geo_origin, self.world.transform(s.actor_id), s.values or {})
         if s.kind == SensorKind.OBSTACLE:
             return self._obstacle(s)
+        if s.kind == SensorKind.RADAR:
+            origin, axes = self._frame(s.actor_id)
+            parent = self.world.parent_of(s.actor_id)
+            boxes, ids, _ = self._boxes(parent)
+            carrier = self.world.state[(parent or s.actor_id) - 1]
+            return radar_capture(
+                s.values or {},
+                dt,
+                self._rng,
+                origin,
+                axes,
+                boxes,
+                ids - 1,
+                self.world.state,
+                carrier[[K_VX, K_VY, K_VZ]],
+                self._ground_z(s.actor_id),
+            )
         return None
 
     def _frame(self, actor_id: int) -> tuple[np.ndarray, np.ndarray]:

@@ -234,3 +234,74 @@ def test_lane_invasion_fires_when_the_car_crosses_a_lane_mark(server, client):
         assert crossed and all(m.type == carla.LaneMarkingType.Broken for m in crossed)
         for a in (sensor, car):
             a.destroy()
+
+
+def test_radar_sees_the_car_ahead_closing_in(server, client):
+    world = client.get_world()
+    with synchronous(world):
+        car, other = _two_cars(world)
+        bp = world.get_blueprint_library().find("sensor.other.radar")
+        bp.set_attribute("horizontal_fov", "10")
+        bp.set_attribute("vertical_fov", "5")
+        bp.set_attribute("points_per_second", "4000")
+        radar = world.spawn_actor(bp, carla.Transform(carla.Location(x=2.5, z=0.8)), attach_to=car)
+        car.set_target_velocity(car.get_transform().get_forward_vector() * 5.0)
+        scans, frames = _listen(server, world, radar, 2)
+        scan = scans[-1]
+        assert isinstance(scan, carla.RadarMeasurement)
+        assert scan.frame == frames[-1]
+        hits = list(scan)
+        assert len(hits) > 20
+        gap = other.get_location().distance(car.get_location()) - A2_LENGTH / 2 - 2.5  # it has moved
+        depths = np.array([d.depth for d in hits])
+        assert gap - 0.3 < depths.min() and np.median(depths) < gap + 1.0
+        assert all(abs(d.azimuth) <= math.radians(5.0) + 1e-6 for d in hits)
+        assert abs(np.median([d.velocity for d in hits]) + 5.0) < 0.5  # closing at 5 m/s
+        for a in (radar, other, car):
+            a.destroy()
+
+
+def test_every_sensor_delivers_each_frame_from_the_first_in_a_queue_per_sensor(server, client):
+    """The synchronous-mode pattern of CARLA's examples: one queue per sensor and the world's on_tick,
+    tick, then take from each queue the data of the frame ticked (it waits for ever if one is lost)."""
+    import queue
+
+    world = client.get_world()
+    with synchronous(world):
+        car, other = _two_cars(world)
+        library = world.get_blueprint_library()
+        kinds = (
+            "sensor.camera.rgb",
+            "sensor.camera.depth",
+            "sensor.camera.semantic_segmentation",
+            "sensor.lidar.ray_cast",
+            "sensor.lidar.ray_cast_semantic",
+            "sensor.other.radar",
+            "sensor.other.imu",
+            "sensor.other.gnss",
+        )
+        sensors = []
+        for kind in kinds:
+            bp = library.find(kind)
+            if bp.has_attribute("image_size_x"):
+                bp.set_attribute("image_size_x", "64")
+                bp.set_attribute("image_size_y", "48")
+            mount = carla.Transform(carla.Location(x=-5.5, z=2.8), carla.Rotation(pitch=-15))
+            sensors.append(world.spawn_actor(bp, mount, attach_to=car))
+        queues = []
+        for register in [world.on_tick] + [s.listen for s in sensors]:
+            q: queue.Queue = queue.Queue()
+            register(q.put)
+            queues.append(q)
+        for _ in range(5):
+            frame = world.tick()
+            for q in queues:
+                data = q.get(timeout=20.0)
+                while data.frame < frame:
+                    data = q.get(timeout=20.0)
+                assert data.frame == frame
+        for s in sensors:
+            s.stop()
+            s.destroy()
+        other.destroy()
+        car.destroy()
