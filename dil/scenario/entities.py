@@ -235,7 +235,8 @@ class Entity:
             tr = self.speed_transition
             tr.elapsed += dt
             tr.travelled += self.speed * dt
-            self.speed = max(0.0, tr.value())
+            # within the transition's span: a transition to or from a negative speed reverses
+            self.speed = min(max(tr.value(), min(tr.start, tr.end, 0.0)), max(tr.start, tr.end))
             if tr.done:
                 self.speed = tr.end
                 self.speed_transition = None
