@@ -125,6 +125,16 @@ def _autopilot(target: BatchTarget, fields: list, future: int) -> int:
 
 
 _HANDLERS[CommandType.SET_AUTOPILOT] = _autopilot
+
+
+def _walker_state(target: BatchTarget, fields: list, future: int) -> int:
+    """``[actor, transform, speed]``: where CARLA's client-side AI walker controller put a walker."""
+    actor_id = _actor(fields, future)
+    target.world.set_walker_state(actor_id, parse_transform(fields[1]), float(fields[2]))
+    return actor_id
+
+
+_HANDLERS[CommandType.APPLY_WALKER_STATE] = _walker_state
 _HANDLERS[CommandType.APPLY_VEHICLE_PHYSICS_CONTROL] = _extra(lambda t, i, c: t.physics.apply(i, c))
 
 

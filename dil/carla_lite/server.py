@@ -42,6 +42,7 @@ from .layouts import (
     to_carla,
     transform,
 )
+from .navmesh import build_navmesh, navmesh_name
 from .physics import PhysicsControls
 from .rpc import RpcServer
 from .sensors import Sensors
@@ -131,6 +132,7 @@ class CarlaLiteServer:
         self.spawn_points = spawn_points(self.network)
         self._methods = self._method_table()
         self._unsupported: set[str] = set()
+        self._nav: tuple[str, bytes] | None = None
         self.rpc = RpcServer(options.host, options.port, self.handle)
         self.port = self.rpc.port
         self._closed = threading.Event()
@@ -198,7 +200,8 @@ class CarlaLiteServer:
             "get_episode_settings": lambda: self.settings.to_msgpack(),
             "set_episode_settings": self.set_episode_settings,
             "tick_cue": self.tick_cue,
-            "get_required_files": lambda folder="", *_: [],
+            "get_required_files": self.get_required_files,
+            "request_file": self.request_file,
             "query_lights_state": lambda *_: [],
             "get_actor_definitions": self.library.to_msgpack,
             "get_map_info": self.get_map_info,
@@ -231,6 +234,7 @@ class CarlaLiteServer:
             "apply_control_to_walker": lambda i, c: self.world.apply_walker_control(int(i), list(c)),
             "set_pedestrians_cross_factor": lambda *_: None,  # stored nowhere: walkers go where told
             "set_pedestrians_seed": lambda *_: None,
+            "set_actor_collisions": lambda *_: None,  # an AI walker's: carla-lite keeps its body
             "apply_ackermann_control_to_vehicle": lambda i, c: self.extras.apply_ackermann(int(i), list(c)),
             "apply_ackermann_controller_settings": lambda i, s: self.extras.apply_settings(int(i), list(s)),
             "set_vehicle_light_state": lambda i, s: self.extras.set_light_state(int(i), s),
@@ -282,6 +286,24 @@ class CarlaLiteServer:
             self._tick(self._delta())
             return self.frame
         return self.frame + 1  # the asynchronous ticker gets there
+
+    def get_required_files(self, folder: str = "", *_: Any) -> list[str]:
+        """Only the walkers' navigation mesh (folder ``Nav``): the client reads the map as text."""
+        if str(folder).strip("/") != "Nav":
+            return []
+        return [self._navmesh()[0]]
+
+    def request_file(self, name: str) -> bytes:
+        file_name, data = self._navmesh()
+        if name != file_name:
+            raise LookupError(f"no file {name!r} (carla-lite serves only {file_name!r})")
+        return data
+
+    def _navmesh(self) -> tuple[str, bytes]:
+        if self._nav is None:
+            data = build_navmesh(self.network)
+            self._nav = (navmesh_name(self.map_name, data), data)
+        return self._nav
 
     def get_map_info(self) -> list:
         return [self.map_name, [transform(t) for t in self.spawn_points]]

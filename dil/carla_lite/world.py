@@ -235,6 +235,18 @@ class LiteWorld:
             raise ValueError(f"actor {actor_id} ({info.blueprint.id}) is not a walker")
         walker_control(self.state[actor_id - 1], list(control))
 
+    def set_walker_state(self, actor_id: int, transform: tuple[float, ...], speed: float) -> None:
+        """A walker placed by CARLA's client-side AI controller: its pose (CARLA frame) and its
+        speed [m/s] along the new heading."""
+        info = self.info(actor_id)
+        if info.blueprint.actor_class != ActorClass.WALKER:
+            raise ValueError(f"actor {actor_id} ({info.blueprint.id}) is not a walker")
+        r = self.state[actor_id - 1]
+        self._set_pose(r, transform)
+        r[K_VX], r[K_VY] = speed * math.cos(r[K_YAW]), speed * math.sin(r[K_YAW])
+        r[K_SPEED] = speed
+        follow_parents(self.state, self.count)
+
     def set_physics(self, actor_id: int, enabled: bool) -> None:
         info = self.info(actor_id)
         r = self.state[actor_id - 1]
