@@ -87,13 +87,17 @@ def test_a_mistyped_default_is_a_warning_naming_the_catalog_file(result):
     )
 
 
-def test_a_stack_drives_the_ego_instead(tmp_path):
-    """With a driving stack (as `dil drive` gives the ego to the person at the wheel) the file's
-    interactive controller never takes the ego: the stack drives it, with no warning about it."""
-    r = run(RunOptions(FILE, stack="builtin", max_time=3.0))
-    ego = [row for row in r.trace if row[1] == "Ego"]
-    assert ego[-1][2] > ego[0][2] + 5.0  # the stack drove it (its cruise speed is the Init speed)
+@pytest.mark.parametrize("stack", ["driver", "builtin"])
+def test_the_driver_seat_or_a_stack_takes_the_ego_instead(stack):
+    """`dil drive` gives the ego to the person at the wheel (the driver seat), `--stack` to a stack:
+    the file's interactive controller never takes it, and no warning says it holds still."""
+    r = run(RunOptions(FILE, stack=stack, max_time=2.0))
+    ego = r.scenario.entities["Ego"]
+    assert ego.stack_driven and not ego.controller.active
+    track = [row for row in r.trace if row[1] == "Ego"]
+    assert track[-1][2] > track[0][2] + 5.0  # it moved off at its Init speed, in the driver's car
     assert not any("Ego holds still" in w for w in r.scenario.warnings)
+    assert any("Frozen stops where it is" in w for w in r.scenario.warnings)  # the others have nobody
 
 
 def test_a_run_is_deterministic_with_held_entities(result):
