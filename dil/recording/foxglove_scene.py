@@ -48,6 +48,8 @@ _KIND_COLOURS = {
 _EGO_COLOUR = (0.2, 0.85, 0.35)
 _MARK_COLOURS = {"yellow": (0.95, 0.8, 0.1), "white": (0.95, 0.95, 0.95), "standard": (0.95, 0.95, 0.95)}
 _UNMARKED = (0.45, 0.45, 0.45)
+_DASH_PERIOD_M = 9.0
+"""Length of a broken mark's dash and gap together [m] (a 3 m dash, 6 m gap)."""
 _REFERENCE = (0.95, 0.3, 0.3)
 
 
@@ -84,26 +86,29 @@ def _yaw(yaw: float) -> Quaternion:
 
 def road_scene(strips: Iterable[LaneStrip], t_ns: int) -> SceneUpdate:
     """One entity ``road`` in ``world``: each lane's outer border as a line (white or yellow where
-    marked, grey where not) and each road's reference line (red, thin); it never expires."""
+    marked, dashed where the mark is broken, grey where unmarked), an unmarked reference line thin
+    red; it never expires (metadata: ``road/section/lane`` -> lane type, one per line)."""
     entity = SceneEntity(timestamp=stamp(t_ns), frame_id=WORLD, id="road", lifetime=Duration())
     identity = Pose(orientation=Quaternion(w=1.0))
     for strip in strips:
-        border = strip.outer
-        if strip.lane == 0:
-            rgb, width = _REFERENCE, 0.05
-        elif strip.mark != "none":
+        if strip.mark != "none":
             rgb, width = _MARK_COLOURS.get(strip.mark_color, _MARK_COLOURS["white"]), 0.15
+        elif strip.lane == 0:
+            rgb, width = _REFERENCE, 0.05
         else:
             rgb, width = _UNMARKED, 0.08
-        entity.lines.append(
-            LinePrimitive(
-                type=LinePrimitive.Type.LINE_STRIP,
-                pose=identity,
-                thickness=width,
-                points=[Point3(x=float(p[0]), y=float(p[1]), z=float(p[2])) for p in np.asarray(border)],
-                color=_colour(rgb),
-            )
+        line = LinePrimitive(
+            type=LinePrimitive.Type.LINE_STRIP,
+            pose=identity,
+            thickness=width,
+            points=[Point3(x=float(p[0]), y=float(p[1]), z=float(p[2])) for p in np.asarray(strip.outer)],
+            color=_colour(rgb),
         )
+        if "broken" in strip.mark:  # dashes: the segments starting in the first third of each period
+            line.type = LinePrimitive.Type.LINE_LIST
+            on = np.flatnonzero(np.mod(strip.s[:-1] - strip.s[0], _DASH_PERIOD_M) < _DASH_PERIOD_M / 3)
+            line.indices.extend(int(k) for i in on for k in (i, i + 1))
+        entity.lines.append(line)
         entity.metadata.add(key=f"{strip.road}/{strip.section}/{strip.lane}", value=strip.type)
     return SceneUpdate(entities=[entity])
 
