@@ -305,3 +305,33 @@ def test_every_sensor_delivers_each_frame_from_the_first_in_a_queue_per_sensor(s
             s.destroy()
         other.destroy()
         car.destroy()
+
+
+def test_gnss_follows_the_maps_geo_reference(tmp_path):
+    from .conftest import ROADS, start_server, stop_server
+
+    text = (ROADS / "highway.xodr").read_text()
+    head_end = text.index("/>", text.index("<header"))
+    geo = (
+        "<geoReference><![CDATA[+proj=tmerc +lat_0=48.137 +lon_0=11.575 +k=1 +x_0=0 +y_0=0]]></geoReference>"
+    )
+    path = tmp_path / "munich.xodr"
+    path.write_text(text[:head_end] + ">" + geo + "</header>" + text[head_end + 2 :])
+    server = start_server("--map", str(path))
+    try:
+        world = server.client().get_world()
+        with synchronous(world):
+            bp = world.get_blueprint_library().find("sensor.other.gnss")
+            bp.set_attribute("noise_alt_bias", "2.0")
+            place = carla.Transform(carla.Location(x=1000.0, y=-500.0, z=3.0))
+            sensor = world.spawn_actor(bp, place)
+            fixes, _ = _listen(server, world, sensor, 1)
+            fix = fixes[0]
+            # 1 km east of the origin and, in the 0.9.16 client's projection, 500 m south (y -500)
+            geo = world.get_map().transform_to_geolocation(place.location)
+            assert abs(fix.latitude - geo.latitude) < 1e-7 and abs(fix.longitude - geo.longitude) < 1e-7
+            assert 48.13 < fix.latitude < 48.14 and 11.58 < fix.longitude < 11.59
+            assert abs(fix.altitude - 5.0) < 1e-6
+            sensor.destroy()
+    finally:
+        stop_server(server)
