@@ -222,10 +222,13 @@ def _export_foxglove(args: argparse.Namespace) -> int:
         print("dil log export: --topics does not apply to --format foxglove (every topic)", file=sys.stderr)
         return 2
     try:
-        counts = export_foxglove(args.file, out)
+        result = export_foxglove(args.file, out)
     except (LogError, ValueError, OSError) as e:
         print(f"dil log export: {e}", file=sys.stderr)
         return 2
+    counts = result.counts
+    if not result.complete:
+        print(f"note: {args.file} is cut short (the writer did not finish): exported up to its end")
     for topic, n in sorted(counts.items()):
         print(f"  {topic:28s} {n}")
     print(f"{out}: {sum(counts.values())} messages on {len(counts)} topics (open it in Foxglove)")

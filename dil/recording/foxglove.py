@@ -24,6 +24,7 @@ import math
 import tempfile
 from collections import Counter
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import msgpack
@@ -33,7 +34,7 @@ from foxglove_schemas_protobuf.Log_pb2 import Log
 from foxglove_schemas_protobuf.SceneUpdate_pb2 import SceneUpdate
 from google.protobuf.message import Message as Protobuf
 from mcap.exceptions import InvalidMagic, McapError
-from mcap.records import Attachment, Channel, Message, Metadata, Schema
+from mcap.records import Attachment, Channel, Footer, Message, Metadata, Schema
 from mcap.stream_reader import StreamReader
 from mcap.writer import CompressionType, Writer
 
@@ -161,9 +162,19 @@ def _road(attachments: dict[str, bytes], step_m: float) -> list:
         return sample_lanes(RoadNetwork.load(p), step_m)
 
 
-def export_foxglove(log: str | Path, out: str | Path, *, lane_step_m: float = 2.0) -> dict[str, int]:
-    """Write ``log`` (a dil log) as ``out``, an MCAP file Foxglove opens; return the number of
-    messages per output topic. ``lane_step_m``: spacing of the road's line points [m]."""
+@dataclass
+class Export:
+    """What an export wrote."""
+
+    counts: dict[str, int]
+    """Messages per output topic."""
+    complete: bool
+    """The log ended with its footer; False: it was cut short and is exported up to its end."""
+
+
+def export_foxglove(log: str | Path, out: str | Path, *, lane_step_m: float = 2.0) -> Export:
+    """Write ``log`` (a dil log, complete or cut short) as ``out``, an MCAP file Foxglove opens.
+    ``lane_step_m``: spacing of the road's line points [m]."""
     log, out = Path(log), Path(out)
     if log.resolve() == out.resolve():
         raise ValueError(f"{out}: the export must not overwrite its log")
@@ -178,16 +189,18 @@ def export_foxglove(log: str | Path, out: str | Path, *, lane_step_m: float = 2.
         writer = Writer(f, compression=CompressionType.ZSTD)
         writer.start(profile="", library=f"dil {__version__} (log export --format foxglove)")
         o = _Out(writer)
-        _convert(first, records, o, strips)
+        complete = _convert(first, records, o, strips)
         writer.finish()
-    return dict(o.counts)
+    return Export(dict(o.counts), complete)
 
 
-def _convert(first: object, records: Iterator[object], o: _Out, strips: list) -> None:
+def _convert(first: object, records: Iterator[object], o: _Out, strips: list) -> bool:
+    """Write every record's conversion; True when the log ended with its footer."""
     schemas: dict[int, Schema] = {}
     channels: dict[int, Channel] = {}
     actors_before: set[int] = set()
     road_done = False
+    complete = False
 
     def all_records() -> Iterator[object]:
         if first is not None:
@@ -199,6 +212,8 @@ def _convert(first: object, records: Iterator[object], o: _Out, strips: list) ->
             schemas[rec.id] = rec
         elif isinstance(rec, Channel):
             channels[rec.id] = rec
+        elif isinstance(rec, Footer):
+            complete = True
         elif isinstance(rec, Metadata):
             o.w.add_metadata(rec.name, dict(rec.metadata))
         elif isinstance(rec, Attachment):
@@ -249,6 +264,7 @@ def _convert(first: object, records: Iterator[object], o: _Out, strips: list) ->
                 o.proto(CAMERA + name, t, camera_image(msg, name, t))
             elif topic in EVENT_TOPICS:
                 o.proto(LOG, t, event_log(topic, msg, t))
+    return complete
 
 
 WELL_KNOWN = {ROAD: SceneUpdate, SCENE: SceneUpdate, TF: FrameTransforms, LOG: Log}

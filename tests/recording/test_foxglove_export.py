@@ -236,3 +236,19 @@ def test_run_with_foxglove_writes_the_export_beside_the_log(tmp_path: Path) -> N
     refused = _dil("run", "ccrs", "--foxglove", "--no-record", "--out", str(tmp_path), cwd=tmp_path)
     assert refused.returncode == 2 and "--no-record" in refused.stderr
     assert "Traceback" not in refused.stderr
+
+
+def test_a_log_cut_short_is_exported_up_to_its_end(ccrs: tuple[Path, Path], tmp_path: Path) -> None:
+    log, _out = ccrs
+    cut = tmp_path / "cut.mcap"
+    data = log.read_bytes()
+    cut.write_bytes(data[: len(data) // 2])  # as a killed writer leaves it
+    out = tmp_path / "cut_foxglove.mcap"
+    done = _dil("log", "export", str(cut), "--format", "foxglove", "-o", str(out), cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert "cut short" in done.stdout
+    held = {t: len(v) for t, v in _source(cut).items()}
+    assert 0 < held["world/actors"] < len(_source(log)["world/actors"])
+    _chans, msgs = _read(out)
+    assert {t: len(msgs[t]) for t in held} == held
+    assert len(msgs["foxglove/scene"]) == held["world/actors"]
