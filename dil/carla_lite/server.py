@@ -235,6 +235,7 @@ class CarlaLiteServer:
             "set_pedestrians_cross_factor": lambda *_: None,  # stored nowhere: walkers go where told
             "set_pedestrians_seed": lambda *_: None,
             "set_actor_collisions": lambda *_: None,  # an AI walker's: carla-lite keeps its body
+            "set_actor_dead": lambda *_: None,  # a stopped AI walker's: it stays a standing body
             "apply_ackermann_control_to_vehicle": lambda i, c: self.extras.apply_ackermann(int(i), list(c)),
             "apply_ackermann_controller_settings": lambda i, s: self.extras.apply_settings(int(i), list(s)),
             "set_vehicle_light_state": lambda i, s: self.extras.set_light_state(int(i), s),
