@@ -38,10 +38,13 @@ GOLDEN = {
         (5.0, 385.9628, 13.4171),
         (10.0, 438.7227, 8.1359),
     ],
+    # interactive controller on the lateral domain only: its lane change at 2.01 s moves nothing,
+    # its speed is the storyboard's (15 m/s, slowing at 2 m/s^2 to 5 m/s from 2.01 s); y stays -1.75
+    "Sideways": [(2.0, 430.0, 15.0), (3.0, 444.01, 13.02), (5.0, 466.03, 9.02), (10.0, 495.05, 5.0)],
     # external controller taken at 20 m/s at 1.01 s: stays where it is
     "Frozen": [(1.0, 320.0, 20.0), (2.0, 320.2, 0.0), (10.0, 320.2, 0.0)],
 }
-EVENT_STARTS = {"GoEvent": 2.13, "WaiterEvent": 3.01, "HandOverEvent": 1.01}
+EVENT_STARTS = {"GoEvent": 2.13, "WaiterEvent": 3.01, "HandOverEvent": 1.01, "SidewaysEvent": 2.01}
 
 
 @pytest.fixture(scope="module")
@@ -61,6 +64,7 @@ def test_positions_and_speeds_match_the_reference_player(result):
             got_x, got_v = _at(result, name, t)
             assert got_x == pytest.approx(x, abs=0.02), f"{name} x at {t} s"
             assert got_v == pytest.approx(v, abs=0.02), f"{name} speed at {t} s"
+    assert all(abs(r[3] + 1.75) < 1e-6 for r in result.trace if r[1] == "Sideways")  # kept its lane
 
 
 def test_trigger_times_match_the_reference_player(result):
@@ -71,12 +75,13 @@ def test_trigger_times_match_the_reference_player(result):
 
 def test_one_warning_per_controller_names_file_line_and_what_happens(result):
     warns = [w for w in result.scenario.warnings if "connected" in w]
-    assert len(warns) == 3, warns
+    assert len(warns) == 4, warns
     ego = next(w for w in warns if "Ego" in w)
-    assert ego.startswith(f"{FILE}:19: controller 'InteractiveController': ")
+    assert ego.startswith(f"{FILE}:21: controller 'InteractiveController': ")
     assert "no driver is connected in a batch run: Ego holds still; run it with `dil drive`" in ego
     assert any("Rolling rolls to a stop" in w for w in warns)
     assert any("no external client is connected for Frozen" in w and "stops where it is" in w for w in warns)
+    assert any("Sideways keeps its lane" in w for w in warns)
 
 
 def test_a_mistyped_default_is_a_warning_naming_the_catalog_file(result):

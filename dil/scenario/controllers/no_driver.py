@@ -59,16 +59,26 @@ class NoDriverController(Controller):
         c.__dict__.update({k: copy.deepcopy(v, memo) for k, v in self.__dict__.items() if k != "warnings"})
         return c
 
+    def activate(self, entity: Entity, longitudinal: bool, lateral: bool) -> None:
+        """Take (True) or hand back (False) each domain; one warning when it first takes any."""
+        if (longitudinal or lateral) and not self.active:
+            self._announce(entity, longitudinal)
+        super().activate(entity, longitudinal, lateral)
+
     def on_activate(self, entity: Entity) -> None:
-        """Taken: storyboard speed changes stop; one warning says why the entity stands or rolls."""
+        """Longitudinal domain taken: the storyboard's speed changes stop."""
         entity.speed_transition = None
         entity.speed_follow = None
         self.set_speed = None
         if not self.coasts:
             self._commanded = 0.0
+
+    def _announce(self, entity: Entity, longitudinal: bool) -> None:
         who = entity.name
         does = "holds still"
-        if entity.speed > 0.0:
+        if not longitudinal:
+            does = "keeps its lane (nobody steers; its speed stays the storyboard's)"
+        elif entity.speed > 0.0:
             does = "rolls to a stop (nobody at the pedals)" if self.coasts else "stops where it is"
         if entity.is_ego:
             what = f"{self.nobody} in a batch run: {who} {does}; run it with `dil drive` to drive it"
@@ -95,6 +105,8 @@ class NoDriverController(Controller):
             entity.lateral_follow = None
         if not self.longitudinal:
             return
+        if self.lateral:
+            entity.trajectory = None  # a trajectory is both domains: nobody follows it
         v = self._commanded if self._commanded is not None else old_speed
         a = self._overridden(entity, -COAST_DECAY * v if self.coasts else 0.0)
         entity.speed = self._commanded = max(0.0, v + a * dt)
