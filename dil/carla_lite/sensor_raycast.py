@@ -58,10 +58,19 @@ def ray_box(ox, oy, oz, dx, dy, dz, box, grow):
 @njit(cache=True)
 def cast_rays(origin, dirs, boxes, n_boxes, ground_z, max_t, grow, dist, hit):
     """First hit of each ray ``origin + t * dirs[i]`` with ``0 < t <= max_t``: ``dist[i] = t`` and
-    ``hit[i]`` the box row, ``HIT_GROUND`` or ``HIT_NONE`` (then ``dist[i] = max_t``)."""
+    ``hit[i]`` the box row, ``HIT_GROUND`` or ``HIT_NONE`` (then ``dist[i] = max_t``). Boxes a ray
+    passes far from (outside their bounding sphere) are skipped before the exact test."""
     ox, oy, oz = origin[0], origin[1], origin[2]
+    centre = np.empty((n_boxes, 3))
+    radius2 = np.empty(n_boxes)
+    for j in range(n_boxes):
+        b = boxes[j]
+        hl, hw, hh = 0.5 * b[B_LENGTH] + grow, 0.5 * b[B_WIDTH] + grow, 0.5 * b[B_HEIGHT] + grow
+        centre[j, 0], centre[j, 1], centre[j, 2] = b[B_X] - ox, b[B_Y] - oy, b[B_Z] + 0.5 * b[B_HEIGHT] - oz
+        radius2[j] = hl * hl + hw * hw + hh * hh
     for i in range(dirs.shape[0]):
         dx, dy, dz = dirs[i, 0], dirs[i, 1], dirs[i, 2]
+        d2 = dx * dx + dy * dy + dz * dz
         best = max_t
         what = HIT_NONE
         if dz < -1e-12 and oz > ground_z:
@@ -70,6 +79,11 @@ def cast_rays(origin, dirs, boxes, n_boxes, ground_z, max_t, grow, dist, hit):
                 best = t
                 what = HIT_GROUND
         for j in range(n_boxes):
+            vx, vy, vz = centre[j, 0], centre[j, 1], centre[j, 2]
+            along = vx * dx + vy * dy + vz * dz
+            v2 = vx * vx + vy * vy + vz * vz
+            if v2 > radius2[j] and (along <= 0.0 or v2 - along * along / d2 > radius2[j]):
+                continue
             t = ray_box(ox, oy, oz, dx, dy, dz, boxes[j], grow)
             if 0.0 < t < best:
                 best = t
@@ -90,3 +104,13 @@ def camera_rays(width: int, height: int, fov_deg: float) -> np.ndarray:
 
 DEPTH_MAX_T = 1000.0
 """Depth rays end here [m] (CARLA's depth encoding saturates at 1000 m)."""
+
+
+@njit(cache=True)
+def rotate_rays(local, axes, out):
+    """``out[i] = local[i] @ axes``: directions from a sensor frame (rows of ``axes``: its axes in the
+    world) into the world."""
+    for i in range(local.shape[0]):
+        a, b, c = local[i, 0], local[i, 1], local[i, 2]
+        for k in range(3):
+            out[i, k] = a * axes[0, k] + b * axes[1, k] + c * axes[2, k]

@@ -56,7 +56,7 @@ from .sensor_layouts import MoreSensorTypes, Tag, encode_depth, parse_geo_refere
 from .sensor_lidar import LidarSpec, lidar_capture
 from .sensor_motion import gnss_body, imu_body
 from .sensor_radar import radar_capture
-from .sensor_raycast import B_SIZE, DEPTH_MAX_T, camera_rays, cast_rays
+from .sensor_raycast import B_SIZE, DEPTH_MAX_T, camera_rays, cast_rays, rotate_rays
 from .world import PHYSICAL, Contact, LiteWorld
 
 KIND_COLOURS = {
@@ -122,6 +122,8 @@ class SensorStream:
     rays: np.ndarray | None = None
     """Depth camera: pixel rays in the camera frame (``sensor_raycast.camera_rays``)."""
     lidar: LidarSpec | None = None
+    buffers: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
+    """Depth camera: world ray directions, distances and hits, reused every capture."""
     last_capture: float | None = None
     """Simulation time of the last capture [s]."""
 
@@ -292,10 +294,12 @@ class Sensors:
         cam, rays = s.camera, s.rays
         assert cam is not None and rays is not None
         origin, (fwd, left, up) = self._frame(s.actor_id)
-        world = rays @ np.stack([-left, -up, fwd])
+        if s.buffers is None:
+            n = len(rays)
+            s.buffers = (np.empty((n, 3)), np.empty(n), np.empty(n, np.int64))
+        world, dist, hit = s.buffers
+        rotate_rays(rays, np.stack([-left, -up, fwd]), world)
         boxes, _, _ = self._boxes(self.world.parent_of(s.actor_id) if self._carried_inside(s) else 0)
-        dist = np.empty(len(world))
-        hit = np.empty(len(world), np.int64)
         cast_rays(origin, world, boxes, len(boxes), self._ground_z(s.actor_id), DEPTH_MAX_T, 0.0, dist, hit)
         bgra = np.empty((cam.spec.height, cam.spec.width, 4), np.uint8)
         encode_depth(dist.reshape(cam.spec.height, cam.spec.width), bgra)
