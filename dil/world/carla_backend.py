@@ -27,7 +27,21 @@ import numpy as np
 from dil.road.network import RoadNetwork
 from dil.road.parse import parse
 
-from .actors import A_ALIVE, A_KIND, A_LENGTH, A_SPEED, A_X, A_Y, A_YAW, A_Z, EGO, ActorKind, ActorSpec
+from .actors import (
+    A_ALIVE,
+    A_KIND,
+    A_LENGTH,
+    A_PITCH,
+    A_ROLL,
+    A_SPEED,
+    A_X,
+    A_Y,
+    A_YAW,
+    A_Z,
+    EGO,
+    ActorKind,
+    ActorSpec,
+)
 from .camera import CameraSpec
 from .embedded import EmbeddedWorld
 from .events import WorldEvent
@@ -94,8 +108,12 @@ def carla_module() -> Any:
 # --- frames: dil (OpenDRIVE, right-handed, radians) <-> CARLA (left-handed, degrees) -------------
 
 
-def to_carla_transform(carla: Any, x: float, y: float, z: float, yaw: float) -> Any:
-    return carla.Transform(carla.Location(x=x, y=-y, z=z), carla.Rotation(yaw=-math.degrees(yaw)))
+def to_carla_transform(
+    carla: Any, x: float, y: float, z: float, yaw: float, pitch: float = 0.0, roll: float = 0.0
+) -> Any:
+    """dil's pose (m; yaw, pitch nose up, roll left side up [rad]) as CARLA's transform."""
+    rotation = carla.Rotation(pitch=math.degrees(pitch), yaw=-math.degrees(yaw), roll=-math.degrees(roll))
+    return carla.Transform(carla.Location(x=x, y=-y, z=z), rotation)
 
 
 def to_carla_velocity(carla: Any, speed: float, yaw: float) -> Any:
@@ -429,7 +447,8 @@ class CarlaWorld(EmbeddedWorld):
             if cid is None:
                 continue
             a = state[i]
-            batch.append(cmd.ApplyTransform(cid, to_carla_transform(carla, a[A_X], a[A_Y], a[A_Z], a[A_YAW])))
+            pose = to_carla_transform(carla, a[A_X], a[A_Y], a[A_Z], a[A_YAW], a[A_PITCH], a[A_ROLL])
+            batch.append(cmd.ApplyTransform(cid, pose))
             batch.append(cmd.ApplyTargetVelocity(cid, to_carla_velocity(carla, a[A_SPEED], a[A_YAW])))
         if batch:
             self.client.apply_batch(batch)

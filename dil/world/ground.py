@@ -56,6 +56,7 @@ class ActorGround:
 
     def __init__(self, network: RoadNetwork) -> None:
         self.network = network
+        self._xy = np.zeros((0, 2))
         self._located = np.zeros((0, R_SIZE))
         self._found = np.zeros(0, dtype=np.int64)
 
@@ -65,8 +66,10 @@ class ActorGround:
         if n == 0 or not self.network.roads:
             return
         if self._found.size < n:
+            self._xy = np.zeros((2 * n, 2))
             self._located = np.zeros((2 * n, R_SIZE))
             self._found = np.zeros(2 * n, dtype=np.int64)
-        xy = np.ascontiguousarray(state[:n, :2])
+        xy = self._xy[:n]
+        xy[:] = state[:n, :2]  # no allocation per step once the buffers fit
         self.network.locate_many_into(xy, self._located[:n], self._found[:n])
         ground_actors(self.network.tables, state, first_z, self._located[:n], self._found[:n])

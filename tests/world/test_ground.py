@@ -65,3 +65,28 @@ def test_off_every_road_an_actor_keeps_its_height() -> None:
     world.step(0, 0.05)
     assert world.actors.state[far, A_Z] == 12.5
     assert world.actors.state[far, A_PITCH] == 0.0
+
+
+def test_the_carla_backend_shows_actors_with_the_road_s_pitch() -> None:
+    carla = pytest.importorskip("carla")
+    from dil.world.carla_backend import CarlaOptions, CarlaWorld
+
+    from ..carla_lite.conftest import start_server, stop_server
+
+    server = start_server("--map", str(ROADS / "rural.xodr"))
+    try:
+        observer = server.client().get_world()
+        world = CarlaWorld(CarlaOptions(host=server.host, port=server.port, timeout_s=5.0), ActorSpec("ego"))
+        car = world.spawn_in_lane(ActorSpec("car"), "1", -1, 100.0, speed=10.0)
+        world.follow_lane(car, 10.0)
+        world.set_pose(0, world.network.lane_to_world("1", -1, 20.0), 0.0)
+        for k in range(10):
+            world.step(k * 20_000_000, 0.02)
+        shown = {a.attributes["role_name"]: a for a in observer.get_actors().filter("vehicle.*")}
+        tf = shown["car"].get_transform()  # carla-lite grounds nothing here: dil's actors have physics off
+        assert tf.rotation.pitch == pytest.approx(math.degrees(math.atan(GRADE)), abs=0.02)
+        assert tf.location.z == pytest.approx(world.actors.state[car, A_Z], abs=1e-3)
+        assert isinstance(tf, carla.Transform)
+        world.close()
+    finally:
+        stop_server(server)
