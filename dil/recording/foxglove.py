@@ -73,6 +73,9 @@ class _Out:
             sid = self._schemas[schema] = self.w.register_schema(*schema)
         self._channels[topic] = self.w.register_channel(topic, encoding, sid, meta or {})
 
+    def has(self, topic: str) -> bool:
+        return topic in self._channels
+
     def message(self, topic: str, t_ns: int, data: bytes) -> None:
         self.w.add_message(self._channels[topic], t_ns, data, t_ns, self._seq[topic])
         self._seq[topic] += 1
@@ -235,13 +238,14 @@ def _convert(first: object, records: Iterator[object], o: _Out, strips: list) ->
                 continue
             msg = msgpack.unpackb(rec.data)
             t = msg.get("t_sim_ns", rec.log_time) if isinstance(msg, dict) else rec.log_time
-            s = schemas.get(ch.schema_id)
-            o.channel(
-                ch.topic,
-                "json",
-                (s.name if s else ch.topic, "jsonschema", json_schema(s.data if s else b"")),
-                dict(ch.metadata),
-            )
+            if not o.has(ch.topic):
+                s = schemas.get(ch.schema_id)
+                o.channel(
+                    ch.topic,
+                    "json",
+                    (s.name if s else ch.topic, "jsonschema", json_schema(s.data if s else b"")),
+                    dict(ch.metadata),
+                )
             o.message(
                 ch.topic, t, _to_json(msg) if isinstance(msg, dict) else json.dumps(_plain(msg)).encode()
             )
