@@ -115,3 +115,20 @@ def step_walkers(state: np.ndarray, n: int, dt: float) -> None:
         row[K_YAW_RATE] = 0.0
         if v > 0.0:
             row[K_YAW] = math.atan2(row[K_WALK_Y], row[K_WALK_X])
+
+
+def write_walker_controls(out: np.ndarray, state: np.ndarray) -> None:
+    """Write the walkers' last WalkerControl into their world-state records' union, where the client
+    reads ``walker.get_control()``: direction (3 x f32, CARLA frame), speed (f32), jump (u8).
+
+    ``out`` holds ``layouts.ACTOR_RECORD`` rows and ``state`` the matching table rows."""
+    walkers = np.nonzero(state[:, K_CLASS] == CLASS_WALKER)[0]
+    if walkers.size == 0:
+        return
+    raw = out.view(np.uint8).reshape(len(out), out.dtype.itemsize)
+    start = out.dtype.fields["union"][1]
+    control = np.zeros((walkers.size, 4), dtype="<f4")
+    s = state[walkers]
+    control[:, 0], control[:, 1], control[:, 3] = s[:, K_WALK_X], -s[:, K_WALK_Y], s[:, K_WALK_SPEED]
+    raw[walkers, start : start + 16] = control.view(np.uint8).reshape(walkers.size, 16)
+    raw[walkers, start + 16] = 0

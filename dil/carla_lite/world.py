@@ -69,7 +69,7 @@ from .dynamics import (
 )
 from .ground import Ground
 from .layouts import ACTOR_RECORD, ActorState, TrafficLightState, from_carla
-from .walkers import step_walkers, walker_control
+from .walkers import step_walkers, walker_control, write_walker_controls
 
 PHYSICAL = (ActorClass.VEHICLE, ActorClass.PROP, ActorClass.WALKER)
 """Classes with a body: they collide and cameras see them."""
@@ -340,6 +340,7 @@ class LiteWorld:
         u["traffic_light_state"] = int(TrafficLightState.UNKNOWN)
         for k in np.nonzero(vehicle)[0]:
             u["speed_limit"][k] = self.speed_limit_kmh(s[k, K_X], s[k, K_Y])
+        write_walker_controls(out, s)
         return out
 
     def speed_limit_kmh(self, x: float, y: float) -> float:

@@ -97,6 +97,10 @@ def test_a_walker_walks_by_its_control_and_is_a_body(server: LiteServer) -> None
         moved = walker.get_location().distance(start.location)
         assert moved == pytest.approx(3.0, abs=0.2)
         assert walker.get_velocity().length() == pytest.approx(1.5, abs=0.05)
+        control = walker.get_control()
+        assert control.speed == pytest.approx(1.5)
+        assert control.direction.x == pytest.approx(forward.x, abs=1e-4)
+        assert control.direction.y == pytest.approx(forward.y, abs=1e-4)
         # a car spawned onto the walker is refused: the walker is a body
         with pytest.raises(RuntimeError, match="collision"):
             world.spawn_actor(library.find("vehicle.audi.a2"), walker.get_transform())
