@@ -85,7 +85,7 @@ def lidar_capture(
     """One capture's body. ``axes`` rows: the sensor's forward, left and up in the world (OpenDRIVE
     frame); ``boxes`` the bodies (``sensor_raycast.B_*``) with their actor ids and semantic tags;
     ``ground_tag(xy)`` the tags of ground hits (semantic lidar)."""
-    per_channel = int(spec.points_per_second * dt / spec.channels)
+    per_channel = round(spec.points_per_second * dt / spec.channels)
     span = min(360.0 * spec.rotation_frequency * dt, spec.horizontal_fov)
     start = spec.angle_deg
     spec.angle_deg = math.fmod(start + span, spec.horizontal_fov)

@@ -32,7 +32,7 @@ def radar_capture(
     hfov = math.radians(_num(values, "horizontal_fov", 30.0))
     vfov = math.radians(_num(values, "vertical_fov", 30.0))
     reach = _num(values, "range", 100.0)
-    n = int(_num(values, "points_per_second", 1500.0) * dt)
+    n = round(_num(values, "points_per_second", 1500.0) * dt)
     if n <= 0 or reach <= 0.0:
         return b""
     azimuth = rng.uniform(-0.5 * hfov, 0.5 * hfov, n)

@@ -69,6 +69,8 @@ if hasattr(ActorClass, "WALKER"):
 CLASS_TAGS = {int(ActorClass.VEHICLE): int(Tag.CAR), int(ActorClass.PROP): int(Tag.STATIC)}
 if hasattr(ActorClass, "WALKER"):
     CLASS_TAGS[int(ActorClass.WALKER)] = int(Tag.PEDESTRIAN)
+DEFAULT_STEP_S = 0.05
+"""The world's step assumed until two consecutive frames tell it [s]."""
 CAMERAS = (SensorKind.CAMERA_RGB, SensorKind.CAMERA_DEPTH, SensorKind.CAMERA_SEMANTIC)
 SENSOR_TYPES = {
     SensorKind.COLLISION: int(SensorType.COLLISION),
@@ -140,6 +142,9 @@ class Sensors:
         self._scene = np.zeros((64, A_SIZE))
         self.daylight = 1.0
         """RGB images are scaled by it (``weather.Weather.daylight``)."""
+        self.step_s = DEFAULT_STEP_S
+        """The world's step [s], seen from the times of consecutive frames."""
+        self._last_frame, self._last_time = -10, 0.0
         self._rng = np.random.default_rng(0)
         """Radar ray directions."""
         header = getattr(getattr(network, "odr", None), "header", None)
@@ -179,6 +184,9 @@ class Sensors:
     ) -> list[tuple[int, bytes]]:
         """``(stream id, payload)`` for this step's captures of the sensors whose streams are ``wanted``."""
         out: list[tuple[int, bytes]] = []
+        if frame == self._last_frame + 1 and time_s > self._last_time:
+            self.step_s = time_s - self._last_time
+        self._last_frame, self._last_time = frame, time_s
         for s in self.by_actor.values():
             if s.stream_id not in wanted:
                 continue
@@ -192,10 +200,13 @@ class Sensors:
                     if parent in (c.a, c.b):
                         out.append((s.stream_id, header + self._collision_body(parent, c)))
             elif time_s + 1e-9 >= s.next_capture:
-                dt = time_s - s.last_capture if s.last_capture is not None else (s.sensor_tick or 0.05)
+                period = max(s.sensor_tick, self.step_s)
+                dt = period if s.last_capture is None else time_s - s.last_capture
+                if not 0.0 <= dt <= 1.5 * period:
+                    dt = period  # the first capture, or the first after nobody listened for a while
                 s.next_capture = time_s + s.sensor_tick
                 s.last_capture = time_s
-                body = self._capture(s, max(dt, 0.0))
+                body = self._capture(s, dt)
                 if body is not None:  # an empty body (a radar seeing nothing) still makes a message
                     out.append((s.stream_id, header + body))
         return out

@@ -128,7 +128,12 @@ def test_semantic_lidar_names_the_actor_it_hits(server, client):
         scans, _ = _listen(server, world, lidar, 2)
         scan = scans[-1]
         assert isinstance(scan, carla.SemanticLidarMeasurement)
+        # 7200 points/s over 0.05 s steps, one full turn per step, every ray meets car or ground
+        assert [len(list(s)) for s in scans] == [360, 360]
         hits = list(scan)
+        azimuths = np.degrees(np.arctan2([d.point.y for d in hits], [d.point.x for d in hits])) % 360
+        per_10_degrees = np.histogram(azimuths, bins=36, range=(0, 360))[0]
+        assert per_10_degrees.min() >= 9 and per_10_degrees.max() <= 11  # evenly round the whole turn
         on_car = [d for d in hits if d.object_idx == other.id]
         assert on_car and all(d.object_tag == carla.CityObjectLabel.Car for d in on_car)
         ground = [d for d in hits if d.object_idx == 0]
