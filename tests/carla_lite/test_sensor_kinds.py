@@ -340,3 +340,16 @@ def test_gnss_follows_the_maps_geo_reference(tmp_path):
             sensor.destroy()
     finally:
         stop_server(server)
+
+
+def test_a_lidar_with_impossible_attributes_is_refused_naming_them(server, client):
+    world = client.get_world()
+    bp = world.get_blueprint_library().find("sensor.lidar.ray_cast")
+    bp.set_attribute("channels", "0")
+    try:
+        world.spawn_actor(bp, carla.Transform())
+    except RuntimeError as exc:
+        assert "channels 0" in str(exc)
+    else:
+        raise AssertionError("a lidar without channels was spawned")
+    assert not world.get_actors().filter("sensor.lidar.*")
