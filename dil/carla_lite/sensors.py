@@ -64,11 +64,13 @@ KIND_COLOURS = {
     int(ActorClass.PROP): int(ActorKind.OBJECT),
 }
 """How carla-lite's classes are drawn (dil's actor kinds pick the colour)."""
-if hasattr(ActorClass, "WALKER"):
-    KIND_COLOURS[int(ActorClass.WALKER)] = int(ActorKind.PEDESTRIAN)
-CLASS_TAGS = {int(ActorClass.VEHICLE): int(Tag.CAR), int(ActorClass.PROP): int(Tag.STATIC)}
-if hasattr(ActorClass, "WALKER"):
-    CLASS_TAGS[int(ActorClass.WALKER)] = int(Tag.PEDESTRIAN)
+KIND_COLOURS[int(ActorClass.WALKER)] = int(ActorKind.PEDESTRIAN)
+CLASS_TAGS = {
+    int(ActorClass.VEHICLE): int(Tag.CAR),
+    int(ActorClass.PROP): int(Tag.STATIC),
+    int(ActorClass.WALKER): int(Tag.PEDESTRIAN),
+}
+"""Semantic class of each body class (semantic lidar)."""
 DEFAULT_STEP_S = 0.05
 """The world's step assumed until two consecutive frames tell it [s]."""
 CAMERAS = (SensorKind.CAMERA_RGB, SensorKind.CAMERA_DEPTH, SensorKind.CAMERA_SEMANTIC)

@@ -353,3 +353,25 @@ def test_a_lidar_with_impossible_attributes_is_refused_naming_them(server, clien
     else:
         raise AssertionError("a lidar without channels was spawned")
     assert not world.get_actors().filter("sensor.lidar.*")
+
+
+def test_a_walker_ahead_is_a_pedestrian_to_the_semantic_camera_and_lidar(server, client):
+    world = client.get_world()
+    with synchronous(world):
+        library = world.get_blueprint_library()
+        spawn = world.get_map().get_spawn_points()[2]
+        car = world.spawn_actor(library.find("vehicle.tesla.model3"), spawn)
+        ahead = carla.Transform(spawn.transform(carla.Location(x=GAP)), spawn.rotation)
+        ahead.location.z = spawn.location.z
+        walker = world.spawn_actor(library.find("walker.pedestrian.0001"), ahead)
+        world.tick()
+        camera = _camera(world, car, "sensor.camera.semantic_segmentation")
+        images, _ = _listen(server, world, camera, 1)
+        tags = np.frombuffer(images[0].raw_data, np.uint8).reshape(120, 160, 4)[..., 2]
+        assert tags[60, 80] == 12
+        lidar = _lidar(world, car, "sensor.lidar.ray_cast_semantic")
+        scans, _ = _listen(server, world, lidar, 1)
+        seen = {(d.object_idx, d.object_tag) for d in scans[0]}
+        assert (walker.id, int(carla.CityObjectLabel.Pedestrians)) in seen
+        for a in (lidar, camera, walker, car):
+            a.destroy()
