@@ -38,6 +38,7 @@ class SensorKind(enum.IntEnum):
     """Computed by the client from the map (CARLA's client-side sensor): no stream data."""
     OBSTACLE = 10
     RADAR = 11
+    CAMERA_INSTANCE = 12
 
 
 @dataclass(frozen=True)

@@ -54,6 +54,7 @@ def sensor_blueprints() -> tuple[Blueprint, ...]:
     return (
         _camera("sensor.camera.depth", SensorKind.CAMERA_DEPTH),
         _camera("sensor.camera.semantic_segmentation", SensorKind.CAMERA_SEMANTIC),
+        _camera("sensor.camera.instance_segmentation", SensorKind.CAMERA_INSTANCE),
         _lidar(
             "sensor.lidar.ray_cast",
             SensorKind.LIDAR,

@@ -2,7 +2,8 @@
 decodes them (each follows the 48-byte ``layouts.sensor_header``).
 
 - depth and semantic segmentation cameras: the RGB camera's image body (``u32 width, u32 height,
-  f32 fov``, BGRA8 pixels); depth is encoded in R, G, B, semantic tags in R;
+  f32 fov``, BGRA8 pixels); depth is encoded in R, G, B, semantic tags in R (the instance camera:
+  the actor id in G, low byte, and B, high byte);
 - lidars: ``f32 horizontal angle`` (as the bits of a u32), ``u32 channels``, ``u32`` points per channel,
   then the points: ``x, y, z, intensity`` float32 (ray-cast lidar) or ``x, y, z, cos_inc_angle`` float32,
   ``object_idx, object_tag`` u32 (semantic lidar), in the sensor's frame (x forward, y right, z up);
@@ -56,6 +57,7 @@ class MoreSensorTypes(enum.IntEnum):
     SEMANTIC_LIDAR = 10
     LIDAR = 11
     SEMANTIC_SEGMENTATION = 14
+    INSTANCE_SEGMENTATION = 15
 
 
 class Tag(enum.IntEnum):

@@ -73,7 +73,12 @@ CLASS_TAGS = {
 """Semantic class of each body class (semantic lidar)."""
 DEFAULT_STEP_S = 0.05
 """The world's step assumed until two consecutive frames tell it [s]."""
-CAMERAS = (SensorKind.CAMERA_RGB, SensorKind.CAMERA_DEPTH, SensorKind.CAMERA_SEMANTIC)
+CAMERAS = (
+    SensorKind.CAMERA_RGB,
+    SensorKind.CAMERA_DEPTH,
+    SensorKind.CAMERA_SEMANTIC,
+    SensorKind.CAMERA_INSTANCE,
+)
 SENSOR_TYPES = {
     SensorKind.COLLISION: int(SensorType.COLLISION),
     SensorKind.CAMERA_RGB: int(SensorType.CAMERA_RGB),
@@ -85,6 +90,7 @@ SENSOR_TYPES = {
     SensorKind.GNSS: int(MoreSensorTypes.GNSS),
     SensorKind.OBSTACLE: int(MoreSensorTypes.OBSTACLE),
     SensorKind.RADAR: int(MoreSensorTypes.RADAR),
+    SensorKind.CAMERA_INSTANCE: int(MoreSensorTypes.INSTANCE_SEGMENTATION),
 }
 """The header's sensor type by kind (the lane invasion sensor sends nothing)."""
 
@@ -147,6 +153,8 @@ class Sensors:
         self.step_s = DEFAULT_STEP_S
         """The world's step [s], seen from the times of consecutive frames."""
         self._last_frame, self._last_time = -10, 0.0
+        self._scene_ids = np.zeros(1, np.int64)
+        """Actor id of each row of the last ``_scene_rows`` (instance segmentation)."""
         self._rng = np.random.default_rng(0)
         """Radar ray directions."""
         header = getattr(getattr(network, "odr", None), "header", None)
@@ -217,7 +225,7 @@ class Sensors:
         """One capture of a sensor that reports every step (or every ``sensor_tick``)."""
         if s.kind == SensorKind.CAMERA_RGB:
             return self._image(s)
-        if s.kind == SensorKind.CAMERA_SEMANTIC:
+        if s.kind in (SensorKind.CAMERA_SEMANTIC, SensorKind.CAMERA_INSTANCE):
             return self._semantic(s)
         if s.kind == SensorKind.CAMERA_DEPTH:
             return self._depth(s)
@@ -323,7 +331,8 @@ class Sensors:
         assert cam is not None
         self._pose_camera(s)
         scene, n = self._scene_rows(s.actor_id)
-        bgr = cam.render(scene, n, semantic=True)
+        instances = self._scene_ids if s.kind == SensorKind.CAMERA_INSTANCE else None
+        bgr = cam.render(scene, n, semantic=True, instances=instances)
         return image_body(cv2.cvtColor(bgr, cv2.COLOR_BGR2BGRA), cam.spec.fov_deg)
 
     def _obstacle(self, s: SensorStream) -> bytes | None:
@@ -387,6 +396,7 @@ class Sensors:
         carrier = w.parent_of(camera_id)
         if carrier and _inside(w.state[camera_id - 1], w.state[carrier - 1]):
             ids.remove(carrier)
+        self._scene_ids = np.array([0, *ids], dtype=np.int64)
         n = len(ids) + 1
         if self._scene.shape[0] < n:
             self._scene = np.zeros((2 * n, A_SIZE))

@@ -136,9 +136,12 @@ class Camera:
             axis=1,
         )
 
-    def render(self, actors: np.ndarray, n_actors: int, semantic: bool = False) -> np.ndarray:
+    def render(
+        self, actors: np.ndarray, n_actors: int, semantic: bool = False, instances: np.ndarray | None = None
+    ) -> np.ndarray:
         """A frame for the actor rows ``actors[:n_actors]`` (row 0 carries the camera). ``semantic``:
-        flat colours (0, 0, tag) in BGR, the semantic class in the red channel, without blending."""
+        flat colours (0, 0, tag) in BGR, the semantic class in the red channel, without blending;
+        with ``instances`` (an id per actor row) an actor's id is in blue (high byte) and green (low)."""
         s = self.spec
         img = self.image
         rot, pos = self.pose(actors[EGO])
@@ -181,7 +184,7 @@ class Camera:
                     cv2.polylines(img, list(pts), False, (0, 0, TAG_ROAD_LINE), 1, cv2.LINE_8, shift)
                 else:
                     cv2.polylines(img, list(pts), False, MARK_COLOURS["standard"], 1, cv2.LINE_AA, shift)
-        self._draw_actors(img, actors, n_actors, rot, pos, shift, semantic)
+        self._draw_actors(img, actors, n_actors, rot, pos, shift, semantic, instances)
         return img
 
     def _draw_actors(
@@ -193,6 +196,7 @@ class Camera:
         pos: np.ndarray,
         shift: int,
         semantic: bool = False,
+        instances: np.ndarray | None = None,
     ) -> None:
         scale = float(1 << shift)
         order = []
@@ -232,7 +236,9 @@ class Camera:
                     continue  # back face
                 pts = np.round(uv[list(face)] * scale).astype(np.int32)
                 if semantic:
-                    cv2.fillConvexPoly(img, pts, (0, 0, KIND_TAGS.get(int(a[A_KIND]), 20)), cv2.LINE_8, shift)
+                    key = int(instances[i]) if instances is not None else 0
+                    flat = (key >> 8 & 0xFF, key & 0xFF, KIND_TAGS.get(int(a[A_KIND]), 20))
+                    cv2.fillConvexPoly(img, pts, flat, cv2.LINE_8, shift)
                     continue
                 shade = 0.45 + 0.55 * max(0.0, float(n_vec @ light))
                 cv2.fillConvexPoly(img, pts, tuple(int(v) for v in base * shade), cv2.LINE_AA, shift)

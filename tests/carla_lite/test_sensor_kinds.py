@@ -77,6 +77,12 @@ def test_semantic_camera_tags_car_road_and_sky_in_cityscapes_colours(server, cli
         assert tags[2, 80] == 11  # sky
         image.convert(carla.ColorConverter.CityScapesPalette)
         rgb = np.frombuffer(image.raw_data, np.uint8).reshape(120, 160, 4)
+        instance = _camera(world, car, "sensor.camera.instance_segmentation")
+        images, _ = _listen(server, world, instance, 1)
+        bgra = np.frombuffer(images[0].raw_data, np.uint8).reshape(120, 160, 4).astype(int)
+        assert bgra[60, 80, 2] == 14 and bgra[60, 80, 1] + 256 * bgra[60, 80, 0] == other.id
+        assert bgra[118, 80, 2] == 1
+        instance.destroy()
         assert tuple(rgb[60, 80, 2::-1]) == (0, 0, 142)
         assert tuple(rgb[118, 80, 2::-1]) == (128, 64, 128)
         for a in (camera, other, car):
