@@ -91,6 +91,7 @@ FREE_EXPONENT = 12.0
 speed it is told (``set_desired_speed``) as CARLA's Traffic Manager does."""
 CLASS_VEHICLE = 1.0
 CLASS_PROP = 3.0
+CLASS_WALKER = 4.0
 CENTRE_OFFSET = 0.02
 """Autopilot cars drive this far right of their lane's centre line [m]. A real car is never exactly on
 it, and CARLA's agents see nothing exactly straight ahead of them (their angle test is strict): two
@@ -150,7 +151,7 @@ def gaps_ahead(
             b = state[j]
             if b[K_ALIVE] < 0.5 or b[K_PARENT] >= 0.0:
                 continue
-            if b[K_CLASS] != CLASS_VEHICLE and b[K_CLASS] != CLASS_PROP:
+            if b[K_CLASS] != CLASS_VEHICLE and b[K_CLASS] != CLASS_PROP and b[K_CLASS] != CLASS_WALKER:
                 continue
             dx = b[K_X] - a[K_X]
             dy = b[K_Y] - a[K_Y]

@@ -7,6 +7,8 @@ from collections.abc import Iterator
 
 import pytest
 
+from dil.stack.ai import free_port
+
 from .conftest import ROADS, Collector, LiteServer, start_server, stop_server, synchronous
 
 carla = pytest.importorskip("carla")
@@ -137,4 +139,28 @@ def test_cars_stop_on_contact_and_the_collision_is_reported(server: LiteServer) 
         assert parked.get_location().distance(ahead.location) < 0.05
         sensor.stop()
         for a in (sensor, car, parked):
+            a.destroy()
+
+
+def test_an_autopilot_car_stops_for_a_walker_on_its_lane(server: LiteServer) -> None:
+    client = server.client()
+    world = client.get_world()
+    with synchronous(world):
+        library = world.get_blueprint_library()
+        points = world.get_map().get_spawn_points()
+        start = min((p for p in points if abs(p.rotation.yaw) < 1.0), key=lambda p: p.location.x)
+        ahead = carla.Transform(start.location + 40.0 * start.get_forward_vector(), start.rotation)
+        walker = world.spawn_actor(library.find("walker.pedestrian.0001"), ahead)
+        car = world.spawn_actor(library.find("vehicle.tesla.model3"), start)
+        tm_port = free_port()
+        tm = client.get_trafficmanager(tm_port)
+        car.set_autopilot(True, tm_port)
+        tm.auto_lane_change(car, False)  # else it overtakes the walker in the next lane
+        for _ in range(300):  # 15 s: long enough to reach the walker at any speed
+            world.tick()
+        gap = car.get_location().distance(walker.get_location())
+        assert 2.4 < gap < 12.0  # stopped behind it, not through it
+        assert car.get_velocity().length() < 0.3
+        car.set_autopilot(False)
+        for a in (car, walker):
             a.destroy()
