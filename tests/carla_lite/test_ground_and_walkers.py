@@ -164,3 +164,23 @@ def test_an_autopilot_car_stops_for_a_walker_on_its_lane(server: LiteServer) -> 
         car.set_autopilot(False)
         for a in (car, walker):
             a.destroy()
+
+
+def test_both_cars_of_a_head_on_crash_stop(server: LiteServer) -> None:
+    world = server.client().get_world()
+    with synchronous(world):
+        library = world.get_blueprint_library()
+        start = world.get_map().get_spawn_points()[0]
+        facing = carla.Rotation(yaw=start.rotation.yaw + 180.0)
+        a = world.spawn_actor(library.find("vehicle.audi.a2"), start)
+        b_at = carla.Transform(start.location + 20.0 * start.get_forward_vector(), facing)
+        b = world.spawn_actor(library.find("vehicle.audi.a2"), b_at)
+        for car in (a, b):
+            car.apply_control(carla.VehicleControl(throttle=0.7))
+        for _ in range(120):  # 6 s: each would have driven far past the other's start
+            world.tick()
+        assert a.get_velocity().length() < 0.5 and b.get_velocity().length() < 0.5
+        assert a.get_location().distance(b.get_location()) > 3.0  # about a car length: nose to nose
+        assert a.get_location().distance(start.location) < 10.0
+        for car in (a, b):
+            car.destroy()
