@@ -89,7 +89,8 @@ class _Sync:
             self.arrived = True
             return final if final is not None else v
         if m.speed < 1e-6:
-            return v  # the master stands: no arrival time to aim at
+            # the master stands: it never arrives, so neither may the entity: it waits (speed 0)
+            return 0.0
         remaining = d_master / m.speed  # [s] until the master arrives
         if final is not None and a.final is not None:
             steady = a.final.steady_distance
