@@ -24,7 +24,8 @@ _ELEMENT = re.compile(r"<([A-Za-z_][\w.-]*)>")
 @dataclass
 class PlayerRun:
     status: str
-    """loaded (ran and left a trace), refused (bad or unsupported input), crashed, timeout, failed."""
+    """loaded (ran and left a trace), refused (bad or unsupported input), crashed, timeout, failed (the
+    run stopped on an error in its loop: its trace is kept, its entities are not compared)."""
     message: str = ""
     element: str = ""
     """The element an error names (``<EnvironmentAction>``), where it names one."""
@@ -71,7 +72,10 @@ def run_dil(xosc: Path, out: Path, timeout_s: float) -> PlayerRun:
         return PlayerRun(REFUSED, msg, m.group(1) if m else "", wall_s=wall)
     if p.returncode in (0, 1, 3) and result.exists() and trace.exists():
         doc = json.loads(result.read_text())
-        return PlayerRun(LOADED, trace=trace, wall_s=wall, end=doc.get("end", ""),
+        end = str(doc.get("end", ""))
+        # a run that stopped on an error in its loop did not play the scenario: not "loaded and ran"
+        status = FAILED if end.startswith("error") else LOADED
+        return PlayerRun(status, end if status == FAILED else "", trace=trace, wall_s=wall, end=end,
                          simulated_s=doc.get("simulated_s"))  # fmt: skip
     return PlayerRun(
         CRASHED, f"exit {p.returncode}: {_last_error(p.stderr, 'dil run: ')[-300:]}", wall_s=wall

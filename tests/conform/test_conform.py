@@ -174,3 +174,31 @@ def test_bad_arguments_exit_2_naming_them(tmp_path, args: list[str], message: st
     assert p.returncode == 2
     assert p.stderr.strip() == f"dil conform: {message.format(tmp=tmp_path)}"
     assert "Traceback" not in p.stderr
+
+
+def test_a_run_that_stops_on_an_error_is_failed_not_loaded(tmp_path) -> None:
+    """A file that loads but whose run stops on an error in its loop (here a SynchronizeAction's target
+    beyond the road's end, met at 1 s) did not play the scenario: "failed", with the error, and its
+    entities are not counted as within."""
+    from dil.conform.players import FAILED, run_dil
+
+    target = '<LanePosition roadId="1" laneId="-2" offset="0" s="5000"/>'
+    sync = (
+        '<Story name="s"><Act name="a"><ManeuverGroup maximumExecutionCount="1" name="g">'
+        '<Actors selectTriggeringEntities="false"><EntityRef entityRef="Lead"/></Actors>'
+        '<Maneuver name="m"><Event name="e" priority="override"><Action name="sync"><PrivateAction>'
+        '<SynchronizeAction masterEntityRef="Ego"><TargetPositionMaster>'
+        '<LanePosition roadId="1" laneId="-2" offset="0" s="300"/></TargetPositionMaster>'
+        f"<TargetPosition>{target}</TargetPosition></SynchronizeAction></PrivateAction></Action>"
+        '<StartTrigger><ConditionGroup><Condition name="c" delay="0" conditionEdge="none"><ByValueCondition>'
+        '<SimulationTimeCondition value="1" rule="greaterThan"/></ByValueCondition></Condition>'
+        "</ConditionGroup></StartTrigger></Event></Maneuver></ManeuverGroup>"
+        '<StartTrigger><ConditionGroup><Condition name="go" delay="0" conditionEdge="none"><ByValueCondition>'
+        '<SimulationTimeCondition value="0" rule="greaterOrEqual"/></ByValueCondition></Condition>'
+        "</ConditionGroup></StartTrigger></Act></Story>"
+    )
+    path = scenario(tmp_path / "fails.xosc")
+    path.write_text(path.read_text().replace("</Init>", "</Init>" + sync, 1))
+    run = run_dil(path, tmp_path / "out", 300)
+    assert run.status == FAILED, run
+    assert "outside road 1" in run.message and run.trace is not None and run.trace.exists()
