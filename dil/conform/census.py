@@ -27,7 +27,7 @@ WRAPPERS = frozenset({
 """Elements that only group the features below them: a gap only where dil refused one."""
 
 _ROW = re.compile(r"^\|([^|]+)\|([^|]+)\|")
-_NAME = re.compile(r"\b[A-Z][a-z]+(?:[A-Z][a-z]*)+\b|\b[A-Z][a-z]+Action\b")
+_NAME = re.compile(r"\b[A-Z][a-z]+(?:[A-Z][a-z]*)*\b")  # Trailer, LightStateAction, ...
 
 
 def support_matrix(path: Path = SUPPORT_MATRIX) -> dict[str, str]:
