@@ -176,8 +176,11 @@ class Loop:
         wall0 = time.perf_counter()
         try:
             self._ticks(max_ticks)
-        except Exception as e:  # a node's bug: stop safely, report, do not leave the rig up
-            log.exception("loop stopped by an error at tick %d", self.tick)
+        except Exception as e:  # a node's bug or bad input met mid-run: stop safely, report, park
+            if getattr(e, "is_bad_input", False):  # its message names the file, line and value
+                log.error("loop stopped at tick %d: %s", self.tick, e)
+            else:
+                log.exception("loop stopped by an error at tick %d", self.tick)
             error = f"{type(e).__name__}: {e}"
             self.state = "error"
         wall = time.perf_counter() - wall0

@@ -11,7 +11,7 @@ from lxml import etree
 from dil.road.routing import RouteError
 
 from .routes import parse_route_position, route_place
-from .xml import MAX_ANGLE, Reader
+from .xml import MAX_ANGLE, Reader, ScenarioError
 
 if TYPE_CHECKING:
     from .engine import Context
@@ -108,7 +108,7 @@ class Position:
                 h = net.road_to_world(e.road, s_new)[3]
             return Place(x, y, z, h + v["dh"], e.road, lane, s_new, offset)
         except (KeyError, ValueError, RouteError) as err:
-            raise ValueError(f"{self.source}:{self.line}: <{self.kind}>: {err}") from None
+            raise ScenarioError(f"{self.source}:{self.line}: <{self.kind}>: {err}") from None
 
 
 def shift_lane(lane: int, d: int) -> int:

@@ -25,6 +25,9 @@ MAX_VALUE = 1e12
 class ScenarioError(ValueError):
     """A malformed or unsupported scenario; the message names file, line, element and attribute."""
 
+    is_bad_input = True
+    """Met while a run plays (a position off its road, say): the loop reports the message, no traceback."""
+
 
 class Reader:
     """Attribute access with ``$param`` and ``${expr}`` resolved against ``params``."""

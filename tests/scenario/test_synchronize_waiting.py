@@ -3,6 +3,8 @@ once the master drives, the entity accelerates to arrive with it, as in the refe
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -50,6 +52,36 @@ def test_an_entity_waits_while_its_master_stands_and_goes_when_it_drives(tmp_pat
     car = rows(_run(waiting_scenario(tmp_path)), "Car")
     for t, x, v in ESMINI:
         assert car[t][2] == pytest.approx(x, abs=0.3) and car[t][5] == pytest.approx(v, abs=0.15), t
+
+
+def test_a_target_off_its_road_met_mid_run_aborts_with_the_file_line_and_value_and_no_traceback(tmp_path):
+    """Bad input met while the run plays: the run ends aborted (exit 3) and says where, like a
+    load-time error, without a traceback in the log."""
+    off = SYNC.replace('s="300"', 's="5000"')
+    path = scenario(
+        tmp_path, event("e", off, sim_time("1")), extra_init=speed("10"), stop=sim_time("3", "end")
+    )
+    p = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "dil",
+            "run",
+            str(path),
+            "--stack",
+            "none",
+            "--no-record",
+            "--out",
+            str(tmp_path),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert p.returncode == 3, p.stderr
+    assert "t.xosc:" in p.stderr and "s = 5000.0 is outside road 1" in p.stderr, p.stderr
+    assert "Traceback" not in p.stderr, p.stderr
 
 
 if __name__ == "__main__":  # write the file for the reference player
