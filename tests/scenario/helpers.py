@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -90,3 +92,14 @@ def scenario(
     path = tmp / "t.xosc"
     path.write_text(doc)
     return path
+
+
+def dil_run(path: Path, *args: str, timeout: float = 300) -> subprocess.CompletedProcess:
+    """``dil run PATH --stack none ARGS...`` in a subprocess, its output captured."""
+    return subprocess.run(
+        [sys.executable, "-m", "dil", "run", str(path), "--stack", "none", *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )

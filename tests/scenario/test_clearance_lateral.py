@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
-
 import pytest
 
 from dil.run.runner import RunOptions, run
@@ -13,6 +10,7 @@ from dil.scenario.loader import load
 from dil.scenario.xml import ScenarioError
 
 from .clearance_scenarios import clearance_events, lateral_distances, ttc_to_position
+from .helpers import dil_run
 
 ESMINI = "esmini --headless --fixed_timestep 0.01 --osc t.xosc --csv_logger es.csv --logfile_path log.txt"
 
@@ -82,9 +80,7 @@ def test_bad_lateral_distance_names_file_line_and_value(tmp_path, edit, message)
     with pytest.raises(ScenarioError, match=message) as err:
         load(path)
     assert str(err.value).startswith(f"{path}:")
-    cli = subprocess.run(
-        [sys.executable, "-m", "dil", "run", str(path), "--stack", "none"], capture_output=True, text=True
-    )
+    cli = dil_run(path)
     assert cli.returncode == 2 and "Traceback" not in cli.stderr and f"{path}:" in cli.stderr
 
 

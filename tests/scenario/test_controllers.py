@@ -9,8 +9,6 @@ player has its own controller; storyboard-driven ones by position.
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -24,6 +22,8 @@ from dil.scenario.controllers.alks import r157_time_gap
 from dil.scenario.controllers.stack_link import configure_stack
 from dil.scenario.loader import load
 from dil.stack.builtin import BuiltinStack, apply_overrides
+
+from .helpers import dil_run
 
 FILE = Path(__file__).parent / "data" / "controllers.xosc"
 ACT_START = '<StartTrigger><ConditionGroup><Condition name="go"'
@@ -172,12 +172,7 @@ def test_a_bad_controller_property_is_refused_naming_file_line_and_value(tmp_pat
     path.write_text(
         text.replace('<Property name="timeGap" value="1.5"/>', '<Property name="timeGap" value="soon"/>')
     )
-    proc = subprocess.run(
-        [sys.executable, "-m", "dil.cli", "run", str(path), "--stack", "none", "--no-record"],
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    proc = dil_run(path, "--no-record")
     assert proc.returncode == 2
     assert "bad.xosc:" in proc.stderr and "timeGap='soon'" in proc.stderr and "'Follower'" in proc.stderr
     assert "Traceback" not in proc.stderr

@@ -12,8 +12,6 @@ from __future__ import annotations
 
 import math
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -23,7 +21,7 @@ from dil.scenario.loader import load
 from dil.scenario.params import ParameterError, resolve
 from dil.scenario.xml import ScenarioError
 
-from .helpers import HIGHWAY
+from .helpers import HIGHWAY, dil_run
 
 DATA = Path(__file__).resolve().parent / "data" / "loading"
 SCENARIO = DATA / "scenario" / "catalog_expression_orientation.xosc"
@@ -103,12 +101,7 @@ def test_a_road_file_and_catalog_folder_from_another_machine_are_found_by_name_w
 
 def test_a_road_file_found_nowhere_is_an_error_naming_file_line_element_and_value(tmp_path):
     path = _moved(tmp_path, "../Catalogs/Vehicles", "c:/elsewhere/nothing.xodr")
-    proc = subprocess.run(
-        [sys.executable, "-m", "dil", "run", str(path), "--stack", "none", "--out", str(tmp_path / "out")],
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    proc = dil_run(path, "--out", str(tmp_path / "out"))
     assert proc.returncode == 2, proc.stderr
     assert f"{path}:" in proc.stderr and "<LogicFile>" in proc.stderr and "nothing.xodr" in proc.stderr
     assert "Traceback" not in proc.stderr
@@ -193,12 +186,7 @@ def test_without_roads_a_lane_based_element_is_an_error_naming_it(tmp_path, old,
     assert old in text
     path = tmp_path / "s.xosc"
     path.write_text(text.replace(old, new))
-    proc = subprocess.run(
-        [sys.executable, "-m", "dil", "run", str(path), "--stack", "none", "--out", str(tmp_path / "out")],
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    proc = dil_run(path, "--out", str(tmp_path / "out"))
     assert proc.returncode == 2, proc.stderr
     assert f"{path}:" in proc.stderr and f"<{element}>" in proc.stderr, proc.stderr
     assert "no RoadNetwork LogicFile" in proc.stderr and "Traceback" not in proc.stderr

@@ -11,13 +11,13 @@ Golden values come from the reference player on tests/scenario/data/no_driver/no
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from dil.run.runner import RunOptions, run
+
+from .helpers import dil_run
 
 FILE = Path(__file__).parent / "data" / "no_driver" / "no_driver.xosc"
 
@@ -112,12 +112,7 @@ def test_a_run_is_deterministic_with_held_entities(result):
 
 def test_dil_run_reports_the_warning_in_result_json(tmp_path):
     out = tmp_path / "out"
-    p = subprocess.run(
-        [sys.executable, "-m", "dil", "run", str(FILE), "--stack", "none", "--no-record", "--out", str(out)],
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    p = dil_run(FILE, "--no-record", "--out", str(out))
     assert p.returncode == 0, p.stderr
     doc_ = json.loads((out / "no_driver" / "result.json").read_text())
     assert sum("Ego holds still" in w for w in doc_["warnings"]) == 1

@@ -4,15 +4,13 @@ esmini golden values)."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
-
 import pytest
 
 from dil.scenario.loader import load
 from dil.scenario.params import resolve
 from dil.scenario.xml import ScenarioError
 
+from .helpers import dil_run
 from .test_scopes_and_catalogs import doc
 
 STORY = "<Story name='s'><Act name='a'/></Story>"
@@ -44,23 +42,7 @@ def test_a_mistyped_default_assigned_a_number_is_quiet(tmp_path):
 
 def test_a_non_number_given_with_param_for_a_double_is_an_error(tmp_path):
     path = doc(tmp_path, STORY)
-    p = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "dil",
-            "run",
-            str(path),
-            "--stack",
-            "none",
-            "--no-record",
-            "--param",
-            "v=fast",
-        ],
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    p = dil_run(path, "--no-record", "--param", "v=fast")
     assert p.returncode == 2
     assert f"{path}: --param v='fast': the parameter is a double, not a number" in p.stderr
     assert "Traceback" not in p.stderr

@@ -3,15 +3,13 @@ qualified storyboard element names."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
-
 import pytest
 
 from dil.run.runner import RunOptions, run
 from dil.scenario.loader import load
 from dil.scenario.xml import ScenarioError
 
+from .helpers import dil_run
 from .signal_scenarios import signal_controllers, signals_and_appearance
 
 
@@ -111,7 +109,5 @@ def test_bad_signal_references_name_file_line_and_value(tmp_path, edit, message)
     with pytest.raises(ScenarioError, match=message) as err:
         load(path)
     assert str(err.value).startswith(f"{path}:")
-    cli = subprocess.run(
-        [sys.executable, "-m", "dil", "run", str(path), "--stack", "none"], capture_output=True, text=True
-    )
+    cli = dil_run(path)
     assert cli.returncode == 2 and message.split("'")[0] in cli.stderr and "Traceback" not in cli.stderr

@@ -3,13 +3,12 @@ once the master drives, the entity accelerates to arrive with it, as in the refe
 
 from __future__ import annotations
 
-import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-from .helpers import action, event, scenario, sim_time, speed
+from .helpers import action, dil_run, event, scenario, sim_time, speed
 from .test_routes_sync_profile import _run, rows
 
 SYNC = action(
@@ -61,24 +60,7 @@ def test_a_target_off_its_road_met_mid_run_aborts_with_the_file_line_and_value_a
     path = scenario(
         tmp_path, event("e", off, sim_time("1")), extra_init=speed("10"), stop=sim_time("3", "end")
     )
-    p = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "dil",
-            "run",
-            str(path),
-            "--stack",
-            "none",
-            "--no-record",
-            "--out",
-            str(tmp_path),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
+    p = dil_run(path, "--no-record", "--out", str(tmp_path))
     assert p.returncode == 3, p.stderr
     assert "t.xosc:" in p.stderr and "s = 5000.0 is outside road 1" in p.stderr, p.stderr
     assert "Traceback" not in p.stderr, p.stderr

@@ -10,13 +10,13 @@ Golden values from esmini 77028d83 on tests/scenario/data/trailers.xosc:
 from __future__ import annotations
 
 import math
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from dil.run.runner import RunOptions, run
+
+from .helpers import dil_run
 
 DATA = Path(__file__).resolve().parent / "data"
 
@@ -81,12 +81,7 @@ def test_a_trailer_without_a_coupler_is_a_load_error_naming_file_line_and_entity
     roads = DATA.parents[2] / "scenarios" / "roads"
     bad = tmp_path / "bad.xosc"
     bad.write_text(text.replace("../../../scenarios/roads/", f"{roads}/"))
-    p = subprocess.run(
-        [sys.executable, "-m", "dil", "run", str(bad), "--stack", "none", "--no-record"],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    p = dil_run(bad, "--no-record", timeout=120)
     assert p.returncode == 2, p.stderr
     line = next(i for i, ln in enumerate(text.splitlines(), 1) if 'name="Trailer1"' in ln)
     assert f"{bad}:{line}: <ScenarioObject>" in p.stderr, p.stderr

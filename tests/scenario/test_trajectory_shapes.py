@@ -10,8 +10,6 @@ Golden values from esmini 77028d83 on tests/scenario/data/trajectory_shapes.xosc
 from __future__ import annotations
 
 import math
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -19,6 +17,8 @@ import pytest
 
 from dil.run.runner import RunOptions, run
 from dil.scenario.trajectories import clothoid_points, nurbs_points
+
+from .helpers import dil_run
 
 DATA = Path(__file__).resolve().parent / "data"
 
@@ -136,12 +136,7 @@ def test_a_bad_shape_is_a_load_error_naming_file_line_and_element(tmp_path, shap
     bad.write_text(
         bad.read_text().replace("../../../scenarios/roads/", str(DATA.parents[2] / "scenarios/roads") + "/")
     )
-    p = subprocess.run(
-        [sys.executable, "-m", "dil", "run", str(bad), "--stack", "none", "--no-record"],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    p = dil_run(bad, "--no-record", timeout=120)
     assert p.returncode == 2, p.stderr
     assert f"{bad}:" in p.stderr and message in p.stderr, p.stderr
     assert "Traceback" not in p.stderr
@@ -152,12 +147,7 @@ def test_timing_on_a_shape_without_times_is_a_load_error(tmp_path):
     roads = DATA.parents[2] / "scenarios" / "roads"
     bad = tmp_path / "untimed.xosc"
     bad.write_text(text.replace("../../../scenarios/roads/", f"{roads}/"))
-    p = subprocess.run(
-        [sys.executable, "-m", "dil", "run", str(bad), "--stack", "none", "--no-record"],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    p = dil_run(bad, "--no-record", timeout=120)
     assert p.returncode == 2, p.stderr
     assert f"{bad}:" in p.stderr and "<Timing> domainAbsoluteRelative=relative needs times" in p.stderr
     assert "Traceback" not in p.stderr
