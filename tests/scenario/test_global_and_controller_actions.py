@@ -119,7 +119,8 @@ def test_controllers_on_other_entities_warn_once_and_the_storyboard_moves_them(t
     path = scenario(tmp_path, events + event("v", action("sp", speed("15")), sim_time("2"), "parallel"))
     controller = (
         '<ObjectController><Controller name="sumo"><Properties>'
-        '<Property name="esminiController" value="SumoController"/></Properties></Controller></ObjectController>'
+        '<Property name="esminiController" value="SumoController"/>'
+        "</Properties></Controller></ObjectController>"
     )
     text = path.read_text()
     assert text.count("</Vehicle></ScenarioObject>\n  </Entities>") == 1  # Car is the last entity

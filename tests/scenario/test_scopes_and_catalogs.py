@@ -168,5 +168,6 @@ def test_what_stays_unsupported_is_an_error_naming_file_line_and_element(tmp_pat
         <Actors selectTriggeringEntities="false"><EntityRef entityRef="Car"/></Actors>
         <Maneuver name="m">{event("e", action("a", hide), sim_time("1"))}
         </Maneuver></ManeuverGroup></Act></Story>"""
-    with pytest.raises(ScenarioError, match=r"t\.xosc:\d+: <LateralDistanceAction> is not supported: coordinateSystem='lane'"):
+    refused = r"t\.xosc:\d+: <LateralDistanceAction> is not supported: coordinateSystem='lane'"
+    with pytest.raises(ScenarioError, match=refused):
         load(doc(tmp_path, story))
