@@ -134,15 +134,20 @@ class Catalogs:
         r = self.r
         decl = item.find("ParameterDeclarations")
         declared = (
-            {d.get("name") for d in decl.iterfind("ParameterDeclaration")} if decl is not None else set()
+            {(d.get("name") or "").removeprefix("$") for d in decl.iterfind("ParameterDeclaration")}
+            if decl is not None
+            else set()
         )
         assigned: dict[str, str] = {}
         assigns = ref.find("ParameterAssignments")
         if assigns is not None:
             for a in assigns.iterfind("ParameterAssignment"):
                 key = r.param_ref(a)
-                if key not in declared:
-                    raise r.error(a, f"catalog entry {entry!r} declares no parameter {key!r}")
+                if key not in declared:  # the standard wants it declared; other players ignore it
+                    r.warn(
+                        a, f"catalog entry {entry!r} declares no parameter {key!r}: the assignment is ignored"
+                    )
+                    continue
                 assigned[key] = r.raw(a, "value")
         sub = r.scoped(dict(r.params), str(f))
         return r.scoped(self.declarations(sub, decl, assigned), str(f))

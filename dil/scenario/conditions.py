@@ -12,10 +12,14 @@ from typing import TYPE_CHECKING
 from lxml import etree
 
 from .positions import Position, parse_position
+from .separation import euclidean_distance as _euclidean
+from .separation import lateral_gap as _lateral_gap
+from .separation import longitudinal_gap as _longitudinal_gap
+from .separation import time_headway, time_to_collision  # noqa: F401  (re-exported)
 from .xml import Reader
 
 if TYPE_CHECKING:
-    from .engine import Context
+    from .context import Context
     from .entities import Entity
 
 RULES: dict[str, Callable[[float, float], bool]] = {
@@ -92,6 +96,11 @@ def parse_condition(r: Reader, el: etree._Element) -> Condition:
     delay = r.num(el, "delay", 0.0)
     edge = r.choice(el, "conditionEdge", EDGES)
     kind = r.one_child(el, ("ByValueCondition", "ByEntityCondition"))
+    if name.startswith("criteria_") and kind.tag == "ByValueCondition":
+        # CARLA ScenarioRunner's convention: ``criteria_*`` conditions name its evaluation criteria
+        # (a ParameterCondition on no or an undeclared parameter); they are not storyboard conditions
+        r.warn(el, f"name={name!r}: a ScenarioRunner evaluation criterion, never true here")
+        return Condition(name, delay, edge, lambda ctx: False)
     if kind.tag == "ByValueCondition":
         test = _by_value(r, r.one_child(kind))
     else:
@@ -147,6 +156,8 @@ def _by_value(r: Reader, el: etree._Element) -> Callable[[Context], bool]:
     if tag == "ParameterCondition":
         rule_name = r.choice(el, "rule", tuple(RULES))
         ref = r.param_ref(el)
+        if ref not in r.params:
+            raise r.error(el, f"parameterRef={ref!r}: no such parameter is declared")
         value = el.get("value")
         return lambda ctx: _compare_parameter(ctx.params, ref, value, rule_name)
     if tag in ("TrafficSignalCondition", "TrafficSignalControllerCondition"):
@@ -174,63 +185,6 @@ def _compare_parameter(params: dict[str, str], ref: str, value: str | None, rule
         return (
             (current == value) if rule == "equalTo" else (current != value) if rule == "notEqualTo" else False
         )
-
-
-def _points(a: Entity, b: Entity, freespace: bool) -> tuple[float, float, float, float]:
-    """Where distances between ``a`` and ``b`` are measured from: the bounding boxes' centres
-    (freespace: their sides then come off) or the reference points (as the standard has it)."""
-    if freespace:
-        return (*a.box_centre(), *b.box_centre())
-    return a.x, a.y, b.x, b.y
-
-
-def _longitudinal_gap(a: Entity, b: Entity, freespace: bool) -> float:
-    """Distance from ``a`` to ``b`` along ``a``'s heading (b ahead is positive)."""
-    ax, ay, bx, by = _points(a, b, freespace)
-    d = (bx - ax) * math.cos(a.yaw) + (by - ay) * math.sin(a.yaw)
-    if freespace:
-        reach = 0.5 * a.length + 0.5 * _extent_along(b, a.yaw)
-        d = math.copysign(max(0.0, abs(d) - reach), d)
-    return d
-
-
-def _lateral_gap(a: Entity, b: Entity, freespace: bool) -> float:
-    ax, ay, bx, by = _points(a, b, freespace)
-    d = -(bx - ax) * math.sin(a.yaw) + (by - ay) * math.cos(a.yaw)
-    if freespace:
-        reach = 0.5 * a.width + 0.5 * _extent_along(b, a.yaw + math.pi / 2)
-        d = math.copysign(max(0.0, abs(d) - reach), d)
-    return d
-
-
-def _extent_along(e: Entity, direction: float) -> float:
-    c, s = abs(math.cos(e.yaw - direction)), abs(math.sin(e.yaw - direction))
-    return e.length * c + e.width * s
-
-
-def _euclidean(a: Entity, b: Entity, freespace: bool) -> float:
-    ax, ay, bx, by = _points(a, b, freespace)
-    d = math.hypot(bx - ax, by - ay)
-    if freespace:
-        lon, lat = abs(_longitudinal_gap(a, b, True)), abs(_lateral_gap(a, b, True))
-        return math.hypot(lon, lat)
-    return d
-
-
-def time_to_collision(a: Entity, b: Entity, freespace: bool = True) -> float:
-    """Longitudinal gap over closing speed, for ``b`` ahead of ``a``; inf when not closing."""
-    gap = _longitudinal_gap(a, b, freespace)
-    if gap < 0.0:
-        return math.inf
-    closing = a.speed - b.speed * math.cos(b.yaw - a.yaw)
-    return gap / closing if closing > 1e-6 else math.inf
-
-
-def time_headway(a: Entity, b: Entity, freespace: bool = True) -> float:
-    gap = _longitudinal_gap(a, b, freespace)
-    if gap < 0.0 or a.speed < 1e-6:
-        return math.inf
-    return gap / a.speed
 
 
 def _by_entity(r: Reader, el: etree._Element) -> Callable[[Context, Entity], bool]:
@@ -309,6 +263,10 @@ def _by_entity(r: Reader, el: etree._Element) -> Callable[[Context, Entity], boo
         tol = r.num(el, "tolerance")
         pos = parse_position(r, r.child(el, "Position"))
         return lambda ctx, e: _distance_to(ctx, e, pos) <= tol
+    if tag in ("AngleCondition", "RelativeAngleCondition"):
+        from .angle_conditions import parse_angle_condition
+
+        return parse_angle_condition(r, el)
     if tag == "RelativeClearanceCondition":
         from .clearance import parse_clearance
 

@@ -17,17 +17,19 @@ from .controllers import activate as activate_controller
 from .xml import Reader, children
 
 if TYPE_CHECKING:
-    from .engine import Context
+    from .context import Context
 
 OVERRIDES = {
-    "OverrideThrottleAction": "throttle",
-    "OverrideBrakeAction": "brake",
-    "OverrideClutchAction": "clutch",
-    "OverrideParkingBrakeAction": "parking_brake",
-    "OverrideSteeringWheelAction": "steering_wheel",
-    "OverrideGearAction": "gear",
+    "Throttle": "throttle",
+    "Brake": "brake",
+    "Clutch": "clutch",
+    "ParkingBrake": "parking_brake",
+    "SteeringWheel": "steering_wheel",
+    "Gear": "gear",
 }
-"""Override element -> the value it sets (pedals 0..1, steering wheel [rad], gear number)."""
+"""Override element (the schema's names) -> the value it sets (pedals 0..1, steering wheel [rad],
+gear number). Files that name the elements by their types (``OverrideThrottleAction``) are read too."""
+OVERRIDES.update({f"Override{tag}Action": control for tag, control in list(OVERRIDES.items())})
 
 
 @dataclass

@@ -18,7 +18,7 @@ from .signals import TrafficSignals
 from .xml import Reader, children
 
 if TYPE_CHECKING:
-    from .engine import Context
+    from .context import Context
 
 TRAFFIC = ("TrafficSourceAction", "TrafficSinkAction", "TrafficSwarmAction", "TrafficStopAction")
 
@@ -146,6 +146,9 @@ def parse_global(r: Reader, node: etree._Element, environment: EnvironmentLog) -
             env, sub = r.catalogs.entry(env)
             if env.tag != "Environment":
                 raise sub.error(env, "is not an Environment (the catalog reference must name one)")
+        elif env.find("ParameterDeclarations") is not None:  # an inline Environment's own parameters
+            params = r.catalogs.declarations(r.scoped(dict(r.params)), env.find("ParameterDeclarations"))
+            sub = r.scoped(params)
         for c in children(env):
             if c.tag not in ("ParameterDeclarations", "TimeOfDay", "Weather", "RoadCondition"):
                 raise sub.unsupported(c, "environment element")

@@ -19,7 +19,7 @@ from .controllers import controller_for
 from .entities import Entity
 from .global_actions import EnvironmentLog
 from .params import ParameterError, resolve
-from .road_file import find_road_file, road_file_candidates
+from .road_file import find_map_file, find_road_file, map_dirs, road_file_candidates
 from .roadless import check_roadless
 from .signals import parse_signals
 from .storyboard import Act, ActionNode, Event, Maneuver, ManeuverGroup, Story, Storyboard
@@ -52,7 +52,7 @@ def _declarations(
     if el is None:
         return params
     for d in el.iterfind("ParameterDeclaration"):
-        name = r.raw(d, "name")
+        name = _declared_name(r, d)
         ptype = d.get("parameterType", "string")
         value = d.get("value", "")
         if overrides and name in overrides:
@@ -71,6 +71,14 @@ def _declarations(
         params[name] = value
         r.params[name] = value
     return params
+
+
+def _declared_name(r: Reader, d: etree._Element) -> str:
+    """A declaration's name; one leading ``$`` (``name="$Speed"``) is dropped, as other players do."""
+    name = r.param_ref(d, "name")
+    if d.get("name", "").startswith("$"):
+        r.warn(d, f"name={d.get('name')!r}: a parameter's name has no '$'; it is declared as {name!r}")
+    return name
 
 
 NUMERIC_TYPES = ("double", "int", "integer", "unsignedInt", "unsignedShort")
@@ -105,7 +113,10 @@ def load(path: str | Path, overrides: dict[str, str] | None = None, ego: str | N
         raise r.error(root, "is a catalog or a parameter distribution, not a scenario (campaigns read those)")
     decl = root.find("ParameterDeclarations")
     types = (
-        {d.get("name"): d.get("parameterType", "string") for d in decl.iterfind("ParameterDeclaration")}
+        {
+            (d.get("name") or "").removeprefix("$"): d.get("parameterType", "string")
+            for d in decl.iterfind("ParameterDeclaration")
+        }
         if decl is not None
         else {}
     )
@@ -165,8 +176,9 @@ def load(path: str | Path, overrides: dict[str, str] | None = None, ego: str | N
 
 
 def _road_network(r: Reader, rn: etree._Element | None, base: Path) -> tuple[Path | None, str | None]:
-    """The OpenDRIVE file, or the CARLA map name a bare LogicFile gives (ScenarioRunner's
-    ``Town01``): which one a world needs is the runner's to say."""
+    """The OpenDRIVE file, and the CARLA map name a bare LogicFile gives (ScenarioRunner's
+    ``Town01``; its ``Town01.xodr`` is the file when found beside the scenario or on
+    ``$DIL_MAP_PATH``): which one a world needs is the runner's to say."""
     if rn is None or rn.find("LogicFile") is None:
         return None, None
     lf = rn.find("LogicFile")
@@ -176,8 +188,8 @@ def _road_network(r: Reader, rn: etree._Element | None, base: Path) -> tuple[Pat
     road_file, as_written = find_road_file(given, base)
     if road_file is not None and as_written:
         return road_file, None
-    if MAP_NAME.match(given):
-        return None, given
+    if MAP_NAME.match(given):  # a map name: its .xodr where maps are kept, else the CARLA server's
+        return find_map_file(given, map_dirs(base)), given
     if road_file is not None:
         r.warn(lf, f"filepath={given!r} does not exist; {road_file} (the same file name) is used")
         return road_file, None
