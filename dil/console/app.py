@@ -8,6 +8,7 @@ the run history and the run reports.
 | ``GET /api/session`` | whether the request is authorised, and its token's state | never |
 | ``GET /api/catalog``, ``/api/runs``, ``/api/audit`` | scenarios, runs, actions | beyond loopback |
 | ``GET /runs/NAME/report`` | the run's report (made on first request) | beyond loopback |
+| ``GET /api/road?scenario=KEY`` | the lanes of a scenario's road network (``roads.py``) | beyond loopback |
 | ``POST /api/estop`` | the e-stop (any body or none; ``operator`` is recorded when given) | never |
 | ``POST /api/command`` | an operator action (``estop`` as ``/api/estop``) | always, but estop |
 
@@ -40,6 +41,8 @@ from .auth import SUBPROTOCOL, Access, origin_allowed
 from .bridge import Bridge
 from .catalog import CATALOG, recent_runs, scenario_catalog
 from .commands import CONFIRM, NAME, ActionError, check_situation, parse_action, parse_estop
+from .header import Header
+from .roads import RoadError, road_file_of, road_json
 
 log = logging.getLogger("dil.console")
 
@@ -85,6 +88,7 @@ def create_app(bridge: Bridge, config: ConsoleConfig) -> Starlette:
     access, audit = config.access, config.audit
     clients = _Clients()
     catalog = {"scenarios": scenario_catalog(config.catalog_dir)}
+    header = Header(config.runs_dir)
 
     def declared() -> dict[str, dict[str, str]]:
         return {name: {p.name: p.value for p in ps} for name, ps in catalog["scenarios"].items()}
@@ -149,7 +153,8 @@ def create_app(bridge: Bridge, config: ConsoleConfig) -> Starlette:
             if not clients.queues:
                 last_event = bridge.snapshot(last_event)[1]
                 continue
-            snap, last_event = bridge.snapshot(last_event)
+            snap, last_event = bridge.snapshot(last_event, images=True)
+            snap["header"] = header(snap)
             new_audit = audit.count - last_audit
             snap["audit"] = list(audit.recent)[-new_audit:] if 0 < new_audit <= len(audit.recent) else []
             last_audit = audit.count
@@ -209,13 +214,29 @@ def create_app(bridge: Bridge, config: ConsoleConfig) -> Starlette:
         page_file = log_file.with_suffix(".html")
         if not page_file.exists() or page_file.stat().st_mtime < log_file.stat().st_mtime:
             try:
-                from dil.recording.report import write_report
+                from dil.replay.report import write_report
 
                 await run_in_threadpool(write_report, log_file, page_file)
             except Exception as e:  # a broken or partial log: say so on the page
                 log.warning("report of %s failed: %s", log_file, e)
                 return HTMLResponse(f"<p>no report for {name}: {type(e).__name__}: {e}</p>", 500)
         return FileResponse(page_file)
+
+    async def road(request: Request) -> Response:
+        """The road network of a catalog scenario (by name) or of a scenario file a runtime said it runs."""
+        if (refusal := may_view(request)) is not None:
+            return refusal
+        key = request.query_params.get("scenario", "")
+        if key in bridge.scenario_files:
+            scenario = Path(key)
+        elif NAME.fullmatch(key) and key in catalog["scenarios"]:
+            scenario = config.catalog_dir / f"{key}.xosc"
+        else:
+            return JSONResponse({"error": f"scenario {key!r}: neither in the catalog nor run here"}, 404)
+        try:
+            return JSONResponse(await run_in_threadpool(lambda: road_json(road_file_of(scenario))))
+        except RoadError as e:
+            return JSONResponse({"error": str(e)}, 422)
 
     async def estop(request: Request) -> Response:
         try:
@@ -327,6 +348,7 @@ def create_app(bridge: Bridge, config: ConsoleConfig) -> Starlette:
         await websocket.accept(subprotocol=SUBPROTOCOL if speaks else None)
         snap, _ = bridge.snapshot(0)
         hello = {
+            "header": header(snap),
             "type": "hello",
             "authorised": ok,
             "token": access.token_state(token),
@@ -370,6 +392,7 @@ def create_app(bridge: Bridge, config: ConsoleConfig) -> Starlette:
         Route("/api/command", command, methods=["POST"]),
         Route("/api/estop", estop, methods=["POST"]),
         Route("/runs/{name}/report", report),
+        Route("/api/road", road),
         WebSocketRoute("/ws", feed),
         Mount("/static", StaticFiles(directory=STATIC), name="static"),
     ]

@@ -15,14 +15,23 @@ from typing import Any
 
 from dil.bus.codec import Encoder
 from dil.bus.inbox import Drops, Inbox
-from dil.bus.messages import CONSOLE_COMMAND
+from dil.bus.messages import CONSOLE_COMMAND, with_sensors
 from dil.bus.transport import Bus
 
+from .camera import CAMERAS, CameraFeed
 from .commands import Action, Situation
 
 log = logging.getLogger("dil.console")
 
-STATES = ("vehicle/state", "run/status", "rig/feedback", "rig/command", "driver/input", "ai/command")
+STATES = (
+    "vehicle/state",
+    "run/status",
+    "rig/feedback",
+    "rig/command",
+    "driver/input",
+    "ai/command",
+    "world/actors",
+)
 """Topics whose newest message is all the page needs (subscribed with CONFLATE)."""
 EVENTS = ("stack/events", "world/events", "scenario/events")
 """Topics whose every message is shown."""
@@ -30,6 +39,9 @@ FRESH_S = {"run/status": 1.0, "rig/feedback": 0.5}
 """A state older than this [s] no longer counts as the runtime's or the rig's present state."""
 ACTIVE = ("starting", "running", "paused", "stopping")
 """``run/status`` states of a run in progress."""
+RUN_KEYS = ("scenario", "scenario_file", "run_id")
+"""What a runtime may add to ``run/status`` about its run: the scenario's name and file, the run's id
+(its results folder's name)."""
 
 
 class Bridge:
@@ -55,6 +67,11 @@ class Bridge:
         self.no_motion = False
         """The newest ``start`` sent asked to run without motion (shown while that run lasts)."""
         self.drops = Drops()
+        self.camera = CameraFeed()
+        self.run: dict[str, str] = {}
+        """The newest run heard of: ``scenario``, ``scenario_file``, ``run_id`` (as far as told)."""
+        self.scenario_files: set[str] = set()
+        """Scenario files runtimes have said they run (the road view may read these)."""
         self._stop = threading.Event()
         self._ready = threading.Event()
         self._error: BaseException | None = None
@@ -80,6 +97,10 @@ class Bridge:
             pub = bus.publisher(CONSOLE_COMMAND.topic)
             states = [Inbox(bus.subscriber(t, conflate=True), self.drops) for t in STATES]
             events = [Inbox(bus.subscriber(t), self.drops) for t in EVENTS]
+            sensors = with_sensors(dict.fromkeys(CAMERAS, "camera"))
+            cameras = [
+                Inbox(bus.subscriber(f"sensor/{c}", conflate=True), self.drops, sensors) for c in CAMERAS
+            ]
         except BaseException as e:
             self._error = e
             self._ready.set()
@@ -94,6 +115,11 @@ class Bridge:
                     if m is not None:
                         with self._lock:
                             self._latest[box.topic] = (m, now)
+                            if box.topic == "run/status":
+                                self._run_status(m)
+                for box, name in zip(cameras, CAMERAS, strict=True):
+                    if (m := box.latest()) is not None:
+                        self.camera.offer(name, m)
                 for box in events:
                     while (m := box.next()) is not None:
                         self._event(box.topic, m)
@@ -121,6 +147,19 @@ class Bridge:
             bus.close()
 
     # --- what the bus says ------------------------------------------------------------------------
+
+    def _run_status(self, m: dict[str, Any]) -> None:
+        """Keep what the runtime says about its run; a new run forgets the last one's control."""
+        told = {k: m[k] for k in RUN_KEYS if isinstance(m.get(k), str) and m[k]}
+        if not told:
+            return
+        new_run = told.get("run_id", self.run.get("run_id")) != self.run.get("run_id")
+        if new_run or m["state"] == "starting" or told.get("scenario") != self.run.get("scenario"):
+            self.run = {}
+            self.control = ""
+        self.run.update(told)
+        if "scenario_file" in told:
+            self.scenario_files.add(told["scenario_file"])
 
     def _event(self, topic: str, m: dict[str, Any]) -> None:
         with self._lock:
@@ -161,9 +200,10 @@ class Bridge:
             rig_rearm_required=bool(rearm) if rearm is not None else None,
         )
 
-    def snapshot(self, after_event: int) -> tuple[dict[str, Any], int]:
+    def snapshot(self, after_event: int, images: bool = False) -> tuple[dict[str, Any], int]:
         """The newest state of every topic with its age [ms], the events numbered above
-        ``after_event``, and the number of the newest event."""
+        ``after_event``, the run heard of, and the number of the newest event; ``images``: also
+        the camera images due (JPEG, see :class:`CameraFeed`)."""
         now = time.monotonic()
         with self._lock:
             topics = {
@@ -175,8 +215,11 @@ class Bridge:
             control = self.control
             run = self._latest.get("run/status")
             no_motion = self.no_motion and run is not None and run[0]["state"] in ACTIVE
+            run_info = dict(self.run)
         snap = {"topics": topics, "events": events, "counters": counters, "control": control}
         snap["no_motion"] = no_motion
+        snap["run"] = run_info
+        snap["camera"] = self.camera.due() if images else {}
         return snap, last
 
 

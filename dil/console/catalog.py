@@ -11,7 +11,9 @@ from typing import Any
 
 from lxml import etree
 
-CATALOG = Path(__file__).resolve().parents[2] / "scenarios" / "catalog"
+from dil.paths import catalog_dir
+
+CATALOG = catalog_dir()
 
 
 @dataclass(frozen=True)
@@ -78,6 +80,7 @@ def recent_runs(directory: Path, limit: int = 30) -> list[dict[str, Any]]:
                 "end": doc.get("end", ""),
                 "simulated_s": doc.get("simulated_s"),
                 "finished": time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(mtime)),
+                "finished_ms": round(mtime * 1e3),
                 "has_log": (folder / "run.mcap").exists(),
             }
         )

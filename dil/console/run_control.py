@@ -153,12 +153,17 @@ class RunHost:
         if now - self._last < 0.5:
             return
         self._last = now
+        self._status("stopped")
+
+    def _status(self, state: str, **run: str) -> None:
+        """One ``run/status`` of this host (``run``: the scenario being started, see bridge.RUN_KEYS)."""
         self._pub.send(
             self._enc.encode(
                 0,
                 time.time_ns(),
                 {
-                    "state": "stopped",
+                    **run,
+                    "state": state,
                     "clock": "wall",
                     "tick": 0,
                     "rate_hz": 0.0,
@@ -206,6 +211,9 @@ class RunHost:
                 self._last = 0.0  # say it now
                 continue
             self.no_motion = no_motion
+            # the seconds a run takes to build are "starting" to the console, not "stopped"
+            self._said = f"starting {c['argument']}"
+            self._status("starting", scenario=c["argument"].split(" ", 1)[0])
             self._said = "waiting for a start from the console"
             log.warning(
                 "run started by %s: %s%s", c["operator"], c["argument"], " (no motion)" if no_motion else ""

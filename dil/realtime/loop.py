@@ -104,6 +104,8 @@ class Loop:
         self.external = list(external)
         self.late_threshold_ns = late_threshold_ns
         self.scheduling = scheduling
+        self.status_extra: dict[str, str] = {}
+        """Added to every ``run/status`` (the run's ``scenario``, ``scenario_file``, ``run_id``)."""
         self.on_stop: list[Callable[[], None]] = []
         """Hooks run after the nodes have stopped (flush recorders)."""
         self.stop_requested = False
@@ -264,6 +266,7 @@ class Loop:
                 t_sim_ns,
                 self.clock.wall_ns(t_sim_ns),
                 {
+                    **self.status_extra,
                     "state": self.state,
                     "clock": self.clock.kind,
                     "tick": self.tick,

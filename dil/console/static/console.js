@@ -1,6 +1,8 @@
 // dil console page: a websocket feed drawn at the server's display rate, controls posted to
 // /api/command with the token. Plain JavaScript and canvas; nothing loaded from elsewhere.
+// The scene is drawn by scene.js from plain frame objects (see liveScene below).
 "use strict";
+import { SceneView } from "./scene.js";
 
 const $ = (id) => document.getElementById(id);
 const DEG = 180 / Math.PI;
@@ -113,6 +115,7 @@ function hello(m) {
   m.events.forEach(addEvent);
   $("audit").innerHTML = "";
   m.audit.forEach(addAudit);
+  drawHeader(m.header);
   loadCatalog();
   loadRuns();
 }
@@ -122,12 +125,18 @@ const latest = {};
 function frame(m) {
   state.lastFrameAt = performance.now();
   Object.assign(latest, m.topics);
+  // while paused the simulation stands still and its topics fall silent: held, not stale
+  const paused = m.header && m.header.state === "paused";
   for (const sec of document.querySelectorAll("section[data-topic]")) {
     const t = m.topics[sec.dataset.topic];
-    const stale = !t || t.age_ms > state.staleMs;
+    const stale = !t || (t.age_ms > state.staleMs && !paused);
     sec.classList.toggle("stale", stale);
-    sec.querySelector(".age").textContent = !t ? "(no data)" : stale ? `(stale ${(t.age_ms / 1000).toFixed(1)} s)` : "";
+    sec.querySelector(".age").textContent = !t ? "(no data)" : t.age_ms > state.staleMs
+      ? (paused ? "(paused)" : `(stale ${(t.age_ms / 1000).toFixed(1)} s)`) : "";
   }
+  drawHeader(m.header);
+  liveScene(m);
+  drawCamera(m.camera);
   drawLoop(m.topics["run/status"]);
   drawVehicle(m.topics["vehicle/state"]);
   drawInputs(m);
@@ -158,6 +167,8 @@ function drawLoop(t) {
   $("rate").textContent = fmt(s.rate_hz, 0) + " Hz";
   $("lateness").textContent = `${fmt(s.lateness_p50_us)} / ${fmt(s.lateness_p99_us)} / ${fmt(s.lateness_p999_us)} / ${fmt(s.lateness_max_us)} us`;
   $("ticks").textContent = `${s.late_ticks} / ${s.missed_ticks}`;
+  $("ticks").className = s.missed_ticks > 0 ? "alarm" : s.late_ticks > 0 ? "amber" : "";
+  $("dropped").className = s.dropped_messages > 0 ? "amber" : "";
   $("dropped").textContent = s.dropped_messages;
   $("scheduling").textContent = s.scheduling || "-";
   charts.lateness.push([s.lateness_p99_us, s.lateness_max_us]);
@@ -175,7 +186,7 @@ function drawVehicle(t) {
   $("in-brake").value = v.brake;
   charts.speed.push([v.speed * 3.6]);
   charts.accel.push([v.ax, v.ay]);
-  charts.inputs.push([v.steering_wheel_angle, v.throttle, v.brake]);
+  charts.inputs.push([v.steering_wheel_angle * DEG, v.throttle * 100, v.brake * 100]);
 }
 
 function drawInputs(m) {
@@ -238,10 +249,100 @@ function drawActuators(lengths, commanded) {
   });
 }
 
+// --- header: scenario, run, state, simulated time, who drives --------------------------------------
+const STATE_CLASS = { running: "ok", paused: "warn", starting: "warn", stopping: "warn", aborted: "bad", "no runtime": "bad" };
+
+function drawHeader(h) {
+  if (!h) return;
+  $("hdr-scenario").textContent = h.scenario || "-";
+  $("hdr-run").textContent = h.run_id || "-";
+  const st = $("hdr-state");
+  st.textContent = h.state;
+  st.className = "badge " + (STATE_CLASS[h.state] || "");
+  $("hdr-time").textContent = h.t_sim_s === null || h.t_sim_s === undefined ? "-" : simTime(h.t_sim_s);
+  const c = $("hdr-control");
+  c.textContent = h.control_alarm ? `${h.control} - nobody drives this car` : h.control;
+  c.className = h.control_alarm ? "alarm" : "";
+  if (h.road !== scene.roadKey) loadRoad(h.road);
+}
+
+/** Simulated time as m:ss.s (seconds below a minute as s.s s). */
+function simTime(t) {
+  if (t < 60) return t.toFixed(1) + " s";
+  const m = Math.floor(t / 60);
+  return `${m}:${(t - 60 * m).toFixed(1).padStart(4, "0")}`;
+}
+
+/** A wall-clock time [ms since the epoch] in this browser's time zone, named (one zone on the page). */
+function localTime(ms) {
+  const d = new Date(ms);
+  const p = (n) => String(n).padStart(2, "0");
+  const zone = new Intl.DateTimeFormat(undefined, { timeZoneName: "short" }).formatToParts(d).find((x) => x.type === "timeZoneName");
+  return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())} ${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())} ${zone ? zone.value : ""}`.trim();
+}
+
+// --- scene: the live feed turned into the scene module's plain frames ------------------------------
+const scene = { view: new SceneView($("scene")), roadKey: undefined, run: undefined, trail: [], events: [] };
+window.dilScene = scene.view; // the browser tests read scene.view.state()
+$("scene-follow").addEventListener("click", () => scene.view.followEgo());
+$("scene-fit").addEventListener("click", () => { scene.view.follow = false; scene.view.fitRoad(); scene.view.draw(); });
+
+async function loadRoad(key) {
+  scene.roadKey = key;
+  if (!key) { scene.view.setRoad(null); return; }
+  try {
+    const r = await fetch("/api/road?scenario=" + encodeURIComponent(key), { headers: headers() });
+    if (key !== scene.roadKey) return;
+    scene.view.setRoad(r.ok ? await r.json() : null);
+  } catch (e) {
+    scene.view.setRoad(null);
+  }
+}
+
+function liveScene(m) {
+  const h = m.header || {};
+  const run = h.run_id || h.scenario || "";
+  if (run !== scene.run) { scene.run = run; scene.trail = []; scene.events = []; }
+  const wa = m.topics["world/actors"];
+  const actors = wa ? wa.msg.actors : [];
+  const ego = actors.find((a) => a.id === 0);
+  if (ego) {
+    const last = scene.trail[scene.trail.length - 1];
+    if (!last || Math.hypot(ego.x - last[0], ego.y - last[1]) > 0.5) scene.trail.push([ego.x, ego.y]);
+    if (scene.trail.length > 4000) scene.trail.shift();
+  }
+  for (const e of m.events || []) {
+    const msg = e.msg;
+    if (e.topic === "world/events") scene.events.push({ x: msg.x, y: msg.y, kind: msg.kind, label: `${msg.kind} ${(msg.t_sim_ns / 1e9).toFixed(1)} s` });
+    else if (e.topic === "scenario/events" && msg.element_type === "event" && msg.transition === "start" && ego) {
+      // storyboard events happen to the scenario, not at a place: marked where the ego was
+      scene.events.push({ x: ego.x, y: ego.y, kind: "storyboard", label: `${msg.element} ${(msg.t_sim_ns / 1e9).toFixed(1)} s` });
+    }
+  }
+  if (scene.events.length > 200) scene.events.splice(0, scene.events.length - 200);
+  scene.view.render({ t_sim_s: h.t_sim_s, ego_id: 0, actors, trail: scene.trail, events: scene.events });
+}
+
+// --- camera: JPEG images at about 10 a second --------------------------------------------------------
+window.dilStats.cameraFrames = 0;
+function drawCamera(images) {
+  for (const [name, img] of Object.entries(images || {})) {
+    const el = $("camera-" + name);
+    if (!el) continue;
+    el.src = "data:image/jpeg;base64," + img.jpeg;
+    el.hidden = false;
+    el.dataset.frameId = img.frame_id;
+    $("camera-panel").hidden = false;
+    $("camera-info").textContent = `${name} ${img.width}x${img.height} px, frame ${img.frame_id}, ${(img.t_sim_ns / 1e9).toFixed(1)} s`;
+    window.dilStats.cameraFrames += 1;
+  }
+}
+
 // --- strip charts ----------------------------------------------------------------------------------
 class Strip {
-  constructor(id, names, colours, n = 300) {
-    this.c = $(id); this.names = names; this.colours = colours; this.n = n; this.data = [];
+  // minSpan: the smallest range the y axis shows (noise of a steady value stays flat)
+  constructor(id, names, colours, minSpan = 0, n = 300) {
+    this.c = $(id); this.names = names; this.colours = colours; this.n = n; this.data = []; this.minSpan = minSpan;
   }
   push(values) {
     this.data.push(values);
@@ -254,6 +355,7 @@ class Strip {
     let lo = Infinity, hi = -Infinity;
     for (const row of this.data) for (const v of row) { if (v < lo) lo = v; if (v > hi) hi = v; }
     if (!(hi > lo)) { hi = lo + 1; lo -= 1; }
+    if (hi - lo < this.minSpan) { const mid = (hi + lo) / 2; hi = mid + this.minSpan / 2; lo = mid - this.minSpan / 2; }
     const y = (v) => H - 12 - (H - 24) * (v - lo) / (hi - lo);
     this.names.forEach((name, k) => {
       g.strokeStyle = this.colours[k]; g.beginPath();
@@ -265,10 +367,10 @@ class Strip {
   }
 }
 const charts = {
-  lateness: new Strip("chart-lateness", ["p99 us", "max us"], ["#e0a040", "#e04040"]),
-  speed: new Strip("chart-speed", ["speed km/h"], ["#3fd08f"]),
-  accel: new Strip("chart-accel", ["ax m/s²", "ay m/s²"], ["#3f8fd0", "#d03fb0"]),
-  inputs: new Strip("chart-inputs", ["steer rad", "throttle", "brake"], ["#ffd400", "#3fd08f", "#e04040"]),
+  lateness: new Strip("chart-lateness", ["p99 us", "max us"], ["#e0a040", "#e04040"], 100),
+  speed: new Strip("chart-speed", ["speed km/h"], ["#3fd08f"], 10),
+  accel: new Strip("chart-accel", ["ax m/s²", "ay m/s²"], ["#3f8fd0", "#d03fb0"], 2),
+  inputs: new Strip("chart-inputs", ["steer deg", "throttle %", "brake %"], ["#ffd400", "#3fd08f", "#e04040"], 20),
 };
 
 // --- events, actions, runs, catalog ------------------------------------------------------------------
@@ -288,7 +390,7 @@ function addEvent(e) {
 
 function addAudit(a) {
   const li = document.createElement("li");
-  li.textContent = `${a.time} ${a.kind === "auth" ? "refused connection " + a.what : a.operator + " " + a.command + (a.argument ? " " + a.argument : "")} ${a.result}${a.reason ? ": " + a.reason : ""}`;
+  li.textContent = `${localTime(a.t_wall_ns / 1e6)} ${a.kind === "auth" ? "refused connection " + a.what : a.operator + " " + a.command + (a.argument ? " " + a.argument : "")} ${a.result}${a.reason ? ": " + a.reason : ""}`;
   if (a.result !== "sent") li.className = "refused";
   const list = $("audit");
   list.prepend(li);
@@ -335,7 +437,7 @@ async function loadRuns() {
     v.className = outcome === "pass" ? "pass" : outcome === "fail" ? "fail" : "amber";
     v.dataset.outcome = outcome;
     tr.insertCell().textContent = run.end;
-    tr.insertCell().textContent = run.finished;
+    tr.insertCell().textContent = run.finished_ms ? localTime(run.finished_ms) : run.finished;
     const rep = tr.insertCell();
     if (run.has_log) { const a = document.createElement("a"); a.href = `/runs/${encodeURIComponent(run.name)}/report`; a.textContent = "report"; a.target = "_blank"; rep.append(a); }
   }
