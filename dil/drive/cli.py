@@ -364,6 +364,12 @@ def _run_scenario(
         for sig in (signals.SIGINT, signals.SIGTERM):
             signals.signal(sig, stop)
         _obey_console(loop, inbox)
+        # the console's header and road view: which scenario, which run
+        loop.status_extra = {
+            "scenario": scenario.stem,
+            "scenario_file": str(scenario.resolve()),
+            "run_id": out.name,
+        }
 
     result = run(
         RunOptions(
