@@ -19,6 +19,7 @@ from .controllers import controller_for
 from .entities import Entity
 from .global_actions import EnvironmentLog
 from .params import ParameterError, resolve
+from .references import check_entity_refs
 from .road_file import find_map_file, find_road_file, map_dirs, road_file_candidates
 from .roadless import check_roadless
 from .signals import parse_signals
@@ -145,9 +146,10 @@ def load(path: str | Path, overrides: dict[str, str] | None = None, ego: str | N
     if not names:
         raise r.error(r.child(root, "Entities"), "declares no entity")
     if ego is None:
-        ego = next((n for n in names if n.lower() in ("ego", "hero", "egovehicle", "ego_vehicle")), names[0])
+        ego = _default_ego(r, root, entities)
     if ego not in entities:
         raise ScenarioError(f"{path}: --ego {ego}: no entity of that name (entities: {', '.join(names)})")
+    check_entity_refs(r, root, set(names))
     entities[ego].is_ego = True
     r.ego = ego
     runtime = r.params
@@ -173,6 +175,29 @@ def load(path: str | Path, overrides: dict[str, str] | None = None, ego: str | N
         environment=r.environment,
     )
     return scen
+
+
+EGO_NAMES = ("ego", "hero", "egovehicle", "ego_vehicle")
+"""Entity names (any case) taken as the ego when ``--ego`` is not given."""
+
+
+def _default_ego(r: Reader, root: etree._Element, entities: dict[str, Entity]) -> str:
+    """The entity named as an ego is (EGO_NAMES), else the first vehicle the storyboard never
+    deletes (a DeleteEntityAction: dil's runs keep the ego in the world), else the first entity never
+    deleted, else the first."""
+    names = list(entities)
+    named = next((n for n in names if n.lower() in EGO_NAMES), None)
+    if named is not None:
+        return named
+    deleted = set()
+    for ea in root.iter("EntityAction"):
+        if ea.find("DeleteEntityAction") is not None:
+            try:
+                deleted.add(r.raw(ea, "entityRef"))
+            except ScenarioError:  # a reference to a scoped parameter: read where it is declared
+                continue
+    kept = [n for n in names if n not in deleted]
+    return next((n for n in kept if entities[n].kind == ActorKind.VEHICLE), kept[0] if kept else names[0])
 
 
 def _road_network(r: Reader, rn: etree._Element | None, base: Path) -> tuple[Path | None, str | None]:
