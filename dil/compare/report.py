@@ -81,7 +81,7 @@ def write_html(c: Comparison, out: str | Path) -> Path:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from dil.recording.report import _png
+    from dil.figures import png_base64
 
     out = Path(out)
     e = html.escape
@@ -99,7 +99,7 @@ def write_html(c: Comparison, out: str | Path) -> Path:
         ax.set_aspect("equal", adjustable="datalim")
         ax.legend(fontsize=8)
         ax.grid(alpha=0.3)
-        traj = _png(fig)
+        traj = png_base64(fig)
         fig, (a1, a2, a3) = plt.subplots(3, 1, figsize=(8, 6), sharex=True)
         a1.plot(d.t, d.pos)
         a1.axhline(tol.position_m, color="tab:red", ls=":", label="tolerance")
@@ -120,7 +120,7 @@ def write_html(c: Comparison, out: str | Path) -> Path:
             if first is not None:
                 a.axvline(first, color="k", lw=0.8)
         a1.legend(fontsize=8)
-        err = _png(fig)
+        err = png_base64(fig)
         sections.append(
             f"<h2>{e(d.name)}</h2><img alt='trajectories of {e(d.name)}' src='data:image/png;base64,{traj}'>"
             f"<img alt='differences of {e(d.name)}' src='data:image/png;base64,{err}'>"

@@ -116,8 +116,7 @@ def open_trace(path: str | Path, *, scenario: str | Path | None = None) -> Trace
             head = f.read(4096)
     except OSError as e:
         raise CompareError(f"{path}: cannot read ({e.strerror})") from None
-    from dil.osi.cli import is_osi_trace
-    from dil.osi.trace import MCAP_MAGIC
+    from dil.osi.detect import MCAP_MAGIC, is_osi_trace
 
     if path.suffix.lower() == ".osi" or head.startswith(MCAP_MAGIC):
         return read_osi(path) if is_osi_trace(path) else read_dil_log(path)

@@ -17,7 +17,8 @@ from pathlib import Path
 from osi3.osi_groundtruth_pb2 import GroundTruth
 from osi_utilities import MessageType, MultiTraceReader, ReadStatus, SingleTraceReader
 
-MCAP_MAGIC = b"\x89MCAP0\r\n"
+from .detect import MCAP_MAGIC
+
 OSI_MAJOR = 3
 
 

@@ -3,17 +3,10 @@
 from __future__ import annotations
 
 import argparse
-import csv
-import json
 import sys
-import tempfile
-import time
 from pathlib import Path
 
-import msgpack
-
-from .compare import first_divergence
-from .reader import LogError, check, read_metadata, records
+from .reader import LogError, check
 
 
 def add_parsers(sub: argparse._SubParsersAction) -> None:
@@ -113,7 +106,7 @@ def _check(args: argparse.Namespace) -> int:
 
 def _report(args: argparse.Namespace) -> int:
     try:
-        from .report import write_report
+        from dil.replay.report import write_report
     except ImportError as e:
         print(f"dil report: needs matplotlib (pip install 'dil[report]'): {e}", file=sys.stderr)
         return 2
@@ -148,14 +141,6 @@ def _score(args: argparse.Namespace) -> int:
     return exit_status(verdict)
 
 
-def _plain(value: object) -> object:
-    if isinstance(value, bytes):
-        return f"<{len(value)} bytes>"
-    if isinstance(value, list | dict):
-        return json.dumps(value, default=lambda b: f"<{len(b)} bytes>")
-    return value
-
-
 def _export(args: argparse.Namespace) -> int:
     if args.format == "osi":
         from dil.osi.export import export_log
@@ -173,45 +158,22 @@ def _export(args: argparse.Namespace) -> int:
         return 0
     if args.format == "foxglove":
         return _export_foxglove(args)
+    from .export import csv_path, export_csv, export_jsonl
+
     topics = set(args.topics) if args.topics else None
     try:
-        stream = ((t, m) for t, m in records(args.file) if topics is None or t in topics)
         if args.format == "jsonl":
             out = args.out or args.file.with_suffix(".jsonl")
-            n = 0
-            with out.open("w") as f:
-                for topic, m in stream:
-                    msg = msgpack.unpackb(m.data)
-                    row = {"topic": topic, "log_time_ns": m.log_time, **msg}
-                    f.write(json.dumps(row, default=lambda b: f"<{len(b)} bytes>") + "\n")
-                    n += 1
-            print(f"{out}: {n} messages")
+            print(f"{out}: {export_jsonl(args.file, out, topics)} messages")
             return 0
         out_dir = args.out or args.file.with_suffix("")
-        out_dir.mkdir(parents=True, exist_ok=True)
-        writers: dict[str, tuple] = {}
-        counts: dict[str, int] = {}
-        try:
-            for topic, m in stream:
-                msg = msgpack.unpackb(m.data)
-                if topic not in writers:
-                    f = (out_dir / (topic.replace("/", "_") + ".csv")).open("w", newline="")
-                    w = csv.writer(f)
-                    keys = list(msg)
-                    w.writerow(["log_time_ns", *keys])
-                    writers[topic] = (f, w, keys)
-                _, w, keys = writers[topic]
-                w.writerow([m.log_time, *(_plain(msg.get(k)) for k in keys)])
-                counts[topic] = counts.get(topic, 0) + 1
-        finally:
-            for f, _, _ in writers.values():
-                f.close()
-        for topic, n in sorted(counts.items()):
-            print(f"{out_dir / (topic.replace('/', '_') + '.csv')}: {n} messages")
-        return 0
+        counts = export_csv(args.file, out_dir, topics)
     except LogError as e:
         print(f"dil log export: {e}", file=sys.stderr)
         return 2
+    for topic, n in sorted(counts.items()):
+        print(f"{csv_path(out_dir, topic)}: {n} messages")
+    return 0
 
 
 def _export_foxglove(args: argparse.Namespace) -> int:
@@ -236,46 +198,61 @@ def _export_foxglove(args: argparse.Namespace) -> int:
 
 
 def _replay(args: argparse.Namespace) -> int:
-    from dil.osi.cli import is_osi_trace
+    from dil.osi.detect import is_osi_trace
 
     if is_osi_trace(args.file):
-        from dil.osi.cli import replay
-
-        return replay(args)
+        return _replay_osi_trace(args)
     if args.resim:
         return _resim(args)
     if args.open_loop:
         return _open_loop(args)
+    return _play_back(args, args.file)
+
+
+def _play_back(args: argparse.Namespace, log: Path) -> int:
     from dil.bus.options import bus_from_args
 
+    from .playback import play_back
+
     bus = bus_from_args(args)
-    pubs: dict[str, object] = {}
-    n = 0
-    t0_wall = time.perf_counter()
-    t0_log: int | None = None
     try:
-        for topic, m in records(args.file):
-            if args.topics and topic not in args.topics:
-                continue
-            if t0_log is None:
-                t0_log = m.log_time
-            if args.speed > 0:
-                due = t0_wall + (m.log_time - t0_log) * 1e-9 / args.speed
-                delay = due - time.perf_counter()
-                if delay > 0:
-                    time.sleep(delay)
-            pub = pubs.get(topic)
-            if pub is None:
-                pub = pubs[topic] = bus.publisher(topic)
-                time.sleep(0.2)  # let subscribers join a new publisher
-            pub.send(topic.encode() + b"\0" + bytes(m.data))  # type: ignore[attr-defined]
-            n += 1
-    except KeyboardInterrupt:
-        pass
+        done = play_back(log, bus, speed=args.speed, topics=args.topics)
+    except LogError as e:
+        print(f"dil replay: {e}", file=sys.stderr)
+        return 2
     finally:
         bus.close()
-    print(f"played back {n} messages from {args.file} in {time.perf_counter() - t0_wall:.2f} s")
+    print(f"played back {done.messages} messages from {log} in {done.wall_s:.2f} s")
     return 0
+
+
+def _replay_osi_trace(args: argparse.Namespace) -> int:
+    """Convert the trace to a dil log, report the mapping, score it, and play it back on the bus
+    unless ``--no-playback``."""
+    from dil.osi.trace import OsiTraceError
+    from dil.replay.osi_trace import score_trace
+    from dil.run.kpi import SCALAR_KPIS
+    from dil.run.outcome import label
+
+    try:
+        scored = score_trace(args.file, args.osi_log, topic=args.osi_topic, open_loop=args.open_loop)
+    except (OsiTraceError, ValueError) as e:
+        print(f"dil replay: {e}", file=sys.stderr)
+        return 2
+    conv = scored.conversion
+    print(conv.mapping.text())
+    if conv.warnings.counts:
+        print(conv.warnings.report())
+    if conv.open_loop is not None:
+        print(conv.open_loop.text())
+    k = scored.kpis.as_dict()
+    for key in SCALAR_KPIS:
+        print(f"{key:16s} {k[key]}")
+    print("verdict", label(scored.verdict))  # a trace has no end of its own: pass or fail
+    print(f"{conv.log}: the trace as a dil log ({conv.frames} frames; dil report {conv.log} for plots)")
+    if not args.no_playback:
+        return _play_back(args, conv.log)
+    return 0 if scored.verdict["passed"] else 1
 
 
 def _open_loop(args: argparse.Namespace) -> int:
@@ -292,62 +269,23 @@ def _open_loop(args: argparse.Namespace) -> int:
 
 
 def _resim(args: argparse.Namespace) -> int:
-    from dil.run.runner import RunOptions, run
+    from dil.replay.resim import ResimError, resimulate
 
     try:
-        meta, attachments = read_metadata(args.file)
-    except LogError as e:
+        result = resimulate(args.file, vehicle=args.vehicle, osi_trace=args.osi_trace)
+    except ResimError as e:
         print(f"dil replay: {e}", file=sys.stderr)
         return 2
-    info = meta.get("dil.run")
-    if info is None or "scenario.xosc" not in attachments:
+    if result.cut_at_ns is not None:
         print(
-            f"dil replay: {args.file}: no run description or scenario in the log: cannot re-simulate",
-            file=sys.stderr,
+            f"{args.file}: the log is cut short at t = {result.cut_at_ns / 1e9:.3f} s (the writer did not "
+            f"finish): re-simulated up to there"
         )
-        return 2
-    scenario = Path(info["scenario"])
-    if not scenario.is_file():
-        print(f"dil replay: the recorded scenario {scenario} is not here", file=sys.stderr)
-        return 2
-    max_time = float(info["max_time_s"])
-    held = check(args.file)
-    if not held.complete:
-        if held.last_ns is None:
-            print(f"dil replay: {args.file}: the log is cut short before its first message", file=sys.stderr)
-            return 2
-        max_time = min(max_time, held.last_ns / 1e9)
-        print(
-            f"{args.file}: the log is cut short at t = {held.last_ns / 1e9:.3f} s (the writer did not "
-            f"finish): re-simulating up to there"
-        )
-    with tempfile.TemporaryDirectory() as tmp:
-        out = Path(tmp) / "resim.mcap"
-        try:
-            run(
-                RunOptions(
-                    scenario,
-                    json.loads(info["overrides"]),
-                    stack="replay",
-                    vehicle=args.vehicle or info["vehicle"],
-                    model=info["model"],
-                    max_time=max_time,
-                    ego=info["ego"],
-                    record=out,
-                    replay_log=args.file,
-                    vehicle_substeps=int(info["vehicle_substeps"]),
-                    osi=args.osi_trace,
-                )
-            )
-        except (ValueError, KeyError, OSError) as e:  # a damaged run description, scenario or log
-            print(f"dil replay: {args.file}: cannot re-simulate: {e}", file=sys.stderr)
-            return 2
-        if args.osi_trace is not None:
-            print(f"written: {args.osi_trace} (OSI ground truth of the re-simulation)")
-        divergence, compared = first_divergence(args.file, out, ("vehicle/state",), cut=not held.complete)
-    if divergence is None:
-        upto = "" if held.complete else " the log holds"
-        print(f"re-simulation reproduces all {compared} vehicle/state messages{upto} bit for bit")
+    if args.osi_trace is not None:
+        print(f"written: {args.osi_trace} (OSI ground truth of the re-simulation)")
+    if result.divergence is None:
+        upto = "" if result.cut_at_ns is None else " the log holds"
+        print(f"re-simulation reproduces all {result.compared} vehicle/state messages{upto} bit for bit")
         return 0
-    print(divergence)
+    print(result.divergence)
     return 1

@@ -16,7 +16,7 @@ from dil.bus.graph import NodeSpec, Port
 from dil.bus.inbox import Drops, Inbox
 from dil.bus.messages import VEHICLE_STATE, WORLD_ACTORS, WORLD_EVENTS
 from dil.bus.transport import Bus, LocalBus
-from dil.scenario.conditions import _euclidean, _lateral_gap, time_headway, time_to_collision
+from dil.scenario.separation import euclidean_distance, lateral_gap, time_headway, time_to_collision
 
 
 @dataclass
@@ -166,11 +166,8 @@ class KpiNode:
         self._last_ax = ax
         for a in self._last_actors[1:]:
             other = self._box(a)
-            k.min_distance = min(k.min_distance, _euclidean(ego, other, True))
-            if (
-                abs(_lateral_gap(ego, other, False)) < self._half
-                or abs(_lateral_gap(ego, other, True)) <= 1e-9
-            ):
+            k.min_distance = min(k.min_distance, euclidean_distance(ego, other, True))
+            if abs(lateral_gap(ego, other, False)) < self._half or abs(lateral_gap(ego, other, True)) <= 1e-9:
                 k.min_ttc = min(k.min_ttc, time_to_collision(ego, other, True))
                 k.min_headway = min(k.min_headway, time_headway(ego, other, True))
         if not k.collision:

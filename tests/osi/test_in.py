@@ -12,8 +12,8 @@ from osi3.osi_groundtruth_pb2 import GroundTruth
 from osi3.osi_object_pb2 import MovingObject
 from osi_utilities import MultiTraceWriter, SingleTraceWriter
 
-from dil.osi.cli import is_osi_trace
 from dil.osi.convert import trace_to_log
+from dil.osi.detect import is_osi_trace
 from dil.osi.trace import OsiTraceError, TraceWarnings, read_ground_truth
 from dil.recording.fast import fast_records
 from dil.run.kpi import score_log

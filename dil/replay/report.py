@@ -7,9 +7,7 @@ made with matplotlib and embedded in the page.
 
 from __future__ import annotations
 
-import base64
 import html
-import io
 import json
 import math
 from pathlib import Path
@@ -17,27 +15,18 @@ from pathlib import Path
 import msgpack
 import numpy as np
 
+from dil.figures import png_base64
+from dil.recording.fast import fast_records
+from dil.recording.reader import read_metadata
 from dil.road.network import RoadNetwork
 from dil.road.parse import parse as parse_xodr
 from dil.road.sampling import sample_lanes
 from dil.run.kpi import score_log
 from dil.run.outcome import label, outcome_of
-from dil.scenario.conditions import _lateral_gap, _longitudinal_gap
-
-from .fast import fast_records
-from .reader import read_metadata
+from dil.scenario.separation import lateral_gap, longitudinal_gap
 
 COLOURS = {"pass": "#2a7", "fail": "#c33", "aborted": "#d80", "incomplete": "#d80"}
 """The verdict's colour by outcome: green, red, and amber for runs that prove nothing either way."""
-
-
-def _png(fig) -> str:
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=90, bbox_inches="tight")
-    import matplotlib.pyplot as plt
-
-    plt.close(fig)
-    return base64.b64encode(buf.getvalue()).decode()
 
 
 class _Box:
@@ -70,9 +59,9 @@ def _relevant(actors: list[dict]) -> tuple[float, float]:
     best = (math.inf, math.inf)
     for a in actors[1:]:
         other = _Box(a)
-        if abs(_lateral_gap(ego, other, False)) > 1.5:
+        if abs(lateral_gap(ego, other, False)) > 1.5:
             continue
-        gap = _longitudinal_gap(ego, other, True)
+        gap = longitudinal_gap(ego, other, True)
         if gap < 0 or gap >= best[0]:
             continue
         closing = ego.speed - other.speed * math.cos(other.yaw - ego.yaw)
@@ -107,7 +96,7 @@ def write_report(log: str | Path, out: str | Path) -> Path:
     ax.set(xlabel="t [s]", ylabel="speed [km/h]", title="Speeds")
     ax.legend(fontsize=8)
     ax.grid(alpha=0.3)
-    images.append(("Speeds", _png(fig)))
+    images.append(("Speeds", png_base64(fig)))
 
     if s["vehicle/state"]:
         t = [t for t, _ in s["vehicle/state"]]
@@ -117,7 +106,7 @@ def write_report(log: str | Path, out: str | Path) -> Path:
         ax.set(xlabel="t [s]", ylabel="acceleration [m/s²]", title="Ego acceleration")
         ax.legend(fontsize=8)
         ax.grid(alpha=0.3)
-        images.append(("Acceleration", _png(fig)))
+        images.append(("Acceleration", png_base64(fig)))
 
     if s["world/actors"]:
         rel = [_relevant(m["actors"]) for _, m in s["world/actors"]]
@@ -132,7 +121,7 @@ def write_report(log: str | Path, out: str | Path) -> Path:
         )
         ax2.set_ylabel("TTC [s] (capped at 10)", color="tab:red")
         ax.grid(alpha=0.3)
-        images.append(("Distance and TTC", _png(fig)))
+        images.append(("Distance and TTC", png_base64(fig)))
 
     cmds = s["ai/command"] or s["driver/input"]
     if cmds:
@@ -146,7 +135,7 @@ def write_report(log: str | Path, out: str | Path) -> Path:
         a2.legend(fontsize=8)
         for a in (a1, a2):
             a.grid(alpha=0.3)
-        images.append(("Inputs", _png(fig)))
+        images.append(("Inputs", png_base64(fig)))
 
     net = None
     if "road.xodr" in attachments:
@@ -160,7 +149,7 @@ def write_report(log: str | Path, out: str | Path) -> Path:
         ax.plot(actors_t, offsets)
         ax.set(xlabel="t [s]", ylabel="offset [m]", title="Ego lateral offset from its lane centre")
         ax.grid(alpha=0.3)
-        images.append(("Lateral offset", _png(fig)))
+        images.append(("Lateral offset", png_base64(fig)))
 
         fig, ax = plt.subplots(figsize=(8, 5))
         xs = [a["x"] for _, m in s["world/actors"] for a in m["actors"]]
@@ -188,7 +177,7 @@ def write_report(log: str | Path, out: str | Path) -> Path:
         )
         ax.set_aspect("equal", adjustable="box")
         ax.legend(fontsize=8)
-        images.append(("Trajectories", _png(fig)))
+        images.append(("Trajectories", png_base64(fig)))
 
     out.write_text(_page(log, info, verdict, rec.get("end", ""), kpis, images, s))
     return out
