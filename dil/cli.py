@@ -1,87 +1,90 @@
-"""The ``dil`` command."""
+"""The ``dil`` command.
+
+The dispatcher knows each command's name and one-line help without importing the module that
+implements it: ``dil --help`` and ``dil --version`` import argparse and nothing of dil's, and a
+command imports only its own module (and what that needs) to add its arguments and run.
+"""
 
 from __future__ import annotations
 
 import argparse
-import logging
 import os
 import sys
+from collections.abc import Callable, Sequence
 
-from dil import __version__
+Adder = Callable[[argparse._SubParsersAction, Sequence[str]], None]
+"""Adds a command's parser (or its whole group's) to the subparsers; gets the words after it."""
 
 
-def _bench_parser(sub: argparse._SubParsersAction) -> None:
-    from dil.bench import (
-        bus,
-        campaign,
-        carla,
-        console,
-        dynamics,
-        inference,
-        log,
-        loop,
-        osi,
-        rig,
-        scenario,
-        world,
-    )
+class _Version(argparse.Action):
+    """``--version``: the installed version, read only when asked for (package metadata is slow)."""
 
-    bench = sub.add_parser("bench", help="benchmarks: print a table and write JSON")
+    def __init__(self, option_strings: list[str], dest: str = argparse.SUPPRESS, **kwargs: object) -> None:
+        super().__init__(option_strings, dest, nargs=0, default=argparse.SUPPRESS, **kwargs)  # type: ignore[arg-type]
+
+    def __call__(self, parser: argparse.ArgumentParser, *args: object) -> None:
+        from dil import __version__
+
+        print(f"dil {__version__}")
+        parser.exit()
+
+
+def _add_lazily(
+    sub: argparse._SubParsersAction, table: Sequence[tuple[str, str, Adder]], argv: Sequence[str]
+) -> None:
+    """Add every command of ``table``: the one named in ``argv`` (or all, for ``argv`` None) with its
+    real parser, the others as stubs that carry only their help."""
+    if argv is None:
+        chosen: set[Adder] = {add for _, _, add in table}
+        rest: Sequence[str] | None = None
+    else:
+        words = [i for i, a in enumerate(argv) if not a.startswith("-")]
+        first = argv[words[0]] if words else None
+        chosen = {add for name, _, add in table if name == first}
+        rest = argv[words[0] + 1 :] if words else []
+    for name, help_, add in table:
+        if name in sub.choices:  # added with its group
+            continue
+        if add in chosen:
+            add(sub, rest)
+        else:
+            sub.add_parser(name, help=help_)
+
+
+def _help(name: str, table: Sequence[tuple[str, str, Adder]] | None = None) -> str:
+    return next(h for n, h, _ in (table or COMMANDS) if n == name)
+
+
+def _bench_parser(sub: argparse._SubParsersAction, rest: Sequence[str] | None) -> None:
+    bench = sub.add_parser("bench", help=_help("bench"))
     kinds = bench.add_subparsers(dest="benchmark", metavar="BENCHMARK", required=True)
-    bus.add_parser(kinds)
-    campaign.add_parser(kinds)
-    carla.add_parser(kinds)
-    console.add_parser(kinds)
-    dynamics.add_parser(kinds)
-    inference.add_parser(kinds)
-    log.add_parser(kinds)
-    loop.add_parser(kinds)
-    osi.add_parser(kinds)
-    rig.add_parser(kinds)
-    scenario.add_parser(kinds)
-    world.add_parser(kinds)
+    _add_lazily(kinds, BENCHMARKS, rest)
 
 
-def _log_parsers(sub: argparse._SubParsersAction) -> None:
-    from dil.recording import cli
+def _benchmark(module: str) -> Adder:
+    """The adder of ``dil bench NAME``: imports ``dil.bench.MODULE`` only when that one is chosen."""
 
-    cli.add_parsers(sub)
+    def add(kinds: argparse._SubParsersAction, rest: Sequence[str] | None) -> None:
+        import importlib
 
+        importlib.import_module(f"dil.bench.{module}").add_parser(kinds)
 
-def _rig_parser(sub: argparse._SubParsersAction) -> None:
-    from hil_rigs import cli
-
-    cli.add_parser(sub)
-    cli.add_wheel_parser(sub)
-    cli.add_keyboard_parser(sub)
+    return add
 
 
-def _node_parser(sub: argparse._SubParsersAction) -> None:
-    from dil.inference import cli
+def _module(name: str, function: str = "add_parser") -> Adder:
+    """The adder that imports ``name`` and calls its ``function(subparsers)``."""
 
-    cli.add_parser(sub)
+    def add(sub: argparse._SubParsersAction, rest: Sequence[str] | None) -> None:
+        import importlib
 
+        getattr(importlib.import_module(name), function)(sub)
 
-def _compare_parser(sub: argparse._SubParsersAction) -> None:
-    from dil.compare import cli
-
-    cli.add_parser(sub)
-
-
-def _conform_parser(sub: argparse._SubParsersAction) -> None:
-    from dil.conform import cli
-
-    cli.add_parser(sub)
+    return add
 
 
-def _run_parser(sub: argparse._SubParsersAction) -> None:
-    from dil.run import cli
-
-    cli.add_parser(sub)
-
-
-def _view_parser(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("view", help="draw an OpenDRIVE road network as a PNG (lanes, marks, ids)")
+def _view_parser(sub: argparse._SubParsersAction, rest: Sequence[str] | None) -> None:
+    p = sub.add_parser("view", help=_help("view"))
     p.add_argument("road", help="the .xodr file")
     p.add_argument("-o", "--output", help="PNG to write (default: the file name with .png)")
     p.add_argument("--width", type=int, default=1600, help="image width in pixels")
@@ -109,8 +112,8 @@ def _view(args: argparse.Namespace) -> int:
     return 0
 
 
-def _vehicles_parser(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("vehicles", help="list the vehicle models and parameter sets")
+def _vehicles_parser(sub: argparse._SubParsersAction, rest: Sequence[str] | None) -> None:
+    p = sub.add_parser("vehicles", help=_help("vehicles"))
     p.set_defaults(func=_list_vehicles)
 
 
@@ -127,32 +130,8 @@ def _list_vehicles(args: argparse.Namespace) -> int:
     return 0
 
 
-def _carla_lite_parser(sub: argparse._SubParsersAction) -> None:
-    from dil.carla_lite import cli
-
-    cli.add_parser(sub)
-
-
-def _console_parser(sub: argparse._SubParsersAction) -> None:
-    from dil.console import cli
-
-    cli.add_parser(sub)
-
-
-def _campaign_parser(sub: argparse._SubParsersAction) -> None:
-    from dil.campaign import cli
-
-    cli.add_parser(sub)
-
-
-def _drive_parsers(sub: argparse._SubParsersAction) -> None:
-    from dil.drive import cli
-
-    cli.add_parsers(sub)
-
-
-def _messages_parser(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("messages", help="the message contract: topics, fields, units, frames")
+def _messages_parser(sub: argparse._SubParsersAction, rest: Sequence[str] | None) -> None:
+    p = sub.add_parser("messages", help=_help("messages"))
     p.add_argument("--markdown", action="store_true", help="print docs/messages.md")
     p.set_defaults(func=_messages)
 
@@ -164,8 +143,8 @@ def _messages(args: argparse.Namespace) -> int:
     return 0
 
 
-def _keys_parser(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("keys", help="make a CURVE key pair for encrypted bus links")
+def _keys_parser(sub: argparse._SubParsersAction, rest: Sequence[str] | None) -> None:
+    p = sub.add_parser("keys", help=_help("keys"))
     p.add_argument("name", help="key name: writes NAME.key (public) and NAME.key_secret")
     p.add_argument("--dir", default=".", help="where to write them (default: here)")
     p.set_defaults(func=_keys)
@@ -179,35 +158,125 @@ def _keys(args: argparse.Namespace) -> int:
     return 0
 
 
-def build_parser() -> argparse.ArgumentParser:
+def _warm_parser(sub: argparse._SubParsersAction, rest: Sequence[str] | None) -> None:
+    p = sub.add_parser("warm", help=_help("warm"))
+    p.set_defaults(func=_warm)
+
+
+def _warm(args: argparse.Namespace) -> int:
+    from dil.kernels import warm
+
+    warm(sys.stderr, always_report=True)
+    return 0
+
+
+_LOG = _module("dil.recording.cli", "add_parsers")
+_DRIVE = _module("dil.drive.cli", "add_parsers")
+
+COMMANDS: tuple[tuple[str, str, Adder], ...] = (
+    ("bench", "benchmarks: print a table and write JSON", _bench_parser),
+    (
+        "campaign",
+        "run a campaign of scenario variations and collect the results",
+        _module("dil.campaign.cli"),
+    ),
+    (
+        "carla-lite",
+        "serve the embedded world over CARLA 0.9.16's protocol (the real carla client connects)",
+        _module("dil.carla_lite.cli"),
+    ),
+    (
+        "compare",
+        "per-entity differences between two traces of one scenario (dil logs, OSI traces, trace.csv, "
+        "esmini CSV)",
+        _module("dil.compare.cli"),
+    ),
+    (
+        "conform",
+        "run a corpus of OpenSCENARIO files with dil (and esmini), compare per entity, census elements",
+        _module("dil.conform.cli"),
+    ),
+    (
+        "console",
+        "the rig operator's web console: live view, run and rig controls, e-stop",
+        _module("dil.console.cli"),
+    ),
+    ("drive", "the ego vehicle in the real-time loop: driver/input in, vehicle/state out", _DRIVE),
+    ("script-driver", "publish scripted driver/input messages (a stand-in driver)", _DRIVE),
+    ("keys", "make a CURVE key pair for encrypted bus links", _keys_parser),
+    ("log", "inspect and export MCAP logs", _LOG),
+    ("report", "an HTML page of a recorded run: verdict, plots, KPIs, events", _LOG),
+    ("replay", "play a log back on the bus, or re-simulate it and compare", _LOG),
+    ("messages", "the message contract: topics, fields, units, frames", _messages_parser),
+    ("node", "inference nodes: serve a driving model to runtimes over ZeroMQ", _module("dil.inference.cli")),
+    ("rig", "the motion rig server", _module("hil_rigs.cli")),
+    (
+        "wheel",
+        "publish driver/input from a steering wheel and pedals (SDL)",
+        _module("hil_rigs.cli", "add_wheel_parser"),
+    ),
+    (
+        "keyboard",
+        "publish driver/input from the terminal's keyboard (no wheel)",
+        _module("hil_rigs.cli", "add_keyboard_parser"),
+    ),
+    (
+        "run",
+        "run an OpenSCENARIO file headless with a driving stack and judge it",
+        _module("dil.run.cli"),
+    ),
+    ("vehicles", "list the vehicle models and parameter sets", _vehicles_parser),
+    ("view", "draw an OpenDRIVE road network as a PNG (lanes, marks, ids)", _view_parser),
+    (
+        "warm",
+        "compile the numba kernels ahead of the first run (they are cached for every later run)",
+        _warm_parser,
+    ),
+)
+"""Every ``dil`` command: name, one-line help (the same as its parser's), how to add its parser."""
+
+BENCHMARKS: tuple[tuple[str, str, Adder], ...] = (
+    ("bus", "vehicle/state latency and throughput over tcp, ipc, inproc, local", _benchmark("bus")),
+    ("campaign", "runs per second of a 1,000-run grid, local engine and Ray", _benchmark("campaign")),
+    ("carla", "ticks per second and synchronisation cost of the CARLA backend", _benchmark("carla")),
+    ("console", "bus-to-page delay of the console; its load on the 1 kHz loop", _benchmark("console")),
+    ("dynamics", "vehicle model step cost, batch throughput, CommonRoad baseline", _benchmark("dynamics")),
+    ("inference", "model latency, node round-trip overhead, batched throughput", _benchmark("inference")),
+    ("log", "MCAP write and read throughput for a 1 kHz run with a camera", _benchmark("log")),
+    ("loop", "lateness of the full 1 kHz tick, with and without real-time scheduling", _benchmark("loop")),
+    ("osi", "OSI GroundTruth encode per world tick; OSI trace read rate", _benchmark("osi")),
+    ("rig", "cueing and kinematics per tick; driver input to rig command latency", _benchmark("rig")),
+    ("scenario", "real-time factor of the catalog scenarios", _benchmark("scenario")),
+    (
+        "startup",
+        "start-up time of dil --version, dil --help and a warm dil run beside python -c pass",
+        _benchmark("startup"),
+    ),
+    ("world", "lane lookup, sampling, collisions, world step, camera frame rate", _benchmark("world")),
+)
+"""Every ``dil bench`` benchmark: name, one-line help (the same as its parser's), its adder."""
+
+
+def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
+    """The ``dil`` parser for ``argv`` (only the command it names gets its real parser), or with
+    every command's real parser for ``argv`` None (documentation and tests)."""
     parser = argparse.ArgumentParser(prog="dil", description="Driver-in-the-loop simulator runtime.")
-    parser.add_argument("--version", action="version", version=f"dil {__version__}")
+    parser.add_argument("--version", action=_Version, help="show dil's version and exit")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    _bench_parser(sub)
-    _campaign_parser(sub)
-    _carla_lite_parser(sub)
-    _compare_parser(sub)
-    _conform_parser(sub)
-    _console_parser(sub)
-    _drive_parsers(sub)
-    _keys_parser(sub)
-    _log_parsers(sub)
-    _messages_parser(sub)
-    _node_parser(sub)
-    _rig_parser(sub)
-    _run_parser(sub)
-    _vehicles_parser(sub)
-    _view_parser(sub)
+    _add_lazily(sub, COMMANDS, argv)
     return parser
 
 
-def main(argv: list[str] | None = None) -> int:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    parser = build_parser()
-    if not (sys.argv[1:] if argv is None else argv):  # bare `dil`: what it can do, not an error
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser(argv)
+    if not argv:  # bare `dil`: what it can do, not an error
         parser.print_help()
         return 0
     args = parser.parse_args(argv)
+    import logging
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     from dil.realtime.memory import keep_heap
 
     keep_heap()  # camera frames reuse heap blocks instead of faulting fresh pages in (see the module)

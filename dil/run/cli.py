@@ -150,6 +150,9 @@ def main(args: argparse.Namespace) -> int:
         args.scenario = resolve_scenario(args.scenario)
         criteria = Criteria.for_scenario(args.scenario).with_overrides(_pairs(args.criterion, "--criterion"))
         progress = _progress if sys.stderr.isatty() else None
+        from dil.kernels import warm  # a cold kernel cache compiles here, announced, not in the loop
+
+        warm(sys.stderr)
         result = run(
             RunOptions(
                 args.scenario,

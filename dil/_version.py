@@ -1,0 +1,3 @@
+"""The version of dil (the package's metadata takes it from here)."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,189 @@
+"""The numba kernels compiled ahead of the first run, with a notice and progress while they compile.
+
+Every kernel is ``@njit(cache=True)``: compiled once after install (about 40 kernels, some 20 s of
+CPU), then loaded from numba's cache (``__pycache__`` beside the sources, or ``NUMBA_CACHE_DIR``)
+by every later process. A run that found them compiling inside its loop would report a
+meaningless real-time factor, so ``dil run`` calls :func:`warm` before its loop: when the cache is
+cold it says so on stderr, compiles the kernels of a short catalog run with one progress line per
+kernel group and records which kernels a run uses (``dil-kernels.json`` in the cache directory);
+when the cache is warm it only checks that record against the cache's index files (a few ``stat``
+calls). ``dil warm`` does the same ahead of time.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from pathlib import Path
+from typing import TextIO
+
+COLD_COMPILE_S = 20.0
+"""Time to compile the kernels of a run on a 2-core machine, as announced [s]."""
+STAMP = "dil-kernels.json"
+PACKAGES = ("dil.", "vehicle_models.", "hil_rigs.")
+GROUPS = (
+    ("vehicle_models", "vehicle dynamics"),
+    ("hil_rigs", "motion cueing and rig"),
+    ("dil.road", "road network"),
+    ("dil.world", "world and sensors"),
+    ("dil.carla_lite", "world and sensors"),
+    ("dil.scenario", "scenario"),
+    ("dil.stack", "driving stack"),
+    ("dil.bus", "messages"),
+    ("dil.vehicle", "messages"),
+    ("dil.drive", "messages"),
+    ("dil.realtime", "loop statistics"),
+)
+"""Module prefix -> the kernel group its kernels are announced under."""
+
+
+def group(module: str) -> str:
+    """The kernel group of a module (the longest matching prefix of :data:`GROUPS`)."""
+    best = max((p for p, _ in GROUPS if module == p or module.startswith(p + ".")), key=len, default=None)
+    return dict(GROUPS)[best] if best else module
+
+
+def _probe() -> None:
+    """A function of this package: numba's cache locator says where dil's kernels are cached."""
+
+
+def cache_dir() -> Path | None:
+    """Where numba caches this package's kernels (None when there is no writable place)."""
+    try:
+        from numba.core.caching import FunctionCache
+
+        return Path(FunctionCache(_probe)._cache_path)
+    except Exception:  # numba found no writable cache directory: kernels compile in every process
+        return None
+
+
+def _used_kernels() -> list[dict[str, str]]:
+    """The cached kernels compiled or loaded so far in this process: index file and source file."""
+    import sys
+
+    from numba.core.registry import CPUDispatcher
+
+    found: dict[str, dict[str, str]] = {}
+    for name, module in list(sys.modules.items()):
+        if module is None or not name.startswith(PACKAGES):
+            continue
+        for value in list(vars(module).values()):
+            if not isinstance(value, CPUDispatcher) or not value.overloads:
+                continue
+            cache = getattr(value, "_cache", None)
+            index = getattr(getattr(cache, "_cache_file", None), "_index_path", None)
+            if index and value.py_func.__code__.co_filename:
+                found[index] = {"index": index, "source": value.py_func.__code__.co_filename}
+    return sorted(found.values(), key=lambda k: k["index"])
+
+
+def cold(where: Path | None = None) -> bool:
+    """Whether a run would compile kernels: no record of them, or a recorded kernel's cache index
+    missing or older than its source file."""
+    where = where if where is not None else cache_dir()
+    if where is None:
+        return True
+    try:
+        kernels = json.loads((where / STAMP).read_text())["kernels"]
+        return any(os.stat(k["index"]).st_mtime < os.stat(k["source"]).st_mtime for k in kernels)
+    except (OSError, ValueError, KeyError, TypeError):
+        return True
+
+
+class CompileProgress:
+    """While installed (``with``), announces the first numba compilation once on ``stream`` and
+    prints a line as each kernel group starts compiling; counts kernels and compile time [s]."""
+
+    def __init__(self, stream: TextIO, estimate_s: float = COLD_COMPILE_S) -> None:
+        from numba.core import event
+
+        class _Listener(event.Listener):
+            def on_start(inner, ev: event.Event) -> None:  # noqa: N805 (the outer self is used)
+                self._started(ev.data["dispatcher"])
+
+            def on_end(inner, ev: event.Event) -> None:  # noqa: N805
+                self._ended()
+
+        self.stream = stream
+        self.estimate_s = estimate_s
+        self.kernels = 0
+        self.seconds = 0.0
+        self._listener = _Listener()
+        self._install = event.install_listener("numba:compile", self._listener)
+        self._depth = 0
+        self._t0 = 0.0
+        self._groups: list[str] = []
+
+    def __enter__(self) -> CompileProgress:
+        self._install.__enter__()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._install.__exit__(*exc)
+        if self.kernels:
+            print(
+                f"compiled {self.kernels} kernels in {self.seconds:.1f} s; cached for the next runs",
+                file=self.stream,
+                flush=True,
+            )
+
+    def _started(self, dispatcher: object) -> None:
+        self._depth += 1
+        if self._depth > 1:  # a kernel that another one calls: counted with its caller
+            return
+        self._t0 = time.perf_counter()
+        if not self._groups:
+            print(
+                f"compiling the dynamics kernels (first run after install, ~{self.estimate_s:.0f} s)...",
+                file=self.stream,
+                flush=True,
+            )
+        name = group(getattr(getattr(dispatcher, "py_func", None), "__module__", "") or "")
+        if name not in self._groups:
+            self._groups.append(name)
+            print(f"  [{len(self._groups)}] {name} kernels", file=self.stream, flush=True)
+
+    def _ended(self) -> None:
+        self._depth -= 1
+        if self._depth == 0:
+            self.kernels += 1
+            self.seconds += time.perf_counter() - self._t0
+
+
+def _exercise() -> None:
+    """Short catalog runs that call every kernel a batch run calls (built-in stack, and the
+    storyboard driving the ego)."""
+    from dil.run.runner import RunOptions, run
+
+    scenario = Path(__file__).resolve().parents[1] / "scenarios" / "catalog" / "ccrs.xosc"
+    for stack in ("builtin", "none"):
+        run(RunOptions(scenario, stack=stack, max_time=0.5))
+
+
+def warm(stream: TextIO, always_report: bool = False) -> int:
+    """Compile (or load) the kernels of a run when the cache is cold, with progress on ``stream``;
+    returns the number compiled. ``always_report``: also say so when there was nothing to do."""
+    where = cache_dir()
+    if not cold(where):
+        if always_report:
+            print(f"the kernels are compiled (cached in {where})", file=stream)
+        return 0
+    import logging
+
+    quiet = logging.getLogger("dil")
+    level = quiet.level
+    quiet.setLevel(logging.ERROR)  # the short runs' own log lines are not the user's run
+    try:
+        with CompileProgress(stream) as progress:
+            _exercise()
+    finally:
+        quiet.setLevel(level)
+    if where is not None:
+        try:
+            (where / STAMP).write_text(json.dumps({"kernels": _used_kernels()}, indent=1) + "\n")
+        except OSError as e:  # a read-only cache: the kernels compile again next time, say why
+            print(f"dil: the kernel record could not be written ({e})", file=stream)
+    if always_report and not progress.kernels:
+        print(f"the kernels are compiled (cached in {where})", file=stream)
+    return progress.kernels
