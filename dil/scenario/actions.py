@@ -18,7 +18,7 @@ from .positions import Position, parse_position, shift_lane
 from .xml import Reader
 
 if TYPE_CHECKING:
-    from .engine import Context
+    from .context import Context
     from .entities import Entity
     from .trajectories import Shape
 

@@ -19,7 +19,7 @@ from .actions import Action
 from .xml import Reader, children
 
 if TYPE_CHECKING:
-    from .engine import Context
+    from .context import Context
 
 Record = list[tuple[float, dict[str, float | str]]]
 

@@ -19,7 +19,7 @@ from lxml import etree
 from .xml import Reader
 
 if TYPE_CHECKING:
-    from .engine import Context
+    from .context import Context
     from .entities import Entity
 
 DRIVING = ("driving", "entry", "exit", "onRamp", "offRamp", "connectingRamp", "bidirectional")

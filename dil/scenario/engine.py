@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass, field
 
 from dil.bus.codec import Encoder
 from dil.bus.graph import NodeSpec, Port
@@ -17,127 +16,19 @@ from dil.bus.messages import SCENARIO_EVENTS
 from dil.bus.transport import Bus
 from dil.realtime.clock import Clock
 from dil.road.lookup import R_HEADING, R_INSIDE, R_LANE, R_OFFSET, R_ROAD, R_S, R_TYPE
-from dil.road.network import RoadNetwork
 from dil.road.tables import LANE_TYPES
 from dil.world.actors import ActorKind, ActorSpec
 from dil.world.embedded import EmbeddedWorld
 
-from .controllers import Controller, perceive_all
-from .element_names import SEPARATOR, identity, qualified
-from .entities import Entity
+from .context import STATE_CHECKS, Context, EgoLink  # noqa: F401  (re-exported)
+from .controllers import perceive_all
+from .element_names import identity
 from .loader import Scenario
-from .storyboard import COMPLETE, RUNNING, STANDBY, Element
+from .storyboard import Element
 from .trailers import Towing
 
 NO_LANE_TYPE = LANE_TYPES.index("none")
 """Lane type code of OpenDRIVE's 'none': the space beside the road, not road."""
-
-STATE_CHECKS = {"completeState": COMPLETE, "runningState": RUNNING, "standbyState": STANDBY}
-
-
-@dataclass
-class EgoLink:
-    """How the engine talks to the ego's vehicle and driving stack (set by the runner)."""
-
-    place: Callable[[float, float, float, float], None] = lambda x, y, yaw, speed: None
-    """Put the vehicle at a reference-point pose [m, rad] and speed [m/s] (Init)."""
-    state: Callable[[], tuple[float, float, float, float, float]] | None = None
-    """The vehicle's box-centre x, y, heading, speed and longitudinal acceleration now."""
-    cruise: Callable[[float], None] = lambda v: None
-    lane: Callable[[str, int], None] = lambda road, lane: None
-    stack_active: bool = False
-    configure: Callable[[Controller], None] = lambda controller: None
-    """Hand the ego's ObjectController (set speed, time gap) to the stack that drives it."""
-    override: Callable[[dict[str, tuple[bool, float]]], None] = lambda values: None
-    """Override the stack's pedals, steering wheel, gear: control -> (active, value)."""
-
-
-@dataclass
-class Context:
-    """What conditions and actions see."""
-
-    net: RoadNetwork
-    params: dict[str, str]
-    entities: dict[str, Entity]
-    world: EmbeddedWorld
-    ego_link: EgoLink
-    t: float = 0.0
-    dt: float = 0.01
-    elements: dict[tuple[str, str], Element] = field(default_factory=dict)
-    transitions: set[tuple[str, str, str]] = field(default_factory=set)
-    """(kind, name, transition) of this and the previous step."""
-    transition_seq: dict[tuple[str, str, str], int] = field(default_factory=dict)
-    """(kind, name, transition) -> the number of its latest occurrence (counting all transitions)."""
-    seq: int = 0
-    """How many transitions there have been."""
-    seq_window: int = 0
-    """``seq`` when the previous step's storyboard step began: older transitions are not news."""
-    off_road: dict[str, float] = field(default_factory=dict)
-
-    def entity(self, name: str) -> Entity:
-        try:
-            return self.entities[name]
-        except KeyError:
-            raise ValueError(f"no entity {name!r} (entities: {', '.join(self.entities)})") from None
-
-    def element_state(self, kind: str, name: str, state: str, since: int | None = None) -> bool:
-        """A state now, or a transition: in this or the previous step, or (``since``) after the
-        transition numbered ``since`` (so a condition sees one as soon as it happens, once)."""
-        e = self.elements.get((kind, name))
-        if e is None and SEPARATOR in name:
-            e = self.elements[(kind, name)] = qualified(self.elements, kind, name)
-        if e is None:
-            raise ValueError(f"StoryboardElementStateCondition: no {kind} named {name!r}")
-        if state in STATE_CHECKS:
-            return e.state == STATE_CHECKS[state]
-        key = identity(e) if SEPARATOR in name else name
-        if since is not None:
-            last = self.transition_seq.get((kind, key, state.removesuffix("Transition")), -1)
-            return last > max(since, self.seq_window)
-        return (kind, key, state.removesuffix("Transition")) in self.transitions
-
-    def duration(self, e: Entity, attr: str) -> float:
-        if attr == "off_road":
-            return self.off_road.get(e.name, 0.0)
-        return float(getattr(e, attr))
-
-    def touching(self, a: str, b: str) -> bool:
-        i, j = sorted((self.entity(a).world_id, self.entity(b).world_id))
-        return (i, j) in self.world.events.touching
-
-    def touching_type(self, a: str, kind: str) -> bool:
-        me = self.entity(a).world_id
-        kinds = {
-            "vehicle": ActorKind.VEHICLE,
-            "pedestrian": ActorKind.PEDESTRIAN,
-            "miscellaneous": ActorKind.OBJECT,
-        }
-        for i, j in self.world.events.touching:
-            other = j if i == me else i if j == me else None
-            if other is not None:
-                e = next(x for x in self.entities.values() if x.world_id == other)
-                if e.kind == kinds.get(kind, e.kind):
-                    return True
-        return False
-
-    def teleported(self, e: Entity) -> None:
-        if e.stack_driven:
-            self.ego_link.place(e.x, e.y, e.yaw, e.speed)
-
-    def set_cruise_speed(self, v: float) -> None:
-        self.ego_link.cruise(v)
-
-    def set_target_lane(self, road: str, lane: int) -> None:
-        self.ego_link.lane(road, lane)
-
-    def activate_stack(self, name: str, longitudinal: bool, lateral: bool) -> None:
-        e = self.entity(name)
-        if not e.is_ego:
-            raise ValueError(f"a driving stack can take only the ego entity, not {name!r}")
-        if self.ego_link.state is None:
-            return  # no stack in this run: the storyboard keeps moving the ego
-        e.stack_driven = longitudinal or lateral
-        self.ego_link.place(e.x, e.y, e.yaw, e.speed)
 
 
 class ScenarioNode:

@@ -22,7 +22,7 @@ from .actions import SPRING, Action
 from .xml import Reader
 
 if TYPE_CHECKING:
-    from .engine import Context
+    from .context import Context
     from .entities import Entity
 
 DONE = 0.01

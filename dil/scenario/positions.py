@@ -14,7 +14,7 @@ from .routes import parse_route_position, route_place
 from .xml import MAX_ANGLE, Reader, ScenarioError
 
 if TYPE_CHECKING:
-    from .engine import Context
+    from .context import Context
 
 SUPPORTED = (
     "WorldPosition",

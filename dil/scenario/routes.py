@@ -14,7 +14,7 @@ from .xml import Reader
 if TYPE_CHECKING:
     from dil.road.network import RoadNetwork
 
-    from .engine import Context
+    from .context import Context
     from .positions import Place, Position
 
 

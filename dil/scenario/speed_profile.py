@@ -14,7 +14,7 @@ from .speed_profile_follow import Piece, follow_plan
 from .xml import Reader
 
 if TYPE_CHECKING:
-    from .engine import Context
+    from .context import Context
     from .entities import Entity
 
 

@@ -11,7 +11,7 @@ from .actions import Action
 from .conditions import Trigger
 
 if TYPE_CHECKING:
-    from .engine import Context
+    from .context import Context
 
 STANDBY, RUNNING, COMPLETE = "standby", "running", "complete"
 

@@ -15,7 +15,7 @@ from .positions import Position, parse_position
 from .xml import Reader, children
 
 if TYPE_CHECKING:
-    from .engine import Context
+    from .context import Context
     from .entities import Entity
 
 ARRIVED = 0.01

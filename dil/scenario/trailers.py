@@ -25,7 +25,7 @@ from .xml import Reader
 if TYPE_CHECKING:
     from dil.road.network import RoadNetwork
 
-    from .engine import Context
+    from .context import Context
     from .entities import Entity
 
 

@@ -23,7 +23,7 @@ from .positions import Position, parse_position
 from .xml import MAX_ANGLE, Reader
 
 if TYPE_CHECKING:
-    from .engine import Context
+    from .context import Context
 
 STEP = 0.25
 """Arc length between samples of a curved shape [m]."""
