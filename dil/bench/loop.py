@@ -20,11 +20,11 @@ from pathlib import Path
 
 from dil.bench.report import format_table, write_json
 from dil.bus import Drops, Endpoints, ZmqBus
-from dil.drive.scripted import ScriptedDriver
-from dil.drive.vehicle_node import VehicleNode
 from dil.realtime.clock import WallClock
 from dil.realtime.loop import Loop, LoopReport
 from dil.realtime.scheduling import RealtimeRequest, apply, restore_normal
+from dil.vehicle.node import VehicleNode
+from dil.vehicle.scripted_driver import ScriptedDriver
 from vehicle_models import Vehicle
 
 TARGET_P999_US = 50.0

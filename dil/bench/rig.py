@@ -22,9 +22,9 @@ import numpy as np
 import vehicle_models
 from dil.bench.report import format_table, write_json
 from dil.bus import SCHEMAS, Drops, Encoder, LocalBus, NodeSpec, Port
-from dil.drive.vehicle_node import VehicleNode
 from dil.realtime.clock import SimClock
 from dil.realtime.loop import Loop
+from dil.vehicle.node import VehicleNode
 from hil_rigs.cueing import MotionCueing
 from hil_rigs.cueing_node import CueingNode
 from hil_rigs.mpc_cueing import MpcCueing

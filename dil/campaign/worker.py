@@ -22,11 +22,13 @@ def warm_up() -> None:
 
     logging.disable(logging.WARNING)
     from dil.campaign.runs import RunSpec  # noqa: F401 (import the modules runs use)
-    from dil.run.runner import RunOptions, run
+    from dil.paths import catalog_dir
+    from dil.run import spec as run
+    from dil.run.runner import run as play
 
-    catalog = Path(__file__).resolve().parents[2] / "scenarios" / "catalog" / "ccrs.xosc"
+    catalog = catalog_dir() / "ccrs.xosc"
     if catalog.is_file():
-        run(RunOptions(catalog, max_time=0.2))
+        play(run.RunSpec(run.ScenarioChoice(catalog), timing=run.Timing(max_time=0.2)))
 
 
 def execute(
@@ -34,8 +36,9 @@ def execute(
 ) -> dict:
     """One run; never raises: an exception or a timeout is the run's result. ``osi``: the log
     also holds ASAM OSI ground truth (channel ``ground_truth``)."""
+    from dil.run import spec as run
     from dil.run.criteria import Criteria
-    from dil.run.runner import RunOptions, run
+    from dil.run.runner import run as play
 
     spec = RunSpec.from_dict(run_spec)
     run_dir = Path(out_dir) / "runs" / spec.run_id
@@ -54,17 +57,14 @@ def execute(
         criteria = Criteria.for_scenario(Path(spec.scenario))
         if spec.criteria:
             criteria = criteria.with_overrides({k: str(json.loads(v)) for k, v in spec.criteria})
-        result = run(
-            RunOptions(
-                Path(spec.scenario),
-                dict(spec.params),
-                spec.stack,
-                spec.vehicle,
-                spec.model,
-                spec.max_time,
+        result = play(
+            run.RunSpec(
+                run.ScenarioChoice(Path(spec.scenario), dict(spec.params)),
+                run.DriverChoice(spec.stack),
+                vehicle=run.VehicleChoice(spec.vehicle, spec.model),
+                outputs=run.Outputs(record=log, osi_in_log=osi),
+                timing=run.Timing(max_time=spec.max_time),
                 criteria=criteria,
-                record=log,
-                osi_in_log=osi,
             )
         )
         row.update(

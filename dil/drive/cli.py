@@ -7,6 +7,7 @@ import logging
 import platform
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import vehicle_models
 from dil import __version__
@@ -18,10 +19,12 @@ from dil.realtime.clock import Clock, Overrun, SimClock, WallClock
 from dil.realtime.loop import Loop, LoopReport, stop_on_signals
 from dil.realtime.scheduling import RealtimeRequest, apply
 from dil.recording.recorder import Recorder
+from dil.vehicle.node import VehicleNode
+from dil.vehicle.scripted_driver import PROFILES, ScriptedDriver
 from dil.world.carla_args import add_world_arguments, carla_options
 
-from .scripted import PROFILES, ScriptedDriver
-from .vehicle_node import VehicleNode
+if TYPE_CHECKING:
+    from dil.run.spec import RunSpec
 
 log = logging.getLogger("dil.drive")
 
@@ -345,11 +348,10 @@ def _run_scenario(
 ) -> int:
     import signal as signals
 
-    from dil.run.cli import print_summary, write
     from dil.run.outcome import exit_status
-    from dil.run.runner import RunOptions, run
+    from dil.run.results import summary, write_result
+    from dil.run.runner import run
     from dil.scenario.engine import ScenarioNode
-    from dil.stack.ai import AiOptions
 
     signalled: list[int] = []
 
@@ -371,41 +373,45 @@ def _run_scenario(
             "run_id": out.name,
         }
 
-    result = run(
-        RunOptions(
-            scenario,
-            params,
-            stack="ai" if args.ai_model or args.node else "driver",
-            ai=AiOptions(nodes=tuple(args.node), model=args.ai_model, driver_seat=True)
-            if args.ai_model or args.node
-            else None,
-            vehicle=args.vehicle,
-            model=args.model,
-            max_time=args.duration or 3600.0,
-            realtime=args.clock == "wall",
-            bus=bus,
-            driver_profile=args.driver,
-            rig_file=args.rig_file if args.rig else None,
-            wheel=args.wheel or None,
-            record=args.record or out / "run.mcap",
-            on_loop=on_loop,
-            world=args.world,
-            carla=carla_options(args),
-            osi=args.osi_trace,
-            osi_in_log=args.osi,
-        )
-    )
-    write(
-        result,
-        out,
-        argparse.Namespace(
-            stack="ai" if args.ai_model or args.node else "driver", vehicle=args.vehicle, model=args.model
-        ),
-    )
-    print_summary(result, out)
+    spec = drive_spec(args, scenario, params, out)
+    result = run(spec, bus=bus, on_loop=on_loop)
+    write_result(result, out, spec)
+    print(summary(result, out))
     if signals.SIGINT in signalled and result.outcome == "aborted":
         return 130  # Ctrl-C, as every command: the result says aborted
     return exit_status(result.verdict)
+
+
+def drive_spec(args: argparse.Namespace, scenario: Path, params: dict[str, str], out: Path) -> RunSpec:
+    """The run ``dil drive SCENARIO`` describes: a person (or a script, or an AI model with a person
+    who can take over) drives in real time on the wall clock (or simulated with ``--clock simulated``)."""
+    from dil.run.spec import (
+        DriverChoice,
+        Outputs,
+        RigChoice,
+        RunSpec,
+        ScenarioChoice,
+        Timing,
+        VehicleChoice,
+        WorldChoice,
+    )
+    from dil.stack.ai import AiOptions
+
+    ai = args.ai_model or args.node
+    return RunSpec(
+        ScenarioChoice(scenario, params),
+        DriverChoice(
+            "ai" if ai else "driver",
+            profile=args.driver,
+            wheel=args.wheel or None,
+            ai=AiOptions(nodes=tuple(args.node), model=args.ai_model, driver_seat=True) if ai else None,
+        ),
+        WorldChoice(args.world, carla_options(args)),
+        VehicleChoice(args.vehicle, args.model),
+        RigChoice(args.rig_file if args.rig else None),
+        Outputs(args.record or out / "run.mcap", args.osi_trace, args.osi),
+        Timing(realtime=args.clock == "wall", max_time=args.duration or 3600.0),
+    )
 
 
 def _script_driver(args: argparse.Namespace) -> int:

@@ -3,27 +3,23 @@
 from __future__ import annotations
 
 import argparse
-import csv
-import json
 import os
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from dil import __version__
-from dil.road.parse import RoadNetworkError
-from dil.scenario.params import ParameterError
-from dil.scenario.xml import ScenarioError
-from dil.stack.ai import AiOptions
-from dil.stack.remote import StackError
+from dil.paths import catalog_dir
 from dil.world.carla_args import add_world_arguments, carla_options
-from dil.world.carla_backend import CarlaError
 
-from .criteria import Criteria
-from .outcome import EXIT_ERROR, exit_status, label
-from .runner import RunOptions, RunResult, run
+from .stacks import STACKS, stacks_help
 
-CATALOG = Path(__file__).resolve().parents[2] / "scenarios" / "catalog"
-RUN_STACKS = ("builtin", "aeb", "none", "ai")
+if TYPE_CHECKING:
+    from dil.stack.ai import AiOptions
+
+    from .spec import RunSpec
+
+CATALOG = catalog_dir()
+RUN_STACKS = tuple(name for name, entry in STACKS.items() if entry.batch)
 """The stacks a batch run offers (``replay`` is ``dil replay --resim``'s, ``driver`` ``dil drive``'s)."""
 
 
@@ -51,10 +47,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "--stack",
         choices=RUN_STACKS,
         default="builtin",
-        help="who drives the ego: builtin (lane keeping, ACC, AEB), aeb (lane keeping and AEB at a "
-        "constant cruise speed), none (the storyboard moves it), ai (a model on inference nodes, with the "
-        "built-in stack as safety fallback); a person drives with `dil drive SCENARIO`, a log's commands "
-        "with `dil replay LOG --resim` (default %(default)s)",
+        help=f"who drives the ego: {stacks_help()}; a person drives with `dil drive SCENARIO`, a log's "
+        "commands with `dil replay LOG --resim` (default %(default)s)",
     )
     ai = p.add_argument_group("AI stack (--stack ai)")
     ai.add_argument("--ai-model", metavar="MANIFEST", help="start a local inference node with this model")
@@ -143,35 +137,26 @@ def resolve_scenario(given: Path) -> Path:
 
 
 def main(args: argparse.Namespace) -> int:
+    from dil.road.parse import RoadNetworkError
+    from dil.scenario.params import ParameterError
+    from dil.scenario.xml import ScenarioError
+    from dil.stack.remote import StackError
+    from dil.world.carla_backend import CarlaError
+
+    from .criteria import Criteria
+    from .outcome import EXIT_ERROR, exit_status
+    from .results import summary, write_result
+    from .runner import run
+
     if args.foxglove and args.no_record:
         print("dil run: --foxglove exports the log: it cannot go with --no-record", file=sys.stderr)
         return EXIT_ERROR
     try:
         args.scenario = resolve_scenario(args.scenario)
         criteria = Criteria.for_scenario(args.scenario).with_overrides(_pairs(args.criterion, "--criterion"))
+        spec = run_spec(args, criteria)
         progress = _progress if sys.stderr.isatty() else None
-        from dil.kernels import warm  # a cold kernel cache compiles here, announced, not in the loop
-
-        warm(sys.stderr)
-        result = run(
-            RunOptions(
-                args.scenario,
-                _pairs(args.param, "--param"),
-                args.stack,
-                args.vehicle,
-                args.model,
-                args.max_time,
-                args.ego,
-                criteria,
-                progress=progress,
-                record=None if args.no_record else args.out / args.scenario.stem / "run.mcap",
-                osi=args.osi_trace,
-                osi_in_log=args.osi,
-                ai=_ai_options(args),
-                world=args.world,
-                carla=carla_options(args),
-            )
-        )
+        result = run(spec, progress=progress)
         if progress is not None:
             print(file=sys.stderr)
     except (
@@ -195,8 +180,8 @@ def main(args: argparse.Namespace) -> int:
         sys.stderr.flush()
         os._exit(130)
     out = args.out / args.scenario.stem
-    write(result, out, args)
-    print_summary(result, out)
+    write_result(result, out, spec)
+    print(summary(result, out))
     if args.foxglove and not args.no_record:
         from dil.recording.foxglove import export_foxglove
 
@@ -205,7 +190,25 @@ def main(args: argparse.Namespace) -> int:
     return exit_status(result.verdict)
 
 
+def run_spec(args: argparse.Namespace, criteria: object) -> RunSpec:
+    """The run ``dil run``'s arguments describe."""
+    from .spec import DriverChoice, Outputs, RunSpec, ScenarioChoice, Timing, VehicleChoice, WorldChoice
+
+    record = None if args.no_record else args.out / args.scenario.stem / "run.mcap"
+    return RunSpec(
+        ScenarioChoice(args.scenario, _pairs(args.param, "--param"), args.ego),
+        DriverChoice(args.stack, ai=_ai_options(args) if args.stack == "ai" else None),
+        WorldChoice(args.world, carla_options(args)),
+        VehicleChoice(args.vehicle, args.model),
+        outputs=Outputs(record, args.osi_trace, args.osi),
+        timing=Timing(max_time=args.max_time),
+        criteria=criteria,
+    )
+
+
 def _ai_options(args: argparse.Namespace) -> AiOptions:
+    from dil.stack.ai import AiOptions
+
     return AiOptions(
         nodes=tuple(args.node),
         model=args.ai_model,
@@ -222,73 +225,3 @@ def _progress(t: float, limit: float) -> None:
     width = 30
     done = int(width * min(t / limit, 1.0)) if limit > 0 else width
     print(f"\r[{'#' * done}{'.' * (width - done)}] {t:6.1f} s simulated", end="", file=sys.stderr, flush=True)
-
-
-def write(result: RunResult, out: Path, args: argparse.Namespace) -> None:
-    out.mkdir(parents=True, exist_ok=True)
-    doc = {
-        "dil_version": __version__,
-        "scenario": str(result.scenario.source),
-        "scenario_sha256": result.scenario.sha256,
-        "parameters": result.scenario.params,
-        "stack": args.stack,
-        "vehicle": args.vehicle,
-        "model": args.model,
-        "ego": result.scenario.ego,
-        "end": result.end,
-        "outcome": result.outcome,
-        "max_time_s": result.max_time,
-        "simulated_s": result.simulated_s,
-        "wall_s": result.wall_s,
-        "realtime_factor": result.realtime_factor,
-        "verdict": result.verdict,
-        "kpis": result.kpis,
-        "storyboard": [
-            {"t": t, "type": k, "element": n, "transition": tr} for t, k, n, tr in result.transitions
-        ],
-        "warnings": result.scenario.warnings,
-        "environment": [{"t": t, **values} for t, values in result.scenario.environment.changes],
-    }
-    tmp = out / "result.json.tmp"
-    tmp.write_text(json.dumps(doc, indent=2) + "\n")
-    tmp.replace(out / "result.json")
-    with (out / "trace.csv").open("w", newline="") as f:
-        w = csv.writer(f)
-        w.writerow(("t_s", "entity", "x_m", "y_m", "yaw_rad", "speed_mps", "road", "lane", "s_m"))
-        w.writerows(result.trace)
-
-
-def print_summary(result: RunResult, out: Path) -> None:
-    k = result.kpis
-    v = result.verdict
-    rows = [
-        ("scenario", result.scenario.source.name),
-        ("end", f"{result.end} at {result.simulated_s:.2f} s (x{result.realtime_factor:.0f} real time)"),
-        (
-            "collision",
-            f"with {k['collision_with']} at {k['collision_speed']:.2f} m/s" if k["collision"] else "none",
-        ),
-        ("min TTC / headway", f"{_f(k['min_ttc'])} s / {_f(k['min_headway'])} s"),
-        ("min distance", f"{_f(k['min_distance'])} m"),
-        ("max decel / jerk", f"{k['max_decel']:.2f} m/s^2 / {k['max_jerk']:.1f} m/s^3"),
-        (
-            "speed",
-            f"{k['initial_speed'] * 3.6:.1f} -> {k['final_speed'] * 3.6:.1f} km/h "
-            f"(reduction {k['speed_reduction'] * 3.6:.1f} km/h)",
-        ),
-        ("lane invasions / off road", f"{k['lane_invasions']} / {k['off_road']}"),
-    ]
-    if k.get("driver_seat"):
-        rows.append(("nobody in control", f"{k['no_driver_s']:.2f} s"))
-    for c in v["checks"]:
-        rows.append((f"  {c['criterion']}", f"{'pass' if c['passed'] else 'FAIL'}: {c['value']}"))
-    rows.append(("verdict", label(v)))
-    width = max(len(a) for a, _ in rows)
-    for a, b in rows:
-        print(f"{a.ljust(width)}  {b}")
-    log = out / "run.mcap"
-    print(f"written: {out / 'result.json'}, {out / 'trace.csv'}" + (f", {log}" if log.exists() else ""))
-
-
-def _f(x: float | None) -> str:
-    return "inf" if x is None else f"{x:.2f}"

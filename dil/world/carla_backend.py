@@ -9,7 +9,7 @@ frames of that tick to the bus. CARLA's collision sensor on the ego adds what di
 (the map's static geometry, props, the server's own traffic); collisions with dil's own actors are
 counted as confirmations, not reported twice.
 
-The server's settings are restored by :meth:`CarlaWorld.close` (the runner calls it on every exit:
+The server's settings are restored by :meth:`CarlaWorld.close` (the run calls it on every exit:
 the end, Ctrl-C, errors), and every actor the backend spawned is destroyed.
 """
 
@@ -41,10 +41,12 @@ from .actors import (
     EGO,
     ActorKind,
     ActorSpec,
+    ActorTable,
 )
+from .backend import Pose
 from .camera import CameraSpec
 from .embedded import EmbeddedWorld
-from .events import WorldEvent
+from .events import EventDetector, WorldEvent
 
 CLIENT_VERSION = "0.9.16"
 """The ``carla`` client dil is written against (``pyproject.toml`` pins it)."""
@@ -272,8 +274,11 @@ class CarlaCamera:
         return fields
 
 
-class CarlaWorld(EmbeddedWorld):
-    """dil's world (actors, lane following, events on the server's own map) mirrored into CARLA."""
+class CarlaWorld:
+    """dil's world (actors, lane following, events on the server's own map) mirrored into CARLA.
+
+    Composes an :class:`EmbeddedWorld` on the server's map (``local``): it keeps the actors and
+    detects the events; this backend shows them in the server and adds what CARLA alone sees."""
 
     def __init__(
         self,
@@ -295,7 +300,9 @@ class CarlaWorld(EmbeddedWorld):
         self.carla = carla_module()
         self.client, self.cw = connect(options)
         network, self.map_name = map_network(self.cw)
-        super().__init__(network, ego)
+        self.local = EmbeddedWorld(network, ego)
+        """dil's own world on the server's map: actors, lane following, events."""
+        self.network: RoadNetwork = network
         self.fixed_delta_s = fixed_delta_s
         self._original = self.cw.get_settings()
         self._settings_changed = False
@@ -346,8 +353,56 @@ class CarlaWorld(EmbeddedWorld):
 
     # --- the world backend interface ----------------------------------------------------------
 
+    @property
+    def actors(self) -> ActorTable:
+        return self.local.actors
+
+    @property
+    def events(self) -> EventDetector:
+        return self.local.events
+
+    def spawn(self, spec: ActorSpec, pose: Pose, speed: float = 0.0) -> int:
+        return self.local.spawn(spec, pose, speed)
+
+    def spawn_in_lane(
+        self, spec: ActorSpec, road: str, lane: int, s: float, offset: float = 0.0, speed: float = 0.0
+    ) -> int:
+        """Spawn at a lane position of the server's map, facing the lane's direction of travel."""
+        return self.local.spawn_in_lane(spec, road, lane, s, offset, speed)
+
+    def destroy(self, actor_id: int) -> None:
+        self.local.destroy(actor_id)
+
+    def set_pose(self, actor_id: int, pose: Pose, speed: float) -> None:
+        self.local.set_pose(actor_id, pose, speed)
+
+    def follow_lane(
+        self,
+        actor_id: int,
+        target_speed: float,
+        route: list[tuple[str, int]] | None = None,
+        accel: float = 3.0,
+    ) -> None:
+        self.local.follow_lane(actor_id, target_speed, route, accel)
+
+    def actor_state(self) -> tuple[np.ndarray, list[str]]:
+        return self.local.actor_state()
+
+    def camera(self, name: str, spec: CameraSpec, rate_hz: float) -> CarlaCamera:
+        """A camera the server renders (the same as :meth:`add_camera`)."""
+        return self.add_camera(name, spec, rate_hz)
+
+    def display_sensors(self) -> list[CarlaCamera]:
+        """The display cameras of ``options.cameras`` at 25 Hz, but for those added already (an AI
+        stack's front camera is the driver's view ahead too)."""
+        have = {c.name for c in self.cameras}
+        for name in self.options.cameras:
+            if name not in DISPLAY_CAMERAS:
+                raise CarlaError(f"camera {name!r}: must be one of {', '.join(DISPLAY_CAMERAS)}")
+        return [self.add_camera(n, DISPLAY_CAMERAS[n], 25.0) for n in self.options.cameras if n not in have]
+
     def step(self, t_ns: int, dt: float) -> list[WorldEvent]:
-        events = super().step(t_ns, dt)
+        events = self.local.step(t_ns, dt)
         posted = time.perf_counter_ns()
         n = self.actors.count
         if not self.threaded:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import contextlib
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -17,6 +18,10 @@ from .backend import Pose
 from .events import EventDetector, WorldEvent
 from .ground import ActorGround
 from .lane_follow import LaneFollowers
+
+if TYPE_CHECKING:
+    from .camera import CameraSpec
+    from .sensors import CameraSensor
 
 
 class EmbeddedWorld:
@@ -86,6 +91,21 @@ class EmbeddedWorld:
 
     def actor_state(self) -> tuple[np.ndarray, list[str]]:
         return self.actors.state[: self.actors.count], self.actors.names
+
+    def camera(self, name: str, spec: CameraSpec, rate_hz: float) -> CameraSensor:
+        """A camera rendered in dil from the road network and the actor boxes."""
+        from .sensors import CameraSensor
+
+        return CameraSensor(self.network, name, rate_hz=rate_hz, spec=spec)
+
+    def display_sensors(self) -> list:
+        return []  # headless
+
+    def kpis(self) -> dict:
+        return {}
+
+    def close(self) -> None:
+        pass  # nothing held outside this process
 
     def _check(self, actor_id: int) -> None:
         if not 0 <= actor_id < self.actors.count or self.actors.state[actor_id, A_ALIVE] < 0.5:

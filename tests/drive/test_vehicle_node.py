@@ -1,7 +1,7 @@
 import vehicle_models
 from dil.bus import SCHEMAS, Drop, Drops, Encoder, LocalBus, decode
-from dil.drive.vehicle_node import VehicleNode
 from dil.realtime.clock import SimClock
+from dil.vehicle.node import VehicleNode
 
 
 def _setup(params="sedan_bmw320i", timeout_ms=200.0):

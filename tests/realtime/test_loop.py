@@ -4,10 +4,10 @@ import pytest
 
 import vehicle_models
 from dil.bus import SCHEMAS, Drops, GraphError, LocalBus, NodeSpec, Port, decode
-from dil.drive.scripted import ScriptedDriver
-from dil.drive.vehicle_node import VehicleNode
 from dil.realtime.clock import Overrun, SimClock, WallClock
 from dil.realtime.loop import Loop
+from dil.vehicle.node import VehicleNode
+from dil.vehicle.scripted_driver import ScriptedDriver
 
 
 def _batch_run(n_ticks: int, model: str = "single_track") -> list[bytes]:

@@ -4,10 +4,10 @@ import pytest
 import vehicle_models
 from dil.bus import Drops, Inbox, LocalBus, decode
 from dil.bus.messages import with_sensors
-from dil.drive.scripted import ScriptedDriver
-from dil.drive.vehicle_node import VehicleNode
 from dil.realtime.clock import SimClock
 from dil.realtime.loop import Loop
+from dil.vehicle.node import VehicleNode
+from dil.vehicle.scripted_driver import ScriptedDriver
 from dil.world.actors import ActorSpec
 from dil.world.camera import CameraSpec
 from dil.world.embedded import EmbeddedWorld

@@ -9,21 +9,13 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-import vehicle_models
 from dil.bus.codec import Encoder
 from dil.bus.graph import NodeSpec, Port
 from dil.bus.inbox import Drops, Inbox
 from dil.bus.messages import AI_COMMAND, VEHICLE_STATE
-from dil.bus.transport import Bus, LocalBus
-from dil.drive.vehicle_node import VehicleNode
-from dil.realtime.clock import SimClock
-from dil.road.network import RoadNetwork
-from dil.stack.builtin import BuiltinStack
-from dil.world.actors import ActorSpec
+from dil.bus.transport import Bus
 from dil.world.camera import Camera, CameraSpec
 from dil.world.embedded import EmbeddedWorld
-from dil.world.node import WorldNode
-from dil.world.sensors import LaneGeometry, ObjectList
 
 from .common import CRUISE, IMAGE, RATE_HZ, SCENARIOS
 from .data import camera_of, network_of
@@ -176,59 +168,47 @@ def evaluate_scenario(
     params: dict[str, str] | None = None,
 ) -> Result:
     """Drive ``scenario`` with the model (or, without a manifest, the built-in stack) as the ego's
-    stack, wired as a batch run wires one: scenario engine (100 Hz), world (50 Hz), stack, vehicle
-    (100 Hz, 10 physics steps a tick), KPIs, on the simulated clock."""
-    from dil.realtime.loop import Loop
-    from dil.run.ego import box_offset, ego_functions
-    from dil.run.kpi import KpiNode
-    from dil.scenario.engine import EgoLink, ScenarioNode
-    from dil.scenario.loader import load
+    stack, built as a batch run is built (:func:`dil.run.build.build`): scenario engine (100 Hz),
+    world (50 Hz), stack, vehicle (100 Hz, 10 physics steps a tick), KPIs, on the simulated clock,
+    with a 120 s time guard."""
+    from dil.run.build import build
+    from dil.run.spec import DriverChoice, RunSpec, ScenarioChoice, Timing
+    from dil.run.stacks import STACKS, Driving, RunContext, StackEntry
 
-    scen = load(scenario, params or {})
-    net = RoadNetwork.load(scen.road_file)
-    ego = scen.entities[scen.ego]
-    world = EmbeddedWorld(net, ActorSpec(ego.name, ego.kind, ego.length, ego.width, ego.height))
-    bus, drops, clock = LocalBus(), Drops(), SimClock()
-    vehicle = vehicle_models.Vehicle("single_track", "sedan_bmw320i")
-    offset = box_offset(vehicle)
-    observer = LaneObserver(bus, drops, offset)
-    place_ego, state = ego_functions(vehicle, ego.centre_x)
+    def model_stack(ctx: RunContext) -> Driving:
+        assert manifest is not None
+        node = ModelNode(ctx.bus, ctx.drops, ctx.world, ModelPolicy.open(manifest, interpolation))
+        return Driving(node=node, sensors=False, target=node)
 
-    def place(x: float, y: float, yaw: float, speed: float) -> None:
-        place_ego(x, y, yaw, speed)
+    stacks = {**STACKS, "model": StackEntry("model", "the lane-keeping model in this process", model_stack)}
+    observers: list[LaneObserver] = []
+    contexts: list[RunContext] = []
+
+    def observe(ctx: RunContext) -> LaneObserver:
+        from dil.run.ego import box_offset
+
+        contexts.append(ctx)
+        observers.append(LaneObserver(ctx.bus, ctx.drops, box_offset(ctx.vehicle)))
+        return observers[0]
+
+    def placed(x: float, y: float, yaw: float, speed: float) -> None:
+        scen, net = contexts[0].scenario, contexts[0].network
+        ego = scen.entities[scen.ego]
         cx, cy = x + ego.centre_x * math.cos(yaw), y + ego.centre_x * math.sin(yaw)
         pos = net.locate(cx, cy)
-        observer.lane = LaneKeeping(net, Course(scen.road_file.name, pos.road, pos.lane, pos.s))
+        observers[0].lane = LaneKeeping(net, Course(scen.road_file.name, pos.road, pos.lane, pos.s))
 
-    if manifest is None:
-        stack = BuiltinStack(bus, drops, clock, vehicle.params)
-        sensors = [ObjectList(rate_hz=50.0, range_m=150.0), LaneGeometry(net, rate_hz=10.0)]
-        link = EgoLink(
-            place=place,
-            state=state,
-            cruise=lambda v: setattr(stack, "cruise_speed", v),
-            lane=lambda road, lane: setattr(stack, "target_lane", (road, lane)),
-            stack_active=True,
-        )
-    else:
-        stack = ModelNode(bus, drops, world, ModelPolicy.open(manifest, interpolation))
-        sensors = []
-        link = EgoLink(
-            place=place, state=state, cruise=lambda v: setattr(stack, "cruise_speed", v), stack_active=True
-        )
-    loops: list[Loop] = []
-    engine = ScenarioNode(
-        bus, scen, world, clock, link, on_end=lambda why: setattr(loops[0], "stop_requested", True)
+    spec = RunSpec(
+        ScenarioChoice(scenario, dict(params or {})),
+        DriverChoice("builtin" if manifest is None else "model"),
+        timing=Timing(max_time=120.0),
     )
-    world_node = WorldNode(bus, drops, world, clock, rate_hz=50.0, ego_offset=offset, sensors=sensors)
-    vehicle_node = VehicleNode(
-        bus, drops, vehicle, clock, input_topic=AI_COMMAND.topic, input_timeout_ms=500.0, substeps=10
-    )
-    kpi = KpiNode(bus, drops)
-    loops.append(Loop([engine, world_node, stack, vehicle_node, kpi, observer], clock, bus, drops))
-    report = loops[0].run(round(120.0 * 1000))
+    with build(spec, stacks=stacks, observers=[observe], on_ego_placed=placed) as built:
+        report = built.loop.run(round(built.max_time * 1000))
+        engine, kpi = built.engine, built.kpi
     if report.error:
         raise RuntimeError(f"{scenario}: the run stopped with an error: {report.error}")
+    observer = observers[0]
     assert observer.lane is not None
     k = kpi.kpis
     driver = "built-in" if manifest is None else "model"

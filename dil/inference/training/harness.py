@@ -13,11 +13,11 @@ from dil.bus.codec import Encoder
 from dil.bus.inbox import Drops, Inbox
 from dil.bus.messages import AI_COMMAND, DRIVER_INPUT, VEHICLE_STATE
 from dil.bus.transport import LocalBus
-from dil.drive.vehicle_node import VehicleNode
 from dil.realtime.clock import SimClock
 from dil.road.network import RoadNetwork
 from dil.run.ego import box_offset
 from dil.stack.builtin import BuiltinStack
+from dil.vehicle.node import VehicleNode
 from dil.world.actors import A_X, A_Y, A_Z, EGO, ActorSpec
 from dil.world.camera import Camera
 from dil.world.embedded import EmbeddedWorld

@@ -17,7 +17,7 @@ from dil.bus.messages import STACK_EVENTS
 from dil.bus.transport import Bus
 from dil.realtime.clock import Clock
 
-from .vehicle_node import VehicleNode
+from .node import VehicleNode
 
 log = logging.getLogger("dil.drive")
 
