@@ -15,8 +15,9 @@ from dil.bench.report import format_table, write_json
 from dil.campaign.engine import run_campaign
 from dil.campaign.runs import run_specs
 from dil.campaign.spec import CampaignSpec, Distribution, Range
+from dil.paths import catalog_dir
 
-CATALOG = Path(__file__).resolve().parents[2] / "scenarios" / "catalog"
+CATALOG = catalog_dir()
 COLUMNS = (
     "engine",
     "runs",

@@ -25,12 +25,13 @@ from pathlib import Path
 import numpy as np
 
 from dil.bench.report import format_table, write_json
+from dil.paths import roads_dir
 from dil.world.actors import ActorSpec
 from dil.world.camera import CameraSpec
 from dil.world.carla_backend import CarlaOptions, CarlaWorld, to_carla_transform
 from dil.world.embedded import EmbeddedWorld
 
-ROADS = Path(__file__).resolve().parents[2] / "scenarios" / "roads"
+ROADS = roads_dir()
 COLUMNS = ("what", "ticks", "per tick p50 ms", "per tick p99 ms", "ticks per s", "vs bare tick")
 READY = re.compile(r"carla-lite listening on ([\d.]+):(\d+)")
 DT = 0.02

@@ -24,9 +24,10 @@ from dil.bus.messages import VEHICLE_STATE
 from dil.osi.groundtruth import EgoGeometry, GroundTruthBuilder
 from dil.osi.lanes import osi_lanes
 from dil.osi.sinks import TraceSink
+from dil.paths import roads_dir
 from dil.road.network import RoadNetwork
 
-ROADS = Path(__file__).parents[2] / "scenarios" / "roads"
+ROADS = roads_dir()
 COLUMNS = (
     "what",
     "objects",

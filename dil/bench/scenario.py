@@ -9,9 +9,10 @@ import time
 from pathlib import Path
 
 from dil.bench.report import format_table, write_json
+from dil.paths import catalog_dir
 from dil.run.runner import RunOptions, run
 
-CATALOG = Path(__file__).resolve().parents[2] / "scenarios" / "catalog"
+CATALOG = catalog_dir()
 TARGET = 500.0
 COLUMNS = (
     "scenario",

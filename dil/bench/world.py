@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from dil.bench.report import format_table, write_json
+from dil.paths import roads_dir
 from dil.road.lookup import MAX_CANDIDATES, R_SIZE, locate_many
 from dil.road.network import RoadNetwork
 from dil.road.sampling import sample_lanes
@@ -26,7 +27,7 @@ from dil.world.collision import overlapping_pairs
 from dil.world.embedded import EmbeddedWorld
 from dil.world.sensors import BirdsEye
 
-ROADS = Path(__file__).resolve().parents[2] / "scenarios" / "roads"
+ROADS = roads_dir()
 COLUMNS = (
     "what",
     "network",

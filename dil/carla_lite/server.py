@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+from dil.paths import roads_dir
 from dil.road.network import RoadNetwork
 from dil.world.collision import boxes_overlap
 
@@ -55,7 +56,7 @@ from .world import PHYSICAL, LiteWorld
 log = logging.getLogger(__name__)
 
 SERVER_VERSION = "0.9.16"
-DEFAULT_MAP = Path(__file__).resolve().parents[2] / "scenarios" / "roads" / "highway.xodr"
+DEFAULT_MAP = roads_dir() / "highway.xodr"
 SPAWN_SPACING = 50.0
 """Distance between spawn points along a driving lane [m]."""
 SPAWN_MARGIN = 10.0

@@ -7,11 +7,13 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from dil.paths import catalog_dir, roads_dir
+
 from ..manifest import Input
 
 REPO = Path(__file__).resolve().parents[3]
-ROADS = REPO / "scenarios" / "roads"
-SCENARIOS = REPO / "scenarios" / "catalog"
+ROADS = roads_dir()
+SCENARIOS = catalog_dir()
 MODELS = Path(__file__).resolve().parents[1] / "models"
 NAME = "lane_keeper"
 
