@@ -18,8 +18,9 @@ import time
 from pathlib import Path
 
 from dil.bench.report import format_table, write_json
+from dil.paths import catalog_dir
 
-CATALOG = Path(__file__).resolve().parents[2] / "scenarios" / "catalog"
+CATALOG = catalog_dir()
 TARGET_CLI_S = 0.15
 """``dil --version`` and ``dil --help``, whole process [s]."""
 TARGET_RUN_BEYOND_LOOP_S = 0.3
