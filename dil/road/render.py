@@ -8,7 +8,6 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-import cv2
 import numpy as np
 
 from .network import RoadNetwork
@@ -76,6 +75,8 @@ class TopDown:
         self.strips: list[LaneStrip] = sample_lanes(net, step)
 
     def draw(self, view: View, image: np.ndarray | None = None, *, ids: bool = False) -> np.ndarray:
+        import cv2  # here, not at import: the world imports this module's colours, not OpenCV (50 ms)
+
         img = image if image is not None else np.full((view.height, view.width, 3), BACKGROUND, np.uint8)
         shift = 4  # sub-pixel precision for OpenCV's polygon drawing
         f = float(1 << shift)
@@ -102,6 +103,8 @@ class TopDown:
         return img
 
     def _ids(self, view: View, img: np.ndarray) -> None:
+        import cv2
+
         font = cv2.FONT_HERSHEY_SIMPLEX
         for road in self.net.roads:
             x, y, _, _ = self.net.road_to_world(road.id, road.length / 2)
@@ -130,6 +133,8 @@ def render_png(net: RoadNetwork, path: str, width: int = 1600) -> tuple[int, int
     """Write the whole network as a PNG; returns its size."""
     view = View.fit(net.bounds(), width)
     img = TopDown(net).draw(view, ids=True)
+    import cv2
+
     if not cv2.imwrite(path, img):
         raise OSError(f"cannot write {path}")
     return img.shape[1], img.shape[0]

@@ -12,7 +12,6 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-import cv2
 import numpy as np
 
 from dil.road.network import RoadNetwork
@@ -142,6 +141,8 @@ class Camera:
         """A frame for the actor rows ``actors[:n_actors]`` (row 0 carries the camera). ``semantic``:
         flat colours (0, 0, tag) in BGR, the semantic class in the red channel, without blending;
         with ``instances`` (an id per actor row) an actor's id is in blue (high byte) and green (low)."""
+        import cv2  # here, not at import: a run without a camera never loads OpenCV (50 ms)
+
         s = self.spec
         img = self.image
         rot, pos = self.pose(actors[EGO])
@@ -198,6 +199,8 @@ class Camera:
         semantic: bool = False,
         instances: np.ndarray | None = None,
     ) -> None:
+        import cv2
+
         scale = float(1 << shift)
         order = []
         for i in range(1, n):

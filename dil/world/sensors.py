@@ -7,7 +7,6 @@ import math
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-import cv2
 import numpy as np
 
 from dil.road.network import RoadNetwork
@@ -172,6 +171,8 @@ class BirdsEye(_Image):
         self.frame_id = 0
 
     def measure(self, actors: np.ndarray, n: int) -> dict[str, Any]:
+        import cv2  # here, not at import: runs without a camera never load OpenCV (50 ms)
+
         ego = actors[EGO]
         ((px, py),) = self.view.pixels(np.array([[ego[A_X], ego[A_Y]]]))
         # rotate about the ego so that its heading points up, then move it to the image centre
