@@ -1,4 +1,4 @@
-"""OpenSCENARIO 1.2 AngleCondition and RelativeAngleCondition: an entity's heading (absolute, or
+"""OpenSCENARIO 1.3 AngleCondition and RelativeAngleCondition: an entity's heading (absolute, or
 relative to another entity's) is within a tolerance of an angle, in the world, road or lane frame.
 
 dil's storyboard entities stay level (pitch and roll 0 rad), so conditions on pitch or roll compare

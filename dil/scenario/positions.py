@@ -108,7 +108,8 @@ class Position:
                 h = net.road_to_world(e.road, s_new)[3]
             return Place(x, y, z, h + v["dh"], e.road, lane, s_new, offset)
         except (KeyError, ValueError, RouteError) as err:
-            raise ScenarioError(f"{self.source}:{self.line}: <{self.kind}>: {err}") from None
+            why = err.args[0] if isinstance(err, KeyError) and err.args else err  # a KeyError's str is a repr
+            raise ScenarioError(f"{self.source}:{self.line}: <{self.kind}>: {why}") from None
 
 
 def shift_lane(lane: int, d: int) -> int:
