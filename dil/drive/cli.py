@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 import vehicle_models
 from dil import __version__
+from dil.arguments import add_world_arguments, carla_options
 from dil.bus.graph import NodeSpec, Port
 from dil.bus.inbox import Drops, Inbox
 from dil.bus.messages import CONSOLE_COMMAND, DRIVER_INPUT
@@ -21,7 +22,6 @@ from dil.realtime.scheduling import RealtimeRequest, apply
 from dil.recording.recorder import Recorder
 from dil.vehicle.node import VehicleNode
 from dil.vehicle.scripted_driver import PROFILES, ScriptedDriver
-from dil.world.carla_args import add_world_arguments, carla_options
 
 if TYPE_CHECKING:
     from dil.run.spec import RunSpec

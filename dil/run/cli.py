@@ -8,8 +8,8 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from dil.arguments import add_world_arguments, carla_options
 from dil.paths import catalog_dir
-from dil.world.carla_args import add_world_arguments, carla_options
 
 from .stacks import STACKS, stacks_help
 

@@ -1,10 +1,11 @@
-"""Command-line options that choose the world: ``--world embedded|carla`` and the CARLA server."""
+"""Command-line argument groups that several commands share (``dil run``, ``dil drive``): the world,
+``--world embedded|carla``, and the CARLA server. Only command-line modules import this module."""
 
 from __future__ import annotations
 
 import argparse
 
-from .carla_backend import CarlaOptions
+from dil.world.carla_backend import CarlaOptions
 
 
 def add_world_arguments(p: argparse.ArgumentParser, cameras: str = "") -> None:
@@ -32,6 +33,7 @@ def add_world_arguments(p: argparse.ArgumentParser, cameras: str = "") -> None:
 
 
 def carla_options(args: argparse.Namespace) -> CarlaOptions | None:
+    """The CARLA server the options name, or None for ``--world embedded``."""
     if args.world != "carla":
         return None
     return CarlaOptions(
