@@ -1,0 +1,158 @@
+"""Test tiers: the markers ``realtime``, ``subprocess``, ``browser`` and ``slow``, applied at collection.
+
+A test gets a tier marker from where it lives (:data:`BY_PATH`), from what its code and its fixtures'
+code call (a test or fixture that starts a process, paces against the wall clock or drives a browser,
+directly or through a helper of the test suite), or from its module's ``pytestmark``. The
+deterministic tier is ``-m "not realtime and not subprocess and not browser"``.
+
+The markers are checked while the tests run: a test that starts a process without the ``subprocess``
+marker fails, naming the command, so the deterministic tier stays free of processes.
+"""
+
+from __future__ import annotations
+
+import inspect
+import re
+import subprocess
+import types
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+TESTS = Path(__file__).resolve().parent
+
+# Markers by path under tests/ (a directory or a file): what every test there does.
+BY_PATH: dict[str, tuple[str, ...]] = {
+    "carla_lite": ("subprocess",),  # every test talks to its own `dil carla-lite` process
+    "console/test_browser.py": ("browser", "slow"),
+    "console/test_bench.py": ("browser",),
+    "conform/test_conform.py": ("slow",),
+}
+
+# What a test's code (or a fixture's, or a helper's from the test suite) calls that puts it in a tier.
+BY_CODE: dict[str, re.Pattern[str]] = {
+    "subprocess": re.compile(
+        r"\bsubprocess\.(?:run|Popen|check_output|check_call|call)\b|\bPopen\(|\bray\.init\b"
+    ),
+    "realtime": re.compile(r"\bWallClock\b|[\"']drive[\"']"),  # a wall-clock loop, or `dil drive`
+    "browser": re.compile(r"\bsync_playwright\b|\bchromium\.launch\b"),
+}
+
+
+def _own_code(obj: object) -> bool:
+    """Whether ``obj`` is a function or class defined in the test suite (helpers are followed)."""
+    if not isinstance(obj, (types.FunctionType, type)):
+        return False
+    try:
+        path = inspect.getsourcefile(obj)
+    except TypeError:
+        return False
+    if path is None:
+        return False
+    return Path(path).resolve().is_relative_to(TESTS) and Path(path).name != "conftest.py"
+
+
+def _names(obj: object) -> Iterator[str]:
+    """Global names a function or class refers to, nested code included."""
+    codes = []
+    if isinstance(obj, types.FunctionType):
+        codes.append(obj.__code__)
+    else:
+        codes.extend(v.__code__ for v in vars(obj).values() if isinstance(v, types.FunctionType))
+    while codes:
+        code = codes.pop()
+        yield from code.co_names
+        codes.extend(c for c in code.co_consts if isinstance(c, types.CodeType))
+
+
+class _Scanner:
+    """Finds the tiers of test functions and fixtures from their source, following the suite's helpers."""
+
+    def __init__(self) -> None:
+        self._memo: dict[object, frozenset[str]] = {}
+
+    def tiers(self, obj: object) -> frozenset[str]:
+        key = obj
+        if key in self._memo:
+            return self._memo[key]
+        self._memo[key] = frozenset()  # recursion guard
+        try:
+            source = inspect.getsource(obj)
+        except (OSError, TypeError):
+            source = ""
+        found = {tier for tier, pattern in BY_CODE.items() if pattern.search(source)}
+        scope = getattr(obj, "__globals__", None) or vars(inspect.getmodule(obj) or types.ModuleType("_"))
+        for name in set(_names(obj)):
+            ref = scope.get(name)
+            if ref is not None and ref is not obj and _own_code(ref):
+                found |= self.tiers(ref)
+        self._memo[key] = frozenset(found)
+        return self._memo[key]
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    scanner = _Scanner()
+    for item in items:
+        rel = Path(item.path).resolve().relative_to(TESTS).as_posix()
+        tiers: set[str] = set()
+        for prefix, marks in BY_PATH.items():
+            if rel == prefix or rel.startswith(prefix + "/"):
+                tiers.update(marks)
+        function = getattr(item, "function", None)
+        if function is not None:
+            tiers |= scanner.tiers(function)
+        info = getattr(item, "_fixtureinfo", None)
+        for defs in info.name2fixturedefs.values() if info is not None else ():
+            for fixturedef in defs:
+                func = getattr(fixturedef.func, "__wrapped__", fixturedef.func)
+                if _own_code(func) or Path(inspect.getsourcefile(func) or "").name == "conftest.py":
+                    tiers |= scanner.tiers(func)
+        for tier in sorted(tiers - {m.name for m in item.iter_markers()}):
+            item.add_marker(tier)
+
+
+# --- the check while running: a process started by a test outside the subprocess tier fails it ----
+
+_running: list[pytest.Item] = []  # the item being set up or run
+_unmarked: list[str] = []  # processes started by it without its 'subprocess' marker
+
+
+class _CheckedPopen(subprocess.Popen):
+    """Popen that notes a process started by a test not marked ``subprocess`` (from any thread)."""
+
+    def __init__(self, args, *a, **kw) -> None:  # type: ignore[no-untyped-def]
+        if _running and _running[-1].get_closest_marker("subprocess") is None:
+            _unmarked.append(repr(args)[:200])
+        super().__init__(args, *a, **kw)
+
+
+def _watch(item: pytest.Item) -> Iterator[None]:
+    _running.append(item)
+    _unmarked.clear()
+    try:
+        yield
+    finally:
+        _running.pop()
+    if _unmarked:
+        started = "; ".join(_unmarked)
+        _unmarked.clear()
+        pytest.fail(
+            f"{item.nodeid} starts a process ({started}) but is not marked 'subprocess': "
+            "mark it (pytestmark or @pytest.mark.subprocess) or call the code in-process",
+            pytrace=False,
+        )
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_setup(item: pytest.Item) -> Iterator[None]:
+    yield from _watch(item)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item: pytest.Item) -> Iterator[None]:
+    yield from _watch(item)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    subprocess.Popen = _CheckedPopen  # type: ignore[misc]
