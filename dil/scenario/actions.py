@@ -36,6 +36,12 @@ class Action:
     def step(self, ctx: Context) -> bool:
         return True
 
+    def moved_to_end(self, ctx: Context) -> bool:
+        """True when the entities' motion of the step just made (before any trigger of this step is
+        looked at) completed the action: the reference player ends it in that step, so what waits
+        for its end starts in this one. Actions that move their entities in ``step`` say False."""
+        return False
+
 
 @dataclass
 class Teleport(Action):
@@ -100,6 +106,11 @@ class Speed(Action):
             return False
         return done
 
+    def moved_to_end(self, ctx: Context) -> bool:
+        if self.continuous and self.relative_to is not None:
+            return False
+        return all(ctx.entity(n).speed_transition is None for n in self.actors)
+
 
 @dataclass
 class LaneChange(Action):
@@ -146,6 +157,9 @@ class LaneChange(Action):
     def step(self, ctx: Context) -> bool:
         return all(ctx.entity(n).lateral is None for n in self.actors)
 
+    def moved_to_end(self, ctx: Context) -> bool:
+        return self.step(ctx)
+
 
 @dataclass
 class LaneOffset(Action):
@@ -164,11 +178,14 @@ class LaneOffset(Action):
             duration = duration_for_peak_second_derivative(
                 self.shape, target - e.offset, self.max_lateral_acc
             )
-            e.lateral = Transition(e.offset, target, self.shape, duration)
+            e.lateral = Transition(e.offset, target, self.shape, duration, on_top=True)
 
     def step(self, ctx: Context) -> bool:
         done = all(ctx.entity(n).lateral is None for n in self.actors)
         return done and not self.continuous
+
+    def moved_to_end(self, ctx: Context) -> bool:
+        return self.step(ctx)
 
 
 FOLLOW_DONE = 0.1
@@ -355,6 +372,9 @@ class FollowTrajectory(Action):
 
     def step(self, ctx: Context) -> bool:
         return all(ctx.entity(n).trajectory is None for n in self.actors)
+
+    def moved_to_end(self, ctx: Context) -> bool:
+        return self.step(ctx)
 
 
 @dataclass

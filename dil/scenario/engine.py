@@ -133,6 +133,8 @@ class ScenarioNode:
         self._now = set()
         ctx.seq_window, self._seq_step = self._seq_step, ctx.seq
         board = self.scenario.storyboard
+        if not first:  # what the motion to t completed ended in the step that began at t - dt
+            board.settle(ctx, lambda el, transition: self._notify(el, transition, earlier=True))
         board.step(ctx, self._notify)
         ctx.transitions = ctx.transitions | self._now
         self._place_all()
@@ -145,18 +147,22 @@ class ScenarioNode:
     def stop(self, t_sim_ns: int) -> None:
         pass
 
-    def _notify(self, el: Element, transition: str) -> None:
+    def _notify(self, el: Element, transition: str, earlier: bool = False) -> None:
+        """Record and publish a transition; ``earlier``: it belongs to the previous step (t - dt)."""
+        t, t_ns = self.ctx.t, max(self._t_ns, 0)
+        if earlier:
+            t, t_ns = t - self.ctx.dt, max(t_ns - round(self.ctx.dt * 1e9), 0)
         self._now.add((el.kind, el.name, transition))
         self._now.add((el.kind, identity(el), transition))  # for qualified references
         self.ctx.seq += 1
         self.ctx.transition_seq[(el.kind, el.name, transition)] = self.ctx.seq
         self.ctx.transition_seq[(el.kind, identity(el), transition)] = self.ctx.seq
-        self.log.append((self.ctx.t, el.kind, el.name, transition))
+        self.log.append((t, el.kind, el.name, transition))
         kind = {"maneuverGroup": "maneuver_group"}.get(el.kind, el.kind)
         self._pub.send(
             self._enc.encode(
-                max(self._t_ns, 0),
-                self.clock.wall_ns(max(self._t_ns, 0)),
+                t_ns,
+                self.clock.wall_ns(t_ns),
                 {"element": el.name, "element_type": kind, "transition": transition, "state": el.state},
             )
         )

@@ -24,6 +24,10 @@ if TYPE_CHECKING:
     from .controllers.base import Controller
 
 
+LATERAL_CLOSE = 1e-6
+"""A lane change or lane offset within this of its target [m] has arrived (as the reference player has it)."""
+
+
 def shape_value(shape: str, u: float) -> float:
     """Progress 0..1 of a transition shape at normalised time ``u`` in [0, 1]."""
     u = min(max(u, 0.0), 1.0)
@@ -49,6 +53,9 @@ class Transition:
     distance: float = 0.0
     elapsed: float = 0.0
     travelled: float = 0.0
+    on_top: bool = False
+    """A lane offset's sideways motion: it comes on top of the speed along the lane (which is kept),
+    and each step applies the value reached at the step's start (as the reference player moves it)."""
 
     def value(self) -> float:
         if self.distance > 0.0:
@@ -61,9 +68,10 @@ class Transition:
 
     @property
     def done(self) -> bool:
+        # within a rounding of the sum of the steps (300 steps of 0.01 s fall short of 3 s)
         if self.distance > 0.0:
-            return self.travelled >= self.distance
-        return self.elapsed >= self.duration
+            return self.travelled >= self.distance - 1e-9
+        return self.elapsed >= self.duration - 1e-9
 
 
 @dataclass
@@ -260,6 +268,11 @@ class Entity:
             self.x, self.y, self.yaw = tr.pose()
             # a timed trajectory ends at its last time (it may wait at its end), others at their end
             if (tr.along >= tr.length) if tr.times is None else (t >= tr.times[-1] - 1e-9):
+                if tr.times is None:  # the rest of the step's distance goes on along the last heading
+                    rest = tr.along - tr.length
+                    way = self.yaw + (math.pi if tr.reverse else 0.0)
+                    self.x += rest * math.cos(way)
+                    self.y += rest * math.sin(way)
                 self.trajectory = None
                 self.place(net, self.x, self.y, self.z, self.yaw)
             return
@@ -271,19 +284,26 @@ class Entity:
         lat = self.lateral
         if lat is not None:
             before = self.offset
-            if lat.distance > 0.0:
-                # progress by distance along the road; the path's slope shortens each step along it
-                slope = (lat.end - lat.start) * shape_slope(lat.shape, lat.travelled / lat.distance)
-                along = step / math.sqrt(1.0 + (slope / lat.distance) ** 2)
-                lat.travelled += along
+            if lat.on_top:
+                value = lat.value()
+                ended = lat.done or abs(value - lat.end) < LATERAL_CLOSE
+                self.offset = lat.end if ended else value
+                lat.elapsed = min(lat.elapsed + dt, lat.duration)
             else:
-                lat.elapsed += dt
-            self.offset = lat.value()
-            if lat.done:
+                if lat.distance > 0.0:
+                    # progress by distance along the road; the path's slope shortens each step along it
+                    slope = (lat.end - lat.start) * shape_slope(lat.shape, lat.travelled / lat.distance)
+                    along = step / math.sqrt(1.0 + (slope / lat.distance) ** 2)
+                    lat.travelled += along
+                else:
+                    lat.elapsed += dt
+                self.offset = lat.value()
+                ended = lat.done or abs(self.offset - lat.end) < LATERAL_CLOSE
+            if ended:
                 self.offset = lat.end
                 self.lateral = None
             d_offset = self.offset - before
-            if lat.distance <= 0.0 and lat.shape != "step":
+            if lat.distance <= 0.0 and lat.shape != "step" and not lat.on_top:
                 # the world step is speed * dt: what goes sideways is not made along the road
                 along = math.sqrt(max(step * step - d_offset * d_offset, 0.0))
             if lat.shape == "step":

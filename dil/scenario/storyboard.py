@@ -107,6 +107,45 @@ class Storyboard:
         for story in self.stories:
             story.go("start", notify)
 
+    def settle(self, ctx: Context, notify: Notify) -> None:
+        """End the actions that the entities' motion of the step just made has completed (and the
+        events, maneuvers, groups, acts and stories they complete), before any trigger looks: the
+        reference player ends them in the step that moved the entities, so an element waiting for
+        one of their ends starts in this step. Actions that move their entities themselves end in
+        ``step``, seen by the triggers of the next step, as there."""
+        if self.stopped:
+            return
+        for story in self.stories:
+            if story.state != RUNNING:
+                continue
+            acts = [a for a in story.acts if a.state == RUNNING]
+            for act in acts:
+                groups = [g for g in act.groups if g.state == RUNNING]
+                for g in groups:
+                    ended = [self._settle_maneuver(m, ctx, notify) for m in g.maneuvers if m.state == RUNNING]
+                    if any(ended):
+                        self._end_group_if_done(g, notify)
+                if groups and all(g.state == COMPLETE for g in act.groups):
+                    act.go("end", notify)
+            if acts and all(a.state == COMPLETE for a in story.acts):
+                story.go("end", notify)
+
+    def _settle_maneuver(self, m: Maneuver, ctx: Context, notify: Notify) -> bool:
+        """End what the motion completed in ``m``; True if any event ended."""
+        ended = False
+        for ev in m.events:
+            if ev.state != RUNNING:
+                continue
+            moved = [a for a in ev.actions if a.state == RUNNING and a.action and a.action.moved_to_end(ctx)]
+            for a in moved:
+                a.go("end", notify)
+            if moved and all(a.state == COMPLETE for a in ev.actions):
+                _end_event(ev, notify)
+                ended = True
+        if ended and all(ev.state == COMPLETE for ev in m.events):
+            m.go("end", notify)
+        return ended
+
     def step(self, ctx: Context, notify: Notify) -> None:
         """One step: triggers, transitions, running actions."""
         if self.stopped:
@@ -176,6 +215,9 @@ class Storyboard:
         for m in g.maneuvers:
             if m.state == RUNNING:
                 self._maneuver(m, g, ctx, notify)
+        self._end_group_if_done(g, notify)
+
+    def _end_group_if_done(self, g: ManeuverGroup, notify: Notify) -> None:
         if all(m.state == COMPLETE for m in g.maneuvers):
             g.executions += 1
             g.go("end", notify)
@@ -214,12 +256,7 @@ class Storyboard:
                 if a.state == RUNNING and a.action is not None and a.action.step(ctx):
                     a.go("end", notify)
             if all(a.state == COMPLETE for a in ev.actions):
-                ev.executions += 1
-                ev.go("end", notify)
-                if ev.executions < ev.max_executions:
-                    ev.go("restart", notify)
-                    for a in ev.actions:
-                        a.go("restart", notify)
+                _end_event(ev, notify)
         if all(ev.state == COMPLETE for ev in m.events):
             m.go("end", notify)
 
@@ -240,6 +277,16 @@ class Storyboard:
             if g.state != COMPLETE:
                 g.go("stop", notify)
         act.go("stop", notify)
+
+
+def _end_event(ev: Event, notify: Notify) -> None:
+    """All of ``ev``'s actions are complete: it ends, and waits again if it may run again."""
+    ev.executions += 1
+    ev.go("end", notify)
+    if ev.executions < ev.max_executions:
+        ev.go("restart", notify)
+        for a in ev.actions:
+            a.go("restart", notify)
 
 
 def _stop_fired(trigger: Trigger | None, ctx: Context) -> bool:
