@@ -276,7 +276,11 @@ def _by_entity(r: Reader, el: etree._Element) -> Callable[[Context, Entity], boo
         if target.tag == "EntityRef":
             ref = r.raw(target, "entityRef")
             return lambda ctx, e: ctx.touching(e.name, ref)
-        kind = r.raw(target, "objectType")
+        if target.get("objectType") is None and target.get("type") is not None:  # 0.9's name
+            r.warn(target, "attribute 'type' is read as objectType (the standard's name)")
+            kind = r.raw(target, "type")
+        else:
+            kind = r.raw(target, "objectType")
         return lambda ctx, e: ctx.touching_type(e.name, kind)
     raise r.unsupported(el, "condition")
 

@@ -106,7 +106,10 @@ def _override_value(r: Reader, el: etree._Element) -> float:
         raise r.error(el, "needs a value attribute or one value element")
     k = kids[0]
     if k.tag in ("ManualGear", "AutomaticGear"):
-        g = r.raw(k, "gear") if k.tag == "ManualGear" else r.choice(k, "gear", ("p", "r", "n", "d"))
+        if k.tag == "ManualGear":  # the schema's attribute is number (gear: as some files write it)
+            g = r.raw(k, "number") if k.get("number") is not None else r.raw(k, "gear")
+        else:
+            g = r.choice(k, "gear", ("p", "r", "n", "d"))
         return float({"p": -2, "r": -1, "n": 0, "d": 1}.get(g, g))
     if k.tag not in ("BrakePercent", "BrakeForce"):
         raise r.unsupported(k, "override value")

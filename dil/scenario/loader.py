@@ -256,6 +256,8 @@ def _entities(r: Reader, el: etree._Element, catalogs: Catalogs) -> dict[str, En
         sub = r
         if obj.tag == "CatalogReference":
             obj, sub = catalogs.entry(obj)
+        elif obj.find("ParameterDeclarations") is not None:  # an inline object's own parameters
+            sub = r.scoped(_declarations(r.scoped(dict(r.params)), obj.find("ParameterDeclarations")))
         out[name] = _entity(sub, name, obj)
         ctl = so.find("ObjectController")
         if ctl is not None:
