@@ -1,0 +1,113 @@
+"""Start-up: the dispatcher lists every command without importing them, imports only the chosen one,
+and a cold kernel cache is compiled before the run's loop with a notice (and silently when warm)."""
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from dil import __version__
+from dil.cli import BENCHMARKS, COMMANDS, build_parser
+
+ROOT = Path(__file__).resolve().parents[2]
+HEAVY = ("numba", "numpy", "zmq", "cv2", "msgpack", "importlib.metadata")
+
+
+def _dil(*args: str, env: dict[str, str] | None = None, timeout: float = 600) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "dil", *args],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env={**os.environ, **(env or {})},
+        timeout=timeout,
+    )
+
+
+def _python(code: str) -> list[str]:
+    """The words a fresh interpreter prints running ``code``."""
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=120)
+    assert done.returncode == 0, done.stderr
+    return done.stdout.split()
+
+
+def _loaded_after(code: str) -> list[str]:
+    """The modules (of ``HEAVY`` and dil's command modules) a fresh interpreter holds after ``code``."""
+    wanted = (
+        f"m in {HEAVY!r} or (m.startswith(('dil.', 'hil_rigs.')) and m.endswith('.cli') and m != 'dil.cli')"
+    )
+    return _python(f"import sys\n{code}\nprint(*sorted(m for m in sys.modules if {wanted}))")
+
+
+def _subcommands(parser: argparse.ArgumentParser) -> dict[str, str]:
+    """Name -> help of the subcommands directly under ``parser``."""
+    action = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    return {a.dest: a.help for a in action._choices_actions}
+
+
+def test_help_lists_every_command_with_its_help():
+    shown = _dil("--help")
+    assert shown.returncode == 0, shown.stderr
+    text = " ".join(shown.stdout.split())  # argparse wraps long help over lines
+    for name, help_, _ in COMMANDS:
+        assert f" {name} " in text and " ".join(help_.split()) in text, name
+    bench = _dil("bench", "--help")
+    text = " ".join(bench.stdout.split())
+    for name, help_, _ in BENCHMARKS:
+        assert f" {name} " in text and " ".join(help_.split()) in text, name
+
+
+def test_the_dispatcher_table_says_what_the_command_modules_say():
+    """The names and helps the dispatcher shows without importing are those of the real parsers."""
+    full = build_parser()
+    assert _subcommands(full) == {name: help_ for name, help_, _ in COMMANDS}
+    bench = next(a for a in full._actions if isinstance(a, argparse._SubParsersAction)).choices["bench"]
+    assert _subcommands(bench) == {name: help_ for name, help_, _ in BENCHMARKS}
+
+
+def test_help_and_version_import_nothing_heavy():
+    assert _loaded_after("import dil.cli") == []
+    assert _loaded_after("from dil.cli import build_parser\nbuild_parser([])") == []
+    version = _dil("--version")
+    assert version.returncode == 0 and version.stdout == f"dil {__version__}\n"
+
+
+def test_a_command_imports_only_its_own_module():
+    code = "from dil.cli import build_parser\nbuild_parser({})"
+    loaded = _loaded_after(code.format(["log", "check", "x.mcap"]))
+    assert [m for m in loaded if m.endswith(".cli")] == ["dil.recording.cli"], loaded
+    assert [m for m in _loaded_after(code.format(["keys", "k"])) if m.endswith(".cli")] == []
+    assert _bench_modules_after(["bench", "startup", "--repeat", "1"]) == ["dil.bench.startup"]
+
+
+def _bench_modules_after(argv: list[str]) -> list[str]:
+    wanted = "m.startswith('dil.bench.') and m != 'dil.bench.report'"
+    code = f"from dil.cli import build_parser\nbuild_parser({argv!r})"
+    return _python(f"import sys\n{code}\nprint(*sorted(m for m in sys.modules if {wanted}))")
+
+
+def test_a_cold_kernel_cache_is_compiled_before_the_loop_with_a_notice_and_a_warm_one_silently(tmp_path):
+    cache = tmp_path / "numba-cache"
+    cache.mkdir()
+    env = {"NUMBA_CACHE_DIR": str(cache)}
+    run = ("run", "scenarios/catalog/ccrs.xosc", "--no-record", "--out", str(tmp_path / "out"))
+    cold = _dil(*run, env=env, timeout=1200)
+    assert cold.returncode == 0, cold.stderr
+    assert cold.stderr.count("compiling the dynamics kernels (first run after install") == 1, cold.stderr
+    assert "vehicle dynamics kernels" in cold.stderr and "road network kernels" in cold.stderr
+    assert "cached for the next runs" in cold.stderr
+    # every kernel the run used was compiled before its loop started: none is newer than the record
+    (stamp,) = cache.glob("*/dil-kernels.json")
+    recorded = json.loads(stamp.read_text())["kernels"]
+    indexes = list(cache.rglob("*.nbi"))
+    assert len(recorded) >= 10 and {k["index"] for k in recorded} == {str(p) for p in indexes}
+    assert max(p.stat().st_mtime for p in indexes) <= stamp.stat().st_mtime
+
+    warm = _dil(*run, env=env)
+    assert warm.returncode == 0, warm.stderr
+    assert "compiling" not in warm.stderr, warm.stderr
+    assert json.loads((tmp_path / "out" / "ccrs" / "result.json").read_text())["verdict"]["passed"]
+    ahead = _dil("warm", env=env)
+    assert ahead.returncode == 0 and "the kernels are compiled" in ahead.stderr, ahead.stderr
