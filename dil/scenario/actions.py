@@ -455,6 +455,8 @@ def parse_action(r: Reader, el: etree._Element) -> Action:
 
             return parse_global(r, node, r.environment)
         ref = r.param_ref(node)
+        if ref not in r.params:
+            raise r.error(node, f"parameterRef={ref!r}: no such parameter is declared")
         act = r.one_child(node, ("SetAction", "ModifyAction"))
         if act.tag == "SetAction":
             return ParameterChange(ref, value=resolve(act.get("value", ""), r.params))

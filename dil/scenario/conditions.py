@@ -160,6 +160,10 @@ def _by_value(r: Reader, el: etree._Element) -> Callable[[Context], bool]:
             raise r.error(el, f"parameterRef={ref!r}: no such parameter is declared")
         value = el.get("value")
         return lambda ctx: _compare_parameter(ctx.params, ref, value, rule_name)
+    if tag == "VariableCondition":
+        from .variables import parse_variable_condition
+
+        return parse_variable_condition(r, el, _compare_parameter, tuple(RULES))
     if tag in ("TrafficSignalCondition", "TrafficSignalControllerCondition"):
         signals = r.environment.signals
         if tag == "TrafficSignalCondition":

@@ -157,6 +157,10 @@ def parse_global(r: Reader, node: etree._Element, environment: EnvironmentLog) -
             if c.tag != "ParameterDeclarations":
                 values.update(attribute_values(sub, c, f"{c.tag}."))
         return SetEnvironment(values, environment)
+    if tag == "VariableAction":
+        from .variables import parse_variable_action
+
+        return parse_variable_action(r, node)
     if tag == "EntityAction":
         who = r.raw(node, "entityRef")
         inner = r.one_child(node, ("AddEntityAction", "DeleteEntityAction"))

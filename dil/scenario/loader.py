@@ -25,6 +25,7 @@ from .roadless import check_roadless
 from .signals import parse_signals
 from .storyboard import Act, ActionNode, Event, Maneuver, ManeuverGroup, Story, Storyboard
 from .trailers import check_trailers, read_parts
+from .variables import declare_variables
 from .xml import Reader, ScenarioError, children, load_xml
 
 
@@ -133,6 +134,7 @@ def load(path: str | Path, overrides: dict[str, str] | None = None, ego: str | N
         if ptype in NUMERIC_TYPES and not value.startswith("$") and not _is_number(value):
             raise ScenarioError(f"{path}: --param {name}={value!r}: the parameter is a {ptype}, not a number")
     _declarations(r, decl, overrides)
+    declare_variables(r, root)
     base = path.parent
     catalogs = Catalogs(r, root, base, _declarations)
     r.catalogs = catalogs

@@ -134,3 +134,43 @@ def test_without_ego_names_the_ego_is_a_vehicle_the_storyboard_never_deletes(tmp
     assert load(path).ego == "Car"
     with pytest.raises(ScenarioError, match=r"<DeleteEntityAction> deletes the ego 'First'"):
         load(path, ego="First")
+
+
+VARIABLES = '<VariableDeclarations><VariableDeclaration name="Count" variableType="double" value="0"/>'
+
+
+def test_variables_are_set_by_actions_and_trigger_conditions_as_in_the_reference_player(tmp_path):
+    # golden: esmini 77028d83 on this file starts "tick" at 1.01 and 1.02 s and "go" at 1.02 s
+    add = (
+        '<GlobalAction><VariableAction variableRef="Count"><ModifyAction><Rule><AddValue value="2.5"/>'
+        "</Rule></ModifyAction></VariableAction></GlobalAction>"
+    )
+    cond = (
+        '<Condition name="v" delay="0" conditionEdge="none"><ByValueCondition><VariableCondition '
+        'variableRef="Count" value="5" rule="greaterOrEqual"/></ByValueCondition></Condition>'
+    )
+    events = event("tick", action("add", add), sim_time("1", edge="none"), count=2) + event(
+        "go", action("fast", speed("20")), cond
+    )
+    path = scenario(tmp_path, events, stop=sim_time("4", "end"))
+    text = path.read_text().replace("</ParameterDeclarations>", "</ParameterDeclarations>" + VARIABLES, 1)
+    path.write_text(text.replace(VARIABLES, VARIABLES + "</VariableDeclarations>"))
+    done = dil_run(path, "--no-record", "--out", str(tmp_path / "out"))
+    assert done.returncode in (0, 1), done.stderr
+    result = json.loads((tmp_path / "out" / "t" / "result.json").read_text())
+    events_started = [
+        (e["element"], round(e["t"], 6))
+        for e in result["storyboard"]
+        if e["type"] == "event" and e["transition"] == "start"
+    ]
+    assert events_started == [("tick", 1.01), ("tick", 1.02), ("go", 1.02)]
+
+
+def test_a_variable_that_is_not_declared_is_a_load_time_error(tmp_path):
+    cond = (
+        '<Condition name="v" delay="0" conditionEdge="none"><ByValueCondition><VariableCondition '
+        'variableRef="Nope" value="5" rule="equalTo"/></ByValueCondition></Condition>'
+    )
+    path = scenario(tmp_path, event("go", action("fast", speed("20")), cond))
+    with pytest.raises(ScenarioError, match=r"t\.xosc:\d+: <VariableCondition> variableRef='Nope'"):
+        load(path)
