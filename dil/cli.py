@@ -164,9 +164,14 @@ def _warm_parser(sub: argparse._SubParsersAction, rest: Sequence[str] | None) ->
 
 
 def _warm(args: argparse.Namespace) -> int:
-    from dil.kernels import warm
+    from dil.kernels import cache_dir, warm
 
-    warm(sys.stderr, always_report=True)
+    compiled = warm(sys.stderr)
+    where = cache_dir()
+    if where is None:
+        print("numba has no writable cache directory: the kernels compile in every process")
+    else:
+        print(f"{compiled or 'no'} kernels compiled now; the kernels a run uses are cached in {where}")
     return 0
 
 

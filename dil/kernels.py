@@ -161,29 +161,28 @@ def _exercise() -> None:
         run(RunOptions(scenario, stack=stack, max_time=0.5))
 
 
-def warm(stream: TextIO, always_report: bool = False) -> int:
-    """Compile (or load) the kernels of a run when the cache is cold, with progress on ``stream``;
-    returns the number compiled. ``always_report``: also say so when there was nothing to do."""
+def warm(stream: TextIO) -> int:
+    """Compile the kernels of a run when the cache is cold, with progress on ``stream``; returns the
+    number compiled (0: the cache was warm)."""
     where = cache_dir()
-    if not cold(where):
-        if always_report:
-            print(f"the kernels are compiled (cached in {where})", file=stream)
+    if where is None or not cold(where):  # no cache at all: every process compiles as it goes
         return 0
     import logging
 
     quiet = logging.getLogger("dil")
     level = quiet.level
     quiet.setLevel(logging.ERROR)  # the short runs' own log lines are not the user's run
+    progress = CompileProgress(stream)
     try:
-        with CompileProgress(stream) as progress:
+        with progress:
             _exercise()
+    except Exception as e:  # never stops the user's run: its kernels then compile as it goes
+        print(f"dil: the kernels were not compiled ahead ({type(e).__name__}: {e})", file=stream)
+        return progress.kernels
     finally:
         quiet.setLevel(level)
-    if where is not None:
-        try:
-            (where / STAMP).write_text(json.dumps({"kernels": _used_kernels()}, indent=1) + "\n")
-        except OSError as e:  # a read-only cache: the kernels compile again next time, say why
-            print(f"dil: the kernel record could not be written ({e})", file=stream)
-    if always_report and not progress.kernels:
-        print(f"the kernels are compiled (cached in {where})", file=stream)
+    try:
+        (where / STAMP).write_text(json.dumps({"kernels": _used_kernels()}, indent=1) + "\n")
+    except OSError as e:  # a read-only cache: the kernels compile again next time, say why
+        print(f"dil: the kernel record could not be written ({e})", file=stream)
     return progress.kernels
