@@ -10,7 +10,8 @@ from pathlib import Path
 
 from dil.recording.compare import Divergence, first_divergence
 from dil.recording.reader import LogError, check, read_metadata
-from dil.run.runner import RunOptions, run
+from dil.run.runner import run
+from dil.run.spec import DriverChoice, Outputs, RunSpec, ScenarioChoice, Timing, VehicleChoice
 
 
 class ResimError(ValueError):
@@ -60,18 +61,14 @@ def resimulate(log: Path, *, vehicle: str | None = None, osi_trace: Path | None 
         out = Path(tmp) / "resim.mcap"
         try:
             run(
-                RunOptions(
-                    scenario,
-                    json.loads(info["overrides"]),
-                    stack="replay",
-                    vehicle=vehicle or info["vehicle"],
-                    model=info["model"],
-                    max_time=max_time,
-                    ego=info["ego"],
-                    record=out,
-                    replay_log=log,
-                    vehicle_substeps=int(info["vehicle_substeps"]),
-                    osi=osi_trace,
+                RunSpec(
+                    ScenarioChoice(scenario, json.loads(info["overrides"]), info["ego"]),
+                    DriverChoice("replay", replay_log=log),
+                    vehicle=VehicleChoice(
+                        vehicle or info["vehicle"], info["model"], int(info["vehicle_substeps"])
+                    ),
+                    outputs=Outputs(record=out, osi=osi_trace),
+                    timing=Timing(max_time=max_time),
                 )
             )
         except (ValueError, KeyError, OSError) as e:  # a damaged run description, scenario or log

@@ -17,6 +17,7 @@ import pytest
 from dil.bus import Drops, Encoder, Endpoints, Inbox, ZmqBus
 from dil.bus.messages import CONSOLE_COMMAND
 from dil.recording.fast import fast_records
+from dil.recording.reader import read_metadata
 
 ROOT = Path(__file__).resolve().parents[2]
 CCRS = ROOT / "scenarios" / "catalog" / "ccrs.xosc"
@@ -51,6 +52,8 @@ def test_nobody_at_the_wheel_fails_the_run_and_is_announced(tmp_path):
     assert events[0]["control"] == "none" and events[0]["kind"] == "fallback"
     assert abs(events[0]["t_sim_ns"] * 1e-9 - 0.21) < 0.011 and "200 ms" in events[0]["detail"]
     assert len(events) == 1  # nobody came back
+    described = read_metadata(tmp_path / "ccrs" / "run.mcap")[0]["dil.run"]
+    assert described["clock"] == "wall" and described["stack"] == "driver"  # paced by the wall clock
     score = _dil("log", "score", str(tmp_path / "ccrs" / "run.mcap"))
     assert score.returncode == 1 and re.search(r"driver_in_control FAIL: nobody in control for", score.stdout)
     assert re.search(r"no_driver_s\s+\d", score.stdout)
