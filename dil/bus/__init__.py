@@ -7,7 +7,6 @@ from .inbox import Drops, Inbox
 from .messages import SCHEMAS
 from .schema import HEADER, Drop, Field, Kind, MessageError, Schema
 from .transport import Bus, LocalBus, Publisher, Replier, Requester, Subscriber
-from .zmq_bus import Endpoints, ZmqBus
 
 __all__ = [
     "HEADER",
@@ -38,3 +37,13 @@ __all__ = [
     "topic_prefix",
     "validate",
 ]
+
+
+def __getattr__(name: str) -> object:
+    """``ZmqBus`` and ``Endpoints`` on first use: a batch run on the in-process bus never loads ZeroMQ
+    and its CURVE authenticator (about 50 ms of start-up)."""
+    if name in ("ZmqBus", "Endpoints"):
+        from . import zmq_bus
+
+        return getattr(zmq_bus, name)
+    raise AttributeError(f"module 'dil.bus' has no attribute {name!r}")
