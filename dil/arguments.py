@@ -4,8 +4,10 @@
 from __future__ import annotations
 
 import argparse
+from typing import TYPE_CHECKING
 
-from dil.world.carla_backend import CarlaOptions
+if TYPE_CHECKING:  # the CARLA backend pulls in the road kernels: only a CARLA run needs it
+    from dil.world.carla_backend import CarlaOptions
 
 
 def add_world_arguments(p: argparse.ArgumentParser, cameras: str = "") -> None:
@@ -36,6 +38,8 @@ def carla_options(args: argparse.Namespace) -> CarlaOptions | None:
     """The CARLA server the options name, or None for ``--world embedded``."""
     if args.world != "carla":
         return None
+    from dil.world.carla_backend import CarlaOptions
+
     return CarlaOptions(
         host=args.carla_host,
         port=args.carla_port,

@@ -13,8 +13,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from dil.bus.graph import NodeSpec, Port
-
 if TYPE_CHECKING:
     import vehicle_models
     from dil.bus.inbox import Drops
@@ -191,6 +189,7 @@ class ReplayCommands:
     rate_hz = 50.0
 
     def __init__(self, bus: Bus, log: Path, topic: str = "ai/command") -> None:
+        from dil.bus.graph import NodeSpec, Port
         from dil.recording.fast import fast_records
 
         self.spec = NodeSpec("replayed-commands", outputs=(Port("command", topic, self.rate_hz),))
