@@ -15,7 +15,7 @@ from .gaps import longitudinal_distance
 from .motion import duration_for_peak_second_derivative, extent_for_rate, speed_transition_duration
 from .params import resolve
 from .positions import Position, parse_position, shift_lane
-from .xml import Reader
+from .xml import Reader, children
 
 if TYPE_CHECKING:
     from .context import Context
@@ -444,6 +444,9 @@ def _dynamics(r: Reader, el: etree._Element) -> tuple[str, str, float]:
 def parse_action(r: Reader, el: etree._Element) -> Action:
     """An ``<Action>``'s content, a ``<PrivateAction>`` or a ``<GlobalAction>``."""
     if el.tag == "Action":
+        if not children(el):  # ScenarioRunner's placeholder events hold an empty <Action/>
+            r.warn(el, "holds no action (the schema wants one): it does nothing and ends at once")
+            return Action()
         return parse_action(r, r.one_child(el, ("PrivateAction", "GlobalAction", "UserDefinedAction")))
     if el.tag == "UserDefinedAction":
         raise r.unsupported(el)

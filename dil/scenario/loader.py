@@ -161,7 +161,10 @@ def load(path: str | Path, overrides: dict[str, str] | None = None, ego: str | N
     for c in children(sb):
         if c.tag not in ("Init", "Story", "StopTrigger"):
             raise r.unsupported(c)
-    board = Storyboard(stories, parse_trigger(r, sb.find("StopTrigger")))
+    stop = sb.find("StopTrigger")
+    if stop is not None and stop.find("ConditionGroup") is None:  # an empty <StopTrigger/>: as none
+        stop = None
+    board = Storyboard(stories, parse_trigger(r, stop))
     scen = Scenario(
         path,
         hashlib.sha256(path.read_bytes()).hexdigest(),

@@ -174,3 +174,24 @@ def test_a_variable_that_is_not_declared_is_a_load_time_error(tmp_path):
     path = scenario(tmp_path, event("go", action("fast", speed("20")), cond))
     with pytest.raises(ScenarioError, match=r"t\.xosc:\d+: <VariableCondition> variableRef='Nope'"):
         load(path)
+
+
+def test_an_empty_action_does_nothing_and_an_empty_stop_trigger_is_none(tmp_path):
+    # ScenarioRunner's placeholder event (<Action name="Dummy"/>) and its <StopTrigger/>
+    events = event("dummy", '<Action name="Dummy"/>', sim_time("1")) + event(
+        "go", action("fast", speed("20")), sim_time("2")
+    )
+    path = scenario(tmp_path, events)
+    text = path.read_text()
+    start = text.index("<StopTrigger><ConditionGroup>")
+    end = text.index("</StopTrigger>", start) + len("</StopTrigger>")
+    path.write_text(text[:start] + "<StopTrigger/>" + text[end:])
+    scen = load(path)
+    assert scen.storyboard.stop_trigger is None
+    assert any("<Action> holds no action" in w for w in scen.warnings)
+    done = dil_run(path, "--no-record", "--out", str(tmp_path / "out"))
+    assert done.returncode in (0, 1), done.stderr
+    result = json.loads((tmp_path / "out" / "t" / "result.json").read_text())
+    started = [(e["element"], e["t"]) for e in result["storyboard"] if e["transition"] == "start"]
+    assert ("dummy", pytest.approx(1.01)) in started and ("go", pytest.approx(2.01)) in started
+    assert result["simulated_s"] < 10.0  # the storyboard ends with its story, as with no StopTrigger
