@@ -54,7 +54,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 def main(args: argparse.Namespace) -> int:
     from .metrics import Tolerances, compare
     from .report import table, to_json, write_html
-    from .traces import CompareError, open_trace
+    from .traces import CompareError, open_pair
 
     try:
         for flag, v in (("--tolerance-m", args.tolerance_m), ("--tolerance-speed", args.tolerance_speed),
@@ -67,17 +67,7 @@ def main(args: argparse.Namespace) -> int:
                 raise CompareError(f"--map {item!r}: expected B_NAME=A_NAME")
             k, v = item.split("=", 1)
             renames[k.strip()] = v.strip()
-        a = open_trace(args.a, scenario=args.scenario)
-        b = open_trace(args.b, scenario=args.scenario)
-        if args.reference == "box-centre":
-            for t in (a, b):
-                if not t.to_box_centre():
-                    why = "; ".join(t.notes) or "the entities' bounding boxes are unknown"
-                    raise CompareError(
-                        f"{t.path}: positions are of each entity's reference point and cannot be moved "
-                        f"to the box centre ({why}); give --scenario XOSC, or --reference as-given where "
-                        "both traces give reference points"
-                    )
+        a, b = open_pair(args.a, args.b, scenario=args.scenario, box_centre=args.reference == "box-centre")
         c = compare(
             a, b, Tolerances(args.tolerance_m, args.tolerance_speed, args.tolerance_heading_deg), renames
         )

@@ -132,6 +132,25 @@ def open_trace(path: str | Path, *, scenario: str | Path | None = None) -> Trace
     )
 
 
+def open_pair(
+    a: str | Path, b: str | Path, *, scenario: str | Path | None = None, box_centre: bool = True
+) -> tuple[Trace, Trace]:
+    """Both traces of a comparison (see :func:`open_trace`); ``box_centre``: reference-point
+    positions moved to each entity's bounding-box centre, a :class:`CompareError` where a box is
+    unknown (``False``: positions as each file gives them)."""
+    pair = open_trace(a, scenario=scenario), open_trace(b, scenario=scenario)
+    if box_centre:
+        for t in pair:
+            if not t.to_box_centre():
+                why = "; ".join(t.notes) or "the entities' bounding boxes are unknown"
+                raise CompareError(
+                    f"{t.path}: positions are of each entity's reference point and cannot be moved "
+                    f"to the box centre ({why}); give --scenario XOSC, or --reference as-given where "
+                    "both traces give reference points"
+                )
+    return pair
+
+
 def read_dil_log(path: Path) -> Trace:
     import msgpack
 
