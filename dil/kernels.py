@@ -161,9 +161,13 @@ def _exercise() -> None:
         run(RunOptions(scenario, stack=stack, max_time=0.5))
 
 
-def warm(stream: TextIO) -> int:
-    """Compile the kernels of a run when the cache is cold, with progress on ``stream``; returns the
-    number compiled (0: the cache was warm)."""
+def warm(stream: TextIO | None = None) -> int:
+    """Compile the kernels of a run when the cache is cold, with progress on ``stream`` (stderr);
+    returns the number compiled (0: the cache was warm)."""
+    if stream is None:
+        import sys
+
+        stream = sys.stderr
     where = cache_dir()
     if where is None or not cold(where):  # no cache at all: every process compiles as it goes
         return 0
