@@ -47,6 +47,10 @@ class Synchronize(Action):
     master_position: Position
     target_position: Position
     final: FinalSpeed | None = None
+    tolerance: float = 0.0
+    """targetTolerance [m]: the entity has arrived within this of its target position."""
+    tolerance_master: float = 0.0
+    """targetToleranceMaster [m]: the master has arrived within this of its target position."""
 
     def start(self, ctx: Context, actors: list[str]) -> None:
         self.actors = actors
@@ -80,6 +84,11 @@ class _Sync:
         d = math.hypot(tp.x - e.x, tp.y - e.y)
         v = e.speed
         final = a.final.speed(m) if a.final is not None else None
+        if d < a.tolerance + 1e-6 or d_master < a.tolerance_master + 1e-6:
+            self.arrived = True  # within the tolerance of a target position
+            return final if final is not None else v
+        # the motion aims at the tolerance circles around the targets
+        d, d_master = d - a.tolerance, d_master - a.tolerance_master
         # a target position is reached when the distance ahead to it (along the heading) is covered:
         # one beside the entity's path (another lateral offset) is reached when it is abreast
         # (within ABREAST of it: a target far along a bending road may lie beside the heading)
@@ -158,12 +167,16 @@ def parse_synchronize(r: Reader, node: etree._Element) -> Synchronize:
                 final.steady_distance = r.coord(kind, "distance")
             else:
                 final.steady_time = r.num(kind, "time")
-    for extra in ("TargetToleranceMaster", "TargetTolerance"):
-        if node.find(extra) is not None:
-            r.warn(node.find(extra), "is not used: a target counts as reached within one step's travel")
+    tolerances = []
+    for name in ("targetTolerance", "targetToleranceMaster"):
+        tol = r.coord(node, name, 0.0)
+        if tol < 0.0:
+            raise r.error(node, f"attribute {name}={node.get(name)!r} is negative")
+        tolerances.append(tol)
     return Synchronize(
         r.raw(node, "masterEntityRef"),
         parse_position(r, r.child(node, "TargetPositionMaster")),
         parse_position(r, r.child(node, "TargetPosition")),
         final,
+        *tolerances,
     )
