@@ -156,6 +156,9 @@ def main(args: argparse.Namespace) -> int:
         criteria = Criteria.for_scenario(args.scenario).with_overrides(_pairs(args.criterion, "--criterion"))
         spec = run_spec(args, criteria)
         progress = _progress if sys.stderr.isatty() else None
+        from dil.kernels import warm  # a cold kernel cache compiles here, announced, not in the loop
+
+        warm(sys.stderr)
         result = run(spec, progress=progress)
         if progress is not None:
             print(file=sys.stderr)
