@@ -608,13 +608,14 @@ def _trajectory(r: Reader, el: etree._Element) -> FollowTrajectory:
         offset, scale = r.num(t, "offset", 0.0), r.num(t, "scale", 1.0)
         if scale <= 0.0:
             raise r.error(t, f"attribute scale={scale:g} must be above 0")
-        if not shape.timed:
-            raise r.error(
+        if not shape.timed:  # as the reference player: the entity follows it at its own speed
+            r.warn(
                 t,
-                f"domainAbsoluteRelative={timing} needs times on the trajectory (a time on every vertex "
+                f"domainAbsoluteRelative={timing} but the trajectory has no times (a time on every vertex "
                 "or control point, a Clothoid's startTime and stopTime, a ClothoidSpline's timeStart "
-                "and timeEnd)",
+                "and timeEnd): the timing is ignored and the entity keeps its speed along it",
             )
+            timing = "none"
     mode_el = el.find("TrajectoryFollowingMode")
     mode = "position"
     if mode_el is not None:

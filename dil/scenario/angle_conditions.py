@@ -19,8 +19,8 @@ if TYPE_CHECKING:
     from .entities import Entity
 
 ANGLE_TYPES = ("heading", "pitch", "roll")
-FRAMES = ("world", "entity", "road", "lane")
-"""The coordinate systems an angle is measured in (``trajectory`` has no heading of its own here)."""
+FRAMES = ("world", "entity", "road", "lane", "trajectory")
+"""The coordinate systems an angle is measured in."""
 
 
 def wrap(a: float) -> float:
@@ -28,11 +28,15 @@ def wrap(a: float) -> float:
     return (a + math.pi) % (2.0 * math.pi) - math.pi
 
 
-def heading_in(e: Entity, frame: str) -> float:
-    """``e``'s heading [rad] in ``frame``: world (and entity: the world heading of the entity
-    itself), road (against the reference line at the entity, s increasing) or lane (against the
-    lane's direction of travel: the reference line's plus pi on a left lane, id > 0). Off every road,
-    road and lane headings are the world heading."""
+def heading_in(e: Entity, frame: str) -> float | None:
+    """``e``'s heading [rad] in ``frame``: world (and entity: the world heading, which a
+    RelativeAngleCondition compares with the other entity's), road (against the reference line at
+    the entity, s increasing), lane (against the lane's direction of travel: the reference line's
+    plus pi on a left lane, id > 0) or trajectory (against the tangent of the trajectory it follows
+    where it is; None when it follows none). Off every road, road and lane headings are the world
+    heading."""
+    if frame == "trajectory":
+        return wrap(e.yaw - e.trajectory.pose()[2]) if e.trajectory is not None else None
     if frame in ("road", "lane") and e.road is not None:
         h = e.h_rel
         if frame == "lane" and e.lane > 0:
@@ -43,28 +47,27 @@ def heading_in(e: Entity, frame: str) -> float:
 
 def parse_angle_condition(r: Reader, el: etree._Element) -> Callable[[Context, Entity], bool]:
     """An ``<AngleCondition>`` or ``<RelativeAngleCondition>`` as a test of one triggering entity:
-    true while the angle [rad] is within ``angleTolerance`` [rad] of ``angle`` (wrapped)."""
+    true while the angle [rad] is within ``angleTolerance`` [rad] of ``angle`` (wrapped); never for an
+    entity that follows no trajectory when the frame is ``trajectory``."""
     kind = r.choice(el, "angleType", ANGLE_TYPES)
     angle = r.num(el, "angle", limit=MAX_ANGLE)
     tol = r.num(el, "angleTolerance", limit=MAX_ANGLE)
     if tol < 0.0:
         raise r.error(el, f"attribute angleTolerance={el.get('angleTolerance')!r} is negative")
     default = "entity" if el.tag == "RelativeAngleCondition" else "world"
-    frame = r.choice(el, "coordinateSystem", (*FRAMES, "trajectory"), default)
-    if frame == "trajectory":
-        raise r.unsupported(el, "coordinateSystem='trajectory'")
+    frame = r.choice(el, "coordinateSystem", FRAMES, default)
     if kind != "heading":
         r.warn(el, f"angleType={kind!r}: dil's entities are level, their {kind} is 0 rad")
     ref = r.raw(el, "entityRef") if el.tag == "RelativeAngleCondition" else None
 
     def holds(ctx: Context, e: Entity) -> bool:
-        if kind != "heading":
-            value = 0.0
+        if kind != "heading" or (ref is None and frame == "entity"):
+            value: float | None = 0.0  # level entities; an entity's heading in its own frame is 0
         elif ref is None:
             value = heading_in(e, frame)
         else:
-            other = ctx.entity(ref)
-            value = heading_in(e, frame) - heading_in(other, frame)
-        return abs(wrap(value - angle)) <= tol + 1e-9
+            own, other = heading_in(e, frame), heading_in(ctx.entity(ref), frame)
+            value = None if own is None or other is None else own - other
+        return value is not None and abs(wrap(value - angle)) <= tol + 1e-9
 
     return holds

@@ -57,10 +57,12 @@ def test_relative_angle_condition_compares_with_another_entity_in_the_road_frame
     assert starts["rel"] == pytest.approx(1.01, abs=1e-6)
 
 
-def test_an_angle_on_a_trajectory_frame_is_refused_naming_it(tmp_path):
-    cond = angle_condition("AngleCondition", "0.3", "trajectory")
+def test_an_angle_in_an_unknown_frame_is_refused_naming_it(tmp_path):
+    cond = angle_condition("AngleCondition", "0.3", "cockpit")
     path = scenario(tmp_path, event("e", action("go", speed("20")), cond), revision=3)
-    with pytest.raises(ScenarioError, match=r"t\.xosc:\d+: <AngleCondition> .*trajectory"):
+    with pytest.raises(
+        ScenarioError, match=r"t\.xosc:\d+: <AngleCondition> attribute coordinateSystem='cockpit'"
+    ):
         load(path)
 
 
