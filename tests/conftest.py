@@ -156,3 +156,11 @@ def pytest_runtest_call(item: pytest.Item) -> Iterator[None]:
 
 def pytest_configure(config: pytest.Config) -> None:
     subprocess.Popen = _CheckedPopen  # type: ignore[misc]
+
+
+@pytest.hookimpl(tryfirst=True)  # before pytest-xdist picks its default, "load"
+def pytest_cmdline_main(config: pytest.Config) -> None:
+    """``-n N`` runs each test file on one worker (pytest-xdist's ``loadfile``): a module's expensive
+    fixtures are set up once and its tests keep their order (the README commands build on each other)."""
+    if getattr(config.option, "numprocesses", None) and config.option.dist == "no":
+        config.option.dist = "loadfile"
