@@ -148,10 +148,9 @@ class ScenarioNode:
         pass
 
     def _notify(self, el: Element, transition: str, earlier: bool = False) -> None:
-        """Record and publish a transition; ``earlier``: it belongs to the previous step (t - dt)."""
-        t, t_ns = self.ctx.t, max(self._t_ns, 0)
-        if earlier:
-            t, t_ns = t - self.ctx.dt, max(t_ns - round(self.ctx.dt * 1e9), 0)
+        """Record and publish a transition; ``earlier``: it belongs to the previous step (logged at
+        t - dt, published now)."""
+        t, t_ns = self.ctx.t - (self.ctx.dt if earlier else 0.0), max(self._t_ns, 0)
         self._now.add((el.kind, el.name, transition))
         self._now.add((el.kind, identity(el), transition))  # for qualified references
         self.ctx.seq += 1
