@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import logging
 import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
 from lxml import etree
+
+from dil.road.routing import RouteError
 
 from .controllers import activate as activate_controller
 from .entities import Trajectory, Transition
@@ -23,6 +26,7 @@ if TYPE_CHECKING:
     from .trajectories import Shape
 
 SHAPES = ("linear", "cubic", "sinusoidal", "step")
+_log = logging.getLogger(__name__)
 
 
 class Action:
@@ -391,7 +395,11 @@ class AssignRoute(Action):
                 pos = ctx.net.locate(p.x, p.y) if p.road is None else None
                 goal = (p.road, p.lane, p.s) if p.road is not None else (pos.road, pos.lane, pos.s)  # type: ignore
                 if here[0] is not None and goal[0] is not None:
-                    leg = ctx.net.graph.route(here, goal)  # type: ignore[arg-type]
+                    try:
+                        leg = ctx.net.graph.route(here, goal)  # type: ignore[arg-type]
+                    except RouteError as err:  # as the reference player: it drives on without the rest
+                        _log.warning("t = %.2f s: the route of %r ends before a waypoint: %s", ctx.t, n, err)
+                        break
                     lanes += leg if not lanes else leg[1:]
                 here = goal
             e.route = lanes
@@ -448,8 +456,11 @@ def parse_action(r: Reader, el: etree._Element) -> Action:
             r.warn(el, "holds no action (the schema wants one): it does nothing and ends at once")
             return Action()
         return parse_action(r, r.one_child(el, ("PrivateAction", "GlobalAction", "UserDefinedAction")))
-    if el.tag == "UserDefinedAction":
-        raise r.unsupported(el)
+    if el.tag == "UserDefinedAction":  # a command for the simulator that wrote it: none is run here
+        cmd = el.find("CustomCommandAction")
+        what = f" (type {cmd.get('type')!r})" if cmd is not None else ""
+        r.warn(el, f"a user-defined command{what} is not run by dil: it does nothing and ends at once")
+        return Action()
     node = r.one_child(el)
     tag = node.tag
     if el.tag == "GlobalAction":

@@ -322,7 +322,7 @@ def _init(r: Reader, el: etree._Element, entities: dict[str, Entity]) -> list[tu
                 raise r.error(c, f"entityRef={who!r} is not an entity")
             out += [([who], a) for a in _private_actions(r, c)]
         elif c.tag == "UserDefinedAction":
-            raise r.unsupported(c)
+            out.append(([], parse_action(r, c)))
         else:
             raise r.unsupported(c)
     return out

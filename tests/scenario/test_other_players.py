@@ -197,3 +197,29 @@ def test_an_empty_action_does_nothing_and_an_empty_stop_trigger_is_none(tmp_path
     started = [(e["element"], e["t"]) for e in result["storyboard"] if e["transition"] == "start"]
     assert ("dummy", pytest.approx(1.01)) in started and ("go", pytest.approx(2.01)) in started
     assert result["simulated_s"] < 10.0  # the storyboard ends with its story, as with no StopTrigger
+
+
+def test_a_route_to_an_unreachable_waypoint_ends_before_it_and_the_run_goes_on(tmp_path):
+    # the reference player warns ("path to target not found") and the entity drives on in its lane
+    route = (
+        '<PrivateAction><RoutingAction><AssignRouteAction><Route name="r" closed="false">'
+        '<Waypoint routeStrategy="shortest"><Position><LanePosition roadId="1" laneId="-2" s="60"/>'
+        '</Position></Waypoint><Waypoint routeStrategy="shortest"><Position><LanePosition roadId="1" '
+        'laneId="2" s="30"/></Position></Waypoint></Route></AssignRouteAction></RoutingAction>'
+        "</PrivateAction>"
+    )
+    events = event("route", action("r", route), sim_time("0.5")) + event("go", action("v", speed("10")), None)
+    path = scenario(tmp_path, events, stop=sim_time("3", "end"))
+    done = dil_run(path, "--no-record", "--out", str(tmp_path / "out"))
+    assert done.returncode in (0, 1), done.stderr
+    assert "Traceback" not in done.stdout + done.stderr
+    assert "the route of 'Car' ends before a waypoint" in done.stderr
+    result = json.loads((tmp_path / "out" / "t" / "result.json").read_text())
+    assert result["end"].startswith("stop trigger")
+
+
+def test_a_user_defined_command_is_not_run_and_its_event_ends_at_once(tmp_path):
+    command = '<CustomCommandAction type="x">ls</CustomCommandAction>'
+    custom = action("w", f"<UserDefinedAction>{command}</UserDefinedAction>")
+    scen = load(scenario(tmp_path, event("e", custom, sim_time("1"))))
+    assert any("<UserDefinedAction> a user-defined command (type 'x') is not run" in w for w in scen.warnings)

@@ -85,9 +85,9 @@ def test_stop_trigger_ends_the_run(tmp_path):
 
 
 def test_unsupported_elements_are_errors_naming_their_line(tmp_path):
-    custom = action("w", '<UserDefinedAction><CustomCommandAction type="x"/></UserDefinedAction>')
-    path = scenario(tmp_path, event("e", custom, sim_time("1")))
-    with pytest.raises(ScenarioError, match=r"t\.xosc:\d+: <UserDefinedAction> is not supported"):
+    random = action("w", "<PrivateAction><RoutingAction><RandomRouteAction/></RoutingAction></PrivateAction>")
+    path = scenario(tmp_path, event("e", random, sim_time("1")))
+    with pytest.raises(ScenarioError, match=r"t\.xosc:\d+: <RandomRouteAction> is not supported"):
         load(path)
     with pytest.raises(ScenarioError, match=r"revision 1\.7 is not supported"):
         load(scenario(tmp_path, revision=7))
