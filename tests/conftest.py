@@ -27,15 +27,16 @@ BY_PATH: dict[str, tuple[str, ...]] = {
     "carla_lite": ("subprocess",),  # every test talks to its own `dil carla-lite` process
     "console/test_browser.py": ("browser", "slow"),
     "console/test_bench.py": ("browser",),
-    "conform/test_conform.py": ("slow",),
+    "conform/test_conform.py": ("subprocess", "slow"),  # `dil conform` runs each file as `dil run`
 }
 
 # What a test's code (or a fixture's, or a helper's from the test suite) calls that puts it in a tier.
 BY_CODE: dict[str, re.Pattern[str]] = {
     "subprocess": re.compile(
         r"\bsubprocess\.(?:run|Popen|check_output|check_call|call)\b|\bPopen\(|\bray\.init\b"
+        r"|engine=\"ray\"|AiOptions\(model="  # the library starts them: a Ray cluster, a local inference node
     ),
-    "realtime": re.compile(r"\bWallClock\b|[\"']drive[\"']"),  # a wall-clock loop, or `dil drive`
+    "realtime": re.compile(r"\bWallClock\b"),  # a loop paced by the wall clock, in this process
     "browser": re.compile(r"\bsync_playwright\b|\bchromium\.launch\b"),
 }
 
@@ -50,7 +51,7 @@ def _own_code(obj: object) -> bool:
         return False
     if path is None:
         return False
-    return Path(path).resolve().is_relative_to(TESTS) and Path(path).name != "conftest.py"
+    return Path(path).resolve().is_relative_to(TESTS) and Path(path).resolve() != Path(__file__).resolve()
 
 
 def _names(obj: object) -> Iterator[str]:
@@ -106,7 +107,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         for defs in info.name2fixturedefs.values() if info is not None else ():
             for fixturedef in defs:
                 func = getattr(fixturedef.func, "__wrapped__", fixturedef.func)
-                if _own_code(func) or Path(inspect.getsourcefile(func) or "").name == "conftest.py":
+                if _own_code(func):
                     tiers |= scanner.tiers(func)
         for tier in sorted(tiers - {m.name for m in item.iter_markers()}):
             item.add_marker(tier)
@@ -118,11 +119,19 @@ _running: list[pytest.Item] = []  # the item being set up or run
 _unmarked: list[str] = []  # processes started by it without its 'subprocess' marker
 
 
+def _runs_python(args: object) -> bool:
+    """Whether a command runs Python or ``dil`` (a library's own helper, such as ``ldconfig -p`` run by
+    ``ctypes.util.find_library``, is no process of the test's)."""
+    first = args if isinstance(args, (str, bytes, Path)) else next(iter(args), "")  # type: ignore[call-overload]
+    name = Path(str(first).split()[0] if isinstance(first, str) else str(first)).name
+    return name.startswith("python") or name == "dil"
+
+
 class _CheckedPopen(subprocess.Popen):
     """Popen that notes a process started by a test not marked ``subprocess`` (from any thread)."""
 
     def __init__(self, args, *a, **kw) -> None:  # type: ignore[no-untyped-def]
-        if _running and _running[-1].get_closest_marker("subprocess") is None:
+        if _running and _running[-1].get_closest_marker("subprocess") is None and _runs_python(args):
             _unmarked.append(repr(args)[:200])
         super().__init__(args, *a, **kw)
 
