@@ -9,6 +9,9 @@ the run history and the run reports.
 | ``GET /api/catalog``, ``/api/runs``, ``/api/audit`` | scenarios, runs, actions | beyond loopback |
 | ``GET /runs/NAME/report`` | the run's report (made on first request) | beyond loopback |
 | ``GET /api/road?scenario=KEY`` | the lanes of a scenario's road network (``roads.py``) | beyond loopback |
+| ``GET /replay`` | the replay page (no data in it) | never |
+| ``GET /api/replay/logs`` | the logs and OSI traces it can open (``replay.py``) | beyond loopback |
+| ``GET /api/replay?log=PATH``, ``/road`` | a log's timeline, its road; read-only | beyond loopback |
 | ``POST /api/estop`` | the e-stop (any body or none; ``operator`` is recorded when given) | never |
 | ``POST /api/command`` | an operator action (``estop`` as ``/api/estop``) | always, but estop |
 
@@ -42,6 +45,7 @@ from .bridge import Bridge
 from .catalog import CATALOG, recent_runs, scenario_catalog
 from .commands import CONFIRM, NAME, ActionError, check_situation, parse_action, parse_estop
 from .header import Header
+from .replay import ReplayError, Replays, openable
 from .roads import RoadError, road_file_of, road_json
 
 log = logging.getLogger("dil.console")
@@ -89,6 +93,7 @@ def create_app(bridge: Bridge, config: ConsoleConfig) -> Starlette:
     clients = _Clients()
     catalog = {"scenarios": scenario_catalog(config.catalog_dir)}
     header = Header(config.runs_dir)
+    replays = Replays(config.runs_dir)
 
     def declared() -> dict[str, dict[str, str]]:
         return {name: {p.name: p.value for p in ps} for name, ps in catalog["scenarios"].items()}
@@ -171,6 +176,7 @@ def create_app(bridge: Bridge, config: ConsoleConfig) -> Starlette:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
+            replays.close()
 
     async def page(request: Request) -> Response:
         return FileResponse(STATIC / "index.html", headers={"Cache-Control": "no-store"})
@@ -237,6 +243,33 @@ def create_app(bridge: Bridge, config: ConsoleConfig) -> Starlette:
             return JSONResponse(await run_in_threadpool(lambda: road_json(road_file_of(scenario))))
         except RoadError as e:
             return JSONResponse({"error": str(e)}, 422)
+
+    async def replay_page(request: Request) -> Response:
+        return FileResponse(STATIC / "replay.html", headers={"Cache-Control": "no-store"})
+
+    async def replay_logs(request: Request) -> Response:
+        if (refusal := may_view(request)) is not None:
+            return refusal
+        return JSONResponse(await run_in_threadpool(openable, config.runs_dir))
+
+    async def replay(request: Request) -> Response:
+        """A log's timeline (``/api/replay``) or its road (``/api/replay/road``); read-only."""
+        if (refusal := may_view(request)) is not None:
+            return refusal
+        rel = request.query_params.get("log", "")
+        road = request.url.path.endswith("/road")
+        try:
+            if road:
+                return JSONResponse(await run_in_threadpool(replays.road, rel))
+            body = await run_in_threadpool(replays.timeline, rel)
+            return Response(body, media_type="application/json", headers={"Cache-Control": "no-store"})
+        except FileNotFoundError as e:
+            return JSONResponse({"error": str(e)}, 404)
+        except (ReplayError, RoadError) as e:
+            return JSONResponse({"error": str(e)}, 422)
+        except Exception as e:  # whatever a damaged file raises: said on the page, one line here
+            log.warning("replay of %s failed: %s: %s", rel, type(e).__name__, e)
+            return JSONResponse({"error": f"{rel}: cannot be replayed: {type(e).__name__}: {e}"}, 422)
 
     async def estop(request: Request) -> Response:
         try:
@@ -393,6 +426,10 @@ def create_app(bridge: Bridge, config: ConsoleConfig) -> Starlette:
         Route("/api/estop", estop, methods=["POST"]),
         Route("/runs/{name}/report", report),
         Route("/api/road", road),
+        Route("/replay", replay_page),
+        Route("/api/replay/logs", replay_logs),
+        Route("/api/replay", replay),
+        Route("/api/replay/road", replay),
         WebSocketRoute("/ws", feed),
         Mount("/static", StaticFiles(directory=STATIC), name="static"),
     ]

@@ -440,6 +440,7 @@ async function loadRuns() {
     tr.insertCell().textContent = run.finished_ms ? localTime(run.finished_ms) : run.finished;
     const rep = tr.insertCell();
     if (run.has_log) { const a = document.createElement("a"); a.href = `/runs/${encodeURIComponent(run.name)}/report`; a.textContent = "report"; a.target = "_blank"; rep.append(a); }
+    if (run.has_log) { const p = document.createElement("a"); p.href = "/replay?log=" + encodeURIComponent(run.name + "/run.mcap"); p.textContent = "replay"; p.className = "replay"; rep.append(" ", p); }
   }
 }
 setInterval(() => { if (state.connected) loadRuns(); }, 5000);
