@@ -4,8 +4,10 @@ the events checked against the log's own messages; damaged logs named on the pag
 
 import json
 import logging
+import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import httpx
@@ -17,8 +19,7 @@ from dil.console.catalog import CATALOG
 from dil.console.chromium import CHROMIUM, MISSING
 from dil.console.server import Console, ConsoleOptions
 from dil.recording.fast import fast_records
-from tests.console.test_browser import _text, browser  # noqa: F401
-from tests.console.test_scene import _shot, _wait
+from tests.console.test_browser import _artifacts, _text, browser  # noqa: F401
 
 pytestmark = [
     pytest.mark.skipif(not CHROMIUM.exists(), reason=MISSING),
@@ -32,6 +33,31 @@ FRAME_S = 1 / 25
 """The timeline's frame period [s]."""
 
 
+SHOTS = Path("/work/helpers/shots")
+
+
+def _shot(page, tmp_path: Path, name: str) -> Path:
+    """A screenshot in the test's artifacts folder (and beside the notes where that folder exists)."""
+    path = _artifacts(tmp_path) / name
+    page.screenshot(path=str(path), full_page=False)
+    assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    if SHOTS.parent.is_dir():
+        SHOTS.mkdir(exist_ok=True)
+        shutil.copy(path, SHOTS / name)
+    return path
+
+
+def _wait(predicate, what: str, timeout_s: float = 30.0, page=None):
+    """The predicate's first true value, polled until ``timeout_s`` [s]."""
+    end = time.monotonic() + timeout_s
+    while time.monotonic() < end:
+        value = predicate()
+        if value:
+            return value
+        page.wait_for_timeout(50)
+    raise AssertionError(f"timed out after {timeout_s:g} s waiting for {what}")
+
+
 def _dil(*args: str, cwd: Path) -> str:
     p = subprocess.run(
         [sys.executable, "-m", "dil", *args], cwd=cwd, capture_output=True, text=True, timeout=300
@@ -43,8 +69,10 @@ def _dil(*args: str, cwd: Path) -> str:
 @pytest.fixture(scope="module")
 def recorded(tmp_path_factory) -> Path:
     """A runs folder with one recorded run and its OSI trace (``lc.osi``)."""
-    runs = tmp_path_factory.mktemp("runs")
-    _dil("run", str(CATALOG / f"{SCENARIO}.xosc"), "--out", str(runs), cwd=runs)
+    runs, out = tmp_path_factory.mktemp("runs"), tmp_path_factory.mktemp("out")
+    _dil("run", str(CATALOG / f"{SCENARIO}.xosc"), "--out", str(out), cwd=out)
+    (recorded_log,) = out.rglob("run.mcap")  # the run's folder, wherever --out puts it
+    shutil.copytree(recorded_log.parent, runs / SCENARIO)
     log = runs / SCENARIO / "run.mcap"
     _dil("log", "export", "--format", "osi", str(log), "--out", str(runs / "lc.osi"), cwd=runs)
     return runs
