@@ -76,6 +76,11 @@ class Encoder:
 
     def encode(self, t_sim_ns: int, t_wall_ns: int, fields: dict[str, Any]) -> bytes:
         """One frame; the sequence number advances only when the message is valid."""
+        return self.pack(self.message(t_sim_ns, t_wall_ns, fields))
+
+    def message(self, t_sim_ns: int, t_wall_ns: int, fields: dict[str, Any]) -> dict[str, Any]:
+        """One message as a value (header and fields), checked unless ``check=False``; the sequence
+        number advances only when it is valid. :meth:`pack` makes its frame."""
         msg = {
             "schema_version": self.schema.version,
             "seq": self.seq,
@@ -87,4 +92,8 @@ class Encoder:
         if self._check:
             self.schema.check(msg)
         self.seq += 1
+        return msg
+
+    def pack(self, msg: dict[str, Any]) -> bytes:
+        """The frame of a message made by :meth:`message`."""
         return self._prefix + self._packer.pack(msg)

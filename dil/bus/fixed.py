@@ -72,6 +72,7 @@ class FixedEncoder:
         if not kinds <= {Kind.F64, Kind.INT}:
             raise ValueError(f"schema {schema.topic} has non-number fields: no fixed template")
         self.schema = schema
+        self.source = source
         self.float_names = tuple(f.name for f in schema.fields if f.kind is Kind.F64)
         self.int_names = tuple(f.name for f in schema.fields if f.kind is Kind.INT)
         self.floats = np.zeros(len(self.float_names))
@@ -104,6 +105,15 @@ class FixedEncoder:
         self._h_bytes = self.header.view(np.uint8)
         self._f_bytes = self.floats.view(np.uint8)
         self._i_bytes = self.ints.view(np.uint8)
+        # message(): the fields in schema order, as indices into floats + ints
+        order = self.float_names + self.int_names
+        self._names = tuple(f.name for f in schema.fields)
+        self._perm = tuple(order.index(n) for n in self._names)
+        # pack(): a template and values of its own, so that packing a message never disturbs encode()
+        self._p_buffer = self.buffer.copy()
+        self._p_header = np.zeros(3, dtype=np.int64)
+        self._p_floats = np.zeros(len(self.float_names))
+        self._p_ints = np.zeros(len(self.int_names), dtype=np.int64)
 
     def encode(self, t_sim_ns: int, t_wall_ns: int) -> np.ndarray:
         """The frame for the current values; the next call overwrites it."""
@@ -113,6 +123,36 @@ class FixedEncoder:
         fill(self.buffer, self._h_off, self._h_bytes, self._f_off, self._f_bytes, self._i_off, self._i_bytes)
         h[H_SEQ] += 1
         return self.buffer
+
+    def message(self, t_sim_ns: int, t_wall_ns: int) -> dict:
+        """The current values as a message (header and fields in schema order, Python numbers), as
+        :func:`dil.bus.codec.decode` would read :meth:`encode`'s frame; the sequence advances."""
+        h = self.header
+        seq = int(h[H_SEQ])
+        values = self.floats.tolist() + self.ints.tolist()
+        msg = {
+            "schema_version": self.schema.version,
+            "seq": seq,
+            "t_sim_ns": t_sim_ns,
+            "t_wall_ns": t_wall_ns,
+            "source": self.source,
+        }
+        msg.update(zip(self._names, [values[i] for i in self._perm], strict=True))
+        h[H_SEQ] = seq + 1
+        return msg
+
+    def pack(self, msg: dict) -> bytes:
+        """The frame of a message made by :meth:`message`: the bytes :meth:`encode` made for it."""
+        h = self._p_header
+        h[H_SEQ], h[H_T_SIM], h[H_T_WALL] = msg["seq"], msg["t_sim_ns"], msg["t_wall_ns"]
+        f, i = self._p_floats, self._p_ints
+        for k, name in enumerate(self.float_names):
+            f[k] = msg[name]
+        for k, name in enumerate(self.int_names):
+            i[k] = msg[name]
+        buf = self._p_buffer
+        fill(buf, self._h_off, h.view(np.uint8), self._f_off, f.view(np.uint8), self._i_off, i.view(np.uint8))
+        return buf.tobytes()
 
     @property
     def seq(self) -> int:

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Callable
-from typing import Protocol
+from typing import Any, Protocol
+
+from .handoff import Handoff, Pack
 
 Frame = bytes | bytearray | memoryview
 
@@ -64,8 +66,14 @@ class Bus(Protocol):
     def close(self) -> None: ...
 
 
+class _Queue(deque):
+    """A subscriber's queue; ``typed``: its reader takes :class:`~dil.bus.handoff.Handoff` values."""
+
+    typed = False
+
+
 class _LocalPublisher:
-    def __init__(self, topic: str, queues: list[deque], taps: list[Callable[[bytes], None]]) -> None:
+    def __init__(self, topic: str, queues: list[_Queue], taps: list[Callable[[bytes], None]]) -> None:
         self.topic = topic
         self._queues = queues
         self._taps = taps
@@ -79,15 +87,54 @@ class _LocalPublisher:
         for tap in self._taps:
             tap(data)
 
+    def hand(self, msg: dict[str, Any], pack: Pack) -> None:
+        """Publish a message as a value: typed readers get it as is; the frame is packed, once and
+        now, only for readers of frames and taps (``pack`` may reuse its buffer)."""
+        queues, taps = self._queues, self._taps
+        if not queues and not taps:
+            return
+        data = None
+        item = None
+        for q in queues:
+            if q.typed:
+                if item is None:
+                    item = Handoff(msg, pack)
+                q.append(item)
+            else:
+                if data is None:
+                    data = bytes(pack(msg))
+                q.append(data)
+        if taps:
+            if data is None:
+                data = bytes(pack(msg))
+            for tap in taps:
+                tap(data)
+        if item is not None and data is not None:
+            item._frame = data
+
 
 class _LocalSubscriber:
-    def __init__(self, topic: str, queue: deque) -> None:
+    def __init__(self, topic: str, queue: _Queue) -> None:
         self.topic = topic
         self._queue = queue
 
     def recv(self, timeout_ms: int = 0) -> bytes | None:
         q = self._queue
-        return q.popleft() if q else None
+        if not q:
+            return None
+        item = q.popleft()
+        return item if type(item) is bytes else item.frame()
+
+    def values(self) -> Callable[[int], bytes | Handoff | None]:
+        """From now on, receive messages published as values as they are (a
+        :class:`~dil.bus.handoff.Handoff`; frames sent as bytes stay bytes): the receive function."""
+        q = self._queue
+        q.typed = True
+
+        def recv_value(timeout_ms: int = 0) -> bytes | Handoff | None:
+            return q.popleft() if q else None
+
+        return recv_value
 
 
 class _LocalRequester:
@@ -125,7 +172,7 @@ class LocalBus:
     """
 
     def __init__(self) -> None:
-        self._queues: dict[str, list[deque]] = {}
+        self._queues: dict[str, list[_Queue]] = {}
         self._taps: dict[str, list[Callable[[bytes], None]]] = {}
         self._all_taps: list[Callable[[bytes], None]] = []
         self._services: dict[str, tuple[deque, dict[bytes, deque]]] = {}
@@ -134,7 +181,7 @@ class LocalBus:
         return _LocalPublisher(topic, self._queues.setdefault(topic, []), self._taps_for(topic))
 
     def subscriber(self, topic: str, *, conflate: bool = False) -> _LocalSubscriber:
-        q: deque = deque(maxlen=1) if conflate else deque()
+        q = _Queue(maxlen=1) if conflate else _Queue()
         self._queues.setdefault(topic, []).append(q)
         return _LocalSubscriber(topic, q)
 

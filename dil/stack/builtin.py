@@ -14,6 +14,7 @@ import numpy as np
 
 from dil.bus.codec import Encoder
 from dil.bus.graph import NodeSpec, Port
+from dil.bus.handoff import Outlet
 from dil.bus.inbox import Drops, Inbox
 from dil.bus.messages import AI_COMMAND, VEHICLE_STATE, sensor_schema
 from dil.bus.transport import Bus
@@ -134,8 +135,7 @@ class BuiltinStack:
         self._objects = Inbox(bus.subscriber(obj_schema.topic, conflate=True), drops, schemas)
         self._lanes = Inbox(bus.subscriber(lane_schema.topic, conflate=True), drops, schemas)
         self._state = Inbox(bus.subscriber(VEHICLE_STATE.topic, conflate=True), drops)
-        self._pub = bus.publisher(AI_COMMAND.topic)
-        self._enc = Encoder(AI_COMMAND, name)
+        self._out = Outlet(bus.publisher(AI_COMMAND.topic), Encoder(AI_COMMAND, name))
         self.spec = NodeSpec(
             name,
             inputs=(
@@ -197,19 +197,17 @@ class BuiltinStack:
     def publish(
         self, t_sim_ns: int, steer: float, throttle: float, brake: float, inference_ns: int = 0
     ) -> None:
-        self._pub.send(
-            self._enc.encode(
-                t_sim_ns,
-                self.clock.wall_ns(t_sim_ns),
-                {
-                    "steering_wheel_angle": steer,
-                    "throttle": throttle,
-                    "brake": brake,
-                    "gear": 1,
-                    "frame_id": self._frame,
-                    "inference_ns": inference_ns,
-                },
-            )
+        self._out.publish(
+            t_sim_ns,
+            self.clock.wall_ns(t_sim_ns),
+            {
+                "steering_wheel_angle": steer,
+                "throttle": throttle,
+                "brake": brake,
+                "gear": 1,
+                "frame_id": self._frame,
+                "inference_ns": inference_ns,
+            },
         )
         self._frame += 1
 

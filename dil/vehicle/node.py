@@ -69,6 +69,7 @@ class VehicleNode:
         self._inbox = Inbox(bus.subscriber(input_topic, conflate=True), drops)
         self._pub = bus.publisher(VEHICLE_STATE.topic)
         self._encoder = FixedEncoder(VEHICLE_STATE, name)
+        self._hand = getattr(self._pub, "hand", None)  # in-process: the state handed over as a value
         self._table, self._scale = gather_table(vehicle, self._encoder.float_names)
         self._int_table, _ = gather_table(vehicle, self._encoder.int_names)
         self._candidate = np.zeros(N_INPUTS)
@@ -97,7 +98,7 @@ class VehicleNode:
         check_inputs(self.vehicle.u, self.vehicle.p)
         self._encoder.warm_up()
         self._publish_values()
-        self._pub.send(self._encoder.encode(t_sim_ns, self.clock.wall_ns(t_sim_ns)))
+        self._send(t_sim_ns)
         self._apply_fallback()
 
     def tick(self, t_sim_ns: int) -> None:
@@ -119,8 +120,15 @@ class VehicleNode:
         else:
             self.vehicle.advance(self.substeps)
         self._publish_values()
-        t = t_sim_ns + self._step_ns * self.substeps
-        self._pub.send(self._encoder.encode(t, self.clock.wall_ns(t)))
+        self._send(t_sim_ns + self._step_ns * self.substeps)
+
+    def _send(self, t: int) -> None:
+        """Publish the gathered values as at ``t`` [ns]: as a value in-process, else as a frame."""
+        enc = self._encoder
+        if self._hand is not None:
+            self._hand(enc.message(t, self.clock.wall_ns(t)), enc.pack)
+        else:
+            self._pub.send(enc.encode(t, self.clock.wall_ns(t)))
 
     def stop(self, t_sim_ns: int) -> None:
         pass

@@ -8,6 +8,7 @@ from collections.abc import Callable
 
 from dil.bus.codec import Encoder
 from dil.bus.graph import NodeSpec, Port
+from dil.bus.handoff import Outlet
 from dil.bus.inbox import Drops, Inbox
 from dil.bus.messages import VEHICLE_STATE, WORLD_ACTORS, WORLD_EVENTS, sensor_schema
 from dil.bus.transport import Bus
@@ -56,10 +57,8 @@ class WorldNode:
         )
         self.listeners: list = []
         """Callables given each step's events (observers such as KPIs)."""
-        self._actors_pub = bus.publisher(WORLD_ACTORS.topic)
-        self._events_pub = bus.publisher(WORLD_EVENTS.topic)
-        self._actors_enc = Encoder(WORLD_ACTORS, name, check=False)
-        self._events_enc = Encoder(WORLD_EVENTS, name)
+        self._actors_out = Outlet(bus.publisher(WORLD_ACTORS.topic), Encoder(WORLD_ACTORS, name, check=False))
+        self._events_out = Outlet(bus.publisher(WORLD_EVENTS.topic), Encoder(WORLD_EVENTS, name))
         self._sensor_pubs = []
         outputs = [Port("actors", WORLD_ACTORS.topic, rate_hz), Port("events", WORLD_EVENTS.topic)]
         for s in self.sensors:
@@ -73,6 +72,7 @@ class WorldNode:
                 (s, round(every), bus.publisher(schema.topic), Encoder(schema, name, check=False))
             )
             outputs.append(Port(s.name, schema.topic, s.rate_hz))
+        self._sensor_outs = [Outlet(pub, enc) for _, _, pub, enc in self._sensor_pubs]
         self._use_thread = sensor_thread and bool(self._sensor_pubs)
         self._thread: SensorThread | None = None
         self._dropped = 0
@@ -121,44 +121,42 @@ class WorldNode:
         events = self.world.step(t_sim_ns, self._dt)
         wall = self.clock.wall_ns(t_sim_ns)
         for e in events:
-            self._events_pub.send(self._events_enc.encode(t_sim_ns, wall, e.fields()))
+            self._events_out.publish(t_sim_ns, wall, e.fields())
         self.events += events
         for listener in self.listeners:
             listener(events)
         state, names = self.world.actor_state()
-        self._actors_pub.send(
-            self._actors_enc.encode(
-                t_sim_ns,
-                wall,
-                {
-                    "actors": [
-                        {
-                            "id": i,
-                            "kind": ActorKind(int(a[A_KIND])).label,
-                            "name": names[i],
-                            "x": float(a[A_X]),
-                            "y": float(a[A_Y]),
-                            "z": float(a[A_Z]),
-                            "yaw": float(a[A_YAW]),
-                            "speed": float(a[A_SPEED]),
-                            "length": float(a[A_LENGTH]),
-                            "width": float(a[A_WIDTH]),
-                            "height": float(a[A_HEIGHT]),
-                        }
-                        for i, a in enumerate(state)
-                        if a[A_ALIVE] > 0.5
-                    ]
-                },
-            )
+        self._actors_out.publish(
+            t_sim_ns,
+            wall,
+            {
+                "actors": [
+                    {
+                        "id": i,
+                        "kind": ActorKind(int(a[A_KIND])).label,
+                        "name": names[i],
+                        "x": float(a[A_X]),
+                        "y": float(a[A_Y]),
+                        "z": float(a[A_Z]),
+                        "yaw": float(a[A_YAW]),
+                        "speed": float(a[A_SPEED]),
+                        "length": float(a[A_LENGTH]),
+                        "width": float(a[A_WIDTH]),
+                        "height": float(a[A_HEIGHT]),
+                    }
+                    for i, a in enumerate(state)
+                    if a[A_ALIVE] > 0.5
+                ]
+            },
         )
         if self._thread is not None:
             due = tuple(k for k, (_, every, _, _) in enumerate(self._sensor_pubs) if self._tick % every == 0)
             if due:
                 self._thread.post(t_sim_ns, wall, state, due)
         else:
-            for sensor, every, pub, enc in self._sensor_pubs:
+            for (sensor, every, _, _), out in zip(self._sensor_pubs, self._sensor_outs, strict=True):
                 if self._tick % every == 0:
-                    pub.send(enc.encode(t_sim_ns, wall, sensor.measure(state, len(state))))
+                    out.publish(t_sim_ns, wall, sensor.measure(state, len(state)))
         self._tick += 1
 
     def stop(self, t_sim_ns: int) -> None:

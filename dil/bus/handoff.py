@@ -1,0 +1,75 @@
+"""Typed hand-off between nodes of one process: a message travels as its checked value, and its bytes
+are made only where something needs them (a recorder's tap, a reader of raw frames, another process).
+
+A publisher made by :class:`~dil.bus.transport.LocalBus` takes a :class:`Handoff` (the message and a
+function that packs it); an :class:`~dil.bus.inbox.Inbox` on the same bus receives the value, checked
+against its schema once for all its readers, instead of decoding and checking the frame again in
+each of them. Every other publisher (ZeroMQ) is given the packed frame. The bytes, when made, are
+exactly those of :meth:`dil.bus.codec.Encoder.encode`: a log records what a cross-process run sends.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from .schema import MessageError, Schema
+
+if TYPE_CHECKING:
+    from .codec import Encoder
+    from .transport import Publisher
+
+Pack = Callable[[dict[str, Any]], bytes]
+"""Turns a message into its frame (``topic NUL msgpack``)."""
+
+
+class Handoff:
+    """One published message as a value (``msg``), its frame made on first need and its check against
+    a schema made once."""
+
+    __slots__ = ("_checked", "_error", "_frame", "_pack", "msg")
+
+    def __init__(self, msg: dict[str, Any], pack: Pack, frame: bytes | None = None) -> None:
+        self.msg = msg
+        self._pack = pack
+        self._frame = frame
+        self._checked: Schema | None = None
+        self._error: MessageError | None = None
+
+    def frame(self) -> bytes:
+        """The message's frame, packed once."""
+        if self._frame is None:
+            self._frame = self._pack(self.msg)
+        return self._frame
+
+    def check(self, schema: Schema) -> MessageError | None:
+        """Why the message is not valid for ``schema`` (None: it is); checked once per schema."""
+        if self._checked is not schema:
+            try:
+                schema.check(self.msg)
+                self._error = None
+            except MessageError as e:
+                self._error = e
+            self._checked = schema
+        return self._error
+
+
+class Outlet:
+    """A publisher and its encoder: :meth:`publish` hands the message over as a value where the
+    transport takes one (in-process), else sends its frame."""
+
+    __slots__ = ("_hand", "encoder", "publisher")
+
+    def __init__(self, publisher: Publisher, encoder: Encoder) -> None:
+        self.publisher = publisher
+        self.encoder = encoder
+        self._hand: Callable[[dict[str, Any], Pack], None] | None = getattr(publisher, "hand", None)
+
+    def publish(self, t_sim_ns: int, t_wall_ns: int, fields: dict[str, Any]) -> None:
+        """Publish one message (simulated and wall time [ns], the topic's fields)."""
+        enc = self.encoder
+        msg = enc.message(t_sim_ns, t_wall_ns, fields)
+        if self._hand is not None:
+            self._hand(msg, enc.pack)
+        else:
+            self.publisher.send(enc.pack(msg))
