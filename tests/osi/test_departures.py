@@ -145,7 +145,8 @@ def test_lanes_without_boundaries_give_no_departures(tmp_path: Path) -> None:
 
 def test_dil_own_trace_of_a_lane_change_gives_the_live_run_s_invasion(tmp_path: Path) -> None:
     scen = ROOT / "scenarios" / "catalog" / "lane_change_highway.xosc"
-    main(["run", str(scen), "--out", str(tmp_path), "--osi-trace", str(tmp_path / "gt.mcap")])
+    short = ["--max-time", "10"]  # the lane change starts at 3 s and is over by 7 s: 10 s of the 40 s hold it
+    main(["run", str(scen), *short, "--out", str(tmp_path), "--osi-trace", str(tmp_path / "gt.mcap")])
     live = [(round(t, 6), k) for t, k, _ in events(tmp_path / scen.stem / "run.mcap")]
     assert [k for _, k in live] == ["lane_invasion"]
     conv = trace_to_log(tmp_path / "gt.mcap", tmp_path / "gt.dil.mcap")
