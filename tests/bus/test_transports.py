@@ -69,11 +69,13 @@ def test_a_conflating_subscriber_keeps_only_the_newest(kind, tmp_path, base_port
             _await_link(pub, sub, enc.encode(0, 0, sample(SCHEMAS[TOPIC])))
         for i in range(200):
             pub.send(enc.encode(i, 0, sample(SCHEMAS[TOPIC])))
-        time.sleep(0.1)
-        inbox = Inbox(sub, Drops())
-        newest = inbox.latest()
+        inbox, newest, end = Inbox(sub, Drops()), None, time.monotonic() + 30.0
+        time.sleep(0.1)  # most often all 200 are in by now: one read gets the newest
+        while (newest is None or newest["seq"] != enc.seq - 1) and time.monotonic() < end:
+            newest = inbox.latest() or newest  # a busy machine: read again until the newest is in
+            time.sleep(0.05)
         assert newest is not None and newest["seq"] == enc.seq - 1
-        assert inbox.received == 1
+        assert inbox.received <= 5  # of 200 sent: the socket kept only the newest each time it was read
     finally:
         bus.close()
 
