@@ -140,6 +140,10 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
         metavar="FILE",
         help="with a scenario: also write an OSI trace (.mcap or .osi)",
     )
+    d.add_argument(
+        "--foxglove", nargs="?", const=8765, type=int, metavar="PORT",
+        help="with a scenario: serve the run live to Foxglove on this WebSocket port (default 8765)",
+    )  # fmt: skip
     add_world_arguments(d, cameras="front,mirror")
     add_bus_arguments(d)
     _loop_arguments(d)
@@ -377,7 +381,10 @@ def _run_scenario(
     from dil.kernels import warm  # a cold kernel cache compiles here, announced, not in the 1 kHz loop
 
     warm()
-    result = run(spec, bus=bus, on_loop=on_loop)
+    from dil.recording.foxglove_live import serve_live
+
+    with serve_live(bus, scenario, args.foxglove):
+        result = run(spec, bus=bus, on_loop=on_loop)
     write_result(result, out, spec)
     print(summary(result, out))
     if signals.SIGINT in signalled and result.outcome == "aborted":
