@@ -9,9 +9,11 @@ import html
 import io
 import json
 import math
+import os
 from pathlib import Path
 from xml.sax.saxutils import quoteattr
 
+from dil.run import kpi_units
 from dil.run.kpi import SCALAR_KPIS
 
 from .engine import result_path
@@ -162,12 +164,16 @@ def write_html(table: list[dict], path: Path, name: str, axes: tuple[str, str] |
             ax.legend(fontsize=8)
             figures.append((f"Pass/fail map: {scen}, {stack}", _png(fig)))
     for kpi in ("min_ttc", "min_distance", "max_decel", "collision_speed"):
-        vals = [r[kpi] for r in table if isinstance(r[kpi], int | float) and math.isfinite(r[kpi])]
+        vals = [
+            kpi_units.display(kpi, r[kpi])
+            for r in table
+            if isinstance(r[kpi], int | float) and math.isfinite(r[kpi])
+        ]
         if vals:
             fig, ax = plt.subplots(figsize=(5, 2.6))
             ax.hist(vals, bins=min(30, max(5, len(vals) // 3)))
-            ax.set(xlabel=kpi, ylabel="runs", title=f"Distribution of {kpi}")
-            figures.append((kpi, _png(fig)))
+            ax.set(xlabel=kpi_units.label(kpi), ylabel="runs", title=f"Distribution of {kpi}")
+            figures.append((kpi_units.label(kpi), _png(fig)))
     worst = sorted(
         table,
         key=lambda r: (
@@ -176,11 +182,13 @@ def write_html(table: list[dict], path: Path, name: str, axes: tuple[str, str] |
             r["min_ttc"] if r["min_ttc"] is not None else math.inf,
         ),
     )[:10]
+    reports = _run_reports(worst)
     worst_rows = "".join(
         f"<tr><td>{e(r['run_id'])}</td><td>{e(r['scenario'])}</td><td>{e(r['stack'])}</td>"
         f"<td>{e(', '.join(f'{k[6:]}={v}' for k, v in r.items() if k.startswith('param.')))}</td>"
-        f"<td>{e(r['status'])}</td><td>{e(str(r['collision_speed']))}</td><td>{e(str(r['min_ttc']))}</td>"
-        f"<td>{_link(r)}</td></tr>"
+        f"<td>{e(r['status'])}</td><td>{e(kpi_units.text('collision_speed', r['collision_speed']))}</td>"
+        f"<td>{e(kpi_units.text('min_ttc', r['min_ttc']))}</td>"
+        f"<td>{_links(r, path.parent, reports)}</td></tr>"
         for r in worst
     )
     stacks = sorted({r["stack"] for r in table})
@@ -206,8 +214,9 @@ ended the run before the scenario did. Neither is a pass or a fail.</p>
 <h2>Stacks</h2><table><tr><td>stack</td>{header}</tr>{compare}</table>
 {images}
 <h2>Worst runs</h2><table><tr><td>run</td><td>scenario</td><td>stack</td><td>parameters</td><td>status</td>
-<td>collision speed</td><td>min TTC</td><td>log</td></tr>{worst_rows}</table>
-<p>Full table: results.csv, results.parquet; CI: junit.xml. A run's page: <code>dil report LOG</code>.</p>
+<td>collision speed</td><td>min TTC</td><td>run</td></tr>{worst_rows}</table>
+<p>Speeds in km/h, times in s, distances in m. Full table: results.csv, results.parquet (SI units:
+m/s, s, m); CI: junit.xml. Any run's page: <code>dil report LOG</code>.</p>
 </body></html>
 """)
 
@@ -224,7 +233,34 @@ def _with_missing(c: dict[str, int], shown: tuple[str, ...]) -> dict[str, int]:
     return out
 
 
-def _link(r: dict) -> str:
-    if not r["log"]:
-        return ""
-    return f"<a href='{html.escape(Path(r['log']).as_uri())}'>run.mcap</a>"
+def _run_reports(runs: list[dict]) -> dict[str, Path]:
+    """A ``dil report`` page beside each run's log (``runs/<id>/report.html``) for the runs given
+    that kept their log: run id -> page. A log that cannot be read gets no page."""
+    from dil.recording.reader import LogError
+    from dil.replay.report import write_report
+
+    pages = {}
+    for r in runs:
+        log = Path(r["log"]) if r["log"] else None
+        if log is None or not log.is_file():
+            continue
+        try:
+            pages[r["run_id"]] = write_report(log, log.with_name("report.html"))
+        except (LogError, ValueError, KeyError, IndexError):
+            continue
+    return pages
+
+
+def _links(r: dict, folder: Path, reports: dict[str, Path]) -> str:
+    """Links to the run's report and log, relative to the campaign's page (the folder moves whole)."""
+    out = []
+    page = reports.get(r["run_id"])
+    if page is not None:
+        out.append(f"<a href='{html.escape(_relative(page, folder))}'>report</a>")
+    if r["log"] and Path(r["log"]).is_file():
+        out.append(f"<a href='{html.escape(_relative(Path(r['log']), folder))}'>log</a>")
+    return " ".join(out) or "no log"
+
+
+def _relative(target: Path, folder: Path) -> str:
+    return Path(os.path.relpath(target.resolve(), folder.resolve())).as_posix()

@@ -122,6 +122,7 @@ def _report(args: argparse.Namespace) -> int:
 
 
 def _score(args: argparse.Namespace) -> int:
+    from dil.run import kpi_units
     from dil.run.kpi import SCALAR_KPIS
     from dil.run.outcome import exit_status, label
     from dil.run.score import score_recording
@@ -134,7 +135,7 @@ def _score(args: argparse.Namespace) -> int:
         return 2
     k = kpis.as_dict()
     for key in SCALAR_KPIS:
-        print(f"{key:16s} {k[key]}")
+        print(f"{key:16s} {kpi_units.text(key, k[key])}")  # rounded, with its unit
     for c in verdict["checks"]:
         print(f"  {c['criterion']:16s} {'pass' if c['passed'] else 'FAIL'}: {c['value']}")
     print("verdict", label(verdict))

@@ -21,6 +21,7 @@ from dil.recording.reader import read_metadata
 from dil.road.network import RoadNetwork
 from dil.road.parse import parse as parse_xodr
 from dil.road.sampling import sample_lanes
+from dil.run import kpi_units
 from dil.run.kpi import score_log
 from dil.run.outcome import label, outcome_of
 from dil.scenario.separation import lateral_gap, longitudinal_gap
@@ -46,6 +47,8 @@ def _series(path: Path) -> dict[str, list]:
         "world/events": [],
         "scenario/events": [],
         "driver/input": [],
+        "rig/command": [],
+        "rig/feedback": [],
     }
     for topic, t_ns, data in fast_records(path):
         if topic in out:
@@ -137,6 +140,9 @@ def write_report(log: str | Path, out: str | Path) -> Path:
             a.grid(alpha=0.3)
         images.append(("Inputs", png_base64(fig)))
 
+    if s["rig/command"]:
+        images.append(("Motion platform", png_base64(_rig_plot(plt, s))))
+
     net = None
     if "road.xodr" in attachments:
         net = RoadNetwork(parse_xodr(attachments["road.xodr"], f"{log.name}:road.xodr"))
@@ -151,48 +157,97 @@ def write_report(log: str | Path, out: str | Path) -> Path:
         ax.grid(alpha=0.3)
         images.append(("Lateral offset", png_base64(fig)))
 
-        fig, ax = plt.subplots(figsize=(8, 5))
-        xs = [a["x"] for _, m in s["world/actors"] for a in m["actors"]]
-        ys = [a["y"] for _, m in s["world/actors"] for a in m["actors"]]
-        pad = 15.0
-        box = (min(xs) - pad, max(xs) + pad, min(ys) - pad, max(ys) + pad)
-        for st in sample_lanes(net, 2.0):
-            if st.lane != 0:
-                for line in (st.inner, st.outer):
-                    ax.plot(line[:, 0], line[:, 1], color="0.75", lw=0.6)
-        for i, name in enumerate(names):
-            pts = np.array(
-                [
-                    (m["actors"][i]["x"], m["actors"][i]["y"])
-                    for _, m in s["world/actors"]
-                    if i < len(m["actors"])
-                ]
-            )
-            ax.plot(pts[:, 0], pts[:, 1], label=name, lw=2)
-        for _, e in s["world/events"]:
-            ax.plot(e["x"], e["y"], "kx", ms=10)
-        box = _equal_aspect(box, ax)
-        ax.set(
-            xlim=box[:2], ylim=box[2:], xlabel="x [m]", ylabel="y [m]", title="Bird's-eye view (x: events)"
-        )
-        ax.set_aspect("equal", adjustable="box")
-        ax.legend(fontsize=8)
-        images.append(("Trajectories", png_base64(fig)))
+        images.append(("Trajectories", png_base64(_birds_eye(plt, net, names, s))))
 
     out.write_text(_page(log, info, verdict, rec.get("end", ""), kpis, images, s))
     return out
 
 
-def _equal_aspect(box: tuple[float, float, float, float], ax: object) -> tuple[float, float, float, float]:
-    """``box`` (x0, x1, y0, y1) [m] grown about its centre to the axes' shape, so that both limits
-    can be fixed with equal scales on x and y."""
+def _birds_eye(plt: object, net: RoadNetwork, names: list[str], s: dict[str, list]) -> object:
+    """The lanes, every actor's path and its box at the start (outline) and the end (filled), and
+    the events, framed on where the actors went [m]. A long, narrow manoeuvre (a 500 m straight)
+    keeps a legible height: y is stretched by a stated factor instead of equal axes."""
+    from matplotlib.patches import Polygon
+
+    fig, ax = plt.subplots(figsize=(8, 5))
+    frames = [m["actors"] for _, m in s["world/actors"]]
+    xs = [a["x"] for actors in frames for a in actors]
+    ys = [a["y"] for actors in frames for a in actors]
+    pad = 10.0
+    box = (min(xs) - pad, max(xs) + pad, min(ys) - pad, max(ys) + pad)
+    for st in sample_lanes(net, 2.0):
+        if st.lane != 0:
+            for line in (st.inner, st.outer):
+                ax.plot(line[:, 0], line[:, 1], color="0.75", lw=0.6)
+    colours = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    for i, name in enumerate(names):
+        poses = [actors[i] for actors in frames if i < len(actors)]
+        colour = colours[i % len(colours)]
+        pts = np.array([(a["x"], a["y"]) for a in poses])
+        ax.plot(pts[:, 0], pts[:, 1], lw=2, color=colour, label=name)
+        for a, filled in ((poses[0], False), (poses[-1], True)):
+            ax.add_patch(
+                Polygon(_corners(a), closed=True, fill=filled, alpha=0.6 if filled else 1.0, color=colour)
+            )
+    for _, e in s["world/events"]:
+        ax.plot(e["x"], e["y"], "kx", ms=10)
+    stretch = _fit(box, ax)
+    ax.set(xlim=box[:2], ylim=box[2:], xlabel="x [m]", ylabel="y [m]")
+    ax.set_aspect(stretch, adjustable="datalim")
+    what = "paths, boxes at start (outline) and end (filled), x: events"
+    if stretch > 1.0:
+        what += f"; y stretched {stretch:.1f}x"
+    ax.set_title(f"Bird's-eye view ({what})", fontsize=10)
+    ax.legend(fontsize=8)
+    ax.grid(alpha=0.3)
+    return fig
+
+
+def _rig_plot(plt: object, s: dict[str, list]) -> object:
+    """The cued platform pose (``rig/command``; translations [mm], rotations [deg]) and, where the
+    rig server answered, its measured pose (``rig/feedback``, dashed) and actuator lengths [mm]."""
+    cmd, fb = s["rig/command"], s["rig/feedback"]
+    fig, (a1, a2, a3) = plt.subplots(3, 1, figsize=(8, 6.5), sharex=True)
+    t = [t for t, _ in cmd]
+    for k in ("surge", "sway", "heave"):
+        (line,) = a1.plot(t, [m[k] * 1e3 for _, m in cmd], label=k)
+        if fb:
+            a1.plot([t for t, _ in fb], [m[k] * 1e3 for _, m in fb], ls="--", color=line.get_color())
+    for k in ("roll", "pitch", "yaw"):
+        (line,) = a2.plot(t, [math.degrees(m[k]) for _, m in cmd], label=k)
+        if fb:
+            a2.plot([t for t, _ in fb], [math.degrees(m[k]) for _, m in fb], ls="--", color=line.get_color())
+    lengths = np.array([m["actuator_lengths"] for _, m in cmd]) * 1e3
+    for j in range(lengths.shape[1] if lengths.ndim == 2 else 0):
+        a3.plot(t, lengths[:, j], lw=0.8, label=f"{j + 1}")
+    a1.set(ylabel="translation [mm]", title="Motion platform: cued pose (solid), measured (dashed)")
+    a2.set(ylabel="rotation [deg]")
+    a3.set(xlabel="t [s]", ylabel="actuator length [mm]")
+    for a in (a1, a2, a3):
+        a.grid(alpha=0.3)
+        a.legend(fontsize=7, ncol=6, loc="upper right")
+    return fig
+
+
+def _corners(a: dict) -> np.ndarray:
+    """The four corners of an actor's box (length, width [m] about x, y, rotated by yaw [rad])."""
+    c, s = math.cos(a["yaw"]), math.sin(a["yaw"])
+    half = np.array([(1, 1), (-1, 1), (-1, -1), (1, -1)]) * (0.5 * a["length"], 0.5 * a["width"])
+    return np.array([a["x"], a["y"]]) + half @ np.array([[c, s], [-s, c]])
+
+
+MAX_STRETCH = 25.0
+"""The most y may be stretched against x in the bird's-eye view."""
+
+
+def _fit(box: tuple[float, float, float, float], ax: object) -> float:
+    """The y/x scale ratio that fills the axes with ``box`` (x0, x1, y0, y1) [m]: 1 (equal axes)
+    when the box is at least as tall as the axes' shape, more for a long, flat manoeuvre."""
     pos = ax.get_position()
     w_in, h_in = ax.figure.get_size_inches()
     shape = (pos.height * h_in) / (pos.width * w_in)
-    x0, x1, y0, y1 = box
-    cx, cy, w, h = (x0 + x1) / 2, (y0 + y1) / 2, x1 - x0, y1 - y0
-    w, h = max(w, h / shape), max(h, w * shape)
-    return cx - w / 2, cx + w / 2, cy - h / 2, cy + h / 2
+    w, h = box[1] - box[0], box[3] - box[2]
+    return float(min(MAX_STRETCH, max(1.0, shape * w / h)))
 
 
 def _page(
@@ -205,7 +260,8 @@ def _page(
     s: dict[str, list],
 ) -> str:
     e = html.escape
-    title = e(Path(info.get("scenario", str(log))).name)
+    scenario = Path(info.get("scenario", "")).stem
+    title = e(f"{scenario}: {_run_name(log)}" if scenario else _run_name(log))
     outcome = outcome_of(verdict)
     status = e(label(verdict)) if verdict is not None else "no verdict recorded"
     colour = COLOURS.get(outcome, "#c33")
@@ -217,7 +273,9 @@ def _page(
         for c in (verdict or {}).get("checks", [])
     )
     kpi_rows = "".join(
-        f"<tr><td>{e(k)}</td><td>{e(_fmt(v))}</td></tr>" for k, v in kpis.items() if k != "events"
+        f"<tr><td>{e(k)}</td><td class='num'>{e(kpi_units.text(k, v))}</td></tr>"
+        for k, v in kpis.items()
+        if k != "events" and v != ""
     )
     params = json.loads(info.get("parameters", "{}"))
     param_rows = "".join(f"<tr><td>{e(k)}</td><td>{e(str(v))}</td></tr>" for k, v in params.items())
@@ -242,19 +300,19 @@ table{{border-collapse:collapse;margin:0.5em 0}}td{{border:1px solid #ccc;paddin
 <h1>{title}</h1>
 <p class="verdict">{status}</p>
 <p class="end">end: {end_text}</p>
-<p>log <code>{e(str(log))}</code>; stack {e(info.get("stack", "?"))}; vehicle {e(info.get("vehicle", "?"))}
+<p>scenario <code>{e(info.get("scenario", "?"))}</code>;
+log <code>{e(str(log))}</code>; stack {e(info.get("stack", "?"))}; vehicle {e(info.get("vehicle", "?"))}
 ({e(info.get("model", "?"))}); dil {e(info.get("dil_version", "?"))}; scenario sha256
 <code>{e(info.get("scenario_sha256", "?"))}</code></p>
 <table>{checks}</table>
 {figures}
-<h2>KPIs (computed from the log)</h2><table>{kpi_rows}</table>
+<h2>KPIs (computed from the log; speeds in km/h)</h2><table>{kpi_rows}</table>
 <h2>Parameters</h2><table>{param_rows}</table>
 <h2>Events</h2><table><tr><td>t [s]</td><td>source</td><td>event</td></tr>{event_rows}</table>
 </body></html>
 """
 
 
-def _fmt(v: object) -> str:
-    if isinstance(v, float):
-        return f"{v:.3f}"
-    return "inf" if v is None else str(v)
+def _run_name(log: Path) -> str:
+    """A run's name for titles: its folder (``dil-runs/ccrs``) when the log is ``run.mcap``."""
+    return f"{log.parent.name}/{log.name}" if log.name == "run.mcap" and log.parent.name else log.name
