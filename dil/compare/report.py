@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from .metrics import Comparison
+from .traces import Trace
 
 
 def _f(v: float | None, digits: int = 3) -> str:
@@ -22,6 +23,28 @@ def _first(stats: dict) -> str:
         return "within"
     which = [k for k, v in stats["first_beyond_s"].items() if v == t]
     return f"{t:.3f} ({'/'.join(which)})"
+
+
+def titles(a: Trace, b: Trace) -> tuple[str, str]:
+    """How two traces are named in a title: a dil log's scenario and as much of each path as tells
+    them apart (``ccrs (a/ccrs/run.mcap)`` vs ``ccrs (b/ccrs/run.mcap)``)."""
+    pa, pb = a.path.resolve().parts, b.path.resolve().parts
+    k = 1
+    while k < max(len(pa), len(pb)) and pa[-k:] == pb[-k:]:
+        k += 1
+    return _titled(a, "/".join(pa[-k:])), _titled(b, "/".join(pb[-k:]))
+
+
+def _titled(t: Trace, where: str) -> str:
+    scenario = ""
+    if t.path.suffix == ".mcap":
+        from dil.recording.reader import LogError, read_metadata
+
+        try:
+            scenario = read_metadata(t.path)[0].get("dil.run", {}).get("scenario", "")
+        except (LogError, OSError, ValueError):
+            scenario = ""
+    return f"{Path(scenario).stem} ({where})" if scenario else where
 
 
 def header_lines(c: Comparison) -> list[str]:
@@ -144,13 +167,14 @@ def write_html(c: Comparison, out: str | Path) -> Path:
     verdict = "within tolerance" if c.within else "BEYOND TOLERANCE"
     colour = "#2a7" if c.within else "#c33"
     info = "".join(f"<li>{e(line)}</li>" for line in header_lines(c))
+    title = " vs ".join(titles(c.a, c.b))
     out.write_text(f"""<!doctype html>
-<html><head><meta charset="utf-8"><title>dil compare: {e(c.a.path.name)} vs {e(c.b.path.name)}</title>
+<html><head><meta charset="utf-8"><title>dil compare: {e(title)}</title>
 <style>body{{font-family:sans-serif;max-width:900px;margin:2em auto;color:#222}}
 table{{border-collapse:collapse;margin:0.5em 0}}td{{border:1px solid #ccc;padding:2px 8px}}
 .verdict{{font-size:1.6em;font-weight:bold;color:{colour}}}img{{max-width:100%}}</style></head>
 <body>
-<h1>{e(c.a.path.name)} vs {e(c.b.path.name)}</h1>
+<h1>{e(title)}</h1>
 <p class="verdict">{verdict}</p>
 <ul>{info}</ul>
 <table><tr><td>entity</td><td>samples</td><td>max pos [m]</td><td>rms pos [m]</td><td>at t [s]</td>
