@@ -39,6 +39,11 @@ class SensorKind(enum.IntEnum):
     OBSTACLE = 10
     RADAR = 11
     CAMERA_INSTANCE = 12
+    CAMERA_DVS = 13
+    CAMERA_OPTICAL_FLOW = 14
+    CAMERA_NORMALS = 15
+    CAMERA_COSMOS = 16
+    """``sensor.camera.cosmos_visualization``: the semantic pass in CityScapes colours."""
 
 
 @dataclass(frozen=True)
@@ -115,6 +120,33 @@ def _vehicle(
     )
 
 
+RGB_LOOK_ATTRIBUTES = tuple(
+    Attribute(name, AttributeType.FLOAT, value, modifiable=True)
+    for name, value in (
+        ("gamma", "2.2"),
+        ("lens_circle_falloff", "5.0"),
+        ("lens_circle_multiplier", "0.0"),
+        ("lens_k", "-1.0"),
+        ("lens_kcube", "0.0"),
+        ("lens_x_size", "0.08"),
+        ("lens_y_size", "0.08"),
+        ("chromatic_aberration_intensity", "0.0"),
+        ("chromatic_aberration_offset", "0.0"),
+        ("bloom_intensity", "0.675"),
+        ("lens_flare_intensity", "0.1"),
+        ("motion_blur_intensity", "0.45"),
+        ("motion_blur_max_distortion", "0.35"),
+        ("motion_blur_min_object_screen_size", "0.1"),
+        ("exposure_compensation", "0.0"),
+        ("fstop", "1.4"),
+        ("iso", "100.0"),
+        ("shutter_speed", "200.0"),
+    )
+)
+"""CARLA's RGB camera attributes of lens, exposure and post-processing: accepted and stored, not
+drawn (the renderer has none of these effects)."""
+
+
 def _camera_rgb() -> Blueprint:
     return Blueprint(
         "sensor.camera.rgb",
@@ -125,6 +157,7 @@ def _camera_rgb() -> Blueprint:
             Attribute("image_size_y", AttributeType.INT, "600", modifiable=True),
             Attribute("fov", AttributeType.FLOAT, "90", modifiable=True),
             Attribute("sensor_tick", AttributeType.FLOAT, "0.0", modifiable=True),
+            *RGB_LOOK_ATTRIBUTES,
         ),
         sensor=SensorKind.CAMERA_RGB,
     )

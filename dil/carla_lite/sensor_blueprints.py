@@ -23,13 +23,14 @@ def _sensor(name: str, kind: SensorKind, *attributes: Attribute) -> Blueprint:
     return Blueprint(name, ActorClass.SENSOR, common + attributes, sensor=kind)
 
 
-def _camera(name: str, kind: SensorKind) -> Blueprint:
+def _camera(name: str, kind: SensorKind, *extra: Attribute) -> Blueprint:
     return _sensor(
         name,
         kind,
         _attr("image_size_x", AttributeType.INT, "800"),
         _attr("image_size_y", AttributeType.INT, "600"),
         _attr("fov", AttributeType.FLOAT, "90"),
+        *extra,
     )
 
 
@@ -55,6 +56,22 @@ def sensor_blueprints() -> tuple[Blueprint, ...]:
         _camera("sensor.camera.depth", SensorKind.CAMERA_DEPTH),
         _camera("sensor.camera.semantic_segmentation", SensorKind.CAMERA_SEMANTIC),
         _camera("sensor.camera.instance_segmentation", SensorKind.CAMERA_INSTANCE),
+        _camera(
+            "sensor.camera.dvs",
+            SensorKind.CAMERA_DVS,
+            *_floats(
+                ("positive_threshold", "0.3"),
+                ("negative_threshold", "0.3"),
+                ("sigma_positive_threshold", "0.0"),
+                ("sigma_negative_threshold", "0.0"),
+                ("log_eps", "0.001"),
+            ),
+            _attr("refractory_period_ns", AttributeType.INT, "0"),
+            _attr("use_log", AttributeType.BOOL, "true"),
+        ),
+        _camera("sensor.camera.optical_flow", SensorKind.CAMERA_OPTICAL_FLOW),
+        _camera("sensor.camera.normals", SensorKind.CAMERA_NORMALS),
+        _camera("sensor.camera.cosmos_visualization", SensorKind.CAMERA_COSMOS),
         _lidar(
             "sensor.lidar.ray_cast",
             SensorKind.LIDAR,

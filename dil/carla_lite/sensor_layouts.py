@@ -50,14 +50,18 @@ class MoreSensorTypes(enum.IntEnum):
     """Indices in the 0.9.16 client's sensor registry of the sensors this module serves."""
 
     DEPTH = 1
+    NORMALS = 2
+    DVS = 3
     GNSS = 4
     IMU = 5
     OBSTACLE = 7
+    OPTICAL_FLOW = 8
     RADAR = 9
     SEMANTIC_LIDAR = 10
     LIDAR = 11
     SEMANTIC_SEGMENTATION = 14
     INSTANCE_SEGMENTATION = 15
+    COSMOS = 16
 
 
 class Tag(enum.IntEnum):
@@ -74,6 +78,31 @@ class Tag(enum.IntEnum):
     STATIC = 20
     ROAD_LINE = 24
     GROUND = 25
+
+
+CITYSCAPES_RGB = {
+    Tag.UNLABELED: (0, 0, 0),
+    Tag.ROADS: (128, 64, 128),
+    Tag.SIDEWALKS: (244, 35, 232),
+    Tag.TERRAIN: (152, 251, 152),
+    Tag.SKY: (70, 130, 180),
+    Tag.PEDESTRIAN: (220, 20, 60),
+    Tag.CAR: (0, 0, 142),
+    Tag.TRUCK: (0, 0, 70),
+    Tag.STATIC: (110, 190, 160),
+    Tag.ROAD_LINE: (157, 234, 50),
+    Tag.GROUND: (81, 0, 81),
+}
+"""CARLA's CityScapes colours (R, G, B) of the classes carla-lite draws."""
+_CITYSCAPES_BGRA = np.zeros((256, 4), np.uint8)
+_CITYSCAPES_BGRA[:, 3] = 255
+for _tag, (_r, _g, _b) in CITYSCAPES_RGB.items():
+    _CITYSCAPES_BGRA[int(_tag), :3] = (_b, _g, _r)
+
+
+def cityscapes_bgra(tags: np.ndarray) -> np.ndarray:
+    """A BGRA8 image of CityScapes colours from an image of semantic tags (uint8)."""
+    return _CITYSCAPES_BGRA[tags]
 
 
 def encode_depth(depth_m: np.ndarray, out: np.ndarray) -> None:

@@ -52,7 +52,9 @@ from .dynamics import (
     K_Z,
 )
 from .layouts import SensorType, image_body, sensor_header
-from .sensor_layouts import MoreSensorTypes, Tag, encode_depth, parse_geo_reference
+from .sensor_dvs import DvsState
+from .sensor_flow import FlowState, normals_body
+from .sensor_layouts import MoreSensorTypes, Tag, cityscapes_bgra, encode_depth, parse_geo_reference
 from .sensor_lidar import LidarSpec, lidar_capture
 from .sensor_motion import gnss_body, imu_body
 from .sensor_radar import radar_capture
@@ -78,7 +80,13 @@ CAMERAS = (
     SensorKind.CAMERA_DEPTH,
     SensorKind.CAMERA_SEMANTIC,
     SensorKind.CAMERA_INSTANCE,
+    SensorKind.CAMERA_DVS,
+    SensorKind.CAMERA_OPTICAL_FLOW,
+    SensorKind.CAMERA_NORMALS,
+    SensorKind.CAMERA_COSMOS,
 )
+RAY_CAMERAS = (SensorKind.CAMERA_DEPTH, SensorKind.CAMERA_OPTICAL_FLOW, SensorKind.CAMERA_NORMALS)
+"""Cameras drawn from a ray cast per pixel."""
 SENSOR_TYPES = {
     SensorKind.COLLISION: int(SensorType.COLLISION),
     SensorKind.CAMERA_RGB: int(SensorType.CAMERA_RGB),
@@ -91,6 +99,10 @@ SENSOR_TYPES = {
     SensorKind.OBSTACLE: int(MoreSensorTypes.OBSTACLE),
     SensorKind.RADAR: int(MoreSensorTypes.RADAR),
     SensorKind.CAMERA_INSTANCE: int(MoreSensorTypes.INSTANCE_SEGMENTATION),
+    SensorKind.CAMERA_DVS: int(MoreSensorTypes.DVS),
+    SensorKind.CAMERA_OPTICAL_FLOW: int(MoreSensorTypes.OPTICAL_FLOW),
+    SensorKind.CAMERA_NORMALS: int(MoreSensorTypes.NORMALS),
+    SensorKind.CAMERA_COSMOS: int(MoreSensorTypes.COSMOS),
 }
 """The header's sensor type by kind (the lane invasion sensor sends nothing)."""
 
@@ -136,6 +148,8 @@ class SensorStream:
     """Depth camera: world ray directions, distances and hits, reused every capture."""
     last_capture: float | None = None
     """Simulation time of the last capture [s]."""
+    motion: DvsState | FlowState | None = None
+    """DVS and optical flow cameras: what they keep from the previous capture."""
 
 
 class Sensors:
@@ -182,8 +196,15 @@ class Sensors:
             if self._template is None:
                 self._template = Camera(self.network, CameraSpec(width=8, height=8))
             s.camera = PosedCamera.sharing(self._template, spec)
-            if kind == SensorKind.CAMERA_DEPTH:
+            if kind in RAY_CAMERAS:
                 s.rays = camera_rays(spec.width, spec.height, spec.fov_deg)
+            s.motion = (
+                DvsState(values)
+                if kind == SensorKind.CAMERA_DVS
+                else FlowState()
+                if kind == SensorKind.CAMERA_OPTICAL_FLOW
+                else None
+            )
         self.by_actor[actor_id] = s
 
     def remove(self, actor_id: int) -> SensorStream | None:
@@ -227,8 +248,14 @@ class Sensors:
             return self._image(s)
         if s.kind in (SensorKind.CAMERA_SEMANTIC, SensorKind.CAMERA_INSTANCE):
             return self._semantic(s)
-        if s.kind == SensorKind.CAMERA_DEPTH:
-            return self._depth(s)
+        if s.kind in RAY_CAMERAS:
+            return self._ray_camera(s)
+        if s.kind == SensorKind.CAMERA_DVS and isinstance(s.motion, DvsState):
+            cam = s.camera
+            assert cam is not None
+            return s.motion.body(self._render(s), round(self._last_time * 1e9), cam.spec.fov_deg)
+        if s.kind == SensorKind.CAMERA_COSMOS:
+            return self._semantic(s, coloured=True)
         if s.lidar is not None:
             origin, axes = self._frame(s.actor_id)
             boxes, ids, tags = self._boxes(self.world.parent_of(s.actor_id))
@@ -310,8 +337,9 @@ class Sensors:
         )
         return boxes, np.array(ids, dtype=np.int64), tags.astype(np.int64)
 
-    def _depth(self, s: SensorStream) -> bytes:
-        """Planar depth per pixel (along the optical axis), encoded in R, G, B as CARLA does."""
+    def _ray_camera(self, s: SensorStream) -> bytes:
+        """Depth, optical flow or normals from a ray per pixel (depth: planar, along the optical axis,
+        encoded in R, G, B as CARLA does)."""
         cam, rays = s.camera, s.rays
         assert cam is not None and rays is not None
         origin, (fwd, left, up) = self._frame(s.actor_id)
@@ -319,21 +347,29 @@ class Sensors:
             n = len(rays)
             s.buffers = (np.empty((n, 3)), np.empty(n), np.empty(n, np.int64))
         world, dist, hit = s.buffers
-        rotate_rays(rays, np.stack([-left, -up, fwd]), world)
-        boxes, _, _ = self._boxes(self.world.parent_of(s.actor_id) if self._carried_inside(s) else 0)
+        cam_axes = np.stack([-left, -up, fwd])
+        rotate_rays(rays, cam_axes, world)
+        boxes, ids, _ = self._boxes(self.world.parent_of(s.actor_id) if self._carried_inside(s) else 0)
         cast_rays(origin, world, boxes, len(boxes), self._ground_z(s.actor_id), DEPTH_MAX_T, 0.0, dist, hit)
+        size = (cam.spec.width, cam.spec.height, cam.spec.fov_deg)
+        if isinstance(s.motion, FlowState):
+            return s.motion.body(origin, cam_axes, world, dist, hit, boxes, ids, size)
+        if s.kind == SensorKind.CAMERA_NORMALS:
+            return normals_body(origin, world, dist, hit, boxes, size)
         bgra = np.empty((cam.spec.height, cam.spec.width, 4), np.uint8)
         encode_depth(dist.reshape(cam.spec.height, cam.spec.width), bgra)
         return image_body(bgra, cam.spec.fov_deg)
 
-    def _semantic(self, s: SensorStream) -> bytes:
+    def _semantic(self, s: SensorStream, coloured: bool = False) -> bytes:
+        """Semantic tags in R (instance ids in G and B), or with ``coloured`` CityScapes colours."""
         cam = s.camera
         assert cam is not None
         self._pose_camera(s)
         scene, n = self._scene_rows(s.actor_id)
         instances = self._scene_ids if s.kind == SensorKind.CAMERA_INSTANCE else None
         bgr = cam.render(scene, n, semantic=True, instances=instances)
-        return image_body(cv2.cvtColor(bgr, cv2.COLOR_BGR2BGRA), cam.spec.fov_deg)
+        bgra = cityscapes_bgra(bgr[..., 2]) if coloured else cv2.cvtColor(bgr, cv2.COLOR_BGR2BGRA)
+        return image_body(bgra, cam.spec.fov_deg)
 
     def _obstacle(self, s: SensorStream) -> bytes | None:
         """The nearest body along the sensor's forward axis within ``distance`` (a sphere of
@@ -378,7 +414,8 @@ class Sensors:
         body = [self.codec.actor(own), self.codec.actor(other), list(impulse)]
         return msgpack.packb(body, use_bin_type=True)
 
-    def _image(self, s: SensorStream) -> bytes:
+    def _render(self, s: SensorStream) -> np.ndarray:
+        """The RGB renderer's BGR8 image from a camera sensor, in the weather's light."""
         cam = s.camera
         assert cam is not None
         self._pose_camera(s)
@@ -386,7 +423,12 @@ class Sensors:
         bgr = cam.render(scene, n)
         if self.daylight < 1.0:
             bgr = cv2.convertScaleAbs(bgr, alpha=self.daylight)
-        return image_body(cv2.cvtColor(bgr, cv2.COLOR_BGR2BGRA), cam.spec.fov_deg)
+        return bgr
+
+    def _image(self, s: SensorStream) -> bytes:
+        cam = s.camera
+        assert cam is not None
+        return image_body(cv2.cvtColor(self._render(s), cv2.COLOR_BGR2BGRA), cam.spec.fov_deg)
 
     def _scene_rows(self, camera_id: int) -> tuple[np.ndarray, int]:
         """dil's actor rows (``dil.world.actors.A_*``) for the renderer: row 0 (never drawn) is empty,
