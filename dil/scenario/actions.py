@@ -55,6 +55,11 @@ class Teleport(Action):
         for n in actors:
             p = self.position.resolve(ctx)
             e = ctx.entity(n)
+            if not (ctx.init or e.stack_driven) and e.before_teleport is None:
+                # as in esmini: what follows in this step sees it there, but as a state at t it is
+                # where it was; the step to t + dt puts it there instead of moving it (the engine
+                # calls Entity.defer_teleport at the end of the step)
+                e.before_teleport = e.place_state()
             if p.road is not None:
                 e.place_in_lane(ctx.net, p.road, p.lane, p.s, p.offset, yaw=p.yaw)
             else:

@@ -61,6 +61,8 @@ class Context:
     seq_window: int = 0
     """``seq`` when the previous step's storyboard step began: older transitions are not news."""
     off_road: dict[str, float] = field(default_factory=dict)
+    init: bool = True
+    """The Init actions are running (a teleport then places its entity at once, not at t + dt)."""
 
     def entity(self, name: str) -> Entity:
         try:

@@ -102,6 +102,7 @@ class ScenarioNode:
             ego.stack_driven = True
         for actors, action in self.scenario.init:
             action.start(ctx, actors)
+        ctx.init = False
         perceive_all(self.scenario.entities)  # a controller taken in Init holds what it took
         if ego.stack_driven:
             ctx.ego_link.place(ego.x, ego.y, ego.yaw, ego.speed)
@@ -137,6 +138,8 @@ class ScenarioNode:
             board.settle(ctx, lambda el, transition: self._notify(el, transition, earlier=True))
         board.step(ctx, self._notify)
         ctx.transitions = ctx.transitions | self._now
+        for e in self.scenario.entities.values():
+            e.defer_teleport()  # a teleport of this step lands in the next
         self._place_all()
         # the stop trigger ends a run; without one, the end of the last story does
         done_by_stories = board.stop_trigger is None and board.stories and board.complete

@@ -10,6 +10,7 @@ shifted sideways by lane changes and offsets, or along a trajectory.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -26,6 +27,10 @@ if TYPE_CHECKING:
 
 LATERAL_CLOSE = 1e-6
 """A lane change or lane offset within this of its target [m] has arrived (as the reference player has it)."""
+
+
+PLACE_FIELDS = ("x", "y", "z", "yaw", "road", "lane", "s", "offset", "forward", "h_rel", "end_of_road")
+"""The fields of an entity that say where it is (see Entity.place_state)."""
 
 
 def shape_value(shape: str, u: float) -> float:
@@ -183,9 +188,30 @@ class Entity:
     lateral: Transition | None = None
     trajectory: Trajectory | None = None
     end_of_road: float = 0.0
-    """How long it has stood at the end of the network [s] (plus 1e-9 while it stands there)."""
-    arrived_at_end: bool = False
-    """It reached the end of the network in this step (it stands there from the next)."""
+    """How long it has been at the end of the network [s], from the step it reached it (plus 1e-9
+    while it is there)."""
+    pending_place: Callable[[], None] | None = None
+    """A teleport started at t - dt: the step to t puts the entity there instead of moving it."""
+    before_teleport: tuple | None = None
+    """Its place before a teleport started in this step (see :meth:`defer_teleport`)."""
+
+    def place_state(self) -> tuple:
+        """Where it is: pose and lane place (what a teleport changes)."""
+        return tuple(getattr(self, f) for f in PLACE_FIELDS)
+
+    def set_place_state(self, state: tuple) -> None:
+        for f, v in zip(PLACE_FIELDS, state, strict=True):
+            setattr(self, f, v)
+
+    def defer_teleport(self) -> None:
+        """End of a step in which a teleport placed it: for the rest of the step (triggers, actions)
+        it was at the new place; as a state at t it is where it was, and the step to t + dt puts
+        it at the new place instead of moving it (as esmini has it)."""
+        if self.before_teleport is None:
+            return
+        after, before, self.before_teleport = self.place_state(), self.before_teleport, None
+        self.set_place_state(before)
+        self.pending_place = lambda: self.set_place_state(after)
 
     def box_centre(self) -> tuple[float, float]:
         return self.x + self.centre_x * math.cos(self.yaw), self.y + self.centre_x * math.sin(self.yaw)
@@ -196,7 +222,7 @@ class Entity:
         """Put the entity on a lane, facing ``yaw`` [rad] (default: the lane's direction of travel);
         it moves along s or against it as its heading says."""
         self.road, self.lane, self.s, self.offset = str(road), int(lane), float(s), float(offset)
-        self.end_of_road, self.arrived_at_end = 0.0, False  # placed anew: not at an end of the network
+        self.end_of_road = 0.0  # placed anew: not at an end of the network
         x, y, z, h = net.lane_to_world(road, lane, s, offset)
         ref = net.road_to_world(road, s)[3]
         h = h if yaw is None else yaw
@@ -208,7 +234,7 @@ class Entity:
         """Teleport to a world pose; the lane is looked up so that lane following can continue."""
         self.x, self.y, self.z, self.yaw = x, y, z, yaw
         self.road = None
-        self.end_of_road, self.arrived_at_end = 0.0, False
+        self.end_of_road = 0.0
         if net is None:
             return
         pos = net.locate(x, y)
@@ -227,13 +253,13 @@ class Entity:
         """Advance a storyboard-driven entity by ``dt``."""
         if not self.present:
             return
-        # the time at an end of the network counts from the first step the entity stands there (in
-        # the step it arrives it still moved), as the reference player counts it
+        # the time at an end of the network counts from the step that reached it, as esmini counts it
         if self.end_of_road > 0.0:
             self.end_of_road += dt
-        elif self.arrived_at_end:
-            self.end_of_road, self.arrived_at_end = 1e-9, False
         old_speed = self.speed
+        # teleported away from where it stood at the end of the network: in this step it stands at
+        # the new place (esmini holds its speed at 0 there while its speed actions go on)
+        held = self.pending_place is not None and self.end_of_road > 0.0 and old_speed == 0.0
         if self.speed_follow is not None:
             planned, self.planned_speed = self.planned_speed, None
             if planned is None:
@@ -244,7 +270,10 @@ class Entity:
             tr.elapsed += dt
             tr.travelled += self.speed * dt
             # within the transition's span: a transition to or from a negative speed reverses
-            self.speed = min(max(tr.value(), min(tr.start, tr.end, 0.0)), max(tr.start, tr.end))
+            v = min(max(tr.value(), min(tr.start, tr.end, 0.0)), max(tr.start, tr.end))
+            # and within the performance limits from the speed now (the shape's duration keeps it
+            # there unless the speed was held)
+            self.speed = min(max(v, old_speed - self.max_decel * dt), old_speed + self.max_accel * dt)
             if tr.done:
                 self.speed = tr.end
                 self.speed_transition = None
@@ -252,6 +281,12 @@ class Entity:
             self.controller.drive(self, self.speed, old_speed, dt)
         self.speed = min(self.speed, self.max_speed)
         self.accel = (self.speed - old_speed) / dt if dt > 0 else 0.0
+        if self.pending_place is not None:
+            place, self.pending_place = self.pending_place, None
+            place()
+            if held:
+                self.speed = self.accel = 0.0
+            return
         step = self.speed * dt
         self.odometer += step
         self.standstill = self.standstill + dt if self.speed < 1e-3 else 0.0
@@ -347,7 +382,8 @@ class Entity:
             self.s = s_here
             self.speed = 0.0
             self.speed_transition = None
-            self.arrived_at_end = self.end_of_road == 0.0
+            if self.end_of_road == 0.0:
+                self.end_of_road = 1e-9
             return
         other = net.roads[net.road_index(nxt[0])]
         self.road, self.lane = nxt
