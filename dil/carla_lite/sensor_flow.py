@@ -8,7 +8,7 @@ heights (y, down), as CARLA encodes it (``get_color_coded_flow`` draws it). Appr
 a pixel sees is moved back with the body it lies on (its pose at the previous capture; the ground and
 the sky stand still, the sky 1000 m away) and projected through the camera's previous pose; the flow
 is the pixel's position now minus there. A camera and a scene that do not move give 0 everywhere;
-the first capture gives 0.
+the first capture gives 0 (so does a flow under ``FLOW_ROUNDING``).
 
 Normals body: a BGRA8 image whose R, G, B hold the surface normal's x, y, z in CARLA's world frame
 (y to the right) as ``(n + 1) / 2 * 255``: the ground (0, 0, 1), a box its face's normal; the sky 0.
@@ -26,6 +26,8 @@ from .sensor_raycast import B_HEIGHT, B_LENGTH, B_WIDTH, B_X, B_Y, B_YAW, B_Z, H
 
 P_X, P_Y, P_Z, P_YAW = 0, 1, 2, 3
 """Columns of a pose row: position [m], heading [rad]."""
+FLOW_ROUNDING = 1e-9
+"""Flow below this (image sizes) is the round trip's rounding of a still point: reported as 0."""
 
 
 @njit(cache=True)
@@ -57,8 +59,10 @@ def flow_kernel(origin, dirs, dist, hit, boxes, prev_poses, prev_origin, prev_ax
             continue
         u = i % width + 0.5
         v = i // width + 0.5
-        out[i, 0] = (u - (focal * cx / cz + 0.5 * width)) / width
-        out[i, 1] = (v - (focal * cy / cz + 0.5 * height)) / height
+        fx = (u - (focal * cx / cz + 0.5 * width)) / width
+        fy = (v - (focal * cy / cz + 0.5 * height)) / height
+        out[i, 0] = fx if abs(fx) > FLOW_ROUNDING else 0.0
+        out[i, 1] = fy if abs(fy) > FLOW_ROUNDING else 0.0
 
 
 @njit(cache=True)

@@ -6,7 +6,9 @@ as it stays connected. Several clients may read the same stream.
 The client asks for a stream's token (``get_sensor_token``) and connects a moment later, so messages
 published in between would be lost (``sensor.listen()`` then ``world.tick()``: the first frame).
 A stream whose token was asked for is *awaited*: its messages are kept (at most ``PENDING_MAX``,
-the oldest dropped first) and sent to the first reader that joins, before anything newer.
+the oldest dropped first) and sent to the first reader that joins, before anything newer. A stream
+that still has readers is awaited too: after ``sensor.stop()`` the client's old connection may look
+alive until a send to it fails, and ``listen()`` again must not lose its first frame to it.
 """
 
 from __future__ import annotations
@@ -71,8 +73,7 @@ class StreamServer:
     def await_reader(self, stream_id: int) -> None:
         """A client was given the stream's token: keep its messages until a reader joins."""
         with self._lock:
-            if not self._readers.get(stream_id):
-                self._pending.setdefault(stream_id, deque(maxlen=PENDING_MAX))
+            self._pending.setdefault(stream_id, deque(maxlen=PENDING_MAX))
 
     def wanted(self, stream_id: int) -> bool:
         """Someone reads the stream or is about to."""
@@ -95,7 +96,7 @@ class StreamServer:
         with self._send_lock:
             with self._lock:
                 readers = list(self._readers.get(stream_id, ()))
-                if not readers and stream_id in self._pending:
+                if stream_id in self._pending:
                     self._pending[stream_id].append(message)
             for r in readers:
                 self._send(stream_id, r, message)
