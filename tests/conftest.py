@@ -22,7 +22,8 @@ import pytest
 
 TESTS = Path(__file__).resolve().parent
 
-# Markers by path under tests/ (a directory or a file): what every test there does.
+# Markers by place under tests/ (a directory, a file, or file::test for all its parameters): what every
+# test there does.
 BY_PATH: dict[str, tuple[str, ...]] = {
     "carla_lite": ("subprocess",),  # every test talks to its own `dil carla-lite` process
     "console/test_browser.py": ("browser", "slow"),
@@ -97,8 +98,9 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for item in items:
         rel = Path(item.path).resolve().relative_to(TESTS).as_posix()
         tiers: set[str] = set()
-        for prefix, marks in BY_PATH.items():
-            if rel == prefix or rel.startswith(prefix + "/"):
+        test = rel + "::" + item.nodeid.split("::", 1)[1].split("[", 1)[0] if "::" in item.nodeid else rel
+        for place, marks in BY_PATH.items():
+            if place in (rel, test) or rel.startswith(place + "/"):
                 tiers.update(marks)
         function = getattr(item, "function", None)
         if function is not None:
