@@ -74,6 +74,11 @@ class Encoder:
         self._packer = msgpack.Packer(use_bin_type=True)
         self._check = check
 
+    @property
+    def checks(self) -> bool:
+        """Whether :meth:`message` checks each message against the schema."""
+        return self._check
+
     def encode(self, t_sim_ns: int, t_wall_ns: int, fields: dict[str, Any]) -> bytes:
         """One frame; the sequence number advances only when the message is valid."""
         return self.pack(self.message(t_sim_ns, t_wall_ns, fields))

@@ -29,11 +29,12 @@ class Handoff:
 
     __slots__ = ("_checked", "_error", "_frame", "_pack", "msg")
 
-    def __init__(self, msg: dict[str, Any], pack: Pack, frame: bytes | None = None) -> None:
+    def __init__(self, msg: dict[str, Any], pack: Pack, checked: Schema | None = None) -> None:
+        """``checked``: the schema the publisher has already checked ``msg`` against."""
         self.msg = msg
         self._pack = pack
-        self._frame = frame
-        self._checked: Schema | None = None
+        self._frame: bytes | None = None
+        self._checked = checked
         self._error: MessageError | None = None
 
     def frame(self) -> bytes:
@@ -58,18 +59,21 @@ class Outlet:
     """A publisher and its encoder: :meth:`publish` hands the message over as a value where the
     transport takes one (in-process), else sends its frame."""
 
-    __slots__ = ("_hand", "encoder", "publisher")
+    __slots__ = ("_checked", "_hand", "encoder", "publisher")
 
     def __init__(self, publisher: Publisher, encoder: Encoder) -> None:
         self.publisher = publisher
         self.encoder = encoder
-        self._hand: Callable[[dict[str, Any], Pack], None] | None = getattr(publisher, "hand", None)
+        self._hand: Callable[[dict[str, Any], Pack, Schema | None], None] | None = getattr(
+            publisher, "hand", None
+        )
+        self._checked = encoder.schema if encoder.checks else None
 
     def publish(self, t_sim_ns: int, t_wall_ns: int, fields: dict[str, Any]) -> None:
         """Publish one message (simulated and wall time [ns], the topic's fields)."""
         enc = self.encoder
         msg = enc.message(t_sim_ns, t_wall_ns, fields)
         if self._hand is not None:
-            self._hand(msg, enc.pack)
+            self._hand(msg, enc.pack, self._checked)
         else:
             self.publisher.send(enc.pack(msg))

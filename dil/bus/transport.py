@@ -12,6 +12,7 @@ from collections.abc import Callable
 from typing import Any, Protocol
 
 from .handoff import Handoff, Pack
+from .schema import Schema
 
 Frame = bytes | bytearray | memoryview
 
@@ -87,9 +88,10 @@ class _LocalPublisher:
         for tap in self._taps:
             tap(data)
 
-    def hand(self, msg: dict[str, Any], pack: Pack) -> None:
+    def hand(self, msg: dict[str, Any], pack: Pack, checked: Schema | None = None) -> None:
         """Publish a message as a value: typed readers get it as is; the frame is packed, once and
-        now, only for readers of frames and taps (``pack`` may reuse its buffer)."""
+        now, only for readers of frames and taps (``pack`` may reuse its buffer). ``checked``: the
+        schema the publisher has checked ``msg`` against (readers of that schema do not again)."""
         queues, taps = self._queues, self._taps
         if not queues and not taps:
             return
@@ -98,7 +100,7 @@ class _LocalPublisher:
         for q in queues:
             if q.typed:
                 if item is None:
-                    item = Handoff(msg, pack)
+                    item = Handoff(msg, pack, checked)
                 q.append(item)
             else:
                 if data is None:

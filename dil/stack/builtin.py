@@ -149,6 +149,7 @@ class BuiltinStack:
         self._last_objects: list[dict] = []
         self._last_lanes: list[dict] = []
         self._last_state: dict | None = None
+        self._path_cache: tuple | None = None
         self._frame = 0
         self.warning = False
         """Forward collision warning active."""
@@ -277,20 +278,33 @@ class BuiltinStack:
         return max(a, -self.p.full_decel)
 
     def _steering(self, v: float) -> float:
-        lane = self._pick_lane()
-        if lane is None:
-            return 0.0
-        pts = np.asarray(lane["points"]).reshape(-1, 2)
-        ahead = pts[pts[:, 0] > 0.5]
-        if len(ahead) == 0:
+        ahead, d = self._path_ahead()
+        if ahead is None:
             return 0.0
         ld = max(self.p.min_lookahead, self.p.lookahead_time * v)
-        d = np.hypot(ahead[:, 0], ahead[:, 1])
         i = int(np.argmin(np.abs(d - ld)))
         x, y = ahead[i]
         alpha = math.atan2(y, x)
         delta = math.atan2(2.0 * self.wheelbase * math.sin(alpha), max(math.hypot(x, y), 1.0))
         return max(-self.max_wheel, min(self.max_wheel, delta * self.ratio))
+
+    def _path_ahead(self) -> tuple[np.ndarray, np.ndarray] | tuple[None, None]:
+        """The followed lane's centre-line points ahead of the ego (x, y in the ego frame [m]) and
+        their distances [m]; (None, None) when there is none. Worked out again only when a new lane
+        message or another target lane arrives (the stack runs 5 times per lane message)."""
+        key = (self._last_lanes, self.target_lane)
+        cached = self._path_cache
+        if cached is not None and cached[0] is key[0] and cached[1] == key[1]:
+            return cached[2]
+        path: tuple[np.ndarray, np.ndarray] | tuple[None, None] = (None, None)
+        lane = self._pick_lane()
+        if lane is not None:
+            pts = np.asarray(lane["points"]).reshape(-1, 2)
+            ahead = pts[pts[:, 0] > 0.5]
+            if len(ahead):
+                path = (ahead, np.hypot(ahead[:, 0], ahead[:, 1]))
+        self._path_cache = (key[0], key[1], path)
+        return path
 
     def _pick_lane(self) -> dict | None:
         """The target lane's centre line if set and visible, else the lane the ego is in."""

@@ -6,6 +6,8 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 
+import numpy as np
+
 from dil.bus.codec import Encoder
 from dil.bus.graph import NodeSpec, Port
 from dil.bus.handoff import Outlet
@@ -126,29 +128,7 @@ class WorldNode:
         for listener in self.listeners:
             listener(events)
         state, names = self.world.actor_state()
-        self._actors_out.publish(
-            t_sim_ns,
-            wall,
-            {
-                "actors": [
-                    {
-                        "id": i,
-                        "kind": ActorKind(int(a[A_KIND])).label,
-                        "name": names[i],
-                        "x": float(a[A_X]),
-                        "y": float(a[A_Y]),
-                        "z": float(a[A_Z]),
-                        "yaw": float(a[A_YAW]),
-                        "speed": float(a[A_SPEED]),
-                        "length": float(a[A_LENGTH]),
-                        "width": float(a[A_WIDTH]),
-                        "height": float(a[A_HEIGHT]),
-                    }
-                    for i, a in enumerate(state)
-                    if a[A_ALIVE] > 0.5
-                ]
-            },
-        )
+        self._actors_out.publish(t_sim_ns, wall, {"actors": actor_records(state, names)})
         if self._thread is not None:
             due = tuple(k for k, (_, every, _, _) in enumerate(self._sensor_pubs) if self._tick % every == 0)
             if due:
@@ -164,3 +144,28 @@ class WorldNode:
             self._thread.close()
             self._dropped = self._thread.dropped
             self._thread = None
+
+
+_LABELS = {int(k): k.label for k in ActorKind}
+
+
+def actor_records(state: np.ndarray, names: list[str]) -> list[dict]:
+    """The ``world/actors`` records of the live rows of ``state`` (the table turned into Python
+    numbers at once, not value by value)."""
+    return [
+        {
+            "id": i,
+            "kind": _LABELS[int(a[A_KIND])],
+            "name": names[i],
+            "x": a[A_X],
+            "y": a[A_Y],
+            "z": a[A_Z],
+            "yaw": a[A_YAW],
+            "speed": a[A_SPEED],
+            "length": a[A_LENGTH],
+            "width": a[A_WIDTH],
+            "height": a[A_HEIGHT],
+        }
+        for i, a in enumerate(state.tolist())
+        if a[A_ALIVE] > 0.5
+    ]

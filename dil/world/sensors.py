@@ -16,6 +16,9 @@ from dil.road.sampling import sample_lanes
 from .actors import A_ALIVE, A_HEIGHT, A_KIND, A_LENGTH, A_SPEED, A_WIDTH, A_X, A_Y, A_YAW, EGO, ActorKind
 from .camera import ACTOR_COLOURS, Camera, CameraSpec
 
+_LABELS = {int(k): k.label for k in ActorKind}
+"""Actor kind code -> its label in messages."""
+
 
 class Sensor(Protocol):
     name: str
@@ -43,26 +46,33 @@ class ObjectList:
 
     def measure(self, actors: np.ndarray, n: int) -> dict[str, Any]:
         ego = actors[EGO]
-        rows = actors[1:n]
-        idx = np.nonzero(
-            (rows[:, A_ALIVE] > 0.5)
-            & (np.hypot(rows[:, A_X] - ego[A_X], rows[:, A_Y] - ego[A_Y]) <= self.range_m)
-        )[0]
-        xs, ys = _to_ego(ego, rows[idx, A_X], rows[idx, A_Y])
+        others = actors[1:n]
+        in_range = (
+            (others[:, A_ALIVE] > 0.5)
+            & (np.hypot(others[:, A_X] - ego[A_X], others[:, A_Y] - ego[A_Y]) <= self.range_m)
+        ).tolist()
+        rows = actors[:n].tolist()  # Python numbers, one conversion for the table (few actors)
+        e = rows[EGO]
+        ex, ey, eyaw = e[A_X], e[A_Y], e[A_YAW]
+        c, s = math.cos(eyaw), math.sin(eyaw)
+        two_pi = 2 * math.pi
         out = []
-        for k, i in enumerate(idx):
+        for i, seen in enumerate(in_range, start=1):
+            if not seen:
+                continue
             a = rows[i]
+            dx, dy = a[A_X] - ex, a[A_Y] - ey
             out.append(
                 {
-                    "id": int(i) + 1,
-                    "kind": ActorKind(int(a[A_KIND])).label,
-                    "x": float(xs[k]),
-                    "y": float(ys[k]),
-                    "yaw": math.remainder(a[A_YAW] - ego[A_YAW], 2 * math.pi),
-                    "speed": float(a[A_SPEED]),
-                    "length": float(a[A_LENGTH]),
-                    "width": float(a[A_WIDTH]),
-                    "height": float(a[A_HEIGHT]),
+                    "id": i,
+                    "kind": _LABELS[int(a[A_KIND])],
+                    "x": dx * c + dy * s,
+                    "y": -dx * s + dy * c,
+                    "yaw": math.remainder(a[A_YAW] - eyaw, two_pi),
+                    "speed": a[A_SPEED],
+                    "length": a[A_LENGTH],
+                    "width": a[A_WIDTH],
+                    "height": a[A_HEIGHT],
                 }
             )
         return {"objects": out}
@@ -85,11 +95,22 @@ class LaneGeometry:
         self.rate_hz = rate_hz
         self.range_m = range_m
         self.strips = [s for s in sample_lanes(net, step) if s.lane != 0]
+        # each strip's bounding box [m]: a strip whose box lies out of range is skipped unmeasured
+        self._boxes = np.array(
+            [(*s.centre[:, :2].min(axis=0), *s.centre[:, :2].max(axis=0)) for s in self.strips]
+        ).reshape(-1, 4)
 
     def measure(self, actors: np.ndarray, n: int) -> dict[str, Any]:
         ego = actors[EGO]
         lanes = []
-        for st in self.strips:
+        b = self._boxes
+        ex, ey = ego[A_X], ego[A_Y]
+        gap_x = np.maximum(np.maximum(b[:, 0] - ex, ex - b[:, 2]), 0.0)
+        gap_y = np.maximum(np.maximum(b[:, 1] - ey, ey - b[:, 3]), 0.0)
+        gap = np.hypot(gap_x, gap_y)
+        reach = self.range_m + 1.0  # a margin over rounding: only strips surely out of range are skipped
+        for k in np.flatnonzero(gap <= reach).tolist():
+            st = self.strips[k]
             near = np.hypot(st.centre[:, 0] - ego[A_X], st.centre[:, 1] - ego[A_Y]) <= self.range_m
             if not near.any():
                 continue
