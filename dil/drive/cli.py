@@ -382,8 +382,9 @@ def _run_scenario(
 
     warm()
     from dil.recording.foxglove_live import serve_live
+    from dil.scenario.loader import load as load_scenario
 
-    with serve_live(bus, scenario, args.foxglove):
+    with serve_live(bus, lambda: load_scenario(scenario).road_file, args.foxglove):
         result = run(spec, bus=bus, on_loop=on_loop)
     write_result(result, out, spec)
     print(summary(result, out))

@@ -1,7 +1,7 @@
 """A live Foxglove WebSocket server for real-time runs (``dil drive --foxglove [PORT]``).
 
 It serves the channels and schemas of ``dil log export --format foxglove`` as the run goes:
-``foxglove/road`` (SceneUpdate: the lanes, sent again whenever a client subscribes),
+``foxglove/road`` (SceneUpdate: the lanes, sent again whenever a client subscribes and every 2 s),
 ``foxglove/scene`` (SceneUpdate: the actors), ``foxglove/tf`` (FrameTransforms world -> ego),
 ``foxglove/camera/<name>`` (CompressedImage), ``foxglove/log`` (Log: the events), and every dil
 topic as JSON with its JSON Schema.
@@ -15,14 +15,20 @@ them and hands them to the ``foxglove-sdk`` server. Times are simulated time [ns
 from __future__ import annotations
 
 import logging
+import math
 import threading
+import time
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import msgpack
+from foxglove_schemas_protobuf.FrameTransforms_pb2 import FrameTransforms
+from foxglove_schemas_protobuf.Log_pb2 import Log
+from foxglove_schemas_protobuf.SceneUpdate_pb2 import SceneUpdate
+from google.protobuf.message import Message as Protobuf
 
 from dil.bus.messages import SCHEMAS, SENSOR_FIELDS, sensor_schema
 from dil.bus.schema import Schema
@@ -33,7 +39,6 @@ from .jsonschema import schema_text
 
 if TYPE_CHECKING:
     import foxglove
-    from google.protobuf.message import Message as Protobuf
 
     from dil.bus.transport import Bus
     from dil.road.sampling import LaneStrip
@@ -42,6 +47,8 @@ log = logging.getLogger("dil.foxglove")
 
 DEFAULT_PORT = 8765
 """Foxglove's usual WebSocket port."""
+ROAD_EVERY_S = 2.0
+"""The road goes out again this often [s] (and whenever a client subscribes to it)."""
 _HEADER = frozenset(("schema_version", "seq", "t_sim_ns", "t_wall_ns", "source"))
 
 
@@ -73,6 +80,9 @@ class _Listener:
         if getattr(channel, "topic", None) == ROAD:
             self._road_wanted.set()
 
+    def on_unsubscribe(self, client: object, channel: object) -> None:
+        pass
+
 
 class FoxgloveLive:
     """The server and its converting thread. Call it with a bus frame (``topic NUL msgpack``): it
@@ -95,6 +105,14 @@ class FoxgloveLive:
         self._context = foxglove.Context()
         self._road = road or []
         self._road_wanted = threading.Event()
+        self._road_sent = -math.inf
+        self._channels: dict[str, foxglove.Channel] = {}
+        # every channel known in advance exists before the server: a client that connects while a
+        # channel is being created may be told of it before it can subscribe to it
+        for topic, message in ((ROAD, SceneUpdate), (SCENE, SceneUpdate), (TF, FrameTransforms), (LOG, Log)):
+            self._proto_channel(topic, message)
+        for topic, schema in SCHEMAS.items():
+            self._json_channel(topic, schema)
         self._server = foxglove.start_server(
             name="dil",
             host=host,
@@ -105,7 +123,6 @@ class FoxgloveLive:
         self.host = host
         self._frames: deque[bytes] = deque(maxlen=backlog)
         self._period_s = 1.0 / rate_hz
-        self._channels: dict[str, foxglove.Channel] = {}
         self._actors_before: set[int] = set()
         self._t_ns = 0
         self._stop = threading.Event()
@@ -167,8 +184,10 @@ class FoxgloveLive:
                 self._publish(topic, msg)
         for topic, msg in events:
             self._publish(topic, msg)
-        if self._road_wanted.is_set() and self._road:
+        now = time.monotonic()
+        if self._road and (self._road_wanted.is_set() or now - self._road_sent >= ROAD_EVERY_S):
             self._road_wanted.clear()
+            self._road_sent = now
             self._proto(ROAD, self._t_ns, road_scene(self._road, self._t_ns))
 
     def _publish(self, topic: str, msg: dict) -> None:
@@ -176,8 +195,6 @@ class FoxgloveLive:
         self._t_ns = max(self._t_ns, t)
         self._json(topic, t, msg)
         if topic == "world/actors":
-            if ROAD not in self._channels and self._road:
-                self._proto(ROAD, t, road_scene(self._road, t))
             actors = msg["actors"]
             ids = {a["id"] for a in actors}
             self._proto(SCENE, t, actor_scene(actors, t, sorted(self._actors_before - ids)))
@@ -199,45 +216,47 @@ class FoxgloveLive:
             )
         return ch
 
+    def _json_channel(self, topic: str, schema: Schema | None) -> foxglove.Channel:
+        text = json_schema(schema_text(schema)) if schema is not None else b"{}"
+        return self._channel(topic, "json", self._fg.Schema(name=topic, encoding="jsonschema", data=text))
+
+    def _proto_channel(self, topic: str, message: type[Protobuf]) -> foxglove.Channel:
+        name = message.DESCRIPTOR.full_name
+        schema = self._fg.Schema(name=name, encoding="protobuf", data=descriptor_set(message))
+        return self._channel(topic, "protobuf", schema)
+
     def _json(self, topic: str, t_ns: int, msg: dict) -> None:
         ch = self._channels.get(topic)
         if ch is None:
-            schema = SCHEMAS.get(topic)
-            if schema is None and topic.startswith("sensor/"):
-                schema = _sensor_schema(topic, msg)
-            text = json_schema(schema_text(schema)) if schema is not None else b"{}"
-            ch = self._channel(topic, "json", self._fg.Schema(name=topic, encoding="jsonschema", data=text))
+            schema = _sensor_schema(topic, msg) if topic.startswith("sensor/") else None
+            ch = self._json_channel(topic, schema)
         ch.log(_to_json(msg), log_time=t_ns)
         self.published += 1
 
     def _proto(self, topic: str, t_ns: int, msg: Protobuf) -> None:
-        ch = self._channels.get(topic)
-        if ch is None:
-            name = msg.DESCRIPTOR.full_name
-            schema = self._fg.Schema(name=name, encoding="protobuf", data=descriptor_set(type(msg)))
-            ch = self._channel(topic, "protobuf", schema)
+        ch = self._channels.get(topic) or self._proto_channel(topic, type(msg))
         ch.log(msg.SerializeToString(), log_time=t_ns)
         self.published += 1
 
 
-def road_of(scenario: Path, step_m: float = 2.0) -> list[LaneStrip]:
-    """The lanes of ``scenario``'s road network ``step_m`` apart [m], or none without a network."""
+def road_of(road_file: Path | None, step_m: float = 2.0) -> list[LaneStrip]:
+    """The lanes of an OpenDRIVE file ``step_m`` apart [m], or none without a file."""
     from dil.road.network import RoadNetwork
     from dil.road.sampling import sample_lanes
-    from dil.scenario.loader import load
 
-    road_file = load(scenario).road_file
     return [] if road_file is None else sample_lanes(RoadNetwork.load(road_file), step_m)
 
 
 @contextmanager
-def serve_live(bus: Bus, scenario: Path | None, port: int | None) -> Iterator[FoxgloveLive | None]:
+def serve_live(
+    bus: Bus, road_file: Callable[[], Path | None], port: int | None
+) -> Iterator[FoxgloveLive | None]:
     """With a ``port``: a live server tapping ``bus`` for the duration of the block, announced on
-    stdout; without one, nothing."""
+    stdout, with the lanes of ``road_file()`` (asked only then); without one, nothing."""
     if port is None:
         yield None
         return
-    live = FoxgloveLive(port, road=road_of(scenario) if scenario is not None else None)
+    live = FoxgloveLive(port, road=road_of(road_file()))
     print(
         f"foxglove: serving the run live at {live.url} (Foxglove: Open connection, Foxglove WebSocket)",
         flush=True,

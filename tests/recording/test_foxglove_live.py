@@ -14,6 +14,7 @@ from pathlib import Path
 
 import jsonschema
 from foxglove_schemas_protobuf.SceneUpdate_pb2 import SceneUpdate
+from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import connect
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -59,6 +60,8 @@ def _session(url: str, timeout_s: float) -> tuple[dict, dict[str, dict], dict[st
                 msg = ws.recv(timeout=1)
             except TimeoutError:
                 continue
+            except ConnectionClosed:  # the run ended: what came is what there is
+                break
             if isinstance(msg, bytes):
                 assert msg[0] == MESSAGE_DATA
                 sub, _t_ns = struct.unpack_from("<IQ", msg, 1)
@@ -98,6 +101,8 @@ def test_a_real_time_run_serves_its_scene_to_a_foxglove_client(tmp_path):
     assert proc.returncode in (0, 1), output  # ccrs with a launch: the verdict may fail, the run ran
     assert "foxglove.websocket.server" not in output  # the server's own INFO lines stay quiet
     assert info["op"] == "serverInfo" and info["name"] == "dil"
+    got = {t: len(p) for t, p in payloads.items()}
+    assert {"foxglove/scene", "foxglove/road", "foxglove/tf", "vehicle/state"} <= got.keys(), got
 
     # the export's channels, with their encodings and schemas
     assert channels["foxglove/scene"]["encoding"] == "protobuf"
@@ -117,6 +122,6 @@ def test_a_real_time_run_serves_its_scene_to_a_foxglove_client(tmp_path):
     road = SceneUpdate.FromString(payloads["foxglove/road"][0])
     assert road.entities[0].id == "road" and len(road.entities[0].lines) >= 3
 
-    state = json.loads(payloads["vehicle/state"][-1])
-    jsonschema.validate(state, json.loads(channels["vehicle/state"]["schema"]))
-    assert state["t_sim_ns"] > 0
+    schema = json.loads(channels["vehicle/state"]["schema"])
+    for data in payloads["vehicle/state"]:
+        jsonschema.validate(json.loads(data), schema)
