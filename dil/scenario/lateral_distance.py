@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 from lxml import etree
 
 from .actions import SPRING, Action
-from .xml import Reader
+from .xml import Reader, ScenarioError
 
 if TYPE_CHECKING:
     from .context import Context
@@ -55,6 +55,8 @@ class LateralDistance(Action):
     max_accel_rate: float = math.inf
     max_speed: float = math.inf
     keeps: list[_Keep] = field(default_factory=list)
+    where: str = ""
+    """``file:line`` of the action, for errors met when it starts."""
 
     def start(self, ctx: Context, actors: list[str]) -> None:
         self.actors = actors
@@ -62,7 +64,7 @@ class LateralDistance(Action):
         for n in actors:
             e = ctx.entity(n)
             if e.road is None:
-                raise ValueError(f"LateralDistanceAction: entity {n!r} is not on a road")
+                raise ScenarioError(f"{self.where}: <LateralDistanceAction> entity {n!r} is not on a road")
             if e.stack_driven:
                 continue  # a driving stack steers it: the storyboard does not move it sideways
             e.lateral = None  # this action moves it sideways from now on
@@ -180,4 +182,5 @@ def parse_lateral_distance(r: Reader, el: etree._Element) -> LateralDistance:
         limit("maxAcceleration"),
         limit("maxAccelerationRate"),
         limit("maxSpeed"),
+        where=f"{r.source}:{el.sourceline}",
     )
