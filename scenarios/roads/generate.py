@@ -20,6 +20,7 @@ seeing every lane:
 from __future__ import annotations
 
 import math
+import re
 from pathlib import Path
 
 import numpy as np
@@ -44,6 +45,21 @@ def _write(odr: xodr.OpenDrive, name: str) -> None:
         if not road.elevationprofile.elevations:
             road.add_elevation(0, 0, 0, 0, 0)
     odr.write_xml(str(HERE / name))
+    _for_carla_client(HERE / name)
+
+
+def _for_carla_client(path: Path) -> None:
+    """Solid marks forbid a lane change, broken ones allow both ways (``laneChange``): CARLA's client
+    takes a mark without it as "both", and its BehaviorAgent then looks for a lane beyond the road's
+    outer solid line. A spiral of constant curvature is written as the arc it is: CARLA's client
+    divides by the curvature's change and places its waypoints at NaN."""
+    text = path.read_text()
+    for kind, rule in (("solid", "none"), ("broken", "both")):
+        text = text.replace(
+            f'<roadMark sOffset="0" type="{kind}"', f'<roadMark sOffset="0" type="{kind}" laneChange="{rule}"'
+        )
+    text = re.sub(r'<spiral curvStart="([^"]+)" curvEnd="\1"/>', r'<arc curvature="\1"/>', text)
+    path.write_text(text)
 
 
 def highway() -> None:
