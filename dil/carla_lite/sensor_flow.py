@@ -8,7 +8,8 @@ heights (y, down), as CARLA encodes it (``get_color_coded_flow`` draws it). Appr
 a pixel sees is moved back with the body it lies on (its pose at the previous capture; the ground and
 the sky stand still, the sky 1000 m away) and projected through the camera's previous pose; the flow
 is the pixel's position now minus there. A camera and a scene that do not move give 0 everywhere;
-the first capture gives 0 (so does a flow under ``FLOW_ROUNDING``).
+the first capture, and the first after nobody listened for a while, give 0 (so does a flow under
+``FLOW_ROUNDING``).
 
 Normals body: a BGRA8 image whose R, G, B hold the surface normal's x, y, z in CARLA's world frame
 (y to the right) as ``(n + 1) / 2 * 255``: the ground (0, 0, 1), a box its face's normal; the sky 0.

@@ -235,6 +235,8 @@ class Sensors:
                 dt = period if s.last_capture is None else time_s - s.last_capture
                 if not 0.0 <= dt <= 1.5 * period:
                     dt = period  # the first capture, or the first after nobody listened for a while
+                    if isinstance(s.motion, FlowState):
+                        s.motion = FlowState()  # flow is per capture step: none across a gap
                 s.next_capture = time_s + s.sensor_tick
                 s.last_capture = time_s
                 body = self._capture(s, dt)
