@@ -29,6 +29,12 @@ BY_PATH: dict[str, tuple[str, ...]] = {
     "console/test_browser.py": ("browser", "slow"),
     "console/test_bench.py": ("browser",),
     "conform/test_conform.py": ("subprocess", "slow"),  # `dil conform` runs each file as `dil run`
+    # the slowest measured (more than 30 s each on a loaded 2-core machine)
+    "cli/test_startup.py::test_a_cold_kernel_cache_is_compiled_before_the_loop_with_a_notice"
+    "_and_a_warm_one_silently": ("slow",),
+    "campaign/test_campaign.py::test_a_killed_campaign_resumes_without_duplicates_or_gaps": ("slow",),
+    "campaign/test_campaign.py::test_ray_and_local_engines_give_identical_tables": ("slow",),
+    "fuzz/test_fuzz_commands.py::test_commands_on_hostile_input_exit_cleanly": ("slow",),
 }
 
 # What a test's code (or a fixture's, or a helper's from the test suite) calls that puts it in a tier.
