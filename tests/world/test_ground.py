@@ -67,6 +67,7 @@ def test_off_every_road_an_actor_keeps_its_height() -> None:
     assert world.actors.state[far, A_PITCH] == 0.0
 
 
+@pytest.mark.subprocess
 def test_the_carla_backend_shows_actors_with_the_road_s_pitch() -> None:
     carla = pytest.importorskip("carla")
     from dil.world.carla_backend import CarlaOptions, CarlaWorld
