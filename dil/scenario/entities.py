@@ -19,6 +19,7 @@ import numpy as np
 from dil.road.network import RoadNetwork
 from dil.world.actors import ActorKind
 
+from .kernels import step_in_lane
 from .motion import ds_for_distance, shape_slope
 
 if TYPE_CHECKING:
@@ -343,20 +344,24 @@ class Entity:
                 along = math.sqrt(max(step * step - d_offset * d_offset, 0.0))
             if lat.shape == "step":
                 d_offset = 0.0
-        t_lat = net.lane_to_road(self.road, self.lane, self.s, self.offset)
-        ds = ds_for_distance(net, self.road, self.s, t_lat, along)
-        s_before = self.s
-        self.s += ds if self.forward else -ds
-        length = net.roads[net.road_index(self.road)].length
-        if self.s > length or self.s < 0.0:
-            self._next_road(net, length)
+        pose = step_in_lane(net, self.road, self.lane, self.s, self.offset, along, self.forward)
+        if pose is not None:  # the common case, in one kernel call (dil.scenario.kernels)
+            self.s, self.x, self.y, self.z, h_ref = pose
         else:
-            self.lane = lane_across_sections(net, self.road, self.lane, s_before, self.s)
-        if self.road is None:
-            return
-        t_lat = net.lane_to_road(self.road, self.lane, self.s, self.offset)
-        x, y, z, h_ref = net.road_to_world(self.road, self.s, t_lat)
-        self.x, self.y, self.z = x, y, z
+            t_lat = net.lane_to_road(self.road, self.lane, self.s, self.offset)
+            ds = ds_for_distance(net, self.road, self.s, t_lat, along)
+            s_before = self.s
+            self.s += ds if self.forward else -ds
+            length = net.roads[net.road_index(self.road)].length
+            if self.s > length or self.s < 0.0:
+                self._next_road(net, length)
+            else:
+                self.lane = lane_across_sections(net, self.road, self.lane, s_before, self.s)
+            if self.road is None:
+                return
+            t_lat = net.lane_to_road(self.road, self.lane, self.s, self.offset)
+            x, y, z, h_ref = net.road_to_world(self.road, self.s, t_lat)
+            self.x, self.y, self.z = x, y, z
         if self.lateral is not None or d_offset != 0.0:
             # heading follows the path: sideways motion turns the vehicle towards it
             if step > 0.0:

@@ -1,0 +1,118 @@
+"""Numba kernels of the scenario engine's per-step work.
+
+:func:`step_in_lane` is the common step of a storyboard entity that follows its lane: the lateral
+position of its lane, the road's curvature there, the step along s that keeps its world speed, and its
+new world pose, in one kernel call instead of five calls through :class:`~dil.road.network.RoadNetwork`.
+It does the same arithmetic as those calls (:meth:`RoadNetwork.lane_to_road`,
+:func:`dil.scenario.motion.ds_for_distance`, :meth:`RoadNetwork.road_to_world`), so the results are
+the same to the bit; whatever is not the common case (a lane that ends, a step past the road's end, a
+road of several lane sections) is left to the Python path, which the kernel reports by returning
+no pose.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import njit
+
+from dil.road.lanes import lane_centre_t, road_to_world
+from dil.road.network import RoadNetwork
+from dil.road.tables import Tables
+
+CURVATURE_HALF_SPAN = 0.05
+"""Half the stretch of reference line the curvature is measured over [m] (as ``motion.curvature``)."""
+
+
+@njit(cache=True)
+def _step_in_lane(
+    T: Tables,
+    road: int,
+    lane: int,
+    s: float,
+    offset: float,
+    along: float,
+    forward: bool,
+    work: np.ndarray,
+    out: np.ndarray,
+) -> bool:
+    """Move a point of ``lane`` at ``s`` [m] and lane ``offset`` [m] by ``along`` [m] in the world
+    along the lane (increasing s when ``forward``): ``out`` = new s [m], x, y, z [m], heading of the
+    reference line [rad]. False (``out`` untouched) when this is not the common case."""
+    length = T.road_length[road]
+    if not -1e-9 <= s <= length + 1e-9:
+        return False
+    if T.road_sections[road, 1] - T.road_sections[road, 0] != 1:
+        return False  # the lane may change its id at a section boundary
+    t0 = lane_centre_t(T, road, lane, s, work)
+    if math.isnan(t0):
+        return False
+    t_lat = t0 + offset
+    a, b = max(s - CURVATURE_HALF_SPAN, 0.0), min(s + CURVATURE_HALF_SPAN, length)
+    k = 0.0
+    if not b - a < 1e-6:
+        ha = road_to_world(T, road, a, 0.0)[3]
+        hb = road_to_world(T, road, b, 0.0)[3]
+        d = (hb - ha + math.pi) % (2.0 * math.pi) - math.pi
+        k = d / (b - a)
+    scale = 1.0 - k * t_lat
+    if scale < 0.05:
+        scale = 0.05
+    ds = along / scale
+    s1 = s + (ds if forward else -ds)
+    if s1 > length or s1 < 0.0:
+        return False
+    t1 = lane_centre_t(T, road, lane, s1, work)
+    if math.isnan(t1):
+        return False
+    x, y, z, h = road_to_world(T, road, s1, t1 + offset)
+    out[0] = s1
+    out[1] = x
+    out[2] = y
+    out[3] = z
+    out[4] = h
+    return True
+
+
+class LaneStepper:
+    """:func:`step_in_lane` for one road network, with its work arrays (made once)."""
+
+    def __init__(self, net: RoadNetwork) -> None:
+        self.net = net
+        T = net.tables
+        n = int(T.sections[:, 3].max()) + 1 if len(T.sections) else 0
+        self._work = np.zeros(max(64, n))
+        self._out = np.zeros(5)
+
+    def step(
+        self, road: str, lane: int, s: float, offset: float, along: float, forward: bool
+    ) -> tuple[float, float, float, float, float] | None:
+        """New ``(s, x, y, z, reference heading)`` [m, rad] of a step of ``along`` [m] in ``lane``,
+        or None where the Python path must take it."""
+        net = self.net
+        i = net.road_index(road)
+        if not _step_in_lane(
+            net.tables,
+            i,
+            int(lane),
+            float(s),
+            float(offset),
+            float(along),
+            bool(forward),
+            self._work,
+            self._out,
+        ):
+            return None
+        o = self._out
+        return float(o[0]), float(o[1]), float(o[2]), float(o[3]), float(o[4])
+
+
+def step_in_lane(
+    net: RoadNetwork, road: str, lane: int, s: float, offset: float, along: float, forward: bool
+) -> tuple[float, float, float, float, float] | None:
+    """:meth:`LaneStepper.step` with the network's own stepper (made on first use)."""
+    stepper = net.__dict__.get("_lane_stepper")
+    if stepper is None:
+        stepper = net.__dict__["_lane_stepper"] = LaneStepper(net)
+    return stepper.step(road, lane, s, offset, along, forward)

@@ -1,0 +1,57 @@
+"""The lane-following step kernel gives, to the bit, the pose the network's Python calls give, on the
+catalog's straight and curved roads; where it declines (past a road's end, a lane that is not there)
+the Python path takes the step."""
+
+import math
+
+import numpy as np
+
+from dil.paths import catalog_dir
+from dil.road.network import RoadNetwork
+from dil.scenario.kernels import LaneStepper
+from dil.scenario.loader import load
+from dil.scenario.motion import ds_for_distance
+
+
+def _python_step(net, road, lane, s, offset, along, forward):
+    t_lat = net.lane_to_road(road, lane, s, offset)
+    ds = ds_for_distance(net, road, s, t_lat, along)
+    s1 = s + (ds if forward else -ds)
+    length = net.roads[net.road_index(road)].length
+    if s1 > length or s1 < 0.0:
+        return None
+    t_lat = net.lane_to_road(road, lane, s1, offset)
+    return (s1, *net.road_to_world(road, s1, t_lat))
+
+
+def test_kernel_pose_equals_the_python_calls():
+    rng = np.random.default_rng(11)
+    taken = declined = 0
+    for name in ("ccrs", "lane_keeping_rural", "alks_cutin"):
+        net = RoadNetwork.load(load(catalog_dir() / f"{name}.xosc").road_file)
+        stepper = LaneStepper(net)
+        for road in net.roads:
+            lanes = sorted({ln.id for sec in road.lane_sections for ln in sec.lanes if ln.id != 0})
+            for _ in range(300):
+                lane = int(rng.choice(lanes))
+                s = float(rng.uniform(0.0, road.length))
+                offset = float(rng.uniform(-1.0, 1.0))
+                along = float(rng.uniform(0.0, 3.0)) * (100.0 if rng.random() < 0.05 else 1.0)
+                forward = bool(rng.random() < 0.5)
+                got = stepper.step(road.id, lane, s, offset, along, forward)
+                if got is None:
+                    declined += 1
+                    continue
+                taken += 1
+                want = _python_step(net, road.id, lane, s, offset, along, forward)
+                assert want is not None and got == want, (name, road.id, lane, s, offset, along, forward)
+                assert all(type(v) is float for v in got)
+    assert taken > 500 and declined > 0
+
+
+def test_a_lane_that_is_not_there_is_left_to_the_python_path():
+    net = RoadNetwork.load(load(catalog_dir() / "ccrs.xosc").road_file)
+    road = net.roads[0]
+    assert LaneStepper(net).step(road.id, 99, 1.0, 0.0, 1.0, True) is None
+    assert LaneStepper(net).step(road.id, -1, road.length + 5.0, 0.0, 1.0, True) is None
+    assert not math.isnan(net.lane_to_road(road.id, -1, 1.0))
