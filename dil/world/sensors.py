@@ -95,10 +95,20 @@ class LaneGeometry:
         self.rate_hz = rate_hz
         self.range_m = range_m
         self.strips = [s for s in sample_lanes(net, step) if s.lane != 0]
-        # each strip's bounding box [m]: a strip whose box lies out of range is skipped unmeasured
-        self._boxes = np.array(
-            [(*s.centre[:, :2].min(axis=0), *s.centre[:, :2].max(axis=0)) for s in self.strips]
-        ).reshape(-1, 4)
+        # boxes of runs of CHUNK points [m]: only the runs whose box comes within range are measured
+        rows = []
+        for k, st in enumerate(self.strips):
+            xy = st.centre[:, :2]
+            for lo in range(0, len(xy), self.CHUNK):
+                part = xy[lo : lo + self.CHUNK]
+                rows.append((k, lo, lo + len(part), *part.min(axis=0), *part.max(axis=0)))
+        table = np.array(rows, dtype=np.float64).reshape(-1, 7)
+        self._chunk_strip = table[:, 0].astype(np.int64)
+        self._chunk_span = table[:, 1:3].astype(np.int64)
+        self._boxes = table[:, 3:]
+
+    CHUNK = 16
+    """Points per run of a lane strip whose bounding box is checked against the range."""
 
     def measure(self, actors: np.ndarray, n: int) -> dict[str, Any]:
         ego = actors[EGO]
@@ -107,14 +117,27 @@ class LaneGeometry:
         ex, ey = ego[A_X], ego[A_Y]
         gap_x = np.maximum(np.maximum(b[:, 0] - ex, ex - b[:, 2]), 0.0)
         gap_y = np.maximum(np.maximum(b[:, 1] - ey, ey - b[:, 3]), 0.0)
-        gap = np.hypot(gap_x, gap_y)
-        reach = self.range_m + 1.0  # a margin over rounding: only strips surely out of range are skipped
-        for k in np.flatnonzero(gap <= reach).tolist():
+        reach = self.range_m + 1.0  # a margin over rounding: only runs surely out of range are skipped
+        chunks = np.flatnonzero(np.hypot(gap_x, gap_y) <= reach)
+        spans: dict[int, list[int]] = {}  # strip -> [first point, end] of its runs within reach
+        for k, lo, hi in zip(
+            self._chunk_strip[chunks].tolist(),
+            self._chunk_span[chunks, 0].tolist(),
+            self._chunk_span[chunks, 1].tolist(),
+            strict=True,
+        ):
+            span = spans.get(k)
+            if span is None:
+                spans[k] = [lo, hi]
+            else:
+                span[1] = hi
+        for k, (lo, hi) in spans.items():
             st = self.strips[k]
-            near = np.hypot(st.centre[:, 0] - ego[A_X], st.centre[:, 1] - ego[A_Y]) <= self.range_m
+            centre = st.centre[lo:hi]
+            near = np.hypot(centre[:, 0] - ego[A_X], centre[:, 1] - ego[A_Y]) <= self.range_m
             if not near.any():
                 continue
-            xs, ys = _to_ego(ego, st.centre[near, 0], st.centre[near, 1])
+            xs, ys = _to_ego(ego, centre[near, 0], centre[near, 1])
             pts = np.empty(2 * xs.size)
             pts[0::2], pts[1::2] = xs, ys
             lanes.append({"road": st.road, "lane": st.lane, "type": st.type, "points": pts.tolist()})
