@@ -65,6 +65,11 @@ ANNOUNCE_WAIT_S = 0.2
 """Asynchronous mode: how long a spawn's answer waits for its world state to reach the client [s]."""
 ANNOUNCE_SETTLE_S = 0.01
 """... and then for the client to take the state in [s]."""
+SENSOR_FLUSH_S = 0.5
+"""A tick's sensor data reach the client before its world state, waiting at most this long [s]: the
+client runs sensor callbacks on the threads that also read world states, and a script that holds
+Python's GIL while it waits for a state (``apply_batch_sync(..., True)``) blocks every callback still
+to come; callbacks queued behind the state would take all of those threads and the state never lands."""
 
 VOID_CALLS = frozenset(
     {
@@ -424,11 +429,15 @@ class CarlaLiteServer:
         self.frame += 1
         self.sim_ns += round(dt * 1e9)
         self.last_delta = dt
-        self._publish_state()
         wanted = {s.stream_id for s in self.sensors.by_actor.values() if self.streams.wanted(s.stream_id)}
         if wanted:
+            sent = []
             for stream_id, payload in self.sensors.payloads(self.frame, self.sim_ns * 1e-9, contacts, wanted):
                 self.streams.publish(stream_id, payload)
+                sent.append(stream_id)
+            if self.settings.synchronous_mode:
+                self.streams.flush_all(sent, SENSOR_FLUSH_S)
+        self._publish_state()  # after the frame's sensor data, as CARLA sends them
 
     def _run_async(self) -> None:
         period = 1.0 / self.options.rate_hz

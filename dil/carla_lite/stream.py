@@ -114,6 +114,11 @@ class StreamServer:
                 time.sleep(FLUSH_POLL_S)
         return True
 
+    def flush_all(self, stream_ids: list[int], timeout: float) -> bool:
+        """:meth:`flush` for several streams within one ``timeout`` [s] in all."""
+        deadline = time.monotonic() + timeout
+        return all(self.flush(i, max(deadline - time.monotonic(), 0.0)) for i in stream_ids)
+
     def _send(self, stream_id: int, r: socket.socket, message: bytes) -> bool:
         """Send one framed message; a reader that fails is dropped (caller holds ``_send_lock``)."""
         try:
