@@ -16,9 +16,21 @@ from multiprocessing import get_context
 from pathlib import Path
 
 from .runs import RunSpec
-from .worker import execute, warm_up
+from .worker import execute, execute_many, warm_up
 
 ENGINES = ("local", "ray")
+
+RAY_TASKS_PER_WORKER = 4
+"""Ray tasks per worker a campaign is cut into (at least): runs are grouped into tasks of several runs
+so that the cluster's cost per task (scheduling, transfer of arguments and results) is shared, while
+enough tasks remain to balance the load."""
+RAY_MAX_RUNS_PER_TASK = 16
+"""The most runs one Ray task carries (results arrive task by task)."""
+
+
+def ray_chunk(n_runs: int, workers: int) -> int:
+    """Runs per Ray task for ``n_runs`` runs on ``workers`` workers."""
+    return max(1, min(RAY_MAX_RUNS_PER_TASK, n_runs // max(1, workers * RAY_TASKS_PER_WORKER)))
 
 
 def result_path(out: Path, run_id: str) -> Path:
@@ -114,25 +126,30 @@ def _ray(
             log_to_driver=False,
             configure_logging=False,
         )
-    task = ray.remote(execute)
+    task = ray.remote(execute_many)
+    size = ray_chunk(len(specs), workers)
+    chunks = [specs[i : i + size] for i in range(0, len(specs), size)]
     try:
-        refs = {task.remote(s.as_dict(), str(out), keep, timeout, osi): s for s in specs}
+        refs = {task.remote([s.as_dict() for s in c], str(out), keep, timeout, osi): c for c in chunks}
         while refs:
             ready, _ = ray.wait(list(refs), num_returns=1)
             for r in ready:
-                spec = refs.pop(r)
+                chunk = refs.pop(r)
                 try:
-                    row = ray.get(r)
+                    got = ray.get(r)
                 except Exception as e:
-                    row = {
-                        "run_id": spec.run_id,
-                        "status": "error",
-                        "error": f"ray: {type(e).__name__}: {e}",
-                        "kpis": {},
-                        "verdict": {},
-                        "log": "",
-                    }
-                yield spec, row
+                    got = [
+                        {
+                            "run_id": spec.run_id,
+                            "status": "error",
+                            "error": f"ray: {type(e).__name__}: {e}",
+                            "kpis": {},
+                            "verdict": {},
+                            "log": "",
+                        }
+                        for spec in chunk
+                    ]
+                yield from zip(chunk, got, strict=True)
     finally:
         if started:
             ray.shutdown()
