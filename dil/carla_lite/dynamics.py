@@ -76,7 +76,14 @@ K_WALK_SPEED = 43
 K_PRE_X = 44
 """Position before the last step [m] (the contact response puts a body back there)."""
 K_PRE_Y = 45
-K_SIZE = 46
+K_PRE_PITCH = 46
+"""Pitch [deg] and roll [deg] before the last step (``ground.attitude_rates``)."""
+K_PRE_ROLL = 47
+K_PITCH_RATE = 48
+"""[rad/s] over the last step, CARLA's pitch sign (nose up positive)."""
+K_ROLL_RATE = 49
+"""[rad/s] over the last step, OpenDRIVE's roll sign (as ``K_ROLL``)."""
+K_SIZE = 50
 
 CLASS_VEHICLE = 1.0
 """``blueprints.ActorClass.VEHICLE`` (a float in the table)."""

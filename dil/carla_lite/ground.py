@@ -17,7 +17,23 @@ from dil.road.network import RoadNetwork
 from dil.road.tables import Tables
 from dil.world.ground import surface_pose
 
-from .dynamics import K_ALIVE, K_GROUND, K_PARENT, K_PITCH, K_ROLL, K_SPEED, K_VZ, K_X, K_Y, K_YAW, K_Z
+from .dynamics import (
+    K_ALIVE,
+    K_GROUND,
+    K_PARENT,
+    K_PITCH,
+    K_PITCH_RATE,
+    K_PRE_PITCH,
+    K_PRE_ROLL,
+    K_ROLL,
+    K_ROLL_RATE,
+    K_SPEED,
+    K_VZ,
+    K_X,
+    K_Y,
+    K_YAW,
+    K_Z,
+)
 
 
 @njit(cache=True)
@@ -35,6 +51,24 @@ def ground_rows(
         r[K_PITCH] = math.degrees(pitch)
         r[K_ROLL] = math.degrees(roll)
         r[K_VZ] = r[K_SPEED] * math.sin(pitch)
+
+
+@njit(cache=True)
+def remember_attitude(state: np.ndarray, n: int) -> None:
+    """Keep rows ``[0, n)``'s pitch and roll [deg] as they are before a step."""
+    for i in range(n):
+        state[i, K_PRE_PITCH] = state[i, K_PITCH]
+        state[i, K_PRE_ROLL] = state[i, K_ROLL]
+
+
+@njit(cache=True)
+def attitude_rates(state: np.ndarray, n: int, dt: float) -> None:
+    """Pitch and roll rates [rad/s] of rows ``[0, n)`` over a step of ``dt`` [s] (0 when ``dt`` is
+    not positive): the ground's attitude change as the IMU's gyroscope feels it."""
+    inv = 1.0 / dt if dt > 0.0 else 0.0
+    for i in range(n):
+        state[i, K_PITCH_RATE] = math.radians(state[i, K_PITCH] - state[i, K_PRE_PITCH]) * inv
+        state[i, K_ROLL_RATE] = math.radians(state[i, K_ROLL] - state[i, K_PRE_ROLL]) * inv
 
 
 class Ground:

@@ -2,7 +2,9 @@
 
 IMU, as CARLA gives it: the accelerometer [m/s^2] holds the acceleration plus gravity's reaction
 (about +9.81 on z at rest), the gyroscope [rad/s] the turn rates, both in the sensor's frame (x
-forward, y right, z up: a right turn has a positive z rate); the compass [rad] is the heading from
+forward, y right, z up), with CARLA's signs: x is minus the roll rate (CARLA's roll, right side down
+positive), y minus the pitch rate (nose up positive), z the yaw rate (a right turn is positive); roll
+and pitch rates are the carrier's attitude change over the last step. The compass [rad] is the heading from
 north (CARLA's -y) clockwise, in [0, 2 pi). GNSS: the sensor's location as latitude and longitude
 [deg] and altitude [m] from the map's geo reference, with the blueprint's biases added.
 """
@@ -14,7 +16,7 @@ import math
 import msgpack
 import numpy as np
 
-from .dynamics import K_AX, K_AY, K_AZ, K_PITCH, K_YAW, K_YAW_RATE
+from .dynamics import K_AX, K_AY, K_AZ, K_PITCH, K_PITCH_RATE, K_ROLL_RATE, K_YAW, K_YAW_RATE
 from .sensor_layouts import geolocation
 
 GRAVITY = 9.81
@@ -30,7 +32,8 @@ def imu_body(sensor: np.ndarray, carrier: np.ndarray) -> bytes:
     up = (-math.sin(pitch) * math.cos(yaw), -math.sin(pitch) * math.sin(yaw), math.cos(pitch))
     a = (float(carrier[K_AX]), float(carrier[K_AY]), float(carrier[K_AZ]) + GRAVITY)
     accel = [_dot(a, fwd), -_dot(a, left), _dot(a, up)]
-    gyro = [0.0, 0.0, -float(carrier[K_YAW_RATE])]
+    # K_ROLL has OpenDRIVE's sign (CARLA's roll is its negative): -d(CARLA roll)/dt = +d(K_ROLL)/dt
+    gyro = [float(carrier[K_ROLL_RATE]), -float(carrier[K_PITCH_RATE]), -float(carrier[K_YAW_RATE])]
     compass = math.fmod(-yaw + 0.5 * math.pi, 2.0 * math.pi)
     if compass < 0.0:
         compass += 2.0 * math.pi

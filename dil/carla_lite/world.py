@@ -38,6 +38,7 @@ from .dynamics import (
     K_PARENT,
     K_PHYSICS,
     K_PITCH,
+    K_PITCH_RATE,
     K_REL_PITCH,
     K_REL_ROLL,
     K_REL_X,
@@ -46,6 +47,7 @@ from .dynamics import (
     K_REL_Z,
     K_REVERSE,
     K_ROLL,
+    K_ROLL_RATE,
     K_SIZE,
     K_SPEED,
     K_STEER,
@@ -67,7 +69,7 @@ from .dynamics import (
     follow_parents,
     step_vehicles,
 )
-from .ground import Ground
+from .ground import Ground, attitude_rates, remember_attitude
 from .layouts import ACTOR_RECORD, ActorState, TrafficLightState, from_carla
 from .walkers import step_walkers, walker_control, write_walker_controls
 
@@ -254,12 +256,14 @@ class LiteWorld:
         r[K_GROUND] = 1.0 if enabled and info.blueprint.actor_class in GROUNDED else 0.0
         if not enabled:
             r[K_VX] = r[K_VY] = r[K_VZ] = r[K_YAW_RATE] = r[K_SPEED] = 0.0
+            r[K_PITCH_RATE] = r[K_ROLL_RATE] = 0.0
             r[K_AX] = r[K_AY] = r[K_AZ] = 0.0
 
     # --- step ------------------------------------------------------------------------------------
 
     def step(self, dt: float) -> list[Contact]:
         """Move the vehicles by ``dt`` [s], carry attachments, and return the contacts that began."""
+        remember_attitude(self.state, self.count)
         step_vehicles(self.state, self.count, dt)
         step_walkers(self.state, self.count, dt)
         self.ground.apply(self.state, self.count)
@@ -269,6 +273,7 @@ class LiteWorld:
             self.stopped += respond(self.state, self._pairs, self._k)
             follow_parents(self.state, self.count)
         remember_positions(self.state, self.count)
+        attitude_rates(self.state, self.count, dt)
         return began
 
     def contacts(self) -> list[Contact]:
@@ -325,7 +330,11 @@ class LiteWorld:
         t[:, 3], t[:, 4], t[:, 5] = s[:, K_PITCH], -np.degrees(s[:, K_YAW]), -s[:, K_ROLL]
         v = out["velocity"]
         v[:, 0], v[:, 1], v[:, 2] = s[:, K_VX], -s[:, K_VY], s[:, K_VZ]
-        out["angular_velocity"][:, 2] = -np.degrees(s[:, K_YAW_RATE])
+        w = out["angular_velocity"]  # [deg/s], CARLA's world frame: the body rates turned by the yaw
+        roll_rate, pitch_rate = np.degrees(s[:, K_ROLL_RATE]), -np.degrees(s[:, K_PITCH_RATE])
+        cy, sy = np.cos(s[:, K_YAW]), -np.sin(s[:, K_YAW])
+        w[:, 0], w[:, 1] = roll_rate * cy - pitch_rate * sy, roll_rate * sy + pitch_rate * cy
+        w[:, 2] = -np.degrees(s[:, K_YAW_RATE])
         a = out["acceleration"]
         a[:, 0], a[:, 1], a[:, 2] = s[:, K_AX], -s[:, K_AY], s[:, K_AZ]
         u = out["union"]
