@@ -6,7 +6,12 @@ it asks the server for (``get_required_files("Nav")`` then ``request_file``), an
 poses back with ``ApplyWalkerState``. carla-lite builds one from the OpenDRIVE network: a strip
 ``STRIP_WIDTH`` wide just outside the outer border of every road outside junctions (a sidewalk
 where the file has none; a ``sidewalk`` lane where it has one), as one Detour tile of quads marked
-CARLA's sidewalk area. Layout: CARLA's ``NavMeshSetHeader`` (packed), one tile header, one
+CARLA's sidewalk area, and every ``CROSSING_SPACING`` along each such road a crossing: a band one
+quad long straight across the road between the two strips, marked CARLA's road area. The client's
+walker filter 0 excludes road polygons and filter 1 takes them, and each AI walker gets filter 1 with
+the probability ``world.set_pedestrians_cross_factor`` set (drawn from the client's generator that
+``set_pedestrians_seed`` seeds), so that share of walkers cross to targets across a road, at a
+crossing; the others stay on their side. Layout: CARLA's ``NavMeshSetHeader`` (packed), one tile header, one
 ``dtMeshHeader`` tile (Detour version 7, 32-bit polygon references), no BV tree. Recast's axes:
 ``(x, up, y)`` of CARLA's frame.
 """
@@ -34,6 +39,12 @@ AREA_SIDEWALK = 1
 """CARLA's ``CARLA_AREA_SIDEWALK``."""
 FLAG_SIDEWALK = 0x02
 """CARLA's ``CARLA_TYPE_SIDEWALK``: the flag ``get_random_location_from_navigation`` looks for."""
+AREA_ROAD = 3
+"""CARLA's ``CARLA_AREA_ROAD``: a walker stops before it and checks for vehicles."""
+FLAG_ROAD = 0x08
+"""CARLA's ``CARLA_TYPE_ROAD``: walkers without the cross factor's filter exclude it."""
+CROSSING_SPACING = 40.0
+"""Distance between road crossings along a road [m] (a road shorter than this has one, midway)."""
 AGENT_HEIGHT, AGENT_RADIUS, AGENT_CLIMB = 1.8, 0.3, 0.5
 """[m], as CARLA's navigation builder sets them."""
 MARGIN = 5.0
@@ -47,9 +58,13 @@ LINK_SIZE = 12
 DETAIL = struct.Struct("<IIBBxx")
 
 
-def _strips(network: RoadNetwork) -> list[np.ndarray]:
-    """Quads ``(4, 3)`` in CARLA's frame: along each side of every road outside junctions."""
-    quads: list[np.ndarray] = []
+Quad = tuple[np.ndarray, int, int]
+"""Four corners ``(4, 3)`` in CARLA's frame, polygon flags, area."""
+
+
+def _strips(network: RoadNetwork) -> list[Quad]:
+    """The walkable quads: along each side of every road outside junctions, and crossings."""
+    quads: list[Quad] = []
     work = np.zeros(64)
     from dil.road.lanes import lane_borders, section_at
 
@@ -58,6 +73,7 @@ def _strips(network: RoadNetwork) -> list[np.ndarray]:
             continue
         n = max(1, math.ceil(road.length / STEP))
         s_values = np.linspace(0.0, road.length, n + 1)
+        edges: dict[int, list] = {}
         for side in (1, -1):
             edge = []
             for s in s_values:
@@ -70,8 +86,21 @@ def _strips(network: RoadNetwork) -> list[np.ndarray]:
             for k in range(n):
                 (a, b), (c, d) = edge[k], edge[k + 1]
                 quad = np.array([_carla(p) for p in (a, b, d, c)])
-                quads.append(quad)
+                quads.append((quad, FLAG_SIDEWALK, AREA_SIDEWALK))
+            edges[side] = edge
+        for k in _crossings(n, road.length / n):
+            left, right = edges[1], edges[-1]
+            corners = (left[k][0], left[k + 1][0], right[k + 1][0], right[k][0])
+            quads.append((np.array([_carla(p) for p in corners]), FLAG_ROAD, AREA_ROAD))
     return quads
+
+
+def _crossings(n: int, step: float) -> range:
+    """Indices of the quads along a road of ``n`` quads of ``step`` [m] that carry a crossing."""
+    every = max(1, round(CROSSING_SPACING / step))
+    if n <= every:
+        return range(n // 2, n // 2 + 1)
+    return range(every // 2, n, every)
 
 
 def _carla(p: tuple[float, float, float, float]) -> tuple[float, float, float]:
@@ -94,7 +123,8 @@ def build_navmesh(network: RoadNetwork) -> bytes:
     verts: list[tuple[float, float, float]] = []
     index: dict[tuple[int, int, int], int] = {}
     polys: list[list[int]] = []
-    for q in quads:
+    kinds: list[tuple[int, int]] = []
+    for q, flags, area in quads:
         rc = [np.array([p[0], p[2], p[1]]) for p in q]  # Recast: (x, up, y)
         if _area2d(rc[0], rc[1], rc[2]) < 0.0:
             rc.reverse()
@@ -107,6 +137,7 @@ def build_navmesh(network: RoadNetwork) -> bytes:
             ids.append(index[key])
         if len(set(ids)) == 4:
             polys.append(ids)
+            kinds.append((flags, area))
     edges: dict[tuple[int, int], list[tuple[int, int]]] = {}
     for pi, ids in enumerate(polys):
         for e in range(4):
@@ -121,12 +152,13 @@ def build_navmesh(network: RoadNetwork) -> bytes:
             links += 2
     v = np.array(verts, dtype=np.float32)
     bmin, bmax = v.min(axis=0), v.max(axis=0)
-    return _pack(v, polys, neis, max(links, 1), bmin, bmax)
+    return _pack(v, polys, kinds, neis, max(links, 1), bmin, bmax)
 
 
 def _pack(
     v: np.ndarray,
     polys: list[list[int]],
+    kinds: list[tuple[int, int]],
     neis: list[list[int]],
     max_links: int,
     bmin: np.ndarray,
@@ -157,8 +189,8 @@ def _pack(
         1.0,
     )
     parts = [header, v.astype("<f4").tobytes()]
-    for ids, nb in zip(polys, neis, strict=True):
-        parts.append(POLY.pack(0, *ids, 0, 0, *nb, FLAG_SIDEWALK, 4, AREA_SIDEWALK))
+    for ids, (flags, area), nb in zip(polys, kinds, neis, strict=True):
+        parts.append(POLY.pack(0, *ids, 0, 0, *nb, flags, 4, area))
     parts.append(bytes(LINK_SIZE * max_links))
     for k in range(npoly):
         parts.append(DETAIL.pack(0, 2 * k, 0, 2))
