@@ -64,8 +64,9 @@ def step_batch(
     """
     for i in prange(xs.shape[0]):
         codes[i] = 0
+        x, u, p, w = xs[i], us[i], ps[i], ws[i]  # row views once per vehicle, not once per step
         for _ in range(n_steps):
-            c = step(xs[i], us[i], ps[i], h, ws[i], method)
+            c = step(x, u, p, h, w, method)
             if c != 0:
                 codes[i] = c
                 break

@@ -110,6 +110,14 @@ def carrier_speed(x: np.ndarray, p: np.ndarray) -> float:
 @njit(cache=True, error_model="numpy")
 def rhs(x: np.ndarray, u: np.ndarray, p: np.ndarray, out: np.ndarray) -> None:
     """State derivative into ``out[:N_STATES]``, outputs (``A_*``) after it."""
+    pose_rates(x, p, out)
+    rates(x, u, p, out)
+
+
+@njit(cache=True, error_model="numpy", inline="always")
+def rates(x: np.ndarray, u: np.ndarray, p: np.ndarray, out: np.ndarray) -> None:
+    """:func:`rhs` but the pose rates: ``out[N_POSE:N_STATES]`` and the outputs after them. The
+    semi-implicit Euler step works out the pose rates itself, after the other states moved."""
     m = p[P_MASS]
     a = p[P_A]
     b = p[P_B]
@@ -153,7 +161,6 @@ def rhs(x: np.ndarray, u: np.ndarray, p: np.ndarray, out: np.ndarray) -> None:
     ax = (fxf * cd - fyf * sd + fxr - p[P_DRAG] * vx * abs(vx)) / m
     ay = (fy_front + fyr) / m
 
-    pose_rates(x, p, out)
     out[VX] = ax + r * vy
     out[VY] = ay - r * vx
     out[YAW_RATE] = (a * fy_front - b * fyr) / p[P_IZ]
@@ -185,7 +192,7 @@ def step(x: np.ndarray, u: np.ndarray, p: np.ndarray, h: float, w: np.ndarray, m
     if method == 0:
         rk4(rhs, x, u, p, h, w)
     else:
-        semi_implicit_euler(rhs, pose_rates, N_POSE, x, u, p, h, w)
+        semi_implicit_euler(rates, pose_rates, N_POSE, x, u, p, h, w)
     return 0
 
 
