@@ -311,7 +311,7 @@ def test_a_view_only_second_tab_estops_a_live_run_and_start_then_needs_a_rearm_o
         viewer.goto(console.url)
         _wait_text(viewer, "#auth", ("view only (no token): controls disabled",))
         assert viewer.locator("#operator").input_value() == ""
-        operator.click("button[data-cmd=start]")
+        _start_run(operator, host)  # pressed again only if the runtime refused it (a starved rig)
         _wait_text(viewer, "#run-state", ("running",), 60)
         _wait_bus(feedback, lambda m: m["state"] == "engaged", 60)
 
@@ -360,6 +360,8 @@ def test_a_view_only_second_tab_estops_a_live_run_and_start_then_needs_a_rearm_o
         _end(rig)
     lines = [json.loads(x) for x in console.options.audit.read_text().splitlines()]
     acts = [(e["operator"], e["command"], e["result"]) for e in lines if e["kind"] == "action"]
+    while acts[:2] == [("jane", "start", "sent")] * 2:  # a first start the runtime refused, pressed again
+        acts.pop(0)
     assert acts == [
         ("jane", "start", "sent"),
         (None, "estop", "sent"),
