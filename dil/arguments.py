@@ -10,8 +10,17 @@ if TYPE_CHECKING:  # the CARLA backend pulls in the road kernels: only a CARLA r
     from dil.world.carla_backend import CarlaOptions
 
 
-def add_world_arguments(p: argparse.ArgumentParser, cameras: str = "") -> None:
-    """``cameras``: the display cameras CARLA renders by default (comma-separated)."""
+def _camera_list(text: str) -> tuple[str, ...]:
+    from dil.world.display_cameras import parse_cameras  # only when --cameras is given
+
+    try:
+        return parse_cameras(text)
+    except ValueError as e:
+        raise argparse.ArgumentTypeError(str(e)) from None
+
+
+def add_world_arguments(p: argparse.ArgumentParser, cameras: str = "none") -> None:
+    """``cameras``: the help's words for the command's default display cameras."""
     g = p.add_argument_group("world")
     g.add_argument(
         "--world",
@@ -27,11 +36,20 @@ def add_world_arguments(p: argparse.ArgumentParser, cameras: str = "") -> None:
     )
     g.add_argument("--carla-map", help="load this map first (default: the one loaded now)")
     g.add_argument(
+        "--cameras",
         "--carla-cameras",
-        default=cameras,
-        help="display cameras CARLA renders onto the bus, comma-separated: front (640x360, fov 90), "
-        "mirror (rear view, 480x160, fov 60) (default: %(default)r)",
+        type=_camera_list,
+        metavar="NAMES",
+        help="the driver's display cameras on sensor/<name> at 25 Hz, comma-separated, rendered by the "
+        "world that runs (CARLA, or dil's own camera in the embedded world): front (640x360, fov 90), "
+        f"mirror (rear view, 480x160, fov 60), '' for none (default: {cameras}); --carla-cameras is "
+        "the same option",
     )
+
+
+def world_cameras(args: argparse.Namespace, default: tuple[str, ...] = ()) -> tuple[str, ...]:
+    """The display cameras ``--cameras`` names, or ``default`` where it was not given."""
+    return default if args.cameras is None else args.cameras
 
 
 def carla_options(args: argparse.Namespace) -> CarlaOptions | None:
@@ -45,5 +63,4 @@ def carla_options(args: argparse.Namespace) -> CarlaOptions | None:
         port=args.carla_port,
         timeout_s=args.carla_timeout,
         map=args.carla_map,
-        cameras=tuple(c.strip() for c in args.carla_cameras.split(",") if c.strip()),
-    )
+    )  # the display cameras are the run's (WorldChoice.cameras), whichever world renders them

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 import vehicle_models
 from dil import __version__
-from dil.arguments import add_world_arguments, carla_options
+from dil.arguments import add_world_arguments, carla_options, world_cameras
 from dil.bus.graph import NodeSpec, Port
 from dil.bus.inbox import Drops, Inbox
 from dil.bus.messages import CONSOLE_COMMAND, DRIVER_INPUT
@@ -144,7 +144,7 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
         "--foxglove", nargs="?", const=8765, type=int, metavar="PORT",
         help="with a scenario: serve the run live to Foxglove on this WebSocket port (default 8765)",
     )  # fmt: skip
-    add_world_arguments(d, cameras="front,mirror")
+    add_world_arguments(d, cameras="front,mirror with --world carla, front with --console, else none")
     add_bus_arguments(d)
     _loop_arguments(d)
     d.set_defaults(func=_drive)
@@ -417,12 +417,23 @@ def drive_spec(args: argparse.Namespace, scenario: Path, params: dict[str, str],
             wheel=args.wheel or None,
             ai=AiOptions(nodes=tuple(args.node), model=args.ai_model, driver_seat=True) if ai else None,
         ),
-        WorldChoice(args.world, carla_options(args)),
+        WorldChoice(args.world, carla_options(args), drive_cameras(args)),
         VehicleChoice(args.vehicle, args.model),
         RigChoice(args.rig_file if args.rig else None),
         Outputs(args.record or out / "run.mcap", args.osi_trace, args.osi),
         Timing(realtime=args.clock == "wall", max_time=args.duration or 3600.0),
     )
+
+
+def drive_cameras(args: argparse.Namespace) -> tuple[str, ...]:
+    """The driver's display cameras: ``--cameras``; else CARLA's front and mirror, and in the embedded
+    world the view ahead for the operator's console (``--console``) and none otherwise (a headless
+    drive without a console has nobody to show it to)."""
+    if args.world == "carla":
+        default: tuple[str, ...] = ("front", "mirror")
+    else:
+        default = ("front",) if args.console else ()
+    return world_cameras(args, default)
 
 
 def _script_driver(args: argparse.Namespace) -> int:

@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from dil.arguments import add_world_arguments, carla_options
+from dil.arguments import add_world_arguments, carla_options, world_cameras
 from dil.paths import catalog_dir
 
 from .stacks import STACKS, stacks_help
@@ -201,7 +201,7 @@ def run_spec(args: argparse.Namespace, criteria: object) -> RunSpec:
     return RunSpec(
         ScenarioChoice(args.scenario, _pairs(args.param, "--param"), args.ego),
         DriverChoice(args.stack, ai=_ai_options(args) if args.stack == "ai" else None),
-        WorldChoice(args.world, carla_options(args)),
+        WorldChoice(args.world, carla_options(args), world_cameras(args)),
         VehicleChoice(args.vehicle, args.model),
         outputs=Outputs(record, args.osi_trace, args.osi),
         timing=Timing(max_time=args.max_time),

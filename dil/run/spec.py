@@ -63,7 +63,10 @@ class WorldChoice:
 
     backend: str = "embedded"
     carla: CarlaOptions | None = None
-    """With ``carla``: the server, its timeouts, map and display cameras."""
+    """With ``carla``: the server, its timeouts and map."""
+    cameras: tuple[str, ...] = ()
+    """The driver's display cameras (``front``, ``mirror``) on ``sensor/<name>`` at 25 Hz, rendered by
+    whichever world runs (:mod:`dil.world.display_cameras`); with ``carla`` they replace the options'."""
 
 
 @dataclass(frozen=True)
@@ -145,6 +148,14 @@ class RunSpec:
             raise SpecError(
                 "world.backend", self.world.backend, f"must be one of {', '.join(WORLDS)}", "--world"
             )
+        if self.world.cameras:
+            from dil.world.display_cameras import DISPLAY_CAMERAS
+
+            for name in self.world.cameras:
+                if name not in DISPLAY_CAMERAS:
+                    raise SpecError(
+                        "world.cameras", name, f"must be one of {', '.join(DISPLAY_CAMERAS)}", "--cameras"
+                    )
         if t.max_time is not None and not (math.isfinite(t.max_time) and t.max_time > 0.0):
             raise SpecError(
                 "timing.max_time", t.max_time, "must be a positive, finite number of seconds", "--max-time"

@@ -43,7 +43,7 @@ def _embedded(spec: RunSpec, scen: Scenario, ego: ActorSpec) -> WorldBackend:
         )
     else:
         net = RoadNetwork.load(scen.road_file)
-    return EmbeddedWorld(net, ego)
+    return EmbeddedWorld(net, ego, cameras=spec.world.cameras)
 
 
 def _carla(spec: RunSpec, scen: Scenario, ego: ActorSpec) -> WorldBackend:
@@ -52,17 +52,20 @@ def _carla(spec: RunSpec, scen: Scenario, ego: ActorSpec) -> WorldBackend:
     carla = spec.world.carla or CarlaOptions()
     if scen.road_map is not None and carla.map is None:  # a map name (Town01) is the server's map
         carla = dataclasses.replace(carla, map=scen.road_map)
+    if spec.world.cameras:  # the run's display cameras, whichever world renders them
+        carla = dataclasses.replace(carla, cameras=spec.world.cameras)
     return open_carla_world(carla, scen, ego, threaded=spec.timing.realtime)
 
 
 def open_carla_world(options: CarlaOptions, scen: Scenario, ego: ActorSpec, threaded: bool) -> CarlaWorld:
     """The CARLA world for ``scen``: the server's map must be the scenario's road network.
     ``threaded``: a real-time loop never waits for the server."""
-    from dil.world.carla_backend import DISPLAY_CAMERAS, CarlaWorld
+    from dil.world.carla_backend import CarlaWorld
+    from dil.world.display_cameras import DISPLAY_CAMERAS
 
     for name in options.cameras:
         if name not in DISPLAY_CAMERAS:
-            raise ValueError(f"--carla-camera {name!r}: must be one of {', '.join(DISPLAY_CAMERAS)}")
+            raise ValueError(f"--cameras {name!r}: must be one of {', '.join(DISPLAY_CAMERAS)}")
     world = CarlaWorld(options, ego, threaded=threaded)
     # a map name (Town01_Opt) is the server's map even where a local .xodr (Town01.xodr) serves it
     want = scen.road_map if scen.road_map is not None or scen.road_file is None else Path(scen.road_file).stem

@@ -45,6 +45,7 @@ from .actors import (
 )
 from .backend import Pose
 from .camera import CameraSpec
+from .display_cameras import DISPLAY_CAMERAS, DISPLAY_RATE_HZ
 from .embedded import EmbeddedWorld
 from .events import EventDetector, WorldEvent
 
@@ -67,14 +68,6 @@ def blueprint_for(kind: ActorKind, length: float) -> str:
     if length > 5.2:
         return "vehicle.mercedes.sprinter"
     return "vehicle.tesla.model3"
-
-
-DISPLAY_CAMERAS = {
-    "front": CameraSpec(),
-    "mirror": CameraSpec(width=480, height=160, fov_deg=60.0, yaw_deg=180.0),
-}
-"""The driver's display cameras CARLA renders (``sensor/<name>``): the view ahead (also what an AI
-stack reads) and the rear-view mirror."""
 
 
 class CarlaError(RuntimeError):
@@ -399,7 +392,8 @@ class CarlaWorld:
         for name in self.options.cameras:
             if name not in DISPLAY_CAMERAS:
                 raise CarlaError(f"camera {name!r}: must be one of {', '.join(DISPLAY_CAMERAS)}")
-        return [self.add_camera(n, DISPLAY_CAMERAS[n], 25.0) for n in self.options.cameras if n not in have]
+        wanted = [n for n in self.options.cameras if n not in have]
+        return [self.add_camera(n, DISPLAY_CAMERAS[n], DISPLAY_RATE_HZ) for n in wanted]
 
     def step(self, t_ns: int, dt: float) -> list[WorldEvent]:
         events = self.local.step(t_ns, dt)

@@ -27,7 +27,16 @@ if TYPE_CHECKING:
 class EmbeddedWorld:
     """A world backend with no server: the default for batch runs, campaigns and tests."""
 
-    def __init__(self, network: RoadNetwork | str | Path | None, ego: ActorSpec | None = None) -> None:
+    def __init__(
+        self,
+        network: RoadNetwork | str | Path | None,
+        ego: ActorSpec | None = None,
+        cameras: tuple[str, ...] = (),
+    ) -> None:
+        """``cameras``: the driver's display cameras (:data:`~dil.world.display_cameras.DISPLAY_CAMERAS`
+        names) that :meth:`display_sensors` renders."""
+        self.cameras = cameras
+        self._camera_names: list[str] = []
         self.network = RoadNetwork.load(network) if isinstance(network, str | Path) else network
         self.actors = ActorTable()
         self.events = EventDetector(self.network)
@@ -96,10 +105,15 @@ class EmbeddedWorld:
         """A camera rendered in dil from the road network and the actor boxes."""
         from .sensors import CameraSensor
 
+        self._camera_names.append(name)
         return CameraSensor(self.network, name, rate_hz=rate_hz, spec=spec)
 
-    def display_sensors(self) -> list:
-        return []  # headless
+    def display_sensors(self) -> list[CameraSensor]:
+        """The display cameras of ``cameras``, rendered in dil at 25 Hz, but for those added already
+        (an AI stack's front camera is the driver's view ahead too); none when ``cameras`` is empty."""
+        from .display_cameras import embedded_display_sensors
+
+        return embedded_display_sensors(self.network, self.cameras, have=self._camera_names)
 
     def kpis(self) -> dict:
         return {}
