@@ -43,7 +43,7 @@ def _embedded(spec: RunSpec, scen: Scenario, ego: ActorSpec) -> WorldBackend:
         )
     else:
         net = RoadNetwork.load(scen.road_file)
-    return EmbeddedWorld(net, ego, cameras=spec.world.cameras)
+    return EmbeddedWorld(net, ego, cameras=spec.world.cameras, render_process=spec.timing.realtime)
 
 
 def _carla(spec: RunSpec, scen: Scenario, ego: ActorSpec) -> WorldBackend:

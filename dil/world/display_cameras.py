@@ -16,6 +16,7 @@ from .camera import CameraSpec
 if TYPE_CHECKING:
     from dil.road.network import RoadNetwork
 
+    from .render_process import ProcessCamera
     from .sensors import CameraSensor
 
 DISPLAY_CAMERAS = {
@@ -44,17 +45,21 @@ def parse_cameras(text: str) -> tuple[str, ...]:
 
 
 def embedded_display_sensors(
-    network: RoadNetwork | None, names: Iterable[str], have: Iterable[str] = ()
-) -> list[CameraSensor]:
+    network: RoadNetwork | None, names: Iterable[str], have: Iterable[str] = (), process: bool = False
+) -> list[CameraSensor | ProcessCamera]:
     """Display cameras rendered in dil for ``names`` at :data:`DISPLAY_RATE_HZ`, but for those in
-    ``have`` (an AI stack's front camera already publishes ``sensor/front``: it is the view ahead)."""
+    ``have`` (an AI stack's front camera already publishes ``sensor/front``: it is the view ahead).
+    ``process``: each drawn in a process of its own (real-time runs, see
+    :mod:`dil.world.render_process`); otherwise in the caller's (batch runs: deterministic, no start-up)."""
+    from .render_process import ProcessCamera
     from .sensors import CameraSensor
 
     skip = set(have)
+    wanted = [name for name in parse_cameras(",".join(names)) if name not in skip]
+    if process:
+        return [ProcessCamera(network, name, DISPLAY_CAMERAS[name], DISPLAY_RATE_HZ) for name in wanted]
     return [
-        CameraSensor(network, name, rate_hz=DISPLAY_RATE_HZ, spec=DISPLAY_CAMERAS[name])
-        for name in parse_cameras(",".join(names))
-        if name not in skip
+        CameraSensor(network, name, rate_hz=DISPLAY_RATE_HZ, spec=DISPLAY_CAMERAS[name]) for name in wanted
     ]
 
 

@@ -21,6 +21,7 @@ from .lane_follow import LaneFollowers
 
 if TYPE_CHECKING:
     from .camera import CameraSpec
+    from .render_process import ProcessCamera
     from .sensors import CameraSensor
 
 
@@ -32,10 +33,14 @@ class EmbeddedWorld:
         network: RoadNetwork | str | Path | None,
         ego: ActorSpec | None = None,
         cameras: tuple[str, ...] = (),
+        render_process: bool = False,
     ) -> None:
         """``cameras``: the driver's display cameras (:data:`~dil.world.display_cameras.DISPLAY_CAMERAS`
-        names) that :meth:`display_sensors` renders."""
+        names) that :meth:`display_sensors` renders; ``render_process``: each in a process of its own
+        (behind a real-time loop: drawing never holds the loop's interpreter lock)."""
         self.cameras = cameras
+        self.render_process = render_process
+        self._displays: list = []
         self._camera_names: list[str] = []
         self.network = RoadNetwork.load(network) if isinstance(network, str | Path) else network
         self.actors = ActorTable()
@@ -108,18 +113,26 @@ class EmbeddedWorld:
         self._camera_names.append(name)
         return CameraSensor(self.network, name, rate_hz=rate_hz, spec=spec)
 
-    def display_sensors(self) -> list[CameraSensor]:
+    def display_sensors(self) -> list[CameraSensor | ProcessCamera]:
         """The display cameras of ``cameras``, rendered in dil at 25 Hz, but for those added already
         (an AI stack's front camera is the driver's view ahead too); none when ``cameras`` is empty."""
         from .display_cameras import embedded_display_sensors
 
-        return embedded_display_sensors(self.network, self.cameras, have=self._camera_names)
+        displays = embedded_display_sensors(
+            self.network, self.cameras, have=self._camera_names, process=self.render_process
+        )
+        self._displays += displays
+        return displays
 
     def kpis(self) -> dict:
         return {}
 
     def close(self) -> None:
-        pass  # nothing held outside this process
+        """End the display cameras' render processes (nothing else is held outside this process)."""
+        for d in self._displays:
+            if hasattr(d, "close"):
+                d.close()
+        self._displays.clear()
 
     def _check(self, actor_id: int) -> None:
         if not 0 <= actor_id < self.actors.count or self.actors.state[actor_id, A_ALIVE] < 0.5:
