@@ -159,6 +159,9 @@ def test_live_view_survives_a_console_restart_and_the_estop_parks_the_rig(browse
             time.sleep(0.01)
         assert fb["state"] in ("parking", "parked") and fb["fault"] == "emergency stop by jane"
         _wait_text(page, "#run-state", ("stopped",), 30)  # the run ended; the runtime waits again
+        end = time.monotonic() + 30  # its log is closed and its result written just after
+        while not list(runs.glob("ccrs-*/result.json")) and time.monotonic() < end:
+            time.sleep(0.05)
         (result,) = runs.glob("ccrs-*/result.json")
         doc = json.loads(result.read_text())
         assert doc["end"] == "emergency stop by jane" and doc["parameters"]["StartTTC"] == "40"
