@@ -48,7 +48,10 @@ class Recorder:
         threaded: bool = False,
         queue_size: int = 100_000,
         chunk_size: int = 1 << 20,
+        skip: frozenset[str] = frozenset(),
     ) -> None:
+        """``skip``: topics not written (counted in ``skipped``), e.g. display cameras the log's own
+        world state draws again."""
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._file = self.path.open("wb")
@@ -61,6 +64,8 @@ class Recorder:
         self.count = 0
         self.dropped = 0
         self.unknown = 0
+        self.skipped = 0
+        self._skip = frozenset(t.encode() for t in skip)
         self.closed = False
         self._queue: queue.Queue | None = queue.Queue(queue_size) if threaded else None
         self._thread: threading.Thread | None = None
@@ -107,6 +112,9 @@ class Recorder:
         end = frame.find(b"\0", 0, 64)
         if end <= 0:
             self.unknown += 1
+            return
+        if self._skip and frame[:end] in self._skip:
+            self.skipped += 1
             return
         cid = self._channel(frame[:end])
         seq = self._sequence[cid]

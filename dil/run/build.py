@@ -87,6 +87,9 @@ class BuiltRun:
     """The OSI ground-truth tap, when the outputs ask for one."""
     observers: list[Any] = field(default_factory=list)
     """The caller's own observer nodes, in the order given."""
+    unrecorded: tuple[str, ...] = ()
+    """Topics the log leaves out: the embedded world's display cameras (drawn again from the log's
+    own world state; ~17 MB/s each raw)."""
 
     @property
     def scenario(self) -> Scenario:
@@ -234,7 +237,8 @@ def _nodes(
     if driving.camera is not None:
         camera_spec, rate_hz = driving.camera
         sensors.append(world.camera("front", camera_spec, rate_hz))
-    sensors += world.display_sensors()  # the driver's displays (CARLA's cameras), none when headless
+    displays = world.display_sensors()  # the driver's displays, none when headless
+    sensors += displays
     world_node = WorldNode(
         bus,
         drops,
@@ -300,6 +304,8 @@ def _nodes(
     built = BuiltRun(
         spec, ctx, loop, engine, world_node, driving, kpi, trace, max_time, watch, observers=observers
     )
+    if spec.world.backend == "embedded":
+        built.unrecorded = tuple(f"sensor/{d.name}" for d in displays)
     _outputs(built)
     return built
 
@@ -313,7 +319,11 @@ def _outputs(run: BuiltRun) -> None:
 
         clock = ctx.clock
         run.recorder = Recorder(
-            out.record, lambda: loop.tick * clock.step_ns, schemas=run.world_node.schemas, threaded=realtime
+            out.record,
+            lambda: loop.tick * clock.step_ns,
+            schemas=run.world_node.schemas,
+            threaded=realtime,
+            skip=frozenset(run.unrecorded),
         )
         ctx.bus.tap(run.recorder)
         describe(run.recorder, run)
@@ -356,6 +366,7 @@ def describe(recorder: Recorder, run: BuiltRun) -> None:
             "seed": "0",
             "host": platform.node(),
             "clock": spec.timing.clock,
+            "unrecorded_topics": ",".join(run.unrecorded),
             "start_sim_ns": "0",
             "start_wall_ns": str(time.time_ns()),
         },

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from dil.recording.fast import fast_records
+from dil.recording.reader import read_metadata
 from dil.world.actors import ActorSpec
 from dil.world.camera import SKY, CameraSpec
 from dil.world.display_cameras import DISPLAY_CAMERAS, DISPLAY_RATE_HZ, parse_cameras
@@ -121,22 +122,17 @@ def test_dil_drive_refuses_an_unknown_camera_by_name():
 
 
 @pytest.mark.subprocess
-def test_dil_drive_publishes_the_embedded_world_s_cameras_at_25_hz(tmp_path):
+def test_dil_drive_s_log_leaves_the_embedded_world_s_cameras_out_and_says_so(tmp_path):
+    """The display cameras are drawn from the world state the log holds, so the log does not carry
+    their ~17 MB/s of raw pixels (the console's live camera test sees them on the bus)."""
     done = _dil(
         "drive", str(CCRS), "--headless", "--bus", "local", "--driver", "launch",
         "--cameras", "front,mirror", "--duration", "2", "--out", str(tmp_path),
     )  # fmt: skip
     assert done.returncode in (0, 1, 3), done.stdout + done.stderr  # a 2 s cut: the verdict is not the point
-    frames: dict[str, list[int]] = {"sensor/front": [], "sensor/mirror": []}
-    sizes = {}
-    import msgpack
-
-    for topic, _, data in fast_records(tmp_path / "ccrs" / "run.mcap"):
-        if topic in frames:
-            m = msgpack.unpackb(bytes(data))
-            frames[topic].append(m["t_sim_ns"])
-            sizes[topic] = (m["width"], m["height"], len(m["data"]))
-    assert sizes == {"sensor/front": (640, 360, 640 * 360 * 3), "sensor/mirror": (480, 160, 480 * 160 * 3)}
-    for times in frames.values():
-        # 25 Hz on the simulated clock; behind a real-time loop a frame still being drawn may be skipped
-        assert all(t % 40_000_000 == 0 for t in times) and 10 <= len(times) <= 51, times
+    log = tmp_path / "ccrs" / "run.mcap"
+    topics = {topic for topic, _, _ in fast_records(log)}
+    assert "world/actors" in topics and "vehicle/state" in topics
+    assert not topics & {"sensor/front", "sensor/mirror"}, topics
+    described = read_metadata(log)[0]["dil.run"]
+    assert described["unrecorded_topics"] == "sensor/front,sensor/mirror"
