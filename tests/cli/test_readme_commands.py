@@ -9,19 +9,18 @@ them with another command, and stopped with Ctrl-C (SIGINT), which must end them
 
 from __future__ import annotations
 
-import os
 import queue
-import random
 import re
 import signal
 import subprocess
 import sys
 import threading
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+
+from ..ports import port_block
 
 ROOT = Path(__file__).resolve().parents[2]
 DIL = str(Path(sys.executable).parent / "dil")  # the installed command, as a user types it
@@ -129,7 +128,7 @@ def readme_commands() -> list[str]:
 
 def _port() -> int:
     """The first of a block of 32 ports (a bus takes consecutive ports), away from other tests'."""
-    return random.Random(os.getpid() * 7919 + time.time_ns()).randrange(20000, 60000, 32)
+    return port_block()
 
 
 @pytest.fixture(scope="module")

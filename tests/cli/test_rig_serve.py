@@ -1,15 +1,14 @@
 """``dil rig serve --sim`` says what it serves as it starts, and sums up its ticks as it stops."""
 
-import os
-import random
 import signal
 import subprocess
 import sys
-import time
+
+from ..ports import port_block
 
 
 def _port() -> int:
-    return random.Random(os.getpid() * 17 + time.time_ns()).randrange(20000, 60000, 32)
+    return port_block()
 
 
 def test_the_rig_server_says_what_it_serves_when_it_starts(tmp_path):

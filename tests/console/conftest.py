@@ -1,6 +1,3 @@
-import os
-import random
-import time
 from pathlib import Path
 
 import pytest
@@ -8,13 +5,15 @@ import pytest
 from dil.bus import Endpoints, ZmqBus
 from dil.console.server import Console, ConsoleOptions
 
+from ..ports import port_block
+
 TOKEN = "test-token-0123456789abcdef"
 
 
 @pytest.fixture
 def base_port():
     """A base for the bus's consecutive tcp ports, in blocks of 32 (the bus has 17 addresses)."""
-    return random.Random(os.getpid() * 7919 + time.time_ns()).randrange(20000, 60000, 32)
+    return port_block()
 
 
 def make_console(base_port: int, tmp_path: Path, **kw) -> Console:

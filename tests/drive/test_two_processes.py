@@ -1,8 +1,6 @@
 """``dil drive --headless`` in its own process, driven and observed over real ZeroMQ sockets."""
 
 import itertools
-import os
-import random
 import signal
 import subprocess
 import sys
@@ -12,11 +10,13 @@ import pytest
 
 from dil.bus import SCHEMAS, Drops, Encoder, Endpoints, Inbox, ZmqBus
 
+from ..ports import port_block
+
 
 def _endpoints(kind, tmp_path):
     if kind == "ipc":
         return Endpoints.default("ipc", directory=tmp_path), ["--bus", "ipc", "--ipc-dir", str(tmp_path)]
-    port = random.Random(os.getpid() + time.time_ns()).randrange(20000, 60000, 32)
+    port = port_block()
     return Endpoints.default("tcp", port=port), ["--bus", "tcp", "--port", str(port)]
 
 

@@ -2,8 +2,6 @@
 nobody at the wheel fails the run (real ``dil drive --headless`` processes)."""
 
 import json
-import os
-import random
 import re
 import signal
 import subprocess
@@ -18,6 +16,8 @@ from dil.bus import Drops, Encoder, Endpoints, Inbox, ZmqBus
 from dil.bus.messages import CONSOLE_COMMAND
 from dil.recording.fast import fast_records
 from dil.recording.reader import read_metadata
+
+from ..ports import port_block
 
 ROOT = Path(__file__).resolve().parents[2]
 CCRS = ROOT / "scenarios" / "catalog" / "ccrs.xosc"
@@ -75,7 +75,7 @@ def test_a_driver_who_drives_is_in_control_throughout(tmp_path):
     ("command", "why"), [("estop", "emergency stop by jane"), ("stop", "stopped by jane")]
 )
 def test_an_operators_stop_aborts_the_run_everywhere_its_verdict_goes(command, why, tmp_path):
-    port = random.Random(os.getpid() + time.time_ns()).randrange(20000, 60000, 32)
+    port = port_block()
     proc = subprocess.Popen(
         [sys.executable, "-m", "dil", "drive", str(CCRS), "--headless", "--driver", "launch",
          "--bus", "tcp", "--port", str(port), "--out", str(tmp_path)],

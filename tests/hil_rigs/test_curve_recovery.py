@@ -1,8 +1,6 @@
 """A CURVE rig server survives a runtime without CURVE: the failed handshakes are counted and the
 rig engages as soon as the real (CURVE) runtime starts (libzmq alone never connects again)."""
 
-import os
-import random
 import shutil
 import signal
 import subprocess
@@ -12,6 +10,8 @@ from pathlib import Path
 
 from dil.bus import Drops, Endpoints, Inbox, ZmqBus
 from dil.bus.curve import Curve
+
+from ..ports import port_block
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -47,7 +47,7 @@ def _until(feedback: Inbox, condition, timeout_s: float) -> dict | None:
 
 
 def test_the_curve_runtime_engages_the_rig_after_a_runtime_without_curve(tmp_path):
-    base_port = random.Random(os.getpid() + time.time_ns()).randrange(20000, 60000, 32)
+    base_port = port_block()
     keys, rig_allows, runtime_allows = tmp_path / "keys", tmp_path / "rig-allows", tmp_path / "runtime-allows"
     for name in ("runtime", "rig"):
         subprocess.run([sys.executable, "-m", "dil", "keys", name, "--dir", str(keys)], check=True, cwd=ROOT)

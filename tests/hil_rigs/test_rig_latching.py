@@ -2,8 +2,6 @@
 watchdog trip of a stalled ``dil drive`` keeps the rig parked until the operator re-arms it, and
 commands dated an hour ahead are rejected while an e-stop so dated is honoured."""
 
-import os
-import random
 import signal
 import subprocess
 import sys
@@ -14,11 +12,13 @@ from collections.abc import Callable
 from dil.bus import SCHEMAS, Drops, Encoder, Endpoints, Inbox, ZmqBus
 from hil_rigs.cueing_node import AXES
 
+from ..ports import port_block
+
 HOUR_NS = 3600 * 10**9
 
 
 def _port() -> int:
-    return random.Random(os.getpid() * 31 + time.time_ns()).randrange(20000, 60000, 32)
+    return port_block()
 
 
 def _dil(*args: str) -> subprocess.Popen:

@@ -1,12 +1,9 @@
 """``dil rig serve`` and ``dil drive --rig`` refuse bad input with one clear line and exit 2: a bad
 rig file, an address in use, rig control off loopback without CURVE."""
 
-import os
-import random
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -14,11 +11,13 @@ import pytest
 from dil.bus import Drops, Endpoints, Inbox, ZmqBus
 from hil_rigs.startup import curve_refusal, is_loopback
 
+from ..ports import port_block
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
 def _port() -> int:
-    return random.Random(os.getpid() * 17 + time.time_ns()).randrange(20000, 60000, 32)
+    return port_block()
 
 
 def _dil(*args: str, timeout: float = 120) -> subprocess.CompletedProcess:

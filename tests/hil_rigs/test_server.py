@@ -1,6 +1,5 @@
 import math
 import os
-import random
 import signal
 import subprocess
 import sys
@@ -15,6 +14,8 @@ from dil.bus import SCHEMAS, Drop, Drops, Encoder, Endpoints, Inbox, LocalBus, Z
 from dil.realtime.clock import SimClock
 from hil_rigs.cueing_node import AXES
 from hil_rigs.server import ENGAGED, ENGAGING, PARKED, PARKING, RigServer, feedback_fields
+
+from ..ports import port_block
 
 MS = 1_000_000
 
@@ -229,7 +230,7 @@ def test_stale_commands_are_rejected():
 
 
 def _port() -> int:
-    return random.Random(os.getpid() + time.time_ns()).randrange(20000, 60000, 32)
+    return port_block()
 
 
 def test_a_killed_rig_server_comes_back_parked():

@@ -1,6 +1,4 @@
 import json
-import os
-import random
 import signal
 import subprocess
 import sys
@@ -15,6 +13,7 @@ from dil.bus.messages import with_sensors
 from dil.recording.reader import check
 from dil.run.runner import RunOptions, run
 
+from ..ports import port_block
 from ..scenario.helpers import CATALOG
 
 
@@ -146,7 +145,7 @@ def test_a_killed_recording_is_readable_up_to_its_last_chunk(tmp_path):
 
 def test_playback_republishes_the_log_on_the_bus(recorded):
     path, _ = recorded
-    port = random.Random(os.getpid() + time.time_ns()).randrange(20000, 60000, 32)
+    port = port_block()
     bus = ZmqBus(Endpoints.default("tcp", port=port), hwm=100_000)
     inbox = Inbox(bus.subscriber("vehicle/state"), Drops())
     proc = subprocess.Popen(

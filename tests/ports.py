@@ -1,0 +1,43 @@
+"""Blocks of tcp ports for tests that start buses (a bus takes up to 32 consecutive ports).
+
+Blocks come from below the kernel's ephemeral range (Linux: 32768-60999), where no client socket of
+another test picks its source port, and each pytest-xdist worker draws from its own slice, so tests
+running side by side never pick the same block. A block whose ports are taken (a process of an
+earlier test still closing) is passed over.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import random
+import socket
+
+LOW, HIGH = 10_000, 32_000
+BLOCK = 32
+
+_worker = int(os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw") or 0)
+_workers = max(1, int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1")))
+_slice = (HIGH - LOW) // _workers // BLOCK * BLOCK
+_start = LOW + _worker * _slice
+_blocks = _slice // BLOCK
+_next = itertools.count(random.Random(os.getpid() ^ os.getppid()).randrange(_blocks))
+
+
+def _free(base: int) -> bool:
+    for port in range(base, base + BLOCK):
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                return False
+    return True
+
+
+def port_block() -> int:
+    """The first port of a free block of 32 in this worker's slice."""
+    for _ in range(_blocks):
+        base = _start + (next(_next) % _blocks) * BLOCK
+        if _free(base):
+            return base
+    raise RuntimeError(f"no free block of {BLOCK} ports in {_start}-{_start + _slice}")
