@@ -132,8 +132,14 @@ def test_every_walker_crosses_with_cross_factor_one_and_none_with_zero(rural):
         assert len(walk.on_road) < 3  # at most a brush of the road's edge
 
 
+def _went_onto_the_road(walks: list[Walk]) -> list[bool]:
+    """Who chose to cross: the client's walker navigation decides it with the seed when it plans the
+    path; how far each got by the last tick depends on the client's own threads on a busy machine."""
+    return [len(w.on_road) >= 3 for w in walks]
+
+
 def test_half_the_walkers_cross_with_cross_factor_one_half_the_same_ones_each_run(rural):
-    first = [w.reached for w in _walk(rural.client(), 0.5, seed=11, count=8)]
+    first = _went_onto_the_road(_walk(rural.client(), 0.5, seed=11, count=8))
     assert 0 < sum(first) < 8
-    again = [w.reached for w in _walk(rural.client(), 0.5, seed=11, count=8)]  # a new client, same seed
+    again = _went_onto_the_road(_walk(rural.client(), 0.5, seed=11, count=8))  # a new client, same seed
     assert again == first
