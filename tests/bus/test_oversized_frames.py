@@ -122,7 +122,9 @@ def test_oversized_rig_commands_neither_stall_nor_swell_the_rig_server(base_port
         baseline, worst, grew = _attack(rig, xpub, "rig/command", heartbeat)
         # the frames add no stall of the watchdog's length to the normal gaps (generous: the machine
         # may be loaded; before the size limits a 10 MB frame stalled the server for ~1 s here)
-        assert worst < 2 * baseline + 4 * WATCHDOG_S, (baseline, worst)
+        # a 100 MB frame copied by this test's own process competes for the cores too: 0.5 s is far
+        # below the stall the limits removed (~1 s per 10 MB frame) and above a busy machine's hiccups
+        assert worst < 2 * baseline + 0.5, (baseline, worst)
         assert grew < 50_000_000, f"the rig server's memory grew {grew / 1e6:.0f} MB"
         last = msgpack.unpackb(heartbeat.frames[-1].partition(b"\0")[2])
         assert last["state"] == "parked"
