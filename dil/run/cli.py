@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import sys
 from pathlib import Path
@@ -12,6 +13,9 @@ from dil.arguments import add_world_arguments, carla_options, world_cameras
 from dil.paths import catalog_dir
 
 from .stacks import STACKS, stacks_help
+
+EXIT_INTERRUPTED = 130
+"""Exit status of a run stopped by Ctrl-C or SIGTERM (its verdict: aborted, interrupted)."""
 
 if TYPE_CHECKING:
     from dil.stack.ai import AiOptions
@@ -137,6 +141,7 @@ def resolve_scenario(given: Path) -> Path:
 
 
 def main(args: argparse.Namespace) -> int:
+    from dil.realtime.loop import stop_on_signals
     from dil.road.parse import RoadNetworkError
     from dil.scenario.params import ParameterError
     from dil.scenario.xml import ScenarioError
@@ -159,7 +164,12 @@ def main(args: argparse.Namespace) -> int:
         from dil.kernels import warm  # a cold kernel cache compiles here, announced, not in the loop
 
         warm(sys.stderr)
-        result = run(spec, progress=progress)
+        with contextlib.ExitStack() as signals:
+            # Ctrl-C or SIGTERM stops the loop between ticks: the log is closed whole, with the
+            # verdict "aborted: interrupted" (an interrupt inside a write could leave it unreadable)
+            result = run(
+                spec, progress=progress, on_loop=lambda loop: signals.enter_context(stop_on_signals(loop))
+            )
         if progress is not None:
             print(file=sys.stderr)
     except (
@@ -181,7 +191,7 @@ def main(args: argparse.Namespace) -> int:
         print("dil run: interrupted; no verdict", file=sys.stderr)
         sys.stdout.flush()
         sys.stderr.flush()
-        os._exit(130)
+        os._exit(EXIT_INTERRUPTED)
     out = args.out / args.scenario.stem
     write_result(result, out, spec)
     print(summary(result, out))
@@ -190,6 +200,9 @@ def main(args: argparse.Namespace) -> int:
 
         export_foxglove(out / "run.mcap", out / "run_foxglove.mcap")
         print(f"written: {out / 'run_foxglove.mcap'} (open it in Foxglove)")
+    if result.end == "interrupted":
+        print("dil run: interrupted; the run is aborted", file=sys.stderr)
+        return EXIT_INTERRUPTED
     return exit_status(result.verdict)
 
 
