@@ -251,23 +251,12 @@ def _convert(first: object, records: Iterator[object], o: _Out, strips: list) ->
             )
             if not isinstance(msg, dict):
                 continue
-            topic = ch.topic
-            if topic == "world/actors":
+            if ch.topic == "world/actors":
                 if not road_done and strips:
                     o.proto(ROAD, t, road_scene(strips, t))
                 road_done = True
-                actors = msg["actors"]
-                ids = {a["id"] for a in actors}
-                o.proto(SCENE, t, actor_scene(actors, t, sorted(actors_before - ids)))
-                actors_before = ids
-                ego = next((a for a in actors if a["id"] == 0), None)
-                if ego is not None:
-                    o.proto(TF, t, ego_transform(ego, t))
-            elif topic.startswith("sensor/") and {"encoding", "data", "width", "height"} <= msg.keys():
-                name = topic.removeprefix("sensor/")
-                o.proto(CAMERA + name, t, camera_image(msg, name, t))
-            elif topic in EVENT_TOPICS:
-                o.proto(LOG, t, event_log(topic, msg, t))
+            for channel, proto in foxglove_messages(ch.topic, msg, t, actors_before):
+                o.proto(channel, t, proto)
     return complete
 
 
@@ -278,3 +267,25 @@ WELL_KNOWN = {ROAD: SceneUpdate, SCENE: SceneUpdate, TF: FrameTransforms, LOG: L
 def well_known(topic: str) -> type[Protobuf] | None:
     """The Foxglove message class of a derived topic, or None for the log's own topics."""
     return CompressedImage if topic.startswith(CAMERA) else WELL_KNOWN.get(topic)
+
+
+def foxglove_messages(topic: str, msg: dict, t: int, actors_before: set[int]) -> list[tuple[str, Protobuf]]:
+    """Foxglove's own messages for one dil message at ``t`` [ns]: the scene (actors gone since the
+    last world/actors deleted) and the ego's transform, a camera image, or an event's log line.
+    ``actors_before`` (the ids of the last world/actors) is updated in place."""
+    if topic == "world/actors":
+        actors = msg["actors"]
+        ids = {a["id"] for a in actors}
+        out: list[tuple[str, Protobuf]] = [(SCENE, actor_scene(actors, t, sorted(actors_before - ids)))]
+        actors_before.clear()
+        actors_before.update(ids)
+        ego = next((a for a in actors if a["id"] == 0), None)
+        if ego is not None:
+            out.append((TF, ego_transform(ego, t)))
+        return out
+    if topic.startswith("sensor/") and {"encoding", "data", "width", "height"} <= msg.keys():
+        name = topic.removeprefix("sensor/")
+        return [(CAMERA + name, camera_image(msg, name, t))]
+    if topic in EVENT_TOPICS:
+        return [(LOG, event_log(topic, msg, t))]
+    return []

@@ -33,8 +33,8 @@ from google.protobuf.message import Message as Protobuf
 from dil.bus.messages import SCHEMAS, SENSOR_FIELDS, sensor_schema
 from dil.bus.schema import Schema
 
-from .foxglove import CAMERA, EVENT_TOPICS, LOG, ROAD, SCENE, TF, _to_json, json_schema
-from .foxglove_scene import actor_scene, camera_image, descriptor_set, ego_transform, event_log, road_scene
+from .foxglove import EVENT_TOPICS, LOG, ROAD, SCENE, TF, _to_json, foxglove_messages, json_schema
+from .foxglove_scene import descriptor_set, road_scene
 from .jsonschema import schema_text
 
 if TYPE_CHECKING:
@@ -194,19 +194,8 @@ class FoxgloveLive:
         t = int(msg.get("t_sim_ns", self._t_ns))
         self._t_ns = max(self._t_ns, t)
         self._json(topic, t, msg)
-        if topic == "world/actors":
-            actors = msg["actors"]
-            ids = {a["id"] for a in actors}
-            self._proto(SCENE, t, actor_scene(actors, t, sorted(self._actors_before - ids)))
-            self._actors_before = ids
-            ego = next((a for a in actors if a["id"] == 0), None)
-            if ego is not None:
-                self._proto(TF, t, ego_transform(ego, t))
-        elif topic.startswith("sensor/") and {"encoding", "data", "width", "height"} <= msg.keys():
-            name = topic.removeprefix("sensor/")
-            self._proto(CAMERA + name, t, camera_image(msg, name, t))
-        elif topic in EVENT_TOPICS:
-            self._proto(LOG, t, event_log(topic, msg, t))
+        for channel, proto in foxglove_messages(topic, msg, t, self._actors_before):
+            self._proto(channel, t, proto)
 
     def _channel(self, topic: str, encoding: str, schema: foxglove.Schema) -> foxglove.Channel:
         ch = self._channels.get(topic)
