@@ -94,7 +94,9 @@ def rural() -> None:
 
 
 def junction() -> None:
-    """A four-way junction: four 150 m arms with two lanes each way, every turn connected."""
+    """A four-way junction: four 150 m arms with two lanes each way, every turn connected; the far
+    ends of arms 1 and 2 and of arms 3 and 4 are joined by a loop (a 3/4 circle of 172 m radius,
+    810 m), so every lane leads on and a route through the crossing can be as long as one likes."""
     arms = [
         xodr.create_road(xodr.Line(150.0), id=i, left_lanes=2, right_lanes=2, lane_width=LANE)
         for i in range(1, 5)
@@ -107,12 +109,27 @@ def junction() -> None:
     for a in range(1, 5):
         for b in range(a + 1, 5):
             creator.add_connection(road_one_id=a, road_two_id=b)
+    loops = [_loop(5, arms[0], arms[1]), _loop(6, arms[2], arms[3])]
     odr = xodr.OpenDrive("dil_junction")
-    for arm in arms:
-        odr.add_road(arm)
+    for road in arms + loops:
+        odr.add_road(road)
     odr.add_junction_creator(creator)
     odr.adjust_roads_and_lanes()
     _write(odr, "junction.xodr")
+
+
+def _loop(road_id: int, first: xodr.Road, second: xodr.Road) -> xodr.Road:
+    """A road from the far end (s 0) of ``first`` turning left through 270 degrees to the far end of
+    ``second``: with the arms 22 + 150 m from the crossing's centre, an arc of that radius [m]."""
+    radius = 22.0 + 150.0
+    loop = xodr.create_road(
+        xodr.Arc(1.0 / radius, angle=1.5 * math.pi), id=road_id, left_lanes=2, right_lanes=2, lane_width=LANE
+    )
+    loop.add_predecessor(xodr.ElementType.road, first.id, xodr.ContactPoint.start)
+    loop.add_successor(xodr.ElementType.road, second.id, xodr.ContactPoint.start)
+    first.add_predecessor(xodr.ElementType.road, road_id, xodr.ContactPoint.start)
+    second.add_predecessor(xodr.ElementType.road, road_id, xodr.ContactPoint.end)
+    return loop
 
 
 if __name__ == "__main__":

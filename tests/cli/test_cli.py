@@ -145,7 +145,7 @@ def test_view_writes_a_png_of_a_network(tmp_path):
         cwd=Path(__file__).resolve().parents[2],
     )
     assert result.returncode == 0, result.stderr
-    assert "10 roads, 1 junctions" in result.stdout
+    assert "12 roads, 1 junctions" in result.stdout
     img = cv2.imread(str(out))
     assert img.shape == (400, 400, 3)
     assert len(np.unique(img.reshape(-1, 3), axis=0)) > 5  # lanes, marks and ground, not a blank image

@@ -66,8 +66,19 @@ def test_routes_through_the_junction():
     assert net.roads[net.road_index(path[1][0])].junction == "100"
     with_change = net.graph.route(("1", -2, 50.0), ("2", 1, 100.0))
     assert with_change[:2] == [("1", -2), ("1", -1)]  # changes lane before the junction
+    away = net.graph.route(("1", 1, 50.0), ("3", 1, 100.0))  # lane 1 leads away from the junction:
+    assert away[:3] == [("1", 1), ("5", -1), ("2", -1)]  # round the loop to arm 2, then across
+
+
+def test_no_route_between_roads_that_are_not_linked():
+    net = _net(
+        document(
+            road(geometry("<line/>", 100.0), 100.0),
+            road(geometry("<line/>", 100.0, y=50.0), 100.0, road_id="2"),
+        )
+    )
     with pytest.raises(RouteError, match="no route"):
-        net.graph.route(("1", 1, 50.0), ("3", 1, 100.0))  # lane 1 leads away from the junction
+        net.graph.route(("1", -1, 10.0), ("2", -1, 50.0))
 
 
 def _bad(xml: str, match: str):
