@@ -1,4 +1,4 @@
-"""The blueprint library served by carla-lite: a few vehicles, sensors, a prop, walkers, the spectator.
+"""The blueprint library served by carla-lite: CARLA's vehicles and props, sensors, walkers, the spectator.
 
 Names and attributes follow CARLA's so that scripts written for CARLA find what they filter for
 (``vehicle.*``, ``sensor.camera.rgb``, ``role_name``, ``image_size_x`` ...).
@@ -9,6 +9,7 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass, field
 
+from .catalogue import PROPS, VEHICLES, VehicleEntry
 from .layouts import AttributeType
 
 
@@ -97,20 +98,19 @@ def _role_name(default: str) -> Attribute:
 COLOURS = ("255,255,255", "0,0,0", "200,20,20", "20,60,200", "120,120,120")
 
 
-def _vehicle(
-    name: str, size: tuple[float, float, float], base_type: str, generation: int = 2, wheels: int = 4
-) -> Blueprint:
+def _vehicle(entry: VehicleEntry) -> Blueprint:
+    name, size, base_type, generation, special_type = entry
     return Blueprint(
         f"vehicle.{name}",
         ActorClass.VEHICLE,
         (
             _role_name("autopilot"),
             Attribute("color", AttributeType.RGB_COLOR, COLOURS[0], COLOURS, modifiable=True),
-            Attribute("number_of_wheels", AttributeType.INT, str(wheels)),
+            Attribute("number_of_wheels", AttributeType.INT, str(entry.wheels)),
             Attribute("generation", AttributeType.INT, str(generation)),
             Attribute("base_type", AttributeType.STRING, base_type),
             Attribute("object_type", AttributeType.STRING, ""),
-            Attribute("special_type", AttributeType.STRING, ""),
+            Attribute("special_type", AttributeType.STRING, special_type),
             Attribute("has_lights", AttributeType.BOOL, "true"),
             Attribute("has_dynamic_doors", AttributeType.BOOL, "false"),
             Attribute("sticky_control", AttributeType.BOOL, "true", modifiable=True),
@@ -172,6 +172,12 @@ def _collision() -> Blueprint:
     )
 
 
+def _prop_size(size: tuple[float, float, float]) -> str:
+    """CARLA's ``size`` attribute of a prop: its largest side up to 1 m small, 3 m medium, else big."""
+    side = max(size)
+    return "small" if side <= 1.0 else "medium" if side <= 3.0 else "big"
+
+
 SPECTATOR = Blueprint("spectator", ActorClass.SPECTATOR, ())
 
 
@@ -182,18 +188,17 @@ class BlueprintLibrary:
         from .walkers import walker_blueprints  # walkers builds on this module's types
 
         self.blueprints: tuple[Blueprint, ...] = (
-            _vehicle("tesla.model3", (4.79, 2.16, 1.49), "car"),
-            _vehicle("lincoln.mkz_2020", (4.89, 2.24, 1.53), "car"),
-            _vehicle("audi.a2", (3.71, 1.79, 1.55), "car", generation=1),
-            _vehicle("mercedes.sprinter", (5.92, 1.99, 2.56), "van"),
-            _vehicle("carlamotors.carlacola", (5.20, 2.61, 2.47), "truck", generation=1),
+            *(_vehicle(entry) for entry in VEHICLES),
             _camera_rgb(),
             _collision(),
-            Blueprint(
-                "static.prop.trafficcone01",
-                ActorClass.PROP,
-                (_role_name(""), Attribute("size", AttributeType.STRING, "small")),
-                (0.6, 0.6, 1.0),
+            *(
+                Blueprint(
+                    f"static.prop.{name}",
+                    ActorClass.PROP,
+                    (_role_name(""), Attribute("size", AttributeType.STRING, _prop_size(size))),
+                    size,
+                )
+                for name, size in PROPS
             ),
             *walker_blueprints(),
         )
