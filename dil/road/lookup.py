@@ -10,7 +10,7 @@ import numpy as np
 from numba import njit
 
 from .geometry import poly_value, reference_pose
-from .lanes import lane_borders, section_at
+from .lanes import lane_borders, road_to_world, section_at
 from .tables import L_ID, L_TYPE, S_LANE0, Tables
 
 SEG_ROAD = 0
@@ -303,3 +303,107 @@ def locate_flat(
     )
     G = Grid(segments, cell_start, cell_items, meta)
     return locate(T, G, x, y, borders, cand, best, out)
+
+
+@njit(cache=True)
+def locate_many_flat(
+    geom: np.ndarray,
+    spiral_pts: np.ndarray,
+    road_geom: np.ndarray,
+    road_length: np.ndarray,
+    sections: np.ndarray,
+    road_sections: np.ndarray,
+    lanes: np.ndarray,
+    widths: np.ndarray,
+    drivable: np.ndarray,
+    elev: np.ndarray,
+    road_elev: np.ndarray,
+    superelev: np.ndarray,
+    road_super: np.ndarray,
+    offset: np.ndarray,
+    road_offset: np.ndarray,
+    segments: np.ndarray,
+    cell_start: np.ndarray,
+    cell_items: np.ndarray,
+    meta: np.ndarray,
+    xy: np.ndarray,
+    borders: np.ndarray,
+    cand: np.ndarray,
+    best: np.ndarray,
+    out: np.ndarray,
+    found: np.ndarray,
+) -> None:
+    """:func:`locate_many` with the tables as separate arrays (see :func:`locate_flat`)."""
+    T = Tables(
+        geom,
+        spiral_pts,
+        road_geom,
+        road_length,
+        sections,
+        road_sections,
+        lanes,
+        widths,
+        drivable,
+        elev,
+        road_elev,
+        superelev,
+        road_super,
+        offset,
+        road_offset,
+    )
+    G = Grid(segments, cell_start, cell_items, meta)
+    locate_many(T, G, xy, borders, cand, best, out, found)
+
+
+@njit(cache=True)
+def surface_z_flat(
+    geom: np.ndarray,
+    spiral_pts: np.ndarray,
+    road_geom: np.ndarray,
+    road_length: np.ndarray,
+    sections: np.ndarray,
+    road_sections: np.ndarray,
+    lanes: np.ndarray,
+    widths: np.ndarray,
+    drivable: np.ndarray,
+    elev: np.ndarray,
+    road_elev: np.ndarray,
+    superelev: np.ndarray,
+    road_super: np.ndarray,
+    offset: np.ndarray,
+    road_offset: np.ndarray,
+    segments: np.ndarray,
+    cell_start: np.ndarray,
+    cell_items: np.ndarray,
+    meta: np.ndarray,
+    x: float,
+    y: float,
+    default: float,
+    borders: np.ndarray,
+    cand: np.ndarray,
+    best: np.ndarray,
+    out: np.ndarray,
+) -> float:
+    """Height of the road surface under world ``(x, y)`` [m], ``default`` where no road is near; the
+    lookup's row is left in ``out`` (tables as separate arrays, see :func:`locate_flat`)."""
+    T = Tables(
+        geom,
+        spiral_pts,
+        road_geom,
+        road_length,
+        sections,
+        road_sections,
+        lanes,
+        widths,
+        drivable,
+        elev,
+        road_elev,
+        superelev,
+        road_super,
+        offset,
+        road_offset,
+    )
+    G = Grid(segments, cell_start, cell_items, meta)
+    if not locate(T, G, x, y, borders, cand, best, out):
+        return default
+    return road_to_world(T, int(out[R_ROAD]), out[R_S], out[R_T])[2]

@@ -29,7 +29,8 @@ from .lookup import (
     Grid,
     build_grid,
     locate_flat,
-    locate_many,
+    locate_many_flat,
+    surface_z_flat,
 )
 from .model import Header, OpenDrive, Road
 from .parse import MAX_COORD, RoadNetworkError, read
@@ -178,14 +179,20 @@ class RoadNetwork:
     def locate_many_into(self, xy: np.ndarray, out: np.ndarray, found: np.ndarray) -> None:
         """:meth:`locate_into` for each row of ``xy`` (n, 2) in one call: ``out[i]`` the
         ``lookup.R_*`` row, ``found[i]`` 0 where no road is near."""
-        locate_many(self.tables, self.grid, xy, self._borders, self._cand, self._best, out, found)
+        locate_many_flat(*self._flat, xy, self._borders, self._cand, self._best, out, found)
 
     def surface_z(self, x: float, y: float, default: float = 0.0) -> float:
         """Height of the road surface under world ``(x, y)`` [m]; ``default`` where no road is near."""
-        if not self.locate_into(float(x), float(y)):
-            return default
-        r = self.result
-        return float(road_to_world(self.tables, int(r[R_ROAD]), float(r[R_S]), float(r[R_T]))[2])
+        return surface_z_flat(
+            *self._flat,
+            float(x),
+            float(y),
+            float(default),
+            self._borders,
+            self._cand,
+            self._best,
+            self.result,
+        )
 
     def locate(self, x: float, y: float) -> LanePosition | None:
         """The lane at world ``(x, y)``, or the nearest within a road width; None if none."""

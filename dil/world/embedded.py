@@ -16,7 +16,6 @@ from dil.road.network import RoadNetwork
 from .actors import A_ALIVE, A_SPEED, A_X, A_Y, A_YAW, A_Z, EGO, ActorSpec, ActorTable
 from .backend import Pose
 from .events import EventDetector, WorldEvent
-from .ground import ActorGround
 from .lane_follow import LaneFollowers
 
 if TYPE_CHECKING:
@@ -46,7 +45,6 @@ class EmbeddedWorld:
         self.actors = ActorTable()
         self.events = EventDetector(self.network)
         self.followers = LaneFollowers(self.network) if self.network is not None else None
-        self.ground = ActorGround(self.network) if self.network is not None else None
         self.actors.add(ego or ActorSpec("ego"), 0.0, 0.0, 0.0, 0.0)
 
     def spawn(self, spec: ActorSpec, pose: Pose, speed: float = 0.0) -> int:
@@ -99,9 +97,8 @@ class EmbeddedWorld:
     def step(self, t_ns: int, dt: float) -> list[WorldEvent]:
         if self.followers is not None:
             self.followers.step(self.actors.state, dt)
-        if self.ground is not None:  # the ego's height is its driver's (the surface plus heave)
-            self.ground.apply(self.actors.state, self.actors.count, first_z=EGO + 1)
-        return self.events.detect(t_ns, self.actors)
+        # actors stand on the road, but the ego's height is its driver's (the surface plus heave)
+        return self.events.detect(t_ns, self.actors, ground_from=EGO + 1)
 
     def actor_state(self) -> tuple[np.ndarray, list[str]]:
         return self.actors.state[: self.actors.count], self.actors.names

@@ -8,12 +8,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from dil.road.lookup import MAX_CANDIDATES, R_INSIDE, R_LANE, R_ROAD, R_SIZE, R_TYPE, locate_many
+from dil.road.lookup import R_INSIDE, R_LANE, R_ROAD, R_TYPE
 from dil.road.network import RoadNetwork
 from dil.road.tables import LANE_TYPES
 
 from .actors import A_ALIVE, A_SPEED, A_YAW, EGO, ActorTable
-from .collision import overlapping_pairs
+from .step_kernel import W_CENTRE_ON, W_INVADING, StepChecks
 
 
 @dataclass(frozen=True)
@@ -42,16 +42,12 @@ class WorldEvent:
 
 
 class EventDetector:
+    """Finds the events that begin at each step. Without a network only collisions are detected."""
+
     def __init__(self, net: RoadNetwork | None, max_pairs: int = 1024) -> None:
         self.net = net
-        self._pairs = np.zeros((max_pairs, 2), dtype=np.int64)
+        self._checks = StepChecks(net, max_pairs)
         self._touching: set[tuple[int, int]] = set()
-        self._points = np.zeros((5, 2))
-        self._where = np.zeros((5, R_SIZE))
-        self._found = np.zeros(5, dtype=np.int64)
-        self._borders = np.zeros(64)
-        self._cand = np.zeros((MAX_CANDIDATES, 3))
-        self._best = np.zeros(R_SIZE)
         self._invading = False
         self._off_road = False
 
@@ -64,18 +60,32 @@ class EventDetector:
     def ego_off_road(self) -> bool:
         return self._off_road
 
-    def detect(self, t_ns: int, actors: ActorTable) -> list[WorldEvent]:
-        events = self._collisions(t_ns, actors)
-        if self.net is not None and actors.count and actors.state[EGO, A_ALIVE] > 0.5:
-            events += self._ego_on_road(t_ns, actors)
+    def detect(self, t_ns: int, actors: ActorTable, ground_from: int = -1) -> list[WorldEvent]:
+        """The events that begin now. ``ground_from`` >= 0: in the same pass, stand the actors on the
+        road (pitch and roll of all, z of rows ``ground_from`` and on; see :mod:`dil.world.ground`):
+        each actor is located on the network once per step for both."""
+        n = actors.count
+        check_ego = self.net is not None and n > 0 and actors.state[EGO, A_ALIVE] > 0.5
+        if self.net is None:
+            ground_from = -1
+        k = self._checks.run(actors.state, actors.boxes, n, ground_from, check_ego)
+        events = self._collisions(t_ns, actors, k) if k or self._touching else []
+        if check_ego:
+            flags = self._checks.flags
+            centre_on = bool(flags[W_CENTRE_ON])
+            invading = bool(flags[W_INVADING])
+            if (not centre_on and not self._off_road) or (invading and not self._invading):
+                events += self._ego_on_road(t_ns, actors, centre_on, int(flags[W_INVADING]))
+            self._off_road = not centre_on
+            self._invading = invading
         return events
 
-    def _collisions(self, t_ns: int, actors: ActorTable) -> list[WorldEvent]:
-        boxes = actors.update_boxes()
-        k = overlapping_pairs(boxes, actors.count, self._pairs)
-        now = {(int(self._pairs[i, 0]), int(self._pairs[i, 1])) for i in range(k)}
+    def _collisions(self, t_ns: int, actors: ActorTable, k: int) -> list[WorldEvent]:
+        pairs = self._checks.pairs
+        now = {(int(pairs[i, 0]), int(pairs[i, 1])) for i in range(k)}
         events = []
         st = actors.state
+        boxes = actors.boxes
         for i, j in sorted(now - self._touching):
             vi = st[i, A_SPEED] * np.array([math.cos(st[i, A_YAW]), math.sin(st[i, A_YAW])])
             vj = st[j, A_SPEED] * np.array([math.cos(st[j, A_YAW]), math.sin(st[j, A_YAW])])
@@ -96,50 +106,22 @@ class EventDetector:
         self._touching = now
         return events
 
-    def _ego_on_road(self, t_ns: int, actors: ActorTable) -> list[WorldEvent]:
-        x, y, yaw, length, width = actors.boxes[EGO]
-        c, s = math.cos(yaw), math.sin(yaw)
-        p = self._points
-        p[0] = (x, y)
-        for k, (a, b) in enumerate(((1, 1), (1, -1), (-1, 1), (-1, -1)), start=1):
-            p[k] = (
-                x + a * 0.5 * length * c - b * 0.5 * width * s,
-                y + a * 0.5 * length * s + b * 0.5 * width * c,
-            )
+    def _ego_on_road(self, t_ns: int, actors: ActorTable, centre_on: bool, corner: int) -> list[WorldEvent]:
+        """The ego's road events that begin now (called only when one does): leaving the road, or a
+        box ``corner`` (1 to 4) in another lane of its road."""
+        x, y = actors.boxes[EGO, 0], actors.boxes[EGO, 1]
+        w, found = self._checks.where, self._checks.where_found
         net = self.net
         assert net is not None
-        locate_many(net.tables, net.grid, p, self._borders, self._cand, self._best, self._where, self._found)
-        w = self._where
         events: list[WorldEvent] = []
-        centre_on = (
-            bool(self._found[0])
-            and w[0, R_INSIDE] > 0.5
-            and net.tables.drivable[int(w[0, R_TYPE])] == 1
-            and w[0, R_LANE] != 0
-        )
         if not centre_on and not self._off_road:
-            what = LANE_TYPES[int(w[0, R_TYPE])] if self._found[0] and w[0, R_INSIDE] > 0.5 else "no road"
+            what = LANE_TYPES[int(w[0, R_TYPE])] if found[0] and w[0, R_INSIDE] > 0.5 else "no road"
             events.append(WorldEvent(t_ns, "off_road", EGO, -1, x, y, 0.0, f"centre on {what}"))
-        self._off_road = not centre_on
-        invading = False
-        detail = ""
-        if centre_on:
-            road, lane = int(w[0, R_ROAD]), int(w[0, R_LANE])
-            for k in range(1, 5):
-                if (
-                    self._found[k]
-                    and w[k, R_INSIDE] > 0.5
-                    and int(w[k, R_ROAD]) == road
-                    and int(w[k, R_LANE]) != lane
-                ):
-                    invading = True
-                    other = int(w[k, R_LANE])
-                    detail = (
-                        f"road {net.roads[road].id}: lane {lane} into lane {other} "
-                        f"({LANE_TYPES[int(w[k, R_TYPE])]})"
-                    )
-                    break
-        if invading and not self._invading:
+        if corner and not self._invading:
+            road, lane, other = int(w[0, R_ROAD]), int(w[0, R_LANE]), int(w[corner, R_LANE])
+            detail = (
+                f"road {net.roads[road].id}: lane {lane} into lane {other} "
+                f"({LANE_TYPES[int(w[corner, R_TYPE])]})"
+            )
             events.append(WorldEvent(t_ns, "lane_invasion", EGO, -1, x, y, 0.0, detail))
-        self._invading = invading
         return events

@@ -2,7 +2,9 @@
 
 The height comes from the road's elevation and superelevation at the actor's point, pitch and roll
 from the surface's slopes along and across the actor's heading. Off every road the nearest road
-(within a road width) gives them; farther away the actor keeps its height and attitude.
+(within a road width) gives them; farther away the actor keeps its height and attitude. The world
+grounds its actors in its per-step pass (:mod:`dil.world.step_kernel`), on the lookup it shares with
+the ego's road check.
 """
 
 from __future__ import annotations
@@ -14,8 +16,7 @@ from numba import njit
 
 from dil.road.geometry import poly_value
 from dil.road.lanes import road_to_world
-from dil.road.lookup import R_HEADING, R_ROAD, R_S, R_SIZE, R_T
-from dil.road.network import RoadNetwork
+from dil.road.lookup import R_HEADING, R_ROAD, R_S, R_T
 from dil.road.tables import Tables
 
 from .actors import A_ALIVE, A_PITCH, A_ROLL, A_YAW, A_Z
@@ -49,27 +50,3 @@ def ground_actors(T: Tables, state: np.ndarray, first_z: int, located: np.ndarra
             state[i, A_Z] = z
         state[i, A_PITCH] = pitch
         state[i, A_ROLL] = roll
-
-
-class ActorGround:
-    """Grounds the rows of an actor table (``dil.world.actors``) on one network."""
-
-    def __init__(self, network: RoadNetwork) -> None:
-        self.network = network
-        self._xy = np.zeros((0, 2))
-        self._located = np.zeros((0, R_SIZE))
-        self._found = np.zeros(0, dtype=np.int64)
-
-    def apply(self, state: np.ndarray, n: int, first_z: int = 0) -> None:
-        """Ground rows ``[0, n)``: pitch and roll of all, z of rows ``first_z`` and on (the ego's
-        height may carry its own heave on top of the surface)."""
-        if n == 0 or not self.network.roads:
-            return
-        if self._found.size < n:
-            self._xy = np.zeros((2 * n, 2))
-            self._located = np.zeros((2 * n, R_SIZE))
-            self._found = np.zeros(2 * n, dtype=np.int64)
-        xy = self._xy[:n]
-        xy[:] = state[:n, :2]  # no allocation per step once the buffers fit
-        self.network.locate_many_into(xy, self._located[:n], self._found[:n])
-        ground_actors(self.network.tables, state, first_z, self._located[:n], self._found[:n])

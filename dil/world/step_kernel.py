@@ -1,0 +1,182 @@
+"""The world's per-step checks as one numba call: every actor located on the road network once (the
+lookup shared by the ground and the ego's road check), stood on the surface, boxed and tested for
+overlaps, and the ego's box corners placed in their lanes.
+
+Python sees only the results (:data:`W_*` flags, the overlapping pairs, the ego's five lookup rows)
+and makes events from them where something began; a step allocates nothing.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import njit
+
+from dil.road.lookup import MAX_CANDIDATES, R_INSIDE, R_LANE, R_ROAD, R_SIZE, R_TYPE, Grid, locate
+from dil.road.network import RoadNetwork
+from dil.road.tables import Tables
+
+from .actors import A_ALIVE, A_X, A_Y, EGO, fill_boxes
+from .collision import overlapping_pairs
+from .ground import ground_actors
+
+W_PAIRS = 0
+"""How many pairs of boxes overlap (rows of ``pairs``)."""
+W_CENTRE_ON = 1
+"""1 when the ego's box centre lies in a drivable lane (not the centre lane)."""
+W_INVADING = 2
+"""The first of the ego's four box corners (1 to 4) inside another lane of its road, 0 if none."""
+W_SIZE = 3
+
+CORNERS = ((1.0, 1.0), (1.0, -1.0), (-1.0, 1.0), (-1.0, -1.0))
+"""Signs (along, across) of the ego's box corners, in the order they are checked."""
+
+
+@njit(cache=True)
+def step_checks(
+    geom: np.ndarray,
+    spiral_pts: np.ndarray,
+    road_geom: np.ndarray,
+    road_length: np.ndarray,
+    sections: np.ndarray,
+    road_sections: np.ndarray,
+    lanes: np.ndarray,
+    widths: np.ndarray,
+    drivable: np.ndarray,
+    elev: np.ndarray,
+    road_elev: np.ndarray,
+    superelev: np.ndarray,
+    road_super: np.ndarray,
+    offset: np.ndarray,
+    road_offset: np.ndarray,
+    segments: np.ndarray,
+    cell_start: np.ndarray,
+    cell_items: np.ndarray,
+    meta: np.ndarray,
+    state: np.ndarray,
+    n: int,
+    ground_from: int,
+    check_ego: bool,
+    boxes: np.ndarray,
+    pairs: np.ndarray,
+    located: np.ndarray,
+    found: np.ndarray,
+    where: np.ndarray,
+    where_found: np.ndarray,
+    borders: np.ndarray,
+    cand: np.ndarray,
+    best: np.ndarray,
+    flags: np.ndarray,
+) -> None:
+    """One world step's checks of actor rows ``state[:n]`` (tables as separate arrays, as
+    :func:`dil.road.lookup.locate_flat`).
+
+    ``ground_from`` >= 0: locate every row into ``located``/``found`` and stand it on the road
+    (pitch and roll of all, z of rows ``ground_from`` and on); < 0: no grounding. ``check_ego``:
+    locate the ego's box centre and corners into ``where``/``where_found`` (row 0 the centre, the
+    :data:`CORNERS` after it). ``flags`` gets the :data:`W_*` results."""
+    T = Tables(
+        geom,
+        spiral_pts,
+        road_geom,
+        road_length,
+        sections,
+        road_sections,
+        lanes,
+        widths,
+        drivable,
+        elev,
+        road_elev,
+        superelev,
+        road_super,
+        offset,
+        road_offset,
+    )
+    G = Grid(segments, cell_start, cell_items, meta)
+    grounded = ground_from >= 0
+    if grounded:
+        for i in range(n):
+            found[i] = 1 if locate(T, G, state[i, A_X], state[i, A_Y], borders, cand, best, located[i]) else 0
+        ground_actors(T, state, ground_from, located[:n], found[:n])
+    fill_boxes(state, n, boxes)
+    flags[W_PAIRS] = overlapping_pairs(boxes, n, pairs)
+    flags[W_CENTRE_ON] = 0
+    flags[W_INVADING] = 0
+    if not check_ego:
+        return
+    x, y, yaw, length, width = boxes[EGO, 0], boxes[EGO, 1], boxes[EGO, 2], boxes[EGO, 3], boxes[EGO, 4]
+    if grounded and state[EGO, A_ALIVE] > 0.5:  # the box centre is the row's point: located already
+        where[0, :] = located[EGO]
+        where_found[0] = found[EGO]
+    else:
+        where_found[0] = 1 if locate(T, G, x, y, borders, cand, best, where[0]) else 0
+    c, s = math.cos(yaw), math.sin(yaw)
+    for k in range(4):
+        a, b = CORNERS[k]
+        px = x + a * 0.5 * length * c - b * 0.5 * width * s
+        py = y + a * 0.5 * length * s + b * 0.5 * width * c
+        where_found[k + 1] = 1 if locate(T, G, px, py, borders, cand, best, where[k + 1]) else 0
+    w = where
+    centre_on = (
+        where_found[0] == 1
+        and w[0, R_INSIDE] > 0.5
+        and drivable[int(w[0, R_TYPE])] == 1
+        and w[0, R_LANE] != 0
+    )
+    if not centre_on:
+        return
+    flags[W_CENTRE_ON] = 1
+    for k in range(1, 5):
+        if (
+            where_found[k] == 1
+            and w[k, R_INSIDE] > 0.5
+            and int(w[k, R_ROAD]) == int(w[0, R_ROAD])
+            and int(w[k, R_LANE]) != int(w[0, R_LANE])
+        ):
+            flags[W_INVADING] = k
+            return
+
+
+class StepChecks:
+    """Buffers and tables for :func:`step_checks` on one network (``None``: no roads)."""
+
+    def __init__(self, net: RoadNetwork | None, max_pairs: int = 1024) -> None:
+        self.net = net if net is not None else RoadNetwork.empty()
+        self._flat = (*self.net.tables, *self.net.grid)
+        self.pairs = np.zeros((max_pairs, 2), dtype=np.int64)
+        self.where = np.zeros((5, R_SIZE))
+        """The ego's box centre and corners located (``lookup.R_*`` rows)."""
+        self.where_found = np.zeros(5, dtype=np.int64)
+        self.flags = np.zeros(W_SIZE, dtype=np.int64)
+        self._located = np.zeros((0, R_SIZE))
+        self._found = np.zeros(0, dtype=np.int64)
+        sections = self.net.tables.sections
+        self._borders = np.zeros(max(64, int(sections[:, 3].max()) + 1 if len(sections) else 64))
+        self._cand = np.zeros((MAX_CANDIDATES, 3))
+        self._best = np.zeros(R_SIZE)
+
+    def run(self, state: np.ndarray, boxes: np.ndarray, n: int, ground_from: int, check_ego: bool) -> int:
+        """Run the checks on ``state[:n]`` (see :func:`step_checks`); returns the overlapping pairs'
+        count (rows of :attr:`pairs`)."""
+        if self._found.size < n:
+            self._located = np.zeros((2 * n, R_SIZE))
+            self._found = np.zeros(2 * n, dtype=np.int64)
+        step_checks(
+            *self._flat,
+            state,
+            n,
+            ground_from,
+            check_ego,
+            boxes,
+            self.pairs,
+            self._located,
+            self._found,
+            self.where,
+            self.where_found,
+            self._borders,
+            self._cand,
+            self._best,
+            self.flags,
+        )
+        return int(self.flags[W_PAIRS])
