@@ -161,9 +161,53 @@ def _exercise() -> None:
         run(RunOptions(scenario, stack=stack, max_time=0.5))
 
 
+def load_blas_alone() -> bool:
+    """Load SciPy's table of BLAS functions (``scipy.linalg.cython_blas``) from its file alone, before
+    numba's CPU target starts; returns whether it did.
+
+    When numba's target starts (the first kernel compiled or loaded from the cache in a process) it
+    imports ``scipy.linalg.cython_blas`` to give ``np.dot`` and friends their BLAS. Imported the usual
+    way, that runs ``scipy.linalg``'s package ``__init__`` first, which pulls ``numpy.f2py``,
+    ``numpy.testing``, ``unittest`` and most of SciPy's array API layer: about 0.12 s of CPU on this
+    2-core machine, a sixth of a warm ``dil run`` beyond its loop, for a table of function pointers.
+    Loaded alone, the same extension module costs about 10 ms, and numba finds it in ``sys.modules``
+    (BLAS-using kernels work as before). One difference remains for other code in the process: the
+    attribute ``scipy.linalg.cython_blas`` appears only through ``from scipy.linalg import cython_blas``.
+    Does nothing when SciPy is absent, ``scipy.linalg`` or numba's target is already loaded.
+    """
+    import importlib.util
+    import sys
+
+    if any(m in sys.modules for m in ("scipy.linalg", "scipy.linalg.cython_blas", "numba.np.arraymath")):
+        return False
+    try:
+        found = importlib.util.find_spec("scipy")
+        if found is None or not found.submodule_search_locations:
+            return False
+        folder = Path(next(iter(found.submodule_search_locations))) / "linalg"
+        files = sorted(folder.glob("cython_blas.*.so")) + sorted(folder.glob("cython_blas.*.pyd"))
+        if not files:
+            return False
+        spec = importlib.util.spec_from_file_location("scipy.linalg.cython_blas", files[0])
+        if spec is None or spec.loader is None:
+            return False
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[spec.name] = module
+        try:
+            spec.loader.exec_module(module)
+        except BaseException:
+            del sys.modules[spec.name]
+            raise
+    except ImportError:  # numba then imports it the usual way (or runs without BLAS, as before)
+        return False
+    return True
+
+
 def warm(stream: TextIO | None = None) -> int:
     """Compile the kernels of a run when the cache is cold, with progress on ``stream`` (stderr);
-    returns the number compiled (0: the cache was warm)."""
+    returns the number compiled (0: the cache was warm). Loads SciPy's BLAS table alone first
+    (:func:`load_blas_alone`), as this is called before a run's first kernel."""
+    load_blas_alone()
     if stream is None:
         import sys
 

@@ -142,11 +142,6 @@ def resolve_scenario(given: Path) -> Path:
 
 def main(args: argparse.Namespace) -> int:
     from dil.realtime.loop import stop_on_signals
-    from dil.road.parse import RoadNetworkError
-    from dil.scenario.params import ParameterError
-    from dil.scenario.xml import ScenarioError
-    from dil.stack.remote import StackError
-    from dil.world.carla_backend import CarlaError
 
     from .criteria import Criteria
     from .outcome import EXIT_ERROR, exit_status
@@ -172,16 +167,9 @@ def main(args: argparse.Namespace) -> int:
             )
         if progress is not None:
             print(file=sys.stderr)
-    except (
-        ScenarioError,
-        RoadNetworkError,
-        ParameterError,
-        ValueError,
-        KeyError,
-        StackError,
-        CarlaError,
-        OSError,
-    ) as e:
+    except Exception as e:
+        if not isinstance(e, input_errors()):
+            raise
         print(f"dil run: {e}", file=sys.stderr)
         return EXIT_ERROR
     except KeyboardInterrupt:
@@ -204,6 +192,29 @@ def main(args: argparse.Namespace) -> int:
         print("dil run: interrupted; the run is aborted", file=sys.stderr)
         return EXIT_INTERRUPTED
     return exit_status(result.verdict)
+
+
+INPUT_ERRORS = (
+    ("dil.scenario.xml", "ScenarioError"),
+    ("dil.road.parse", "RoadNetworkError"),
+    ("dil.scenario.params", "ParameterError"),
+    ("dil.stack.remote", "StackError"),
+    ("dil.world.carla_backend", "CarlaError"),
+)
+"""Module and class of the errors a run reports as bad input or an unreachable service (exit 2)."""
+
+
+def input_errors() -> tuple[type[Exception], ...]:
+    """The errors ``dil run`` reports in one line (exit 2, no traceback): those of
+    :data:`INPUT_ERRORS` whose module this process loaded (an error of a module never imported cannot
+    have been raised, and importing the CARLA backend or the remote stack only to name their errors
+    would cost every run their import), and ``ValueError``, ``KeyError``, ``OSError``."""
+    found: list[type[Exception]] = [ValueError, KeyError, OSError]
+    for module, name in INPUT_ERRORS:
+        loaded = sys.modules.get(module)
+        if loaded is not None:
+            found.append(getattr(loaded, name))
+    return tuple(found)
 
 
 def run_spec(args: argparse.Namespace, criteria: object) -> RunSpec:

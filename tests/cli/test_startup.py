@@ -111,3 +111,41 @@ def test_a_cold_kernel_cache_is_compiled_before_the_loop_with_a_notice_and_a_war
     assert json.loads((tmp_path / "out" / "ccrs" / "result.json").read_text())["verdict"]["passed"]
     ahead = _dil("warm", env=env)
     assert ahead.returncode == 0 and ahead.stdout.startswith("no kernels compiled now"), ahead.stderr
+
+
+def test_a_warm_run_loads_scipys_blas_table_alone_and_no_module_it_does_not_use(tmp_path):
+    """``dil run`` loads SciPy's BLAS table without ``scipy.linalg``'s package (which pulls f2py,
+    numpy.testing and unittest), and none of the console, campaign, recording, OSI, CARLA or camera
+    modules a plain batch run does not use."""
+    code = (
+        "import contextlib, io, sys\n"
+        "from dil.cli import main\n"
+        "with contextlib.redirect_stdout(io.StringIO()):\n"
+        f"    rc = main(['run', 'ccrs', '--stack', 'none', '--no-record', '--out', {str(tmp_path)!r}])\n"
+        "print(rc, *sorted(sys.modules))"
+    )
+    rc, *loaded = _python(code)
+    assert rc == "1"  # ccrs with nobody braking: the collision fails the verdict
+    assert "scipy.linalg.cython_blas" in loaded and "numba.np.arraymath" in loaded
+    unused = ("scipy.linalg", "numpy.f2py", "numpy.testing", "unittest", "cv2", "zmq", "dil.console")
+    unused += ("dil.campaign", "dil.recording", "dil.osi", "dil.world.carla_backend", "dil.stack.remote")
+    below = tuple(u + "." for u in unused)
+    assert [m for m in loaded if m in unused or m.startswith(below)] == ["scipy.linalg.cython_blas"]
+
+
+def test_kernels_using_blas_still_compile_and_run_after_the_table_is_loaded_alone():
+    """numba finds the table loaded alone: ``np.dot`` of matrices compiles and gives numpy's product."""
+    code = (
+        "import numpy as np\n"
+        "from dil.kernels import load_blas_alone\n"
+        "first, again = load_blas_alone(), load_blas_alone()\n"
+        "from numba import njit\n"
+        "a, b = np.arange(6.0).reshape(2, 3), np.arange(12.0).reshape(3, 4)\n"
+        "same = bool((njit(lambda x, y: np.dot(x, y))(a, b) == a @ b).all())\n"
+        "import sys\n"
+        "f2py = 'numpy.f2py' in sys.modules\n"
+        "from scipy.linalg import cython_blas\n"
+        "alone = cython_blas is sys.modules[cython_blas.__name__]\n"
+        "print(first, again, same, f2py, alone)"
+    )
+    assert _python(code) == ["True", "False", "True", "False", "True"]
