@@ -69,11 +69,14 @@ class Outlet:
         )
         self._checked = encoder.schema if encoder.checks else None
 
-    def publish(self, t_sim_ns: int, t_wall_ns: int, fields: dict[str, Any]) -> None:
-        """Publish one message (simulated and wall time [ns], the topic's fields)."""
+    def publish(self, t_sim_ns: int, t_wall_ns: int, fields: dict[str, Any], checked: bool = False) -> None:
+        """Publish one message (simulated and wall time [ns], the topic's fields). ``checked``: the
+        caller vouches that the fields pass the schema (it made them from values it checked, e.g. the
+        numbers of an array in one kernel): readers in this process take the value without checking
+        it again. Frames sent to other processes are checked by their readers whatever this says."""
         enc = self.encoder
         msg = enc.message(t_sim_ns, t_wall_ns, fields)
         if self._hand is not None:
-            self._hand(msg, enc.pack, self._checked)
+            self._hand(msg, enc.pack, enc.schema if checked else self._checked)
         else:
             self.publisher.send(enc.pack(msg))

@@ -126,7 +126,7 @@ class VehicleNode:
         """Publish the gathered values as at ``t`` [ns]: as a value in-process, else as a frame."""
         enc = self._encoder
         if self._hand is not None:
-            self._hand(enc.message(t, self.clock.wall_ns(t)), enc.pack)
+            self._hand(enc.message(t, self.clock.wall_ns(t)), enc.pack, enc.checked())
         else:
             self._pub.send(enc.encode(t, self.clock.wall_ns(t)))
 

@@ -18,6 +18,7 @@ from dil.realtime.clock import Clock
 
 from .actors import A_ALIVE, A_HEIGHT, A_KIND, A_LENGTH, A_SPEED, A_WIDTH, A_X, A_Y, A_YAW, A_Z, ActorKind
 from .embedded import EmbeddedWorld
+from .sensor_kernels import actor_rows_valid
 from .sensor_thread import SensorThread
 from .sensors import Sensor
 
@@ -128,7 +129,10 @@ class WorldNode:
         for listener in self.listeners:
             listener(events)
         state, names = self.world.actor_state()
-        self._actors_out.publish(t_sim_ns, wall, {"actors": actor_records(state, names)})
+        n = len(state)
+        self._actors_out.publish(
+            t_sim_ns, wall, {"actors": actor_records(state, names)}, actor_rows_valid(state, n)
+        )
         if self._thread is not None:
             due = tuple(k for k, (_, every, _, _) in enumerate(self._sensor_pubs) if self._tick % every == 0)
             if due:
@@ -136,7 +140,8 @@ class WorldNode:
         else:
             for (sensor, every, _, _), out in zip(self._sensor_pubs, self._sensor_outs, strict=True):
                 if self._tick % every == 0:
-                    out.publish(t_sim_ns, wall, sensor.measure(state, len(state)))
+                    fields = sensor.measure(state, n)
+                    out.publish(t_sim_ns, wall, fields, getattr(sensor, "checked", False))
         self._tick += 1
 
     def stop(self, t_sim_ns: int) -> None:

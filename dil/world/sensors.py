@@ -13,8 +13,23 @@ from dil.road.network import RoadNetwork
 from dil.road.render import BACKGROUND, TopDown, View
 from dil.road.sampling import sample_lanes
 
-from .actors import A_ALIVE, A_HEIGHT, A_KIND, A_LENGTH, A_SPEED, A_WIDTH, A_X, A_Y, A_YAW, EGO, ActorKind
+from .actors import A_ALIVE, A_KIND, A_LENGTH, A_WIDTH, A_X, A_Y, A_YAW, EGO, ActorKind
 from .camera import ACTOR_COLOURS, Camera, CameraSpec
+from .sensor_kernels import (
+    O_DYAW,
+    O_HEIGHT,
+    O_ID,
+    O_KIND,
+    O_LENGTH,
+    O_SIZE,
+    O_SPEED,
+    O_WIDTH,
+    O_X,
+    O_Y,
+    lane_points_in_range,
+    objects_in_range,
+    rows_valid,
+)
 
 _LABELS = {int(k): k.label for k in ActorKind}
 """Actor kind code -> its label in messages."""
@@ -27,6 +42,9 @@ class Sensor(Protocol):
 
     def measure(self, actors: np.ndarray, n: int) -> dict[str, Any]:
         """The message fields for the actor rows ``actors[:n]`` (row 0 is the ego vehicle)."""
+
+    # optional: ``checked``, True when the last ``measure`` made fields known to pass the topic's schema
+    # (numbers checked in one kernel): readers in this process take them as they are
 
 
 def _to_ego(ego: np.ndarray, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -44,38 +62,33 @@ class ObjectList:
     range_m: float = 120.0
     kind: str = field(default="objects", init=False)
 
+    def __post_init__(self) -> None:
+        self._rows = np.zeros((64, O_SIZE))
+        self.checked = False
+        """The last message's numbers are valid (see :class:`Sensor`)."""
+
     def measure(self, actors: np.ndarray, n: int) -> dict[str, Any]:
-        ego = actors[EGO]
-        others = actors[1:n]
-        in_range = (
-            (others[:, A_ALIVE] > 0.5)
-            & (np.hypot(others[:, A_X] - ego[A_X], others[:, A_Y] - ego[A_Y]) <= self.range_m)
-        ).tolist()
-        rows = actors[:n].tolist()  # Python numbers, one conversion for the table (few actors)
-        e = rows[EGO]
-        ex, ey, eyaw = e[A_X], e[A_Y], e[A_YAW]
-        c, s = math.cos(eyaw), math.sin(eyaw)
+        if self._rows.shape[0] < n:
+            self._rows = np.zeros((2 * n, O_SIZE))
+        m = objects_in_range(actors, n, self.range_m, self._rows)
+        self.checked = rows_valid(self._rows, m, O_LENGTH, O_HEIGHT + 1)
         two_pi = 2 * math.pi
-        out = []
-        for i, seen in enumerate(in_range, start=1):
-            if not seen:
-                continue
-            a = rows[i]
-            dx, dy = a[A_X] - ex, a[A_Y] - ey
-            out.append(
+        return {
+            "objects": [
                 {
-                    "id": i,
-                    "kind": _LABELS[int(a[A_KIND])],
-                    "x": dx * c + dy * s,
-                    "y": -dx * s + dy * c,
-                    "yaw": math.remainder(a[A_YAW] - eyaw, two_pi),
-                    "speed": a[A_SPEED],
-                    "length": a[A_LENGTH],
-                    "width": a[A_WIDTH],
-                    "height": a[A_HEIGHT],
+                    "id": int(r[O_ID]),
+                    "kind": _LABELS[int(r[O_KIND])],
+                    "x": r[O_X],
+                    "y": r[O_Y],
+                    "yaw": math.remainder(r[O_DYAW], two_pi),
+                    "speed": r[O_SPEED],
+                    "length": r[O_LENGTH],
+                    "width": r[O_WIDTH],
+                    "height": r[O_HEIGHT],
                 }
-            )
-        return {"objects": out}
+                for r in self._rows[:m].tolist()
+            ]
+        }
 
 
 class LaneGeometry:
@@ -95,52 +108,54 @@ class LaneGeometry:
         self.rate_hz = rate_hz
         self.range_m = range_m
         self.strips = [s for s in sample_lanes(net, step) if s.lane != 0]
-        # boxes of runs of CHUNK points [m]: only the runs whose box comes within range are measured
+        # runs of CHUNK points and their boxes [m]: only the runs whose box comes within range are
+        # looked at point by point
         rows = []
+        first = 0
         for k, st in enumerate(self.strips):
             xy = st.centre[:, :2]
             for lo in range(0, len(xy), self.CHUNK):
                 part = xy[lo : lo + self.CHUNK]
-                rows.append((k, lo, lo + len(part), *part.min(axis=0), *part.max(axis=0)))
+                rows.append((k, first + lo, first + lo + len(part), *part.min(axis=0), *part.max(axis=0)))
+            first += len(xy)
         table = np.array(rows, dtype=np.float64).reshape(-1, 7)
         self._chunk_strip = table[:, 0].astype(np.int64)
         self._chunk_span = table[:, 1:3].astype(np.int64)
-        self._boxes = table[:, 3:]
+        self._boxes = np.ascontiguousarray(table[:, 3:])
+        self._xy = np.ascontiguousarray(
+            np.concatenate([st.centre[:, :2] for st in self.strips]) if self.strips else np.zeros((0, 2))
+        )
+        self._points = np.zeros((len(self._xy), 2))
+        self._runs = np.zeros((len(self.strips), 3), dtype=np.int64)
+        self.checked = False
+        """The last message's numbers are valid (see :class:`Sensor`)."""
 
     CHUNK = 16
     """Points per run of a lane strip whose bounding box is checked against the range."""
 
     def measure(self, actors: np.ndarray, n: int) -> dict[str, Any]:
         ego = actors[EGO]
+        m = lane_points_in_range(
+            self._boxes,
+            self._chunk_strip,
+            self._chunk_span,
+            self._xy,
+            ego[A_X],
+            ego[A_Y],
+            ego[A_YAW],
+            self.range_m,
+            self.range_m + 1.0,  # a margin over rounding: only runs surely out of range are skipped
+            self._points,
+            self._runs,
+        )
+        points = self._points
+        self.checked = rows_valid(points, int(self._runs[m - 1, 2]) if m else 0, 0, 0)
         lanes = []
-        b = self._boxes
-        ex, ey = ego[A_X], ego[A_Y]
-        gap_x = np.maximum(np.maximum(b[:, 0] - ex, ex - b[:, 2]), 0.0)
-        gap_y = np.maximum(np.maximum(b[:, 1] - ey, ey - b[:, 3]), 0.0)
-        reach = self.range_m + 1.0  # a margin over rounding: only runs surely out of range are skipped
-        chunks = np.flatnonzero(np.hypot(gap_x, gap_y) <= reach)
-        spans: dict[int, list[int]] = {}  # strip -> [first point, end] of its runs within reach
-        for k, lo, hi in zip(
-            self._chunk_strip[chunks].tolist(),
-            self._chunk_span[chunks, 0].tolist(),
-            self._chunk_span[chunks, 1].tolist(),
-            strict=True,
-        ):
-            span = spans.get(k)
-            if span is None:
-                spans[k] = [lo, hi]
-            else:
-                span[1] = hi
-        for k, (lo, hi) in spans.items():
+        for k, lo, hi in self._runs[:m].tolist():
             st = self.strips[k]
-            centre = st.centre[lo:hi]
-            near = np.hypot(centre[:, 0] - ego[A_X], centre[:, 1] - ego[A_Y]) <= self.range_m
-            if not near.any():
-                continue
-            xs, ys = _to_ego(ego, centre[near, 0], centre[near, 1])
-            pts = np.empty(2 * xs.size)
-            pts[0::2], pts[1::2] = xs, ys
-            lanes.append({"road": st.road, "lane": st.lane, "type": st.type, "points": pts.tolist()})
+            lanes.append(
+                {"road": st.road, "lane": st.lane, "type": st.type, "points": points[lo:hi].ravel().tolist()}
+            )
         return {"lanes": lanes}
 
 
