@@ -3,6 +3,7 @@ census of elements over every file (catalogs included)."""
 
 from __future__ import annotations
 
+import statistics
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -120,5 +121,25 @@ def summary(rows: list[dict], with_esmini: bool) -> dict:
             ),
             controlled=len(ctl),
             controlled_same_outcome=sum(c["status"] == "same outcome" for c in ctl),
+            whole_process=whole_process(scen),
         )
     return out
+
+
+def whole_process(scen: list[dict]) -> dict:
+    """Both players' whole-process times over the files both ran (loaded): medians [s] and on how
+    many files dil took no longer than esmini, by wall clock and by CPU time."""
+    both = [r for r in scen if r["dil"]["status"] == LOADED and r.get("esmini", {}).get("status") == LOADED]
+    out: dict = {"files": len(both)}
+    for clock in ("wall", "cpu"):
+        key = f"{clock}_s"
+        pairs = [(r["dil"][key], r["esmini"][key]) for r in both if r["dil"].get(key) is not None
+                 and r["esmini"].get(key) is not None]  # fmt: skip
+        out[f"dil_{clock}_median_s"] = _median([d for d, _ in pairs])
+        out[f"esmini_{clock}_median_s"] = _median([e for _, e in pairs])
+        out[f"dil_not_slower_{clock}"] = sum(d <= e for d, e in pairs)
+    return out
+
+
+def _median(values: list[float]) -> float | None:
+    return round(statistics.median(values), 3) if values else None

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from .players import LOADED
+from .players import FAILED, LOADED
 from .xosc import SCENARIO
 
 
@@ -35,7 +35,23 @@ def summary_lines(doc: dict) -> list[str]:
             f"controller-driven entities: {s['controlled']} "
             f"({s['controlled_same_outcome']} with esmini's outcome)",
         ]
+        w = s.get("whole_process")
+        if w and w["files"]:
+            dil = f"{_f(w['dil_wall_median_s'], ' s')} wall ({_f(w['dil_cpu_median_s'], ' s')} CPU)"
+            esm = f"{_f(w['esmini_wall_median_s'], ' s')} ({_f(w['esmini_cpu_median_s'], ' s')} CPU)"
+            lines.append(
+                f"whole process on the {w['files']} files both ran: dil median {dil}, esmini {esm}; "
+                f"dil no slower on {w['dil_not_slower_wall']} by wall clock, {w['dil_not_slower_cpu']} by CPU"
+            )
     return lines
+
+
+def _time(run: dict | None) -> str:
+    """A player's whole process: wall [s] (CPU [s])."""
+    if run is None or run.get("status") not in (LOADED, FAILED):
+        return "-"
+    cpu = run.get("cpu_s")
+    return _f(run.get("wall_s")) + (f" ({_f(cpu)})" if cpu is not None else "")
 
 
 def _entities(row: dict) -> str:
@@ -83,12 +99,15 @@ def markdown(doc: dict) -> str:
         "",
         *[f"- {ln}" for ln in summary_lines(doc)],
         "",
-        "| file | dil | esmini | storyboard-driven entities | controller-driven entities |",
-        "|---|---|---|---|---|",
+        "Whole process: each player's process from start to exit, wall clock [s] (CPU time [s]).",
+        "",
+        "| file | dil | esmini | storyboard-driven entities | controller-driven entities "
+        "| whole process dil | whole process esmini |",
+        "|---|---|---|---|---|---|---|",
     ]
     for row in doc["files"]:
         if row["kind"] != SCENARIO:
-            out.append(f"| {_cell(row['file'])} | {_cell(row.get('note', row['kind']))} | | | |")
+            out.append(f"| {_cell(row['file'])} | {_cell(row.get('note', row['kind']))} | | | | | |")
             continue
         d = row["dil"]
         dil = d["status"] if d["status"] == LOADED else f"**{d['status']}**: {d['message']}"
@@ -102,7 +121,7 @@ def markdown(doc: dict) -> str:
             esm_cell += f" ({e['end']})"
         out.append(
             f"| {_cell(row['file'])} | {_cell(dil)} | {_cell(esm_cell)} | {_cell(_entities(row))} "
-            f"| {_cell(_controlled(row))} |"
+            f"| {_cell(_controlled(row))} | {_time(d)} | {_time(e)} |"
         )
     if "census" in doc:
         out += ["", *census_markdown(doc["census"])]

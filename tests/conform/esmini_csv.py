@@ -52,10 +52,12 @@ def write_esmini_csv(path: Path, tracks: dict[str, np.ndarray], dt: float = 0.01
     path.write_text("\n".join(lines) + "\n")
 
 
-def stand_in(path: Path, logs: dict[str, Path], *, hang: bool = False, crash: str = "") -> Path:
+def stand_in(
+    path: Path, logs: dict[str, Path], *, hang: bool = False, crash: str = "", burn_s: float = 0.0
+) -> Path:
     """An executable that takes esmini's command line, checks the flags the harness must give, and
     writes the prepared log for the scenario's file name (then sleeps for an hour where ``hang``); it
-    dies of SIGSEGV on the file named ``crash``."""
+    dies of SIGSEGV on the file named ``crash``; it first spends ``burn_s`` of CPU time [s]."""
     path.write_text(
         f"#!{sys.executable}\n"
         "import os, shutil, signal, sys, time\n"
@@ -64,6 +66,8 @@ def stand_in(path: Path, logs: dict[str, Path], *, hang: bool = False, crash: st
         "if any(n not in a for n in need) or a[a.index('--fixed_timestep') + 1] != '0.01':\n"
         "    sys.exit(3)\n"
         "osc, out = a[a.index('--osc') + 1], a[a.index('--csv_logger') + 1]\n"
+        f"while time.process_time() < {burn_s!r}:\n"
+        "    pass\n"
         f"logs = { ({k: str(v) for k, v in logs.items()})!r}\n"
         "name = osc.replace('\\\\', '/').rsplit('/', 1)[-1]\n"
         f"if name == {crash!r}:\n"

@@ -202,3 +202,30 @@ def test_a_run_that_stops_on_an_error_is_failed_not_loaded(tmp_path) -> None:
     run = run_dil(path, tmp_path / "out", 300)
     assert run.status == FAILED, run
     assert "outside road 1" in run.message and run.trace is not None and run.trace.exists()
+
+
+def test_both_players_whole_process_times_are_in_the_json_the_table_and_the_summary(tmp_path) -> None:
+    """Each player's process is timed from start to exit, wall clock and its own CPU time: the
+    stand-in esmini spends 0.5 s of CPU, which its row shows (not the harness's nor dil's)."""
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    a = scenario(corpus / "a.xosc")
+    write_esmini_csv(tmp_path / "a.csv", dil_trace(a, tmp_path / "ref"))
+    esmini = stand_in(tmp_path / "esmini", {"a.xosc": tmp_path / "a.csv"}, burn_s=0.5)
+    out = tmp_path / "out"
+    p = conform(corpus, "--esmini", esmini, "--out", out)
+    assert p.returncode == 0, p.stderr
+    doc = json.loads((out / "conformance.json").read_text())
+    dil, esm = by_file(doc)["a.xosc"]["dil"], by_file(doc)["a.xosc"]["esmini"]
+    assert 0.5 <= esm["cpu_s"] < 1.0 and esm["wall_s"] >= esm["cpu_s"] - 0.002  # one thread: CPU <= wall
+    assert dil["cpu_s"] > 0.1 and dil["wall_s"] > 0.1  # a whole `dil run` process: numba and all
+    whole = doc["summary"]["whole_process"]
+    assert whole["files"] == 1 and whole["esmini_cpu_median_s"] == esm["cpu_s"]
+    assert whole["dil_wall_median_s"] == dil["wall_s"] and whole["esmini_wall_median_s"] == esm["wall_s"]
+    assert whole["dil_not_slower_cpu"] == int(dil["cpu_s"] <= esm["cpu_s"])
+    assert whole["dil_not_slower_wall"] == int(dil["wall_s"] <= esm["wall_s"])
+    times = f"| {dil['wall_s']:.2f} ({dil['cpu_s']:.2f}) | {esm['wall_s']:.2f} ({esm['cpu_s']:.2f}) |"
+    md = (out / "conformance.md").read_text()
+    assert "| whole process dil | whole process esmini |" in md
+    assert next(ln for ln in md.splitlines() if ln.startswith("| a.xosc |")).endswith(times)
+    assert f"whole process on the 1 files both ran: dil median {dil['wall_s']:.2f} s wall" in p.stdout
