@@ -140,6 +140,32 @@ def _model_latency(manifest: Manifest, backend: str, options: dict, n: int) -> t
     return float(np.percentile(t, 50)), float(np.percentile(t, 99))
 
 
+def _model_batched(manifest: Manifest, backend: str, options: dict, batch: int, n: int) -> float:
+    """Frames per second of ``Session.run`` on batches of ``batch`` pre-processed frames (the model
+    alone, no node): what an accelerator gains from batching the frames of several runtimes."""
+    s = load_backend(backend).open(manifest.model_path, options)
+    img = _frame(manifest)
+    req = {"images": {c: img for c in manifest.cameras}, "ego": _ego(manifest), "objects": []}
+    x = feeds(manifest, s, [req] * batch)
+    for _ in range(5):
+        s.run(x)
+    calls = max(5, n // batch)
+    t0 = time.perf_counter()
+    for _ in range(calls):
+        s.run(x)
+    fps = calls * batch / (time.perf_counter() - t0)
+    s.close()
+    return fps
+
+
+def _device(manifest: Manifest, backend: str, options: dict) -> str:
+    """What the backend's session runs on (onnxruntime: the providers it actually uses)."""
+    s = load_backend(backend).open(manifest.model_path, options)
+    device = str(getattr(s, "device", backend))
+    s.close()
+    return device
+
+
 class _Node:
     """A ``dil node serve`` child process and a client socket to it."""
 
@@ -223,7 +249,12 @@ def run(args: argparse.Namespace) -> int:
         except BackendError as e:
             print(f"{label}: not available here ({str(e).splitlines()[0][:100]})", file=sys.stderr)
             continue
+        print(f"{label}: runs on {_device(manifest, backend, opts)}", file=sys.stderr)
         rows.append((label, "model latency, batch 1", p50, p99, 1e3 / p50, "-", "-"))
+        for batch in sorted({manifest.max_batch, args.model_batch}):
+            if batch > 1:
+                fps = _model_batched(manifest, backend, opts, batch, args.frames)
+                rows.append((label, f"model throughput, batch {batch}", None, None, fps, "-", "-"))
         node_opts = [option] if option else []
         with tempfile.TemporaryDirectory() as tmp:
             single = _variant(manifest_path, Path(tmp), "single", max_batch=1)
@@ -266,6 +297,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--manifest", default=str(DEFAULT_MANIFEST), help="the model to measure (its manifest)")
     p.add_argument("--frames", type=int, default=300, help="calls per latency measurement")
     p.add_argument("--burst", type=int, default=128, help="requests per throughput measurement")
+    p.add_argument(
+        "--model-batch", type=int, default=32, help="also measure the model alone on batches this large"
+    )
     p.add_argument(
         "--backend", action="append", default=[], help="also measure this backend (furiosa, rebellions)"
     )

@@ -56,7 +56,16 @@ class OnnxSession:
             self._sess = ort.InferenceSession(str(model), sess_options=opts, providers=chosen)
         except Exception as e:  # onnxruntime raises its own exception types for bad files
             raise BackendError(f"{model}: onnxruntime cannot load it ({e})") from None
-        self.device = ",".join(self._sess.get_providers())
+        active = self._sess.get_providers()
+        accelerators = [p for p in chosen if p != "CPUExecutionProvider"]
+        if accelerators and not set(accelerators) & set(active) and "CPUExecutionProvider" not in chosen:
+            # onnxruntime falls back to the CPU when a provider's libraries fail to load; asked for
+            # an accelerator alone, running on the CPU under its name would mislabel every figure
+            raise BackendError(
+                f"{model}: onnxruntime could not start {', '.join(accelerators)} (it fell back to "
+                f"{', '.join(active)}): its CUDA, cuDNN or TensorRT libraries did not load"
+            )
+        self.device = ",".join(active)
         self.inputs = tuple(_spec(a) for a in self._sess.get_inputs())
         self.outputs = tuple(_spec(a) for a in self._sess.get_outputs())
         self._names = [o.name for o in self.outputs]
