@@ -37,6 +37,11 @@ class Handoff:
         self._checked = checked
         self._error: MessageError | None = None
 
+    @property
+    def checked(self) -> Schema | None:
+        """The schema the message has been checked against (by its publisher or a reader), if any."""
+        return self._checked
+
     def frame(self) -> bytes:
         """The message's frame, packed once."""
         if self._frame is None:
