@@ -8,6 +8,8 @@ Frames: ``world`` is the map frame (x east, y north, z up; heading counter-clock
 
 from __future__ import annotations
 
+import functools
+
 from .schema import Field, Kind, Schema
 
 F, K = Field, Kind
@@ -513,8 +515,11 @@ SENSOR_FIELDS: dict[str, tuple[tuple[Field, ...], str]] = {
 """Sensor kind -> (fields, description)."""
 
 
+@functools.lru_cache(maxsize=1024)
 def sensor_schema(name: str, kind: str, rate: str = "") -> Schema:
-    """The schema of sensor ``name`` of ``kind`` (camera, bev, objects, lanes) on ``sensor/<name>``."""
+    """The schema of sensor ``name`` of ``kind`` (camera, bev, objects, lanes) on ``sensor/<name>``:
+    the same object for the same arguments, so that a message its publisher checked (or vouched for)
+    is known checked to its readers in the process, who hold the schema from :func:`with_sensors`."""
     if kind not in SENSOR_FIELDS:
         raise ValueError(f"sensor {name!r}: kind {kind!r} must be one of {', '.join(SENSOR_FIELDS)}")
     fields, doc = SENSOR_FIELDS[kind]

@@ -106,9 +106,11 @@ def test_the_world_node_vouches_for_valid_actors_and_objects_and_not_for_a_nan()
     schemas = {"objects": ObjectList().kind}
     objects = Inbox(bus.subscriber("sensor/objects"), drops, with_sensors(schemas))
     raw = bus.subscriber(WORLD_ACTORS.topic).values()  # a typed reader's view: the hand-off itself
+    raw_objects = bus.subscriber("sensor/objects").values()
     world, node = _world(bus, drops)
     node.tick(0)
     assert raw(0).checked is WORLD_ACTORS
+    assert raw_objects(0).checked is objects.schema  # the readers' own schema: not checked again
     assert [a["name"] for a in actors.next()["actors"]] == ["ego", "lead"]
     assert [o["id"] for o in objects.next()["objects"]] == [1]
     for f in frames:  # what was vouched for passes the schema's own checks
