@@ -43,6 +43,10 @@ LATE_LOG_S = 30.0
 """Late ticks are summarised in one log line at most this often [s] (sooner when they get worse)."""
 
 
+PLAN_SLOTS = 100_000
+"""Largest hyperperiod (in loop iterations) whose schedule of due nodes is laid out in advance."""
+
+
 class Node(Protocol):
     """A part of the runtime stepped by the loop."""
 
@@ -197,11 +201,21 @@ class Loop:
         step = clock.step_ns
         perf = time.perf_counter_ns
         limit = math.inf if max_ticks is None else max_ticks
+        k = self.tick
         # a simulated clock skips ticks where no node is due: same results, fewer iterations
         stride = math.gcd(*every, self._status_every) if clock.kind == "simulated" else 1
+        # the nodes due at each place of the hyperperiod, looked up once instead of k % every per node
+        hyper = math.lcm(*every, stride)
+        plan = (
+            [
+                tuple(n.tick for n, e in zip(nodes, every, strict=True) if j % e == 0)
+                for j in range(0, hyper, stride)
+            ]
+            if hyper // stride <= PLAN_SLOTS and k % stride == 0
+            else None
+        )
         clock.start()
         self._last_rate = (0, perf())
-        k = self.tick
         while not self.stop_requested and k < limit:
             late = clock.wait()
             t0 = perf()
@@ -212,9 +226,13 @@ class Loop:
             if self.state == "paused":
                 self.state = "running"
                 log.info("resumed at tick %d", k)
-            for i in range(len(nodes)):
-                if k % every[i] == 0:
-                    nodes[i].tick(t)
+            if plan is not None:
+                for tick in plan[(k % hyper) // stride]:
+                    tick(t)
+            else:
+                for i in range(len(nodes)):
+                    if k % every[i] == 0:
+                        nodes[i].tick(t)
             window.add(late)
             if late > threshold:
                 self.late_ticks += 1
