@@ -8,7 +8,7 @@ from types import ModuleType
 
 import numpy as np
 
-from . import kinematic_single_track, single_track, two_track
+from . import kinematic_single_track, single_track, single_track_batch, two_track
 from .integrators import WORK_ROWS
 from .outputs import N_OUTPUTS
 
@@ -49,7 +49,8 @@ class VehicleModel:
         return np.zeros((WORK_ROWS, self.n_states + N_OUTPUTS))
 
 
-def _model(name: str, module: ModuleType, description: str) -> VehicleModel:
+def _model(name: str, module: ModuleType, description: str, batch: ModuleType | None = None) -> VehicleModel:
+    """The model of a kernel module; ``batch`` is a module with its own ``step_batch`` for it."""
     return VehicleModel(
         name=name,
         description=description,
@@ -57,7 +58,7 @@ def _model(name: str, module: ModuleType, description: str) -> VehicleModel:
         rhs=module.rhs,
         simulate=module.simulate,
         simulate_inputs=module.simulate_inputs,
-        step_batch=module.step_batch,
+        step_batch=(batch or module).step_batch,
         state_names=module.STATE_NAMES,
         initial_state=module.initial_state,
     )
@@ -67,7 +68,12 @@ MODELS: dict[str, VehicleModel] = {
     m.name: m
     for m in (
         _model("kinematic", kinematic_single_track, "kinematic single track, rear-axle reference"),
-        _model("single_track", single_track, "dynamic single track, combined-slip tyres, load transfer"),
+        _model(
+            "single_track",
+            single_track,
+            "dynamic single track, combined-slip tyres, load transfer",
+            single_track_batch,
+        ),
         _model("two_track", two_track, "two track, four wheel spins, heave/roll/pitch suspension"),
     )
 }

@@ -212,21 +212,6 @@ def simulate_inputs(
     return batch.simulate_inputs(step, x, u_seq, p, h, states, w, method)
 
 
-@njit(cache=True, error_model="numpy", parallel=True)
-def step_batch(
-    xs: np.ndarray,
-    us: np.ndarray,
-    ps: np.ndarray,
-    h: float,
-    n_steps: int,
-    ws: np.ndarray,
-    method: int,
-    codes: np.ndarray,
-) -> None:
-    """Many vehicles in parallel (see :mod:`vehicle_models.batch`)."""
-    batch.step_batch(step, xs, us, ps, h, n_steps, ws, method, codes)
-
-
 def initial_state(p: np.ndarray, speed: float = 0.0, gear: float = 0.0) -> np.ndarray:
     """State at the origin heading along world x, rolling freely at ``speed`` [m/s]."""
     x = np.zeros(N_STATES)

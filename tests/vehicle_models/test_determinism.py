@@ -29,9 +29,17 @@ def test_same_inputs_give_bit_identical_states(model, method):
     assert np.abs(a[-1] - a[0]).max() > 1.0  # the car really moved
 
 
-@pytest.mark.parametrize("model", list(MODELS))
-def test_parallel_batch_equals_one_by_one(model):
-    cars = [Vehicle(model, name, speed=15.0, gear=1) for name in ("compact_ev", "sedan_bmw320i") * 2]
+EXACT_BATCHES = [(m, k) for m in MODELS for k in METHODS if (m, k) != ("single_track", "semi_implicit_euler")]
+"""Batches that step one by one; the single track's fused semi-implicit Euler batch is held to the
+one-by-one steps within 1e-9 in test_batch.py."""
+
+
+@pytest.mark.parametrize(("model", "method"), EXACT_BATCHES)
+def test_parallel_batch_equals_one_by_one(model, method):
+    cars = [
+        Vehicle(model, name, speed=15.0, gear=1, method=method)
+        for name in ("compact_ev", "sedan_bmw320i") * 2
+    ]
     for i, car in enumerate(cars):
         car.set_inputs(0.3 * (i - 1.5), 0.4, 0.0, 1)
     xs = np.array([c.x for c in cars])
@@ -39,7 +47,7 @@ def test_parallel_batch_equals_one_by_one(model):
     ps = np.array([c.p for c in cars])
     ws = np.zeros((len(cars), *cars[0].model.work().shape))
     codes = np.zeros(len(cars), dtype=np.int64)
-    cars[0].model.step_batch(xs, us, ps, 1e-3, 3000, ws, METHODS[cars[0].method], codes)
+    cars[0].model.step_batch(xs, us, ps, 1e-3, 3000, ws, METHODS[method], codes)
     assert not codes.any()
     for i, car in enumerate(cars):
         for _ in range(3000):
