@@ -11,6 +11,7 @@ import argparse
 import os
 import sys
 from collections.abc import Callable, Sequence
+from pathlib import Path
 
 Adder = Callable[[argparse._SubParsersAction, Sequence[str]], None]
 """Adds a command's parser (or its whole group's) to the subparsers; gets the words after it."""
@@ -175,6 +176,41 @@ def _warm(args: argparse.Namespace) -> int:
     return 0
 
 
+def _run_worker_parser(sub: argparse._SubParsersAction, rest: Sequence[str] | None) -> None:
+    p = sub.add_parser(
+        "run-worker",
+        help=_help("run-worker"),
+        description="A resident process that has loaded the run's modules and kernels and forks a child "
+        "per `dil run`: a `dil run` with DIL_RUN_WORKER=SOCKET in its environment hands its run to it "
+        "(docs/startup.md).",
+    )
+    p.add_argument("--socket", type=Path, required=True, help="the Unix socket to listen at")
+    p.set_defaults(func=_run_worker)
+
+
+def _run_worker(args: argparse.Namespace) -> int:
+    import signal
+
+    from dil.kernels import preload_run
+    from dil.run.worker import WorkerError, listen, serve
+
+    try:
+        listener = listen(args.socket)
+    except WorkerError as e:
+        print(f"dil run-worker: {e}", file=sys.stderr)
+        return 2
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    ready = lambda: print(f"serving dil run at {args.socket} (pid {os.getpid()})", flush=True)  # noqa: E731
+    try:
+        preload_run(sys.stderr)  # the modules and kernels every child inherits
+        serve(listener, main, ready=ready)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        args.socket.unlink(missing_ok=True)
+    return 0
+
+
 _LOG = _module("dil.recording.cli", "add_parsers")
 _DRIVE = _module("dil.drive.cli", "add_parsers")
 
@@ -230,6 +266,11 @@ COMMANDS: tuple[tuple[str, str, Adder], ...] = (
         "run an OpenSCENARIO file headless with a driving stack and judge it",
         _module("dil.run.cli"),
     ),
+    (
+        "run-worker",
+        "serve dil run from a resident process with its kernels loaded (DIL_RUN_WORKER=SOCKET)",
+        _run_worker_parser,
+    ),
     ("vehicles", "list the vehicle models and parameter sets", _vehicles_parser),
     ("view", "draw an OpenDRIVE road network as a PNG (lanes, marks, ids)", _view_parser),
     (
@@ -274,6 +315,12 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["run"] and os.environ.get("DIL_RUN_WORKER"):  # a resident worker runs it, if one listens
+        from dil.run.worker import forward
+
+        rc = forward(Path(os.environ["DIL_RUN_WORKER"]), argv)
+        if rc is not None:
+            return rc
     parser = build_parser(argv)
     if not argv:  # bare `dil`: what it can do, not an error
         parser.print_help()

@@ -234,3 +234,19 @@ def warm(stream: TextIO | None = None) -> int:
     except OSError as e:  # a read-only cache: the kernels compile again next time, say why
         print(f"dil: the kernel record could not be written ({e})", file=stream)
     return progress.kernels
+
+
+def preload_run(stream: TextIO | None = None) -> None:
+    """Load what a run needs into this process, as a resident worker does before it serves runs:
+    SciPy's BLAS table alone, the kernels compiled if the cache is cold, then short catalog runs
+    that import the run's modules and load every kernel a batch run calls."""
+    warm(stream)
+    import logging
+
+    quiet = logging.getLogger("dil")
+    level = quiet.level
+    quiet.setLevel(logging.ERROR)  # the short runs' own log lines are not a user's run
+    try:
+        _exercise()
+    finally:
+        quiet.setLevel(level)
