@@ -17,7 +17,11 @@ APPROACH = 25.0
 """Distance to a junction's entry from which a car asks for it [m]."""
 OTHER_CLAIM = 8.0
 """A vehicle the autopilot does not drive holds a junction from this far before its entry [m] (nearer
-than the autopilot's cars ask: a car queued ahead of it has its grant by then)."""
+than the autopilot's cars ask: a car queued ahead of it has its grant by then)..."""
+OTHER_CLAIM_S = 8.0
+"""... or from this long before it reaches the entry at its speed [s]: about the time an autopilot car
+takes to cross the junction from its stop line, so that one which entered before the claim is out
+when the vehicle (which does not wait for grants) comes in."""
 PLAN_DECEL = 3.0
 """[m/s^2]: a faster car asks from its stopping distance at this deceleration, plus ``APPROACH``."""
 
@@ -35,24 +39,26 @@ class JunctionReservations:
     def observe(self, others: list[tuple[int, int, int, int, float, float]]) -> None:
         """Vehicles the autopilot does not drive, as ``(actor id, road index, lane, direction along s,
         s [m], speed [m/s])``: inside a junction, or moving within ``OTHER_CLAIM`` of its entry, they
-        hold it (they do not wait for the autopilot's grants)."""
+        hold it (they do not wait for the autopilot's grants); moving, also from ``OTHER_CLAIM_S`` before
+        they reach its entry."""
         self.others = {}
         for actor_id, road, lane, direction, s, speed in others:
-            ahead = self._ahead(road, lane, direction, s, speed)
-            if ahead is not None and (ahead[2] == 0.0 or (ahead[2] < OTHER_CLAIM and speed > 0.5)):
+            reach = max(OTHER_CLAIM, speed * OTHER_CLAIM_S)
+            ahead = self._ahead(road, lane, direction, s, reach)
+            if ahead is not None and (ahead[2] == 0.0 or (ahead[2] < reach and speed > 0.5)):
                 self.others.setdefault(ahead[0], {})[actor_id] = ahead[1]
 
     def _ahead(
-        self, road: int, lane: int, direction: int, s: float, speed: float
+        self, road: int, lane: int, direction: int, s: float, reach: float
     ) -> tuple[str, tuple[int, int], float] | None:
-        """The junction a car is in (distance 0) or about to enter: ``(junction id, connecting lane,
-        distance [m])``; None when neither."""
+        """The junction a car is in (distance 0) or enters within ``reach`` [m]: ``(junction id,
+        connecting lane, distance [m])``; None when neither."""
         net = self.network
         rd = net.roads[road]
         if rd.junction not in ("-1", ""):
             return rd.junction, (road, lane), 0.0
         left = rd.length - s if direction > 0 else s
-        if left > APPROACH + speed * speed / (2.0 * PLAN_DECEL):
+        if left > reach:
             return None
         options = net.graph.next_lanes(rd.id, lane, rd.length if direction > 0 else 0.0)
         if not options:
@@ -97,10 +103,13 @@ class JunctionReservations:
         self._release(actor_id, keep=junction)
         held = self.holders.setdefault(junction, {})
         path = (k, nxt_lane)
-        if actor_id in held:
-            return None
-        fwd = net.driving_heading(nxt_road, nxt_lane, 0.0) == 0.0
         others = self.others.get(junction, {}).values()
+        if actor_id in held:
+            if all(p == path for p in others) or left < speed * speed / (2.0 * PLAN_DECEL) + 1.0:
+                return None
+            del held[actor_id]  # a vehicle that does not wait claims it, and there is room to stop: yield
+            return max(left, 0.0)
+        fwd = net.driving_heading(nxt_road, nxt_lane, 0.0) == 0.0
         free = all(p == path for p in held.values()) and all(p == path for p in others)
         if free and room(k, nxt_lane, 1 if fwd else -1):
             held[actor_id] = path

@@ -1,7 +1,10 @@
-"""An agent written the way CARLA's navigation agents are (a route of the client's waypoints, a local
+"""Agents written the way CARLA's navigation agents are (a route of the client's waypoints, a local
 planner steering at a waypoint ahead, a vehicle-obstacle check over ``world.get_actors()`` with the
-actors' bounding boxes in the ego's lane) drives to a destination across the junction network's
-crossing and along the rural road among Traffic Manager cars, with no collision."""
+actors' bounding boxes in the ego's lanes) drive to a destination 400 m away through the junction
+network's crossing (straight across and turning) and along the rural road among 20 Traffic Manager
+cars, with no collision: one in BasicAgent's way (30 km/h, brake for a car ahead), one in
+BehaviorAgent's (the speed limit less 3 km/h, slower when turning at a junction, car following by
+time to collision, an emergency stop within 5 m)."""
 
 from __future__ import annotations
 
@@ -24,7 +27,7 @@ MAX_STEER_CMD = 0.8
 """The steer command's bound (CARLA's local planner's max_steering)."""
 BRAKE_GAP = 5.0
 """Bumper to bumper gap [m] below which the agent brakes (plus 1.5 s of its speed)."""
-TRAFFIC = 15
+TRAFFIC = 20
 DEAD_END_MARGIN = 80.0
 """A route ends this far before a dead end at least [m]."""
 ARRIVED = 3.0
@@ -51,13 +54,22 @@ class LaneAgent:
         while len(self.route) > 1 and self.route[0].transform.location.distance(here) < reached:
             self.route.pop(0)
         control = carla.VehicleControl(steer=self._steer(self.route[0].transform.location))
-        if self._vehicle_ahead(speed):
+        target = self._target_speed(speed, self._vehicle_ahead(speed))
+        if target is None:
             self.brakes += 1
             control.brake = 1.0
         else:
-            control.throttle = max(0.0, min(0.75, 0.5 * (TARGET_SPEED - speed)))
-            control.brake = 0.0 if speed < TARGET_SPEED + 1.0 else 0.3
+            control.throttle = max(0.0, min(0.75, 0.5 * (target - speed)))
+            control.brake = 0.0 if speed < target + 1.0 else 0.3
         return control
+
+    def _reach(self, speed: float) -> float:
+        """How far ahead [m] a vehicle is looked for, bumper to bumper."""
+        return BRAKE_GAP + 1.5 * speed
+
+    def _target_speed(self, speed: float, ahead: tuple[carla.Actor, float] | None) -> float | None:
+        """[m/s]; None: brake hard. BasicAgent: cruise, or stop for any vehicle ahead."""
+        return TARGET_SPEED if ahead is None else None
 
     def _steer(self, target: carla.Location) -> float:
         """CARLA's lateral controller: proportional to the angle between the heading and the target."""
@@ -67,27 +79,73 @@ class LaneAgent:
         angle = math.atan2(forward.x * dy - forward.y * dx, forward.x * dx + forward.y * dy)
         return max(-MAX_STEER_CMD, min(MAX_STEER_CMD, STEER_GAIN * angle))  # y right: steer > 0 turns right
 
-    def _vehicle_ahead(self, speed: float) -> bool:
-        """CARLA's agents' check: a vehicle whose lane is the ego's (or the route's next few waypoints'),
-        in front, within the braking distance counted between the two boxes' ends."""
+    def _vehicle_ahead(self, speed: float) -> tuple[carla.Actor, float] | None:
+        """CARLA's agents' check: the nearest vehicle whose lane is the ego's (or the route's next few
+        waypoints') in front within :meth:`_reach`, and the gap between the two boxes' ends [m]."""
         ego_t = self.vehicle.get_transform()
         forward = ego_t.get_forward_vector()
         lanes = {(w.road_id, w.lane_id) for w in [self.map.get_waypoint(ego_t.location), *self.route[:6]]}
-        reach = BRAKE_GAP + 1.5 * speed + self.vehicle.bounding_box.extent.x
+        reach = self._reach(speed)
+        nearest = None
         for other in self.world.get_actors().filter("*vehicle*"):
             if other.id == self.vehicle.id:
                 continue
             loc = other.get_location()
-            if loc.distance(ego_t.location) > reach + other.bounding_box.extent.x + 20.0:
+            if loc.distance(ego_t.location) > reach + self.vehicle.bounding_box.extent.x + 25.0:
                 continue
             wp = self.map.get_waypoint(loc, lane_type=carla.LaneType.Any)
             if wp is None or (wp.road_id, wp.lane_id) not in lanes:
                 continue
             d = loc - ego_t.location
             along = d.x * forward.x + d.y * forward.y
-            if 0.0 < along < reach + other.bounding_box.extent.x:
-                return True
-        return False
+            gap = along - self.vehicle.bounding_box.extent.x - other.bounding_box.extent.x
+            if along > 0.0 and gap < reach and (nearest is None or gap < nearest[1]):
+                nearest = (other, max(gap, 0.0))
+        return nearest
+
+
+class BehaviorStyleAgent(LaneAgent):
+    """BehaviorAgent's "normal" driver on the same route: the speed limit less ``LIMIT_MARGIN`` (at most
+    ``MAX_KMH``), less ``TURN_MARGIN`` where the route turns at a junction ahead; a vehicle ahead within
+    ``PROXIMITY`` or half the limit in km/h [m] is followed by time to collision, and within
+    ``EMERGENCY_GAP`` [m] the car brakes hard."""
+
+    MAX_KMH = 50.0
+    LIMIT_MARGIN = 3.0
+    TURN_MARGIN = 5.0
+    SPEED_DECREASE = 10.0
+    """[km/h] below the car ahead's speed inside the safety time."""
+    SAFETY_TIME = 3.0
+    """[s] of time to collision."""
+    PROXIMITY = 10.0
+    EMERGENCY_GAP = 5.0
+    MIN_KMH = 5.0
+
+    def _limit_kmh(self) -> float:
+        limit = self.vehicle.get_speed_limit()
+        turning = any(w.is_junction for w in self.route[:10]) and self._turns_ahead()
+        return min(self.MAX_KMH, limit - (self.TURN_MARGIN if turning else self.LIMIT_MARGIN))
+
+    def _turns_ahead(self) -> bool:
+        yaw = self.vehicle.get_transform().rotation.yaw
+        return any(abs(_turn(w.transform.rotation.yaw - yaw)) > 30.0 for w in self.route[:15])
+
+    def _reach(self, speed: float) -> float:
+        return max(self.PROXIMITY, self.vehicle.get_speed_limit() / 2.0)
+
+    def _target_speed(self, speed: float, ahead: tuple[carla.Actor, float] | None) -> float | None:
+        cruise = self._limit_kmh()
+        if ahead is not None:
+            other, gap = ahead
+            if gap < self.EMERGENCY_GAP:
+                return None
+            other_kmh = 3.6 * other.get_velocity().length()
+            ttc = gap / max(1.0, speed - other_kmh / 3.6)
+            if ttc < self.SAFETY_TIME:
+                cruise = min(cruise, max(other_kmh - self.SPEED_DECREASE, 0.0))
+            elif ttc < 2.0 * self.SAFETY_TIME:
+                cruise = min(cruise, max(self.MIN_KMH, other_kmh))
+        return cruise / 3.6
 
 
 def _free_port() -> int:
@@ -157,10 +215,25 @@ def _stuck(world: carla.World, ego: carla.Vehicle, route: list, ticks: int) -> s
 
 
 @pytest.mark.parametrize(
-    ("network", "length", "turn"),
-    [("junction.xodr", 160.0, False), ("junction.xodr", 120.0, True), ("rural.xodr", 300.0, False)],
+    ("agent_kind", "network", "length", "turn"),
+    [
+        (LaneAgent, "junction.xodr", 400.0, False),
+        (LaneAgent, "junction.xodr", 400.0, True),
+        (BehaviorStyleAgent, "junction.xodr", 400.0, False),
+        (BehaviorStyleAgent, "junction.xodr", 400.0, True),
+        (LaneAgent, "rural.xodr", 300.0, False),
+    ],
+    ids=[
+        "basic-junction-straight",
+        "basic-junction-turn",
+        "behavior-junction-straight",
+        "behavior-junction-turn",
+        "basic-rural",
+    ],
 )
-def test_an_agents_style_driver_reaches_its_destination_among_autopilot_cars(network, length, turn):
+def test_an_agents_style_driver_reaches_its_destination_among_autopilot_cars(
+    agent_kind, network, length, turn
+):
     server = start_server("--map", str(ROADS / network))
     try:
         client = server.client()
@@ -185,7 +258,7 @@ def test_an_agents_style_driver_reaches_its_destination_among_autopilot_cars(net
             sensor.listen(hits)
             others = _traffic(client, world, spawn.location, seed=3)
             world.tick()
-            agent = LaneAgent(ego, list(route))
+            agent = agent_kind(ego, list(route))
             limit = int(3.0 * length / TARGET_SPEED / STEP_S)
             ticks = 0
             while not agent.done() and ticks < limit:
