@@ -62,8 +62,10 @@ def step_checks(
     pairs: np.ndarray,
     located: np.ndarray,
     found: np.ndarray,
+    located_at: np.ndarray,
     where: np.ndarray,
     where_found: np.ndarray,
+    ego_box: np.ndarray,
     borders: np.ndarray,
     cand: np.ndarray,
     best: np.ndarray,
@@ -75,7 +77,11 @@ def step_checks(
     ``ground_from`` >= 0: locate every row into ``located``/``found`` and stand it on the road
     (pitch and roll of all, z of rows ``ground_from`` and on); < 0: no grounding. ``check_ego``:
     locate the ego's box centre and corners into ``where``/``where_found`` (row 0 the centre, the
-    :data:`CORNERS` after it). ``flags`` gets the :data:`W_*` results."""
+    :data:`CORNERS` after it). ``flags`` gets the :data:`W_*` results.
+
+    A lookup depends on its point only, so it is made again only where the point moved: a row whose
+    x, y equal ``located_at`` (the point of its last lookup), or an ego box equal to ``ego_box``
+    (the box its corners were last looked up for), keeps its rows (NaN: never equal, never kept)."""
     T = Tables(
         geom,
         spiral_pts,
@@ -97,7 +103,12 @@ def step_checks(
     grounded = ground_from >= 0
     if grounded:
         for i in range(n):
-            found[i] = 1 if locate(T, G, state[i, A_X], state[i, A_Y], borders, cand, best, located[i]) else 0
+            x, y = state[i, A_X], state[i, A_Y]
+            if x == located_at[i, 0] and y == located_at[i, 1]:
+                continue  # where it was at the last lookup: the same row (never true for a NaN)
+            found[i] = 1 if locate(T, G, x, y, borders, cand, best, located[i]) else 0
+            located_at[i, 0] = x
+            located_at[i, 1] = y
         ground_actors(T, state, ground_from, located[:n], found[:n])
     fill_boxes(state, n, boxes)
     flags[W_PAIRS] = overlapping_pairs(boxes, n, pairs)
@@ -111,12 +122,21 @@ def step_checks(
         where_found[0] = found[EGO]
     else:
         where_found[0] = 1 if locate(T, G, x, y, borders, cand, best, where[0]) else 0
-    c, s = math.cos(yaw), math.sin(yaw)
-    for k in range(4):
-        a, b = CORNERS[k]
-        px = x + a * 0.5 * length * c - b * 0.5 * width * s
-        py = y + a * 0.5 * length * s + b * 0.5 * width * c
-        where_found[k + 1] = 1 if locate(T, G, px, py, borders, cand, best, where[k + 1]) else 0
+    box = boxes[EGO]
+    if not (
+        box[0] == ego_box[0]
+        and box[1] == ego_box[1]
+        and box[2] == ego_box[2]
+        and box[3] == ego_box[3]
+        and box[4] == ego_box[4]
+    ):  # the box has moved: its corners are looked up again
+        c, s = math.cos(yaw), math.sin(yaw)
+        for k in range(4):
+            a, b = CORNERS[k]
+            px = x + a * 0.5 * length * c - b * 0.5 * width * s
+            py = y + a * 0.5 * length * s + b * 0.5 * width * c
+            where_found[k + 1] = 1 if locate(T, G, px, py, borders, cand, best, where[k + 1]) else 0
+        ego_box[:] = box
     w = where
     centre_on = (
         where_found[0] == 1
@@ -151,6 +171,9 @@ class StepChecks:
         self.flags = np.zeros(W_SIZE, dtype=np.int64)
         self._located = np.zeros((0, R_SIZE))
         self._found = np.zeros(0, dtype=np.int64)
+        self._located_at = np.zeros((0, 2))
+        self._ego_box = np.full(5, np.nan)
+        """The ego box (boxes' row) its corners in :attr:`where` were looked up for."""
         sections = self.net.tables.sections
         self._borders = np.zeros(max(64, int(sections[:, 3].max()) + 1 if len(sections) else 64))
         self._cand = np.zeros((MAX_CANDIDATES, 3))
@@ -162,6 +185,7 @@ class StepChecks:
         if self._found.size < n:
             self._located = np.zeros((2 * n, R_SIZE))
             self._found = np.zeros(2 * n, dtype=np.int64)
+            self._located_at = np.full((2 * n, 2), np.nan)
         step_checks(
             *self._flat,
             state,
@@ -172,8 +196,10 @@ class StepChecks:
             self.pairs,
             self._located,
             self._found,
+            self._located_at,
             self.where,
             self.where_found,
+            self._ego_box,
             self._borders,
             self._cand,
             self._best,

@@ -118,3 +118,24 @@ def test_no_network_finds_overlaps_only():
     checks = StepChecks(None)
     assert checks.run(st, np.zeros((2, 5)), 2, EGO + 1, False) == 1
     assert checks.pairs[0].tolist() == [0, 1] and checks.flags[W_CENTRE_ON] == 0
+
+
+def test_rows_kept_for_actors_that_stood_still_equal_fresh_lookups():
+    net = RoadNetwork.load(ROADS / "junction.xodr")
+    rng = np.random.default_rng(3)
+    checks = StepChecks(net)
+    st = _states(net, rng, 5)
+    moved = 0
+    for step in range(60):
+        if step % 3:  # some steps move a few actors (the ego among them now and then), others none
+            who = rng.choice(5, size=int(rng.integers(1, 3)), replace=False)
+            st[who, A_X] += rng.normal(0, 1.5, who.size)
+            st[who, A_YAW] += rng.normal(0, 0.2, who.size)
+            moved += EGO in who
+        ref_state, ref_pairs, where, wfound, on, invading = _reference(net, st, 5)
+        k = checks.run(st, np.zeros((5, 5)), 5, EGO + 1, True)
+        assert np.array_equal(st, ref_state) and np.array_equal(checks.pairs[:k], ref_pairs)
+        assert np.array_equal(checks.where_found, wfound)
+        assert np.array_equal(checks.where[wfound == 1], where[wfound == 1])
+        assert bool(checks.flags[W_CENTRE_ON]) == on and checks.flags[W_INVADING] == invading
+    assert moved > 5
