@@ -41,12 +41,16 @@ class Condition:
     test: Callable[[Context], bool]
     previous: bool | None = None
     history: deque = field(default_factory=deque)
+    looks_at: frozenset[str] = frozenset()
+    """What the engine tracks only for conditions that look at it: ``off_road`` (time off the road)."""
 
     def evaluate(self, ctx: Context) -> bool:
         now = bool(self.test(ctx))
         prev = self.previous
         self.previous = now
         if self.edge == "none":
+            if self.delay <= 0.0:
+                return now
             value = now
         elif prev is None:
             value = False
@@ -76,8 +80,11 @@ class Trigger:
             return True
         result = False
         for group in self.groups:  # every condition is evaluated each step so that edges stay true
-            values = [c.evaluate(ctx) for c in group]
-            result = result or all(values)
+            held = True
+            for c in group:
+                if not c.evaluate(ctx):
+                    held = False
+            result = result or held
         return result
 
 
@@ -107,13 +114,27 @@ def parse_condition(r: Reader, el: etree._Element) -> Condition:
         trig = r.child(kind, "TriggeringEntities")
         rule = r.choice(trig, "triggeringEntitiesRule", ("any", "all"))
         refs = [r.raw(e, "entityRef") for e in trig.iterfind("EntityRef")]
-        test_one = _by_entity(r, r.one_child(r.child(kind, "EntityCondition")))
+        entity_condition = r.one_child(r.child(kind, "EntityCondition"))
+        test_one = _by_entity(r, entity_condition)
         combine = any if rule == "any" else all
 
-        def test(
-            ctx: Context, refs: list[str] = refs, combine: Callable = combine, test_one: Callable = test_one
-        ) -> bool:
-            return combine(test_one(ctx, ctx.entity(n)) for n in refs)
+        if len(refs) == 1:  # the common case, without a generator per step
+
+            def test(ctx: Context, only: str = refs[0], test_one: Callable = test_one) -> bool:
+                return bool(test_one(ctx, ctx.entity(only)))
+
+        else:
+
+            def test(
+                ctx: Context,
+                refs: list[str] = refs,
+                combine: Callable = combine,
+                test_one: Callable = test_one,
+            ) -> bool:
+                return combine(test_one(ctx, ctx.entity(n)) for n in refs)
+
+        looks = frozenset({"off_road"}) if entity_condition.tag == "OffroadCondition" else frozenset()
+        return Condition(name, delay, edge, test, looks_at=looks)
 
     return Condition(name, delay, edge, test)
 

@@ -78,6 +78,11 @@ class ScenarioNode:
         """The last tick's time [ns]; -1 before the first."""
         self.towing = Towing(scenario.entities)
         """Moves connected trailers after their tractors."""
+        self._entities = list(scenario.entities.values())
+        self._vehicles = [e for e in self._entities if e.kind is ActorKind.VEHICLE]
+        self._track_off = any("off_road" in c.looks_at for c in scenario.storyboard.conditions())
+        """Some condition looks at how long an entity has been off the road: track it each step."""
+        self._notify_earlier = lambda el, transition: self._notify(el, transition, earlier=True)
 
     def abort(self, why: str) -> None:
         """The run ends for ``why`` (an emergency stop, an operator's stop) before the storyboard
@@ -119,27 +124,33 @@ class ScenarioNode:
         ctx.t = t_sim_ns * 1e-9
         # first bring the storyboard-driven entities to time t (what the actions started at t - dt
         # asked for), so that after this tick every entity's state is the state at t
+        entities = self._entities
         if not first:
             perceive_all(self.scenario.entities)  # controllers see the world before anyone moves
-            for e in self.scenario.entities.values():
+            t, dt = ctx.t, ctx.dt
+            for e in entities:
+                if not e.stack_driven and e.speed_follow is not None:
+                    e.plan(t, dt)  # so do continuous actions that follow another entity
+            net = ctx.net
+            for e in entities:
                 if not e.stack_driven:
-                    e.plan(ctx.t, ctx.dt)  # so do continuous actions that follow another entity
-            for e in self.scenario.entities.values():
-                if not e.stack_driven:
-                    e.move(ctx.net, ctx.t, ctx.dt)
+                    e.move(net, t, dt)
         self._sync_ego()
-        self._track_off_road()
+        if self._track_off:
+            self._track_off_road()
         self.scenario.environment.step(ctx.t)
         ctx.transitions = self._now
         self._now = set()
         ctx.seq_window, self._seq_step = self._seq_step, ctx.seq
         board = self.scenario.storyboard
         if not first:  # what the motion to t completed ended in the step that began at t - dt
-            board.settle(ctx, lambda el, transition: self._notify(el, transition, earlier=True))
+            board.settle(ctx, self._notify_earlier)
         board.step(ctx, self._notify)
-        ctx.transitions = ctx.transitions | self._now
-        for e in self.scenario.entities.values():
-            e.defer_teleport()  # a teleport of this step lands in the next
+        if self._now:
+            ctx.transitions = ctx.transitions | self._now
+        for e in entities:
+            if e.before_teleport is not None:
+                e.defer_teleport()  # a teleport of this step lands in the next
         self._place_all()
         # the stop trigger ends a run; without one, the end of the last story does
         done_by_stories = board.stop_trigger is None and board.stories and board.complete
@@ -190,9 +201,7 @@ class ScenarioNode:
 
     def _track_off_road(self) -> None:
         net = self.ctx.net
-        for e in self.scenario.entities.values():
-            if e.kind is not ActorKind.VEHICLE:
-                continue
+        for e in self._vehicles:
             # OffroadCondition: the reference point outside the road's lanes (a lane of type none
             # is not road); the time off counts from the first step off (0 s then, 1e-9 marks it)
             found = net.locate_into(e.x, e.y)
@@ -202,8 +211,9 @@ class ScenarioNode:
 
     def _place_all(self) -> None:
         self.towing.step(self.ctx.net)
-        for e in self.scenario.entities.values():
+        set_pose = self.world.set_pose
+        for e in self._entities:
             if e.stack_driven or not e.present:
                 continue  # the world node places the ego from the vehicle state; deleted: not in it
             cx, cy = e.box_centre()
-            self.world.set_pose(e.world_id, (cx, cy, e.z, e.yaw), e.speed)
+            set_pose(e.world_id, (cx, cy, e.z, e.yaw), e.speed)

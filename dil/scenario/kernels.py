@@ -75,6 +75,54 @@ def _step_in_lane(
     return True
 
 
+@njit(cache=True)
+def _step_in_lane_flat(
+    geom: np.ndarray,
+    spiral_pts: np.ndarray,
+    road_geom: np.ndarray,
+    road_length: np.ndarray,
+    sections: np.ndarray,
+    road_sections: np.ndarray,
+    lanes: np.ndarray,
+    widths: np.ndarray,
+    drivable: np.ndarray,
+    elev: np.ndarray,
+    road_elev: np.ndarray,
+    superelev: np.ndarray,
+    road_super: np.ndarray,
+    offset_polys: np.ndarray,
+    road_offset: np.ndarray,
+    road: int,
+    lane: int,
+    s: float,
+    offset: float,
+    along: float,
+    forward: bool,
+    work: np.ndarray,
+    out: np.ndarray,
+) -> bool:
+    """:func:`_step_in_lane` with the network's arrays one by one: the dispatcher types plain arrays
+    quickly, a tuple of fifteen of them slowly."""
+    T = Tables(
+        geom,
+        spiral_pts,
+        road_geom,
+        road_length,
+        sections,
+        road_sections,
+        lanes,
+        widths,
+        drivable,
+        elev,
+        road_elev,
+        superelev,
+        road_super,
+        offset_polys,
+        road_offset,
+    )
+    return _step_in_lane(T, road, lane, s, offset, along, forward, work, out)
+
+
 class LaneStepper:
     """:func:`step_in_lane` for one road network, with its work arrays (made once)."""
 
@@ -84,28 +132,25 @@ class LaneStepper:
         n = int(T.sections[:, 3].max()) + 1 if len(T.sections) else 0
         self._work = np.zeros(max(64, n))
         self._out = np.zeros(5)
+        self._tables = tuple(T)
+        self._index: dict[str, int] = {}
+        """Road id -> row of the network's tables (filled as roads are met)."""
 
     def step(
         self, road: str, lane: int, s: float, offset: float, along: float, forward: bool
     ) -> tuple[float, float, float, float, float] | None:
         """New ``(s, x, y, z, reference heading)`` [m, rad] of a step of ``along`` [m] in ``lane``,
         or None where the Python path must take it."""
-        net = self.net
-        i = net.road_index(road)
-        if not _step_in_lane(
-            net.tables,
-            i,
-            int(lane),
-            float(s),
-            float(offset),
-            float(along),
-            bool(forward),
-            self._work,
-            self._out,
+        i = self._index.get(road)
+        if i is None:
+            i = self._index[road] = self.net.road_index(road)
+        o = self._out
+        if not _step_in_lane_flat(
+            *self._tables, i, int(lane), float(s), float(offset), float(along), bool(forward), self._work, o
         ):
             return None
-        o = self._out
-        return float(o[0]), float(o[1]), float(o[2]), float(o[3]), float(o[4])
+        s1, x, y, z, h = o.tolist()
+        return s1, x, y, z, h
 
 
 def step_in_lane(

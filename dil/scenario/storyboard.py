@@ -3,12 +3,12 @@ skip), stepped by the engine once per scenario step."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from .actions import Action
-from .conditions import Trigger
+from .conditions import Condition, Trigger
 
 if TYPE_CHECKING:
     from .context import Context
@@ -99,6 +99,20 @@ class Storyboard:
         self.stopped = False
         self._fired: dict[Event, bool] = {}
         self._seq = 0
+
+    def conditions(self) -> Iterator[Condition]:
+        """Every condition of every trigger: the storyboard's stop trigger, acts' and events'."""
+        triggers = [self.stop_trigger]
+        for story in self.stories:
+            for act in story.acts:
+                triggers += [act.start_trigger, act.stop_trigger]
+                for g in act.groups:
+                    for m in g.maneuvers:
+                        triggers += [ev.start_trigger for ev in m.events]
+        for trigger in triggers:
+            if trigger is not None:
+                for group in trigger.groups:
+                    yield from group
 
     def _index(self, e: Element) -> None:
         self.elements.setdefault((e.kind, e.name), e)
