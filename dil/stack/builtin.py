@@ -22,6 +22,7 @@ from dil.realtime.clock import Clock
 from dil.road.tables import DRIVABLE
 from vehicle_models import VehicleParameters
 
+from .aeb import EmergencyBraking
 from .kernels import nearest_distance, pick_lane
 
 
@@ -52,6 +53,11 @@ class StackParameters:
     """Distance the emergency braking aims to stop short of the obstacle [m]."""
     standstill_hold: float = 3.0
     """How long the AEB holds the car after stopping it [s]."""
+    ttc_hysteresis: float = 0.4
+    """The warning ends, and fired braking may end, only once the time to collision is this much above
+    the warning threshold [s]."""
+    min_brake_time: float = 1.0
+    """Emergency braking, once fired, and the warning last at least this long [s]."""
     acc: bool = True
     """Adaptive cruise: follow a slower lead. Off, the stack holds its cruise speed like a driver
     who does not react, and only the emergency braking acts (Euro NCAP AEB tests)."""
@@ -153,15 +159,25 @@ class BuiltinStack:
         self._last_state: dict | None = None
         self._path_cache: tuple | None = None
         self._frame = 0
-        self.warning = False
-        """Forward collision warning active."""
-        self.aeb = ""
-        """'', 'partial' or 'full'."""
-        self.min_ttc = math.inf
-        self._brake_hold = 0.0
-        self._hold_time = 0.0
+        self.emergency = EmergencyBraking(self.p, rate_hz)
+        """Forward collision warning and emergency braking."""
         self.overrides: dict[str, tuple[bool, float]] = {}
         """A scenario's OverrideControllerValueAction: control -> (active, value), see apply_overrides."""
+
+    @property
+    def warning(self) -> bool:
+        """Forward collision warning active."""
+        return self.emergency.warning
+
+    @property
+    def aeb(self) -> str:
+        """Emergency braking stage: '', 'partial' or 'full'."""
+        return self.emergency.stage
+
+    @property
+    def min_ttc(self) -> float:
+        """Least time to collision seen [s]."""
+        return self.emergency.min_ttc
 
     def start(self, t_sim_ns: int) -> None:
         pass
@@ -244,39 +260,12 @@ class BuiltinStack:
         v0 = max(self.cruise_speed, 0.1)
         a = p.max_accel * (1.0 - (v / v0) ** 4)
         lead = self._lead(v)
-        self.warning = False
-        self.aeb = ""
         if not p.acc:
             a = max(-p.comfort_decel, min(p.max_accel, 1.5 * (self.cruise_speed - v)))
-        if lead is not None:
-            gap, v_lead = lead
-            dv = v - v_lead
-            if p.acc:
-                a = idm_acceleration(v, v0, gap, v_lead, p.time_gap, p.min_gap, p.max_accel, p.comfort_decel)
-            ttc = gap / dv if dv > 0.1 else math.inf
-            self.min_ttc = min(self.min_ttc, ttc)
-            needed = dv * dv / (2.0 * max(gap - self.p.stop_margin, 0.1)) if dv > 0 else 0.0
-            if ttc < p.ttc_warning:
-                self.warning = True
-            if ttc < p.ttc_full or needed > p.partial_decel:
-                a = min(a, -p.full_decel)
-                self.aeb = "full"
-                self._brake_hold = 1.0
-            elif ttc < p.ttc_partial:
-                a = min(a, -p.partial_decel)
-                self.aeb = "partial"
-        if self._brake_hold > 0.0:
-            # once AEB has fired it brakes to a standstill and holds the car there (as production
-            # systems do for a few seconds), unless the road ahead clears
-            if lead is None or lead[0] > 15.0:
-                self._brake_hold = 0.0
-            else:
-                a = min(a, -self.p.full_decel)
-                if v < 0.1:
-                    self._hold_time += 1.0 / self.rate_hz
-                    if self._hold_time > self.p.standstill_hold:
-                        self._brake_hold = 0.0
-                        self._hold_time = 0.0
+        elif lead is not None:
+            a = idm_acceleration(v, v0, lead[0], lead[1], p.time_gap, p.min_gap, p.max_accel, p.comfort_decel)
+        # emergency braking caps it (math.inf when not braking)
+        a = min(a, self.emergency.update(v, lead))
         return max(a, -self.p.full_decel)
 
     def _steering(self, v: float) -> float:

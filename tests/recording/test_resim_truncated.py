@@ -18,7 +18,9 @@ def _dil(*args: str, cwd: Path) -> subprocess.CompletedProcess:
 
 
 def test_resim_of_a_log_cut_short_re_simulates_up_to_its_end(tmp_path):
-    run = _dil("run", str(CCRS), "--stack", "aeb", "--out", str(tmp_path / "runs"), cwd=tmp_path)
+    # started 8 s from the car ahead: a log long enough that its first 70 % hold a whole 1 MiB chunk
+    args = ("--stack", "aeb", "--param", "StartTTC=8", "--out", str(tmp_path / "runs"))
+    run = _dil("run", str(CCRS), *args, cwd=tmp_path)
     assert run.returncode in (0, 1), run.stderr
     log = tmp_path / "runs" / "ccrs" / "run.mcap"
     data = log.read_bytes()

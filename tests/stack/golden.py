@@ -44,6 +44,8 @@ class Case:
     """How long the run goes [s]."""
     from_s: float = 0.0
     """The trace keeps the ticks from here on [s] (the first kept tick carries every input's newest)."""
+    params: tuple[tuple[str, str], ...] = ()
+    """The scenario's parameters set from outside (name, value)."""
 
     @property
     def path(self) -> Path:
@@ -51,8 +53,11 @@ class Case:
 
 
 CASES = (
-    # emergency braking to a stop behind a stationary car (warning, partial and full braking, hold)
+    # emergency braking to a stop behind a stationary car at 40 km/h: warning, partial braking held to
+    # a standstill (no switching back to the throttle while the car ahead still stands there)
     Case("ccrs_aeb", "scenarios/catalog/ccrs.xosc", "aeb", 8.0, 3.0),
+    # the same at 60 km/h: warning, then at once full braking, held to a standstill
+    Case("ccrs60_aeb", "scenarios/catalog/ccrs.xosc", "aeb", 8.0, 2.0, (("EgoSpeed", "60"),)),
     # adaptive cruise braking behind a slower car, then a lane change to the target lane it asks for
     Case("lane_change_builtin", "scenarios/catalog/lane_change_highway.xosc", "builtin", 6.4, 3.2),
 )
@@ -127,7 +132,9 @@ def record(case: Case) -> dict[str, Any]:
 
     stacks = {**STACKS, case.stack: StackEntry(case.stack, entry.description, factory)}
     spec = RunSpec(
-        ScenarioChoice(ROOT / case.scenario), DriverChoice(case.stack), timing=Timing(max_time=case.seconds)
+        ScenarioChoice(ROOT / case.scenario, dict(case.params)),
+        DriverChoice(case.stack),
+        timing=Timing(max_time=case.seconds),
     )
     with build(spec, stacks=stacks) as built:
         built.loop.run(round(case.seconds * 1000))

@@ -32,9 +32,9 @@ def test_the_stack_commands_what_it_commanded_in_the_recorded_run(case):
 
 def test_the_traces_cover_the_stacks_stages():
     """Emergency braking (warning, partial, full) and steering to a target lane are in the traces."""
-    stages = {(r["warning"], r["aeb"]) for r in load(CASES[0])["ticks"]}
+    stages = {(r["warning"], r["aeb"]) for c in CASES if c.stack == "aeb" for r in load(c)["ticks"]}
     assert {(True, ""), (True, "partial"), (True, "full")} <= stages
-    lane = load(CASES[1])["ticks"]
+    lane = load(CASES[-1])["ticks"]
     assert any(r["target_lane"] is not None for r in lane)
     assert max(abs(r["command"][0]) for r in lane) > 0.1  # it steers [rad]
 
