@@ -12,11 +12,14 @@ import math
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+import numpy as np
+
 from dil.bus.graph import NodeSpec, Port
 from dil.bus.inbox import Drops, Inbox
 from dil.bus.messages import VEHICLE_STATE, WORLD_ACTORS, WORLD_EVENTS
 from dil.bus.transport import Bus, LocalBus
-from dil.scenario.separation import euclidean_distance, lateral_gap, time_headway, time_to_collision
+
+from .kpi_kernels import K_SIZE, K_SPEED, ego_gaps
 
 
 @dataclass
@@ -75,23 +78,6 @@ SCALAR_KPIS = (
 """The KPIs that are single values, in reporting order."""
 
 
-@dataclass
-class _Box:
-    """An actor as the gap functions see it (pose of its box centre)."""
-
-    name: str
-    x: float
-    y: float
-    yaw: float
-    speed: float
-    length: float
-    width: float
-    centre_x: float = 0.0
-
-    def box_centre(self) -> tuple[float, float]:
-        return self.x, self.y
-
-
 class KpiNode:
     """Scores the ego (actor 0 of ``world/actors``) at ``rate_hz``; changes nothing."""
 
@@ -118,6 +104,10 @@ class KpiNode:
         self.spec = NodeSpec(name, inputs=tuple(inputs))
         self._names: dict[int, str] = {}
         self._last_actors: list[dict] = []
+        self._rows = np.zeros((0, K_SIZE))
+        """The last actors message as rows of numbers (see :mod:`dil.run.kpi_kernels`)."""
+        self._gaps = np.zeros((0, 2))
+        self._least = np.zeros(2)
         self._ax: float | None = None
         self._speed: float | None = None
         self._last_ax: float | None = None
@@ -134,8 +124,14 @@ class KpiNode:
         k = self.kpis
         msg = self._actors.latest()
         if msg is not None:
-            self._last_actors = msg["actors"]
-            self._names = {a["id"]: a["name"] for a in self._last_actors}
+            actors = self._last_actors = msg["actors"]
+            self._names = {a["id"]: a["name"] for a in actors}
+            self._rows = np.array(
+                [(a["x"], a["y"], a["yaw"], a["speed"], a["length"], a["width"]) for a in actors],
+                dtype=np.float64,
+            ).reshape(-1, K_SIZE)
+            if len(self._gaps) < len(actors):
+                self._gaps = np.zeros((len(actors), 2))
         st = self._state.latest() if self._state is not None else None
         if st is not None:
             self._ax = st["ax"]
@@ -144,38 +140,37 @@ class KpiNode:
             self._event(ev)
         if not self._last_actors or self._last_actors[0]["id"] != 0:
             return
-        ego = self._box(self._last_actors[0])
-        if self._speed is not None:  # the vehicle's own state is newer than the world's copy of it
-            ego.speed = self._speed
+        rows = self._rows
+        # the vehicle's own state is newer than the world's copy of it
+        speed = self._last_actors[0]["speed"] if self._speed is None else self._speed
+        rows[0, K_SPEED] = speed
         if not self._started:
-            k.initial_speed = ego.speed
+            k.initial_speed = speed
             self._started = True
         dt = 1.0 / self.rate_hz
         ax = (
             self._ax
             if self._ax is not None
-            else (0.0 if self._last_speed is None else (ego.speed - self._last_speed) / dt)
+            else (0.0 if self._last_speed is None else (speed - self._last_speed) / dt)
         )
-        self._last_speed = ego.speed
+        self._last_speed = speed
         k.duration = t_sim_ns * 1e-9
-        k.min_speed = min(k.min_speed, ego.speed)
-        k.final_speed = ego.speed
+        k.min_speed = min(k.min_speed, speed)
+        k.final_speed = speed
         k.max_decel = max(k.max_decel, -ax)
         if self._last_ax is not None:
             k.max_jerk = max(k.max_jerk, abs(ax - self._last_ax) * self.rate_hz)
         self._last_ax = ax
-        for a in self._last_actors[1:]:
-            other = self._box(a)
-            k.min_distance = min(k.min_distance, euclidean_distance(ego, other, True))
-            if abs(lateral_gap(ego, other, False)) < self._half or abs(lateral_gap(ego, other, True)) <= 1e-9:
-                k.min_ttc = min(k.min_ttc, time_to_collision(ego, other, True))
-                k.min_headway = min(k.min_headway, time_headway(ego, other, True))
+        n = len(rows)
+        if n > 1:
+            least = self._least
+            least[0], least[1] = k.min_ttc, k.min_headway
+            ego_gaps(rows, n, self._half, self._gaps, least)
+            for lon, lat in self._gaps[1:n].tolist():
+                k.min_distance = min(k.min_distance, math.hypot(abs(lon), abs(lat)))
+            k.min_ttc, k.min_headway = least.tolist()
         if not k.collision:
             k.speed_reduction = k.initial_speed - k.min_speed
-
-    @staticmethod
-    def _box(a: dict) -> _Box:
-        return _Box(a["name"], a["x"], a["y"], a["yaw"], a["speed"], a["length"], a["width"])
 
     def _event(self, e: dict) -> None:
         k = self.kpis
