@@ -471,6 +471,6 @@ def _print_report(r: LoopReport, vehicle: vehicle_models.Vehicle | None) -> None
     print(f"scheduling: {r.scheduling}")
     if vehicle is not None:
         speed = vehicle.output("speed")
-        print(f"vehicle: x {vehicle['x']:.2f} m  y {vehicle['y']:.2f} m  speed {speed:.2f} m/s")
+        print(f"vehicle: x {vehicle['x']:.2f} m  y {vehicle['y']:.2f} m  speed {speed * 3.6:.1f} km/h")
     if r.error:
         print(f"error: {r.error}")

@@ -12,6 +12,7 @@ from dil.config.typed import from_dict
 from dil.config.yaml_safe import ConfigError, load_yaml
 
 from .kpi import Kpis
+from .kpi_units import text as kpi_text
 from .outcome import ABORTED, FAIL, INCOMPLETE, PASS
 
 RANGES: dict[str, Bound] = {
@@ -92,15 +93,18 @@ def judge(k: Kpis, c: Criteria, *, timed_out: bool, aborted: str = "", incomplet
             (
                 "no_collision",
                 not k.collision,
-                f"collided with {k.collision_with} at {k.collision_speed:.2f} m/s" if k.collision else "none",
+                f"collided with {k.collision_with} at {kpi_text('collision_speed', k.collision_speed)}"
+                if k.collision
+                else "none",
             )
         )
     if c.max_collision_speed is not None:
+        shown, limit = (kpi_text("collision_speed", x) for x in (k.collision_speed, c.max_collision_speed))
         checks.append(
             (
                 "max_collision_speed",
                 not k.collision or k.collision_speed <= c.max_collision_speed,
-                f"{k.collision_speed:.2f} m/s (limit {c.max_collision_speed:g})",
+                f"{shown} (limit {limit})",
             )
         )
     if c.min_ttc is not None:

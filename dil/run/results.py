@@ -6,6 +6,7 @@ import csv
 import json
 from pathlib import Path
 
+from .kpi_units import text as kpi_text
 from .outcome import label
 from .runner import RunResult
 from .spec import RunSpec
@@ -57,7 +58,9 @@ def summary(result: RunResult, out: Path) -> str:
         ("end", f"{result.end} at {result.simulated_s:.2f} s (x{result.realtime_factor:.0f} real time)"),
         (
             "collision",
-            f"with {k['collision_with']} at {k['collision_speed']:.2f} m/s" if k["collision"] else "none",
+            f"with {k['collision_with']} at {kpi_text('collision_speed', k['collision_speed'])}"
+            if k["collision"]
+            else "none",
         ),
         ("min TTC / headway", f"{_f(k['min_ttc'])} s / {_f(k['min_headway'])} s"),
         ("min distance", f"{_f(k['min_distance'])} m"),

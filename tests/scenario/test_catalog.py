@@ -56,7 +56,7 @@ def test_a_cut_in_too_close_to_brake_for_fails():
     assert r.verdict["checks"][0] == {
         "criterion": "no_collision",
         "passed": False,
-        "value": f"collided with Target at {r.kpis['collision_speed']:.2f} m/s",
+        "value": f"collided with Target at {r.kpis['collision_speed'] * 3.6:.1f} km/h",  # SI in the KPIs
     }
 
 
