@@ -264,7 +264,8 @@ def _event(topic: str, m: dict[str, Any], ego_xy: tuple[float, float] | None) ->
     x = y = None
     if topic == "world/events":
         kind = m["kind"]
-        text = f"{kind} actor {m['actor_id']}/{m['other_id']} {m['relative_speed']:.1f} m/s {m['detail']}"
+        kmh = m["relative_speed"] * 3.6
+        text = f"{kind} actor {m['actor_id']}/{m['other_id']} {kmh:.1f} km/h {m['detail']}"
         x, y = m["x"], m["y"]
     elif topic == "scenario/events":
         kind = "storyboard"

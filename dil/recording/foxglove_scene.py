@@ -196,7 +196,7 @@ def event_log(topic: str, msg: dict, t_ns: int) -> Log:
         other = f" with actor {msg['other_id']}" if msg["other_id"] >= 0 else ""
         text = (
             f"{msg['kind']}: actor {msg['actor_id']}{other} at ({msg['x']:.1f}, {msg['y']:.1f}) m"
-            f", {msg['relative_speed']:.1f} m/s {msg['detail']}".rstrip()
+            f", {msg['relative_speed'] * 3.6:.1f} km/h {msg['detail']}".rstrip()
         )
     else:
         if msg.get("kind") in _STACK_WARNINGS:

@@ -129,7 +129,7 @@ def test_the_ego_s_object_controller_configures_the_built_in_stack():
     assert configure_stack(stack, scen.entities["Ego"].controller) == [f"time gap={r157_time_gap(20.0):g} s"]
     assert stack.p.time_gap == pytest.approx(1.6)
     assert configure_stack(stack, scen.entities["Follower"].controller) == [
-        "set speed=25 m/s",
+        "set speed=90.0 km/h",  # 25 m/s
         "time gap=1.5 s",
     ]
     assert stack.cruise_speed == 25.0 and stack.p.time_gap == 1.5

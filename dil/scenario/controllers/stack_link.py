@@ -19,7 +19,7 @@ def configure_stack(stack: BuiltinStack, controller: Controller) -> list[str]:
     done: list[str] = []
     if controller.property_speed is not None and controller.mode == "override":
         stack.cruise_speed = controller.property_speed
-        done.append(f"set speed={controller.property_speed:g} m/s")
+        done.append(f"set speed={controller.property_speed * 3.6:.1f} km/h")
     gap = controller.time_gap
     if isinstance(controller, AlksController) and not controller.fixed_gap:
         gap = r157_time_gap(max(stack.cruise_speed, controller.property_speed or 0.0))
