@@ -28,10 +28,10 @@ PARTIAL, FULL = "partial", "full"
 
 class EmergencyBraking:
     """The warning and braking stage of one ego, updated at ``rate_hz`` from its speed and the nearest
-    object in its path."""
+    object in its path, with the stack's parameters of the moment (a scenario's controller may replace
+    them during the run)."""
 
-    def __init__(self, params: StackParameters, rate_hz: float) -> None:
-        self.p = params
+    def __init__(self, rate_hz: float) -> None:
         self.dt = 1.0 / rate_hz
         """Time between updates [s]."""
         self.warning = False
@@ -44,11 +44,10 @@ class EmergencyBraking:
         self._standstill_s = 0.0
         self._warning_s = 0.0
 
-    def update(self, v: float, lead: tuple[float, float] | None) -> float:
-        """One update from the ego's speed ``v`` [m/s] and the gap [m] to and speed along the ego's
-        heading [m/s] of the nearest object in its path (None: none). Returns the most acceleration the
-        braking allows [m/s^2], ``math.inf`` when it does not brake."""
-        p = self.p
+    def update(self, p: StackParameters, v: float, lead: tuple[float, float] | None) -> float:
+        """One update with parameters ``p`` from the ego's speed ``v`` [m/s] and the gap [m] to and
+        speed along the ego's heading [m/s] of the nearest object in its path (None: none). Returns the
+        most acceleration the braking allows [m/s^2], ``math.inf`` when it does not brake."""
         ttc, needed = math.inf, 0.0
         if lead is not None:
             gap, v_lead = lead
@@ -69,7 +68,7 @@ class EmergencyBraking:
                 self._standstill_s += self.dt
                 if self._standstill_s > p.standstill_hold:
                     self.stage = ""
-            elif self._braking_s >= p.min_brake_time and self._threat_gone(lead, ttc, needed):
+            elif self._braking_s >= p.min_brake_time and self._threat_gone(p, lead, ttc, needed):
                 self.stage = ""
 
         if self.stage or ttc < p.ttc_warning:
@@ -92,9 +91,10 @@ class EmergencyBraking:
             self._standstill_s = 0.0
         self.stage = stage
 
-    def _threat_gone(self, lead: tuple[float, float] | None, ttc: float, needed: float) -> bool:
+    @staticmethod
+    def _threat_gone(p: StackParameters, lead: tuple[float, float] | None, ttc: float, needed: float) -> bool:
         if lead is None:
             return True  # nothing in the path any more
         if lead[1] < STANDING_OBJECT_SPEED:
             return False  # brake to a standstill in front of a standing object
-        return ttc > self.p.ttc_warning + self.p.ttc_hysteresis and needed < self.p.comfort_decel
+        return ttc > p.ttc_warning + p.ttc_hysteresis and needed < p.comfort_decel

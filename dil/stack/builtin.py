@@ -159,7 +159,7 @@ class BuiltinStack:
         self._last_state: dict | None = None
         self._path_cache: tuple | None = None
         self._frame = 0
-        self.emergency = EmergencyBraking(self.p, rate_hz)
+        self.emergency = EmergencyBraking(rate_hz)
         """Forward collision warning and emergency braking."""
         self.overrides: dict[str, tuple[bool, float]] = {}
         """A scenario's OverrideControllerValueAction: control -> (active, value), see apply_overrides."""
@@ -265,7 +265,7 @@ class BuiltinStack:
         elif lead is not None:
             a = idm_acceleration(v, v0, lead[0], lead[1], p.time_gap, p.min_gap, p.max_accel, p.comfort_decel)
         # emergency braking caps it (math.inf when not braking)
-        a = min(a, self.emergency.update(v, lead))
+        a = min(a, self.emergency.update(p, v, lead))
         return max(a, -self.p.full_decel)
 
     def _steering(self, v: float) -> float:

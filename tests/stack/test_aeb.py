@@ -17,14 +17,14 @@ def _run(aeb: EmergencyBraking, ticks: list[tuple[float, tuple[float, float] | N
     """The stage after each (ego speed [m/s], lead) update."""
     out = []
     for v, lead in ticks:
-        aeb.update(v, lead)
+        aeb.update(P, v, lead)
         out.append(aeb.stage)
     return out
 
 
 def test_a_ttc_hovering_at_the_threshold_brakes_once_and_holds():
     """TTC alternating 1.75 / 1.85 s each tick (noisy sensing) around the 1.8 s partial threshold."""
-    aeb = EmergencyBraking(P, RATE_HZ)
+    aeb = EmergencyBraking(RATE_HZ)
     ticks = [(10.0, (17.5 if k % 2 else 18.5, 0.0)) for k in range(100)]
     stages = _run(aeb, ticks)
     assert stages[0] == "" and set(stages[1:]) == {"partial"}
@@ -32,17 +32,17 @@ def test_a_ttc_hovering_at_the_threshold_brakes_once_and_holds():
 
 
 def test_partial_escalates_to_full_and_full_never_steps_down_while_the_car_ahead_stands():
-    aeb = EmergencyBraking(P, RATE_HZ)
+    aeb = EmergencyBraking(RATE_HZ)
     assert _run(aeb, [(10.0, (17.0, 0.0))]) == ["partial"]
     assert _run(aeb, [(10.0, (10.5, 0.0))]) == ["full"]  # TTC 1.05 s
     # slowing down, the TTC grows far above every threshold: a standing car ahead still holds the brake
     stages = _run(aeb, [(10.0 - 0.2 * k, (10.0 - 0.05 * k, 0.0)) for k in range(49)])
     assert set(stages) == {"full"}
-    assert aeb.update(0.5, (7.5, 0.0)) == -P.full_decel
+    assert aeb.update(P, 0.5, (7.5, 0.0)) == -P.full_decel
 
 
 def test_standstill_holds_for_its_time_then_lets_go():
-    aeb = EmergencyBraking(P, RATE_HZ)
+    aeb = EmergencyBraking(RATE_HZ)
     _run(aeb, [(10.0, (10.0, 0.0))])
     hold = round(P.standstill_hold * RATE_HZ)
     stages = _run(aeb, [(0.0, (2.5, 0.0))] * (hold + 2))
@@ -50,7 +50,7 @@ def test_standstill_holds_for_its_time_then_lets_go():
 
 
 def test_braking_for_a_car_that_drives_away_ends_after_the_minimum_time_with_hysteresis():
-    aeb = EmergencyBraking(P, RATE_HZ)
+    aeb = EmergencyBraking(RATE_HZ)
     _run(aeb, [(20.0, (15.0, 10.0))])  # TTC 1.5 s: partial
     assert aeb.stage == "partial"
     # the car ahead speeds away at once: the threat is gone, the braking still lasts min_brake_time
@@ -66,19 +66,19 @@ def test_braking_for_a_car_that_drives_away_ends_after_the_minimum_time_with_hys
 
 
 def test_a_lead_that_leaves_the_path_ends_the_braking_after_the_minimum_time():
-    aeb = EmergencyBraking(P, RATE_HZ)
+    aeb = EmergencyBraking(RATE_HZ)
     _run(aeb, [(20.0, (10.0, 0.0))])
     n = round(P.min_brake_time * RATE_HZ)
     stages = _run(aeb, [(19.0, None)] * (n + 1))
     assert set(stages[: n - 2]) == {"full"} and stages[-1] == ""
-    assert math.isinf(aeb.update(19.0, None))
+    assert math.isinf(aeb.update(P, 19.0, None))
 
 
 def test_the_warning_does_not_flicker_around_its_threshold():
-    aeb = EmergencyBraking(P, RATE_HZ)
+    aeb = EmergencyBraking(RATE_HZ)
     warnings = []
     for k in range(200):
-        aeb.update(10.0, (25.5 if k % 2 else 26.5, 0.0))  # TTC 2.55 / 2.65 s around 2.6 s
+        aeb.update(P, 10.0, (25.5 if k % 2 else 26.5, 0.0))  # TTC 2.55 / 2.65 s around 2.6 s
         warnings.append(aeb.warning)
     assert warnings[0] is False and all(warnings[1:])
     assert aeb.stage == ""
