@@ -8,6 +8,7 @@ rather than answer with an error nobody sees:
   angle, throttle or brake for the acceleration that closes the speed error in ``SPEED_TIME_S``
   (at most ``acceleration`` when it is given). A later ``apply_control`` ends it. Steer speed and
   jerk are not modelled; the controller settings are stored and read back only.
+- **Constant velocity** holds a vehicle's speed along its heading (set before and after each step).
 - **Light states** (``carla.VehicleLightState`` flags) are stored and read back.
 - **Impulses and forces** change a body's speed along its heading (mass: a nominal 1500 kg; a
   force acts for one step); angular ones turn the heading once by the yaw rate they give (moment
@@ -68,6 +69,8 @@ class VehicleExtras:
         """Forces [N] (CARLA frame) for the next step."""
         self._turns: dict[int, float] = {}
         """Yaw rates [deg/s] (CARLA frame) to turn by in the next step."""
+        self.constant: dict[int, float] = {}
+        """``enable_constant_velocity``: the speed [m/s] held along the heading."""
 
     # --- lights ----------------------------------------------------------------------------------
 
@@ -109,7 +112,7 @@ class VehicleExtras:
 
     def forget(self, actor_id: int) -> None:
         """The actor was destroyed."""
-        for table in (self.lights, self.ackermann, self.settings, self._forces, self._turns):
+        for table in (self.lights, self.ackermann, self.settings, self._forces, self._turns, self.constant):
             table.pop(actor_id, None)
 
     def control_applied(self, actor_id: int) -> None:
@@ -135,6 +138,27 @@ class VehicleExtras:
         inertia = r[K_MASS] * (r[K_LENGTH] ** 2 + r[K_WIDTH] ** 2) / 12.0
         self._turns[actor_id] = self._turns.get(actor_id, 0.0) + impulse[2] / max(inertia, 1.0)
 
+    # --- constant velocity -----------------------------------------------------------------------
+
+    def enable_constant_velocity(self, actor_id: int, velocity: tuple[float, float, float]) -> None:
+        """Hold the velocity (the actor's frame [m/s]) until disabled: its forward part, as the
+        kinematic vehicle has no sideways speed; throttle and brake do not change it."""
+        self._vehicle(actor_id)
+        self.constant[actor_id] = float(velocity[0])
+        self._hold(actor_id, self.constant[actor_id])
+
+    def disable_constant_velocity(self, actor_id: int) -> None:
+        self._vehicle(actor_id)
+        self.constant.pop(actor_id, None)
+
+    def _hold(self, actor_id: int, speed: float) -> None:
+        r = self.world.state[actor_id - 1]
+        if r[K_PHYSICS] < 0.5:
+            return
+        r[K_SPEED] = speed
+        r[K_VX] = speed * math.cos(r[K_YAW])
+        r[K_VY] = speed * math.sin(r[K_YAW])
+
     # --- the step --------------------------------------------------------------------------------
 
     def before_step(self, dt: float) -> None:
@@ -152,6 +176,15 @@ class VehicleExtras:
         self._turns.clear()
         for actor_id, ack in self.ackermann.items():
             self._drive(actor_id, ack)
+        for actor_id, speed in self.constant.items():
+            self._hold(actor_id, speed)
+
+    def after_step(self) -> None:
+        """Constant velocities: the speed the step's model changed is set back (before the records)."""
+        for actor_id in [i for i in self.constant if i not in self.world.actors]:
+            del self.constant[actor_id]
+        for actor_id, speed in self.constant.items():
+            self._hold(actor_id, speed)
 
     def _drive(self, actor_id: int, ack: Ackermann) -> None:
         r = self.world.state[actor_id - 1]

@@ -260,9 +260,9 @@ class Sensors:
             return self._semantic(s, coloured=True)
         if s.lidar is not None:
             origin, axes = self._frame(s.actor_id)
-            boxes, ids, tags = self._boxes(self.world.parent_of(s.actor_id))
+            boxes, ids, tags = self.bodies(self.world.parent_of(s.actor_id))
             return lidar_capture(
-                s.lidar, dt, origin, axes, boxes, ids, tags, self._ground_z(s.actor_id), self._ground_tags
+                s.lidar, dt, origin, axes, boxes, ids, tags, self._ground_z(s.actor_id), self.ground_tags
             )
         if s.kind == SensorKind.IMU:
             source = self.world.parent_of(s.actor_id) or s.actor_id
@@ -274,7 +274,7 @@ class Sensors:
         if s.kind == SensorKind.RADAR:
             origin, axes = self._frame(s.actor_id)
             parent = self.world.parent_of(s.actor_id)
-            boxes, ids, _ = self._boxes(parent)
+            boxes, ids, _ = self.bodies(parent)
             carrier = self.world.state[(parent or s.actor_id) - 1]
             return radar_capture(
                 s.values or {},
@@ -310,7 +310,7 @@ class Sensors:
             return 0.0
         return self.network.surface_z(float(r[K_X]), float(r[K_Y]), 0.0)
 
-    def _ground_tags(self, xy: np.ndarray) -> np.ndarray:
+    def ground_tags(self, xy: np.ndarray) -> np.ndarray:
         """Semantic tags of ground points: road where a lane is near, terrain elsewhere."""
         if self.network is None or not len(xy):
             return np.full(len(xy), int(Tag.TERRAIN))
@@ -320,7 +320,7 @@ class Sensors:
         inside = (found > 0) & (out[:, R_INSIDE] > 0.5)
         return np.where(inside, int(Tag.ROADS), int(Tag.TERRAIN))
 
-    def _boxes(self, exclude: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def bodies(self, exclude: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """The bodies as ray-cast boxes (``sensor_raycast.B_*``), their ids and semantic tags."""
         w = self.world
         ids = [i for i, info in w.actors.items() if info.blueprint.actor_class in PHYSICAL and i != exclude]
@@ -351,7 +351,7 @@ class Sensors:
         world, dist, hit = s.buffers
         cam_axes = np.stack([-left, -up, fwd])
         rotate_rays(rays, cam_axes, world)
-        boxes, ids, _ = self._boxes(self.world.parent_of(s.actor_id) if self._carried_inside(s) else 0)
+        boxes, ids, _ = self.bodies(self.world.parent_of(s.actor_id) if self._carried_inside(s) else 0)
         cast_rays(origin, world, boxes, len(boxes), self._ground_z(s.actor_id), DEPTH_MAX_T, 0.0, dist, hit)
         size = (cam.spec.width, cam.spec.height, cam.spec.fov_deg)
         if isinstance(s.motion, FlowState):
@@ -381,7 +381,7 @@ class Sensors:
         radius = _float(values.get("hit_radius"), 0.5)
         only_dynamics = values.get("only_dynamics", "false").lower() in ("true", "1")
         parent = self.world.parent_of(s.actor_id)
-        boxes, ids, _ = self._boxes(parent)
+        boxes, ids, _ = self.bodies(parent)
         if only_dynamics and len(ids):
             moving = [self.world.actors[int(i)].blueprint.actor_class != ActorClass.PROP for i in ids]
             boxes, ids = boxes[np.array(moving, bool)], ids[np.array(moving, bool)]

@@ -30,6 +30,7 @@ from .controls import VehicleExtras
 from .dynamics import K_LENGTH, K_WIDTH, K_X, K_Y, K_YAW
 from .layouts import (
     WORLD_STATE_STREAM,
+    CommandType,
     SensorType,
     episode_header,
     error,
@@ -45,6 +46,7 @@ from .layouts import (
 )
 from .navmesh import build_navmesh, navmesh_name
 from .physics import PhysicsControls
+from .queries import cast_ray, project_point
 from .rpc import RpcServer
 from .sensors import Sensors
 from .settings import EpisodeSettings
@@ -70,6 +72,12 @@ SENSOR_FLUSH_S = 0.5
 client runs sensor callbacks on the threads that also read world states, and a script that holds
 Python's GIL while it waits for a state (``apply_batch_sync(..., True)``) blocks every callback still
 to come; callbacks queued behind the state would take all of those threads and the state never lands."""
+
+STATE_FIRST_WAIT_S = 0.05
+"""Asynchronous mode: a tick's state goes out before its sensor data, waiting at most this long for
+the client's socket to take it [s] (see :meth:`CarlaLiteServer.tick_cue`)."""
+STATE_SETTLE_S = 0.02
+"""... and a state sent this long ago is taken to be in the client's hands [s]."""
 
 VOID_CALLS = frozenset(
     {
@@ -139,6 +147,10 @@ class CarlaLiteServer:
         self._methods = self._method_table()
         self._unsupported: set[str] = set()
         self._nav: tuple[str, bytes] | None = None
+        self._batch_pending = False
+        """Asynchronous mode: a batch was answered and its ``tick_cue`` may follow."""
+        self._sent_states = [(0, 0.0), (0, 0.0)]
+        """The frames and times (monotonic [s]) of the last two world states sent."""
         self.rpc = RpcServer(options.host, options.port, self.handle)
         self.port = self.rpc.port
         self._closed = threading.Event()
@@ -228,6 +240,10 @@ class CarlaLiteServer:
             "add_traffic_manager_running": lambda *_: True,
             "get_physics_control": self.physics.get,
             "get_weather_parameters": self.weather.get,
+            "cast_ray": lambda start, end: cast_ray(self.sensors, start, end),
+            "project_point": lambda loc, d, reach: project_point(self.sensors, loc, d, reach),
+            "get_environment_objects": lambda *_: [],  # the map has no static meshes
+            "get_all_level_BBs": lambda *_: [],
         }
         void: dict[str, Callable[..., Any]] = {
             "set_actor_location": self.set_actor_location,
@@ -258,6 +274,11 @@ class CarlaLiteServer:
             "apply_physics_control": self.physics.apply,
             "set_weather_parameters": self.set_weather,
             "destroy_traffic_manager": lambda *_: None,
+            "enable_actor_constant_velocity": lambda i, v: self.extras.enable_constant_velocity(
+                int(i), _vec(v)
+            ),
+            "disable_actor_constant_velocity": lambda i: self.extras.disable_constant_velocity(int(i)),
+            "load_new_episode": self.load_new_episode,
         }
         table = {name: (fn, False) for name, fn in valued.items()}
         table.update({name: (fn, True) for name, fn in void.items()})
@@ -288,10 +309,40 @@ class CarlaLiteServer:
         self._publish_state()  # the client waits for a state at least as new as the answer
         return self.frame
 
+    def load_new_episode(self, map_name: str, reset_settings: bool = True, *_: Any) -> None:
+        """``client.load_world`` / ``reload_world`` of the served map: a new episode with no actors
+        but the spectator (settings back to asynchronous mode when ``reset_settings``, weather
+        back to the default). Another map is refused, naming it: one server serves one network."""
+        name = str(map_name).rstrip("/").rsplit("/", 1)[-1]  # CARLA's names may carry a path
+        if name not in ("", self.map_name):  # reload_world() sends no name
+            raise ValueError(
+                f"map {map_name!r} is not served: this carla-lite serves {self.map_name!r} only "
+                "(start one with --map PATH.xodr for another network)"
+            )
+        for actor_id in sorted(self.world.actors, reverse=True):
+            if actor_id in self.world.actors and actor_id != self.world.spectator:
+                self.destroy_actor(actor_id)
+        if reset_settings:
+            self.settings = EpisodeSettings()
+        self.weather = Weather()
+        self.sensors.daylight = self.weather.daylight()
+        self.episode_id += 1
+        log.info("carla-lite: new episode %d on %s", self.episode_id, self.map_name)
+        self._publish_state()
+
     def tick_cue(self) -> int:
         if self.settings.synchronous_mode:
             self._tick(self._delta())
             return self.frame
+        if self._batch_pending:
+            # apply_batch_sync(cmds, True) holds Python's GIL from its batch until the client holds the
+            # state of the frame named here, and the client reads states on the threads that also run
+            # sensor callbacks: callbacks of two sensors waiting for the GIL took both threads of a
+            # 2-core client and every such call timed out. The frame already sent (before its sensor
+            # data) and some time ago needs no thread.
+            self._batch_pending = False
+            (older, _), (newest, sent_at) = self._sent_states
+            return newest if time.monotonic() - sent_at >= STATE_SETTLE_S else older
         return self.frame + 1  # the asynchronous ticker gets there
 
     def get_required_files(self, folder: str = "", *_: Any) -> list[str]:
@@ -387,6 +438,8 @@ class CarlaLiteServer:
                 raise RuntimeError("Spawn failed because of collision at spawn position")
 
     def apply_batch(self, commands: list, do_tick_cue: bool = False, *_: Any) -> list:
+        if not self.settings.synchronous_mode and not _walker_states_only(commands):
+            self._batch_pending = True  # the client's own walker navigation never ticks after its batch
         count = self.world.count
         responses = run_batch(self, commands)
         if self.world.count != count:
@@ -426,18 +479,24 @@ class CarlaLiteServer:
         self.extras.before_step(dt)
         self.traffic.before_step(dt)
         contacts = self.world.step(dt)
+        self.extras.after_step()
         self.frame += 1
         self.sim_ns += round(dt * 1e9)
         self.last_delta = dt
         wanted = {s.stream_id for s in self.sensors.by_actor.values() if self.streams.wanted(s.stream_id)}
+        synchronous = self.settings.synchronous_mode
+        if wanted and not synchronous:  # the state first: see tick_cue
+            self._publish_state()
+            self.streams.flush(WORLD_STATE_STREAM, STATE_FIRST_WAIT_S)
         if wanted:
             sent = []
             for stream_id, payload in self.sensors.payloads(self.frame, self.sim_ns * 1e-9, contacts, wanted):
                 self.streams.publish(stream_id, payload)
                 sent.append(stream_id)
-            if self.settings.synchronous_mode:
+            if synchronous:
                 self.streams.flush_all(sent, SENSOR_FLUSH_S)
-        self._publish_state()  # after the frame's sensor data, as CARLA sends them
+        if synchronous or not wanted:
+            self._publish_state()  # after the frame's sensor data, as CARLA sends them
 
     def _run_async(self) -> None:
         period = 1.0 / self.options.rate_hz
@@ -459,6 +518,8 @@ class CarlaLiteServer:
 
     def _publish_state(self) -> None:
         self.streams.publish(WORLD_STATE_STREAM, self.state_payload())
+        if self._sent_states[-1][0] != self.frame:
+            self._sent_states = [self._sent_states[-1], (self.frame, time.monotonic())]
 
     def _on_subscribe(self, stream_id: int) -> None:
         if stream_id == WORLD_STATE_STREAM:
@@ -485,6 +546,14 @@ def spawn_points(network: RoadNetwork | None) -> list[tuple[float, ...]]:
                     cx, cy, cz, yaw = to_carla(x, y, z, heading)
                     points.append((cx, cy, cz, 0.0, yaw, 0.0))
     return points
+
+
+def _walker_states_only(commands: list) -> bool:
+    """A batch of ``ApplyWalkerState`` commands only: what the client's AI walkers send each frame."""
+    try:
+        return bool(commands) and all(int(c[0][0]) == CommandType.APPLY_WALKER_STATE for c in commands)
+    except (TypeError, ValueError, IndexError):
+        return False
 
 
 def _vec(v: list) -> tuple[float, float, float]:
