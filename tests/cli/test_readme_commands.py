@@ -5,6 +5,7 @@ command without one fails the first test). Commands run in a scratch folder hold
 ``scenarios/``, in the README's order, so ``dil-runs/ccrs`` exists for the commands that read it.
 Long-lived servers are started, waited on until they say they serve, used where the README pairs
 them with another command, and stopped with Ctrl-C (SIGINT), which must end them with status 0.
+A benchmark's JSON report is checked here too (:mod:`.bench_reports`): each runs once in the suite.
 """
 
 from __future__ import annotations
@@ -15,12 +16,14 @@ import signal
 import subprocess
 import sys
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
 from ..ports import port_block
+from . import bench_reports
 
 ROOT = Path(__file__).resolve().parents[2]
 DIL = str(Path(sys.executable).parent / "dil")  # the installed command, as a user types it
@@ -38,6 +41,8 @@ class Smoke:
     """For a server: a command run against it while it serves (exit 0)."""
     made: str = ""
     """For a command run with a server's entry (``args`` empty): the file that run wrote."""
+    check: Callable[[Path, str], None] | None = None
+    """Checks what the command wrote, given the scratch folder and its stdout."""
 
 
 SMOKE: dict[str, Smoke] = {
@@ -62,15 +67,18 @@ SMOKE: dict[str, Smoke] = {
     "dil script-driver sine-steer": Smoke("script-driver sine-steer --duration 1 --port {port}"),
     "dil keys NAME --dir DIR": Smoke("keys smoke --dir keys"),
     "dil bench dynamics": Smoke(
-        "bench dynamics --steps 2000 --vehicles 4 --batch-seconds 0.05 --baseline-steps 50 --json d.json"
+        "bench dynamics --steps 2000 --vehicles 4 --batch-seconds 0.05 --baseline-steps 50 --json d.json",
+        check=bench_reports.dynamics,
     ),
     "dil bench bus": Smoke(
-        "bench bus --transports inproc local --messages 300 --burst 5000 --codec-messages 2000 --json b.json"
+        "bench bus --transports kernel inproc local --messages 300 --burst 5000 --codec-messages 2000 "
+        "--json b.json",
+        check=bench_reports.bus,
     ),
     "dil bench loop": Smoke(
         "bench loop --duration 0.3 --loads 0 --only-realtime --port {port} --json l.json"
     ),
-    "dil bench rig": Smoke("bench rig --ticks 2000 --json r.json"),
+    "dil bench rig": Smoke("bench rig --ticks 2000 --json r.json", check=bench_reports.rig),
     # the time guard cuts the 60 s drive after 3 s: exit 3, as the README documents for a cut run
     "dil run scenarios/catalog/lane_keeping_rural.xosc --stack ai --ai-model "
     "dil/inference/models/lane_keeper.yaml": Smoke(
@@ -88,7 +96,7 @@ SMOKE: dict[str, Smoke] = {
         "console --http-port {port2} --port {port} --audit audit.jsonl", serving="dil console: http://"
     ),
     "dil bench console": Smoke("bench console --seconds 1 --port {port} --json c.json"),
-    "dil bench world": Smoke("bench world --networks rural --json w.json"),
+    "dil bench world": Smoke("bench world --networks rural --json w.json", check=bench_reports.world),
     "dil carla-lite --map scenarios/roads/highway.xodr --port 2000": Smoke(
         "carla-lite --map scenarios/roads/highway.xodr --port {port}",
         serving="carla-lite listening on 127.0.0.1:",
@@ -97,7 +105,9 @@ SMOKE: dict[str, Smoke] = {
     "dil run scenarios/catalog/ccrs.xosc --world carla --carla-port 2000": Smoke(
         "", made="carla-runs/ccrs/result.json"
     ),
-    "dil bench carla": Smoke("bench carla --ticks 40 --actors 5 --json carla.json"),
+    "dil bench carla": Smoke(
+        "bench carla --ticks 40 --actors 5 --json carla.json", check=bench_reports.carla
+    ),
     "dil view scenarios/roads/junction.xodr": Smoke("view scenarios/roads/junction.xodr --width 400"),
     "dil compare dil-runs/ccrs/run.mcap other/trace.csv --tolerance-m 0.2 --html cmp.html": Smoke(
         "compare dil-runs/ccrs/run.mcap carla-runs/ccrs/trace.csv --tolerance-m 0.2 --html cmp.html"
@@ -166,6 +176,8 @@ def test_the_readme_command_runs(command, workdir):
     assert done.returncode in smoke.exits, (command, done.returncode, done.stderr[-3000:])
     assert "Traceback" not in done.stderr, (command, done.stderr[-3000:])
     assert done.stdout.strip(), command  # every command says something
+    if smoke.check is not None:
+        smoke.check(workdir, done.stdout)
 
 
 def _serve(argv: list[str], smoke: Smoke, workdir: Path) -> None:
