@@ -199,7 +199,7 @@ class Sensors:
             if kind in RAY_CAMERAS:
                 s.rays = camera_rays(spec.width, spec.height, spec.fov_deg)
             s.motion = (
-                DvsState(values)
+                DvsState(values, seed=actor_id)
                 if kind == SensorKind.CAMERA_DVS
                 else FlowState()
                 if kind == SensorKind.CAMERA_OPTICAL_FLOW
