@@ -133,12 +133,17 @@ def gaps_ahead(
     lookahead: float,
     margin: float,
     widen: np.ndarray,
+    autopilot: np.ndarray,
     out: np.ndarray,
 ) -> None:
     """For each world row ``rows[k]``: ``out[k] = (gap [m], speed of the body ahead along the heading
     [m/s])`` to the nearest body in its corridor, ``(NOTHING_AHEAD, 0)`` when none is within
     ``lookahead`` [m]. ``widen[k]`` [m] widens the corridor on both sides (a car changing lanes
-    looks into both)."""
+    looks into both). A body whose world row has ``autopilot`` 1 and that heads against the car (more
+    than 120 degrees off) is passed over when the two boxes are clear sideways in that body's own frame:
+    autopilot cars never share a lane in opposite directions, and one waiting at a junction's entry
+    beside a car leaving the junction, still turning, is not in its way (both waited: a jam); two wide
+    buses that cannot pass in their lanes still see each other."""
     for k in range(m):
         a = state[rows[k]]
         c = math.cos(a[K_YAW])
@@ -163,6 +168,10 @@ def gaps_ahead(
             cr = abs(math.cos(rel))
             sr = abs(math.sin(rel))
             half_lat_b = 0.5 * (sr * b[K_LENGTH] + cr * b[K_WIDTH])
+            if autopilot[j] > 0.5 and math.cos(rel) < -0.5:
+                lat_b = -math.sin(b[K_YAW]) * dx + math.cos(b[K_YAW]) * dy
+                if abs(lat_b) > 0.5 * (a[K_WIDTH] + b[K_WIDTH]):
+                    continue
             if abs(lat) > 0.5 * a[K_WIDTH] + half_lat_b + margin + widen[k]:
                 continue
             half_lon_b = 0.5 * (cr * b[K_LENGTH] + sr * b[K_WIDTH])
@@ -304,7 +313,9 @@ class Autopilot:
         gaps = np.empty((len(ids), 2))
         widen = np.array([abs(self._shift.get(i, 0.0)) for i in ids])
         state, count = self.world.state, self.world.count
-        gaps_ahead(state, count, world_rows, len(ids), LOOKAHEAD, LATERAL_MARGIN, widen, gaps)
+        on_autopilot = np.zeros(count)
+        on_autopilot[world_rows] = 1.0
+        gaps_ahead(state, count, world_rows, len(ids), LOOKAHEAD, LATERAL_MARGIN, widen, on_autopilot, gaps)
         f = self.followers
         scratch = self._scratch
         leaders = self._lane_leaders(ids)
