@@ -12,7 +12,9 @@ def _attr(name: str, kind: AttributeType, value: str) -> Attribute:
 
 
 def _floats(*pairs: tuple[str, str]) -> tuple[Attribute, ...]:
-    return tuple(_attr(n, AttributeType.FLOAT, v) for n, v in pairs)
+    """Float attributes; the default is also the one recommended value (scripts read
+    ``recommended_values[0]`` of the lidar's drop-off attributes, as CARLA lists them)."""
+    return tuple(Attribute(n, AttributeType.FLOAT, v, (v,), modifiable=True) for n, v in pairs)
 
 
 def _sensor(name: str, kind: SensorKind, *attributes: Attribute) -> Blueprint:

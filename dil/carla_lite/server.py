@@ -94,6 +94,9 @@ VOID_CALLS = frozenset(
         "reset_all_traffic_lights",
         "set_actor_simulate_physics",
         "destroy_traffic_manager",
+        "enable_gbuffers",
+        "set_ignored_vehicles",
+        "set_actor_collisions",
     }
 )
 """Calls whose reply the client decodes as ``Response<void>`` (their errors are packed differently)."""

@@ -67,3 +67,14 @@ def test_constant_velocity_holds_the_speed_whatever_the_control(client):
         for _ in range(20):
             world.tick()
         assert car.get_velocity().length() < 1.0  # the brake acts again
+
+
+def test_unsupported_calls_answered_as_void_raise_at_once_and_lidar_dropoffs_are_recommended(client):
+    world = client.get_world()
+    library = world.get_blueprint_library()
+    lidar = library.find("sensor.lidar.ray_cast")
+    assert lidar.get_attribute("dropoff_general_rate").recommended_values[0] == "0.45"
+    camera = world.spawn_actor(library.find("sensor.camera.rgb"), world.get_map().get_spawn_points()[0])
+    with pytest.raises(RuntimeError, match="does not support 'enable_gbuffers'"):
+        camera.enable_gbuffers(True)  # CARLA-only: a clear error, not a decoding time-out
+    camera.destroy()
