@@ -81,10 +81,12 @@ def lidar_capture(
     box_tags: np.ndarray,
     ground_z: float,
     ground_tag,
+    surface=None,
 ) -> bytes:
     """One capture's body. ``axes`` rows: the sensor's forward, left and up in the world (OpenDRIVE
     frame); ``boxes`` the bodies (``sensor_raycast.B_*``) with their actor ids and semantic tags;
-    ``ground_tag(xy)`` the tags of ground hits (semantic lidar)."""
+    ``ground_tag(xy)`` the tags of ground hits (semantic lidar); ``surface`` (a
+    ``sensor_surface.SurfaceGround``) moves ground hits from the plane at ``ground_z`` onto the road."""
     per_channel = round(spec.points_per_second * dt / spec.channels)
     span = min(360.0 * spec.rotation_frequency * dt, spec.horizontal_fov)
     start = spec.angle_deg
@@ -106,6 +108,8 @@ def lidar_capture(
     dist = np.empty(len(world))
     hit = np.empty(len(world), np.int64)
     cast_rays(origin, world, boxes, len(boxes), ground_z, spec.range_m, 0.0, dist, hit)
+    if surface is not None:
+        surface.refine(origin, world, boxes, spec.range_m, dist, hit)
     keep = hit != HIT_NONE
     if not spec.semantic:
         intensity = np.exp(-spec.attenuation * dist)

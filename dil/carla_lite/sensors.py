@@ -59,6 +59,7 @@ from .sensor_lidar import LidarSpec, lidar_capture
 from .sensor_motion import gnss_body, imu_body
 from .sensor_radar import radar_capture
 from .sensor_raycast import B_SIZE, DEPTH_MAX_T, camera_rays, cast_rays, rotate_rays
+from .sensor_surface import SurfaceGround
 from .world import PHYSICAL, Contact, LiteWorld
 
 KIND_COLOURS = {
@@ -171,6 +172,8 @@ class Sensors:
         """Actor id of each row of the last ``_scene_rows`` (instance segmentation)."""
         self._rng = np.random.default_rng(0)
         """Radar ray directions."""
+        self.surface = SurfaceGround(network) if network is not None else None
+        """The road surface for depth and lidar rays (ground hits off the flat plane)."""
         header = getattr(getattr(network, "odr", None), "header", None)
         self.geo_origin = parse_geo_reference(getattr(header, "geo_reference", "") or "")
         """Latitude, longitude [deg], altitude [m] of the map origin (GNSS)."""
@@ -262,7 +265,16 @@ class Sensors:
             origin, axes = self._frame(s.actor_id)
             boxes, ids, tags = self.bodies(self.world.parent_of(s.actor_id))
             return lidar_capture(
-                s.lidar, dt, origin, axes, boxes, ids, tags, self._ground_z(s.actor_id), self.ground_tags
+                s.lidar,
+                dt,
+                origin,
+                axes,
+                boxes,
+                ids,
+                tags,
+                self._ground_z(s.actor_id),
+                self.ground_tags,
+                self.surface,
             )
         if s.kind == SensorKind.IMU:
             source = self.world.parent_of(s.actor_id) or s.actor_id
@@ -353,6 +365,8 @@ class Sensors:
         rotate_rays(rays, cam_axes, world)
         boxes, ids, _ = self.bodies(self.world.parent_of(s.actor_id) if self._carried_inside(s) else 0)
         cast_rays(origin, world, boxes, len(boxes), self._ground_z(s.actor_id), DEPTH_MAX_T, 0.0, dist, hit)
+        if self.surface is not None:
+            self.surface.refine(origin, world, boxes, DEPTH_MAX_T, dist, hit)
         size = (cam.spec.width, cam.spec.height, cam.spec.fov_deg)
         if isinstance(s.motion, FlowState):
             return s.motion.body(origin, cam_axes, world, dist, hit, boxes, ids, size)
