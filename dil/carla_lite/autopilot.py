@@ -139,11 +139,12 @@ def gaps_ahead(
     """For each world row ``rows[k]``: ``out[k] = (gap [m], speed of the body ahead along the heading
     [m/s])`` to the nearest body in its corridor, ``(NOTHING_AHEAD, 0)`` when none is within
     ``lookahead`` [m]. ``widen[k]`` [m] widens the corridor on both sides (a car changing lanes
-    looks into both). A body whose world row has ``autopilot`` 1 and that heads against the car (more
-    than 120 degrees off) is passed over when the two boxes are clear sideways in that body's own frame:
-    autopilot cars never share a lane in opposite directions, and one waiting at a junction's entry
-    beside a car leaving the junction, still turning, is not in its way (both waited: a jam); two wide
-    buses that cannot pass in their lanes still see each other."""
+    looks into both). A body whose world row has ``autopilot`` 1, heading against the car or (when the
+    car is not changing lanes) with it, within 60 degrees, is passed over when the two boxes are clear
+    sideways in that body's own frame: it keeps to its own lane (one changing into the car's lane is
+    its lane leader from the start), so one waiting at a junction's entry beside a car leaving the
+    junction still turning, or a wide one beside a car in the next lane, is not in its way (both
+    waited: a jam); two wide buses that cannot pass in their lanes still see each other."""
     for k in range(m):
         a = state[rows[k]]
         c = math.cos(a[K_YAW])
@@ -168,7 +169,7 @@ def gaps_ahead(
             cr = abs(math.cos(rel))
             sr = abs(math.sin(rel))
             half_lat_b = 0.5 * (sr * b[K_LENGTH] + cr * b[K_WIDTH])
-            if autopilot[j] > 0.5 and math.cos(rel) < -0.5:
+            if autopilot[j] > 0.5 and (math.cos(rel) < -0.5 or (math.cos(rel) > 0.5 and widen[k] == 0.0)):
                 lat_b = -math.sin(b[K_YAW]) * dx + math.cos(b[K_YAW]) * dy
                 if abs(lat_b) > 0.5 * (a[K_WIDTH] + b[K_WIDTH]):
                     continue
