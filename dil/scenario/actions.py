@@ -130,6 +130,8 @@ class LaneChange(Action):
     relative_to: str | None = None
     relative_lanes: int = 0
     target_offset: float = 0.0
+    where: str = ""
+    """``file:line`` of the action, for what a run says about it."""
 
     def start(self, ctx: Context, actors: list[str]) -> None:
         self.actors = actors
@@ -144,6 +146,7 @@ class LaneChange(Action):
                 # relative lanes count to the left of the reference entity's direction of travel
                 d = self.relative_lanes if ref.forward else -self.relative_lanes
                 lane = shift_lane(ref.lane, d)
+            lane = self._existing(ctx, n, e.road, e.lane, lane, e.s)
             if e.stack_driven:
                 ctx.set_target_lane(e.road, lane)
                 continue
@@ -163,11 +166,44 @@ class LaneChange(Action):
                 duration = extent_for_rate(self.shape, end - e.offset, self.value)
             e.lateral = Transition(e.offset, end, self.shape, duration, distance)
 
+    def _existing(self, ctx: Context, name: str, road: str, lane: int, target: int, s: float) -> int:
+        """``target`` if the road has that lane at ``s``; else the last lane that exists on the way
+        there from ``lane`` (the outermost one on that side), with a warning: a lane change past the
+        road's edge plays on, as the reference player plays it, rather than stopping the run."""
+        if _has_lane(ctx, road, target, s):
+            return target
+        step = 1 if target > lane else -1
+        last = lane
+        while last != target and _has_lane(ctx, road, shift_lane(last, step), s):
+            last = shift_lane(last, step)
+        _log.warning(
+            "%st = %.2f s: <LaneChangeAction> of %r: road %s has no lane %d at s = %.1f; it changes to "
+            "lane %d, the last one on that side",
+            f"{self.where}: " if self.where else "",
+            ctx.t,
+            name,
+            road,
+            target,
+            s,
+            last,
+        )
+        return last
+
     def step(self, ctx: Context) -> bool:
         return all(ctx.entity(n).lateral is None for n in self.actors)
 
     def moved_to_end(self, ctx: Context) -> bool:
         return self.step(ctx)
+
+
+def _has_lane(ctx: Context, road: str, lane: int, s: float) -> bool:
+    if lane == 0:
+        return False
+    try:
+        ctx.net.lane_to_road(road, lane, s, 0.0)
+    except KeyError:
+        return False
+    return True
 
 
 @dataclass
@@ -546,9 +582,15 @@ def parse_action(r: Reader, el: etree._Element) -> Action:
                 r.child(inner, "LaneChangeTarget"), ("RelativeTargetLane", "AbsoluteTargetLane")
             )
             offset = r.num(inner, "targetLaneOffset", 0.0)
+            where = f"{r.source}:{inner.sourceline}"
             if target.tag == "AbsoluteTargetLane":
                 return LaneChange(
-                    shape, dim, value, absolute_lane=r.integer(target, "value"), target_offset=offset
+                    shape,
+                    dim,
+                    value,
+                    absolute_lane=r.integer(target, "value"),
+                    target_offset=offset,
+                    where=where,
                 )
             return LaneChange(
                 shape,
@@ -557,6 +599,7 @@ def parse_action(r: Reader, el: etree._Element) -> Action:
                 relative_to=r.raw(target, "entityRef"),
                 relative_lanes=r.integer(target, "value"),
                 target_offset=offset,
+                where=where,
             )
         dyn = r.child(inner, "LaneOffsetActionDynamics")
         target = r.one_child(
