@@ -385,10 +385,14 @@ class Entity:
         )
         if nxt is None:
             self.s = s_here
+            if self.end_of_road == 0.0:
+                # the step that reaches the end keeps the speed (what triggers on the end in this
+                # step, a teleport back to the start say, carries on at it, as in the reference
+                # player); a step that finds the entity still there stops it
+                self.end_of_road = 1e-9
+                return
             self.speed = 0.0
             self.speed_transition = None
-            if self.end_of_road == 0.0:
-                self.end_of_road = 1e-9
             return
         other = net.roads[net.road_index(nxt[0])]
         self.road, self.lane = nxt
