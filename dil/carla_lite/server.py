@@ -26,6 +26,7 @@ from .actors import ActorCodec
 from .autopilot import Autopilot
 from .batch import run_batch
 from .blueprints import ActorClass, BlueprintLibrary, SensorKind, attribute_values, parse_description
+from .client_map import client_xodr
 from .controls import VehicleExtras
 from .dynamics import K_LENGTH, K_WIDTH, K_X, K_Y, K_YAW
 from .layouts import (
@@ -124,8 +125,12 @@ class CarlaLiteServer:
         self.options = options
         self.map_path = Path(options.map_path)
         self.map_name = self.map_path.stem
-        self.xodr = self.map_path.read_text()
         self.network = RoadNetwork.load(self.map_path)
+        served = client_xodr(self.map_path.read_text())  # after the load, which names a bad file's errors
+        self.xodr = served.xodr
+        """The OpenDRIVE text the client gets (the file's, with what CARLA's client cannot take rewritten)."""
+        for change in served.changes:
+            log.warning("carla-lite: %s: served to clients with %s", self.map_path.name, change)
         self.library = BlueprintLibrary()
         self.world = LiteWorld(self.network)
         self.extras = VehicleExtras(self.world)
