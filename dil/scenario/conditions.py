@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 from lxml import etree
 
+from .point_distance import distance_to_point
 from .positions import Position, parse_position
 from .separation import euclidean_distance as _euclidean
 from .separation import lateral_gap as _lateral_gap
@@ -283,7 +284,22 @@ def _by_entity(r: Reader, el: etree._Element) -> Callable[[Context, Entity], boo
     if tag == "DistanceCondition":
         rule, value = _rule(r, el), r.num(el, "value")
         pos = parse_position(r, r.child(el, "Position"))
-        return lambda ctx, e: rule(_distance_to(ctx, e, pos), value)
+        freespace = r.boolean(el, "freespace", False)
+        cs = r.raw(el, "coordinateSystem", "entity")
+        if cs not in ("entity", "lane", "road"):
+            raise r.unsupported(el, f"coordinateSystem={cs!r}")
+        kind = r.choice(
+            el,
+            "relativeDistanceType",
+            ("longitudinal", "lateral", "cartesianDistance", "euclidianDistance"),
+            "euclidianDistance",
+        )
+
+        def within(ctx: Context, e: Entity) -> bool:
+            p = pos.resolve(ctx)
+            return rule(distance_to_point(ctx.net, e, p.x, p.y, freespace, cs, kind), value)
+
+        return within
     if tag == "ReachPositionCondition":
         tol = r.num(el, "tolerance")
         pos = parse_position(r, r.child(el, "Position"))

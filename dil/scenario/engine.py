@@ -191,7 +191,9 @@ class ScenarioNode:
         step = 0.5 * (old + speed) * self.ctx.dt
         ego.odometer += step
         ego.speed, ego.accel = speed, accel
-        ego.standstill = ego.standstill + self.ctx.dt if speed < 1e-3 else 0.0
+        ego.standstill = (
+            (ego.standstill + self.ctx.dt if ego.standstill > 0.0 else 1e-9) if abs(speed) < 1e-3 else 0.0
+        )
         net = self.ctx.net
         r = net.result
         if net.locate_into(ego.x, ego.y) and r[R_INSIDE] > 0.5 and r[R_LANE] != 0.0:

@@ -290,7 +290,10 @@ class Entity:
             return
         step = self.speed * dt
         self.odometer += step
-        self.standstill = self.standstill + dt if self.speed < 1e-3 else 0.0
+        # [s] from the step that stops (as the off-road and end-of-road times); reversing is moving
+        self.standstill = (
+            (self.standstill + dt if self.standstill > 0.0 else 1e-9) if abs(self.speed) < 1e-3 else 0.0
+        )
         if self.trajectory is not None:
             tr = self.trajectory
             if tr.times is not None:

@@ -202,12 +202,18 @@ class ClothoidSpline:
 
     @property
     def timed(self) -> bool:
-        return self.time_end is not None and all(s.time_start is not None for s in self.segments)
+        """Timed by ``timeEnd`` and every segment's ``timeStart``; the first segment's may be left
+        out: it starts at the trajectory's time 0."""
+        return self.time_end is not None and all(s.time_start is not None for s in self.segments[1:])
+
+    def _start_time(self, i: int) -> float:
+        t = self.segments[i].time_start
+        return 0.0 if t is None else t
 
     def sample(self, ctx: Context, actor: str) -> Sampled:
         parts, heads, times = [], [], []
         x = y = h = 0.0
-        timed = self.time_end is not None and all(s.time_start is not None for s in self.segments)
+        timed = self.timed
         for i, seg in enumerate(self.segments):
             if seg.start is not None or i == 0:
                 x, y, h = _start_pose(ctx, actor, seg.start)
@@ -219,8 +225,8 @@ class ClothoidSpline:
             parts.append(out[first:, :2])
             heads.append(out[first:, 2])
             if timed:
-                t0 = seg.time_start
-                t1 = self.segments[i + 1].time_start if i + 1 < len(self.segments) else self.time_end
+                t0 = self._start_time(i)
+                t1 = self._start_time(i + 1) if i + 1 < len(self.segments) else self.time_end
                 times.append(t0 + out[first:, 3] / seg.length * (t1 - t0))  # type: ignore[operator]
             x, y, h = out[-1, 0], out[-1, 1], out[-1, 2]
         return Sampled(
