@@ -11,6 +11,8 @@ from __future__ import annotations
 import math
 import struct
 import sys
+from operator import itemgetter
+from typing import Any
 
 import numpy as np
 from numba import njit
@@ -88,6 +90,16 @@ def _str(s: str) -> bytes:
     raise ValueError(f"string {s!r} too long for a fixed template")
 
 
+def _picker(positions: list[int]) -> Any:
+    """A function of a sequence returning its items at ``positions`` as a tuple (any length)."""
+    if len(positions) == 1:
+        get = itemgetter(positions[0])
+        return lambda seq: (get(seq),)
+    if not positions:
+        return lambda seq: ()
+    return itemgetter(*positions)
+
+
 class FixedEncoder:
     """Encodes messages of an all-number schema into one reused buffer.
 
@@ -138,7 +150,13 @@ class FixedEncoder:
         # message(): the fields in schema order, as indices into floats + ints
         order = self.float_names + self.int_names
         self._names = tuple(f.name for f in schema.fields)
-        self._perm = tuple(order.index(n) for n in self._names)
+        perm = [order.index(n) for n in self._names]
+        self._order = tuple if perm == list(range(len(perm))) else _picker(perm)
+        """Floats then ints -> the fields in schema order."""
+        self._keys = ("schema_version", "seq", "t_sim_ns", "t_wall_ns", "source", *self._names)
+        n_head = 5  # values(): the header's five values come first
+        self._float_values = _picker([n_head + self._names.index(n) for n in self.float_names])
+        self._int_values = _picker([n_head + self._names.index(n) for n in self.int_names])
         # pack(): a template and values of its own, so that packing a message never disturbs encode()
         self._p_buffer = self.buffer.copy()
         self._p_header = np.zeros(3, dtype=np.int64)
@@ -157,19 +175,34 @@ class FixedEncoder:
     def message(self, t_sim_ns: int, t_wall_ns: int) -> dict:
         """The current values as a message (header and fields in schema order, Python numbers), as
         :func:`dil.bus.codec.decode` would read :meth:`encode`'s frame; the sequence advances."""
+        return self.make(self.values(t_sim_ns, t_wall_ns))
+
+    def values(self, t_sim_ns: int, t_wall_ns: int) -> tuple:
+        """The current values as the message's values in order (header, then fields in schema
+        order), without making the message: :meth:`make` makes it, :meth:`pack_values` its frame;
+        the sequence advances."""
         h = self.header
         seq = int(h[H_SEQ])
-        values = self.floats.tolist() + self.ints.tolist()
-        msg = {
-            "schema_version": self.schema.version,
-            "seq": seq,
-            "t_sim_ns": t_sim_ns,
-            "t_wall_ns": t_wall_ns,
-            "source": self.source,
-        }
-        msg.update(zip(self._names, [values[i] for i in self._perm], strict=True))
         h[H_SEQ] = seq + 1
-        return msg
+        fields = self.floats.tolist() + self.ints.tolist()
+        return (self.schema.version, seq, t_sim_ns, t_wall_ns, self.source, *self._order(fields))
+
+    def make(self, values: tuple) -> dict[str, Any]:
+        """The message of :meth:`values`' tuple (what :meth:`message` returns for the same values)."""
+        return dict(zip(self._keys, values, strict=True))
+
+    def pack_values(self, values: tuple) -> bytes:
+        """The frame of :meth:`values`' tuple: the bytes :meth:`encode` made for those values."""
+        h = self._p_header
+        h[H_SEQ], h[H_T_SIM], h[H_T_WALL] = values[1], values[2], values[3]
+        self._p_floats[:] = self._float_values(values)
+        self._p_ints[:] = self._int_values(values)
+        return self._fill_pack()
+
+    def bounds(self) -> tuple[np.ndarray, np.ndarray]:
+        """The fields' bounds as arrays ``(2, floats)`` and ``(2, ints)``: row 0 the lowest, row 1 the
+        highest value (for kernels that check values as :meth:`checked` does)."""
+        return np.stack((self._f_lo, self._f_hi)), np.stack((self._i_lo, self._i_hi))
 
     def checked(self) -> Schema | None:
         """The schema when the current values pass its checks (floats finite, every number within
@@ -188,7 +221,11 @@ class FixedEncoder:
             f[k] = msg[name]
         for k, name in enumerate(self.int_names):
             i[k] = msg[name]
+        return self._fill_pack()
+
+    def _fill_pack(self) -> bytes:
         buf = self._p_buffer
+        h, f, i = self._p_header, self._p_floats, self._p_ints
         fill(buf, self._h_off, h.view(np.uint8), self._f_off, f.view(np.uint8), self._i_off, i.view(np.uint8))
         return buf.tobytes()
 

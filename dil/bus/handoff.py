@@ -23,19 +23,42 @@ Pack = Callable[[dict[str, Any]], bytes]
 """Turns a message into its frame (``topic NUL msgpack``)."""
 
 
+Make = Callable[[tuple], dict[str, Any]]
+"""Turns a message's values (header then fields, in order) into the message."""
+
+
 class Handoff:
     """One published message as a value (``msg``), its frame made on first need and its check against
-    a schema made once."""
+    a schema made once. Made from the message's values and a ``make`` function, the message itself
+    is made on first need too: a reader that takes only some of the messages (a conflating
+    subscriber reading at a lower rate) costs the publisher nothing for the others."""
 
-    __slots__ = ("_checked", "_error", "_frame", "_pack", "msg")
+    __slots__ = ("_checked", "_error", "_frame", "_make", "_msg", "_pack", "_payload")
 
-    def __init__(self, msg: dict[str, Any], pack: Pack, checked: Schema | None = None) -> None:
-        """``checked``: the schema the publisher has already checked ``msg`` against."""
-        self.msg = msg
+    def __init__(
+        self,
+        msg: Any,
+        pack: Pack | Callable[[tuple], bytes],
+        checked: Schema | None = None,
+        make: Make | None = None,
+    ) -> None:
+        """``msg``: the message, or with ``make`` its values (``pack`` then packs the values).
+        ``checked``: the schema the publisher has already checked the message against."""
+        self._payload = msg
+        self._make = make
+        self._msg: dict[str, Any] | None = msg if make is None else None
         self._pack = pack
         self._frame: bytes | None = None
         self._checked = checked
         self._error: MessageError | None = None
+
+    @property
+    def msg(self) -> dict[str, Any]:
+        """The message (made from its values on first need)."""
+        m = self._msg
+        if m is None:
+            m = self._msg = self._make(self._payload)  # type: ignore[misc]
+        return m
 
     @property
     def checked(self) -> Schema | None:
@@ -45,7 +68,7 @@ class Handoff:
     def frame(self) -> bytes:
         """The message's frame, packed once."""
         if self._frame is None:
-            self._frame = self._pack(self.msg)
+            self._frame = self._pack(self._payload)
         return self._frame
 
     def check(self, schema: Schema) -> MessageError | None:

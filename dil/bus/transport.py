@@ -11,7 +11,7 @@ from collections import deque
 from collections.abc import Callable
 from typing import Any, Protocol
 
-from .handoff import Handoff, Pack
+from .handoff import Handoff, Make
 from .schema import Schema
 
 Frame = bytes | bytearray | memoryview
@@ -88,10 +88,14 @@ class _LocalPublisher:
         for tap in self._taps:
             tap(data)
 
-    def hand(self, msg: dict[str, Any], pack: Pack, checked: Schema | None = None) -> None:
+    def hand(
+        self, msg: Any, pack: Callable[[Any], bytes], checked: Schema | None = None, make: Make | None = None
+    ) -> None:
         """Publish a message as a value: typed readers get it as is; the frame is packed, once and
         now, only for readers of frames and taps (``pack`` may reuse its buffer). ``checked``: the
-        schema the publisher has checked ``msg`` against (readers of that schema do not again)."""
+        schema the publisher has checked the message against (readers of that schema do not again).
+        ``make``: ``msg`` is the message's values, ``make`` makes the message when a reader first
+        looks at it and ``pack`` packs the values (:meth:`dil.bus.fixed.FixedEncoder.values`)."""
         queues, taps = self._queues, self._taps
         if not queues and not taps:
             return
@@ -100,7 +104,7 @@ class _LocalPublisher:
         for q in queues:
             if q.typed:
                 if item is None:
-                    item = Handoff(msg, pack, checked)
+                    item = Handoff(msg, pack, checked, make)
                 q.append(item)
             else:
                 if data is None:

@@ -16,7 +16,7 @@ from dil.bus.fixed import FixedEncoder
 from dil.bus.graph import NodeSpec, Port
 from dil.bus.inbox import Drops, Inbox
 from dil.bus.messages import DRIVER_INPUT, VEHICLE_STATE
-from dil.bus.schema import Drop, MessageError
+from dil.bus.schema import Drop, MessageError, Schema
 from dil.bus.transport import Bus
 from dil.realtime.clock import Clock
 from vehicle_models import Vehicle
@@ -29,8 +29,11 @@ from vehicle_models.inputs import (
     check_inputs,
     input_error,
 )
+from vehicle_models.models import METHODS
+from vehicle_models.outputs import N_OUTPUTS
 
 from .state_message import gather, gather_ints, gather_table
+from .tick_kernel import tick_for
 
 log = logging.getLogger("dil.vehicle")
 
@@ -72,6 +75,12 @@ class VehicleNode:
         self._hand = getattr(self._pub, "hand", None)  # in-process: the state handed over as a value
         self._table, self._scale = gather_table(vehicle, self._encoder.float_names)
         self._int_table, _ = gather_table(vehicle, self._encoder.int_names)
+        # one compiled call per tick: steps, outputs, message values and their check
+        self._kernel = tick_for(vehicle.model.name, vehicle.model.simulate)
+        self._rhs = np.zeros(vehicle.model.n_states + N_OUTPUTS)
+        self._work = vehicle.model.work()
+        self._method = METHODS[vehicle.method]
+        self._f_bounds, self._i_bounds = self._encoder.bounds()
         self._candidate = np.zeros(N_INPUTS)
         self._timeout_ns = int(input_timeout_ms * 1e6)
         self._fallback_brake = fallback_brake
@@ -97,8 +106,10 @@ class VehicleNode:
         self.vehicle.warm_up()
         check_inputs(self.vehicle.u, self.vehicle.p)
         self._encoder.warm_up()
+        if self._kernel is not None:  # compiled (or loaded) now; no step taken
+            self._run_kernel(self.vehicle.x.copy(), self.vehicle.u.copy(), 0)
         self._publish_values()
-        self._send(t_sim_ns)
+        self._send(t_sim_ns, self._encoder.checked())
         self._apply_fallback()
 
     def tick(self, t_sim_ns: int) -> None:
@@ -115,18 +126,36 @@ class VehicleNode:
                 self._timeout_ns / 1e6,
                 self._fallback_brake,
             )
-        if self.substeps == 1:
-            self.vehicle.step()
-        else:
-            self.vehicle.advance(self.substeps)
-        self._publish_values()
-        self._send(t_sim_ns + self._step_ns * self.substeps)
+        t_state = t_sim_ns + self._step_ns * self.substeps
+        kernel = self._kernel
+        if kernel is None:  # a model from outside the registry: its kernels one by one
+            if self.substeps == 1:
+                self.vehicle.step()
+            else:
+                self.vehicle.advance(self.substeps)
+            self._publish_values()
+            self._send(t_state, self._encoder.checked())
+            return
+        v = self.vehicle
+        code = self._run_kernel(v.x, v.u, self.substeps)
+        if code > 0:
+            raise input_error(code, v.u, f"vehicle {v.params.name}")
+        self._send(t_state, self._encoder.schema if code == 0 else None)
 
-    def _send(self, t: int) -> None:
-        """Publish the gathered values as at ``t`` [ns]: as a value in-process, else as a frame."""
+    def _run_kernel(self, x: np.ndarray, u: np.ndarray, n_steps: int) -> int:
+        """``n_steps`` physics steps of ``x`` with ``u``, then the message values, in one call."""
+        v, enc = self.vehicle, self._encoder
+        return self._kernel(  # type: ignore[misc]
+            x, u, v.p, v.dt, n_steps, self._work, self._method, self._rhs, self._table, self._scale,
+            self._int_table, enc.floats, enc.ints, self._f_bounds, self._i_bounds,
+        )  # fmt: skip
+
+    def _send(self, t: int, checked: Schema | None) -> None:
+        """Publish the gathered values as at ``t`` [ns]: in-process as values (the message is made
+        only when a reader looks at it), else as a frame. ``checked``: the values pass the schema."""
         enc = self._encoder
         if self._hand is not None:
-            self._hand(enc.message(t, self.clock.wall_ns(t)), enc.pack, enc.checked())
+            self._hand(enc.values(t, self.clock.wall_ns(t)), enc.pack_values, checked, enc.make)
         else:
             self._pub.send(enc.encode(t, self.clock.wall_ns(t)))
 

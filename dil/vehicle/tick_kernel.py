@@ -1,0 +1,102 @@
+"""The vehicle node's tick in one compiled call: the physics steps, the state's derivative and
+outputs, the ``vehicle/state`` values gathered and checked against the schema's bounds.
+
+One kernel per vehicle model (each calls its model's compiled ``simulate`` and ``rhs``); the arrays
+are the node's, allocated once. The arithmetic is that of ``Vehicle.advance`` then
+``Vehicle.evaluate`` then :func:`~dil.vehicle.state_message.gather`: the same states and messages.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+from numba import njit
+
+from dil.bus.fixed import values_valid
+from vehicle_models import kinematic_single_track, single_track, two_track
+
+from .state_message import gather, gather_ints
+
+VALUES_INVALID = -1
+"""Returned when the steps went well but a gathered value is outside its field's bounds."""
+
+
+@njit(cache=True, error_model="numpy")
+def _tick(
+    simulate: Callable,
+    rhs: Callable,
+    x: np.ndarray,
+    u: np.ndarray,
+    p: np.ndarray,
+    h: float,
+    n_steps: int,
+    w: np.ndarray,
+    method: int,
+    out: np.ndarray,
+    table: np.ndarray,
+    scale: np.ndarray,
+    int_table: np.ndarray,
+    floats: np.ndarray,
+    ints: np.ndarray,
+    f_bounds: np.ndarray,
+    i_bounds: np.ndarray,
+) -> int:
+    code = simulate(x, u, p, h, n_steps, w, method)
+    if code != 0:
+        return code
+    rhs(x, u, p, out)
+    gather(x, out, u, table, scale, floats)
+    gather_ints(x, out, u, int_table, ints)
+    if values_valid(floats, f_bounds[0], f_bounds[1], ints, i_bounds[0], i_bounds[1]):
+        return 0
+    return VALUES_INVALID
+
+
+@njit(cache=True, error_model="numpy")
+def tick_kinematic(x, u, p, h, n_steps, w, method, out, table, scale, int_table, floats, ints, fb, ib):
+    """``n_steps`` steps of ``h`` [s] with inputs ``u``, then the message values: 0, the step's
+    input error code (state unchanged from the failing step on), or :data:`VALUES_INVALID`."""
+    return _tick(
+        kinematic_single_track.simulate,
+        kinematic_single_track.rhs,
+        x, u, p, h, n_steps, w, method, out, table, scale, int_table, floats, ints, fb, ib,
+    )  # fmt: skip
+
+
+@njit(cache=True, error_model="numpy")
+def tick_single_track(x, u, p, h, n_steps, w, method, out, table, scale, int_table, floats, ints, fb, ib):
+    """As :func:`tick_kinematic` for the dynamic single track."""
+    return _tick(
+        single_track.simulate,
+        single_track.rhs,
+        x, u, p, h, n_steps, w, method, out, table, scale, int_table, floats, ints, fb, ib,
+    )  # fmt: skip
+
+
+@njit(cache=True, error_model="numpy")
+def tick_two_track(x, u, p, h, n_steps, w, method, out, table, scale, int_table, floats, ints, fb, ib):
+    """As :func:`tick_kinematic` for the two track."""
+    return _tick(
+        two_track.simulate,
+        two_track.rhs,
+        x, u, p, h, n_steps, w, method, out, table, scale, int_table, floats, ints, fb, ib,
+    )  # fmt: skip
+
+
+TICKS: dict[str, Callable[..., int]] = {
+    "kinematic": tick_kinematic,
+    "single_track": tick_single_track,
+    "two_track": tick_two_track,
+}
+"""The tick kernel of each vehicle model, by model name."""
+
+
+def tick_for(model_name: str, simulate: Callable) -> Callable[..., int] | None:
+    """The tick kernel of a registered model whose ``simulate`` is the registry's; None for any
+    other (a model made elsewhere: the node then calls its kernels one by one)."""
+    kernel = TICKS.get(model_name)
+    registered = {"kinematic": kinematic_single_track, "single_track": single_track, "two_track": two_track}
+    if kernel is None or registered[model_name].simulate is not simulate:
+        return None
+    return kernel
