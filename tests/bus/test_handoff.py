@@ -78,3 +78,31 @@ def test_fixed_template_message_and_pack_match_encode_and_decode():
         msg = typed.latest()
         assert msg == decode(frame)[1] and list(msg) == list(decode(frame)[1])
         assert enc.seq == ref.seq
+
+
+def test_values_handed_lazily_make_the_message_only_when_read_and_pack_the_encoders_frame():
+    enc, ref = FixedEncoder(VEHICLE_STATE, "vehicle"), FixedEncoder(VEHICLE_STATE, "vehicle")
+    bus = LocalBus()
+    typed = Inbox(bus.subscriber(VEHICLE_STATE.topic, conflate=True), Drops())
+    made = []
+
+    def make(values: tuple) -> dict:
+        made.append(values[1])
+        return enc.make(values)
+
+    pub = bus.publisher(VEHICLE_STATE.topic)
+    for t in range(5):
+        enc.floats[:] = ref.floats[:] = np.arange(enc.floats.size) * 0.01 + 0.1 * t
+        enc.ints[:] = ref.ints[:] = t
+        pub.hand(enc.values(t, t + 7), enc.pack_values, None, make)
+        frame = bytes(ref.encode(t, t + 7))
+    msg = typed.latest()  # conflating: only the newest of the five is read, and only it is made
+    assert made == [4]
+    assert msg == decode(frame)[1] and list(msg) == list(decode(frame)[1])
+    assert enc.pack_values(enc.values(9, 9)) == bytes(ref.encode(9, 9))
+    tapped: list[bytes] = []
+    bus.tap(tapped.append)
+    tap_pub = bus.publisher(VEHICLE_STATE.topic)
+    tap_pub.hand(enc.values(10, 11), enc.pack_values, None, make)
+    assert tapped == [bytes(ref.encode(10, 11))]
+    assert made == [4]  # the tap got the frame packed from the values: no message made
