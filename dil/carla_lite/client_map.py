@@ -1,19 +1,22 @@
 """The OpenDRIVE text served to CARLA's client: the map's own text, with what the client cannot take
-rewritten (the same geometry and lanes).
+rewritten (the same geometry and lanes; :func:`client_xodr` says what it changed).
 
-CARLA 0.9.16's client parses the served ``.xodr`` itself (libcarla's MapBuilder) and differs from
-the standard in three ways that lose lanes or fail the parse:
+CARLA 0.9.16's client parses the served ``.xodr`` itself (libcarla's MapBuilder) and departs from
+the standard in ways that fail the parse or lose lanes:
 
 - a direct junction's connections name their road ``linkedRoad``; the client reads only
   ``connectingRoad`` and fails with ``IndexError: _Map_base::at``. Such a connection is served
-  with ``connectingRoad`` and, since the client follows a connection only from its incoming road,
-  with the reverse connection too (from the linked road back, its lane links swapped);
-- a road links to a junction by id, and the client takes any id that is a junction's as the
-  junction: a junction whose id a road also has is renumbered;
-- the client places a lane's last waypoint at ``float32(s_end - 1e-14)`` and refuses an s at or
-  past the road's length, so a lane ending where nothing follows, on a road whose length float32
-  does not round down, is left out of ``Map.get_topology()``: such a road's length (and its last
-  geometry's) grows by a quarter of float32's spacing there (under 0.1 mm for any road under 2 km).
+  with ``connectingRoad``, and as a road link with lane links as well (the linked road's end
+  linked to the incoming road, or else the incoming road's end to the linked road): the client
+  joins lanes through roads' own links only, never through a junction's connections to a road
+  outside it;
+- a road links to a junction by id, and the client takes an id that a road has for that road: a
+  junction whose id a road also has is renumbered;
+- the client finds a lane's last waypoint at ``float32(s_end - 1e-14)`` and refuses an s at or past
+  the road's length (or in the next lane section), so a driving lane ending where nothing follows,
+  at an s that float32 does not round down, is left out of ``Map.get_topology()``: that road's
+  length (and its last geometry's), or that lane section's start, grows by a quarter of float32's
+  spacing there (under 0.1 mm for any road under 2 km).
 """
 
 from __future__ import annotations
@@ -105,47 +108,79 @@ def _road_end_towards(road: etree._Element | None, junction: str) -> str | None:
     return None
 
 
+def _end_sections(road: etree._Element, end: str) -> etree._Element | None:
+    sections = road.findall("lanes/laneSection")
+    if not sections:
+        return None
+    return sections[0] if end == "start" else sections[-1]
+
+
+def _link_end(road: etree._Element, end: str, other: str, other_end: str, lanes: dict[str, str]) -> None:
+    """Make ``road``'s ``end`` a road link to ``other``'s ``other_end``, its lanes (keys) continuing
+    into ``other``'s lanes (values)."""
+    link = road.find("link")
+    if link is None:
+        link = etree.Element("link")
+        road.insert(0, link)
+    tag = "predecessor" if end == "start" else "successor"
+    old = link.find(tag)
+    if old is not None:
+        link.remove(old)
+    etree.SubElement(link, tag, {"elementType": "road", "elementId": other, "contactPoint": other_end})
+    section = _end_sections(road, end)
+    for lane in section.iterfind("*/lane") if section is not None else ():
+        if lane.get("id") not in lanes:
+            continue
+        lane_link = lane.find("link")
+        if lane_link is None:
+            lane_link = etree.Element("link")
+            lane.insert(0, lane_link)
+        for e in lane_link.findall(tag):
+            lane_link.remove(e)
+        etree.SubElement(lane_link, tag, {"id": lanes[lane.get("id")]})
+
+
 def _direct_junctions(root: etree._Element) -> list[str]:
     roads = {r.get("id"): r for r in root.iterfind("road")}
-    renamed = 0
-    added = 0
+    joins = 0
+    left: list[str] = []
+    taken: set[tuple[str, str]] = set()
+    """Road ends already given a road link here."""
     for junction in root.iterfind("junction"):
         conns = [c for c in junction.iterfind("connection") if c.get("linkedRoad") is not None]
-        if not conns:
-            continue
         jid = junction.get("id")
         for c in conns:
-            if c.get("connectingRoad") is None:
-                c.set("connectingRoad", c.get("linkedRoad"))
-                renamed += 1
-            del c.attrib["linkedRoad"]
-        present = {(c.get("incomingRoad"), c.get("connectingRoad")) for c in junction.iterfind("connection")}
-        ids = {c.get("id") for c in junction.iterfind("connection")}
-        for c in conns:
-            back = (c.get("connectingRoad"), c.get("incomingRoad"))
-            contact = _road_end_towards(roads.get(back[1]), jid)
-            if back in present or contact is None:
-                continue
-            rev = etree.SubElement(junction, "connection")
-            k = len(ids)
-            while str(k) in ids:
-                k += 1
-            ids.add(str(k))
-            rev.set("id", str(k))
-            rev.set("incomingRoad", back[0])
-            rev.set("connectingRoad", back[1])
-            rev.set("contactPoint", contact)
-            for link in c.iterfind("laneLink"):
-                etree.SubElement(rev, "laneLink", {"from": link.get("to"), "to": link.get("from")})
-            present.add(back)
-            added += 1
-    if not renamed:
+            linked = c.attrib.pop("linkedRoad")
+            c.set("connectingRoad", c.get("connectingRoad", linked))
+            incoming = c.get("incomingRoad")
+            i_end = _road_end_towards(roads.get(incoming), jid)
+            l_end = c.get("contactPoint", "start")
+            pairs = {ll.get("from"): ll.get("to") for ll in c.iterfind("laneLink")}
+            if i_end is None or linked not in roads or not pairs:
+                left.append(f"{incoming}->{linked}")
+            elif (linked, l_end) not in taken:
+                _link_end(roads[linked], l_end, incoming, i_end, {v: k for k, v in pairs.items()})
+                taken.add((linked, l_end))
+                joins += 1
+            elif (incoming, i_end) not in taken:
+                _link_end(roads[incoming], i_end, linked, l_end, pairs)
+                taken.add((incoming, i_end))
+                joins += 1
+            else:
+                left.append(f"{incoming}->{linked}")
+    if not joins and not left:
         return []
-    return [
-        f"direct junctions: {renamed} connections' linkedRoad served as connectingRoad, {added} "
-        "reverse connections added (CARLA's client reads only connectingRoad and follows a "
-        "connection only from its incoming road)"
+    out = [
+        f"direct junctions: {joins} connections served as road links with lane links as well "
+        "(CARLA's client reads no linkedRoad, failing with IndexError '_Map_base::at', and joins "
+        "lanes only through a road's own links)"
     ]
+    if left:
+        out.append(
+            f"direct junction connections {', '.join(left)} not served as road links (both road ends "
+            "already link elsewhere): CARLA's client sees no way across them"
+        )
+    return out
 
 
 def _open_lanes(section: etree._Element, followed: set[str] | None = None) -> bool:
