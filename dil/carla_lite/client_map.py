@@ -92,8 +92,8 @@ def _renumber_junctions(root: etree._Element) -> list[str]:
                 end.set("elementId", new[end.get("elementId")])
     pairs = ", ".join(f"{old} -> {nid}" for old, nid in new.items())
     return [
-        f"junctions renumbered ({pairs}): a road has the same id, and CARLA's client takes an id "
-        "a road links to for the junction's"
+        f"junctions renumbered ({pairs}): a road has the same id, and CARLA's client takes the id "
+        "a road links to for that road's"
     ]
 
 
