@@ -1,18 +1,21 @@
-"""The shipped road networks as CARLA's client sees them: every lane in its topology, routes across
-the junction (a route search over the client's own waypoints, as CARLA's global route planner does)."""
+"""Road networks as CARLA's client sees them: every lane in its topology, routes across the junction
+(a route search over the client's own waypoints, as CARLA's global route planner does). The shipped
+networks, and networks written in the test with another tool (``written_maps.py``)."""
 
 from __future__ import annotations
 
 import heapq
 import itertools
 import math
+from pathlib import Path
 
 import pytest
 
 from dil.road.network import RoadNetwork
-from dil.road.routing import LaneGraph
+from dil.road.routing import LANE_CHANGE_COST, LaneGraph
 
 from .conftest import ROADS, carla, start_server, stop_server
+from .written_maps import WRITERS
 
 MAPS = ("highway", "rural", "junction")
 JOIN_M = 0.5
@@ -20,12 +23,14 @@ JOIN_M = 0.5
 SAMPLE_M = 2.0
 
 
-def _client_map(name: str) -> carla.Map:
-    server = start_server("--map", str(ROADS / f"{name}.xodr"))
+def _client_map(name: str, path: Path | None = None, log: list[str] | None = None) -> carla.Map:
+    server = start_server("--map", str(path or ROADS / f"{name}.xodr"))
     try:
         return server.client().get_world().get_map()
     finally:
         stop_server(server)
+        if log is not None:
+            log.extend(server.log)
 
 
 @pytest.fixture(scope="module", params=MAPS)
@@ -37,9 +42,7 @@ def _key(w: carla.Waypoint) -> tuple[str, int, int]:
     return str(w.road_id), int(w.section_id), int(w.lane_id)
 
 
-def test_the_client_topology_covers_every_driving_lane(maps):
-    name, cmap, net = maps
-    graph = LaneGraph(net)
+def _driving(net: RoadNetwork, graph: LaneGraph) -> set[tuple[str, int, int]]:
     driving = set()
     for node in graph.length:
         road = net.roads[net.road_index(node[0])]
@@ -47,6 +50,12 @@ def test_the_client_topology_covers_every_driving_lane(maps):
         if lane.type == "driving":
             driving.add(node)
     assert driving
+    return driving
+
+
+def test_the_client_topology_covers_every_driving_lane(maps):
+    name, cmap, net = maps
+    driving = _driving(net, LaneGraph(net))
     segments = cmap.get_topology()
     entries = {_key(a) for a, _ in segments}
     assert entries == driving, (
@@ -120,3 +129,50 @@ def test_a_route_over_the_client_waypoints_crosses_the_junction():
     assert min(w.transform.location.distance(goal) for w in path) < SAMPLE_M
     for a, b in itertools.pairwise(path):
         assert a.transform.location.distance(b.transform.location) < SAMPLE_M + JOIN_M + 0.1
+
+
+@pytest.fixture(scope="module", params=sorted(WRITERS))
+def written(request, tmp_path_factory) -> tuple[str, carla.Map, RoadNetwork, list[str]]:
+    path = tmp_path_factory.mktemp("written") / f"{request.param}.xodr"
+    WRITERS[request.param](path)
+    log: list[str] = []
+    return request.param, _client_map(request.param, path, log), RoadNetwork.load(path), log
+
+
+def test_a_written_map_reaches_the_client_with_every_lane_and_every_way_on(written):
+    """Each lane of dil's lane graph is in the client's topology, and the client goes on from it to
+    every lane dil's graph goes on to (so a route planner over the topology finds routes wherever
+    dil's graph has one); the server said once what it changed for the client."""
+    _name, cmap, net, log = written
+    graph = LaneGraph(net)
+    driving = _driving(net, graph)
+    segments = cmap.get_topology()
+    assert {_key(a) for a, _ in segments} == driving
+    client_next = {(_key(a), _key(b)) for a, b in segments if _key(a) != _key(b)}
+    dil_next = {
+        (n, m)
+        for n in driving
+        for m, cost in graph.successors.get(n, [])
+        if m in driving and not (cost == LANE_CHANGE_COST and m[:2] == n[:2])
+    }
+    assert dil_next and dil_next <= client_next, sorted(dil_next - client_next)
+    served = [line for line in log if "served to clients with" in line]
+    assert served and len(served) == len(set(served)), log
+
+
+ROUTES = {
+    "direct_exit": (("1", -3, 10.0), ("3", -1, 60.0)),
+    "lane_drop_dead_end": (("1", -1, 10.0), ("2", -1, 95.0)),
+    "crossing": (("1", -1, 20.0), ("3", 1, 50.0)),
+}
+"""A start and a goal (road, lane, s) per written map, across what the client could not take."""
+
+
+def test_a_route_over_the_client_waypoints_crosses_a_written_map(written):
+    name, cmap, net, _ = written
+    start, goal = ROUTES[name]
+    assert LaneGraph(net).route(start, goal)
+    x, y, _, _ = net.lane_to_world(*start)
+    gx, gy, _, _ = net.lane_to_world(*goal)
+    path = _route(cmap, carla.Location(x, -y, 0.0), carla.Location(gx, -gy, 0.0))
+    assert (path[-1].road_id, path[-1].lane_id) == (int(goal[0]), goal[1])
