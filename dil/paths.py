@@ -22,6 +22,12 @@ def scenarios_dir() -> Path:
     return Path(__file__).resolve().parents[1] / "scenarios"
 
 
+def docs_dir() -> Path:
+    """The project's documentation beside the ``dil`` package (a source checkout or an editable
+    install): ``docs/``."""
+    return Path(__file__).resolve().parents[1] / "docs"
+
+
 def catalog_dir() -> Path:
     """The built-in scenario catalog: ``scenarios/catalog``."""
     return scenarios_dir() / "catalog"

@@ -8,11 +8,13 @@ import re
 from collections import Counter
 from pathlib import Path
 
+from dil.paths import docs_dir
+
 from .xosc import XoscFacts
 
 SUPPORTED, UNSUPPORTED, UNLISTED = "supported", "not supported", "not listed"
 
-SUPPORT_MATRIX = Path(__file__).resolve().parents[2] / "docs" / "openscenario-support.md"
+SUPPORT_MATRIX = docs_dir() / "openscenario-support.md"
 
 FEATURE_SUFFIXES = ("Action", "Condition", "Position", "Controller", "Distribution", "Trailer", "Swarm")
 """Tags that are features of the standard in their own right (the rest are mostly their parts:
