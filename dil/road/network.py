@@ -87,7 +87,9 @@ class RoadNetwork:
         self.result = np.zeros(R_SIZE)
         """The row the fast :meth:`locate_into` fills (``lookup.R_*``)."""
         self.graph = LaneGraph(self)
-        self._flat = (*self.tables, *self.grid)
+        self.flat = (*self.tables, *self.grid)
+        """The tables' and grid's arrays one by one, as the ``*_flat`` kernels take them (numba's
+        dispatcher types plain arrays quickly, a named tuple of them slowly)."""
 
     def _check_extent(self, segments: np.ndarray) -> None:
         """Every sampled reference-line point finite and within MAX_COORD (a bad geometry shows here)."""
@@ -174,17 +176,17 @@ class RoadNetwork:
 
     def locate_into(self, x: float, y: float) -> bool:
         """Fast lookup: fill :attr:`result` (``lookup.R_*``); False when no road is near."""
-        return locate_flat(*self._flat, x, y, self._borders, self._cand, self._best, self.result)
+        return locate_flat(*self.flat, x, y, self._borders, self._cand, self._best, self.result)
 
     def locate_many_into(self, xy: np.ndarray, out: np.ndarray, found: np.ndarray) -> None:
         """:meth:`locate_into` for each row of ``xy`` (n, 2) in one call: ``out[i]`` the
         ``lookup.R_*`` row, ``found[i]`` 0 where no road is near."""
-        locate_many_flat(*self._flat, xy, self._borders, self._cand, self._best, out, found)
+        locate_many_flat(*self.flat, xy, self._borders, self._cand, self._best, out, found)
 
     def surface_z(self, x: float, y: float, default: float = 0.0) -> float:
         """Height of the road surface under world ``(x, y)`` [m]; ``default`` where no road is near."""
         return surface_z_flat(
-            *self._flat,
+            *self.flat,
             float(x),
             float(y),
             float(default),

@@ -163,7 +163,6 @@ class StepChecks:
 
     def __init__(self, net: RoadNetwork | None, max_pairs: int = 1024) -> None:
         self.net = net if net is not None else RoadNetwork.empty()
-        self._flat = (*self.net.tables, *self.net.grid)
         self.pairs = np.zeros((max_pairs, 2), dtype=np.int64)
         self.where = np.zeros((5, R_SIZE))
         """The ego's box centre and corners located (``lookup.R_*`` rows)."""
@@ -187,7 +186,7 @@ class StepChecks:
             self._found = np.zeros(2 * n, dtype=np.int64)
             self._located_at = np.full((2 * n, 2), np.nan)
         step_checks(
-            *self._flat,
+            *self.net.flat,
             state,
             n,
             ground_from,
