@@ -42,6 +42,19 @@ def options(server, **kw) -> CarlaOptions:
     return CarlaOptions(host=server.host, port=server.port, timeout_s=5.0, **kw)
 
 
+def _shown_once_current(observer, hero_x: float, timeout_s: float = 10.0) -> dict:
+    """The vehicles another client sees, by role name, once its newest world state is the last tick's
+    (it reaches that client over its own stream, a moment after the tick on a busy machine)."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        shown = {a.attributes["role_name"]: a for a in observer.get_actors().filter("vehicle.*")}
+        hero = shown.get("hero")
+        current = hero is not None and abs(hero.get_transform().location.x - hero_x) <= 1e-3
+        if current or time.monotonic() > deadline:
+            return shown
+        time.sleep(0.01)
+
+
 def test_a_full_cycle_mirrors_dil_s_world_into_the_server_and_gives_it_back(highway):
     observer = highway.client().get_world()
     assert not observer.get_settings().synchronous_mode
@@ -49,30 +62,33 @@ def test_a_full_cycle_mirrors_dil_s_world_into_the_server_and_gives_it_back(high
     assert world.map_name == "highway" and len(world.network.roads) == len(world.network.odr.roads)
     settings = observer.get_settings()
     assert settings.synchronous_mode and settings.fixed_delta_seconds == pytest.approx(0.02)
-    cam = world.add_camera("front", CameraSpec(width=160, height=90), 50.0)
-    lead = world.spawn_in_lane(ActorSpec("lead", ActorKind.VEHICLE, length=7.0), "1", -2, 80.0, speed=10.0)
-    world.follow_lane(lead, 10.0)
-    for k in range(25):
-        x, y, z, yaw = world.network.lane_to_world("1", -2, 20.0 + 0.4 * k)
-        world.set_pose(0, (x, y, z, yaw), 20.0)
-        assert world.step(k * 20_000_000, 0.02) == []
-        frame = cam.measure(world.actor_state()[0], 2)
-        img = np.frombuffer(frame["data"], np.uint8).reshape(90, 160, 3)
-        assert img.std() > 5  # the road, drawn by the server from the ego's seat
-    assert cam.lag_ticks == [0] * 25 and cam.stale == 0  # each frame shows the state just sent
-    # what the server shows is where dil put it, in CARLA's left-handed frame
-    state, _ = world.actor_state()
-    shown = {a.attributes["role_name"]: a for a in observer.get_actors().filter("vehicle.*")}
-    assert set(shown) == {"hero", "lead"}
-    assert shown["lead"].type_id == "vehicle.carlamotors.carlacola"  # a 7 m vehicle
-    for role, i in (("hero", 0), ("lead", lead)):
-        tf = shown[role].get_transform()
-        assert tf.location.x == pytest.approx(state[i, A_X], abs=1e-3)
-        assert tf.location.y == pytest.approx(-state[i, A_Y], abs=1e-3)
-    v = shown["lead"].get_velocity()
-    assert math.hypot(v.x, v.y) == pytest.approx(10.0, abs=0.01)
-    assert world.kpis()["carla_ticks"] == 25
-    world.close()
+    try:
+        cam = world.add_camera("front", CameraSpec(width=160, height=90), 50.0)
+        lead_spec = ActorSpec("lead", ActorKind.VEHICLE, length=7.0)
+        lead = world.spawn_in_lane(lead_spec, "1", -2, 80.0, speed=10.0)
+        world.follow_lane(lead, 10.0)
+        for k in range(25):
+            x, y, z, yaw = world.network.lane_to_world("1", -2, 20.0 + 0.4 * k)
+            world.set_pose(0, (x, y, z, yaw), 20.0)
+            assert world.step(k * 20_000_000, 0.02) == []
+            frame = cam.measure(world.actor_state()[0], 2)
+            img = np.frombuffer(frame["data"], np.uint8).reshape(90, 160, 3)
+            assert img.std() > 5  # the road, drawn by the server from the ego's seat
+        assert cam.lag_ticks == [0] * 25 and cam.stale == 0  # each frame shows the state just sent
+        # what the server shows is where dil put it, in CARLA's left-handed frame
+        state, _ = world.actor_state()
+        shown = _shown_once_current(observer, state[0, A_X])
+        assert set(shown) == {"hero", "lead"}
+        assert shown["lead"].type_id == "vehicle.carlamotors.carlacola"  # a 7 m vehicle
+        for role, i in (("hero", 0), ("lead", lead)):
+            tf = shown[role].get_transform()
+            assert tf.location.x == pytest.approx(state[i, A_X], abs=1e-3)
+            assert tf.location.y == pytest.approx(-state[i, A_Y], abs=1e-3)
+        v = shown["lead"].get_velocity()
+        assert math.hypot(v.x, v.y) == pytest.approx(10.0, abs=0.01)
+        assert world.kpis()["carla_ticks"] == 25
+    finally:
+        world.close()
     settings = observer.get_settings()
     assert not settings.synchronous_mode and settings.fixed_delta_seconds is None
     observer.wait_for_tick()  # the actor list is the newest world state's
