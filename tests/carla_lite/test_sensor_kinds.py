@@ -4,6 +4,7 @@ real client and checked against geometry the test sets up: a car parked a known 
 from __future__ import annotations
 
 import math
+import queue
 
 import numpy as np
 
@@ -275,7 +276,6 @@ def test_radar_sees_the_car_ahead_closing_in(server, client):
 def test_every_sensor_delivers_each_frame_from_the_first_in_a_queue_per_sensor(server, client):
     """The synchronous-mode pattern of CARLA's examples: one queue per sensor and the world's on_tick,
     tick, then take from each queue the data of the frame ticked (it waits for ever if one is lost)."""
-    import queue
 
     world = client.get_world()
     with synchronous(world):
@@ -304,13 +304,14 @@ def test_every_sensor_delivers_each_frame_from_the_first_in_a_queue_per_sensor(s
             q: queue.Queue = queue.Queue()
             register(q.put)
             queues.append(q)
+        names = ("world tick", *kinds)
         for _ in range(5):
             frame = world.tick()
-            for q in queues:
-                data = q.get(timeout=20.0)
+            for name, q in zip(names, queues, strict=True):
+                data = _next(q, name, frame)
                 while data.frame < frame:
-                    data = q.get(timeout=20.0)
-                assert data.frame == frame
+                    data = _next(q, name, frame)
+                assert data.frame == frame, name
         for s in sensors:
             s.stop()
             s.destroy()
@@ -381,3 +382,11 @@ def test_a_walker_ahead_is_a_pedestrian_to_the_semantic_camera_and_lidar(server,
         assert (walker.id, int(carla.CityObjectLabel.Pedestrians)) in seen
         for a in (lidar, camera, walker, car):
             a.destroy()
+
+
+def _next(q: queue.Queue, name: str, frame: int) -> object:
+    """The next item of a listener's queue; a frame that never comes fails naming the listener."""
+    try:
+        return q.get(timeout=20.0)
+    except queue.Empty:
+        raise AssertionError(f"{name}: no data for frame {frame} within 20 s") from None
