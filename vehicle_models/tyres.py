@@ -38,6 +38,17 @@ def magic_formula(s: float, b: float, c: float, d: float, e: float) -> float:
 
 
 @njit(cache=True, error_model="numpy", inline="always")
+def magic_formula_many(
+    s: np.ndarray, b: np.ndarray, c: np.ndarray, d: np.ndarray, e: np.ndarray, out: np.ndarray
+) -> None:
+    """:func:`magic_formula` of each element: ``out[j]`` from ``s[j]``, ``b[j]``, ``c[j]``, ``d[j]``,
+    ``e[j]``. The elements are independent and the arithmetic branch-free (the polynomials' range
+    tests compile to selects), so the loop runs as SIMD lanes with no evaluation waiting on another."""
+    for j in range(out.shape[0]):
+        out[j] = magic_formula(s[j], b[j], c[j], d[j], e[j])
+
+
+@njit(cache=True, error_model="numpy", inline="always")
 def tyre_forces(
     p: np.ndarray, base: int, kappa: float, tan_alpha: float, fz: float, friction: float
 ) -> tuple[float, float, float]:
