@@ -26,9 +26,15 @@ def run_case(case: dict) -> None:
     kind = case["kind"]
     path = Path(case["path"])
     if kind == "run":  # a scenario (its road, catalogs, criteria, parameters) through a short batch run
-        from dil.run.runner import RunOptions, run
+        from dil.run.runner import run
+        from dil.run.spec import RunSpec, ScenarioChoice, Timing
 
-        run(RunOptions(path, dict(case.get("params", {})), max_time=case.get("max_time", 0.5)))
+        run(
+            RunSpec(
+                ScenarioChoice(path, dict(case.get("params", {}))),
+                timing=Timing(max_time=case.get("max_time", 0.5)),
+            )
+        )
     elif kind == "road":
         from dil.road.network import RoadNetwork
         from dil.road.render import render_png
