@@ -11,7 +11,8 @@ import pytest
 import yaml
 
 from dil.recording.reader import records
-from dil.run.runner import RunOptions, run
+from dil.run.runner import run
+from dil.run.spec import DriverChoice, Outputs, RunSpec, ScenarioChoice, Timing
 from dil.stack.ai import AiOptions, free_port
 
 from . import linear_model as lm
@@ -40,7 +41,14 @@ def _events(log):
 def test_a_healthy_local_node_drives_the_whole_run(model, tmp_path):
     log = tmp_path / "run.mcap"
     ai = AiOptions(model=str(model["manifest"]), deadline_ms=1000.0)
-    result = run(RunOptions(SCENARIO, stack="ai", max_time=3.0, record=log, ai=ai))
+    result = run(
+        RunSpec(
+            ScenarioChoice(SCENARIO),
+            DriverChoice("ai", ai=ai),
+            outputs=Outputs(record=log),
+            timing=Timing(max_time=3.0),
+        )
+    )
     k = result.kpis
     assert k["ai_fallback_at_s"] is None and k["ai_control_at_end"] == "ai"
     assert k["ai_frames_sent"] >= 70 and k["ai_commands_applied"] == k["ai_frames_sent"]
@@ -55,7 +63,14 @@ def test_a_slow_node_is_held_then_replaced_by_the_fallback(model, tmp_path):
     log = tmp_path / "run.mcap"
     try:
         ai = AiOptions(nodes=(address,), deadline_ms=100.0, hold_ms=300.0)
-        result = run(RunOptions(SCENARIO, stack="ai", max_time=4.0, record=log, ai=ai))
+        result = run(
+            RunSpec(
+                ScenarioChoice(SCENARIO),
+                DriverChoice("ai", ai=ai),
+                outputs=Outputs(record=log),
+                timing=Timing(max_time=4.0),
+            )
+        )
     finally:
         proc.terminate()
         proc.wait(10)
@@ -80,7 +95,15 @@ def test_a_killed_node_is_detected_and_the_run_continues_under_the_fallback(mode
 
     try:
         ai = AiOptions(nodes=(address,), deadline_ms=200.0, hold_ms=300.0)
-        result = run(RunOptions(SCENARIO, stack="ai", max_time=5.0, record=log, ai=ai, progress=kill_at_2s))
+        result = run(
+            RunSpec(
+                ScenarioChoice(SCENARIO),
+                DriverChoice("ai", ai=ai),
+                outputs=Outputs(record=log),
+                timing=Timing(max_time=5.0),
+            ),
+            progress=kill_at_2s,
+        )
     finally:
         if proc.poll() is None:
             proc.kill()
@@ -98,7 +121,7 @@ def test_no_node_answering_is_an_error_before_the_run_starts(model):
 
     ai = AiOptions(nodes=(f"tcp://127.0.0.1:{free_port()}",), probe_timeout_s=1.0)
     with pytest.raises(StackError, match=r"no inference node answers at tcp://127\.0\.0\.1"):
-        run(RunOptions(SCENARIO, stack="ai", max_time=1.0, ai=ai))
+        run(RunSpec(ScenarioChoice(SCENARIO), DriverChoice("ai", ai=ai), timing=Timing(max_time=1.0)))
 
 
 def test_a_model_reading_another_camera_size_is_refused_before_the_run(tmp_path):
@@ -110,7 +133,13 @@ def test_a_model_reading_another_camera_size_is_refused_before_the_run(tmp_path)
         with pytest.raises(
             StackError, match="reads camera 'front' at 8x6; this run has camera 'front' at 640x360"
         ):
-            run(RunOptions(SCENARIO, stack="ai", max_time=1.0, ai=AiOptions(nodes=(address,))))
+            run(
+                RunSpec(
+                    ScenarioChoice(SCENARIO),
+                    DriverChoice("ai", ai=AiOptions(nodes=(address,))),
+                    timing=Timing(max_time=1.0),
+                )
+            )
     finally:
         proc.terminate()
         proc.wait(10)
@@ -120,10 +149,13 @@ def test_the_driver_takes_over_by_braking(model, tmp_path):
     log = tmp_path / "run.mcap"
     ai = AiOptions(model=str(model["manifest"]), deadline_ms=1000.0, driver_seat=True)
     # the scripted driver sits with hands off and full throttle, then brakes hard at 5 s
-    opts = RunOptions(
-        SCENARIO, stack="ai", max_time=6.0, record=log, ai=ai, driver_profile="accelerate-brake"
+    spec = RunSpec(
+        ScenarioChoice(SCENARIO),
+        DriverChoice("ai", profile="accelerate-brake", ai=ai),
+        outputs=Outputs(record=log),
+        timing=Timing(max_time=6.0),
     )
-    result = run(opts)
+    result = run(spec)
     events = _events(log)
     assert [e["kind"] for e in events] == ["takeover"]
     assert events[0]["control"] == "driver" and "brake pedal at 0.80" in events[0]["detail"]
@@ -199,7 +231,14 @@ def test_a_model_can_read_the_cruise_speed_the_scenario_sets(model, tmp_path):
     for kmh in (50.0, 80.0):
         log = tmp_path / f"run{kmh:g}.mcap"
         ai = AiOptions(model=str(manifest), deadline_ms=1000.0)
-        run(RunOptions(SCENARIO, {"EgoSpeed": str(kmh)}, stack="ai", max_time=0.5, record=log, ai=ai))
+        run(
+            RunSpec(
+                ScenarioChoice(SCENARIO, {"EgoSpeed": str(kmh)}),
+                DriverChoice("ai", ai=ai),
+                outputs=Outputs(record=log),
+                timing=Timing(max_time=0.5),
+            )
+        )
         answers = [msgpack.unpackb(m.data) for t, m in records(log) if t == "ai/command"]
         answers = [c for c in answers if c["inference_ns"] > 0]  # the model's, not the fallback's
         expected = model["B"].astype(float) + 0.1 * model["V"][0].astype(float) * kmh / 3.6

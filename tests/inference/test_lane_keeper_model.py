@@ -15,7 +15,8 @@ import pytest
 from dil.inference.manifest import check_against, load_manifest
 from dil.inference.onnx_backend import BACKEND
 from dil.road.network import RoadNetwork
-from dil.run.runner import RunOptions, run
+from dil.run.runner import run
+from dil.run.spec import DriverChoice, RunSpec, ScenarioChoice
 from dil.stack.ai import AiOptions
 from dil.world.actors import A_SIZE, A_X, A_Y, A_YAW, A_Z, EGO
 from dil.world.camera import Camera, CameraSpec
@@ -145,7 +146,7 @@ def test_it_keeps_the_lane_of_the_catalog_curved_road_through_a_real_node(kmh):
     # against the loop, the scenario's speed parameter; the built-in stack only takes over if the
     # node fails, which it must not
     ai = AiOptions(model=str(MANIFEST), deadline_ms=1000.0)
-    result = run(RunOptions(SCENARIO, {"EgoSpeed": f"{kmh:g}"}, stack="ai", ai=ai))
+    result = run(RunSpec(ScenarioChoice(SCENARIO, {"EgoSpeed": f"{kmh:g}"}), DriverChoice("ai", ai=ai)))
     k = result.kpis
     assert k["ai_fallback_at_s"] is None and k["ai_control_at_end"] == "ai"
     assert k["ai_commands_applied"] > 600 * 70.0 / kmh  # 25 Hz for the whole drive
