@@ -14,7 +14,8 @@ from osi_utilities import ChannelSpecification, MessageType, MultiTraceReader, o
 
 import vehicle_models
 from dil.osi.export import export_log
-from dil.run.runner import RunOptions, run
+from dil.run.runner import run
+from dil.run.spec import Outputs, RunSpec, ScenarioChoice, Timing
 
 SCENARIO = Path(__file__).parents[2] / "scenarios" / "catalog" / "lane_keeping_rural.xosc"
 
@@ -23,7 +24,13 @@ SCENARIO = Path(__file__).parents[2] / "scenarios" / "catalog" / "lane_keeping_r
 def osi_run(tmp_path_factory: pytest.TempPathFactory) -> dict:
     d = tmp_path_factory.mktemp("osi_run")
     log, trace = d / "run.mcap", d / "trace_gt.mcap"
-    run(RunOptions(SCENARIO, max_time=12.0, record=log, osi=trace, osi_in_log=True))
+    run(
+        RunSpec(
+            ScenarioChoice(SCENARIO),
+            outputs=Outputs(record=log, osi=trace, osi_in_log=True),
+            timing=Timing(max_time=12.0),
+        )
+    )
     return {"dir": d, "log": log, "trace": trace}
 
 

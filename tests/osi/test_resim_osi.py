@@ -6,14 +6,15 @@ from pathlib import Path
 
 from osi_utilities import ChannelSpecification, MessageType, open_channel
 
-from dil.run.runner import RunOptions, run
+from dil.run.runner import run
+from dil.run.spec import Outputs, RunSpec, ScenarioChoice
 
 CCRS = Path(__file__).resolve().parents[2] / "scenarios" / "catalog" / "ccrs.xosc"
 
 
 def test_a_resimulation_writes_ground_truth_equal_to_the_original_run(tmp_path):
     log, trace = tmp_path / "run.mcap", tmp_path / "resim.osi"
-    result = run(RunOptions(CCRS, record=log))
+    result = run(RunSpec(ScenarioChoice(CCRS), outputs=Outputs(record=log)))
     dil = [sys.executable, "-m", "dil"]
     resim = subprocess.run(
         [*dil, "replay", str(log), "--resim", "--osi-trace", str(trace)], capture_output=True, text=True
