@@ -11,7 +11,8 @@ from mcap.reader import make_reader
 from dil.bus import Drops, Endpoints, Inbox, ZmqBus
 from dil.bus.messages import with_sensors
 from dil.recording.reader import check
-from dil.run.runner import RunOptions, run
+from dil.run.runner import run
+from dil.run.spec import DriverChoice, Outputs, RunSpec, ScenarioChoice, Timing
 
 from ..ports import port_block
 from ..scenario.helpers import CATALOG
@@ -20,7 +21,7 @@ from ..scenario.helpers import CATALOG
 @pytest.fixture(scope="module")
 def recorded(tmp_path_factory):
     path = tmp_path_factory.mktemp("log") / "run.mcap"
-    result = run(RunOptions(CATALOG / "ccrb.xosc", record=path))
+    result = run(RunSpec(ScenarioChoice(CATALOG / "ccrb.xosc"), outputs=Outputs(record=path)))
     return path, result
 
 
@@ -188,7 +189,9 @@ def test_kpis_scored_from_a_log_equal_the_live_ones(name, stack, tmp_path):
     from dil.run.kpi import SCALAR_KPIS, score_log
 
     path = tmp_path / "run.mcap"
-    live = run(RunOptions(CATALOG / f"{name}.xosc", stack=stack, record=path))
+    live = run(
+        RunSpec(ScenarioChoice(CATALOG / f"{name}.xosc"), DriverChoice(stack), outputs=Outputs(record=path))
+    )
     scored = score_log(path).as_dict()
     for key in (*SCALAR_KPIS, "events"):
         assert scored[key] == live.kpis[key], key
@@ -225,7 +228,11 @@ def test_report_is_one_html_page_with_plots(recorded, tmp_path):
 
 def test_a_run_cut_by_its_time_guard_is_incomplete_in_its_log_score_and_report(tmp_path):
     path = tmp_path / "run.mcap"
-    live = run(RunOptions(CATALOG / "ccrs.xosc", max_time=2.0, record=path))
+    live = run(
+        RunSpec(
+            ScenarioChoice(CATALOG / "ccrs.xosc"), outputs=Outputs(record=path), timing=Timing(max_time=2.0)
+        )
+    )
     assert live.outcome == "incomplete"
     score = _dil("log", "score", str(path))
     assert score.returncode == 3, score.stdout + score.stderr
