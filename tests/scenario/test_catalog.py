@@ -5,7 +5,8 @@ import sys
 
 import pytest
 
-from dil.run.runner import RunOptions, run
+from dil.run.runner import run
+from dil.run.spec import DriverChoice, RunSpec, ScenarioChoice, Timing
 from dil.scenario.loader import load
 
 from .helpers import CATALOG
@@ -30,7 +31,7 @@ def test_the_catalog_has_the_standard_tests():
 
 @pytest.mark.parametrize("name", SCENARIOS)
 def test_every_catalog_scenario_passes_with_the_builtin_stack(name):
-    r = run(RunOptions(CATALOG / f"{name}.xosc"))
+    r = run(RunSpec(ScenarioChoice(CATALOG / f"{name}.xosc")))
     assert r.passed, (r.end, r.verdict, r.kpis)
     assert r.end != "time limit 120 s"
 
@@ -38,20 +39,26 @@ def test_every_catalog_scenario_passes_with_the_builtin_stack(name):
 @pytest.mark.parametrize("name", ["ccrs", "ccrm", "cpna", "cpfa", "alks_decel"])
 def test_without_a_stack_the_conflict_ends_in_a_collision(name):
     """The scenarios are real conflicts: nobody braking means an impact."""
-    r = run(RunOptions(CATALOG / f"{name}.xosc", stack="none"))
+    r = run(RunSpec(ScenarioChoice(CATALOG / f"{name}.xosc"), DriverChoice("none")))
     assert r.kpis["collision"] and not r.passed
 
 
 @pytest.mark.parametrize("speed", [20, 35, 50])
 def test_emergency_braking_alone_avoids_a_stationary_car(speed):
-    r = run(RunOptions(CATALOG / "ccrs.xosc", {"EgoSpeed": str(speed)}, stack="aeb"))
+    r = run(RunSpec(ScenarioChoice(CATALOG / "ccrs.xosc", {"EgoSpeed": str(speed)}), DriverChoice("aeb")))
     assert r.passed and not r.kpis["collision"]
     assert r.kpis["max_decel"] > 3.0  # it had to brake hard: no ACC here
     assert r.kpis["final_speed"] < 0.1
 
 
 def test_a_cut_in_too_close_to_brake_for_fails():
-    r = run(RunOptions(CATALOG / "alks_cutin.xosc", {"CutInGap": "1", "SpeedDiff": "40", "CutInTime": "1.0"}))
+    r = run(
+        RunSpec(
+            ScenarioChoice(
+                CATALOG / "alks_cutin.xosc", {"CutInGap": "1", "SpeedDiff": "40", "CutInTime": "1.0"}
+            )
+        )
+    )
     assert not r.passed and r.kpis["collision"] and r.kpis["collision_with"] == "Target"
     assert r.verdict["checks"][0] == {
         "criterion": "no_collision",
@@ -62,7 +69,7 @@ def test_a_cut_in_too_close_to_brake_for_fails():
 
 def test_golden_checkpoints_of_a_braking_lead_without_a_stack():
     """CCRb with the storyboard moving both cars: closed-form positions at fixed times."""
-    r = run(RunOptions(CATALOG / "ccrb.xosc", stack="none"))
+    r = run(RunSpec(ScenarioChoice(CATALOG / "ccrb.xosc"), DriverChoice("none")))
     v = 50 / 3.6
     ego = {round(row[0], 3): row for row in r.trace if row[1] == "Ego"}
     target = {round(row[0], 3): row for row in r.trace if row[1] == "Target"}
@@ -78,7 +85,11 @@ def test_golden_checkpoints_of_a_braking_lead_without_a_stack():
 
 
 def test_golden_checkpoints_of_a_cut_in_without_a_stack():
-    r = run(RunOptions(CATALOG / "alks_cutin.xosc", stack="none", max_time=30.0))
+    r = run(
+        RunSpec(
+            ScenarioChoice(CATALOG / "alks_cutin.xosc"), DriverChoice("none"), timing=Timing(max_time=30.0)
+        )
+    )
     start = next(t for t, k, n, tr in r.transitions if (k, n, tr) == ("event", "event", "start"))
     end = next(t for t, k, n, tr in r.transitions if (k, n, tr) == ("event", "event", "end"))
     assert end - start == pytest.approx(3.0, abs=0.011)
@@ -91,8 +102,10 @@ def test_golden_checkpoints_of_a_cut_in_without_a_stack():
 
 def test_runs_are_deterministic():
     # a faster cut-in (at about 5 s, not 11 s) and the ego's reaction to it, in 12 s of the 25 s run
-    opts = RunOptions(CATALOG / "alks_cutin.xosc", params={"SpeedDiff": "40"}, max_time=12.0)
-    a, b = run(opts), run(opts)
+    spec = RunSpec(
+        ScenarioChoice(CATALOG / "alks_cutin.xosc", {"SpeedDiff": "40"}), timing=Timing(max_time=12.0)
+    )
+    a, b = run(spec), run(spec)
     assert a.trace == b.trace and a.kpis == b.kpis
     assert a.kpis["min_distance"] < 15.0  # the cut-in happened within the compared time
 

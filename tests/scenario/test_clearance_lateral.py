@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from dil.run.runner import RunOptions, run
+from dil.run.runner import run
+from dil.run.spec import DriverChoice, RunSpec, ScenarioChoice, Timing
 from dil.scenario.clearance import relative_lane
 from dil.scenario.loader import load
 from dil.scenario.xml import ScenarioError
@@ -26,7 +27,11 @@ def _starts(result) -> dict[str, list[float]]:
 def test_clearance_fires_when_the_lanes_around_become_free_as_the_reference_player_has_it(tmp_path):
     # golden trigger times: esmini 77028d83 on this file (ESMINI): centre 5.00 s, free 5.45 s,
     # wide 7.00 s; "right" (the lane to Car's right is free from the start: no rising edge) never
-    r = run(RunOptions(clearance_events(tmp_path), stack="none", max_time=30.0))
+    r = run(
+        RunSpec(
+            ScenarioChoice(clearance_events(tmp_path)), DriverChoice("none"), timing=Timing(max_time=30.0)
+        )
+    )
     assert _starts(r) == {"centre": [5.0], "free": [5.45], "wide": [7.0]}
 
 
@@ -40,7 +45,11 @@ def test_relative_lanes_skip_the_reference_line():
 def test_lateral_distance_keeps_the_side_distance_as_the_reference_player(tmp_path):
     # golden values: esmini 77028d83 on this file (ESMINI); Car's world y [m] at each checkpoint
     # (the road runs along x; Car's x follows from the world speed it keeps while moving sideways)
-    r = run(RunOptions(lateral_distances(tmp_path), stack="none", max_time=30.0))
+    r = run(
+        RunSpec(
+            ScenarioChoice(lateral_distances(tmp_path)), DriverChoice("none"), timing=Timing(max_time=30.0)
+        )
+    )
     assert _starts(r) == {"near": [1.01], "left": [2.49], "snap": [9.01]}
     ends = {n: round(t, 2) for t, k, n, tr in r.transitions if k == "event" and tr == "end"}
     assert ends["near"] == 1.48 and ends["snap"] == 9.03
@@ -93,5 +102,7 @@ def test_bad_lane_range_is_refused(tmp_path):
 
 def test_time_to_collision_to_a_position_counts_from_the_front_with_freespace(tmp_path):
     # golden trigger times: esmini 77028d83 on this file (ESMINI): front 4.49 s, rear 4.67 s
-    r = run(RunOptions(ttc_to_position(tmp_path), stack="none", max_time=30.0))
+    r = run(
+        RunSpec(ScenarioChoice(ttc_to_position(tmp_path)), DriverChoice("none"), timing=Timing(max_time=30.0))
+    )
     assert _starts(r) == {"front": [4.49], "rear": [4.67]}

@@ -17,7 +17,8 @@ import vehicle_models
 from dil.bus.inbox import Drops
 from dil.bus.transport import LocalBus
 from dil.realtime.clock import SimClock
-from dil.run.runner import RunOptions, run
+from dil.run.runner import run
+from dil.run.spec import DriverChoice, RunSpec, ScenarioChoice, Timing
 from dil.scenario.controllers.alks import r157_time_gap
 from dil.scenario.controllers.stack_link import configure_stack
 from dil.scenario.loader import load
@@ -57,7 +58,7 @@ def _at(track: list[tuple[float, float, float]], t: float) -> tuple[float, float
 
 
 def _run(path: Path, stack: str = "none"):
-    return run(RunOptions(path, stack=stack, max_time=40.0))
+    return run(RunSpec(ScenarioChoice(path), DriverChoice(stack), timing=Timing(max_time=40.0)))
 
 
 @pytest.fixture(scope="module")

@@ -9,7 +9,8 @@ import sys
 
 import pytest
 
-from dil.run.runner import RunOptions, run
+from dil.run.runner import run
+from dil.run.spec import DriverChoice, RunSpec, ScenarioChoice, Timing
 from dil.scenario.controller_actions import OverrideValues
 from dil.scenario.engine import ScenarioNode
 from dil.scenario.loader import load
@@ -28,7 +29,7 @@ ENVIRONMENT = """<GlobalAction><EnvironmentAction><Environment name="rain">
 
 
 def _run(path):
-    return run(RunOptions(path, stack="none", max_time=20.0))
+    return run(RunSpec(ScenarioChoice(path), DriverChoice("none"), timing=Timing(max_time=20.0)))
 
 
 def test_environment_actions_set_the_run_s_environment(tmp_path):

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from dil.run.runner import RunOptions, run
+from dil.run.runner import run
+from dil.run.spec import DriverChoice, Outputs, RunSpec, ScenarioChoice, Timing
 
 from .helpers import action, event, scenario, sim_time, speed
 
@@ -57,7 +58,14 @@ def offset_scenario(tmp: Path) -> Path:
 @pytest.fixture(scope="module")
 def result(tmp_path_factory):
     path = offset_scenario(tmp_path_factory.mktemp("offset"))
-    return run(RunOptions(path, stack="none", max_time=30.0, trace_rate_hz=100.0))
+    return run(
+        RunSpec(
+            ScenarioChoice(path),
+            DriverChoice("none"),
+            outputs=Outputs(trace_rate_hz=100.0),
+            timing=Timing(max_time=30.0),
+        )
+    )
 
 
 def test_each_offset_takes_the_time_of_its_shape(result):

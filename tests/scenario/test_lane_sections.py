@@ -12,7 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from dil.run.runner import RunOptions, run
+from dil.run.runner import run
+from dil.run.spec import DriverChoice, Outputs, RunSpec, ScenarioChoice, Timing
 
 DATA = Path(__file__).resolve().parent / "data"
 
@@ -35,7 +36,14 @@ GOLDEN = {
 
 @pytest.mark.parametrize("name", sorted(GOLDEN))
 def test_a_car_follows_its_lane_across_sections(name):
-    result = run(RunOptions(DATA / "lane_sections.xosc", stack="none", max_time=30.0, trace_rate_hz=100.0))
+    result = run(
+        RunSpec(
+            ScenarioChoice(DATA / "lane_sections.xosc"),
+            DriverChoice("none"),
+            outputs=Outputs(trace_rate_hz=100.0),
+            timing=Timing(max_time=30.0),
+        )
+    )
     rows = {round(r[0], 2): r for r in result.trace if r[1] == name}
     for t, (x, y, lane) in GOLDEN[name].items():
         row = rows[t]

@@ -16,7 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from dil.run.runner import RunOptions, run
+from dil.run.runner import run
+from dil.run.spec import DriverChoice, Outputs, RunSpec, ScenarioChoice, Timing
 from dil.scenario.loader import load
 from dil.scenario.params import ParameterError, resolve
 from dil.scenario.xml import ScenarioError
@@ -48,7 +49,14 @@ GOLDEN = {
 
 
 def _rows(path: Path) -> tuple:
-    result = run(RunOptions(path, stack="none", max_time=30.0, trace_rate_hz=100.0))
+    result = run(
+        RunSpec(
+            ScenarioChoice(path),
+            DriverChoice("none"),
+            outputs=Outputs(trace_rate_hz=100.0),
+            timing=Timing(max_time=30.0),
+        )
+    )
     return result, {(r[1], round(r[0], 2)): r for r in result.trace}
 
 

@@ -7,7 +7,8 @@ import shutil
 
 import pytest
 
-from dil.run.runner import RunOptions, run
+from dil.run.runner import run
+from dil.run.spec import DriverChoice, RunSpec, ScenarioChoice, Timing, WorldChoice
 from dil.world.carla_backend import CarlaOptions
 
 from ..carla_lite.conftest import start_server, stop_server
@@ -27,7 +28,14 @@ def test_a_map_name_is_the_server_s_map_with_world_carla(tmp_path):
     server = start_server("--map", str(served))
     try:
         options = CarlaOptions(host=server.host, port=server.port, timeout_s=5.0)
-        r = run(RunOptions(path, stack="none", world="carla", carla=options, max_time=5.0))
+        r = run(
+            RunSpec(
+                ScenarioChoice(path),
+                DriverChoice("none"),
+                world=WorldChoice(backend="carla", carla=options),
+                timing=Timing(max_time=5.0),
+            )
+        )
     finally:
         stop_server(server)
     assert r.scenario.road_map == "Town01"

@@ -7,13 +7,14 @@ import math
 
 import pytest
 
-from dil.run.runner import RunOptions, run
+from dil.run.runner import run
+from dil.run.spec import DriverChoice, RunSpec, ScenarioChoice, Timing
 
 from .helpers import action, event, scenario, sim_time, speed
 
 
 def _run(path, max_time=20.0):
-    return run(RunOptions(path, stack="none", max_time=max_time))
+    return run(RunSpec(ScenarioChoice(path), DriverChoice("none"), timing=Timing(max_time=max_time)))
 
 
 def _rows(result, name="Car"):

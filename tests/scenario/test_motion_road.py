@@ -7,7 +7,8 @@ import math
 
 import pytest
 
-from dil.run.runner import RunOptions, run
+from dil.run.runner import run
+from dil.run.spec import DriverChoice, RunSpec, ScenarioChoice, Timing
 
 from .helpers import HIGHWAY, VEHICLE, action, event, sim_time, speed
 
@@ -64,7 +65,7 @@ def _rows(result, name="Car"):
 
 
 def _run(path, max_time):
-    return run(RunOptions(path, stack="none", max_time=max_time))
+    return run(RunSpec(ScenarioChoice(path), DriverChoice("none"), timing=Timing(max_time=max_time)))
 
 
 def test_the_world_speed_is_kept_on_a_curve_at_any_lateral_position(tmp_path):

@@ -15,7 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from dil.run.runner import RunOptions, run
+from dil.run.runner import run
+from dil.run.spec import DriverChoice, RunSpec, ScenarioChoice, Timing
 
 from .helpers import dil_run
 
@@ -49,7 +50,7 @@ EVENT_STARTS = {"GoEvent": 2.13, "WaiterEvent": 3.01, "HandOverEvent": 1.01, "Si
 
 @pytest.fixture(scope="module")
 def result():
-    return run(RunOptions(FILE, stack="none", max_time=20.0))
+    return run(RunSpec(ScenarioChoice(FILE), DriverChoice("none"), timing=Timing(max_time=20.0)))
 
 
 def _at(result, name: str, t: float) -> tuple[float, float]:
@@ -96,7 +97,7 @@ def test_a_mistyped_default_is_a_warning_naming_the_catalog_file(result):
 def test_the_driver_seat_or_a_stack_takes_the_ego_instead(stack):
     """`dil drive` gives the ego to the person at the wheel (the driver seat), `--stack` to a stack:
     the file's interactive controller never takes it, and no warning says it holds still."""
-    r = run(RunOptions(FILE, stack=stack, max_time=2.0))
+    r = run(RunSpec(ScenarioChoice(FILE), DriverChoice(stack), timing=Timing(max_time=2.0)))
     ego = r.scenario.entities["Ego"]
     assert ego.stack_driven and not ego.controller.active
     track = [row for row in r.trace if row[1] == "Ego"]
@@ -106,7 +107,7 @@ def test_the_driver_seat_or_a_stack_takes_the_ego_instead(stack):
 
 
 def test_a_run_is_deterministic_with_held_entities(result):
-    again = run(RunOptions(FILE, stack="none", max_time=20.0))
+    again = run(RunSpec(ScenarioChoice(FILE), DriverChoice("none"), timing=Timing(max_time=20.0)))
     assert again.trace == result.trace
 
 

@@ -14,7 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from dil.run.runner import RunOptions, run
+from dil.run.runner import run
+from dil.run.spec import DriverChoice, Outputs, RunSpec, ScenarioChoice, Timing
 
 DATA = Path(__file__).resolve().parent / "data"
 
@@ -30,7 +31,14 @@ GOLDEN = {
 
 @pytest.fixture(scope="module")
 def result():
-    return run(RunOptions(DATA / "offroad.xosc", stack="none", max_time=30.0, trace_rate_hz=100.0))
+    return run(
+        RunSpec(
+            ScenarioChoice(DATA / "offroad.xosc"),
+            DriverChoice("none"),
+            outputs=Outputs(trace_rate_hz=100.0),
+            timing=Timing(max_time=30.0),
+        )
+    )
 
 
 def test_off_road_counts_the_reference_point_and_the_time_off(result):

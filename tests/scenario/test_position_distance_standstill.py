@@ -15,7 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from dil.run.runner import RunOptions, run
+from dil.run.runner import run
+from dil.run.spec import DriverChoice, Outputs, RunSpec, ScenarioChoice, Timing
 
 from .helpers import action, event, scenario, sim_time, speed
 
@@ -120,7 +121,14 @@ def spline_scenario(tmp: Path) -> Path:
 
 
 def _play(path: Path) -> tuple[dict[str, float], dict[float, tuple]]:
-    r = run(RunOptions(path, stack="none", max_time=30.0, trace_rate_hz=100.0))
+    r = run(
+        RunSpec(
+            ScenarioChoice(path),
+            DriverChoice("none"),
+            outputs=Outputs(trace_rate_hz=100.0),
+            timing=Timing(max_time=30.0),
+        )
+    )
     starts = {n: round(t, 2) for t, k, n, tr in r.transitions if k == "event" and tr == "start"}
     car = {round(row[0], 2): row for row in r.trace if row[1] == "Car"}
     return starts, car

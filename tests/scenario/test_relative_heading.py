@@ -13,7 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from dil.run.runner import RunOptions, run
+from dil.run.runner import run
+from dil.run.spec import DriverChoice, Outputs, RunSpec, ScenarioChoice, Timing
 
 DATA = Path(__file__).resolve().parent / "data"
 
@@ -31,7 +32,14 @@ GOLDEN = {
 
 @pytest.fixture(scope="module")
 def trace():
-    result = run(RunOptions(DATA / "relative_heading.xosc", stack="none", max_time=30.0, trace_rate_hz=100.0))
+    result = run(
+        RunSpec(
+            ScenarioChoice(DATA / "relative_heading.xosc"),
+            DriverChoice("none"),
+            outputs=Outputs(trace_rate_hz=100.0),
+            timing=Timing(max_time=30.0),
+        )
+    )
     return result, {(r[1], round(r[0], 2)): r for r in result.trace}
 
 

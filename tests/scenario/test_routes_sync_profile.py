@@ -8,7 +8,8 @@ import math
 
 import pytest
 
-from dil.run.runner import RunOptions, run
+from dil.run.runner import run
+from dil.run.spec import DriverChoice, Outputs, RunSpec, ScenarioChoice, Timing
 
 from .helpers import HIGHWAY, ROOT, VEHICLE, action, event, scenario, sim_time, speed, teleport
 
@@ -70,7 +71,14 @@ def junction_scenario(tmp, init_car: str, events: str = "", stop: str = "16") ->
 
 
 def _run(path, max_time=30.0):
-    return run(RunOptions(path, stack="none", max_time=max_time, trace_rate_hz=100.0))
+    return run(
+        RunSpec(
+            ScenarioChoice(path),
+            DriverChoice("none"),
+            outputs=Outputs(trace_rate_hz=100.0),
+            timing=Timing(max_time=max_time),
+        )
+    )
 
 
 def rows(result, name):

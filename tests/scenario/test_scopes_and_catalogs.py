@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from dil.run.runner import RunOptions, run
+from dil.run.runner import run
+from dil.run.spec import DriverChoice, RunSpec, ScenarioChoice, Timing
 from dil.scenario.loader import load
 from dil.scenario.xml import ScenarioError
 
@@ -44,8 +45,8 @@ def doc(
     return path
 
 
-def _run(path, **kw):
-    return run(RunOptions(path, stack="none", max_time=kw.pop("max_time", 20.0), **kw))
+def _run(path):
+    return run(RunSpec(ScenarioChoice(path), DriverChoice("none"), timing=Timing(max_time=20.0)))
 
 
 def last(result, name):

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from dil.run.runner import RunOptions, run
+from dil.run.runner import run
+from dil.run.spec import DriverChoice, RunSpec, ScenarioChoice, Timing
 from dil.scenario.loader import load
 from dil.scenario.xml import ScenarioError
 
@@ -25,7 +26,13 @@ def test_signal_states_lamps_and_qualified_names_play_as_the_reference_player(tm
     # golden values: esmini 77028d83 on this file,
     # esmini --headless --fixed_timestep 0.01 --osc t.xosc --csv_logger es.csv --logfile_path log.txt
     # (events go 3.00 s, slow 6.52 s; Car speed and x at each checkpoint below)
-    r = run(RunOptions(signals_and_appearance(tmp_path), stack="none", max_time=20.0))
+    r = run(
+        RunSpec(
+            ScenarioChoice(signals_and_appearance(tmp_path)),
+            DriverChoice("none"),
+            timing=Timing(max_time=20.0),
+        )
+    )
     assert _starts(r, "go") == [3.0]  # signal 1 green from Init, condition delay 3 s
     assert _starts(r, "never") == []  # signal 2 is red
     assert _starts(r, "slow") == [
@@ -65,7 +72,11 @@ def test_signal_controllers_cycle_their_phases_and_jump_when_told(tmp_path):
     # the reference player (77028d83) has no TrafficSignalController: these times follow from the
     # standard (phases 4 + 1 + 3 s; ``walk`` starts 1 s after ``main``; the jump to ``green`` at 12.01 s
     # restarts the cycle there, so the second red begins at 12.01 + 5 s)
-    r = run(RunOptions(signal_controllers(tmp_path), stack="none", max_time=30.0))
+    r = run(
+        RunSpec(
+            ScenarioChoice(signal_controllers(tmp_path)), DriverChoice("none"), timing=Timing(max_time=30.0)
+        )
+    )
     assert _starts(r, "red") == [5.0, 17.01]
     assert _starts(r, "walk") == [6.0]
     signal1 = [

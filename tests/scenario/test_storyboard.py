@@ -1,14 +1,16 @@
 import pytest
 
-from dil.run.runner import RunOptions, run
+from dil.run.runner import run
+from dil.run.spec import DriverChoice, RunSpec, ScenarioChoice, Timing
 from dil.scenario.loader import load
 from dil.scenario.xml import ScenarioError
 
 from .helpers import action, event, scenario, sim_time, speed
 
 
-def _run(path, **kw):
-    return run(RunOptions(path, stack="none", max_time=kw.pop("max_time", 20.0), **kw))
+def _run(path, params=None):
+    spec = RunSpec(ScenarioChoice(path, params or {}), DriverChoice("none"), timing=Timing(max_time=20.0))
+    return run(spec)
 
 
 def _times(result, kind, name, transition):

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from dil.run.runner import RunOptions, run
+from dil.run.runner import run
+from dil.run.spec import DriverChoice, Outputs, RunSpec, ScenarioChoice, Timing
 from dil.scenario.loader import load
 from dil.scenario.xml import ScenarioError
 
@@ -55,7 +56,14 @@ def tolerance_scenario(tmp: Path, tolerance: str = "4", tolerance_master: str = 
 
 
 def test_targets_count_as_reached_within_their_tolerances(tmp_path):
-    r = run(RunOptions(tolerance_scenario(tmp_path), stack="none", max_time=30.0, trace_rate_hz=100.0))
+    r = run(
+        RunSpec(
+            ScenarioChoice(tolerance_scenario(tmp_path)),
+            DriverChoice("none"),
+            outputs=Outputs(trace_rate_hz=100.0),
+            timing=Timing(max_time=30.0),
+        )
+    )
     ends = [t for t, k, n, tr in r.transitions if (k, n, tr) == ("action", "sync", "end")]
     assert ends == [pytest.approx(ESMINI_END, abs=0.011)]
     car = {round(row[0], 2): row for row in r.trace if row[1] == "Car"}

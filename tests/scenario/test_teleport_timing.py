@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from dil.run.runner import RunOptions, run
+from dil.run.runner import run
+from dil.run.spec import DriverChoice, Outputs, RunSpec, ScenarioChoice, Timing
 
 from .helpers import action, event, scenario, sim_time, speed, teleport
 
@@ -37,7 +38,14 @@ def jump_scenario(tmp: Path) -> Path:
 
 
 def test_a_teleport_lands_in_the_next_step_as_the_reference_player_has_it(tmp_path):
-    r = run(RunOptions(jump_scenario(tmp_path), stack="none", max_time=30.0, trace_rate_hz=100.0))
+    r = run(
+        RunSpec(
+            ScenarioChoice(jump_scenario(tmp_path)),
+            DriverChoice("none"),
+            outputs=Outputs(trace_rate_hz=100.0),
+            timing=Timing(max_time=30.0),
+        )
+    )
     starts = {n: round(t, 2) for t, k, n, tr in r.transitions if k == "event" and tr == "start"}
     assert starts == {"jump": 2.01, "go": 2.01}
     car = {round(row[0], 2): row for row in r.trace if row[1] == "Car"}

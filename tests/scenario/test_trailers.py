@@ -14,7 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from dil.run.runner import RunOptions, run
+from dil.run.runner import run
+from dil.run.spec import DriverChoice, Outputs, RunSpec, ScenarioChoice, Timing
 
 from .helpers import dil_run
 
@@ -55,7 +56,14 @@ GOLDEN = {
 
 @pytest.fixture(scope="module")
 def rows():
-    result = run(RunOptions(DATA / "trailers.xosc", stack="none", max_time=30.0, trace_rate_hz=100.0))
+    result = run(
+        RunSpec(
+            ScenarioChoice(DATA / "trailers.xosc"),
+            DriverChoice("none"),
+            outputs=Outputs(trace_rate_hz=100.0),
+            timing=Timing(max_time=30.0),
+        )
+    )
     return {(r[1], round(r[0], 2)): r for r in result.trace}
 
 

@@ -16,7 +16,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from dil.run.runner import RunOptions, run
+from dil.run.runner import run
+from dil.run.spec import DriverChoice, Outputs, RunSpec, ScenarioChoice, Timing
 from dil.scenario.trajectories import clothoid_points, nurbs_points
 
 from .helpers import dil_run
@@ -64,7 +65,12 @@ TOLERANCE = {"Timed": 0.02, "Spline": 0.02, "Offset": 0.02, "Nurbs": 0.3}
 @pytest.fixture(scope="module")
 def rows():
     result = run(
-        RunOptions(DATA / "trajectory_shapes.xosc", stack="none", max_time=30.0, trace_rate_hz=100.0)
+        RunSpec(
+            ScenarioChoice(DATA / "trajectory_shapes.xosc"),
+            DriverChoice("none"),
+            outputs=Outputs(trace_rate_hz=100.0),
+            timing=Timing(max_time=30.0),
+        )
     )
     return {(r[1], round(r[0], 2)): r for r in result.trace}
 

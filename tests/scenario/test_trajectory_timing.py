@@ -16,7 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from dil.run.runner import RunOptions, run
+from dil.run.runner import run
+from dil.run.spec import DriverChoice, Outputs, RunSpec, ScenarioChoice, Timing
 
 DATA = Path(__file__).resolve().parent / "data"
 
@@ -47,7 +48,12 @@ GOLDEN = {
 @pytest.fixture(scope="module")
 def rows():
     result = run(
-        RunOptions(DATA / "trajectory_timing.xosc", stack="none", max_time=30.0, trace_rate_hz=100.0)
+        RunSpec(
+            ScenarioChoice(DATA / "trajectory_timing.xosc"),
+            DriverChoice("none"),
+            outputs=Outputs(trace_rate_hz=100.0),
+            timing=Timing(max_time=30.0),
+        )
     )
     return {(r[1], round(r[0], 2)): r for r in result.trace}
 

@@ -12,7 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from dil.run.runner import RunOptions, run
+from dil.run.runner import run
+from dil.run.spec import DriverChoice, Outputs, RunSpec, ScenarioChoice, Timing
 
 DATA = Path(__file__).resolve().parent / "data"
 
@@ -31,7 +32,14 @@ GOLDEN = {
 
 
 def test_transitions_start_the_waiting_events_in_the_same_step():
-    result = run(RunOptions(DATA / "transitions.xosc", stack="none", max_time=30.0, trace_rate_hz=100.0))
+    result = run(
+        RunSpec(
+            ScenarioChoice(DATA / "transitions.xosc"),
+            DriverChoice("none"),
+            outputs=Outputs(trace_rate_hz=100.0),
+            timing=Timing(max_time=30.0),
+        )
+    )
     starts = {
         name: round(t, 2) for t, kind, name, tr in result.transitions if kind == "event" and tr == "start"
     }
