@@ -11,7 +11,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from dil.run.runner import RunOptions, run
+from dil.run.runner import run
+from dil.run.spec import DriverChoice, RunSpec, ScenarioChoice, Timing, WorldChoice
 from dil.stack.ai import AiOptions, free_port
 from dil.world.actors import A_X, A_Y, ActorKind, ActorSpec
 from dil.world.camera import CameraSpec
@@ -142,7 +143,12 @@ def test_a_scenario_on_another_map_is_refused_before_it_runs(rural):
     with pytest.raises(
         ValueError, match=r"road network is highway\.xodr but the CARLA server has map 'rural'"
     ):
-        run(RunOptions(CATALOG / "ccrs.xosc", world="carla", carla=options(rural)))
+        run(
+            RunSpec(
+                ScenarioChoice(CATALOG / "ccrs.xosc"),
+                world=WorldChoice(backend="carla", carla=options(rural)),
+            )
+        )
     assert not rural.client().get_world().get_settings().synchronous_mode
 
 
@@ -150,9 +156,13 @@ def test_a_scenario_on_another_map_is_refused_before_it_runs(rural):
     ("scenario", "stack"), [("ccrs", "builtin"), ("ccrs", "none"), ("alks_cutin", "builtin")]
 )
 def test_catalog_scenarios_give_the_same_verdict_and_kpis_on_both_worlds(highway, scenario, stack):
-    embedded = run(RunOptions(CATALOG / f"{scenario}.xosc", stack=stack))
+    embedded = run(RunSpec(ScenarioChoice(CATALOG / f"{scenario}.xosc"), DriverChoice(stack)))
     carla_run = run(
-        RunOptions(CATALOG / f"{scenario}.xosc", stack=stack, world="carla", carla=options(highway))
+        RunSpec(
+            ScenarioChoice(CATALOG / f"{scenario}.xosc"),
+            DriverChoice(stack),
+            world=WorldChoice(backend="carla", carla=options(highway)),
+        )
     )
     assert carla_run.verdict == embedded.verdict
     own = {k: v for k, v in carla_run.kpis.items() if not k.startswith("carla_")}
@@ -166,13 +176,11 @@ def test_an_ai_stack_sees_the_server_s_camera(rural, tmp_path):
     model = lm.build(tmp_path / "model", source=(640, 360))
     ai = AiOptions(model=str(model["manifest"]), deadline_ms=1000.0)
     result = run(
-        RunOptions(
-            CATALOG / "lane_keeping_rural.xosc",
-            stack="ai",
-            max_time=2.0,
-            ai=ai,
-            world="carla",
-            carla=options(rural),
+        RunSpec(
+            ScenarioChoice(CATALOG / "lane_keeping_rural.xosc"),
+            DriverChoice("ai", ai=ai),
+            world=WorldChoice(backend="carla", carla=options(rural)),
+            timing=Timing(max_time=2.0),
         )
     )
     k = result.kpis
