@@ -6,7 +6,7 @@ from pathlib import Path
 
 from dil.realtime.loop import Loop
 from dil.run.build import build
-from dil.run.runner import RunOptions, run
+from dil.run.runner import run
 from dil.run.spec import DriverChoice, RunSpec, ScenarioChoice, Timing
 from dil.run.stacks import STACKS, Driving, StackEntry
 
@@ -111,5 +111,7 @@ def test_a_stack_from_the_callers_registry_drives_and_is_closed():
 def test_the_spec_and_the_flat_keywords_run_alike():
     spec = RunSpec(ScenarioChoice(CCRS, {"EgoSpeed": "30"}), DriverChoice("aeb"), timing=Timing(max_time=3.0))
     a = run(spec)
-    b = run(RunOptions(CCRS, {"EgoSpeed": "30"}, "aeb", max_time=3.0))
+    b = run(
+        RunSpec(ScenarioChoice(CCRS, {"EgoSpeed": "30"}), DriverChoice("aeb"), timing=Timing(max_time=3.0))
+    )
     assert a.trace == b.trace and a.kpis == b.kpis and a.verdict == b.verdict

@@ -12,7 +12,8 @@ from dil.recording.reader import read_metadata
 from dil.run.criteria import Criteria, judge
 from dil.run.kpi import Kpis
 from dil.run.outcome import exit_status, label, outcome_of
-from dil.run.runner import RunOptions, run
+from dil.run.runner import run
+from dil.run.spec import Outputs, RunSpec, ScenarioChoice
 
 from ..scenario.helpers import CATALOG, scenario, sim_time
 
@@ -68,7 +69,10 @@ class _Broken:
 
 def test_a_node_that_fails_aborts_the_run_and_its_log_says_so(tmp_path):
     log = tmp_path / "run.mcap"
-    r = run(RunOptions(CATALOG / "ccrs.xosc", record=log, on_loop=lambda loop: loop.nodes.append(_Broken())))
+    r = run(
+        RunSpec(ScenarioChoice(CATALOG / "ccrs.xosc"), outputs=Outputs(record=log)),
+        on_loop=lambda loop: loop.nodes.append(_Broken()),
+    )
     assert r.outcome == "aborted" and r.verdict["reason"] == "error in the loop: RuntimeError: boom"
     assert r.end == r.verdict["reason"] and abs(r.simulated_s - 1.0) < 0.02
     meta, _ = read_metadata(log)

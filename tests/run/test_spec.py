@@ -1,6 +1,5 @@
 """The typed run spec: a bad value is refused naming its field and value (exit 2 at the command
-line, no traceback); the flat keyword form describes the same run; the stacks' registry is what
-``dil run --help`` offers."""
+line, no traceback); the stacks' registry is what ``dil run --help`` offers."""
 
 import subprocess
 import sys
@@ -8,7 +7,6 @@ from pathlib import Path
 
 import pytest
 
-from dil.run.runner import RunOptions
 from dil.run.spec import (
     DriverChoice,
     Outputs,
@@ -52,17 +50,6 @@ def test_a_good_spec_passes_and_is_frozen():
     with pytest.raises(AttributeError):
         spec.driver = DriverChoice("none")  # type: ignore[misc]
     assert spec.timing.clock == "simulated" and Timing(realtime=True).clock == "wall"
-
-
-def test_the_flat_keywords_describe_the_same_run():
-    flat = RunOptions(CCRS, {"EgoSpeed": "30"}, "aeb", max_time=4.0, ego="Ego", vehicle_substeps=5)
-    spec = flat.spec()
-    assert spec == RunSpec(
-        ScenarioChoice(CCRS, {"EgoSpeed": "30"}, "Ego"),
-        DriverChoice("aeb"),
-        vehicle=VehicleChoice(substeps=5),
-        timing=Timing(max_time=4.0),
-    )
 
 
 def test_every_stack_and_world_has_a_one_line_description():

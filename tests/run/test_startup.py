@@ -8,7 +8,8 @@ import msgpack
 import pytest
 
 from dil.bus.transport import LocalBus
-from dil.run.runner import RunOptions, run
+from dil.run.runner import run
+from dil.run.spec import DriverChoice, RunSpec, ScenarioChoice, Timing
 
 from ..scenario.helpers import CATALOG
 
@@ -19,7 +20,9 @@ def _messages(scenario: Path, stack: str, max_time: float | None = None):
     bus = LocalBus()
     frames: list[bytes] = []
     bus.tap(frames.append)
-    result = run(RunOptions(scenario, stack=stack, max_time=max_time, bus=bus))
+    result = run(
+        RunSpec(ScenarioChoice(scenario), DriverChoice(stack), timing=Timing(max_time=max_time)), bus=bus
+    )
     by_topic: dict[str, list[dict]] = {}
     for frame in frames:
         topic, data = bytes(frame).split(b"\0", 1)

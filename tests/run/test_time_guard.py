@@ -6,7 +6,8 @@ import sys
 from pathlib import Path
 
 from dil.run.guard import CEILING_S, FLOOR_S, default_max_time
-from dil.run.runner import RunOptions, run
+from dil.run.runner import run
+from dil.run.spec import DriverChoice, RunSpec, ScenarioChoice, Timing
 from dil.scenario.loader import load
 
 from ..scenario.helpers import CATALOG, scenario, sim_time
@@ -73,16 +74,23 @@ def test_a_300_s_scenario_runs_to_its_end_by_default_and_a_shorter_guard_is_inco
 
 def test_a_scenario_without_a_stop_trigger_ends_by_time_as_before(tmp_path):
     path = _no_stop_trigger(tmp_path)
-    r = run(RunOptions(path, stack="none", max_time=3.0))
+    r = run(RunSpec(ScenarioChoice(path), DriverChoice("none"), timing=Timing(max_time=3.0)))
     assert r.end == "time limit 3 s" and r.outcome == "pass" and r.verdict["reason"] == ""
     assert r.max_time == 3.0
     # by default too: the guard is its length
-    r = run(RunOptions(path, stack="none"))
+    r = run(RunSpec(ScenarioChoice(path), DriverChoice("none")))
     assert r.end == f"time limit {FLOOR_S:g} s" and r.outcome == "pass"
     # must_complete asks for an end by the storyboard: time alone fails it (not incomplete)
     from dil.run.criteria import Criteria
 
-    r = run(RunOptions(path, stack="none", max_time=2.0, criteria=Criteria(must_complete=True)))
+    r = run(
+        RunSpec(
+            ScenarioChoice(path),
+            DriverChoice("none"),
+            timing=Timing(max_time=2.0),
+            criteria=Criteria(must_complete=True),
+        )
+    )
     assert r.outcome == "fail"
     assert [c["criterion"] for c in r.verdict["checks"] if not c["passed"]] == ["must_complete"]
 
