@@ -154,11 +154,13 @@ class CompileProgress:
 def _exercise() -> None:
     """Short catalog runs that call every kernel a batch run calls (built-in stack, and the
     storyboard driving the ego)."""
-    from dil.run.runner import RunOptions, run
+    from dil.paths import catalog_dir
+    from dil.run.runner import run
+    from dil.run.spec import DriverChoice, RunSpec, ScenarioChoice, Timing
 
-    scenario = Path(__file__).resolve().parents[1] / "scenarios" / "catalog" / "ccrs.xosc"
+    scenario = ScenarioChoice(catalog_dir() / "ccrs.xosc")
     for stack in ("builtin", "none"):
-        run(RunOptions(scenario, stack=stack, max_time=0.5))
+        run(RunSpec(scenario, DriverChoice(stack), timing=Timing(max_time=0.5)))
 
 
 def load_blas_alone() -> bool:

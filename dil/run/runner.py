@@ -1,7 +1,7 @@
 """One run of a scenario: build it (:mod:`dil.run.build`), run its loop, score it.
 
-:func:`run` takes a typed :class:`~dil.run.spec.RunSpec`; :class:`RunOptions` is the same run as
-flat keywords (scripts and tests) and turns into a spec.
+:func:`run` takes a typed :class:`~dil.run.spec.RunSpec`; the bus, the progress callback and the loop
+hook are not part of the run's description and are given beside it.
 """
 
 from __future__ import annotations
@@ -10,33 +10,21 @@ import json
 import math
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
-from pathlib import Path
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from .criteria import Criteria, judge
 from .guard import guard_cut_is_incomplete
 from .outcome import aborted_verdict, outcome_of
-from .spec import (
-    DriverChoice,
-    Outputs,
-    RigChoice,
-    RunSpec,
-    ScenarioChoice,
-    Timing,
-    VehicleChoice,
-    WorldChoice,
-)
 from .stacks import STACKS, StackEntry
 
 if TYPE_CHECKING:
     from dil.bus.transport import Bus
     from dil.realtime.loop import Loop
     from dil.scenario.loader import Scenario
-    from dil.stack.ai import AiOptions
-    from dil.world.carla_backend import CarlaOptions
 
     from .build import BuiltRun
+    from .spec import RunSpec
 
 
 @dataclass
@@ -66,51 +54,8 @@ class RunResult:
         return self.simulated_s / self.wall_s if self.wall_s > 0 else math.inf
 
 
-@dataclass
-class RunOptions:
-    """A run as flat keywords; :meth:`spec` groups them into a :class:`RunSpec`. ``bus``,
-    ``progress`` and ``on_loop`` are not part of the run's description: :func:`run` takes them."""
-
-    scenario: Path
-    params: dict[str, str] = field(default_factory=dict)
-    stack: str = "builtin"
-    vehicle: str = "sedan_bmw320i"
-    model: str = "single_track"
-    max_time: float | None = None
-    ego: str | None = None
-    criteria: Criteria | None = None
-    trace_rate_hz: float = 10.0
-    progress: Callable[[float, float], None] | None = None
-    record: Path | None = None
-    osi: Path | None = None
-    osi_in_log: bool = False
-    replay_log: Path | None = None
-    realtime: bool = False
-    bus: Bus | None = None
-    driver_profile: str | None = None
-    rig_file: str | None = None
-    wheel: str | None = None
-    on_loop: Callable[[Loop], None] | None = None
-    ai: AiOptions | None = None
-    world: str = "embedded"
-    carla: CarlaOptions | None = None
-    vehicle_substeps: int = 10
-
-    def spec(self) -> RunSpec:
-        return RunSpec(
-            ScenarioChoice(Path(self.scenario), dict(self.params), self.ego),
-            DriverChoice(self.stack, self.replay_log, self.driver_profile, self.wheel, self.ai),
-            WorldChoice(self.world, self.carla),
-            VehicleChoice(self.vehicle, self.model, self.vehicle_substeps),
-            RigChoice(self.rig_file),
-            Outputs(self.record, self.osi, self.osi_in_log, self.trace_rate_hz),
-            Timing(self.realtime, self.max_time),
-            self.criteria,
-        )
-
-
 def run(
-    spec: RunSpec | RunOptions,
+    spec: RunSpec,
     *,
     bus: Bus | None = None,
     progress: Callable[[float, float], None] | None = None,
@@ -121,11 +66,6 @@ def run(
     loop before it runs (to install signal handlers)."""
     from .build import build
 
-    if isinstance(spec, RunOptions):
-        bus = bus if bus is not None else spec.bus
-        progress = progress if progress is not None else spec.progress
-        on_loop = on_loop if on_loop is not None else spec.on_loop
-        spec = spec.spec()
     with build(spec, bus=bus, progress=progress, stacks=stacks) as built:
         if on_loop is not None:
             on_loop(built.loop)
