@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import gc
 import os
 import sys
 from pathlib import Path
@@ -18,6 +19,7 @@ EXIT_INTERRUPTED = 130
 """Exit status of a run stopped by Ctrl-C or SIGTERM (its verdict: aborted, interrupted)."""
 
 if TYPE_CHECKING:
+    from dil.realtime.loop import Loop
     from dil.stack.ai import AiOptions
 
     from .spec import RunSpec
@@ -162,9 +164,15 @@ def main(args: argparse.Namespace) -> int:
         with contextlib.ExitStack() as signals:
             # Ctrl-C or SIGTERM stops the loop between ticks: the log is closed whole, with the
             # verdict "aborted: interrupted" (an interrupt inside a write could leave it unreadable)
-            result = run(
-                spec, progress=progress, on_loop=lambda loop: signals.enter_context(stop_on_signals(loop))
-            )
+
+            def on_loop(loop: Loop) -> None:
+                # what the build made lasts the whole run: out of the collector's scope (its automatic
+                # passes were off since `dil` started: dil/cli.py), so the loop's collections stay small
+                gc.freeze()
+                gc.enable()
+                signals.enter_context(stop_on_signals(loop))
+
+            result = run(spec, progress=progress, on_loop=on_loop)
         if progress is not None:
             print(file=sys.stderr)
     except Exception as e:

@@ -149,3 +149,28 @@ def test_kernels_using_blas_still_compile_and_run_after_the_table_is_loaded_alon
         "print(first, again, same, f2py, alone)"
     )
     assert _python(code) == ["True", "False", "True", "False", "True"]
+
+
+def test_a_run_makes_no_collection_while_it_imports_and_builds_and_collects_in_its_loop(tmp_path):
+    """The collector's automatic passes are off while ``dil run`` imports and builds (they would walk
+    some 100,000 lasting objects again and again), back on in its loop, and left as they were after."""
+    code = (
+        "import contextlib, gc, io\n"
+        "from dil.cli import main\n"
+        "import dil.realtime.loop as loop\n"
+        "full = []\n"
+        "gc.callbacks.append(lambda phase, info: phase == 'start' and full.append(1))\n"
+        "seen = {}\n"
+        "ticks = loop.Loop._ticks\n"
+        "def counted(self, *a):\n"
+        "    seen['before'], seen['on'] = len(full), gc.isenabled()\n"
+        "    return ticks(self, *a)\n"
+        "loop.Loop._ticks = counted\n"
+        "with contextlib.redirect_stdout(io.StringIO()):\n"
+        f"    rc = main(['run', 'ccrs', '--stack', 'none', '--no-record', '--out', {str(tmp_path)!r}])\n"
+        "print(rc, seen['before'], seen['on'], gc.isenabled())"
+    )
+    rc, before, on_in_loop, on_after = _python(code)
+    # before the first tick: the loop's own pass and those of its nodes' start, after the freeze (with
+    # the collector on during the imports and the build: some 130 passes)
+    assert (rc, on_in_loop, on_after) == ("1", "True", "True") and 1 <= int(before) <= 5, before
