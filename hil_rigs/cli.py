@@ -6,9 +6,9 @@ import argparse
 import logging
 import sys
 
+from dil.arguments import add_bus_arguments, bus_from_args
 from dil.bus.inbox import Drops
 from dil.bus.messages import CONSOLE_COMMAND, RIG_COMMAND, RIG_FEEDBACK
-from dil.bus.options import add_bus_arguments, bus_from_args
 from dil.bus.zmq_bus import Endpoints
 from dil.realtime.clock import WallClock
 from dil.realtime.loop import Loop, stop_on_signals

@@ -7,7 +7,7 @@ import logging
 import sys
 from pathlib import Path
 
-from dil.bus.options import add_bus_arguments
+from dil.arguments import add_bus_arguments
 
 from .catalog import CATALOG
 
@@ -47,7 +47,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def _console(args: argparse.Namespace) -> int:
-    from dil.bus.options import bus_from_args
+    from dil.arguments import bus_from_args
 
     from .auth import load_token
     from .server import Console, ConsoleOptions

@@ -11,11 +11,10 @@ from typing import TYPE_CHECKING
 
 import vehicle_models
 from dil import __version__
-from dil.arguments import add_world_arguments, carla_options, world_cameras
+from dil.arguments import add_bus_arguments, add_world_arguments, bus_from_args, carla_options, world_cameras
 from dil.bus.graph import NodeSpec, Port
 from dil.bus.inbox import Drops, Inbox
 from dil.bus.messages import CONSOLE_COMMAND, DRIVER_INPUT
-from dil.bus.options import add_bus_arguments, bus_from_args
 from dil.realtime.clock import Clock, Overrun, SimClock, WallClock
 from dil.realtime.loop import Loop, LoopReport, stop_on_signals
 from dil.realtime.scheduling import RealtimeRequest, apply

@@ -88,7 +88,7 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     )
     osi.add_argument("--no-playback", action="store_true", help="convert, map and score only")
     r.add_argument("--topics", nargs="+", help="play back only these topics")
-    from dil.bus.options import add_bus_arguments
+    from dil.arguments import add_bus_arguments
 
     add_bus_arguments(r, local=False)
     r.set_defaults(func=_replay)
@@ -211,7 +211,7 @@ def _replay(args: argparse.Namespace) -> int:
 
 
 def _play_back(args: argparse.Namespace, log: Path) -> int:
-    from dil.bus.options import bus_from_args
+    from dil.arguments import bus_from_args
 
     from .playback import play_back
 
