@@ -27,6 +27,31 @@ Make = Callable[[tuple], dict[str, Any]]
 """Turns a message's values (header then fields, in order) into the message."""
 
 
+class Typed:
+    """A message as its header values and a typed value (:mod:`dil.bus.values`): the message's fields
+    are made from the value by ``fields_of`` on first need, once."""
+
+    __slots__ = ("_fields_of", "_msg", "head", "value")
+
+    def __init__(self, head: tuple, value: Any, fields_of: Callable[[Any], dict[str, Any]]) -> None:
+        """``head``: schema_version, seq, t_sim_ns, t_wall_ns, source."""
+        self.head = head
+        self.value = value
+        self._fields_of = fields_of
+        self._msg: dict[str, Any] | None = None
+
+    def message(self) -> dict[str, Any]:
+        """The message (header then fields): what :meth:`dil.bus.codec.Encoder.message` makes."""
+        m = self._msg
+        if m is None:
+            m = self._msg = dict(zip(_HEAD_KEYS, self.head, strict=True))
+            m.update(self._fields_of(self.value))
+        return m
+
+
+_HEAD_KEYS = ("schema_version", "seq", "t_sim_ns", "t_wall_ns", "source")
+
+
 class Handoff:
     """One published message as a value (``msg``), its frame made on first need and its check against
     a schema made once. Made from the message's values and a ``make`` function, the message itself
@@ -61,6 +86,12 @@ class Handoff:
         return m
 
     @property
+    def value(self) -> Any:
+        """The typed value the publisher handed over (:class:`Typed`), else the message."""
+        p = self._payload
+        return p.value if type(p) is Typed else self.msg
+
+    @property
     def checked(self) -> Schema | None:
         """The schema the message has been checked against (by its publisher or a reader), if any."""
         return self._checked
@@ -92,9 +123,7 @@ class Outlet:
     def __init__(self, publisher: Publisher, encoder: Encoder) -> None:
         self.publisher = publisher
         self.encoder = encoder
-        self._hand: Callable[[dict[str, Any], Pack, Schema | None], None] | None = getattr(
-            publisher, "hand", None
-        )
+        self._hand: Callable[..., None] | None = getattr(publisher, "hand", None)
         self._checked = encoder.schema if encoder.checks else None
 
     def publish(self, t_sim_ns: int, t_wall_ns: int, fields: dict[str, Any], checked: bool = False) -> None:
@@ -108,3 +137,31 @@ class Outlet:
             self._hand(msg, enc.pack, enc.schema if checked else self._checked)
         else:
             self.publisher.send(enc.pack(msg))
+
+    def publish_value(
+        self,
+        t_sim_ns: int,
+        t_wall_ns: int,
+        value: Any,
+        fields_of: Callable[[Any], dict[str, Any]],
+        checked: bool = False,
+    ) -> None:
+        """Publish one message given as a typed value (:mod:`dil.bus.values`) and the function that
+        makes its fields: readers in this process that take the value
+        (:meth:`dil.bus.inbox.Inbox.latest_value`) get it as it is, and the fields are made only
+        for those that read the message, a recorder or another process. ``checked`` as in
+        :meth:`publish`. An encoder that checks each message makes the fields at once."""
+        enc = self.encoder
+        if self._hand is None or enc.checks:
+            self.publish(t_sim_ns, t_wall_ns, fields_of(value), checked)
+            return
+        head = (enc.schema.version, enc.seq, t_sim_ns, t_wall_ns, enc.source)
+        enc.seq += 1
+        self._hand(Typed(head, value, fields_of), self._pack_typed, enc.schema if checked else None, _message)
+
+    def _pack_typed(self, typed: Typed) -> bytes:
+        return self.encoder.pack(typed.message())
+
+
+def _message(typed: Typed) -> dict[str, Any]:
+    return typed.message()

@@ -75,32 +75,45 @@ class Inbox:
         """The next valid message, waiting up to ``timeout_ms`` for the first frame; None if none."""
         frame = self._recv(timeout_ms)
         while frame is not None:
-            msg = self._check(frame)
-            if msg is not None:
-                return msg
+            item = self._check(frame)
+            if item is not None:
+                return item.msg if type(item) is Handoff else item
             frame = self._recv(0)
         return None
 
     def latest(self) -> dict[str, Any] | None:
         """The newest valid message among those waiting (all are read), or None; does not wait."""
+        newest = self._newest()
+        return newest.msg if type(newest) is Handoff else newest
+
+    def latest_value(self) -> Any | None:
+        """As :meth:`latest`, but a message handed over in this process as a typed value
+        (:meth:`dil.bus.handoff.Outlet.publish_value`) comes as that value, its fields never made;
+        any other comes as the message (the reader turns it into the value's type)."""
+        newest = self._newest()
+        return newest.value if type(newest) is Handoff else newest
+
+    def _newest(self) -> Handoff | dict[str, Any] | None:
+        """The newest valid item waiting: a message, or a value handed over in this process."""
         newest = None
         recv = self._recv
         frame = recv(0)
         while frame is not None:
-            msg = self._check(frame)
-            if msg is not None:
-                newest = msg
+            item = self._check(frame)
+            if item is not None:
+                newest = item
             frame = recv(0)
         return newest
 
-    def _check(self, frame: bytes | Handoff) -> dict[str, Any] | None:
+    def _check(self, frame: bytes | Handoff) -> Handoff | dict[str, Any] | None:
+        """The valid message of a frame, or a valid value handed over as it is; None: dropped."""
         if type(frame) is Handoff:  # a value from this process: checked once for all its readers
             error = frame.check(self.schema)
             if error is not None:
                 self._drops.count(self.topic, error)
                 return None
             self.received += 1
-            return frame.msg
+            return frame
         try:
             _schema, msg = decode(frame, self._schemas, self._limits)
         except MessageError as e:

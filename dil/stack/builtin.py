@@ -18,6 +18,7 @@ from dil.bus.handoff import Outlet
 from dil.bus.inbox import Drops, Inbox
 from dil.bus.messages import AI_COMMAND, VEHICLE_STATE, sensor_schema
 from dil.bus.transport import Bus
+from dil.bus.values import NO_LANES, LaneSet
 from dil.realtime.clock import Clock
 from dil.road.tables import DRIVABLE
 from vehicle_models import VehicleParameters
@@ -155,7 +156,7 @@ class BuiltinStack:
         )
         self.schemas = {obj_schema.topic: obj_schema, lane_schema.topic: lane_schema}
         self._last_objects: list[dict] = []
-        self._last_lanes: list[dict] = []
+        self._last_lanes: LaneSet = NO_LANES
         self._last_state: dict | None = None
         self._path_cache: tuple | None = None
         self._frame = 0
@@ -193,10 +194,12 @@ class BuiltinStack:
     def command(self) -> tuple[float, float, float] | None:
         """Read the sensors and decide: steering-wheel angle, throttle, brake (None before the
         first vehicle state)."""
-        for inbox, attr in ((self._objects, "_last_objects"), (self._lanes, "_last_lanes")):
-            msg = inbox.latest()
-            if msg is not None:
-                setattr(self, attr, msg["objects" if attr == "_last_objects" else "lanes"])
+        msg = self._objects.latest()
+        if msg is not None:
+            self._last_objects = msg["objects"]
+        lanes = self._lanes.latest_value()  # from the world in this process: arrays, no lists
+        if lanes is not None:
+            self._last_lanes = lanes if type(lanes) is LaneSet else LaneSet.from_fields(lanes["lanes"])
         st = self._state.latest()
         if st is not None:
             self._last_state = st
@@ -298,24 +301,14 @@ class BuiltinStack:
     def _pick_lane(self) -> np.ndarray | None:
         """The centre-line points (n, 2) [m] of the target lane if set and visible, else of the lane
         the ego is in (None: no lane to follow)."""
-        # only drivable lanes are candidates: the others' points are never turned into numbers
-        lanes = [ln for ln in self._last_lanes if ln["type"] in DRIVABLE]
-        if not lanes:
+        lanes = self._last_lanes
+        keep = [k for k, kind in enumerate(lanes.types) if kind in DRIVABLE]  # only drivable lanes
+        if not keep:
             return None
-        flat: list[float] = []
-        end = np.empty(len(lanes), dtype=np.int64)
-        target = np.zeros(len(lanes), dtype=np.int64)
-        rows = 0
-        for k, ln in enumerate(lanes):
-            points = ln["points"]
-            flat.extend(points)
-            rows += len(points) // 2
-            end[k] = rows
-            if self.target_lane is not None and (ln["road"], ln["lane"]) == self.target_lane:
-                target[k] = 1
-        pts = np.asarray(flat, dtype=np.float64).reshape(-1, 2)
-        first = np.empty_like(end)
-        first[0] = 0
-        first[1:] = end[:-1]
+        pts, first, end = lanes.select(keep)
+        target = np.zeros(len(keep), dtype=np.int64)
+        if self.target_lane is not None:
+            for j, k in enumerate(keep):
+                target[j] = (lanes.roads[k], lanes.lanes[k]) == self.target_lane
         k = pick_lane(pts, first, end, target)
         return None if k < 0 else pts[first[k] : end[k]]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
@@ -76,6 +77,11 @@ class WorldNode:
             )
             outputs.append(Port(s.name, schema.topic, s.rate_hz))
         self._sensor_outs = [Outlet(pub, enc) for _, _, pub, enc in self._sensor_pubs]
+        # a sensor with measure_value hands its measurement over as a typed value (dil.bus.values)
+        self._measures = [
+            (s, every, out, getattr(s, "measure_value", None), _fields_of(s))
+            for (s, every, _, _), out in zip(self._sensor_pubs, self._sensor_outs, strict=True)
+        ]
         self._use_thread = sensor_thread and bool(self._sensor_pubs)
         self._thread: SensorThread | None = None
         self._dropped = 0
@@ -138,10 +144,14 @@ class WorldNode:
             if due:
                 self._thread.post(t_sim_ns, wall, state, due)
         else:
-            for (sensor, every, _, _), out in zip(self._sensor_pubs, self._sensor_outs, strict=True):
+            for sensor, every, out, value_of, fields_of in self._measures:
                 if self._tick % every == 0:
-                    fields = sensor.measure(state, n)
-                    out.publish(t_sim_ns, wall, fields, getattr(sensor, "checked", False))
+                    if value_of is not None:  # in-process readers take the value, fields made on need
+                        out.publish_value(t_sim_ns, wall, value_of(state, n), fields_of, sensor.checked)
+                    else:
+                        out.publish(
+                            t_sim_ns, wall, sensor.measure(state, n), getattr(sensor, "checked", False)
+                        )
         self._tick += 1
 
     def stop(self, t_sim_ns: int) -> None:
@@ -152,6 +162,13 @@ class WorldNode:
 
 
 _LABELS = {int(k): k.label for k in ActorKind}
+
+
+def _fields_of(sensor: Sensor) -> Callable[[Any], dict[str, Any]] | None:
+    """How the fields of ``sensor``'s typed measurement are made (None: it measures fields)."""
+    if getattr(sensor, "measure_value", None) is None:
+        return None
+    return lambda value: value.fields()
 
 
 def actor_records(state: np.ndarray, names: list[str]) -> list[dict]:

@@ -9,6 +9,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from dil.bus.values import LaneSet
 from dil.road.network import RoadNetwork
 from dil.road.render import BACKGROUND, TopDown, View
 from dil.road.sampling import sample_lanes
@@ -134,6 +135,11 @@ class LaneGeometry:
     """Points per run of a lane strip whose bounding box is checked against the range."""
 
     def measure(self, actors: np.ndarray, n: int) -> dict[str, Any]:
+        return self.measure_value(actors, n).fields()
+
+    def measure_value(self, actors: np.ndarray, n: int) -> LaneSet:
+        """The measurement as a typed value (its :meth:`~dil.bus.values.LaneSet.fields` are what
+        :meth:`measure` returns): in-process readers take the arrays, no lists are made."""
         ego = actors[EGO]
         m = lane_points_in_range(
             self._boxes,
@@ -148,15 +154,17 @@ class LaneGeometry:
             self._points,
             self._runs,
         )
-        points = self._points
-        self.checked = rows_valid(points, int(self._runs[m - 1, 2]) if m else 0, 0, 0)
-        lanes = []
-        for k, lo, hi in self._runs[:m].tolist():
-            st = self.strips[k]
-            lanes.append(
-                {"road": st.road, "lane": st.lane, "type": st.type, "points": points[lo:hi].ravel().tolist()}
-            )
-        return {"lanes": lanes}
+        end = int(self._runs[m - 1, 2]) if m else 0
+        self.checked = rows_valid(self._points, end, 0, 0)
+        runs = self._runs[:m]
+        strips = [self.strips[k] for k in runs[:, 0].tolist()]
+        return LaneSet(
+            [st.road for st in strips],
+            [st.lane for st in strips],
+            [st.type for st in strips],
+            self._points[:end].copy(),
+            runs[:, 2].copy(),
+        )
 
 
 class _Image:
