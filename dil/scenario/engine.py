@@ -23,6 +23,7 @@ from dil.world.embedded import EmbeddedWorld
 from .context import STATE_CHECKS, Context, EgoLink  # noqa: F401  (re-exported)
 from .controllers import perceive_all
 from .element_names import identity
+from .kernels import P_H, P_OK, P_S, P_X, P_Y, P_Z, lane_stepper
 from .loader import Scenario
 from .storyboard import Element
 from .trailers import Towing
@@ -83,6 +84,8 @@ class ScenarioNode:
         self._track_off = any("off_road" in c.looks_at for c in scenario.storyboard.conditions())
         """Some condition looks at how long an entity has been off the road: track it each step."""
         self._notify_earlier = lambda el, transition: self._notify(el, transition, earlier=True)
+        self._stepper = lane_stepper(world.network)
+        """Steps the storyboard-driven entities along their lanes (see :meth:`_move_all`)."""
 
     def abort(self, why: str) -> None:
         """The run ends for ``why`` (an emergency stop, an operator's stop) before the storyboard
@@ -131,10 +134,7 @@ class ScenarioNode:
             for e in entities:
                 if not e.stack_driven and e.speed_follow is not None:
                     e.plan(t, dt)  # so do continuous actions that follow another entity
-            net = ctx.net
-            for e in entities:
-                if not e.stack_driven:
-                    e.move(net, t, dt)
+            self._move_all(t, dt)
         self._sync_ego()
         if self._track_off:
             self._track_off_road()
@@ -179,6 +179,27 @@ class ScenarioNode:
                 {"element": el.name, "element_type": kind, "transition": transition, "state": el.state},
             )
         )
+
+    def _move_all(self, t: float, dt: float) -> None:
+        """Move the storyboard-driven entities to time ``t`` [s] by ``dt`` [s]: their steps along
+        their lanes in one kernel call (each entity's step depends on its own state only)."""
+        net = self.ctx.net
+        stepper = self._stepper
+        waiting: list[tuple] = []
+        rows: list[tuple[float, float, float, float, float, float]] = []
+        for e in self._entities:
+            if e.stack_driven:
+                continue
+            lane_step = e.move_start(net, t, dt)
+            if lane_step is not None:
+                waiting.append((e, lane_step))
+                rows.append(
+                    (stepper.road_row(e.road), e.lane, e.s, e.offset, lane_step[0], 1.0 if e.forward else 0.0)
+                )
+        if not rows:
+            return
+        for (e, lane_step), r in zip(waiting, stepper.step_many(rows), strict=True):
+            e.move_finish(net, lane_step, (r[P_S], r[P_X], r[P_Y], r[P_Z], r[P_H]) if r[P_OK] else None)
 
     def _sync_ego(self) -> None:
         link = self.ctx.ego_link

@@ -26,6 +26,10 @@ if TYPE_CHECKING:
     from .controllers.base import Controller
 
 
+LaneStep = tuple[float, float, float]
+"""A step along the lane left to make: distance along the lane [m], sideways change of the lane offset
+[m] and the world step [m] (see :meth:`Entity.move_start`)."""
+
 LATERAL_CLOSE = 1e-6
 """A lane change or lane offset within this of its target [m] has arrived (as the reference player has it)."""
 
@@ -251,9 +255,19 @@ class Entity:
             self.planned_speed = self.speed_follow.speed(self, t, dt)  # type: ignore[attr-defined]
 
     def move(self, net: RoadNetwork | None, t: float, dt: float) -> None:
-        """Advance a storyboard-driven entity by ``dt``."""
+        """Advance a storyboard-driven entity by ``dt`` [s] to time ``t`` [s]."""
+        lane_step = self.move_start(net, t, dt)
+        if lane_step is not None:
+            assert net is not None and self.road is not None
+            pose = step_in_lane(net, self.road, self.lane, self.s, self.offset, lane_step[0], self.forward)
+            self.move_finish(net, lane_step, pose)
+
+    def move_start(self, net: RoadNetwork | None, t: float, dt: float) -> LaneStep | None:
+        """The first part of :meth:`move`: speed, sideways motion, trajectories. Returns the step
+        along its lane that is left to make (with :meth:`move_finish`), None when it has moved. The
+        engine makes the lane steps of all entities in one kernel call between the two parts."""
         if not self.present:
-            return
+            return None
         # the time at an end of the network counts from the step that reached it, as esmini counts it
         if self.end_of_road > 0.0:
             self.end_of_road += dt
@@ -287,7 +301,7 @@ class Entity:
             place()
             if held:
                 self.speed = self.accel = 0.0
-            return
+            return None
         step = self.speed * dt
         self.odometer += step
         # [s] from the step that stops (as the off-road and end-of-road times); reversing is moving
@@ -314,11 +328,11 @@ class Entity:
                     self.y += rest * math.sin(way)
                 self.trajectory = None
                 self.place(net, self.x, self.y, self.z, self.yaw)
-            return
+            return None
         if self.road is None or net is None:
             self.x += step * math.cos(self.yaw)
             self.y += step * math.sin(self.yaw)
-            return
+            return None
         along, d_offset = step, 0.0
         lat = self.lateral
         if lat is not None:
@@ -347,7 +361,14 @@ class Entity:
                 along = math.sqrt(max(step * step - d_offset * d_offset, 0.0))
             if lat.shape == "step":
                 d_offset = 0.0
-        pose = step_in_lane(net, self.road, self.lane, self.s, self.offset, along, self.forward)
+        return along, d_offset, step
+
+    def move_finish(self, net: RoadNetwork, lane_step: LaneStep, pose: tuple | None) -> None:
+        """The last part of :meth:`move`: the lane step ``lane_step`` (from :meth:`move_start`) made
+        by the kernel (``pose``: new s, x, y, z [m] and the reference line's heading [rad]), or by the
+        Python path where the kernel did not take it (``pose`` None)."""
+        along, d_offset, step = lane_step
+        assert self.road is not None
         if pose is not None:  # the common case, in one kernel call (dil.scenario.kernels)
             self.s, self.x, self.y, self.z, h_ref = pose
         else:

@@ -123,6 +123,72 @@ def _step_in_lane_flat(
     return _step_in_lane(T, road, lane, s, offset, along, forward, work, out)
 
 
+S_ROAD, S_LANE, S_S, S_OFFSET, S_ALONG, S_FORWARD = range(6)
+"""Columns of a lane-step request row (road row of the tables, lane id, s [m], lane offset [m], step along
+the lane [m], 1.0 forward / 0.0 against s)."""
+P_OK, P_S, P_X, P_Y, P_Z, P_H = range(6)
+"""Columns of a lane-step result row: 1.0 when the kernel took it (else the Python path must), new s [m],
+x, y, z [m], heading of the reference line [rad]."""
+
+
+@njit(cache=True)
+def _step_many_flat(
+    geom: np.ndarray,
+    spiral_pts: np.ndarray,
+    road_geom: np.ndarray,
+    road_length: np.ndarray,
+    sections: np.ndarray,
+    road_sections: np.ndarray,
+    lanes: np.ndarray,
+    widths: np.ndarray,
+    drivable: np.ndarray,
+    elev: np.ndarray,
+    road_elev: np.ndarray,
+    superelev: np.ndarray,
+    road_super: np.ndarray,
+    offset_polys: np.ndarray,
+    road_offset: np.ndarray,
+    requests: np.ndarray,
+    n: int,
+    work: np.ndarray,
+    results: np.ndarray,
+) -> None:
+    """:func:`_step_in_lane` for the first ``n`` request rows (see ``S_*``) into the result rows (see
+    ``P_*``): one call moves every entity of a step."""
+    T = Tables(
+        geom,
+        spiral_pts,
+        road_geom,
+        road_length,
+        sections,
+        road_sections,
+        lanes,
+        widths,
+        drivable,
+        elev,
+        road_elev,
+        superelev,
+        road_super,
+        offset_polys,
+        road_offset,
+    )
+    for i in range(n):
+        q = requests[i]
+        out = results[i]
+        ok = _step_in_lane(
+            T,
+            int(q[S_ROAD]),
+            int(q[S_LANE]),
+            q[S_S],
+            q[S_OFFSET],
+            q[S_ALONG],
+            q[S_FORWARD] != 0.0,
+            work,
+            out[1:],
+        )
+        out[P_OK] = 1.0 if ok else 0.0
+
+
 class LaneStepper:
     """:func:`step_in_lane` for one road network, with its work arrays (made once)."""
 
@@ -135,6 +201,27 @@ class LaneStepper:
         self._tables = tuple(T)
         self._index: dict[str, int] = {}
         """Road id -> row of the network's tables (filled as roads are met)."""
+        self._requests = np.zeros((8, 6))
+        self._results = np.zeros((8, 6))
+
+    def road_row(self, road: str) -> int:
+        """Row of ``road`` in the network's tables."""
+        i = self._index.get(road)
+        if i is None:
+            i = self._index[road] = self.net.road_index(road)
+        return i
+
+    def step_many(self, requests: list[tuple[float, float, float, float, float, float]]) -> list[list[float]]:
+        """Result rows (see ``P_*``) of the lane-step request rows (see ``S_*``; road as
+        :meth:`road_row`), in one kernel call."""
+        n = len(requests)
+        if self._requests.shape[0] < n:
+            self._requests = np.zeros((2 * n, 6))
+            self._results = np.zeros((2 * n, 6))
+        q = self._requests
+        q[:n] = requests
+        _step_many_flat(*self._tables, q, n, self._work, self._results)
+        return self._results[:n].tolist()
 
     def step(
         self, road: str, lane: int, s: float, offset: float, along: float, forward: bool
@@ -153,11 +240,16 @@ class LaneStepper:
         return s1, x, y, z, h
 
 
-def step_in_lane(
-    net: RoadNetwork, road: str, lane: int, s: float, offset: float, along: float, forward: bool
-) -> tuple[float, float, float, float, float] | None:
-    """:meth:`LaneStepper.step` with the network's own stepper (made on first use)."""
+def lane_stepper(net: RoadNetwork) -> LaneStepper:
+    """The network's own stepper (made on first use)."""
     stepper = net.__dict__.get("_lane_stepper")
     if stepper is None:
         stepper = net.__dict__["_lane_stepper"] = LaneStepper(net)
-    return stepper.step(road, lane, s, offset, along, forward)
+    return stepper
+
+
+def step_in_lane(
+    net: RoadNetwork, road: str, lane: int, s: float, offset: float, along: float, forward: bool
+) -> tuple[float, float, float, float, float] | None:
+    """:meth:`LaneStepper.step` with the network's own stepper."""
+    return lane_stepper(net).step(road, lane, s, offset, along, forward)

@@ -55,3 +55,25 @@ def test_a_lane_that_is_not_there_is_left_to_the_python_path():
     assert LaneStepper(net).step(road.id, 99, 1.0, 0.0, 1.0, True) is None
     assert LaneStepper(net).step(road.id, -1, road.length + 5.0, 0.0, 1.0, True) is None
     assert not math.isnan(net.lane_to_road(road.id, -1, 1.0))
+
+
+def test_many_steps_in_one_call_equal_the_steps_one_by_one():
+    rng = np.random.default_rng(5)
+    net = RoadNetwork.load(load(catalog_dir() / "lane_keeping_rural.xosc").road_file)
+    stepper = LaneStepper(net)
+    requests, singles = [], []
+    for _ in range(40):  # more than the stepper's first buffers hold: they grow
+        road = net.roads[int(rng.integers(len(net.roads)))]
+        lane = int(
+            rng.choice(sorted({ln.id for sec in road.lane_sections for ln in sec.lanes if ln.id != 0}))
+        )
+        s, offset = float(rng.uniform(0.0, road.length)), float(rng.uniform(-1.0, 1.0))
+        along, forward = (
+            float(rng.uniform(0.0, 3.0)) * (100.0 if rng.random() < 0.1 else 1.0),
+            rng.random() < 0.5,
+        )
+        requests.append((stepper.road_row(road.id), lane, s, offset, along, 1.0 if forward else 0.0))
+        singles.append(stepper.step(road.id, lane, s, offset, along, bool(forward)))
+    rows = stepper.step_many(requests)
+    assert [tuple(r[1:]) if r[0] else None for r in rows] == singles
+    assert any(s is None for s in singles) and sum(s is not None for s in singles) > 20
