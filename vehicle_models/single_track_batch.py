@@ -18,16 +18,8 @@ import math
 import numpy as np
 from numba import njit, prange
 
-from . import batch
-from .drivetrain import (
-    LATERAL_SPEED_FLOOR,
-    SLIP_SPEED_FLOOR,
-    anti_lock,
-    brake_torques,
-    drive_torque,
-    resisting_torque,
-    select_gear,
-)
+from . import batch, drivetrain
+from .drivetrain import LATERAL_SPEED_FLOOR, SLIP_SPEED_FLOOR, anti_lock, resisting_torque
 from .fastmath import QUARTER_PI, sin_cos_small
 from .inputs import U_BRAKE, U_FRICTION, U_STEERING_WHEEL, check_inputs
 from .packing import (
@@ -65,6 +57,13 @@ from .packing import (
 )
 from .single_track import AX_LT, BRAKE, DELTA, GEAR, OMEGA_F, OMEGA_R, VX, VY, YAW, YAW_RATE, X, Y, step
 from .tyres import magic_formula_many
+
+# The drivetrain's per-step functions compiled again from their own source, to be inlined into the
+# block loop: a call per vehicle and step (arrays passed field by field) costs more than their work.
+_inline = njit(error_model="numpy", inline="always")
+select_gear = _inline(drivetrain.select_gear.py_func)
+drive_torque = _inline(drivetrain.drive_torque.py_func)
+brake_torques = _inline(drivetrain.brake_torques.py_func)
 
 RESYNC_STEPS = 256
 """Steps after which the heading's cosine and sine are taken from the heading again, not rotated on
