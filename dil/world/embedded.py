@@ -94,11 +94,18 @@ class EmbeddedWorld:
             )
         self.followers.add(actor_id, pos.road, pos.lane, pos.s, pos.offset, target_speed, accel, route)
 
-    def step(self, t_ns: int, dt: float) -> list[WorldEvent]:
+    grounds_ego = True
+    """:meth:`step` can stand the ego on the road too (its ``ego_heave``)."""
+
+    def step(self, t_ns: int, dt: float, ego_heave: float | None = None) -> list[WorldEvent]:
+        """Advance ``dt`` [s] to ``t_ns`` and find the events that begin. ``ego_heave`` [m], not None
+        (a network loaded): the ego's z becomes the road surface under it plus this, in the same pass
+        that stands the other actors on the road (where no road is near: the surface it last stood
+        on)."""
         if self.followers is not None:
             self.followers.step(self.actors.state, dt)
         # actors stand on the road, but the ego's height is its driver's (the surface plus heave)
-        return self.events.detect(t_ns, self.actors, ground_from=EGO + 1)
+        return self.events.detect(t_ns, self.actors, ground_from=EGO + 1, ego_heave=ego_heave)
 
     def actor_state(self) -> tuple[np.ndarray, list[str]]:
         return self.actors.state[: self.actors.count], self.actors.names

@@ -60,15 +60,18 @@ class EventDetector:
     def ego_off_road(self) -> bool:
         return self._off_road
 
-    def detect(self, t_ns: int, actors: ActorTable, ground_from: int = -1) -> list[WorldEvent]:
+    def detect(
+        self, t_ns: int, actors: ActorTable, ground_from: int = -1, ego_heave: float | None = None
+    ) -> list[WorldEvent]:
         """The events that begin now. ``ground_from`` >= 0: in the same pass, stand the actors on the
         road (pitch and roll of all, z of rows ``ground_from`` and on; see :mod:`dil.world.ground`):
-        each actor is located on the network once per step for both."""
+        each actor is located on the network once per step for both; ``ego_heave`` [m], not None:
+        the ego's z too, the surface under it plus this (see :func:`~dil.world.step_kernel.step_checks`)."""
         n = actors.count
         check_ego = self.net is not None and n > 0 and actors.state[EGO, A_ALIVE] > 0.5
         if self.net is None:
             ground_from = -1
-        k = self._checks.run(actors.state, actors.boxes, n, ground_from, check_ego)
+        k = self._checks.run(actors.state, actors.boxes, n, ground_from, check_ego, ego_heave)
         events = self._collisions(t_ns, actors, k) if k or self._touching else []
         if check_ego:
             flags = self._checks.flags

@@ -51,6 +51,8 @@ class WorldNode:
         self.world = world
         self._ego_start = ego_start
         self._net = getattr(world, "network", None)
+        # the embedded world stands the ego on the road in its step (one pass over the actors)
+        self._ground_in_step = self._net is not None and getattr(world, "grounds_ego", False)
         self.rate_hz = rate_hz
         self.clock = clock
         self.ego_offset = ego_offset
@@ -116,18 +118,24 @@ class WorldNode:
 
     def tick(self, t_sim_ns: int) -> None:
         msg = self._inbox.latest() if self._inbox is not None else None
+        heave = None
         if msg is not None:
             yaw = msg["yaw"]
             d = self.ego_offset
             x, y = msg["x"] + d * math.cos(yaw), msg["y"] + d * math.sin(yaw)
             # the vehicle models are planar: the ego stands on the road surface (as other actors
             # do), its own z (heave) on top, so cameras see a sloping road from the driver's eyes
-            if self._net is not None:  # off every road: the surface height it last stood on
-                z = self._net.surface_z(x, y, self.world.actors.state[0, A_Z] - msg["z"]) + msg["z"]
-            else:
-                z = msg["z"]
+            z = msg["z"]
+            if self._ground_in_step:  # z set by the world's step, in its pass over the actors
+                heave, z = z, self.world.actors.state[0, A_Z]
+            elif self._net is not None:  # off every road: the surface height it last stood on
+                z = self._net.surface_z(x, y, self.world.actors.state[0, A_Z] - z) + z
             self.world.set_pose(0, (x, y, z, yaw), msg["speed"])
-        events = self.world.step(t_sim_ns, self._dt)
+        events = (
+            self.world.step(t_sim_ns, self._dt)
+            if heave is None
+            else self.world.step(t_sim_ns, self._dt, heave)
+        )
         wall = self.clock.wall_ns(t_sim_ns)
         for e in events:
             self._events_out.publish(t_sim_ns, wall, e.fields())

@@ -13,11 +13,23 @@ import math
 import numpy as np
 from numba import njit
 
-from dil.road.lookup import MAX_CANDIDATES, R_INSIDE, R_LANE, R_ROAD, R_SIZE, R_TYPE, Grid, locate
+from dil.road.lanes import road_to_world
+from dil.road.lookup import (
+    MAX_CANDIDATES,
+    R_INSIDE,
+    R_LANE,
+    R_ROAD,
+    R_S,
+    R_SIZE,
+    R_T,
+    R_TYPE,
+    Grid,
+    locate,
+)
 from dil.road.network import RoadNetwork
 from dil.road.tables import Tables
 
-from .actors import A_ALIVE, A_X, A_Y, EGO, fill_boxes
+from .actors import A_ALIVE, A_X, A_Y, A_Z, EGO, fill_boxes
 from .collision import overlapping_pairs
 from .ground import ground_actors
 
@@ -58,6 +70,8 @@ def step_checks(
     n: int,
     ground_from: int,
     check_ego: bool,
+    ground_ego: bool,
+    ego_heave: float,
     boxes: np.ndarray,
     pairs: np.ndarray,
     located: np.ndarray,
@@ -75,7 +89,9 @@ def step_checks(
     :func:`dil.road.lookup.locate_flat`).
 
     ``ground_from`` >= 0: locate every row into ``located``/``found`` and stand it on the road
-    (pitch and roll of all, z of rows ``ground_from`` and on); < 0: no grounding. ``check_ego``:
+    (pitch and roll of all, z of rows ``ground_from`` and on); < 0: no grounding. ``ground_ego``
+    (with grounding): the ego's z becomes the surface height under its point plus ``ego_heave`` [m]
+    (where no road is near, the surface it last stood on: its z minus ``ego_heave``). ``check_ego``:
     locate the ego's box centre and corners into ``where``/``where_found`` (row 0 the centre, the
     :data:`CORNERS` after it). ``flags`` gets the :data:`W_*` results.
 
@@ -110,6 +126,14 @@ def step_checks(
             located_at[i, 0] = x
             located_at[i, 1] = y
         ground_actors(T, state, ground_from, located[:n], found[:n])
+        if ground_ego and n > EGO:
+            r = located[EGO]
+            z = (
+                road_to_world(T, int(r[R_ROAD]), r[R_S], r[R_T])[2]
+                if found[EGO] == 1
+                else state[EGO, A_Z] - ego_heave
+            )
+            state[EGO, A_Z] = z + ego_heave
     fill_boxes(state, n, boxes)
     flags[W_PAIRS] = overlapping_pairs(boxes, n, pairs)
     flags[W_CENTRE_ON] = 0
@@ -178,9 +202,18 @@ class StepChecks:
         self._cand = np.zeros((MAX_CANDIDATES, 3))
         self._best = np.zeros(R_SIZE)
 
-    def run(self, state: np.ndarray, boxes: np.ndarray, n: int, ground_from: int, check_ego: bool) -> int:
-        """Run the checks on ``state[:n]`` (see :func:`step_checks`); returns the overlapping pairs'
-        count (rows of :attr:`pairs`)."""
+    def run(
+        self,
+        state: np.ndarray,
+        boxes: np.ndarray,
+        n: int,
+        ground_from: int,
+        check_ego: bool,
+        ego_heave: float | None = None,
+    ) -> int:
+        """Run the checks on ``state[:n]`` (see :func:`step_checks`; ``ego_heave`` [m], not None: stand
+        the ego on the surface plus it too); returns the overlapping pairs' count (rows of
+        :attr:`pairs`)."""
         if self._found.size < n:
             self._located = np.zeros((2 * n, R_SIZE))
             self._found = np.zeros(2 * n, dtype=np.int64)
@@ -191,6 +224,8 @@ class StepChecks:
             n,
             ground_from,
             check_ego,
+            ego_heave is not None,
+            0.0 if ego_heave is None else ego_heave,
             boxes,
             self.pairs,
             self._located,
