@@ -1,28 +1,28 @@
-"""``dil drive`` (the vehicle in the real-time loop) and ``dil script-driver`` (scripted inputs)."""
+"""``dil drive`` (the vehicle in the real-time loop) and ``dil script-driver`` (scripted inputs): the
+arguments, and what is printed. Free driving is :mod:`dil.drive.free_drive`, a scenario driven in real
+time :mod:`dil.drive.scenario_drive`; the console's run control and run hosting
+(:mod:`dil.console.hosting`) are composed with them here."""
 
 from __future__ import annotations
 
 import argparse
 import logging
-import platform
-import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import vehicle_models
-from dil import __version__
 from dil.arguments import add_bus_arguments, add_world_arguments, bus_from_args, carla_options, world_cameras
-from dil.bus.graph import NodeSpec, Port
 from dil.bus.inbox import Drops, Inbox
 from dil.bus.messages import CONSOLE_COMMAND, DRIVER_INPUT
 from dil.realtime.clock import Clock, Overrun, SimClock, WallClock
-from dil.realtime.loop import Loop, LoopReport, stop_on_signals
+from dil.realtime.loop import LoopReport, stop_on_signals
 from dil.realtime.scheduling import RealtimeRequest, apply
-from dil.recording.recorder import Recorder
-from dil.vehicle.node import VehicleNode
-from dil.vehicle.scripted_driver import PROFILES, ScriptedDriver
+from dil.vehicle.scripted_driver import PROFILES
+
+from .free_drive import FreeDriveSpec, build_free_drive, build_script_driver
 
 if TYPE_CHECKING:
+    from dil.bus.transport import Bus
     from dil.run.spec import RunSpec
 
 log = logging.getLogger("dil.drive")
@@ -197,69 +197,32 @@ def _drive(args: argparse.Namespace) -> int:
         return _drive_scenario(args)
     if args.world != "embedded":
         raise SystemExit(f"dil drive: --world {args.world} needs a scenario (its map and actors)")
-    vehicle = vehicle_models.Vehicle(args.model, args.vehicle)
+    from dil.console.hosting import obey_console
+
     clock = _clock(args)
     bus = bus_from_args(args, _io_priority(args))
-    drops = Drops()
-    nodes: list = []
-    external: list[NodeSpec] = []
-    if args.driver:
-        nodes.append(ScriptedDriver(bus, clock, args.driver))
-    else:
-        external.append(NodeSpec("driver (another process)", outputs=(Port("input", DRIVER_INPUT.topic),)))
-    vehicle_node = VehicleNode(bus, drops, vehicle, clock, input_timeout_ms=args.input_timeout_ms)
-    nodes.append(vehicle_node)
-    if args.wheel:
-        from hil_rigs.force_feedback import force_feedback_node
-
-        nodes.append(force_feedback_node(bus, drops, clock, args.wheel))
-    if args.rig:
-        from hil_rigs.config import cueing_node
-
-        nodes.append(cueing_node(bus, drops, clock, args.rig_file))
-        external.append(NodeSpec("rig server (another process)", outputs=(Port("feedback", "rig/feedback"),)))
-    scheduling = _scheduling(args)
-    loop = Loop(
-        nodes,
-        clock,
-        bus,
-        drops,
-        external=external,
-        late_threshold_ns=int(args.late_us * 1e3),
-        scheduling=scheduling,
-        record=min(_max_ticks(args, clock) or 600_000, 3_600_000),
+    spec = FreeDriveSpec(
+        args.vehicle,
+        args.model,
+        args.driver,
+        args.input_timeout_ms,
+        args.wheel or None,
+        args.rig_file if args.rig else None,
+        args.record,
+        args.late_us,
+        _max_ticks(args, clock),
     )
-    _obey_console(loop, Inbox(bus.subscriber(CONSOLE_COMMAND.topic), drops))
-    recorder = None
-    if args.record:
-        # a writer thread behind a bounded queue: the real-time loop never waits for the disk
-        recorder = Recorder(
-            args.record, lambda: loop.tick * clock.step_ns, threaded=True, chunk_size=256 * 1024
-        )
-        recorder.metadata(
-            "dil.run",
-            {
-                "dil_version": __version__,
-                "command": "drive",
-                "vehicle": vehicle.params.name,
-                "model": vehicle.model.name,
-                "clock": clock.kind,
-                "host": platform.node(),
-                "start_wall_ns": time.time_ns(),
-                "start_sim_ns": 0,
-            },
-        )
-        bus.tap(recorder)
-        loop.on_stop.append(lambda: recorder.close({"end": loop.state}))
+    drive = build_free_drive(spec, bus, clock, _scheduling(args))
+    obey_console(drive.loop, Inbox(bus.subscriber(CONSOLE_COMMAND.topic), drive.drops))
     try:
-        with stop_on_signals(loop):
-            print(_serving(args, bus, vehicle), flush=True)
-            report = loop.run(_max_ticks(args, clock))
+        with stop_on_signals(drive.loop):
+            print(_serving(args, bus, drive.vehicle), flush=True)
+            report = drive.loop.run(_max_ticks(args, clock))
     finally:
         bus.close()
-    _print_report(report, vehicle)
-    if recorder is not None:
-        print(f"log: {args.record} ({recorder.count} messages, {recorder.dropped} dropped)")
+    _print_report(report, drive.vehicle)
+    if drive.recorder is not None:
+        print(f"log: {args.record} ({drive.recorder.count} messages, {drive.recorder.dropped} dropped)")
     return 1 if report.error else 0
 
 
@@ -278,25 +241,6 @@ def _serving(args: argparse.Namespace, bus: object, vehicle: vehicle_models.Vehi
     )
 
 
-def _obey_console(loop: Loop, inbox: Inbox) -> None:
-    """The operator's pause, resume, stop and e-stop reach this run; while paused the rig's command
-    stream goes on (holding the pose), so that its watchdog does not trip."""
-    from dil.console.run_control import install
-    from dil.scenario.engine import ScenarioNode
-    from hil_rigs.cueing_node import CueingNode
-
-    engine = next((n for n in loop.nodes if isinstance(n, ScenarioNode)), None)
-
-    def ended(why: str) -> None:
-        if engine is not None:
-            engine.abort(why)  # the run's outcome is aborted, with the operator's reason
-
-    for node in loop.nodes:
-        if isinstance(node, CueingNode):
-            node.runs_while_paused = True
-    install(loop, inbox, ended)
-
-
 def _drive_scenario(args: argparse.Namespace) -> int:
     """A scenario in real time: the driver at the wheel (or a script), the world, the rig."""
     _scheduling(args)
@@ -310,86 +254,45 @@ def _drive_scenario(args: argparse.Namespace) -> int:
 
 def _serve_console_runs(args: argparse.Namespace) -> int:
     """``dil drive --console``: run the scenarios the console starts, one after another."""
-    import signal as signals
-
     from dil.console.catalog import CATALOG
-    from dil.console.commands import parse_start
-    from dil.console.run_control import RunHost
+    from dil.console.hosting import serve_console_runs
 
     catalog = args.catalog or CATALOG
     _scheduling(args)
     bus = bus_from_args(args, _io_priority(args))
-    host = RunHost(bus, Inbox(bus.subscriber(CONSOLE_COMMAND.topic), Drops()), rig=bool(args.rig))
 
-    def stop(signum: int, frame: object) -> None:
-        host.stop_requested = True
+    def run_one(scenario: Path, params: dict[str, str], out: Path, no_motion: bool, inbox: Inbox) -> int:
+        run_args = argparse.Namespace(**{**vars(args), "rig": None}) if no_motion else args  # no rig
+        return _run_scenario(run_args, bus, inbox, scenario, params, out)
 
-    for sig in (signals.SIGINT, signals.SIGTERM):
-        signals.signal(sig, stop)
-    print(f"dil drive: waiting for the console to start a scenario of {catalog}", flush=True)
+    def ready() -> None:
+        print(f"dil drive: waiting for the console to start a scenario of {catalog}", flush=True)
+
     try:
-        while (argument := host.wait_for_start()) is not None:
-            try:
-                name, params = parse_start(argument)
-                scenario = catalog / f"{name}.xosc"
-                if not scenario.is_file():
-                    raise ValueError(f"no scenario {name!r} in {catalog}")
-                out = args.out / f"{name}-{time.strftime('%Y%m%d-%H%M%S')}"
-                run_args = argparse.Namespace(**{**vars(args), "rig": None}) if host.no_motion else args
-                _run_scenario(run_args, bus, host.inbox, scenario, params, out)  # no motion: no rig
-            except Exception:  # a bad start or a failed run must not end the host
-                log.exception("the run %r did not happen or failed", argument)
-            for sig in (signals.SIGINT, signals.SIGTERM):
-                signals.signal(sig, stop)
+        return serve_console_runs(bus, catalog, args.out, run_one, rig=bool(args.rig), on_ready=ready)
     finally:
         bus.close()
-    return 0
 
 
 def _run_scenario(
-    args: argparse.Namespace, bus: object, inbox: Inbox, scenario: Path, params: dict[str, str], out: Path
+    args: argparse.Namespace, bus: Bus, inbox: Inbox, scenario: Path, params: dict[str, str], out: Path
 ) -> int:
-    import signal as signals
-
+    from dil.console.hosting import obey_console
+    from dil.kernels import warm
     from dil.run.outcome import exit_status
-    from dil.run.results import summary, write_result
-    from dil.run.runner import run
-    from dil.scenario.engine import ScenarioNode
+    from dil.run.results import summary
 
-    signalled: list[int] = []
-
-    def on_loop(loop: Loop) -> None:
-        engine = next(n for n in loop.nodes if isinstance(n, ScenarioNode))
-
-        def stop(signum: int, frame: object) -> None:
-            signalled.append(signum)
-            engine.abort(f"interrupted ({signals.Signals(signum).name})")  # an aborted run, said why
-            loop.stop_requested = True
-
-        for sig in (signals.SIGINT, signals.SIGTERM):
-            signals.signal(sig, stop)
-        _obey_console(loop, inbox)
-        # the console's header and road view: which scenario, which run
-        loop.status_extra = {
-            "scenario": scenario.stem,
-            "scenario_file": str(scenario.resolve()),
-            "run_id": out.name,
-        }
+    from .scenario_drive import drive_scenario
 
     spec = drive_spec(args, scenario, params, out)
-    from dil.kernels import warm  # a cold kernel cache compiles here, announced, not in the 1 kHz loop
-
-    warm()
-    from dil.recording.foxglove_live import serve_live
-    from dil.scenario.loader import load as load_scenario
-
-    with serve_live(bus, lambda: load_scenario(scenario).road_file, args.foxglove):
-        result = run(spec, bus=bus, on_loop=on_loop)
-    write_result(result, out, spec)
-    print(summary(result, out))
-    if signals.SIGINT in signalled and result.outcome == "aborted":
+    warm()  # a cold kernel cache compiles here, announced, not in the 1 kHz loop
+    done = drive_scenario(
+        spec, bus, out, controls=lambda loop: obey_console(loop, inbox), foxglove_port=args.foxglove
+    )
+    print(summary(done.result, out))
+    if done.interrupted and done.result.outcome == "aborted":
         return 130  # Ctrl-C, as every command: the result says aborted
-    return exit_status(result.verdict)
+    return exit_status(done.result.verdict)
 
 
 def drive_spec(args: argparse.Namespace, scenario: Path, params: dict[str, str], out: Path) -> RunSpec:
@@ -438,17 +341,7 @@ def drive_cameras(args: argparse.Namespace) -> tuple[str, ...]:
 def _script_driver(args: argparse.Namespace) -> int:
     clock = _clock(args)
     bus = bus_from_args(args, _io_priority(args))
-    drops = Drops()
-    node = ScriptedDriver(bus, clock, args.profile, rate_hz=args.rate)
-    loop = Loop(
-        [node],
-        clock,
-        bus,
-        drops,
-        scheduling=_scheduling(args),
-        late_threshold_ns=int(args.late_us * 1e3),
-        publish_status=False,
-    )
+    loop = build_script_driver(args.profile, args.rate, bus, clock, _scheduling(args), args.late_us)
     try:
         with stop_on_signals(loop):
             report = loop.run(_max_ticks(args, clock))
