@@ -102,7 +102,6 @@ class KpiNode:
         if with_state:
             inputs.append(Port("state", VEHICLE_STATE.topic))
         self.spec = NodeSpec(name, inputs=tuple(inputs))
-        self._names: dict[int, str] = {}
         self._last_actors: list[dict] = []
         self._rows = np.zeros((0, K_SIZE))
         """The last actors message as rows of numbers (see :mod:`dil.run.kpi_kernels`)."""
@@ -125,9 +124,8 @@ class KpiNode:
         msg = self._actors.latest()
         if msg is not None:
             actors = self._last_actors = msg["actors"]
-            self._names = {a["id"]: a["name"] for a in actors}
             self._rows = np.array(
-                [(a["x"], a["y"], a["yaw"], a["speed"], a["length"], a["width"]) for a in actors],
+                [v for a in actors for v in (a["x"], a["y"], a["yaw"], a["speed"], a["length"], a["width"])],
                 dtype=np.float64,
             ).reshape(-1, K_SIZE)
             if len(self._gaps) < len(actors):
@@ -178,7 +176,8 @@ class KpiNode:
         if e["kind"] == "collision" and 0 in (e["actor_id"], e["other_id"]) and not k.collision:
             other = e["other_id"] if e["actor_id"] == 0 else e["actor_id"]
             k.collision = True
-            k.collision_with = self._names.get(other, str(other))
+            names = {a["id"]: a["name"] for a in self._last_actors}  # of the newest actors message
+            k.collision_with = names.get(other, str(other))
             k.collision_speed = e["relative_speed"]
             k.collision_time = e["t_sim_ns"] * 1e-9
             ego = self._last_actors[0]["speed"] if self._last_actors else 0.0

@@ -102,8 +102,10 @@ def activate(entity: Entity, longitudinal: bool, lateral: bool) -> bool:
 def perceive_all(entities: dict[str, Entity]) -> None:
     """Each active controller looks at the world as it is before anyone moves this step (so the
     order in which entities move changes nothing)."""
-    others = [e for e in entities.values() if e.present]
+    others: list[Entity] | None = None  # made only when some controller looks
     for e in entities.values():
         c = e.controller
         if c is not None and c.active and e.present and not e.stack_driven:
+            if others is None:
+                others = [o for o in entities.values() if o.present]
             c.perceive(e, others)
