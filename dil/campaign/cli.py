@@ -1,19 +1,16 @@
-"""``dil campaign FILE``: every run of a campaign, locally or on Ray, with resumable results."""
+"""``dil campaign FILE``: every run of a campaign, locally or on Ray, with resumable results (the
+arguments and what is printed; the campaign itself is :mod:`dil.campaign.execute`)."""
 
 from __future__ import annotations
 
 import argparse
 import json
 import sys
-import time
 from pathlib import Path
 
-from .engine import ENGINES, run_campaign
-from .pvd import load_pvd
-from .results import counts as status_counts
-from .results import rows, write_csv, write_html, write_junit, write_parquet
-from .runs import run_specs
-from .spec import CampaignError, load
+from .engine import ENGINES
+from .execute import default_out, execute_campaign, load_campaign
+from .spec import CampaignError
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -88,8 +85,7 @@ def _spec_table(specs: list) -> str:
 
 def main(args: argparse.Namespace) -> int:
     try:
-        spec = load_pvd(args.file, args.stack) if args.file.suffix == ".xosc" else load(args.file)
-        specs = run_specs(spec)
+        spec, specs = load_campaign(args.file, args.stack)
     except CampaignError as e:
         print(f"dil campaign: {e}", file=sys.stderr)
         return 2
@@ -100,24 +96,17 @@ def main(args: argparse.Namespace) -> int:
         else:
             print(_spec_table(specs))
         return 0
-    out = args.out or Path("dil-campaigns") / spec.name
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "campaign.json").write_text(
-        json.dumps(
-            {"name": spec.name, "file": str(spec.source), "runs": [s.as_dict() for s in specs]}, indent=1
-        )
-    )
-    t0 = time.perf_counter()
+    out = args.out or default_out(spec)
     try:
-        ran, skipped = run_campaign(
+        done = execute_campaign(
+            spec,
             specs,
             out,
             engine=args.engine,
             workers=args.workers,
             address=args.address,
-            keep_passing_logs=spec.keep_passing_logs,
-            osi=spec.osi,
             timeout=args.timeout,
+            map_axes=tuple(args.map) if args.map else None,
             progress=_progress if sys.stderr.isatty() else None,
         )
     except RuntimeError as e:
@@ -125,25 +114,9 @@ def main(args: argparse.Namespace) -> int:
         return 2
     if sys.stderr.isatty():
         print(file=sys.stderr)
-    wall = time.perf_counter() - t0
-    table = rows(specs, out)
-    write_csv(table, out / "results.csv")
-    parquet = write_parquet(table, out / "results.parquet")
-    write_junit(table, out / "junit.xml", spec.name)
-    try:
-        write_html(table, out / "report.html", spec.name, tuple(args.map) if args.map else None)
-        html_ok = True
-    except ImportError:
-        html_ok = False
-    counts = status_counts(table)
     print(
-        f"campaign {spec.name}: {len(table)} runs ({ran} run now, {skipped} already done) in {wall:.1f} s: "
-        + ", ".join(f"{n} {s}" for s, n in counts.items())
+        f"campaign {spec.name}: {len(done.table)} runs ({done.ran} run now, {done.skipped} already done) in "
+        f"{done.wall_s:.1f} s: " + ", ".join(f"{n} {s}" for s, n in done.counts.items())
     )
-    written = (
-        ["results.csv", "junit.xml"]
-        + (["results.parquet"] if parquet else [])
-        + (["report.html"] if html_ok else [])
-    )
-    print(f"written in {out}: {', '.join(written)}")
-    return 0 if counts["pass"] == len(table) else 1
+    print(f"written in {out}: {', '.join(done.written)}")
+    return 0 if done.all_passed else 1
