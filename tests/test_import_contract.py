@@ -159,3 +159,157 @@ def test_the_checks_see_a_cycle_and_a_cli_import(tmp_path: Path) -> None:
     found = sorted(m for m, _ in _runtime_imports(f, tmp_path))
     assert "dil.demo.cli" in found and "dil.run.runner" in found
     assert not any(m.startswith("dil.scenario") for m in found)
+
+
+# The rest of the contract: what the layering once got wrong, checked so that it does not come back.
+
+COMMAND_LINE = ("dil.cli", "dil.__main__", "dil.arguments")
+"""Modules besides ``*.cli`` and ``dil.bench`` that parse arguments."""
+
+
+def _is_command_line(module: str) -> bool:
+    return _is_cli(module) or module in COMMAND_LINE or module.startswith("dil.bench")
+
+
+def test_only_command_line_modules_parse_arguments() -> None:
+    """argparse belongs to the command line: the bus, the world and every other library package take
+    typed options (e.g. :class:`dil.bus.options.BusOptions`)."""
+    wrong = [
+        f"{path.relative_to(ROOT)}:{line}: {name} imports argparse"
+        for name, path in _modules().items()
+        if not _is_command_line(name)
+        for imported, line in _runtime_imports(path)
+        if imported == "argparse" or imported.startswith("argparse.")
+    ]
+    assert not wrong, "\n".join(wrong)
+
+
+def _imported_modules(tree: ast.Module, name: str, path: Path, modules: dict[str, Path]) -> dict[str, str]:
+    """Local name -> module of this project, for ``import a.b as c`` and ``from a import b`` (b a module)."""
+    package = name if path.name == "__init__.py" else name.rpartition(".")[0]
+    bound: dict[str, str] = {}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                if alias.asname and alias.name in modules:
+                    bound[alias.asname] = alias.name
+        elif isinstance(node, ast.ImportFrom):
+            base = package.split(".")[: len(package.split(".")) - node.level + 1] if node.level else []
+            stem = ".".join(base + ([node.module] if node.module else []))
+            for alias in node.names:
+                if f"{stem}.{alias.name}" in modules:
+                    bound[alias.asname or alias.name] = f"{stem}.{alias.name}"
+    return bound
+
+
+def test_no_package_uses_another_package_s_private_names() -> None:
+    """A name with a leading underscore is its package's own (KPIs and reports once imported the
+    condition checks' private distance helpers): share it under a public name instead, as
+    :mod:`dil.scenario.separation` does. Annotation-only imports count too."""
+    modules = _modules()
+    wrong = []
+    for name, path in modules.items():
+        tree = ast.parse(path.read_text(), str(path))
+        package = name if path.name == "__init__.py" else name.rpartition(".")[0]
+        for node in ast.walk(tree):
+            if not isinstance(node, ast.ImportFrom):
+                continue
+            base = package.split(".")[: len(package.split(".")) - node.level + 1] if node.level else []
+            stem = ".".join(base + ([node.module] if node.module else []))
+            for alias in node.names:
+                private = alias.name.startswith("_") and not alias.name.startswith("__")
+                if private and stem in modules and _top(stem) != _top(name):
+                    wrong.append(
+                        f"{path.relative_to(ROOT)}:{node.lineno}: {name} imports {stem}.{alias.name}"
+                    )
+        bound = _imported_modules(tree, name, path, modules)
+        for node in ast.walk(tree):
+            if (
+                isinstance(node, ast.Attribute)
+                and isinstance(node.value, ast.Name)
+                and node.value.id in bound
+                and node.attr.startswith("_")
+                and not node.attr.startswith("__")
+                and _top(bound[node.value.id]) != _top(name)
+            ):
+                wrong.append(
+                    f"{path.relative_to(ROOT)}:{node.lineno}: {name} uses {bound[node.value.id]}.{node.attr}"
+                )
+    assert not wrong, "\n".join(wrong)
+
+
+def test_the_scenario_context_sits_below_the_engine() -> None:
+    """The storyboard's actions and conditions see the run through ``Context`` in
+    ``dil/scenario/context.py``: no module of the scenario package imports the engine (its top
+    module), not even for annotations, and the engine does not define the context itself."""
+    modules = _modules()
+    engine = "dil.scenario.engine"
+    wrong = []
+    for name, path in modules.items():
+        if not name.startswith("dil.scenario.") or name == engine:
+            continue
+        tree = ast.parse(path.read_text(), str(path))
+        package = name.rpartition(".")[0] if path.name != "__init__.py" else name
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom):
+                base = package.split(".")[: len(package.split(".")) - node.level + 1] if node.level else []
+                stem = ".".join(base + ([node.module] if node.module else []))
+                if stem == engine or any(f"{stem}.{a.name}" == engine for a in node.names):
+                    wrong.append(f"{path.relative_to(ROOT)}:{node.lineno}: {name} imports {engine}")
+            elif isinstance(node, ast.Import) and any(a.name == engine for a in node.names):
+                wrong.append(f"{path.relative_to(ROOT)}:{node.lineno}: {name} imports {engine}")
+    assert not wrong, "\n".join(wrong)
+    defined = {
+        name
+        for name, path in modules.items()
+        if name.startswith("dil.scenario")
+        for node in ast.parse(path.read_text()).body
+        if isinstance(node, ast.ClassDef) and node.name == "Context"
+    }
+    assert defined == {"dil.scenario.context"}
+
+
+def test_the_shipped_scenarios_are_found_through_dil_paths_only() -> None:
+    """``scenarios/`` is where :mod:`dil.paths` says (``DIL_SCENARIOS`` overrides it); a module that
+    builds the path itself (``Path(__file__).parents[n] / "scenarios"``) ignores the override."""
+    wrong = []
+    for name, path in _modules().items():
+        if name == "dil.paths":
+            continue
+        for node in ast.walk(ast.parse(path.read_text(), str(path))):
+            parts = []
+            if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Div):
+                parts = [node.right]
+            elif isinstance(node, ast.Call) and ast.unparse(node.func).rpartition(".")[2] in (
+                "Path",
+                "joinpath",
+            ):
+                parts = list(node.args)
+            for part in parts:
+                text = part.value if isinstance(part, ast.Constant) and isinstance(part.value, str) else ""
+                if text.strip("/").split("/")[0] == "scenarios":
+                    wrong.append(f"{path.relative_to(ROOT)}:{node.lineno}: {name} builds {text!r} itself")
+    assert not wrong, "\n".join(wrong)
+
+
+def test_a_run_s_log_says_its_clock_truthfully(tmp_path: Path) -> None:
+    """``dil drive`` runs on the wall clock and its log says so; a batch run's log says simulated."""
+    from dil.paths import catalog_dir
+    from dil.recording.reader import read_metadata
+    from dil.run.build import build
+    from dil.run.spec import DriverChoice, Outputs, RunSpec, ScenarioChoice, Timing
+
+    said = {}
+    for realtime in (True, False):
+        log = tmp_path / f"{realtime}.mcap"
+        spec = RunSpec(
+            ScenarioChoice(catalog_dir() / "ccrs.xosc"),
+            DriverChoice("driver", profile="launch") if realtime else DriverChoice("none"),
+            outputs=Outputs(record=log),
+            timing=Timing(realtime=realtime, max_time=1.0),
+        )
+        with build(spec) as built:
+            assert built.recorder is not None
+            built.recorder.close({"end": "built only"})
+        said[realtime] = read_metadata(log)[0]["dil.run"]["clock"]
+    assert said == {True: "wall", False: "simulated"}

@@ -15,7 +15,7 @@ from .params import ParameterError, resolve
 from .xml import Reader
 
 if TYPE_CHECKING:
-    from .engine import Context
+    from .context import Context
 
 PREFIX = "variable:"
 """Key prefix of a variable in the run's parameter table."""
