@@ -10,6 +10,8 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 
+import numpy as np
+
 from dil.bus.codec import Encoder
 from dil.bus.graph import NodeSpec, Port
 from dil.bus.messages import SCENARIO_EVENTS
@@ -23,6 +25,7 @@ from dil.world.embedded import EmbeddedWorld
 from .context import STATE_CHECKS, Context, EgoLink  # noqa: F401  (re-exported)
 from .controllers import perceive_all
 from .element_names import identity
+from .entities import Entity
 from .kernels import P_H, P_OK, P_S, P_X, P_Y, P_Z, lane_stepper
 from .loader import Scenario
 from .storyboard import Element
@@ -86,6 +89,7 @@ class ScenarioNode:
         self._notify_earlier = lambda el, transition: self._notify(el, transition, earlier=True)
         self._stepper = lane_stepper(world.network)
         """Steps the storyboard-driven entities along their lanes (see :meth:`_move_all`)."""
+        self._ego = scenario.entities[scenario.ego]
 
     def abort(self, why: str) -> None:
         """The run ends for ``why`` (an emergency stop, an operator's stop) before the storyboard
@@ -134,8 +138,9 @@ class ScenarioNode:
             for e in entities:
                 if not e.stack_driven and e.speed_follow is not None:
                     e.plan(t, dt)  # so do continuous actions that follow another entity
-            self._move_all(t, dt)
-        self._sync_ego()
+            self._move_all(t, dt, self._ego_pose())
+        else:
+            self._sync_ego()
         if self._track_off:
             self._track_off_road()
         self.scenario.environment.step(ctx.t)
@@ -180,9 +185,10 @@ class ScenarioNode:
             )
         )
 
-    def _move_all(self, t: float, dt: float) -> None:
+    def _move_all(self, t: float, dt: float, ego: Entity | None) -> None:
         """Move the storyboard-driven entities to time ``t`` [s] by ``dt`` [s]: their steps along
-        their lanes in one kernel call (each entity's step depends on its own state only)."""
+        their lanes in one kernel call (each entity's step depends on its own state only), with the
+        lane lookup of the ``ego`` the vehicle moved (None: no such ego) in the same call."""
         net = self.ctx.net
         stepper = self._stepper
         waiting: list[tuple] = []
@@ -196,16 +202,32 @@ class ScenarioNode:
                 rows.append(
                     (stepper.road_row(e.road), e.lane, e.s, e.offset, lane_step[0], 1.0 if e.forward else 0.0)
                 )
-        if not rows:
+        if ego is not None:
+            results, found = stepper.step_many_and_locate(rows, ego.x, ego.y)
+        elif rows:
+            results, found = stepper.step_many(rows), False
+        else:
             return
-        for (e, lane_step), r in zip(waiting, stepper.step_many(rows), strict=True):
+        for (e, lane_step), r in zip(waiting, results, strict=True):
             e.move_finish(net, lane_step, (r[P_S], r[P_X], r[P_Y], r[P_Z], r[P_H]) if r[P_OK] else None)
+        if ego is not None:
+            net.result[:] = stepper.found  # as the network's own lookup leaves it
+            self._ego_lane(ego, found, stepper.found)
 
     def _sync_ego(self) -> None:
+        """Take the ego's state from the vehicle (when a stack drives it) and look up its lane."""
+        ego = self._ego_pose()
+        if ego is not None:
+            net = self.ctx.net
+            self._ego_lane(ego, net.locate_into(ego.x, ego.y), net.result)
+
+    def _ego_pose(self) -> Entity | None:
+        """The ego with its pose, speed and acceleration taken from the vehicle (None: no stack drives
+        it, it is the storyboard's)."""
         link = self.ctx.ego_link
-        ego = self.scenario.entities[self.scenario.ego]
+        ego = self._ego
         if not ego.stack_driven or link.state is None:
-            return
+            return None
         cx, cy, yaw, speed, accel = link.state()
         old = ego.speed
         ego.x, ego.y, ego.yaw = cx - ego.centre_x * math.cos(yaw), cy - ego.centre_x * math.sin(yaw), yaw
@@ -215,12 +237,15 @@ class ScenarioNode:
         ego.standstill = (
             (ego.standstill + self.ctx.dt if ego.standstill > 0.0 else 1e-9) if abs(speed) < 1e-3 else 0.0
         )
-        net = self.ctx.net
-        r = net.result
-        if net.locate_into(ego.x, ego.y) and r[R_INSIDE] > 0.5 and r[R_LANE] != 0.0:
-            ego.road, ego.lane = net.roads[int(r[R_ROAD])].id, int(r[R_LANE])
+        return ego
+
+    def _ego_lane(self, ego: Entity, found: bool, r: np.ndarray) -> None:
+        """The ego's lane place from its lookup ``r`` (``dil.road.lookup.R_*``; ``found``: a road is
+        near), kept where it is off the lanes."""
+        if found and r[R_INSIDE] > 0.5 and r[R_LANE] != 0.0:
+            ego.road, ego.lane = self.ctx.net.roads[int(r[R_ROAD])].id, int(r[R_LANE])
             ego.s, ego.offset = float(r[R_S]), float(r[R_OFFSET])
-            ego.forward = math.cos(yaw - r[R_HEADING]) > 0.0
+            ego.forward = math.cos(ego.yaw - r[R_HEADING]) > 0.0
 
     def _track_off_road(self) -> None:
         net = self.ctx.net

@@ -18,6 +18,7 @@ import numpy as np
 from numba import njit
 
 from dil.road.lanes import lane_centre_t, road_to_world
+from dil.road.lookup import MAX_CANDIDATES, R_SIZE, Grid, locate
 from dil.road.network import RoadNetwork
 from dil.road.tables import Tables
 
@@ -189,6 +190,75 @@ def _step_many_flat(
         out[P_OK] = 1.0 if ok else 0.0
 
 
+@njit(cache=True)
+def _engine_step_flat(
+    geom: np.ndarray,
+    spiral_pts: np.ndarray,
+    road_geom: np.ndarray,
+    road_length: np.ndarray,
+    sections: np.ndarray,
+    road_sections: np.ndarray,
+    lanes: np.ndarray,
+    widths: np.ndarray,
+    drivable: np.ndarray,
+    elev: np.ndarray,
+    road_elev: np.ndarray,
+    superelev: np.ndarray,
+    road_super: np.ndarray,
+    offset_polys: np.ndarray,
+    road_offset: np.ndarray,
+    segments: np.ndarray,
+    cell_start: np.ndarray,
+    cell_items: np.ndarray,
+    meta: np.ndarray,
+    requests: np.ndarray,
+    n: int,
+    work: np.ndarray,
+    results: np.ndarray,
+    x: float,
+    y: float,
+    cand: np.ndarray,
+    best: np.ndarray,
+    found: np.ndarray,
+) -> bool:
+    """:func:`_step_many_flat` and then the lane lookup of world point ``(x, y)`` [m] (the ego the
+    vehicle moved) into ``found`` (``dil.road.lookup.R_*``), in one call: the engine's step makes one
+    call with the network's arrays instead of two. False when no road is near the point."""
+    T = Tables(
+        geom,
+        spiral_pts,
+        road_geom,
+        road_length,
+        sections,
+        road_sections,
+        lanes,
+        widths,
+        drivable,
+        elev,
+        road_elev,
+        superelev,
+        road_super,
+        offset_polys,
+        road_offset,
+    )
+    for i in range(n):
+        q = requests[i]
+        out = results[i]
+        ok = _step_in_lane(
+            T,
+            int(q[S_ROAD]),
+            int(q[S_LANE]),
+            q[S_S],
+            q[S_OFFSET],
+            q[S_ALONG],
+            q[S_FORWARD] != 0.0,
+            work,
+            out[1:],
+        )
+        out[P_OK] = 1.0 if ok else 0.0
+    return locate(T, Grid(segments, cell_start, cell_items, meta), x, y, work, cand, best, found)
+
+
 class LaneStepper:
     """:func:`step_in_lane` for one road network, with its work arrays (made once)."""
 
@@ -202,6 +272,10 @@ class LaneStepper:
         self._index: dict[str, int] = {}
         """Road id -> row of the network's tables (filled as roads are met)."""
         self._requests = np.zeros((8, 6))
+        self._cand = np.zeros((MAX_CANDIDATES, 3))
+        self._best = np.zeros(R_SIZE)
+        self.found = np.zeros(R_SIZE)
+        """The last :meth:`step_many_and_locate`'s lane lookup (``dil.road.lookup.R_*``)."""
         self._results = np.zeros((8, 6))
 
     def road_row(self, road: str) -> int:
@@ -219,9 +293,29 @@ class LaneStepper:
             self._requests = np.zeros((2 * n, 6))
             self._results = np.zeros((2 * n, 6))
         q = self._requests
-        q[:n] = requests
+        if n:
+            q[:n] = requests
         _step_many_flat(*self._tables, q, n, self._work, self._results)
         return self._results[:n].tolist()
+
+    def step_many_and_locate(
+        self, requests: list[tuple[float, float, float, float, float, float]], x: float, y: float
+    ) -> tuple[list[list[float]], bool]:
+        """:meth:`step_many`, and the lookup of world ``(x, y)`` [m] into :attr:`found` (as the
+        network's :meth:`~dil.road.network.RoadNetwork.locate_into` fills its ``result``), in one
+        kernel call: the result rows and whether a road is near the point."""
+        n = len(requests)
+        if self._requests.shape[0] < n:
+            self._requests = np.zeros((2 * n, 6))
+            self._results = np.zeros((2 * n, 6))
+        q = self._requests
+        if n:
+            q[:n] = requests
+        f = self.net.flat
+        found = _engine_step_flat(
+            *f, q, n, self._work, self._results, float(x), float(y), self._cand, self._best, self.found
+        )
+        return self._results[:n].tolist(), found
 
     def step(
         self, road: str, lane: int, s: float, offset: float, along: float, forward: bool

@@ -77,3 +77,18 @@ def test_many_steps_in_one_call_equal_the_steps_one_by_one():
     rows = stepper.step_many(requests)
     assert [tuple(r[1:]) if r[0] else None for r in rows] == singles
     assert any(s is None for s in singles) and sum(s is not None for s in singles) > 20
+
+
+def test_steps_and_the_ego_lookup_in_one_call_equal_the_calls_apart():
+    net = RoadNetwork.load(load(catalog_dir() / "lane_keeping_rural.xosc").road_file)
+    stepper = LaneStepper(net)
+    road = net.roads[0]
+    lane = next(ln.id for ln in road.lane_sections[0].lanes if ln.id != 0)
+    requests = [(stepper.road_row(road.id), lane, 1.0 + k, 0.1 * k, 0.3, 1.0) for k in range(3)]
+    for x, y in [tuple(net.lane_to_world(road.id, lane, 5.0, 0.0)[:2]), (1e5, 1e5)]:
+        for rows in (requests, []):  # with no storyboard entity to step too
+            got, found = stepper.step_many_and_locate(rows, x, y)
+            assert got == stepper.step_many(rows)
+            assert found == net.locate_into(x, y)
+            if found:
+                assert stepper.found.tolist() == net.result.tolist()
