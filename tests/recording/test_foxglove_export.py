@@ -1,6 +1,7 @@
 """``dil log export --format foxglove``: real runs of catalog scenarios exported by the command,
 read back with the mcap reader, validated with ``jsonschema`` and decoded with Foxglove's own
-protobuf schemas (``foxglove-schemas-protobuf``)."""
+protobuf schemas (``foxglove-schemas-protobuf``). The commands run in-process (:mod:`tests.inproc`)
+but for the refusal of a file that is not a log, which runs as a ``dil`` process."""
 
 from __future__ import annotations
 
@@ -25,6 +26,7 @@ from google.protobuf.descriptor_pb2 import FileDescriptorSet
 from mcap.reader import make_reader
 
 from dil.recording.reader import read_metadata, records
+from tests.inproc import dil_here
 
 REPO = Path(__file__).resolve().parents[2]
 MODEL = REPO / "dil" / "inference" / "models" / "lane_keeper.yaml"
@@ -33,9 +35,7 @@ FOXGLOVE_ENCODINGS = {"json": "jsonschema", "protobuf": "protobuf"}
 
 
 def _dil(*args: str, cwd: Path) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "dil", *args], cwd=cwd, capture_output=True, text=True, timeout=600
-    )
+    return dil_here(*args, cwd=cwd)
 
 
 def _run_and_export(tmp: Path, *run_args: str) -> tuple[Path, Path]:
@@ -176,6 +176,7 @@ def test_scene_has_lanes_and_actors_where_the_log_has_them(ccrs: tuple[Path, Pat
         assert min(lateral) < -0.5 * a["width"] and max(lateral) > 0.5 * a["width"], lateral
 
 
+@pytest.mark.subprocess  # the AI stack's inference node is a process
 def test_camera_frames_become_compressed_images(tmp_path: Path) -> None:
     log, out = _run_and_export(
         tmp_path, "lane_keeping_rural", "--stack", "ai", "--ai-model", str(MODEL), "--max-time", "1"
@@ -219,7 +220,13 @@ def test_a_file_that_is_not_a_log_is_refused(tmp_path: Path) -> None:
     bad = tmp_path / "notes.mcap"
     bad.write_text("not a log\n")
     out = tmp_path / "out.mcap"
-    done = _dil("log", "export", str(bad), "--format", "foxglove", "-o", str(out), cwd=tmp_path)
+    done = subprocess.run(
+        [sys.executable, "-m", "dil", "log", "export", str(bad), "--format", "foxglove", "-o", str(out)],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert done.returncode == 2
     assert str(bad) in done.stderr and "not an MCAP file" in done.stderr
     assert "Traceback" not in done.stderr

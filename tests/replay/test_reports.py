@@ -1,13 +1,12 @@
 """Reports a validator reads: every number with its unit and rounded, titles from scenario names,
 the bird's-eye view showing the stationary target, campaign rows linking to existing pages and
-logs, and ``dil view`` pictures of every shipped network that are not strips (real ``dil``
-processes; the page screenshot in headless Chromium)."""
+logs, and ``dil view`` pictures of every shipped network that are not strips (the commands run
+in-process by ``dil.cli.main``, :mod:`tests.inproc`; the page screenshot in headless Chromium)."""
 
 import base64
 import re
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 from urllib.parse import unquote
 
@@ -16,6 +15,7 @@ import numpy as np
 import pytest
 
 from tests.console.test_browser import browser  # noqa: F401 (the module's headless Chromium)
+from tests.inproc import dil_here
 
 ROOT = Path(__file__).resolve().parents[2]
 CCRS = ROOT / "scenarios" / "catalog" / "ccrs.xosc"
@@ -26,9 +26,7 @@ LONG_FLOAT = re.compile(r"\d\.\d{4,}")
 
 
 def _dil(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "dil", *args], capture_output=True, text=True, timeout=300, cwd=ROOT
-    )
+    return dil_here(*args, cwd=ROOT)
 
 
 def _quiet(done: subprocess.CompletedProcess) -> None:
