@@ -14,6 +14,7 @@ from dil.recording.reader import check
 from dil.run.runner import run
 from dil.run.spec import DriverChoice, Outputs, RunSpec, ScenarioChoice, Timing
 
+from ..inproc import dil_here
 from ..ports import port_block
 from ..scenario.helpers import CATALOG
 
@@ -26,6 +27,8 @@ def recorded(tmp_path_factory):
 
 
 def _dil(*args):
+    """``dil ARGS`` as a process: for the exit statuses of ``replay --resim``, ``log export``, ``log check``
+    and ``log score`` that no other test of the suite sees from a process."""
     return subprocess.run([sys.executable, "-m", "dil", *args], capture_output=True, text=True, timeout=600)
 
 
@@ -72,7 +75,7 @@ def test_the_mcap_reader_sees_every_channel_with_its_schema(recorded):
 
 def test_re_simulation_reproduces_the_run_and_finds_a_changed_vehicle(recorded):
     path, result = recorded
-    same = _dil("replay", str(path), "--resim")
+    same = dil_here("replay", str(path), "--resim")
     assert same.returncode == 0, same.stderr
     n = round(result.simulated_s * 100) + 1
     assert f"reproduces all {n} vehicle/state messages bit for bit" in same.stdout
@@ -92,7 +95,7 @@ def test_export_to_csv_and_json_lines(recorded, tmp_path):
     assert rows[0].startswith("log_time_ns,schema_version,seq,t_sim_ns") and len(rows) == n + 1
     actors = (tmp_path / "csv" / "world_actors.csv").read_text().splitlines()
     assert '""name"": ""Target""' in actors[1]
-    out = _dil(
+    out = dil_here(
         "log",
         "export",
         str(path),
@@ -195,7 +198,7 @@ def test_kpis_scored_from_a_log_equal_the_live_ones(name, stack, tmp_path):
     scored = score_log(path).as_dict()
     for key in (*SCALAR_KPIS, "events"):
         assert scored[key] == live.kpis[key], key
-    result = _dil("log", "score", str(path))
+    result = dil_here("log", "score", str(path))
     assert result.returncode == (0 if live.passed else 1)
     assert f"collision        {'yes' if live.kpis['collision'] else 'no'}" in result.stdout
 
@@ -218,7 +221,7 @@ def test_open_loop_replay_of_the_same_stack_matches_and_another_differs(recorded
 def test_report_is_one_html_page_with_plots(recorded, tmp_path):
     path, _ = recorded
     out = tmp_path / "report.html"
-    done = _dil("report", str(path), "-o", str(out))
+    done = dil_here("report", str(path), "-o", str(out))
     assert done.returncode == 0, done.stderr
     page = out.read_text()
     assert page.count("data:image/png;base64,") == 6
@@ -238,7 +241,7 @@ def test_a_run_cut_by_its_time_guard_is_incomplete_in_its_log_score_and_report(t
     assert score.returncode == 3, score.stdout + score.stderr
     assert "verdict INCOMPLETE: the time guard (--max-time 2 s) ended the run" in score.stdout
     out = tmp_path / "report.html"
-    assert _dil("report", str(path), "-o", str(out)).returncode == 0
+    assert dil_here("report", str(path), "-o", str(out)).returncode == 0
     page = out.read_text()
     assert '<p class="verdict">INCOMPLETE: the time guard (--max-time 2 s)' in page and "color:#d80" in page
     assert '<p class="end">end: time limit 2 s</p>' in page
