@@ -182,33 +182,59 @@ def _run_worker_parser(sub: argparse._SubParsersAction, rest: Sequence[str] | No
         "run-worker",
         help=_help("run-worker"),
         description="A resident process that has loaded the run's modules and kernels and forks a child "
-        "per `dil run`: a `dil run` with DIL_RUN_WORKER=SOCKET in its environment hands its run to it "
-        "(docs/startup.md).",
+        "per `dil run`: every `dil run` of this user and installation finds it at its socket and hands it "
+        "its run (DIL_RUN_WORKER=off: never; DIL_RUN_WORKER=PATH: the worker at PATH) (docs/startup.md).",
     )
-    p.add_argument("--socket", type=Path, required=True, help="the Unix socket to listen at")
+    p.add_argument(
+        "--socket",
+        type=Path,
+        help="the Unix socket to listen at (default: this user's for this installation, in "
+        "$XDG_RUNTIME_DIR/dil or ~/.cache/dil)",
+    )
+    p.add_argument(
+        "--idle",
+        type=float,
+        default=3600.0,
+        metavar="S",
+        help="leave after this long with no run [s]; 0: never (default %(default)g)",
+    )
     p.set_defaults(func=_run_worker)
 
 
 def _run_worker(args: argparse.Namespace) -> int:
     import signal
 
-    from dil.kernels import preload_run
-    from dil.run.worker import WorkerError, listen, serve
+    from dil.run.worker import STALE, WorkerError, listen, serve
+    from dil.run.worker_client import default_socket
 
+    if not args.idle >= 0:
+        print(f"dil run-worker: --idle {args.idle}: must be a number of seconds >= 0", file=sys.stderr)
+        return 2
+    path = args.socket or default_socket()
     try:
-        listener = listen(args.socket)
+        listener = listen(path, private_folder=args.socket is None)
     except WorkerError as e:
         print(f"dil run-worker: {e}", file=sys.stderr)
         return 2
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
-    ready = lambda: print(f"serving dil run at {args.socket} (pid {os.getpid()})", flush=True)  # noqa: E731
+    ready = lambda: print(f"serving dil run at {path} (pid {os.getpid()})", flush=True)  # noqa: E731
+    why = ""
     try:
+        from dil.kernels import preload_run
+
         preload_run(sys.stderr)  # the modules and kernels every child inherits
-        serve(listener, main, ready=ready)
+        gc.freeze()  # what the children inherit stays out of their collections (and shared with them)
+        why = serve(listener, main, ready=ready, idle_s=args.idle or None)
     except KeyboardInterrupt:
         pass
     finally:
-        args.socket.unlink(missing_ok=True)
+        path.unlink(missing_ok=True)
+    if why == STALE:  # dil changed under the worker: the same command afresh, loading the new code
+        print("dil run-worker: dil changed since it started; starting afresh", file=sys.stderr, flush=True)
+        sys.stdout.flush()
+        os.execv(sys.executable, [sys.executable, "-m", "dil", *sys.argv[1:]])
+    if why:
+        print(f"dil run-worker: {why}; leaving", file=sys.stderr)
     return 0
 
 
@@ -269,7 +295,7 @@ COMMANDS: tuple[tuple[str, str, Adder], ...] = (
     ),
     (
         "run-worker",
-        "serve dil run from a resident process with its kernels loaded (DIL_RUN_WORKER=SOCKET)",
+        "serve dil run from a resident process with its kernels loaded; dil run finds it",
         _run_worker_parser,
     ),
     ("vehicles", "list the vehicle models and parameter sets", _vehicles_parser),
@@ -329,10 +355,11 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _main(argv: list[str]) -> int:
-    if argv[:1] == ["run"] and os.environ.get("DIL_RUN_WORKER"):  # a resident worker runs it, if one listens
-        from dil.run.worker import forward
+    if argv[:1] == ["run"]:  # a resident worker runs it, if one listens (dil run-worker)
+        from dil.run.worker_client import client_socket, forward
 
-        rc = forward(Path(os.environ["DIL_RUN_WORKER"]), argv)
+        path = client_socket()
+        rc = None if path is None else forward(path, argv)
         if rc is not None:
             return rc
     parser = build_parser(argv)

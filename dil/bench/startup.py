@@ -73,7 +73,7 @@ def bench(args: argparse.Namespace) -> int:
         "dil --help": [],
     }
     run_case = f"dil run {scenario.name} --no-record --stack {args.stack}"
-    cases = {run_case: {k: v for k, v in os.environ.items() if k != "DIL_RUN_WORKER"}}  # a fresh process
+    cases = {run_case: {**os.environ, "DIL_RUN_WORKER": "off"}}  # a fresh process, where a worker listens too
     with tempfile.TemporaryDirectory(prefix="dil-bench-startup-") as out:
         worker = None
         if args.worker:

@@ -1,20 +1,26 @@
-"""A resident worker for repeated ``dil run`` processes (optional): one process that has imported the
-run's modules and loaded its numba kernels forks a child per run, so a run skips the ~0.6 s of CPU
-every fresh process spends importing numba, building its typing context and loading kernels.
+"""A resident worker for ``dil run`` (``dil run-worker``): one process that has imported the run's
+modules and loaded its numba kernels forks a child per run, so a run skips the ~0.6 s of CPU every
+fresh process spends importing numba, building its typing context and loading kernels.
 
-``dil run-worker --socket PATH`` serves; ``dil run ...`` with ``DIL_RUN_WORKER=PATH`` in its
-environment hands its command line, working folder, environment and its stdin, stdout and stderr
-(the file descriptors themselves, over the Unix socket) to the worker and exits with the child's
-exit status. The child runs the same ``dil`` entry point as a fresh process, in the client's folder
-and environment, writing to the client's terminal or pipes; Ctrl-C or SIGTERM to the client is
-passed on to the child. Where the worker cannot give the same result as a fresh process it refuses
-and the client runs the command itself: dil's variables (``DIL_*``, ``NUMBA_*``, ``PYTHON*``) differ
-from the worker's, the client imports dil from another folder, or a source file the worker loaded
-changed since it started. No worker listening: the client runs the command itself, silently.
+``dil run-worker`` serves at this user's socket for this installation
+(:func:`dil.run.worker_client.default_socket`, mode 0600 in a 0700 folder) or at ``--socket PATH``;
+``dil run`` finds it there (or at ``DIL_RUN_WORKER``) and hands it its command line, working folder,
+environment and its stdin, stdout and stderr (the file descriptors themselves, over the Unix socket).
+The child runs the same ``dil`` entry point as a fresh process, in the client's folder and
+environment, writing to the client's terminal or pipes; the worker waits for it and sends the
+client its exit status (or the signal it died of), whatever way it ended. Signals to the client go
+to the child; a client that goes away takes its run with it (SIGTERM to the child).
+
+Where the worker cannot give the same result as a fresh process it refuses and the client runs the
+command itself: another user, another interpreter or dil folder, dil's variables (``DIL_*``,
+``NUMBA_*``, ``PYTHON*``) unlike the worker's, or a dil version or a loaded source file changed
+since the worker started; in the last case the worker then starts afresh (re-executes itself), so
+the next run finds it current. It leaves after ``idle_s`` with no run.
 
 Protocol (one connection per run): the client sends a 4-byte big-endian length and a JSON request
-``{"argv", "cwd", "env", "dil"}`` with its fds 0, 1, 2 attached (``SCM_RIGHTS``); the worker answers
-JSON lines: ``{"refused": why}``, or ``{"pid": child}`` then ``{"rc": exit status}``.
+``{"argv", "cwd", "env", "dil", "python", "version"}`` with its fds 0, 1, 2 attached (``SCM_RIGHTS``);
+the worker answers JSON lines: ``{"refused": why}``, or ``{"pid": child}`` then ``{"rc": exit
+status}`` or ``{"signal": number}``.
 """
 
 from __future__ import annotations
@@ -22,29 +28,31 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import selectors
 import signal
 import socket
 import struct
 import sys
-from collections.abc import Callable, Sequence
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 
-ENV_VAR = "DIL_RUN_WORKER"
-"""The client's variable naming the worker's socket."""
+from dil import __version__
+
+from .worker_client import ENV_VAR, _peer_uid, dil_folder, private_folder_problem
+
 SAME_ENV_PREFIXES = ("DIL_", "NUMBA_", "PYTHON")
 """Variables that must be the same in the client and the worker (they shape what modules loaded)."""
 WATCHED_PACKAGES = ("dil", "vehicle_models", "hil_rigs")
 MAX_REQUEST_BYTES = 16 * 2**20
+STALE, IDLE, STOPPED = "stale", "idle", "stopped"
+"""Why :func:`serve` returned: a source or the version changed (start afresh), no run for the idle
+time, or SIGINT/SIGTERM or ``max_runs``."""
 
 
 class WorkerError(Exception):
-    """The worker could not serve (its socket taken, a bad path)."""
-
-
-def _dil_folder() -> str:
-    import dil
-
-    return str(Path(dil.__file__).resolve().parent)
+    """The worker could not serve (its socket taken, a bad path or folder)."""
 
 
 def _loaded_sources() -> dict[str, float]:
@@ -67,23 +75,36 @@ def _same_env(env: dict[str, str]) -> str:
 
 def _read_request(conn: socket.socket) -> tuple[dict, list[int]]:
     data, fds, _, _ = socket.recv_fds(conn, 65536, 3)
-    while len(data) < 4 or len(data) < 4 + struct.unpack("!I", data[:4])[0]:
-        if len(data) >= 4 and struct.unpack("!I", data[:4])[0] > MAX_REQUEST_BYTES:
-            raise ValueError("request too long")
-        more = conn.recv(65536)
-        if not more:
-            raise ValueError("request cut short")
-        data += more
-    return json.loads(data[4:]), list(fds)
+    fds = list(fds)
+    try:
+        while len(data) < 4 or len(data) < 4 + struct.unpack("!I", data[:4])[0]:
+            if len(data) >= 4 and struct.unpack("!I", data[:4])[0] > MAX_REQUEST_BYTES:
+                raise ValueError("request too long")
+            more = conn.recv(65536)
+            if not more:
+                raise ValueError("request cut short")
+            data += more
+        return json.loads(data[4:]), fds
+    except BaseException:
+        for fd in fds:
+            os.close(fd)
+        raise
 
 
 def _send(conn: socket.socket, doc: dict) -> None:
     conn.sendall(json.dumps(doc).encode() + b"\n")
 
 
-def listen(path: Path) -> socket.socket:
-    """A Unix socket listening at ``path`` (mode 0600); a stale file of a killed worker is replaced,
-    a live worker's socket is not (:class:`WorkerError`)."""
+def listen(path: Path, *, private_folder: bool = False) -> socket.socket:
+    """A Unix socket listening at ``path`` (mode 0600); a stale file of a worker that is gone is
+    replaced, a live worker's socket is not (:class:`WorkerError`). ``private_folder``: make the
+    folder (mode 0700) and refuse one that other users can enter or that is not this user's."""
+    if private_folder:
+        with contextlib.suppress(FileExistsError):
+            path.parent.mkdir(mode=0o700, parents=True)
+        problem = private_folder_problem(path.parent)
+        if problem:
+            raise WorkerError(problem)
     if path.exists() and not path.is_socket():
         raise WorkerError(f"{path}: exists and is not a socket")
     if path.is_socket():
@@ -109,47 +130,112 @@ def listen(path: Path) -> socket.socket:
     return listener
 
 
+@dataclass
+class _State:
+    """What the serving loop keeps: the runs going (child pid -> the client's connection)."""
+
+    listener: socket.socket
+    handler: Callable[[list[str]], int]
+    sources: dict[str, float]
+    folder: str
+    wake: tuple[socket.socket, socket.socket]
+    selector: selectors.BaseSelector
+    running: dict[int, socket.socket] = field(default_factory=dict)
+    served: int = 0
+    stale: bool = False
+
+
 def serve(
     listener: socket.socket,
     handler: Callable[[list[str]], int],
     *,
     ready: Callable[[], None] | None = None,
     max_runs: int | None = None,
-) -> None:
-    """Serve runs on ``listener`` (from :func:`listen`) until SIGINT/SIGTERM (or ``max_runs``
-    connections), each in a forked child that calls ``handler(argv)``; the socket file is removed at
-    the end. The caller has imported and warmed what the runs need before it calls this (the
-    children inherit it). ``ready`` is called once before the first connection is taken."""
+    idle_s: float | None = None,
+) -> str:
+    """Serve runs on ``listener`` (from :func:`listen`), each in a forked child that calls
+    ``handler(argv)``, until SIGINT/SIGTERM or ``max_runs`` connections (:data:`STOPPED`), ``idle_s``
+    [s] with no run (:data:`IDLE`) or a refusal because dil changed (:data:`STALE`: the caller starts
+    afresh); the socket file is removed at the end. The caller has imported and warmed what the runs
+    need (the children inherit it). ``ready`` is called once before the first connection is taken."""
     path = Path(listener.getsockname())
-    sources, folder = _loaded_sources(), _dil_folder()
-    previous = signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # children reaped by the kernel
+    wake_r, wake_w = socket.socketpair()
+    wake_r.setblocking(False)
+    wake_w.setblocking(False)
+    selector = selectors.DefaultSelector()
+    st = _State(listener, handler, _loaded_sources(), dil_folder(), (wake_r, wake_w), selector)
+    selector.register(listener, selectors.EVENT_READ, "accept")
+    selector.register(wake_r, selectors.EVENT_READ, "wake")
+    previous = signal.signal(signal.SIGCHLD, lambda *_: None)  # wakes the selector through wake_w
+    old_wakeup = signal.set_wakeup_fd(wake_w.fileno(), warn_on_full_buffer=False)
     if ready is not None:
         ready()
-    served = 0
+    why, last = STOPPED, time.monotonic()
     try:
-        while max_runs is None or served < max_runs:
-            conn, _ = listener.accept()
-            served += 1
-            with conn:
-                _serve_one(conn, listener, handler, sources, folder)
+        while not st.stale and (max_runs is None or st.served < max_runs or st.running):
+            wait = None if idle_s is None or st.running else max(0.0, last + idle_s - time.monotonic())
+            events = selector.select(wait)
+            if not events and not st.running and idle_s is not None and time.monotonic() >= last + idle_s:
+                why = IDLE
+                break
+            for key, _ in events:
+                if key.data == "accept" and (max_runs is None or st.served < max_runs):
+                    _accept(st)
+                elif key.data == "wake":
+                    with contextlib.suppress(BlockingIOError):
+                        wake_r.recv(4096)
+                elif isinstance(key.data, int):  # a client's connection closed: its run goes too
+                    with contextlib.suppress(ProcessLookupError):
+                        os.kill(key.data, signal.SIGTERM)
+                    selector.unregister(key.fileobj)
+            if events or st.running:  # the idle time counts from the last run's end
+                last = time.monotonic()
+            _reap(st)
+        if st.stale:
+            why = STALE
     finally:
+        signal.set_wakeup_fd(old_wakeup)
         signal.signal(signal.SIGCHLD, previous)
+        for conn in st.running.values():
+            conn.close()
+        selector.close()
+        wake_r.close()
+        wake_w.close()
         listener.close()
         with contextlib.suppress(FileNotFoundError):
             path.unlink()
+    return why
 
 
-def _serve_one(
-    conn: socket.socket,
-    listener: socket.socket,
-    handler: Callable[[list[str]], int],
-    sources: dict[str, float],
-    folder: str,
-) -> None:
+def _reap(st: _State) -> None:
+    """Send each ended run's exit status (or its signal) to its client."""
+    while st.running:
+        try:
+            pid, status = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            pid = 0
+        if pid == 0:
+            return
+        conn = st.running.pop(pid, None)
+        if conn is None:
+            continue
+        code = os.waitstatus_to_exitcode(status)
+        with contextlib.suppress(OSError):
+            _send(conn, {"rc": code} if code >= 0 else {"signal": -code})
+        with contextlib.suppress(KeyError, ValueError):
+            st.selector.unregister(conn)
+        conn.close()
+
+
+def _accept(st: _State) -> None:
+    conn, _ = st.listener.accept()
+    st.served += 1
     fds: list[int] = []
+    forked = False
     try:
+        conn.setblocking(True)
         request, fds = _read_request(conn)
-        why = _refusal(request, fds, sources, folder)
+        why = _refusal(conn, request, fds, st)
         if why:
             _send(conn, {"refused": why})
             return
@@ -157,50 +243,68 @@ def _serve_one(
         sys.stderr.flush()
         pid = os.fork()
         if pid == 0:  # the child: never returns into the server's loop
-            listener.close()
-            os._exit(_child(conn, request, fds, handler))
+            os._exit(_child(conn, request, fds, st))
+        forked = True
+        st.running[pid] = conn
+        st.selector.register(conn, selectors.EVENT_READ, pid)
     except (OSError, ValueError) as e:  # one bad client never ends the worker
         with contextlib.suppress(OSError):
             _send(conn, {"refused": f"bad request ({e})"})
     finally:
         for fd in fds:
             os.close(fd)
+        if not forked:
+            conn.close()
 
 
-def _refusal(request: dict, fds: list[int], sources: dict[str, float], folder: str) -> str:
+def _refusal(conn: socket.socket, request: dict, fds: list[int], st: _State) -> str:
+    if _peer_uid(conn) != os.getuid():
+        return "the worker serves only its own user"
     if len(fds) != 3 or not isinstance(request.get("argv"), list):
         return "bad request (argv and three file descriptors expected)"
-    if request.get("dil") != folder:
-        return f"the client imports dil from {request.get('dil')}, the worker from {folder}"
+    if request.get("dil") != st.folder:
+        return f"the client imports dil from {request.get('dil')}, the worker from {st.folder}"
+    if request.get("python") != sys.executable:
+        return f"the client runs {request.get('python')}, the worker {sys.executable}"
     why = _same_env(request.get("env") or {})
     if why:
         return why
-    for source, mtime in sources.items():
+    if request.get("version") != __version__:
+        st.stale = True
+        return f"the client is dil {request.get('version')}, the worker {__version__}: it starts afresh"
+    for source, mtime in st.sources.items():
         try:
             changed = os.stat(source).st_mtime != mtime
         except OSError:
             changed = True
         if changed:
-            return f"{source} changed since the worker started: restart it"
+            st.stale = True
+            return f"{source} changed since the worker started: it starts afresh"
     return ""
 
 
-def _child(conn: socket.socket, request: dict, fds: list[int], handler: Callable[[list[str]], int]) -> int:
-    """In the forked child: take the client's folder, environment and fds, run, report the status."""
+def _child(conn: socket.socket, request: dict, fds: list[int], st: _State) -> int:
+    """In the forked child: leave the server's sockets, take the client's folder, environment and
+    fds, run; returns the exit status (the worker tells the client)."""
     rc = 1
     try:
-        for sig in (signal.SIGCHLD, signal.SIGTERM, signal.SIGPIPE):
-            signal.signal(sig, signal.SIG_DFL if sig != signal.SIGPIPE else signal.SIG_IGN)
+        signal.set_wakeup_fd(-1)
+        for other in (st.listener, *st.wake, *st.running.values()):
+            other.close()
+        st.selector.close()
+        for sig in (signal.SIGCHLD, signal.SIGTERM, signal.SIGHUP):
+            signal.signal(sig, signal.SIG_DFL)
+        signal.signal(signal.SIGPIPE, signal.SIG_IGN)  # as Python sets it in a fresh process
         signal.signal(signal.SIGINT, signal.default_int_handler)
         os.chdir(request["cwd"])
         os.environ.clear()
         os.environ.update(request["env"])
-        os.environ.pop(ENV_VAR, None)  # the child runs the command itself, never hands it on again
+        os.environ[ENV_VAR] = "off"  # the child runs the command itself, never hands it on again
         for target, fd in enumerate(fds):
             os.dup2(fd, target)
         _send(conn, {"pid": os.getpid()})
         try:
-            rc = int(handler([str(a) for a in request["argv"]]) or 0)
+            rc = int(st.handler([str(a) for a in request["argv"]]) or 0)
         except SystemExit as e:
             rc = e.code if isinstance(e.code, int) else (0 if e.code is None else 1)
             if isinstance(e.code, str):
@@ -216,45 +320,4 @@ def _child(conn: socket.socket, request: dict, fds: list[int], handler: Callable
         with contextlib.suppress(Exception):
             sys.stdout.flush()
             sys.stderr.flush()
-        with contextlib.suppress(OSError):
-            _send(conn, {"rc": rc})
     return rc
-
-
-def forward(path: Path, argv: Sequence[str]) -> int | None:
-    """Hand ``dil ARGV`` to the worker at ``path``; its exit status, or None when no worker listens
-    there or it refused (then the caller runs the command itself; a refusal is said on stderr)."""
-    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    try:
-        sock.connect(str(path))
-        body = json.dumps(
-            {"argv": list(argv), "cwd": os.getcwd(), "env": dict(os.environ), "dil": _dil_folder()}
-        )
-        socket.send_fds(sock, [struct.pack("!I", len(body.encode())) + body.encode()], [0, 1, 2])
-        replies = sock.makefile("rb")
-        first = json.loads(replies.readline() or b"{}")
-    except (OSError, ValueError):
-        sock.close()
-        return None
-    if "pid" not in first:
-        print(f"dil: the run worker at {path} did not take the run ({first.get('refused', 'no answer')}); "
-              "running it here", file=sys.stderr)  # fmt: skip
-        sock.close()
-        return None
-    child = int(first["pid"])
-
-    def pass_on(sig: int, _frame: object) -> None:
-        with contextlib.suppress(ProcessLookupError):
-            os.kill(child, sig)
-
-    handlers = {sig: signal.signal(sig, pass_on) for sig in (signal.SIGINT, signal.SIGTERM)}
-    try:
-        last = replies.readline()
-    finally:
-        for sig, h in handlers.items():
-            signal.signal(sig, h)
-        sock.close()
-    if not last:
-        print("dil: the run worker's child ended without an exit status", file=sys.stderr)
-        return 1
-    return int(json.loads(last)["rc"])

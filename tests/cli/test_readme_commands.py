@@ -49,7 +49,9 @@ SMOKE: dict[str, Smoke] = {
     "dil run scenarios/catalog/ccrs.xosc": Smoke("run scenarios/catalog/ccrs.xosc"),
     "dil --help": Smoke("--help"),
     "dil warm": Smoke("warm"),
-    "dil run-worker --socket S": Smoke("run-worker --socket run.sock", serving="serving dil run at"),
+    "dil run-worker --idle 3600": Smoke(
+        "run-worker --socket run.sock --idle 3600", serving="serving dil run at"
+    ),
     "dil bench startup": Smoke("bench startup --repeat 1 --json bench-startup.json"),
     "dil run scenarios/catalog/alks_cutin.xosc --param CutInGap=10": Smoke(
         "run scenarios/catalog/alks_cutin.xosc --param CutInGap=10"
