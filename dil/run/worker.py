@@ -46,7 +46,7 @@ SAME_ENV_PREFIXES = ("DIL_", "NUMBA_", "PYTHON")
 """Variables that must be the same in the client and the worker (they shape what modules loaded)."""
 WATCHED_PACKAGES = ("dil", "vehicle_models", "hil_rigs")
 MAX_REQUEST_BYTES = 16 * 2**20
-STALE, IDLE, STOPPED = "stale", "idle", "stopped"
+STALE, IDLE, STOPPED = "dil changed", "no run for the idle time", "stopped"
 """Why :func:`serve` returned: a source or the version changed (start afresh), no run for the idle
 time, or SIGINT/SIGTERM or ``max_runs``."""
 
@@ -309,8 +309,14 @@ def _child(conn: socket.socket, request: dict, fds: list[int], st: _State) -> in
             rc = e.code if isinstance(e.code, int) else (0 if e.code is None else 1)
             if isinstance(e.code, str):
                 print(e.code, file=sys.stderr)
-        except KeyboardInterrupt:
-            rc = 130
+        except KeyboardInterrupt:  # as Python ends a fresh process: the traceback, then death by SIGINT
+            import traceback
+
+            traceback.print_exc()
+            sys.stdout.flush()
+            sys.stderr.flush()
+            signal.signal(signal.SIGINT, signal.SIG_DFL)
+            os.kill(os.getpid(), signal.SIGINT)
         except BaseException:
             import traceback
 

@@ -128,24 +128,22 @@ def _forward(
         first = json.loads(replies.readline() or b"{}")
     except (OSError, ValueError):
         return None
-    if "pid" not in first:
+    if "refused" in first or not first:
         why = first.get("refused", "no answer")
         print(f"dil: the run worker at {path} did not take the run ({why}); running it here", file=sys.stderr)
         return None
-    child.append(int(first["pid"]))
-    for sig in pending:
-        with contextlib.suppress(ProcessLookupError):
-            os.kill(child[0], sig)
-    while True:
-        try:
-            last = replies.readline()
-            break
-        except InterruptedError:  # pragma: no cover - Python retries reads after a handled signal
-            continue
-    end = json.loads(last) if last else {}
+    end = first  # a run that died before it said its pid: its end comes first
+    if "pid" in first:
+        child.append(int(first["pid"]))
+        for sig in pending:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(child[0], sig)
+        last = replies.readline()
+        end = json.loads(last) if last else {}
     if "signal" in end:  # the run died of a signal: so does the client, as a fresh process would
         sig = int(end["signal"])
-        signal.signal(sig, signal.SIG_DFL)
+        with contextlib.suppress(OSError, ValueError):  # SIGKILL's handler cannot be set (nor needs to)
+            signal.signal(sig, signal.SIG_DFL)
         sys.stdout.flush()
         os.kill(os.getpid(), sig)
     if "rc" not in end:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -72,18 +73,24 @@ def start_worker(runtime: Path, *args: str) -> tuple[subprocess.Popen, Path]:
 
 
 @pytest.fixture(scope="module")
-def runtime(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    """A private runtime folder where a worker serves at the default socket; stopped (SIGTERM) after."""
+def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, int]]:
+    """A private runtime folder where a worker serves at the default socket, and the worker's pid;
+    stopped (SIGTERM) after the module."""
     folder = tmp_path_factory.mktemp("runtime")
     folder.chmod(0o700)
     p, sock = start_worker(folder)
     with p:
         assert sock.parent == folder / "dil" and sock.name.startswith("run-worker-")
         assert (sock.stat().st_mode & 0o777, sock.parent.stat().st_mode & 0o777) == (0o600, 0o700)
-        yield folder
+        yield folder, p.pid
         p.terminate()
         assert p.wait(timeout=60) == 0
     assert not sock.exists()  # the worker removes its socket as it stops
+
+
+@pytest.fixture
+def runtime(served: tuple[Path, int]) -> Path:
+    return served[0]
 
 
 def _result(run_dir: Path) -> dict:
@@ -161,3 +168,116 @@ def test_with_no_worker_or_a_stale_socket_the_client_runs_the_command_itself(tmp
 def test_a_second_worker_on_a_live_socket_is_refused(runtime: Path, tmp_path: Path) -> None:
     second = _dil("run-worker", cwd=tmp_path, env=_env(XDG_RUNTIME_DIR=str(runtime)))
     assert second.returncode == 2 and "a worker already listens there" in second.stderr
+
+
+def _endless(folder: Path) -> Path:
+    """A catalog scenario whose ego stands still and whose stop trigger waits ~28 simulated hours."""
+    text = (ROOT / "scenarios" / "catalog" / "lane_keeping_rural.xosc").read_text()
+    text = text.replace('path="catalogs"', f'path="{ROOT / "scenarios" / "catalog" / "catalogs"}"')
+    text = text.replace('filepath="../roads/', f'filepath="{ROOT / "scenarios" / "roads"}/')
+    text = text.replace('SimulationTimeCondition value="60"', 'SimulationTimeCondition value="100000"')
+    path = folder / "endless.xosc"
+    path.write_text(text.replace('name="EgoSpeed" parameterType="double" value="70"', 'name="EgoSpeed" '
+                                 'parameterType="double" value="0"'))  # fmt: skip
+    return path
+
+
+def _start_endless(runtime: Path, tmp_path: Path, stderr: int = subprocess.PIPE) -> subprocess.Popen:
+    cmd = ["run", str(_endless(tmp_path)), "--stack", "none", "--no-record", "--max-time", "100000"]
+    return subprocess.Popen(
+        [sys.executable, "-m", "dil", *cmd],
+        stdout=subprocess.PIPE,
+        stderr=stderr,
+        text=True,
+        cwd=tmp_path,
+        env=_env(XDG_RUNTIME_DIR=str(runtime)),
+    )
+
+
+def _read_until(fd: int, marker: bytes, within_s: float = 300.0) -> bytes:
+    """What a terminal's reading end gets until ``marker`` (or its end, or ``within_s`` [s])."""
+    import select
+    import time
+
+    got, deadline = b"", time.monotonic() + within_s
+    while marker not in got and time.monotonic() < deadline:
+        if select.select([fd], [], [], 1.0)[0]:
+            try:
+                chunk = os.read(fd, 4096)
+            except OSError:  # the terminal's last writer closed it
+                break
+            if not chunk:
+                break
+            got += chunk
+    return got
+
+
+def _runs_of(worker: int, *, running: bool, within_s: float = 300.0) -> list[int]:
+    """The worker's children (its runs) once there are some (``running``) or none; waits for it."""
+    import time
+
+    deadline = time.monotonic() + within_s
+    while True:
+        children = Path(f"/proc/{worker}/task/{worker}/children").read_text().split()
+        if bool(children) == running or time.monotonic() > deadline:
+            return [int(c) for c in children]
+        time.sleep(0.05)  # polling the process table for a condition, not timing anything
+
+
+def test_ctrl_c_to_the_client_stops_the_run_as_in_a_fresh_process(
+    served: tuple[Path, int], tmp_path: Path
+) -> None:
+    """The run writes its progress to the client's terminal; Ctrl-C then ends it as it ends a run in a
+    fresh process: the verdict aborted, exit 130."""
+    import pty
+
+    runtime, worker = served
+    terminal, its_end = pty.openpty()
+    try:
+        with _start_endless(runtime, tmp_path, stderr=its_end) as client:
+            os.close(its_end)
+            its_end = -1
+            shown = _read_until(terminal, b"s simulated")  # the loop is running
+            assert b"s simulated" in shown, shown
+            client.send_signal(signal.SIGINT)
+            rest = _read_until(terminal, b"the run is aborted")
+            assert client.wait(timeout=300) == 130, rest
+    finally:
+        os.close(terminal)
+        if its_end >= 0:
+            os.close(its_end)
+    assert b"dil run: interrupted; the run is aborted" in rest, rest
+    assert _runs_of(worker, running=False) == []
+
+
+def test_a_client_that_goes_away_takes_its_run_with_it(served: tuple[Path, int], tmp_path: Path) -> None:
+    runtime, worker = served
+    with _start_endless(runtime, tmp_path) as client:
+        assert _runs_of(worker, running=True)
+        client.kill()
+        client.wait(timeout=60)
+    assert _runs_of(worker, running=False) == []  # the worker ended the run (SIGTERM) when its client went
+
+
+def test_a_run_that_dies_of_a_signal_ends_its_client_with_that_signal(
+    served: tuple[Path, int], tmp_path: Path
+) -> None:
+    runtime, worker = served
+    with _start_endless(runtime, tmp_path) as client:
+        (run,) = _runs_of(worker, running=True)
+        os.kill(run, signal.SIGKILL)
+        assert client.wait(timeout=300) == -signal.SIGKILL, client.stderr.read()
+
+
+def test_a_worker_leaves_when_idle_and_refuses_a_folder_open_to_others(tmp_path: Path) -> None:
+    runtime = tmp_path / "runtime"
+    runtime.mkdir(mode=0o700)
+    p, sock = start_worker(runtime, "--idle", "1")
+    with p:
+        assert p.wait(timeout=300) == 0  # no run for a second after it served: it left
+        assert "no run for" in p.stderr.read() and not sock.exists()
+    sock.parent.chmod(0o755)
+    opened = _dil("run-worker", cwd=tmp_path, env=_env(XDG_RUNTIME_DIR=str(runtime)))
+    assert opened.returncode == 2 and f"{sock.parent}: open to other users (mode 755" in opened.stderr
+    plain = _dil(*RUN, "--out", "o", cwd=tmp_path, env=_env(XDG_RUNTIME_DIR=str(runtime)))
+    assert (plain.returncode, plain.stderr) == (1, "")  # a client never looks for a worker there
