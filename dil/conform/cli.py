@@ -38,6 +38,11 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         help="the esmini build's version for the report, e.g. its commit (default: esmini --version)",
     )
     p.add_argument("--census", action="store_true", help="count the elements used against the support matrix")
+    p.add_argument(
+        "--worker",
+        action="store_true",
+        help="run dil through a dil run-worker the harness starts (default: each run a fresh process)",
+    )
     p.set_defaults(func=main)
 
 
@@ -67,7 +72,9 @@ def main(args: argparse.Namespace) -> int:
     except CorpusError as e:
         print(f"dil conform: {e}", file=sys.stderr)
         return EXIT_ERROR
-    opts = Options(args.out, args.esmini, args.tolerance, args.timeout, args.census, args.esmini_version)
+    opts = Options(
+        args.out, args.esmini, args.tolerance, args.timeout, args.census, args.esmini_version, args.worker
+    )
     doc = conform(files, opts, progress=lambda line: print(line, file=sys.stderr, flush=True))
     j, m = write(doc, args.out)
     print("\n".join(summary_lines(doc)))

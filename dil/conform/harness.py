@@ -15,6 +15,7 @@ from .census import census, support_matrix
 from .corpus import CorpusFile
 from .diff import DIFFERS, WITHIN, compare_file, esmini_only
 from .players import LOADED, PlayerRun, esmini_version, run_dil, run_esmini
+from .worker import run_worker
 from .xosc import SCENARIO, XoscFacts, read
 
 
@@ -27,10 +28,24 @@ class Options:
     with_census: bool = False
     esmini_version: str = ""
     """What to call the esmini build in the report (default: what ``esmini --version`` prints)."""
+    worker: bool = False
+    """Hand each dil run to a ``dil run-worker`` the harness starts (else each is a fresh process)."""
 
 
 def conform(files: list[CorpusFile], opts: Options, progress: Callable[[str], None] | None = None) -> dict:
     """The whole report as a JSON-ready dict (``files``, ``summary``, ``census`` where asked)."""
+    if not opts.worker:
+        return _conform(files, opts, progress, None)
+    with run_worker(opts.out / "run-worker.log", idle_s=opts.timeout_s + 600) as env:
+        return _conform(files, opts, progress, env)
+
+
+def _conform(
+    files: list[CorpusFile],
+    opts: Options,
+    progress: Callable[[str], None] | None,
+    dil_env: dict[str, str] | None,
+) -> dict:
     rows, facts_all, refusals = [], [], Counter()
     for cf in files:
         facts = read(cf.path)
@@ -40,7 +55,7 @@ def conform(files: list[CorpusFile], opts: Options, progress: Callable[[str], No
             row["note"] = facts.error or f"a {facts.kind} file: counted in the census, not run"
             rows.append(row)
             continue
-        dil = run_dil(cf.path, opts.out / "dil" / cf.slug, opts.timeout_s)
+        dil = run_dil(cf.path, opts.out / "dil" / cf.slug, opts.timeout_s, dil_env)
         row["dil"] = dil.as_dict()
         if dil.element and dil.status != LOADED:
             refusals[dil.element] += 1
@@ -58,6 +73,7 @@ def conform(files: list[CorpusFile], opts: Options, progress: Callable[[str], No
         if opts.esmini
         else None,
         "tolerance_m": opts.tolerance_m,
+        "dil_process": "run-worker" if opts.worker else "fresh",
         "files": rows,
         "summary": summary(rows, opts.esmini is not None),
     }
@@ -127,8 +143,9 @@ def summary(rows: list[dict], with_esmini: bool) -> dict:
 
 
 def whole_process(scen: list[dict]) -> dict:
-    """Both players' whole-process times over the files both ran (loaded): medians [s] and on how
-    many files dil took no longer than esmini, by wall clock and by CPU time."""
+    """Both players' whole-process times over the files both ran (loaded): medians [s], the median
+    and largest ratio dil/esmini, and on how many files dil took no longer than esmini, by wall clock
+    and by CPU time."""
     both = [r for r in scen if r["dil"]["status"] == LOADED and r.get("esmini", {}).get("status") == LOADED]
     out: dict = {"files": len(both)}
     for clock in ("wall", "cpu"):
@@ -138,6 +155,9 @@ def whole_process(scen: list[dict]) -> dict:
         out[f"dil_{clock}_median_s"] = _median([d for d, _ in pairs])
         out[f"esmini_{clock}_median_s"] = _median([e for _, e in pairs])
         out[f"dil_not_slower_{clock}"] = sum(d <= e for d, e in pairs)
+        ratios = [d / e for d, e in pairs if e > 0]
+        out[f"ratio_{clock}_median"] = _median(ratios)
+        out[f"ratio_{clock}_max"] = round(max(ratios), 3) if ratios else None
     return out
 
 

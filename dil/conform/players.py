@@ -67,14 +67,18 @@ def _children_cpu_s() -> float:
     return r.ru_utime + r.ru_stime
 
 
-def run_dil(xosc: Path, out: Path, timeout_s: float) -> PlayerRun:
-    """``dil run XOSC --stack none --no-record`` with its outputs under ``out``; trace.csv is the trace."""
+def run_dil(xosc: Path, out: Path, timeout_s: float, env: dict[str, str] | None = None) -> PlayerRun:
+    """``dil run XOSC --stack none --no-record`` with its outputs under ``out``; trace.csv is the trace.
+    ``env``: the process's environment (default: this one's, never handing the run to a worker)."""
     out.mkdir(parents=True, exist_ok=True)
     cmd = [sys.executable, "-m", "dil", "run", str(xosc.resolve()), "--stack", "none", "--no-record",
            "--out", str(out.resolve())]  # fmt: skip
     cpu0, t0 = _children_cpu_s(), time.monotonic()
     try:
-        p = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout_s, cwd=out, check=False)
+        env = env if env is not None else {**os.environ, "DIL_RUN_WORKER": "off"}  # a fresh process
+        p = subprocess.run(
+            cmd, capture_output=True, text=True, timeout=timeout_s, cwd=out, check=False, env=env
+        )
     except subprocess.TimeoutExpired:
         return PlayerRun(TIMEOUT, f"no result after {timeout_s:g} s", wall_s=time.monotonic() - t0)
     wall, cpu = time.monotonic() - t0, _children_cpu_s() - cpu0

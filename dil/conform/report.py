@@ -39,10 +39,18 @@ def summary_lines(doc: dict) -> list[str]:
         if w and w["files"]:
             dil = f"{_f(w['dil_wall_median_s'], ' s')} wall ({_f(w['dil_cpu_median_s'], ' s')} CPU)"
             esm = f"{_f(w['esmini_wall_median_s'], ' s')} ({_f(w['esmini_cpu_median_s'], ' s')} CPU)"
+            how = "through a run-worker" if doc.get("dil_process") == "run-worker" else "fresh processes"
             lines.append(
-                f"whole process on the {w['files']} files both ran: dil median {dil}, esmini {esm}; "
+                f"whole process on the {w['files']} files both ran (dil: {how}): dil median {dil}, "
+                f"esmini {esm}; "
                 f"dil no slower on {w['dil_not_slower_wall']} by wall clock, {w['dil_not_slower_cpu']} by CPU"
             )
+            if w.get("ratio_wall_median") is not None:
+                lines.append(
+                    f"dil/esmini whole process: wall median {_f(w['ratio_wall_median'])}x, max "
+                    f"{_f(w['ratio_wall_max'])}x; CPU median {_f(w.get('ratio_cpu_median'))}x, max "
+                    f"{_f(w.get('ratio_cpu_max'))}x"
+                )
     return lines
 
 

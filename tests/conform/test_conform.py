@@ -228,4 +228,22 @@ def test_both_players_whole_process_times_are_in_the_json_the_table_and_the_summ
     md = (out / "conformance.md").read_text()
     assert "| whole process dil | whole process esmini |" in md
     assert next(ln for ln in md.splitlines() if ln.startswith("| a.xosc |")).endswith(times)
-    assert f"whole process on the 1 files both ran: dil median {dil['wall_s']:.2f} s wall" in p.stdout
+    assert (
+        f"whole process on the 1 files both ran (dil: fresh processes): dil median {dil['wall_s']:.2f} s wall"
+        in p.stdout
+    )
+    ratio = round(dil["wall_s"] / esm["wall_s"], 3)
+    assert whole["ratio_wall_median"] == whole["ratio_wall_max"] == pytest.approx(ratio, abs=0.002)
+    assert f"dil/esmini whole process: wall median {whole['ratio_wall_median']:.2f}x" in p.stdout
+
+    # the same corpus with dil's runs handed to a run-worker the harness starts: the same table, and a
+    # dil process that no longer imports numba and loads kernels (its CPU time is the client's alone)
+    served = conform(corpus, "--esmini", esmini, "--out", tmp_path / "served", "--worker")
+    assert served.returncode == 0, served.stderr
+    doc2 = json.loads((tmp_path / "served" / "conformance.json").read_text())
+    assert (doc["dil_process"], doc2["dil_process"]) == ("fresh", "run-worker")
+    row, row2 = by_file(doc)["a.xosc"], by_file(doc2)["a.xosc"]
+    assert row2["entities"] == row["entities"] and row2["dil"]["status"] == row["dil"]["status"]
+    assert row2["dil"]["cpu_s"] < dil["cpu_s"] / 3, (row2["dil"], dil)
+    assert "whole process on the 1 files both ran (dil: through a run-worker)" in served.stdout
+    assert "serving dil run at" not in served.stderr  # the worker's own output is in its log
