@@ -144,7 +144,10 @@ class BuiltinStack:
         self._objects = Inbox(bus.subscriber(obj_schema.topic, conflate=True), drops, schemas)
         self._lanes = Inbox(bus.subscriber(lane_schema.topic, conflate=True), drops, schemas)
         self._state = Inbox(bus.subscriber(VEHICLE_STATE.topic, conflate=True), drops)
-        self._out = Outlet(bus.publisher(AI_COMMAND.topic), Encoder(AI_COMMAND, name))
+        # commands are checked in publish (plain numbers within bounds at a glance, else the schema's check)
+        self._out = Outlet(bus.publisher(AI_COMMAND.topic), Encoder(AI_COMMAND, name, check=False))
+        by_name = {f.name: (f.lo, f.hi) for f in AI_COMMAND.fields}
+        self._bounds = tuple(by_name[n] for n in ("steering_wheel_angle", "throttle", "brake"))
         self.spec = NodeSpec(
             name,
             inputs=(
@@ -219,18 +222,34 @@ class BuiltinStack:
     def publish(
         self, t_sim_ns: int, steer: float, throttle: float, brake: float, inference_ns: int = 0
     ) -> None:
-        self._out.publish(
-            t_sim_ns,
-            self.clock.wall_ns(t_sim_ns),
-            {
-                "steering_wheel_angle": steer,
-                "throttle": throttle,
-                "brake": brake,
-                "gear": 1,
-                "frame_id": self._frame,
-                "inference_ns": inference_ns,
-            },
-        )
+        """Publish a command (steering-wheel angle [rad], pedals 0..1, the model's compute time [ns]);
+        one the schema refuses raises :class:`~dil.bus.schema.MessageError` naming the field."""
+        wall = self.clock.wall_ns(t_sim_ns)
+        fields = {
+            "steering_wheel_angle": steer,
+            "throttle": throttle,
+            "brake": brake,
+            "gear": 1,
+            "frame_id": self._frame,
+            "inference_ns": inference_ns,
+        }
+        (s_lo, s_hi), (t_lo, t_hi), (b_lo, b_hi) = self._bounds
+        if not (  # plain floats within bounds (a NaN fails): valid as they are, vouched for readers
+            type(steer) is float
+            and type(throttle) is float
+            and type(brake) is float
+            and type(inference_ns) is int
+            and s_lo <= steer <= s_hi
+            and t_lo <= throttle <= t_hi
+            and b_lo <= brake <= b_hi
+            and inference_ns >= 0
+        ):  # anything else gets the schema's whole check, as before the fast path
+            enc = self._out.encoder
+            AI_COMMAND.check(
+                {"schema_version": AI_COMMAND.version, "seq": enc.seq, "t_sim_ns": t_sim_ns,
+                 "t_wall_ns": wall, "source": enc.source, **fields}
+            )  # fmt: skip
+        self._out.publish(t_sim_ns, wall, fields, checked=True)
         self._frame += 1
 
     def _lead(self, v: float = 0.0) -> tuple[float, float] | None:
