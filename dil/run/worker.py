@@ -46,6 +46,8 @@ SAME_ENV_PREFIXES = ("DIL_", "NUMBA_", "PYTHON")
 """Variables that must be the same in the client and the worker (they shape what modules loaded)."""
 WATCHED_PACKAGES = ("dil", "vehicle_models", "hil_rigs")
 MAX_REQUEST_BYTES = 16 * 2**20
+REQUEST_TIMEOUT_S = 30.0
+"""How long the worker waits for a connected client's request [s]."""
 STALE, IDLE, STOPPED = "dil changed", "no run for the idle time", "stopped"
 """Why :func:`serve` returned: a source or the version changed (start afresh), no run for the idle
 time, or SIGINT/SIGTERM or ``max_runs``."""
@@ -233,8 +235,9 @@ def _accept(st: _State) -> None:
     fds: list[int] = []
     forked = False
     try:
-        conn.setblocking(True)
+        conn.settimeout(REQUEST_TIMEOUT_S)  # a client that connects and says nothing never stalls the worker
         request, fds = _read_request(conn)
+        conn.settimeout(None)
         why = _refusal(conn, request, fds, st)
         if why:
             _send(conn, {"refused": why})
