@@ -9,6 +9,15 @@ A stream whose token was asked for is *awaited*: its messages are kept (at most 
 the oldest dropped first) and sent to the first reader that joins, before anything newer. A stream
 that still has readers is awaited too: after ``sensor.stop()`` the client's old connection may look
 alive until a send to it fails, and ``listen()`` again must not lose its first frame to it.
+
+A reader that goes away (the client closed it to reconnect, or a send failed) loses nothing either:
+a reader the peer has closed is noticed before a message is sent to it, and a sensor stream whose
+last reader is gone is awaited again for ``REJOIN_WAIT_S``, its messages kept for the replacement.
+
+Sensor stream ids start at a random number per server: a client of an earlier server on the same
+port keeps reconnecting its streams (CARLA's client retries every second), and with ids counted
+from the same start it would join, and take the kept messages of, a new server's stream of the same
+id. A connection for a stream this server never made is held open and sent nothing.
 """
 
 from __future__ import annotations
@@ -16,6 +25,8 @@ from __future__ import annotations
 import fcntl
 import itertools
 import logging
+import random
+import select
 import socket
 import struct
 import termios
@@ -23,29 +34,51 @@ import threading
 import time
 from collections import deque
 
-from .layouts import FRAME_SIZE, STREAM_ID, STREAM_ID_SIZE
+from .layouts import FRAME_SIZE, STREAM_ID, STREAM_ID_SIZE, WORLD_STATE_STREAM
 
 log = logging.getLogger(__name__)
 
 SEND_TIMEOUT_S = 5.0
-"""A reader that takes longer than this to accept a message is dropped."""
+"""A reader that takes longer than this to accept a message is dropped (its stream is awaited again)."""
 FLUSH_POLL_S = 0.0005
 """How often :meth:`StreamServer.flush` looks at a socket's send queue [s]."""
 PENDING_MAX = 16
 """Messages kept for an awaited stream until its reader joins."""
+REJOIN_WAIT_S = 10.0
+"""How long a stream whose reader went away is awaited for a replacement [s] (CARLA's client
+reconnects at once, or a second after a failed connect); then its messages are no longer made."""
+FIRST_ID_MAX = 1 << 30
+"""Sensor stream ids start at a random number in ``[2, FIRST_ID_MAX)`` (u32 on the wire)."""
+_FRAME = struct.Struct("<Q")
+"""The frame number in a stream payload: the u64 after the sensor type (``layouts.SENSOR_HEADER``)."""
 
 
 class StreamServer:
     def __init__(self, host: str, port: int = 0) -> None:
         self._sock = socket.create_server((host, port))
         self.port: int = self._sock.getsockname()[1]
-        self._ids = itertools.count(2)  # 1 is the world-state stream
+        first = random.SystemRandom().randrange(WORLD_STATE_STREAM + 1, FIRST_ID_MAX)
+        self._ids = itertools.count(first)
+        self._made: set[int] = {WORLD_STATE_STREAM}
+        """Streams this server handed out: only their readers are served."""
         self._readers: dict[int, list[socket.socket]] = {}
         self._lock = threading.Lock()
         self._send_lock = threading.Lock()
         """Messages to one reader must not interleave: one sender at a time (taken before ``_lock``)."""
         self._pending: dict[int, deque[bytes]] = {}
-        """Awaited streams (a token was handed out, no reader yet): their messages so far."""
+        """Awaited streams (a token was handed out or the reader went away, no reader yet): their
+        messages so far."""
+        self._rejoin_by: dict[int, float] = {}
+        """Streams whose reader went away: until when a replacement is awaited (``time.monotonic``)."""
+        self._idle: list[socket.socket] = []
+        """Connections for streams this server never made, held open so that they do not retry."""
+        self.evicted = 0
+        """Kept messages dropped because ``PENDING_MAX`` newer ones came before a reader joined."""
+        self._evicted: dict[int, int] = {}
+        """The same per awaited stream, for its current wait."""
+        """Kept messages dropped because ``PENDING_MAX`` newer ones came before a reader joined."""
+        self.readers_lost = 0
+        """Readers that went away while their stream was live."""
         self._closed = threading.Event()
         self._thread = threading.Thread(target=self._accept, name="carla-lite-stream", daemon=True)
         self.on_subscribe: list = []
@@ -62,9 +95,15 @@ class StreamServer:
                 for r in readers:
                     r.close()
             self._readers.clear()
+            for conn in self._idle:
+                conn.close()
+            self._idle.clear()
 
     def new_stream(self) -> int:
-        return next(self._ids)
+        with self._lock:
+            stream_id = next(self._ids)
+            self._made.add(stream_id)
+        return stream_id
 
     def has_readers(self, stream_id: int) -> bool:
         with self._lock:
@@ -73,33 +112,58 @@ class StreamServer:
     def await_reader(self, stream_id: int) -> None:
         """A client was given the stream's token: keep its messages until a reader joins."""
         with self._lock:
+            if stream_id not in self._made:
+                return  # destroyed, or never made: no reader will be served
             self._pending.setdefault(stream_id, deque(maxlen=PENDING_MAX))
+            self._rejoin_by.pop(stream_id, None)
 
     def wanted(self, stream_id: int) -> bool:
         """Someone reads the stream or is about to."""
         with self._lock:
-            return bool(self._readers.get(stream_id)) or stream_id in self._pending
+            if self._readers.get(stream_id):
+                return True
+            by = self._rejoin_by.get(stream_id)
+            if by is not None and time.monotonic() > by:
+                kept = self._pending.pop(stream_id, ())
+                del self._rejoin_by[stream_id]
+                self._evicted.pop(stream_id, None)
+                log.warning(
+                    "stream %d: its reader did not come back within %.0f s; %d kept messages dropped",
+                    stream_id,
+                    REJOIN_WAIT_S,
+                    len(kept),
+                )
+            return stream_id in self._pending
 
     def drop(self, stream_id: int) -> None:
         """Close a stream's readers (the stream's actor is gone)."""
         with self._lock:
             readers = self._readers.pop(stream_id, [])
             self._pending.pop(stream_id, None)
+            self._rejoin_by.pop(stream_id, None)
+            self._evicted.pop(stream_id, None)
+            self._made.discard(stream_id)
         for r in readers:
             r.close()
 
     def publish(self, stream_id: int, payload: bytes) -> None:
-        """Send one message to every reader of ``stream_id``; readers that fail are dropped."""
+        """Send one message to every reader of ``stream_id``; a reader that is gone or fails is dropped
+        and, if it was the last, the message is kept for its replacement."""
         if not payload:
             return  # a zero size makes the client reconnect
         message = FRAME_SIZE.pack(len(payload)) + payload
         with self._send_lock:
             with self._lock:
                 readers = list(self._readers.get(stream_id, ()))
-                if stream_id in self._pending:
-                    self._pending[stream_id].append(message)
-            for r in readers:
-                self._send(stream_id, r, message)
+            sent = sum(self._send(stream_id, r, message) for r in readers)
+            with self._lock:
+                kept = self._pending.get(stream_id)
+                if kept is None and readers and not sent and self._rejoinable(stream_id):
+                    kept = self._await_again(stream_id)
+                if kept is not None:
+                    if len(kept) == kept.maxlen:
+                        self._evict(stream_id, kept[0])
+                    kept.append(message)
 
     def flush(self, stream_id: int, timeout: float) -> bool:
         """Wait until every reader of ``stream_id`` has acknowledged all it was sent (the messages are
@@ -119,16 +183,44 @@ class StreamServer:
         deadline = time.monotonic() + timeout
         return all(self.flush(i, max(deadline - time.monotonic(), 0.0)) for i in stream_ids)
 
+    def _evict(self, stream_id: int, oldest: bytes) -> None:
+        """The oldest kept message of an awaited stream makes room (caller holds ``_lock``); the first
+        of a wait is logged, the rest counted (a client that never connects would log every step)."""
+        self.evicted += 1
+        self._evicted[stream_id] = self._evicted.get(stream_id, 0) + 1
+        if self._evicted[stream_id] == 1:
+            log.warning(
+                "stream %d: no reader yet after %d messages, frame %d dropped (and any older ones after it)",
+                stream_id,
+                PENDING_MAX,
+                _frame(oldest),
+            )
+
+    def _rejoinable(self, stream_id: int) -> bool:
+        """A sensor stream that still exists; not the world state: a new reader of it is sent the
+        current state when it joins, and older ones would be stale (holding ``_lock``)."""
+        return stream_id in self._made and stream_id != WORLD_STATE_STREAM
+
+    def _await_again(self, stream_id: int) -> deque[bytes]:
+        """The stream's last reader went away: keep its messages for a replacement (holding ``_lock``)."""
+        self._rejoin_by[stream_id] = time.monotonic() + REJOIN_WAIT_S
+        return self._pending.setdefault(stream_id, deque(maxlen=PENDING_MAX))
+
     def _send(self, stream_id: int, r: socket.socket, message: bytes) -> bool:
-        """Send one framed message; a reader that fails is dropped (caller holds ``_send_lock``)."""
+        """Send one framed message; a reader that is gone or fails is dropped (holding ``_send_lock``)."""
         try:
+            if _peer_closed(r):
+                raise ConnectionResetError("closed by the client")
             r.sendall(message)
         except OSError as exc:
-            log.info("stream %d: dropping a reader (%s)", stream_id, exc)
             with self._lock:
-                if r in self._readers.get(stream_id, ()):
+                live = r in self._readers.get(stream_id, ())
+                if live:
                     self._readers[stream_id].remove(r)
+                    self.readers_lost += 1
             r.close()
+            if live:
+                log.warning("stream %d: reader gone at frame %d (%s)", stream_id, _frame(message), exc)
             return False
         return True
 
@@ -157,16 +249,65 @@ class StreamServer:
         (stream_id,) = STREAM_ID.unpack(raw)
         with self._send_lock:  # no message can slip between the kept ones and the next
             with self._lock:
-                kept = self._pending.pop(stream_id, ())
-            joined = all(self._send(stream_id, conn, m) for m in kept)
-            if joined:
-                with self._lock:
+                if stream_id not in self._made:
+                    self._idle.append(conn)
+                    known = False
+                else:
+                    known = True
+                    kept = list(self._pending.pop(stream_id, ()))
+                    self._rejoin_by.pop(stream_id, None)
+                    evicted = self._evicted.pop(stream_id, 0)
+            if not known:
+                log.warning("stream %d: not a stream of this server (a client of an earlier one?)", stream_id)
+                return
+            sent = 0
+            for m in kept:
+                if not self._send_kept(stream_id, conn, m):
+                    break
+                sent += 1
+            joined = sent == len(kept)
+            with self._lock:
+                if joined:
                     self._readers.setdefault(stream_id, []).append(conn)
+                elif stream_id in self._made:  # the kept messages wait for the next reader
+                    self._pending.setdefault(stream_id, deque(maxlen=PENDING_MAX)).extendleft(
+                        reversed(kept[sent:])
+                    )
         if not joined:
             return
-        log.info("stream %d: reader joined (%d kept messages sent)", stream_id, len(kept))
+        log.info(
+            "stream %d: reader joined (%d kept messages sent, %d dropped)", stream_id, len(kept), evicted
+        )
         for callback in self.on_subscribe:
             callback(stream_id)
+
+    def _send_kept(self, stream_id: int, conn: socket.socket, message: bytes) -> bool:
+        """Send a kept message to a joining reader (caller holds ``_send_lock``)."""
+        try:
+            conn.sendall(message)
+        except OSError as exc:
+            conn.close()
+            log.warning(
+                "stream %d: a joining reader failed at frame %d (%s)", stream_id, _frame(message), exc
+            )
+            return False
+        return True
+
+
+def _frame(message: bytes) -> int:
+    """The frame number of a framed stream message (-1 when too short to hold one)."""
+    offset = FRAME_SIZE.size + 8
+    return _FRAME.unpack_from(message, offset)[0] if len(message) >= offset + _FRAME.size else -1
+
+
+def _peer_closed(conn: socket.socket) -> bool:
+    """The client closed its end: readers never write after the stream id, so a readable reader is
+    one at its end of file (a reset raises ``OSError``)."""
+    poller = select.poll()
+    poller.register(conn, select.POLLIN)
+    if not poller.poll(0):
+        return False
+    return conn.recv(1, socket.MSG_PEEK) == b""
 
 
 def _unacknowledged(conn: socket.socket) -> int:

@@ -33,7 +33,15 @@ def _listen(server, world: carla.World, sensor: carla.Actor, ticks: int) -> tupl
     frames = [world.tick() for _ in range(ticks)]
     items = got.wait_for(ticks, timeout=20.0)
     sensor.stop()
+    assert len(items) >= ticks, (
+        f"{sensor.type_id}: frames {[i.frame for i in items]} of {frames} within 20 s" + _stream_log(server)
+    )
     return items, frames
+
+
+def _stream_log(server) -> str:
+    """What the server said about its streams (readers joining, going away, kept messages dropped)."""
+    return "; the server's stream log:\n" + "".join(line for line in server.log if "stream" in line)
 
 
 def _camera(world, car, kind: str) -> carla.Actor:
@@ -308,9 +316,9 @@ def test_every_sensor_delivers_each_frame_from_the_first_in_a_queue_per_sensor(s
         for _ in range(5):
             frame = world.tick()
             for name, q in zip(names, queues, strict=True):
-                data = _next(q, name, frame)
+                data = _next(q, name, frame, server)
                 while data.frame < frame:
-                    data = _next(q, name, frame)
+                    data = _next(q, name, frame, server)
                 assert data.frame == frame, name
         for s in sensors:
             s.stop()
@@ -384,9 +392,10 @@ def test_a_walker_ahead_is_a_pedestrian_to_the_semantic_camera_and_lidar(server,
             a.destroy()
 
 
-def _next(q: queue.Queue, name: str, frame: int) -> object:
-    """The next item of a listener's queue; a frame that never comes fails naming the listener."""
+def _next(q: queue.Queue, name: str, frame: int, server) -> object:
+    """The next item of a listener's queue; a frame that never comes fails naming the listener and
+    telling what the server said about its streams."""
     try:
         return q.get(timeout=20.0)
     except queue.Empty:
-        raise AssertionError(f"{name}: no data for frame {frame} within 20 s") from None
+        raise AssertionError(f"{name}: no data for frame {frame} within 20 s" + _stream_log(server)) from None

@@ -1,0 +1,188 @@
+"""The streaming server over real loopback sockets, with readers that behave as CARLA's client does:
+connect, write the stream id, read ``[u32 size][payload]`` messages; close and connect again to
+reconnect; keep retrying a stream of a server that is gone."""
+
+from __future__ import annotations
+
+import logging
+import queue
+import select
+import socket
+import struct
+import time
+from collections.abc import Iterator
+
+import pytest
+
+from dil.carla_lite import stream
+from dil.carla_lite.layouts import FRAME_SIZE, STREAM_ID, WORLD_STATE_STREAM
+from dil.carla_lite.stream import PENDING_MAX, StreamServer
+
+WAIT_S = 20.0
+"""Generous: the machine may be loaded [s]."""
+
+
+class Joins:
+    """Stream ids of the readers that joined, in order (the server's ``on_subscribe``)."""
+
+    def __init__(self, server: StreamServer) -> None:
+        self._q: queue.Queue[int] = queue.Queue()
+        server.on_subscribe.append(self._q.put)
+
+    def next(self) -> int:
+        return self._q.get(timeout=WAIT_S)
+
+
+@pytest.fixture
+def server() -> Iterator[StreamServer]:
+    s = StreamServer("127.0.0.1")
+    s.start()
+    yield s
+    s.close()
+
+
+def payload(frame: int) -> bytes:
+    """A sensor message: u64 sensor type, u64 frame, then a body."""
+    return struct.pack("<QQ", 5, frame) + bytes(64)
+
+
+def reader(port: int, stream_id: int) -> socket.socket:
+    conn = socket.create_connection(("127.0.0.1", port), timeout=WAIT_S)
+    conn.sendall(STREAM_ID.pack(stream_id))
+    return conn
+
+
+def read_frame(conn: socket.socket) -> int:
+    (size,) = FRAME_SIZE.unpack(_read(conn, FRAME_SIZE.size))
+    return struct.unpack_from("<Q", _read(conn, size), 8)[0]
+
+
+def _read(conn: socket.socket, n: int) -> bytes:
+    data = b""
+    while len(data) < n:
+        chunk = conn.recv(n - len(data))
+        assert chunk, "the server closed the stream"
+        data += chunk
+    return data
+
+
+def nothing_to_read(conn: socket.socket) -> bool:
+    return not select.select([conn], [], [], 0)[0]
+
+
+def test_the_first_reader_gets_the_messages_published_before_it_joined(server):
+    joins = Joins(server)
+    s = server.new_stream()
+    server.await_reader(s)
+    for frame in (1, 2):
+        server.publish(s, payload(frame))
+    r = reader(server.port, s)
+    assert joins.next() == s
+    server.publish(s, payload(3))
+    assert [read_frame(r) for _ in range(3)] == [1, 2, 3]
+    r.close()
+
+
+def test_a_reader_that_went_away_loses_no_message_to_its_replacement(server, caplog):
+    """CARLA's client reconnects a stream by closing its socket and connecting again; messages
+    published in between must reach the new connection, not the closed one."""
+    joins = Joins(server)
+    s = server.new_stream()
+    server.await_reader(s)
+    first = reader(server.port, s)
+    assert joins.next() == s
+    server.publish(s, payload(1))
+    assert read_frame(first) == 1
+    first.close()
+    with caplog.at_level(logging.WARNING, logger=stream.__name__):
+        for frame in (2, 3):
+            server.publish(s, payload(frame))
+    assert server.wanted(s)  # a replacement is awaited
+    second = reader(server.port, s)
+    assert joins.next() == s
+    server.publish(s, payload(4))
+    assert [read_frame(second) for _ in range(3)] == [2, 3, 4]
+    assert server.readers_lost == 1
+    assert f"stream {s}: reader gone at frame 2" in caplog.text
+    second.close()
+
+
+def test_a_stream_whose_reader_never_comes_back_stops_being_wanted(server, monkeypatch):
+    monkeypatch.setattr(stream, "REJOIN_WAIT_S", 0.05)
+    joins = Joins(server)
+    s = server.new_stream()
+    server.await_reader(s)
+    r = reader(server.port, s)
+    assert joins.next() == s
+    r.close()
+    server.publish(s, payload(1))
+    assert server.readers_lost == 1
+    wanted = server.wanted(s)
+    deadline = _deadline()
+    while wanted and time.monotonic() < deadline:
+        wanted = server.wanted(s)
+    assert not wanted  # its sensor costs nothing again
+
+
+def test_a_reader_slower_than_the_kept_messages_gets_the_newest_and_the_loss_is_told(server, caplog):
+    joins = Joins(server)
+    s = server.new_stream()
+    server.await_reader(s)
+    extra = 4
+    with caplog.at_level(logging.WARNING, logger=stream.__name__):
+        for frame in range(1, PENDING_MAX + extra + 1):
+            server.publish(s, payload(frame))
+    assert server.evicted == extra
+    assert caplog.text.count(f"stream {s}: no reader yet") == 1  # once per wait, not per message
+    assert "frame 1 dropped" in caplog.text
+    r = reader(server.port, s)
+    assert joins.next() == s
+    assert [read_frame(r) for _ in range(PENDING_MAX)] == list(range(extra + 1, PENDING_MAX + extra + 1))
+    r.close()
+
+
+def test_a_client_of_an_earlier_server_on_the_same_port_takes_nothing(caplog):
+    """A client keeps reconnecting the streams of a server that is gone; a new server on that port
+    must not hand it the kept messages of its own stream that happens to have the same id."""
+    earlier = StreamServer("127.0.0.1")
+    port, old_id = earlier.port, earlier.new_stream()
+    earlier.close()
+    server = StreamServer("127.0.0.1", port)
+    server.start()
+    try:
+        joins = Joins(server)
+        s = server.new_stream()
+        server.await_reader(s)
+        server.publish(s, payload(1))
+        with caplog.at_level(logging.WARNING, logger=stream.__name__):
+            stale = reader(port, old_id)
+            deadline = _deadline()
+            while f"stream {old_id}: not a stream of this server" not in caplog.text:
+                assert time.monotonic() < deadline, "the stale connection was not turned away"
+                stale.settimeout(0.01)
+                with pytest.raises(TimeoutError):
+                    stale.recv(1)
+        r = reader(port, s)
+        assert joins.next() == s
+        server.publish(s, payload(2))
+        assert [read_frame(r) for _ in range(2)] == [1, 2]
+        assert nothing_to_read(stale)
+        stale.close()
+        r.close()
+    finally:
+        server.close()
+
+
+def _deadline() -> float:
+    return time.monotonic() + WAIT_S
+
+
+def test_the_world_state_is_not_kept_for_a_reader_that_went_away(server):
+    """A new world-state reader is sent the current state when it joins; older ones would be stale."""
+    joins = Joins(server)
+    r = reader(server.port, WORLD_STATE_STREAM)
+    assert joins.next() == WORLD_STATE_STREAM
+    r.close()
+    server.publish(WORLD_STATE_STREAM, payload(1))
+    assert server.readers_lost == 1
+    assert not server.wanted(WORLD_STATE_STREAM)
