@@ -76,6 +76,9 @@ EULER = 1
 BLOCK = 16
 """Vehicles stepped together: enough independent tyre evaluations per step to fill the SIMD lanes and
 the core's pipeline, few enough that the block's rows stay in the first-level cache."""
+MIN_BLOCKS = 8
+"""Blocks a smaller batch is still split into, so that it keeps every thread busy (on up to 8 cores;
+the number of threads itself would keep the kernel out of numba's cache)."""
 TYRE_FORCES = 4
 """Magic Formula evaluations per vehicle and step: front x, front y, rear x, rear y."""
 
@@ -300,19 +303,21 @@ def step_batch(
     method: int,
     codes: np.ndarray,
 ) -> None:
-    """Advance vehicle i (row i of ``xs``, ``us``, ``ps``) by ``n_steps`` steps of ``h`` [s], blocks of
-    :data:`BLOCK` vehicles per parallel iteration; ``codes[i]`` is 0 or vehicle i's input error code
-    (its state then stays). Semi-implicit Euler runs fused (:func:`advance_block`, ``ws`` unused); RK4
-    steps one by one."""
+    """Advance vehicle i (row i of ``xs``, ``us``, ``ps``) by ``n_steps`` steps of ``h`` [s], a block of
+    at most :data:`BLOCK` vehicles per parallel iteration (at least :data:`MIN_BLOCKS` blocks while there
+    are vehicles enough); ``codes[i]`` is 0 or vehicle i's input error code (its state then stays).
+    Semi-implicit Euler runs fused (:func:`advance_block`, ``ws`` unused); RK4 steps one by one."""
     if method != EULER:
         batch.step_batch(step, xs, us, ps, h, n_steps, ws, method, codes)
         return
     n = xs.shape[0]
     for i in range(n):
         codes[i] = check_inputs(us[i], ps[i])
-    for blk in prange((n + BLOCK - 1) // BLOCK):
-        lo = blk * BLOCK
-        hi = min(n, lo + BLOCK)
+    n_blocks = max((n + BLOCK - 1) // BLOCK, min(n, MIN_BLOCKS))
+    size = (n + n_blocks - 1) // max(n_blocks, 1)
+    for blk in prange(n_blocks):
+        lo = min(n, blk * size)
+        hi = min(n, lo + size)
         rows = np.empty(hi - lo, dtype=np.int64)
         nb = 0
         for i in range(lo, hi):
