@@ -9,6 +9,7 @@ the ego's acceleration, ``world/events``), so the same code scores a live run an
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -18,6 +19,8 @@ from dil.bus.graph import NodeSpec, Port
 from dil.bus.inbox import Drops, Inbox
 from dil.bus.messages import VEHICLE_STATE, WORLD_ACTORS, WORLD_EVENTS
 from dil.bus.transport import Bus, LocalBus
+from dil.world.actor_set import ActorSet
+from dil.world.actors import A_LENGTH, A_SPEED, A_WIDTH, A_X, A_Y, A_YAW
 
 from .kpi_kernels import K_SIZE, K_SPEED, ego_gaps
 
@@ -102,9 +105,10 @@ class KpiNode:
         if with_state:
             inputs.append(Port("state", VEHICLE_STATE.topic))
         self.spec = NodeSpec(name, inputs=tuple(inputs))
-        self._last_actors: list[dict] = []
+        self._last_actors: list[dict] | _Actors = []
         self._rows = np.zeros((0, K_SIZE))
         """The last actors message as rows of numbers (see :mod:`dil.run.kpi_kernels`)."""
+        self._buf, self._ids = np.zeros((0, K_SIZE)), np.zeros(0, dtype=np.int64)
         self._gaps = np.zeros((0, 2))
         self._least = np.zeros(2)
         self._ax: float | None = None
@@ -121,15 +125,22 @@ class KpiNode:
 
     def tick(self, t_sim_ns: int) -> None:
         k = self.kpis
-        msg = self._actors.latest()
-        if msg is not None:
+        msg = self._actors.latest_value()
+        if type(msg) is ActorSet:  # the world's table, handed over in this process: no records made
+            n = len(msg.state)
+            if len(self._ids) < n:
+                self._buf, self._ids = np.zeros((2 * n, K_SIZE)), np.zeros(2 * n, dtype=np.int64)
+            m = msg.gather(_K_COLUMNS, self._buf, self._ids)
+            self._rows = self._buf[:m]
+            self._last_actors = _Actors(msg, self._ids[:m])
+        elif msg is not None:
             actors = self._last_actors = msg["actors"]
             self._rows = np.array(
                 [v for a in actors for v in (a["x"], a["y"], a["yaw"], a["speed"], a["length"], a["width"])],
                 dtype=np.float64,
             ).reshape(-1, K_SIZE)
-            if len(self._gaps) < len(actors):
-                self._gaps = np.zeros((len(actors), 2))
+        if msg is not None and len(self._gaps) < len(self._rows):
+            self._gaps = np.zeros((len(self._rows), 2))
         st = self._state.latest() if self._state is not None else None
         if st is not None:
             self._ax = st["ax"]
@@ -186,6 +197,32 @@ class KpiNode:
             k.lane_invasions += 1
         elif e["kind"] == "off_road" and e["actor_id"] == 0:
             k.off_road += 1
+
+
+_K_COLUMNS = np.array([A_X, A_Y, A_YAW, A_SPEED, A_LENGTH, A_WIDTH], dtype=np.int64)
+"""The actor table's columns of an actor row's (:mod:`dil.run.kpi_kernels`), in order."""
+
+
+class _Actors:
+    """The live actors of an :class:`ActorSet` read as the records of a ``world/actors`` message are
+    (``len``, truth, ``[0]["id"]``, ``[0]["speed"]``, iteration), records made only when iterated."""
+
+    __slots__ = ("ids", "table")
+
+    def __init__(self, table: ActorSet, ids: np.ndarray) -> None:
+        """``ids``: the live actors' ids (:meth:`ActorSet.gather`)."""
+        self.table = table
+        self.ids = ids
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def __getitem__(self, k: int) -> dict:
+        i = int(self.ids[k])
+        return {"id": i, "speed": float(self.table.state[i, A_SPEED])}
+
+    def __iter__(self) -> Iterator[dict]:
+        return iter(self.table.fields()["actors"])
 
 
 def score_log(path: str | Path, rate_hz: float = 50.0) -> Kpis:

@@ -7,8 +7,6 @@ import math
 from collections.abc import Callable
 from typing import Any
 
-import numpy as np
-
 from dil.bus.codec import Encoder
 from dil.bus.graph import NodeSpec, Port
 from dil.bus.handoff import Outlet
@@ -17,7 +15,8 @@ from dil.bus.messages import VEHICLE_STATE, WORLD_ACTORS, WORLD_EVENTS, sensor_s
 from dil.bus.transport import Bus
 from dil.realtime.clock import Clock
 
-from .actors import A_ALIVE, A_HEIGHT, A_KIND, A_LENGTH, A_SPEED, A_WIDTH, A_X, A_Y, A_YAW, A_Z, ActorKind
+from .actor_set import ActorSet, actor_records
+from .actors import A_Z
 from .embedded import EmbeddedWorld
 from .sensor_kernels import actor_rows_valid
 from .sensor_thread import SensorThread
@@ -144,9 +143,9 @@ class WorldNode:
             listener(events)
         state, names = self.world.actor_state()
         n = len(state)
-        self._actors_out.publish(
-            t_sim_ns, wall, {"actors": actor_records(state, names)}, actor_rows_valid(state, n)
-        )
+        # handed over as the table (readers in this process take it); records made only on need
+        table = ActorSet(state.copy(), tuple(names[:n]))
+        self._actors_out.publish_value(t_sim_ns, wall, table, ActorSet.fields, actor_rows_valid(state, n))
         if self._thread is not None:
             due = tuple(k for k, (_, every, _, _) in enumerate(self._sensor_pubs) if self._tick % every == 0)
             if due:
@@ -169,9 +168,6 @@ class WorldNode:
             self._thread = None
 
 
-_LABELS = {int(k): k.label for k in ActorKind}
-
-
 def _fields_of(sensor: Sensor) -> Callable[[Any], dict[str, Any]] | None:
     """How the fields of ``sensor``'s typed measurement are made (None: it measures fields)."""
     if getattr(sensor, "measure_value", None) is None:
@@ -179,23 +175,4 @@ def _fields_of(sensor: Sensor) -> Callable[[Any], dict[str, Any]] | None:
     return lambda value: value.fields()
 
 
-def actor_records(state: np.ndarray, names: list[str]) -> list[dict]:
-    """The ``world/actors`` records of the live rows of ``state`` (the table turned into Python
-    numbers at once, not value by value)."""
-    return [
-        {
-            "id": i,
-            "kind": _LABELS[int(a[A_KIND])],
-            "name": names[i],
-            "x": a[A_X],
-            "y": a[A_Y],
-            "z": a[A_Z],
-            "yaw": a[A_YAW],
-            "speed": a[A_SPEED],
-            "length": a[A_LENGTH],
-            "width": a[A_WIDTH],
-            "height": a[A_HEIGHT],
-        }
-        for i, a in enumerate(state.tolist())
-        if a[A_ALIVE] > 0.5
-    ]
+__all__ = ["WorldNode", "actor_records"]
