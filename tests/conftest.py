@@ -119,6 +119,31 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
                     tiers |= scanner.tiers(func)
         for tier in sorted(tiers - {m.name for m in item.iter_markers()}):
             item.add_marker(tier)
+    if hasattr(config, "workerinput"):  # a pytest-xdist worker: the order its files are handed out in
+        items[:] = costliest_files_first(items)
+
+
+# --- the order files are handed to xdist's workers: the costliest first ---------------------------
+
+COST_S = {"slow": 60.0, "browser": 15.0, "subprocess": 4.0, "realtime": 2.0}
+"""A test's rough cost on a 2-core machine by its costliest tier [s]; a test of the deterministic tier
+costs :data:`DETERMINISTIC_S`."""
+DETERMINISTIC_S = 0.3
+
+
+def _cost(item: pytest.Item) -> float:
+    return max((COST_S.get(m.name, 0.0) for m in item.iter_markers()), default=0.0) or DETERMINISTIC_S
+
+
+def costliest_files_first(items: list[pytest.Item]) -> list[pytest.Item]:
+    """``items`` with whole files in order of their estimated cost, highest first, and each file's tests
+    in their own order. xdist hands out files in this order (``--no-loadscope-reorder``), so the long
+    ones start at once and the short ones fill in at the end: both workers finish together."""
+    files: dict[Path, list[pytest.Item]] = {}
+    for item in items:
+        files.setdefault(Path(item.path), []).append(item)
+    ranked = sorted(files.values(), key=lambda tests: -sum(_cost(t) for t in tests))
+    return [item for tests in ranked for item in tests]
 
 
 # --- the check while running: a process started by a test outside the subprocess tier fails it ----
@@ -178,6 +203,8 @@ def pytest_configure(config: pytest.Config) -> None:
 @pytest.hookimpl(tryfirst=True)  # before pytest-xdist picks its default, "load"
 def pytest_cmdline_main(config: pytest.Config) -> None:
     """``-n N`` runs each test file on one worker (pytest-xdist's ``loadfile``): a module's expensive
-    fixtures are set up once and its tests keep their order (the README commands build on each other)."""
+    fixtures are set up once and its tests keep their order (the README commands build on each other).
+    Files are handed out costliest first (:func:`costliest_files_first`)."""
     if getattr(config.option, "numprocesses", None) and config.option.dist == "no":
         config.option.dist = "loadfile"
+        config.option.loadscopereorder = False  # the files in the order the workers collect them
