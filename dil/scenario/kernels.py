@@ -17,6 +17,7 @@ import math
 import numpy as np
 from numba import njit
 
+from dil.road.geometry import reference_pose
 from dil.road.lanes import lane_centre_t, road_to_world
 from dil.road.lookup import MAX_CANDIDATES, R_SIZE, Grid, locate
 from dil.road.network import RoadNetwork
@@ -53,8 +54,10 @@ def _step_in_lane(
     a, b = max(s - CURVATURE_HALF_SPAN, 0.0), min(s + CURVATURE_HALF_SPAN, length)
     k = 0.0
     if not b - a < 1e-6:
-        ha = road_to_world(T, road, a, 0.0)[3]
-        hb = road_to_world(T, road, b, 0.0)[3]
+        # the reference line's heading (road_to_world's, without the height and cross-section it adds)
+        g0, g1 = T.road_geom[road, 0], T.road_geom[road, 1]
+        ha = reference_pose(T.geom, T.spiral_pts, g0, g1, a)[2]
+        hb = reference_pose(T.geom, T.spiral_pts, g0, g1, b)[2]
         d = (hb - ha + math.pi) % (2.0 * math.pi) - math.pi
         k = d / (b - a)
     scale = 1.0 - k * t_lat
