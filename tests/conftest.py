@@ -12,6 +12,7 @@ marker fails, naming the command, so the deterministic tier stays free of proces
 from __future__ import annotations
 
 import inspect
+import os
 import re
 import subprocess
 import types
@@ -21,6 +22,10 @@ from pathlib import Path
 import pytest
 
 TESTS = Path(__file__).resolve().parent
+
+# the `dil run` processes of the tests are fresh ones, never handed to a run-worker of the developer's
+# (tests/cli/test_run_worker.py starts its own)
+os.environ["DIL_RUN_WORKER"] = "off"
 
 # Markers by place under tests/ (a directory, a file, or file::test for all its parameters): what every
 # test there does.
