@@ -118,7 +118,7 @@ class FixedEncoder:
         self.floats = np.zeros(len(self.float_names))
         self.ints = np.zeros(len(self.int_names), dtype=np.int64)
         self.header = np.zeros(3, dtype=np.int64)
-        """seq, t_sim_ns, t_wall_ns."""
+        """seq, t_sim_ns, t_wall_ns of the frame :meth:`encode` made last."""
         self._f_lo, self._f_hi = _bounds([f for f in schema.fields if f.kind is Kind.F64], np.float64)
         self._i_lo, self._i_hi = _bounds([f for f in schema.fields if f.kind is Kind.INT], np.int64)
 
@@ -151,8 +151,12 @@ class FixedEncoder:
         order = self.float_names + self.int_names
         self._names = tuple(f.name for f in schema.fields)
         perm = [order.index(n) for n in self._names]
-        self._order = tuple if perm == list(range(len(perm))) else _picker(perm)
+        self._in_order = perm == list(range(len(perm)))
+        self._order = tuple if self._in_order else _picker(perm)
         """Floats then ints -> the fields in schema order."""
+        self._version = schema.version
+        self._seq = 0
+        """The sequence number of the next message (the header's is that of the last frame encoded)."""
         self._keys = ("schema_version", "seq", "t_sim_ns", "t_wall_ns", "source", *self._names)
         n_head = 5  # values(): the header's five values come first
         self._float_values = _picker([n_head + self._names.index(n) for n in self.float_names])
@@ -166,10 +170,11 @@ class FixedEncoder:
     def encode(self, t_sim_ns: int, t_wall_ns: int) -> np.ndarray:
         """The frame for the current values; the next call overwrites it."""
         h = self.header
+        h[H_SEQ] = self._seq
         h[H_T_SIM] = t_sim_ns
         h[H_T_WALL] = t_wall_ns
         fill(self.buffer, self._h_off, self._h_bytes, self._f_off, self._f_bytes, self._i_off, self._i_bytes)
-        h[H_SEQ] += 1
+        self._seq += 1
         return self.buffer
 
     def message(self, t_sim_ns: int, t_wall_ns: int) -> dict:
@@ -181,11 +186,20 @@ class FixedEncoder:
         """The current values as the message's values in order (header, then fields in schema
         order), without making the message: :meth:`make` makes it, :meth:`pack_values` its frame;
         the sequence advances."""
-        h = self.header
-        seq = int(h[H_SEQ])
-        h[H_SEQ] = seq + 1
+        seq = self._seq
+        self._seq = seq + 1
+        if self._in_order:  # floats then ints is the schema's order: no list in between
+            return (
+                self._version,
+                seq,
+                t_sim_ns,
+                t_wall_ns,
+                self.source,
+                *self.floats.tolist(),
+                *self.ints.tolist(),
+            )
         fields = self.floats.tolist() + self.ints.tolist()
-        return (self.schema.version, seq, t_sim_ns, t_wall_ns, self.source, *self._order(fields))
+        return (self._version, seq, t_sim_ns, t_wall_ns, self.source, *self._order(fields))
 
     def make(self, values: tuple) -> dict[str, Any]:
         """The message of :meth:`values`' tuple (what :meth:`message` returns for the same values)."""
@@ -232,7 +246,7 @@ class FixedEncoder:
     @property
     def seq(self) -> int:
         """The sequence number the next message will carry."""
-        return int(self.header[H_SEQ])
+        return self._seq
 
     def warm_up(self) -> None:
         """Compile (or load) the kernel without changing the sequence."""
