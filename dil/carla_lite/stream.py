@@ -13,6 +13,8 @@ alive until a send to it fails, and ``listen()`` again must not lose its first f
 A reader that goes away (the client closed it to reconnect, or a send failed) loses nothing either:
 a reader the peer has closed is noticed before a message is sent to it, and a sensor stream whose
 last reader is gone is awaited again for ``REJOIN_WAIT_S``, its messages kept for the replacement.
+The client closes a reader on ``sensor.stop()`` too, so that is told at INFO level; a send that
+fails, and kept messages dropped while a reader is expected, are warnings.
 
 Sensor stream ids start at a random number per server: a client of an earlier server on the same
 port keeps reconnecting its streams (CARLA's client retries every second), and with ids counted
@@ -44,11 +46,14 @@ FLUSH_POLL_S = 0.0005
 """How often :meth:`StreamServer.flush` looks at a socket's send queue [s]."""
 PENDING_MAX = 16
 """Messages kept for an awaited stream until its reader joins."""
-REJOIN_WAIT_S = 10.0
+REJOIN_WAIT_S = 5.0
 """How long a stream whose reader went away is awaited for a replacement [s] (CARLA's client
-reconnects at once, or a second after a failed connect); then its messages are no longer made."""
+reconnects at once after a failed read, a second after a failed connect); then its messages are no
+longer made (after ``sensor.stop()``, the sensor stops rendering then)."""
 FIRST_ID_MAX = 1 << 30
 """Sensor stream ids start at a random number in ``[2, FIRST_ID_MAX)`` (u32 on the wire)."""
+_SENT, _CLOSED, _FAILED = 0, 1, 2
+"""What :meth:`StreamServer._send` did with a reader."""
 _FRAME = struct.Struct("<Q")
 """The frame number in a stream payload: the u64 after the sensor type (``layouts.SENSOR_HEADER``)."""
 
@@ -68,8 +73,9 @@ class StreamServer:
         self._pending: dict[int, deque[bytes]] = {}
         """Awaited streams (a token was handed out or the reader went away, no reader yet): their
         messages so far."""
-        self._rejoin_by: dict[int, float] = {}
-        """Streams whose reader went away: until when a replacement is awaited (``time.monotonic``)."""
+        self._rejoin_by: dict[int, tuple[float, bool]] = {}
+        """Streams whose reader went away: until when a replacement is awaited (``time.monotonic``),
+        and whether the server dropped it (a failed send: losses are warnings) rather than the client."""
         self._idle: list[socket.socket] = []
         """Connections for streams this server never made, held open so that they do not retry."""
         self.evicted = 0
@@ -122,13 +128,14 @@ class StreamServer:
         with self._lock:
             if self._readers.get(stream_id):
                 return True
-            by = self._rejoin_by.get(stream_id)
-            if by is not None and time.monotonic() > by:
+            rejoin = self._rejoin_by.get(stream_id)
+            if rejoin is not None and time.monotonic() > rejoin[0]:
                 kept = self._pending.pop(stream_id, ())
                 del self._rejoin_by[stream_id]
                 self._evicted.pop(stream_id, None)
-                log.warning(
-                    "stream %d: its reader did not come back within %.0f s; %d kept messages dropped",
+                log.log(
+                    logging.WARNING if rejoin[1] else logging.INFO,
+                    "stream %d: no reader came back within %.0f s; %d kept messages dropped",
                     stream_id,
                     REJOIN_WAIT_S,
                     len(kept),
@@ -155,11 +162,13 @@ class StreamServer:
         with self._send_lock:
             with self._lock:
                 readers = list(self._readers.get(stream_id, ()))
-            sent = sum(self._send(stream_id, r, message) for r in readers)
+            results = [self._send(stream_id, r, message) for r in readers]
+            sent = results.count(_SENT)
+            failed = _FAILED in results
             with self._lock:
                 kept = self._pending.get(stream_id)
                 if kept is None and readers and not sent and self._rejoinable(stream_id):
-                    kept = self._await_again(stream_id)
+                    kept = self._await_again(stream_id, failed)
                 if kept is not None:
                     if len(kept) == kept.maxlen:
                         self._evict(stream_id, kept[0])
@@ -185,10 +194,12 @@ class StreamServer:
 
     def _evict(self, stream_id: int, oldest: bytes) -> None:
         """The oldest kept message of an awaited stream makes room (caller holds ``_lock``); the first
-        of a wait is logged, the rest counted (a client that never connects would log every step)."""
+        of a wait is logged, the rest counted (a client that never connects would log every step), and
+        none after the client closed its reader (``sensor.stop()`` is the usual reason)."""
         self.evicted += 1
         self._evicted[stream_id] = self._evicted.get(stream_id, 0) + 1
-        if self._evicted[stream_id] == 1:
+        rejoin = self._rejoin_by.get(stream_id)
+        if self._evicted[stream_id] == 1 and (rejoin is None or rejoin[1]):
             log.warning(
                 "stream %d: no reader yet after %d messages, frame %d dropped (and any older ones after it)",
                 stream_id,
@@ -201,28 +212,37 @@ class StreamServer:
         current state when it joins, and older ones would be stale (holding ``_lock``)."""
         return stream_id in self._made and stream_id != WORLD_STATE_STREAM
 
-    def _await_again(self, stream_id: int) -> deque[bytes]:
+    def _await_again(self, stream_id: int, failed: bool) -> deque[bytes]:
         """The stream's last reader went away: keep its messages for a replacement (holding ``_lock``)."""
-        self._rejoin_by[stream_id] = time.monotonic() + REJOIN_WAIT_S
+        self._rejoin_by[stream_id] = (time.monotonic() + REJOIN_WAIT_S, failed)
         return self._pending.setdefault(stream_id, deque(maxlen=PENDING_MAX))
 
-    def _send(self, stream_id: int, r: socket.socket, message: bytes) -> bool:
-        """Send one framed message; a reader that is gone or fails is dropped (holding ``_send_lock``)."""
+    def _send(self, stream_id: int, r: socket.socket, message: bytes) -> int:
+        """Send one framed message (holding ``_send_lock``): ``_SENT``, or the reader is dropped,
+        ``_CLOSED`` when the client had closed it and ``_FAILED`` when the send failed."""
         try:
             if _peer_closed(r):
-                raise ConnectionResetError("closed by the client")
-            r.sendall(message)
+                outcome, reason = _CLOSED, "closed by the client"
+            else:
+                r.sendall(message)
+                return _SENT
         except OSError as exc:
-            with self._lock:
-                live = r in self._readers.get(stream_id, ())
-                if live:
-                    self._readers[stream_id].remove(r)
-                    self.readers_lost += 1
-            r.close()
+            outcome, reason = _FAILED, str(exc)
+        with self._lock:
+            live = r in self._readers.get(stream_id, ())
             if live:
-                log.warning("stream %d: reader gone at frame %d (%s)", stream_id, _frame(message), exc)
-            return False
-        return True
+                self._readers[stream_id].remove(r)
+                self.readers_lost += 1
+        r.close()
+        if live:
+            log.log(
+                logging.WARNING if outcome == _FAILED else logging.INFO,
+                "stream %d: reader gone at frame %d (%s)",
+                stream_id,
+                _frame(message),
+                reason,
+            )
+        return outcome
 
     def _accept(self) -> None:
         while not self._closed.is_set():

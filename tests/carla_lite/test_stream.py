@@ -20,6 +20,8 @@ from dil.carla_lite.stream import PENDING_MAX, StreamServer
 
 WAIT_S = 20.0
 """Generous: the machine may be loaded [s]."""
+TCP_FIN_WAIT2 = 5
+"""Linux ``tcp_info.tcpi_state``: our close was acknowledged."""
 
 
 class Joins:
@@ -66,6 +68,18 @@ def _read(conn: socket.socket, n: int) -> bytes:
     return data
 
 
+def close(conn: socket.socket) -> None:
+    """Close a reader as CARLA's client does, once the server's end has taken the close in (the
+    server's kernel acknowledged our FIN: TCP_FIN_WAIT2), so that a loaded machine cannot deliver it
+    after the test's next step."""
+    conn.shutdown(socket.SHUT_WR)
+    deadline = _deadline()
+    while conn.getsockopt(socket.IPPROTO_TCP, socket.TCP_INFO, 1)[0] != TCP_FIN_WAIT2:
+        assert time.monotonic() < deadline, "the server never took the close in"
+        time.sleep(0.001)
+    conn.close()
+
+
 def nothing_to_read(conn: socket.socket) -> bool:
     return not select.select([conn], [], [], 0)[0]
 
@@ -93,8 +107,8 @@ def test_a_reader_that_went_away_loses_no_message_to_its_replacement(server, cap
     assert joins.next() == s
     server.publish(s, payload(1))
     assert read_frame(first) == 1
-    first.close()
-    with caplog.at_level(logging.WARNING, logger=stream.__name__):
+    close(first)
+    with caplog.at_level(logging.INFO, logger=stream.__name__):
         for frame in (2, 3):
             server.publish(s, payload(frame))
     assert server.wanted(s)  # a replacement is awaited
@@ -107,6 +121,31 @@ def test_a_reader_that_went_away_loses_no_message_to_its_replacement(server, cap
     second.close()
 
 
+def test_a_reader_reset_mid_stream_is_a_warning_and_its_replacement_gets_what_it_missed(server, caplog):
+    joins = Joins(server)
+    s = server.new_stream()
+    server.await_reader(s)
+    first = reader(server.port, s)
+    assert joins.next() == s
+    first.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    first.close()  # a reset, not an orderly close: the server's send fails
+    frame = 0
+    deadline = _deadline()
+    with caplog.at_level(logging.WARNING, logger=stream.__name__):
+        while not server.readers_lost:  # sent before the reset arrived: gone with the connection
+            assert time.monotonic() < deadline, "the reset reader was never dropped"
+            frame += 1
+            server.publish(s, payload(frame))
+    assert any(
+        r.levelno == logging.WARNING and f"stream {s}: reader gone at frame {frame}" in r.getMessage()
+        for r in caplog.records
+    )
+    second = reader(server.port, s)
+    assert joins.next() == s
+    assert read_frame(second) == frame
+    second.close()
+
+
 def test_a_stream_whose_reader_never_comes_back_stops_being_wanted(server, monkeypatch):
     monkeypatch.setattr(stream, "REJOIN_WAIT_S", 0.05)
     joins = Joins(server)
@@ -114,7 +153,7 @@ def test_a_stream_whose_reader_never_comes_back_stops_being_wanted(server, monke
     server.await_reader(s)
     r = reader(server.port, s)
     assert joins.next() == s
-    r.close()
+    close(r)
     server.publish(s, payload(1))
     assert server.readers_lost == 1
     wanted = server.wanted(s)
@@ -182,7 +221,7 @@ def test_the_world_state_is_not_kept_for_a_reader_that_went_away(server):
     joins = Joins(server)
     r = reader(server.port, WORLD_STATE_STREAM)
     assert joins.next() == WORLD_STATE_STREAM
-    r.close()
+    close(r)
     server.publish(WORLD_STATE_STREAM, payload(1))
     assert server.readers_lost == 1
     assert not server.wanted(WORLD_STATE_STREAM)
