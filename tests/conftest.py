@@ -205,6 +205,16 @@ def pytest_configure(config: pytest.Config) -> None:
     subprocess.Popen = _CheckedPopen  # type: ignore[misc]
 
 
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Stop and wait for a ``multiprocessing`` forkserver the tests started (the zygote of
+    ``tests/carla_lite``'s servers): it reaped the servers, so their CPU time counts in the run's."""
+    from multiprocessing import forkserver
+
+    stop = getattr(getattr(forkserver, "_forkserver", None), "_stop", None)
+    if stop is not None:
+        stop()
+
+
 @pytest.hookimpl(tryfirst=True)  # before pytest-xdist picks its default, "load"
 def pytest_cmdline_main(config: pytest.Config) -> None:
     """``-n N`` runs each test file on one worker (pytest-xdist's ``loadfile``): a module's expensive

@@ -1,14 +1,18 @@
 """Each test gets its own ``dil carla-lite`` process on free ports and talks to it with the real client.
 
-The client blocks holding the GIL inside its calls, so the server must be another process.
+The client blocks holding the GIL inside its calls, so the server must be another process. Each server
+is a fresh process forked from a zygote that has imported the server's modules once per test worker
+(``multiprocessing``'s forkserver): it runs ``dil carla-lite`` (``dil.cli.main``) as the command does,
+without paying half a second of imports per test. The README and CLI tests start the command itself.
 """
 
 from __future__ import annotations
 
 import contextlib
+import multiprocessing
+import os
 import re
 import subprocess
-import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -16,6 +20,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+
+from . import zygote
 
 carla = pytest.importorskip("carla")
 
@@ -25,11 +31,42 @@ START_TIMEOUT_S = 30.0
 CLIENT_TIMEOUT_S = 5.0
 
 
+_ZYGOTE = multiprocessing.get_context("forkserver")
+_ZYGOTE.set_forkserver_preload(zygote.PRELOAD)
+
+
+class ServerProcess:
+    """A server process with the calls of :class:`subprocess.Popen` the tests use."""
+
+    def __init__(self, process: multiprocessing.process.BaseProcess) -> None:
+        self._p = process
+        self.pid = process.pid
+
+    def poll(self) -> int | None:
+        return self._p.exitcode
+
+    def wait(self, timeout: float | None = None) -> int:
+        self._p.join(timeout)
+        if self._p.exitcode is None:
+            raise subprocess.TimeoutExpired("dil carla-lite", timeout or 0.0)
+        return self._p.exitcode
+
+    def terminate(self) -> None:
+        self._p.terminate()
+
+    def kill(self) -> None:
+        self._p.kill()
+
+    @property
+    def returncode(self) -> int | None:
+        return self._p.exitcode
+
+
 @dataclass
 class LiteServer:
     host: str
     port: int
-    process: subprocess.Popen
+    process: ServerProcess
     log: list[str]
 
     def client(self) -> carla.Client:
@@ -51,31 +88,32 @@ class LiteServer:
 
 
 def start_server(*args: str) -> LiteServer:
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "dil.cli", "carla-lite", "--port", "0", *args],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
+    read, write = multiprocessing.Pipe(duplex=False)
+    proc = _ZYGOTE.Process(target=zygote.carla_lite, args=(write, ["--port", "0", *args]), daemon=True)
+    proc.start()
+    write.close()
+    stream = os.fdopen(os.dup(read.fileno()), "r", errors="replace")
+    read.close()
     log: list[str] = []
     found: list[re.Match] = []
     ready = threading.Event()
 
     def pump() -> None:  # keeps the pipe drained for the whole test
-        assert proc.stdout is not None
-        for line in proc.stdout:
-            log.append(line)
-            m = READY.search(line)
-            if m and not found:
-                found.append(m)
-                ready.set()
+        with stream:
+            for line in stream:
+                log.append(line)
+                m = READY.search(line)
+                if m and not found:
+                    found.append(m)
+                    ready.set()
         ready.set()
 
     threading.Thread(target=pump, daemon=True).start()
+    server = ServerProcess(proc)
     if not ready.wait(START_TIMEOUT_S) or not found:
-        proc.kill()
+        server.kill()
         raise RuntimeError("dil carla-lite did not start:\n" + "".join(log))
-    return LiteServer(found[0].group(1), int(found[0].group(2)), proc, log)
+    return LiteServer(found[0].group(1), int(found[0].group(2)), server, log)
 
 
 def stop_server(server: LiteServer) -> None:
