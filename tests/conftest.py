@@ -45,7 +45,7 @@ BY_PATH: dict[str, tuple[str, ...]] = {
 # What a test's code (or a fixture's, or a helper's from the test suite) calls that puts it in a tier.
 BY_CODE: dict[str, re.Pattern[str]] = {
     "subprocess": re.compile(
-        r"\bsubprocess\.(?:run|Popen|check_output|check_call|call)\b|\bPopen\(|\bray\.init\b"
+        r"\bsubprocess\.(?:run|Popen|check_output|check_call|call)\b|\bPopen\(|\.Process\(|\bray\.init\b"
         r"|engine=\"ray\"|AiOptions\(model="  # the library starts them: a Ray cluster, a local inference node
     ),
     "realtime": re.compile(r"\bWallClock\b"),  # a loop paced by the wall clock, in this process
