@@ -100,6 +100,20 @@ def _picker(positions: list[int]) -> Any:
     return itemgetter(*positions)
 
 
+class FieldView:
+    """A message's values (:meth:`FixedEncoder.values`) read by field name as its map is read
+    (``view["speed"]``), without the map made."""
+
+    __slots__ = ("_index", "_values")
+
+    def __init__(self, values: tuple, index: dict[str, int]) -> None:
+        self._values = values
+        self._index = index
+
+    def __getitem__(self, name: str) -> Any:
+        return self._values[self._index[name]]
+
+
 class FixedEncoder:
     """Encodes messages of an all-number schema into one reused buffer.
 
@@ -158,6 +172,7 @@ class FixedEncoder:
         self._seq = 0
         """The sequence number of the next message (the header's is that of the last frame encoded)."""
         self._keys = ("schema_version", "seq", "t_sim_ns", "t_wall_ns", "source", *self._names)
+        self._index = {k: i for i, k in enumerate(self._keys)}
         n_head = 5  # values(): the header's five values come first
         self._float_values = _picker([n_head + self._names.index(n) for n in self.float_names])
         self._int_values = _picker([n_head + self._names.index(n) for n in self.int_names])
@@ -204,6 +219,10 @@ class FixedEncoder:
     def make(self, values: tuple) -> dict[str, Any]:
         """The message of :meth:`values`' tuple (what :meth:`message` returns for the same values)."""
         return dict(zip(self._keys, values, strict=True))
+
+    def view(self, values: tuple) -> FieldView:
+        """:meth:`values`' tuple read by field name (what :meth:`make` would hold), no map made."""
+        return FieldView(values, self._index)
 
     def pack_values(self, values: tuple) -> bytes:
         """The frame of :meth:`values`' tuple: the bytes :meth:`encode` made for those values."""

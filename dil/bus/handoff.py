@@ -58,7 +58,7 @@ class Handoff:
     is made on first need too: a reader that takes only some of the messages (a conflating
     subscriber reading at a lower rate) costs the publisher nothing for the others."""
 
-    __slots__ = ("_checked", "_error", "_frame", "_make", "_msg", "_pack", "_payload")
+    __slots__ = ("_checked", "_error", "_frame", "_make", "_msg", "_pack", "_payload", "_view")
 
     def __init__(
         self,
@@ -66,10 +66,13 @@ class Handoff:
         pack: Pack | Callable[[tuple], bytes],
         checked: Schema | None = None,
         make: Make | None = None,
+        view: Callable[[Any], Any] | None = None,
     ) -> None:
         """``msg``: the message, or with ``make`` its values (``pack`` then packs the values).
-        ``checked``: the schema the publisher has already checked the message against."""
+        ``checked``: the schema the publisher has already checked the message against. ``view``:
+        reads the values by field name without the message made (:attr:`value`)."""
         self._payload = msg
+        self._view = view
         self._make = make
         self._msg: dict[str, Any] | None = msg if make is None else None
         self._pack = pack
@@ -87,8 +90,11 @@ class Handoff:
 
     @property
     def value(self) -> Any:
-        """The typed value the publisher handed over (:class:`Typed`), else the message."""
+        """The typed value the publisher handed over (:class:`Typed`), or its values read by field
+        name (a ``view`` given), else the message."""
         p = self._payload
+        if self._view is not None:
+            return self._view(p)
         return p.value if type(p) is Typed else self.msg
 
     @property

@@ -89,13 +89,19 @@ class _LocalPublisher:
             tap(data)
 
     def hand(
-        self, msg: Any, pack: Callable[[Any], bytes], checked: Schema | None = None, make: Make | None = None
+        self,
+        msg: Any,
+        pack: Callable[[Any], bytes],
+        checked: Schema | None = None,
+        make: Make | None = None,
+        view: Callable[[Any], Any] | None = None,
     ) -> None:
         """Publish a message as a value: typed readers get it as is; the frame is packed, once and
         now, only for readers of frames and taps (``pack`` may reuse its buffer). ``checked``: the
         schema the publisher has checked the message against (readers of that schema do not again).
         ``make``: ``msg`` is the message's values, ``make`` makes the message when a reader first
-        looks at it and ``pack`` packs the values (:meth:`dil.bus.fixed.FixedEncoder.values`)."""
+        looks at it and ``pack`` packs the values (:meth:`dil.bus.fixed.FixedEncoder.values`);
+        ``view`` reads them by field name for readers of values (:meth:`dil.bus.inbox.Inbox.latest_value`)."""
         queues, taps = self._queues, self._taps
         if not queues and not taps:
             return
@@ -104,7 +110,7 @@ class _LocalPublisher:
         for q in queues:
             if q.typed:
                 if item is None:
-                    item = Handoff(msg, pack, checked, make)
+                    item = Handoff(msg, pack, checked, make, view)
                 q.append(item)
             else:
                 if data is None:

@@ -141,7 +141,7 @@ class KpiNode:
             ).reshape(-1, K_SIZE)
         if msg is not None and len(self._gaps) < len(self._rows):
             self._gaps = np.zeros((len(self._rows), 2))
-        st = self._state.latest() if self._state is not None else None
+        st = self._state.latest_value() if self._state is not None else None  # read by field name
         if st is not None:
             self._ax = st["ax"]
             self._speed = st["speed"]

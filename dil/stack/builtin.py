@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from dil.bus.codec import Encoder
+from dil.bus.fixed import FieldView
 from dil.bus.graph import NodeSpec, Port
 from dil.bus.handoff import Outlet
 from dil.bus.inbox import Drops, Inbox
@@ -160,7 +161,8 @@ class BuiltinStack:
         self.schemas = {obj_schema.topic: obj_schema, lane_schema.topic: lane_schema}
         self._last_objects: list[dict] = []
         self._last_lanes: LaneSet = NO_LANES
-        self._last_state: dict | None = None
+        self._last_state: dict | FieldView | None = None
+        """The newest vehicle/state, read by field name (a message, or in-process its values)."""
         self._path_cache: tuple | None = None
         self._frame = 0
         self.emergency = EmergencyBraking(rate_hz)
@@ -203,7 +205,7 @@ class BuiltinStack:
         lanes = self._lanes.latest_value()  # from the world in this process: arrays, no lists
         if lanes is not None:
             self._last_lanes = lanes if type(lanes) is LaneSet else LaneSet.from_fields(lanes["lanes"])
-        st = self._state.latest()
+        st = self._state.latest_value()  # in-process: the vehicle's values by field name
         if st is not None:
             self._last_state = st
         if self._last_state is None:

@@ -155,7 +155,7 @@ class VehicleNode:
         only when a reader looks at it), else as a frame. ``checked``: the values pass the schema."""
         enc = self._encoder
         if self._hand is not None:
-            self._hand(enc.values(t, self.clock.wall_ns(t)), enc.pack_values, checked, enc.make)
+            self._hand(enc.values(t, self.clock.wall_ns(t)), enc.pack_values, checked, enc.make, enc.view)
         else:
             self._pub.send(enc.encode(t, self.clock.wall_ns(t)))
 

@@ -116,7 +116,8 @@ class WorldNode:
         return self._thread.dropped if self._thread is not None else self._dropped
 
     def tick(self, t_sim_ns: int) -> None:
-        msg = self._inbox.latest() if self._inbox is not None else None
+        # in-process the vehicle's values read by field name: no message made
+        msg = self._inbox.latest_value() if self._inbox is not None else None
         heave = None
         if msg is not None:
             yaw = msg["yaw"]

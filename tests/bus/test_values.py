@@ -6,10 +6,11 @@ messages published as fields; across processes (ZeroMQ) the frame is sent."""
 import time
 
 import numpy as np
+import pytest
 
-from dil.bus import Drops, Encoder, Endpoints, Inbox, LocalBus, ZmqBus, decode
+from dil.bus import Drops, Encoder, Endpoints, FixedEncoder, Inbox, LocalBus, ZmqBus, decode
 from dil.bus.handoff import Outlet
-from dil.bus.messages import sensor_schema
+from dil.bus.messages import VEHICLE_STATE, sensor_schema
 from dil.bus.values import NO_LANES, LaneSet
 from dil.paths import catalog_dir
 from dil.road.network import RoadNetwork
@@ -123,3 +124,25 @@ def test_across_processes_the_frame_is_sent(tmp_path):
         assert frame == reference.encode(5, 6, value.fields())
     finally:
         bus.close()
+
+
+def test_fixed_values_are_read_by_field_name_without_the_message_made():
+    bus = LocalBus()
+    reader = Inbox(bus.subscriber(VEHICLE_STATE.topic), Drops())
+    enc = FixedEncoder(VEHICLE_STATE, "vehicle")
+    enc.floats[:] = np.arange(len(enc.float_names)) * 0.5
+    made = []
+
+    def make(values: tuple) -> dict:
+        made.append(values)
+        return enc.make(values)
+
+    values = enc.values(10, 20)
+    bus.publisher(VEHICLE_STATE.topic).hand(values, enc.pack_values, VEHICLE_STATE, make, enc.view)
+    got = reader.latest_value()
+    want = enc.make(values)
+    assert all(got[name] == want[name] for name in want)
+    assert got["seq"] == 0 and got["t_sim_ns"] == 10 and got["speed"] == want["speed"]
+    assert made == []
+    with pytest.raises(KeyError):
+        got["no_such_field"]
