@@ -19,7 +19,8 @@ fails, and kept messages dropped while a reader is expected, are warnings.
 Sensor stream ids start at a random number per server: a client of an earlier server on the same
 port keeps reconnecting its streams (CARLA's client retries every second), and with ids counted
 from the same start it would join, and take the kept messages of, a new server's stream of the same
-id. A connection for a stream this server never made is held open and sent nothing.
+id. A connection for a stream this server never made, or for a destroyed sensor, is held open and
+sent nothing (closed, the client would reconnect at once, in a loop).
 """
 
 from __future__ import annotations
@@ -76,6 +77,8 @@ class StreamServer:
         self._rejoin_by: dict[int, tuple[float, bool]] = {}
         """Streams whose reader went away: until when a replacement is awaited (``time.monotonic``),
         and whether the server dropped it (a failed send: losses are warnings) rather than the client."""
+        self._dropped: set[int] = set()
+        """Streams of destroyed sensors (a client that did not stop one reconnects to it)."""
         self._idle: list[socket.socket] = []
         """Connections for streams this server never made, held open so that they do not retry."""
         self.evicted = 0
@@ -149,7 +152,9 @@ class StreamServer:
             self._pending.pop(stream_id, None)
             self._rejoin_by.pop(stream_id, None)
             self._evicted.pop(stream_id, None)
-            self._made.discard(stream_id)
+            if stream_id in self._made:
+                self._made.discard(stream_id)
+                self._dropped.add(stream_id)
         for r in readers:
             r.close()
 
@@ -271,14 +276,17 @@ class StreamServer:
             with self._lock:
                 if stream_id not in self._made:
                     self._idle.append(conn)
-                    known = False
+                    known, destroyed = False, stream_id in self._dropped
                 else:
                     known = True
                     kept = list(self._pending.pop(stream_id, ()))
                     self._rejoin_by.pop(stream_id, None)
                     evicted = self._evicted.pop(stream_id, 0)
-            if not known:
+            if not known and destroyed:
+                log.info("stream %d: a reader for a destroyed sensor, held idle", stream_id)
+            elif not known:
                 log.warning("stream %d: not a stream of this server (a client of an earlier one?)", stream_id)
+            if not known:
                 return
             sent = 0
             for m in kept:

@@ -225,3 +225,27 @@ def test_the_world_state_is_not_kept_for_a_reader_that_went_away(server):
     server.publish(WORLD_STATE_STREAM, payload(1))
     assert server.readers_lost == 1
     assert not server.wanted(WORLD_STATE_STREAM)
+
+
+def test_a_reader_of_a_destroyed_sensor_is_held_idle_without_a_warning(server, caplog):
+    """``apply_batch([DestroyActor(sensor)])`` does not stop the client's stream: the server closes
+    it and the client reconnects at once; held open, it does not retry in a loop."""
+    joins = Joins(server)
+    s = server.new_stream()
+    server.await_reader(s)
+    r = reader(server.port, s)
+    assert joins.next() == s
+    with caplog.at_level(logging.INFO, logger=stream.__name__):
+        server.drop(s)
+        assert r.recv(1) == b""  # closed by the server
+        again = reader(server.port, s)
+        deadline = _deadline()
+        while f"stream {s}: a reader for a destroyed sensor" not in caplog.text:
+            assert time.monotonic() < deadline, "the reconnect was not seen"
+            again.settimeout(0.01)
+            with pytest.raises(TimeoutError):
+                again.recv(1)  # held open: no end of file
+    assert not [rec for rec in caplog.records if rec.levelno >= logging.WARNING]
+    server.publish(s, payload(1))
+    assert nothing_to_read(again)
+    again.close()
