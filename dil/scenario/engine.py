@@ -25,7 +25,7 @@ from dil.world.embedded import EmbeddedWorld
 from .context import STATE_CHECKS, Context, EgoLink  # noqa: F401  (re-exported)
 from .controllers import perceive_all
 from .element_names import identity
-from .entities import Entity
+from .entities import Entity, LaneStep
 from .kernels import P_H, P_OK, P_S, P_X, P_Y, P_Z, lane_stepper
 from .loader import Scenario
 from .storyboard import Element
@@ -188,26 +188,31 @@ class ScenarioNode:
     def _move_all(self, t: float, dt: float, ego: Entity | None) -> None:
         """Move the storyboard-driven entities to time ``t`` [s] by ``dt`` [s]: their steps along
         their lanes in one kernel call (each entity's step depends on its own state only), with the
-        lane lookup of the ``ego`` the vehicle moved (None: no such ego) in the same call."""
+        lane lookup of the ``ego`` the vehicle moved (None: no such ego) in the same call; a single
+        lane step with no ego to look up goes to the one-step kernel as it is."""
         net = self.ctx.net
         stepper = self._stepper
-        waiting: list[tuple] = []
-        rows: list[tuple[float, float, float, float, float, float]] = []
+        waiting: list[tuple[Entity, LaneStep]] = []
         for e in self._entities:
-            if e.stack_driven:
-                continue
-            lane_step = e.move_start(net, t, dt)
-            if lane_step is not None:
-                waiting.append((e, lane_step))
-                rows.append(
-                    (stepper.road_row(e.road), e.lane, e.s, e.offset, lane_step[0], 1.0 if e.forward else 0.0)
+            if not e.stack_driven:
+                lane_step = e.move_start(net, t, dt)
+                if lane_step is not None:
+                    waiting.append((e, lane_step))
+        if ego is None and len(waiting) < 2:  # no request rows to fill for one step alone
+            for e, lane_step in waiting:
+                assert e.road is not None
+                e.move_finish(
+                    net, lane_step, stepper.step(e.road, e.lane, e.s, e.offset, lane_step[0], e.forward)
                 )
+            return
+        rows = [
+            (stepper.road_row(e.road), e.lane, e.s, e.offset, lane_step[0], 1.0 if e.forward else 0.0)
+            for e, lane_step in waiting
+        ]
         if ego is not None:
             results, found = stepper.step_many_and_locate(rows, ego.x, ego.y)
-        elif rows:
-            results, found = stepper.step_many(rows), False
         else:
-            return
+            results, found = stepper.step_many(rows), False
         for (e, lane_step), r in zip(waiting, results, strict=True):
             e.move_finish(net, lane_step, (r[P_S], r[P_X], r[P_Y], r[P_Z], r[P_H]) if r[P_OK] else None)
         if ego is not None:
