@@ -25,7 +25,7 @@ from dil.road.tables import DRIVABLE
 from vehicle_models import VehicleParameters
 
 from .aeb import EmergencyBraking
-from .kernels import nearest_distance, pick_lane
+from .kernels import lane_path_ahead, nearest_distance
 
 
 @dataclass(frozen=True)
@@ -164,6 +164,10 @@ class BuiltinStack:
         self._last_state: dict | FieldView | None = None
         """The newest vehicle/state, read by field name (a message, or in-process its values)."""
         self._path_cache: tuple | None = None
+        # work arrays of the path ahead (grown to the largest lane message): each lane's use and target
+        # flags and first row, the followed lane's points ahead [m] and their distances [m]
+        self._use = self._target = self._first = np.zeros(0, dtype=np.int64)
+        self._ahead, self._dist = np.zeros((0, 2)), np.zeros(0)
         self._frame = 0
         self.emergency = EmergencyBraking(rate_hz)
         """Forward collision warning and emergency braking."""
@@ -310,26 +314,19 @@ class BuiltinStack:
         cached = self._path_cache
         if cached is not None and cached[0] is key[0] and cached[1] == key[1]:
             return cached[2]
-        path: tuple[np.ndarray, np.ndarray] | tuple[None, None] = (None, None)
-        pts = self._pick_lane()
-        if pts is not None:
-            ahead = pts[pts[:, 0] > 0.5]
-            if len(ahead):
-                path = (ahead, np.hypot(ahead[:, 0], ahead[:, 1]))
+        lanes = self._last_lanes
+        n = len(lanes)
+        if len(self._use) < n:
+            self._use, self._target, self._first = (np.zeros(2 * n, dtype=np.int64) for _ in range(3))
+        if len(self._ahead) < len(lanes.points):
+            self._ahead, self._dist = np.zeros((2 * len(lanes.points), 2)), np.zeros(2 * len(lanes.points))
+        use, target = self._use[:n], self._target[:n]
+        for k, kind in enumerate(lanes.types):  # only drivable lanes; the target lane if set and visible
+            use[k] = kind in DRIVABLE
+            target[k] = self.target_lane is not None and (lanes.roads[k], lanes.lanes[k]) == self.target_lane
+        m = lane_path_ahead(lanes.points, lanes.ends, use, target, self._first, self._ahead, self._dist)
+        path: tuple[np.ndarray, np.ndarray] | tuple[None, None] = (
+            (self._ahead[:m], self._dist[:m]) if m else (None, None)
+        )
         self._path_cache = (key[0], key[1], path)
         return path
-
-    def _pick_lane(self) -> np.ndarray | None:
-        """The centre-line points (n, 2) [m] of the target lane if set and visible, else of the lane
-        the ego is in (None: no lane to follow)."""
-        lanes = self._last_lanes
-        keep = [k for k, kind in enumerate(lanes.types) if kind in DRIVABLE]  # only drivable lanes
-        if not keep:
-            return None
-        pts, first, end = lanes.select(keep)
-        target = np.zeros(len(keep), dtype=np.int64)
-        if self.target_lane is not None:
-            for j, k in enumerate(keep):
-                target[j] = (lanes.roads[k], lanes.lanes[k]) == self.target_lane
-        k = pick_lane(pts, first, end, target)
-        return None if k < 0 else pts[first[k] : end[k]]

@@ -5,7 +5,7 @@ import math
 
 import numpy as np
 
-from dil.stack.kernels import nearest_distance, pick_lane
+from dil.stack.kernels import lane_path_ahead, nearest_distance, pick_lane
 
 
 def _reference(lanes: list[np.ndarray], target: list[bool]) -> int:
@@ -57,3 +57,31 @@ def test_nearest_distance_is_the_first_of_equal_minima():
     assert nearest_distance(d, 5.0) == int(np.argmin(np.abs(d - 5.0))) == 1
     assert nearest_distance(d, 100.0) == 3
     assert nearest_distance(d, -3.0) == 0
+
+
+def test_the_path_ahead_is_the_picked_lanes_points_ahead_of_the_usable_lanes():
+    """Lanes not to be used (not drivable) are passed over as if absent; the points ahead and their
+    distances are those of a NumPy reading, bit for bit."""
+    rng = np.random.default_rng(8)
+    found = empty = 0
+    first = np.zeros(8, dtype=np.int64)
+    ahead, dist = np.zeros((8 * 30, 2)), np.zeros(8 * 30)
+    for _ in range(400):
+        lanes = [_lane(rng) for _ in range(int(rng.integers(0, 7)))]
+        use = [bool(rng.random() < 0.7) for _ in lanes]
+        target = [bool(rng.random() < 0.2) for _ in lanes]
+        ends = np.cumsum([len(p) for p in lanes]).astype(np.int64)
+        pts = np.ascontiguousarray(np.concatenate(lanes)) if any(len(p) for p in lanes) else np.zeros((0, 2))
+        m = lane_path_ahead(
+            pts, ends, np.array(use, dtype=np.int64), np.array(target, dtype=np.int64), first, ahead, dist
+        )
+        kept = [k for k in range(len(lanes)) if use[k]]
+        k = _reference([lanes[k] for k in kept], [target[k] for k in kept])
+        want = lanes[kept[k]] if k >= 0 else np.zeros((0, 2))
+        want = want[want[:, 0] > 0.5]
+        assert m == len(want)
+        assert ahead[:m].tolist() == want.tolist()
+        assert dist[:m].tolist() == np.hypot(want[:, 0], want[:, 1]).tolist()
+        found += m > 0
+        empty += m == 0
+    assert found > 50 and empty > 20
