@@ -228,21 +228,31 @@ def test_a_model_can_read_the_cruise_speed_the_scenario_sets(model, tmp_path):
     doc["inputs"] = [doc["inputs"][0], {**doc["inputs"][1], "fields": ["cruise_speed"]}]
     manifest = model["manifest"].with_name("blind.yaml")
     manifest.write_text(yaml.safe_dump(doc, sort_keys=False))
-    for kmh in (50.0, 80.0):
-        log = tmp_path / f"run{kmh:g}.mcap"
-        ai = AiOptions(model=str(manifest), deadline_ms=1000.0)
-        run(
-            RunSpec(
-                ScenarioChoice(SCENARIO, {"EgoSpeed": str(kmh)}),
-                DriverChoice("ai", ai=ai),
-                outputs=Outputs(record=log),
-                timing=Timing(max_time=0.5),
-            )
+    address, proc = _serve({"manifest": manifest})  # one node answers both runs
+    try:
+        for kmh in (50.0, 80.0):
+            _blind_run(address, kmh, tmp_path / f"run{kmh:g}.mcap", model)
+    finally:
+        proc.terminate()
+        proc.wait(10)
+
+
+def _blind_run(address: str, kmh: float, log: Path, model: dict) -> None:
+    """A run at ``kmh`` driven by the blind model's node at ``address``: every answer is the model's
+    bias plus its cruise-speed weight times the scenario's cruise speed."""
+    ai = AiOptions(nodes=(address,), deadline_ms=1000.0)
+    run(
+        RunSpec(
+            ScenarioChoice(SCENARIO, {"EgoSpeed": str(kmh)}),
+            DriverChoice("ai", ai=ai),
+            outputs=Outputs(record=log),
+            timing=Timing(max_time=0.5),
         )
-        answers = [msgpack.unpackb(m.data) for t, m in records(log) if t == "ai/command"]
-        answers = [c for c in answers if c["inference_ns"] > 0]  # the model's, not the fallback's
-        expected = model["B"].astype(float) + 0.1 * model["V"][0].astype(float) * kmh / 3.6
-        assert len(answers) >= 5
-        for c in answers:
-            assert c["steering_wheel_angle"] == pytest.approx(2.0 * expected[0], abs=1e-5)
-            assert c["throttle"] == pytest.approx(min(max(expected[1], 0.0), 1.0), abs=1e-5)
+    )
+    answers = [msgpack.unpackb(m.data) for t, m in records(log) if t == "ai/command"]
+    answers = [c for c in answers if c["inference_ns"] > 0]  # the model's, not the fallback's
+    expected = model["B"].astype(float) + 0.1 * model["V"][0].astype(float) * kmh / 3.6
+    assert len(answers) >= 5
+    for c in answers:
+        assert c["steering_wheel_angle"] == pytest.approx(2.0 * expected[0], abs=1e-5)
+        assert c["throttle"] == pytest.approx(min(max(expected[1], 0.0), 1.0), abs=1e-5)
