@@ -79,6 +79,12 @@ class _LocalPublisher:
         self._queues = queues
         self._taps = taps
 
+    @property
+    def wanted(self) -> bool:
+        """Whether anything receives what is published now (a subscriber or a tap): a publisher may
+        skip making a message that nobody would see."""
+        return bool(self._queues or self._taps)
+
     def send(self, frame: Frame) -> None:
         if not self._queues and not self._taps:
             return

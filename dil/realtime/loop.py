@@ -288,6 +288,9 @@ class Loop:
         self._log_lateness(s[S_MAX])
         if self._status_pub is None:
             return
+        if not getattr(self._status_pub, "wanted", True):  # nobody in this process would see it
+            self._status.seq += 1  # the sequence goes on as if it had been sent
+            return
         self._status_pub.send(
             self._status.encode(
                 t_sim_ns,
