@@ -281,3 +281,26 @@ def test_a_worker_leaves_when_idle_and_refuses_a_folder_open_to_others(tmp_path:
     assert opened.returncode == 2 and f"{sock.parent}: open to other users (mode 755" in opened.stderr
     plain = _dil(*RUN, "--out", "o", cwd=tmp_path, env=_env(XDG_RUNTIME_DIR=str(runtime)))
     assert (plain.returncode, plain.stderr) == (1, "")  # a client never looks for a worker there
+
+
+def test_runs_at_the_same_time_each_get_their_own_child(runtime: Path, tmp_path: Path) -> None:
+    """Three clients at once: three children run side by side, each writes its own folder."""
+    env = _env(XDG_RUNTIME_DIR=str(runtime))
+    cmd = [sys.executable, "-X", "importtime", "-m", "dil", *RUN]
+    clients = [
+        subprocess.Popen(
+            [*cmd, "--out", f"o{i}"],
+            cwd=tmp_path,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for i in range(3)
+    ]
+    ends = [c.communicate(timeout=600) for c in clients]
+    assert [c.returncode for c in clients] == [1, 1, 1], ends
+    for _, err in ends:  # each served by the worker: the client imported no numpy
+        assert not any(ln.split("|")[-1].strip() == "numpy" for ln in err.splitlines()), err[-2000:]
+    traces = {(tmp_path / f"o{i}" / "ccrs" / "trace.csv").read_bytes() for i in range(3)}
+    assert len(traces) == 1
