@@ -198,6 +198,7 @@ def _run_worker_parser(sub: argparse._SubParsersAction, rest: Sequence[str] | No
         metavar="S",
         help="leave after this long with no run [s]; 0: never (default %(default)g)",
     )
+    p.add_argument("--stop", action="store_true", help="stop the worker listening at the socket, and leave")
     p.set_defaults(func=_run_worker)
 
 
@@ -211,6 +212,12 @@ def _run_worker(args: argparse.Namespace) -> int:
         print(f"dil run-worker: --idle {args.idle}: must be a number of seconds >= 0", file=sys.stderr)
         return 2
     path = args.socket or default_socket()
+    if args.stop:
+        from dil.run.worker_client import stop
+
+        pid = stop(path)
+        print(f"stopped the run worker at {path} (pid {pid})" if pid else f"no run worker listens at {path}")
+        return 0 if pid else 1
     try:
         listener = listen(path, private_folder=args.socket is None)
     except WorkerError as e:

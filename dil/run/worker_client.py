@@ -74,9 +74,37 @@ def client_socket(environ: Mapping[str, str] = os.environ) -> Path | None:
     return None if private_folder_problem(path.parent) else path
 
 
-def _peer_uid(sock: socket.socket) -> int:
+def _peer(sock: socket.socket) -> tuple[int, int]:
+    """The process id and user id of the process at the other end of a Unix socket."""
     pid_uid_gid = sock.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, struct.calcsize("3i"))
-    return struct.unpack("3i", pid_uid_gid)[1]
+    pid, uid, _ = struct.unpack("3i", pid_uid_gid)
+    return pid, uid
+
+
+def _peer_uid(sock: socket.socket) -> int:
+    return _peer(sock)[1]
+
+
+def stop(path: Path, within_s: float = 60.0) -> int | None:
+    """Stop the worker listening at ``path`` (SIGTERM; it ends its runs' connections and removes its
+    socket): its pid, or None when none of this user's listens there."""
+    import time
+
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    try:
+        sock.connect(str(path))
+        pid, uid = _peer(sock)
+    except OSError:
+        return None
+    finally:
+        sock.close()
+    if uid != os.getuid():
+        return None
+    os.kill(pid, signal.SIGTERM)
+    deadline = time.monotonic() + within_s
+    while path.exists() and time.monotonic() < deadline:  # it removes its socket as it leaves
+        time.sleep(0.02)
+    return pid
 
 
 def forward(path: Path, argv: Sequence[str]) -> int | None:

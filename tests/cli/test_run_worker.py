@@ -304,3 +304,18 @@ def test_runs_at_the_same_time_each_get_their_own_child(runtime: Path, tmp_path:
         assert not any(ln.split("|")[-1].strip() == "numpy" for ln in err.splitlines()), err[-2000:]
     traces = {(tmp_path / f"o{i}" / "ccrs" / "trace.csv").read_bytes() for i in range(3)}
     assert len(traces) == 1
+
+
+def test_run_worker_stop_stops_the_users_worker(tmp_path: Path) -> None:
+    runtime = tmp_path / "runtime"
+    runtime.mkdir(mode=0o700)
+    env = _env(XDG_RUNTIME_DIR=str(runtime))
+    p, sock = start_worker(runtime)
+    with p:
+        stopped = _dil("run-worker", "--stop", cwd=tmp_path, env=env)
+        assert (
+            stopped.returncode == 0 and stopped.stdout == f"stopped the run worker at {sock} (pid {p.pid})\n"
+        )
+        assert p.wait(timeout=120) == 0 and not sock.exists()
+    again = _dil("run-worker", "--stop", cwd=tmp_path, env=env)
+    assert (again.returncode, again.stdout) == (1, f"no run worker listens at {sock}\n")
