@@ -9,7 +9,7 @@ have sent, so a log holds the same bytes either way.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -95,3 +95,79 @@ class LaneSet:
 
 NO_LANES = LaneSet((), (), (), np.zeros((0, 2)), np.zeros(0, dtype=np.int64))
 """A lane set with no strip (before the first message)."""
+
+# the columns of ObjectSet.rows, one per field of an ``objects`` record
+OBJ_ID = 0
+OBJ_KIND = 1
+"""The object's kind as a code (its label in ObjectSet.labels)."""
+OBJ_X = 2
+OBJ_Y = 3
+OBJ_YAW = 4
+"""Heading relative to the ego's, in [-pi, pi] [rad]."""
+OBJ_SPEED = 5
+OBJ_LENGTH = 6
+OBJ_WIDTH = 7
+OBJ_HEIGHT = 8
+OBJ_SIZE = 9
+
+
+class ObjectSet:
+    """``sensor/<objects>`` as an array: one row per object in range, in message order, its columns
+    ``OBJ_*`` (id, kind code, box centre x ahead and y left of the ego's box centre [m], heading
+    relative to the ego [rad], speed along its heading [m/s], length, width, height [m])."""
+
+    __slots__ = ("labels", "rows")
+
+    def __init__(self, rows: np.ndarray, labels: Mapping[int, str]) -> None:
+        """``rows``: (m, ``OBJ_SIZE``) float64; ``labels``: kind code -> the kind's label in messages."""
+        self.rows = rows
+        self.labels = labels
+
+    @classmethod
+    def from_fields(cls, objects: list[dict[str, Any]]) -> ObjectSet:
+        """The value of a message's ``objects`` field (its records); kinds get codes in the order they
+        first appear."""
+        codes: dict[str, int] = {}
+        rows = np.empty((len(objects), OBJ_SIZE))
+        for i, o in enumerate(objects):
+            kind = codes.setdefault(o["kind"], len(codes))
+            rows[i] = (
+                o["id"],
+                kind,
+                o["x"],
+                o["y"],
+                o["yaw"],
+                o["speed"],
+                o["length"],
+                o["width"],
+                o["height"],
+            )
+        return cls(rows, {code: label for label, code in codes.items()})
+
+    def fields(self) -> dict[str, Any]:
+        """The message's fields: ``{"objects": [{"id", "kind", "x", "y", "yaw", "speed", "length",
+        "width", "height"}, ...]}``."""
+        labels = self.labels
+        return {
+            "objects": [
+                {
+                    "id": int(r[OBJ_ID]),
+                    "kind": labels[int(r[OBJ_KIND])],
+                    "x": r[OBJ_X],
+                    "y": r[OBJ_Y],
+                    "yaw": r[OBJ_YAW],
+                    "speed": r[OBJ_SPEED],
+                    "length": r[OBJ_LENGTH],
+                    "width": r[OBJ_WIDTH],
+                    "height": r[OBJ_HEIGHT],
+                }
+                for r in self.rows.tolist()
+            ]
+        }
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+
+NO_OBJECTS = ObjectSet(np.zeros((0, OBJ_SIZE)), {})
+"""An object set with no object (before the first message)."""

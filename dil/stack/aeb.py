@@ -11,90 +11,58 @@ systems do. So the pedals never alternate between braking and throttle from one 
 
 from __future__ import annotations
 
-import math
 from typing import TYPE_CHECKING
+
+from .control import (
+    S_MIN_TTC,
+    S_STAGE,
+    S_WARNING,
+    STAGE_FULL,
+    STAGE_NONE,
+    STAGE_PARTIAL,
+    braking_update,
+    new_braking_state,
+    pack_parameters,
+)
 
 if TYPE_CHECKING:
     from .builtin import StackParameters
 
-STANDSTILL_SPEED = 0.1
-"""The ego is at a standstill below this speed [m/s]."""
-STANDING_OBJECT_SPEED = 0.5
-"""An object slower than this along the ego's heading stands [m/s]."""
-CLOSING_SPEED = 0.1
-"""Closing speeds below this give no time to collision [m/s]."""
 PARTIAL, FULL = "partial", "full"
+_STAGES = {STAGE_NONE: "", STAGE_PARTIAL: PARTIAL, STAGE_FULL: FULL}
 
 
 class EmergencyBraking:
     """The warning and braking stage of one ego, updated at ``rate_hz`` from its speed and the nearest
     object in its path, with the stack's parameters of the moment (a scenario's controller may replace
-    them during the run)."""
+    them during the run). Its state lives in the array :attr:`state` that the stack's compiled tick
+    (:func:`dil.stack.control.control_step`) updates; :meth:`update` is the same step on its own."""
 
     def __init__(self, rate_hz: float) -> None:
         self.dt = 1.0 / rate_hz
         """Time between updates [s]."""
-        self.warning = False
+        self.state = new_braking_state()
+        """The ``S_*`` state of :mod:`dil.stack.control`."""
+
+    @property
+    def warning(self) -> bool:
         """Forward collision warning active."""
-        self.stage = ""
+        return bool(self.state[S_WARNING])
+
+    @property
+    def stage(self) -> str:
         """Braking stage: '', 'partial' or 'full'."""
-        self.min_ttc = math.inf
+        return _STAGES[float(self.state[S_STAGE])]
+
+    @property
+    def min_ttc(self) -> float:
         """Least time to collision seen [s]."""
-        self._braking_s = 0.0
-        self._standstill_s = 0.0
-        self._warning_s = 0.0
+        return float(self.state[S_MIN_TTC])
 
     def update(self, p: StackParameters, v: float, lead: tuple[float, float] | None) -> float:
         """One update with parameters ``p`` from the ego's speed ``v`` [m/s] and the gap [m] to and
         speed along the ego's heading [m/s] of the nearest object in its path (None: none). Returns the
         most acceleration the braking allows [m/s^2], ``math.inf`` when it does not brake."""
-        ttc, needed = math.inf, 0.0
-        if lead is not None:
-            gap, v_lead = lead
-            dv = v - v_lead
-            if dv > CLOSING_SPEED:
-                ttc = gap / dv
-            if dv > 0.0:
-                needed = dv * dv / (2.0 * max(gap - p.stop_margin, 0.1))
-            self.min_ttc = min(self.min_ttc, ttc)
-
-        if ttc < p.ttc_full or needed > p.partial_decel:
-            self._engage(FULL)
-        elif ttc < p.ttc_partial and self.stage != FULL:
-            self._engage(PARTIAL)
-        if self.stage:
-            self._braking_s += self.dt
-            if v < STANDSTILL_SPEED:
-                self._standstill_s += self.dt
-                if self._standstill_s > p.standstill_hold:
-                    self.stage = ""
-            elif self._braking_s >= p.min_brake_time and self._threat_gone(p, lead, ttc, needed):
-                self.stage = ""
-
-        if self.stage or ttc < p.ttc_warning:
-            if not self.warning:
-                self._warning_s = 0.0
-            self.warning = True
-        elif self.warning and self._warning_s >= p.min_brake_time and ttc > p.ttc_warning + p.ttc_hysteresis:
-            self.warning = False
-        self._warning_s += self.dt
-
-        if self.stage == FULL:
-            return -p.full_decel
-        if self.stage == PARTIAL:
-            return -p.partial_decel
-        return math.inf
-
-    def _engage(self, stage: str) -> None:
-        if not self.stage:
-            self._braking_s = 0.0
-            self._standstill_s = 0.0
-        self.stage = stage
-
-    @staticmethod
-    def _threat_gone(p: StackParameters, lead: tuple[float, float] | None, ttc: float, needed: float) -> bool:
-        if lead is None:
-            return True  # nothing in the path any more
-        if lead[1] < STANDING_OBJECT_SPEED:
-            return False  # brake to a standstill in front of a standing object
-        return ttc > p.ttc_warning + p.ttc_hysteresis and needed < p.comfort_decel
+        gap, v_lead = lead if lead is not None else (0.0, 0.0)
+        cap = braking_update(self.state, pack_parameters(p, dt=self.dt), v, lead is not None, gap, v_lead)
+        return float(cap)

@@ -19,13 +19,14 @@ from dil.bus.handoff import Outlet
 from dil.bus.inbox import Drops, Inbox
 from dil.bus.messages import AI_COMMAND, VEHICLE_STATE, sensor_schema
 from dil.bus.transport import Bus
-from dil.bus.values import NO_LANES, LaneSet
+from dil.bus.values import NO_LANES, NO_OBJECTS, LaneSet, ObjectSet
 from dil.realtime.clock import Clock
 from dil.road.tables import DRIVABLE
 from vehicle_models import VehicleParameters
 
 from .aeb import EmergencyBraking
-from .kernels import lane_path_ahead, nearest_distance
+from .control import C_BRAKE, C_SIZE, C_STEER, C_THROTTLE, control_step, pack_parameters
+from .kernels import lane_path_ahead
 
 
 @dataclass(frozen=True)
@@ -129,7 +130,6 @@ class BuiltinStack:
     ) -> None:
         self.rate_hz = rate_hz
         self.clock = clock
-        self.p = params or StackParameters()
         self.wheelbase = vehicle.chassis.cg_to_front_axle + vehicle.chassis.cg_to_rear_axle
         self.ratio = vehicle.steering.ratio
         self.max_wheel = vehicle.steering.max_road_wheel_angle * vehicle.steering.ratio
@@ -159,7 +159,7 @@ class BuiltinStack:
             outputs=(Port("command", AI_COMMAND.topic, rate_hz),),
         )
         self.schemas = {obj_schema.topic: obj_schema, lane_schema.topic: lane_schema}
-        self._last_objects: list[dict] = []
+        self._last_objects: ObjectSet = NO_OBJECTS
         self._last_lanes: LaneSet = NO_LANES
         self._last_state: dict | FieldView | None = None
         """The newest vehicle/state, read by field name (a message, or in-process its values)."""
@@ -171,8 +171,22 @@ class BuiltinStack:
         self._frame = 0
         self.emergency = EmergencyBraking(rate_hz)
         """Forward collision warning and emergency braking."""
+        self._out_cmd = np.zeros(C_SIZE)
+        self.p = params or StackParameters()
         self.overrides: dict[str, tuple[bool, float]] = {}
         """A scenario's OverrideControllerValueAction: control -> (active, value), see apply_overrides."""
+
+    @property
+    def p(self) -> StackParameters:
+        """The stack's parameters (a scenario's controller may replace them during the run)."""
+        return self._p
+
+    @p.setter
+    def p(self, params: StackParameters) -> None:
+        self._p = params
+        self._packed = pack_parameters(
+            params, self.wheelbase, self.ratio, self.max_wheel, self.ego_length, self.emergency.dt
+        )
 
     @property
     def warning(self) -> bool:
@@ -203,9 +217,11 @@ class BuiltinStack:
     def command(self) -> tuple[float, float, float] | None:
         """Read the sensors and decide: steering-wheel angle, throttle, brake (None before the
         first vehicle state)."""
-        msg = self._objects.latest()
-        if msg is not None:
-            self._last_objects = msg["objects"]
+        objects = self._objects.latest_value()  # from the world in this process: an array, no records
+        if objects is not None:
+            self._last_objects = (
+                objects if type(objects) is ObjectSet else ObjectSet.from_fields(objects["objects"])
+            )
         lanes = self._lanes.latest_value()  # from the world in this process: arrays, no lists
         if lanes is not None:
             self._last_lanes = lanes if type(lanes) is LaneSet else LaneSet.from_fields(lanes["lanes"])
@@ -214,16 +230,20 @@ class BuiltinStack:
             self._last_state = st
         if self._last_state is None:
             return None
-        v = self._last_state["speed"]
-        accel = self._longitudinal(v)
-        steer = self._steering(v)
-        if accel >= 0.0:
-            throttle, brake = min(1.0, 0.08 + 0.22 * accel + 0.004 * v), 0.0
-        else:
-            throttle, brake = 0.0, min(1.0, -accel / 9.0)
-        if v < 0.5 and self.cruise_speed < 0.1:
-            throttle, brake = 0.0, max(brake, 0.3)  # hold at standstill
-        return steer, throttle, brake
+        ahead, dist, n = self._path_ahead()
+        out = self._out_cmd
+        control_step(
+            self._last_objects.rows,
+            self._packed,
+            self.emergency.state,
+            ahead,
+            dist,
+            n,
+            float(self._last_state["speed"]),
+            float(self.cruise_speed),
+            out,
+        )
+        return out[C_STEER].item(), out[C_THROTTLE].item(), out[C_BRAKE].item()
 
     def publish(
         self, t_sim_ns: int, steer: float, throttle: float, brake: float, inference_ns: int = 0
@@ -258,58 +278,11 @@ class BuiltinStack:
         self._out.publish(t_sim_ns, wall, fields, checked=True)
         self._frame += 1
 
-    def _lead(self, v: float = 0.0) -> tuple[float, float] | None:
-        """Gap to and speed of the nearest object in the ego's path now, or crossing into it by the
-        time the ego gets there (objects are predicted at constant velocity)."""
-        best = None
-        corridor = self.p.corridor_half_width - 0.5
-        for o in self._last_objects:
-            if o["x"] <= 0.0:
-                continue
-            half = 0.5 * (o["width"] * abs(math.cos(o["yaw"])) + o["length"] * abs(math.sin(o["yaw"])))
-            if abs(o["y"]) - half > corridor:
-                arrive = o["x"] / max(v, 0.5)
-                vy = o["speed"] * math.sin(o["yaw"])
-                y_then = o["y"] + vy * arrive
-                crossing = (o["y"] > 0) != (y_then > 0) or abs(y_then) - half <= corridor
-                if not crossing or abs(o["y"]) - half - abs(vy) * arrive > corridor:
-                    continue
-            gap = (
-                o["x"]
-                - 0.5 * self.ego_length
-                - 0.5 * (o["length"] * abs(math.cos(o["yaw"])) + o["width"] * abs(math.sin(o["yaw"])))
-            )
-            if best is None or gap < best[0]:
-                best = (max(gap, 0.0), o["speed"] * math.cos(o["yaw"]))
-        return best
-
-    def _longitudinal(self, v: float) -> float:
-        p = self.p
-        v0 = max(self.cruise_speed, 0.1)
-        a = p.max_accel * (1.0 - (v / v0) ** 4)
-        lead = self._lead(v)
-        if not p.acc:
-            a = max(-p.comfort_decel, min(p.max_accel, 1.5 * (self.cruise_speed - v)))
-        elif lead is not None:
-            a = idm_acceleration(v, v0, lead[0], lead[1], p.time_gap, p.min_gap, p.max_accel, p.comfort_decel)
-        # emergency braking caps it (math.inf when not braking)
-        a = min(a, self.emergency.update(p, v, lead))
-        return max(a, -self.p.full_decel)
-
-    def _steering(self, v: float) -> float:
-        ahead, d = self._path_ahead()
-        if ahead is None:
-            return 0.0
-        ld = max(self.p.min_lookahead, self.p.lookahead_time * v)
-        x, y = ahead[nearest_distance(d, ld)].tolist()
-        alpha = math.atan2(y, x)
-        delta = math.atan2(2.0 * self.wheelbase * math.sin(alpha), max(math.hypot(x, y), 1.0))
-        return max(-self.max_wheel, min(self.max_wheel, delta * self.ratio))
-
-    def _path_ahead(self) -> tuple[np.ndarray, np.ndarray] | tuple[None, None]:
+    def _path_ahead(self) -> tuple[np.ndarray, np.ndarray, int]:
         """The followed lane's centre-line points ahead of the ego (x, y in the ego frame [m]) and
-        their distances [m]; (None, None) when there is none. Worked out again only when a new lane
-        message or another target lane arrives (the stack runs 5 times per lane message)."""
+        their distances [m], in the first rows of two work arrays, and how many (0: none). Worked out
+        again only when a new lane message or another target lane arrives (the stack runs 5 times per
+        lane message)."""
         key = (self._last_lanes, self.target_lane)
         cached = self._path_cache
         if cached is not None and cached[0] is key[0] and cached[1] == key[1]:
@@ -325,8 +298,6 @@ class BuiltinStack:
             use[k] = kind in DRIVABLE
             target[k] = self.target_lane is not None and (lanes.roads[k], lanes.lanes[k]) == self.target_lane
         m = lane_path_ahead(lanes.points, lanes.ends, use, target, self._first, self._ahead, self._dist)
-        path: tuple[np.ndarray, np.ndarray] | tuple[None, None] = (
-            (self._ahead[:m], self._dist[:m]) if m else (None, None)
-        )
+        path = (self._ahead, self._dist, m)
         self._path_cache = (key[0], key[1], path)
         return path

@@ -8,8 +8,22 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 import numpy as np
+from numba import njit
 
-from dil.bus.values import LaneSet
+from dil.bus.values import (
+    OBJ_HEIGHT,
+    OBJ_ID,
+    OBJ_KIND,
+    OBJ_LENGTH,
+    OBJ_SIZE,
+    OBJ_SPEED,
+    OBJ_WIDTH,
+    OBJ_X,
+    OBJ_Y,
+    OBJ_YAW,
+    LaneSet,
+    ObjectSet,
+)
 from dil.road.network import RoadNetwork
 from dil.road.render import BACKGROUND, TopDown, View
 from dil.road.sampling import sample_lanes
@@ -34,6 +48,11 @@ from .sensor_kernels import (
 
 _LABELS = {int(k): k.label for k in ActorKind}
 """Actor kind code -> its label in messages."""
+
+# the kernel's rows are the typed value's rows (the heading wrapped once made)
+assert (O_ID, O_KIND, O_X, O_Y, O_DYAW, O_SPEED, O_LENGTH, O_WIDTH, O_HEIGHT, O_SIZE) == (
+    OBJ_ID, OBJ_KIND, OBJ_X, OBJ_Y, OBJ_YAW, OBJ_SPEED, OBJ_LENGTH, OBJ_WIDTH, OBJ_HEIGHT, OBJ_SIZE
+)  # fmt: skip
 
 
 class Sensor(Protocol):
@@ -69,27 +88,32 @@ class ObjectList:
         """The last message's numbers are valid (see :class:`Sensor`)."""
 
     def measure(self, actors: np.ndarray, n: int) -> dict[str, Any]:
+        return self.measure_value(actors, n).fields()
+
+    def measure_value(self, actors: np.ndarray, n: int) -> ObjectSet:
+        """The measurement as a typed value (its :meth:`~dil.bus.values.ObjectSet.fields` are what
+        :meth:`measure` returns): in-process readers take the array, no records are made."""
         if self._rows.shape[0] < n:
             self._rows = np.zeros((2 * n, O_SIZE))
         m = objects_in_range(actors, n, self.range_m, self._rows)
         self.checked = rows_valid(self._rows, m, O_LENGTH, O_HEIGHT + 1)
-        two_pi = 2 * math.pi
-        return {
-            "objects": [
-                {
-                    "id": int(r[O_ID]),
-                    "kind": _LABELS[int(r[O_KIND])],
-                    "x": r[O_X],
-                    "y": r[O_Y],
-                    "yaw": math.remainder(r[O_DYAW], two_pi),
-                    "speed": r[O_SPEED],
-                    "length": r[O_LENGTH],
-                    "width": r[O_WIDTH],
-                    "height": r[O_HEIGHT],
-                }
-                for r in self._rows[:m].tolist()
-            ]
-        }
+        rows = self._rows[:m].copy()
+        wrap_angles(rows, O_DYAW)
+        return ObjectSet(rows, _LABELS)
+
+
+@njit(cache=True)
+def wrap_angles(rows: np.ndarray, col: int) -> None:
+    """Column ``col`` of ``rows`` [rad] wrapped into [-pi, pi] in place, to the bit as
+    ``math.remainder(a, 2 * math.pi)`` (the IEEE remainder, exact: made of ``fmod``, which is exact)."""
+    two_pi = 2.0 * math.pi
+    for i in range(rows.shape[0]):
+        a = rows[i, col]
+        r = np.fmod(a, two_pi)  # exact, |r| < 2 pi, the sign of a
+        half = abs(r)
+        if half > math.pi or (half == math.pi and abs(np.fmod(a, 2.0 * two_pi)) >= two_pi):
+            r -= math.copysign(two_pi, r)  # exact (Sterbenz); a tie goes to the even multiple
+        rows[i, col] = r
 
 
 class LaneGeometry:
