@@ -3,6 +3,7 @@ the value as the very object, its fields made only for readers of messages and t
 exactly the frame and message the publisher's encoder makes of the fields, in sequence with the
 messages published as fields; across processes (ZeroMQ) the frame is sent."""
 
+import math
 import time
 
 import numpy as np
@@ -11,7 +12,7 @@ import pytest
 from dil.bus import Drops, Encoder, Endpoints, FixedEncoder, Inbox, LocalBus, ZmqBus, decode
 from dil.bus.handoff import Outlet
 from dil.bus.messages import VEHICLE_STATE, sensor_schema
-from dil.bus.values import NO_LANES, LaneSet
+from dil.bus.values import NO_LANES, NO_OBJECTS, OBJ_SIZE, OBJ_X, OBJ_YAW, LaneSet, ObjectSet
 from dil.paths import catalog_dir
 from dil.road.network import RoadNetwork
 from dil.scenario.loader import load
@@ -19,6 +20,7 @@ from dil.world.actors import A_ALIVE, A_SIZE, A_X, A_Y, A_YAW
 from dil.world.sensors import LaneGeometry
 
 LANES = sensor_schema("lanes", "lanes")
+OBJECTS = sensor_schema("objects", "objects")
 SCHEMAS = {LANES.topic: LANES}
 
 
@@ -146,3 +148,38 @@ def test_fixed_values_are_read_by_field_name_without_the_message_made():
     assert made == []
     with pytest.raises(KeyError):
         got["no_such_field"]
+
+
+def _objects() -> list[dict]:
+    return [
+        {"id": 3, "kind": "vehicle", "x": 12.5, "y": -0.25, "yaw": -0.0, "speed": 8.0,
+         "length": 4.5, "width": 1.8, "height": 1.5},
+        {"id": 7, "kind": "pedestrian", "x": -3.0, "y": 2.0, "yaw": 3.0, "speed": 1.2,
+         "length": 0.5, "width": 0.6, "height": 1.8},
+        {"id": 9, "kind": "vehicle", "x": 40.0, "y": 3.5, "yaw": 0.01, "speed": 20.0,
+         "length": 4.0, "width": 1.7, "height": 1.4},
+    ]  # fmt: skip
+
+
+def test_an_object_set_makes_the_fields_it_was_made_from_as_the_encoder_sends_them():
+    objects = _objects()
+    value = ObjectSet.from_fields(objects)
+    assert len(value) == 3 and value.rows.shape == (3, OBJ_SIZE)
+    assert value.rows[:, OBJ_X].tolist() == [12.5, -3.0, 40.0] and value.rows[1, OBJ_YAW] == 3.0
+    assert value.fields() == {"objects": objects}
+    assert [type(v) for v in value.fields()["objects"][0].values()] == [type(v) for v in objects[0].values()]
+    assert math.copysign(1.0, value.fields()["objects"][0]["yaw"]) == -1.0  # the sign of a zero kept
+    enc = Encoder(OBJECTS, "world")
+    assert enc.encode(5, 5, value.fields()) == Encoder(OBJECTS, "world").encode(5, 5, {"objects": objects})
+    assert NO_OBJECTS.fields() == {"objects": []} and len(NO_OBJECTS) == 0
+
+
+def test_an_object_set_reaches_a_value_reader_as_it_is_and_a_message_reader_as_its_fields():
+    bus = LocalBus()
+    values_in = Inbox(bus.subscriber(OBJECTS.topic), Drops(), {OBJECTS.topic: OBJECTS})
+    messages_in = Inbox(bus.subscriber(OBJECTS.topic), Drops(), {OBJECTS.topic: OBJECTS})
+    out = Outlet(bus.publisher(OBJECTS.topic), Encoder(OBJECTS, "world", check=False))
+    value = ObjectSet.from_fields(_objects())
+    out.publish_value(1, 1, value, ObjectSet.fields, checked=True)
+    assert values_in.latest_value() is value
+    assert messages_in.latest()["objects"] == _objects()
