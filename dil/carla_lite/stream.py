@@ -6,7 +6,8 @@ as it stays connected. Several clients may read the same stream.
 The client asks for a stream's token (``get_sensor_token``) and connects a moment later, so messages
 published in between would be lost (``sensor.listen()`` then ``world.tick()``: the first frame).
 A stream whose token was asked for is *awaited*: its messages are kept (at most ``PENDING_MAX``,
-the oldest dropped first) and sent to the first reader that joins, before anything newer. A stream
+the oldest dropped first) and sent to the first reader that joins, before anything newer; it stays
+awaited until that reader is registered, so no step finds it unwanted in between. A stream
 that still has readers is awaited too: after ``sensor.stop()`` the client's old connection may look
 alive until a send to it fails, and ``listen()`` again must not lose its first frame to it.
 
@@ -272,16 +273,17 @@ class StreamServer:
             return
         conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         (stream_id,) = STREAM_ID.unpack(raw)
-        with self._send_lock:  # no message can slip between the kept ones and the next
+        # One join, as seen by publish and wanted: no message can slip between the kept ones and the
+        # next (publish waits for _send_lock), and the stream stays awaited until the reader is
+        # registered (wanted, which decides whether the next step renders it, sees one or the other).
+        with self._send_lock:
             with self._lock:
-                if stream_id not in self._made:
+                known = stream_id in self._made
+                if not known:
                     self._idle.append(conn)
-                    known, destroyed = False, stream_id in self._dropped
+                    destroyed = stream_id in self._dropped
                 else:
-                    known = True
-                    kept = list(self._pending.pop(stream_id, ()))
-                    self._rejoin_by.pop(stream_id, None)
-                    evicted = self._evicted.pop(stream_id, 0)
+                    kept = list(self._pending.get(stream_id, ()))
             if not known and destroyed:
                 log.info("stream %d: a reader for a destroyed sensor, held idle", stream_id)
             elif not known:
@@ -293,14 +295,17 @@ class StreamServer:
                 if not self._send_kept(stream_id, conn, m):
                     break
                 sent += 1
-            joined = sent == len(kept)
             with self._lock:
+                joined = sent == len(kept) and stream_id in self._made
                 if joined:
+                    self._pending.pop(stream_id, None)
+                    self._rejoin_by.pop(stream_id, None)
+                    evicted = self._evicted.pop(stream_id, 0)
                     self._readers.setdefault(stream_id, []).append(conn)
-                elif stream_id in self._made:  # the kept messages wait for the next reader
-                    self._pending.setdefault(stream_id, deque(maxlen=PENDING_MAX)).extendleft(
-                        reversed(kept[sent:])
-                    )
+                elif sent == len(kept):  # the sensor was destroyed meanwhile
+                    self._idle.append(conn)
+                elif sent and stream_id in self._pending:  # the rest wait for the next reader
+                    self._pending[stream_id] = deque(kept[sent:], maxlen=PENDING_MAX)
         if not joined:
             return
         log.info(

@@ -97,6 +97,33 @@ def test_the_first_reader_gets_the_messages_published_before_it_joined(server):
     r.close()
 
 
+def test_a_stream_stays_wanted_while_its_reader_joins(server):
+    """The server renders a sensor on a step only if its stream is wanted; a step taken while the
+    reader's kept messages are still being sent must not find it unwanted (that frame was never
+    made: the queue-per-sensor pattern then waited for ever)."""
+    joins = Joins(server)
+    s = server.new_stream()
+    server.await_reader(s)
+    big = 4 << 20  # bytes: more than loopback's buffers take while the reader does not read
+    for frame in (1, 2, 3, 4):
+        server.publish(s, payload(frame) + bytes(big))
+    conn = socket.socket()
+    conn.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    conn.settimeout(WAIT_S)
+    conn.connect(("127.0.0.1", server.port))
+    conn.sendall(STREAM_ID.pack(s))
+    assert len(conn.recv(FRAME_SIZE.size, socket.MSG_PEEK | socket.MSG_WAITALL)) == FRAME_SIZE.size
+    assert server.wanted(s)  # the join is under way: its kept messages are being sent
+    frames = []
+    for _ in range(4):
+        (size,) = FRAME_SIZE.unpack(_read(conn, FRAME_SIZE.size))
+        frames.append(struct.unpack_from("<Q", _read(conn, size), 8)[0])
+    assert frames == [1, 2, 3, 4]
+    assert joins.next() == s
+    assert server.wanted(s)
+    conn.close()
+
+
 def test_a_reader_that_went_away_loses_no_message_to_its_replacement(server, caplog):
     """CARLA's client reconnects a stream by closing its socket and connecting again; messages
     published in between must reach the new connection, not the closed one."""
