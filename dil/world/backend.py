@@ -45,6 +45,11 @@ class WorldBackend(Protocol):
     def set_pose(self, actor_id: int, pose: Pose, speed: float) -> None:
         """Place an actor (the ego from dil's state, others from the scenario)."""
 
+    def set_poses(self, ids: np.ndarray, poses: np.ndarray) -> None:
+        """Place the actors ``ids`` ((n,) int64) at ``poses`` ((n, 5) or more rows: box-centre x, y,
+        z [m], heading [rad], speed [m/s]) in one call, as :meth:`set_pose` each; KeyError naming the
+        first id that is no live actor (the rows before it are placed)."""
+
     def follow_lane(
         self, actor_id: int, target_speed: float, route: list[tuple[str, int]] | None = None
     ) -> None:

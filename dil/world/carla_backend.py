@@ -369,6 +369,11 @@ class CarlaWorld:
     def set_pose(self, actor_id: int, pose: Pose, speed: float) -> None:
         self.local.set_pose(actor_id, pose, speed)
 
+    def set_poses(self, ids: np.ndarray, poses: np.ndarray) -> None:
+        """Place several actors (``ids``; ``poses`` rows of x, y, z, heading, speed) by :meth:`set_pose`."""
+        for i, (x, y, z, yaw, speed) in zip(ids.tolist(), poses[: len(ids)].tolist(), strict=True):
+            self.set_pose(i, (x, y, z, yaw), speed)
+
     def follow_lane(
         self,
         actor_id: int,

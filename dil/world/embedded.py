@@ -17,6 +17,7 @@ from .actors import A_ALIVE, A_SPEED, A_X, A_Y, A_YAW, A_Z, EGO, ActorSpec, Acto
 from .backend import Pose
 from .events import EventDetector, WorldEvent
 from .lane_follow import LaneFollowers
+from .pose_kernels import write_poses
 
 if TYPE_CHECKING:
     from .camera import CameraSpec
@@ -75,6 +76,14 @@ class EmbeddedWorld:
         row = self.actors.state[actor_id]
         row[A_X], row[A_Y], row[A_Z], row[A_YAW] = pose
         row[A_SPEED] = speed
+
+    def set_poses(self, ids: np.ndarray, poses: np.ndarray) -> None:
+        """Place several actors at once: ``ids`` (n,) int64 actor ids, ``poses`` (n, 5) rows of the
+        box centre's x, y, z [m], heading [rad] and speed [m/s] (as :meth:`set_pose` each), in one
+        kernel call."""
+        bad = write_poses(self.actors.state, self.actors.count, ids, poses)
+        if bad >= 0:
+            raise KeyError(f"no live actor with id {int(ids[bad])}")
 
     def follow_lane(
         self,

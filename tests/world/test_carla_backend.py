@@ -14,7 +14,7 @@ import pytest
 from dil.run.runner import run
 from dil.run.spec import DriverChoice, RunSpec, ScenarioChoice, Timing, WorldChoice
 from dil.stack.ai import AiOptions, free_port
-from dil.world.actors import A_X, A_Y, ActorKind, ActorSpec
+from dil.world.actors import A_SPEED, A_X, A_Y, A_YAW, ActorKind, ActorSpec
 from dil.world.camera import CameraSpec
 from dil.world.carla_backend import CarlaError, CarlaOptions, CarlaWorld
 
@@ -95,6 +95,30 @@ def test_a_full_cycle_mirrors_dil_s_world_into_the_server_and_gives_it_back(high
     observer.wait_for_tick()  # the actor list is the newest world state's
     assert len(observer.get_actors().filter("vehicle.*")) == 0
     assert len(observer.get_actors().filter("sensor.*")) == 0
+
+
+def test_set_poses_places_each_actor_in_the_server_as_set_pose_does(highway):
+    observer = highway.client().get_world()
+    world = CarlaWorld(options(highway), ActorSpec("ego"))
+    try:
+        lead = world.spawn_in_lane(ActorSpec("lead", ActorKind.VEHICLE), "1", -2, 80.0)
+        ego_pose = world.network.lane_to_world("1", -2, 30.0)
+        lead_pose = world.network.lane_to_world("1", -1, 60.0)
+        poses = np.array([[*ego_pose, 20.0], [*lead_pose, 12.0]])
+        world.set_poses(np.array([0, lead], dtype=np.int64), poses)
+        world.step(0, 0.02)
+        state, _ = world.actor_state()
+        placed = [A_X, A_Y, A_YAW, A_SPEED]  # z: the world stands the others on the road
+        np.testing.assert_array_equal(state[[0, lead]][:, placed], poses[:, placed])
+        shown = _shown_once_current(observer, state[0, A_X])
+        for k, role in enumerate(("hero", "lead")):  # CARLA's frame is left-handed
+            tf = shown[role].get_transform()
+            assert tf.location.x == pytest.approx(poses[k, 0], abs=1e-3)
+            assert tf.location.y == pytest.approx(-poses[k, 1], abs=1e-3)
+        with pytest.raises(KeyError, match="no live actor with id 42"):
+            world.set_poses(np.array([42], dtype=np.int64), poses)
+    finally:
+        world.close()
 
 
 def test_the_server_s_own_objects_are_collisions_dil_cannot_see(highway):

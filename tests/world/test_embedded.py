@@ -1,5 +1,6 @@
 import math
 
+import numpy as np
 import pytest
 
 from dil.world.actors import A_SPEED, A_X, A_Y, ActorKind, ActorSpec
@@ -98,3 +99,29 @@ def test_the_world_is_deterministic():
 
     (a, ea), (b, eb) = run(), run()
     assert (a == b).all() and ea == eb
+
+
+def test_set_poses_places_many_actors_as_set_pose_places_each(highway):
+    a = highway.spawn_in_lane(ActorSpec("a"), "1", -1, 30.0)
+    b = highway.spawn_in_lane(ActorSpec("b"), "1", -2, 50.0)
+    poses = np.array([[10.0, 1.5, 0.2, 0.3, 7.0], [20.0, -2.5, 0.1, -0.2, 9.0]])
+    highway.set_poses(np.array([b, a], dtype=np.int64), poses)
+    one_by_one = EmbeddedWorld(ROADS / "highway.xodr", ActorSpec("ego", length=4.6, width=1.9))
+    for name in ("a", "b"):
+        one_by_one.spawn(ActorSpec(name), (0.0, 0.0, 0.0, 0.0))
+    one_by_one.set_pose(b, (10.0, 1.5, 0.2, 0.3), 7.0)
+    one_by_one.set_pose(a, (20.0, -2.5, 0.1, -0.2), 9.0)
+    np.testing.assert_array_equal(highway.actor_state()[0], one_by_one.actor_state()[0])
+    assert highway.actors.state[b, A_SPEED] == 7.0 and highway.actors.state[a, A_X] == 20.0
+
+
+def test_set_poses_names_an_actor_that_is_gone_and_places_the_rows_before_it(highway):
+    a = highway.spawn_in_lane(ActorSpec("a"), "1", -1, 30.0)
+    b = highway.spawn_in_lane(ActorSpec("b"), "1", -2, 50.0)
+    highway.destroy(b)
+    poses = np.array([[10.0, 1.5, 0.0, 0.0, 7.0], [20.0, -2.5, 0.0, 0.0, 9.0]])
+    with pytest.raises(KeyError, match=f"no live actor with id {b}"):
+        highway.set_poses(np.array([a, b], dtype=np.int64), poses)
+    assert (highway.actors.state[a, A_X], highway.actors.state[a, A_Y]) == (10.0, 1.5)
+    with pytest.raises(KeyError, match="no live actor with id 99"):
+        highway.set_poses(np.array([99], dtype=np.int64), poses)
