@@ -7,6 +7,7 @@ import hashlib
 import itertools
 import json
 from dataclasses import asdict, dataclass
+from functools import cached_property
 from pathlib import Path
 
 import numpy as np
@@ -30,9 +31,9 @@ class RunSpec:
     criteria: tuple[tuple[str, str], ...] = ()
     dil_version: str = __version__
 
-    @property
+    @cached_property
     def run_id(self) -> str:
-        """16 hex digits of the SHA-256 of everything that defines the run."""
+        """16 hex digits of the SHA-256 of everything that defines the run (worked out once)."""
         text = json.dumps(asdict(self), sort_keys=True)
         return hashlib.sha256(text.encode()).hexdigest()[:16]
 

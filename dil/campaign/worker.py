@@ -1,10 +1,13 @@
 """Running campaign runs in a worker process (a local pool worker or a Ray task).
 
 A worker lives for the whole campaign and runs many runs: kernels load once (:func:`warm_up`), and
-each run is built and played in the same process. A run records its log only where the log is kept:
-every run when passing logs are kept, else a run that did not pass is played again with the recorder
-on. Batch runs are deterministic, so the second play is the same run, bit for bit; recording costs
-about as much as the loop itself, and most runs of a campaign pass.
+each run is built and played in the same process, on the road network, vehicle parameter set and
+criteria the worker's earlier runs already read (one :class:`~dil.run.reuse.Reuse` per worker
+process, :func:`process_reuse`; local pool workers and Ray workers alike). A run records its log
+only where the log is kept: every run when passing logs are kept, else a run that did not pass is
+played again with the recorder on. Batch runs are deterministic, so the second play is the same
+run, bit for bit; recording costs about as much as the loop itself, and most runs of a campaign
+pass.
 """
 
 from __future__ import annotations
@@ -16,7 +19,19 @@ import time
 import traceback
 from pathlib import Path
 
+from dil.run.reuse import Reuse
+
 from .runs import RunSpec
+
+_reuse: list[Reuse] = []
+"""This worker process's :class:`Reuse` (made on first use): a process is one worker."""
+
+
+def process_reuse() -> Reuse:
+    """The set-up parts this worker process's runs share (road networks, parameter sets, criteria)."""
+    if not _reuse:
+        _reuse.append(Reuse())
+    return _reuse[0]
 
 
 class RunTimeout(Exception):  # noqa: N818 (the run's outcome is named, not an error of ours)
@@ -41,10 +56,10 @@ def warm_up() -> None:
 def _play(spec: RunSpec, log: Path | None, osi: bool) -> dict:
     """One play of the run; ``log``: where to record it (None: no recorder). Raises what the run raises."""
     from dil.run import spec as run
-    from dil.run.criteria import Criteria
     from dil.run.runner import run as play
 
-    criteria = Criteria.for_scenario(Path(spec.scenario))
+    reuse = process_reuse()
+    criteria = reuse.criteria(Path(spec.scenario))
     if spec.criteria:
         criteria = criteria.with_overrides({k: str(json.loads(v)) for k, v in spec.criteria})
     result = play(
@@ -55,7 +70,8 @@ def _play(spec: RunSpec, log: Path | None, osi: bool) -> dict:
             outputs=run.Outputs(record=log, osi_in_log=osi and log is not None),
             timing=run.Timing(max_time=spec.max_time),
             criteria=criteria,
-        )
+        ),
+        reuse=reuse,
     )
     return {
         "status": result.outcome,  # pass, fail, aborted or incomplete
@@ -64,6 +80,7 @@ def _play(spec: RunSpec, log: Path | None, osi: bool) -> dict:
         "end": result.end,
         "simulated_s": result.simulated_s,
         "loop_s": result.wall_s,
+        "loop_cpu_s": result.loop_cpu_s,
     }
 
 
@@ -97,8 +114,12 @@ def execute(
     """One run; never raises: an exception or a timeout is the run's result. A run that did not pass
     keeps its log; ``keep_passing_logs``: every run does. ``osi``: a kept log also holds ASAM OSI
     ground truth (channel ``ground_truth``). ``wall_s``: wall time of the run [s], a second play
-    to record it included; ``plays``: 1, or 2 when the run was played again to record its log."""
+    to record it included; ``plays``: 1, or 2 when the run was played again to record its log;
+    ``cpu_s``: this process's CPU time for the run [s] (``loop_cpu_s`` of it in the loop); ``reused``:
+    set-up parts taken from the worker's earlier runs instead of read again."""
     spec = RunSpec.from_dict(run_spec)
+    reuse = process_reuse()
+    hits, cpu0 = reuse.hits, time.process_time()
     run_dir = Path(out_dir) / "runs" / spec.run_id
     log = run_dir / "run.mcap"
     row: dict = {"run_id": spec.run_id, "status": "error", "error": "", "log": "", "kpis": {}, "verdict": {}}
@@ -114,6 +135,7 @@ def execute(
     row.update(fields)
     row["wall_s"] = time.perf_counter() - t0
     row["plays"] = plays
+    row["reused"] = reuse.hits - hits
     if log.exists():
         if row["status"] == "pass" and not keep_passing_logs:
             log.unlink()
@@ -121,6 +143,7 @@ def execute(
             row["log"] = str(log)
     if run_dir.is_dir() and not any(run_dir.iterdir()):
         shutil.rmtree(run_dir, ignore_errors=True)
+    row["cpu_s"] = time.process_time() - cpu0
     return row
 
 

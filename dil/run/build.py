@@ -36,6 +36,7 @@ if TYPE_CHECKING:
     from dil.world.node import WorldNode
 
     from .kpi import KpiNode
+    from .reuse import Reuse
     from .spec import RunSpec
 
 
@@ -128,11 +129,14 @@ def build(
     stacks: Mapping[str, StackEntry] = STACKS,
     observers: Sequence[ObserverFactory] = (),
     on_ego_placed: Callable[[float, float, float, float], None] | None = None,
+    reuse: Reuse | None = None,
 ) -> BuiltRun:
     """Load the scenario, open the world, wire the nodes. ``bus``: the bus to run on (a ZmqBus to meet
     a rig server or a wheel; default in-process). ``progress``: called with (simulated s, limit s)
     every simulated second. ``stacks``: the registry the driver is picked from. ``on_ego_placed``:
-    called with the ego's reference-point pose [m, rad] and speed [m/s] when the scenario places it."""
+    called with the ego's reference-point pose [m, rad] and speed [m/s] when the scenario places it.
+    ``reuse``: road networks and parameter sets already read by earlier runs of this process (a
+    campaign worker's); the run is the same with or without."""
     from dil.scenario.loader import load
     from dil.world.actors import ActorSpec
 
@@ -140,10 +144,10 @@ def build(
     scen = load(spec.scenario.path, dict(spec.scenario.params), spec.scenario.ego)
     ego = scen.entities[scen.ego]
     world = WORLDS[spec.world.backend].open(
-        spec, scen, ActorSpec(ego.name, ego.kind, ego.length, ego.width, ego.height)
+        spec, scen, ActorSpec(ego.name, ego.kind, ego.length, ego.width, ego.height), reuse
     )
     try:
-        return _wire(spec, scen, world, bus, progress, stacks, observers, on_ego_placed)
+        return _wire(spec, scen, world, bus, progress, stacks, observers, on_ego_placed, reuse)
     except BaseException:
         world.close()
         raise
@@ -158,6 +162,7 @@ def _wire(
     stacks: Mapping[str, StackEntry],
     observer_factories: Sequence[ObserverFactory],
     on_ego_placed: Callable[[float, float, float, float], None] | None,
+    reuse: Reuse | None,
 ) -> BuiltRun:
     import vehicle_models
     from dil.bus.inbox import Drops
@@ -173,7 +178,10 @@ def _wire(
         bus if bus is not None else LocalBus(),
         Drops(),
         WallClock() if realtime else SimClock(),
-        vehicle_models.Vehicle(spec.vehicle.model, spec.vehicle.params),
+        vehicle_models.Vehicle(
+            spec.vehicle.model,
+            reuse.vehicle_params(spec.vehicle.params) if reuse is not None else spec.vehicle.params,
+        ),
     )
     driving = stacks[spec.driver.stack].factory(ctx)
     try:

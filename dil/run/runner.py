@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from dil.scenario.loader import Scenario
 
     from .build import BuiltRun
+    from .reuse import Reuse
     from .spec import RunSpec
 
 
@@ -39,6 +40,8 @@ class RunResult:
     transitions: list[tuple[float, str, str, str]]
     max_time: float = 0.0
     """The time guard the run ran under [s]."""
+    loop_cpu_s: float = 0.0
+    """CPU time of this process in the loop [s] (``wall_s`` is its wall time)."""
 
     @property
     def passed(self) -> bool:
@@ -61,12 +64,14 @@ def run(
     progress: Callable[[float, float], None] | None = None,
     on_loop: Callable[[Loop], None] | None = None,
     stacks: Mapping[str, StackEntry] = STACKS,
+    reuse: Reuse | None = None,
 ) -> RunResult:
     """Build the run, play it to its end (or the time guard), judge it. ``on_loop``: called with the
-    loop before it runs (to install signal handlers)."""
+    loop before it runs (to install signal handlers). ``reuse``: set-up parts shared with earlier runs
+    of this process (:class:`dil.run.reuse.Reuse`)."""
     from .build import build
 
-    with build(spec, bus=bus, progress=progress, stacks=stacks) as built:
+    with build(spec, bus=bus, progress=progress, stacks=stacks, reuse=reuse) as built:
         if on_loop is not None:
             on_loop(built.loop)
         return play(built)
@@ -76,7 +81,7 @@ def play(built: BuiltRun) -> RunResult:
     """Run a built run's loop and score it; the recorder and the OSI writer are closed on any end."""
     spec, loop, engine, kpi = built.spec, built.loop, built.engine, built.kpi
     recorder, osi, max_time = built.recorder, built.osi, built.max_time
-    t0 = time.perf_counter()
+    t0, cpu0 = time.perf_counter(), time.process_time()
     limit_ticks = round(max_time * 1000)
     try:
         report = loop.run(limit_ticks)
@@ -87,7 +92,7 @@ def play(built: BuiltRun) -> RunResult:
             why = "interrupted" if isinstance(e, KeyboardInterrupt) else f"error: {type(e).__name__}: {e}"
             recorder.close({"end": why, "verdict": json.dumps(aborted_verdict(why))})
         raise
-    wall = time.perf_counter() - t0
+    wall, loop_cpu = time.perf_counter() - t0, time.process_time() - cpu0
     if osi is not None:
         osi.close()  # before the recorder: its last frames go into the log
     t_end = report.t_sim_ns * 1e-9
@@ -134,4 +139,6 @@ def play(built: BuiltRun) -> RunResult:
     kpis.update(built.world.kpis())
     if spec.timing.realtime and built.world_node.sensors:
         kpis["sensor_frames_dropped"] = built.world_node.sensor_frames_dropped
-    return RunResult(built.scenario, kpis, verdict, built.trace.rows, end, t_end, wall, engine.log, max_time)
+    return RunResult(
+        built.scenario, kpis, verdict, built.trace.rows, end, t_end, wall, engine.log, max_time, loop_cpu
+    )

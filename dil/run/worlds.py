@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from dil.world.backend import WorldBackend
     from dil.world.carla_backend import CarlaOptions, CarlaWorld
 
+    from .reuse import Reuse
     from .spec import RunSpec
 
 
@@ -25,11 +26,12 @@ if TYPE_CHECKING:
 class WorldEntry:
     name: str
     description: str
-    open: Callable[[RunSpec, Scenario, ActorSpec], WorldBackend]
-    """Open the backend for the scenario with the ego's box; the caller closes it."""
+    open: Callable[[RunSpec, Scenario, ActorSpec, Reuse | None], WorldBackend]
+    """Open the backend for the scenario with the ego's box (and the parts earlier runs of the process
+    read, or None); the caller closes it."""
 
 
-def _embedded(spec: RunSpec, scen: Scenario, ego: ActorSpec) -> WorldBackend:
+def _embedded(spec: RunSpec, scen: Scenario, ego: ActorSpec, reuse: Reuse | None = None) -> WorldBackend:
     from dil.road.network import RoadNetwork
     from dil.world.embedded import EmbeddedWorld
 
@@ -42,11 +44,11 @@ def _embedded(spec: RunSpec, scen: Scenario, ego: ActorSpec) -> WorldBackend:
             f"with that map), or put {scen.road_map}.xodr beside the scenario or in a folder on DIL_MAP_PATH"
         )
     else:
-        net = RoadNetwork.load(scen.road_file)
+        net = reuse.network(scen.road_file) if reuse is not None else RoadNetwork.load(scen.road_file)
     return EmbeddedWorld(net, ego, cameras=spec.world.cameras, render_process=spec.timing.realtime)
 
 
-def _carla(spec: RunSpec, scen: Scenario, ego: ActorSpec) -> WorldBackend:
+def _carla(spec: RunSpec, scen: Scenario, ego: ActorSpec, reuse: Reuse | None = None) -> WorldBackend:
     from dil.world.carla_backend import CarlaOptions
 
     carla = spec.world.carla or CarlaOptions()
