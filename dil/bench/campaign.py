@@ -35,6 +35,9 @@ COLUMNS = (
     "x real time (all workers)",
     "loop s per run",
     "CPU s per run",
+    "loop CPU s per run",
+    "CPU beyond the loop ms per run",
+    "parent CPU ms per run",
     "overhead s per run",
     "wall / floor",
     "errors",
@@ -60,15 +63,19 @@ def _measure(label: str, engine: str, specs: list, workers: int, record_all: boo
     """One campaign of ``specs``; ``record_all``: every run records its log (kept passing logs)."""
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp)
-        cpu0 = _children_cpu_s()
+        cpu0, parent0 = _children_cpu_s(), time.process_time()
         t0 = time.perf_counter()
         run_campaign(specs, out, engine=engine, workers=workers, keep_passing_logs=record_all)
         wall = time.perf_counter() - t0
         cpu = _children_cpu_s() - cpu0  # the pool's workers, reaped when the pool closes
+        parent = time.process_time() - parent0  # handing out runs, storing results, progress
         docs = [json.loads(p.read_text()) for p in out.glob("runs/*/result.json")]
     n = max(len(docs), 1)
     sim = sum(d.get("simulated_s", 0.0) for d in docs) / n
     loop = sum(d.get("loop_s", 0.0) for d in docs) / n
+    loop_cpu = sum(d.get("loop_cpu_s", 0.0) for d in docs) / n
+    # each run's own CPU beyond its loop in its worker (set-up, scoring, result): Ray rows too
+    beyond = sum(d.get("cpu_s", 0.0) - d.get("loop_cpu_s", 0.0) for d in docs) / n
     floor = loop * len(specs) / workers  # the loops alone, spread over the workers
     errors = sum(d["status"] == "error" for d in docs)
     per_run = wall * workers / len(specs)
@@ -82,6 +89,9 @@ def _measure(label: str, engine: str, specs: list, workers: int, record_all: boo
         sim * len(specs) / wall,
         loop,
         cpu / len(specs) if cpu > 0 else None,
+        loop_cpu,
+        beyond * 1000,
+        parent * 1000 / len(specs),
         per_run - loop,
         wall / floor if floor > 0 else None,
         errors,
@@ -141,6 +151,7 @@ def run(args: argparse.Namespace) -> int:
             finally:
                 ray.shutdown()
             ray_rows[1] = (*ray_rows[1][:8], None, *ray_rows[1][9:])  # its workers are not our children
+            # (the parent's CPU on Ray counts the driver's share of the cluster's work too)
     rows += ray_rows
     print(f"{args.scenario} (a 30 s catalog scenario, built-in stack), grid over StopDistance")
     print(format_table(COLUMNS, rows))
@@ -151,6 +162,12 @@ def run(args: argparse.Namespace) -> int:
             f"floor (the {full[1]} loops alone over {workers} workers): {floor:.1f} s; "
             f"the campaign took {full[3]:.1f} s, {full[3] / floor:.2f}x the floor"
         )
+    print(
+        f"beyond the loop, CPU per run: {full[10]:.1f} ms in the workers (building the run, scoring it, "
+        f"its result), {full[11]:.1f} ms in the campaign process (handing out runs, storing results); "
+        f"the workers' CPU per run, kernel loading and pool included: {full[8] or 0:.3f} s against "
+        f"{full[9]:.3f} s in the loop"
+    )
     if args.baseline_runs:
         quiet, recorded = rows[1], rows[2]
         print(
@@ -158,7 +175,13 @@ def run(args: argparse.Namespace) -> int:
             f"wall {recorded[3] / quiet[3]:.2f}x, CPU per run "
             + (f"{recorded[8] / quiet[8]:.2f}x" if quiet[8] and recorded[8] else "-")
         )
-    extra: dict[str, object] = {"scenario": args.scenario, "floor_s": floor}
+    extra: dict[str, object] = {
+        "scenario": args.scenario,
+        "floor_s": floor,
+        "floor_ratio": full[3] / floor if floor > 0 else None,
+        "cpu_beyond_loop_ms": full[10],
+        "parent_cpu_ms": full[11],
+    }
     if ray_rows:
         per_run = (ray_rows[1][3] - ray_rows[0][3]) * workers / ray_rows[0][1]
         print(

@@ -21,6 +21,11 @@ def test_bench_campaign_sets_runs_beside_the_floor_recording_and_ray(tmp_path):
     assert [r["runs"] for r in doc["rows"]] == [4, 2, 2, 2, 2]
     assert all(r["CPU s per run"] > 0 for r in doc["rows"][:3])  # the pool's workers, measured
     assert doc["rows"][4]["CPU s per run"] is None  # Ray's workers are not the bench's children
+    for r in doc["rows"]:  # each run's own CPU in its worker, beyond its loop: Ray's too
+        assert r["loop CPU s per run"] > 0 and r["CPU beyond the loop ms per run"] > 0
+        assert r["CPU s per run"] is None or r["CPU beyond the loop ms per run"] < 1000 * r["CPU s per run"]
+    assert doc["cpu_beyond_loop_ms"] > 0 and doc["parent_cpu_ms"] > 0 and doc["floor_ratio"] > 0
     assert doc["floor_s"] > 0 and doc["ray_start_s"] > 0
     assert doc["trivial_local_ms"] > 0 and doc["trivial_ray_ms"] > 0
     assert "x the floor" in done.stdout and "ms per task on a local process pool" in done.stdout
+    assert "beyond the loop, CPU per run" in done.stdout
