@@ -25,7 +25,7 @@ from dil.road.tables import DRIVABLE
 from vehicle_models import VehicleParameters
 
 from .aeb import EmergencyBraking
-from .control import C_BRAKE, C_SIZE, C_STEER, C_THROTTLE, control_step, pack_parameters
+from .control import C_SIZE, control_step, pack_parameters
 from .kernels import lane_path_ahead
 
 
@@ -212,7 +212,9 @@ class BuiltinStack:
     def tick(self, t_sim_ns: int) -> None:
         cmd = self.command()
         if cmd is not None:
-            self.publish(t_sim_ns, *apply_overrides(cmd, self.overrides, self.max_wheel))
+            if self.overrides:
+                cmd = apply_overrides(cmd, self.overrides, self.max_wheel)
+            self.publish(t_sim_ns, *cmd)
 
     def command(self) -> tuple[float, float, float] | None:
         """Read the sensors and decide: steering-wheel angle, throttle, brake (None before the
@@ -243,7 +245,8 @@ class BuiltinStack:
             float(self.cruise_speed),
             out,
         )
-        return out[C_STEER].item(), out[C_THROTTLE].item(), out[C_BRAKE].item()
+        steer, throttle, brake = out.tolist()  # Python floats (one call; .item() each costs more)
+        return steer, throttle, brake
 
     def publish(
         self, t_sim_ns: int, steer: float, throttle: float, brake: float, inference_ns: int = 0

@@ -67,7 +67,7 @@ S_WARNING_S = 5
 S_SIZE = 6
 STAGE_NONE, STAGE_PARTIAL, STAGE_FULL = 0.0, 1.0, 2.0
 
-# control_step's outputs
+# control_step's outputs (in this order: the stack reads them with one tolist)
 C_STEER = 0
 """Steering-wheel angle [rad]."""
 C_THROTTLE = 1
