@@ -26,7 +26,7 @@ from .context import STATE_CHECKS, Context, EgoLink  # noqa: F401  (re-exported)
 from .controllers import perceive_all
 from .element_names import identity
 from .entities import Entity, LaneStep
-from .kernels import P_H, P_OK, P_S, P_X, P_Y, P_Z, lane_stepper
+from .kernels import P_OK, lane_stepper
 from .loader import Scenario
 from .storyboard import Element
 from .trailers import Towing
@@ -90,6 +90,12 @@ class ScenarioNode:
         self._stepper = lane_stepper(world.network)
         """Steps the storyboard-driven entities along their lanes (see :meth:`_move_all`)."""
         self._ego = scenario.entities[scenario.ego]
+        self._placed: list[int] = []
+        """World ids of the entities the last :meth:`_place_all` placed, in order."""
+        self._placed_ids = np.zeros(0, dtype=np.int64)
+        self._poses = np.zeros((0, 5))
+        """Their poses as the world takes them (box-centre x, y, z [m], heading [rad], speed [m/s])."""
+        self._poses_flat = self._poses.reshape(-1)
 
     def abort(self, why: str) -> None:
         """The run ends for ``why`` (an emergency stop, an operator's stop) before the storyboard
@@ -192,12 +198,15 @@ class ScenarioNode:
         lane step with no ego to look up goes to the one-step kernel as it is."""
         net = self.ctx.net
         stepper = self._stepper
+        road_row = stepper.road_row
         waiting: list[tuple[Entity, LaneStep]] = []
+        flat: list[float] = []  # the lane-step request rows (``S_*``), one after the other
         for e in self._entities:
             if not e.stack_driven:
                 lane_step = e.move_start(net, t, dt)
                 if lane_step is not None:
                     waiting.append((e, lane_step))
+                    flat += (road_row(e.road), e.lane, e.s, e.offset, lane_step[0], 1.0 if e.forward else 0.0)
         if ego is None and len(waiting) < 2:  # no request rows to fill for one step alone
             for e, lane_step in waiting:
                 assert e.road is not None
@@ -205,16 +214,13 @@ class ScenarioNode:
                     net, lane_step, stepper.step(e.road, e.lane, e.s, e.offset, lane_step[0], e.forward)
                 )
             return
-        rows = [
-            (stepper.road_row(e.road), e.lane, e.s, e.offset, lane_step[0], 1.0 if e.forward else 0.0)
-            for e, lane_step in waiting
-        ]
+        n = len(waiting)
         if ego is not None:
-            results, found = stepper.step_many_and_locate(rows, ego.x, ego.y)
+            results, found = stepper.step_flat_and_locate(flat, n, ego.x, ego.y)
         else:
-            results, found = stepper.step_many(rows), False
+            results, found = stepper.step_flat(flat, n), False
         for (e, lane_step), r in zip(waiting, results, strict=True):
-            e.move_finish(net, lane_step, (r[P_S], r[P_X], r[P_Y], r[P_Z], r[P_H]) if r[P_OK] else None)
+            e.move_finish(net, lane_step, r[1:] if r[P_OK] else None)  # the new s, x, y, z, heading
         if ego is not None:
             net.result[:] = stepper.found  # as the network's own lookup leaves it
             self._ego_lane(ego, found, stepper.found)
@@ -263,10 +269,27 @@ class ScenarioNode:
             self.ctx.off_road[e.name] = 0.0 if on else (was + self.ctx.dt if was > 0.0 else 1e-9)
 
     def _place_all(self) -> None:
+        """Put every storyboard entity in the world (its box centre, heading and speed) with one
+        batched call (one entity alone: with its own); the world node places the ego from the
+        vehicle state, and a deleted entity is not in the world."""
         self.towing.step(self.ctx.net)
-        set_pose = self.world.set_pose
+        ids: list[int] = []
+        rows: list[float] = []
+        cos, sin = math.cos, math.sin
         for e in self._entities:
             if e.stack_driven or not e.present:
-                continue  # the world node places the ego from the vehicle state; deleted: not in it
-            cx, cy = e.box_centre()
-            set_pose(e.world_id, (cx, cy, e.z, e.yaw), e.speed)
+                continue
+            yaw, c = e.yaw, e.centre_x
+            ids.append(e.world_id)
+            rows += (e.x + c * cos(yaw), e.y + c * sin(yaw), e.z, yaw, e.speed)  # as Entity.box_centre
+        if len(ids) < 2:  # one alone: no arrays to fill
+            if ids:
+                self.world.set_pose(ids[0], (rows[0], rows[1], rows[2], rows[3]), rows[4])
+            return
+        if ids != self._placed:  # who is in the world changed (the first step, a delete or an add)
+            self._placed = ids
+            self._placed_ids = np.array(ids, dtype=np.int64)
+            self._poses = np.zeros((len(ids), 5))
+            self._poses_flat = self._poses.reshape(-1)
+        self._poses_flat[:] = rows
+        self.world.set_poses(self._placed_ids, self._poses)

@@ -30,6 +30,8 @@ LaneStep = tuple[float, float, float]
 """A step along the lane left to make: distance along the lane [m], sideways change of the lane offset
 [m] and the world step [m] (see :meth:`Entity.move_start`)."""
 
+TWO_PI = 2.0 * math.pi
+
 LATERAL_CLOSE = 1e-6
 """A lane change or lane offset within this of its target [m] has arrived (as the reference player has it)."""
 
@@ -294,7 +296,8 @@ class Entity:
                 self.speed_transition = None
         if self.controller is not None and self.controller.active:
             self.controller.drive(self, self.speed, old_speed, dt)
-        self.speed = min(self.speed, self.max_speed)
+        if self.max_speed < self.speed:  # min(speed, max_speed) without the call
+            self.speed = self.max_speed
         self.accel = (self.speed - old_speed) / dt if dt > 0 else 0.0
         if self.pending_place is not None:
             place, self.pending_place = self.pending_place, None
@@ -306,7 +309,7 @@ class Entity:
         self.odometer += step
         # [s] from the step that stops (as the off-road and end-of-road times); reversing is moving
         self.standstill = (
-            (self.standstill + dt if self.standstill > 0.0 else 1e-9) if abs(self.speed) < 1e-3 else 0.0
+            (self.standstill + dt if self.standstill > 0.0 else 1e-9) if -1e-3 < self.speed < 1e-3 else 0.0
         )
         if self.trajectory is not None:
             tr = self.trajectory
@@ -393,7 +396,7 @@ class Entity:
             if self.lateral is None:
                 self.h_rel = 0.0 if self.forward else math.pi
         else:
-            self.yaw = _wrap(h_ref + self.h_rel)
+            self.yaw = (h_ref + self.h_rel + math.pi) % TWO_PI - math.pi  # _wrap, inline on the common path
 
     def _next_road(self, net: RoadNetwork, length: float) -> None:
         excess = self.s - length if self.s > length else -self.s
