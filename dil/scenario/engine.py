@@ -198,15 +198,12 @@ class ScenarioNode:
         lane step with no ego to look up goes to the one-step kernel as it is."""
         net = self.ctx.net
         stepper = self._stepper
-        road_row = stepper.road_row
         waiting: list[tuple[Entity, LaneStep]] = []
-        flat: list[float] = []  # the lane-step request rows (``S_*``), one after the other
         for e in self._entities:
             if not e.stack_driven:
                 lane_step = e.move_start(net, t, dt)
                 if lane_step is not None:
                     waiting.append((e, lane_step))
-                    flat += (road_row(e.road), e.lane, e.s, e.offset, lane_step[0], 1.0 if e.forward else 0.0)
         if ego is None and len(waiting) < 2:  # no request rows to fill for one step alone
             for e, lane_step in waiting:
                 assert e.road is not None
@@ -214,6 +211,10 @@ class ScenarioNode:
                     net, lane_step, stepper.step(e.road, e.lane, e.s, e.offset, lane_step[0], e.forward)
                 )
             return
+        road_row = stepper.road_row
+        flat: list[float] = []  # the lane-step request rows (``S_*``), one after the other
+        for e, lane_step in waiting:
+            flat += (road_row(e.road), e.lane, e.s, e.offset, lane_step[0], 1.0 if e.forward else 0.0)
         n = len(waiting)
         if ego is not None:
             results, found = stepper.step_flat_and_locate(flat, n, ego.x, ego.y)
