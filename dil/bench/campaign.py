@@ -168,6 +168,12 @@ def run(args: argparse.Namespace) -> int:
         f"the workers' CPU per run, kernel loading and pool included: {full[8] or 0:.3f} s against "
         f"{full[9]:.3f} s in the loop"
     )
+    # the machine is often shared: what the campaign would take with its cores to itself is its CPU
+    # spread over the workers (an estimate: it assumes no core waits for another)
+    cpu_bound = ((full[8] or 0.0) + full[11] / 1000) * full[1] / workers
+    print(
+        f"CPU-bound estimate (all its CPU spread over {workers} workers, cores to itself): {cpu_bound:.1f} s"
+    )
     if args.baseline_runs:
         quiet, recorded = rows[1], rows[2]
         print(
@@ -181,6 +187,7 @@ def run(args: argparse.Namespace) -> int:
         "floor_ratio": full[3] / floor if floor > 0 else None,
         "cpu_beyond_loop_ms": full[10],
         "parent_cpu_ms": full[11],
+        "cpu_bound_s": cpu_bound,
     }
     if ray_rows:
         per_run = (ray_rows[1][3] - ray_rows[0][3]) * workers / ray_rows[0][1]

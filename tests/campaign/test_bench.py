@@ -25,6 +25,7 @@ def test_bench_campaign_sets_runs_beside_the_floor_recording_and_ray(tmp_path):
         assert r["loop CPU s per run"] > 0 and r["CPU beyond the loop ms per run"] > 0
         assert r["CPU s per run"] is None or r["CPU beyond the loop ms per run"] < 1000 * r["CPU s per run"]
     assert doc["cpu_beyond_loop_ms"] > 0 and doc["parent_cpu_ms"] > 0 and doc["floor_ratio"] > 0
+    assert doc["cpu_bound_s"] > 0 and "CPU-bound estimate" in done.stdout
     assert doc["floor_s"] > 0 and doc["ray_start_s"] > 0
     assert doc["trivial_local_ms"] > 0 and doc["trivial_ray_ms"] > 0
     assert "x the floor" in done.stdout and "ms per task on a local process pool" in done.stdout
