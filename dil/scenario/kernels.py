@@ -19,9 +19,11 @@ from numba import njit
 
 from dil.road.geometry import reference_pose
 from dil.road.lanes import lane_centre_t, road_to_world
-from dil.road.lookup import MAX_CANDIDATES, R_SIZE, Grid, locate
+from dil.road.lookup import MAX_CANDIDATES, R_SIZE, locate
 from dil.road.network import RoadNetwork
 from dil.road.tables import Tables
+
+from .packed import grid, pack, tables
 
 CURVATURE_HALF_SPAN = 0.05
 """Half the stretch of reference line the curvature is measured over [m] (as ``motion.curvature``)."""
@@ -81,21 +83,9 @@ def _step_in_lane(
 
 @njit(cache=True)
 def _step_in_lane_flat(
-    geom: np.ndarray,
-    spiral_pts: np.ndarray,
-    road_geom: np.ndarray,
-    road_length: np.ndarray,
-    sections: np.ndarray,
-    road_sections: np.ndarray,
-    lanes: np.ndarray,
-    widths: np.ndarray,
-    drivable: np.ndarray,
-    elev: np.ndarray,
-    road_elev: np.ndarray,
-    superelev: np.ndarray,
-    road_super: np.ndarray,
-    offset_polys: np.ndarray,
-    road_offset: np.ndarray,
+    fbuf: np.ndarray,
+    ibuf: np.ndarray,
+    where: np.ndarray,
     road: int,
     lane: int,
     s: float,
@@ -105,25 +95,9 @@ def _step_in_lane_flat(
     work: np.ndarray,
     out: np.ndarray,
 ) -> bool:
-    """:func:`_step_in_lane` with the network's arrays one by one: the dispatcher types plain arrays
-    quickly, a tuple of fifteen of them slowly."""
-    T = Tables(
-        geom,
-        spiral_pts,
-        road_geom,
-        road_length,
-        sections,
-        road_sections,
-        lanes,
-        widths,
-        drivable,
-        elev,
-        road_elev,
-        superelev,
-        road_super,
-        offset_polys,
-        road_offset,
-    )
+    """:func:`_step_in_lane` with the network's arrays packed into three (:mod:`.packed`): the
+    dispatcher checks each array argument on every call."""
+    T = tables(fbuf, ibuf, where)
     return _step_in_lane(T, road, lane, s, offset, along, forward, work, out)
 
 
@@ -137,21 +111,9 @@ x, y, z [m], heading of the reference line [rad]."""
 
 @njit(cache=True)
 def _step_many_flat(
-    geom: np.ndarray,
-    spiral_pts: np.ndarray,
-    road_geom: np.ndarray,
-    road_length: np.ndarray,
-    sections: np.ndarray,
-    road_sections: np.ndarray,
-    lanes: np.ndarray,
-    widths: np.ndarray,
-    drivable: np.ndarray,
-    elev: np.ndarray,
-    road_elev: np.ndarray,
-    superelev: np.ndarray,
-    road_super: np.ndarray,
-    offset_polys: np.ndarray,
-    road_offset: np.ndarray,
+    fbuf: np.ndarray,
+    ibuf: np.ndarray,
+    where: np.ndarray,
     requests: np.ndarray,
     n: int,
     work: np.ndarray,
@@ -159,23 +121,7 @@ def _step_many_flat(
 ) -> None:
     """:func:`_step_in_lane` for the first ``n`` request rows (see ``S_*``) into the result rows (see
     ``P_*``): one call moves every entity of a step."""
-    T = Tables(
-        geom,
-        spiral_pts,
-        road_geom,
-        road_length,
-        sections,
-        road_sections,
-        lanes,
-        widths,
-        drivable,
-        elev,
-        road_elev,
-        superelev,
-        road_super,
-        offset_polys,
-        road_offset,
-    )
+    T = tables(fbuf, ibuf, where)
     for i in range(n):
         q = requests[i]
         out = results[i]
@@ -195,25 +141,9 @@ def _step_many_flat(
 
 @njit(cache=True)
 def _engine_step_flat(
-    geom: np.ndarray,
-    spiral_pts: np.ndarray,
-    road_geom: np.ndarray,
-    road_length: np.ndarray,
-    sections: np.ndarray,
-    road_sections: np.ndarray,
-    lanes: np.ndarray,
-    widths: np.ndarray,
-    drivable: np.ndarray,
-    elev: np.ndarray,
-    road_elev: np.ndarray,
-    superelev: np.ndarray,
-    road_super: np.ndarray,
-    offset_polys: np.ndarray,
-    road_offset: np.ndarray,
-    segments: np.ndarray,
-    cell_start: np.ndarray,
-    cell_items: np.ndarray,
-    meta: np.ndarray,
+    fbuf: np.ndarray,
+    ibuf: np.ndarray,
+    where: np.ndarray,
     requests: np.ndarray,
     n: int,
     work: np.ndarray,
@@ -227,23 +157,7 @@ def _engine_step_flat(
     """:func:`_step_many_flat` and then the lane lookup of world point ``(x, y)`` [m] (the ego the
     vehicle moved) into ``found`` (``dil.road.lookup.R_*``), in one call: the engine's step makes one
     call with the network's arrays instead of two. False when no road is near the point."""
-    T = Tables(
-        geom,
-        spiral_pts,
-        road_geom,
-        road_length,
-        sections,
-        road_sections,
-        lanes,
-        widths,
-        drivable,
-        elev,
-        road_elev,
-        superelev,
-        road_super,
-        offset_polys,
-        road_offset,
-    )
+    T = tables(fbuf, ibuf, where)
     for i in range(n):
         q = requests[i]
         out = results[i]
@@ -259,7 +173,7 @@ def _engine_step_flat(
             out[1:],
         )
         out[P_OK] = 1.0 if ok else 0.0
-    return locate(T, Grid(segments, cell_start, cell_items, meta), x, y, work, cand, best, found)
+    return locate(T, grid(fbuf, ibuf, where), x, y, work, cand, best, found)
 
 
 class LaneStepper:
@@ -271,7 +185,8 @@ class LaneStepper:
         n = int(T.sections[:, 3].max()) + 1 if len(T.sections) else 0
         self._work = np.zeros(max(64, n))
         self._out = np.zeros(5)
-        self._tables = tuple(T)
+        self._packed = pack(net.flat)
+        """The network's arrays in three (see :mod:`.packed`)."""
         self._index: dict[str, int] = {}
         """Road id -> row of the network's tables (filled as roads are met)."""
         self._requests = np.zeros((8, 6))
@@ -315,7 +230,7 @@ class LaneStepper:
     def step_flat(self, flat: list[float], n: int) -> list[list[float]]:
         """:meth:`step_many` of ``n`` request rows given one after the other in ``flat``."""
         q = self._request_rows(flat, n)
-        _step_many_flat(*self._tables, q, n, self._work, self._results)
+        _step_many_flat(*self._packed, q, n, self._work, self._results)
         return self._results[:n].tolist()
 
     def step_flat_and_locate(
@@ -324,7 +239,7 @@ class LaneStepper:
         """:meth:`step_many_and_locate` of ``n`` request rows given one after the other in ``flat``."""
         q = self._request_rows(flat, n)
         found = _engine_step_flat(
-            *self.net.flat,
+            *self._packed,
             q,
             n,
             self._work,
@@ -347,7 +262,7 @@ class LaneStepper:
             i = self._index[road] = self.net.road_index(road)
         o = self._out
         if not _step_in_lane_flat(
-            *self._tables, i, int(lane), float(s), float(offset), float(along), bool(forward), self._work, o
+            *self._packed, i, int(lane), float(s), float(offset), float(along), bool(forward), self._work, o
         ):
             return None
         s1, x, y, z, h = o.tolist()
