@@ -40,7 +40,7 @@ from pathlib import Path
 
 from dil import __version__
 
-from .worker_client import ENV_VAR, _peer_uid, dil_folder, private_folder_problem
+from .worker_client import ENV_VAR, _peer_uid, dil_folder, private_folder_problem, unix_address
 
 SAME_ENV_PREFIXES = ("DIL_", "NUMBA_", "PYTHON")
 """Variables that must be the same in the client and the worker (they shape what modules loaded)."""
@@ -112,7 +112,8 @@ def listen(path: Path, *, private_folder: bool = False) -> socket.socket:
     if path.is_socket():
         probe = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         try:
-            probe.connect(str(path))
+            with unix_address(path) as address:
+                probe.connect(address)
         except ConnectionRefusedError:
             path.unlink(missing_ok=True)
         else:
@@ -122,10 +123,11 @@ def listen(path: Path, *, private_folder: bool = False) -> socket.socket:
     listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     old_umask = os.umask(0o177)
     try:
-        listener.bind(str(path))
+        with unix_address(path) as address:
+            listener.bind(address)
     except OSError as e:
         listener.close()
-        raise WorkerError(f"{path}: cannot listen ({e.strerror})") from e
+        raise WorkerError(f"{path}: cannot listen ({e.strerror or e})") from e
     finally:
         os.umask(old_umask)
     listener.listen(16)

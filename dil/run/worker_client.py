@@ -48,6 +48,28 @@ def default_socket(environ: Mapping[str, str] = os.environ) -> Path:
     return Path(base) / "dil" / f"run-worker-{key:08x}.sock"
 
 
+SUN_PATH_MAX = 107
+"""The longest socket path the kernel takes (bytes, without the closing NUL)."""
+
+
+@contextlib.contextmanager
+def unix_address(path: Path):
+    """An address to bind or connect the Unix socket ``path`` at: the path itself, or where it is
+    longer than :data:`SUN_PATH_MAX` bytes, the same file reached through an open descriptor of its
+    folder (``/proc/self/fd/N/NAME``, Linux), so a deep runtime or cache folder still works."""
+    if len(os.fsencode(str(path))) <= SUN_PATH_MAX:
+        yield str(path)
+        return
+    try:
+        fd = os.open(path.parent, os.O_PATH | os.O_DIRECTORY)
+    except (OSError, AttributeError) as e:
+        raise OSError(f"{path}: socket path too long ({len(os.fsencode(str(path)))} bytes)") from e
+    try:
+        yield f"/proc/self/fd/{fd}/{path.name}"
+    finally:
+        os.close(fd)
+
+
 def private_folder_problem(folder: Path) -> str:
     """Why ``folder`` is not this user's private folder ("" when it is: a real folder, owned by
     this user, closed to the group and others)."""
@@ -92,7 +114,8 @@ def stop(path: Path, within_s: float = 60.0) -> int | None:
 
     sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     try:
-        sock.connect(str(path))
+        with unix_address(path) as address:
+            sock.connect(address)
         pid, uid = _peer(sock)
     except OSError:
         return None
@@ -138,7 +161,8 @@ def _forward(
     sock: socket.socket, path: Path, argv: Sequence[str], child: list[int], pending: list[int]
 ) -> int | None:
     try:
-        sock.connect(str(path))
+        with unix_address(path) as address:
+            sock.connect(address)
         if _peer_uid(sock) != os.getuid():  # never hand the environment to another user's process
             return None
         body = json.dumps(

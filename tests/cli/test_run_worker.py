@@ -149,7 +149,7 @@ def test_a_client_whose_dil_would_load_differently_runs_the_command_itself(
 
 
 def test_with_no_worker_or_a_stale_socket_the_client_runs_the_command_itself(tmp_path: Path) -> None:
-    from dil.run.worker_client import default_socket
+    from dil.run.worker_client import default_socket, unix_address
 
     runtime = tmp_path / "runtime"
     (runtime / "dil").mkdir(parents=True, mode=0o700)
@@ -157,7 +157,8 @@ def test_with_no_worker_or_a_stale_socket_the_client_runs_the_command_itself(tmp
     env = _env(XDG_RUNTIME_DIR=str(runtime))
     nobody = _dil(*RUN, "--out", "n", cwd=tmp_path, env=env)
     gone = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)  # the socket file of a worker that is gone
-    gone.bind(str(default_socket({"XDG_RUNTIME_DIR": str(runtime)})))
+    with unix_address(default_socket({"XDG_RUNTIME_DIR": str(runtime)})) as address:
+        gone.bind(address)
     gone.close()
     stale = _dil(*RUN, "--out", "s", cwd=tmp_path, env=env)
     named = _dil(*RUN, "--out", "t", cwd=tmp_path, env={**env, "DIL_RUN_WORKER": str(tmp_path / "no.sock")})
@@ -319,3 +320,25 @@ def test_run_worker_stop_stops_the_users_worker(tmp_path: Path) -> None:
         assert p.wait(timeout=120) == 0 and not sock.exists()
     again = _dil("run-worker", "--stop", cwd=tmp_path, env=env)
     assert (again.returncode, again.stdout) == (1, f"no run worker listens at {sock}\n")
+
+
+def test_a_socket_deeper_than_the_kernels_limit_is_served_and_found(tmp_path: Path) -> None:
+    from dil.run.worker import listen
+    from dil.run.worker_client import SUN_PATH_MAX, unix_address
+
+    deep = tmp_path / ("d" * 60) / ("e" * 60) / "run-worker.sock"
+    deep.parent.mkdir(parents=True)
+    assert len(os.fsencode(str(deep))) > SUN_PATH_MAX
+    listener = listen(deep)
+    try:
+        assert deep.is_socket() and deep.stat().st_mode & 0o777 == 0o600
+        client = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        with unix_address(deep) as address:
+            client.connect(address)
+        conn, _ = listener.accept()
+        client.sendall(b"ok")
+        assert conn.recv(2) == b"ok"
+        conn.close()
+        client.close()
+    finally:
+        listener.close()
