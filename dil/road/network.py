@@ -90,6 +90,18 @@ class RoadNetwork:
         self.flat = (*self.tables, *self.grid)
         """The tables' and grid's arrays one by one, as the ``*_flat`` kernels take them (numba's
         dispatcher types plain arrays quickly, a named tuple of them slowly)."""
+        self._packed: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
+        self._sampled: dict[float, list] = {}
+
+    @property
+    def packed(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """:attr:`flat` packed into a float buffer, an integer buffer and their layout, made once
+        (see :mod:`dil.road.packed`): kernels called every step take these three arrays."""
+        if self._packed is None:
+            from .packed import pack
+
+            self._packed = pack(self.flat)
+        return self._packed
 
     def _check_extent(self, segments: np.ndarray) -> None:
         """Every sampled reference-line point finite and within MAX_COORD (a bad geometry shows here)."""

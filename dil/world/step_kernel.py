@@ -27,6 +27,7 @@ from dil.road.lookup import (
     locate,
 )
 from dil.road.network import RoadNetwork
+from dil.road.packed import grid, tables
 from dil.road.tables import Tables
 
 from .actors import A_ALIVE, A_X, A_Y, A_Z, EGO, fill_boxes
@@ -41,31 +42,81 @@ W_INVADING = 2
 """The first of the ego's four box corners (1 to 4) inside another lane of its road, 0 if none."""
 W_SIZE = 3
 
+I_ROWS = W_SIZE + 5
+"""Where ``iwork`` (:func:`step_checks`) holds how many actor rows its buffers have room for."""
+I_PAIRS = W_SIZE + 6
+"""Where ``iwork`` holds how many overlapping pairs ``pairs`` has room for."""
+I_FIXED = W_SIZE + 7
+"""Where ``iwork``'s per-actor part begins (after the flags, the ego's five found flags and the sizes)."""
+
 CORNERS = ((1.0, 1.0), (1.0, -1.0), (-1.0, 1.0), (-1.0, -1.0))
 """Signs (along, across) of the ego's box corners, in the order they are checked."""
 
 
 @njit(cache=True)
 def step_checks(
-    geom: np.ndarray,
-    spiral_pts: np.ndarray,
-    road_geom: np.ndarray,
-    road_length: np.ndarray,
-    sections: np.ndarray,
-    road_sections: np.ndarray,
-    lanes: np.ndarray,
-    widths: np.ndarray,
-    drivable: np.ndarray,
-    elev: np.ndarray,
-    road_elev: np.ndarray,
-    superelev: np.ndarray,
-    road_super: np.ndarray,
-    offset: np.ndarray,
-    road_offset: np.ndarray,
-    segments: np.ndarray,
-    cell_start: np.ndarray,
-    cell_items: np.ndarray,
-    meta: np.ndarray,
+    fnet: np.ndarray,
+    inet: np.ndarray,
+    net_at: np.ndarray,
+    state: np.ndarray,
+    boxes: np.ndarray,
+    fwork: np.ndarray,
+    iwork: np.ndarray,
+    n: int,
+    ground_from: int,
+    check_ego: bool,
+    ground_ego: bool,
+    ego_heave: float,
+) -> None:
+    """One world step's checks of actor rows ``state[:n]``: the network as its packed buffers
+    (``RoadNetwork.packed``, see :mod:`dil.road.packed`), the step's buffers packed in ``fwork`` and
+    ``iwork`` (see :func:`_step_checks` and :class:`StepChecks`; a call pays for each array argument,
+    so the buffers travel as two)."""
+    m, max_pairs = iwork[I_ROWS], iwork[I_PAIRS]
+    located = fwork[: m * R_SIZE].reshape((m, R_SIZE))
+    o = m * R_SIZE
+    located_at = fwork[o : o + 2 * m].reshape((m, 2))
+    o += 2 * m
+    where = fwork[o : o + 5 * R_SIZE].reshape((5, R_SIZE))
+    o += 5 * R_SIZE
+    ego_box = fwork[o : o + 5]
+    o += 5
+    cand = fwork[o : o + 3 * MAX_CANDIDATES].reshape((MAX_CANDIDATES, 3))
+    o += 3 * MAX_CANDIDATES
+    best = fwork[o : o + R_SIZE]
+    borders = fwork[o + R_SIZE :]  # the rest
+    flags = iwork[:W_SIZE]
+    where_found = iwork[W_SIZE : W_SIZE + 5]
+    found = iwork[I_FIXED : I_FIXED + m]
+    pairs = iwork[I_FIXED + m : I_FIXED + m + 2 * max_pairs].reshape((max_pairs, 2))
+    _step_checks(
+        tables(fnet, inet, net_at),
+        grid(fnet, inet, net_at),
+        state,
+        n,
+        ground_from,
+        check_ego,
+        ground_ego,
+        ego_heave,
+        boxes,
+        pairs,
+        located,
+        found,
+        located_at,
+        where,
+        where_found,
+        ego_box,
+        borders,
+        cand,
+        best,
+        flags,
+    )
+
+
+@njit(cache=True)
+def _step_checks(
+    T: Tables,
+    G: Grid,
     state: np.ndarray,
     n: int,
     ground_from: int,
@@ -85,8 +136,7 @@ def step_checks(
     best: np.ndarray,
     flags: np.ndarray,
 ) -> None:
-    """One world step's checks of actor rows ``state[:n]`` (tables as separate arrays, as
-    :func:`dil.road.lookup.locate_flat`).
+    """One world step's checks of actor rows ``state[:n]`` on tables ``T`` and lookup grid ``G``.
 
     ``ground_from`` >= 0: locate every row into ``located``/``found`` and stand it on the road
     (pitch and roll of all, z of rows ``ground_from`` and on); < 0: no grounding. ``ground_ego``
@@ -98,24 +148,6 @@ def step_checks(
     A lookup depends on its point only, so it is made again only where the point moved: a row whose
     x, y equal ``located_at`` (the point of its last lookup), or an ego box equal to ``ego_box``
     (the box its corners were last looked up for), keeps its rows (NaN: never equal, never kept)."""
-    T = Tables(
-        geom,
-        spiral_pts,
-        road_geom,
-        road_length,
-        sections,
-        road_sections,
-        lanes,
-        widths,
-        drivable,
-        elev,
-        road_elev,
-        superelev,
-        road_super,
-        offset,
-        road_offset,
-    )
-    G = Grid(segments, cell_start, cell_items, meta)
     grounded = ground_from >= 0
     if grounded:
         for i in range(n):
@@ -165,7 +197,7 @@ def step_checks(
     centre_on = (
         where_found[0] == 1
         and w[0, R_INSIDE] > 0.5
-        and drivable[int(w[0, R_TYPE])] == 1
+        and T.drivable[int(w[0, R_TYPE])] == 1
         and w[0, R_LANE] != 0
     )
     if not centre_on:
@@ -183,24 +215,38 @@ def step_checks(
 
 
 class StepChecks:
-    """Buffers and tables for :func:`step_checks` on one network (``None``: no roads)."""
+    """Buffers and tables for :func:`step_checks` on one network (``None``: no roads).
+
+    The buffers live in two arrays (a call pays for each array argument): ``fwork`` holds, in order,
+    the actors' lookup rows, the points they were made at, :attr:`where`, the ego box they were made
+    for, the lookup's scratch and the lane borders; ``iwork`` holds :attr:`flags`,
+    :attr:`where_found`, the sizes (:data:`I_ROWS`, :data:`I_PAIRS`), the actors' found flags and
+    :attr:`pairs`. The attributes are views of them."""
 
     def __init__(self, net: RoadNetwork | None, max_pairs: int = 1024) -> None:
         self.net = net if net is not None else RoadNetwork.empty()
-        self.pairs = np.zeros((max_pairs, 2), dtype=np.int64)
-        self.where = np.zeros((5, R_SIZE))
-        """The ego's box centre and corners located (``lookup.R_*`` rows)."""
-        self.where_found = np.zeros(5, dtype=np.int64)
-        self.flags = np.zeros(W_SIZE, dtype=np.int64)
-        self._located = np.zeros((0, R_SIZE))
-        self._found = np.zeros(0, dtype=np.int64)
-        self._located_at = np.zeros((0, 2))
-        self._ego_box = np.full(5, np.nan)
-        """The ego box (boxes' row) its corners in :attr:`where` were looked up for."""
+        self._max_pairs = max_pairs
         sections = self.net.tables.sections
-        self._borders = np.zeros(max(64, int(sections[:, 3].max()) + 1 if len(sections) else 64))
-        self._cand = np.zeros((MAX_CANDIDATES, 3))
-        self._best = np.zeros(R_SIZE)
+        self._n_borders = max(64, int(sections[:, 3].max()) + 1 if len(sections) else 64)
+        self._rows = -1
+        self._size(0)
+
+    def _size(self, rows: int) -> None:
+        """Make the buffers with room for ``rows`` actors (every lookup forgotten)."""
+        self._rows = rows
+        fixed = 5 * R_SIZE + 5 + 3 * MAX_CANDIDATES + R_SIZE + self._n_borders
+        self.fwork = np.zeros(rows * (R_SIZE + 2) + fixed)
+        self.iwork = np.zeros(I_FIXED + rows + 2 * self._max_pairs, dtype=np.int64)
+        self.iwork[I_ROWS], self.iwork[I_PAIRS] = rows, self._max_pairs
+        o = rows * R_SIZE
+        self.fwork[o : o + 2 * rows] = np.nan  # no point looked up yet
+        o += 2 * rows
+        self.where = self.fwork[o : o + 5 * R_SIZE].reshape((5, R_SIZE))
+        """The ego's box centre and corners located (``lookup.R_*`` rows)."""
+        self.fwork[o + 5 * R_SIZE : o + 5 * R_SIZE + 5] = np.nan  # no ego box looked up yet
+        self.flags = self.iwork[:W_SIZE]
+        self.where_found = self.iwork[W_SIZE : W_SIZE + 5]
+        self.pairs = self.iwork[I_FIXED + rows :].reshape((self._max_pairs, 2))
 
     def run(
         self,
@@ -214,29 +260,21 @@ class StepChecks:
         """Run the checks on ``state[:n]`` (see :func:`step_checks`; ``ego_heave`` [m], not None: stand
         the ego on the surface plus it too); returns the overlapping pairs' count (rows of
         :attr:`pairs`)."""
-        if self._found.size < n:
-            self._located = np.zeros((2 * n, R_SIZE))
-            self._found = np.zeros(2 * n, dtype=np.int64)
-            self._located_at = np.full((2 * n, 2), np.nan)
+        if self._rows < n:
+            self._size(2 * n)
+        fnet, inet, net_at = self.net.packed
         step_checks(
-            *self.net.flat,
+            fnet,
+            inet,
+            net_at,
             state,
+            boxes,
+            self.fwork,
+            self.iwork,
             n,
             ground_from,
             check_ego,
             ego_heave is not None,
             0.0 if ego_heave is None else ego_heave,
-            boxes,
-            self.pairs,
-            self._located,
-            self._found,
-            self._located_at,
-            self.where,
-            self.where_found,
-            self._ego_box,
-            self._borders,
-            self._cand,
-            self._best,
-            self.flags,
         )
         return int(self.flags[W_PAIRS])
