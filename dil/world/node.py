@@ -95,6 +95,7 @@ class WorldNode:
         self.events: list = []
         """Every event so far."""
         self._tick = 0
+        self._names: tuple[str, ...] = ()
 
     def start(self, t_sim_ns: int) -> None:
         if self._ego_start is not None:
@@ -145,7 +146,9 @@ class WorldNode:
         state, names = self.world.actor_state()
         n = len(state)
         # handed over as the table (readers in this process take it); records made only on need
-        table = ActorSet(state.copy(), tuple(names[:n]))
+        if len(self._names) != n:  # actors added: their names taken again (names never change)
+            self._names = tuple(names[:n])
+        table = ActorSet(state.copy(), self._names)
         self._actors_out.publish_value(t_sim_ns, wall, table, ActorSet.fields, actor_rows_valid(state, n))
         if self._thread is not None:
             due = tuple(k for k, (_, every, _, _) in enumerate(self._sensor_pubs) if self._tick % every == 0)

@@ -95,11 +95,9 @@ class ObjectList:
         :meth:`measure` returns): in-process readers take the array, no records are made."""
         if self._rows.shape[0] < n:
             self._rows = np.zeros((2 * n, O_SIZE))
-        m = objects_in_range(actors, n, self.range_m, self._rows)
-        self.checked = rows_valid(self._rows, m, O_LENGTH, O_HEIGHT + 1)
-        rows = self._rows[:m].copy()
-        wrap_angles(rows, O_DYAW)
-        return ObjectSet(rows, _LABELS)
+        m = measure_objects(actors, n, self.range_m, self._rows)  # one call: rows, check, headings
+        self.checked = m >= 0
+        return ObjectSet(self._rows[: m if m >= 0 else -1 - m].copy(), _LABELS)
 
 
 @njit(cache=True)
@@ -114,6 +112,17 @@ def wrap_angles(rows: np.ndarray, col: int) -> None:
         if half > math.pi or (half == math.pi and abs(np.fmod(a, 2.0 * two_pi)) >= two_pi):
             r -= math.copysign(two_pi, r)  # exact (Sterbenz); a tie goes to the even multiple
         rows[i, col] = r
+
+
+@njit(cache=True)
+def measure_objects(actors: np.ndarray, n: int, range_m: float, rows: np.ndarray) -> int:
+    """:func:`objects_in_range` into ``rows``, checked as :func:`rows_valid` (sizes not negative), then
+    their headings wrapped as :func:`wrap_angles` does, in one call: how many rows, or ``-1 - m``
+    when their numbers do not pass the schema's checks."""
+    m = objects_in_range(actors, n, range_m, rows)
+    valid = rows_valid(rows, m, O_LENGTH, O_HEIGHT + 1)
+    wrap_angles(rows[:m], O_DYAW)
+    return m if valid else -1 - m
 
 
 class LaneGeometry:

@@ -103,3 +103,20 @@ def test_the_world_node_hands_the_list_over_as_an_array_and_messages_carry_its_r
     assert abs(records[0]["yaw"]) < 0.1 and abs(records[1]["yaw"]) > 3.0  # the one ahead faces us
     tapped = [f for f in frames if f.startswith(OBJECTS.topic.encode())]
     assert len(tapped) == 1  # the recorder's tap got the message's bytes
+
+
+def test_a_list_with_a_bad_number_keeps_its_rows_and_is_not_marked_checked():
+    rng = np.random.default_rng(5)
+    sensor = ObjectList(range_m=1e3)
+    state = _scattered(rng, 8)
+    state[:, A_ALIVE] = 1.0
+    good = sensor.measure_value(state, len(state))
+    assert sensor.checked and len(good.rows) == 7
+    for col, bad in ((A_SPEED, math.nan), (A_WIDTH, -1.0)):
+        broken = state.copy()
+        broken[3, col] = bad
+        value = sensor.measure_value(broken, len(broken))
+        assert not sensor.checked  # readers check its numbers against the schema themselves
+        assert len(value.rows) == 7 and np.array_equal(value.rows[:, 0], good.rows[:, 0])
+    sensor.measure_value(state, len(state))
+    assert sensor.checked
