@@ -30,10 +30,9 @@ from vehicle_models.inputs import (
     input_error,
 )
 from vehicle_models.models import METHODS
-from vehicle_models.outputs import N_OUTPUTS
 
 from .state_message import gather, gather_ints, gather_table
-from .tick_kernel import tick_for
+from .tick_kernel import pack_buffers, tick_for
 
 log = logging.getLogger("dil.vehicle")
 
@@ -77,10 +76,12 @@ class VehicleNode:
         self._int_table, _ = gather_table(vehicle, self._encoder.int_names)
         # one compiled call per tick: steps, outputs, message values and their check
         self._kernel = tick_for(vehicle.model.name, vehicle.model.simulate)
-        self._rhs = np.zeros(vehicle.model.n_states + N_OUTPUTS)
-        self._work = vehicle.model.work()
         self._method = METHODS[vehicle.method]
-        self._f_bounds, self._i_bounds = self._encoder.bounds()
+        f_bounds, i_bounds = self._encoder.bounds()
+        n_states = vehicle.model.n_states
+        self._fwork, self._iwork = pack_buffers(
+            n_states, self._scale, f_bounds, self._table, self._int_table, i_bounds
+        )
         self._candidate = np.zeros(N_INPUTS)
         self._timeout_ns = int(input_timeout_ms * 1e6)
         self._fallback_brake = fallback_brake
@@ -146,9 +147,8 @@ class VehicleNode:
         """``n_steps`` physics steps of ``x`` with ``u``, then the message values, in one call."""
         v, enc = self.vehicle, self._encoder
         return self._kernel(  # type: ignore[misc]
-            x, u, v.p, v.dt, n_steps, self._work, self._method, self._rhs, self._table, self._scale,
-            self._int_table, enc.floats, enc.ints, self._f_bounds, self._i_bounds,
-        )  # fmt: skip
+            x, u, v.p, v.dt, n_steps, self._method, self._fwork, self._iwork, enc.floats, enc.ints
+        )
 
     def _send(self, t: int, checked: Schema | None) -> None:
         """Publish the gathered values as at ``t`` [ns]: in-process as values (the message is made

@@ -15,6 +15,8 @@ from numba import njit
 
 from dil.bus.fixed import values_valid
 from vehicle_models import kinematic_single_track, single_track, two_track
+from vehicle_models.integrators import WORK_ROWS
+from vehicle_models.outputs import N_OUTPUTS
 
 from .state_message import gather, gather_ints
 
@@ -31,17 +33,22 @@ def _tick(
     p: np.ndarray,
     h: float,
     n_steps: int,
-    w: np.ndarray,
     method: int,
-    out: np.ndarray,
-    table: np.ndarray,
-    scale: np.ndarray,
-    int_table: np.ndarray,
+    fwork: np.ndarray,
+    iwork: np.ndarray,
     floats: np.ndarray,
     ints: np.ndarray,
-    f_bounds: np.ndarray,
-    i_bounds: np.ndarray,
 ) -> int:
+    k = x.size + N_OUTPUTS
+    nf, ni = floats.size, ints.size
+    w = fwork[: WORK_ROWS * k].reshape((WORK_ROWS, k))
+    o = WORK_ROWS * k
+    out = fwork[o : o + k]
+    scale = fwork[o + k : o + k + nf]
+    f_bounds = fwork[o + k + nf : o + k + 3 * nf].reshape((2, nf))
+    table = iwork[: 2 * nf].reshape((nf, 2))
+    int_table = iwork[2 * nf : 2 * nf + 2 * ni].reshape((ni, 2))
+    i_bounds = iwork[2 * nf + 2 * ni : 2 * nf + 4 * ni].reshape((2, ni))
     code = simulate(x, u, p, h, n_steps, w, method)
     if code != 0:
         return code
@@ -53,35 +60,47 @@ def _tick(
     return VALUES_INVALID
 
 
+def pack_buffers(
+    n_states: int,
+    scale: np.ndarray,
+    f_bounds: np.ndarray,
+    table: np.ndarray,
+    int_table: np.ndarray,
+    i_bounds: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """The tick's float and integer buffers (a call pays for each array argument, so they travel as
+    two): ``fwork`` holds the integrator's work rows, the derivative and outputs, ``scale`` and
+    ``f_bounds``; ``iwork`` holds ``table``, ``int_table`` and ``i_bounds`` (see :func:`_tick`; the
+    sizes follow from the state's and the message values' lengths)."""
+    k = n_states + N_OUTPUTS
+    fwork = np.concatenate([np.zeros(WORK_ROWS * k + k), scale.ravel(), f_bounds.ravel()]).astype(np.float64)
+    iwork = np.concatenate([table.ravel(), int_table.ravel(), i_bounds.ravel()]).astype(np.int64)
+    return fwork, iwork
+
+
 @njit(cache=True, error_model="numpy")
-def tick_kinematic(x, u, p, h, n_steps, w, method, out, table, scale, int_table, floats, ints, fb, ib):
+def tick_kinematic(x, u, p, h, n_steps, method, fwork, iwork, floats, ints):
     """``n_steps`` steps of ``h`` [s] with inputs ``u``, then the message values: 0, the step's
     input error code (state unchanged from the failing step on), or :data:`VALUES_INVALID`."""
     return _tick(
         kinematic_single_track.simulate,
         kinematic_single_track.rhs,
-        x, u, p, h, n_steps, w, method, out, table, scale, int_table, floats, ints, fb, ib,
+        x, u, p, h, n_steps, method, fwork, iwork, floats, ints,
     )  # fmt: skip
 
 
 @njit(cache=True, error_model="numpy")
-def tick_single_track(x, u, p, h, n_steps, w, method, out, table, scale, int_table, floats, ints, fb, ib):
+def tick_single_track(x, u, p, h, n_steps, method, fwork, iwork, floats, ints):
     """As :func:`tick_kinematic` for the dynamic single track."""
     return _tick(
-        single_track.simulate,
-        single_track.rhs,
-        x, u, p, h, n_steps, w, method, out, table, scale, int_table, floats, ints, fb, ib,
-    )  # fmt: skip
+        single_track.simulate, single_track.rhs, x, u, p, h, n_steps, method, fwork, iwork, floats, ints
+    )
 
 
 @njit(cache=True, error_model="numpy")
-def tick_two_track(x, u, p, h, n_steps, w, method, out, table, scale, int_table, floats, ints, fb, ib):
+def tick_two_track(x, u, p, h, n_steps, method, fwork, iwork, floats, ints):
     """As :func:`tick_kinematic` for the two track."""
-    return _tick(
-        two_track.simulate,
-        two_track.rhs,
-        x, u, p, h, n_steps, w, method, out, table, scale, int_table, floats, ints, fb, ib,
-    )  # fmt: skip
+    return _tick(two_track.simulate, two_track.rhs, x, u, p, h, n_steps, method, fwork, iwork, floats, ints)
 
 
 TICKS: dict[str, Callable[..., int]] = {
