@@ -8,8 +8,10 @@ heading)`` in the file's frame (metres, radians).
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, TypeVar
 
 import numpy as np
 
@@ -37,6 +39,8 @@ from .parse import MAX_COORD, RoadNetworkError, read
 from .routing import LaneGraph
 from .sampling import sample_reference
 from .tables import LANE_TYPES, Tables, compile_tables
+
+T = TypeVar("T")
 
 MAX_HALF_WIDTH = 1e4
 """Farthest a lane border may lie from its reference line [m]."""
@@ -91,7 +95,17 @@ class RoadNetwork:
         """The tables' and grid's arrays one by one, as the ``*_flat`` kernels take them (numba's
         dispatcher types plain arrays quickly, a named tuple of them slowly)."""
         self._packed: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
-        self._sampled: dict[float, list] = {}
+        self._kept: dict[Hashable, Any] = {}
+
+    def kept(self, key: Hashable, make: Callable[[], T]) -> T:
+        """What ``make`` returns, made once for this network and kept under ``key`` (tables derived from
+        the network alone, such as a sensor's sampled lanes: a campaign worker that keeps the network
+        makes them once for all its runs). The caller must not change what it is given."""
+        try:
+            return self._kept[key]
+        except KeyError:
+            value = self._kept[key] = make()
+            return value
 
     @property
     def packed(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

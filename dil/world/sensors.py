@@ -125,6 +125,31 @@ def measure_objects(actors: np.ndarray, n: int, range_m: float, rows: np.ndarray
     return m if valid else -1 - m
 
 
+class _LaneTable:
+    """A network's lane centre lines (all but centre lanes) ``step`` metres apart, in runs of ``chunk``
+    points with their bounding boxes [m], for :func:`lane_points_in_range` (read only)."""
+
+    def __init__(self, net: RoadNetwork, step: float, chunk: int) -> None:
+        self.strips = [s for s in sample_lanes(net, step) if s.lane != 0]
+        rows = []
+        first = 0
+        for k, st in enumerate(self.strips):
+            xy = st.centre[:, :2]
+            for lo in range(0, len(xy), chunk):
+                part = xy[lo : lo + chunk]
+                rows.append((k, first + lo, first + lo + len(part), *part.min(axis=0), *part.max(axis=0)))
+            first += len(xy)
+        table = np.array(rows, dtype=np.float64).reshape(-1, 7)
+        self.chunk_strip = table[:, 0].astype(np.int64)
+        self.chunk_span = table[:, 1:3].astype(np.int64)
+        self.boxes = np.ascontiguousarray(table[:, 3:])
+        self.xy = np.ascontiguousarray(
+            np.concatenate([st.centre[:, :2] for st in self.strips]) if self.strips else np.zeros((0, 2))
+        )
+        for a in (self.chunk_strip, self.chunk_span, self.boxes, self.xy):
+            a.flags.writeable = False
+
+
 class LaneGeometry:
     """Lane centre lines within ``range_m`` of the ego, in the ego's frame, ``step`` metres apart."""
 
@@ -141,23 +166,14 @@ class LaneGeometry:
         self.name = name
         self.rate_hz = rate_hz
         self.range_m = range_m
-        self.strips = [s for s in sample_lanes(net, step) if s.lane != 0]
-        # runs of CHUNK points and their boxes [m]: only the runs whose box comes within range are
-        # looked at point by point
-        rows = []
-        first = 0
-        for k, st in enumerate(self.strips):
-            xy = st.centre[:, :2]
-            for lo in range(0, len(xy), self.CHUNK):
-                part = xy[lo : lo + self.CHUNK]
-                rows.append((k, first + lo, first + lo + len(part), *part.min(axis=0), *part.max(axis=0)))
-            first += len(xy)
-        table = np.array(rows, dtype=np.float64).reshape(-1, 7)
-        self._chunk_strip = table[:, 0].astype(np.int64)
-        self._chunk_span = table[:, 1:3].astype(np.int64)
-        self._boxes = np.ascontiguousarray(table[:, 3:])
-        self._xy = np.ascontiguousarray(
-            np.concatenate([st.centre[:, :2] for st in self.strips]) if self.strips else np.zeros((0, 2))
+        # made once per network and step: a campaign worker's kept network hands them to every run
+        lanes = net.kept(("lane sensor", step, self.CHUNK), lambda: _LaneTable(net, step, self.CHUNK))
+        self.strips = lanes.strips
+        self._chunk_strip, self._chunk_span, self._boxes, self._xy = (
+            lanes.chunk_strip,
+            lanes.chunk_span,
+            lanes.boxes,
+            lanes.xy,
         )
         self._points = np.zeros((len(self._xy), 2))
         self._runs = np.zeros((len(self.strips), 3), dtype=np.int64)
