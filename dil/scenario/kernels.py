@@ -21,9 +21,8 @@ from dil.road.geometry import reference_pose
 from dil.road.lanes import lane_centre_t, road_to_world
 from dil.road.lookup import MAX_CANDIDATES, R_SIZE, locate
 from dil.road.network import RoadNetwork
+from dil.road.packed import grid, tables
 from dil.road.tables import Tables
-
-from .packed import grid, pack, tables
 
 CURVATURE_HALF_SPAN = 0.05
 """Half the stretch of reference line the curvature is measured over [m] (as ``motion.curvature``)."""
@@ -185,8 +184,8 @@ class LaneStepper:
         n = int(T.sections[:, 3].max()) + 1 if len(T.sections) else 0
         self._work = np.zeros(max(64, n))
         self._out = np.zeros(5)
-        self._packed = pack(net.flat)
-        """The network's arrays in three (see :mod:`.packed`)."""
+        self._packed = net.packed
+        """The network's arrays in three, made once per network (see :mod:`dil.road.packed`)."""
         self._index: dict[str, int] = {}
         """Road id -> row of the network's tables (filled as roads are met)."""
         self._requests = np.zeros((8, 6))
