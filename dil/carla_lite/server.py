@@ -77,8 +77,6 @@ to come; callbacks queued behind the state would take all of those threads and t
 STATE_FIRST_WAIT_S = 0.05
 """Asynchronous mode: a tick's state goes out before its sensor data, waiting at most this long for
 the client's socket to take it [s] (see :meth:`CarlaLiteServer.tick_cue`)."""
-STATE_SETTLE_S = 0.02
-"""... and a state sent this long ago is taken to be in the client's hands [s]."""
 
 VOID_CALLS = frozenset(
     {
@@ -157,8 +155,9 @@ class CarlaLiteServer:
         self._nav: tuple[str, bytes] | None = None
         self._batch_pending = False
         """Asynchronous mode: a batch was answered and its ``tick_cue`` may follow."""
-        self._sent_states = [(0, 0.0), (0, 0.0)]
-        """The frames and times (monotonic [s]) of the last two world states sent."""
+        self._first_held: int | None = None
+        """The frame of the state sent to the first world-state reader when it joined: every client
+        holds it or a later one (frames only grow; a reader is sent the current state as it joins)."""
         self.rpc = RpcServer(options.host, options.port, self.handle)
         self.port = self.rpc.port
         self._closed = threading.Event()
@@ -346,11 +345,11 @@ class CarlaLiteServer:
             # apply_batch_sync(cmds, True) holds Python's GIL from its batch until the client holds the
             # state of the frame named here, and the client reads states on the threads that also run
             # sensor callbacks: callbacks of two sensors waiting for the GIL took both threads of a
-            # 2-core client and every such call timed out. The frame already sent (before its sensor
-            # data) and some time ago needs no thread.
+            # 2-core client and every such call timed out. No state sent can be known to have been read
+            # (a client behind on its callbacks, on a busy machine, has not read one sent a second ago):
+            # only a frame the client already holds needs no thread.
             self._batch_pending = False
-            (older, _), (newest, sent_at) = self._sent_states
-            return newest if time.monotonic() - sent_at >= STATE_SETTLE_S else older
+            return self._first_held if self._first_held is not None else self.frame
         return self.frame + 1  # the asynchronous ticker gets there
 
     def get_required_files(self, folder: str = "", *_: Any) -> list[str]:
@@ -526,13 +525,13 @@ class CarlaLiteServer:
 
     def _publish_state(self) -> None:
         self.streams.publish(WORLD_STATE_STREAM, self.state_payload())
-        if self._sent_states[-1][0] != self.frame:
-            self._sent_states = [self._sent_states[-1], (self.frame, time.monotonic())]
 
     def _on_subscribe(self, stream_id: int) -> None:
         if stream_id == WORLD_STATE_STREAM:
             with self.lock:
                 self._publish_state()  # a new reader has a state at once, even in synchronous mode
+                if self._first_held is None:
+                    self._first_held = self.frame
 
 
 def spawn_points(network: RoadNetwork | None) -> list[tuple[float, ...]]:

@@ -2,8 +2,10 @@
 
 The 0.9.16 client holds Python's GIL from the batch until it holds the state of the frame its
 ``tick_cue`` names, and reads states on the threads that also run sensor callbacks; with two
-sensors (a 2-core client has two such threads) nearly every call timed out. carla-lite sends an
-asynchronous tick's state before its sensor data and names a frame the client already holds.
+sensors (a 2-core client has two such threads) nearly every call timed out. carla-lite names a
+frame the client already holds, so no call waits for a state, however far behind the client's
+callbacks are on a busy machine (a frame sent 20 ms before the batch timed out 13 of 20 calls,
+10 s each, with 16 busy processes on 2 cores).
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ CALLS = 20
 
 def test_batch_with_tick_in_asynchronous_mode_while_four_sensors_stream(server):
     client = server.client()
-    client.set_timeout(2.0)
+    client.set_timeout(10.0)  # a call that waits on a state the client cannot read never returns
     world = client.get_world()
     library = world.get_blueprint_library()
     car = world.spawn_actor(library.find("vehicle.tesla.model3"), world.get_map().get_spawn_points()[0])
@@ -39,18 +41,15 @@ def test_batch_with_tick_in_asynchronous_mode_while_four_sensors_stream(server):
         sensor.listen(callback)
         sensors.append(sensor)
     server.wait_for_readers(1 + len(sensors), timeout=20.0)
-    timeouts = 0
-    for _ in range(CALLS):
+    for k in range(CALLS):
         try:
             responses = client.apply_batch_sync(
                 [carla.command.ApplyVehicleControl(car.id, carla.VehicleControl(throttle=0.3))], True
             )
-            assert [r.error for r in responses] == [""]
         except RuntimeError as exc:
-            assert "time-out" in str(exc)
-            timeouts += 1
+            raise AssertionError(f"call {k + 1} of {CALLS}: {exc}") from None
+        assert [r.error for r in responses] == [""]
         time.sleep(0.05)  # the script's own pace: sensor callbacks run meanwhile
-    assert timeouts < 3, f"{timeouts} of {CALLS} calls timed out"
     deadline = time.monotonic() + 10.0
     while received[0] == 0 and time.monotonic() < deadline:
         time.sleep(0.05)
