@@ -23,8 +23,6 @@ from vehicle_models import Vehicle
 from vehicle_models.inputs import (
     N_INPUTS,
     U_BRAKE,
-    U_GEAR,
-    U_STEERING_WHEEL,
     U_THROTTLE,
     check_inputs,
     input_error,
@@ -32,7 +30,7 @@ from vehicle_models.inputs import (
 from vehicle_models.models import METHODS
 
 from .state_message import gather, gather_ints, gather_table
-from .tick_kernel import pack_buffers, tick_for
+from .tick_kernel import pack_buffers, take_inputs, tick_for
 
 log = logging.getLogger("dil.vehicle")
 
@@ -177,17 +175,20 @@ class VehicleNode:
 
     def _take(self, msg: dict, t_sim_ns: int) -> None:
         u = self._candidate
-        u[:] = self.vehicle.u
-        u[U_STEERING_WHEEL] = msg["steering_wheel_angle"]
-        u[U_THROTTLE] = msg["throttle"]
-        u[U_BRAKE] = msg["brake"]
-        u[U_GEAR] = msg["gear"]
-        code = check_inputs(u, self.vehicle.p)
+        # one call: the inputs over the current ones into the candidate, checked, taken when valid
+        code = take_inputs(
+            self.vehicle.u,
+            u,
+            self.vehicle.p,
+            float(msg["steering_wheel_angle"]),
+            float(msg["throttle"]),
+            float(msg["brake"]),
+            float(msg["gear"]),
+        )
         if code:
             err = input_error(code, u, f"{self._inbox.topic} from {msg['source']}")
             self.drops.count(self._inbox.topic, MessageError(Drop.OUT_OF_RANGE, str(err)))
             return
-        self.vehicle.u[:] = u
         self._last_input_ns = t_sim_ns
         if self.timed_out:
             self.timed_out = False

@@ -15,6 +15,7 @@ from numba import njit
 
 from dil.bus.fixed import values_valid
 from vehicle_models import kinematic_single_track, single_track, two_track
+from vehicle_models.inputs import U_BRAKE, U_GEAR, U_STEERING_WHEEL, U_THROTTLE, check_inputs
 from vehicle_models.integrators import WORK_ROWS
 from vehicle_models.outputs import N_OUTPUTS
 
@@ -101,6 +102,30 @@ def tick_single_track(x, u, p, h, n_steps, method, fwork, iwork, floats, ints):
 def tick_two_track(x, u, p, h, n_steps, method, fwork, iwork, floats, ints):
     """As :func:`tick_kinematic` for the two track."""
     return _tick(two_track.simulate, two_track.rhs, x, u, p, h, n_steps, method, fwork, iwork, floats, ints)
+
+
+@njit(cache=True, error_model="numpy")
+def take_inputs(
+    u: np.ndarray,
+    candidate: np.ndarray,
+    p: np.ndarray,
+    steering_wheel: float,
+    throttle: float,
+    brake: float,
+    gear: float,
+) -> int:
+    """A driver's inputs (steering-wheel angle [rad], pedals [0..1], gear) over ``u``'s into
+    ``candidate``, checked as :func:`~vehicle_models.inputs.check_inputs`: 0 and ``u`` takes them, or
+    the check's code and ``u`` is unchanged (``candidate`` holds the rejected inputs)."""
+    candidate[:] = u
+    candidate[U_STEERING_WHEEL] = steering_wheel
+    candidate[U_THROTTLE] = throttle
+    candidate[U_BRAKE] = brake
+    candidate[U_GEAR] = gear
+    code = check_inputs(candidate, p)
+    if code == 0:
+        u[:] = candidate
+    return code
 
 
 TICKS: dict[str, Callable[..., int]] = {
