@@ -72,6 +72,10 @@ def lane_points_in_range(
     ``chunk_strip``, in strip order) whose bounding ``boxes`` (x min, y min, x max, y max) are checked
     first: only runs within ``reach`` [m] are looked at point by point."""
     c, s = math.cos(yaw), math.sin(yaw)
+    # squared bounds a hair inside and outside range_m: only points between them need the hypot
+    # (exact as hypot, which is within an ulp; a NaN fails both and goes to the hypot)
+    inside = (range_m * (1.0 - 1e-9)) ** 2
+    outside = (range_m * (1.0 + 1e-9)) ** 2
     m = 0
     p = 0
     current = -1
@@ -90,7 +94,10 @@ def lane_points_in_range(
             current = k
         for i in range(chunk_span[j, 0], chunk_span[j, 1]):
             dx, dy = xy[i, 0] - ex, xy[i, 1] - ey
-            if math.hypot(dx, dy) <= range_m:
+            d2 = dx * dx + dy * dy
+            if d2 > outside:
+                continue  # surely beyond range_m (hypot would say so too)
+            if d2 <= inside or math.hypot(dx, dy) <= range_m:
                 points[p, 0] = dx * c + dy * s
                 points[p, 1] = -dx * s + dy * c
                 p += 1
@@ -98,6 +105,27 @@ def lane_points_in_range(
     if m > 0 and runs[m - 1, 2] == runs[m - 1, 1]:
         m -= 1
     return m
+
+
+@njit(cache=True)
+def lanes_in_range(
+    boxes: np.ndarray,
+    chunk_strip: np.ndarray,
+    chunk_span: np.ndarray,
+    xy: np.ndarray,
+    ex: float,
+    ey: float,
+    yaw: float,
+    range_m: float,
+    reach: float,
+    points: np.ndarray,
+    runs: np.ndarray,
+) -> int:
+    """:func:`lane_points_in_range` and :func:`rows_valid` of its points in one call: how many runs, or
+    ``-1 - m`` when a point is not finite."""
+    m = lane_points_in_range(boxes, chunk_strip, chunk_span, xy, ex, ey, yaw, range_m, reach, points, runs)
+    end = runs[m - 1, 2] if m > 0 else 0
+    return m if rows_valid(points, end, 0, 0) else -1 - m
 
 
 @njit(cache=True)

@@ -41,7 +41,7 @@ from .sensor_kernels import (
     O_WIDTH,
     O_X,
     O_Y,
-    lane_points_in_range,
+    lanes_in_range,
     objects_in_range,
     rows_valid,
 )
@@ -175,6 +175,8 @@ class LaneGeometry:
             lanes.boxes,
             lanes.xy,
         )
+        self._about = [(st.road, st.lane, st.type) for st in self.strips]
+        """Each strip's road id, lane id and lane type."""
         self._points = np.zeros((len(self._xy), 2))
         self._runs = np.zeros((len(self.strips), 3), dtype=np.int64)
         self.checked = False
@@ -190,7 +192,7 @@ class LaneGeometry:
         """The measurement as a typed value (its :meth:`~dil.bus.values.LaneSet.fields` are what
         :meth:`measure` returns): in-process readers take the arrays, no lists are made."""
         ego = actors[EGO]
-        m = lane_points_in_range(
+        m = lanes_in_range(
             self._boxes,
             self._chunk_strip,
             self._chunk_span,
@@ -203,14 +205,17 @@ class LaneGeometry:
             self._points,
             self._runs,
         )
+        self.checked = m >= 0
+        m = m if m >= 0 else -1 - m
         end = int(self._runs[m - 1, 2]) if m else 0
-        self.checked = rows_valid(self._points, end, 0, 0)
         runs = self._runs[:m]
-        strips = [self.strips[k] for k in runs[:, 0].tolist()]
+        about = self._about
+        picked = [about[k] for k in runs[:, 0].tolist()]
+        roads, lanes, types = zip(*picked, strict=True) if picked else ((), (), ())
         return LaneSet(
-            [st.road for st in strips],
-            [st.lane for st in strips],
-            [st.type for st in strips],
+            roads,
+            lanes,
+            types,
             self._points[:end].copy(),
             runs[:, 2].copy(),
         )
