@@ -346,7 +346,7 @@ class CarlaLiteServer:
             # state of the frame named here, and the client reads states on the threads that also run
             # sensor callbacks: callbacks of two sensors waiting for the GIL took both threads of a
             # 2-core client and every such call timed out. No state sent can be known to have been read
-            # (a client behind on its callbacks, on a busy machine, has not read one sent a second ago):
+            # (on a busy machine a client can be seconds behind on its callbacks and the states after them):
             # only a frame the client already holds needs no thread.
             self._batch_pending = False
             return self._first_held if self._first_held is not None else self.frame
