@@ -195,7 +195,7 @@ def test_a_campaign_can_write_osi_ground_truth_into_every_log(tmp_path):
     out = tmp_path / "out"
     run_campaign(run_specs(spec), out, workers=1, keep_passing_logs=True, osi=spec.osi)
     logs = sorted((out / "runs").glob("*/run.mcap"))
-    assert len(logs) == 2
+    assert len(logs) == 2, _errors(out)
     for log in logs:  # read back with the OSI utilities, not dil's code
         reader = open_channel(
             ChannelSpecification(path=log, message_type=MessageType.GROUND_TRUTH, topic="ground_truth")
@@ -205,12 +205,20 @@ def test_a_campaign_can_write_osi_ground_truth_into_every_log(tmp_path):
         assert n == 100  # 2 s at the world's 50 Hz
 
 
+def _errors(out: Path) -> list[tuple[str, str]]:
+    """Each run's status and error, from the campaign's table, to name what went wrong."""
+    table = out / "results.csv"
+    if not table.exists():
+        return [("no results.csv", "")]
+    return [(r["status"], r["error"]) for r in csv.DictReader(table.open())]
+
+
 def test_runs_cut_by_the_time_guard_are_incomplete_and_counted_apart(tmp_path):
     cfile = _spec(tmp_path, "stacks: [aeb]\nmax_time: 1\nparameters:\n  EgoSpeed: {values: [20, 30]}\n")
     out = tmp_path / "out"
     done = dil_here("campaign", cfile, "--out", out, "--workers", "2")
     assert done.returncode == 1, done.stderr  # not every run passed
-    assert "0 pass, 0 fail, 0 aborted, 2 incomplete, 0 error, 0 missing" in done.stdout
+    assert "0 pass, 0 fail, 0 aborted, 2 incomplete, 0 error, 0 missing" in done.stdout, _errors(out)
     table = list(csv.DictReader((out / "results.csv").open()))
     assert [r["status"] for r in table] == ["incomplete", "incomplete"]
     assert all("time guard (--max-time 1 s)" in r["reason"] and r["end"] == "time limit 1 s" for r in table)
