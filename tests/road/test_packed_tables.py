@@ -7,8 +7,8 @@ import pytest
 
 from dil.paths import catalog_dir
 from dil.road.network import RoadNetwork
+from dil.road.packed import grid, pack, tables
 from dil.scenario.loader import load
-from dil.scenario.packed import grid, pack, tables
 
 
 @pytest.mark.parametrize("name", ["ccrs", "lane_keeping_rural", "alks_cutin"])
