@@ -231,7 +231,7 @@ def _run_worker(args: argparse.Namespace) -> int:
 
         preload_run(sys.stderr)  # the modules and kernels every child inherits
         gc.freeze()  # what the children inherit stays out of their collections (and shared with them)
-        why = serve(listener, main, ready=ready, idle_s=args.idle or None)
+        why = serve(listener, main, ready=ready, idle_s=args.idle or None, path=path)
     except KeyboardInterrupt:
         pass
     finally:

@@ -156,17 +156,21 @@ def serve(
     ready: Callable[[], None] | None = None,
     max_runs: int | None = None,
     idle_s: float | None = None,
+    path: Path | None = None,
 ) -> str:
     """Serve runs on ``listener`` (from :func:`listen`), each in a forked child that calls
     ``handler(argv)``, until SIGINT/SIGTERM or ``max_runs`` connections (:data:`STOPPED`), ``idle_s``
     [s] with no run (:data:`IDLE`) or a refusal because dil changed (:data:`STALE`: the caller starts
     afresh); the socket file is removed at the end. The caller has imported and warmed what the runs
-    need (the children inherit it). ``ready`` is called once before the first connection is taken."""
-    path = Path(listener.getsockname())
+    need (the children inherit it). ``ready`` is called once before the first connection is taken.
+    ``path``: the socket's file (default: the listener's own name; give it where that name is a
+    descriptor's path, see :func:`dil.run.worker_client.unix_address`)."""
+    path = path or Path(listener.getsockname())
     wake_r, wake_w = socket.socketpair()
     wake_r.setblocking(False)
     wake_w.setblocking(False)
     selector = selectors.DefaultSelector()
+    owner = os.getpid()
     st = _State(listener, handler, _loaded_sources(), dil_folder(), (wake_r, wake_w), selector)
     selector.register(listener, selectors.EVENT_READ, "accept")
     selector.register(wake_r, selectors.EVENT_READ, "wake")
@@ -206,8 +210,9 @@ def serve(
         wake_r.close()
         wake_w.close()
         listener.close()
-        with contextlib.suppress(FileNotFoundError):
-            path.unlink()
+        if os.getpid() == owner:  # only the worker itself removes its socket, never a run's process
+            with contextlib.suppress(FileNotFoundError):
+                path.unlink()
     return why
 
 
@@ -247,8 +252,12 @@ def _accept(st: _State) -> None:
         sys.stdout.flush()
         sys.stderr.flush()
         pid = os.fork()
-        if pid == 0:  # the child: never returns into the server's loop
-            os._exit(_child(conn, request, fds, st))
+        if pid == 0:  # the child: never returns into the server's loop, whatever is raised in it (a
+            rc = 1  # SIGTERM that comes before it has set its own handlers raises the worker's)
+            try:
+                rc = _child(conn, request, fds, st)
+            finally:
+                os._exit(rc)
         forked = True
         st.running[pid] = conn
         st.selector.register(conn, selectors.EVENT_READ, pid)
