@@ -109,18 +109,9 @@ x, y, z [m], heading of the reference line [rad]."""
 
 
 @njit(cache=True)
-def _step_many_flat(
-    fbuf: np.ndarray,
-    ibuf: np.ndarray,
-    where: np.ndarray,
-    requests: np.ndarray,
-    n: int,
-    work: np.ndarray,
-    results: np.ndarray,
-) -> None:
-    """:func:`_step_in_lane` for the first ``n`` request rows (see ``S_*``) into the result rows (see
-    ``P_*``): one call moves every entity of a step."""
-    T = tables(fbuf, ibuf, where)
+def _steps(T, requests: np.ndarray, n: int, work: np.ndarray, results: np.ndarray) -> None:
+    """:func:`_step_in_lane` for the first ``n`` request rows (see ``S_*``) of road tables ``T`` into
+    the result rows (see ``P_*``)."""
     for i in range(n):
         q = requests[i]
         out = results[i]
@@ -136,6 +127,21 @@ def _step_many_flat(
             out[1:],
         )
         out[P_OK] = 1.0 if ok else 0.0
+
+
+@njit(cache=True)
+def _step_many_flat(
+    fbuf: np.ndarray,
+    ibuf: np.ndarray,
+    where: np.ndarray,
+    requests: np.ndarray,
+    n: int,
+    work: np.ndarray,
+    results: np.ndarray,
+) -> None:
+    """:func:`_step_in_lane` for the first ``n`` request rows (see ``S_*``) into the result rows (see
+    ``P_*``): one call moves every entity of a step."""
+    _steps(tables(fbuf, ibuf, where), requests, n, work, results)
 
 
 @njit(cache=True)
@@ -157,21 +163,7 @@ def _engine_step_flat(
     vehicle moved) into ``found`` (``dil.road.lookup.R_*``), in one call: the engine's step makes one
     call with the network's arrays instead of two. False when no road is near the point."""
     T = tables(fbuf, ibuf, where)
-    for i in range(n):
-        q = requests[i]
-        out = results[i]
-        ok = _step_in_lane(
-            T,
-            int(q[S_ROAD]),
-            int(q[S_LANE]),
-            q[S_S],
-            q[S_OFFSET],
-            q[S_ALONG],
-            q[S_FORWARD] != 0.0,
-            work,
-            out[1:],
-        )
-        out[P_OK] = 1.0 if ok else 0.0
+    _steps(T, requests, n, work, results)
     return locate(T, grid(fbuf, ibuf, where), x, y, work, cand, best, found)
 
 
