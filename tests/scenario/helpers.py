@@ -103,3 +103,19 @@ def dil_run(path: Path, *args: str, timeout: float = 300) -> subprocess.Complete
         timeout=timeout,
         check=False,
     )
+
+
+def run_storyboard(path: Path, max_time: float):
+    """Run ``path`` in-process with the storyboard alone driving (no stack), traced at 100 Hz, for at
+    most ``max_time`` [s] simulated: its :class:`dil.run.runner.RunResult`."""
+    from dil.run.runner import run
+    from dil.run.spec import DriverChoice, Outputs, RunSpec, ScenarioChoice, Timing
+
+    return run(
+        RunSpec(
+            ScenarioChoice(path),
+            DriverChoice("none"),
+            outputs=Outputs(trace_rate_hz=100.0),
+            timing=Timing(max_time=max_time),
+        )
+    )

@@ -12,8 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from dil.run.runner import run
-from dil.run.spec import DriverChoice, Outputs, RunSpec, ScenarioChoice, Timing
+from .helpers import run_storyboard
 
 DATA = Path(__file__).resolve().parent / "data"
 
@@ -32,14 +31,7 @@ GOLDEN = {
 
 
 def test_the_follower_closes_the_gap_as_the_reference_player_does():
-    result = run(
-        RunSpec(
-            ScenarioChoice(DATA / "distance_jerk.xosc"),
-            DriverChoice("none"),
-            outputs=Outputs(trace_rate_hz=100.0),
-            timing=Timing(max_time=30.0),
-        )
-    )
+    result = run_storyboard(DATA / "distance_jerk.xosc", max_time=30.0)
     rows = {round(r[0], 2): r for r in result.trace if r[1] == "Follower"}
     for t, (x, v) in GOLDEN.items():
         assert (rows[t][2], rows[t][5]) == (pytest.approx(x, abs=0.01), pytest.approx(v, abs=0.01)), t
@@ -66,14 +58,7 @@ def test_the_constraints_never_exceed_the_vehicles_performance(tmp_path):
     road = (DATA / "../../../scenarios/roads/highway.xodr").resolve()
     path = tmp_path / "distance_jerk.xosc"
     path.write_text(text.replace("../../../scenarios/roads/highway.xodr", str(road)))
-    result = run(
-        RunSpec(
-            ScenarioChoice(path),
-            DriverChoice("none"),
-            outputs=Outputs(trace_rate_hz=100.0),
-            timing=Timing(max_time=30.0),
-        )
-    )
+    result = run_storyboard(path, max_time=30.0)
     rows = {round(r[0], 2): r for r in result.trace if r[1] == "Follower"}
     for t, (x, v) in LIMITED.items():
         assert (rows[t][2], rows[t][5]) == (pytest.approx(x, abs=0.01), pytest.approx(v, abs=0.01)), t

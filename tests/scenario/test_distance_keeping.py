@@ -13,8 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from dil.run.runner import run
-from dil.run.spec import DriverChoice, Outputs, RunSpec, ScenarioChoice, Timing
+from .helpers import run_storyboard
 
 DATA = Path(__file__).resolve().parent / "data"
 
@@ -30,14 +29,7 @@ GOLDEN = {
 
 @pytest.fixture(scope="module")
 def rows():
-    result = run(
-        RunSpec(
-            ScenarioChoice(DATA / "distance_keeping.xosc"),
-            DriverChoice("none"),
-            outputs=Outputs(trace_rate_hz=100.0),
-            timing=Timing(max_time=30.0),
-        )
-    )
+    result = run_storyboard(DATA / "distance_keeping.xosc", max_time=30.0)
     return {(r[1], round(r[0], 2)): r for r in result.trace}
 
 

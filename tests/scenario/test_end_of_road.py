@@ -13,8 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from dil.run.runner import run
-from dil.run.spec import DriverChoice, Outputs, RunSpec, ScenarioChoice, Timing
+from .helpers import run_storyboard
 
 DATA = Path(__file__).resolve().parent / "data"
 
@@ -37,14 +36,7 @@ GOLDEN = {
 
 @pytest.fixture(scope="module")
 def result():
-    return run(
-        RunSpec(
-            ScenarioChoice(DATA / "end_of_road.xosc"),
-            DriverChoice("none"),
-            outputs=Outputs(trace_rate_hz=100.0),
-            timing=Timing(max_time=30.0),
-        )
-    )
+    return run_storyboard(DATA / "end_of_road.xosc", max_time=30.0)
 
 
 def test_end_of_road_times_and_positions_match_the_reference_player(result):

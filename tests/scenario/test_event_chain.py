@@ -9,10 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from dil.run.runner import run
-from dil.run.spec import DriverChoice, Outputs, RunSpec, ScenarioChoice, Timing
-
-from .helpers import action, event, scenario, sim_time, speed
+from .helpers import action, event, run_storyboard, scenario, sim_time, speed
 
 # golden values: esmini 77028d83 on the file chain_scenario writes:
 #   esmini --headless --fixed_timestep 0.01 --osc t.xosc --csv_logger es.csv --logfile_path log.txt
@@ -87,14 +84,7 @@ def chain_scenario(tmp: Path) -> Path:
 @pytest.fixture(scope="module")
 def result(tmp_path_factory):
     path = chain_scenario(tmp_path_factory.mktemp("chain"))
-    return run(
-        RunSpec(
-            ScenarioChoice(path),
-            DriverChoice("none"),
-            outputs=Outputs(trace_rate_hz=100.0),
-            timing=Timing(max_time=30.0),
-        )
-    )
+    return run_storyboard(path, max_time=30.0)
 
 
 def test_each_event_starts_in_the_step_after_the_one_it_waits_for_ends(result):

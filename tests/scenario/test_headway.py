@@ -12,8 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from dil.run.runner import run
-from dil.run.spec import DriverChoice, Outputs, RunSpec, ScenarioChoice, Timing
+from .helpers import run_storyboard
 
 DATA = Path(__file__).resolve().parent / "data"
 
@@ -29,14 +28,7 @@ GOLDEN = {
 
 
 def test_headway_is_undefined_behind_and_fires_when_the_car_is_ahead():
-    result = run(
-        RunSpec(
-            ScenarioChoice(DATA / "headway.xosc"),
-            DriverChoice("none"),
-            outputs=Outputs(trace_rate_hz=100.0),
-            timing=Timing(max_time=30.0),
-        )
-    )
+    result = run_storyboard(DATA / "headway.xosc", max_time=30.0)
     starts = [round(t, 2) for t, kind, name, tr in result.transitions if kind == "event" and tr == "start"]
     assert starts == [pytest.approx(4.65, abs=0.011)]
     rows = {round(r[0], 2): r for r in result.trace if r[1] == "Ego"}
@@ -51,13 +43,6 @@ def test_without_freespace_the_default_distance_is_euclidean_between_reference_p
     road = (DATA / "../../../scenarios/roads/highway.xodr").resolve()
     path = tmp_path / "headway.xosc"
     path.write_text(text.replace("../../../scenarios/roads/highway.xodr", str(road)))
-    result = run(
-        RunSpec(
-            ScenarioChoice(path),
-            DriverChoice("none"),
-            outputs=Outputs(trace_rate_hz=100.0),
-            timing=Timing(max_time=30.0),
-        )
-    )
+    result = run_storyboard(path, max_time=30.0)
     starts = [round(t, 2) for t, kind, name, tr in result.transitions if kind == "event" and tr == "start"]
     assert starts == [pytest.approx(4.15, abs=0.011)]

@@ -8,10 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from dil.run.runner import run
-from dil.run.spec import DriverChoice, Outputs, RunSpec, ScenarioChoice, Timing
-
-from .helpers import action, event, scenario, sim_time, speed
+from .helpers import action, event, run_storyboard, scenario, sim_time, speed
 
 # golden values: esmini 77028d83 on the file offset_scenario writes:
 #   esmini --headless --fixed_timestep 0.01 --osc t.xosc --csv_logger es.csv --logfile_path log.txt
@@ -58,14 +55,7 @@ def offset_scenario(tmp: Path) -> Path:
 @pytest.fixture(scope="module")
 def result(tmp_path_factory):
     path = offset_scenario(tmp_path_factory.mktemp("offset"))
-    return run(
-        RunSpec(
-            ScenarioChoice(path),
-            DriverChoice("none"),
-            outputs=Outputs(trace_rate_hz=100.0),
-            timing=Timing(max_time=30.0),
-        )
-    )
+    return run_storyboard(path, max_time=30.0)
 
 
 def test_each_offset_takes_the_time_of_its_shape(result):

@@ -12,8 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from dil.run.runner import run
-from dil.run.spec import DriverChoice, Outputs, RunSpec, ScenarioChoice, Timing
+from .helpers import run_storyboard
 
 DATA = Path(__file__).resolve().parent / "data"
 
@@ -36,14 +35,7 @@ GOLDEN = {
 
 @pytest.mark.parametrize("name", sorted(GOLDEN))
 def test_a_car_follows_its_lane_across_sections(name):
-    result = run(
-        RunSpec(
-            ScenarioChoice(DATA / "lane_sections.xosc"),
-            DriverChoice("none"),
-            outputs=Outputs(trace_rate_hz=100.0),
-            timing=Timing(max_time=30.0),
-        )
-    )
+    result = run_storyboard(DATA / "lane_sections.xosc", max_time=30.0)
     rows = {round(r[0], 2): r for r in result.trace if r[1] == name}
     for t, (x, y, lane) in GOLDEN[name].items():
         row = rows[t]

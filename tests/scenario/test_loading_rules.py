@@ -16,13 +16,11 @@ from pathlib import Path
 
 import pytest
 
-from dil.run.runner import run
-from dil.run.spec import DriverChoice, Outputs, RunSpec, ScenarioChoice, Timing
 from dil.scenario.loader import load
 from dil.scenario.params import ParameterError, resolve
 from dil.scenario.xml import ScenarioError
 
-from .helpers import HIGHWAY, dil_run
+from .helpers import HIGHWAY, dil_run, run_storyboard
 
 DATA = Path(__file__).resolve().parent / "data" / "loading"
 SCENARIO = DATA / "scenario" / "catalog_expression_orientation.xosc"
@@ -49,14 +47,7 @@ GOLDEN = {
 
 
 def _rows(path: Path) -> tuple:
-    result = run(
-        RunSpec(
-            ScenarioChoice(path),
-            DriverChoice("none"),
-            outputs=Outputs(trace_rate_hz=100.0),
-            timing=Timing(max_time=30.0),
-        )
-    )
+    result = run_storyboard(path, max_time=30.0)
     return result, {(r[1], round(r[0], 2)): r for r in result.trace}
 
 

@@ -14,8 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from dil.run.runner import run
-from dil.run.spec import DriverChoice, Outputs, RunSpec, ScenarioChoice, Timing
+from .helpers import run_storyboard
 
 DATA = Path(__file__).resolve().parent / "data"
 
@@ -31,14 +30,7 @@ GOLDEN = {
 
 @pytest.fixture(scope="module")
 def result():
-    return run(
-        RunSpec(
-            ScenarioChoice(DATA / "offroad.xosc"),
-            DriverChoice("none"),
-            outputs=Outputs(trace_rate_hz=100.0),
-            timing=Timing(max_time=30.0),
-        )
-    )
+    return run_storyboard(DATA / "offroad.xosc", max_time=30.0)
 
 
 def test_off_road_counts_the_reference_point_and_the_time_off(result):

@@ -15,10 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from dil.run.runner import run
-from dil.run.spec import DriverChoice, Outputs, RunSpec, ScenarioChoice, Timing
-
-from .helpers import action, event, scenario, sim_time, speed
+from .helpers import action, event, run_storyboard, scenario, sim_time, speed
 
 # golden values: esmini 77028d83 on the files the functions below write (scenario() in helpers.py):
 #   esmini --headless --fixed_timestep 0.01 --osc t.xosc --csv_logger es.csv --logfile_path log.txt
@@ -121,14 +118,7 @@ def spline_scenario(tmp: Path) -> Path:
 
 
 def _play(path: Path) -> tuple[dict[str, float], dict[float, tuple]]:
-    r = run(
-        RunSpec(
-            ScenarioChoice(path),
-            DriverChoice("none"),
-            outputs=Outputs(trace_rate_hz=100.0),
-            timing=Timing(max_time=30.0),
-        )
-    )
+    r = run_storyboard(path, max_time=30.0)
     starts = {n: round(t, 2) for t, k, n, tr in r.transitions if k == "event" and tr == "start"}
     car = {round(row[0], 2): row for row in r.trace if row[1] == "Car"}
     return starts, car

@@ -13,8 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from dil.run.runner import run
-from dil.run.spec import DriverChoice, Outputs, RunSpec, ScenarioChoice, Timing
+from .helpers import run_storyboard
 
 DATA = Path(__file__).resolve().parent / "data"
 
@@ -32,14 +31,7 @@ GOLDEN = {
 
 @pytest.fixture(scope="module")
 def trace():
-    result = run(
-        RunSpec(
-            ScenarioChoice(DATA / "relative_heading.xosc"),
-            DriverChoice("none"),
-            outputs=Outputs(trace_rate_hz=100.0),
-            timing=Timing(max_time=30.0),
-        )
-    )
+    result = run_storyboard(DATA / "relative_heading.xosc", max_time=30.0)
     return result, {(r[1], round(r[0], 2)): r for r in result.trace}
 
 

@@ -8,10 +8,18 @@ import math
 
 import pytest
 
-from dil.run.runner import run
-from dil.run.spec import DriverChoice, Outputs, RunSpec, ScenarioChoice, Timing
-
-from .helpers import HIGHWAY, ROOT, VEHICLE, action, event, scenario, sim_time, speed, teleport
+from .helpers import (
+    HIGHWAY,
+    ROOT,
+    VEHICLE,
+    action,
+    event,
+    run_storyboard,
+    scenario,
+    sim_time,
+    speed,
+    teleport,
+)
 
 JUNCTION = ROOT / "scenarios" / "roads" / "junction.xodr"
 GO = sim_time("0", "go", rule="greaterOrEqual", edge="none")
@@ -71,14 +79,7 @@ def junction_scenario(tmp, init_car: str, events: str = "", stop: str = "16") ->
 
 
 def _run(path, max_time=30.0):
-    return run(
-        RunSpec(
-            ScenarioChoice(path),
-            DriverChoice("none"),
-            outputs=Outputs(trace_rate_hz=100.0),
-            timing=Timing(max_time=max_time),
-        )
-    )
+    return run_storyboard(path, max_time=max_time)
 
 
 def rows(result, name):

@@ -16,11 +16,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from dil.run.runner import run
-from dil.run.spec import DriverChoice, Outputs, RunSpec, ScenarioChoice, Timing
 from dil.scenario.trajectories import clothoid_points, nurbs_points
 
-from .helpers import dil_run
+from .helpers import dil_run, run_storyboard
 
 DATA = Path(__file__).resolve().parent / "data"
 
@@ -64,14 +62,7 @@ TOLERANCE = {"Timed": 0.02, "Spline": 0.02, "Offset": 0.02, "Nurbs": 0.3}
 
 @pytest.fixture(scope="module")
 def rows():
-    result = run(
-        RunSpec(
-            ScenarioChoice(DATA / "trajectory_shapes.xosc"),
-            DriverChoice("none"),
-            outputs=Outputs(trace_rate_hz=100.0),
-            timing=Timing(max_time=30.0),
-        )
-    )
+    result = run_storyboard(DATA / "trajectory_shapes.xosc", max_time=30.0)
     return {(r[1], round(r[0], 2)): r for r in result.trace}
 
 

@@ -12,8 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from dil.run.runner import run
-from dil.run.spec import DriverChoice, Outputs, RunSpec, ScenarioChoice, Timing
+from .helpers import run_storyboard
 
 DATA = Path(__file__).resolve().parent / "data"
 
@@ -32,14 +31,7 @@ GOLDEN = {
 
 
 def test_transitions_start_the_waiting_events_in_the_same_step():
-    result = run(
-        RunSpec(
-            ScenarioChoice(DATA / "transitions.xosc"),
-            DriverChoice("none"),
-            outputs=Outputs(trace_rate_hz=100.0),
-            timing=Timing(max_time=30.0),
-        )
-    )
+    result = run_storyboard(DATA / "transitions.xosc", max_time=30.0)
     starts = {
         name: round(t, 2) for t, kind, name, tr in result.transitions if kind == "event" and tr == "start"
     }
