@@ -86,9 +86,28 @@ def cold(where: Path | None = None) -> bool:
         return True
     try:
         kernels = json.loads((where / STAMP).read_text())["kernels"]
-        return any(os.stat(k["index"]).st_mtime < os.stat(k["source"]).st_mtime for k in kernels)
+        return any(_stale(k["index"], k["source"]) for k in kernels)
     except (OSError, ValueError, KeyError, TypeError):
         return True
+
+
+def _stale(index: str, source: str) -> bool:
+    """Whether numba would compile the kernel of cache index ``index`` again: its source newer than
+    the index and its contents not those the index was made from. numba keys its cache on the
+    source's SHA-256, so a source whose time changed but whose contents did not (a checkout, a copy,
+    an edit undone) keeps its kernels; only then is the source read and hashed."""
+    if os.stat(index).st_mtime >= os.stat(source).st_mtime:
+        return False
+    import hashlib
+    import pickle
+
+    try:
+        with open(index, "rb") as f:
+            pickle.load(f)  # numba's version
+            stamp = pickle.loads(f.read())[0]
+    except Exception:  # not an index numba wrote as this reads it: compile to be sure
+        return True
+    return stamp != hashlib.sha256(Path(source).read_bytes()).digest()
 
 
 class CompileProgress:
