@@ -73,10 +73,11 @@ class Reuse:
         return value
 
     def network(self, path: Path) -> RoadNetwork:
-        """The compiled road network of the OpenDRIVE file ``path``."""
-        from dil.road.network import RoadNetwork
+        """The compiled road network of the OpenDRIVE file ``path`` (from the disk cache of built
+        networks where it holds this file's, :mod:`dil.road.cache`)."""
+        from dil.road import cache
 
-        return self._get("network", _file_key(path), lambda: RoadNetwork.load(path))
+        return self._get("network", _file_key(path), lambda: cache.load(path))
 
     def vehicle_params(self, name_or_path: str) -> VehicleParameters:
         """A vehicle parameter set by name (``vehicle_models/sets``) or by path."""

@@ -44,7 +44,9 @@ def _embedded(spec: RunSpec, scen: Scenario, ego: ActorSpec, reuse: Reuse | None
             f"with that map), or put {scen.road_map}.xodr beside the scenario or in a folder on DIL_MAP_PATH"
         )
     else:
-        net = reuse.network(scen.road_file) if reuse is not None else RoadNetwork.load(scen.road_file)
+        from dil.road import cache  # built networks kept on disk by the file's contents (dil/road/cache.py)
+
+        net = reuse.network(scen.road_file) if reuse is not None else cache.load(scen.road_file)
     return EmbeddedWorld(net, ego, cameras=spec.world.cameras, render_process=spec.timing.realtime)
 
 
