@@ -72,6 +72,17 @@ class EventDetector:
         if self.net is None:
             ground_from = -1
         k = self._checks.run(actors.state, actors.boxes, n, ground_from, check_ego, ego_heave)
+        return self.events_after(t_ns, actors, k, check_ego)
+
+    @property
+    def checks(self) -> StepChecks:
+        """The step's kernel buffers (a caller that runs the checks itself, in a larger kernel, then
+        calls :meth:`events_after`)."""
+        return self._checks
+
+    def events_after(self, t_ns: int, actors: ActorTable, k: int, check_ego: bool) -> list[WorldEvent]:
+        """The events that begin now, from the checks just run on ``actors`` (``k`` overlapping
+        pairs; ``check_ego``: the ego's road checks were made)."""
         events = self._collisions(t_ns, actors, k) if k or self._touching else []
         if check_ego:
             flags = self._checks.flags

@@ -7,6 +7,8 @@ import math
 from collections.abc import Callable
 from typing import Any
 
+import numpy as np
+
 from dil.bus.codec import Encoder
 from dil.bus.graph import NodeSpec, Port
 from dil.bus.handoff import Outlet
@@ -16,11 +18,12 @@ from dil.bus.transport import Bus
 from dil.realtime.clock import Clock
 
 from .actor_set import ActorSet, actor_records
-from .actors import A_Z
+from .actors import A_ALIVE, A_Z
 from .embedded import EmbeddedWorld
-from .sensor_kernels import actor_rows_valid
+from .sensor_kernels import O_SIZE, actor_rows_valid
 from .sensor_thread import SensorThread
-from .sensors import Sensor
+from .sensors import ObjectList, Sensor
+from .step_kernel import I_OBJECTS, I_VALID, W_PAIRS, world_tick
 
 
 class WorldNode:
@@ -96,6 +99,15 @@ class WorldNode:
         """Every event so far."""
         self._tick = 0
         self._names: tuple[str, ...] = ()
+        # the embedded world's step, checks and object sensor in one kernel call per tick
+        self._one_call = type(world) is EmbeddedWorld and not self._use_thread
+        self._objects: tuple[ObjectList, int, Outlet] | None = None
+        if self._one_call:
+            for k, (s, every, out, _, _) in enumerate(self._measures):
+                if type(s) is ObjectList:  # measured in the kernel; its value made from its rows
+                    self._objects = (s, every, out)
+                    del self._measures[k]
+                    break
 
     def start(self, t_sim_ns: int) -> None:
         if self._ego_start is not None:
@@ -119,6 +131,9 @@ class WorldNode:
     def tick(self, t_sim_ns: int) -> None:
         # in-process the vehicle's values read by field name: no message made
         msg = self._inbox.latest_value() if self._inbox is not None else None
+        if self._one_call and not (self.world.followers is not None and self.world.followers.n):
+            self._tick_one_call(t_sim_ns, msg)
+            return
         heave = None
         if msg is not None:
             yaw = msg["yaw"]
@@ -165,11 +180,70 @@ class WorldNode:
                         )
         self._tick += 1
 
+    def _tick_one_call(self, t_sim_ns: int, msg: Any) -> None:
+        """:meth:`tick` for the embedded world with no lane followers: the ego placed, the world's
+        checks, the actor rows' check and the object sensor in one kernel call (the same arithmetic
+        as the world's ``set_pose`` and ``step`` and the sensor's ``measure_value``)."""
+        world = self.world
+        actors = world.actors
+        n = actors.count
+        checks = world.events.checks
+        checks.room(n)
+        state = actors.state
+        iwork = checks.iwork
+        objects = self._objects
+        due = objects is not None and self._tick % objects[1] == 0
+        rows = objects[0].rows_for(n) if due else _NO_ROWS  # type: ignore[index]
+        range_m = objects[0].range_m if due else -1.0  # type: ignore[index]
+        fnet, inet, net_at = checks.net.packed
+        has_net = self._net is not None
+        if msg is None:
+            world_tick(fnet, inet, net_at, state, actors.boxes, checks.fwork, iwork, rows, n, has_net,
+                       False, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, False, range_m)  # fmt: skip
+        else:
+            world_tick(fnet, inet, net_at, state, actors.boxes, checks.fwork, iwork, rows, n, has_net, True,
+                       msg["x"], msg["y"], msg["z"], msg["yaw"], msg["speed"], self.ego_offset, has_net,
+                       range_m)  # fmt: skip
+        check_ego = has_net and n > 0 and state[0, A_ALIVE] > 0.5
+        events = world.events.events_after(t_sim_ns, actors, int(iwork[W_PAIRS]), check_ego)
+        wall = self.clock.wall_ns(t_sim_ns)
+        if events:
+            for e in events:
+                self._events_out.publish(t_sim_ns, wall, e.fields())
+            self.events += events
+        for listener in self.listeners:
+            listener(events)
+        table = state[:n]
+        if len(self._names) != n:  # actors added: their names taken again (names never change)
+            self._names = tuple(actors.names[:n])
+        self._actors_out.publish_value(
+            t_sim_ns, wall, ActorSet(table.copy(), self._names), ActorSet.fields, iwork[I_VALID] == 1
+        )
+        if due:
+            obj, _, out = objects  # type: ignore[misc]
+            value = obj.value_of(int(iwork[I_OBJECTS]))
+            out.publish_value(t_sim_ns, wall, value, _object_fields, obj.checked)
+        for sensor, every, out, value_of, fields_of in self._measures:
+            if self._tick % every == 0:
+                if value_of is not None:  # in-process readers take the value, fields made on need
+                    out.publish_value(t_sim_ns, wall, value_of(table, n), fields_of, sensor.checked)
+                else:
+                    out.publish(t_sim_ns, wall, sensor.measure(table, n), getattr(sensor, "checked", False))
+        self._tick += 1
+
     def stop(self, t_sim_ns: int) -> None:
         if self._thread is not None:
             self._thread.close()
             self._dropped = self._thread.dropped
             self._thread = None
+
+
+_NO_ROWS = np.zeros((0, O_SIZE))
+"""The object rows given to the kernel on a tick with no object measurement."""
+
+
+def _object_fields(value: Any) -> dict[str, Any]:
+    return value.fields()
 
 
 def _fields_of(sensor: Sensor) -> Callable[[Any], dict[str, Any]] | None:

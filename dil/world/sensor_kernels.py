@@ -51,6 +51,31 @@ def objects_in_range(actors: np.ndarray, n: int, range_m: float, out: np.ndarray
 
 
 @njit(cache=True)
+def wrap_angles(rows: np.ndarray, col: int) -> None:
+    """Column ``col`` of ``rows`` [rad] wrapped into [-pi, pi] in place, to the bit as
+    ``math.remainder(a, 2 * math.pi)`` (the IEEE remainder, exact: made of ``fmod``, which is exact)."""
+    two_pi = 2.0 * math.pi
+    for i in range(rows.shape[0]):
+        a = rows[i, col]
+        r = np.fmod(a, two_pi)  # exact, |r| < 2 pi, the sign of a
+        half = abs(r)
+        if half > math.pi or (half == math.pi and abs(np.fmod(a, 2.0 * two_pi)) >= two_pi):
+            r -= math.copysign(two_pi, r)  # exact (Sterbenz); a tie goes to the even multiple
+        rows[i, col] = r
+
+
+@njit(cache=True)
+def measure_objects(actors: np.ndarray, n: int, range_m: float, rows: np.ndarray) -> int:
+    """:func:`objects_in_range` into ``rows``, checked as :func:`rows_valid` (sizes not negative), then
+    their headings wrapped as :func:`wrap_angles` does, in one call: how many rows, or ``-1 - m``
+    when their numbers do not pass the schema's checks."""
+    m = objects_in_range(actors, n, range_m, rows)
+    valid = rows_valid(rows, m, O_LENGTH, O_HEIGHT + 1)
+    wrap_angles(rows[:m], O_DYAW)
+    return m if valid else -1 - m
+
+
+@njit(cache=True)
 def lane_points_in_range(
     boxes: np.ndarray,
     chunk_strip: np.ndarray,

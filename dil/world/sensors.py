@@ -8,7 +8,6 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 import numpy as np
-from numba import njit
 
 from dil.bus.values import (
     OBJ_HEIGHT,
@@ -42,8 +41,7 @@ from .sensor_kernels import (
     O_X,
     O_Y,
     lanes_in_range,
-    objects_in_range,
-    rows_valid,
+    measure_objects,
 )
 
 _LABELS = {int(k): k.label for k in ActorKind}
@@ -93,36 +91,21 @@ class ObjectList:
     def measure_value(self, actors: np.ndarray, n: int) -> ObjectSet:
         """The measurement as a typed value (its :meth:`~dil.bus.values.ObjectSet.fields` are what
         :meth:`measure` returns): in-process readers take the array, no records are made."""
+        m = measure_objects(actors, n, self.range_m, self.rows_for(n))  # one call: rows, check, headings
+        return self.value_of(m)
+
+    def rows_for(self, n: int) -> np.ndarray:
+        """The rows that :func:`~dil.world.sensor_kernels.measure_objects` fills for ``n`` actors (a
+        caller that measures in a larger kernel, then takes :meth:`value_of` its result)."""
         if self._rows.shape[0] < n:
             self._rows = np.zeros((2 * n, O_SIZE))
-        m = measure_objects(actors, n, self.range_m, self._rows)  # one call: rows, check, headings
+        return self._rows
+
+    def value_of(self, m: int) -> ObjectSet:
+        """The measurement whose rows ``measure_objects`` just wrote into :meth:`rows_for`'s array and
+        whose result it returned (``m``, or ``-1 - m`` with a number not valid)."""
         self.checked = m >= 0
         return ObjectSet(self._rows[: m if m >= 0 else -1 - m].copy(), _LABELS)
-
-
-@njit(cache=True)
-def wrap_angles(rows: np.ndarray, col: int) -> None:
-    """Column ``col`` of ``rows`` [rad] wrapped into [-pi, pi] in place, to the bit as
-    ``math.remainder(a, 2 * math.pi)`` (the IEEE remainder, exact: made of ``fmod``, which is exact)."""
-    two_pi = 2.0 * math.pi
-    for i in range(rows.shape[0]):
-        a = rows[i, col]
-        r = np.fmod(a, two_pi)  # exact, |r| < 2 pi, the sign of a
-        half = abs(r)
-        if half > math.pi or (half == math.pi and abs(np.fmod(a, 2.0 * two_pi)) >= two_pi):
-            r -= math.copysign(two_pi, r)  # exact (Sterbenz); a tie goes to the even multiple
-        rows[i, col] = r
-
-
-@njit(cache=True)
-def measure_objects(actors: np.ndarray, n: int, range_m: float, rows: np.ndarray) -> int:
-    """:func:`objects_in_range` into ``rows``, checked as :func:`rows_valid` (sizes not negative), then
-    their headings wrapped as :func:`wrap_angles` does, in one call: how many rows, or ``-1 - m``
-    when their numbers do not pass the schema's checks."""
-    m = objects_in_range(actors, n, range_m, rows)
-    valid = rows_valid(rows, m, O_LENGTH, O_HEIGHT + 1)
-    wrap_angles(rows[:m], O_DYAW)
-    return m if valid else -1 - m
 
 
 class _LaneTable:

@@ -30,9 +30,10 @@ from dil.road.network import RoadNetwork
 from dil.road.packed import grid, tables
 from dil.road.tables import Tables
 
-from .actors import A_ALIVE, A_X, A_Y, A_Z, EGO, fill_boxes
+from .actors import A_ALIVE, A_SPEED, A_X, A_Y, A_YAW, A_Z, EGO, fill_boxes
 from .collision import overlapping_pairs
 from .ground import ground_actors
+from .sensor_kernels import actor_rows_valid, measure_objects
 
 W_PAIRS = 0
 """How many pairs of boxes overlap (rows of ``pairs``)."""
@@ -46,8 +47,13 @@ I_ROWS = W_SIZE + 5
 """Where ``iwork`` (:func:`step_checks`) holds how many actor rows its buffers have room for."""
 I_PAIRS = W_SIZE + 6
 """Where ``iwork`` holds how many overlapping pairs ``pairs`` has room for."""
-I_FIXED = W_SIZE + 7
-"""Where ``iwork``'s per-actor part begins (after the flags, the ego's five found flags and the sizes)."""
+I_OBJECTS = W_SIZE + 7
+"""Where :func:`world_tick` leaves the object sensor's row count (``-1 - m``: a number not valid)."""
+I_VALID = W_SIZE + 8
+"""Where :func:`world_tick` leaves 1 when the actor rows' numbers are valid (``actor_rows_valid``)."""
+I_FIXED = W_SIZE + 9
+"""Where ``iwork``'s per-actor part begins (after the flags, the ego's five found flags, the sizes and
+:func:`world_tick`'s results)."""
 
 CORNERS = ((1.0, 1.0), (1.0, -1.0), (-1.0, 1.0), (-1.0, -1.0))
 """Signs (along, across) of the ego's box corners, in the order they are checked."""
@@ -111,6 +117,63 @@ def step_checks(
         best,
         flags,
     )
+
+
+@njit(cache=True)
+def world_tick(
+    fnet: np.ndarray,
+    inet: np.ndarray,
+    net_at: np.ndarray,
+    state: np.ndarray,
+    boxes: np.ndarray,
+    fwork: np.ndarray,
+    iwork: np.ndarray,
+    objects: np.ndarray,
+    n: int,
+    has_net: bool,
+    pose: bool,
+    x: float,
+    y: float,
+    z: float,
+    yaw: float,
+    speed: float,
+    ego_offset: float,
+    ground_ego: bool,
+    range_m: float,
+) -> None:
+    """A world node's step in one call: with ``pose``, the ego (row 0) placed where ``vehicle/state``
+    says (reference point ``x``, ``y`` [m], heading ``yaw`` [rad], ``speed`` [m/s]; its box centre
+    ``ego_offset`` [m] ahead), then :func:`step_checks` of rows ``state[:n]`` (grounding rows 1 on
+    when ``has_net``; ``ground_ego``: the ego's z the surface plus ``z`` as its heave [m], else its
+    z is ``z``), the rows' validity into ``iwork[I_VALID]`` and, for ``range_m`` >= 0, the object
+    sensor's rows (:func:`~dil.world.sensors.measure_objects`) into ``objects``, their count into
+    ``iwork[I_OBJECTS]``. The same arithmetic as ``EmbeddedWorld.set_pose``, ``step`` and the
+    sensor called one by one."""
+    if pose:
+        state[EGO, A_X] = x + ego_offset * math.cos(yaw)
+        state[EGO, A_Y] = y + ego_offset * math.sin(yaw)
+        if not ground_ego:  # grounded: its z is set below, from the surface (or the last one)
+            state[EGO, A_Z] = z
+        state[EGO, A_YAW] = yaw
+        state[EGO, A_SPEED] = speed
+    check_ego = has_net and n > 0 and state[EGO, A_ALIVE] > 0.5
+    step_checks(
+        fnet,
+        inet,
+        net_at,
+        state,
+        boxes,
+        fwork,
+        iwork,
+        n,
+        EGO + 1 if has_net else -1,
+        check_ego,
+        ground_ego,
+        z if ground_ego else 0.0,
+    )
+    iwork[I_VALID] = 1 if actor_rows_valid(state, n) else 0
+    if range_m >= 0.0:
+        iwork[I_OBJECTS] = measure_objects(state, n, range_m, objects)
 
 
 @njit(cache=True)
@@ -231,6 +294,11 @@ class StepChecks:
         self._rows = -1
         self._size(0)
 
+    def room(self, n: int) -> None:
+        """Make sure the buffers hold ``n`` actor rows (grown to twice that when they do not)."""
+        if self._rows < n:
+            self._size(2 * n)
+
     def _size(self, rows: int) -> None:
         """Make the buffers with room for ``rows`` actors (every lookup forgotten)."""
         self._rows = rows
@@ -260,8 +328,7 @@ class StepChecks:
         """Run the checks on ``state[:n]`` (see :func:`step_checks`; ``ego_heave`` [m], not None: stand
         the ego on the surface plus it too); returns the overlapping pairs' count (rows of
         :attr:`pairs`)."""
-        if self._rows < n:
-            self._size(2 * n)
+        self.room(n)
         fnet, inet, net_at = self.net.packed
         step_checks(
             fnet,

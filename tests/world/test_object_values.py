@@ -26,7 +26,8 @@ from dil.world.actors import (
 )
 from dil.world.embedded import EmbeddedWorld
 from dil.world.node import WorldNode
-from dil.world.sensors import ObjectList, wrap_angles
+from dil.world.sensor_kernels import wrap_angles
+from dil.world.sensors import ObjectList
 
 from ..road.helpers import ROADS
 
