@@ -106,7 +106,7 @@ class Speed(Action):
             e.speed_transition = Transition(e.speed, target, self.shape, duration)
 
     def step(self, ctx: Context) -> bool:
-        done = all(ctx.entity(n).speed_transition is None for n in self.actors)
+        done = _settled(ctx, self.actors, "speed_transition")
         if done and self.continuous and self.relative_to is not None:
             for n in self.actors:
                 e = ctx.entity(n)
@@ -118,7 +118,7 @@ class Speed(Action):
     def moved_to_end(self, ctx: Context) -> bool:
         if self.continuous and self.relative_to is not None:
             return False
-        return all(ctx.entity(n).speed_transition is None for n in self.actors)
+        return _settled(ctx, self.actors, "speed_transition")
 
 
 @dataclass
@@ -190,10 +190,21 @@ class LaneChange(Action):
         return last
 
     def step(self, ctx: Context) -> bool:
-        return all(ctx.entity(n).lateral is None for n in self.actors)
+        return _settled(ctx, self.actors, "lateral")
 
     def moved_to_end(self, ctx: Context) -> bool:
         return self.step(ctx)
+
+
+def _settled(ctx: Context, actors: list[str], attr: str) -> bool:
+    """None of ``actors`` has its motion ``attr`` (speed_transition, lateral, trajectory) any more:
+    what the action asked of them has been made (a loop: this is looked at every step)."""
+    entities = ctx.entities
+    for n in actors:
+        e = entities.get(n)
+        if getattr(ctx.entity(n) if e is None else e, attr) is not None:
+            return False
+    return True
 
 
 def _has_lane(ctx: Context, road: str, lane: int, s: float) -> bool:
@@ -226,7 +237,7 @@ class LaneOffset(Action):
             e.lateral = Transition(e.offset, target, self.shape, duration, on_top=True)
 
     def step(self, ctx: Context) -> bool:
-        done = all(ctx.entity(n).lateral is None for n in self.actors)
+        done = _settled(ctx, self.actors, "lateral")
         return done and not self.continuous
 
     def moved_to_end(self, ctx: Context) -> bool:
@@ -416,7 +427,7 @@ class FollowTrajectory(Action):
             e.x, e.y, e.yaw = tr.pose()
 
     def step(self, ctx: Context) -> bool:
-        return all(ctx.entity(n).trajectory is None for n in self.actors)
+        return _settled(ctx, self.actors, "trajectory")
 
     def moved_to_end(self, ctx: Context) -> bool:
         return self.step(ctx)

@@ -49,26 +49,37 @@ class Condition:
         now = bool(self.test(ctx))
         prev = self.previous
         self.previous = now
-        if self.edge == "none":
+        edge = self.edge
+        if edge == "none":
             if self.delay <= 0.0:
                 return now
             value = now
         elif prev is None:
             value = False
-        elif self.edge == "rising":
+        elif edge == "rising":
             value = now and not prev
-        elif self.edge == "falling":
+        elif edge == "falling":
             value = prev and not now
         else:
             value = now != prev
         if self.delay <= 0.0:
             return value
         # the value seen ``delay`` seconds ago; a rising edge is held until it is delivered
-        self.history.append((ctx.t, value))
+        history = self.history
+        due = ctx.t - self.delay + 1e-9
+        if edge != "none":
+            # an edge delivers whether one of the values that came due was true: only true ones are kept
+            if value:
+                history.append(ctx.t)
+            out = False
+            while history and history[0] <= due:
+                history.popleft()
+                out = True
+            return out
+        history.append((ctx.t, value))
         out = False
-        while self.history and self.history[0][0] <= ctx.t - self.delay + 1e-9:
-            _, v = self.history.popleft()
-            out = (out or v) if self.edge != "none" else v
+        while history and history[0][0] <= due:
+            _, out = history.popleft()
         return out
 
 
@@ -122,7 +133,8 @@ def parse_condition(r: Reader, el: etree._Element) -> Condition:
         if len(refs) == 1:  # the common case, without a generator per step
 
             def test(ctx: Context, only: str = refs[0], test_one: Callable = test_one) -> bool:
-                return bool(test_one(ctx, ctx.entity(only)))
+                e = ctx.entities.get(only)
+                return bool(test_one(ctx, ctx.entity(only) if e is None else e))
 
         else:
 

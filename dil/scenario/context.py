@@ -92,8 +92,8 @@ class Context:
         return float(getattr(e, attr))
 
     def touching(self, a: str, b: str) -> bool:
-        i, j = sorted((self.entity(a).world_id, self.entity(b).world_id))
-        return (i, j) in self.world.events.touching
+        i, j = self.entity(a).world_id, self.entity(b).world_id
+        return ((i, j) if i < j else (j, i)) in self.world.events.touching
 
     def touching_type(self, a: str, kind: str) -> bool:
         me = self.entity(a).world_id

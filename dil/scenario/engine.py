@@ -144,7 +144,7 @@ class ScenarioNode:
             for e in entities:
                 if not e.stack_driven and e.speed_follow is not None:
                     e.plan(t, dt)  # so do continuous actions that follow another entity
-            self._move_all(t, dt, self._ego_pose())
+            self._move_all(t, dt, self._ego_pose() if self._ego.stack_driven else None)
         else:
             self._sync_ego()
         if self._track_off:
@@ -211,10 +211,13 @@ class ScenarioNode:
                     net, lane_step, stepper.step(e.road, e.lane, e.s, e.offset, lane_step[0], e.forward)
                 )
             return
-        road_row = stepper.road_row
+        rows, road_row = stepper.rows, stepper.road_row
         flat: list[float] = []  # the lane-step request rows (``S_*``), one after the other
         for e, lane_step in waiting:
-            flat += (road_row(e.road), e.lane, e.s, e.offset, lane_step[0], 1.0 if e.forward else 0.0)
+            row = rows.get(e.road)  # type: ignore[arg-type]
+            if row is None:
+                row = road_row(e.road)  # type: ignore[arg-type]
+            flat += (row, e.lane, e.s, e.offset, lane_step[0], 1.0 if e.forward else 0.0)
         n = len(waiting)
         if ego is not None:
             results, found = stepper.step_flat_and_locate(flat, n, ego.x, ego.y)
@@ -273,7 +276,8 @@ class ScenarioNode:
         """Put every storyboard entity in the world (its box centre, heading and speed) with one
         batched call (one entity alone: with its own); the world node places the ego from the
         vehicle state, and a deleted entity is not in the world."""
-        self.towing.step(self.ctx.net)
+        if self.towing.able:
+            self.towing.step(self.ctx.net)
         ids: list[int] = []
         rows: list[float] = []
         cos, sin = math.cos, math.sin
@@ -283,9 +287,7 @@ class ScenarioNode:
             yaw, c = e.yaw, e.centre_x
             ids.append(e.world_id)
             rows += (e.x + c * cos(yaw), e.y + c * sin(yaw), e.z, yaw, e.speed)  # as Entity.box_centre
-        if len(ids) < 2:  # one alone: no arrays to fill
-            if ids:
-                self.world.set_pose(ids[0], (rows[0], rows[1], rows[2], rows[3]), rows[4])
+        if not ids:
             return
         if ids != self._placed:  # who is in the world changed (the first step, a delete or an add)
             self._placed = ids

@@ -178,8 +178,8 @@ class LaneStepper:
         self._out = np.zeros(5)
         self._packed = net.packed
         """The network's arrays in three, made once per network (see :mod:`dil.road.packed`)."""
-        self._index: dict[str, int] = {}
-        """Road id -> row of the network's tables (filled as roads are met)."""
+        self.rows: dict[str, int] = {}
+        """Road id -> row of the network's tables (filled as roads are met; see :meth:`road_row`)."""
         self._requests = np.zeros((8, 6))
         self._cand = np.zeros((MAX_CANDIDATES, 3))
         self._best = np.zeros(R_SIZE)
@@ -189,9 +189,9 @@ class LaneStepper:
 
     def road_row(self, road: str) -> int:
         """Row of ``road`` in the network's tables."""
-        i = self._index.get(road)
+        i = self.rows.get(road)
         if i is None:
-            i = self._index[road] = self.net.road_index(road)
+            i = self.rows[road] = self.net.road_index(road)
         return i
 
     def step_many(self, requests: list[tuple[float, float, float, float, float, float]]) -> list[list[float]]:
@@ -248,9 +248,9 @@ class LaneStepper:
     ) -> tuple[float, float, float, float, float] | None:
         """New ``(s, x, y, z, reference heading)`` [m, rad] of a step of ``along`` [m] in ``lane``,
         or None where the Python path must take it."""
-        i = self._index.get(road)
+        i = self.rows.get(road)
         if i is None:
-            i = self._index[road] = self.net.road_index(road)
+            i = self.rows[road] = self.net.road_index(road)
         o = self._out
         if not _step_in_lane_flat(
             *self._packed, i, int(lane), float(s), float(offset), float(along), bool(forward), self._work, o

@@ -99,6 +99,16 @@ class Storyboard:
         self.stopped = False
         self._fired: dict[Event, bool] = {}
         self._seq = 0
+        self._version = 0
+        """Counts element transitions (see :meth:`_counting`): what is cached from the elements'
+        states holds while it is unchanged."""
+        self._cached = -1
+        """``_version`` when :attr:`_waiting` and :attr:`_movers` were worked out (-1: never)."""
+        self._waiting: list[Event] = []
+        self._counted: dict[Notify, Notify] = {}
+        """Each notify given -> its counting wrapper (see :meth:`_counting`)."""
+        self._movers: list[ActionNode] = []
+        """Running actions that the entities' motion can complete (their ``moved_to_end`` is their own)."""
 
     def conditions(self) -> Iterator[Condition]:
         """Every condition of every trigger: the storyboard's stop trigger, acts' and events'."""
@@ -118,6 +128,7 @@ class Storyboard:
         self.elements.setdefault((e.kind, e.name), e)
 
     def start(self, ctx: Context, notify: Notify) -> None:
+        notify = self._counting(notify)
         for story in self.stories:
             story.go("start", notify)
 
@@ -129,6 +140,14 @@ class Storyboard:
         ``step``, seen by the triggers of the next step, as there."""
         if self.stopped:
             return
+        if self._cached != self._version:
+            self._cache()
+        for a in self._movers:  # (moved_to_end only reads): nothing to settle unless one has ended
+            if a.action.moved_to_end(ctx):  # type: ignore[union-attr]
+                break
+        else:
+            return
+        notify = self._counting(notify)
         for story in self.stories:
             if story.state != RUNNING:
                 continue
@@ -139,9 +158,9 @@ class Storyboard:
                     ended = [self._settle_maneuver(m, ctx, notify) for m in g.maneuvers if m.state == RUNNING]
                     if any(ended):
                         self._end_group_if_done(g, notify)
-                if groups and all(g.state == COMPLETE for g in act.groups):
+                if groups and _complete(act.groups):
                     act.go("end", notify)
-            if acts and all(a.state == COMPLETE for a in story.acts):
+            if acts and _complete(story.acts):
                 story.go("end", notify)
 
     def _settle_maneuver(self, m: Maneuver, ctx: Context, notify: Notify) -> bool:
@@ -153,10 +172,10 @@ class Storyboard:
             moved = [a for a in ev.actions if a.state == RUNNING and a.action and a.action.moved_to_end(ctx)]
             for a in moved:
                 a.go("end", notify)
-            if moved and all(a.state == COMPLETE for a in ev.actions):
+            if moved and _complete(ev.actions):
                 _end_event(ev, notify)
                 ended = True
-        if ended and all(ev.state == COMPLETE for ev in m.events):
+        if ended and _complete(m.events):
             m.go("end", notify)
         return ended
 
@@ -164,18 +183,65 @@ class Storyboard:
         """One step: triggers, transitions, running actions."""
         if self.stopped:
             return
+        if self._cached != self._version:
+            self._cache()
+        notify = self._counting(notify)
         # the start triggers of waiting events see one state: an action that one of them starts
         # (a teleport, say) takes effect for the triggers of the next step, not for its neighbours
-        self._fired = {
-            ev: ev.start_trigger is None or ev.start_trigger.fired(ctx) for ev in self._waiting_events()
-        }
+        if self._waiting:
+            self._fired = {
+                ev: ev.start_trigger is None or ev.start_trigger.fired(ctx) for ev in self._waiting
+            }
         self._seq = ctx.seq
         for story in self.stories:
             if story.state == RUNNING:
                 self._story(story, ctx, notify)
-        self._fired = {}
-        if _stop_fired(self.stop_trigger, ctx):
+        if self._fired:
+            self._fired = {}
+        stop = self.stop_trigger  # as _stop_fired, inline
+        if stop is not None and stop.groups and stop.fired(ctx):
             self.stopped = True
+
+    def _counting(self, notify: Notify) -> Notify:
+        """``notify`` that also counts the transition in :attr:`_version` (every change of an
+        element's state comes with one: a restart follows a start or an end in the same step)."""
+
+        counted = self._counted.get(notify)
+        if counted is None:
+
+            def counted(el: Element, transition: str) -> None:
+                self._version += 1
+                notify(el, transition)
+
+            self._counted[notify] = counted
+        return counted
+
+    def _cache(self) -> None:
+        """Work out what depends only on the elements' states (once per change of them)."""
+        self._waiting = self._waiting_events()
+        base = Action.moved_to_end
+        self._movers = [
+            a
+            for ev in self._running_events()
+            for a in ev.actions
+            if a.state == RUNNING and a.action is not None and type(a.action).moved_to_end is not base
+        ]
+        self._cached = self._version
+
+    def _running_events(self) -> list[Event]:
+        return [
+            ev
+            for story in self.stories
+            if story.state == RUNNING
+            for act in story.acts
+            if act.state == RUNNING
+            for g in act.groups
+            if g.state == RUNNING
+            for m in g.maneuvers
+            if m.state == RUNNING
+            for ev in m.events
+            if ev.state == RUNNING
+        ]
 
     def _waiting_events(self) -> list[Event]:
         return [
@@ -194,7 +260,7 @@ class Storyboard:
 
     @property
     def complete(self) -> bool:
-        return all(s.state == COMPLETE for s in self.stories)
+        return _complete(self.stories)
 
     def _story(self, story: Story, ctx: Context, notify: Notify) -> None:
         for act in story.acts:
@@ -203,15 +269,16 @@ class Storyboard:
                 for g in act.groups:
                     self._start_group(g, notify)
             if act.state == RUNNING:
-                if _stop_fired(act.stop_trigger, ctx):
+                stop = act.stop_trigger  # as _stop_fired, inline
+                if stop is not None and stop.groups and stop.fired(ctx):
                     self._stop_all(act, notify)
                     continue
                 for g in act.groups:
                     if g.state == RUNNING:
                         self._group(g, ctx, notify)
-                if all(g.state == COMPLETE for g in act.groups):
+                if _complete(act.groups):
                     act.go("end", notify)
-        if all(a.state == COMPLETE for a in story.acts):
+        if _complete(story.acts):
             story.go("end", notify)
 
     def _start_group(self, g: ManeuverGroup, notify: Notify) -> None:
@@ -232,7 +299,7 @@ class Storyboard:
         self._end_group_if_done(g, notify)
 
     def _end_group_if_done(self, g: ManeuverGroup, notify: Notify) -> None:
-        if all(m.state == COMPLETE for m in g.maneuvers):
+        if _complete(g.maneuvers):
             g.executions += 1
             g.go("end", notify)
             if g.executions < g.max_executions:
@@ -269,9 +336,9 @@ class Storyboard:
             for a in ev.actions:
                 if a.state == RUNNING and a.action is not None and a.action.step(ctx):
                     a.go("end", notify)
-            if all(a.state == COMPLETE for a in ev.actions):
+            if _complete(ev.actions):
                 _end_event(ev, notify)
-        if all(ev.state == COMPLETE for ev in m.events):
+        if _complete(m.events):
             m.go("end", notify)
 
     def _stop_event(self, ev: Event, notify: Notify) -> None:
@@ -291,6 +358,14 @@ class Storyboard:
             if g.state != COMPLETE:
                 g.go("stop", notify)
         act.go("stop", notify)
+
+
+def _complete(elements: list) -> bool:
+    """Every one of ``elements`` is complete (a loop: quicker than ``all`` over a generator)."""
+    for e in elements:  # noqa: SIM110  (a loop, not all() over a generator: once per element per step)
+        if e.state != COMPLETE:
+            return False
+    return True
 
 
 def _end_event(ev: Event, notify: Notify) -> None:

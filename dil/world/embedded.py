@@ -81,7 +81,8 @@ class EmbeddedWorld:
         """Place several actors at once: ``ids`` (n,) int64 actor ids, ``poses`` (n, 5) rows of the
         box centre's x, y, z [m], heading [rad] and speed [m/s] (as :meth:`set_pose` each), in one
         kernel call."""
-        bad = write_poses(self.actors.state, self.actors.count, ids, poses)
+        actors = self.actors
+        bad = write_poses(actors.state, len(actors.names), ids, poses)  # len(names): ActorTable.count
         if bad >= 0:
             raise KeyError(f"no live actor with id {int(ids[bad])}")
 
