@@ -25,7 +25,7 @@ from dil.world.embedded import EmbeddedWorld
 from .context import STATE_CHECKS, Context, EgoLink  # noqa: F401  (re-exported)
 from .controllers import perceive_all
 from .element_names import identity
-from .entities import Entity, LaneStep
+from .entities import TWO_PI, Entity, LaneStep
 from .kernels import P_OK, lane_stepper
 from .loader import Scenario
 from .storyboard import Element
@@ -223,8 +223,14 @@ class ScenarioNode:
             results, found = stepper.step_flat_and_locate(flat, n, ego.x, ego.y)
         else:
             results, found = stepper.step_flat(flat, n), False
+        pi = math.pi
         for (e, lane_step), r in zip(waiting, results, strict=True):
-            e.move_finish(net, lane_step, r[1:] if r[P_OK] else None)  # the new s, x, y, z, heading
+            if r[P_OK] and lane_step[1] == 0.0 and e.lateral is None:
+                # the common step, as Entity.move_finish makes it (inline: once per entity per step)
+                _, e.s, e.x, e.y, e.z, h_ref = r
+                e.yaw = (h_ref + e.h_rel + pi) % TWO_PI - pi
+            else:
+                e.move_finish(net, lane_step, r[1:] if r[P_OK] else None)  # the new s, x, y, z, heading
         if ego is not None:
             net.result[:] = stepper.found  # as the network's own lookup leaves it
             self._ego_lane(ego, found, stepper.found)
@@ -257,10 +263,13 @@ class ScenarioNode:
     def _ego_lane(self, ego: Entity, found: bool, r: np.ndarray) -> None:
         """The ego's lane place from its lookup ``r`` (``dil.road.lookup.R_*``; ``found``: a road is
         near), kept where it is off the lanes."""
-        if found and r[R_INSIDE] > 0.5 and r[R_LANE] != 0.0:
-            ego.road, ego.lane = self.ctx.net.roads[int(r[R_ROAD])].id, int(r[R_LANE])
-            ego.s, ego.offset = float(r[R_S]), float(r[R_OFFSET])
-            ego.forward = math.cos(ego.yaw - r[R_HEADING]) > 0.0
+        if not found:
+            return
+        v = r.tolist()  # Python floats: quicker to read than the array's items
+        if v[R_INSIDE] > 0.5 and v[R_LANE] != 0.0:
+            ego.road, ego.lane = self.ctx.net.roads[int(v[R_ROAD])].id, int(v[R_LANE])
+            ego.s, ego.offset = v[R_S], v[R_OFFSET]
+            ego.forward = math.cos(ego.yaw - v[R_HEADING]) > 0.0
 
     def _track_off_road(self) -> None:
         net = self.ctx.net

@@ -181,6 +181,7 @@ class LaneStepper:
         self.rows: dict[str, int] = {}
         """Road id -> row of the network's tables (filled as roads are met; see :meth:`road_row`)."""
         self._requests = np.zeros((8, 6))
+        self._requests_flat = self._requests.reshape(-1)
         self._cand = np.zeros((MAX_CANDIDATES, 3))
         self._best = np.zeros(R_SIZE)
         self.found = np.zeros(R_SIZE)
@@ -212,11 +213,11 @@ class LaneStepper:
         filling from one flat list is about twice as quick as from a list of rows)."""
         if self._requests.shape[0] < n:
             self._requests = np.zeros((2 * n, 6))
+            self._requests_flat = self._requests.reshape(-1)
             self._results = np.zeros((2 * n, 6))
-        q = self._requests
         if n:
-            q.reshape(-1)[: 6 * n] = flat
-        return q
+            self._requests_flat[: 6 * n] = flat
+        return self._requests
 
     def step_flat(self, flat: list[float], n: int) -> list[list[float]]:
         """:meth:`step_many` of ``n`` request rows given one after the other in ``flat``."""
