@@ -146,13 +146,19 @@ class _LocalSubscriber:
     def values(self) -> Callable[[int], bytes | Handoff | None]:
         """From now on, receive messages published as values as they are (a
         :class:`~dil.bus.handoff.Handoff`; frames sent as bytes stay bytes): the receive function."""
-        q = self._queue
-        q.typed = True
+        q = self.queue()
 
         def recv_value(timeout_ms: int = 0) -> bytes | Handoff | None:
             return q.popleft() if q else None
 
         return recv_value
+
+    def queue(self) -> deque:
+        """As :meth:`values`, but the queue itself: the reader takes the oldest item with
+        ``popleft`` (a conflating subscriber's queue holds at most one), no call in between."""
+        q = self._queue
+        q.typed = True
+        return q
 
 
 class _LocalRequester:

@@ -38,15 +38,18 @@ def ego_functions(
         vehicle.x[:] = model.initial_state(vehicle.p, speed, 1.0)
         vehicle.x[ix], vehicle.x[iy], vehicle.x[iyaw] = cx - offset * c, cy - offset * s, yaw
 
+    i_speed, i_ax = model.n_states + A_SPEED, model.n_states + A_AX  # in evaluate()'s array
+
     def state() -> tuple[float, float, float, float, float]:
-        out = vehicle.outputs()
-        yaw = vehicle.x[iyaw]
+        out = vehicle.evaluate()  # the derivative, then the outputs
+        x = vehicle.x
+        yaw = x.item(iyaw)  # Python floats: the scenario's arithmetic on them is plain float work
         return (
-            vehicle.x[ix] + offset * math.cos(yaw),
-            vehicle.x[iy] + offset * math.sin(yaw),
+            x.item(ix) + offset * math.cos(yaw),
+            x.item(iy) + offset * math.sin(yaw),
             yaw,
-            float(out[A_SPEED]),
-            float(out[A_AX]),
+            out.item(i_speed),
+            out.item(i_ax),
         )
 
     return place, state

@@ -9,7 +9,6 @@ the ego's acceleration, ``world/events``), so the same code scores a live run an
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -20,9 +19,30 @@ from dil.bus.inbox import Drops, Inbox
 from dil.bus.messages import VEHICLE_STATE, WORLD_ACTORS, WORLD_EVENTS
 from dil.bus.transport import Bus, LocalBus
 from dil.world.actor_set import ActorSet
-from dil.world.actors import A_LENGTH, A_SPEED, A_WIDTH, A_X, A_Y, A_YAW
+from dil.world.actors import A_SIZE, A_SPEED
 
-from .kpi_kernels import K_SIZE, K_SPEED, ego_gaps
+from .kpi_kernels import (
+    K_SIZE,
+    KS_COLLISION,
+    KS_DURATION,
+    KS_FINAL_SPEED,
+    KS_INITIAL_SPEED,
+    KS_MAX_DECEL,
+    KS_MAX_JERK,
+    KS_MIN_DISTANCE,
+    KS_MIN_HEADWAY,
+    KS_MIN_SPEED,
+    KS_MIN_TTC,
+    KS_N,
+    KS_SPEED_REDUCTION,
+    KS_STARTED,
+    W_ID,
+    W_NEAR,
+    W_ROW,
+    W_SIZE,
+    kpi_tick,
+    new_running,
+)
 
 
 @dataclass
@@ -82,7 +102,9 @@ SCALAR_KPIS = (
 
 
 class KpiNode:
-    """Scores the ego (actor 0 of ``world/actors``) at ``rate_hz``; changes nothing."""
+    """Scores the ego (actor 0 of ``world/actors``) at ``rate_hz``; changes nothing. Each tick is one
+    compiled call (:func:`dil.run.kpi_kernels.kpi_tick`) over the world's table as handed over in this
+    process (a message's records otherwise); :attr:`kpis` reads the running values."""
 
     def __init__(
         self,
@@ -95,8 +117,7 @@ class KpiNode:
         name: str = "kpi",
     ) -> None:
         self.rate_hz = rate_hz
-        self.kpis = Kpis()
-        self._half = path_half_width
+        self._kpis = Kpis()
         self._actors = Inbox(bus.subscriber(WORLD_ACTORS.topic, conflate=True), drops)
         # without vehicle/state (the storyboard moves the ego) the acceleration comes from the speeds
         self._state = Inbox(bus.subscriber(VEHICLE_STATE.topic, conflate=True), drops) if with_state else None
@@ -105,17 +126,36 @@ class KpiNode:
         if with_state:
             inputs.append(Port("state", VEHICLE_STATE.topic))
         self.spec = NodeSpec(name, inputs=tuple(inputs))
-        self._last_actors: list[dict] | _Actors = []
-        self._rows = np.zeros((0, K_SIZE))
-        """The last actors message as rows of numbers (see :mod:`dil.run.kpi_kernels`)."""
-        self._buf, self._ids = np.zeros((0, K_SIZE)), np.zeros(0, dtype=np.int64)
-        self._gaps = np.zeros((0, 2))
-        self._least = np.zeros(2)
-        self._ax: float | None = None
-        self._speed: float | None = None
-        self._last_ax: float | None = None
-        self._last_speed: float | None = None
-        self._started = False
+        self._acc = new_running(rate_hz, path_half_width)
+        """The running values (``KS_*`` of :mod:`dil.run.kpi_kernels`)."""
+        self._work = np.zeros((0, W_SIZE))
+        """The newest actors as rows of numbers, their gaps (``W_*``)."""
+        self._table = _NO_TABLE
+        """The newest actor table (a message's records: an empty table, the rows made from them)."""
+        self._last_actors: ActorSet | list[dict] | None = None
+        """The newest actors: the world's table, or a message's records."""
+        self._ax = math.nan
+        self._speed = math.nan
+        self._dirty = False
+
+    @property
+    def kpis(self) -> Kpis:
+        """The KPIs as of the last tick."""
+        if self._dirty:
+            self._dirty = False
+            k = self._kpis
+            a = self._acc.tolist()
+            if a[KS_STARTED]:
+                k.initial_speed = a[KS_INITIAL_SPEED]
+                k.duration = a[KS_DURATION]
+                k.min_speed = a[KS_MIN_SPEED]
+                k.final_speed = a[KS_FINAL_SPEED]
+                k.max_decel = a[KS_MAX_DECEL]
+                k.max_jerk = a[KS_MAX_JERK]
+                k.min_ttc = a[KS_MIN_TTC]
+                k.min_headway = a[KS_MIN_HEADWAY]
+                k.speed_reduction = a[KS_SPEED_REDUCTION]
+        return self._kpis
 
     def start(self, t_sim_ns: int) -> None:
         pass
@@ -124,62 +164,41 @@ class KpiNode:
         pass
 
     def tick(self, t_sim_ns: int) -> None:
-        k = self.kpis
         msg = self._actors.latest_value()
+        table, fresh = _NO_TABLE, False
         if type(msg) is ActorSet:  # the world's table, handed over in this process: no records made
-            n = len(msg.state)
-            if len(self._ids) < n:
-                self._buf, self._ids = np.zeros((2 * n, K_SIZE)), np.zeros(2 * n, dtype=np.int64)
-            m = msg.gather(_K_COLUMNS, self._buf, self._ids)
-            self._rows = self._buf[:m]
-            self._last_actors = _Actors(msg, self._ids[:m])
-        elif msg is not None:
-            actors = self._last_actors = msg["actors"]
-            self._rows = np.array(
-                [v for a in actors for v in (a["x"], a["y"], a["yaw"], a["speed"], a["length"], a["width"])],
-                dtype=np.float64,
-            ).reshape(-1, K_SIZE)
-        if msg is not None and len(self._gaps) < len(self._rows):
-            self._gaps = np.zeros((len(self._rows), 2))
+            self._last_actors = msg
+            table, fresh = msg.state, True
+            if len(self._work) < len(table):
+                self._work = np.zeros((2 * len(table), W_SIZE))
+        elif msg is not None:  # a message's records (a recording): the rows made here
+            self._last_actors = msg["actors"]
+            self._rows(self._last_actors)
         st = self._state.latest_value() if self._state is not None else None  # read by field name
         if st is not None:
             self._ax = st["ax"]
             self._speed = st["speed"]
         while (ev := self._events.next()) is not None:
             self._event(ev)
-        if not self._last_actors or self._last_actors[0]["id"] != 0:
-            return
-        rows = self._rows
-        # the vehicle's own state is newer than the world's copy of it
-        speed = self._last_actors[0]["speed"] if self._speed is None else self._speed
-        rows[0, K_SPEED] = speed
-        if not self._started:
-            k.initial_speed = speed
-            self._started = True
-        dt = 1.0 / self.rate_hz
-        ax = (
-            self._ax
-            if self._ax is not None
-            else (0.0 if self._last_speed is None else (speed - self._last_speed) / dt)
-        )
-        self._last_speed = speed
-        k.duration = t_sim_ns * 1e-9
-        k.min_speed = min(k.min_speed, speed)
-        k.final_speed = speed
-        k.max_decel = max(k.max_decel, -ax)
-        if self._last_ax is not None:
-            k.max_jerk = max(k.max_jerk, abs(ax - self._last_ax) * self.rate_hz)
-        self._last_ax = ax
-        n = len(rows)
-        if n > 1:
-            least = self._least
-            least[0], least[1] = k.min_ttc, k.min_headway
-            ego_gaps(rows, n, self._half, self._gaps, least)
-            for lon, lat in self._gaps[1:n].tolist():
-                k.min_distance = min(k.min_distance, math.hypot(abs(lon), abs(lat)))
-            k.min_ttc, k.min_headway = least.tolist()
-        if not k.collision:
-            k.speed_reduction = k.initial_speed - k.min_speed
+        near = kpi_tick(table, fresh, self._work, self._acc, self._speed, self._ax, t_sim_ns)
+        self._dirty = True
+        if near > 0:  # Python's hypot, as the KPI always was (libm's may differ in the last bit)
+            acc, hypot = self._acc, math.hypot
+            least = acc[KS_MIN_DISTANCE].item()
+            for lon, lat in self._work[:near, W_NEAR : W_NEAR + 2].tolist():
+                least = min(least, hypot(lon, lat))
+            acc[KS_MIN_DISTANCE] = self._kpis.min_distance = least
+
+    def _rows(self, actors: list[dict]) -> None:
+        """A message's records as the work array's rows."""
+        n = len(actors)
+        if len(self._work) < n:
+            self._work = np.zeros((2 * n, W_SIZE))
+        w = self._work
+        for i, a in enumerate(actors):
+            w[i, W_ROW : W_ROW + K_SIZE] = (a["x"], a["y"], a["yaw"], a["speed"], a["length"], a["width"])
+            w[i, W_ID] = a["id"]
+        self._acc[KS_N] = n
 
     def _event(self, e: dict) -> None:
         k = self.kpis
@@ -187,42 +206,32 @@ class KpiNode:
         if e["kind"] == "collision" and 0 in (e["actor_id"], e["other_id"]) and not k.collision:
             other = e["other_id"] if e["actor_id"] == 0 else e["actor_id"]
             k.collision = True
-            names = {a["id"]: a["name"] for a in self._last_actors}  # of the newest actors message
+            names, ego = self._names_and_first_speed()  # of the newest actors
             k.collision_with = names.get(other, str(other))
             k.collision_speed = e["relative_speed"]
             k.collision_time = e["t_sim_ns"] * 1e-9
-            ego = self._last_actors[0]["speed"] if self._last_actors else 0.0
-            k.speed_reduction = k.initial_speed - ego
+            acc = self._acc
+            k.speed_reduction = acc[KS_SPEED_REDUCTION] = acc[KS_INITIAL_SPEED].item() - ego
+            acc[KS_COLLISION] = 1.0
         elif e["kind"] == "lane_invasion" and e["actor_id"] == 0:
             k.lane_invasions += 1
         elif e["kind"] == "off_road" and e["actor_id"] == 0:
             k.off_road += 1
 
+    def _names_and_first_speed(self) -> tuple[dict[int, str], float]:
+        """The newest actors' names by id and the first live one's speed [m/s] (0 for none)."""
+        actors = self._last_actors
+        if isinstance(actors, ActorSet):
+            live = actors.live().tolist()
+            names = {i: actors.names[i] for i in live}
+            return names, float(actors.state[live[0], A_SPEED]) if live else 0.0
+        if not actors:
+            return {}, 0.0
+        return {a["id"]: a["name"] for a in actors}, actors[0]["speed"]
 
-_K_COLUMNS = np.array([A_X, A_Y, A_YAW, A_SPEED, A_LENGTH, A_WIDTH], dtype=np.int64)
-"""The actor table's columns of an actor row's (:mod:`dil.run.kpi_kernels`), in order."""
 
-
-class _Actors:
-    """The live actors of an :class:`ActorSet` read as the records of a ``world/actors`` message are
-    (``len``, truth, ``[0]["id"]``, ``[0]["speed"]``, iteration), records made only when iterated."""
-
-    __slots__ = ("ids", "table")
-
-    def __init__(self, table: ActorSet, ids: np.ndarray) -> None:
-        """``ids``: the live actors' ids (:meth:`ActorSet.gather`)."""
-        self.table = table
-        self.ids = ids
-
-    def __len__(self) -> int:
-        return len(self.ids)
-
-    def __getitem__(self, k: int) -> dict:
-        i = int(self.ids[k])
-        return {"id": i, "speed": float(self.table.state[i, A_SPEED])}
-
-    def __iter__(self) -> Iterator[dict]:
-        return iter(self.table.fields()["actors"])
+_NO_TABLE = np.zeros((0, A_SIZE))
+"""No new actor table this tick."""
 
 
 def score_log(path: str | Path, rate_hz: float = 50.0) -> Kpis:

@@ -1,9 +1,13 @@
-"""Numba kernel of the KPI observer's per-tick work: the gaps from the ego to every other actor and the
-least time to collision and headway to those in its path.
+"""Numba kernels of the KPI observer's per-tick work (:func:`kpi_tick`, one call per tick): the live
+actors taken from the world's table, the ego's speed, deceleration and jerk, the gaps from the ego to
+every other actor and the least time to collision and headway to those in its path.
 
 Actors are rows of ``(x, y, yaw, speed, length, width)`` [m, m, rad, m/s, m, m] of their box centres,
 row 0 the ego. The arithmetic is that of :mod:`dil.scenario.separation` (freespace gaps between the
-bounding boxes), in the same order, so the KPIs are the same to the bit.
+bounding boxes), in the same order, and that of the observer's Python before it (``min`` and ``max``
+as Python's: the first of equals kept), so the KPIs are the same to the bit. One step stays in
+Python: the free-space distance is Python's ``math.hypot`` (libm's differs in the last bit now and
+then), computed only for the actors that may set a new least distance.
 """
 
 from __future__ import annotations
@@ -12,6 +16,8 @@ import math
 
 import numpy as np
 from numba import njit
+
+from dil.world.actors import A_ALIVE, A_LENGTH, A_SPEED, A_WIDTH, A_X, A_Y, A_YAW
 
 K_X, K_Y, K_YAW, K_SPEED, K_LENGTH, K_WIDTH = range(6)
 """Columns of an actor row."""
@@ -59,3 +65,113 @@ def ego_gaps(actors: np.ndarray, n: int, path_half_width: float, gaps: np.ndarra
                 headway = lon / a[K_SPEED]
             if headway < least[1]:
                 least[1] = headway
+
+
+# the work array of kpi_tick (one row per actor): the actor row, its gaps, a near actor's gaps
+W_ROW = 0
+"""Columns ``W_ROW .. W_ROW + K_SIZE - 1``: the actor row (``K_*``)."""
+W_GAPS = K_SIZE
+"""Columns ``W_GAPS``, ``W_GAPS + 1``: the freespace gap along and across the ego's heading [m]."""
+W_NEAR = K_SIZE + 2
+"""Columns ``W_NEAR``, ``W_NEAR + 1``: the absolute gaps of an actor that may be the nearest yet [m]."""
+W_ID = K_SIZE + 4
+"""The actor's id."""
+W_SIZE = K_SIZE + 5
+
+# the running values of kpi_tick (NaN: none yet)
+KS_N = 0
+"""Actors held in the work array."""
+KS_STARTED = 1
+KS_INITIAL_SPEED = 2
+KS_MIN_SPEED = 3
+KS_FINAL_SPEED = 4
+KS_MAX_DECEL = 5
+KS_MAX_JERK = 6
+KS_MIN_TTC = 7
+KS_MIN_HEADWAY = 8
+"""Follows ``KS_MIN_TTC`` (the two are :func:`ego_gaps`' ``least``)."""
+KS_MIN_DISTANCE = 9
+KS_SPEED_REDUCTION = 10
+KS_DURATION = 11
+KS_LAST_SPEED = 12
+KS_LAST_AX = 13
+KS_COLLISION = 14
+"""1.0 once the ego has collided (the observer sets it): the speed reduction is then fixed."""
+KS_RATE_HZ = 15
+KS_HALF_WIDTH = 16
+"""The path's half width [m]."""
+KS_SIZE = 17
+
+_COLUMNS = np.array([A_X, A_Y, A_YAW, A_SPEED, A_LENGTH, A_WIDTH], dtype=np.int64)
+"""The actor table's columns of an actor row, in ``K_*`` order."""
+
+
+def new_running(rate_hz: float, path_half_width: float) -> np.ndarray:
+    """The running values of an observer at ``rate_hz`` [Hz] before its first tick."""
+    acc = np.zeros(KS_SIZE)
+    acc[[KS_MIN_SPEED, KS_MIN_TTC, KS_MIN_HEADWAY, KS_MIN_DISTANCE]] = math.inf
+    acc[[KS_LAST_SPEED, KS_LAST_AX]] = math.nan
+    acc[KS_RATE_HZ] = rate_hz
+    acc[KS_HALF_WIDTH] = path_half_width
+    return acc
+
+
+@njit(cache=True)
+def kpi_tick(table: np.ndarray, fresh: bool, work: np.ndarray, acc: np.ndarray, speed: float, ax: float,
+             t_sim_ns: int) -> int:  # fmt: skip
+    """One observer tick at ``t_sim_ns`` [ns]. ``fresh``: ``table`` (the world's actor table, columns
+    of :mod:`dil.world.actors`) is new: its live actors become the rows of ``work`` (``W_*``; at least
+    one row per table row). ``speed`` [m/s] and ``ax`` [m/s^2]: the vehicle's newest, NaN for none
+    (then the ego row's speed, and the change of speed per tick). Updates ``acc`` (``KS_*``). Returns
+    how many actors may be nearer than the least distance so far, their absolute gaps in the first
+    rows of ``W_NEAR`` (the caller takes their distances), or -1 when the first live actor is not
+    the ego (nothing measured)."""
+    if fresh:
+        m = 0
+        for i in range(table.shape[0]):
+            if table[i, A_ALIVE] > 0.5:
+                for j in range(K_SIZE):
+                    work[m, W_ROW + j] = table[i, _COLUMNS[j]]
+                work[m, W_ID] = i
+                m += 1
+        acc[KS_N] = m
+    n = int(acc[KS_N])
+    if n == 0 or work[0, W_ID] != 0.0:
+        return -1
+    if math.isnan(speed):  # the vehicle's own state is newer than the world's copy of it
+        speed = work[0, W_ROW + K_SPEED]
+    work[0, W_ROW + K_SPEED] = speed
+    if acc[KS_STARTED] == 0.0:
+        acc[KS_INITIAL_SPEED] = speed
+        acc[KS_STARTED] = 1.0
+    rate_hz = acc[KS_RATE_HZ]
+    if math.isnan(ax):
+        last = acc[KS_LAST_SPEED]
+        ax = 0.0 if math.isnan(last) else (speed - last) / (1.0 / rate_hz)
+    acc[KS_LAST_SPEED] = speed
+    acc[KS_DURATION] = t_sim_ns * 1e-9
+    if speed < acc[KS_MIN_SPEED]:
+        acc[KS_MIN_SPEED] = speed
+    acc[KS_FINAL_SPEED] = speed
+    if -ax > acc[KS_MAX_DECEL]:
+        acc[KS_MAX_DECEL] = -ax
+    last_ax = acc[KS_LAST_AX]
+    if not math.isnan(last_ax):
+        jerk = abs(ax - last_ax) * rate_hz
+        if jerk > acc[KS_MAX_JERK]:
+            acc[KS_MAX_JERK] = jerk
+    acc[KS_LAST_AX] = ax
+    near = 0
+    if n > 1:
+        rows, gaps = work[:, W_ROW : W_ROW + K_SIZE], work[:, W_GAPS : W_GAPS + 2]
+        ego_gaps(rows, n, acc[KS_HALF_WIDTH], gaps, acc[KS_MIN_TTC : KS_MIN_HEADWAY + 1])
+        least = acc[KS_MIN_DISTANCE]
+        for i in range(1, n):
+            lon, lat = abs(gaps[i, 0]), abs(gaps[i, 1])
+            if lon < least and lat < least:  # else hypot(lon, lat) >= least: the least stays
+                work[near, W_NEAR] = lon
+                work[near, W_NEAR + 1] = lat
+                near += 1
+    if acc[KS_COLLISION] == 0.0:
+        acc[KS_SPEED_REDUCTION] = acc[KS_INITIAL_SPEED] - acc[KS_MIN_SPEED]
+    return near

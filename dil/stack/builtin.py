@@ -13,7 +13,6 @@ from dataclasses import dataclass
 import numpy as np
 
 from dil.bus.codec import Encoder
-from dil.bus.fixed import FieldView
 from dil.bus.graph import NodeSpec, Port
 from dil.bus.handoff import Outlet
 from dil.bus.inbox import Drops, Inbox
@@ -161,16 +160,20 @@ class BuiltinStack:
         self.schemas = {obj_schema.topic: obj_schema, lane_schema.topic: lane_schema}
         self._last_objects: ObjectSet = NO_OBJECTS
         self._last_lanes: LaneSet = NO_LANES
-        self._last_state: dict | FieldView | None = None
-        """The newest vehicle/state, read by field name (a message, or in-process its values)."""
-        self._path_cache: tuple | None = None
+        self._speed: float | None = None
+        """The ego's speed from the newest vehicle/state [m/s] (None before the first)."""
         # work arrays of the path ahead (grown to the largest lane message): each lane's use and target
         # flags and first row, the followed lane's points ahead [m] and their distances [m]
         self._use = self._target = self._first = np.zeros(0, dtype=np.int64)
         self._ahead, self._dist = np.zeros((0, 2)), np.zeros(0)
+        self._path_n = -1
+        """How many of the path's rows are valid (-1: to be worked out for the newest lanes)."""
+        self._path_target: tuple[str, int] | None = None
+        """The target lane the path was worked out for."""
         self._frame = 0
         self.emergency = EmergencyBraking(rate_hz)
         """Forward collision warning and emergency braking."""
+        self._braking = self.emergency.state
         self._out_cmd = np.zeros(C_SIZE)
         self.p = params or StackParameters()
         self.overrides: dict[str, tuple[bool, float]] = {}
@@ -227,21 +230,23 @@ class BuiltinStack:
         lanes = self._lanes.latest_value()  # from the world in this process: arrays, no lists
         if lanes is not None:
             self._last_lanes = lanes if type(lanes) is LaneSet else LaneSet.from_fields(lanes["lanes"])
+            self._path_n = -1
         st = self._state.latest_value()  # in-process: the vehicle's values by field name
         if st is not None:
-            self._last_state = st
-        if self._last_state is None:
+            self._speed = float(st["speed"])
+        elif self._speed is None:
             return None
-        ahead, dist, n = self._path_ahead()
+        if self._path_n < 0 or self._path_target != self.target_lane:
+            self._path_ahead()
         out = self._out_cmd
         control_step(
             self._last_objects.rows,
             self._packed,
-            self.emergency.state,
-            ahead,
-            dist,
-            n,
-            float(self._last_state["speed"]),
+            self._braking,
+            self._ahead,
+            self._dist,
+            self._path_n,
+            self._speed,
             float(self.cruise_speed),
             out,
         )
@@ -281,15 +286,11 @@ class BuiltinStack:
         self._out.publish(t_sim_ns, wall, fields, checked=True)
         self._frame += 1
 
-    def _path_ahead(self) -> tuple[np.ndarray, np.ndarray, int]:
+    def _path_ahead(self) -> None:
         """The followed lane's centre-line points ahead of the ego (x, y in the ego frame [m]) and
-        their distances [m], in the first rows of two work arrays, and how many (0: none). Worked out
-        again only when a new lane message or another target lane arrives (the stack runs 5 times per
-        lane message)."""
-        key = (self._last_lanes, self.target_lane)
-        cached = self._path_cache
-        if cached is not None and cached[0] is key[0] and cached[1] == key[1]:
-            return cached[2]
+        their distances [m] into the first rows of the work arrays, and how many (0: none). Worked
+        out again only when a new lane message or another target lane arrives (the stack runs 5
+        times per lane message)."""
         lanes = self._last_lanes
         n = len(lanes)
         if len(self._use) < n:
@@ -297,10 +298,11 @@ class BuiltinStack:
         if len(self._ahead) < len(lanes.points):
             self._ahead, self._dist = np.zeros((2 * len(lanes.points), 2)), np.zeros(2 * len(lanes.points))
         use, target = self._use[:n], self._target[:n]
+        target_lane = self.target_lane
         for k, kind in enumerate(lanes.types):  # only drivable lanes; the target lane if set and visible
             use[k] = kind in DRIVABLE
-            target[k] = self.target_lane is not None and (lanes.roads[k], lanes.lanes[k]) == self.target_lane
-        m = lane_path_ahead(lanes.points, lanes.ends, use, target, self._first, self._ahead, self._dist)
-        path = (self._ahead, self._dist, m)
-        self._path_cache = (key[0], key[1], path)
-        return path
+            target[k] = target_lane is not None and (lanes.roads[k], lanes.lanes[k]) == target_lane
+        self._path_n = lane_path_ahead(
+            lanes.points, lanes.ends, use, target, self._first, self._ahead, self._dist
+        )
+        self._path_target = target_lane
