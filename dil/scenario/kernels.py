@@ -13,6 +13,8 @@ no pose.
 from __future__ import annotations
 
 import math
+import struct
+from collections.abc import Callable
 
 import numpy as np
 from numba import njit
@@ -181,12 +183,15 @@ class LaneStepper:
         self.rows: dict[str, int] = {}
         """Road id -> row of the network's tables (filled as roads are met; see :meth:`road_row`)."""
         self._requests = np.zeros((8, 6))
-        self._requests_flat = self._requests.reshape(-1)
+        self._results = np.zeros((8, 6))
+        self._codecs: dict[int, tuple[Callable[..., None], Callable[..., tuple[float, ...]]]] = {}
+        """Row count -> packing of that many request rows and unpacking of as many result rows
+        (``struct``: about twice as quick as filling the array from a list and reading it back with
+        ``tolist``)."""
         self._cand = np.zeros((MAX_CANDIDATES, 3))
         self._best = np.zeros(R_SIZE)
         self.found = np.zeros(R_SIZE)
-        """The last :meth:`step_many_and_locate`'s lane lookup (``dil.road.lookup.R_*``)."""
-        self._results = np.zeros((8, 6))
+        """The last :meth:`step_flat_and_locate`'s lane lookup (``dil.road.lookup.R_*``)."""
 
     def road_row(self, road: str) -> int:
         """Row of ``road`` in the network's tables."""
@@ -198,7 +203,7 @@ class LaneStepper:
     def step_many(self, requests: list[tuple[float, float, float, float, float, float]]) -> list[list[float]]:
         """Result rows (see ``P_*``) of the lane-step request rows (see ``S_*``; road as
         :meth:`road_row`), in one kernel call."""
-        return self.step_flat([v for q in requests for v in q], len(requests))
+        return _rows(self.step_flat([v for q in requests for v in q], len(requests)))
 
     def step_many_and_locate(
         self, requests: list[tuple[float, float, float, float, float, float]], x: float, y: float
@@ -206,33 +211,36 @@ class LaneStepper:
         """:meth:`step_many`, and the lookup of world ``(x, y)`` [m] into :attr:`found` (as the
         network's :meth:`~dil.road.network.RoadNetwork.locate_into` fills its ``result``), in one
         kernel call: the result rows and whether a road is near the point."""
-        return self.step_flat_and_locate([v for q in requests for v in q], len(requests), x, y)
+        flat, found = self.step_flat_and_locate([v for q in requests for v in q], len(requests), x, y)
+        return _rows(flat), found
 
-    def _request_rows(self, flat: list[float], n: int) -> np.ndarray:
-        """The request rows filled from ``flat`` (``n`` rows of the ``S_*`` columns one after the other;
-        filling from one flat list is about twice as quick as from a list of rows)."""
+    def _codec(self, n: int) -> tuple[Callable[..., None], Callable[..., tuple[float, ...]]]:
+        """The packing and unpacking of ``n`` rows (made once per count; the arrays grow to hold them)."""
         if self._requests.shape[0] < n:
             self._requests = np.zeros((2 * n, 6))
-            self._requests_flat = self._requests.reshape(-1)
             self._results = np.zeros((2 * n, 6))
-        if n:
-            self._requests_flat[: 6 * n] = flat
-        return self._requests
+        rows = struct.Struct(f"{6 * n}d")
+        codec = self._codecs[n] = (rows.pack_into, rows.unpack_from)
+        return codec
 
-    def step_flat(self, flat: list[float], n: int) -> list[list[float]]:
-        """:meth:`step_many` of ``n`` request rows given one after the other in ``flat``."""
-        q = self._request_rows(flat, n)
-        _step_many_flat(*self._packed, q, n, self._work, self._results)
-        return self._results[:n].tolist()
+    def step_flat(self, flat: list[float], n: int) -> tuple[float, ...]:
+        """:meth:`step_many` of ``n`` request rows given one after the other in ``flat``; the result
+        rows one after the other (``P_*`` columns, 6 values a row)."""
+        pack, unpack = self._codecs.get(n) or self._codec(n)
+        pack(self._requests, 0, *flat)
+        _step_many_flat(*self._packed, self._requests, n, self._work, self._results)
+        return unpack(self._results)
 
     def step_flat_and_locate(
         self, flat: list[float], n: int, x: float, y: float
-    ) -> tuple[list[list[float]], bool]:
-        """:meth:`step_many_and_locate` of ``n`` request rows given one after the other in ``flat``."""
-        q = self._request_rows(flat, n)
+    ) -> tuple[tuple[float, ...], bool]:
+        """:meth:`step_many_and_locate` of ``n`` request rows given one after the other in ``flat``;
+        the result rows as :meth:`step_flat` gives them."""
+        pack, unpack = self._codecs.get(n) or self._codec(n)
+        pack(self._requests, 0, *flat)
         found = _engine_step_flat(
             *self._packed,
-            q,
+            self._requests,
             n,
             self._work,
             self._results,
@@ -242,7 +250,7 @@ class LaneStepper:
             self._best,
             self.found,
         )
-        return self._results[:n].tolist(), found
+        return unpack(self._results), found
 
     def step(
         self, road: str, lane: int, s: float, offset: float, along: float, forward: bool
@@ -259,6 +267,11 @@ class LaneStepper:
             return None
         s1, x, y, z, h = o.tolist()
         return s1, x, y, z, h
+
+
+def _rows(flat: tuple[float, ...]) -> list[list[float]]:
+    """Result rows given one after the other, as a list of rows."""
+    return [list(flat[i : i + 6]) for i in range(0, len(flat), 6)]
 
 
 def lane_stepper(net: RoadNetwork) -> LaneStepper:
