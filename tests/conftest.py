@@ -15,6 +15,7 @@ import inspect
 import os
 import re
 import subprocess
+import sys
 import types
 from collections.abc import Iterator
 from pathlib import Path
@@ -238,6 +239,21 @@ def pytest_configure(config: pytest.Config) -> None:
     subprocess.Popen = _CheckedPopen  # type: ignore[misc]
 
 
+@pytest.hookimpl(wrapper=True)
+def pytest_runtestloop(session: pytest.Session) -> Iterator[object]:
+    """With ``-n N``: compile the kernels of a run into the shared numba cache (``dil warm``) while the
+    workers start and collect, before any test runs. A fresh clone's first tests would otherwise
+    each compile the same kernels at once (``dil run`` processes, in-process runs, ``dil warm``);
+    with a warm cache this costs about a second. Tests of a cold cache use caches of their own."""
+    if getattr(session.config.option, "numprocesses", None) and not hasattr(session.config, "workerinput"):
+        done = subprocess.run(
+            [sys.executable, "-m", "dil", "warm"], capture_output=True, text=True, timeout=1200, check=False
+        )
+        if done.returncode != 0:  # the tests then compile as they go, as before; say why
+            print(f"dil warm: exit {done.returncode}: {done.stderr[-2000:]}", file=sys.stderr)
+    return (yield)
+
+
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     """Stop and wait for a ``multiprocessing`` forkserver the tests started (the zygote of
     ``tests/carla_lite``'s servers): it reaped the servers, so their CPU time counts in the run's."""
@@ -246,6 +262,22 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     stop = getattr(getattr(forkserver, "_forkserver", None), "_stop", None)
     if stop is not None:
         stop()
+
+
+WORKERS_PER_CORE = 1.5
+"""``-n auto``'s workers per core (at least one more than the cores): much of the suite waits rather
+than computes (processes starting, servers and browsers answering, loops paced by the wall clock,
+time-outs running out), and a worker's wait is another's core time."""
+
+
+def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
+    """The workers of ``-n auto``: :data:`WORKERS_PER_CORE` per core this process may run on, or
+    ``PYTEST_XDIST_AUTO_NUM_WORKERS`` where set (as pytest-xdist's own rule)."""
+    named = os.environ.get("PYTEST_XDIST_AUTO_NUM_WORKERS")
+    if named:
+        return int(named)
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    return max(cores + 1, int(cores * WORKERS_PER_CORE))
 
 
 @pytest.hookimpl(tryfirst=True)  # before pytest-xdist picks its default, "load"
