@@ -62,3 +62,15 @@ def carla(workdir: Path, stdout: str) -> None:
     assert backend["ticks"] == 40 and backend["ticks per s"] > 0 and backend["vs bare tick"] > 0
     kpis = doc["camera_kpis"]
     assert kpis["carla_front_frames"] == 20 and kpis["carla_front_stale_frames"] == 0, kpis
+
+
+def inference(workdir: Path, stdout: str) -> None:
+    """The shipped lane-keeping model on the CPU: its latency, the node's overhead beyond it and the
+    throughput of both batch sizes."""
+    rows = {
+        (r["backend"], r["what"].strip()): r for r in json.loads((workdir / "i.json").read_text())["rows"]
+    }
+    cpu = {what: r for (backend, what), r in rows.items() if backend == "onnx cpu"}
+    assert cpu["model latency, batch 1"]["p50 ms"] > 0
+    assert cpu["node overhead beyond the model, camera frame"]["p50 ms"] is not None
+    assert cpu["throughput, max_batch 8"]["frames/s"] > 0 and cpu["throughput, max_batch 1"]["frames/s"] > 0
