@@ -348,6 +348,9 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command ``argv`` (default: this program's arguments); its exit status. As the program
+    (``argv`` None), ``dil run`` ends its process as soon as its outputs are written (:func:`_leave`)."""
+    program = argv is None
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv[:1] != ["run"] or not gc.isenabled():
         return _main(argv)
@@ -356,9 +359,38 @@ def main(argv: Sequence[str] | None = None) -> int:
     # built and turns the collector back on before its loop (dil/run/cli.py)
     gc.disable()
     try:
-        return _main(argv)
+        rc = _main(argv)
     finally:
         gc.enable()
+    if program:
+        _leave(rc)
+    return rc
+
+
+def _leave(rc: int) -> None:
+    """End the process with status ``rc`` without the interpreter's teardown (freeing numpy's, numba's
+    and the run's objects one by one and unloading modules: about 0.03 s of CPU and 0.06 s of wall
+    time that change nothing on disk). The exit handlers still run first (logging's flush, numba's
+    and llvmlite's shutdown flags, weakref finalizers, multiprocessing's children) and stdout and
+    stderr are flushed; where a flush fails (a closed pipe) it returns, and the interpreter ends as
+    usual and reports it."""
+    import atexit
+
+    run_exit_handlers = getattr(atexit, "_run_exitfuncs", None)
+    if run_exit_handlers is None:  # not CPython: its usual exit
+        return
+    try:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    except (OSError, ValueError):
+        return
+    run_exit_handlers()
+    try:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    except (OSError, ValueError):
+        return
+    os._exit(rc)
 
 
 def _main(argv: list[str]) -> int:

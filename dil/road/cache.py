@@ -93,6 +93,9 @@ def load(path: str | Path, folder: Path | None = None, *, version: str | None = 
     if net is not None:
         for warning in net.odr.warnings:
             log.warning("%s", warning)
+        # numba's target and the lookup kernels load here, in the set-up, as a build would have
+        # loaded them (every run locates its entities); not in a run's first tick
+        net.locate(0.0, 0.0)
         return net
     net = RoadNetwork(parse(data, str(path)))
     _write(folder, entry, net)
