@@ -33,7 +33,6 @@ os.environ["DIL_RUN_WORKER"] = "off"
 BY_PATH: dict[str, tuple[str, ...]] = {
     "carla_lite": ("subprocess",),  # every test talks to its own `dil carla-lite` process
     "console/test_browser.py": ("browser", "slow"),
-    "console/test_bench.py": ("browser",),
     "conform/test_conform.py": ("subprocess", "slow"),  # `dil conform` runs each file as `dil run`
     # the slowest measured (more than 30 s each on a loaded 2-core machine)
     "cli/test_startup.py::test_a_cold_kernel_cache_is_compiled_before_the_loop_with_a_notice"

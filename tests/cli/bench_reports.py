@@ -74,3 +74,21 @@ def inference(workdir: Path, stdout: str) -> None:
     assert cpu["model latency, batch 1"]["p50 ms"] > 0
     assert cpu["node overhead beyond the model, camera frame"]["p50 ms"] is not None
     assert cpu["throughput, max_batch 8"]["frames/s"] > 0 and cpu["throughput, max_batch 1"]["frames/s"] > 0
+
+
+def console(workdir: Path, stdout: str) -> None:
+    """A real loop, console and headless Chromium page: every phase measured, and the page's delay
+    (where Debian's Chromium is installed; the page's phase needs it)."""
+    from dil.console.chromium import CHROMIUM
+
+    doc = json.loads((workdir / "c.json").read_text())
+    phases = [r["phase"] for r in doc["rows"]]
+    if CHROMIUM.exists():
+        assert phases == [
+            "without console",
+            "with console, no page",
+            "with console and page",
+            "without console again",
+        ]
+        assert "vehicle/state publication to painted page" in stdout
+    assert all(r["windows"] >= 1 and r["lateness_p99_us"] is not None for r in doc["rows"])

@@ -105,7 +105,9 @@ SMOKE: dict[str, Smoke] = {
     "dil console": Smoke(
         "console --http-port {port2} --port {port} --audit audit.jsonl", serving="dil console: http://"
     ),
-    "dil bench console": Smoke("bench console --seconds 1 --port {port} --json c.json"),
+    "dil bench console": Smoke(
+        "bench console --seconds 1 --port {port} --json c.json", check=bench_reports.console
+    ),
     "dil bench world": Smoke("bench world --networks rural --json w.json", check=bench_reports.world),
     "dil carla-lite --map scenarios/roads/highway.xodr --port 2000": Smoke(
         "carla-lite --map scenarios/roads/highway.xodr --port {port}",
