@@ -246,7 +246,12 @@ def _by_entity(r: Reader, el: etree._Element) -> Callable[[Context, Entity], boo
                 "OffroadCondition": "off_road",
             }[tag]
             # 0 means not in that state at all (a duration of 0 asks for the state itself)
-            return lambda ctx, e: 0.0 < ctx.duration(e, attr) >= duration - 1e-9
+            least = duration - 1e-9
+            if attr == "off_road":  # tracked by the engine, not an entity's own
+                return lambda ctx, e: 0.0 < ctx.duration(e, attr) >= least
+            if attr == "standstill":
+                return lambda ctx, e: 0.0 < e.standstill >= least
+            return lambda ctx, e: 0.0 < e.end_of_road >= least
         rule, value = _rule(r, el), r.num(el, "value")
         if tag == "SpeedCondition":
             return lambda ctx, e: rule(e.speed, value)

@@ -1,0 +1,64 @@
+"""What an engine step costs in Python when nothing changes, and the delayed edges that a quiet step
+keeps short (only the true values of a delayed edge are held until they are delivered)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.scenario.engine_harness import EngineHarness
+from tests.scenario.helpers import CATALOG, action, event, scenario, sim_time, speed
+
+DIL = str(Path(__file__).resolve().parents[2] / "dil")
+
+
+def _dil_calls_per_step(h: EngineHarness, steps: int) -> float:
+    """Python function calls into dil's own code per engine step, over ``steps`` steps (C calls and
+    the harness's own bookkeeping not counted)."""
+    calls = [0]
+
+    def count(frame, event, arg):
+        if event == "call" and frame.f_code.co_filename.startswith(DIL):
+            calls[0] += 1
+
+    sys.setprofile(count)
+    try:
+        h.step(steps)
+    finally:
+        sys.setprofile(None)
+    return calls[0] / steps
+
+
+def test_a_quiet_step_makes_few_python_calls():
+    """CCRs with the storyboard alone, once both cars cruise and only the stop trigger's three
+    conditions are looked at: no storyboard walk, no settling, the two cars' lane steps in one kernel
+    call and their poses in one world call."""
+    h = EngineHarness(CATALOG / "ccrs.xosc")
+    h.step(500)
+    assert h.ended == ""
+    per_step = _dil_calls_per_step(h, 100)
+    assert h.ended == ""
+    assert per_step <= 30, f"{per_step:.1f} Python calls per quiet engine step"
+
+
+def test_a_delayed_edge_fires_once_its_delay_after_the_edge(tmp_path):
+    """Rising and falling edges with a delay: each starts its event the delay after the edge, once,
+    although the condition stays as it is afterwards."""
+    events = event(
+        "rise", action("a", speed("20")), sim_time("1.0", name="up", delay="0.5"), count=1
+    ) + event(
+        "fall",
+        action("b", speed("10")),
+        sim_time("2.0", name="down", edge="falling", rule="lessThan", delay="0.25"),
+        priority="parallel",
+    )
+    h = EngineHarness(scenario(tmp_path, events))
+    h.run(4.0)
+    # true from the step after 1.0 s, seen 0.5 s later; false from 2.0 s (lessThan), seen 0.25 s later
+    assert h.started_at("rise") == pytest.approx(1.51, abs=1e-9)
+    assert h.started_at("fall") == pytest.approx(2.25, abs=1e-9)
+    starts = [(t, name) for t, _kind, name, transition in h.transitions() if transition == "start"]
+    assert [name for _t, name in starts].count("rise") == 1
+    assert [name for _t, name in starts].count("fall") == 1
