@@ -9,6 +9,8 @@ from osi_utilities import ChannelSpecification, MessageType, open_channel
 from dil.run.runner import run
 from dil.run.spec import Outputs, RunSpec, ScenarioChoice
 
+from ..inproc import dil_here
+
 CCRS = Path(__file__).resolve().parents[2] / "scenarios" / "catalog" / "ccrs.xosc"
 
 
@@ -27,10 +29,8 @@ def test_a_resimulation_writes_ground_truth_equal_to_the_original_run(tmp_path):
     assert n == round(result.simulated_s * 50)  # one GroundTruth per world tick
     # the original log's ground truth, exported afterwards, and the re-simulation's agree everywhere
     original = tmp_path / "original.osi"
-    export = subprocess.run([*dil, "log", "export", str(log), "--format", "osi", "-o", str(original)])
-    assert export.returncode == 0
-    same = subprocess.run(
-        [*dil, "compare", str(original), str(trace), "--tolerance-m", "1e-9"], capture_output=True, text=True
-    )
+    export = dil_here("log", "export", log, "--format", "osi", "-o", original)  # in-process: its output
+    assert export.returncode == 0, export.stderr
+    same = dil_here("compare", original, trace, "--tolerance-m", "1e-9")
     assert same.returncode == 0, same.stdout + same.stderr
     assert "only in" not in same.stdout
