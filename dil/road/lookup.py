@@ -85,12 +85,14 @@ def build_grid(T: Tables, segments: np.ndarray, radius: float, cell: float = 8.0
 
 @njit(cache=True)
 def _refine(T: Tables, road: int, s: float, x: float, y: float) -> tuple:
-    """Newton steps on s so that the point is abeam the reference line; returns s, t, heading.
-    The step divides the along-track error by ``1 - curvature * t``: exact for arcs."""
+    """Newton steps on s so that the point is abeam the reference line; returns s, t, heading and
+    whether the steps converged. The step divides the along-track error by ``1 - curvature * t``:
+    exact for arcs."""
     g0, g1 = T.road_geom[road, 0], T.road_geom[road, 1]
     length = T.road_length[road]
     t = 0.0
     h = 0.0
+    converged = False
     for _ in range(8):
         rx, ry, h = reference_pose(T.geom, T.spiral_pts, g0, g1, s)
         dx, dy = x - rx, y - ry
@@ -98,6 +100,7 @@ def _refine(T: Tables, road: int, s: float, x: float, y: float) -> tuple:
         along = dx * c + dy * sn
         t = -dx * sn + dy * c
         if abs(along) < 1e-10:
+            converged = True
             break
         h2 = reference_pose(T.geom, T.spiral_pts, g0, g1, min(s + 1e-3, length))[2]
         kappa = _wrap(h2 - h) / 1e-3 if s + 1e-3 <= length else 0.0
@@ -105,11 +108,12 @@ def _refine(T: Tables, road: int, s: float, x: float, y: float) -> tuple:
         step = along / scale if scale > 0.1 else along
         s_new = min(max(s + step, 0.0), length)
         if abs(s_new - s) < 1e-10:
+            converged = True
             break
         s = s_new
     # t is measured on the road surface: undo the superelevation's foreshortening
     roll = poly_value(T.superelev, T.road_super[road, 0], T.road_super[road, 1], s, 0.0)[0]
-    return s, t / math.cos(roll), h
+    return s, t / math.cos(roll), h, converged
 
 
 @njit(cache=True)
@@ -214,7 +218,7 @@ def locate(
     best_score = math.inf
     for k in range(n_cand):
         road = int(cand[k, 0])
-        s, t, h = _refine(T, road, cand[k, 2], x, y)
+        s, t, h, _ = _refine(T, road, cand[k, 2], x, y)
         _classify(T, road, s, t, borders, best)
         score = best[R_DISTANCE] * 1000.0 + abs(best[R_OFFSET])
         if best[R_INSIDE] > 0.5 and best[R_LANE] != 0.0:
@@ -230,6 +234,81 @@ def locate(
             for i in (R_LANE, R_OFFSET, R_INSIDE, R_TYPE, R_DISTANCE):
                 out[i] = best[i]
     return True
+
+
+HINT_MARGIN = 1.0
+"""How far inside the grid's search radius a hinted lookup's point must lie [m] (far more than a
+reference-line segment's sagitta): the grid would then surely find its road."""
+HINT_ISOLATED = 1
+"""A road that no other road comes near (:func:`road_hints`): a lookup may start from a hint on it."""
+HINT_FLAT = 2
+"""As :data:`HINT_ISOLATED`, and its surface is level (every elevation and superelevation record all
+zeros): heights found on it do not depend on the lookup's station."""
+
+
+def road_hints(T: Tables, G: Grid) -> np.ndarray:
+    """Each road's hint class (int64): :data:`HINT_FLAT`, :data:`HINT_ISOLATED` or 0.
+
+    A road is isolated when no other road's reference-line segments come within twice the search
+    radius (plus :data:`HINT_MARGIN`) of its own (their bounding boxes apart), and its segments reach
+    its length: a point near it has it as its grid lookup's only candidate (see :func:`locate_near`)."""
+    n = T.road_geom.shape[0]
+    hints = np.zeros(n, dtype=np.int64)
+    seg = G.segments
+    if len(seg) == 0 or n > 4000:  # no roads, or too many for the pairwise test: no hints
+        return hints
+    road = seg[:, SEG_ROAD].astype(np.int64)
+    lo = np.full((n, 2), np.inf)
+    hi = np.full((n, 2), -np.inf)
+    end = np.full(n, -np.inf)
+    for c, (a, b) in enumerate(((SEG_X0, SEG_X1), (SEG_Y0, SEG_Y1))):
+        np.minimum.at(lo[:, c], road, np.minimum(seg[:, a], seg[:, b]))
+        np.maximum.at(hi[:, c], road, np.maximum(seg[:, a], seg[:, b]))
+    np.maximum.at(end, road, seg[:, SEG_S1])
+    gap = np.maximum(np.maximum(lo[None, :, :] - hi[:, None, :], lo[:, None, :] - hi[None, :, :]), 0.0)
+    apart = np.hypot(gap[..., 0], gap[..., 1]) > 2.0 * G.meta[5] + HINT_MARGIN
+    np.fill_diagonal(apart, True)
+    isolated = apart.all(axis=1) & (end >= T.road_length - 1e-9)
+    for r in np.flatnonzero(isolated):
+        level = not np.any(T.elev[T.road_elev[r, 0] : T.road_elev[r, 1], 1:]) and not np.any(
+            T.superelev[T.road_super[r, 0] : T.road_super[r, 1], 1:]
+        )
+        hints[r] = HINT_FLAT if level else HINT_ISOLATED
+    return hints
+
+
+@njit(cache=True)
+def locate_near(
+    T: Tables,
+    G: Grid,
+    x: float,
+    y: float,
+    road: int,
+    s: float,
+    borders: np.ndarray,
+    cand: np.ndarray,
+    best: np.ndarray,
+    out: np.ndarray,
+) -> bool:
+    """:func:`locate` from a hint: ``road`` an isolated road (:func:`road_hints`; -1: none) and ``s``
+    [m] a station on it near the point (the point's last lookup). Where the point lies abeam of
+    that road (Newton's steps converge to 0 < s < its length) and well within the search radius of
+    it, the grid's only
+    candidate is that road: it is refined from ``s`` alone, without the grid's search; else the grid
+    lookup. The same road, lane, inside flag and lane type as :func:`locate`; s, t, offset and
+    heading to Newton's tolerance (about 1e-10 m)."""
+    if road >= 0:
+        s1, t, h, converged = _refine(T, road, s, x, y)
+        if converged and 0.0 < s1 < T.road_length[road] and abs(t) <= G.meta[5] - HINT_MARGIN:
+            _classify(T, road, s1, t, borders, best)
+            out[R_ROAD] = road
+            out[R_S] = s1
+            out[R_T] = t
+            out[R_HEADING] = h
+            for i in (R_LANE, R_OFFSET, R_INSIDE, R_TYPE, R_DISTANCE):
+                out[i] = best[i]
+            return True
+    return locate(T, G, x, y, borders, cand, best, out)
 
 
 @njit(cache=True)

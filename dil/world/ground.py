@@ -15,7 +15,6 @@ import numpy as np
 from numba import njit
 
 from dil.road.geometry import poly_value
-from dil.road.lanes import road_to_world
 from dil.road.lookup import R_HEADING, R_ROAD, R_S, R_T
 from dil.road.tables import Tables
 
@@ -26,14 +25,24 @@ from .actors import A_ALIVE, A_PITCH, A_ROLL, A_YAW, A_Z
 def surface_pose(T: Tables, road: int, s: float, t: float, ref_heading: float, yaw: float) -> tuple:
     """``(z [m], pitch [rad, nose up], roll [rad, left side up])`` of a body heading ``yaw`` [rad] at
     road coordinate ``(s, t)`` of ``road``, whose reference line heads ``ref_heading`` [rad]."""
-    z = road_to_world(T, road, s, t)[2]
-    grade = poly_value(T.elev, T.road_elev[road, 0], T.road_elev[road, 1], s, 0.0)[1]
+    # z as road_to_world makes it (the same arithmetic), without the reference line's x, y
+    z0, grade = poly_value(T.elev, T.road_elev[road, 0], T.road_elev[road, 1], s, 0.0)
     bank = poly_value(T.superelev, T.road_super[road, 0], T.road_super[road, 1], s, 0.0)[0]
+    z = z0 + t * math.sin(bank)
     cross = math.tan(bank)  # rise per metre towards +t (left of the reference line)
     d = yaw - ref_heading
     along = grade * math.cos(d) + cross * math.sin(d)
     left = -grade * math.sin(d) + cross * math.cos(d)
     return z, math.atan(along), math.atan(left)
+
+
+@njit(cache=True)
+def surface_z(T: Tables, road: int, s: float, t: float) -> float:
+    """Height of the road surface at road coordinate ``(s, t)`` of ``road`` [m]: ``road_to_world``'s z,
+    the same arithmetic, without the reference line's x and y."""
+    z = poly_value(T.elev, T.road_elev[road, 0], T.road_elev[road, 1], s, 0.0)[0]
+    roll = poly_value(T.superelev, T.road_super[road, 0], T.road_super[road, 1], s, 0.0)[0]
+    return z + t * math.sin(roll)
 
 
 @njit(cache=True)

@@ -103,6 +103,8 @@ class WorldNode:
         self._one_call = type(world) is EmbeddedWorld and not self._use_thread
         self._objects: tuple[ObjectList, int, Outlet] | None = None
         if self._one_call:
+            self._checks = world.events.checks
+            self._packed = self._checks.net.packed
             for k, (s, every, out, _, _) in enumerate(self._measures):
                 if type(s) is ObjectList:  # measured in the kernel; its value made from its rows
                     self._objects = (s, every, out)
@@ -187,7 +189,7 @@ class WorldNode:
         world = self.world
         actors = world.actors
         n = actors.count
-        checks = world.events.checks
+        checks = self._checks
         checks.room(n)
         state = actors.state
         iwork = checks.iwork
@@ -195,7 +197,7 @@ class WorldNode:
         due = objects is not None and self._tick % objects[1] == 0
         rows = objects[0].rows_for(n) if due else _NO_ROWS  # type: ignore[index]
         range_m = objects[0].range_m if due else -1.0  # type: ignore[index]
-        fnet, inet, net_at = checks.net.packed
+        fnet, inet, net_at = self._packed
         has_net = self._net is not None
         if msg is None:
             world_tick(fnet, inet, net_at, state, actors.boxes, checks.fwork, iwork, rows, n, has_net,

@@ -162,6 +162,10 @@ class LaneGeometry:
         """Each strip's road id, lane id and lane type."""
         self._points = np.zeros((len(self._xy), 2))
         self._runs = np.zeros((len(self.strips), 3), dtype=np.int64)
+        self._strips = b"none"
+        """The strips in range at the last measurement (their rows' bytes)."""
+        self._picked: tuple[tuple, ...] = ((), (), ())
+        """Their road ids, lane ids and lane types."""
         self.checked = False
         """The last message's numbers are valid (see :class:`Sensor`)."""
 
@@ -192,9 +196,12 @@ class LaneGeometry:
         m = m if m >= 0 else -1 - m
         end = int(self._runs[m - 1, 2]) if m else 0
         runs = self._runs[:m]
-        about = self._about
-        picked = [about[k] for k in runs[:, 0].tolist()]
-        roads, lanes, types = zip(*picked, strict=True) if picked else ((), (), ())
+        strips = runs[:, 0].tobytes()
+        if strips != self._strips:  # other strips in range than last time: their ids taken again
+            picked = [self._about[k] for k in runs[:, 0].tolist()]
+            self._picked = tuple(zip(*picked, strict=True)) if picked else ((), (), ())
+            self._strips = strips
+        roads, lanes, types = self._picked
         return LaneSet(
             roads,
             lanes,

@@ -13,9 +13,11 @@ import math
 import numpy as np
 from numba import njit
 
-from dil.road.lanes import road_to_world
 from dil.road.lookup import (
+    HINT_FLAT,
+    HINT_ISOLATED,
     MAX_CANDIDATES,
+    R_HEADING,
     R_INSIDE,
     R_LANE,
     R_ROAD,
@@ -24,7 +26,8 @@ from dil.road.lookup import (
     R_T,
     R_TYPE,
     Grid,
-    locate,
+    locate_near,
+    road_hints,
 )
 from dil.road.network import RoadNetwork
 from dil.road.packed import grid, tables
@@ -32,7 +35,7 @@ from dil.road.tables import Tables
 
 from .actors import A_ALIVE, A_SPEED, A_X, A_Y, A_YAW, A_Z, EGO, fill_boxes
 from .collision import overlapping_pairs
-from .ground import ground_actors
+from .ground import ground_actors, surface_z
 from .sensor_kernels import actor_rows_valid, measure_objects
 
 W_PAIRS = 0
@@ -95,6 +98,7 @@ def step_checks(
     where_found = iwork[W_SIZE : W_SIZE + 5]
     found = iwork[I_FIXED : I_FIXED + m]
     pairs = iwork[I_FIXED + m : I_FIXED + m + 2 * max_pairs].reshape((max_pairs, 2))
+    hints = iwork[I_FIXED + m + 2 * max_pairs :]  # the rest: each road's hint class
     _step_checks(
         tables(fnet, inet, net_at),
         grid(fnet, inet, net_at),
@@ -116,6 +120,7 @@ def step_checks(
         cand,
         best,
         flags,
+        hints,
     )
 
 
@@ -198,6 +203,7 @@ def _step_checks(
     cand: np.ndarray,
     best: np.ndarray,
     flags: np.ndarray,
+    hints: np.ndarray,
 ) -> None:
     """One world step's checks of actor rows ``state[:n]`` on tables ``T`` and lookup grid ``G``.
 
@@ -210,21 +216,28 @@ def _step_checks(
 
     A lookup depends on its point only, so it is made again only where the point moved: a row whose
     x, y equal ``located_at`` (the point of its last lookup), or an ego box equal to ``ego_box``
-    (the box its corners were last looked up for), keeps its rows (NaN: never equal, never kept)."""
+    (the box its corners were last looked up for), keeps its rows (NaN: never equal, never kept).
+    A point that moved starts from its last lookup (:func:`~dil.road.lookup.locate_near`) where its
+    road is isolated (``hints``, see :func:`~dil.road.lookup.road_hints`): an actor's row only on a
+    level road (its height then does not depend on the station), the ego's centre and corners on
+    any (only their lanes are used)."""
     grounded = ground_from >= 0
     if grounded:
         for i in range(n):
             x, y = state[i, A_X], state[i, A_Y]
             if x == located_at[i, 0] and y == located_at[i, 1]:
                 continue  # where it was at the last lookup: the same row (never true for a NaN)
-            found[i] = 1 if locate(T, G, x, y, borders, cand, best, located[i]) else 0
+            road, s0 = _hint(
+                T, located[i], found[i], hints, HINT_FLAT, located_at[i, 0], located_at[i, 1], x, y
+            )
+            found[i] = 1 if locate_near(T, G, x, y, road, s0, borders, cand, best, located[i]) else 0
             located_at[i, 0] = x
             located_at[i, 1] = y
         ground_actors(T, state, ground_from, located[:n], found[:n])
         if ground_ego and n > EGO:
             r = located[EGO]
             z = (
-                road_to_world(T, int(r[R_ROAD]), r[R_S], r[R_T])[2]
+                surface_z(T, int(r[R_ROAD]), r[R_S], r[R_T])
                 if found[EGO] == 1
                 else state[EGO, A_Z] - ego_heave
             )
@@ -240,7 +253,8 @@ def _step_checks(
         where[0, :] = located[EGO]
         where_found[0] = found[EGO]
     else:
-        where_found[0] = 1 if locate(T, G, x, y, borders, cand, best, where[0]) else 0
+        road, s0 = _hint(T, where[0], where_found[0], hints, HINT_ISOLATED, ego_box[0], ego_box[1], x, y)
+        where_found[0] = 1 if locate_near(T, G, x, y, road, s0, borders, cand, best, where[0]) else 0
     box = boxes[EGO]
     if not (
         box[0] == ego_box[0]
@@ -250,11 +264,17 @@ def _step_checks(
         and box[4] == ego_box[4]
     ):  # the box has moved: its corners are looked up again
         c, s = math.cos(yaw), math.sin(yaw)
+        c0, sn0 = math.cos(ego_box[2]), math.sin(ego_box[2])  # the box of the last lookups (NaN: none)
         for k in range(4):
             a, b = CORNERS[k]
             px = x + a * 0.5 * length * c - b * 0.5 * width * s
             py = y + a * 0.5 * length * s + b * 0.5 * width * c
-            where_found[k + 1] = 1 if locate(T, G, px, py, borders, cand, best, where[k + 1]) else 0
+            # where this corner was at its last lookup: its hint's station is moved on from there
+            qx = ego_box[0] + a * 0.5 * ego_box[3] * c0 - b * 0.5 * ego_box[4] * sn0
+            qy = ego_box[1] + a * 0.5 * ego_box[3] * sn0 + b * 0.5 * ego_box[4] * c0
+            road, start = _hint(T, where[k + 1], where_found[k + 1], hints, HINT_ISOLATED, qx, qy, px, py)
+            hit = locate_near(T, G, px, py, road, start, borders, cand, best, where[k + 1])
+            where_found[k + 1] = 1 if hit else 0
         ego_box[:] = box
     w = where
     centre_on = (
@@ -277,20 +297,53 @@ def _step_checks(
             return
 
 
+@njit(cache=True, inline="always")
+def _hint(
+    T: Tables,
+    row: np.ndarray,
+    found: int,
+    hints: np.ndarray,
+    least: int,
+    x0: float,
+    y0: float,
+    x: float,
+    y: float,
+) -> tuple[int, float]:
+    """A point's last lookup ``row`` (made at ``x0``, ``y0`` [m]) as a hint for its lookup at ``x``,
+    ``y``: its road, where it was found and the road's hint class is at least ``least`` (else -1),
+    and the station to start from [m]: the last one moved on by the point's move along the road's
+    heading there (on a straight road the answer itself; any start gives the same answer, a near
+    one in fewer steps)."""
+    if found != 1:
+        return -1, 0.0
+    road = int(row[R_ROAD])
+    if hints[road] < least:
+        return -1, 0.0
+    h = row[R_HEADING]
+    s = row[R_S] + (x - x0) * math.cos(h) + (y - y0) * math.sin(h)
+    length = T.road_length[road]
+    if not 0.0 <= s <= length:  # beyond an end, or no point before (NaN)
+        s = row[R_S] if s != s else min(max(s, 0.0), length)
+    return road, s
+
+
 class StepChecks:
     """Buffers and tables for :func:`step_checks` on one network (``None``: no roads).
 
     The buffers live in two arrays (a call pays for each array argument): ``fwork`` holds, in order,
     the actors' lookup rows, the points they were made at, :attr:`where`, the ego box they were made
     for, the lookup's scratch and the lane borders; ``iwork`` holds :attr:`flags`,
-    :attr:`where_found`, the sizes (:data:`I_ROWS`, :data:`I_PAIRS`), the actors' found flags and
-    :attr:`pairs`. The attributes are views of them."""
+    :attr:`where_found`, the sizes (:data:`I_ROWS`, :data:`I_PAIRS`), :func:`world_tick`'s results,
+    the actors' found flags, :attr:`pairs` and each road's hint class (``lookup.road_hints``). The
+    attributes are views of them."""
 
     def __init__(self, net: RoadNetwork | None, max_pairs: int = 1024) -> None:
         self.net = net if net is not None else RoadNetwork.empty()
         self._max_pairs = max_pairs
         sections = self.net.tables.sections
         self._n_borders = max(64, int(sections[:, 3].max()) + 1 if len(sections) else 64)
+        net = self.net
+        self._hints = net.kept("road hints", lambda: road_hints(net.tables, net.grid))
         self._rows = -1
         self._size(0)
 
@@ -304,8 +357,9 @@ class StepChecks:
         self._rows = rows
         fixed = 5 * R_SIZE + 5 + 3 * MAX_CANDIDATES + R_SIZE + self._n_borders
         self.fwork = np.zeros(rows * (R_SIZE + 2) + fixed)
-        self.iwork = np.zeros(I_FIXED + rows + 2 * self._max_pairs, dtype=np.int64)
+        self.iwork = np.zeros(I_FIXED + rows + 2 * self._max_pairs + len(self._hints), dtype=np.int64)
         self.iwork[I_ROWS], self.iwork[I_PAIRS] = rows, self._max_pairs
+        self.iwork[I_FIXED + rows + 2 * self._max_pairs :] = self._hints
         o = rows * R_SIZE
         self.fwork[o : o + 2 * rows] = np.nan  # no point looked up yet
         o += 2 * rows
@@ -314,7 +368,9 @@ class StepChecks:
         self.fwork[o + 5 * R_SIZE : o + 5 * R_SIZE + 5] = np.nan  # no ego box looked up yet
         self.flags = self.iwork[:W_SIZE]
         self.where_found = self.iwork[W_SIZE : W_SIZE + 5]
-        self.pairs = self.iwork[I_FIXED + rows :].reshape((self._max_pairs, 2))
+        self.pairs = self.iwork[I_FIXED + rows : I_FIXED + rows + 2 * self._max_pairs].reshape(
+            (self._max_pairs, 2)
+        )
 
     def run(
         self,
