@@ -3,18 +3,19 @@
 from __future__ import annotations
 
 import subprocess
-import sys
 from pathlib import Path
 
 from dil.recording.reader import check
+
+from ..inproc import dil_here
 
 CCRS = Path(__file__).resolve().parents[2] / "scenarios" / "catalog" / "ccrs.xosc"
 
 
 def _dil(*args: str, cwd: Path) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "dil", *args], capture_output=True, text=True, timeout=600, cwd=cwd
-    )
+    """``dil ARGS`` in this process: what is tested is the command's output and status (``dil run``
+    and ``dil replay --resim`` run as processes in the README commands' test)."""
+    return dil_here(*args, cwd=cwd)
 
 
 def test_resim_of_a_log_cut_short_re_simulates_up_to_its_end(tmp_path):
