@@ -3,16 +3,17 @@ table."""
 
 import json
 import subprocess
-import sys
 from pathlib import Path
+
+from ..inproc import dil_here
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
 def _dil(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "dil", *args], capture_output=True, text=True, cwd=cwd, timeout=600
-    )
+    """``dil ARGS`` in this process: the tests read its output, files and status (``dil run`` and
+    ``dil campaign`` run as processes in the README commands' test)."""
+    return dil_here(*args, cwd=cwd)
 
 
 def test_a_catalog_name_runs_that_scenario_and_writes_under_out_scenario(tmp_path):
