@@ -5,10 +5,13 @@ from pathlib import Path
 
 import numpy as np
 
+from ..inproc import dil_here
+
 # `dil bench dynamics/bus/rig/world/carla` and their reports: test_readme_commands.py (bench_reports)
 
 
 def _dil(*args, cwd=None):
+    """``dil ARGS`` as a process: for ``dil bench loop``, which may change its process's scheduling."""
     return subprocess.run(
         [sys.executable, "-m", "dil.cli", *args], capture_output=True, text=True, cwd=cwd, timeout=600
     )
@@ -68,7 +71,7 @@ def test_keys_writes_a_curve_key_pair(tmp_path, capsys):
 
 
 def test_drive_in_simulated_time_reports_where_the_car_went():
-    result = _dil(
+    result = dil_here(
         "drive",
         "--headless",
         "--bus",
@@ -87,7 +90,7 @@ def test_drive_in_simulated_time_reports_where_the_car_went():
 
 
 def test_drive_needs_headless_for_now():
-    result = _dil("drive", "--duration", "1")
+    result = dil_here("drive", "--duration", "1")
     assert result.returncode != 0 and "--headless" in result.stderr
 
 
@@ -95,7 +98,7 @@ def test_view_writes_a_png_of_a_network(tmp_path):
     import cv2
 
     out = tmp_path / "junction.png"
-    result = _dil(
+    result = dil_here(
         "view",
         "scenarios/roads/junction.xodr",
         "-o",
@@ -121,7 +124,7 @@ def test_view_names_the_bad_file(tmp_path, capsys):
 
 def test_bench_log_reports_write_and_read_rates(tmp_path):
     out = tmp_path / "log.json"
-    result = _dil("bench", "log", "--seconds", "1", "--json", str(out))
+    result = dil_here("bench", "log", "--seconds", "1", "--json", str(out))
     assert result.returncode == 0, result.stderr
     rows = {r["what"]: r for r in json.loads(out.read_text())["rows"]}
     assert rows["write in real time (threaded)"]["messages"] == 1020
