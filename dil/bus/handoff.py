@@ -11,6 +11,7 @@ exactly those of :meth:`dil.bus.codec.Encoder.encode`: a log records what a cros
 from __future__ import annotations
 
 from collections.abc import Callable
+from operator import itemgetter
 from typing import TYPE_CHECKING, Any
 
 from .schema import MessageError, Schema
@@ -27,29 +28,24 @@ Make = Callable[[tuple], dict[str, Any]]
 """Turns a message's values (header then fields, in order) into the message."""
 
 
-class Typed:
-    """A message as its header values and a typed value (:mod:`dil.bus.values`): the message's fields
-    are made from the value by ``fields_of`` on first need, once."""
-
-    __slots__ = ("_fields_of", "_msg", "head", "value")
-
-    def __init__(self, head: tuple, value: Any, fields_of: Callable[[Any], dict[str, Any]]) -> None:
-        """``head``: schema_version, seq, t_sim_ns, t_wall_ns, source."""
-        self.head = head
-        self.value = value
-        self._fields_of = fields_of
-        self._msg: dict[str, Any] | None = None
-
-    def message(self) -> dict[str, Any]:
-        """The message (header then fields): what :meth:`dil.bus.codec.Encoder.message` makes."""
-        m = self._msg
-        if m is None:
-            m = self._msg = dict(zip(_HEAD_KEYS, self.head, strict=True))
-            m.update(self._fields_of(self.value))
-        return m
-
-
 _HEAD_KEYS = ("schema_version", "seq", "t_sim_ns", "t_wall_ns", "source")
+
+# a typed message (Outlet.publish_value) travels as one flat tuple: its header values, the value, and
+# the function that makes its fields from the value
+T_VALUE = len(_HEAD_KEYS)
+"""Where a typed message's value sits in its tuple (after the header's five values)."""
+T_FIELDS_OF = T_VALUE + 1
+
+typed_value = itemgetter(T_VALUE)
+"""The value of a typed message's tuple (a C-level call: readers take it for the price of a lookup)."""
+
+
+def typed_message(typed: tuple) -> dict[str, Any]:
+    """The message (header then fields) of a typed message's tuple: what
+    :meth:`dil.bus.codec.Encoder.message` makes for the value's fields."""
+    m = dict(zip(_HEAD_KEYS, typed[:T_VALUE], strict=True))
+    m.update(typed[T_FIELDS_OF](typed[T_VALUE]))
+    return m
 
 
 class Handoff:
@@ -90,12 +86,11 @@ class Handoff:
 
     @property
     def value(self) -> Any:
-        """The typed value the publisher handed over (:class:`Typed`), or its values read by field
-        name (a ``view`` given), else the message."""
-        p = self._payload
+        """What ``view`` reads from the payload (the typed value of :meth:`Outlet.publish_value`, or
+        a fixed template's values read by field name), else the message."""
         if self._view is not None:
-            return self._view(p)
-        return p.value if type(p) is Typed else self.msg
+            return self._view(self._payload)
+        return self.msg
 
     @property
     def checked(self) -> Schema | None:
@@ -124,13 +119,15 @@ class Outlet:
     """A publisher and its encoder: :meth:`publish` hands the message over as a value where the
     transport takes one (in-process), else sends its frame."""
 
-    __slots__ = ("_checked", "_hand", "encoder", "publisher")
+    __slots__ = ("_checked", "_checked_schema", "_hand", "_version", "encoder", "publisher")
 
     def __init__(self, publisher: Publisher, encoder: Encoder) -> None:
         self.publisher = publisher
         self.encoder = encoder
         self._hand: Callable[..., None] | None = getattr(publisher, "hand", None)
         self._checked = encoder.schema if encoder.checks else None
+        self._checked_schema = encoder.schema
+        self._version = encoder.schema.version
 
     def publish(self, t_sim_ns: int, t_wall_ns: int, fields: dict[str, Any], checked: bool = False) -> None:
         """Publish one message (simulated and wall time [ns], the topic's fields). ``checked``: the
@@ -161,13 +158,17 @@ class Outlet:
         if self._hand is None or enc.checks:
             self.publish(t_sim_ns, t_wall_ns, fields_of(value), checked)
             return
-        head = (enc.schema.version, enc.seq, t_sim_ns, t_wall_ns, enc.source)
-        enc.seq += 1
-        self._hand(Typed(head, value, fields_of), self._pack_typed, enc.schema if checked else None, _message)
+        seq = enc.seq
+        enc.seq = seq + 1
+        self._hand(
+            (self._version, seq, t_sim_ns, t_wall_ns, enc.source, value, fields_of),
+            self._pack_typed,
+            self._checked_schema if checked else None,
+            typed_message,
+            typed_value,
+        )
 
-    def _pack_typed(self, typed: Typed) -> bytes:
-        return self.encoder.pack(typed.message())
-
-
-def _message(typed: Typed) -> dict[str, Any]:
-    return typed.message()
+    def _pack_typed(self, typed: tuple) -> bytes:
+        # the message made again if a reader in this process made it too (a recorder's run with a
+        # reader of the message): rare, and the same bytes
+        return self.encoder.pack(typed_message(typed))

@@ -102,14 +102,28 @@ class _LocalPublisher:
         make: Make | None = None,
         view: Callable[[Any], Any] | None = None,
     ) -> None:
-        """Publish a message as a value: typed readers get it as is; the frame is packed, once and
+        """Publish a message as a value: typed readers get it as is (while nothing records, as the
+        tuple of these arguments: no object made per message); the frame is packed, once and
         now, only for readers of frames and taps (``pack`` may reuse its buffer). ``checked``: the
         schema the publisher has checked the message against (readers of that schema do not again).
         ``make``: ``msg`` is the message's values, ``make`` makes the message when a reader first
         looks at it and ``pack`` packs the values (:meth:`dil.bus.fixed.FixedEncoder.values`);
         ``view`` reads them by field name for readers of values (:meth:`dil.bus.inbox.Inbox.latest_value`)."""
         queues, taps = self._queues, self._taps
-        if not queues and not taps:
+        if not taps:  # nothing records: typed readers get the arguments as they are (one tuple)
+            if not queues:
+                return
+            given = None
+            data = None
+            for q in queues:
+                if q.typed:
+                    if given is None:
+                        given = (msg, pack, checked, make, view)
+                    q.append(given)
+                else:
+                    if data is None:
+                        data = bytes(pack(msg))
+                    q.append(data)
             return
         data = None
         item = None
@@ -141,7 +155,9 @@ class _LocalSubscriber:
         if not q:
             return None
         item = q.popleft()
-        return item if type(item) is bytes else item.frame()
+        if type(item) is bytes:
+            return item
+        return bytes(item[1](item[0])) if type(item) is tuple else item.frame()
 
     def values(self) -> Callable[[int], bytes | Handoff | None]:
         """From now on, receive messages published as values as they are (a
@@ -149,13 +165,19 @@ class _LocalSubscriber:
         q = self.queue()
 
         def recv_value(timeout_ms: int = 0) -> bytes | Handoff | None:
-            return q.popleft() if q else None
+            if not q:
+                return None
+            item = q.popleft()
+            return Handoff(*item) if type(item) is tuple else item
 
         return recv_value
 
     def queue(self) -> deque:
         """As :meth:`values`, but the queue itself: the reader takes the oldest item with
-        ``popleft`` (a conflating subscriber's queue holds at most one), no call in between."""
+        ``popleft`` (a conflating subscriber's queue holds at most one), no call in between. Its
+        items: frames (bytes), :class:`~dil.bus.handoff.Handoff` values (while a tap records), or
+        (while nothing records) :meth:`_LocalPublisher.hand`'s arguments as one tuple ``(msg, pack,
+        checked, make, view)``, which ``Handoff(*item)`` turns into the value."""
         q = self._queue
         q.typed = True
         return q
