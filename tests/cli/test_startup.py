@@ -9,6 +9,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from dil import __version__
 from dil.cli import BENCHMARKS, COMMANDS, build_parser
 
@@ -25,6 +27,14 @@ def _dil(*args: str, env: dict[str, str] | None = None, timeout: float = 600) ->
         env={**os.environ, **(env or {})},
         timeout=timeout,
     )
+
+
+@pytest.fixture(scope="module")
+def warm_cache() -> None:
+    """The kernels of a run compiled into the shared numba cache (``dil warm``; a second when they are):
+    for the tests of a warm run, which a fresh clone's first tests would otherwise find cold."""
+    done = _dil("warm", timeout=1200)
+    assert done.returncode == 0, done.stderr
 
 
 def _python(code: str) -> list[str]:
@@ -100,12 +110,11 @@ other kernels call is compiled into them and loaded with them)."""
 
 
 def _cold_but_two(cache: Path) -> list[str]:
-    """Fill ``cache`` (a ``NUMBA_CACHE_DIR``) with the kernels a run loads, copied from the warm default
-    cache, less the smallest of the vehicle dynamics and of the road network: a cache that is cold for
-    those two alone. Returns the two kernels' index file names."""
+    """Fill ``cache`` (a ``NUMBA_CACHE_DIR``) with the kernels a run loads, copied from the warm shared
+    cache (:func:`warm_cache`), less the smallest of the vehicle dynamics and of the road network: a
+    cache that is cold for those two alone. Returns the two kernels' index file names."""
     from numba.core.caching import _CacheLocator
 
-    assert _dil("warm").returncode == 0  # the default cache (the suite's): compiled once, if not yet
     probe = subprocess.run(
         [sys.executable, "-c", TOP_LEVEL], capture_output=True, text=True, cwd=ROOT, timeout=600
     )
@@ -130,7 +139,9 @@ def _files(index: Path) -> list[Path]:
     return [index, *index.parent.glob(index.name.removesuffix(".nbi") + ".*.nbc")]
 
 
-def test_a_cold_kernel_cache_is_compiled_before_the_loop_with_a_notice_and_a_warm_one_silently(tmp_path):
+def test_a_cold_kernel_cache_is_compiled_before_the_loop_with_a_notice_and_a_warm_one_silently(
+    tmp_path, warm_cache
+):
     cache = tmp_path / "numba-cache"
     cache.mkdir()
     compiled = _cold_but_two(cache)
@@ -157,7 +168,7 @@ def test_a_cold_kernel_cache_is_compiled_before_the_loop_with_a_notice_and_a_war
     assert ahead.returncode == 0 and ahead.stdout.startswith("no kernels compiled now"), ahead.stderr
 
 
-def test_a_warm_run_loads_scipys_blas_table_alone_and_no_module_it_does_not_use(tmp_path):
+def test_a_warm_run_loads_scipys_blas_table_alone_and_no_module_it_does_not_use(tmp_path, warm_cache):
     """``dil run`` loads SciPy's BLAS table without ``scipy.linalg``'s package (which pulls f2py,
     numpy.testing and unittest), and none of the console, campaign, recording, OSI, CARLA or camera
     modules a plain batch run does not use."""
@@ -195,7 +206,7 @@ def test_kernels_using_blas_still_compile_and_run_after_the_table_is_loaded_alon
     assert _python(code) == ["True", "False", "True", "False", "True"]
 
 
-def test_a_run_makes_no_collection_while_it_imports_and_builds_and_collects_in_its_loop(tmp_path):
+def test_a_run_makes_no_collection_while_it_imports_and_builds_and_collects_in_its_loop(tmp_path, warm_cache):
     """The collector's automatic passes are off while ``dil run`` imports and builds (they would walk
     some 100,000 lasting objects again and again), back on in its loop, and left as they were after."""
     code = (
