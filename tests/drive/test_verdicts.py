@@ -1,5 +1,6 @@
 """Verdicts of ``dil drive`` runs a validator can sign: an e-stopped run is aborted, and time with
-nobody at the wheel fails the run (real ``dil drive --headless`` processes)."""
+nobody at the wheel fails the run (real ``dil drive --headless`` processes; the scores and reports of
+their logs are made in the test's process)."""
 
 import json
 import re
@@ -17,6 +18,7 @@ from dil.bus.messages import CONSOLE_COMMAND
 from dil.recording.fast import fast_records
 from dil.recording.reader import read_metadata
 
+from ..inproc import dil_here
 from ..ports import port_block
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -54,7 +56,7 @@ def test_nobody_at_the_wheel_fails_the_run_and_is_announced(tmp_path):
     assert len(events) == 1  # nobody came back
     described = read_metadata(tmp_path / "ccrs" / "run.mcap")[0]["dil.run"]
     assert described["clock"] == "wall" and described["stack"] == "driver"  # paced by the wall clock
-    score = _dil("log", "score", str(tmp_path / "ccrs" / "run.mcap"))
+    score = dil_here("log", "score", str(tmp_path / "ccrs" / "run.mcap"))
     assert score.returncode == 1 and re.search(r"driver_in_control FAIL: nobody in control for", score.stdout)
     assert re.search(r"no_driver_s\s+\d", score.stdout)
 
@@ -113,10 +115,10 @@ def test_an_operators_stop_aborts_the_run_everywhere_its_verdict_goes(command, w
     assert v["outcome"] == "aborted" and v["passed"] is False and v["reason"] == why
     assert doc["outcome"] == "aborted" and doc["end"] == why
     log = tmp_path / "ccrs" / "run.mcap"
-    score = _dil("log", "score", str(log))
+    score = dil_here("log", "score", str(log))
     assert score.returncode == 3 and f"verdict ABORTED: {why}" in score.stdout
     page = tmp_path / "report.html"
-    report = _dil("report", str(log), "-o", str(page))
+    report = dil_here("report", str(log), "-o", str(page))
     assert report.returncode == 0, report.stderr
     html = page.read_text()
     assert f'<p class="verdict">ABORTED: {why}</p>' in html
