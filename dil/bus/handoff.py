@@ -119,7 +119,7 @@ class Outlet:
     """A publisher and its encoder: :meth:`publish` hands the message over as a value where the
     transport takes one (in-process), else sends its frame."""
 
-    __slots__ = ("_checked", "_checked_schema", "_hand", "_version", "encoder", "publisher")
+    __slots__ = ("_checked", "_checked_schema", "_hand", "_pack", "_version", "encoder", "publisher")
 
     def __init__(self, publisher: Publisher, encoder: Encoder) -> None:
         self.publisher = publisher
@@ -128,6 +128,7 @@ class Outlet:
         self._checked = encoder.schema if encoder.checks else None
         self._checked_schema = encoder.schema
         self._version = encoder.schema.version
+        self._pack = encoder.pack
 
     def publish(self, t_sim_ns: int, t_wall_ns: int, fields: dict[str, Any], checked: bool = False) -> None:
         """Publish one message (simulated and wall time [ns], the topic's fields). ``checked``: the
@@ -136,8 +137,9 @@ class Outlet:
         it again. Frames sent to other processes are checked by their readers whatever this says."""
         enc = self.encoder
         msg = enc.message(t_sim_ns, t_wall_ns, fields)
-        if self._hand is not None:
-            self._hand(msg, enc.pack, enc.schema if checked else self._checked)
+        hand = self._hand
+        if hand is not None:
+            hand(msg, self._pack, self._checked_schema if checked else self._checked)
         else:
             self.publisher.send(enc.pack(msg))
 

@@ -147,7 +147,8 @@ class BuiltinStack:
         # commands are checked in publish (plain numbers within bounds at a glance, else the schema's check)
         self._out = Outlet(bus.publisher(AI_COMMAND.topic), Encoder(AI_COMMAND, name, check=False))
         by_name = {f.name: (f.lo, f.hi) for f in AI_COMMAND.fields}
-        self._bounds = tuple(by_name[n] for n in ("steering_wheel_angle", "throttle", "brake"))
+        self._bounds = tuple(b for n in ("steering_wheel_angle", "throttle", "brake") for b in by_name[n])
+        """Lowest and highest steering-wheel angle, throttle, brake, one after the other."""
         self.spec = NodeSpec(
             name,
             inputs=(
@@ -267,7 +268,7 @@ class BuiltinStack:
             "frame_id": self._frame,
             "inference_ns": inference_ns,
         }
-        (s_lo, s_hi), (t_lo, t_hi), (b_lo, b_hi) = self._bounds
+        s_lo, s_hi, t_lo, t_hi, b_lo, b_hi = self._bounds
         if not (  # plain floats within bounds (a NaN fails): valid as they are, vouched for readers
             type(steer) is float
             and type(throttle) is float
@@ -283,7 +284,7 @@ class BuiltinStack:
                 {"schema_version": AI_COMMAND.version, "seq": enc.seq, "t_sim_ns": t_sim_ns,
                  "t_wall_ns": wall, "source": enc.source, **fields}
             )  # fmt: skip
-        self._out.publish(t_sim_ns, wall, fields, checked=True)
+        self._out.publish(t_sim_ns, wall, fields, True)
         self._frame += 1
 
     def _path_ahead(self) -> None:
