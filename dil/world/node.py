@@ -18,12 +18,12 @@ from dil.bus.transport import Bus
 from dil.realtime.clock import Clock
 
 from .actor_set import ActorSet, actor_records
-from .actors import A_ALIVE, A_Z
+from .actors import A_Z
 from .embedded import EmbeddedWorld
 from .sensor_kernels import O_SIZE, actor_rows_valid
 from .sensor_thread import SensorThread
 from .sensors import ObjectList, Sensor
-from .step_kernel import I_OBJECTS, I_VALID, W_PAIRS, world_tick
+from .step_kernel import world_tick
 
 
 class WorldNode:
@@ -192,7 +192,6 @@ class WorldNode:
         checks = self._checks
         checks.room(n)
         state = actors.state
-        iwork = checks.iwork
         objects = self._objects
         due = objects is not None and self._tick % objects[1] == 0
         rows = objects[0].rows_for(n) if due else _NO_ROWS  # type: ignore[index]
@@ -200,14 +199,17 @@ class WorldNode:
         fnet, inet, net_at = self._packed
         has_net = self._net is not None
         if msg is None:
-            world_tick(fnet, inet, net_at, state, actors.boxes, checks.fwork, iwork, rows, n, has_net,
-                       False, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, False, range_m)  # fmt: skip
+            k, check_ego, valid, m = world_tick(
+                fnet, inet, net_at, state, actors.boxes, checks.fwork, checks.iwork, rows, n, has_net,
+                False, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, False, range_m,
+            )  # fmt: skip
         else:
-            world_tick(fnet, inet, net_at, state, actors.boxes, checks.fwork, iwork, rows, n, has_net, True,
-                       msg["x"], msg["y"], msg["z"], msg["yaw"], msg["speed"], self.ego_offset, has_net,
-                       range_m)  # fmt: skip
-        check_ego = has_net and n > 0 and state[0, A_ALIVE] > 0.5
-        events = world.events.events_after(t_sim_ns, actors, int(iwork[W_PAIRS]), check_ego)
+            k, check_ego, valid, m = world_tick(
+                fnet, inet, net_at, state, actors.boxes, checks.fwork, checks.iwork, rows, n, has_net,
+                True, msg["x"], msg["y"], msg["z"], msg["yaw"], msg["speed"], self.ego_offset, has_net,
+                range_m,
+            )  # fmt: skip
+        events = world.events.events_after(t_sim_ns, actors, k, check_ego)
         wall = self.clock.wall_ns(t_sim_ns)
         if events:
             for e in events:
@@ -219,12 +221,11 @@ class WorldNode:
         if len(self._names) != n:  # actors added: their names taken again (names never change)
             self._names = tuple(actors.names[:n])
         self._actors_out.publish_value(
-            t_sim_ns, wall, ActorSet(table.copy(), self._names), ActorSet.fields, iwork[I_VALID] == 1
+            t_sim_ns, wall, ActorSet(table.copy(), self._names), ActorSet.fields, valid
         )
         if due:
             obj, _, out = objects  # type: ignore[misc]
-            value = obj.value_of(int(iwork[I_OBJECTS]))
-            out.publish_value(t_sim_ns, wall, value, _object_fields, obj.checked)
+            out.publish_value(t_sim_ns, wall, obj.value_of(m), _object_fields, obj.checked)
         for sensor, every, out, value_of, fields_of in self._measures:
             if self._tick % every == 0:
                 if value_of is not None:  # in-process readers take the value, fields made on need

@@ -101,13 +101,16 @@ def lane_points_in_range(
     # (exact as hypot, which is within an ulp; a NaN fails both and goes to the hypot)
     inside = (range_m * (1.0 - 1e-9)) ** 2
     outside = (range_m * (1.0 + 1e-9)) ** 2
+    # a run is skipped by its squared gap (no hypot): one near ``reach`` holds no point within
+    # range_m either way, so the points and runs found are the same
+    reach2 = reach * reach
     m = 0
     p = 0
     current = -1
     for j in range(boxes.shape[0]):
         gap_x = max(max(boxes[j, 0] - ex, ex - boxes[j, 2]), 0.0)
         gap_y = max(max(boxes[j, 1] - ey, ey - boxes[j, 3]), 0.0)
-        if not math.hypot(gap_x, gap_y) <= reach:
+        if not gap_x * gap_x + gap_y * gap_y <= reach2:
             continue
         k = chunk_strip[j]
         if k != current:

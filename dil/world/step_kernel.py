@@ -50,13 +50,8 @@ I_ROWS = W_SIZE + 5
 """Where ``iwork`` (:func:`step_checks`) holds how many actor rows its buffers have room for."""
 I_PAIRS = W_SIZE + 6
 """Where ``iwork`` holds how many overlapping pairs ``pairs`` has room for."""
-I_OBJECTS = W_SIZE + 7
-"""Where :func:`world_tick` leaves the object sensor's row count (``-1 - m``: a number not valid)."""
-I_VALID = W_SIZE + 8
-"""Where :func:`world_tick` leaves 1 when the actor rows' numbers are valid (``actor_rows_valid``)."""
-I_FIXED = W_SIZE + 9
-"""Where ``iwork``'s per-actor part begins (after the flags, the ego's five found flags, the sizes and
-:func:`world_tick`'s results)."""
+I_FIXED = W_SIZE + 7
+"""Where ``iwork``'s per-actor part begins (after the flags, the ego's five found flags and the sizes)."""
 
 CORNERS = ((1.0, 1.0), (1.0, -1.0), (-1.0, 1.0), (-1.0, -1.0))
 """Signs (along, across) of the ego's box corners, in the order they are checked."""
@@ -145,15 +140,16 @@ def world_tick(
     ego_offset: float,
     ground_ego: bool,
     range_m: float,
-) -> None:
+) -> tuple[int, bool, bool, int]:
     """A world node's step in one call: with ``pose``, the ego (row 0) placed where ``vehicle/state``
     says (reference point ``x``, ``y`` [m], heading ``yaw`` [rad], ``speed`` [m/s]; its box centre
     ``ego_offset`` [m] ahead), then :func:`step_checks` of rows ``state[:n]`` (grounding rows 1 on
     when ``has_net``; ``ground_ego``: the ego's z the surface plus ``z`` as its heave [m], else its
-    z is ``z``), the rows' validity into ``iwork[I_VALID]`` and, for ``range_m`` >= 0, the object
-    sensor's rows (:func:`~dil.world.sensors.measure_objects`) into ``objects``, their count into
-    ``iwork[I_OBJECTS]``. The same arithmetic as ``EmbeddedWorld.set_pose``, ``step`` and the
-    sensor called one by one."""
+    z is ``z``), the rows' check (``actor_rows_valid``) and, for ``range_m`` >= 0, the object
+    sensor's rows (:func:`~dil.world.sensor_kernels.measure_objects`) into ``objects``. Returns the
+    overlapping pairs' count, whether the ego's road checks were made, whether the rows' numbers
+    are valid and the object rows' count (``measure_objects``' result; 0 with no measurement). The
+    same arithmetic as ``EmbeddedWorld.set_pose``, ``step`` and the sensor called one by one."""
     if pose:
         state[EGO, A_X] = x + ego_offset * math.cos(yaw)
         state[EGO, A_Y] = y + ego_offset * math.sin(yaw)
@@ -176,9 +172,8 @@ def world_tick(
         ground_ego,
         z if ground_ego else 0.0,
     )
-    iwork[I_VALID] = 1 if actor_rows_valid(state, n) else 0
-    if range_m >= 0.0:
-        iwork[I_OBJECTS] = measure_objects(state, n, range_m, objects)
+    m = measure_objects(state, n, range_m, objects) if range_m >= 0.0 else 0
+    return iwork[W_PAIRS], check_ego, actor_rows_valid(state, n), m
 
 
 @njit(cache=True)
@@ -333,9 +328,9 @@ class StepChecks:
     The buffers live in two arrays (a call pays for each array argument): ``fwork`` holds, in order,
     the actors' lookup rows, the points they were made at, :attr:`where`, the ego box they were made
     for, the lookup's scratch and the lane borders; ``iwork`` holds :attr:`flags`,
-    :attr:`where_found`, the sizes (:data:`I_ROWS`, :data:`I_PAIRS`), :func:`world_tick`'s results,
-    the actors' found flags, :attr:`pairs` and each road's hint class (``lookup.road_hints``). The
-    attributes are views of them."""
+    :attr:`where_found`, the sizes (:data:`I_ROWS`, :data:`I_PAIRS`), the actors' found flags,
+    :attr:`pairs` and each road's hint class (``lookup.road_hints``). The attributes are views of
+    them."""
 
     def __init__(self, net: RoadNetwork | None, max_pairs: int = 1024) -> None:
         self.net = net if net is not None else RoadNetwork.empty()
