@@ -124,6 +124,8 @@ def run_esmini(esmini: Path, xosc: Path, csv_path: Path, timeout_s: float) -> Pl
         ended.set()
         watch.join()
     stderr = err_path.read_text(errors="replace")[-4000:]
+    if cut:
+        whole_lines(csv_path)
     rows = _data_rows(csv_path)
     if rows >= 2:
         return PlayerRun(LOADED, trace=csv_path, wall_s=wall, cpu_s=cpu, end=cut[0] if cut else "ended")
@@ -147,6 +149,24 @@ def _watch(
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(p.pid, signal.SIGKILL)
             return
+
+
+def whole_lines(csv_path: Path, tail_bytes: int = 1 << 16) -> None:
+    """Cut a log its player was killed in the middle of writing back to its last whole line (a
+    row cut short would read as a field that is not a number)."""
+    try:
+        with csv_path.open("r+b") as f:
+            size = f.seek(0, os.SEEK_END)
+            start = max(0, size - tail_bytes)
+            f.seek(start)
+            tail = f.read()
+            if tail.endswith(b"\n"):
+                return
+            last = tail.rfind(b"\n")
+            if last >= 0 or start == 0:  # (a line longer than the tail is left as it is)
+                f.truncate(start + last + 1)
+    except OSError:
+        pass
 
 
 def _data_rows(csv_path: Path) -> int:
