@@ -24,21 +24,28 @@ class _StepByStep(EmbeddedWorld):
 
 
 def _frames(
-    world_type: type[EmbeddedWorld], road: str, script: str, seconds: float
+    world_type: type[EmbeddedWorld], road: str | None, script: str, seconds: float
 ) -> tuple[list, WorldNode]:
+    """Every frame published in ``seconds`` of a drive on ``road`` (None: a world without roads)."""
     bus = LocalBus()
     frames: list[bytes] = []
     bus.tap(frames.append)
     clock, drops = SimClock(), Drops()
-    world = world_type(ROADS / f"{road}.xodr", ActorSpec("ego", length=4.6, width=1.85))
-    net = world.network
-    road_id = net.roads[0].id
-    world.spawn_in_lane(ActorSpec("lead"), road_id, -1, 45.0, speed=0.0)  # a stopped car ahead
-    world.spawn_in_lane(ActorSpec("beside"), road_id, 1, 30.0, speed=0.0)  # and one in the next lane
+    world = world_type(
+        None if road is None else ROADS / f"{road}.xodr", ActorSpec("ego", length=4.6, width=1.85)
+    )
     vehicle = vehicle_models.Vehicle("single_track", "sedan_bmw320i")
-    x, y, _, yaw = net.lane_to_world(road_id, -1, 5.0)
-    vehicle.x[0], vehicle.x[1], vehicle.x[2] = x, y, yaw
-    sensors = [ObjectList(rate_hz=25.0, range_m=60.0), LaneGeometry(net, rate_hz=10.0)]
+    net = world.network
+    if net is None:
+        world.spawn(ActorSpec("lead"), (30.0, 0.0, 0.0, 0.0))  # a stopped car ahead
+        sensors: list = [ObjectList(rate_hz=25.0, range_m=60.0)]
+    else:
+        road_id = net.roads[0].id
+        world.spawn_in_lane(ActorSpec("lead"), road_id, -1, 45.0, speed=0.0)  # a stopped car ahead
+        world.spawn_in_lane(ActorSpec("beside"), road_id, 1, 30.0, speed=0.0)  # and one in the next lane
+        x, y, _, yaw = net.lane_to_world(road_id, -1, 5.0)
+        vehicle.x[0], vehicle.x[1], vehicle.x[2] = x, y, yaw
+        sensors = [ObjectList(rate_hz=25.0, range_m=60.0), LaneGeometry(net, rate_hz=10.0)]
     node = WorldNode(bus, drops, world, clock, rate_hz=50.0, ego_offset=1.4, sensors=sensors)
     nodes = [ScriptedDriver(bus, clock, script), VehicleNode(bus, drops, vehicle, clock), node]
     Loop(nodes, clock, bus, drops).run(int(seconds * 1000))
@@ -46,7 +53,13 @@ def _frames(
 
 
 @pytest.mark.parametrize(
-    ("road", "script"), [("highway", "sine-steer"), ("rural", "step-steer"), ("junction", "accelerate-brake")]
+    ("road", "script"),
+    [
+        ("highway", "sine-steer"),
+        ("rural", "step-steer"),
+        ("junction", "accelerate-brake"),
+        (None, "accelerate-brake"),
+    ],
 )
 def test_one_call_tick_publishes_what_the_step_by_step_tick_publishes(road, script):
     fast, node = _frames(EmbeddedWorld, road, script, 8.0)
