@@ -117,6 +117,13 @@ class WorldNode:
             z = 0.0 if self._net is None else self._net.surface_z(x, y)
             self.world.set_pose(0, (x, y, z, yaw), speed)
         self.world.step(t_sim_ns, 0.0)  # compile the kernels; no time passes
+        if self._one_call:  # load (or compile) the tick's kernel now, on copies: nothing changes
+            actors, checks = self.world.actors, self._checks
+            n = actors.count
+            checks.room(n)
+            world_tick(*self._packed, actors.state.copy(), actors.boxes.copy(), checks.fwork.copy(),
+                       checks.iwork.copy(), np.zeros((max(n, 1), O_SIZE)), n, self._net is not None, False,
+                       0.0, 0.0, 0.0, 0.0, 0.0, 0.0, False, 0.0)  # fmt: skip
         if self._use_thread and self._thread is None:
             state, _ = self.world.actor_state()
             self._thread = SensorThread(
