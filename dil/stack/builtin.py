@@ -171,6 +171,8 @@ class BuiltinStack:
         """How many of the path's rows are valid (-1: to be worked out for the newest lanes)."""
         self._path_target: tuple[str, int] | None = None
         """The target lane the path was worked out for."""
+        self._flags: tuple = ()
+        """The lanes' types, roads and ids and the target lane that the use and target flags hold."""
         self._frame = 0
         self.emergency = EmergencyBraking(rate_hz)
         """Forward collision warning and emergency braking."""
@@ -300,9 +302,12 @@ class BuiltinStack:
             self._ahead, self._dist = np.zeros((2 * len(lanes.points), 2)), np.zeros(2 * len(lanes.points))
         use, target = self._use[:n], self._target[:n]
         target_lane = self.target_lane
-        for k, kind in enumerate(lanes.types):  # only drivable lanes; the target lane if set and visible
-            use[k] = kind in DRIVABLE
-            target[k] = target_lane is not None and (lanes.roads[k], lanes.lanes[k]) == target_lane
+        flags = (lanes.types, lanes.roads, lanes.lanes, target_lane)
+        if flags != self._flags:  # the lanes in range changed (most lane messages list the same ones)
+            for k, kind in enumerate(lanes.types):  # only drivable lanes; the target lane if set and visible
+                use[k] = kind in DRIVABLE
+                target[k] = target_lane is not None and (lanes.roads[k], lanes.lanes[k]) == target_lane
+            self._flags = flags
         self._path_n = lane_path_ahead(
             lanes.points, lanes.ends, use, target, self._first, self._ahead, self._dist
         )
