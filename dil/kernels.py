@@ -260,7 +260,8 @@ def warm(stream: TextIO | None = None) -> int:
 def preload_run(stream: TextIO | None = None) -> None:
     """Load what a run needs into this process, as a resident worker does before it serves runs:
     SciPy's BLAS table alone, the kernels compiled if the cache is cold, then short catalog runs
-    that import the run's modules and load every kernel a batch run calls."""
+    that import the run's modules and load every kernel a batch run calls, and the kernels some
+    runs call beyond them (:func:`_exercise_more`)."""
     warm(stream)
     import logging
 
@@ -269,5 +270,20 @@ def preload_run(stream: TextIO | None = None) -> None:
     quiet.setLevel(logging.ERROR)  # the short runs' own log lines are not a user's run
     try:
         _exercise()
+        _exercise_more()
     finally:
         quiet.setLevel(level)
+
+
+def _exercise_more() -> None:
+    """Call the kernels that some runs call beyond :func:`_exercise`'s: a pedestrian walking along its
+    lane (the catalog's cpna) and the road network's build (a run whose network is not yet in the disk
+    cache of built networks, :mod:`dil.road.cache`)."""
+    from dil.paths import catalog_dir, roads_dir
+    from dil.road.network import RoadNetwork
+    from dil.run.runner import run
+    from dil.run.spec import DriverChoice, RunSpec, ScenarioChoice, Timing
+
+    walk = ScenarioChoice(catalog_dir() / "cpna.xosc")  # its pedestrian starts walking at about 2.6 s
+    run(RunSpec(walk, DriverChoice("none"), timing=Timing(max_time=4.0)))
+    RoadNetwork.load(roads_dir() / "rural.xodr")
