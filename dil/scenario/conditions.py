@@ -7,7 +7,8 @@ import operator
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from operator import attrgetter
+from typing import TYPE_CHECKING, Any
 
 from lxml import etree
 
@@ -33,6 +34,12 @@ RULES: dict[str, Callable[[float, float], bool]] = {
 }
 EDGES = ("rising", "falling", "risingOrFalling", "none")
 
+Quiet = tuple[Callable[[Any], Any], Any, Any]
+"""A condition's guard: ``(get, obj, below)``, its test surely False while ``get(obj) < below``."""
+
+ABOVE_ZERO = math.nextafter(0.0, math.inf)
+"""The least float above 0: ``x < ABOVE_ZERO`` is ``x <= 0.0``."""
+
 
 @dataclass
 class Condition:
@@ -44,6 +51,18 @@ class Condition:
     history: deque = field(default_factory=deque)
     looks_at: frozenset[str] = frozenset()
     """What the engine tracks only for conditions that look at it: ``off_road`` (time off the road)."""
+    quiet: Callable[[Context], Quiet | None] | None = None
+    """Makes :attr:`guard` for a running scenario (see :meth:`bind`); None: the test has no guard."""
+    guard: Quiet | None = None
+    """``(get, obj, below)``: the test is surely False while ``get(obj) < below`` (the simulation time
+    before a time condition's value, an entity's travelled distance before its target, ...), one
+    comparison that a trigger makes instead of calling the test (see :meth:`Trigger.fired`)."""
+
+    def bind(self, ctx: Context) -> None:
+        """Make the guard of the running scenario ``ctx`` (its entities and world); only where the
+        guard's skip is exact: without a delay, or an edge (whose delay holds only true values)."""
+        if self.quiet is not None and (self.delay <= 0.0 or self.edge != "none"):
+            self.guard = self.quiet(ctx)
 
     def evaluate(self, ctx: Context) -> bool:
         now = bool(self.test(ctx))
@@ -94,7 +113,12 @@ class Trigger:
         for group in self.groups:  # every condition is evaluated each step so that edges stay true
             held = True
             for c in group:
-                if not c.evaluate(ctx):
+                g = c.guard
+                if g is not None and c.previous is False and not c.history and g[0](g[1]) < g[2]:
+                    # its test is False as it was, no delayed edge is waiting: evaluate would
+                    # return False and change nothing
+                    held = False
+                elif not c.evaluate(ctx):
                     held = False
             result = result or held
         return result
@@ -147,9 +171,68 @@ def parse_condition(r: Reader, el: etree._Element) -> Condition:
                 return combine(test_one(ctx, ctx.entity(n)) for n in refs)
 
         looks = frozenset({"off_road"}) if entity_condition.tag == "OffroadCondition" else frozenset()
-        return Condition(name, delay, edge, test, looks_at=looks)
+        quiet = _entity_quiet(r, entity_condition, refs[0]) if len(refs) == 1 else None
+        return Condition(name, delay, edge, test, looks_at=looks, quiet=quiet)
 
-    return Condition(name, delay, edge, test)
+    return Condition(name, delay, edge, test, quiet=_value_quiet(r, r.one_child(kind)))
+
+
+_TIME = attrgetter("t")
+_BELOW = {"greaterThan": math.nextafter, "greaterOrEqual": lambda v, _up: v}
+"""Rule -> the least value at which it may hold, from the rule's value (and inf): ``x > v`` is False
+while ``x < nextafter(v, inf)``, ``x >= v`` while ``x < v``."""
+
+
+def _value_quiet(r: Reader, el: etree._Element) -> Callable[[Context], Quiet] | None:
+    """The guard maker of a by-value condition ``el`` whose test is surely False while the simulation
+    time is below a value (a SimulationTimeCondition greaterThan or greaterOrEqual); None for others."""
+    if el.tag != "SimulationTimeCondition" or r.raw(el, "rule") not in _BELOW:
+        return None
+    below = _BELOW[r.raw(el, "rule")](r.num(el, "value"), math.inf)
+    return lambda ctx: (_TIME, ctx, below)
+
+
+_TOUCHING = attrgetter("touching")
+NO_PAIR = frozenset({(-1, -1)})
+"""A pair of actor ids that never touch: ``touching < NO_PAIR`` (a proper subset of it) is True only
+when no pair touches."""
+
+
+def _entity_quiet(r: Reader, el: etree._Element, ref: str) -> Callable[[Context], Quiet | None] | None:
+    """The guard maker of an entity condition ``el`` on entity ``ref`` whose test is surely False while
+    one of the entity's values is below a bound (its standstill or end-of-road time, travelled
+    distance, speed), or (a collision with an entity) while nothing touches; None for others."""
+    tag = el.tag
+    if tag == "CollisionCondition":
+        target = el.find("EntityRef")
+        if target is None:
+            return None
+        other = r.raw(target, "entityRef")
+
+        def nothing_touches(ctx: Context) -> Quiet | None:  # (the test's errors where one is missing)
+            if ref not in ctx.entities or other not in ctx.entities:
+                return None
+            return (_TOUCHING, ctx.world.events, NO_PAIR)
+
+        return nothing_touches
+    if tag == "StandStillCondition":
+        # 0.0 < time >= duration - 1e-9: False below the duration, and at 0 (not in the state)
+        attr, below = "standstill", max(r.num(el, "duration") - 1e-9, ABOVE_ZERO)
+    elif tag == "EndOfRoadCondition":
+        attr, below = "end_of_road", max(r.num(el, "duration") - 1e-9, ABOVE_ZERO)
+    elif tag == "TraveledDistanceCondition":
+        attr, below = "odometer", r.num(el, "value")
+    elif tag == "SpeedCondition" and r.raw(el, "rule") in _BELOW:
+        attr, below = "speed", _BELOW[r.raw(el, "rule")](r.num(el, "value"), math.inf)
+    else:
+        return None
+    get = attrgetter(attr)
+
+    def quiet(ctx: Context) -> Quiet | None:
+        e = ctx.entities.get(ref)
+        return None if e is None else (get, e, below)
+
+    return quiet
 
 
 def _rule(r: Reader, el: etree._Element) -> Callable[[float, float], bool]:

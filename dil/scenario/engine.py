@@ -85,6 +85,8 @@ class ScenarioNode:
         """Moves connected trailers after their tractors."""
         self._entities = list(scenario.entities.values())
         self._vehicles = [e for e in self._entities if e.kind is ActorKind.VEHICLE]
+        self._signals = scenario.environment.signals
+        """What the environment brings to each step's time by itself (see ``EnvironmentLog.step``)."""
         self._track_off = any("off_road" in c.looks_at for c in scenario.storyboard.conditions())
         """Some condition looks at how long an entity has been off the road: track it each step."""
         self._notify_earlier = lambda el, transition: self._notify(el, transition, earlier=True)
@@ -130,6 +132,8 @@ class ScenarioNode:
             if ego.controller is not None:
                 ctx.ego_link.configure(ego.controller)
         self._place_all()
+        for c in self.scenario.storyboard.conditions():
+            c.bind(ctx)  # the guards that let a trigger skip a test that cannot hold yet
         self.scenario.storyboard.start(ctx, self._notify)
 
     def tick(self, t_sim_ns: int) -> None:
@@ -141,8 +145,11 @@ class ScenarioNode:
         # asked for), so that after this tick every entity's state is the state at t
         entities = self._entities
         if not first:
-            perceive_all(self.scenario.entities)  # controllers see the world before anyone moves
             t, dt = ctx.t, ctx.dt
+            for e in entities:
+                if e.controller is not None:  # controllers see the world before anyone moves
+                    perceive_all(self.scenario.entities)
+                    break
             for e in entities:
                 if not e.stack_driven and e.speed_follow is not None:
                     e.plan(t, dt)  # so do continuous actions that follow another entity
@@ -151,14 +158,14 @@ class ScenarioNode:
             self._sync_ego()
         if self._track_off:
             self._track_off_road()
-        self.scenario.environment.step(ctx.t)
+        if self._signals.controllers:
+            self.scenario.environment.step(ctx.t)  # (what it brings to t: the signals' phases)
         ctx.transitions = self._now
         self._now = set()
         ctx.seq_window, self._seq_step = self._seq_step, ctx.seq
         board = self.scenario.storyboard
-        if not first:  # what the motion to t completed ended in the step that began at t - dt
-            board.settle(ctx, self._notify_earlier)
-        board.step(ctx, self._notify)
+        # after the first: what the motion to t completed ended in the step that began at t - dt
+        board.step(ctx, self._notify, None if first else self._notify_earlier)
         if self._now:
             ctx.transitions = ctx.transitions | self._now
         for e in entities:

@@ -179,13 +179,21 @@ class Storyboard:
             m.go("end", notify)
         return ended
 
-    def step(self, ctx: Context, notify: Notify) -> None:
-        """One step: triggers, transitions, running actions."""
+    def step(self, ctx: Context, notify: Notify, notify_earlier: Notify | None = None) -> None:
+        """One step: triggers, transitions, running actions; with ``notify_earlier``, first
+        :meth:`settle` with it (a step of the engine after its first: one call for both)."""
         if self.stopped:
             return
         if self._cached != self._version:
             self._cache()
-        notify = self._counting(notify)
+        if notify_earlier is not None:
+            for a in self._movers:  # as settle: nothing to settle unless one has ended
+                if a.action.moved_to_end(ctx):  # type: ignore[union-attr]
+                    self.settle(ctx, notify_earlier)
+                    if self._cached != self._version:
+                        self._cache()
+                    break
+        notify = self._counted.get(notify) or self._counting(notify)
         # the start triggers of waiting events see one state: an action that one of them starts
         # (a teleport, say) takes effect for the triggers of the next step, not for its neighbours
         if self._waiting:
