@@ -93,6 +93,8 @@ class ScenarioNode:
         self._stepper = lane_stepper(world.network)
         """Steps the storyboard-driven entities along their lanes (see :meth:`_move_all`)."""
         self._ego = scenario.entities[scenario.ego]
+        self._lane_memo: dict[str, tuple[tuple, tuple[float, ...]]] = {}
+        """Entity name -> its last lane-step request row and the kernel's result row for it."""
         self._placed: list[int] = []
         """World ids of the entities the last :meth:`_place_all` placed, in order."""
         self._placed_ids = np.zeros(0, dtype=np.int64)
@@ -204,7 +206,9 @@ class ScenarioNode:
         """Move the storyboard-driven entities to time ``t`` [s] by ``dt`` [s]: their steps along
         their lanes in one kernel call (each entity's step depends on its own state only), with the
         lane lookup of the ``ego`` the vehicle moved (None: no such ego) in the same call; a single
-        lane step with no ego to look up goes to the one-step kernel as it is."""
+        lane step with no ego to look up goes to the one-step kernel as it is. An entity that stands
+        and asks for the step it asked for last takes that step's result again (the kernel's result
+        depends on the request alone)."""
         net = self.ctx.net
         stepper = self._stepper
         waiting: list[tuple[Entity, LaneStep]] = []
@@ -213,28 +217,46 @@ class ScenarioNode:
                 lane_step = e.move_start(net, t, dt)
                 if lane_step is not None:
                     waiting.append((e, lane_step))
-        if ego is None and len(waiting) < 2:  # no request rows to fill for one step alone
-            for e, lane_step in waiting:
+        if ego is None and len(waiting) < 2 and (not waiting or waiting[0][1][0] != 0.0):
+            for e, lane_step in waiting:  # no request rows to fill for one step alone
                 assert e.road is not None
                 e.move_finish(
                     net, lane_step, stepper.step(e.road, e.lane, e.s, e.offset, lane_step[0], e.forward)
                 )
             return
-        rows, road_row = stepper.rows, stepper.road_row
-        flat: list[float] = []  # the lane-step request rows (``S_*``), one after the other
+        rows, road_row, memo = stepper.rows, stepper.road_row, self._lane_memo
+        asked: list[tuple[Entity, LaneStep]] = []  # those whose steps the kernel makes
+        flat: list[float] = []  # their request rows (``S_*``), one after the other
         for e, lane_step in waiting:
             row = rows.get(e.road)  # type: ignore[arg-type]
             if row is None:
                 row = road_row(e.road)  # type: ignore[arg-type]
-            flat += (row, e.lane, e.s, e.offset, lane_step[0], 1.0 if e.forward else 0.0)
-        n = len(waiting)
+            q = (row, e.lane, e.s, e.offset, lane_step[0], 1.0 if e.forward else 0.0)
+            if lane_step[0] == 0.0:  # it stands: the step may be the one it asked for last
+                last = memo.get(e.name)
+                if last is not None and last[0] == q:
+                    r = last[1]
+                    if r[P_OK] and lane_step[1] == 0.0 and e.lateral is None:  # as below
+                        e.s, e.x, e.y, e.z, h_ref = r[1:6]
+                        e.yaw = (h_ref + e.h_rel + math.pi) % TWO_PI - math.pi
+                    else:
+                        e.move_finish(net, lane_step, r[1:6] if r[P_OK] else None)
+                    continue
+                memo[e.name] = (q, ())  # the result row follows from the kernel
+            asked.append((e, lane_step))
+            flat += q
+        n = len(asked)
         if ego is not None:
             results, found = stepper.step_flat_and_locate(flat, n, ego.x, ego.y)
-        else:
+        elif n:
             results, found = stepper.step_flat(flat, n), False
+        else:
+            return
         pi = math.pi
         k = 0  # the entity's result row, the ``P_*`` columns from results[k]
-        for e, lane_step in waiting:
+        for e, lane_step in asked:
+            if lane_step[0] == 0.0:
+                memo[e.name] = (memo[e.name][0], results[k : k + 6])
             if results[k + P_OK] and lane_step[1] == 0.0 and e.lateral is None:
                 # the common step, as Entity.move_finish makes it (inline: once per entity per step)
                 e.s, e.x, e.y, e.z, h_ref = results[k + 1 : k + 6]

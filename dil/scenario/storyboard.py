@@ -107,6 +107,11 @@ class Storyboard:
         self._waiting: list[Event] = []
         self._counted: dict[Notify, Notify] = {}
         """Each notify given -> its counting wrapper (see :meth:`_counting`)."""
+        self._idle = False
+        """No act waits to start or has a stop trigger, and no action runs: while no waiting event's
+        trigger fires, a walk through the stories would change nothing (see :meth:`step`)."""
+        self._walked = -1
+        """``_version`` when the last walk through the stories ended (-1: none yet)."""
         self._movers: list[ActionNode] = []
         """Running actions that the entities' motion can complete (their ``moved_to_end`` is their own)."""
 
@@ -196,14 +201,18 @@ class Storyboard:
         notify = self._counted.get(notify) or self._counting(notify)
         # the start triggers of waiting events see one state: an action that one of them starts
         # (a teleport, say) takes effect for the triggers of the next step, not for its neighbours
+        some = False  # some waiting event's trigger fired
         if self._waiting:
-            self._fired = {
-                ev: ev.start_trigger is None or ev.start_trigger.fired(ctx) for ev in self._waiting
-            }
+            fired = self._fired = {}
+            for ev in self._waiting:
+                fired[ev] = now = ev.start_trigger is None or ev.start_trigger.fired(ctx)
+                some = some or now
         self._seq = ctx.seq
-        for story in self.stories:
-            if story.state == RUNNING:
-                self._story(story, ctx, notify)
+        if some or not self._idle or self._walked != self._version:
+            for story in self.stories:
+                if story.state == RUNNING:
+                    self._story(story, ctx, notify)
+            self._walked = self._version
         if self._fired:
             self._fired = {}
         stop = self.stop_trigger  # as _stop_fired, inline
@@ -228,12 +237,19 @@ class Storyboard:
         """Work out what depends only on the elements' states (once per change of them)."""
         self._waiting = self._waiting_events()
         base = Action.moved_to_end
+        running = self._running_events()
         self._movers = [
             a
-            for ev in self._running_events()
+            for ev in running
             for a in ev.actions
             if a.state == RUNNING and a.action is not None and type(a.action).moved_to_end is not base
         ]
+        acts = [act for story in self.stories if story.state == RUNNING for act in story.acts]
+        self._idle = (
+            not any(a.state == RUNNING and a.action is not None for ev in running for a in ev.actions)
+            and not any(act.state == STANDBY for act in acts)
+            and not any(act.state == RUNNING and act.stop_trigger is not None for act in acts)
+        )
         self._cached = self._version
 
     def _running_events(self) -> list[Event]:

@@ -63,3 +63,51 @@ def test_a_delayed_edge_fires_once_its_delay_after_the_edge(tmp_path):
     starts = [(t, name) for t, _kind, name, transition in h.transitions() if transition == "start"]
     assert [name for _t, name in starts].count("rise") == 1
     assert [name for _t, name in starts].count("fall") == 1
+
+
+class _Forgetful(dict):
+    """A lane-step memory that finds nothing: every step goes to the kernel."""
+
+    def get(self, key, default=None):
+        return default
+
+
+def test_a_standing_entity_takes_its_last_lane_step_again():
+    """CCRs's target stands in its lane: after its first step it takes its last step's result again
+    instead of asking the kernel, and every entity's track is the kernel's to the bit."""
+    kept = EngineHarness(CATALOG / "ccrs.xosc")
+    kept.run(3.0)
+    asked = EngineHarness(CATALOG / "ccrs.xosc")
+    asked.engine._lane_memo = _Forgetful()
+    asked.run(3.0)
+    assert set(kept.engine._lane_memo) == {"Target"}
+    assert kept.tracks == asked.tracks
+    assert kept.transitions() == asked.transitions()
+
+
+def _walks(h: EngineHarness, steps: int) -> int:
+    """How many times the storyboard walked through its stories in ``steps`` engine steps."""
+    walks = [0]
+
+    def count(frame, event, arg):
+        if event == "call" and frame.f_code.co_name == "_story":
+            walks[0] += 1
+
+    sys.setprofile(count)
+    try:
+        h.step(steps)
+    finally:
+        sys.setprofile(None)
+    return walks[0]
+
+
+def test_a_waiting_event_is_looked_at_without_a_walk_through_the_stories():
+    """The ALKS cut-in before the cut-in: its event waits for the gap to close, no action runs and no
+    act waits or has a stop trigger; its trigger is looked at each step, the stories are not walked
+    until it fires, and then the cut-in starts as before."""
+    h = EngineHarness(CATALOG / "alks_cutin.xosc")
+    h.step(50)
+    assert h.started_at("event") is None
+    assert _walks(h, 100) == 0
+    h.run(25.0)
+    assert h.started_at("event") is not None
