@@ -376,8 +376,10 @@ def _by_entity(r: Reader, el: etree._Element) -> Callable[[Context, Entity], boo
         kind = r.choice(
             el, "relativeDistanceType", ("longitudinal", "lateral", "cartesianDistance", "euclidianDistance")
         )
-        if kind == "longitudinal":
-            return lambda ctx, e: rule(abs(_longitudinal_gap(e, ctx.entity(ref), freespace)), value)
+        if kind == "longitudinal":  # (entities.get: the error of ctx.entity only where it is missing)
+            return lambda ctx, e: rule(
+                abs(_longitudinal_gap(e, ctx.entities.get(ref) or ctx.entity(ref), freespace)), value
+            )
         if kind == "lateral":
             return lambda ctx, e: rule(abs(_lateral_gap(e, ctx.entity(ref), freespace)), value)
         return lambda ctx, e: rule(_euclidean(e, ctx.entity(ref), freespace), value)

@@ -22,13 +22,18 @@ def reference_points(a: Entity, b: Entity, freespace: bool) -> tuple[float, floa
 
 
 def longitudinal_gap(a: Entity, b: Entity, freespace: bool) -> float:
-    """Distance from ``a`` to ``b`` along ``a``'s heading (b ahead is positive)."""
-    ax, ay, bx, by = reference_points(a, b, freespace)
-    d = (bx - ax) * math.cos(a.yaw) + (by - ay) * math.sin(a.yaw)
-    if freespace:
-        reach = 0.5 * a.length + 0.5 * extent_along(b, a.yaw)
-        d = math.copysign(max(0.0, abs(d) - reach), d)
-    return d
+    """Distance from ``a`` to ``b`` along ``a``'s heading (b ahead is positive). The arithmetic of
+    :func:`reference_points` and :func:`extent_along`, inline (a distance condition looks each step)."""
+    cos, sin = math.cos, math.sin
+    ca, sa = cos(a.yaw), sin(a.yaw)
+    if not freespace:
+        return (b.x - a.x) * ca + (b.y - a.y) * sa
+    ax, ay = a.x + a.centre_x * ca, a.y + a.centre_x * sa  # the box centres (Entity.box_centre)
+    bx, by = b.x + b.centre_x * cos(b.yaw), b.y + b.centre_x * sin(b.yaw)
+    d = (bx - ax) * ca + (by - ay) * sa
+    turn = b.yaw - a.yaw  # b's box along a's heading (extent_along)
+    reach = 0.5 * a.length + 0.5 * (b.length * abs(cos(turn)) + b.width * abs(sin(turn)))
+    return math.copysign(max(0.0, abs(d) - reach), d)
 
 
 def lateral_gap(a: Entity, b: Entity, freespace: bool) -> float:
