@@ -235,9 +235,9 @@ class Storyboard:
 
     def _cache(self) -> None:
         """Work out what depends only on the elements' states (once per change of them)."""
-        self._waiting = self._waiting_events()
+        self._waiting = self._events_in(STANDBY)
         base = Action.moved_to_end
-        running = self._running_events()
+        running = self._events_in(RUNNING)
         self._movers = [
             a
             for ev in running
@@ -252,7 +252,8 @@ class Storyboard:
         )
         self._cached = self._version
 
-    def _running_events(self) -> list[Event]:
+    def _events_in(self, state: str) -> list[Event]:
+        """The events in ``state`` under running stories, acts, groups and maneuvers."""
         return [
             ev
             for story in self.stories
@@ -264,22 +265,7 @@ class Storyboard:
             for m in g.maneuvers
             if m.state == RUNNING
             for ev in m.events
-            if ev.state == RUNNING
-        ]
-
-    def _waiting_events(self) -> list[Event]:
-        return [
-            ev
-            for story in self.stories
-            if story.state == RUNNING
-            for act in story.acts
-            if act.state == RUNNING
-            for g in act.groups
-            if g.state == RUNNING
-            for m in g.maneuvers
-            if m.state == RUNNING
-            for ev in m.events
-            if ev.state == STANDBY
+            if ev.state == state
         ]
 
     @property
