@@ -4,10 +4,10 @@ Every kernel is ``@njit(cache=True)``: compiled once after install (about 40 ker
 CPU), then loaded from numba's cache (``__pycache__`` beside the sources, or ``NUMBA_CACHE_DIR``)
 by every later process. A run that found them compiling inside its loop would report a
 meaningless real-time factor, so ``dil run`` calls :func:`warm` before its loop: when the cache is
-cold it says so on stderr, compiles the kernels of a short catalog run with one progress line per
-kernel group and records which kernels a run uses (``dil-kernels.json`` in the cache directory);
-when the cache is warm it only checks that record against the cache's index files (a few ``stat``
-calls). ``dil warm`` does the same ahead of time.
+cold it says so on stderr, compiles the kernels of a short catalog run and those of ``dil carla-lite``
+with one progress line per kernel group and records which kernels they use (``dil-kernels.json`` in
+the cache directory); when the cache is warm it only checks that record against the cache's index
+files (a few ``stat`` calls). ``dil warm`` does the same ahead of time.
 """
 
 from __future__ import annotations
@@ -182,6 +182,17 @@ def _exercise() -> None:
         run(RunSpec(scenario, DriverChoice(stack), timing=Timing(max_time=0.5)))
 
 
+def _exercise_carla_lite() -> None:
+    """A throw-away world of ``dil carla-lite``'s default map, stepped through every kernel the server
+    calls (:mod:`dil.carla_lite.warmup`, which each server also runs before it listens)."""
+    from dil.carla_lite.server import DEFAULT_MAP, spawn_points
+    from dil.carla_lite.warmup import exercise
+    from dil.road.network import RoadNetwork
+
+    network = RoadNetwork.load(DEFAULT_MAP)
+    exercise(network, spawn_points(network))
+
+
 def load_blas_alone() -> bool:
     """Load SciPy's table of BLAS functions (``scipy.linalg.cython_blas``) from its file alone, before
     numba's CPU target starts; returns whether it did.
@@ -225,9 +236,9 @@ def load_blas_alone() -> bool:
 
 
 def warm(stream: TextIO | None = None) -> int:
-    """Compile the kernels of a run when the cache is cold, with progress on ``stream`` (stderr);
-    returns the number compiled (0: the cache was warm). Loads SciPy's BLAS table alone first
-    (:func:`load_blas_alone`), as this is called before a run's first kernel."""
+    """Compile the kernels of a run and of ``dil carla-lite`` when the cache is cold, with progress on
+    ``stream`` (stderr); returns the number compiled (0: the cache was warm). Loads SciPy's BLAS table
+    alone first (:func:`load_blas_alone`), as this is called before a run's first kernel."""
     load_blas_alone()
     if stream is None:
         import sys
@@ -245,6 +256,7 @@ def warm(stream: TextIO | None = None) -> int:
     try:
         with progress:
             _exercise()
+            _exercise_carla_lite()
     except Exception as e:  # never stops the user's run: its kernels then compile as it goes
         print(f"dil: the kernels were not compiled ahead ({type(e).__name__}: {e})", file=stream)
         return progress.kernels

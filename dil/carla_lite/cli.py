@@ -33,7 +33,11 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from dil.kernels import CompileProgress, load_blas_alone
+
+    load_blas_alone()  # before the first kernel loads: a sixth of a second less to start
     from .server import CarlaLiteServer, ServerOptions
+    from .warmup import COLD_COMPILE_S
 
     if not args.rate > 0.0:
         print("dil carla-lite: --rate must be positive", file=sys.stderr)
@@ -47,7 +51,8 @@ def run(args: argparse.Namespace) -> int:
                 streaming_port=args.streaming_port,
                 rate_hz=args.rate,
                 version=args.report_version,
-            )
+            ),
+            CompileProgress(sys.stderr, COLD_COMPILE_S),  # a cold numba cache compiles before the port opens
         )
     except (OSError, RoadNetworkError) as exc:
         print(f"dil carla-lite: {exc}", file=sys.stderr)

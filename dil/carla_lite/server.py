@@ -12,6 +12,7 @@ import math
 import threading
 import time
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -53,6 +54,7 @@ from .sensors import Sensors
 from .settings import EpisodeSettings
 from .stream import StreamServer
 from .traffic_manager import TrafficManagers
+from .warmup import warm_kernels
 from .weather import Weather
 from .world import PHYSICAL, LiteWorld
 
@@ -119,7 +121,11 @@ class ServerOptions:
 class CarlaLiteServer:
     """Serves one world on ``options.port``; :meth:`start`, then :meth:`close`."""
 
-    def __init__(self, options: ServerOptions) -> None:
+    def __init__(
+        self, options: ServerOptions, progress: AbstractContextManager[object] | None = None
+    ) -> None:
+        """Loads the map and every kernel the server can call (compiled when numba's cache is cold,
+        inside ``progress``: the command line's notice and progress), then opens the sockets."""
         self.options = options
         self.map_path = Path(options.map_path)
         self.map_name = self.map_path.stem
@@ -130,6 +136,8 @@ class CarlaLiteServer:
         for change in served.changes:
             log.warning("carla-lite: %s: served to clients with %s", self.map_path.name, change)
         self.library = BlueprintLibrary()
+        self.spawn_points = spawn_points(self.network)
+        warm_kernels(self.network, self.spawn_points, progress)  # before any socket opens
         self.world = LiteWorld(self.network)
         self.extras = VehicleExtras(self.world)
         self.lock = threading.RLock()
@@ -149,7 +157,6 @@ class CarlaLiteServer:
         self.streams.on_subscribe.append(self._on_subscribe)
         self.codec = ActorCodec(self.world, self.library, self.streams.port)
         self.sensors = Sensors(self.world, self.network, self.codec)
-        self.spawn_points = spawn_points(self.network)
         self._methods = self._method_table()
         self._unsupported: set[str] = set()
         self._nav: tuple[str, bytes] | None = None

@@ -27,7 +27,10 @@ carla = pytest.importorskip("carla")
 
 ROADS = Path(__file__).resolve().parents[2] / "scenarios" / "roads"
 READY = re.compile(r"carla-lite listening on ([\d.]+):(\d+)")
-START_TIMEOUT_S = 30.0
+START_TIMEOUT_S = 600.0
+"""How long a server may take to say it listens [s]: on a cold numba cache the worker's first server
+(its zygote's preload) compiles every kernel a server calls first, some 30 s of CPU, several times
+that on a loaded 2-core machine. A server that fails ends its output at once and is reported then."""
 CLIENT_TIMEOUT_S = 30.0
 """The client's time-out for the tests' calls [s]: no test here is about it, and on a busy 2-core
 machine a call that renders a lidar's or a camera's frame took over 5 s."""

@@ -8,7 +8,7 @@ import sys
 from multiprocessing.connection import Connection
 
 PRELOAD = ["dil.cli", "dil.carla_lite.cli", "dil.carla_lite.server", __name__, "tests.carla_lite.zygote_warm"]
-"""Modules the zygote imports once, before it forks any server (the last loads the road kernels)."""
+"""Modules the zygote imports once, before it forks any server (the last loads every server kernel)."""
 
 
 def carla_lite(out: Connection, args: list[str]) -> None:

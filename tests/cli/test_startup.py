@@ -101,12 +101,13 @@ def _bench_modules_after(argv: list[str]) -> list[str]:
 
 TOP_LEVEL = (
     "import json\n"
-    "from dil.kernels import _exercise, _used_kernels\n"
+    "from dil.kernels import _exercise, _exercise_carla_lite, _used_kernels\n"
     "_exercise()\n"
+    "_exercise_carla_lite()\n"
     "print(json.dumps(_used_kernels()))"
 )
-"""Prints the kernels a run loads itself from a warm cache (those it calls from Python; a kernel only
-other kernels call is compiled into them and loaded with them)."""
+"""Prints the kernels a run and ``dil carla-lite`` load themselves from a warm cache (those they call
+from Python; a kernel only other kernels call is compiled into them and loaded with them)."""
 
 
 def _cold_but_two(cache: Path) -> list[str]:
