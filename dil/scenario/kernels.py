@@ -96,8 +96,9 @@ def _step_in_lane_flat(
     work: np.ndarray,
     out: np.ndarray,
 ) -> bool:
-    """:func:`_step_in_lane` with the network's arrays packed into three (:mod:`.packed`): the
-    dispatcher checks each array argument on every call."""
+    """:func:`_step_in_lane` with the network's arrays packed into three (:mod:`dil.road.packed`): the
+    dispatcher checks each array argument on every call, and the tables are borrowed views of the
+    three (a few loads per call)."""
     T = tables(fbuf, ibuf, where)
     return _step_in_lane(T, road, lane, s, offset, along, forward, work, out)
 

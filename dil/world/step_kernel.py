@@ -32,6 +32,7 @@ from dil.road.lookup import (
 from dil.road.network import RoadNetwork
 from dil.road.packed import grid, tables
 from dil.road.tables import Tables
+from dil.road.views import view2
 
 from .actors import A_ALIVE, A_SPEED, A_X, A_Y, A_YAW, A_Z, EGO, fill_boxes
 from .collision import overlapping_pairs
@@ -75,24 +76,26 @@ def step_checks(
     """One world step's checks of actor rows ``state[:n]``: the network as its packed buffers
     (``RoadNetwork.packed``, see :mod:`dil.road.packed`), the step's buffers packed in ``fwork`` and
     ``iwork`` (see :func:`_step_checks` and :class:`StepChecks`; a call pays for each array argument,
-    so the buffers travel as two)."""
+    so the buffers travel as two). The network's and the buffers' 2-D parts are borrowed views
+    (:mod:`dil.road.views`: no reshape and no reference count per call; the layout is
+    :class:`StepChecks`')."""
     m, max_pairs = iwork[I_ROWS], iwork[I_PAIRS]
-    located = fwork[: m * R_SIZE].reshape((m, R_SIZE))
+    located = view2(fwork, 0, m, R_SIZE)
     o = m * R_SIZE
-    located_at = fwork[o : o + 2 * m].reshape((m, 2))
+    located_at = view2(fwork, o, m, 2)
     o += 2 * m
-    where = fwork[o : o + 5 * R_SIZE].reshape((5, R_SIZE))
+    where = view2(fwork, o, 5, R_SIZE)
     o += 5 * R_SIZE
     ego_box = fwork[o : o + 5]
     o += 5
-    cand = fwork[o : o + 3 * MAX_CANDIDATES].reshape((MAX_CANDIDATES, 3))
+    cand = view2(fwork, o, MAX_CANDIDATES, 3)
     o += 3 * MAX_CANDIDATES
     best = fwork[o : o + R_SIZE]
     borders = fwork[o + R_SIZE :]  # the rest
     flags = iwork[:W_SIZE]
     where_found = iwork[W_SIZE : W_SIZE + 5]
     found = iwork[I_FIXED : I_FIXED + m]
-    pairs = iwork[I_FIXED + m : I_FIXED + m + 2 * max_pairs].reshape((max_pairs, 2))
+    pairs = view2(iwork, I_FIXED + m, max_pairs, 2)
     hints = iwork[I_FIXED + m + 2 * max_pairs :]  # the rest: each road's hint class
     _step_checks(
         tables(fnet, inet, net_at),

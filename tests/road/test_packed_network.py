@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from dil.road.network import RoadNetwork
-from dil.road.packed import grid, tables
+from dil.road.packed import unpack
 
 from .helpers import ROADS
 
@@ -16,7 +16,7 @@ def test_the_packed_arrays_are_made_once_and_give_back_the_network(name):
     net = RoadNetwork.load(ROADS / f"{name}.xodr") if name else RoadNetwork.empty()
     packed = net.packed
     assert net.packed is packed
-    back = (*tables(*packed), *grid(*packed))
+    back = unpack(*packed)
     assert len(back) == len(net.flat)
     for k, (got, want) in enumerate(zip(back, net.flat, strict=True)):
         assert got.dtype == want.dtype and got.shape == want.shape, k

@@ -7,7 +7,7 @@ import pytest
 
 from dil.paths import catalog_dir
 from dil.road.network import RoadNetwork
-from dil.road.packed import grid, pack, tables
+from dil.road.packed import pack, unpack
 from dil.scenario.loader import load
 
 
@@ -15,7 +15,7 @@ from dil.scenario.loader import load
 def test_packed_arrays_give_back_the_network_s_tables_and_grid(name):
     net = RoadNetwork.load(load(catalog_dir() / f"{name}.xosc", {}).road_file)
     packed = pack(net.flat)
-    back = (*tables(*packed), *grid(*packed))
+    back = unpack(*packed)
     assert len(back) == len(net.flat)
     for k, (got, want) in enumerate(zip(back, net.flat, strict=True)):
         assert got.dtype == want.dtype and got.shape == want.shape, k
