@@ -14,6 +14,7 @@ import numpy as np
 from numba import njit
 
 from dil.bus.fixed import values_valid
+from dil.road.views import view2
 from vehicle_models import kinematic_single_track, single_track, two_track
 from vehicle_models.inputs import U_BRAKE, U_GEAR, U_STEERING_WHEEL, U_THROTTLE, check_inputs
 from vehicle_models.integrators import WORK_ROWS
@@ -42,14 +43,16 @@ def _tick(
 ) -> int:
     k = x.size + N_OUTPUTS
     nf, ni = floats.size, ints.size
-    w = fwork[: WORK_ROWS * k].reshape((WORK_ROWS, k))
+    # the 2-D parts as borrowed views (no reshape, no reference count per call; the layout is
+    # pack_buffers')
+    w = view2(fwork, 0, WORK_ROWS, k)
     o = WORK_ROWS * k
     out = fwork[o : o + k]
     scale = fwork[o + k : o + k + nf]
-    f_bounds = fwork[o + k + nf : o + k + 3 * nf].reshape((2, nf))
-    table = iwork[: 2 * nf].reshape((nf, 2))
-    int_table = iwork[2 * nf : 2 * nf + 2 * ni].reshape((ni, 2))
-    i_bounds = iwork[2 * nf + 2 * ni : 2 * nf + 4 * ni].reshape((2, ni))
+    f_bounds = view2(fwork, o + k + nf, 2, nf)
+    table = view2(iwork, 0, nf, 2)
+    int_table = view2(iwork, 2 * nf, ni, 2)
+    i_bounds = view2(iwork, 2 * nf + 2 * ni, 2, ni)
     code = simulate(x, u, p, h, n_steps, w, method)
     if code != 0:
         return code
