@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 import struct
 import sys
+from collections.abc import Callable
 from operator import itemgetter
 from typing import Any
 
@@ -100,18 +101,19 @@ def _picker(positions: list[int]) -> Any:
     return itemgetter(*positions)
 
 
-class FieldView:
-    """A message's values (:meth:`FixedEncoder.values`) read by field name as its map is read
-    (``view["speed"]``), without the map made."""
-
-    __slots__ = ("_index", "_values")
-
-    def __init__(self, values: tuple, index: dict[str, int]) -> None:
-        self._values = values
-        self._index = index
-
-    def __getitem__(self, name: str) -> Any:
-        return self._values[self._index[name]]
+def field_reader(schema: Schema, names: tuple[str, ...]) -> Callable[[Any], Any]:
+    """A function reading the fields ``names`` (their values as a tuple; one name: its value) from a
+    message of ``schema`` as :meth:`dil.bus.inbox.Inbox.latest_value` gives it: the values tuple a
+    :class:`FixedEncoder` hands over in this process (:meth:`FixedEncoder.values`), read by position
+    in one C-level call, or the message's map (a frame decoded, a log), read by name. Made once per
+    reader: a read makes no object but the result."""
+    keys = [f.name for f in HEADER + schema.fields]
+    unknown = [n for n in names if n not in keys]
+    if unknown or not names:
+        raise ValueError(f"schema {schema.topic} has no fields {unknown or list(names)}")
+    by_position = itemgetter(*(keys.index(n) for n in names))
+    by_name = itemgetter(*names)
+    return lambda msg: by_position(msg) if type(msg) is tuple else by_name(msg)
 
 
 class FixedEncoder:
@@ -172,7 +174,10 @@ class FixedEncoder:
         self._seq = 0
         """The sequence number of the next message (the header's is that of the last frame encoded)."""
         self._keys = ("schema_version", "seq", "t_sim_ns", "t_wall_ns", "source", *self._names)
-        self._index = {k: i for i, k in enumerate(self._keys)}
+        self.view: Callable[[tuple], tuple] = tuple
+        """What readers of values in this process get of :meth:`values`' tuple: the tuple itself
+        (``tuple`` of a tuple is the same object: one C-level call, nothing made); they read it with
+        :func:`field_reader`."""
         n_head = 5  # values(): the header's five values come first
         self._float_values = _picker([n_head + self._names.index(n) for n in self.float_names])
         self._int_values = _picker([n_head + self._names.index(n) for n in self.int_names])
@@ -219,10 +224,6 @@ class FixedEncoder:
     def make(self, values: tuple) -> dict[str, Any]:
         """The message of :meth:`values`' tuple (what :meth:`message` returns for the same values)."""
         return dict(zip(self._keys, values, strict=True))
-
-    def view(self, values: tuple) -> FieldView:
-        """:meth:`values`' tuple read by field name (what :meth:`make` would hold), no map made."""
-        return FieldView(values, self._index)
 
     def pack_values(self, values: tuple) -> bytes:
         """The frame of :meth:`values`' tuple: the bytes :meth:`encode` made for those values."""

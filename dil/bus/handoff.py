@@ -66,7 +66,7 @@ class Handoff:
     ) -> None:
         """``msg``: the message, or with ``make`` its values (``pack`` then packs the values).
         ``checked``: the schema the publisher has already checked the message against. ``view``:
-        reads the values by field name without the message made (:attr:`value`)."""
+        gives readers of values what they take of them without the message made (:attr:`value`)."""
         self._payload = msg
         self._view = view
         self._make = make
@@ -87,7 +87,7 @@ class Handoff:
     @property
     def value(self) -> Any:
         """What ``view`` reads from the payload (the typed value of :meth:`Outlet.publish_value`, or
-        a fixed template's values read by field name), else the message."""
+        a fixed template's values tuple, read with :func:`dil.bus.fixed.field_reader`), else the message."""
         if self._view is not None:
             return self._view(self._payload)
         return self.msg

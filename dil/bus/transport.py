@@ -108,7 +108,7 @@ class _LocalPublisher:
         schema the publisher has checked the message against (readers of that schema do not again).
         ``make``: ``msg`` is the message's values, ``make`` makes the message when a reader first
         looks at it and ``pack`` packs the values (:meth:`dil.bus.fixed.FixedEncoder.values`);
-        ``view`` reads them by field name for readers of values (:meth:`dil.bus.inbox.Inbox.latest_value`)."""
+        ``view`` gives readers of values what they take (:meth:`dil.bus.inbox.Inbox.latest_value`)."""
         queues, taps = self._queues, self._taps
         if not taps:  # nothing records: typed readers get the arguments as they are (one tuple)
             if not queues:

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
+from dil.bus.fixed import field_reader
 from dil.bus.graph import NodeSpec, Port
 from dil.bus.inbox import Drops, Inbox
 from dil.bus.messages import VEHICLE_STATE, WORLD_ACTORS, WORLD_EVENTS
@@ -121,6 +122,7 @@ class KpiNode:
         self._actors = Inbox(bus.subscriber(WORLD_ACTORS.topic, conflate=True), drops)
         # without vehicle/state (the storyboard moves the ego) the acceleration comes from the speeds
         self._state = Inbox(bus.subscriber(VEHICLE_STATE.topic, conflate=True), drops) if with_state else None
+        self._ax_speed = field_reader(VEHICLE_STATE, ("ax", "speed"))
         self._events = Inbox(bus.subscriber(WORLD_EVENTS.topic), drops)
         inputs = [Port("actors", WORLD_ACTORS.topic), Port("events", WORLD_EVENTS.topic)]
         if with_state:
@@ -174,10 +176,9 @@ class KpiNode:
         elif msg is not None:  # a message's records (a recording): the rows made here
             self._last_actors = msg["actors"]
             self._rows(self._last_actors)
-        st = self._state.latest_value() if self._state is not None else None  # read by field name
+        st = self._state.latest_value() if self._state is not None else None  # values tuple or map
         if st is not None:
-            self._ax = st["ax"]
-            self._speed = st["speed"]
+            self._ax, self._speed = self._ax_speed(st)
         while (ev := self._events.next()) is not None:
             self._event(ev)
         near = kpi_tick(table, fresh, self._work, self._acc, self._speed, self._ax, t_sim_ns)

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from dil.bus.codec import Encoder
+from dil.bus.fixed import field_reader
 from dil.bus.graph import NodeSpec, Port
 from dil.bus.handoff import Outlet
 from dil.bus.inbox import Drops, Inbox
@@ -144,6 +145,7 @@ class BuiltinStack:
         self._objects = Inbox(bus.subscriber(obj_schema.topic, conflate=True), drops, schemas)
         self._lanes = Inbox(bus.subscriber(lane_schema.topic, conflate=True), drops, schemas)
         self._state = Inbox(bus.subscriber(VEHICLE_STATE.topic, conflate=True), drops)
+        self._state_speed = field_reader(VEHICLE_STATE, ("speed",))
         # commands are checked in publish (plain numbers within bounds at a glance, else the schema's check)
         self._out = Outlet(bus.publisher(AI_COMMAND.topic), Encoder(AI_COMMAND, name, check=False))
         by_name = {f.name: (f.lo, f.hi) for f in AI_COMMAND.fields}
@@ -234,9 +236,9 @@ class BuiltinStack:
         if lanes is not None:
             self._last_lanes = lanes if type(lanes) is LaneSet else LaneSet.from_fields(lanes["lanes"])
             self._path_n = -1
-        st = self._state.latest_value()  # in-process: the vehicle's values by field name
+        st = self._state.latest_value()  # in-process: the vehicle's values tuple (read by position)
         if st is not None:
-            self._speed = float(st["speed"])
+            self._speed = float(self._state_speed(st))
         elif self._speed is None:
             return None
         if self._path_n < 0 or self._path_target != self.target_lane:

@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 
 from dil.bus.codec import Encoder
+from dil.bus.fixed import field_reader
 from dil.bus.graph import NodeSpec, Port
 from dil.bus.handoff import Outlet
 from dil.bus.inbox import Drops, Inbox
@@ -63,6 +64,7 @@ class WorldNode:
         self._inbox = (
             Inbox(bus.subscriber(VEHICLE_STATE.topic, conflate=True), drops) if ego_from_state else None
         )
+        self._ego_pose = field_reader(VEHICLE_STATE, ("x", "y", "z", "yaw", "speed"))
         self.listeners: list = []
         """Callables given each step's events (observers such as KPIs)."""
         self._actors_out = Outlet(bus.publisher(WORLD_ACTORS.topic), Encoder(WORLD_ACTORS, name, check=False))
@@ -138,24 +140,25 @@ class WorldNode:
         return self._thread.dropped if self._thread is not None else self._dropped
 
     def tick(self, t_sim_ns: int) -> None:
-        # in-process the vehicle's values read by field name: no message made
+        # in-process the vehicle's values tuple, read by position: no message made
         msg = self._inbox.latest_value() if self._inbox is not None else None
+        if msg is not None:
+            msg = self._ego_pose(msg)  # x, y, z, yaw, speed
         if self._one_call and not (self.world.followers is not None and self.world.followers.n):
             self._tick_one_call(t_sim_ns, msg)
             return
         heave = None
         if msg is not None:
-            yaw = msg["yaw"]
+            x, y, z, yaw, speed = msg
             d = self.ego_offset
-            x, y = msg["x"] + d * math.cos(yaw), msg["y"] + d * math.sin(yaw)
+            x, y = x + d * math.cos(yaw), y + d * math.sin(yaw)
             # the vehicle models are planar: the ego stands on the road surface (as other actors
             # do), its own z (heave) on top, so cameras see a sloping road from the driver's eyes
-            z = msg["z"]
             if self._ground_in_step:  # z set by the world's step, in its pass over the actors
                 heave, z = z, self.world.actors.state[0, A_Z]
             elif self._net is not None:  # off every road: the surface height it last stood on
                 z = self._net.surface_z(x, y, self.world.actors.state[0, A_Z] - z) + z
-            self.world.set_pose(0, (x, y, z, yaw), msg["speed"])
+            self.world.set_pose(0, (x, y, z, yaw), speed)
         events = (
             self.world.step(t_sim_ns, self._dt)
             if heave is None
@@ -189,10 +192,11 @@ class WorldNode:
                         )
         self._tick += 1
 
-    def _tick_one_call(self, t_sim_ns: int, msg: Any) -> None:
+    def _tick_one_call(self, t_sim_ns: int, msg: tuple[float, float, float, float, float] | None) -> None:
         """:meth:`tick` for the embedded world with no lane followers: the ego placed, the world's
         checks, the actor rows' check and the object sensor in one kernel call (the same arithmetic
-        as the world's ``set_pose`` and ``step`` and the sensor's ``measure_value``)."""
+        as the world's ``set_pose`` and ``step`` and the sensor's ``measure_value``). ``msg``: the ego's
+        x, y, z [m], yaw [rad] and speed [m/s] from ``vehicle/state``, or None."""
         world = self.world
         actors = world.actors
         n = actors.count
@@ -213,7 +217,7 @@ class WorldNode:
         else:
             k, check_ego, valid, m = world_tick(
                 fnet, inet, net_at, state, actors.boxes, checks.fwork, checks.iwork, rows, n, has_net,
-                True, msg["x"], msg["y"], msg["z"], msg["yaw"], msg["speed"], self.ego_offset, has_net,
+                True, *msg, self.ego_offset, has_net,
                 range_m,
             )  # fmt: skip
         events = world.events.events_after(t_sim_ns, actors, k, check_ego)

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from dil.bus import Drops, Encoder, Endpoints, FixedEncoder, Inbox, LocalBus, ZmqBus, decode
+from dil.bus.fixed import field_reader
 from dil.bus.handoff import Outlet
 from dil.bus.messages import VEHICLE_STATE, sensor_schema
 from dil.bus.values import NO_LANES, NO_OBJECTS, OBJ_SIZE, OBJ_X, OBJ_YAW, LaneSet, ObjectSet
@@ -142,12 +143,16 @@ def test_fixed_values_are_read_by_field_name_without_the_message_made():
     values = enc.values(10, 20)
     bus.publisher(VEHICLE_STATE.topic).hand(values, enc.pack_values, VEHICLE_STATE, make, enc.view)
     got = reader.latest_value()
+    assert got is values  # the tuple handed over, nothing made
     want = enc.make(values)
-    assert all(got[name] == want[name] for name in want)
-    assert got["seq"] == 0 and got["t_sim_ns"] == 10 and got["speed"] == want["speed"]
+    names = tuple(want)
+    assert field_reader(VEHICLE_STATE, names)(got) == tuple(want.values())
+    assert field_reader(VEHICLE_STATE, names)(want) == tuple(want.values())  # a message's map alike
+    assert field_reader(VEHICLE_STATE, ("speed", "seq"))(got) == (want["speed"], 0)
+    assert field_reader(VEHICLE_STATE, ("t_sim_ns",))(got) == 10
     assert made == []
-    with pytest.raises(KeyError):
-        got["no_such_field"]
+    with pytest.raises(ValueError, match=r"schema vehicle/state has no fields \['no_such_field'\]"):
+        field_reader(VEHICLE_STATE, ("speed", "no_such_field"))
 
 
 def _objects() -> list[dict]:
