@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import threading
 from pathlib import Path
 
 import pytest
@@ -16,6 +17,8 @@ GRADE = 0.015
 """rural.xodr's first road rises 1.5 % along s."""
 BANK = 0.05
 """[rad]: the superelevation the banked copy adds."""
+OBSERVER_WAIT_S = 60.0
+"""How long a client watching the CARLA server may take to hold the state of the last tick [s]."""
 
 
 def test_a_lane_follower_climbs_the_slope_nose_up() -> None:
@@ -81,8 +84,16 @@ def test_the_carla_backend_shows_actors_with_the_road_s_pitch() -> None:
         car = world.spawn_in_lane(ActorSpec("car"), "1", -1, 100.0, speed=10.0)
         world.follow_lane(car, 10.0)
         world.set_pose(0, world.network.lane_to_world("1", -1, 20.0), 0.0)
+        held = threading.Condition()
+        frames = [observer.get_snapshot().frame]
+        observer.on_tick(lambda snapshot: _note(held, frames, snapshot.frame))
         for k in range(10):
             world.step(k * 20_000_000, 0.02)
+        # the observer takes the world states in on its own threads: on a busy machine the last tick's
+        # state (and the car in it) reaches it well after the tick returned
+        with held:
+            caught_up = held.wait_for(lambda: frames[-1] >= world.frame, OBSERVER_WAIT_S)
+        assert caught_up, f"the observer holds frame {frames[-1]} of {world.frame}"
         shown = {a.attributes["role_name"]: a for a in observer.get_actors().filter("vehicle.*")}
         tf = shown["car"].get_transform()  # carla-lite grounds nothing here: dil's actors have physics off
         assert tf.rotation.pitch == pytest.approx(math.degrees(math.atan(GRADE)), abs=0.02)
@@ -91,3 +102,10 @@ def test_the_carla_backend_shows_actors_with_the_road_s_pitch() -> None:
         world.close()
     finally:
         stop_server(server)
+
+
+def _note(held: threading.Condition, frames: list[int], frame: int) -> None:
+    """A world state reached the observer (on the client's threads): its frame, waiters woken."""
+    with held:
+        frames.append(max(frames[-1], frame))
+        held.notify_all()
