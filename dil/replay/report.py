@@ -34,6 +34,8 @@ class _Box:
     def __init__(self, a: dict) -> None:
         self.x, self.y, self.yaw, self.speed = a["x"], a["y"], a["yaw"], a["speed"]
         self.length, self.width, self.name = a["length"], a["width"], a["name"]
+        self.centre_x = 0.0
+        """A logged actor's x, y are its box centre: the centre is 0 m ahead of them."""
 
     def box_centre(self) -> tuple[float, float]:
         return self.x, self.y
