@@ -64,7 +64,10 @@ class Bus(Protocol):
     def tap(self, observer: Callable[[bytes], None]) -> None:
         """Have ``observer`` see every frame published through this bus (recorders)."""
 
-    def close(self) -> None: ...
+    def close(self, linger_s: float = 0.0) -> None:
+        """Close every endpoint; frames already published may take ``linger_s`` [s] more to reach
+        the subscribers connected now (0: what is still queued is dropped)."""
+        ...
 
 
 class _Queue(deque):
@@ -253,6 +256,7 @@ class LocalBus:
         requests, replies = self._services.setdefault(address or service, (deque(), {}))
         return _LocalReplier(requests, replies)
 
-    def close(self) -> None:
+    def close(self, linger_s: float = 0.0) -> None:
+        """In one process nothing is in flight: ``linger_s`` has nothing to wait for."""
         self._queues.clear()
         self._services.clear()

@@ -252,12 +252,14 @@ class ZmqBus:
         """A ROUTER bound at ``service``'s address, or at ``address``."""
         return _Replier(self._bind(zmq.ROUTER, address or self.endpoints[service]))
 
-    def close(self) -> None:
+    def close(self, linger_s: float = 0.0) -> None:
+        """Close every socket; a publisher's queued frames may take ``linger_s`` [s] more to reach the
+        subscribers connected now (the context's end waits for them), 0 drops them."""
         for link in self._links:
             link.close()
         self._links.clear()
         for s in self._sockets:
-            s.close(0)
+            s.close(round(linger_s * 1000))
         self._sockets.clear()
         self._bound.clear()
         if self._auth is not None:

@@ -213,7 +213,7 @@ def _replay(args: argparse.Namespace) -> int:
 def _play_back(args: argparse.Namespace, log: Path) -> int:
     from dil.arguments import bus_from_args
 
-    from .playback import play_back
+    from .playback import DRAIN_S, play_back
 
     bus = bus_from_args(args)
     try:
@@ -222,7 +222,7 @@ def _play_back(args: argparse.Namespace, log: Path) -> int:
         print(f"dil replay: {e}", file=sys.stderr)
         return 2
     finally:
-        bus.close()
+        bus.close(linger_s=DRAIN_S)  # the log's end still reaches a subscriber that is behind
     print(f"played back {done.messages} messages from {log} in {done.wall_s:.2f} s")
     return 0
 

@@ -14,6 +14,10 @@ from .reader import records
 
 JOIN_S = 0.2
 """How long a new publisher waits for subscribers to join before its first message [s]."""
+DRAIN_S = 30.0
+"""How long the end of a log may still take to reach the connected subscribers once it is played
+(:meth:`dil.bus.transport.Bus.close`) [s]: a subscriber on a busy machine can be thousands of
+messages behind when the player is done, and closing at once would drop them."""
 
 
 @dataclass(frozen=True)
