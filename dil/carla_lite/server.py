@@ -12,7 +12,7 @@ import math
 import threading
 import time
 from collections.abc import Callable
-from contextlib import AbstractContextManager
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -129,15 +129,16 @@ class CarlaLiteServer:
         self.options = options
         self.map_path = Path(options.map_path)
         self.map_name = self.map_path.stem
-        self.network = RoadNetwork.load(self.map_path)
+        with progress if progress is not None else nullcontext():  # the road kernels and all the others
+            self.network = RoadNetwork.load(self.map_path)
+            self.spawn_points = spawn_points(self.network)
+            warm_kernels(self.network, self.spawn_points)  # before any socket opens
         served = client_xodr(self.map_path.read_text())  # after the load, which names a bad file's errors
         self.xodr = served.xodr
         """The OpenDRIVE text the client gets (the file's, with what CARLA's client cannot take rewritten)."""
         for change in served.changes:
             log.warning("carla-lite: %s: served to clients with %s", self.map_path.name, change)
         self.library = BlueprintLibrary()
-        self.spawn_points = spawn_points(self.network)
-        warm_kernels(self.network, self.spawn_points, progress)  # before any socket opens
         self.world = LiteWorld(self.network)
         self.extras = VehicleExtras(self.world)
         self.lock = threading.RLock()

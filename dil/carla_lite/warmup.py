@@ -18,7 +18,6 @@ from __future__ import annotations
 import importlib
 import pkgutil
 import threading
-from contextlib import AbstractContextManager, nullcontext
 from typing import Any
 
 import numpy as np
@@ -38,9 +37,9 @@ from .sensors import Sensors
 from .traffic_manager import DEFAULT_TM_PORT, TrafficManagers
 from .world import LiteWorld
 
-COLD_COMPILE_S = 30.0
+COLD_COMPILE_S = 10.0
 """Time to compile carla-lite's kernels and those of the road network on a 2-core machine, as
-announced [s]."""
+announced [s] (30 kernels from an empty cache: 9-11 s measured)."""
 STEP_S = 0.05
 """The throw-away world's step [s] (CARLA's usual synchronous step)."""
 FRAMES = 3
@@ -80,19 +79,14 @@ def loaded() -> bool:
     return all(d.overloads for d in dispatchers())
 
 
-def warm_kernels(
-    network: RoadNetwork,
-    spawn_points: list[tuple[float, ...]],
-    progress: AbstractContextManager[object] | None = None,
-) -> bool:
-    """Load or compile every kernel a server of ``network`` can call, inside ``progress`` (the command
-    line's :class:`dil.kernels.CompileProgress`: a notice and progress on stderr when numba's cache is
-    cold); returns False when they were already loaded in this process (a warmed-up process, or one
-    forked from it). ``spawn_points`` are the map's (CARLA transforms)."""
+def warm_kernels(network: RoadNetwork, spawn_points: list[tuple[float, ...]]) -> bool:
+    """Load or compile every kernel a server of ``network`` can call (``spawn_points``: the map's, as
+    CARLA transforms); returns False when they were already loaded in this process (a warmed-up
+    process, or one forked from it). The command line runs it inside :class:`dil.kernels.CompileProgress`
+    (a notice and progress on stderr when numba's cache is cold)."""
     if loaded():
         return False
-    with progress if progress is not None else nullcontext():
-        exercise(network, spawn_points)
+    exercise(network, spawn_points)
     return True
 
 
