@@ -227,12 +227,7 @@ def locate(
             score += 1e6
         if score < best_score:
             best_score = score
-            out[R_ROAD] = road
-            out[R_S] = s
-            out[R_T] = t
-            out[R_HEADING] = h
-            for i in (R_LANE, R_OFFSET, R_INSIDE, R_TYPE, R_DISTANCE):
-                out[i] = best[i]
+            _put(out, road, s, t, h, best)
     return True
 
 
@@ -301,14 +296,21 @@ def locate_near(
         s1, t, h, converged = _refine(T, road, s, x, y)
         if converged and 0.0 < s1 < T.road_length[road] and abs(t) <= G.meta[5] - HINT_MARGIN:
             _classify(T, road, s1, t, borders, best)
-            out[R_ROAD] = road
-            out[R_S] = s1
-            out[R_T] = t
-            out[R_HEADING] = h
-            for i in (R_LANE, R_OFFSET, R_INSIDE, R_TYPE, R_DISTANCE):
-                out[i] = best[i]
+            _put(out, road, s1, t, h, best)
             return True
     return locate(T, G, x, y, borders, cand, best, out)
+
+
+@njit(cache=True)
+def _put(out: np.ndarray, road: int, s: float, t: float, h: float, best: np.ndarray) -> None:
+    """A lookup's answer into ``out`` (``R_*``): the road, station and offset [m] and heading [rad]
+    found, and the lane columns of the classified row ``best``."""
+    out[R_ROAD] = road
+    out[R_S] = s
+    out[R_T] = t
+    out[R_HEADING] = h
+    for i in (R_LANE, R_OFFSET, R_INSIDE, R_TYPE, R_DISTANCE):
+        out[i] = best[i]
 
 
 @njit(cache=True)
