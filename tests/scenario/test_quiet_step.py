@@ -14,13 +14,12 @@ from tests.scenario.helpers import CATALOG, action, event, scenario, sim_time, s
 DIL = str(Path(__file__).resolve().parents[2] / "dil")
 
 
-def _dil_calls_per_step(h: EngineHarness, steps: int) -> float:
-    """Python function calls into dil's own code per engine step, over ``steps`` steps (C calls and
-    the harness's own bookkeeping not counted)."""
+def _calls(h: EngineHarness, steps: int, counted) -> int:
+    """Python function calls (frames for which ``counted(frame)`` holds) over ``steps`` engine steps."""
     calls = [0]
 
     def count(frame, event, arg):
-        if event == "call" and frame.f_code.co_filename.startswith(DIL):
+        if event == "call" and counted(frame):
             calls[0] += 1
 
     sys.setprofile(count)
@@ -28,7 +27,13 @@ def _dil_calls_per_step(h: EngineHarness, steps: int) -> float:
         h.step(steps)
     finally:
         sys.setprofile(None)
-    return calls[0] / steps
+    return calls[0]
+
+
+def _dil_calls_per_step(h: EngineHarness, steps: int) -> float:
+    """Python function calls into dil's own code per engine step, over ``steps`` steps (C calls and
+    the harness's own bookkeeping not counted)."""
+    return _calls(h, steps, lambda frame: frame.f_code.co_filename.startswith(DIL)) / steps
 
 
 def test_a_quiet_step_makes_few_python_calls():
@@ -87,18 +92,7 @@ def test_a_standing_entity_takes_its_last_lane_step_again():
 
 def _walks(h: EngineHarness, steps: int) -> int:
     """How many times the storyboard walked through its stories in ``steps`` engine steps."""
-    walks = [0]
-
-    def count(frame, event, arg):
-        if event == "call" and frame.f_code.co_name == "_story":
-            walks[0] += 1
-
-    sys.setprofile(count)
-    try:
-        h.step(steps)
-    finally:
-        sys.setprofile(None)
-    return walks[0]
+    return _calls(h, steps, lambda frame: frame.f_code.co_name == "_story")
 
 
 def test_a_waiting_event_is_looked_at_without_a_walk_through_the_stories():
