@@ -165,32 +165,42 @@ class WorldNode:
             else self.world.step(t_sim_ns, self._dt, heave)
         )
         wall = self.clock.wall_ns(t_sim_ns)
-        for e in events:
-            self._events_out.publish(t_sim_ns, wall, e.fields())
-        self.events += events
-        for listener in self.listeners:
-            listener(events)
         state, names = self.world.actor_state()
         n = len(state)
-        # handed over as the table (readers in this process take it); records made only on need
-        if len(self._names) != n:  # actors added: their names taken again (names never change)
-            self._names = tuple(names[:n])
-        table = ActorSet(state.copy(), self._names)
-        self._actors_out.publish_value(t_sim_ns, wall, table, ActorSet.fields, actor_rows_valid(state, n))
+        self._publish_step(t_sim_ns, wall, events, state, names, n, actor_rows_valid(state, n))
         if self._thread is not None:
             due = tuple(k for k, (_, every, _, _) in enumerate(self._sensor_pubs) if self._tick % every == 0)
             if due:
                 self._thread.post(t_sim_ns, wall, state, due)
         else:
-            for sensor, every, out, value_of, fields_of in self._measures:
-                if self._tick % every == 0:
-                    if value_of is not None:  # in-process readers take the value, fields made on need
-                        out.publish_value(t_sim_ns, wall, value_of(state, n), fields_of, sensor.checked)
-                    else:
-                        out.publish(
-                            t_sim_ns, wall, sensor.measure(state, n), getattr(sensor, "checked", False)
-                        )
+            self._measure(t_sim_ns, wall, state, n)
         self._tick += 1
+
+    def _publish_step(
+        self, t_sim_ns: int, wall: int, events: list, state: np.ndarray, names: Any, n: int, valid: bool
+    ) -> None:
+        """A step's events to ``world/events`` and the listeners, and the actor rows ``state[:n]``
+        (named ``names``; ``valid``: their numbers pass the schema's checks) to ``world/actors``."""
+        for e in events:
+            self._events_out.publish(t_sim_ns, wall, e.fields())
+        self.events += events
+        for listener in self.listeners:
+            listener(events)
+        if len(self._names) != n:  # actors added: their names taken again (names never change)
+            self._names = tuple(names[:n])
+        # handed over as the table (readers in this process take it); records made only on need
+        self._actors_out.publish_value(
+            t_sim_ns, wall, ActorSet(state[:n].copy(), self._names), ActorSet.fields, valid
+        )
+
+    def _measure(self, t_sim_ns: int, wall: int, table: np.ndarray, n: int) -> None:
+        """The sensors due this tick measure the actor rows ``table`` (``n`` of them) and publish."""
+        for sensor, every, out, value_of, fields_of in self._measures:
+            if self._tick % every == 0:
+                if value_of is not None:  # in-process readers take the value, fields made on need
+                    out.publish_value(t_sim_ns, wall, value_of(table, n), fields_of, sensor.checked)
+                else:
+                    out.publish(t_sim_ns, wall, sensor.measure(table, n), getattr(sensor, "checked", False))
 
     def _tick_one_call(self, t_sim_ns: int, msg: tuple[float, float, float, float, float] | None) -> None:
         """:meth:`tick` for the embedded world with no lane followers: the ego placed, the world's
@@ -207,42 +217,19 @@ class WorldNode:
         due = objects is not None and self._tick % objects[1] == 0
         rows = objects[0].rows_for(n) if due else _NO_ROWS  # type: ignore[index]
         range_m = objects[0].range_m if due else -1.0  # type: ignore[index]
-        fnet, inet, net_at = self._packed
         has_net = self._net is not None
-        if msg is None:
-            k, check_ego, valid, m = world_tick(
-                fnet, inet, net_at, state, actors.boxes, checks.fwork, checks.iwork, rows, n, has_net,
-                False, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, False, range_m,
-            )  # fmt: skip
-        else:
-            k, check_ego, valid, m = world_tick(
-                fnet, inet, net_at, state, actors.boxes, checks.fwork, checks.iwork, rows, n, has_net,
-                True, *msg, self.ego_offset, has_net,
-                range_m,
-            )  # fmt: skip
+        pose = msg is not None
+        k, check_ego, valid, m = world_tick(
+            *self._packed, state, actors.boxes, checks.fwork, checks.iwork, rows, n, has_net,
+            pose, *(msg if pose else _NO_POSE), self.ego_offset, has_net and pose, range_m,
+        )  # fmt: skip
         events = world.events.events_after(t_sim_ns, actors, k, check_ego)
         wall = self.clock.wall_ns(t_sim_ns)
-        if events:
-            for e in events:
-                self._events_out.publish(t_sim_ns, wall, e.fields())
-            self.events += events
-        for listener in self.listeners:
-            listener(events)
-        table = state[:n]
-        if len(self._names) != n:  # actors added: their names taken again (names never change)
-            self._names = tuple(actors.names[:n])
-        self._actors_out.publish_value(
-            t_sim_ns, wall, ActorSet(table.copy(), self._names), ActorSet.fields, valid
-        )
+        self._publish_step(t_sim_ns, wall, events, state, actors.names, n, valid)
         if due:
             obj, _, out = objects  # type: ignore[misc]
             out.publish_value(t_sim_ns, wall, obj.value_of(m), _object_fields, obj.checked)
-        for sensor, every, out, value_of, fields_of in self._measures:
-            if self._tick % every == 0:
-                if value_of is not None:  # in-process readers take the value, fields made on need
-                    out.publish_value(t_sim_ns, wall, value_of(table, n), fields_of, sensor.checked)
-                else:
-                    out.publish(t_sim_ns, wall, sensor.measure(table, n), getattr(sensor, "checked", False))
+        self._measure(t_sim_ns, wall, state[:n], n)
         self._tick += 1
 
     def stop(self, t_sim_ns: int) -> None:
@@ -254,6 +241,8 @@ class WorldNode:
 
 _NO_ROWS = np.zeros((0, O_SIZE))
 """The object rows given to the kernel on a tick with no object measurement."""
+_NO_POSE = (0.0, 0.0, 0.0, 0.0, 0.0)
+"""The ego's x, y, z, yaw and speed given to the kernel on a tick with no ``vehicle/state``."""
 
 
 def _object_fields(value: Any) -> dict[str, Any]:
