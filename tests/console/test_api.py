@@ -248,7 +248,9 @@ def test_malformed_json_is_refused(console):
 def test_run_controls_follow_the_runs_state(console, commands, bus):
     peer = Peer(bus, {"run/status": run_status("stopped"), "rig/feedback": rig_feedback("parked")})
     try:
-        assert wait_for(lambda: console.bridge.situation().run_state == "stopped")
+        # both topics are seen (each has its own subscription: one may arrive well after the other)
+        seen = console.bridge.situation
+        assert wait_for(lambda: (seen().run_state, seen().rig_state) == ("stopped", "parked"))
         assert post(console, {"command": "pause", "operator": "jane"}).status_code == 409
         assert post(console, {"command": "stop", "operator": "jane", "confirmed": True}).status_code == 409
         start = {"command": "start", "operator": "jane", "scenario": "ccrm", "confirmed": True}
