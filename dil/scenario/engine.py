@@ -25,6 +25,7 @@ from dil.world.embedded import EmbeddedWorld
 
 from .context import STATE_CHECKS, Context, EgoLink  # noqa: F401  (re-exported)
 from .controllers import perceive_all
+from .ego_place import DeferredPlace, defer_place
 from .element_names import identity
 from .entities import TWO_PI, Entity, LaneStep
 from .kernels import P_OK, lane_stepper
@@ -93,6 +94,8 @@ class ScenarioNode:
         self._stepper = lane_stepper(world.network)
         """Steps the storyboard-driven entities along their lanes (see :meth:`_move_all`)."""
         self._ego = scenario.entities[scenario.ego]
+        if ego_link.state is not None:  # a stack may drive the ego: its lane place looked up on need
+            defer_place(self._ego, self._look_up_ego)
         self._lane_memo: dict[str, tuple[tuple, tuple[float, ...]]] = {}
         """Entity name -> its last lane-step request row and the kernel's result row for it."""
         self._placed: list[int] = []
@@ -208,7 +211,9 @@ class ScenarioNode:
         lane lookup of the ``ego`` the vehicle moved (None: no such ego) in the same call; a single
         lane step with no ego to look up goes to the one-step kernel as it is. An entity that stands
         and asks for the step it asked for last takes that step's result again (the kernel's result
-        depends on the request alone)."""
+        depends on the request alone). The ``ego``'s lookup is made in that call where its place was
+        read in each of the last two steps, else left waiting until something reads it (see
+        :mod:`dil.scenario.ego_place`)."""
         net = self.ctx.net
         stepper = self._stepper
         waiting: list[tuple[Entity, LaneStep]] = []
@@ -217,6 +222,9 @@ class ScenarioNode:
                 lane_step = e.move_start(net, t, dt)
                 if lane_step is not None:
                     waiting.append((e, lane_step))
+        if ego is not None and type(ego) is DeferredPlace and not ego.read_each_step():
+            ego.defer(ego.x, ego.y, ego.yaw)  # after the others' moves, which may read its last place
+            ego = None
         if ego is None and len(waiting) < 2 and (not waiting or waiting[0][1][0] != 0.0):
             for e, lane_step in waiting:  # no request rows to fill for one step alone
                 assert e.road is not None
@@ -302,6 +310,22 @@ class ScenarioNode:
             ego.road, ego.lane = self.ctx.net.roads[int(v[R_ROAD])].id, int(v[R_LANE])
             ego.s, ego.offset = v[R_S], v[R_OFFSET]
             ego.forward = math.cos(ego.yaw - v[R_HEADING]) > 0.0
+
+    def _look_up_ego(self, ego: Entity, x: float, y: float, yaw: float) -> bool:
+        """:meth:`_ego_lane` of the lookup of a pose of the ``ego`` (``x``, ``y`` [m], ``yaw`` [rad]) that
+        waited (see :mod:`dil.scenario.ego_place`): True when the pose is inside a lane (its place
+        written), False when the place stays as it was."""
+        stepper = self._stepper
+        if not stepper.locate(x, y):
+            return False
+        v = stepper.found.tolist()
+        if v[R_INSIDE] > 0.5 and v[R_LANE] != 0.0:
+            d = ego.__dict__  # not through the fields' settling
+            d["road"], d["lane"] = self.ctx.net.roads[int(v[R_ROAD])].id, int(v[R_LANE])
+            d["s"], d["offset"] = v[R_S], v[R_OFFSET]
+            d["forward"] = math.cos(yaw - v[R_HEADING]) > 0.0
+            return True
+        return False
 
     def _track_off_road(self) -> None:
         net = self.ctx.net

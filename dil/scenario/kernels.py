@@ -170,6 +170,23 @@ def _engine_step_flat(
     return locate(T, grid(fbuf, ibuf, where), x, y, work, cand, best, found)
 
 
+@njit(cache=True)
+def _locate_flat(
+    fbuf: np.ndarray,
+    ibuf: np.ndarray,
+    where: np.ndarray,
+    x: float,
+    y: float,
+    work: np.ndarray,
+    cand: np.ndarray,
+    best: np.ndarray,
+    found: np.ndarray,
+) -> bool:
+    """The lane lookup of world point ``(x, y)`` [m] into ``found`` (``dil.road.lookup.R_*``), as
+    :func:`_engine_step_flat` makes it with no request rows. False when no road is near the point."""
+    return locate(tables(fbuf, ibuf, where), grid(fbuf, ibuf, where), x, y, work, cand, best, found)
+
+
 class LaneStepper:
     """:func:`step_in_lane` for one road network, with its work arrays (made once)."""
 
@@ -252,6 +269,11 @@ class LaneStepper:
             self.found,
         )
         return unpack(self._results), found
+
+    def locate(self, x: float, y: float) -> bool:
+        """The lane lookup of world ``(x, y)`` [m] into :attr:`found`, as :meth:`step_flat_and_locate`
+        makes it; whether a road is near the point."""
+        return _locate_flat(*self._packed, x, y, self._work, self._cand, self._best, self.found)
 
     def step(
         self, road: str, lane: int, s: float, offset: float, along: float, forward: bool
