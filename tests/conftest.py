@@ -265,11 +265,10 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         stop()
 
 
-WORKERS_PER_CORE = 1.0
-"""``-n auto``'s workers per core. Much of the suite waits rather than computes, so 1.5 was tried (3
-workers on 2 cores: 5 min 18 s instead of about 6 min), but three carla-lite tests at once on 2 cores
-can starve the real client's sensor threads so that ``apply_batch_sync`` times out
-(tests/carla_lite/test_batch_cleanup.py, docs/testing.md): one worker per core until that holds."""
+WORKERS_PER_CORE = 1.5
+"""``-n auto``'s workers per core: much of the suite waits (real-time runs, servers, processes
+starting) rather than computes, so 3 workers on 2 cores finish sooner than 2. The carla-lite tests
+run one after the other on one of them (:data:`SERIAL_PACKAGES`)."""
 
 
 def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
@@ -290,3 +289,22 @@ def pytest_cmdline_main(config: pytest.Config) -> None:
     if getattr(config.option, "numprocesses", None) and config.option.dist == "no":
         config.option.dist = "loadfile"
         config.option.loadscopereorder = False  # the files in the order the workers collect them
+
+
+SERIAL_PACKAGES = ("tests/carla_lite/",)
+"""Test packages whose files one worker runs one after the other (with ``-n``): carla-lite servers
+and their real clients side by side on a loaded 2-core machine can starve a client's sensor threads
+so that ``apply_batch_sync`` hits its time-out (tests/carla_lite/test_batch_cleanup.py)."""
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log):  # type: ignore[no-untyped-def]
+    """pytest-xdist's ``loadfile`` hand-out, with each of :data:`SERIAL_PACKAGES` one unit."""
+    from xdist.scheduler import LoadFileScheduling
+
+    class FileOrPackage(LoadFileScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            path = super()._split_scope(nodeid)
+            return next((p for p in SERIAL_PACKAGES if path.startswith(p)), path)
+
+    return FileOrPackage(config, log) if config.option.dist == "loadfile" else None
