@@ -166,9 +166,10 @@ def _warm_parser(sub: argparse._SubParsersAction, rest: Sequence[str] | None) ->
 
 
 def _warm(args: argparse.Namespace) -> int:
-    from dil.kernels import cache_dir, warm
+    from dil.kernels import cache_dir, compile_bytecode, warm
 
     compiled = warm(sys.stderr)
+    compile_bytecode()  # (a cold cache has had it done; a checkout since may have changed sources)
     where = cache_dir()
     if where is None:
         print("numba has no writable cache directory: the kernels compile in every process")

@@ -247,6 +247,7 @@ def warm(stream: TextIO | None = None) -> int:
     where = cache_dir()
     if where is None or not cold(where):  # no cache at all: every process compiles as it goes
         return 0
+    compile_bytecode()
     import logging
 
     quiet = logging.getLogger("dil")
@@ -267,6 +268,38 @@ def warm(stream: TextIO | None = None) -> int:
     except OSError as e:  # a read-only cache: the kernels compile again next time, say why
         print(f"dil: the kernel record could not be written ({e})", file=stream)
     return progress.kernels
+
+
+def compile_bytecode(packages: tuple[str, ...] = ("dil", "vehicle_models", "hil_rigs")) -> int:
+    """Write the bytecode (``__pycache__/*.pyc``) of this installation's own packages where it is
+    missing or older than its source, as installing a wheel does; returns the number of packages
+    whose files are all compiled. Python writes no bytecode of its own under
+    ``PYTHONDONTWRITEBYTECODE`` (set in many containers), and with an editable install every process
+    then compiles some 140 modules from source (about 0.15 s of CPU per ``dil`` process); Python
+    still reads bytecode that is there. A folder it cannot write keeps what it has."""
+    import compileall
+    import py_compile
+
+    mode = py_compile.PycInvalidationMode.TIMESTAMP  # as Python's own: checked by the source's time
+    done = 0
+    for package in packages:
+        spec = _find_package(package)
+        if spec is None:
+            continue
+        try:
+            done += bool(compileall.compile_dir(spec, quiet=2, invalidation_mode=mode))
+        except OSError:  # read-only: the processes compile as they import, as before
+            continue
+    return done
+
+
+def _find_package(name: str) -> str | None:
+    """The folder of the installed package ``name`` (None: not installed here)."""
+    import importlib.util
+
+    spec = importlib.util.find_spec(name)
+    locations = list(spec.submodule_search_locations or ()) if spec is not None else []
+    return locations[0] if locations else None
 
 
 def preload_run(stream: TextIO | None = None) -> None:
