@@ -119,7 +119,18 @@ class Outlet:
     """A publisher and its encoder: :meth:`publish` hands the message over as a value where the
     transport takes one (in-process), else sends its frame."""
 
-    __slots__ = ("_checked", "_checked_schema", "_hand", "_pack", "_version", "encoder", "publisher")
+    __slots__ = (
+        "_checked",
+        "_checked_schema",
+        "_hand",
+        "_keys",
+        "_pack",
+        "_pack_typed",
+        "_pack_values",
+        "_version",
+        "encoder",
+        "publisher",
+    )
 
     def __init__(self, publisher: Publisher, encoder: Encoder) -> None:
         self.publisher = publisher
@@ -129,6 +140,10 @@ class Outlet:
         self._checked_schema = encoder.schema
         self._version = encoder.schema.version
         self._pack = encoder.pack
+        self._pack_typed = self._pack_typed_message
+        self._pack_values = self._pack_values_message
+        self._keys = (*_HEAD_KEYS, *(f.name for f in encoder.schema.fields))
+        """The message's keys in order: the header's, then every field's in schema order."""
 
     def publish(self, t_sim_ns: int, t_wall_ns: int, fields: dict[str, Any], checked: bool = False) -> None:
         """Publish one message (simulated and wall time [ns], the topic's fields). ``checked``: the
@@ -170,7 +185,35 @@ class Outlet:
             typed_value,
         )
 
-    def _pack_typed(self, typed: tuple) -> bytes:
+    def publish_fields(self, t_sim_ns: int, t_wall_ns: int, values: tuple, checked: bool = False) -> None:
+        """Publish one message given as the values of all its fields, in schema order: readers in this
+        process that take values (:meth:`dil.bus.inbox.Inbox.latest_value`) get the message's values
+        tuple (the header's five values, then ``values``; read with :func:`dil.bus.fixed.field_reader`),
+        and the message (the map :meth:`publish` makes of the same fields) and its frame are made only
+        for those that read the message, a recorder or another process. ``checked`` as in
+        :meth:`publish`. An encoder that checks each message makes the message at once."""
+        enc = self.encoder
+        if self._hand is None or enc.checks:
+            self.publish(t_sim_ns, t_wall_ns, dict(zip(self._keys[T_VALUE:], values, strict=True)), checked)
+            return
+        seq = enc.seq
+        enc.seq = seq + 1
+        self._hand(
+            (self._version, seq, t_sim_ns, t_wall_ns, enc.source, *values),
+            self._pack_values,
+            self._checked_schema if checked else None,
+            self.message_of,
+            tuple,
+        )
+
+    def message_of(self, values: tuple) -> dict[str, Any]:
+        """The message of a values tuple that :meth:`publish_fields` handed over."""
+        return dict(zip(self._keys, values, strict=True))
+
+    def _pack_values_message(self, values: tuple) -> bytes:
+        return self.encoder.pack(self.message_of(values))
+
+    def _pack_typed_message(self, typed: tuple) -> bytes:
         # the message made again if a reader in this process made it too (a recorder's run with a
         # reader of the message): rare, and the same bytes
         return self.encoder.pack(typed_message(typed))

@@ -20,7 +20,7 @@ from dil.bus.inbox import Drops, Inbox
 from dil.bus.messages import AI_COMMAND, VEHICLE_STATE, sensor_schema
 from dil.bus.transport import Bus
 from dil.bus.values import NO_LANES, NO_OBJECTS, LaneSet, ObjectSet
-from dil.realtime.clock import Clock
+from dil.realtime.clock import Clock, SimClock
 from dil.road.tables import DRIVABLE
 from vehicle_models import VehicleParameters
 
@@ -130,6 +130,8 @@ class BuiltinStack:
     ) -> None:
         self.rate_hz = rate_hz
         self.clock = clock
+        # a simulated clock's wall time is its epoch plus the simulated time: added here, no call
+        self._epoch: int | None = clock.epoch_ns if type(clock) is SimClock else None
         self.wheelbase = vehicle.chassis.cg_to_front_axle + vehicle.chassis.cg_to_rear_axle
         self.ratio = vehicle.steering.ratio
         self.max_wheel = vehicle.steering.max_road_wheel_angle * vehicle.steering.ratio
@@ -263,15 +265,9 @@ class BuiltinStack:
     ) -> None:
         """Publish a command (steering-wheel angle [rad], pedals 0..1, the model's compute time [ns]);
         one the schema refuses raises :class:`~dil.bus.schema.MessageError` naming the field."""
-        wall = self.clock.wall_ns(t_sim_ns)
-        fields = {
-            "steering_wheel_angle": steer,
-            "throttle": throttle,
-            "brake": brake,
-            "gear": 1,
-            "frame_id": self._frame,
-            "inference_ns": inference_ns,
-        }
+        epoch = self._epoch
+        wall = t_sim_ns + epoch if epoch is not None else self.clock.wall_ns(t_sim_ns)
+        frame = self._frame
         s_lo, s_hi, t_lo, t_hi, b_lo, b_hi = self._bounds
         if not (  # plain floats within bounds (a NaN fails): valid as they are, vouched for readers
             type(steer) is float
@@ -286,10 +282,13 @@ class BuiltinStack:
             enc = self._out.encoder
             AI_COMMAND.check(
                 {"schema_version": AI_COMMAND.version, "seq": enc.seq, "t_sim_ns": t_sim_ns,
-                 "t_wall_ns": wall, "source": enc.source, **fields}
+                 "t_wall_ns": wall, "source": enc.source, "steering_wheel_angle": steer,
+                 "throttle": throttle, "brake": brake, "gear": 1, "frame_id": frame,
+                 "inference_ns": inference_ns}
             )  # fmt: skip
-        self._out.publish(t_sim_ns, wall, fields, True)
-        self._frame += 1
+        # the fields in schema order: steering_wheel_angle, throttle, brake, gear, frame_id, inference_ns
+        self._out.publish_fields(t_sim_ns, wall, (steer, throttle, brake, 1, frame, inference_ns), True)
+        self._frame = frame + 1
 
     def _path_ahead(self) -> None:
         """The followed lane's centre-line points ahead of the ego (x, y in the ego frame [m]) and

@@ -9,16 +9,17 @@ come back: a disconnected wheel or script must not leave the car driving on.
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 import numpy as np
 
-from dil.bus.fixed import FixedEncoder
+from dil.bus.fixed import FixedEncoder, field_reader
 from dil.bus.graph import NodeSpec, Port
 from dil.bus.inbox import Drops, Inbox
 from dil.bus.messages import DRIVER_INPUT, VEHICLE_STATE
 from dil.bus.schema import Drop, MessageError, Schema
 from dil.bus.transport import Bus
-from dil.realtime.clock import Clock
+from dil.realtime.clock import Clock, SimClock
 from vehicle_models import Vehicle
 from vehicle_models.inputs import (
     N_INPUTS,
@@ -74,13 +75,23 @@ class VehicleNode:
         self._int_table, _ = gather_table(vehicle, self._encoder.int_names)
         # one compiled call per tick: steps, outputs, message values and their check
         self._kernel = tick_for(vehicle.model.name, vehicle.model.simulate)
+        self._kernel_inputs = tick_for(vehicle.model.name, vehicle.model.simulate, with_inputs=True)
         self._method = METHODS[vehicle.method]
         f_bounds, i_bounds = self._encoder.bounds()
         n_states = vehicle.model.n_states
         self._fwork, self._iwork = pack_buffers(
             n_states, self._scale, f_bounds, self._table, self._int_table, i_bounds
         )
-        self._candidate = np.zeros(N_INPUTS)
+        self._candidate = self._fwork[self._fwork.size - N_INPUTS :]
+        """The inputs of the newest message, as checked (the tick kernel's candidate inputs)."""
+        # the inputs read from the newest message: by position from a values tuple handed over in this
+        # process, by name from a message's map
+        self._read_inputs = field_reader(
+            self._inbox.schema, ("steering_wheel_angle", "throttle", "brake", "gear")
+        )
+        self._read_source = field_reader(self._inbox.schema, ("source",))
+        # a simulated clock's wall time is its epoch plus the simulated time: added here, no call
+        self._epoch: int | None = clock.epoch_ns if type(clock) is SimClock else None
         self._timeout_ns = int(input_timeout_ms * 1e6)
         self._fallback_brake = fallback_brake
         self._last_input_ns = 0
@@ -107,14 +118,22 @@ class VehicleNode:
         self._encoder.warm_up()
         if self._kernel is not None:  # compiled (or loaded) now; no step taken
             self._run_kernel(self.vehicle.x.copy(), self.vehicle.u.copy(), 0)
+            v, enc = self.vehicle, self._encoder
+            self._kernel_inputs(  # type: ignore[misc]
+                v.x.copy(), v.u.copy(), v.p, v.dt, 0, self._method, self._fwork.copy(), self._iwork.copy(),
+                enc.floats.copy(), enc.ints.copy(), *(float(a) for a in v.u[:4]),
+            )  # fmt: skip
         self._publish_values()
         self._send(t_sim_ns, self._encoder.checked())
         self._apply_fallback()
 
     def tick(self, t_sim_ns: int) -> None:
-        msg = self._inbox.latest()
+        msg = self._inbox.latest_value()  # in-process: the command's values tuple (read by position)
+        kernel = self._kernel
         if msg is not None:
-            self._take(msg, t_sim_ns)
+            inputs = self._read_inputs(msg)
+            if kernel is None:
+                self._take(msg, inputs, t_sim_ns)
         elif not self.timed_out and t_sim_ns - self._last_input_ns > self._timeout_ns:
             self.timed_out = True
             self.input_timeouts += 1
@@ -126,7 +145,6 @@ class VehicleNode:
                 self._fallback_brake,
             )
         t_state = t_sim_ns + self._step_ns * self.substeps
-        kernel = self._kernel
         if kernel is None:  # a model from outside the registry: its kernels one by one
             if self.substeps == 1:
                 self.vehicle.step()
@@ -135,19 +153,29 @@ class VehicleNode:
             self._publish_values()
             self._send(t_state, self._encoder.checked())
             return
-        # the common path inline (one Python call less each): the kernel, then the values handed over
-        v, enc = self.vehicle, self._encoder
-        code = kernel(
-            v.x, v.u, v.p, v.dt, self.substeps, self._method, self._fwork, self._iwork, enc.floats, enc.ints
-        )
+        # the common path inline (one Python call less each): the kernel (taking the new inputs
+        # first), then the values handed over
+        v, enc, iwork = self.vehicle, self._encoder, self._iwork
+        if msg is None:
+            code = kernel(
+                v.x, v.u, v.p, v.dt, self.substeps, self._method, self._fwork, iwork, enc.floats, enc.ints
+            )
+        else:
+            steer, throttle, brake, gear = inputs
+            code = self._kernel_inputs(  # type: ignore[misc]
+                v.x, v.u, v.p, v.dt, self.substeps, self._method, self._fwork, iwork, enc.floats, enc.ints,
+                float(steer), float(throttle), float(brake), float(gear),
+            )  # fmt: skip
+            self._taken(msg, int(iwork[-1]), t_sim_ns)
         if code > 0:
             raise input_error(code, v.u, f"vehicle {v.params.name}")
         hand = self._hand
         if hand is None:
             self._send(t_state, None)
             return
+        epoch = self._epoch
         hand(
-            enc.values(t_state, self.clock.wall_ns(t_state)),
+            enc.values(t_state, t_state + epoch if epoch is not None else self.clock.wall_ns(t_state)),
             enc.pack_values,
             enc.schema if code == 0 else None,
             enc.make,
@@ -173,20 +201,28 @@ class VehicleNode:
     def stop(self, t_sim_ns: int) -> None:
         pass
 
-    def _take(self, msg: dict, t_sim_ns: int) -> None:
-        u = self._candidate
+    def _take(self, msg: Any, inputs: tuple, t_sim_ns: int) -> None:
+        """Take the ``inputs`` (steering-wheel angle, throttle, brake, gear) of message ``msg`` over
+        the current ones, or drop the message (a model without a tick kernel)."""
+        steer, throttle, brake, gear = inputs
         # one call: the inputs over the current ones into the candidate, checked, taken when valid
         code = take_inputs(
             self.vehicle.u,
-            u,
+            self._candidate,
             self.vehicle.p,
-            float(msg["steering_wheel_angle"]),
-            float(msg["throttle"]),
-            float(msg["brake"]),
-            float(msg["gear"]),
+            float(steer),
+            float(throttle),
+            float(brake),
+            float(gear),
         )
+        self._taken(msg, code, t_sim_ns)
+
+    def _taken(self, msg: Any, code: int, t_sim_ns: int) -> None:
+        """After the check of message ``msg``'s inputs (``code`` 0: taken, else the check's code and
+        the message dropped and counted)."""
         if code:
-            err = input_error(code, u, f"{self._inbox.topic} from {msg['source']}")
+            source = self._read_source(msg)
+            err = input_error(code, self._candidate, f"{self._inbox.topic} from {source}")
             self.drops.count(self._inbox.topic, MessageError(Drop.OUT_OF_RANGE, str(err)))
             return
         self._last_input_ns = t_sim_ns

@@ -16,7 +16,7 @@ from numba import njit
 from dil.bus.fixed import values_valid
 from dil.road.views import view2
 from vehicle_models import kinematic_single_track, single_track, two_track
-from vehicle_models.inputs import U_BRAKE, U_GEAR, U_STEERING_WHEEL, U_THROTTLE, check_inputs
+from vehicle_models.inputs import N_INPUTS, U_BRAKE, U_GEAR, U_STEERING_WHEEL, U_THROTTLE, check_inputs
 from vehicle_models.integrators import WORK_ROWS
 from vehicle_models.outputs import N_OUTPUTS
 
@@ -73,12 +73,15 @@ def pack_buffers(
     i_bounds: np.ndarray,
 ) -> tuple[np.ndarray, np.ndarray]:
     """The tick's float and integer buffers (a call pays for each array argument, so they travel as
-    two): ``fwork`` holds the integrator's work rows, the derivative and outputs, ``scale`` and
-    ``f_bounds``; ``iwork`` holds ``table``, ``int_table`` and ``i_bounds`` (see :func:`_tick`; the
-    sizes follow from the state's and the message values' lengths)."""
+    two): ``fwork`` holds the integrator's work rows, the derivative and outputs, ``scale``,
+    ``f_bounds`` and the candidate inputs; ``iwork`` holds ``table``, ``int_table``, ``i_bounds`` and
+    the inputs' check code (see :func:`_tick` and :func:`_tick_with_inputs`; the sizes follow from
+    the state's and the message values' lengths)."""
     k = n_states + N_OUTPUTS
-    fwork = np.concatenate([np.zeros(WORK_ROWS * k + k), scale.ravel(), f_bounds.ravel()]).astype(np.float64)
-    iwork = np.concatenate([table.ravel(), int_table.ravel(), i_bounds.ravel()]).astype(np.int64)
+    fwork = np.concatenate(
+        [np.zeros(WORK_ROWS * k + k), scale.ravel(), f_bounds.ravel(), np.zeros(N_INPUTS)]
+    ).astype(np.float64)
+    iwork = np.concatenate([table.ravel(), int_table.ravel(), i_bounds.ravel(), np.zeros(1)]).astype(np.int64)
     return fwork, iwork
 
 
@@ -108,6 +111,33 @@ def tick_two_track(x, u, p, h, n_steps, method, fwork, iwork, floats, ints):
 
 
 @njit(cache=True, error_model="numpy")
+def _tick_with_inputs(
+    simulate: Callable,
+    rhs: Callable,
+    x: np.ndarray,
+    u: np.ndarray,
+    p: np.ndarray,
+    h: float,
+    n_steps: int,
+    method: int,
+    fwork: np.ndarray,
+    iwork: np.ndarray,
+    floats: np.ndarray,
+    ints: np.ndarray,
+    steering_wheel: float,
+    throttle: float,
+    brake: float,
+    gear: float,
+) -> int:
+    """:func:`take_inputs` of a driver's inputs, then :func:`_tick`: the candidate inputs are the last
+    ``N_INPUTS`` entries of ``fwork`` and the check's code the last entry of ``iwork`` (0: ``u`` took
+    them; else ``u`` is unchanged and the step runs on it)."""
+    candidate = fwork[fwork.size - N_INPUTS :]
+    iwork[iwork.size - 1] = take_inputs(u, candidate, p, steering_wheel, throttle, brake, gear)
+    return _tick(simulate, rhs, x, u, p, h, n_steps, method, fwork, iwork, floats, ints)
+
+
+@njit(cache=True, error_model="numpy")
 def take_inputs(
     u: np.ndarray,
     candidate: np.ndarray,
@@ -131,6 +161,50 @@ def take_inputs(
     return code
 
 
+@njit(cache=True, error_model="numpy")
+def tick_kinematic_inputs(
+    x, u, p, h, n_steps, method, fwork, iwork, floats, ints, steer, throttle, brake, gear
+):
+    """:func:`tick_kinematic` after taking a driver's inputs (see :func:`_tick_with_inputs`)."""
+    return _tick_with_inputs(
+        kinematic_single_track.simulate,
+        kinematic_single_track.rhs,
+        x, u, p, h, n_steps, method, fwork, iwork, floats, ints, steer, throttle, brake, gear,
+    )  # fmt: skip
+
+
+@njit(cache=True, error_model="numpy")
+def tick_single_track_inputs(
+    x, u, p, h, n_steps, method, fwork, iwork, floats, ints, steer, throttle, brake, gear
+):
+    """:func:`tick_single_track` after taking a driver's inputs (see :func:`_tick_with_inputs`)."""
+    return _tick_with_inputs(
+        single_track.simulate,
+        single_track.rhs,
+        x, u, p, h, n_steps, method, fwork, iwork, floats, ints, steer, throttle, brake, gear,
+    )  # fmt: skip
+
+
+@njit(cache=True, error_model="numpy")
+def tick_two_track_inputs(
+    x, u, p, h, n_steps, method, fwork, iwork, floats, ints, steer, throttle, brake, gear
+):
+    """:func:`tick_two_track` after taking a driver's inputs (see :func:`_tick_with_inputs`)."""
+    return _tick_with_inputs(
+        two_track.simulate,
+        two_track.rhs,
+        x, u, p, h, n_steps, method, fwork, iwork, floats, ints, steer, throttle, brake, gear,
+    )  # fmt: skip
+
+
+TICKS_WITH_INPUTS: dict[str, Callable[..., int]] = {
+    "kinematic": tick_kinematic_inputs,
+    "single_track": tick_single_track_inputs,
+    "two_track": tick_two_track_inputs,
+}
+"""The tick kernel of each vehicle model that first takes a driver's inputs, by model name."""
+
+
 TICKS: dict[str, Callable[..., int]] = {
     "kinematic": tick_kinematic,
     "single_track": tick_single_track,
@@ -139,10 +213,11 @@ TICKS: dict[str, Callable[..., int]] = {
 """The tick kernel of each vehicle model, by model name."""
 
 
-def tick_for(model_name: str, simulate: Callable) -> Callable[..., int] | None:
-    """The tick kernel of a registered model whose ``simulate`` is the registry's; None for any
-    other (a model made elsewhere: the node then calls its kernels one by one)."""
-    kernel = TICKS.get(model_name)
+def tick_for(model_name: str, simulate: Callable, with_inputs: bool = False) -> Callable[..., int] | None:
+    """The tick kernel (``with_inputs``: the one that first takes a driver's inputs) of a registered
+    model whose ``simulate`` is the registry's; None for any other (a model made elsewhere: the node
+    then calls its kernels one by one)."""
+    kernel = (TICKS_WITH_INPUTS if with_inputs else TICKS).get(model_name)
     registered = {"kinematic": kinematic_single_track, "single_track": single_track, "two_track": two_track}
     if kernel is None or registered[model_name].simulate is not simulate:
         return None

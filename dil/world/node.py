@@ -16,7 +16,7 @@ from dil.bus.handoff import Outlet
 from dil.bus.inbox import Drops, Inbox
 from dil.bus.messages import VEHICLE_STATE, WORLD_ACTORS, WORLD_EVENTS, sensor_schema
 from dil.bus.transport import Bus
-from dil.realtime.clock import Clock
+from dil.realtime.clock import Clock, SimClock
 
 from .actor_set import ActorSet, actor_records
 from .actors import A_Z
@@ -104,6 +104,7 @@ class WorldNode:
         # the embedded world's step, checks and object sensor in one kernel call per tick
         self._one_call = type(world) is EmbeddedWorld and not self._use_thread
         self._objects: tuple[ObjectList, int, Outlet] | None = None
+        self._followers = world.followers if getattr(world, "followers", None) is not None else _NO_FOLLOWERS
         if self._one_call:
             self._checks = world.events.checks
             self._packed = self._checks.net.packed
@@ -112,6 +113,9 @@ class WorldNode:
                     self._objects = (s, every, out)
                     del self._measures[k]
                     break
+        self._plan = _sensor_plan(self._objects, self._measures)
+        # a simulated clock's wall time is its epoch plus the simulated time: added here, no call
+        self._epoch: int | None = clock.epoch_ns if type(clock) is SimClock else None
 
     def start(self, t_sim_ns: int) -> None:
         if self._ego_start is not None:
@@ -141,10 +145,11 @@ class WorldNode:
 
     def tick(self, t_sim_ns: int) -> None:
         # in-process the vehicle's values tuple, read by position: no message made
-        msg = self._inbox.latest_value() if self._inbox is not None else None
+        inbox = self._inbox
+        msg = inbox.latest_value() if inbox is not None else None
         if msg is not None:
             msg = self._ego_pose(msg)  # x, y, z, yaw, speed
-        if self._one_call and not (self.world.followers is not None and self.world.followers.n):
+        if self._one_call and not self._followers.n:
             self._tick_one_call(t_sim_ns, msg)
             return
         heave = None
@@ -181,9 +186,10 @@ class WorldNode:
     ) -> None:
         """A step's events to ``world/events`` and the listeners, and the actor rows ``state[:n]``
         (named ``names``; ``valid``: their numbers pass the schema's checks) to ``world/actors``."""
-        for e in events:
-            self._events_out.publish(t_sim_ns, wall, e.fields())
-        self.events += events
+        if events:
+            for e in events:
+                self._events_out.publish(t_sim_ns, wall, e.fields())
+            self.events += events
         for listener in self.listeners:
             listener(events)
         if len(self._names) != n:  # actors added: their names taken again (names never change)
@@ -209,27 +215,48 @@ class WorldNode:
         x, y, z [m], yaw [rad] and speed [m/s] from ``vehicle/state``, or None."""
         world = self.world
         actors = world.actors
-        n = actors.count
+        names = actors.names
+        n = len(names)  # actors.count
         checks = self._checks
-        checks.room(n)
+        if checks.capacity < n:
+            checks.room(n)
         state = actors.state
-        objects = self._objects
-        due = objects is not None and self._tick % objects[1] == 0
-        rows = objects[0].rows_for(n) if due else _NO_ROWS  # type: ignore[index]
-        range_m = objects[0].range_m if due else -1.0  # type: ignore[index]
+        plan = self._plan
+        objects_due, measures_due = (
+            plan[self._tick % len(plan)]
+            if plan is not None
+            else _due_at(self._objects, self._measures, self._tick)
+        )
+        if objects_due:
+            obj = self._objects[0]  # type: ignore[index]
+            rows, range_m = obj.rows_for(n), obj.range_m
+        else:
+            rows, range_m = _NO_ROWS, -1.0
         has_net = self._net is not None
-        pose = msg is not None
-        k, check_ego, valid, m = world_tick(
-            *self._packed, state, actors.boxes, checks.fwork, checks.iwork, rows, n, has_net,
-            pose, *(msg if pose else _NO_POSE), self.ego_offset, has_net and pose, range_m,
-        )  # fmt: skip
+        if msg is None:
+            k, check_ego, valid, m = world_tick(
+                *self._packed, state, actors.boxes, checks.fwork, checks.iwork, rows, n, has_net,
+                False, 0.0, 0.0, 0.0, 0.0, 0.0, self.ego_offset, False, range_m,
+            )  # fmt: skip
+        else:
+            x, y, z, yaw, speed = msg
+            k, check_ego, valid, m = world_tick(
+                *self._packed, state, actors.boxes, checks.fwork, checks.iwork, rows, n, has_net,
+                True, x, y, z, yaw, speed, self.ego_offset, has_net, range_m,
+            )  # fmt: skip
         events = world.events.events_after(t_sim_ns, actors, k, check_ego)
-        wall = self.clock.wall_ns(t_sim_ns)
-        self._publish_step(t_sim_ns, wall, events, state, actors.names, n, valid)
-        if due:
-            obj, _, out = objects  # type: ignore[misc]
-            out.publish_value(t_sim_ns, wall, obj.value_of(m), _object_fields, obj.checked)
-        self._measure(t_sim_ns, wall, state[:n], n)
+        epoch = self._epoch
+        wall = t_sim_ns + epoch if epoch is not None else self.clock.wall_ns(t_sim_ns)
+        self._publish_step(t_sim_ns, wall, events, state, names, n, valid)
+        if objects_due:
+            self._objects[2].publish_value(t_sim_ns, wall, obj.value_of(m), _object_fields, obj.checked)  # type: ignore[index]
+        if measures_due:
+            table = state[:n]
+            for sensor, out, value_of, fields_of in measures_due:
+                if value_of is not None:  # in-process readers take the value, fields made on need
+                    out.publish_value(t_sim_ns, wall, value_of(table, n), fields_of, sensor.checked)
+                else:
+                    out.publish(t_sim_ns, wall, sensor.measure(table, n), getattr(sensor, "checked", False))
         self._tick += 1
 
     def stop(self, t_sim_ns: int) -> None:
@@ -237,6 +264,43 @@ class WorldNode:
             self._thread.close()
             self._dropped = self._thread.dropped
             self._thread = None
+
+
+class _NoFollowers:
+    """The lane followers of a world without any (a world with no road network)."""
+
+    n = 0
+
+
+_NO_FOLLOWERS = _NoFollowers()
+
+_PLAN_TICKS = 10_000
+"""Longest cycle of sensor ticks laid out in advance (a longer one is worked out tick by tick)."""
+
+
+def _due_at(
+    objects: tuple[ObjectList, int, Outlet] | None, measures: list[tuple], tick: int
+) -> tuple[bool, tuple]:
+    """Whether the object sensor measures at world tick ``tick`` (in the kernel), and the other
+    sensors due then as ``(sensor, outlet, value_of, fields_of)``."""
+    return (
+        objects is not None and tick % objects[1] == 0,
+        tuple(
+            (s, out, value_of, fields_of)
+            for s, every, out, value_of, fields_of in measures
+            if tick % every == 0
+        ),
+    )
+
+
+def _sensor_plan(
+    objects: tuple[ObjectList, int, Outlet] | None, measures: list[tuple]
+) -> list[tuple[bool, tuple]] | None:
+    """:func:`_due_at` for each tick of the sensors' common cycle (looked up as ``tick % len(plan)``),
+    None when the cycle is longer than :data:`_PLAN_TICKS`."""
+    everys = ([objects[1]] if objects is not None else []) + [m[1] for m in measures]
+    cycle = math.lcm(*everys) if everys else 1
+    return [_due_at(objects, measures, j) for j in range(cycle)] if cycle <= _PLAN_TICKS else None
 
 
 _NO_ROWS = np.zeros((0, O_SIZE))

@@ -342,17 +342,18 @@ class StepChecks:
         self._n_borders = max(64, int(sections[:, 3].max()) + 1 if len(sections) else 64)
         net = self.net
         self._hints = net.kept("road hints", lambda: road_hints(net.tables, net.grid))
-        self._rows = -1
+        self.capacity = -1
+        """How many actor rows the buffers hold."""
         self._size(0)
 
     def room(self, n: int) -> None:
         """Make sure the buffers hold ``n`` actor rows (grown to twice that when they do not)."""
-        if self._rows < n:
+        if self.capacity < n:
             self._size(2 * n)
 
     def _size(self, rows: int) -> None:
         """Make the buffers with room for ``rows`` actors (every lookup forgotten)."""
-        self._rows = rows
+        self.capacity = rows
         fixed = 5 * R_SIZE + 5 + 3 * MAX_CANDIDATES + R_SIZE + self._n_borders
         self.fwork = np.zeros(rows * (R_SIZE + 2) + fixed)
         self.iwork = np.zeros(I_FIXED + rows + 2 * self._max_pairs + len(self._hints), dtype=np.int64)
