@@ -27,6 +27,9 @@ TESTS = Path(__file__).resolve().parent
 # the `dil run` processes of the tests are fresh ones, never handed to a run-worker of the developer's
 # (tests/cli/test_run_worker.py starts its own)
 os.environ["DIL_RUN_WORKER"] = "off"
+# the test modules' rewritten bytecode is kept for the next worker and run even where the environment
+# asks Python to write none (PYTHONDONTWRITEBYTECODE): collecting compiled them anew in every worker
+sys.dont_write_bytecode = False
 
 # Markers by place under tests/ (a directory, a file, or file::test for all its parameters): what every
 # test there does.
