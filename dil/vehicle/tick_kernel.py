@@ -81,7 +81,7 @@ def pack_buffers(
     fwork = np.concatenate(
         [np.zeros(WORK_ROWS * k + k), scale.ravel(), f_bounds.ravel(), np.zeros(N_INPUTS)]
     ).astype(np.float64)
-    iwork = np.concatenate([table.ravel(), int_table.ravel(), i_bounds.ravel(), np.zeros(1)]).astype(np.int64)
+    iwork = np.concatenate([table.ravel(), int_table.ravel(), i_bounds.ravel(), np.zeros(1, dtype=np.int64)])
     return fwork, iwork
 
 

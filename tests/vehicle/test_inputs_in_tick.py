@@ -62,5 +62,7 @@ def test_inputs_taken_in_the_tick_kernel_match_taking_them_first(model: str, as_
         assert np.array_equal(car.u, ref.u)
         assert np.array_equal(car.x, ref.x)
     assert drops.total == refused == 2 * (40 // len(COMMANDS))
+    _, i_bounds = node._encoder.bounds()  # the message's integer bounds kept exactly beside the input code
+    assert np.array_equal(node._iwork[-1 - i_bounds.size : -1], i_bounds.ravel())
     msg = reader.latest()
     assert msg is not None and msg["x"] == ref.x[0] and msg["t_sim_ns"] == 400_000_000
