@@ -12,6 +12,7 @@ marker fails, naming the command, so the deterministic tier stays free of proces
 from __future__ import annotations
 
 import inspect
+import linecache
 import os
 import re
 import subprocess
@@ -58,15 +59,46 @@ BY_CODE: dict[str, re.Pattern[str]] = {
 
 def _own_code(obj: object) -> bool:
     """Whether ``obj`` is a function or class defined in the test suite (helpers are followed)."""
-    if not isinstance(obj, (types.FunctionType, type)):
+    if isinstance(obj, types.FunctionType):
+        path = obj.__code__.co_filename
+    elif isinstance(obj, type):
+        path = getattr(sys.modules.get(obj.__module__), "__file__", None) or ""
+    else:
         return False
-    try:
-        path = inspect.getsourcefile(obj)
-    except TypeError:
-        return False
-    if path is None:
-        return False
-    return Path(path).resolve().is_relative_to(TESTS) and Path(path).resolve() != Path(__file__).resolve()
+    return _in_suite(path)
+
+
+_SUITE_FILES: dict[str, bool] = {}
+
+
+def _in_suite(path: str) -> bool:
+    """Whether the file ``path`` is one of the test suite's, this file excepted (memoised by path)."""
+    known = _SUITE_FILES.get(path)
+    if known is None:
+        where = Path(path).resolve() if path else None
+        known = where is not None and where.is_relative_to(TESTS) and where != Path(__file__).resolve()
+        _SUITE_FILES[path] = known
+    return known
+
+
+def _source(obj: object) -> str:
+    """The lines of a function's or class's code (from its first line, decorators included, to the last
+    line its code objects name): what ``inspect.getsource`` gives, without tokenizing the file."""
+    if isinstance(obj, types.FunctionType):
+        codes = [obj.__code__]
+    elif isinstance(obj, type):
+        codes = [v.__code__ for v in vars(obj).values() if isinstance(v, types.FunctionType)]
+    else:
+        return ""
+    lines: list[str] = []
+    for code in codes:
+        last, todo = code.co_firstlineno, [code]
+        while todo:
+            c = todo.pop()
+            last = max([last, *(line for _s, _e, line in c.co_lines() if line is not None)])
+            todo.extend(k for k in c.co_consts if isinstance(k, types.CodeType))
+        lines += linecache.getlines(code.co_filename)[code.co_firstlineno - 1 : last]
+    return "".join(lines)
 
 
 def _names(obj: object) -> Iterator[str]:
@@ -93,10 +125,7 @@ class _Scanner:
         if key in self._memo:
             return self._memo[key]
         self._memo[key] = frozenset()  # recursion guard
-        try:
-            source = inspect.getsource(obj)
-        except (OSError, TypeError):
-            source = ""
+        source = _source(obj)
         found = {tier for tier, pattern in BY_CODE.items() if pattern.search(source)}
         scope = getattr(obj, "__globals__", None) or vars(inspect.getmodule(obj) or types.ModuleType("_"))
         for name in set(_names(obj)):
