@@ -7,12 +7,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from scenariogeneration import xodr
-
 
 def direct_exit(path: Path) -> None:
     """Road 1 (right lanes -1 to -3) splits at direct junction 100: lanes -1 and -2
     go on into road 2, lane -3 into the exit road 3 (an arc)."""
+    from scenariogeneration import xodr  # here: a worker collecting this module need not load it
+
     jid = 100
     junction = xodr.DirectJunctionCreator(id=jid, name="exit")
     main = xodr.create_road([xodr.Line(150)], id=1, left_lanes=1, right_lanes=3)
@@ -36,6 +36,8 @@ def direct_exit(path: Path) -> None:
 def lane_drop_dead_end(path: Path) -> None:
     """Road 1 (50 m) leads into road 2, exactly 100 m long, whose lane -2 narrows away between s = 30
     and 60 m; road 2 ends in a dead end."""
+    from scenariogeneration import xodr  # here: a worker collecting this module need not load it
+
     before = xodr.create_road([xodr.Line(50)], id=1, left_lanes=1, right_lanes=2)
     last = xodr.create_road(
         [xodr.Line(100)], id=2, left_lanes=1, right_lanes=[xodr.LaneDef(30, 60, 2, 1, -2)]
@@ -51,6 +53,8 @@ def lane_drop_dead_end(path: Path) -> None:
 
 def crossing(path: Path) -> None:
     """Three 100 m roads meet at junction 100, whose first connecting road has id 100 too."""
+    from scenariogeneration import xodr  # here: a worker collecting this module need not load it
+
     jid = 100
     junction = xodr.CommonJunctionCreator(id=jid, name="crossing", startnum=jid)
     odr = xodr.OpenDrive("crossing")

@@ -9,9 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-import onnx
 import yaml
-from onnx import TensorProto, helper, numpy_helper
 
 H, W = 6, 8  # the model's image size
 SOURCE = (W, H)  # no resize: the source image is already the model's size
@@ -27,6 +25,9 @@ def build(
 ) -> dict:
     """Write ``NAME.onnx`` and ``NAME.yaml`` in ``directory``; returns the weights and paths.
     ``source``: the camera image the manifest expects (resized to the model's size)."""
+    import onnx  # here: every pytest-xdist worker collects this module, few build a model
+    from onnx import TensorProto, helper, numpy_helper
+
     rng = np.random.default_rng(seed)
     n = 3 * H * W
     w = (rng.standard_normal((n, 3)) * 0.01).astype(np.float32)
