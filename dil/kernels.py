@@ -1,6 +1,6 @@
 """The numba kernels compiled ahead of the first run, with a notice and progress while they compile.
 
-Every kernel is ``@njit(cache=True)``: compiled once after install (about 40 kernels, some 20 s of
+Every kernel is ``@njit(cache=True)``: compiled once after install (about 40 kernels, some 40 s of
 CPU), then loaded from numba's cache (``__pycache__`` beside the sources, or ``NUMBA_CACHE_DIR``)
 by every later process. A run that found them compiling inside its loop would report a
 meaningless real-time factor, so ``dil run`` calls :func:`warm` before its loop: when the cache is
@@ -18,7 +18,7 @@ import time
 from pathlib import Path
 from typing import TextIO
 
-COLD_COMPILE_S = 20.0
+COLD_COMPILE_S = 40.0
 """Time to compile the kernels of a run on a 2-core machine, as announced [s]."""
 STAMP = "dil-kernels.json"
 PACKAGES = ("dil.", "vehicle_models.", "hil_rigs.")
