@@ -77,15 +77,18 @@ class DeferredPlace(Entity):
             if lookup(self, x, y, yaw):
                 waiting.clear()
 
-    def read_each_step(self) -> bool:
-        """Whether its place was read in each of the last two steps (the engine calls this once a step):
-        a reader that reads it every step, for which the engine looks the next pose up at once, in its
-        step's kernel call."""
+    def defer_unless_read(self, x: float, y: float, yaw: float) -> bool:
+        """:meth:`defer` this step's pose, unless its place was read in each of the last two steps (a
+        reader that reads it every step, for which the engine looks the pose up at once, in its step's
+        kernel call). Called once a step; True when the pose waits."""
         d = self.__dict__
         read = d["_read"]
         each = read and d["_read_before"]
         d["_read_before"], d["_read"] = read, False
-        return each
+        if each:
+            return False
+        self.defer(x, y, yaw)
+        return True
 
 
 def defer_place(entity: Entity, lookup: Lookup) -> DeferredPlace:

@@ -33,6 +33,8 @@ from .loader import Scenario
 from .storyboard import Element
 from .trailers import Towing
 
+NOT_TAKEN = (0.0, 0.0, 0.0, 0.0, 0.0, 0.0)
+"""A lane-step result row (``P_*``) of a step the kernel did not take."""
 NO_LANE_TYPE = LANE_TYPES.index("none")
 """Lane type code of OpenDRIVE's 'none': the space beside the road, not road."""
 
@@ -152,12 +154,9 @@ class ScenarioNode:
         if not first:
             t, dt = ctx.t, ctx.dt
             for e in entities:
-                if e.controller is not None:  # controllers see the world before anyone moves
-                    perceive_all(self.scenario.entities)
+                if e.controller is not None or e.speed_follow is not None:
+                    self._before_moves(t, dt)
                     break
-            for e in entities:
-                if not e.stack_driven and e.speed_follow is not None:
-                    e.plan(t, dt)  # so do continuous actions that follow another entity
             self._move_all(t, dt, self._ego_pose() if self._ego.stack_driven else None)
         else:
             self._sync_ego()
@@ -185,6 +184,18 @@ class ScenarioNode:
 
     def stop(self, t_sim_ns: int) -> None:
         pass
+
+    def _before_moves(self, t: float, dt: float) -> None:
+        """What comes before anyone moves to ``t`` [s] (``dt`` [s] after the last step): controllers
+        see the world, and continuous actions that follow another entity work out their speeds."""
+        entities = self._entities
+        for e in entities:
+            if e.controller is not None:
+                perceive_all(self.scenario.entities)
+                break
+        for e in entities:
+            if not e.stack_driven and e.speed_follow is not None:
+                e.plan(t, dt)
 
     def _notify(self, el: Element, transition: str, earlier: bool = False) -> None:
         """Record and publish a transition; ``earlier``: it belongs to the previous step (logged at
@@ -222,8 +233,8 @@ class ScenarioNode:
                 lane_step = e.move_start(net, t, dt)
                 if lane_step is not None:
                     waiting.append((e, lane_step))
-        if ego is not None and type(ego) is DeferredPlace and not ego.read_each_step():
-            ego.defer(ego.x, ego.y, ego.yaw)  # after the others' moves, which may read its last place
+        # (after the others' moves, which may read its last place)
+        if ego is not None and type(ego) is DeferredPlace and ego.defer_unless_read(ego.x, ego.y, ego.yaw):
             ego = None
         if ego is None and len(waiting) < 2 and (not waiting or waiting[0][1][0] != 0.0):
             for e, lane_step in waiting:  # no request rows to fill for one step alone
@@ -254,6 +265,17 @@ class ScenarioNode:
             asked.append((e, lane_step))
             flat += q
         n = len(asked)
+        if ego is None and n == 1:  # one step alone: the one-step kernel, no rows to pack
+            e, lane_step = asked[0]
+            pose = stepper.step_row(flat[0], e.lane, e.s, e.offset, lane_step[0], e.forward)
+            if lane_step[0] == 0.0:
+                memo[e.name] = (memo[e.name][0], NOT_TAKEN if pose is None else (1.0, *pose))
+            if pose is not None and lane_step[1] == 0.0 and e.lateral is None:  # as below
+                e.s, e.x, e.y, e.z, h_ref = pose
+                e.yaw = (h_ref + e.h_rel + math.pi) % TWO_PI - math.pi
+            else:
+                e.move_finish(net, lane_step, pose)
+            return
         if ego is not None:
             results, found = stepper.step_flat_and_locate(flat, n, ego.x, ego.y)
         elif n:

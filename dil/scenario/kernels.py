@@ -275,6 +275,16 @@ class LaneStepper:
         makes it; whether a road is near the point."""
         return _locate_flat(*self._packed, x, y, self._work, self._cand, self._best, self.found)
 
+    def step_row(
+        self, row: int, lane: int, s: float, offset: float, along: float, forward: bool
+    ) -> list[float] | None:
+        """:meth:`step` of a road given by its row of the tables (:meth:`road_row`): new ``[s, x, y, z,
+        reference heading]``, or None where the Python path must take the step."""
+        o = self._out
+        if not _step_in_lane_flat(*self._packed, row, lane, s, offset, along, forward, self._work, o):
+            return None
+        return o.tolist()
+
     def step(
         self, road: str, lane: int, s: float, offset: float, along: float, forward: bool
     ) -> tuple[float, float, float, float, float] | None:

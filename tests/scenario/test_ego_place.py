@@ -105,7 +105,8 @@ def test_the_ego_place_read_now_and_then_is_that_of_a_lookup_every_step(name: st
         )
 
     lazy, every = harness(), harness()
-    every.engine._ego.__dict__["read_each_step"] = lambda: True  # looked up in every step's kernel call
+    # looked up in every step's kernel call
+    every.engine._ego.__dict__["defer_unless_read"] = lambda x, y, yaw: False
     rng = random.Random(name)
     lazy_ego, every_ego = lazy.engine._ego, every.engine._ego
     fields = ("road", "lane", "s", "offset", "forward")

@@ -92,3 +92,28 @@ def test_steps_and_the_ego_lookup_in_one_call_equal_the_calls_apart():
             assert found == net.locate_into(x, y)
             if found:
                 assert stepper.found.tolist() == net.result.tolist()
+
+
+def test_a_step_by_road_row_and_the_lookup_alone_equal_the_calls_of_many():
+    """The one-step call by road row (the engine's call for one entity alone) gives the row of the
+    many-step call, and the lookup alone gives the lookup of the combined call, to the bit."""
+    rng = np.random.default_rng(8)
+    for name in ("ccrs", "lane_keeping_rural", "alks_cutin"):
+        net = RoadNetwork.load(load(catalog_dir() / f"{name}.xosc").road_file)
+        stepper = LaneStepper(net)
+        for road in net.roads:
+            lanes = sorted({ln.id for sec in road.lane_sections for ln in sec.lanes if ln.id != 0})
+            for _ in range(100):
+                lane = int(rng.choice(lanes))
+                s, offset = float(rng.uniform(0.0, road.length)), float(rng.uniform(-1.0, 1.0))
+                along, forward = float(rng.uniform(0.0, 3.0)), bool(rng.random() < 0.5)
+                row = stepper.road_row(road.id)
+                got = stepper.step_row(row, lane, s, offset, along, forward)
+                (want,) = stepper.step_many([(row, lane, s, offset, along, 1.0 if forward else 0.0)])
+                assert got == (want[1:] if want[0] else None)
+                x, y = float(rng.uniform(-50.0, 300.0)), float(rng.uniform(-30.0, 30.0))
+                _, found = stepper.step_many_and_locate([], x, y)
+                combined = stepper.found.tolist()
+                assert stepper.locate(x, y) == found
+                if found:
+                    assert stepper.found.tolist() == combined
