@@ -34,6 +34,7 @@ GROUPS = (
     ("dil.vehicle", "messages"),
     ("dil.drive", "messages"),
     ("dil.realtime", "loop statistics"),
+    ("dil.run", "KPI"),
 )
 """Module prefix -> the kernel group its kernels are announced under."""
 
