@@ -107,13 +107,19 @@ def field_reader(schema: Schema, names: tuple[str, ...]) -> Callable[[Any], Any]
     :class:`FixedEncoder` hands over in this process (:meth:`FixedEncoder.values`), read by position
     in one C-level call, or the message's map (a frame decoded, a log), read by name. Made once per
     reader: a read makes no object but the result."""
+    by_position = position_reader(schema, names)
+    by_name = itemgetter(*names)
+    return lambda msg: by_position(msg) if type(msg) is tuple else by_name(msg)
+
+
+def position_reader(schema: Schema, names: tuple[str, ...]) -> Callable[[tuple], Any]:
+    """The part of :func:`field_reader` that reads a values tuple (by position): for a reader that
+    checks for a tuple itself and so saves a call per read."""
     keys = [f.name for f in HEADER + schema.fields]
     unknown = [n for n in names if n not in keys]
     if unknown or not names:
         raise ValueError(f"schema {schema.topic} has no fields {unknown or list(names)}")
-    by_position = itemgetter(*(keys.index(n) for n in names))
-    by_name = itemgetter(*names)
-    return lambda msg: by_position(msg) if type(msg) is tuple else by_name(msg)
+    return itemgetter(*(keys.index(n) for n in names))
 
 
 class FixedEncoder:

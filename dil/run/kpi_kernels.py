@@ -67,6 +67,30 @@ def ego_gaps(actors: np.ndarray, n: int, path_half_width: float, gaps: np.ndarra
                 least[1] = headway
 
 
+FARTHER_MARGIN = 1e-9
+"""Relative margin on squared distances: ``lon * lon + lat * lat > least * least * (1 + margin)``
+(each product and sum rounded once, a few units in the last place at most) means the exact distance
+exceeds ``least`` by far more than any rounding of ``math.hypot(lon, lat)``: its hypot cannot be
+the new least distance, and is not taken."""
+SURE_LO = 1e-100
+SURE_HI = 1e100
+"""The least distances [m] between which that test is made (no square overflows or loses digits)."""
+
+
+@njit(cache=True)
+def farther_bound(least: float) -> float:
+    """The squared distance beyond which a point is surely farther than ``least`` [m] (see
+    :data:`FARTHER_MARGIN`; inf outside ``SURE_LO .. SURE_HI``)."""
+    return least * least * (1.0 + FARTHER_MARGIN) if SURE_LO < least < SURE_HI else math.inf
+
+
+@njit(cache=True)
+def may_be_nearer(lon: float, lat: float, least: float, bound: float) -> bool:
+    """False only when ``math.hypot(lon, lat)`` is surely not below ``least`` [m]: a gap not below it,
+    or a squared distance beyond ``bound`` (:func:`farther_bound` of ``least``)."""
+    return lon < least and lat < least and not lon * lon + lat * lat > bound
+
+
 # the work array of kpi_tick (one row per actor): the actor row, its gaps, a near actor's gaps
 W_ROW = 0
 """Columns ``W_ROW .. W_ROW + K_SIZE - 1``: the actor row (``K_*``)."""
@@ -123,9 +147,9 @@ def kpi_tick(table: np.ndarray, fresh: bool, work: np.ndarray, acc: np.ndarray, 
     of :mod:`dil.world.actors`) is new: its live actors become the rows of ``work`` (``W_*``; at least
     one row per table row). ``speed`` [m/s] and ``ax`` [m/s^2]: the vehicle's newest, NaN for none
     (then the ego row's speed, and the change of speed per tick). Updates ``acc`` (``KS_*``). Returns
-    how many actors may be nearer than the least distance so far, their absolute gaps in the first
-    rows of ``W_NEAR`` (the caller takes their distances), or -1 when the first live actor is not
-    the ego (nothing measured)."""
+    how many actors may be nearer than the least distance so far (those surely farther left out, see
+    :data:`FARTHER_MARGIN`), their absolute gaps in the first rows of ``W_NEAR`` (the caller takes
+    their distances), or -1 when the first live actor is not the ego (nothing measured)."""
     if fresh:
         m = 0
         for i in range(table.shape[0]):
@@ -166,9 +190,10 @@ def kpi_tick(table: np.ndarray, fresh: bool, work: np.ndarray, acc: np.ndarray, 
         rows, gaps = work[:, W_ROW : W_ROW + K_SIZE], work[:, W_GAPS : W_GAPS + 2]
         ego_gaps(rows, n, acc[KS_HALF_WIDTH], gaps, acc[KS_MIN_TTC : KS_MIN_HEADWAY + 1])
         least = acc[KS_MIN_DISTANCE]
+        bound = farther_bound(least)
         for i in range(1, n):
             lon, lat = abs(gaps[i, 0]), abs(gaps[i, 1])
-            if lon < least and lat < least:  # else hypot(lon, lat) >= least: the least stays
+            if may_be_nearer(lon, lat, least, bound):
                 work[near, W_NEAR] = lon
                 work[near, W_NEAR + 1] = lat
                 near += 1

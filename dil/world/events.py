@@ -80,6 +80,15 @@ class EventDetector:
         calls :meth:`events_after`)."""
         return self._checks
 
+    def quiet(self, k: int, check_ego: bool, centre_on: bool, invading: int) -> bool:
+        """Whether :meth:`events_after` would find no event and change nothing after checks that
+        found ``k`` overlapping pairs and (``check_ego``) the ego's flags ``centre_on`` and
+        ``invading`` (:data:`~dil.world.step_kernel.W_CENTRE_ON`, ``W_INVADING``): then it need
+        not be called."""
+        return not (k or self._touching) and (
+            not check_ego or (self._off_road is not centre_on and self._invading is (invading != 0))
+        )
+
     def events_after(self, t_ns: int, actors: ActorTable, k: int, check_ego: bool) -> list[WorldEvent]:
         """The events that begin now, from the checks just run on ``actors`` (``k`` overlapping
         pairs; ``check_ego``: the ego's road checks were made)."""

@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 
 from dil.bus.codec import Encoder
-from dil.bus.fixed import field_reader
+from dil.bus.fixed import field_reader, position_reader
 from dil.bus.graph import NodeSpec, Port
 from dil.bus.handoff import Outlet
 from dil.bus.inbox import Drops, Inbox
@@ -65,6 +65,7 @@ class WorldNode:
             Inbox(bus.subscriber(VEHICLE_STATE.topic, conflate=True), drops) if ego_from_state else None
         )
         self._ego_pose = field_reader(VEHICLE_STATE, ("x", "y", "z", "yaw", "speed"))
+        self._ego_pose_at = position_reader(VEHICLE_STATE, ("x", "y", "z", "yaw", "speed"))
         self.listeners: list = []
         """Callables given each step's events (observers such as KPIs)."""
         self._actors_out = Outlet(bus.publisher(WORLD_ACTORS.topic), Encoder(WORLD_ACTORS, name, check=False))
@@ -148,7 +149,8 @@ class WorldNode:
         inbox = self._inbox
         msg = inbox.latest_value() if inbox is not None else None
         if msg is not None:
-            msg = self._ego_pose(msg)  # x, y, z, yaw, speed
+            # x, y, z, yaw, speed
+            msg = self._ego_pose_at(msg) if type(msg) is tuple else self._ego_pose(msg)
         if self._one_call and not self._followers.n:
             self._tick_one_call(t_sim_ns, msg)
             return
@@ -234,17 +236,22 @@ class WorldNode:
             rows, range_m = _NO_ROWS, -1.0
         has_net = self._net is not None
         if msg is None:
-            k, check_ego, valid, m = world_tick(
+            k, check_ego, valid, m, centre_on, invading = world_tick(
                 *self._packed, state, actors.boxes, checks.fwork, checks.iwork, rows, n, has_net,
                 False, 0.0, 0.0, 0.0, 0.0, 0.0, self.ego_offset, False, range_m,
             )  # fmt: skip
         else:
             x, y, z, yaw, speed = msg
-            k, check_ego, valid, m = world_tick(
+            k, check_ego, valid, m, centre_on, invading = world_tick(
                 *self._packed, state, actors.boxes, checks.fwork, checks.iwork, rows, n, has_net,
                 True, x, y, z, yaw, speed, self.ego_offset, has_net, range_m,
             )  # fmt: skip
-        events = world.events.events_after(t_sim_ns, actors, k, check_ego)
+        detector = world.events
+        events = (
+            []
+            if detector.quiet(k, check_ego, centre_on, invading)
+            else detector.events_after(t_sim_ns, actors, k, check_ego)
+        )
         epoch = self._epoch
         wall = t_sim_ns + epoch if epoch is not None else self.clock.wall_ns(t_sim_ns)
         self._publish_step(t_sim_ns, wall, events, state, names, n, valid)

@@ -157,6 +157,45 @@ def lanes_in_range(
 
 
 @njit(cache=True)
+def measure_lanes(
+    boxes: np.ndarray,
+    chunk_strip: np.ndarray,
+    chunk_span: np.ndarray,
+    xy: np.ndarray,
+    actors: np.ndarray,
+    range_m: float,
+    points: np.ndarray,
+    runs: np.ndarray,
+    work: np.ndarray,
+) -> tuple[int, int, bool, bool]:
+    """The lane sensor's measurement in one call: :func:`lanes_in_range` around the ego (row
+    ``EGO`` of the actor table ``actors``) within ``range_m`` [m] (runs surely out of range skipped
+    with a metre's margin), each run's end row into ``work[:s]`` (``s`` = ``runs``' rows) and the
+    runs' strips kept in ``work[s:]`` (their count, then them; a count of -1: none yet). Returns the
+    runs' count, the points' count, whether the points are valid and whether the strips in range
+    differ from those of the last measurement."""
+    m = lanes_in_range(
+        boxes, chunk_strip, chunk_span, xy, actors[EGO, A_X], actors[EGO, A_Y], actors[EGO, A_YAW],
+        range_m, range_m + 1.0, points, runs,
+    )  # fmt: skip
+    valid = m >= 0
+    if not valid:
+        m = -1 - m
+    end = runs[m - 1, 2] if m > 0 else 0
+    s = runs.shape[0]
+    changed = work[s] != m
+    for i in range(m):
+        work[i] = runs[i, 2]
+        if not changed and work[s + 1 + i] != runs[i, 0]:
+            changed = True
+    if changed:
+        work[s] = m
+        for i in range(m):
+            work[s + 1 + i] = runs[i, 0]
+    return m, end, valid, changed
+
+
+@njit(cache=True)
 def rows_valid(rows: np.ndarray, m: int, nonneg_from: int, nonneg_to: int) -> bool:
     """True when ``rows[:m]`` are all finite and columns ``[nonneg_from, nonneg_to)`` not negative
     (sizes): the numbers of a message made from them pass its schema's checks."""

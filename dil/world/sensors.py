@@ -40,7 +40,7 @@ from .sensor_kernels import (
     O_WIDTH,
     O_X,
     O_Y,
-    lanes_in_range,
+    measure_lanes,
     measure_objects,
 )
 
@@ -162,10 +162,13 @@ class LaneGeometry:
         """Each strip's road id, lane id and lane type."""
         self._points = np.zeros((len(self._xy), 2))
         self._runs = np.zeros((len(self.strips), 3), dtype=np.int64)
-        self._strips = b"none"
-        """The strips in range at the last measurement (their rows' bytes)."""
+        self._work = np.zeros(2 * len(self.strips) + 1, dtype=np.int64)
+        """Each run's end row, then the strips in range at the last measurement (their count, -1: none
+        yet, then them): see :func:`~dil.world.sensor_kernels.measure_lanes`."""
+        self._work[len(self.strips)] = -1
+        self._ends = self._work[: len(self.strips)]
         self._picked: tuple[tuple, ...] = ((), (), ())
-        """Their road ids, lane ids and lane types."""
+        """The road ids, lane ids and lane types of the strips in range at the last measurement."""
         self.checked = False
         """The last message's numbers are valid (see :class:`Sensor`)."""
 
@@ -178,37 +181,15 @@ class LaneGeometry:
     def measure_value(self, actors: np.ndarray, n: int) -> LaneSet:
         """The measurement as a typed value (its :meth:`~dil.bus.values.LaneSet.fields` are what
         :meth:`measure` returns): in-process readers take the arrays, no lists are made."""
-        ego = actors[EGO]
-        m = lanes_in_range(
-            self._boxes,
-            self._chunk_strip,
-            self._chunk_span,
-            self._xy,
-            ego[A_X],
-            ego[A_Y],
-            ego[A_YAW],
-            self.range_m,
-            self.range_m + 1.0,  # a margin over rounding: only runs surely out of range are skipped
-            self._points,
-            self._runs,
-        )
-        self.checked = m >= 0
-        m = m if m >= 0 else -1 - m
-        end = int(self._runs[m - 1, 2]) if m else 0
-        runs = self._runs[:m]
-        strips = runs[:, 0].tobytes()
-        if strips != self._strips:  # other strips in range than last time: their ids taken again
-            picked = [self._about[k] for k in runs[:, 0].tolist()]
+        m, end, self.checked, changed = measure_lanes(
+            self._boxes, self._chunk_strip, self._chunk_span, self._xy, actors, self.range_m, self._points,
+            self._runs, self._work,
+        )  # fmt: skip
+        if changed:  # other strips in range than last time: their ids taken again
+            picked = [self._about[k] for k in self._runs[:m, 0].tolist()]
             self._picked = tuple(zip(*picked, strict=True)) if picked else ((), (), ())
-            self._strips = strips
         roads, lanes, types = self._picked
-        return LaneSet(
-            roads,
-            lanes,
-            types,
-            self._points[:end].copy(),
-            runs[:, 2].copy(),
-        )
+        return LaneSet(roads, lanes, types, self._points[:end].copy(), self._ends[:m].copy())
 
 
 class _Image:

@@ -143,7 +143,7 @@ def world_tick(
     ego_offset: float,
     ground_ego: bool,
     range_m: float,
-) -> tuple[int, bool, bool, int]:
+) -> tuple[int, bool, bool, int, bool, int]:
     """A world node's step in one call: with ``pose``, the ego (row 0) placed where ``vehicle/state``
     says (reference point ``x``, ``y`` [m], heading ``yaw`` [rad], ``speed`` [m/s]; its box centre
     ``ego_offset`` [m] ahead), then :func:`step_checks` of rows ``state[:n]`` (grounding rows 1 on
@@ -151,8 +151,9 @@ def world_tick(
     z is ``z``), the rows' check (``actor_rows_valid``) and, for ``range_m`` >= 0, the object
     sensor's rows (:func:`~dil.world.sensor_kernels.measure_objects`) into ``objects``. Returns the
     overlapping pairs' count, whether the ego's road checks were made, whether the rows' numbers
-    are valid and the object rows' count (``measure_objects``' result; 0 with no measurement). The
-    same arithmetic as ``EmbeddedWorld.set_pose``, ``step`` and the sensor called one by one."""
+    are valid, the object rows' count (``measure_objects``' result; 0 with no measurement) and the
+    flags :data:`W_CENTRE_ON` (as a bool) and :data:`W_INVADING`. The same arithmetic as
+    ``EmbeddedWorld.set_pose``, ``step`` and the sensor called one by one."""
     if pose:
         state[EGO, A_X] = x + ego_offset * math.cos(yaw)
         state[EGO, A_Y] = y + ego_offset * math.sin(yaw)
@@ -176,7 +177,8 @@ def world_tick(
         z if ground_ego else 0.0,
     )
     m = measure_objects(state, n, range_m, objects) if range_m >= 0.0 else 0
-    return iwork[W_PAIRS], check_ego, actor_rows_valid(state, n), m
+    valid = actor_rows_valid(state, n)
+    return iwork[W_PAIRS], check_ego, valid, m, iwork[W_CENTRE_ON] == 1, iwork[W_INVADING]
 
 
 @njit(cache=True)
