@@ -160,7 +160,8 @@ class KpiNode:
         return self._kpis
 
     def start(self, t_sim_ns: int) -> None:
-        pass
+        """Load (or compile) the tick's kernel before the loop, on copies: nothing changes."""
+        kpi_tick(_NO_TABLE, False, self._work.copy(), self._acc.copy(), math.nan, math.nan, t_sim_ns)
 
     def stop(self, t_sim_ns: int) -> None:
         pass
@@ -184,10 +185,15 @@ class KpiNode:
         near = kpi_tick(table, fresh, self._work, self._acc, self._speed, self._ax, t_sim_ns)
         self._dirty = True
         if near > 0:  # Python's hypot, as the KPI always was (libm's may differ in the last bit)
-            acc, hypot = self._acc, math.hypot
-            least = acc[KS_MIN_DISTANCE].item()
-            for lon, lat in self._work[:near, W_NEAR : W_NEAR + 2].tolist():
-                least = min(least, hypot(lon, lat))
+            acc, work = self._acc, self._work
+            least = acc.item(KS_MIN_DISTANCE)
+            if near == 1:  # the common case: one actor may be nearer (min(least, d) as a comparison)
+                d = math.hypot(work.item(0, W_NEAR), work.item(0, W_NEAR + 1))
+                if d < least:
+                    acc[KS_MIN_DISTANCE] = self._kpis.min_distance = d
+                return
+            for lon, lat in work[:near, W_NEAR : W_NEAR + 2].tolist():
+                least = min(least, math.hypot(lon, lat))
             acc[KS_MIN_DISTANCE] = self._kpis.min_distance = least
 
     def _rows(self, actors: list[dict]) -> None:

@@ -214,7 +214,11 @@ class BuiltinStack:
         return self.emergency.min_ttc
 
     def start(self, t_sim_ns: int) -> None:
-        pass
+        """Load (or compile) the tick's kernels before the loop, on copies: nothing changes."""
+        ahead, dist = self._ahead, self._dist
+        lane_path_ahead(NO_LANES.points, NO_LANES.ends, self._use, self._target, self._first, ahead, dist)
+        braking, out = self._braking.copy(), self._out_cmd.copy()
+        control_step(NO_OBJECTS.rows, self._packed, braking, ahead, dist, 0, 0.0, 0.0, out)
 
     def stop(self, t_sim_ns: int) -> None:
         pass
