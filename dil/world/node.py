@@ -131,6 +131,11 @@ class WorldNode:
             world_tick(*self._packed, actors.state.copy(), actors.boxes.copy(), checks.fwork.copy(),
                        checks.iwork.copy(), np.zeros((max(n, 1), O_SIZE)), n, self._net is not None, False,
                        0.0, 0.0, 0.0, 0.0, 0.0, 0.0, False, 0.0)  # fmt: skip
+        table, _ = self.world.actor_state()
+        for s in self.sensors:  # sensors with kernels of their own load them now (nothing measured)
+            warm_up = getattr(s, "warm_up", None)
+            if warm_up is not None and len(table):
+                warm_up(table)
         if self._use_thread and self._thread is None:
             state, _ = self.world.actor_state()
             self._thread = SensorThread(

@@ -178,6 +178,14 @@ class LaneGeometry:
     def measure(self, actors: np.ndarray, n: int) -> dict[str, Any]:
         return self.measure_value(actors, n).fields()
 
+    def warm_up(self, actors: np.ndarray) -> None:
+        """Load (or compile) the measurement's kernel for actor tables like ``actors``, on copies of
+        the sensor's buffers: nothing changes."""
+        measure_lanes(
+            self._boxes, self._chunk_strip, self._chunk_span, self._xy, actors, self.range_m,
+            self._points.copy(), self._runs.copy(), self._work.copy(),
+        )  # fmt: skip
+
     def measure_value(self, actors: np.ndarray, n: int) -> LaneSet:
         """The measurement as a typed value (its :meth:`~dil.bus.values.LaneSet.fields` are what
         :meth:`measure` returns): in-process readers take the arrays, no lists are made."""
