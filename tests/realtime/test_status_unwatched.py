@@ -43,3 +43,14 @@ def test_a_reader_joining_mid_run_sees_the_numbers_it_would_have():
     assert [m["seq"] for m in everything] == list(range(len(everything)))
     assert len(everything) >= 20 and 5 < len(late) < len(everything)
     assert late == everything[-len(late) :]
+
+
+def test_unwatched_status_of_a_simulated_run_is_neither_made_nor_measured(monkeypatch):
+    bus = LocalBus()
+    loop = Loop([_LateReader(bus, 10**12)], SimClock(), bus, Drops())
+    made: list[int] = []
+    monkeypatch.setattr(loop._status, "encode", lambda *a: made.append(1) or b"")
+    monkeypatch.setattr(loop._window, "compute", lambda: made.append(2))
+    loop.run(max_ticks=1000)
+    assert made == []  # the last one, after the loop, neither
+    assert loop._status.seq >= 10
