@@ -145,11 +145,11 @@ def test_a_player_that_hangs_refuses_or_crashes_is_reported_and_the_harness_goes
     write_esmini_csv(tmp_path / "a.csv", dil_trace(a, tmp_path / "ref"))
     esmini = stand_in(tmp_path / "esmini", {"a.xosc": tmp_path / "a.csv"}, hang=True, crash="c.xosc")
     out = tmp_path / "out"
-    p = conform(corpus, "--esmini", esmini, "--out", out, "--timeout", "20")
+    p = conform(corpus, "--esmini", esmini, "--out", out, "--timeout", "12")
     assert p.returncode == 0, p.stderr
     rows = by_file(json.loads((out / "conformance.json").read_text()))
     assert rows["a.xosc"]["esmini"]["status"] == "loaded"
-    assert rows["a.xosc"]["esmini"]["end"] == "cut after 20 s"  # the log it left is still compared
+    assert rows["a.xosc"]["esmini"]["end"] == "cut after 12 s"  # the log it left is still compared
     assert all(e["status"] == "within" for e in rows["a.xosc"]["entities"])
     assert rows["b.xosc"]["esmini"]["status"] == "refused"
     assert "cannot load" in rows["b.xosc"]["esmini"]["message"]
