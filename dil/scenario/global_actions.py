@@ -77,7 +77,9 @@ class AddEntity(Action):
 
 @dataclass
 class DeleteEntity(Action):
-    """Takes an entity out of the world: it no longer moves, collides or is seen."""
+    """Takes an entity out of the world: it no longer moves, collides or is seen, and its actions end.
+    It keeps its speed: an AddEntityAction brings it back moving at the speed it had (as esmini does;
+    the standard says nothing of the speed)."""
 
     entity: str
 
@@ -86,7 +88,6 @@ class DeleteEntity(Action):
         if e.present:
             ctx.world.destroy(e.world_id)
             e.present = False
-            e.speed = 0.0
             e.speed_transition = e.lateral = e.trajectory = e.speed_follow = None
 
 
