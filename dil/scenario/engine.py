@@ -30,6 +30,7 @@ from .element_names import identity
 from .entities import TWO_PI, Entity, LaneStep
 from .kernels import P_OK, lane_stepper
 from .loader import Scenario
+from .mover import CompiledMover, MovedEntity
 from .storyboard import Element
 from .trailers import Towing
 
@@ -107,6 +108,14 @@ class ScenarioNode:
         """Their poses as the world takes them (box-centre x, y, z [m], heading [rad], speed [m/s])."""
         self._pack_poses: Callable[..., None] = struct.Struct("").pack_into
         """Writes the rows into :attr:`_poses` (``struct``: quicker than filling it from a list)."""
+        self._pack_pose: Callable[..., None] = struct.Struct("5d").pack_into
+        """Writes one row into :attr:`_poses` (at its offset in bytes)."""
+        self.mover: CompiledMover | None = (
+            None if self.towing.able else CompiledMover(self._entities, self._stepper)
+        )
+        """Moves the entities in the common state in one kernel call a step (see
+        :mod:`dil.scenario.mover`); None: the Python path moves every entity (a scenario that can tow
+        a trailer moves its entities there, after their tractors)."""
 
     def abort(self, why: str) -> None:
         """The run ends for ``why`` (an emergency stop, an operator's stop) before the storyboard
@@ -117,6 +126,8 @@ class ScenarioNode:
     def start(self, t_sim_ns: int) -> None:
         ctx = self.ctx
         ctx.net.locate_into(0.0, 0.0)  # compile (or load) the lookup kernel before the first tick
+        if self.mover is not None:
+            self.mover.load()
         for e in self.scenario.entities.values():
             spec = ActorSpec(e.name, e.kind, e.length, e.width, e.height)
             if e.is_ego:
@@ -228,7 +239,8 @@ class ScenarioNode:
         net = self.ctx.net
         stepper = self._stepper
         waiting: list[tuple[Entity, LaneStep]] = []
-        for e in self._entities:
+        mover = self.mover
+        for e in self._entities if mover is None else mover.move(dt, self._poses):
             if not e.stack_driven:
                 lane_step = e.move_start(net, t, dt)
                 if lane_step is not None:
@@ -361,25 +373,39 @@ class ScenarioNode:
 
     def _place_all(self) -> None:
         """Put every storyboard entity in the world (its box centre, heading and speed) with one
-        batched call (one entity alone: with its own); the world node places the ego from the
-        vehicle state, and a deleted entity is not in the world."""
+        batched call; the world node places the ego from the vehicle state, and a deleted entity is not
+        in the world. The rows of the entities the compiled mover moved in this step, untouched since,
+        are those it wrote; the others' are written here."""
         if self.towing.able:
             self.towing.step(self.ctx.net)
         ids: list[int] = []
-        rows: list[float] = []
-        cos, sin = math.cos, math.sin
+        others: list[tuple[int, Entity]] = []  # (row, entity) of the rows to write here
         for e in self._entities:
             if e.stack_driven or not e.present:
                 continue
-            yaw, c = e.yaw, e.centre_x
+            if type(e) is not MovedEntity or not e.__dict__["_fresh"]:
+                others.append((len(ids), e))
             ids.append(e.world_id)
-            rows += (e.x + c * cos(yaw), e.y + c * sin(yaw), e.z, yaw, e.speed)  # as Entity.box_centre
         if not ids:
             return
+        cos, sin = math.cos, math.sin
         if ids != self._placed:  # who is in the world changed (the first step, a delete or an add)
             self._placed = ids
             self._placed_ids = np.array(ids, dtype=np.int64)
             self._poses = np.zeros((len(ids), 5))
             self._pack_poses = struct.Struct(f"{5 * len(ids)}d").pack_into
-        self._pack_poses(self._poses, 0, *rows)
+            if self.mover is not None:
+                self.mover.set_slots(ids)
+            rows: list[float] = []
+            for e in self._entities:
+                if e.stack_driven or not e.present:
+                    continue
+                yaw, c = e.yaw, e.centre_x
+                rows += (e.x + c * cos(yaw), e.y + c * sin(yaw), e.z, yaw, e.speed)  # as Entity.box_centre
+            self._pack_poses(self._poses, 0, *rows)
+        else:
+            poses, pack = self._poses, self._pack_pose
+            for k, e in others:
+                yaw, c = e.yaw, e.centre_x
+                pack(poses, 40 * k, e.x + c * cos(yaw), e.y + c * sin(yaw), e.z, yaw, e.speed)
         self.world.set_poses(self._placed_ids, self._poses)

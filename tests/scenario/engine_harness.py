@@ -48,6 +48,8 @@ class EngineHarness:
     params: Mapping[str, str] = field(default_factory=dict)
     ego: EgoMotion | None = None
     rate_hz: float = 100.0
+    compiled: bool = True
+    """The compiled mover moves the entities in the common state (False: the Python path moves them all)."""
 
     def __post_init__(self) -> None:
         self.scenario = load(self.path, dict(self.params))
@@ -69,6 +71,8 @@ class EngineHarness:
         self.engine = ScenarioNode(
             LocalBus(), self.scenario, self.world, SimClock(), link, rate_hz=self.rate_hz, on_end=self._end
         )
+        if not self.compiled:
+            self.engine.mover = None
         self.tracks: dict[str, list[Sample]] = {name: [] for name in self.scenario.entities}
         self._step_ns = round(1e9 / self.rate_hz)
         self._ticks = 0

@@ -78,11 +78,11 @@ class _Forgetful(dict):
 
 
 def test_a_standing_entity_takes_its_last_lane_step_again():
-    """CCRs's target stands in its lane: after its first step it takes its last step's result again
-    instead of asking the kernel, and every entity's track is the kernel's to the bit."""
-    kept = EngineHarness(CATALOG / "ccrs.xosc")
+    """CCRs's target stands in its lane: after its first step the Python path takes its last step's
+    result again instead of asking the kernel, and every entity's track is the kernel's to the bit."""
+    kept = EngineHarness(CATALOG / "ccrs.xosc", compiled=False)
     kept.run(3.0)
-    asked = EngineHarness(CATALOG / "ccrs.xosc")
+    asked = EngineHarness(CATALOG / "ccrs.xosc", compiled=False)
     asked.engine._lane_memo = _Forgetful()
     asked.run(3.0)
     assert set(kept.engine._lane_memo) == {"Target"}

@@ -1,0 +1,225 @@
+"""The storyboard entities in the common state, moved by one kernel call a step.
+
+Most storyboard-driven entities spend most of a run in one state: present, on a road, with no
+controller, no follower, no trajectory, no lateral motion and no pending teleport, at a speed that is
+constant or follows a speed transition. :class:`CompiledMover` keeps such entities' state in rows
+(one per entity) and moves them all with :func:`~dil.scenario.mover_kernel.move_rows`, which also
+writes their world pose rows; the fields the rest of the engine reads (s, pose, speed, acceleration,
+odometer, standstill, the transition's progress) are written back from the rows after each call.
+
+An entity in the mover is a :class:`MovedEntity` (the same object, its class swapped): any write to
+one of its attributes from outside the mover (an action, a teleport, the Python path) marks it stale.
+At the next step a stale entity's row is loaded again from its attributes where it is still in the
+common state, else it leaves the mover (its class back to :class:`Entity`) and the Python path moves
+it; each step, an entity outside that is in the common state again comes in.
+"""
+
+from __future__ import annotations
+
+import struct
+from collections.abc import Callable
+
+import numpy as np
+
+from .entities import Entity
+from .kernels import LaneStepper
+from .mover_kernel import M_FIXED, M_SLOT, O_MOVING, SHAPES, move_rows
+
+SHAPE_CODES = {name: float(code) for code, name in enumerate(SHAPES)}
+
+
+class MovedEntity(Entity):
+    """An entity whose motion the :class:`CompiledMover` makes: a write to any of its attributes marks
+    it stale (``_fresh`` False), so the mover takes its state from its attributes again."""
+
+    def __setattr__(self, name: str, value: object) -> None:
+        d = self.__dict__
+        d[name] = value
+        d["_fresh"] = False
+
+
+def in_common_state(e: Entity) -> bool:
+    """The entity moves as :func:`~dil.scenario.mover_kernel.move_rows` moves it (a plain
+    :class:`Entity` in the common state; see the module's note)."""
+    return type(e) is Entity and _common(e)
+
+
+def _common(e: Entity) -> bool:
+    """The entity's fields say it is in the common state."""
+    if (
+        e.stack_driven
+        or not e.present
+        or e.road is None
+        or e.speed_follow is not None
+        or e.controller is not None
+        or e.trajectory is not None
+        or e.lateral is not None
+        or e.pending_place is not None
+        or e.before_teleport is not None
+        or e.end_of_road != 0.0
+    ):
+        return False
+    tr = e.speed_transition
+    return tr is None or (tr.shape in SHAPE_CODES and not tr.on_top)
+
+
+class CompiledMover:
+    """Moves the entities in the common state of one scenario (see the module's note)."""
+
+    def __init__(self, entities: list[Entity], stepper: LaneStepper) -> None:
+        self.entities = entities
+        """Every entity of the scenario, in the engine's order."""
+        self.moved: list[MovedEntity] = []
+        """The entities in the mover, in their rows' order."""
+        self._stepper = stepper
+        self._packed = stepper.net.packed
+        self._work = np.zeros_like(stepper._work)
+        self._out = np.zeros(5)
+        self._fixed = np.zeros((0, M_FIXED))
+        self._moving = np.zeros((0, O_MOVING))
+        self._transitions: list[object] = []
+        """Each row's speed transition (None: none), whose progress is written back after each step."""
+        self._pack_fixed: Callable[..., None] = struct.Struct(f"{M_FIXED}d").pack_into
+        self._pack_moving: Callable[..., None] = struct.Struct(f"{O_MOVING}d").pack_into
+        self._unpack: Callable[..., tuple[float, ...]] = struct.Struct("").unpack_from
+        self._slots: list[int] = []
+        """World ids in the order of the world's pose rows (see :meth:`set_slots`)."""
+
+    def load(self) -> None:
+        """Load (or compile) the kernel with the types of the steps, before the loop's first tick."""
+        move_rows(*self._packed, self._fixed, self._moving, 0, 0.01, self._work, self._out, np.zeros((0, 5)))
+
+    def move(self, dt: float, poses: np.ndarray) -> list[Entity]:
+        """Move the entities in the common state by ``dt`` [s], their pose rows into ``poses`` (at the
+        rows :meth:`set_slots` gave); the entities left to the Python path, in the engine's order."""
+        rest: list[Entity] = []
+        moved = self.moved
+        changed = False
+        for e in self.entities:
+            if type(e) is MovedEntity:
+                if e.__dict__["_fresh"]:
+                    continue
+                if _common(e):
+                    self._load(moved.index(e), e)
+                    continue
+                _leave(e)
+                changed = True
+                rest.append(e)
+            elif not in_common_state(e):
+                rest.append(e)
+                continue
+            else:
+                changed = True
+        if changed:
+            self._rebuild()
+        n = len(self.moved)
+        if not n:
+            return rest
+        move_rows(*self._packed, self._fixed, self._moving, n, dt, self._work, self._out, poses)
+        v = self._unpack(self._moving)
+        transitions = self._transitions
+        k = 0
+        for i, e in enumerate(self.moved):
+            d = e.__dict__
+            if v[k]:  # (O_OK, then O_S to O_STANDSTILL)
+                d["s"], d["x"], d["y"], d["z"], d["yaw"] = v[k + 1 : k + 6]
+                d["speed"], d["accel"], d["odometer"], d["standstill"] = v[k + 6 : k + 10]
+            else:
+                d["speed"], d["accel"], d["odometer"], d["standstill"] = v[k + 6 : k + 10]
+            tr = transitions[i]
+            if tr is not None:
+                tr.elapsed, tr.travelled = v[k + 11], v[k + 12]  # type: ignore[attr-defined]
+                if not v[k + 10]:  # it ended: the speed is its end speed
+                    d["speed_transition"] = transitions[i] = None
+            if not v[k]:  # the lane step the kernel left (a road's end, lane sections): the Python path's
+                step = d["speed"] * dt
+                e.move_finish(self._stepper.net, (step, 0.0, step), None)
+                d["_fresh"] = False
+            k += O_MOVING
+        return rest
+
+    def set_slots(self, ids: list[int]) -> None:
+        """The world's pose rows are for the actors ``ids``, in order: each entity's pose goes to its
+        actor's row (none where it is not placed)."""
+        self._slots = ids
+        for i, e in enumerate(self.moved):
+            self._fixed[i, M_SLOT] = self._slot(e)
+
+    def leave_all(self) -> None:
+        """Hand every entity back to the Python path (their attributes hold their state)."""
+        for e in self.moved:
+            _leave(e)
+        self.moved = []
+        self._rebuild()
+
+    def _slot(self, e: Entity) -> float:
+        try:
+            return float(self._slots.index(e.world_id))
+        except ValueError:
+            return -1.0
+
+    def _rebuild(self) -> None:
+        """Rows for the entities in the mover now (those in the common state), in the engine's order."""
+        self.moved = moved = []
+        for e in self.entities:
+            if type(e) is MovedEntity or in_common_state(e):
+                if type(e) is not MovedEntity:
+                    e.__class__ = MovedEntity
+                moved.append(e)  # type: ignore[arg-type]
+        n = len(moved)
+        self._fixed = np.zeros((n, M_FIXED))
+        self._moving = np.zeros((n, O_MOVING))
+        self._transitions = [None] * n
+        self._unpack = struct.Struct(f"{n * O_MOVING}d").unpack_from
+        for i, e in enumerate(moved):
+            self._load(i, e)
+
+    def _load(self, i: int, e: MovedEntity) -> None:
+        """Row ``i`` from the attributes of ``e``."""
+        tr = e.speed_transition
+        assert e.road is not None
+        self._pack_fixed(
+            self._fixed,
+            8 * M_FIXED * i,
+            float(self._stepper.road_row(e.road)),
+            float(e.lane),
+            e.offset,
+            1.0 if e.forward else 0.0,
+            e.h_rel,
+            e.centre_x,
+            e.max_speed,
+            e.max_accel,
+            e.max_decel,
+            self._slot(e),
+            0.0 if tr is None else 1.0,
+            0.0 if tr is None else SHAPE_CODES[tr.shape],
+            0.0 if tr is None else tr.start,
+            0.0 if tr is None else tr.end,
+            0.0 if tr is None else tr.duration,
+            0.0 if tr is None else tr.distance,
+        )
+        self._pack_moving(
+            self._moving,
+            8 * O_MOVING * i,
+            0.0,  # (its pose is not one the kernel's lane step made: a step of 0 makes it anew)
+            e.s,
+            e.x,
+            e.y,
+            e.z,
+            e.yaw,
+            e.speed,
+            e.accel,
+            e.odometer,
+            e.standstill,
+            0.0 if tr is None else 1.0,
+            0.0 if tr is None else tr.elapsed,
+            0.0 if tr is None else tr.travelled,
+        )
+        self._transitions[i] = tr
+        e.__dict__["_fresh"] = True
+
+
+def _leave(e: Entity) -> None:
+    """Back to a plain :class:`Entity`, moved by the Python path."""
+    object.__setattr__(e, "__class__", Entity)  # (not through MovedEntity.__setattr__)
+    e.__dict__.pop("_fresh", None)

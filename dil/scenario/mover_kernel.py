@@ -1,0 +1,169 @@
+"""The compiled step of the storyboard entities in the common state (see :mod:`dil.scenario.mover`).
+
+:func:`move_rows` makes, for each entity row, what :meth:`Entity.move_start
+<dil.scenario.entities.Entity.move_start>`, the lane-step kernel, the engine's yaw wrap and its world
+placement make for an entity that follows its lane at a speed that is constant or follows a speed
+transition: the speed update, the odometer, standstill and acceleration, the step along the lane, the
+pose, and the box-centre row the world takes. The arithmetic is the Python path's, operation for
+operation (``min`` and ``max`` as Python's: the first of equal values), so the results are the same
+to the bit.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import njit
+
+from dil.road.packed import tables
+
+from .kernels import _step_in_lane
+
+TWO_PI = 2.0 * math.pi
+
+M_ROAD, M_LANE, M_OFFSET, M_FORWARD, M_H_REL, M_CENTRE_X = range(6)
+M_MAX_SPEED, M_MAX_ACCEL, M_MAX_DECEL, M_SLOT = range(6, 10)
+"""Columns of an entity's fixed row: road row of the tables, lane id, lane offset [m], 1.0 when it moves
+towards increasing s, heading relative to the reference line [rad], box centre ahead of the reference
+point [m], speed and acceleration limits [m/s, m/s^2], its row in the world's pose array (-1: none)."""
+M_TR, M_TR_SHAPE, M_TR_START, M_TR_END, M_TR_DURATION, M_TR_DISTANCE = range(10, 16)
+"""Its speed transition: 1.0 when one runs, shape (:data:`SHAPES`), start and end speed [m/s],
+duration [s], distance [m]."""
+M_FIXED = 16
+"""Columns of a fixed row."""
+
+O_OK, O_S, O_X, O_Y, O_Z, O_YAW, O_SPEED, O_ACCEL, O_ODOMETER, O_STANDSTILL = range(10)
+"""Columns of an entity's moving row: 1.0 when the kernel made the lane step (0.0: the Python path
+must; 0.0 before its first step: the pose is not known to be one a lane step made), s [m], reference
+point x, y, z [m], heading [rad], speed [m/s], acceleration [m/s^2], odometer [m], standstill [s]."""
+O_TR, O_ELAPSED, O_TRAVELLED = range(10, 13)
+"""Its speed transition after the step: 1.0 while it runs, its elapsed time [s] and distance [m]."""
+O_MOVING = 13
+"""Columns of a moving row."""
+
+SHAPES = ("step", "linear", "cubic", "sinusoidal")
+"""Transition shapes by code (column ``M_TR_SHAPE``)."""
+
+
+@njit(cache=True, inline="always")
+def _max(a: float, b: float) -> float:
+    """Python's ``max(a, b)``: ``a`` unless ``b`` is greater."""
+    return b if b > a else a
+
+
+@njit(cache=True, inline="always")
+def _min(a: float, b: float) -> float:
+    """Python's ``min(a, b)``: ``a`` unless ``b`` is less."""
+    return b if b < a else a
+
+
+@njit(cache=True)
+def _shape_value(shape: int, u: float) -> float:
+    """:func:`dil.scenario.entities.shape_value` of a shape code."""
+    u = _min(_max(u, 0.0), 1.0)
+    if shape == 0:
+        return 1.0
+    if shape == 1:
+        return u
+    if shape == 2:
+        return u * u * (3.0 - 2.0 * u)
+    return 0.5 - 0.5 * math.cos(math.pi * u)
+
+
+@njit(cache=True)
+def _speed(f: np.ndarray, m: np.ndarray, dt: float) -> float:
+    """The speed after a step of ``dt`` [s] of fixed row ``f`` and moving row ``m`` (its transition
+    advanced in ``m``), as :meth:`Entity.move_start` sets it."""
+    old = m[O_SPEED]
+    speed = old
+    if m[O_TR] != 0.0:
+        m[O_ELAPSED] += dt
+        m[O_TRAVELLED] += old * dt
+        start, end = f[M_TR_START], f[M_TR_END]
+        duration, distance = f[M_TR_DURATION], f[M_TR_DISTANCE]
+        if distance > 0.0:
+            u = m[O_TRAVELLED] / distance
+        elif duration > 0.0:
+            u = m[O_ELAPSED] / duration
+        else:
+            u = 1.0
+        value = start + (end - start) * _shape_value(int(f[M_TR_SHAPE]), u)
+        low = start
+        if end < low:
+            low = end
+        if low > 0.0:
+            low = 0.0
+        v = _min(_max(value, low), _max(start, end))
+        speed = _min(_max(v, old - f[M_MAX_DECEL] * dt), old + f[M_MAX_ACCEL] * dt)
+        done = m[O_TRAVELLED] >= distance - 1e-9 if distance > 0.0 else m[O_ELAPSED] >= duration - 1e-9
+        if done:
+            speed = end
+            m[O_TR] = 0.0
+    if f[M_MAX_SPEED] < speed:
+        speed = f[M_MAX_SPEED]
+    return speed
+
+
+@njit(cache=True)
+def _move(
+    T, f: np.ndarray, m: np.ndarray, dt: float, work: np.ndarray, out: np.ndarray, poses: np.ndarray
+) -> None:
+    """One entity's step (see :func:`move_rows`)."""
+    old = m[O_SPEED]
+    speed = _speed(f, m, dt)
+    m[O_SPEED] = speed
+    m[O_ACCEL] = (speed - old) / dt if dt > 0 else 0.0
+    step = speed * dt
+    m[O_ODOMETER] += step
+    if -1e-3 < speed < 1e-3:
+        m[O_STANDSTILL] = m[O_STANDSTILL] + dt if m[O_STANDSTILL] > 0.0 else 1e-9
+    else:
+        m[O_STANDSTILL] = 0.0
+    if step == 0.0 and m[O_OK] != 0.0:
+        # standing where its last lane step took it: that step's pose again (a step of 0 from the s
+        # a step made gives the same s, and from it the same lane position, pose and heading)
+        x, y, z, yaw = m[O_X], m[O_Y], m[O_Z], m[O_YAW]
+    else:
+        road, lane, forward = int(f[M_ROAD]), int(f[M_LANE]), f[M_FORWARD] != 0.0
+        ok = _step_in_lane(T, road, lane, m[O_S], f[M_OFFSET], step, forward, work, out)
+        if not ok:
+            m[O_OK] = 0.0
+            return
+        m[O_OK] = 1.0
+        m[O_S] = out[0]
+        x, y, z = out[1], out[2], out[3]
+        yaw = (out[4] + f[M_H_REL] + math.pi) % TWO_PI - math.pi
+        m[O_X], m[O_Y], m[O_Z], m[O_YAW] = x, y, z, yaw
+    slot = int(f[M_SLOT])
+    if 0 <= slot < poses.shape[0]:
+        c = f[M_CENTRE_X]
+        p = poses[slot]
+        p[0] = x + c * math.cos(yaw)
+        p[1] = y + c * math.sin(yaw)
+        p[2] = z
+        p[3] = yaw
+        p[4] = speed
+
+
+@njit(cache=True)
+def move_rows(
+    fbuf: np.ndarray,
+    ibuf: np.ndarray,
+    where: np.ndarray,
+    fixed: np.ndarray,
+    moving: np.ndarray,
+    n: int,
+    dt: float,
+    work: np.ndarray,
+    out: np.ndarray,
+    poses: np.ndarray,
+) -> None:
+    """Step the first ``n`` entities (fixed rows ``M_*``, moving rows ``O_*``, updated in place) by
+    ``dt`` [s] on the network packed in ``fbuf``, ``ibuf``, ``where`` (:mod:`dil.road.packed`): speed,
+    odometer, standstill, acceleration, the step along the lane and the pose; where the lane step is
+    made, the box-centre x, y, z [m], heading [rad] and speed [m/s] go to row ``M_SLOT`` of ``poses``.
+    ``work`` and ``out`` (5 values) are scratch."""
+    T = tables(fbuf, ibuf, where)
+    for i in range(n):
+        _move(T, fixed[i], moving[i], dt, work, out, poses)

@@ -1,0 +1,192 @@
+"""The compiled mover moves the entities in the common state as the Python path moves them, to the bit:
+whole runs of the catalog and of the tests' scenarios (the storyboard's ego and a stack-driven one),
+entities that leave the mover for a lane change and come back, speed transitions of every shape, and
+lane steps the kernel leaves to the Python path."""
+
+from __future__ import annotations
+
+import math
+import random
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from dil.road.network import RoadNetwork
+from dil.scenario.entities import PLACE_FIELDS, Entity, Transition
+from dil.scenario.kernels import LaneStepper
+from dil.scenario.loader import load
+from dil.scenario.mover import CompiledMover, MovedEntity, in_common_state
+from dil.world.actors import ActorKind
+from tests.scenario.engine_harness import EngineHarness
+from tests.scenario.helpers import CATALOG
+
+DATA = Path(__file__).parent / "data"
+STATE = (*PLACE_FIELDS, "speed", "accel", "odometer", "standstill", "present")
+"""The fields compared after every step."""
+
+
+def _states(h: EngineHarness) -> list[tuple]:
+    return [tuple(getattr(e, f) for f in STATE) for e in h.scenario.entities.values()]
+
+
+def _poses(h: EngineHarness) -> list[list[float]]:
+    return h.world.actors.state[:, :5].tolist()
+
+
+def _compare(path: Path, steps: int, **kw) -> tuple[int, int]:
+    """Step the engine with and without the compiled mover; every entity's state, the world's actor
+    rows and the transitions are the same after each step. Entity-steps made in the mover, and how many
+    times an entity left it."""
+    fast, slow = EngineHarness(path, compiled=True, **kw), EngineHarness(path, compiled=False, **kw)
+    assert slow.engine.mover is None and fast.engine.mover is not None
+    moved = left = 0
+    inside: set[str] = set()
+    for _ in range(steps):
+        fast.step()
+        slow.step()
+        assert _states(fast) == _states(slow)
+        assert _poses(fast) == _poses(slow)
+        now = {e.name for e in fast.scenario.entities.values() if type(e) is MovedEntity}
+        moved += len(now)
+        left += len(inside - now)
+        inside = now
+    assert fast.transitions() == slow.transitions()
+    assert fast.tracks == slow.tracks
+    return moved, left
+
+
+CATALOG_NAMES = sorted(p.stem for p in CATALOG.glob("*.xosc"))
+
+
+@pytest.mark.parametrize("name", CATALOG_NAMES)
+def test_catalog_runs_are_the_same_to_the_bit(name: str):
+    moved, _ = _compare(CATALOG / f"{name}.xosc", 1200)
+    assert moved > 1000  # the mover did move entities
+
+
+def _straight_ego(h: EngineHarness):
+    ego = h.scenario.entities[h.scenario.ego]
+    x0, y0, yaw = ego.x + ego.centre_x * math.cos(ego.yaw), ego.y + ego.centre_x * math.sin(ego.yaw), ego.yaw
+
+    def motion(t: float) -> tuple[float, float, float, float, float]:
+        return x0 + 15.0 * t * math.cos(yaw), y0 + 15.0 * t * math.sin(yaw), yaw, 15.0, 0.0
+
+    return motion
+
+
+@pytest.mark.parametrize("name", ["alks_cutout", "ccrs", "cpna", "lane_change_highway"])
+def test_with_a_stack_driven_ego_the_runs_are_the_same_to_the_bit(name: str):
+    path = CATALOG / f"{name}.xosc"
+    moved, _ = _compare(path, 800, ego=_straight_ego(EngineHarness(path)))
+    assert moved > 100
+
+
+@pytest.mark.parametrize(
+    "name", ["transitions", "end_of_road", "lane_sections", "headway", "relative_heading", "offroad"]
+)
+def test_the_tests_scenarios_are_the_same_to_the_bit(name: str):
+    _compare(DATA / f"{name}.xosc", 1500)
+
+
+def test_an_entity_leaves_for_a_lane_change_and_comes_back():
+    """alks_cutout's lead changes lane: it leaves the mover when the change starts, the Python path
+    moves it through the change, and it comes back when the change has ended."""
+    path = CATALOG / "alks_cutout.xosc"
+    _, left = _compare(path, 1100)
+    assert left >= 1
+    h = EngineHarness(path)
+    lead = h.scenario.entities["Lead"]
+    kinds = []
+    for _ in range(1100):
+        h.step()
+        kinds.append((type(lead) is MovedEntity, lead.lateral is not None))
+    assert (True, False) in kinds and (False, True) in kinds
+    first_out = kinds.index((False, True))
+    assert any(k == (True, False) for k in kinds[first_out:])  # back in after the change
+
+
+def _road_entities(net: RoadNetwork, rng: random.Random, n: int) -> list[Entity]:
+    """``n`` entities at random places on the network's lanes, with random speeds and transitions."""
+    out = []
+    roads = list(net.roads)
+    for i in range(n):
+        road = rng.choice(roads)
+        lanes = sorted({ln.id for sec in road.lane_sections for ln in sec.lanes if ln.id != 0})
+        e = Entity(f"e{i}", ActorKind.VEHICLE, 4.5, 1.8, 1.5, centre_x=1.4, world_id=i)
+        s = rng.choice(
+            [rng.uniform(0.0, road.length), rng.uniform(0.0, 30.0), rng.uniform(-30.0, 0.0) + road.length]
+        )
+        e.place_in_lane(net, road.id, rng.choice(lanes), s, rng.uniform(-0.5, 0.5))
+        e.speed = rng.choice([0.0, 0.0, rng.uniform(0.0, 30.0)])
+        e.max_decel = rng.choice([10.0, 2.0])
+        if rng.random() < 0.7:
+            shape = rng.choice(["linear", "cubic", "sinusoidal", "step"])
+            duration, distance = (
+                (rng.uniform(0.5, 4.0), 0.0) if rng.random() < 0.6 else (0.0, rng.uniform(5, 40))
+            )
+            e.speed_transition = Transition(
+                e.speed, rng.choice([0.0, rng.uniform(-3.0, 35.0)]), shape, duration, distance
+            )
+        out.append(e)
+    return out
+
+
+@pytest.mark.parametrize("name", ["lane_keeping_rural", "alks_cutin", "ccrs"])
+def test_kernel_steps_equal_entity_moves(name: str):
+    """Entities with random speeds and speed transitions of every shape, by time and by distance, stepped
+    by the mover and by :meth:`Entity.move`, are the same after every step, until they stop or run off
+    their roads (where the kernel leaves the lane step to the Python path)."""
+    net = RoadNetwork.load(load(CATALOG / f"{name}.xosc").road_file)
+    rng = random.Random(name)
+    mine, theirs = _road_entities(net, rng, 24), _road_entities(net, random.Random(name), 24)
+    mover = CompiledMover(mine, LaneStepper(net))
+    mover.set_slots([e.world_id for e in mine])
+    poses = np.zeros((len(mine), 5))
+    assert all(in_common_state(e) for e in mine)
+    declined = 0
+    dt = 0.01
+    for k in range(1, 500):
+        t = k * dt
+        for e in mover.move(dt, poses):  # out of the mover (a road's end): the Python path, as the engine
+            e.move(net, t, dt)
+        for e in theirs:
+            e.move(net, t, dt)
+        assert [tuple(getattr(e, f) for f in STATE) for e in mine] == [
+            tuple(getattr(e, f) for f in STATE) for e in theirs
+        ]
+        assert [e.speed_transition is None for e in mine] == [e.speed_transition is None for e in theirs]
+        for i, e in enumerate(mine):
+            if type(e) is MovedEntity and e.__dict__["_fresh"]:
+                c = e.centre_x
+                want = [e.x + c * math.cos(e.yaw), e.y + c * math.sin(e.yaw), e.z, e.yaw, e.speed]
+                assert poses[i].tolist() == want
+            else:
+                declined += 1
+    assert declined > 0
+
+
+def test_a_write_from_outside_reloads_the_row():
+    """An attribute written from outside (a teleport, a new speed) marks the entity stale: the next step
+    starts from the written values."""
+    net = RoadNetwork.load(load(CATALOG / "ccrs.xosc").road_file)
+    road = net.roads[0]
+    a, b = (Entity(n, ActorKind.VEHICLE, 4.5, 1.8, 1.5, world_id=i) for i, n in enumerate("ab"))
+    for e in (a, b):
+        e.place_in_lane(net, road.id, -1, 10.0, 0.0)
+        e.speed = 10.0
+    mover = CompiledMover([a], LaneStepper(net))
+    poses = np.zeros((1, 5))
+    mover.move(0.01, poses)
+    b.move(net, 0.01, 0.01)
+    assert type(a) is MovedEntity and a.s == b.s
+    for e in (a, b):
+        e.place_in_lane(net, road.id, -1, 50.0, 0.0)
+        e.speed = 3.0
+    assert not a.__dict__["_fresh"]
+    for k in range(2, 50):
+        mover.move(0.01, poses)
+        b.move(net, k * 0.01, 0.01)
+        assert (a.s, a.x, a.y, a.speed, a.odometer) == (b.s, b.x, b.y, b.speed, b.odometer)
+    a.lateral = Transition(0.0, 1.0, "linear", 1.0)
+    assert mover.move(0.01, poses) == [a] and type(a) is Entity and mover.moved == []
