@@ -23,19 +23,21 @@ import numpy as np
 
 from .entities import Entity
 from .kernels import LaneStepper
-from .mover_kernel import M_FIXED, M_SLOT, O_MOVING, SHAPES, move_rows
+from .mover_kernel import M_SLOT, O_MOVING, OUT, ROW, SHAPES, move_rows
 
 SHAPE_CODES = {name: float(code) for code, name in enumerate(SHAPES)}
 
 
 class MovedEntity(Entity):
     """An entity whose motion the :class:`CompiledMover` makes: a write to any of its attributes marks
-    it stale (``_fresh`` False), so the mover takes its state from its attributes again."""
+    it stale (``_fresh`` False) and tells the mover (``_touched``), so the mover takes its state from
+    its attributes again."""
 
     def __setattr__(self, name: str, value: object) -> None:
         d = self.__dict__
         d[name] = value
         d["_fresh"] = False
+        d["_touched"][0] = True
 
 
 def in_common_state(e: Entity) -> bool:
@@ -71,61 +73,49 @@ class CompiledMover:
         """Every entity of the scenario, in the engine's order."""
         self.moved: list[MovedEntity] = []
         """The entities in the mover, in their rows' order."""
+        self.outside: list[Entity] = list(entities)
+        """The others, in the engine's order: the Python path moves them."""
+        self._touched = [True]
+        """Set when an entity in the mover was written to from outside (see :class:`MovedEntity`)."""
         self._stepper = stepper
         self._packed = stepper.net.packed
-        self._work = np.zeros_like(stepper._work)
-        self._out = np.zeros(5)
-        self._fixed = np.zeros((0, M_FIXED))
-        self._moving = np.zeros((0, O_MOVING))
+        self._work = np.zeros(stepper._work.size + OUT)
+        self._rows = np.zeros((0, ROW))
         self._transitions: list[object] = []
         """Each row's speed transition (None: none), whose progress is written back after each step."""
-        self._pack_fixed: Callable[..., None] = struct.Struct(f"{M_FIXED}d").pack_into
-        self._pack_moving: Callable[..., None] = struct.Struct(f"{O_MOVING}d").pack_into
+        self._pack_row: Callable[..., None] = struct.Struct(f"{ROW}d").pack_into
         self._unpack: Callable[..., tuple[float, ...]] = struct.Struct("").unpack_from
+        """The ``O_*`` columns of every row (``struct``: the others skipped)."""
         self._slots: list[int] = []
         """World ids in the order of the world's pose rows (see :meth:`set_slots`)."""
 
     def load(self) -> None:
         """Load (or compile) the kernel with the types of the steps, before the loop's first tick."""
-        move_rows(*self._packed, self._fixed, self._moving, 0, 0.01, self._work, self._out, np.zeros((0, 5)))
+        move_rows(*self._packed, self._rows, 0, 0.01, self._work, np.zeros((0, 5)))
 
     def move(self, dt: float, poses: np.ndarray) -> list[Entity]:
         """Move the entities in the common state by ``dt`` [s], their pose rows into ``poses`` (at the
-        rows :meth:`set_slots` gave); the entities left to the Python path, in the engine's order."""
-        rest: list[Entity] = []
-        moved = self.moved
-        changed = False
-        for e in self.entities:
-            if type(e) is MovedEntity:
-                if e.__dict__["_fresh"]:
-                    continue
-                if _common(e):
-                    self._load(moved.index(e), e)
-                    continue
-                _leave(e)
-                changed = True
-                rest.append(e)
-            elif not in_common_state(e):
-                rest.append(e)
-                continue
-            else:
-                changed = True
-        if changed:
-            self._rebuild()
+        rows :meth:`set_slots` gave); the entities left to the Python path, in the engine's order (a
+        list the caller only reads)."""
+        if self._touched[0]:
+            self._admit()
+        else:
+            for e in self.outside:
+                if in_common_state(e):
+                    self._admit()
+                    break
         n = len(self.moved)
         if not n:
-            return rest
-        move_rows(*self._packed, self._fixed, self._moving, n, dt, self._work, self._out, poses)
-        v = self._unpack(self._moving)
+            return self.outside
+        move_rows(*self._packed, self._rows, n, dt, self._work, poses)
+        v = self._unpack(self._rows)
         transitions = self._transitions
         k = 0
         for i, e in enumerate(self.moved):
             d = e.__dict__
             if v[k]:  # (O_OK, then O_S to O_STANDSTILL)
                 d["s"], d["x"], d["y"], d["z"], d["yaw"] = v[k + 1 : k + 6]
-                d["speed"], d["accel"], d["odometer"], d["standstill"] = v[k + 6 : k + 10]
-            else:
-                d["speed"], d["accel"], d["odometer"], d["standstill"] = v[k + 6 : k + 10]
+            d["speed"], d["accel"], d["odometer"], d["standstill"] = v[k + 6 : k + 10]
             tr = transitions[i]
             if tr is not None:
                 tr.elapsed, tr.travelled = v[k + 11], v[k + 12]  # type: ignore[attr-defined]
@@ -135,28 +125,46 @@ class CompiledMover:
                 step = d["speed"] * dt
                 e.move_finish(self._stepper.net, (step, 0.0, step), None)
                 d["_fresh"] = False
+                self._touched[0] = True
             k += O_MOVING
-        return rest
+        return self.outside
 
     def set_slots(self, ids: list[int]) -> None:
         """The world's pose rows are for the actors ``ids``, in order: each entity's pose goes to its
         actor's row (none where it is not placed)."""
         self._slots = ids
         for i, e in enumerate(self.moved):
-            self._fixed[i, M_SLOT] = self._slot(e)
-
-    def leave_all(self) -> None:
-        """Hand every entity back to the Python path (their attributes hold their state)."""
-        for e in self.moved:
-            _leave(e)
-        self.moved = []
-        self._rebuild()
+            self._rows[i, M_SLOT] = self._slot(e)
 
     def _slot(self, e: Entity) -> float:
         try:
             return float(self._slots.index(e.world_id))
         except ValueError:
             return -1.0
+
+    def _admit(self) -> None:
+        """Take each entity's state from its attributes where it was written to (it stays where it is
+        still in the common state, else leaves), and take in those outside that are in it now."""
+        self._touched[0] = False
+        changed = False
+        outside: list[Entity] = []
+        for e in self.entities:
+            if type(e) is MovedEntity:
+                if e.__dict__["_fresh"]:
+                    continue
+                if _common(e):
+                    self._load(self.moved.index(e), e)
+                    continue
+                _leave(e)
+                changed = True
+                outside.append(e)
+            elif in_common_state(e):
+                changed = True
+            else:
+                outside.append(e)
+        self.outside = outside
+        if changed:
+            self._rebuild()
 
     def _rebuild(self) -> None:
         """Rows for the entities in the mover now (those in the common state), in the engine's order."""
@@ -165,12 +173,13 @@ class CompiledMover:
             if type(e) is MovedEntity or in_common_state(e):
                 if type(e) is not MovedEntity:
                     e.__class__ = MovedEntity
+                    e.__dict__["_touched"] = self._touched
                 moved.append(e)  # type: ignore[arg-type]
         n = len(moved)
-        self._fixed = np.zeros((n, M_FIXED))
-        self._moving = np.zeros((n, O_MOVING))
+        self._rows = np.zeros((n, ROW))
         self._transitions = [None] * n
-        self._unpack = struct.Struct(f"{n * O_MOVING}d").unpack_from
+        skip = f"{8 * (ROW - O_MOVING)}x"
+        self._unpack = struct.Struct(f"{O_MOVING}d{skip}" * n).unpack_from
         for i, e in enumerate(moved):
             self._load(i, e)
 
@@ -178,9 +187,22 @@ class CompiledMover:
         """Row ``i`` from the attributes of ``e``."""
         tr = e.speed_transition
         assert e.road is not None
-        self._pack_fixed(
-            self._fixed,
-            8 * M_FIXED * i,
+        self._pack_row(
+            self._rows,
+            8 * ROW * i,
+            0.0,  # (its pose is not one the kernel's lane step made: a step of 0 makes it anew)
+            e.s,
+            e.x,
+            e.y,
+            e.z,
+            e.yaw,
+            e.speed,
+            e.accel,
+            e.odometer,
+            e.standstill,
+            0.0 if tr is None else 1.0,
+            0.0 if tr is None else tr.elapsed,
+            0.0 if tr is None else tr.travelled,
             float(self._stepper.road_row(e.road)),
             float(e.lane),
             e.offset,
@@ -198,23 +220,6 @@ class CompiledMover:
             0.0 if tr is None else tr.duration,
             0.0 if tr is None else tr.distance,
         )
-        self._pack_moving(
-            self._moving,
-            8 * O_MOVING * i,
-            0.0,  # (its pose is not one the kernel's lane step made: a step of 0 makes it anew)
-            e.s,
-            e.x,
-            e.y,
-            e.z,
-            e.yaw,
-            e.speed,
-            e.accel,
-            e.odometer,
-            e.standstill,
-            0.0 if tr is None else 1.0,
-            0.0 if tr is None else tr.elapsed,
-            0.0 if tr is None else tr.travelled,
-        )
         self._transitions[i] = tr
         e.__dict__["_fresh"] = True
 
@@ -223,3 +228,4 @@ def _leave(e: Entity) -> None:
     """Back to a plain :class:`Entity`, moved by the Python path."""
     object.__setattr__(e, "__class__", Entity)  # (not through MovedEntity.__setattr__)
     e.__dict__.pop("_fresh", None)
+    e.__dict__.pop("_touched", None)

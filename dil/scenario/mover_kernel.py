@@ -22,25 +22,28 @@ from .kernels import _step_in_lane
 
 TWO_PI = 2.0 * math.pi
 
-M_ROAD, M_LANE, M_OFFSET, M_FORWARD, M_H_REL, M_CENTRE_X = range(6)
-M_MAX_SPEED, M_MAX_ACCEL, M_MAX_DECEL, M_SLOT = range(6, 10)
-"""Columns of an entity's fixed row: road row of the tables, lane id, lane offset [m], 1.0 when it moves
-towards increasing s, heading relative to the reference line [rad], box centre ahead of the reference
-point [m], speed and acceleration limits [m/s, m/s^2], its row in the world's pose array (-1: none)."""
-M_TR, M_TR_SHAPE, M_TR_START, M_TR_END, M_TR_DURATION, M_TR_DISTANCE = range(10, 16)
-"""Its speed transition: 1.0 when one runs, shape (:data:`SHAPES`), start and end speed [m/s],
-duration [s], distance [m]."""
-M_FIXED = 16
-"""Columns of a fixed row."""
-
 O_OK, O_S, O_X, O_Y, O_Z, O_YAW, O_SPEED, O_ACCEL, O_ODOMETER, O_STANDSTILL = range(10)
-"""Columns of an entity's moving row: 1.0 when the kernel made the lane step (0.0: the Python path
-must; 0.0 before its first step: the pose is not known to be one a lane step made), s [m], reference
-point x, y, z [m], heading [rad], speed [m/s], acceleration [m/s^2], odometer [m], standstill [s]."""
+"""Columns of an entity's row that the step changes: 1.0 when the kernel made the lane step (0.0: the
+Python path must; 0.0 before its first step: the pose is not known to be one a lane step made), s [m],
+reference point x, y, z [m], heading [rad], speed [m/s], acceleration [m/s^2], odometer [m],
+standstill [s]."""
 O_TR, O_ELAPSED, O_TRAVELLED = range(10, 13)
 """Its speed transition after the step: 1.0 while it runs, its elapsed time [s] and distance [m]."""
 O_MOVING = 13
-"""Columns of a moving row."""
+"""Columns the step changes (the first of a row)."""
+
+M_ROAD, M_LANE, M_OFFSET, M_FORWARD, M_H_REL, M_CENTRE_X = range(13, 19)
+M_MAX_SPEED, M_MAX_ACCEL, M_MAX_DECEL, M_SLOT = range(19, 23)
+"""Columns the step reads only: road row of the tables, lane id, lane offset [m], 1.0 when it moves
+towards increasing s, heading relative to the reference line [rad], box centre ahead of the reference
+point [m], speed and acceleration limits [m/s, m/s^2], its row in the world's pose array (-1: none)."""
+M_TR, M_TR_SHAPE, M_TR_START, M_TR_END, M_TR_DURATION, M_TR_DISTANCE = range(23, 29)
+"""Its speed transition: 1.0 when one runs, shape (:data:`SHAPES`), start and end speed [m/s],
+duration [s], distance [m]."""
+ROW = 29
+"""Columns of a row."""
+OUT = 5
+"""The last ``OUT`` values of the kernel's work array hold a lane step's result."""
 
 SHAPES = ("step", "linear", "cubic", "sinusoidal")
 """Transition shapes by code (column ``M_TR_SHAPE``)."""
@@ -72,46 +75,44 @@ def _shape_value(shape: int, u: float) -> float:
 
 
 @njit(cache=True)
-def _speed(f: np.ndarray, m: np.ndarray, dt: float) -> float:
-    """The speed after a step of ``dt`` [s] of fixed row ``f`` and moving row ``m`` (its transition
-    advanced in ``m``), as :meth:`Entity.move_start` sets it."""
+def _speed(m: np.ndarray, dt: float) -> float:
+    """The speed after a step of ``dt`` [s] of row ``m`` (its transition advanced in the row), as
+    :meth:`Entity.move_start` sets it."""
     old = m[O_SPEED]
     speed = old
     if m[O_TR] != 0.0:
         m[O_ELAPSED] += dt
         m[O_TRAVELLED] += old * dt
-        start, end = f[M_TR_START], f[M_TR_END]
-        duration, distance = f[M_TR_DURATION], f[M_TR_DISTANCE]
+        start, end = m[M_TR_START], m[M_TR_END]
+        duration, distance = m[M_TR_DURATION], m[M_TR_DISTANCE]
         if distance > 0.0:
             u = m[O_TRAVELLED] / distance
         elif duration > 0.0:
             u = m[O_ELAPSED] / duration
         else:
             u = 1.0
-        value = start + (end - start) * _shape_value(int(f[M_TR_SHAPE]), u)
+        value = start + (end - start) * _shape_value(int(m[M_TR_SHAPE]), u)
         low = start
         if end < low:
             low = end
         if low > 0.0:
             low = 0.0
         v = _min(_max(value, low), _max(start, end))
-        speed = _min(_max(v, old - f[M_MAX_DECEL] * dt), old + f[M_MAX_ACCEL] * dt)
+        speed = _min(_max(v, old - m[M_MAX_DECEL] * dt), old + m[M_MAX_ACCEL] * dt)
         done = m[O_TRAVELLED] >= distance - 1e-9 if distance > 0.0 else m[O_ELAPSED] >= duration - 1e-9
         if done:
             speed = end
             m[O_TR] = 0.0
-    if f[M_MAX_SPEED] < speed:
-        speed = f[M_MAX_SPEED]
+    if m[M_MAX_SPEED] < speed:
+        speed = m[M_MAX_SPEED]
     return speed
 
 
 @njit(cache=True)
-def _move(
-    T, f: np.ndarray, m: np.ndarray, dt: float, work: np.ndarray, out: np.ndarray, poses: np.ndarray
-) -> None:
+def _move(T, m: np.ndarray, dt: float, work: np.ndarray, out: np.ndarray, poses: np.ndarray) -> None:
     """One entity's step (see :func:`move_rows`)."""
     old = m[O_SPEED]
-    speed = _speed(f, m, dt)
+    speed = _speed(m, dt)
     m[O_SPEED] = speed
     m[O_ACCEL] = (speed - old) / dt if dt > 0 else 0.0
     step = speed * dt
@@ -125,19 +126,19 @@ def _move(
         # a step made gives the same s, and from it the same lane position, pose and heading)
         x, y, z, yaw = m[O_X], m[O_Y], m[O_Z], m[O_YAW]
     else:
-        road, lane, forward = int(f[M_ROAD]), int(f[M_LANE]), f[M_FORWARD] != 0.0
-        ok = _step_in_lane(T, road, lane, m[O_S], f[M_OFFSET], step, forward, work, out)
+        road, lane, forward = int(m[M_ROAD]), int(m[M_LANE]), m[M_FORWARD] != 0.0
+        ok = _step_in_lane(T, road, lane, m[O_S], m[M_OFFSET], step, forward, work, out)
         if not ok:
             m[O_OK] = 0.0
             return
         m[O_OK] = 1.0
         m[O_S] = out[0]
         x, y, z = out[1], out[2], out[3]
-        yaw = (out[4] + f[M_H_REL] + math.pi) % TWO_PI - math.pi
+        yaw = (out[4] + m[M_H_REL] + math.pi) % TWO_PI - math.pi
         m[O_X], m[O_Y], m[O_Z], m[O_YAW] = x, y, z, yaw
-    slot = int(f[M_SLOT])
+    slot = int(m[M_SLOT])
     if 0 <= slot < poses.shape[0]:
-        c = f[M_CENTRE_X]
+        c = m[M_CENTRE_X]
         p = poses[slot]
         p[0] = x + c * math.cos(yaw)
         p[1] = y + c * math.sin(yaw)
@@ -151,19 +152,18 @@ def move_rows(
     fbuf: np.ndarray,
     ibuf: np.ndarray,
     where: np.ndarray,
-    fixed: np.ndarray,
-    moving: np.ndarray,
+    rows: np.ndarray,
     n: int,
     dt: float,
     work: np.ndarray,
-    out: np.ndarray,
     poses: np.ndarray,
 ) -> None:
-    """Step the first ``n`` entities (fixed rows ``M_*``, moving rows ``O_*``, updated in place) by
-    ``dt`` [s] on the network packed in ``fbuf``, ``ibuf``, ``where`` (:mod:`dil.road.packed`): speed,
-    odometer, standstill, acceleration, the step along the lane and the pose; where the lane step is
-    made, the box-centre x, y, z [m], heading [rad] and speed [m/s] go to row ``M_SLOT`` of ``poses``.
-    ``work`` and ``out`` (5 values) are scratch."""
+    """Step the entities of the first ``n`` rows (columns ``O_*`` and ``M_*``; the ``O_*`` ones updated in
+    place) by ``dt`` [s] on the network packed in ``fbuf``, ``ibuf``, ``where`` (:mod:`dil.road.packed`):
+    speed, odometer, standstill, acceleration, the step along the lane and the pose; where the lane step
+    is made, the box-centre x, y, z [m], heading [rad] and speed [m/s] go to row ``M_SLOT`` of ``poses``.
+    ``work`` is scratch (a lane lookup's, and :data:`OUT` values more)."""
     T = tables(fbuf, ibuf, where)
+    out = work[work.size - OUT :]
     for i in range(n):
-        _move(T, fixed[i], moving[i], dt, work, out, poses)
+        _move(T, rows[i], dt, work, out, poses)
