@@ -51,6 +51,34 @@ def lane_borders(T: Tables, road: int, sec: int, s: float, out: np.ndarray) -> i
 
 
 @njit(cache=True)
+def lane_borders_between(T: Tables, road: int, sec: int, s: float, out: np.ndarray, lo: int, hi: int) -> None:
+    """:func:`lane_borders` of the lanes at positions ``lo`` to ``hi`` of section ``sec`` (and those
+    between them and the centre lane) into ``out``: each border is the sum of the widths from the centre
+    outwards, in the same order, so the values are those :func:`lane_borders` gives."""
+    n = int(T.sections[sec, S_NLANES])
+    first = int(T.sections[sec, S_LANE0])
+    s_sec = T.sections[sec, S_START]
+    centre = 0
+    for k in range(n):
+        if T.lanes[first + k, L_ID] == 0:
+            centre = k
+    t0 = lane_offset(T, road, s)
+    out[centre] = t0
+    t = t0
+    for k in range(centre - 1, lo - 1, -1):  # left lanes, outwards
+        row = first + k
+        w0 = T.lanes[row, L_W0]
+        t += max(0.0, poly_value(T.widths, w0, w0 + T.lanes[row, L_NW], s, s_sec)[0])
+        out[k] = t
+    t = t0
+    for k in range(centre + 1, hi + 1):  # right lanes, outwards
+        row = first + k
+        w0 = T.lanes[row, L_W0]
+        t -= max(0.0, poly_value(T.widths, w0, w0 + T.lanes[row, L_NW], s, s_sec)[0])
+        out[k] = t
+
+
+@njit(cache=True)
 def lane_index(T: Tables, sec: int, lane_id: int) -> int:
     """Position of ``lane_id`` within section ``sec``, or -1."""
     first = int(T.sections[sec, S_LANE0])
@@ -64,14 +92,15 @@ def lane_index(T: Tables, sec: int, lane_id: int) -> int:
 def lane_centre_t(T: Tables, road: int, lane_id: int, s: float, work: np.ndarray) -> float:
     """t of the centre of lane ``lane_id`` at ``s`` (NaN if the section has no such lane)."""
     sec = section_at(T, road, s)
-    lane_borders(T, road, sec, s, work)
     k = lane_index(T, sec, lane_id)
     if k < 0:
         return math.nan
     if lane_id == 0:
+        lane_borders_between(T, road, sec, s, work, k, k)
         return work[k]
-    inner = work[k + 1] if lane_id > 0 else work[k - 1]
-    return 0.5 * (inner + work[k])
+    inner = k + 1 if lane_id > 0 else k - 1
+    lane_borders_between(T, road, sec, s, work, min(k, inner), max(k, inner))  # (only the borders it needs)
+    return 0.5 * (work[inner] + work[k])
 
 
 @njit(cache=True)
@@ -80,8 +109,10 @@ def road_to_world(T: Tables, road: int, s: float, t: float) -> tuple:
     x, y, h = reference_pose(T.geom, T.spiral_pts, T.road_geom[road, 0], T.road_geom[road, 1], s)
     z = poly_value(T.elev, T.road_elev[road, 0], T.road_elev[road, 1], s, 0.0)[0]
     roll = poly_value(T.superelev, T.road_super[road, 0], T.road_super[road, 1], s, 0.0)[0]
-    lateral = t * math.cos(roll)
-    return x - lateral * math.sin(h), y + lateral * math.cos(h), z + t * math.sin(roll), h
+    # (cos and sin of a roll of +-0 are 1 and +-0 exactly: no call for a road without superelevation)
+    lateral = t * (math.cos(roll) if roll != 0.0 else 1.0)
+    rise = t * (math.sin(roll) if roll != 0.0 else roll)
+    return x - lateral * math.sin(h), y + lateral * math.cos(h), z + rise, h
 
 
 @njit(cache=True)

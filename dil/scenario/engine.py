@@ -116,6 +116,11 @@ class ScenarioNode:
         """Moves the entities in the common state in one kernel call a step (see
         :mod:`dil.scenario.mover`); None: the Python path moves every entity (a scenario that can tow
         a trailer moves its entities there, after their tractors)."""
+        self._outside_rows: list[tuple[Entity, int]] = []
+        """The entities outside the mover and their rows of :attr:`_poses` (-1: not placed), as the last
+        full :meth:`_place_all` found them, for the mover's :attr:`~CompiledMover.outside` list
+        :attr:`_outside_of` (None: none)."""
+        self._outside_of: list[Entity] | None = None
 
     def abort(self, why: str) -> None:
         """The run ends for ``why`` (an emergency stop, an operator's stop) before the storyboard
@@ -378,6 +383,17 @@ class ScenarioNode:
         are those it wrote; the others' are written here."""
         if self.towing.able:
             self.towing.step(self.ctx.net)
+        mover = self.mover
+        # no entity in the mover was written to since its step, and none came in or left: who is in the
+        # world changed only if one outside came or went, and only the rows of those are left to write
+        if (
+            mover is not None
+            and mover.outside is self._outside_of
+            and not mover._touched[0]
+            and self._place_outside()
+        ):
+            return
+        self._outside_of = None
         ids: list[int] = []
         others: list[tuple[int, Entity]] = []  # (row, entity) of the rows to write here
         for e in self._entities:
@@ -394,8 +410,8 @@ class ScenarioNode:
             self._placed_ids = np.array(ids, dtype=np.int64)
             self._poses = np.zeros((len(ids), 5))
             self._pack_poses = struct.Struct(f"{5 * len(ids)}d").pack_into
-            if self.mover is not None:
-                self.mover.set_slots(ids)
+            if mover is not None:
+                mover.set_slots(ids)
             rows: list[float] = []
             for e in self._entities:
                 if e.stack_driven or not e.present:
@@ -409,3 +425,24 @@ class ScenarioNode:
                 yaw, c = e.yaw, e.centre_x
                 pack(poses, 40 * k, e.x + c * cos(yaw), e.y + c * sin(yaw), e.z, yaw, e.speed)
         self.world.set_poses(self._placed_ids, self._poses)
+        if mover is not None:
+            row_of = {id(e): k for k, e in others}
+            self._outside_rows = [(e, row_of.get(id(e), -1)) for e in mover.outside]
+            self._outside_of = mover.outside
+
+    def _place_outside(self) -> bool:
+        """:meth:`_place_all` where only the entities outside the mover may have changed: their rows
+        written and the world's poses set; False (nothing done) when one of them came or went."""
+        poses, pack = self._poses, self._pack_pose
+        cos, sin = math.cos, math.sin
+        for e, k in self._outside_rows:
+            if e.stack_driven or not e.present:
+                if k < 0:
+                    continue
+                return False
+            if k < 0:
+                return False
+            yaw, c = e.yaw, e.centre_x
+            pack(poses, 40 * k, e.x + c * cos(yaw), e.y + c * sin(yaw), e.z, yaw, e.speed)
+        self.world.set_poses(self._placed_ids, poses)
+        return True

@@ -19,7 +19,7 @@ from dil.scenario.loader import load
 from dil.scenario.mover import CompiledMover, MovedEntity, in_common_state
 from dil.world.actors import ActorKind
 from tests.scenario.engine_harness import EngineHarness
-from tests.scenario.helpers import CATALOG
+from tests.scenario.helpers import CATALOG, action, event, scenario, sim_time, speed, teleport
 
 DATA = Path(__file__).parent / "data"
 STATE = (*PLACE_FIELDS, "speed", "accel", "odometer", "standstill", "present")
@@ -190,3 +190,30 @@ def test_a_write_from_outside_reloads_the_row():
         assert (a.s, a.x, a.y, a.speed, a.odometer) == (b.s, b.x, b.y, b.speed, b.odometer)
     a.lateral = Transition(0.0, 1.0, "linear", 1.0)
     assert mover.move(0.01, poses) == [a] and type(a) is Entity and mover.moved == []
+
+
+def test_deletes_adds_teleports_and_speed_changes_are_the_same_to_the_bit(tmp_path: Path):
+    """An entity in the mover is deleted, added back elsewhere, teleported and given new speeds (a
+    cubic change by time, a sinusoidal one by distance, a step) while it moves: it leaves and comes
+    back, and every state and world row is the Python path's."""
+    delete = '<GlobalAction><EntityAction entityRef="Car"><DeleteEntityAction/></EntityAction></GlobalAction>'
+    add = (
+        '<GlobalAction><EntityAction entityRef="Car"><AddEntityAction><Position>'
+        '<LanePosition roadId="1" laneId="-3" s="300" offset="0"/></Position></AddEntityAction>'
+        "</EntityAction></GlobalAction>"
+    )
+    events = "".join(
+        event(name, action(f"a_{name}", private), sim_time(at, f"c_{name}"), priority="parallel")
+        for name, private, at in (
+            ("faster", speed("25", "cubic", "time", "2.5"), "0.5"),
+            ("gone", delete, "1.5"),
+            ("back", add, "2.5"),
+            ("jump", f"<PrivateAction>{teleport('-1', '120')}</PrivateAction>", "3.5"),
+            ("slower", speed("5", "sinusoidal", "distance", "30"), "4.0"),
+            ("stop", speed("0", "linear", "rate", "4"), "6.5"),
+            ("go", speed("12"), "9.0"),
+        )
+    )
+    path = scenario(tmp_path, events, extra_init=speed("10"), stop=sim_time("11", "end"))
+    _, left = _compare(path, 1150)
+    assert left >= 2
