@@ -23,7 +23,7 @@ import numpy as np
 
 from .entities import Entity
 from .kernels import LaneStepper
-from .mover_kernel import M_SLOT, O_MOVING, OUT, ROW, SHAPES, move_rows
+from .mover_kernel import M_SLOT, O_MOVING, OUT, ROLLED, ROW, SHAPES, STOOD, move_rows
 
 SHAPE_CODES = {name: float(code) for code, name in enumerate(SHAPES)}
 
@@ -113,9 +113,20 @@ class CompiledMover:
         k = 0
         for i, e in enumerate(self.moved):
             d = e.__dict__
-            if v[k]:  # (O_OK, then O_S to O_STANDSTILL)
-                d["s"], d["x"], d["y"], d["z"], d["yaw"] = v[k + 1 : k + 6]
-            d["speed"], d["accel"], d["odometer"], d["standstill"] = v[k + 6 : k + 10]
+            done = v[k]  # (O_OK, then O_S to O_STANDSTILL): only what the step changed is written
+            if done == ROLLED:
+                d["s"], d["x"], d["y"], d["z"], d["yaw"], d["odometer"] = v[k + 1 : k + 7]
+                k += O_MOVING
+                continue
+            if done == STOOD:
+                d["standstill"] = v[k + 9]
+                k += O_MOVING
+                continue
+            if done:
+                d["s"], d["x"], d["y"], d["z"], d["yaw"], d["odometer"] = v[k + 1 : k + 7]
+            else:
+                d["odometer"] = v[k + 6]
+            d["speed"], d["accel"], d["standstill"] = v[k + 7 : k + 10]
             tr = transitions[i]
             if tr is not None:
                 tr.elapsed, tr.travelled = v[k + 11], v[k + 12]  # type: ignore[attr-defined]
@@ -196,9 +207,9 @@ class CompiledMover:
             e.y,
             e.z,
             e.yaw,
+            e.odometer,
             e.speed,
             e.accel,
-            e.odometer,
             e.standstill,
             0.0 if tr is None else 1.0,
             0.0 if tr is None else tr.elapsed,

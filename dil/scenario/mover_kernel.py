@@ -22,11 +22,14 @@ from .kernels import _step_in_lane
 
 TWO_PI = 2.0 * math.pi
 
-O_OK, O_S, O_X, O_Y, O_Z, O_YAW, O_SPEED, O_ACCEL, O_ODOMETER, O_STANDSTILL = range(10)
-"""Columns of an entity's row that the step changes: 1.0 when the kernel made the lane step (0.0: the
-Python path must; 0.0 before its first step: the pose is not known to be one a lane step made), s [m],
-reference point x, y, z [m], heading [rad], speed [m/s], acceleration [m/s^2], odometer [m],
-standstill [s]."""
+O_OK, O_S, O_X, O_Y, O_Z, O_YAW, O_ODOMETER, O_SPEED, O_ACCEL, O_STANDSTILL = range(10)
+"""Columns of an entity's row that the step changes: what the step changed (:data:`MOVED`,
+:data:`ROLLED`, :data:`STOOD`; 0.0: the kernel left the lane step to the Python path, and before the
+first step: the pose is not known to be one a lane step made), s [m], reference point x, y, z [m],
+heading [rad], odometer [m], speed [m/s], acceleration [m/s^2], standstill [s]."""
+MOVED, ROLLED, STOOD = 1.0, 2.0, 3.0
+"""What a step changed: anything; the place and odometer only (speed, acceleration and standstill are the
+same to the bit, no transition ran); the standstill only."""
 O_TR, O_ELAPSED, O_TRAVELLED = range(10, 13)
 """Its speed transition after the step: 1.0 while it runs, its elapsed time [s] and distance [m]."""
 O_MOVING = 13
@@ -59,6 +62,12 @@ def _max(a: float, b: float) -> float:
 def _min(a: float, b: float) -> float:
     """Python's ``min(a, b)``: ``a`` unless ``b`` is less."""
     return b if b < a else a
+
+
+@njit(cache=True, inline="always")
+def _same(a: float, b: float) -> bool:
+    """``a`` and ``b`` are the same float, the sign of a zero included."""
+    return a == b and math.copysign(1.0, a) == math.copysign(1.0, b)
 
 
 @njit(cache=True)
@@ -111,7 +120,8 @@ def _speed(m: np.ndarray, dt: float) -> float:
 @njit(cache=True)
 def _move(T, m: np.ndarray, dt: float, work: np.ndarray, out: np.ndarray, poses: np.ndarray) -> None:
     """One entity's step (see :func:`move_rows`)."""
-    old = m[O_SPEED]
+    old, old_accel, old_odometer, old_standstill = m[O_SPEED], m[O_ACCEL], m[O_ODOMETER], m[O_STANDSTILL]
+    ran = m[O_TR] != 0.0
     speed = _speed(m, dt)
     m[O_SPEED] = speed
     m[O_ACCEL] = (speed - old) / dt if dt > 0 else 0.0
@@ -121,17 +131,19 @@ def _move(T, m: np.ndarray, dt: float, work: np.ndarray, out: np.ndarray, poses:
         m[O_STANDSTILL] = m[O_STANDSTILL] + dt if m[O_STANDSTILL] > 0.0 else 1e-9
     else:
         m[O_STANDSTILL] = 0.0
+    steady = not ran and _same(speed, old) and _same(m[O_ACCEL], old_accel)
     if step == 0.0 and m[O_OK] != 0.0:
         # standing where its last lane step took it: that step's pose again (a step of 0 from the s
         # a step made gives the same s, and from it the same lane position, pose and heading)
         x, y, z, yaw = m[O_X], m[O_Y], m[O_Z], m[O_YAW]
+        m[O_OK] = STOOD if steady and _same(m[O_ODOMETER], old_odometer) else MOVED
     else:
         road, lane, forward = int(m[M_ROAD]), int(m[M_LANE]), m[M_FORWARD] != 0.0
         ok = _step_in_lane(T, road, lane, m[O_S], m[M_OFFSET], step, forward, work, out)
         if not ok:
             m[O_OK] = 0.0
             return
-        m[O_OK] = 1.0
+        m[O_OK] = ROLLED if steady and _same(m[O_STANDSTILL], old_standstill) else MOVED
         m[O_S] = out[0]
         x, y, z = out[1], out[2], out[3]
         yaw = (out[4] + m[M_H_REL] + math.pi) % TWO_PI - math.pi
