@@ -12,11 +12,15 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from dil.realtime.loop import Loop
 from dil.road.network import RoadNetwork
+from dil.run.runner import run
+from dil.run.spec import DriverChoice, RunSpec, ScenarioChoice
 from dil.scenario.entities import PLACE_FIELDS, Entity, Transition
 from dil.scenario.kernels import LaneStepper
 from dil.scenario.loader import load
 from dil.scenario.mover import CompiledMover, MovedEntity, in_common_state
+from dil.scenario.mover_kernel import move_rows
 from dil.world.actors import ActorKind
 from tests.scenario.engine_harness import EngineHarness
 from tests.scenario.helpers import CATALOG, action, event, scenario, sim_time, speed, teleport
@@ -217,3 +221,21 @@ def test_deletes_adds_teleports_and_speed_changes_are_the_same_to_the_bit(tmp_pa
     path = scenario(tmp_path, events, extra_init=speed("10"), stop=sim_time("11", "end"))
     _, left = _compare(path, 1150)
     assert left >= 2
+
+
+@pytest.mark.parametrize("stack", ["none", "builtin"])
+def test_the_kernel_is_loaded_in_start(stack: str, monkeypatch):
+    """The engine loads the mover's kernel in ``start`` with the types of its steps: the loop's ticks
+    add no signature (no compilation or cache load inside the loop)."""
+    seen: dict[str, int] = {}
+    ticks = Loop._simulated_ticks
+
+    def watched(self, k, limit, stride):
+        seen["before"] = len(move_rows.signatures)
+        done = ticks(self, k, limit, stride)
+        seen["after"] = len(move_rows.signatures)
+        return done
+
+    monkeypatch.setattr(Loop, "_simulated_ticks", watched)
+    run(RunSpec(ScenarioChoice(CATALOG / "alks_cutout.xosc"), DriverChoice(stack)))
+    assert seen["before"] == seen["after"] >= 1
