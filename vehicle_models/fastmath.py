@@ -4,6 +4,12 @@ The Magic Formula costs two arctangents and a sine per direction and tyre; the C
 versions dominate a model step. These odd polynomials, least-squares fits on Chebyshev nodes,
 are pure arithmetic (so also identical on every platform) and several times faster.
 Maximum absolute error: arctangent 7e-9 rad, sine 2e-11 (tested in tests/vehicle_models).
+
+:func:`fast_atan` and :func:`fast_sin` are compiled once and called: LLVM inlines functions this
+small into each caller, while inlining them in numba's IR (``inline="always"``) would copy and type
+them again at every call (twelve per single-track step). :data:`inline_atan` and :data:`inline_sin`
+are the same functions inlined in numba's IR, for a caller whose ``fastmath`` flags must apply to
+their arithmetic too (the single track's batch loop).
 """
 
 from __future__ import annotations
@@ -34,7 +40,7 @@ _SIN = (
 _HALF_PI = 0.5 * math.pi
 
 
-@njit(cache=True, error_model="numpy", inline="always")
+@njit(cache=True, error_model="numpy")
 def fast_atan(x: float) -> float:
     """Arctangent of any finite x [rad]."""
     a = abs(x)
@@ -52,7 +58,7 @@ def fast_atan(x: float) -> float:
     return -y if x < 0.0 else y
 
 
-@njit(cache=True, error_model="numpy", inline="always")
+@njit(cache=True, error_model="numpy")
 def fast_sin(x: float) -> float:
     """Sine of x within [-pi, pi]."""
     a = abs(x)
@@ -62,6 +68,13 @@ def fast_sin(x: float) -> float:
     c = _SIN
     y = a * (c[0] + t * (c[1] + t * (c[2] + t * (c[3] + t * (c[4] + t * c[5])))))
     return -y if x < 0.0 else y
+
+
+_inline = njit(error_model="numpy", inline="always")
+inline_atan = _inline(fast_atan.py_func)
+""":func:`fast_atan` inlined in numba's IR (under its caller's ``fastmath`` flags)."""
+inline_sin = _inline(fast_sin.py_func)
+""":func:`fast_sin` inlined in numba's IR (under its caller's ``fastmath`` flags)."""
 
 
 QUARTER_PI = 0.25 * math.pi

@@ -14,7 +14,7 @@ import math
 import numpy as np
 from numba import njit
 
-from .fastmath import fast_atan, fast_sin
+from .fastmath import fast_atan, fast_sin, inline_atan, inline_sin
 from .packing import (
     T_BX,
     T_BY,
@@ -30,11 +30,17 @@ from .packing import (
 )
 
 
+@njit(error_model="numpy", inline="always")
+def _magic_formula(atan, sin, s: float, b: float, c: float, d: float, e: float) -> float:
+    """:func:`magic_formula` with the arctangent ``atan`` and sine ``sin``."""
+    bs = b * s
+    return d * sin(c * atan(bs - e * (bs - atan(bs))))
+
+
 @njit(cache=True, error_model="numpy", inline="always")
 def magic_formula(s: float, b: float, c: float, d: float, e: float) -> float:
     """Pure-slip Magic Formula y = D sin(C atan(B s - E (B s - atan(B s)))), for C < 2."""
-    bs = b * s
-    return d * fast_sin(c * fast_atan(bs - e * (bs - fast_atan(bs))))
+    return _magic_formula(fast_atan, fast_sin, s, b, c, d, e)
 
 
 @njit(cache=True, error_model="numpy", inline="always")
@@ -44,8 +50,8 @@ def magic_formula_many(
     """:func:`magic_formula` of each element: ``out[j]`` from ``s[j]``, ``b[j]``, ``c[j]``, ``d[j]``,
     ``e[j]``. The elements are independent and the arithmetic branch-free (the polynomials' range
     tests compile to selects), so the loop runs as SIMD lanes with no evaluation waiting on another."""
-    for j in range(out.shape[0]):
-        out[j] = magic_formula(s[j], b[j], c[j], d[j], e[j])
+    for j in range(out.shape[0]):  # the polynomials inlined: the caller's fastmath flags apply to them
+        out[j] = _magic_formula(inline_atan, inline_sin, s[j], b[j], c[j], d[j], e[j])
 
 
 @njit(cache=True, error_model="numpy", inline="always")
@@ -55,23 +61,35 @@ def tyre_forces(
     """Longitudinal and lateral force [N] and the trail [m] behind which the lateral force acts.
 
     ``base`` is the tyre's block in the packed parameters, ``fz`` the wheel load [N] and
-    ``friction`` the road friction scale on the peak friction.
+    ``friction`` the road friction scale on the peak friction. The tyre's parameters are read here
+    and the forces worked out by :func:`combined_slip`.
     """
-    trail0 = p[base + T_TRAIL]
+    return combined_slip(
+        kappa, tan_alpha, fz, friction, p[base + T_TRAIL], p[base + T_SX_PEAK], p[base + T_SY_PEAK],
+        p[base + T_BX], p[base + T_CX], p[base + T_MUX], p[base + T_EX],
+        p[base + T_BY], p[base + T_CY], p[base + T_MUY], p[base + T_EY],
+    )  # fmt: skip
+
+
+@njit(cache=True, error_model="numpy", forceinline=True)
+def combined_slip(
+    kappa: float, tan_alpha: float, fz: float, friction: float, trail0: float, sx_peak: float,
+    sy_peak: float, bx: float, cx: float, mux: float, ex: float, by: float, cy: float, muy: float,
+    ey: float,
+) -> tuple[float, float, float]:  # fmt: skip
+    """:func:`tyre_forces` from the tyre's parameters (``T_*`` of its block, in order): the combined-slip
+    arithmetic on numbers alone, compiled once and inlined by LLVM (``forceinline``) into each model's
+    step. Inlined in numba's IR instead, it would be copied and typed again at every call (two to four
+    per model step, the model step itself in several kernels); with no array among its arguments, the
+    inlined call leaves no reference counting behind."""
     if fz <= 0.0:
         return 0.0, 0.0, trail0
-    sx_peak = p[base + T_SX_PEAK]
-    sy_peak = p[base + T_SY_PEAK]
     nx = kappa / sx_peak
     ny = tan_alpha / sy_peak
     n = math.sqrt(nx * nx + ny * ny)
     if n < 1e-12:
         return 0.0, 0.0, trail0
-    fx0 = magic_formula(
-        n * sx_peak, p[base + T_BX], p[base + T_CX], p[base + T_MUX] * friction * fz, p[base + T_EX]
-    )
-    fy0 = magic_formula(
-        n * sy_peak, p[base + T_BY], p[base + T_CY], p[base + T_MUY] * friction * fz, p[base + T_EY]
-    )
+    fx0 = magic_formula(n * sx_peak, bx, cx, mux * friction * fz, ex)
+    fy0 = magic_formula(n * sy_peak, by, cy, muy * friction * fz, ey)
     trail = trail0 * (1.0 - n) if n < 1.0 else 0.0
     return fx0 * nx / n, fy0 * ny / n, trail

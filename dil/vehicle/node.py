@@ -112,8 +112,10 @@ class VehicleNode:
     def start(self, t_sim_ns: int) -> None:
         """Compile or load every kernel of the tick before the loop starts, and publish the initial
         state (the vehicle is placed by now): the first ``vehicle/state`` any node reads is where
-        the car stands, not the origin."""
-        self.vehicle.warm_up()
+        the car stands, not the origin. With a tick kernel the model's own entry points for Python
+        (``Vehicle.step``, ``Vehicle.advance``) are never called, so only the tick kernels load."""
+        if self._kernel is None:
+            self.vehicle.warm_up()
         check_inputs(self.vehicle.u, self.vehicle.p)
         self._encoder.warm_up()
         if self._kernel is not None:  # compiled (or loaded) now; no step taken

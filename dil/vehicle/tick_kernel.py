@@ -1,8 +1,12 @@
 """The vehicle node's tick in one compiled call: the physics steps, the state's derivative and
 outputs, the ``vehicle/state`` values gathered and checked against the schema's bounds.
 
-One kernel per vehicle model (each calls its model's compiled ``simulate`` and ``rhs``); the arrays
-are the node's, allocated once. The arithmetic is that of ``Vehicle.advance`` then
+Two kernels per vehicle model: without and with a driver's new inputs. Each loops over its model's
+compiled ``step`` as the model's ``simulate`` does and calls its ``rhs``; the helpers between them
+(:func:`_tick`, :func:`_tick_with_inputs`, :func:`take_inputs`) are inlined in numba's IR, so a tick
+kernel compiles as one function around the model's (each compiled function that calls the model is
+optimised and compiled to machine code again with the model's code linked in). The arrays are the
+node's, allocated once. The arithmetic is that of ``Vehicle.advance`` then
 ``Vehicle.evaluate`` then :func:`~dil.vehicle.state_message.gather`: the same states and messages.
 """
 
@@ -15,7 +19,7 @@ from numba import njit
 
 from dil.bus.fixed import values_valid
 from dil.road.views import view2
-from vehicle_models import kinematic_single_track, single_track, two_track
+from vehicle_models import batch, kinematic_single_track, single_track, two_track
 from vehicle_models.inputs import N_INPUTS, U_BRAKE, U_GEAR, U_STEERING_WHEEL, U_THROTTLE, check_inputs
 from vehicle_models.integrators import WORK_ROWS
 from vehicle_models.outputs import N_OUTPUTS
@@ -26,9 +30,9 @@ VALUES_INVALID = -1
 """Returned when the steps went well but a gathered value is outside its field's bounds."""
 
 
-@njit(cache=True, error_model="numpy")
+@njit(error_model="numpy", inline="always")
 def _tick(
-    simulate: Callable,
+    step: Callable,
     rhs: Callable,
     x: np.ndarray,
     u: np.ndarray,
@@ -53,7 +57,7 @@ def _tick(
     table = view2(iwork, 0, nf, 2)
     int_table = view2(iwork, 2 * nf, ni, 2)
     i_bounds = view2(iwork, 2 * nf + 2 * ni, 2, ni)
-    code = simulate(x, u, p, h, n_steps, w, method)
+    code = batch.simulate(step, x, u, p, h, n_steps, w, method)  # the model's simulate
     if code != 0:
         return code
     rhs(x, u, p, out)
@@ -90,7 +94,7 @@ def tick_kinematic(x, u, p, h, n_steps, method, fwork, iwork, floats, ints):
     """``n_steps`` steps of ``h`` [s] with inputs ``u``, then the message values: 0, the step's
     input error code (state unchanged from the failing step on), or :data:`VALUES_INVALID`."""
     return _tick(
-        kinematic_single_track.simulate,
+        kinematic_single_track.step,
         kinematic_single_track.rhs,
         x, u, p, h, n_steps, method, fwork, iwork, floats, ints,
     )  # fmt: skip
@@ -99,20 +103,18 @@ def tick_kinematic(x, u, p, h, n_steps, method, fwork, iwork, floats, ints):
 @njit(cache=True, error_model="numpy")
 def tick_single_track(x, u, p, h, n_steps, method, fwork, iwork, floats, ints):
     """As :func:`tick_kinematic` for the dynamic single track."""
-    return _tick(
-        single_track.simulate, single_track.rhs, x, u, p, h, n_steps, method, fwork, iwork, floats, ints
-    )
+    return _tick(single_track.step, single_track.rhs, x, u, p, h, n_steps, method, fwork, iwork, floats, ints)
 
 
 @njit(cache=True, error_model="numpy")
 def tick_two_track(x, u, p, h, n_steps, method, fwork, iwork, floats, ints):
     """As :func:`tick_kinematic` for the two track."""
-    return _tick(two_track.simulate, two_track.rhs, x, u, p, h, n_steps, method, fwork, iwork, floats, ints)
+    return _tick(two_track.step, two_track.rhs, x, u, p, h, n_steps, method, fwork, iwork, floats, ints)
 
 
-@njit(cache=True, error_model="numpy")
+@njit(error_model="numpy", inline="always")
 def _tick_with_inputs(
-    simulate: Callable,
+    step: Callable,
     rhs: Callable,
     x: np.ndarray,
     u: np.ndarray,
@@ -134,10 +136,10 @@ def _tick_with_inputs(
     them; else ``u`` is unchanged and the step runs on it)."""
     candidate = fwork[fwork.size - N_INPUTS :]
     iwork[iwork.size - 1] = take_inputs(u, candidate, p, steering_wheel, throttle, brake, gear)
-    return _tick(simulate, rhs, x, u, p, h, n_steps, method, fwork, iwork, floats, ints)
+    return _tick(step, rhs, x, u, p, h, n_steps, method, fwork, iwork, floats, ints)
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", inline="always")
 def take_inputs(
     u: np.ndarray,
     candidate: np.ndarray,
@@ -150,14 +152,16 @@ def take_inputs(
     """A driver's inputs (steering-wheel angle [rad], pedals [0..1], gear) over ``u``'s into
     ``candidate``, checked as :func:`~vehicle_models.inputs.check_inputs`: 0 and ``u`` takes them, or
     the check's code and ``u`` is unchanged (``candidate`` holds the rejected inputs)."""
-    candidate[:] = u
+    for i in range(u.size):  # copies element by element: no shape check (and its message) to compile
+        candidate[i] = u[i]
     candidate[U_STEERING_WHEEL] = steering_wheel
     candidate[U_THROTTLE] = throttle
     candidate[U_BRAKE] = brake
     candidate[U_GEAR] = gear
     code = check_inputs(candidate, p)
     if code == 0:
-        u[:] = candidate
+        for i in range(u.size):
+            u[i] = candidate[i]
     return code
 
 
@@ -167,7 +171,7 @@ def tick_kinematic_inputs(
 ):
     """:func:`tick_kinematic` after taking a driver's inputs (see :func:`_tick_with_inputs`)."""
     return _tick_with_inputs(
-        kinematic_single_track.simulate,
+        kinematic_single_track.step,
         kinematic_single_track.rhs,
         x, u, p, h, n_steps, method, fwork, iwork, floats, ints, steer, throttle, brake, gear,
     )  # fmt: skip
@@ -179,7 +183,7 @@ def tick_single_track_inputs(
 ):
     """:func:`tick_single_track` after taking a driver's inputs (see :func:`_tick_with_inputs`)."""
     return _tick_with_inputs(
-        single_track.simulate,
+        single_track.step,
         single_track.rhs,
         x, u, p, h, n_steps, method, fwork, iwork, floats, ints, steer, throttle, brake, gear,
     )  # fmt: skip
@@ -191,7 +195,7 @@ def tick_two_track_inputs(
 ):
     """:func:`tick_two_track` after taking a driver's inputs (see :func:`_tick_with_inputs`)."""
     return _tick_with_inputs(
-        two_track.simulate,
+        two_track.step,
         two_track.rhs,
         x, u, p, h, n_steps, method, fwork, iwork, floats, ints, steer, throttle, brake, gear,
     )  # fmt: skip
