@@ -80,16 +80,79 @@ def _used_kernels() -> list[dict[str, str]]:
 
 
 def cold(where: Path | None = None) -> bool:
-    """Whether a run would compile kernels: no record of them, or a recorded kernel's cache index
-    missing or older than its source file."""
+    """Whether a run would compile kernels: no record of them, a recorded kernel's cache index
+    missing or older than its source file, or a kernel module changed since the record was made
+    (:func:`sources_changed`)."""
     where = where if where is not None else cache_dir()
     if where is None:
         return True
     try:
-        kernels = json.loads((where / STAMP).read_text())["kernels"]
-        return any(_stale(k["index"], k["source"]) for k in kernels)
-    except (OSError, ValueError, KeyError, TypeError):
+        record = json.loads((where / STAMP).read_text())
+        return any(_stale(k["index"], k["source"]) for k in record["kernels"]) or sources_changed(record)
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
         return True
+
+
+def sources_changed(record: dict) -> bool:
+    """Whether a module with kernels changed since ``record`` (a :data:`STAMP`'s contents) was made:
+    its time and size, then its SHA-256, against those recorded. numba keys a cached kernel on its
+    own file alone, but a kernel's machine code holds the kernels it calls from other modules: after
+    an edit (or a ``git pull``) of ``dil/road/lanes.py`` alone, numba would load every other module's
+    cached kernels built with the old lane code. A record from before sources were recorded counts
+    as changed. A few dozen ``stat`` calls when nothing changed."""
+    import hashlib
+
+    for path, (mtime_ns, size, digest) in record["sources"].items():
+        try:
+            st = os.stat(path)
+        except OSError:
+            return True
+        if (st.st_mtime_ns, st.st_size) == (mtime_ns, size):
+            continue
+        if hashlib.sha256(Path(path).read_bytes()).hexdigest() != digest:
+            return True
+    return False
+
+
+def kernel_sources(packages: tuple[str, ...] = ("dil", "vehicle_models", "hil_rigs")) -> dict[str, list]:
+    """Every module of ``packages`` that uses numba: path -> [mtime_ns, size, SHA-256 hex]."""
+    import hashlib
+
+    found: dict[str, list] = {}
+    for package in packages:
+        folder = _find_package(package)
+        if folder is None:
+            continue
+        for path in sorted(Path(folder).rglob("*.py")):
+            data = path.read_bytes()
+            if b"numba" in data:
+                st = path.stat()
+                found[str(path)] = [st.st_mtime_ns, st.st_size, hashlib.sha256(data).hexdigest()]
+    return found
+
+
+def purge(sources: dict[str, list] | list[str]) -> int:
+    """Remove numba's cached kernels of the modules ``sources`` (in-tree ``__pycache__`` or under
+    ``NUMBA_CACHE_DIR``, as numba places them); returns the number of files removed."""
+    import types
+
+    from numba.core.caching import FunctionCache
+
+    removed = 0
+    for source in sources:
+        stand_in = types.FunctionType(_probe.__code__.replace(co_filename=source), _probe.__globals__, "x")
+        try:
+            where = Path(FunctionCache(stand_in)._cache_path)
+        except Exception:  # no place numba would cache this module's kernels: nothing to remove
+            continue
+        stem = Path(source).stem
+        for f in [*where.glob(f"{stem}.*.nbi"), *where.glob(f"{stem}.*.nbc")]:
+            try:
+                f.unlink()
+                removed += 1
+            except OSError:
+                pass
+    return removed
 
 
 def _stale(index: str, source: str) -> bool:
@@ -249,6 +312,12 @@ def warm(stream: TextIO | None = None) -> int:
     if where is None or not cold(where):  # no cache at all: every process compiles as it goes
         return 0
     compile_bytecode()
+    try:
+        record = json.loads((where / STAMP).read_text())
+    except (OSError, ValueError):
+        record = None  # never recorded here: numba's own rule per file is all there is to go on
+    if isinstance(record, dict) and (not isinstance(record.get("sources"), dict) or sources_changed(record)):
+        purge(record.get("sources") or kernel_sources())  # kernels built with another version of a module
     import logging
 
     quiet = logging.getLogger("dil")
@@ -265,7 +334,8 @@ def warm(stream: TextIO | None = None) -> int:
     finally:
         quiet.setLevel(level)
     try:
-        (where / STAMP).write_text(json.dumps({"kernels": _used_kernels()}, indent=1) + "\n")
+        stamp = {"kernels": _used_kernels(), "sources": kernel_sources()}
+        (where / STAMP).write_text(json.dumps(stamp, indent=1) + "\n")
     except OSError as e:  # a read-only cache: the kernels compile again next time, say why
         print(f"dil: the kernel record could not be written ({e})", file=stream)
     return progress.kernels
