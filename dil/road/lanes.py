@@ -27,26 +27,7 @@ def lane_borders(T: Tables, road: int, sec: int, s: float, out: np.ndarray) -> i
     """Outer border t of each lane of section ``sec`` at ``s`` into ``out`` (lanes in section order,
     decreasing id; the centre lane's entry is the lane offset). Returns the lane count."""
     n = int(T.sections[sec, S_NLANES])
-    first = int(T.sections[sec, S_LANE0])
-    s_sec = T.sections[sec, S_START]
-    centre = 0
-    for k in range(n):
-        if T.lanes[first + k, L_ID] == 0:
-            centre = k
-    t0 = lane_offset(T, road, s)
-    out[centre] = t0
-    t = t0
-    for k in range(centre - 1, -1, -1):  # left lanes, outwards
-        row = first + k
-        w0 = T.lanes[row, L_W0]
-        t += max(0.0, poly_value(T.widths, w0, w0 + T.lanes[row, L_NW], s, s_sec)[0])
-        out[k] = t
-    t = t0
-    for k in range(centre + 1, n):  # right lanes, outwards
-        row = first + k
-        w0 = T.lanes[row, L_W0]
-        t -= max(0.0, poly_value(T.widths, w0, w0 + T.lanes[row, L_NW], s, s_sec)[0])
-        out[k] = t
+    lane_borders_between(T, road, sec, s, out, 0, n - 1)
     return n
 
 
