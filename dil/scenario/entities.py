@@ -152,6 +152,9 @@ class Entity:
     """The ego under a driving stack: moved by the vehicle dynamics, not here."""
     present: bool = True
     """In the world (a DeleteEntityAction takes it out, an AddEntityAction brings it back)."""
+    held_speed: float = 0.0
+    """The speed it had when a DeleteEntityAction took it out (it stands at 0 while out): an
+    AddEntityAction brings it back moving at it [m/s]."""
     controller_line: int = 0
     """Line of the file's ObjectController for it (0: none)."""
     hitch_dx: float | None = None

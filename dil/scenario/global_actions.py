@@ -72,14 +72,15 @@ class AddEntity(Action):
         if not e.present:
             ctx.world.actors.state[e.world_id, A_ALIVE] = 1.0
             e.present = True
+            e.speed = e.held_speed
         ctx.world.set_pose(e.world_id, (*e.box_centre(), e.z, e.yaw), e.speed)
 
 
 @dataclass
 class DeleteEntity(Action):
-    """Takes an entity out of the world: it no longer moves, collides or is seen, and its actions end.
-    It keeps its speed: an AddEntityAction brings it back moving at the speed it had (as esmini does;
-    the standard says nothing of the speed)."""
+    """Takes an entity out of the world: it no longer moves, collides or is seen, its actions end and
+    it stands (speed 0) while out; an AddEntityAction brings it back moving at the speed it had (as
+    esmini does; the standard says nothing of the speed)."""
 
     entity: str
 
@@ -88,6 +89,7 @@ class DeleteEntity(Action):
         if e.present:
             ctx.world.destroy(e.world_id)
             e.present = False
+            e.held_speed, e.speed = e.speed, 0.0
             e.speed_transition = e.lateral = e.trajectory = e.speed_follow = None
 
 

@@ -78,7 +78,7 @@ def test_delete_takes_an_entity_out_of_the_world_and_add_puts_it_back(tmp_path, 
     # 10 m/s until deleted at 1.01 s; then still; re-added at s = 300 in lane -3 at 3.01 s, moving on at
     # the speed it had (as esmini: its own test of these actions needs the car to reach the road's end)
     assert car[1.0][8] == pytest.approx(60.0, abs=0.11)
-    assert car[2.0][8] == car[1.5][8]
+    assert car[2.0][8] == car[1.5][8] and car[2.0][5] == 0.0  # out of the world, it stands
     assert car[4.0][7] == -3 and car[4.0][5] == 10.0
     assert car[4.0][8] == pytest.approx(300.0 + 10.0 * 0.99, abs=1e-9)
 
