@@ -198,6 +198,12 @@ class CompiledMover:
         """Row ``i`` from the attributes of ``e``."""
         tr = e.speed_transition
         assert e.road is not None
+        progress = (0.0, 0.0, 0.0) if tr is None else (1.0, tr.elapsed, tr.travelled)
+        shape = (
+            (0.0,) * 6
+            if tr is None
+            else (1.0, SHAPE_CODES[tr.shape], tr.start, tr.end, tr.duration, tr.distance)
+        )
         self._pack_row(
             self._rows,
             8 * ROW * i,
@@ -211,9 +217,7 @@ class CompiledMover:
             e.speed,
             e.accel,
             e.standstill,
-            0.0 if tr is None else 1.0,
-            0.0 if tr is None else tr.elapsed,
-            0.0 if tr is None else tr.travelled,
+            *progress,
             float(self._stepper.road_row(e.road)),
             float(e.lane),
             e.offset,
@@ -224,12 +228,7 @@ class CompiledMover:
             e.max_accel,
             e.max_decel,
             self._slot(e),
-            0.0 if tr is None else 1.0,
-            0.0 if tr is None else SHAPE_CODES[tr.shape],
-            0.0 if tr is None else tr.start,
-            0.0 if tr is None else tr.end,
-            0.0 if tr is None else tr.duration,
-            0.0 if tr is None else tr.distance,
+            *shape,
         )
         self._transitions[i] = tr
         e.__dict__["_fresh"] = True

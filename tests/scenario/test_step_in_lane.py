@@ -24,28 +24,39 @@ def _python_step(net, road, lane, s, offset, along, forward):
     return (s1, *net.road_to_world(road, s1, t_lat))
 
 
-def test_kernel_pose_equals_the_python_calls():
-    rng = np.random.default_rng(11)
-    taken = declined = 0
+def _catalog_roads():
+    """Each road of three catalog networks (straight, clothoid bends, a highway with more lanes) with
+    its network, a lane stepper for it and the road's lane ids (the centre lane left out)."""
     for name in ("ccrs", "lane_keeping_rural", "alks_cutin"):
         net = RoadNetwork.load(load(catalog_dir() / f"{name}.xosc").road_file)
         stepper = LaneStepper(net)
         for road in net.roads:
-            lanes = sorted({ln.id for sec in road.lane_sections for ln in sec.lanes if ln.id != 0})
-            for _ in range(300):
-                lane = int(rng.choice(lanes))
-                s = float(rng.uniform(0.0, road.length))
-                offset = float(rng.uniform(-1.0, 1.0))
-                along = float(rng.uniform(0.0, 3.0)) * (100.0 if rng.random() < 0.05 else 1.0)
-                forward = bool(rng.random() < 0.5)
-                got = stepper.step(road.id, lane, s, offset, along, forward)
-                if got is None:
-                    declined += 1
-                    continue
-                taken += 1
-                want = _python_step(net, road.id, lane, s, offset, along, forward)
-                assert want is not None and got == want, (name, road.id, lane, s, offset, along, forward)
-                assert all(type(v) is float for v in got)
+            yield (
+                net,
+                stepper,
+                road,
+                sorted({ln.id for sec in road.lane_sections for ln in sec.lanes if ln.id != 0}),
+            )
+
+
+def test_kernel_pose_equals_the_python_calls():
+    rng = np.random.default_rng(11)
+    taken = declined = 0
+    for net, stepper, road, lanes in _catalog_roads():
+        for _ in range(300):
+            lane = int(rng.choice(lanes))
+            s = float(rng.uniform(0.0, road.length))
+            offset = float(rng.uniform(-1.0, 1.0))
+            along = float(rng.uniform(0.0, 3.0)) * (100.0 if rng.random() < 0.05 else 1.0)
+            forward = bool(rng.random() < 0.5)
+            got = stepper.step(road.id, lane, s, offset, along, forward)
+            if got is None:
+                declined += 1
+                continue
+            taken += 1
+            want = _python_step(net, road.id, lane, s, offset, along, forward)
+            assert want is not None and got == want, (road.id, lane, s, offset, along, forward)
+            assert all(type(v) is float for v in got)
     assert taken > 500 and declined > 0
 
 
@@ -98,22 +109,18 @@ def test_a_step_by_road_row_and_the_lookup_alone_equal_the_calls_of_many():
     """The one-step call by road row (the engine's call for one entity alone) gives the row of the
     many-step call, and the lookup alone gives the lookup of the combined call, to the bit."""
     rng = np.random.default_rng(8)
-    for name in ("ccrs", "lane_keeping_rural", "alks_cutin"):
-        net = RoadNetwork.load(load(catalog_dir() / f"{name}.xosc").road_file)
-        stepper = LaneStepper(net)
-        for road in net.roads:
-            lanes = sorted({ln.id for sec in road.lane_sections for ln in sec.lanes if ln.id != 0})
-            for _ in range(100):
-                lane = int(rng.choice(lanes))
-                s, offset = float(rng.uniform(0.0, road.length)), float(rng.uniform(-1.0, 1.0))
-                along, forward = float(rng.uniform(0.0, 3.0)), bool(rng.random() < 0.5)
-                row = stepper.road_row(road.id)
-                got = stepper.step_row(row, lane, s, offset, along, forward)
-                (want,) = stepper.step_many([(row, lane, s, offset, along, 1.0 if forward else 0.0)])
-                assert got == (want[1:] if want[0] else None)
-                x, y = float(rng.uniform(-50.0, 300.0)), float(rng.uniform(-30.0, 30.0))
-                _, found = stepper.step_many_and_locate([], x, y)
-                combined = stepper.found.tolist()
-                assert stepper.locate(x, y) == found
-                if found:
-                    assert stepper.found.tolist() == combined
+    for _net, stepper, road, lanes in _catalog_roads():
+        for _ in range(100):
+            lane = int(rng.choice(lanes))
+            s, offset = float(rng.uniform(0.0, road.length)), float(rng.uniform(-1.0, 1.0))
+            along, forward = float(rng.uniform(0.0, 3.0)), bool(rng.random() < 0.5)
+            row = stepper.road_row(road.id)
+            got = stepper.step_row(row, lane, s, offset, along, forward)
+            (want,) = stepper.step_many([(row, lane, s, offset, along, 1.0 if forward else 0.0)])
+            assert got == (want[1:] if want[0] else None)
+            x, y = float(rng.uniform(-50.0, 300.0)), float(rng.uniform(-30.0, 30.0))
+            _, found = stepper.step_many_and_locate([], x, y)
+            combined = stepper.found.tolist()
+            assert stepper.locate(x, y) == found
+            if found:
+                assert stepper.found.tolist() == combined
