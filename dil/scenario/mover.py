@@ -1,11 +1,12 @@
 """The storyboard entities in the common state, moved by one kernel call a step.
 
 Most storyboard-driven entities spend most of a run in one state: present, on a road, with no
-controller, no follower, no trajectory, no lateral motion and no pending teleport, at a speed that is
-constant or follows a speed transition. :class:`CompiledMover` keeps such entities' state in rows
-(one per entity) and moves them all with :func:`~dil.scenario.mover_kernel.move_rows`, which also
-writes their world pose rows; the fields the rest of the engine reads (s, pose, speed, acceleration,
-odometer, standstill, the transition's progress) are written back from the rows after each call.
+controller, no follower, no trajectory, no sideways motion other than a lane change by time and no
+pending teleport, at a speed that is constant or follows a speed transition. :class:`CompiledMover`
+keeps such entities' state in rows (one per entity) and moves them all with
+:func:`~dil.scenario.mover_kernel.move_rows`, which also writes their world pose rows; the fields the
+rest of the engine reads (s, pose, speed, acceleration, odometer, standstill, the lane offset, the
+transitions' progress) are written back from the rows after each call.
 
 An entity in the mover is a :class:`MovedEntity` (the same object, its class swapped): any write to
 one of its attributes from outside the mover (an action, a teleport, the Python path) marks it stale.
@@ -55,11 +56,13 @@ def _common(e: Entity) -> bool:
         or e.speed_follow is not None
         or e.controller is not None
         or e.trajectory is not None
-        or e.lateral is not None
         or e.pending_place is not None
         or e.before_teleport is not None
         or e.end_of_road != 0.0
     ):
+        return False
+    lat = e.lateral  # a lane change by time (not a lane offset on top of the speed, nor one by distance)
+    if lat is not None and (lat.on_top or lat.distance > 0.0 or lat.shape not in SHAPE_CODES):
         return False
     tr = e.speed_transition
     return tr is None or (tr.shape in SHAPE_CODES and not tr.on_top)
@@ -83,6 +86,8 @@ class CompiledMover:
         self._rows = np.zeros((0, ROW))
         self._transitions: list[object] = []
         """Each row's speed transition (None: none), whose progress is written back after each step."""
+        self._laterals: list[object] = []
+        """Each row's lane change (None: none), whose progress is written back after each step."""
         self._pack_row: Callable[..., None] = struct.Struct(f"{ROW}d").pack_into
         self._unpack: Callable[..., tuple[float, ...]] = struct.Struct("").unpack_from
         """The ``O_*`` columns of every row (``struct``: the others skipped)."""
@@ -109,11 +114,11 @@ class CompiledMover:
             return self.outside
         move_rows(*self._packed, self._rows, n, dt, self._work, poses)
         v = self._unpack(self._rows)
-        transitions = self._transitions
+        transitions, laterals = self._transitions, self._laterals
         k = 0
         for i, e in enumerate(self.moved):
             d = e.__dict__
-            done = v[k]  # (O_OK, then O_S to O_STANDSTILL): only what the step changed is written
+            done = v[k]  # (O_OK, then O_S to O_H_REL): only what the step changed is written
             if done == ROLLED:
                 d["s"], d["x"], d["y"], d["z"], d["yaw"], d["odometer"] = v[k + 1 : k + 7]
                 k += O_MOVING
@@ -132,9 +137,16 @@ class CompiledMover:
                 tr.elapsed, tr.travelled = v[k + 11], v[k + 12]  # type: ignore[attr-defined]
                 if not v[k + 10]:  # it ended: the speed is its end speed
                     d["speed_transition"] = transitions[i] = None
+            lat = laterals[i]
+            if lat is not None:
+                d["offset"] = v[k + 13]
+                lat.elapsed = v[k + 15]  # type: ignore[attr-defined]
+                if not v[k + 14]:  # it ended (at its end offset)
+                    d["lateral"] = laterals[i] = None
+                    if done:
+                        d["h_rel"] = v[k + 18]
             if not v[k]:  # the lane step the kernel left (a road's end, lane sections): the Python path's
-                step = d["speed"] * dt
-                e.move_finish(self._stepper.net, (step, 0.0, step), None)
+                e.move_finish(self._stepper.net, (v[k + 16], v[k + 17], d["speed"] * dt), None)
                 d["_fresh"] = False
                 self._touched[0] = True
             k += O_MOVING
@@ -189,6 +201,7 @@ class CompiledMover:
         n = len(moved)
         self._rows = np.zeros((n, ROW))
         self._transitions = [None] * n
+        self._laterals = [None] * n
         skip = f"{8 * (ROW - O_MOVING)}x"
         self._unpack = struct.Struct(f"{O_MOVING}d{skip}" * n).unpack_from
         for i, e in enumerate(moved):
@@ -196,7 +209,7 @@ class CompiledMover:
 
     def _load(self, i: int, e: MovedEntity) -> None:
         """Row ``i`` from the attributes of ``e``."""
-        tr = e.speed_transition
+        tr, lat = e.speed_transition, e.lateral
         assert e.road is not None
         progress = (0.0, 0.0, 0.0) if tr is None else (1.0, tr.elapsed, tr.travelled)
         shape = (
@@ -204,6 +217,8 @@ class CompiledMover:
             if tr is None
             else (1.0, SHAPE_CODES[tr.shape], tr.start, tr.end, tr.duration, tr.distance)
         )
+        change = (0.0, 0.0) if lat is None else (1.0, lat.elapsed)
+        lat_shape = (0.0,) * 4 if lat is None else (SHAPE_CODES[lat.shape], lat.start, lat.end, lat.duration)
         self._pack_row(
             self._rows,
             8 * ROW * i,
@@ -218,18 +233,23 @@ class CompiledMover:
             e.accel,
             e.standstill,
             *progress,
+            e.offset,
+            *change,
+            0.0,
+            0.0,
+            e.h_rel,
             float(self._stepper.road_row(e.road)),
             float(e.lane),
-            e.offset,
             1.0 if e.forward else 0.0,
-            e.h_rel,
             e.centre_x,
             e.max_speed,
             e.max_accel,
             e.max_decel,
             self._slot(e),
             *shape,
+            *lat_shape,
         )
+        self._laterals[i] = lat
         self._transitions[i] = tr
         e.__dict__["_fresh"] = True
 

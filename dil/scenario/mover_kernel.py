@@ -3,10 +3,10 @@
 :func:`move_rows` makes, for each entity row, what :meth:`Entity.move_start
 <dil.scenario.entities.Entity.move_start>`, the lane-step kernel, the engine's yaw wrap and its world
 placement make for an entity that follows its lane at a speed that is constant or follows a speed
-transition: the speed update, the odometer, standstill and acceleration, the step along the lane, the
-pose, and the box-centre row the world takes. The arithmetic is the Python path's, operation for
-operation (``min`` and ``max`` as Python's: the first of equal values), so the results are the same
-to the bit.
+transition, changing lane by time or not: the speed update, the odometer, standstill and acceleration,
+the sideways step, the step along the lane, the pose, and the box-centre row the world takes. The
+arithmetic is the Python path's, operation for operation (``min`` and ``max`` as Python's: the first of
+equal values), so the results are the same to the bit.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from numba import njit
 
 from dil.road.packed import tables
 
+from .entities import LATERAL_CLOSE
 from .kernels import _step_in_lane
 
 TWO_PI = 2.0 * math.pi
@@ -27,23 +28,31 @@ O_OK, O_S, O_X, O_Y, O_Z, O_YAW, O_ODOMETER, O_SPEED, O_ACCEL, O_STANDSTILL = ra
 :data:`ROLLED`, :data:`STOOD`; 0.0: the kernel left the lane step to the Python path, and before the
 first step: the pose is not known to be one a lane step made), s [m], reference point x, y, z [m],
 heading [rad], odometer [m], speed [m/s], acceleration [m/s^2], standstill [s]."""
-MOVED, ROLLED, STOOD = 1.0, 2.0, 3.0
+MOVED, ROLLED, STOOD, SIDEWAYS = 1.0, 2.0, 3.0, 4.0
 """What a step changed: anything; the place and odometer only (speed, acceleration and standstill are the
-same to the bit, no transition ran); the standstill only."""
+same to the bit, no transition ran); the standstill only; anything, in a lane change (its heading is not
+the one a lane step alone gives: a step of 0 after it is made anew, not taken as it)."""
 O_TR, O_ELAPSED, O_TRAVELLED = range(10, 13)
 """Its speed transition after the step: 1.0 while it runs, its elapsed time [s] and distance [m]."""
-O_MOVING = 13
+O_OFFSET, O_LAT, O_LAT_ELAPSED, O_ALONG, O_D_OFFSET, O_H_REL = range(13, 19)
+"""Its lane offset [m]; its lane change after the step (1.0 while it runs) and elapsed time [s]; the
+step's distance along the lane and change of offset [m] (what :meth:`Entity.move_finish
+<dil.scenario.entities.Entity.move_finish>` takes where the kernel leaves the lane step); its heading
+relative to the reference line [rad] (set where a lane change ends)."""
+O_MOVING = 19
 """Columns the step changes (the first of a row)."""
 
-M_ROAD, M_LANE, M_OFFSET, M_FORWARD, M_H_REL, M_CENTRE_X = range(13, 19)
-M_MAX_SPEED, M_MAX_ACCEL, M_MAX_DECEL, M_SLOT = range(19, 23)
-"""Columns the step reads only: road row of the tables, lane id, lane offset [m], 1.0 when it moves
-towards increasing s, heading relative to the reference line [rad], box centre ahead of the reference
-point [m], speed and acceleration limits [m/s, m/s^2], its row in the world's pose array (-1: none)."""
-M_TR, M_TR_SHAPE, M_TR_START, M_TR_END, M_TR_DURATION, M_TR_DISTANCE = range(23, 29)
+M_ROAD, M_LANE, M_FORWARD, M_CENTRE_X, M_MAX_SPEED, M_MAX_ACCEL, M_MAX_DECEL, M_SLOT = range(19, 27)
+"""Columns the step reads only: road row of the tables, lane id, 1.0 when it moves towards increasing s,
+box centre ahead of the reference point [m], speed and acceleration limits [m/s, m/s^2], its row in the
+world's pose array (-1: none)."""
+M_TR, M_TR_SHAPE, M_TR_START, M_TR_END, M_TR_DURATION, M_TR_DISTANCE = range(27, 33)
 """Its speed transition: 1.0 when one runs, shape (:data:`SHAPES`), start and end speed [m/s],
 duration [s], distance [m]."""
-ROW = 29
+M_LAT_SHAPE, M_LAT_START, M_LAT_END, M_LAT_DURATION = range(33, 37)
+"""Its lane change (a lateral transition by time, see :func:`_lateral`): shape (:data:`SHAPES`), start
+and end offset [m], duration [s]."""
+ROW = 37
 """Columns of a row."""
 OUT = 5
 """The last ``OUT`` values of the kernel's work array hold a lane step's result."""
@@ -118,10 +127,36 @@ def _speed(m: np.ndarray, dt: float) -> float:
 
 
 @njit(cache=True)
+def _lateral(m: np.ndarray, step: float, dt: float) -> tuple[float, float]:
+    """The sideways part of a step of ``step`` [m] in ``dt`` [s] of row ``m`` whose lane change runs (by
+    time, not on top of the speed), as :meth:`Entity.move_start
+    <dil.scenario.entities.Entity.move_start>` makes it: the new offset and the change's progress in
+    the row; the distance along the lane and the change of offset [m] the lane step takes."""
+    before = m[O_OFFSET]
+    m[O_LAT_ELAPSED] += dt
+    start, end, duration = m[M_LAT_START], m[M_LAT_END], m[M_LAT_DURATION]
+    shape = int(m[M_LAT_SHAPE])
+    u = m[O_LAT_ELAPSED] / duration if duration > 0.0 else 1.0
+    offset = start + (end - start) * _shape_value(shape, u)
+    if m[O_LAT_ELAPSED] >= duration - 1e-9 or abs(offset - end) < LATERAL_CLOSE:
+        offset = end
+        m[O_LAT] = 0.0
+    m[O_OFFSET] = offset
+    d_offset = offset - before
+    along = step
+    if shape != 0:  # (not a step: what goes sideways is not made along the road)
+        along = math.sqrt(_max(step * step - d_offset * d_offset, 0.0))
+    else:
+        d_offset = 0.0
+    return along, d_offset
+
+
+@njit(cache=True)
 def _move(T, m: np.ndarray, dt: float, work: np.ndarray, out: np.ndarray, poses: np.ndarray) -> None:
     """One entity's step (see :func:`move_rows`)."""
     old, old_accel, old_odometer, old_standstill = m[O_SPEED], m[O_ACCEL], m[O_ODOMETER], m[O_STANDSTILL]
     ran = m[O_TR] != 0.0
+    lat = m[O_LAT] != 0.0
     speed = _speed(m, dt)
     m[O_SPEED] = speed
     m[O_ACCEL] = (speed - old) / dt if dt > 0 else 0.0
@@ -131,22 +166,35 @@ def _move(T, m: np.ndarray, dt: float, work: np.ndarray, out: np.ndarray, poses:
         m[O_STANDSTILL] = m[O_STANDSTILL] + dt if m[O_STANDSTILL] > 0.0 else 1e-9
     else:
         m[O_STANDSTILL] = 0.0
-    steady = not ran and _same(speed, old) and _same(m[O_ACCEL], old_accel)
-    if step == 0.0 and m[O_OK] != 0.0:
+    steady = not ran and not lat and _same(speed, old) and _same(m[O_ACCEL], old_accel)
+    if step == 0.0 and m[O_OK] != 0.0 and m[O_OK] != SIDEWAYS and not lat:
         # standing where its last lane step took it: that step's pose again (a step of 0 from the s
         # a step made gives the same s, and from it the same lane position, pose and heading)
         x, y, z, yaw = m[O_X], m[O_Y], m[O_Z], m[O_YAW]
         m[O_OK] = STOOD if steady and _same(m[O_ODOMETER], old_odometer) else MOVED
     else:
+        along, d_offset = step, 0.0
+        if lat:
+            along, d_offset = _lateral(m, step, dt)
+        m[O_ALONG], m[O_D_OFFSET] = along, d_offset
         road, lane, forward = int(m[M_ROAD]), int(m[M_LANE]), m[M_FORWARD] != 0.0
-        ok = _step_in_lane(T, road, lane, m[O_S], m[M_OFFSET], step, forward, work, out)
+        ok = _step_in_lane(T, road, lane, m[O_S], m[O_OFFSET], along, forward, work, out)
         if not ok:
             m[O_OK] = 0.0
             return
-        m[O_OK] = ROLLED if steady and _same(m[O_STANDSTILL], old_standstill) else MOVED
+        m[O_OK] = SIDEWAYS if lat else ROLLED if steady and _same(m[O_STANDSTILL], old_standstill) else MOVED
         m[O_S] = out[0]
         x, y, z = out[1], out[2], out[3]
-        yaw = (out[4] + m[M_H_REL] + math.pi) % TWO_PI - math.pi
+        if lat and (m[O_LAT] != 0.0 or d_offset != 0.0):
+            # as Entity.move_finish: sideways motion turns the heading towards the path
+            yaw = m[O_YAW]
+            if step > 0.0:
+                a = out[4] + math.atan2(d_offset, along if forward else -along)
+                yaw = (a + math.pi) % TWO_PI - math.pi
+            if m[O_LAT] == 0.0:
+                m[O_H_REL] = 0.0 if forward else math.pi
+        else:
+            yaw = (out[4] + m[O_H_REL] + math.pi) % TWO_PI - math.pi
         m[O_X], m[O_Y], m[O_Z], m[O_YAW] = x, y, z, yaw
     slot = int(m[M_SLOT])
     if 0 <= slot < poses.shape[0]:

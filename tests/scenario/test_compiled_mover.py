@@ -93,25 +93,82 @@ def test_the_tests_scenarios_are_the_same_to_the_bit(name: str):
     _compare(DATA / f"{name}.xosc", 1500)
 
 
-def test_an_entity_leaves_for_a_lane_change_and_comes_back():
-    """alks_cutout's lead changes lane: it leaves the mover when the change starts, the Python path
-    moves it through the change, and it comes back when the change has ended."""
+def test_a_lane_change_by_time_is_made_in_the_mover():
+    """alks_cutout's lead changes lane (sinusoidal, by time): it stays in the mover through the change,
+    which ends there (its lateral transition cleared, the action ended), and the run is the Python
+    path's to the bit."""
     path = CATALOG / "alks_cutout.xosc"
     _, left = _compare(path, 1100)
-    assert left >= 1
+    assert left == 0
     h = EngineHarness(path)
     lead = h.scenario.entities["Lead"]
     kinds = []
     for _ in range(1100):
         h.step()
         kinds.append((type(lead) is MovedEntity, lead.lateral is not None))
-    assert (True, False) in kinds and (False, True) in kinds
-    first_out = kinds.index((False, True))
-    assert any(k == (True, False) for k in kinds[first_out:])  # back in after the change
+    assert (True, True) in kinds and (False, True) not in kinds
+    first = kinds.index((True, True))
+    assert (True, False) in kinds[first:]  # the change ended in the mover
 
 
-def _road_entities(net: RoadNetwork, rng: random.Random, n: int) -> list[Entity]:
-    """``n`` entities at random places on the network's lanes, with random speeds and transitions."""
+def _lane_change(lanes: str, shape: str, dim: str, value: str) -> str:
+    return (
+        '<PrivateAction><LateralAction><LaneChangeAction><LaneChangeActionDynamics dynamicsShape="'
+        f'{shape}" value="{value}" dynamicsDimension="{dim}"/><LaneChangeTarget><RelativeTargetLane '
+        f'entityRef="Car" value="{lanes}"/></LaneChangeTarget></LaneChangeAction></LateralAction>'
+        "</PrivateAction>"
+    )
+
+
+def _lane_offset(offset: str) -> str:
+    return (
+        '<PrivateAction><LateralAction><LaneOffsetAction continuous="false"><LaneOffsetActionDynamics '
+        'dynamicsShape="cubic" maxLateralAcc="1.5"/><LaneOffsetTarget><AbsoluteTargetLaneOffset '
+        f'value="{offset}"/></LaneOffsetTarget></LaneOffsetAction></LateralAction></PrivateAction>'
+    )
+
+
+def test_lane_changes_of_every_shape_are_the_same_to_the_bit(tmp_path: Path):
+    """Lane changes by time of every shape and by rate, made in the mover while the speed changes, stops
+    and reverses; one by distance and a lane offset, which leave it; a change started while one runs: every
+    state and world row is the Python path's."""
+    events = "".join(
+        event(name, action(f"a_{name}", private), sim_time(at, f"c_{name}"), priority="parallel")
+        for name, private, at in (
+            ("left", _lane_change("1", "sinusoidal", "time", "3"), "0.5"),
+            ("faster", speed("25", "cubic", "time", "2.5"), "1.0"),
+            ("back", _lane_change("-1", "linear", "time", "2"), "4.0"),
+            ("again", _lane_change("1", "cubic", "time", "2.5"), "5.0"),
+            ("stop", speed("0", "linear", "rate", "8"), "5.5"),
+            ("rate", _lane_change("-1", "sinusoidal", "rate", "1.2"), "9.0"),
+            ("go", speed("12", "linear", "time", "1"), "9.5"),
+            ("jump", _lane_change("1", "step", "time", "0"), "12.0"),
+            ("far", _lane_change("-1", "cubic", "distance", "40"), "13.0"),
+            ("aside", _lane_offset("0.6"), "17.0"),
+            ("rev", speed("-3", "linear", "time", "1"), "20.0"),
+            ("last", _lane_change("1", "linear", "time", "2"), "21.0"),
+        )
+    )
+    path = scenario(tmp_path, events, extra_init=speed("10"), stop=sim_time("25", "end"))
+    h = EngineHarness(path)
+    car = h.scenario.entities["Car"]
+    seen = set()
+    for _ in range(2450):
+        h.step()
+        if car.lateral is not None:
+            lat = car.lateral
+            seen.add((type(car) is MovedEntity, lat.shape, lat.distance > 0.0, car.speed <= 0.0))
+    # in the mover moving, standing and reversing; out of it by distance and for the lane offset
+    inside = {(True, "sinusoidal", False, False), (True, "sinusoidal", False, True)}
+    outside = {(False, "cubic", True, False), (False, "cubic", False, False)}
+    assert inside | outside | {(True, "linear", False, True)} <= seen
+    _, left = _compare(path, 2450)
+    assert left >= 2
+
+
+def _road_entities(net: RoadNetwork, rng: random.Random, n: int, lateral: bool = False) -> list[Entity]:
+    """``n`` entities at random places on the network's lanes, with random speeds and transitions
+    (``lateral``: most of them changing their lane offset by time too, as a lane change)."""
     out = []
     roads = list(net.roads)
     for i in range(n):
@@ -132,18 +189,24 @@ def _road_entities(net: RoadNetwork, rng: random.Random, n: int) -> list[Entity]
             e.speed_transition = Transition(
                 e.speed, rng.choice([0.0, rng.uniform(-3.0, 35.0)]), shape, duration, distance
             )
+        if lateral and rng.random() < 0.8:
+            shape = rng.choice(["linear", "cubic", "sinusoidal", "step"])
+            end = rng.choice([e.offset, rng.uniform(-3.5, 3.5)])
+            e.lateral = Transition(e.offset, end, shape, rng.choice([0.0, rng.uniform(0.5, 4.0)]))
         out.append(e)
     return out
 
 
+@pytest.mark.parametrize("lateral", [False, True])
 @pytest.mark.parametrize("name", ["lane_keeping_rural", "alks_cutin", "ccrs"])
-def test_kernel_steps_equal_entity_moves(name: str):
-    """Entities with random speeds and speed transitions of every shape, by time and by distance, stepped
-    by the mover and by :meth:`Entity.move`, are the same after every step, until they stop or run off
-    their roads (where the kernel leaves the lane step to the Python path)."""
+def test_kernel_steps_equal_entity_moves(name: str, lateral: bool):
+    """Entities with random speeds and speed transitions of every shape, by time and by distance (and
+    lane changes by time of every shape), stepped by the mover and by :meth:`Entity.move`, are the same
+    after every step, until they stop or run off their roads (where the kernel leaves the lane step to
+    the Python path)."""
     net = RoadNetwork.load(load(CATALOG / f"{name}.xosc").road_file)
-    rng = random.Random(name)
-    mine, theirs = _road_entities(net, rng, 24), _road_entities(net, random.Random(name), 24)
+    mine = _road_entities(net, random.Random(name), 24, lateral)
+    theirs = _road_entities(net, random.Random(name), 24, lateral)
     mover = CompiledMover(mine, LaneStepper(net))
     mover.set_slots([e.world_id for e in mine])
     poses = np.zeros((len(mine), 5))
@@ -160,6 +223,7 @@ def test_kernel_steps_equal_entity_moves(name: str):
             tuple(getattr(e, f) for f in STATE) for e in theirs
         ]
         assert [e.speed_transition is None for e in mine] == [e.speed_transition is None for e in theirs]
+        assert [e.lateral is None for e in mine] == [e.lateral is None for e in theirs]
         for i, e in enumerate(mine):
             if type(e) is MovedEntity and e.__dict__["_fresh"]:
                 c = e.centre_x
@@ -192,7 +256,9 @@ def test_a_write_from_outside_reloads_the_row():
         mover.move(0.01, poses)
         b.move(net, k * 0.01, 0.01)
         assert (a.s, a.x, a.y, a.speed, a.odometer) == (b.s, b.x, b.y, b.speed, b.odometer)
-    a.lateral = Transition(0.0, 1.0, "linear", 1.0)
+    a.lateral = Transition(0.0, 1.0, "linear", 1.0)  # a lane change by time: made in the mover
+    assert mover.move(0.01, poses) == [] and type(a) is MovedEntity and a.lateral.elapsed == 0.01
+    a.lateral = Transition(0.0, 1.0, "linear", 0.0, 10.0)  # one by distance: the Python path's
     assert mover.move(0.01, poses) == [a] and type(a) is Entity and mover.moved == []
 
 
