@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from dil.bus.fixed import FixedEncoder, field_reader
+from dil.bus.fixed import FixedEncoder, field_reader, position_reader
 from dil.bus.graph import NodeSpec, Port
 from dil.bus.inbox import Drops, Inbox
 from dil.bus.messages import DRIVER_INPUT, VEHICLE_STATE
@@ -99,6 +99,25 @@ class VehicleNode:
         """No valid input within the timeout (true until the first input arrives)."""
         self.input_timeouts = 0
         self._step_ns = round(vehicle.dt * 1e9)
+        self._advance_ns = self._step_ns * substeps
+        """How far one tick moves the state [ns]."""
+        self._inputs_at = position_reader(
+            self._inbox.schema, ("steering_wheel_angle", "throttle", "brake", "gear")
+        )
+        self._args = self._kernel_args()
+        # what the handing over of each state takes besides its values (bound once, not per tick)
+        enc = self._encoder
+        self._values, self._pack, self._make, self._view = enc.values, enc.pack_values, enc.make, enc.view
+        if self._kernel is not None:  # the common path: one compiled call and the values handed over
+            self.tick = self._tick_compiled  # type: ignore[method-assign]
+
+    def _kernel_args(self) -> tuple:
+        """The tick kernels' arguments before the inputs: the vehicle's arrays (changed in place only),
+        its step and the node's buffers."""
+        v, enc = self.vehicle, self._encoder
+        return (
+            v.x, v.u, v.p, v.dt, self.substeps, self._method, self._fwork, self._iwork, enc.floats, enc.ints
+        )  # fmt: skip
 
     @property
     def input_timeout_ms(self) -> float:
@@ -125,9 +144,59 @@ class VehicleNode:
                 v.x.copy(), v.u.copy(), v.p, v.dt, 0, self._method, self._fwork.copy(), self._iwork.copy(),
                 enc.floats.copy(), enc.ints.copy(), *(float(a) for a in v.u[:4]),
             )  # fmt: skip
+        self._args = self._kernel_args()
         self._publish_values()
         self._send(t_sim_ns, self._encoder.checked())
         self._apply_fallback()
+
+    def _tick_compiled(self, t_sim_ns: int) -> None:
+        """:meth:`tick` of a vehicle with tick kernels: the kernel (taking the newest inputs first,
+        when a command came), then the values handed over; the same states and messages."""
+        msg = self._inbox.latest_value()  # in-process: the command's values tuple (read by position)
+        if msg is None:
+            if not self.timed_out and t_sim_ns - self._last_input_ns > self._timeout_ns:
+                self._time_out()
+            code = self._kernel(*self._args)  # type: ignore[misc]
+        else:
+            steer, throttle, brake, gear = (
+                self._inputs_at(msg) if type(msg) is tuple else self._read_inputs(msg)
+            )
+            code = self._kernel_inputs(  # type: ignore[misc]
+                *self._args, float(steer), float(throttle), float(brake), float(gear)
+            )
+            taken = self._iwork.item(-1)
+            if taken == 0 and not self.timed_out:  # the common case of _taken
+                self._last_input_ns = t_sim_ns
+            else:
+                self._taken(msg, taken, t_sim_ns)
+        if code > 0:
+            v = self.vehicle
+            raise input_error(code, v.u, f"vehicle {v.params.name}")
+        t_state = t_sim_ns + self._advance_ns
+        hand = self._hand
+        if hand is None:
+            self._send(t_state, None)
+            return
+        epoch = self._epoch
+        hand(
+            self._values(t_state, t_state + epoch if epoch is not None else self.clock.wall_ns(t_state)),
+            self._pack,
+            self._encoder.schema if code == 0 else None,
+            self._make,
+            self._view,
+        )
+
+    def _time_out(self) -> None:
+        """No valid input for the timeout: the fallback holds the car."""
+        self.timed_out = True
+        self.input_timeouts += 1
+        self._apply_fallback()
+        log.warning(
+            "no valid %s for %.0f ms: throttle released, brake %.2f",
+            self._inbox.topic,
+            self._timeout_ns / 1e6,
+            self._fallback_brake,
+        )
 
     def tick(self, t_sim_ns: int) -> None:
         msg = self._inbox.latest_value()  # in-process: the command's values tuple (read by position)
@@ -137,15 +206,7 @@ class VehicleNode:
             if kernel is None:
                 self._take(msg, inputs, t_sim_ns)
         elif not self.timed_out and t_sim_ns - self._last_input_ns > self._timeout_ns:
-            self.timed_out = True
-            self.input_timeouts += 1
-            self._apply_fallback()
-            log.warning(
-                "no valid %s for %.0f ms: throttle released, brake %.2f",
-                self._inbox.topic,
-                self._timeout_ns / 1e6,
-                self._fallback_brake,
-            )
+            self._time_out()
         t_state = t_sim_ns + self._step_ns * self.substeps
         if kernel is None:  # a model from outside the registry: its kernels one by one
             if self.substeps == 1:

@@ -117,6 +117,9 @@ class WorldNode:
         self._plan = _sensor_plan(self._objects, self._measures)
         # a simulated clock's wall time is its epoch plus the simulated time: added here, no call
         self._epoch: int | None = clock.epoch_ns if type(clock) is SimClock else None
+        self._actors_value = self._actors_out.publish_value
+        if self._one_call and self._inbox is not None:  # the embedded world's common tick
+            self.tick = self._tick_fast  # type: ignore[method-assign]
 
     def start(self, t_sim_ns: int) -> None:
         if self._ego_start is not None:
@@ -159,6 +162,11 @@ class WorldNode:
         if self._one_call and not self._followers.n:
             self._tick_one_call(t_sim_ns, msg)
             return
+        self._tick_pose(t_sim_ns, msg)
+
+    def _tick_pose(self, t_sim_ns: int, msg: tuple[float, float, float, float, float] | None) -> None:
+        """:meth:`tick` after the ego's pose was read (``msg``: x, y, z, yaw, speed, or None), with the
+        world's own step and the sensors measured one by one."""
         heave = None
         if msg is not None:
             x, y, z, yaw, speed = msg
@@ -214,6 +222,81 @@ class WorldNode:
                     out.publish_value(t_sim_ns, wall, value_of(table, n), fields_of, sensor.checked)
                 else:
                     out.publish(t_sim_ns, wall, sensor.measure(table, n), getattr(sensor, "checked", False))
+
+    def _tick_fast(self, t_sim_ns: int) -> None:
+        """:meth:`tick` of the embedded world with the ego from ``vehicle/state``: while no lane
+        follower is on the roads, :meth:`_tick_one_call` inline (a quiet step's events, the actors'
+        hand-over and the sensors due without a call between); the same arithmetic and messages."""
+        msg = self._inbox.latest_value()  # type: ignore[union-attr]
+        if msg is not None:
+            msg = self._ego_pose_at(msg) if type(msg) is tuple else self._ego_pose(msg)
+        if self._followers.n:
+            self._tick_pose(t_sim_ns, msg)
+            return
+        world = self.world
+        actors = world.actors
+        names = actors.names
+        n = len(names)  # actors.count
+        checks = self._checks
+        if checks.capacity < n:
+            checks.room(n)
+        state = actors.state
+        plan = self._plan
+        tick = self._tick
+        objects_due, measures_due = (
+            plan[tick % len(plan)] if plan is not None else _due_at(self._objects, self._measures, tick)
+        )
+        if objects_due:
+            obj = self._objects[0]  # type: ignore[index]
+            rows, range_m = obj.rows_for(n), obj.range_m
+        else:
+            rows, range_m = _NO_ROWS, -1.0
+        has_net = self._net is not None
+        if msg is None:
+            k, check_ego, valid, m, centre_on, invading = world_tick(
+                *self._packed, state, actors.boxes, checks.fwork, checks.iwork, rows, n, has_net,
+                False, 0.0, 0.0, 0.0, 0.0, 0.0, self.ego_offset, False, range_m,
+            )  # fmt: skip
+        else:
+            x, y, z, yaw, speed = msg
+            k, check_ego, valid, m, centre_on, invading = world_tick(
+                *self._packed, state, actors.boxes, checks.fwork, checks.iwork, rows, n, has_net,
+                True, x, y, z, yaw, speed, self.ego_offset, has_net, range_m,
+            )  # fmt: skip
+        detector = world.events
+        epoch = self._epoch
+        wall = t_sim_ns + epoch if epoch is not None else self.clock.wall_ns(t_sim_ns)
+        # EventDetector.quiet inline: nothing begins and nothing changes in the detector
+        if (
+            k
+            or detector._touching
+            or (check_ego and (detector._off_road is centre_on or detector._invading is not (invading != 0)))
+        ):
+            events = detector.events_after(t_sim_ns, actors, k, check_ego)
+            if events:
+                for e in events:
+                    self._events_out.publish(t_sim_ns, wall, e.fields())
+                self.events += events
+        else:
+            events = _NO_EVENTS
+        if self.listeners:
+            events = events if events is not _NO_EVENTS else []
+            for listener in self.listeners:
+                listener(events)
+        if len(self._names) != n:  # actors added: their names taken again (names never change)
+            self._names = tuple(names[:n])
+        # handed over as the table (readers in this process take it); records made only on need
+        self._actors_value(t_sim_ns, wall, ActorSet(state[:n].copy(), self._names), ActorSet.fields, valid)
+        if objects_due:
+            self._objects[2].publish_value(t_sim_ns, wall, obj.value_of(m), _object_fields, obj.checked)  # type: ignore[index]
+        if measures_due:
+            table = state[:n]
+            for sensor, out, value_of, fields_of in measures_due:
+                if value_of is not None:  # in-process readers take the value, fields made on need
+                    out.publish_value(t_sim_ns, wall, value_of(table, n), fields_of, sensor.checked)
+                else:
+                    out.publish(t_sim_ns, wall, sensor.measure(table, n), getattr(sensor, "checked", False))
+        self._tick = tick + 1
 
     def _tick_one_call(self, t_sim_ns: int, msg: tuple[float, float, float, float, float] | None) -> None:
         """:meth:`tick` for the embedded world with no lane followers: the ego placed, the world's
@@ -314,6 +397,9 @@ def _sensor_plan(
     cycle = math.lcm(*everys) if everys else 1
     return [_due_at(objects, measures, j) for j in range(cycle)] if cycle <= _PLAN_TICKS else None
 
+
+_NO_EVENTS: list = []
+"""A quiet step's events (never added to)."""
 
 _NO_ROWS = np.zeros((0, O_SIZE))
 """The object rows given to the kernel on a tick with no object measurement."""

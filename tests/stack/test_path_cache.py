@@ -12,17 +12,17 @@ def test_commands_equal_those_of_a_path_worked_out_every_tick(case, monkeypatch)
     trace = load(case)
     cached = replay(trace)
     calls = []
-    original_command, original_path = BuiltinStack.command, BuiltinStack._path_ahead
+    original_tick, original_path = BuiltinStack.tick, BuiltinStack._path_ahead
 
-    def every_tick(self):
+    def every_tick(self, t_sim_ns):
         self._path_n = -1  # the path forgotten: worked out again this tick
-        return original_command(self)
+        return original_tick(self, t_sim_ns)
 
     def counted(self):
         calls.append(1)
         return original_path(self)
 
-    monkeypatch.setattr(BuiltinStack, "command", every_tick)
+    monkeypatch.setattr(BuiltinStack, "tick", every_tick)
     monkeypatch.setattr(BuiltinStack, "_path_ahead", counted)
     fresh = replay(trace)
     assert len(calls) > 100
