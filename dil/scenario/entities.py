@@ -327,13 +327,7 @@ class Entity:
             self.x, self.y, self.yaw = tr.pose()
             # a timed trajectory ends at its last time (it may wait at its end), others at their end
             if (tr.along >= tr.length) if tr.times is None else (t >= tr.times[-1] - 1e-9):
-                if tr.times is None:  # the rest of the step's distance goes on along the last heading
-                    rest = tr.along - tr.length
-                    way = self.yaw + (math.pi if tr.reverse else 0.0)
-                    self.x += rest * math.cos(way)
-                    self.y += rest * math.sin(way)
-                self.trajectory = None
-                self.place(net, self.x, self.y, self.z, self.yaw)
+                self.end_trajectory(net)
             return None
         if self.road is None or net is None:
             self.x += step * math.cos(self.yaw)
@@ -368,6 +362,20 @@ class Entity:
             if lat.shape == "step":
                 d_offset = 0.0
         return along, d_offset, step
+
+    def end_trajectory(self, net: RoadNetwork | None) -> None:
+        """The step that reached the end of its trajectory (at its pose there): an untimed one goes on
+        along its last heading for the rest of the step's distance; the trajectory ends and the lane at
+        the new pose is looked up."""
+        tr = self.trajectory
+        assert tr is not None
+        if tr.times is None:  # the rest of the step's distance goes on along the last heading
+            rest = tr.along - tr.length
+            way = self.yaw + (math.pi if tr.reverse else 0.0)
+            self.x += rest * math.cos(way)
+            self.y += rest * math.sin(way)
+        self.trajectory = None
+        self.place(net, self.x, self.y, self.z, self.yaw)
 
     def move_finish(self, net: RoadNetwork, lane_step: LaneStep, pose: tuple | None) -> None:
         """The last part of :meth:`move`: the lane step ``lane_step`` (from :meth:`move_start`) made

@@ -1,12 +1,13 @@
 """The storyboard entities in the common state, moved by one kernel call a step.
 
-Most storyboard-driven entities spend most of a run in one state: present, on a road, with no
-controller, no follower, no trajectory, no sideways motion other than a lane change by time and no
-pending teleport, at a speed that is constant or follows a speed transition. :class:`CompiledMover`
+Most storyboard-driven entities spend most of a run in one state: present, on a road or on a
+trajectory followed at their speed, with no controller, no follower, no sideways motion other than a
+lane change by time and no pending teleport, at a speed that is constant or follows a speed
+transition. :class:`CompiledMover`
 keeps such entities' state in rows (one per entity) and moves them all with
 :func:`~dil.scenario.mover_kernel.move_rows`, which also writes their world pose rows; the fields the
 rest of the engine reads (s, pose, speed, acceleration, odometer, standstill, the lane offset, the
-transitions' progress) are written back from the rows after each call.
+transitions' and the trajectory's progress) are written back from the rows after each call.
 
 An entity in the mover is a :class:`MovedEntity` (the same object, its class swapped): any write to
 one of its attributes from outside the mover (an action, a teleport, the Python path) marks it stale.
@@ -24,7 +25,7 @@ import numpy as np
 
 from .entities import Entity
 from .kernels import LaneStepper
-from .mover_kernel import M_SLOT, O_MOVING, OUT, ROLLED, ROW, SHAPES, STOOD, move_rows
+from .mover_kernel import M_PATH, M_SLOT, O_MOVING, OUT, ROLLED, ROW, SHAPES, STOOD, move_rows, path_block
 
 SHAPE_CODES = {name: float(code) for code, name in enumerate(SHAPES)}
 
@@ -52,14 +53,18 @@ def _common(e: Entity) -> bool:
     if (
         e.stack_driven
         or not e.present
-        or e.road is None
         or e.speed_follow is not None
         or e.controller is not None
-        or e.trajectory is not None
         or e.pending_place is not None
         or e.before_teleport is not None
         or e.end_of_road != 0.0
     ):
+        return False
+    path = e.trajectory  # one followed at its speed (not by times), with no lane change beside
+    if path is not None:
+        if path.times is not None or e.lateral is not None or path.points.dtype != np.float64:
+            return False
+    elif e.road is None:
         return False
     lat = e.lateral  # a lane change by time (not a lane offset on top of the speed, nor one by distance)
     if lat is not None and (lat.on_top or lat.distance > 0.0 or lat.shape not in SHAPE_CODES):
@@ -82,12 +87,18 @@ class CompiledMover:
         """Set when an entity in the mover was written to from outside (see :class:`MovedEntity`)."""
         self._stepper = stepper
         self._packed = stepper.net.packed
-        self._work = np.zeros(stepper._work.size + OUT)
+        self._scratch = stepper._work.size
+        """Values of the kernel's work array the lane lookup uses (the trajectories' arrays follow)."""
+        self._work = np.zeros(self._scratch + OUT)
         self._rows = np.zeros((0, ROW))
         self._transitions: list[object] = []
         """Each row's speed transition (None: none), whose progress is written back after each step."""
         self._laterals: list[object] = []
         """Each row's lane change (None: none), whose progress is written back after each step."""
+        self._paths: list[object] = []
+        """Each row's trajectory (None: none), whose progress is written back after each step."""
+        self._paths_packed = True
+        """The work array holds the arrays of the rows' trajectories (see :meth:`_pack_paths`)."""
         self._pack_row: Callable[..., None] = struct.Struct(f"{ROW}d").pack_into
         self._unpack: Callable[..., tuple[float, ...]] = struct.Struct("").unpack_from
         """The ``O_*`` columns of every row (``struct``: the others skipped)."""
@@ -112,9 +123,11 @@ class CompiledMover:
         n = len(self.moved)
         if not n:
             return self.outside
+        if not self._paths_packed:
+            self._pack_paths()
         move_rows(*self._packed, self._rows, n, dt, self._work, poses)
         v = self._unpack(self._rows)
-        transitions, laterals = self._transitions, self._laterals
+        transitions, laterals, paths = self._transitions, self._laterals, self._paths
         k = 0
         for i, e in enumerate(self.moved):
             d = e.__dict__
@@ -145,6 +158,12 @@ class CompiledMover:
                     d["lateral"] = laterals[i] = None
                     if done:
                         d["h_rel"] = v[k + 18]
+            path = paths[i]
+            if path is not None:
+                path.along = v[k + 20]  # type: ignore[attr-defined]
+                if not v[k + 19]:  # the step reached its end: the rest of the step and the lane lookup
+                    paths[i] = None
+                    e.end_trajectory(self._stepper.net)
             if not v[k]:  # the lane step the kernel left (a road's end, lane sections): the Python path's
                 e.move_finish(self._stepper.net, (v[k + 16], v[k + 17], d["speed"] * dt), None)
                 d["_fresh"] = False
@@ -202,6 +221,7 @@ class CompiledMover:
         self._rows = np.zeros((n, ROW))
         self._transitions = [None] * n
         self._laterals = [None] * n
+        self._paths = [None] * n
         skip = f"{8 * (ROW - O_MOVING)}x"
         self._unpack = struct.Struct(f"{O_MOVING}d{skip}" * n).unpack_from
         for i, e in enumerate(moved):
@@ -209,8 +229,7 @@ class CompiledMover:
 
     def _load(self, i: int, e: MovedEntity) -> None:
         """Row ``i`` from the attributes of ``e``."""
-        tr, lat = e.speed_transition, e.lateral
-        assert e.road is not None
+        tr, lat, path = e.speed_transition, e.lateral, e.trajectory
         progress = (0.0, 0.0, 0.0) if tr is None else (1.0, tr.elapsed, tr.travelled)
         shape = (
             (0.0,) * 6
@@ -219,6 +238,12 @@ class CompiledMover:
         )
         change = (0.0, 0.0) if lat is None else (1.0, lat.elapsed)
         lat_shape = (0.0,) * 4 if lat is None else (SHAPE_CODES[lat.shape], lat.start, lat.end, lat.duration)
+        following = (0.0, 0.0) if path is None else (1.0, path.along)
+        shape_of_path = (
+            (-1.0, 0.0, 0.0)
+            if path is None
+            else (-1.0, 1.0 if path.reverse else 0.0, 0.0 if path.headings is None else 1.0)
+        )
         self._pack_row(
             self._rows,
             8 * ROW * i,
@@ -238,7 +263,8 @@ class CompiledMover:
             0.0,
             0.0,
             e.h_rel,
-            float(self._stepper.road_row(e.road)),
+            *following,
+            -1.0 if e.road is None else float(self._stepper.road_row(e.road)),
             float(e.lane),
             1.0 if e.forward else 0.0,
             e.centre_x,
@@ -248,10 +274,30 @@ class CompiledMover:
             self._slot(e),
             *shape,
             *lat_shape,
+            *shape_of_path,
         )
         self._laterals[i] = lat
+        if path is not None or self._paths[i] is not None:
+            self._paths_packed = False
+        self._paths[i] = path
         self._transitions[i] = tr
         e.__dict__["_fresh"] = True
+
+    def _pack_paths(self) -> None:
+        """The work array with the arrays of the rows' trajectories (between the lane lookup's scratch
+        and the lane step's result), and each row's place of them (column ``M_PATH``)."""
+        blocks = [np.zeros(self._scratch)]
+        at = self._scratch
+        for i, path in enumerate(self._paths):
+            if path is None:
+                continue
+            block = path_block(path)
+            self._rows[i, M_PATH] = float(at)
+            blocks.append(block)
+            at += block.size
+        blocks.append(np.zeros(OUT))
+        self._work = np.concatenate(blocks)
+        self._paths_packed = True
 
 
 def _leave(e: Entity) -> None:

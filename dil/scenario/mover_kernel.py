@@ -2,11 +2,11 @@
 
 :func:`move_rows` makes, for each entity row, what :meth:`Entity.move_start
 <dil.scenario.entities.Entity.move_start>`, the lane-step kernel, the engine's yaw wrap and its world
-placement make for an entity that follows its lane at a speed that is constant or follows a speed
-transition, changing lane by time or not: the speed update, the odometer, standstill and acceleration,
-the sideways step, the step along the lane, the pose, and the box-centre row the world takes. The
-arithmetic is the Python path's, operation for operation (``min`` and ``max`` as Python's: the first of
-equal values), so the results are the same to the bit.
+placement make for an entity that follows its lane (changing lane by time or not) or a trajectory at
+a speed that is constant or follows a speed transition: the speed update, the odometer, standstill and
+acceleration, the sideways step, the step along the lane or the trajectory, the pose, and the
+box-centre row the world takes. The arithmetic is the Python path's, operation for operation (``min``
+and ``max`` as Python's: the first of equal values), so the results are the same to the bit.
 """
 
 from __future__ import annotations
@@ -39,23 +39,31 @@ O_OFFSET, O_LAT, O_LAT_ELAPSED, O_ALONG, O_D_OFFSET, O_H_REL = range(13, 19)
 step's distance along the lane and change of offset [m] (what :meth:`Entity.move_finish
 <dil.scenario.entities.Entity.move_finish>` takes where the kernel leaves the lane step); its heading
 relative to the reference line [rad] (set where a lane change ends)."""
-O_MOVING = 19
+O_PATH, O_PATH_ALONG = 19, 20
+"""Its trajectory after the step (1.0 while it runs; 0.0 once the step reached its end) and the distance
+along it [m]."""
+O_MOVING = 21
 """Columns the step changes (the first of a row)."""
 
-M_ROAD, M_LANE, M_FORWARD, M_CENTRE_X, M_MAX_SPEED, M_MAX_ACCEL, M_MAX_DECEL, M_SLOT = range(19, 27)
+M_ROAD, M_LANE, M_FORWARD, M_CENTRE_X, M_MAX_SPEED, M_MAX_ACCEL, M_MAX_DECEL, M_SLOT = range(21, 29)
 """Columns the step reads only: road row of the tables, lane id, 1.0 when it moves towards increasing s,
 box centre ahead of the reference point [m], speed and acceleration limits [m/s, m/s^2], its row in the
 world's pose array (-1: none)."""
-M_TR, M_TR_SHAPE, M_TR_START, M_TR_END, M_TR_DURATION, M_TR_DISTANCE = range(27, 33)
+M_TR, M_TR_SHAPE, M_TR_START, M_TR_END, M_TR_DURATION, M_TR_DISTANCE = range(29, 35)
 """Its speed transition: 1.0 when one runs, shape (:data:`SHAPES`), start and end speed [m/s],
 duration [s], distance [m]."""
-M_LAT_SHAPE, M_LAT_START, M_LAT_END, M_LAT_DURATION = range(33, 37)
+M_LAT_SHAPE, M_LAT_START, M_LAT_END, M_LAT_DURATION = range(35, 39)
 """Its lane change (a lateral transition by time, see :func:`_lateral`): shape (:data:`SHAPES`), start
 and end offset [m], duration [s]."""
-ROW = 37
+M_PATH, M_PATH_REVERSE, M_PATH_HEADED = range(39, 42)
+"""Its trajectory (followed at its speed, see :func:`_follow`): where its arrays begin in the kernel's
+work array (see :func:`path_block`), 1.0 when it is driven backwards, 1.0 when it has a heading at
+each vertex."""
+ROW = 42
 """Columns of a row."""
 OUT = 5
-"""The last ``OUT`` values of the kernel's work array hold a lane step's result."""
+"""The last ``OUT`` values of the kernel's work array hold a lane step's result (the trajectories' arrays
+come before them, after the lane lookup's scratch)."""
 
 SHAPES = ("step", "linear", "cubic", "sinusoidal")
 """Transition shapes by code (column ``M_TR_SHAPE``)."""
@@ -151,6 +159,53 @@ def _lateral(m: np.ndarray, step: float, dt: float) -> tuple[float, float]:
     return along, d_offset
 
 
+def path_block(tr: object) -> np.ndarray:
+    """A trajectory's arrays as :func:`_follow` reads them from the work array: its number of vertices
+    k, the distance along it at each vertex (k), each segment's length (k - 1), the vertices' x and y
+    (k each) and, where it has them, their headings (k)."""
+    parts = [tr.cumulative, tr.lengths, tr.points[:, 0], tr.points[:, 1]]  # type: ignore[attr-defined]
+    if tr.headings is not None:  # type: ignore[attr-defined]
+        parts.append(tr.headings)  # type: ignore[attr-defined]
+    k = len(tr.cumulative)  # type: ignore[attr-defined]
+    return np.concatenate([np.array([float(k)]), *(np.asarray(p, dtype=np.float64) for p in parts)])
+
+
+@njit(cache=True)
+def _follow(m: np.ndarray, step: float, work: np.ndarray) -> tuple[float, float, float]:
+    """A step of ``step`` [m] along row ``m``'s trajectory, as :meth:`Entity.move_start
+    <dil.scenario.entities.Entity.move_start>` and :meth:`Trajectory.pose
+    <dil.scenario.entities.Trajectory.pose>` make it: the distance along it in the row (and its end
+    marked where the step reaches it); the new x, y [m] and heading [rad]."""
+    p = int(m[M_PATH])
+    k = int(work[p])
+    cum, lengths = p + 1, p + 1 + k
+    px = lengths + k - 1
+    py = px + k
+    along = m[O_PATH_ALONG] + abs(step)
+    m[O_PATH_ALONG] = along
+    length = work[cum + k - 1]
+    d = _min(_max(along, 0.0), length)
+    j = 0  # searchsorted(cumulative, d, side="right")
+    while j < k and work[cum + j] <= d:
+        j += 1
+    i = j - 1
+    if i > k - 2:
+        i = k - 2
+    seg = work[lengths + i]
+    u = (d - work[cum + i]) / seg if seg > 0 else 0.0
+    ax, ay, bx, by = work[px + i], work[py + i], work[px + i + 1], work[py + i + 1]
+    if m[M_PATH_HEADED] != 0.0:
+        h0 = work[py + k + i]
+        yaw = h0 + u * ((work[py + k + i + 1] - h0 + math.pi) % TWO_PI - math.pi)
+    else:
+        yaw = math.atan2(by - ay, bx - ax)
+    if m[M_PATH_REVERSE] != 0.0:
+        yaw = (yaw + math.pi + math.pi) % TWO_PI - math.pi
+    if along >= length:
+        m[O_PATH] = 0.0
+    return ax + u * (bx - ax), ay + u * (by - ay), yaw
+
+
 @njit(cache=True)
 def _move(T, m: np.ndarray, dt: float, work: np.ndarray, out: np.ndarray, poses: np.ndarray) -> None:
     """One entity's step (see :func:`move_rows`)."""
@@ -167,7 +222,12 @@ def _move(T, m: np.ndarray, dt: float, work: np.ndarray, out: np.ndarray, poses:
     else:
         m[O_STANDSTILL] = 0.0
     steady = not ran and not lat and _same(speed, old) and _same(m[O_ACCEL], old_accel)
-    if step == 0.0 and m[O_OK] != 0.0 and m[O_OK] != SIDEWAYS and not lat:
+    if m[O_PATH] != 0.0:  # on a trajectory: no lane step
+        x, y, yaw = _follow(m, step, work)
+        z = m[O_Z]
+        m[O_OK] = SIDEWAYS
+        m[O_X], m[O_Y], m[O_YAW] = x, y, yaw
+    elif step == 0.0 and m[O_OK] != 0.0 and m[O_OK] != SIDEWAYS and not lat:
         # standing where its last lane step took it: that step's pose again (a step of 0 from the s
         # a step made gives the same s, and from it the same lane position, pose and heading)
         x, y, z, yaw = m[O_X], m[O_Y], m[O_Z], m[O_YAW]

@@ -87,7 +87,17 @@ def test_with_a_stack_driven_ego_the_runs_are_the_same_to_the_bit(name: str):
 
 
 @pytest.mark.parametrize(
-    "name", ["transitions", "end_of_road", "lane_sections", "headway", "relative_heading", "offroad"]
+    "name",
+    [
+        "transitions",
+        "end_of_road",
+        "lane_sections",
+        "headway",
+        "relative_heading",
+        "offroad",
+        "trajectory_shapes",
+        "trajectory_timing",
+    ],
 )
 def test_the_tests_scenarios_are_the_same_to_the_bit(name: str):
     _compare(DATA / f"{name}.xosc", 1500)
@@ -164,6 +174,57 @@ def test_lane_changes_of_every_shape_are_the_same_to_the_bit(tmp_path: Path):
     assert inside | outside | {(True, "linear", False, True)} <= seen
     _, left = _compare(path, 2450)
     assert left >= 2
+
+
+def _trajectory(*vertices: tuple[str, str, str]) -> str:
+    """A FollowTrajectoryAction at the entity's speed along a polyline through lane positions on road 1
+    (lane, s, offset)."""
+    points = "".join(
+        f'<Vertex><Position><LanePosition roadId="1" laneId="{lane}" s="{s}" offset="{offset}"/></Position>'
+        "</Vertex>"
+        for lane, s, offset in vertices
+    )
+    return (
+        '<PrivateAction><RoutingAction><FollowTrajectoryAction><Trajectory name="path" closed="false">'
+        f"<Shape><Polyline>{points}</Polyline></Shape></Trajectory><TimeReference><None/></TimeReference>"
+        '<TrajectoryFollowingMode followingMode="position"/></FollowTrajectoryAction></RoutingAction>'
+        "</PrivateAction>"
+    )
+
+
+def test_trajectories_at_the_entitys_speed_are_the_same_to_the_bit(tmp_path: Path):
+    """Polylines followed at the entity's speed are made in the mover while the speed changes, stops and
+    reverses (backwards along a trajectory started at a negative speed); one that ends on a lane hands the
+    entity back to its lane, one that ends off the road to the Python path: every state and world row is
+    the Python path's."""
+    events = "".join(
+        event(name, action(f"a_{name}", private), sim_time(at, f"c_{name}"), priority="parallel")
+        for name, private, at in (
+            (
+                "path",
+                _trajectory(("-2", "62", "0"), ("-1", "90", "0.3"), ("-3", "125", "0"), ("-3", "140", "0")),
+                "0.5",
+            ),
+            ("faster", speed("20", "sinusoidal", "time", "2"), "1.0"),
+            ("stop", speed("0", "linear", "time", "1"), "2.5"),
+            ("go", speed("15", "cubic", "time", "1.5"), "4.5"),
+            ("rev", speed("-4"), "10.0"),
+            ("back", _trajectory(("-3", "150", "0"), ("-2", "120", "0.5")), "10.5"),
+            ("fwd", speed("12"), "19.0"),
+            ("off", _trajectory(("-2", "160", "0"), ("-3", "190", "-9")), "19.5"),
+        )
+    )
+    path = scenario(tmp_path, events, extra_init=speed("10"), stop=sim_time("24", "end"))
+    h = EngineHarness(path)
+    car = h.scenario.entities["Car"]
+    seen = set()
+    for _ in range(2350):
+        h.step()
+        if car.trajectory is not None:
+            seen.add((type(car) is MovedEntity, car.trajectory.reverse, math.copysign(1.0, car.speed)))
+    assert {(True, False, 1.0), (True, True, -1.0)} <= seen and all(inside for inside, _, _ in seen)
+    assert car.road is None  # the last one ended off the road
+    _compare(path, 2350)
 
 
 def _road_entities(net: RoadNetwork, rng: random.Random, n: int, lateral: bool = False) -> list[Entity]:
