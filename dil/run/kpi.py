@@ -14,10 +14,10 @@ from pathlib import Path
 
 import numpy as np
 
-from dil.bus.fixed import field_reader
 from dil.bus.graph import NodeSpec, Port
 from dil.bus.inbox import Drops, Inbox
 from dil.bus.messages import VEHICLE_STATE, WORLD_ACTORS, WORLD_EVENTS
+from dil.bus.schema import HEADER
 from dil.bus.transport import Bus, LocalBus
 from dil.world.actor_set import ActorSet
 from dil.world.actors import A_SIZE, A_SPEED
@@ -122,7 +122,9 @@ class KpiNode:
         self._actors = Inbox(bus.subscriber(WORLD_ACTORS.topic, conflate=True), drops)
         # without vehicle/state (the storyboard moves the ego) the acceleration comes from the speeds
         self._state = Inbox(bus.subscriber(VEHICLE_STATE.topic, conflate=True), drops) if with_state else None
-        self._ax_speed = field_reader(VEHICLE_STATE, ("ax", "speed"))
+        keys = [f.name for f in HEADER + VEHICLE_STATE.fields]
+        self._ax_at, self._speed_at = keys.index("ax"), keys.index("speed")
+        """Where a values tuple of ``vehicle/state`` holds the acceleration and the speed."""
         self._events = Inbox(bus.subscriber(WORLD_EVENTS.topic), drops)
         inputs = [Port("actors", WORLD_ACTORS.topic), Port("events", WORLD_EVENTS.topic)]
         if with_state:
@@ -179,7 +181,10 @@ class KpiNode:
             self._rows(self._last_actors)
         st = self._state.latest_value() if self._state is not None else None  # values tuple or map
         if st is not None:
-            self._ax, self._speed = self._ax_speed(st)
+            if type(st) is tuple:  # read by position (no call)
+                self._ax, self._speed = st[self._ax_at], st[self._speed_at]
+            else:
+                self._ax, self._speed = st["ax"], st["speed"]
         while (ev := self._events.next()) is not None:
             self._event(ev)
         near = kpi_tick(table, fresh, self._work, self._acc, self._speed, self._ax, t_sim_ns)

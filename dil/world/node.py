@@ -118,7 +118,7 @@ class WorldNode:
         # a simulated clock's wall time is its epoch plus the simulated time: added here, no call
         self._epoch: int | None = clock.epoch_ns if type(clock) is SimClock else None
         self._actors_value = self._actors_out.publish_value
-        if self._one_call and self._inbox is not None:  # the embedded world's common tick
+        if self._one_call:  # the embedded world's common tick
             self.tick = self._tick_fast  # type: ignore[method-assign]
 
     def start(self, t_sim_ns: int) -> None:
@@ -224,10 +224,11 @@ class WorldNode:
                     out.publish(t_sim_ns, wall, sensor.measure(table, n), getattr(sensor, "checked", False))
 
     def _tick_fast(self, t_sim_ns: int) -> None:
-        """:meth:`tick` of the embedded world with the ego from ``vehicle/state``: while no lane
-        follower is on the roads, :meth:`_tick_one_call` inline (a quiet step's events, the actors'
-        hand-over and the sensors due without a call between); the same arithmetic and messages."""
-        msg = self._inbox.latest_value()  # type: ignore[union-attr]
+        """:meth:`tick` of the embedded world: while no lane follower is on the roads,
+        :meth:`_tick_one_call` inline (a quiet step's events, the actors' hand-over and the sensors
+        due without a call between); the same arithmetic and messages."""
+        inbox = self._inbox
+        msg = inbox.latest_value() if inbox is not None else None
         if msg is not None:
             msg = self._ego_pose_at(msg) if type(msg) is tuple else self._ego_pose(msg)
         if self._followers.n:
