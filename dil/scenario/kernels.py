@@ -45,14 +45,33 @@ def _step_in_lane(
     """Move a point of ``lane`` at ``s`` [m] and lane ``offset`` [m] by ``along`` [m] in the world
     along the lane (increasing s when ``forward``): ``out`` = new s [m], x, y, z [m], heading of the
     reference line [rad]. False (``out`` untouched) when this is not the common case."""
+    return not math.isnan(_step_from(T, road, lane, s, math.nan, offset, along, forward, work, out))
+
+
+@njit(cache=True)
+def _step_from(
+    T: Tables,
+    road: int,
+    lane: int,
+    s: float,
+    centre: float,
+    offset: float,
+    along: float,
+    forward: bool,
+    work: np.ndarray,
+    out: np.ndarray,
+) -> float:
+    """:func:`_step_in_lane` from a point whose lane's centre t at ``s`` is known (``centre`` [m], the
+    value :func:`~dil.road.lanes.lane_centre_t` gives; NaN: not known, it is worked out). The lane's
+    centre t at the new s [m]; NaN (``out`` untouched) when this is not the common case."""
     length = T.road_length[road]
     if not -1e-9 <= s <= length + 1e-9:
-        return False
+        return math.nan
     if T.road_sections[road, 1] - T.road_sections[road, 0] != 1:
-        return False  # the lane may change its id at a section boundary
-    t0 = lane_centre_t(T, road, lane, s, work)
+        return math.nan  # the lane may change its id at a section boundary
+    t0 = lane_centre_t(T, road, lane, s, work) if math.isnan(centre) else centre
     if math.isnan(t0):
-        return False
+        return math.nan
     t_lat = t0 + offset
     a, b = max(s - CURVATURE_HALF_SPAN, 0.0), min(s + CURVATURE_HALF_SPAN, length)
     k = 0.0
@@ -69,17 +88,17 @@ def _step_in_lane(
     ds = along / scale
     s1 = s + (ds if forward else -ds)
     if s1 > length or s1 < 0.0:
-        return False
+        return math.nan
     t1 = lane_centre_t(T, road, lane, s1, work)
     if math.isnan(t1):
-        return False
+        return math.nan
     x, y, z, h = road_to_world(T, road, s1, t1 + offset)
     out[0] = s1
     out[1] = x
     out[2] = y
     out[3] = z
     out[4] = h
-    return True
+    return t1
 
 
 @njit(cache=True)

@@ -18,6 +18,7 @@ it; each step, an entity outside that is in the common state again comes in.
 
 from __future__ import annotations
 
+import math
 import struct
 from collections.abc import Callable
 
@@ -25,7 +26,19 @@ import numpy as np
 
 from .entities import Entity
 from .kernels import LaneStepper
-from .mover_kernel import M_PATH, M_SLOT, O_MOVING, OUT, ROLLED, ROW, SHAPES, STOOD, move_rows, path_block
+from .mover_kernel import (
+    M_PATH,
+    M_SLOT,
+    O_COMMON,
+    O_MOVING,
+    OUT,
+    ROLLED,
+    ROW,
+    SHAPES,
+    STOOD,
+    move_rows,
+    path_block,
+)
 
 SHAPE_CODES = {name: float(code) for code, name in enumerate(SHAPES)}
 
@@ -101,7 +114,11 @@ class CompiledMover:
         """The work array holds the arrays of the rows' trajectories (see :meth:`_pack_paths`)."""
         self._pack_row: Callable[..., None] = struct.Struct(f"{ROW}d").pack_into
         self._unpack: Callable[..., tuple[float, ...]] = struct.Struct("").unpack_from
-        """The ``O_*`` columns of every row (``struct``: the others skipped)."""
+        """The first :data:`O_COMMON` columns of every row (``struct``: the others skipped)."""
+        self._unpack_extra: Callable[..., tuple[float, ...]] = struct.Struct(
+            f"{O_MOVING - O_COMMON}d"
+        ).unpack_from
+        """The columns from :data:`O_COMMON` to :data:`O_MOVING` of a row (at its offset in bytes)."""
         self._slots: list[int] = []
         """World ids in the order of the world's pose rows (see :meth:`set_slots`)."""
 
@@ -126,19 +143,21 @@ class CompiledMover:
         if not self._paths_packed:
             self._pack_paths()
         move_rows(*self._packed, self._rows, n, dt, self._work, poses)
-        v = self._unpack(self._rows)
+        rows = self._rows
+        v = self._unpack(rows)
+        extra = self._unpack_extra
         transitions, laterals, paths = self._transitions, self._laterals, self._paths
         k = 0
         for i, e in enumerate(self.moved):
             d = e.__dict__
-            done = v[k]  # (O_OK, then O_S to O_H_REL): only what the step changed is written
+            done = v[k]  # (O_OK, then O_S to O_TRAVELLED): only what the step changed is written
             if done == ROLLED:
                 d["s"], d["x"], d["y"], d["z"], d["yaw"], d["odometer"] = v[k + 1 : k + 7]
-                k += O_MOVING
+                k += O_COMMON
                 continue
             if done == STOOD:
                 d["standstill"] = v[k + 9]
-                k += O_MOVING
+                k += O_COMMON
                 continue
             if done:
                 d["s"], d["x"], d["y"], d["z"], d["yaw"], d["odometer"] = v[k + 1 : k + 7]
@@ -150,25 +169,28 @@ class CompiledMover:
                 tr.elapsed, tr.travelled = v[k + 11], v[k + 12]  # type: ignore[attr-defined]
                 if not v[k + 10]:  # it ended: the speed is its end speed
                     d["speed_transition"] = transitions[i] = None
-            lat = laterals[i]
+            lat, path = laterals[i], paths[i]
+            x = None  # the row's columns from O_COMMON to O_MOVING, where they are needed
             if lat is not None:
-                d["offset"] = v[k + 13]
-                lat.elapsed = v[k + 15]  # type: ignore[attr-defined]
-                if not v[k + 14]:  # it ended (at its end offset)
+                x = extra(rows, 8 * (ROW * i + O_COMMON))
+                d["offset"] = x[0]
+                lat.elapsed = x[2]  # type: ignore[attr-defined]
+                if not x[1]:  # it ended (at its end offset)
                     d["lateral"] = laterals[i] = None
                     if done:
-                        d["h_rel"] = v[k + 18]
-            path = paths[i]
+                        d["h_rel"] = x[5]
             if path is not None:
-                path.along = v[k + 20]  # type: ignore[attr-defined]
-                if not v[k + 19]:  # the step reached its end: the rest of the step and the lane lookup
+                x = x or extra(rows, 8 * (ROW * i + O_COMMON))
+                path.along = x[7]  # type: ignore[attr-defined]
+                if not x[6]:  # the step reached its end: the rest of the step and the lane lookup
                     paths[i] = None
                     e.end_trajectory(self._stepper.net)
-            if not v[k]:  # the lane step the kernel left (a road's end, lane sections): the Python path's
-                e.move_finish(self._stepper.net, (v[k + 16], v[k + 17], d["speed"] * dt), None)
+            if not done:  # the lane step the kernel left (a road's end, lane sections): the Python path's
+                x = x or extra(rows, 8 * (ROW * i + O_COMMON))
+                e.move_finish(self._stepper.net, (x[3], x[4], d["speed"] * dt), None)
                 d["_fresh"] = False
                 self._touched[0] = True
-            k += O_MOVING
+            k += O_COMMON
         return self.outside
 
     def set_slots(self, ids: list[int]) -> None:
@@ -222,8 +244,8 @@ class CompiledMover:
         self._transitions = [None] * n
         self._laterals = [None] * n
         self._paths = [None] * n
-        skip = f"{8 * (ROW - O_MOVING)}x"
-        self._unpack = struct.Struct(f"{O_MOVING}d{skip}" * n).unpack_from
+        skip = f"{8 * (ROW - O_COMMON)}x"
+        self._unpack = struct.Struct(f"{O_COMMON}d{skip}" * n).unpack_from
         for i, e in enumerate(moved):
             self._load(i, e)
 
@@ -275,6 +297,7 @@ class CompiledMover:
             *shape,
             *lat_shape,
             *shape_of_path,
+            math.nan,
         )
         self._laterals[i] = lat
         if path is not None or self._paths[i] is not None:

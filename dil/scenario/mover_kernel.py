@@ -19,7 +19,7 @@ from numba import njit
 from dil.road.packed import tables
 
 from .entities import LATERAL_CLOSE
-from .kernels import _step_in_lane
+from .kernels import _step_from
 
 TWO_PI = 2.0 * math.pi
 
@@ -34,6 +34,9 @@ same to the bit, no transition ran); the standstill only; anything, in a lane ch
 the one a lane step alone gives: a step of 0 after it is made anew, not taken as it)."""
 O_TR, O_ELAPSED, O_TRAVELLED = range(10, 13)
 """Its speed transition after the step: 1.0 while it runs, its elapsed time [s] and distance [m]."""
+O_COMMON = 13
+"""Columns the step changes in every row (the others it changes, from here to :data:`O_MOVING`, are a
+lane change's, a trajectory's and what a lane step left to the Python path takes)."""
 O_OFFSET, O_LAT, O_LAT_ELAPSED, O_ALONG, O_D_OFFSET, O_H_REL = range(13, 19)
 """Its lane offset [m]; its lane change after the step (1.0 while it runs) and elapsed time [s]; the
 step's distance along the lane and change of offset [m] (what :meth:`Entity.move_finish
@@ -59,7 +62,10 @@ M_PATH, M_PATH_REVERSE, M_PATH_HEADED = range(39, 42)
 """Its trajectory (followed at its speed, see :func:`_follow`): where its arrays begin in the kernel's
 work array (see :func:`path_block`), 1.0 when it is driven backwards, 1.0 when it has a heading at
 each vertex."""
-ROW = 42
+K_CENTRE = 42
+"""The kernel's own: its lane's centre t at s [m] from its last lane step (NaN: not known, as when the
+row is loaded), which the next lane step from the same s starts from."""
+ROW = 43
 """Columns of a row."""
 OUT = 5
 """The last ``OUT`` values of the kernel's work array hold a lane step's result (the trajectories' arrays
@@ -238,8 +244,9 @@ def _move(T, m: np.ndarray, dt: float, work: np.ndarray, out: np.ndarray, poses:
             along, d_offset = _lateral(m, step, dt)
         m[O_ALONG], m[O_D_OFFSET] = along, d_offset
         road, lane, forward = int(m[M_ROAD]), int(m[M_LANE]), m[M_FORWARD] != 0.0
-        ok = _step_in_lane(T, road, lane, m[O_S], m[O_OFFSET], along, forward, work, out)
-        if not ok:
+        centre = _step_from(T, road, lane, m[O_S], m[K_CENTRE], m[O_OFFSET], along, forward, work, out)
+        m[K_CENTRE] = centre
+        if math.isnan(centre):
             m[O_OK] = 0.0
             return
         m[O_OK] = SIDEWAYS if lat else ROLLED if steady and _same(m[O_STANDSTILL], old_standstill) else MOVED
