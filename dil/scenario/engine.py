@@ -167,12 +167,15 @@ class ScenarioNode:
         # first bring the storyboard-driven entities to time t (what the actions started at t - dt
         # asked for), so that after this tick every entity's state is the state at t
         entities = self._entities
+        mover = self.mover
         if not first:
             t, dt = ctx.t, ctx.dt
-            for e in entities:
-                if e.controller is not None or e.speed_follow is not None:
-                    self._before_moves(t, dt)
-                    break
+            # every entity in the mover, none written to since its step: no controller or follower
+            if mover is None or mover.outside or mover._touched[0]:
+                for e in entities:
+                    if e.controller is not None or e.speed_follow is not None:
+                        self._before_moves(t, dt)
+                        break
             self._move_all(t, dt, self._ego_pose() if self._ego.stack_driven else None)
         else:
             self._sync_ego()
@@ -188,9 +191,10 @@ class ScenarioNode:
         board.step(ctx, self._notify, None if first else self._notify_earlier)
         if self._now:
             ctx.transitions = ctx.transitions | self._now
-        for e in entities:
-            if e.before_teleport is not None:
-                e.defer_teleport()  # a teleport of this step lands in the next
+        if mover is None or mover.outside or mover._touched[0]:  # (else: no teleport in this step)
+            for e in entities:
+                if e.before_teleport is not None:
+                    e.defer_teleport()  # a teleport of this step lands in the next
         self._place_all()
         # the stop trigger ends a run; without one, the end of the last story does
         done_by_stories = board.stop_trigger is None and board.stories and board.complete
@@ -245,7 +249,10 @@ class ScenarioNode:
         stepper = self._stepper
         waiting: list[tuple[Entity, LaneStep]] = []
         mover = self.mover
-        for e in self._entities if mover is None else mover.move(dt, self._poses):
+        moving = self._entities if mover is None else mover.move(dt, self._poses)
+        if not moving and ego is None:
+            return  # (the mover moved them all)
+        for e in moving:
             if not e.stack_driven:
                 lane_step = e.move_start(net, t, dt)
                 if lane_step is not None:
