@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 from dil.bus.graph import NodeSpec, Port
 
 from .stacks import STACKS, Driving, RunContext, StackEntry
+from .trace import TraceNode
 from .worlds import WORLDS
 
 if TYPE_CHECKING:
@@ -38,33 +39,6 @@ if TYPE_CHECKING:
     from .kpi import KpiNode
     from .reuse import Reuse
     from .spec import RunSpec
-
-
-class TraceNode:
-    """Samples every entity's pose and speed (an observer). ``progress``: called with the simulated
-    time [s] every simulated second."""
-
-    def __init__(
-        self, scenario: Scenario, rate_hz: float, progress: Callable[[float], None] | None = None
-    ) -> None:
-        self.progress = progress
-        self.scenario = scenario
-        self.rate_hz = rate_hz
-        self.rows: list[tuple] = []
-        self.spec = NodeSpec("trace")
-
-    def start(self, t_sim_ns: int) -> None:
-        pass
-
-    def stop(self, t_sim_ns: int) -> None:
-        pass
-
-    def tick(self, t_sim_ns: int) -> None:
-        t = t_sim_ns * 1e-9
-        if self.progress is not None and t_sim_ns % 1_000_000_000 == 0:
-            self.progress(t)
-        for e in self.scenario.entities.values():
-            self.rows.append((round(t, 6), e.name, e.x, e.y, e.yaw, e.speed, e.road or "", e.lane, e.s))
 
 
 @dataclass
