@@ -105,10 +105,26 @@ class Condition:
 @dataclass
 class Trigger:
     groups: list[list[Condition]]
+    _flat: list[Condition] | None = field(default=None, init=False, repr=False, compare=False)
+    """Every condition of every group, in order (made at the first :meth:`fired`); empty where a group
+    has none (such a group holds)."""
 
     def fired(self, ctx: Context) -> bool:
         if not self.groups:
             return True
+        flat = self._flat
+        if flat is None:
+            groups = self.groups
+            flat = self._flat = [c for group in groups for c in group] if all(groups) else []
+        if flat:
+            for c in flat:
+                g = c.guard
+                if g is None or c.previous is not False or c.history or not g[0](g[1]) < g[2]:
+                    break
+            else:
+                # every condition's test is False as it was and no delayed edge is waiting: no group
+                # holds and nothing changes (the loop below would skip each test by its guard)
+                return False
         result = False
         for group in self.groups:  # every condition is evaluated each step so that edges stay true
             held = True

@@ -5,8 +5,11 @@ no pair of actors touching): the storyboard runs as it does with every test eval
 from __future__ import annotations
 
 import math
+from operator import attrgetter
 from pathlib import Path
+from types import SimpleNamespace
 
+from dil.scenario.conditions import Condition, Trigger
 from tests.scenario.engine_harness import EngineHarness
 from tests.scenario.helpers import CATALOG, action, event, scenario, sim_time, speed
 
@@ -109,3 +112,19 @@ def test_catalog_collisions_and_time_outs_as_without_guards():
         assert guarded.ended and guarded.ended == plain.ended
         assert guarded.transitions() == plain.transitions()
         assert guarded.tracks == plain.tracks
+
+
+def test_a_trigger_whose_tests_are_all_skipped_holds_only_by_an_empty_group():
+    """A trigger whose every condition is skipped by its guard does not fire and changes nothing; one
+    with an empty condition group beside them fires (an empty group holds); once a guard lets its test
+    through, the test decides (here its rising edge)."""
+    ctx = SimpleNamespace(t=0.5)
+    c = Condition("t", 0.0, "rising", lambda ctx: ctx.t > 1.0)
+    c.guard = (attrgetter("t"), ctx, math.nextafter(1.0, math.inf))
+    c.previous = False
+    quiet, with_empty = Trigger([[c]]), Trigger([[c], []])
+    assert not quiet.fired(ctx) and c.previous is False and not c.history
+    assert with_empty.fired(ctx)
+    ctx.t = 1.5
+    assert quiet.fired(ctx) and c.previous is True
+    assert not quiet.fired(ctx)  # (no rising edge now)
