@@ -134,7 +134,7 @@ class CompiledMover:
             self._admit()
         else:
             for e in self.outside:
-                if in_common_state(e):
+                if not e.stack_driven and in_common_state(e):  # (a stack's ego never is: no call)
                     self._admit()
                     break
         n = len(self.moved)
