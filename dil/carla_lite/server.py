@@ -52,7 +52,7 @@ from .queries import cast_ray, project_point
 from .rpc import RpcServer
 from .sensors import Sensors
 from .settings import EpisodeSettings
-from .stream import StreamServer
+from .stream import SEND_TIMEOUT_S, StreamServer
 from .traffic_manager import TrafficManagers
 from .warmup import warm_kernels
 from .weather import Weather
@@ -70,11 +70,15 @@ ANNOUNCE_WAIT_S = 0.2
 """Asynchronous mode: how long a spawn's answer waits for its world state to reach the client [s]."""
 ANNOUNCE_SETTLE_S = 0.01
 """... and then for the client to take the state in [s]."""
-SENSOR_FLUSH_S = 0.5
-"""A tick's sensor data reach the client before its world state, waiting at most this long [s]: the
-client runs sensor callbacks on the threads that also read world states, and a script that holds
-Python's GIL while it waits for a state (``apply_batch_sync(..., True)``) blocks every callback still
-to come; callbacks queued behind the state would take all of those threads and the state never lands."""
+SENSOR_FLUSH_S = SEND_TIMEOUT_S
+"""Synchronous mode: a tick's sensor data reach the client before its world state, waiting until the
+client has taken them in, at most this long [s]: the client runs sensor callbacks on the threads that
+also read world states, and a script that holds Python's GIL while it waits for a state
+(``apply_batch_sync(..., True)``) blocks every callback still to come; callbacks queued behind the
+state would take all of those threads and the state never lands. A client on a loaded machine can
+take a tick's camera images slowly, so the wait is the patience a send has with a reader before it
+drops it (``stream.SEND_TIMEOUT_S``), not a fixed fraction of a second; a reader that takes nothing
+for that long is dropped at its next message."""
 
 STATE_FIRST_WAIT_S = 0.05
 """Asynchronous mode: a tick's state goes out before its sensor data, waiting at most this long for

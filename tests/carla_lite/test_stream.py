@@ -9,6 +9,7 @@ import queue
 import select
 import socket
 import struct
+import threading
 import time
 from collections.abc import Iterator
 
@@ -276,3 +277,39 @@ def test_a_reader_of_a_destroyed_sensor_is_held_idle_without_a_warning(server, c
     server.publish(s, payload(1))
     assert nothing_to_read(again)
     again.close()
+
+
+def test_a_tick_waits_for_sensor_data_that_a_loaded_client_takes_late(server):
+    """Synchronous mode's wait for a tick's sensor data (the server's ``SENSOR_FLUSH_S``) outlasts a
+    client that takes its data a second late, as one on a loaded machine does: the state would
+    otherwise go out while the data still flow (a client holding the GIL for the state then never
+    gets it). A reader with a small receive buffer leaves most of a large message unacknowledged."""
+    from dil.carla_lite.server import SENSOR_FLUSH_S
+
+    joins = Joins(server)
+    s = server.new_stream()
+    server.await_reader(s)
+    conn = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    conn.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)  # before connecting: the window
+    conn.settimeout(WAIT_S)
+    conn.connect(("127.0.0.1", server.port))
+    conn.sendall(STREAM_ID.pack(s))
+    assert joins.next() == s
+    for r in server._readers[s]:
+        r.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 4 << 20)  # the whole message fits: sent at once
+    message = struct.pack("<QQ", 5, 7) + bytes(1 << 20)
+    server.publish(s, message)
+    assert stream._unacknowledged(server._readers[s][0]) > 0  # the client has not taken it all
+    late = 1.0
+    taken: queue.Queue[int] = queue.Queue()
+
+    def take_late() -> None:
+        time.sleep(late)
+        taken.put(read_frame(conn))
+
+    threading.Thread(target=take_late, daemon=True).start()
+    t0 = time.monotonic()
+    assert server.flush_all([s], SENSOR_FLUSH_S), "the state would go out before the data were taken"
+    assert time.monotonic() - t0 >= late * 0.9
+    assert taken.get(timeout=WAIT_S) == 7
+    conn.close()
