@@ -36,6 +36,7 @@ from dil.road.views import view2
 
 from .actors import A_ALIVE, A_SPEED, A_X, A_Y, A_YAW, A_Z, EGO, fill_boxes
 from .collision import overlapping_pairs
+from .ego_corners import CORNERS, plain_corners, with_plain
 from .ground import ground_actors, surface_z
 from .sensor_kernels import actor_rows_valid, measure_objects
 
@@ -53,9 +54,6 @@ I_PAIRS = W_SIZE + 6
 """Where ``iwork`` holds how many overlapping pairs ``pairs`` has room for."""
 I_FIXED = W_SIZE + 7
 """Where ``iwork``'s per-actor part begins (after the flags, the ego's five found flags and the sizes)."""
-
-CORNERS = ((1.0, 1.0), (1.0, -1.0), (-1.0, 1.0), (-1.0, -1.0))
-"""Signs (along, across) of the ego's box corners, in the order they are checked."""
 
 
 @njit(cache=True)
@@ -220,7 +218,8 @@ def _step_checks(
     A point that moved starts from its last lookup (:func:`~dil.road.lookup.locate_near`) where its
     road is isolated (``hints``, see :func:`~dil.road.lookup.road_hints`): an actor's row only on a
     level road (its height then does not depend on the station), the ego's centre and corners on
-    any (only their lanes are used)."""
+    any (only their lanes are used). On a plain road (:data:`~dil.world.ego_corners.HINT_PLAIN`) the
+    corners clear of every edge are placed without lookups (:func:`~dil.world.ego_corners.plain_corners`)."""
     grounded = ground_from >= 0
     if grounded:
         for i in range(n):
@@ -265,7 +264,9 @@ def _step_checks(
     ):  # the box has moved: its corners are looked up again
         c, s = math.cos(yaw), math.sin(yaw)
         c0, sn0 = math.cos(ego_box[2]), math.sin(ego_box[2])  # the box of the last lookups (NaN: none)
-        for k in range(4):
+        # on a plain road, clear of every edge, in closed form (else none placed: four lookups)
+        plain = plain_corners(T, G.meta[5], hints, box, where, where_found, borders, cand)
+        for k in range(0 if plain else 4):
             a, b = CORNERS[k]
             px = x + a * 0.5 * length * c - b * 0.5 * width * s
             py = y + a * 0.5 * length * s + b * 0.5 * width * c
@@ -334,16 +335,22 @@ class StepChecks:
     the actors' lookup rows, the points they were made at, :attr:`where`, the ego box they were made
     for, the lookup's scratch and the lane borders; ``iwork`` holds :attr:`flags`,
     :attr:`where_found`, the sizes (:data:`I_ROWS`, :data:`I_PAIRS`), the actors' found flags,
-    :attr:`pairs` and each road's hint class (``lookup.road_hints``). The attributes are views of
+    :attr:`pairs` and each road's hint class (``lookup.road_hints``, plain roads raised to
+    :data:`~dil.world.ego_corners.HINT_PLAIN`). The attributes are views of
     them."""
 
-    def __init__(self, net: RoadNetwork | None, max_pairs: int = 1024) -> None:
+    def __init__(self, net: RoadNetwork | None, max_pairs: int = 1024, closed_form: bool = True) -> None:
+        """``closed_form``: the ego's corners on a plain road placed without lookups
+        (:mod:`dil.world.ego_corners`; the same lanes and flags); False: always looked up."""
         self.net = net if net is not None else RoadNetwork.empty()
         self._max_pairs = max_pairs
         sections = self.net.tables.sections
         self._n_borders = max(64, int(sections[:, 3].max()) + 1 if len(sections) else 64)
         net = self.net
-        self._hints = net.kept("road hints", lambda: road_hints(net.tables, net.grid))
+        hints = net.kept("road hints", lambda: road_hints(net.tables, net.grid))
+        if closed_form:
+            hints = net.kept("road hints, plain roads", lambda: with_plain(hints, net.tables))
+        self._hints = hints
         self.capacity = -1
         """How many actor rows the buffers hold."""
         self._size(0)
