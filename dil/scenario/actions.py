@@ -46,6 +46,11 @@ class Action:
         for its end starts in this one. Actions that move their entities in ``step`` say False."""
         return False
 
+    def step_is_motion(self) -> bool:
+        """``step`` only says what :meth:`moved_to_end` says and changes nothing: while that is False,
+        a step of this action changes nothing (the storyboard need not walk to it)."""
+        return False
+
 
 @dataclass
 class Teleport(Action):
@@ -119,6 +124,9 @@ class Speed(Action):
         if self.continuous and self.relative_to is not None:
             return False
         return _settled(ctx, self.actors, "speed_transition")
+
+    def step_is_motion(self) -> bool:
+        return not (self.continuous and self.relative_to is not None)  # (that one sets speeds)
 
 
 @dataclass
@@ -195,6 +203,9 @@ class LaneChange(Action):
     def moved_to_end(self, ctx: Context) -> bool:
         return self.step(ctx)
 
+    def step_is_motion(self) -> bool:
+        return True
+
 
 def _settled(ctx: Context, actors: list[str], attr: str) -> bool:
     """None of ``actors`` has its motion ``attr`` (speed_transition, lateral, trajectory) any more:
@@ -242,6 +253,9 @@ class LaneOffset(Action):
 
     def moved_to_end(self, ctx: Context) -> bool:
         return self.step(ctx)
+
+    def step_is_motion(self) -> bool:
+        return True
 
 
 FOLLOW_DONE = 0.1
@@ -431,6 +445,9 @@ class FollowTrajectory(Action):
 
     def moved_to_end(self, ctx: Context) -> bool:
         return self.step(ctx)
+
+    def step_is_motion(self) -> bool:
+        return True
 
 
 @dataclass

@@ -108,8 +108,10 @@ class Storyboard:
         self._counted: dict[Notify, Notify] = {}
         """Each notify given -> its counting wrapper (see :meth:`_counting`)."""
         self._idle = False
-        """No act waits to start or has a stop trigger, and no action runs: while no waiting event's
-        trigger fires, a walk through the stories would change nothing (see :meth:`step`)."""
+        """No act waits to start or has a stop trigger, and every running action is one of
+        :attr:`_movers` whose step only says whether the motion ended it: while no waiting event's
+        trigger fires and none of them has ended, a walk through the stories would change nothing (see
+        :meth:`step`)."""
         self._walked = -1
         """``_version`` when the last walk through the stories ended (-1: none yet)."""
         self._movers: list[ActionNode] = []
@@ -208,7 +210,13 @@ class Storyboard:
                 fired[ev] = now = ev.start_trigger is None or ev.start_trigger.fired(ctx)
                 some = some or now
         self._seq = ctx.seq
-        if some or not self._idle or self._walked != self._version:
+        quiet = not some and self._idle and self._walked == self._version
+        if quiet and notify_earlier is None:  # (else looked at above: none has ended)
+            for a in self._movers:
+                if a.action.moved_to_end(ctx):  # type: ignore[union-attr]
+                    quiet = False
+                    break
+        if not quiet:
             for story in self.stories:
                 if story.state == RUNNING:
                     self._story(story, ctx, notify)
@@ -246,7 +254,12 @@ class Storyboard:
         ]
         acts = [act for story in self.stories if story.state == RUNNING for act in story.acts]
         self._idle = (
-            not any(a.state == RUNNING and a.action is not None for ev in running for a in ev.actions)
+            all(
+                a.action.step_is_motion() and type(a.action).moved_to_end is not base
+                for ev in running
+                for a in ev.actions
+                if a.state == RUNNING and a.action is not None
+            )
             and not any(act.state == STANDBY for act in acts)
             and not any(act.state == RUNNING and act.stop_trigger is not None for act in acts)
         )

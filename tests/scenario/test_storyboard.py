@@ -1,11 +1,16 @@
+from pathlib import Path
+
 import pytest
 
 from dil.run.runner import run
 from dil.run.spec import DriverChoice, RunSpec, ScenarioChoice, Timing
+from dil.scenario.actions import Action, FollowTrajectory, LaneChange, LaneOffset, Speed
 from dil.scenario.loader import load
+from dil.scenario.storyboard import Storyboard
 from dil.scenario.xml import ScenarioError
 
-from .helpers import action, event, scenario, sim_time, speed
+from .engine_harness import EngineHarness
+from .helpers import CATALOG, action, event, scenario, sim_time, speed
 
 
 def _run(path, params=None):
@@ -113,3 +118,41 @@ def test_parameters_resolve_and_bad_ones_are_named(tmp_path):
         r"parameter \$nope is not declared",
     ):
         load(bad)
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        *(
+            CATALOG / f"{n}.xosc"
+            for n in ("alks_cutin", "alks_cutout", "cpna", "lane_change_highway", "ccrb")
+        ),
+        *(
+            Path(__file__).parent / "data" / f"{n}.xosc"
+            for n in ("transitions", "trajectory_shapes", "headway")
+        ),
+    ],
+    ids=lambda p: p.stem,
+)
+def test_steps_that_skip_the_walk_while_only_motion_runs_are_as_with_the_walk(path: Path, monkeypatch):
+    """While the running actions are only motions (speed, lane change, lane offset, trajectory) that
+    have not ended and no trigger fires, the storyboard does not walk its stories: every transition
+    and every entity's track is as with a walk in every step."""
+    walks = [0]
+    story = Storyboard._story
+
+    def counted(self, *args):
+        walks[0] += 1
+        story(self, *args)
+
+    monkeypatch.setattr(Storyboard, "_story", counted)
+    skipping = EngineHarness(path)
+    skipping.run(30.0)
+    skipped_walks, walks[0] = walks[0], 0
+    for cls in (Action, Speed, LaneChange, LaneOffset, FollowTrajectory):
+        monkeypatch.setattr(cls, "step_is_motion", lambda self: False)
+    walking = EngineHarness(path)
+    walking.run(30.0)
+    assert skipped_walks < walks[0]
+    assert skipping.transitions() == walking.transitions()
+    assert skipping.tracks == walking.tracks
