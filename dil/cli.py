@@ -162,13 +162,19 @@ def _keys(args: argparse.Namespace) -> int:
 
 def _warm_parser(sub: argparse._SubParsersAction, rest: Sequence[str] | None) -> None:
     p = sub.add_parser("warm", help=_help("warm"))
+    p.add_argument(
+        "--all",
+        action="store_true",
+        help="also the kernels no run calls (every vehicle model and integrator, the motion rig's), "
+        "compiled in a second process at the same time",
+    )
     p.set_defaults(func=_warm)
 
 
 def _warm(args: argparse.Namespace) -> int:
-    from dil.kernels import cache_dir, compile_bytecode, warm
+    from dil.kernels import cache_dir, compile_bytecode, warm, warm_all
 
-    compiled = warm(sys.stderr)
+    compiled = (warm_all if args.all else warm)(sys.stderr)
     compile_bytecode()  # (a cold cache has had it done; a checkout since may have changed sources)
     where = cache_dir()
     if where is None:

@@ -299,6 +299,18 @@ def load_blas_alone() -> bool:
     return True
 
 
+def _purge_changed(where: Path) -> None:
+    """Remove every recorded module's cached kernels when a kernel module changed since the record
+    (or the record predates recorded sources): kernels built with another version of a module."""
+    try:
+        record = json.loads((where / STAMP).read_text())
+    except (OSError, ValueError):
+        return  # never recorded here: numba's own rule per file is all there is to go on
+    if isinstance(record, dict) and (not isinstance(record.get("sources"), dict) or sources_changed(record)):
+        purge(record.get("sources") or kernel_sources())
+        (where / STAMP).unlink(missing_ok=True)  # purged once: what is compiled from here on is current
+
+
 def warm(stream: TextIO | None = None) -> int:
     """Compile the kernels of a run and of ``dil carla-lite`` when the cache is cold, with progress on
     ``stream`` (stderr); returns the number compiled (0: the cache was warm). Loads SciPy's BLAS table
@@ -312,12 +324,7 @@ def warm(stream: TextIO | None = None) -> int:
     if where is None or not cold(where):  # no cache at all: every process compiles as it goes
         return 0
     compile_bytecode()
-    try:
-        record = json.loads((where / STAMP).read_text())
-    except (OSError, ValueError):
-        record = None  # never recorded here: numba's own rule per file is all there is to go on
-    if isinstance(record, dict) and (not isinstance(record.get("sources"), dict) or sources_changed(record)):
-        purge(record.get("sources") or kernel_sources())  # kernels built with another version of a module
+    _purge_changed(where)
     import logging
 
     quiet = logging.getLogger("dil")
@@ -339,6 +346,71 @@ def warm(stream: TextIO | None = None) -> int:
     except OSError as e:  # a read-only cache: the kernels compile again next time, say why
         print(f"dil: the kernel record could not be written ({e})", file=stream)
     return progress.kernels
+
+
+def _exercise_extra() -> None:
+    """Call the kernels no catalog run calls: every vehicle model with each integrator (a step, a
+    compiled simulation, one over a table of inputs and a batch step, as ``dil bench dynamics`` and
+    the other models' runs call them) and the motion rig's (classic and MPC cueing at the head, the
+    platform's limits, inverse and forward kinematics and rate limit, steering-wheel force
+    feedback), which ``dil rig serve``, ``dil drive`` with a rig and the benchmarks otherwise compile
+    on their first tick."""
+    import numpy as np
+
+    from hil_rigs.cueing import MotionCueing
+    from hil_rigs.force_feedback import FeedbackParameters, ForceFeedback
+    from hil_rigs.mpc_cueing import MpcCueing
+    from hil_rigs.stewart import Platform, rate_limit
+    from vehicle_models import METHODS, MODELS, Vehicle
+
+    for model in MODELS:
+        for method in METHODS:
+            v = Vehicle(model, method=method, speed=20.0, gear=1)
+            v.warm_up()
+            xs, us, ps = v.x[None, :].copy(), v.u[None, :].copy(), v.p[None, :].copy()
+            ws = v.model.work()[None, ...].copy()
+            v.model.step_batch(xs, us, ps, v.dt, 1, ws, METHODS[method], np.zeros(1, dtype=np.int64))
+            states = np.empty((1, v.model.n_states))
+            v.model.simulate_inputs(v.x.copy(), us, v.p, v.dt, states, v.model.work(), METHODS[method])
+    for cueing in (MotionCueing(head=(-0.3, 0.37, 0.6)), MpcCueing(head=(-0.3, 0.37, 0.6))):
+        cueing.step(0.5, 0.2, 0.0, 0.0, 0.0, 0.01)
+    platform = Platform()
+    pose = np.zeros(6)
+    platform.limit(pose)
+    lengths = platform.inverse(pose)
+    platform.forward(lengths)
+    g = platform.geometry
+    speeds = np.zeros(6)
+    rate_limit(lengths.copy(), lengths, speeds, g.min_length, g.max_length, g.max_speed, g.max_accel, 1e-3)
+    ForceFeedback(FeedbackParameters(), lock=7.85).step(0.1, 0.0, 1e-3)
+
+
+def warm_all(stream: TextIO | None = None) -> int:
+    """:func:`warm`, and the kernels no run calls (:func:`_exercise_extra`) compiled at the same time
+    in a second process, so a machine with two cores has them for about the time of a run's alone
+    (a rig PC before ``dil rig serve``, a test run before its first test). The second process starts
+    once :func:`warm` has removed kernels built with other versions of a module (a kernel compiled
+    beside them could hold their code); returns the number of a run's kernels compiled."""
+    import subprocess
+    import sys
+
+    load_blas_alone()
+    where = cache_dir()
+    if where is not None and cold(where):
+        _purge_changed(where)
+    extra = subprocess.Popen(
+        [sys.executable, "-c", "import dil.kernels as k; k.load_blas_alone(); k._exercise_extra()"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        compiled = warm(stream)
+    finally:
+        _, err = extra.communicate()
+    if extra.returncode != 0:  # a rig's or a model's kernels then compile on first use; say why
+        print(f"dil: the rig and model kernels were not compiled ahead: {err.strip()[-2000:]}", file=stream)
+    return compiled
 
 
 def compile_bytecode(packages: tuple[str, ...] = ("dil", "vehicle_models", "hil_rigs")) -> int:

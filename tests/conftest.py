@@ -274,13 +274,18 @@ def pytest_configure(config: pytest.Config) -> None:
 
 @pytest.hookimpl(wrapper=True)
 def pytest_runtestloop(session: pytest.Session) -> Iterator[object]:
-    """With ``-n N``: compile the kernels of a run into the shared numba cache (``dil warm``) while the
-    workers start and collect, before any test runs. A fresh clone's first tests would otherwise
-    each compile the same kernels at once (``dil run`` processes, in-process runs, ``dil warm``);
-    with a warm cache this costs about a second. Tests of a cold cache use caches of their own."""
+    """With ``-n N``: compile the kernels of a run, and in a second process those of the rig and of
+    every vehicle model, into the shared numba cache (``dil warm --all``) while the workers start and
+    collect, before any test runs. A fresh clone's first tests would otherwise each compile the same
+    kernels at once (``dil run`` processes, in-process runs, ``dil rig serve``, ``dil warm``); with a
+    warm cache this costs about two seconds. Tests of a cold cache use caches of their own."""
     if getattr(session.config.option, "numprocesses", None) and not hasattr(session.config, "workerinput"):
         done = subprocess.run(
-            [sys.executable, "-m", "dil", "warm"], capture_output=True, text=True, timeout=1200, check=False
+            [sys.executable, "-m", "dil", "warm", "--all"],
+            capture_output=True,
+            text=True,
+            timeout=1200,
+            check=False,
         )
         if done.returncode != 0:  # the tests then compile as they go, as before; say why
             print(f"dil warm: exit {done.returncode}: {done.stderr[-2000:]}", file=sys.stderr)

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from dil.kernels import STAMP, cold, kernel_sources, purge, sources_changed
+from dil.kernels import STAMP, _purge_changed, cold, kernel_sources, purge, sources_changed
 
 SOURCE = "from numba import njit\n\n\n@njit(cache=True)\ndef twice(x):\n    return 2.0 * x\n"
 
@@ -21,6 +21,12 @@ def _cached_kernel(folder: Path) -> tuple[Path, Path]:
     """A module with one cached kernel, called once: its source file and numba's index file."""
     source = folder / "cold_probe_kernel.py"
     source.write_text(SOURCE)
+    return _cached_kernel_of(source)
+
+
+def _cached_kernel_of(source: Path) -> tuple[Path, Path]:
+    """``source``'s kernel called once (compiled or loaded): its source file and numba's index file."""
+    folder = source.parent
     spec = importlib.util.spec_from_file_location("cold_probe_kernel", source)
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
@@ -93,6 +99,25 @@ def test_a_module_with_kernels_edited_since_the_record_makes_the_cache_cold(tmp_
     assert sources_changed({"sources": {str(other): [0, 0, ""]}}) is True
     (record / STAMP).write_text(json.dumps({"kernels": kernels}))  # recorded before sources were
     assert cold(record)
+
+
+def test_kernels_built_with_an_edited_module_are_purged_once_and_later_ones_kept(tmp_path):
+    """``dil warm --all`` compiles in a second process once the purge is done; ``warm`` then checks
+    again: the second check must not remove what the second process has cached since."""
+    source, index = _cached_kernel(tmp_path)
+    record = tmp_path / "record"
+    record.mkdir()
+    kernels = [{"index": str(index), "source": str(source)}]
+    (record / STAMP).write_text(json.dumps({"kernels": kernels, "sources": _stamp(source)}))
+    _purge_changed(record)  # nothing edited: nothing removed, the record kept
+    assert index.exists() and (record / STAMP).exists()
+    source.write_text(SOURCE + "# edited\n")
+    _purge_changed(record)
+    assert not index.exists() and not (record / STAMP).exists()
+    _, index = _cached_kernel_of(source)  # what the other process compiles after the purge
+    assert cold(record)  # no record: the run's kernels are compiled and recorded again
+    _purge_changed(record)
+    assert index.exists()
 
 
 def test_the_recorded_sources_are_the_modules_that_use_numba():
