@@ -36,8 +36,8 @@ from dil.road.views import view2
 
 from .actors import A_ALIVE, A_SPEED, A_X, A_Y, A_YAW, A_Z, EGO, fill_boxes
 from .collision import overlapping_pairs
-from .ego_corners import CORNERS, plain_corners, with_plain
 from .ground import ground_actors, surface_z
+from .plain_roads import HINT_PLAIN, KEPT_BORDERS, plain_locate, with_plain
 from .sensor_kernels import actor_rows_valid, measure_objects
 
 W_PAIRS = 0
@@ -47,6 +47,9 @@ W_CENTRE_ON = 1
 W_INVADING = 2
 """The first of the ego's four box corners (1 to 4) inside another lane of its road, 0 if none."""
 W_SIZE = 3
+
+CORNERS = ((1.0, 1.0), (1.0, -1.0), (-1.0, 1.0), (-1.0, -1.0))
+"""Signs (along, across) of the ego's box corners, in the order they are checked."""
 
 I_ROWS = W_SIZE + 5
 """Where ``iwork`` (:func:`step_checks`) holds how many actor rows its buffers have room for."""
@@ -89,7 +92,10 @@ def step_checks(
     cand = view2(fwork, o, MAX_CANDIDATES, 3)
     o += 3 * MAX_CANDIDATES
     best = fwork[o : o + R_SIZE]
-    borders = fwork[o + R_SIZE :]  # the rest
+    rest = fwork[o + R_SIZE :]  # the closed form's kept borders, then the lookup's borders
+    nb = (rest.size - KEPT_BORDERS) // 2
+    kept = rest[: KEPT_BORDERS + nb]
+    borders = rest[KEPT_BORDERS + nb :]
     flags = iwork[:W_SIZE]
     where_found = iwork[W_SIZE : W_SIZE + 5]
     found = iwork[I_FIXED : I_FIXED + m]
@@ -113,6 +119,7 @@ def step_checks(
         where_found,
         ego_box,
         borders,
+        kept,
         cand,
         best,
         flags,
@@ -198,6 +205,7 @@ def _step_checks(
     where_found: np.ndarray,
     ego_box: np.ndarray,
     borders: np.ndarray,
+    kept: np.ndarray,
     cand: np.ndarray,
     best: np.ndarray,
     flags: np.ndarray,
@@ -218,9 +226,11 @@ def _step_checks(
     A point that moved starts from its last lookup (:func:`~dil.road.lookup.locate_near`) where its
     road is isolated (``hints``, see :func:`~dil.road.lookup.road_hints`): an actor's row only on a
     level road (its height then does not depend on the station), the ego's centre and corners on
-    any (only their lanes are used). On a plain road (:data:`~dil.world.ego_corners.HINT_PLAIN`) the
-    corners clear of every edge are placed without lookups (:func:`~dil.world.ego_corners.plain_corners`)."""
+    any (only their lanes are used). From a hint on a plain road
+    (:data:`~dil.world.plain_roads.HINT_PLAIN`) a point clear of every edge is placed without a lookup
+    (:func:`~dil.world.plain_roads.plain_locate`)."""
     grounded = ground_from >= 0
+    reach = G.meta[5]
     if grounded:
         for i in range(n):
             x, y = state[i, A_X], state[i, A_Y]
@@ -229,7 +239,14 @@ def _step_checks(
             road, s0 = _hint(
                 T, located[i], found[i], hints, HINT_FLAT, located_at[i, 0], located_at[i, 1], x, y
             )
-            found[i] = 1 if locate_near(T, G, x, y, road, s0, borders, cand, best, located[i]) else 0
+            if (
+                road >= 0
+                and hints[road] == HINT_PLAIN
+                and plain_locate(T, reach, road, x, y, kept, located[i])
+            ):
+                found[i] = 1
+            else:
+                found[i] = 1 if locate_near(T, G, x, y, road, s0, borders, cand, best, located[i]) else 0
             located_at[i, 0] = x
             located_at[i, 1] = y
         ground_actors(T, state, ground_from, located[:n], found[:n])
@@ -253,7 +270,10 @@ def _step_checks(
         where_found[0] = found[EGO]
     else:
         road, s0 = _hint(T, where[0], where_found[0], hints, HINT_ISOLATED, ego_box[0], ego_box[1], x, y)
-        where_found[0] = 1 if locate_near(T, G, x, y, road, s0, borders, cand, best, where[0]) else 0
+        if road >= 0 and hints[road] == HINT_PLAIN and plain_locate(T, reach, road, x, y, kept, where[0]):
+            where_found[0] = 1
+        else:
+            where_found[0] = 1 if locate_near(T, G, x, y, road, s0, borders, cand, best, where[0]) else 0
     box = boxes[EGO]
     if not (
         box[0] == ego_box[0]
@@ -264,9 +284,7 @@ def _step_checks(
     ):  # the box has moved: its corners are looked up again
         c, s = math.cos(yaw), math.sin(yaw)
         c0, sn0 = math.cos(ego_box[2]), math.sin(ego_box[2])  # the box of the last lookups (NaN: none)
-        # on a plain road, clear of every edge, in closed form (else none placed: four lookups)
-        plain = plain_corners(T, G.meta[5], hints, box, where, where_found, borders, cand)
-        for k in range(0 if plain else 4):
+        for k in range(4):
             a, b = CORNERS[k]
             px = x + a * 0.5 * length * c - b * 0.5 * width * s
             py = y + a * 0.5 * length * s + b * 0.5 * width * c
@@ -274,8 +292,12 @@ def _step_checks(
             qx = ego_box[0] + a * 0.5 * ego_box[3] * c0 - b * 0.5 * ego_box[4] * sn0
             qy = ego_box[1] + a * 0.5 * ego_box[3] * sn0 + b * 0.5 * ego_box[4] * c0
             road, start = _hint(T, where[k + 1], where_found[k + 1], hints, HINT_ISOLATED, qx, qy, px, py)
-            hit = locate_near(T, G, px, py, road, start, borders, cand, best, where[k + 1])
-            where_found[k + 1] = 1 if hit else 0
+            row = where[k + 1]
+            if road >= 0 and hints[road] == HINT_PLAIN and plain_locate(T, reach, road, px, py, kept, row):
+                where_found[k + 1] = 1
+            else:
+                hit = locate_near(T, G, px, py, road, start, borders, cand, best, row)
+                where_found[k + 1] = 1 if hit else 0
         ego_box[:] = box
     w = where
     centre_on = (
@@ -333,15 +355,16 @@ class StepChecks:
 
     The buffers live in two arrays (a call pays for each array argument): ``fwork`` holds, in order,
     the actors' lookup rows, the points they were made at, :attr:`where`, the ego box they were made
-    for, the lookup's scratch and the lane borders; ``iwork`` holds :attr:`flags`,
+    for, the lookup's scratch, the closed form's kept borders (:func:`~dil.world.plain_roads.plain_locate`)
+    and the lookup's lane borders; ``iwork`` holds :attr:`flags`,
     :attr:`where_found`, the sizes (:data:`I_ROWS`, :data:`I_PAIRS`), the actors' found flags,
     :attr:`pairs` and each road's hint class (``lookup.road_hints``, plain roads raised to
-    :data:`~dil.world.ego_corners.HINT_PLAIN`). The attributes are views of
+    :data:`~dil.world.plain_roads.HINT_PLAIN`). The attributes are views of
     them."""
 
     def __init__(self, net: RoadNetwork | None, max_pairs: int = 1024, closed_form: bool = True) -> None:
-        """``closed_form``: the ego's corners on a plain road placed without lookups
-        (:mod:`dil.world.ego_corners`; the same lanes and flags); False: always looked up."""
+        """``closed_form``: points on a plain road placed without lookups
+        (:mod:`dil.world.plain_roads`; the same lanes, flags and surface); False: always looked up."""
         self.net = net if net is not None else RoadNetwork.empty()
         self._max_pairs = max_pairs
         sections = self.net.tables.sections
@@ -363,7 +386,7 @@ class StepChecks:
     def _size(self, rows: int) -> None:
         """Make the buffers with room for ``rows`` actors (every lookup forgotten)."""
         self.capacity = rows
-        fixed = 5 * R_SIZE + 5 + 3 * MAX_CANDIDATES + R_SIZE + self._n_borders
+        fixed = 5 * R_SIZE + 5 + 3 * MAX_CANDIDATES + R_SIZE + KEPT_BORDERS + 2 * self._n_borders
         self.fwork = np.zeros(rows * (R_SIZE + 2) + fixed)
         self.iwork = np.zeros(I_FIXED + rows + 2 * self._max_pairs + len(self._hints), dtype=np.int64)
         self.iwork[I_ROWS], self.iwork[I_PAIRS] = rows, self._max_pairs
@@ -374,6 +397,8 @@ class StepChecks:
         self.where = self.fwork[o : o + 5 * R_SIZE].reshape((5, R_SIZE))
         """The ego's box centre and corners located (``lookup.R_*`` rows)."""
         self.fwork[o + 5 * R_SIZE : o + 5 * R_SIZE + 5] = np.nan  # no ego box looked up yet
+        kept = o + 5 * R_SIZE + 5 + 3 * MAX_CANDIDATES + R_SIZE
+        self.fwork[kept : kept + KEPT_BORDERS] = np.nan  # no plain road's borders kept yet
         self.flags = self.iwork[:W_SIZE]
         self.where_found = self.iwork[W_SIZE : W_SIZE + 5]
         self.pairs = self.iwork[I_FIXED + rows : I_FIXED + rows + 2 * self._max_pairs].reshape(

@@ -1,14 +1,14 @@
-"""The ego's box corners placed in their lanes without a lookup each, on a plain road: an isolated,
-level road whose reference line is one straight line and whose lane borders do not change within a
-lane section.
+"""Road lookups without the lookup on a plain road: an isolated, level road whose reference line is
+one straight line and whose lane borders do not change within a lane section.
 
-There a point's station and offset are the projection onto the line in closed form, and the section's
-lane borders are the same at every station of it. Where each corner lies clear of the road's ends,
-of the lookup's reach, of its section's ends and of every lane border (by :data:`EPS`), the lookup
+There a point's station and offset are its projection onto the line in closed form, and a section's
+lane borders are the same at every station of it. Where the point lies clear of the road's ends, of
+the lookup's reach, of its section's ends and of every lane border (by :data:`EPS`), the lookup
 (:func:`~dil.road.lookup.locate_near`, whose Newton steps end within about 1e-10 m of the same
-projection) would find the same road, section and lane: the same road, lane, inside flag and lane
-type; station, offset and heading to the lookup's own tolerance. Where one corner does not, nothing
-is written and the caller looks all four up.
+projection, and which on an isolated road finds no other) would find the same road, section and
+lane: the same road, lane, inside flag and lane type, and the heading; station and offset to the
+lookup's own tolerance. On a level road the surface (:mod:`dil.world.ground`) depends on the road
+and heading alone. Elsewhere nothing is written and the caller looks the point up.
 """
 
 from __future__ import annotations
@@ -44,8 +44,13 @@ EPS = 1e-6
 section ends, lane borders) for the closed form to stand in for the lookup: far more than the
 lookup's tolerance and the rounding of either computation."""
 
-CORNERS = ((1.0, 1.0), (1.0, -1.0), (-1.0, 1.0), (-1.0, -1.0))
-"""Signs (along, across) of the ego's box corners, in the order they are checked."""
+
+KEPT_ROAD = 0
+KEPT_SECTION = 1
+KEPT_LANES = 2
+KEPT_BORDERS = 3
+"""Where :func:`plain_locate`'s ``kept`` holds the road, section and lane count of its borders, and
+where the borders begin."""
 
 
 def plain_roads(T: Tables) -> np.ndarray:
@@ -82,69 +87,44 @@ def with_plain(hints: np.ndarray, T: Tables) -> np.ndarray:
 
 
 @njit(cache=True)
-def plain_corners(
-    T: Tables,
-    reach: float,
-    hints: np.ndarray,
-    box: np.ndarray,
-    where: np.ndarray,
-    where_found: np.ndarray,
-    borders: np.ndarray,
-    corner: np.ndarray,
+def plain_locate(
+    T: Tables, reach: float, road: int, x: float, y: float, kept: np.ndarray, out: np.ndarray
 ) -> bool:
-    """The ego's box ``box`` (centre x, y [m], heading [rad], length, width [m]) has its four corners
-    (:data:`CORNERS`) placed into ``where[1:5]`` / ``where_found[1:5]`` as the lookup would place
-    them, when its centre (``where[0]``, found) lies on a :data:`HINT_PLAIN` road and every corner
-    lies clear of that road's edges by :data:`EPS` (see the module's text); ``reach``: the lookup
-    grid's search radius [m]. ``borders`` and ``corner`` (4, 3) are scratch. Returns False, with
-    nothing written, where it cannot."""
-    if where_found[0] != 1:
-        return False
-    road = int(where[0, R_ROAD])
-    if hints[road] != HINT_PLAIN:
-        return False
+    """The lookup of world point ``x``, ``y`` [m] (:func:`~dil.road.lookup.locate_near`, with any hint)
+    into ``out`` (``lookup.R_*``) in closed form, when ``road`` is a :data:`HINT_PLAIN` road (the
+    caller's to know) and the point lies abeam of it and clear of its edges by :data:`EPS` (see the
+    module's text); ``reach``: the lookup grid's search radius [m]. ``kept``: the road, section and
+    lane count of the last section's borders, then the borders (a plain road's are the same at every
+    station of a section: made again only for another section; NaN at first: none kept; at least
+    3 + the most lanes of a section long). Returns False, with nothing written, where it cannot
+    (the point is then looked up)."""
     g = T.geom[T.road_geom[road, 0]]
-    gx, gy, gs, hdg = g[G_X], g[G_Y], g[G_S], g[G_HDG]
+    hdg = g[G_HDG]
     ch, sh = math.cos(hdg), math.sin(hdg)
-    length = T.road_length[road]
-    sec_end = T.road_sections[road, 1]
-    x, y, yaw, half_l, half_w = box[0], box[1], box[2], 0.5 * box[3], 0.5 * box[4]
-    c, s = math.cos(yaw), math.sin(yaw)
-    last_sec = -1
-    n = 0
-    for k in range(4):  # every corner clear of its edges, or none is placed
-        a, b = CORNERS[k]
-        px = x + a * half_l * c - b * half_w * s
-        py = y + a * half_l * s + b * half_w * c
-        dx, dy = px - gx, py - gy
-        sk = gs + dx * ch + dy * sh
-        tk = -dx * sh + dy * ch
-        if not (EPS < sk < length - EPS and abs(tk) <= reach - HINT_MARGIN - EPS):
+    dx, dy = x - g[G_X], y - g[G_Y]
+    s = g[G_S] + dx * ch + dy * sh
+    t = -dx * sh + dy * ch
+    if not (EPS < s < T.road_length[road] - EPS and abs(t) <= reach - HINT_MARGIN - EPS):
+        return False  # beyond an end or the lookup's reach, or not a number
+    sec = section_at(T, road, s)
+    if abs(s - T.sections[sec, S_START]) <= EPS:
+        return False
+    if sec + 1 < T.road_sections[road, 1] and abs(T.sections[sec + 1, S_START] - s) <= EPS:
+        return False
+    borders = kept[KEPT_BORDERS:]
+    if kept[KEPT_ROAD] != road or kept[KEPT_SECTION] != sec:
+        kept[KEPT_LANES] = lane_borders(T, road, sec, s, borders)
+        kept[KEPT_ROAD] = road
+        kept[KEPT_SECTION] = sec
+    n = int(kept[KEPT_LANES])
+    for j in range(n):
+        if abs(t - borders[j]) <= EPS:
             return False
-        sec = section_at(T, road, sk)
-        if abs(sk - T.sections[sec, S_START]) <= EPS:
-            return False
-        if sec + 1 < sec_end and abs(T.sections[sec + 1, S_START] - sk) <= EPS:
-            return False
-        if sec != last_sec:
-            if last_sec >= 0:  # another section: one set of borders at a time
-                return False
-            n = lane_borders(T, road, sec, sk, borders)
-            last_sec = sec
-        for j in range(n):
-            if abs(tk - borders[j]) <= EPS:
-                return False
-        corner[k, 0] = sk
-        corner[k, 1] = tk
-    first = int(T.sections[last_sec, S_LANE0])
-    for k in range(4):
-        row = where[k + 1]
-        row[R_ROAD] = road
-        row[R_S] = corner[k, 0]
-        row[R_T] = corner[k, 1]
-        row[R_HEADING] = hdg
-        _lane_place(T, first, n, corner[k, 1], borders, row)
-        where_found[k + 1] = 1
+    out[R_ROAD] = road
+    out[R_S] = s
+    out[R_T] = t
+    out[R_HEADING] = hdg
+    _lane_place(T, int(T.sections[sec, S_LANE0]), n, t, borders, out)
     return True
 
 
