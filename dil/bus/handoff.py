@@ -124,9 +124,12 @@ class Outlet:
         "_checked_schema",
         "_hand",
         "_keys",
+        "_message_of",
         "_pack",
         "_pack_typed",
         "_pack_values",
+        "_source",
+        "_typed",
         "_version",
         "encoder",
         "publisher",
@@ -144,6 +147,11 @@ class Outlet:
         self._pack_values = self._pack_values_message
         self._keys = (*_HEAD_KEYS, *(f.name for f in encoder.schema.fields))
         """The message's keys in order: the header's, then every field's in schema order."""
+        self._message_of = self.message_of
+        self._source = encoder.source
+        self._typed = self._hand is not None and not encoder.checks
+        """Values are handed over as they are (an in-process transport, an encoder that does not
+        check each message: both fixed from the start)."""
 
     def publish(self, t_sim_ns: int, t_wall_ns: int, fields: dict[str, Any], checked: bool = False) -> None:
         """Publish one message (simulated and wall time [ns], the topic's fields). ``checked``: the
@@ -171,14 +179,14 @@ class Outlet:
         (:meth:`dil.bus.inbox.Inbox.latest_value`) get it as it is, and the fields are made only
         for those that read the message, a recorder or another process. ``checked`` as in
         :meth:`publish`. An encoder that checks each message makes the fields at once."""
-        enc = self.encoder
-        if self._hand is None or enc.checks:
+        if not self._typed:
             self.publish(t_sim_ns, t_wall_ns, fields_of(value), checked)
             return
+        enc = self.encoder
         seq = enc.seq
         enc.seq = seq + 1
-        self._hand(
-            (self._version, seq, t_sim_ns, t_wall_ns, enc.source, value, fields_of),
+        self._hand(  # type: ignore[misc]
+            (self._version, seq, t_sim_ns, t_wall_ns, self._source, value, fields_of),
             self._pack_typed,
             self._checked_schema if checked else None,
             typed_message,
@@ -192,17 +200,17 @@ class Outlet:
         and the message (the map :meth:`publish` makes of the same fields) and its frame are made only
         for those that read the message, a recorder or another process. ``checked`` as in
         :meth:`publish`. An encoder that checks each message makes the message at once."""
-        enc = self.encoder
-        if self._hand is None or enc.checks:
+        if not self._typed:
             self.publish(t_sim_ns, t_wall_ns, dict(zip(self._keys[T_VALUE:], values, strict=True)), checked)
             return
+        enc = self.encoder
         seq = enc.seq
         enc.seq = seq + 1
-        self._hand(
-            (self._version, seq, t_sim_ns, t_wall_ns, enc.source, *values),
+        self._hand(  # type: ignore[misc]
+            (self._version, seq, t_sim_ns, t_wall_ns, self._source, *values),
             self._pack_values,
             self._checked_schema if checked else None,
-            self.message_of,
+            self._message_of,
             tuple,
         )
 

@@ -114,6 +114,9 @@ class _LocalPublisher:
         ``view`` gives readers of values what they take (:meth:`dil.bus.inbox.Inbox.latest_value`)."""
         queues, taps = self._queues, self._taps
         if not taps:  # nothing records: typed readers get the arguments as they are (one tuple)
+            if len(queues) == 1 and queues[0].typed:  # one typed reader (the common case): no loop
+                queues[0].append((msg, pack, checked, make, view))
+                return
             if not queues:
                 return
             given = None
