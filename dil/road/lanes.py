@@ -1,4 +1,9 @@
-"""Lane kernels: sections, lane borders, road and lane coordinates to world coordinates."""
+"""Lane kernels: sections, lane borders, road and lane coordinates to world coordinates.
+
+The kernels of one lane place (section, lane index, borders, lane centre, world pose) are inlined into
+the kernels that call them: each takes the network's :class:`~dil.road.tables.Tables`, fifteen arrays
+that a call passes field by field, which cost more than the arithmetic of a lane place itself.
+"""
 
 from __future__ import annotations
 
@@ -11,13 +16,13 @@ from .geometry import find_record, poly_value, reference_pose
 from .tables import L_ID, L_NW, L_W0, S_LANE0, S_NLANES, S_START, Tables
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def section_at(T: Tables, road: int, s: float) -> int:
     """Row of the lane section of ``road`` that holds ``s``."""
     return find_record(T.sections, S_START, T.road_sections[road, 0], T.road_sections[road, 1], s)
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def lane_offset(T: Tables, road: int, s: float) -> float:
     return poly_value(T.offset, T.road_offset[road, 0], T.road_offset[road, 1], s, 0.0)[0]
 
@@ -31,7 +36,7 @@ def lane_borders(T: Tables, road: int, sec: int, s: float, out: np.ndarray) -> i
     return n
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def lane_borders_between(T: Tables, road: int, sec: int, s: float, out: np.ndarray, lo: int, hi: int) -> None:
     """:func:`lane_borders` of the lanes at positions ``lo`` to ``hi`` of section ``sec`` (and those
     between them and the centre lane) into ``out``: each border is the sum of the widths from the centre
@@ -59,7 +64,7 @@ def lane_borders_between(T: Tables, road: int, sec: int, s: float, out: np.ndarr
         out[k] = t
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def lane_index(T: Tables, sec: int, lane_id: int) -> int:
     """Position of ``lane_id`` within section ``sec``, or -1."""
     first = int(T.sections[sec, S_LANE0])
@@ -69,7 +74,7 @@ def lane_index(T: Tables, sec: int, lane_id: int) -> int:
     return -1
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def lane_centre_t(T: Tables, road: int, lane_id: int, s: float, work: np.ndarray) -> float:
     """t of the centre of lane ``lane_id`` at ``s`` (NaN if the section has no such lane)."""
     sec = section_at(T, road, s)
@@ -84,7 +89,7 @@ def lane_centre_t(T: Tables, road: int, lane_id: int, s: float, work: np.ndarray
     return 0.5 * (work[inner] + work[k])
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def road_to_world(T: Tables, road: int, s: float, t: float) -> tuple:
     """``(x, y, z, heading)`` of road coordinate ``(s, t)`` (superelevation tilts the cross-section)."""
     x, y, h = reference_pose(T.geom, T.spiral_pts, T.road_geom[road, 0], T.road_geom[road, 1], s)

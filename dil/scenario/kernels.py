@@ -48,7 +48,7 @@ def _step_in_lane(
     return not math.isnan(_step_from(T, road, lane, s, math.nan, offset, along, forward, work, out))
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _step_from(
     T: Tables,
     road: int,

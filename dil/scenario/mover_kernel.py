@@ -6,7 +6,9 @@ placement make for an entity that follows its lane (changing lane by time or not
 a speed that is constant or follows a speed transition: the speed update, the odometer, standstill and
 acceleration, the sideways step, the step along the lane or the trajectory, the pose, and the
 box-centre row the world takes. The arithmetic is the Python path's, operation for operation (``min``
-and ``max`` as Python's: the first of equal values), so the results are the same to the bit.
+and ``max`` as Python's: the first of equal values), so the results are the same to the bit. A row's
+step and its lane step are inlined into the loop over the rows (no call per row that passes the
+network's tables field by field).
 """
 
 from __future__ import annotations
@@ -212,7 +214,7 @@ def _follow(m: np.ndarray, step: float, work: np.ndarray) -> tuple[float, float,
     return ax + u * (bx - ax), ay + u * (by - ay), yaw
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _move(T, m: np.ndarray, dt: float, work: np.ndarray, out: np.ndarray, poses: np.ndarray) -> None:
     """One entity's step (see :func:`move_rows`)."""
     old, old_accel, old_odometer, old_standstill = m[O_SPEED], m[O_ACCEL], m[O_ODOMETER], m[O_STANDSTILL]
