@@ -20,6 +20,7 @@ from dil.bus.messages import DRIVER_INPUT, VEHICLE_STATE
 from dil.bus.schema import Drop, MessageError, Schema
 from dil.bus.transport import Bus
 from dil.realtime.clock import Clock, SimClock
+from dil.realtime.entry_points import entry_point
 from vehicle_models import Vehicle
 from vehicle_models.inputs import (
     N_INPUTS,
@@ -105,6 +106,8 @@ class VehicleNode:
             self._inbox.schema, ("steering_wheel_angle", "throttle", "brake", "gear")
         )
         self._args = self._kernel_args()
+        # the tick kernels as called each tick: their entry points for these arguments from start on
+        self._call, self._call_inputs = self._kernel, self._kernel_inputs
         # what the handing over of each state takes besides its values (bound once, not per tick)
         enc = self._encoder
         self._values, self._pack, self._make, self._view = enc.values, enc.pack_values, enc.make, enc.view
@@ -145,6 +148,9 @@ class VehicleNode:
                 enc.floats.copy(), enc.ints.copy(), *(float(a) for a in v.u[:4]),
             )  # fmt: skip
         self._args = self._kernel_args()
+        if self._kernel is not None:  # the same arrays every tick: no dispatch by argument types
+            self._call = entry_point(self._kernel, *self._args)
+            self._call_inputs = entry_point(self._kernel_inputs, *self._args, 0.0, 0.0, 0.0, 0.0)
         self._publish_values()
         self._send(t_sim_ns, self._encoder.checked())
         self._apply_fallback()
@@ -156,12 +162,12 @@ class VehicleNode:
         if msg is None:
             if not self.timed_out and t_sim_ns - self._last_input_ns > self._timeout_ns:
                 self._time_out()
-            code = self._kernel(*self._args)  # type: ignore[misc]
+            code = self._call(*self._args)  # type: ignore[misc]
         else:
             steer, throttle, brake, gear = (
                 self._inputs_at(msg) if type(msg) is tuple else self._read_inputs(msg)
             )
-            code = self._kernel_inputs(  # type: ignore[misc]
+            code = self._call_inputs(  # type: ignore[misc]
                 *self._args, float(steer), float(throttle), float(brake), float(gear)
             )
             taken = self._iwork.item(-1)

@@ -17,6 +17,7 @@ from dil.bus.inbox import Drops, Inbox
 from dil.bus.messages import VEHICLE_STATE, WORLD_ACTORS, WORLD_EVENTS, sensor_schema
 from dil.bus.transport import Bus
 from dil.realtime.clock import Clock, SimClock
+from dil.realtime.entry_points import entry_point
 
 from .actor_set import ActorSet, actor_records
 from .actors import A_Z
@@ -118,6 +119,8 @@ class WorldNode:
         # a simulated clock's wall time is its epoch plus the simulated time: added here, no call
         self._epoch: int | None = clock.epoch_ns if type(clock) is SimClock else None
         self._actors_value = self._actors_out.publish_value
+        self._world_tick = world_tick
+        """The one-call tick's kernel as called each tick (its entry point from :meth:`start` on)."""
         if self._one_call:  # the embedded world's common tick
             self.tick = self._tick_fast  # type: ignore[method-assign]
 
@@ -134,6 +137,12 @@ class WorldNode:
             world_tick(*self._packed, actors.state.copy(), actors.boxes.copy(), checks.fwork.copy(),
                        checks.iwork.copy(), np.zeros((max(n, 1), O_SIZE)), n, self._net is not None, False,
                        0.0, 0.0, 0.0, 0.0, 0.0, 0.0, False, 0.0)  # fmt: skip
+            # the same array types every tick (the tables', the buffers' and the object rows' dtypes and
+            # ranks never change): called through the entry point, without dispatch on argument types
+            self._world_tick = entry_point(
+                world_tick, *self._packed, actors.state, actors.boxes, checks.fwork, checks.iwork, _NO_ROWS,
+                n, self._net is not None, False, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, False, 0.0,
+            )  # fmt: skip
         table, _ = self.world.actor_state()
         for s in self.sensors:  # sensors with kernels of their own load them now (nothing measured)
             warm_up = getattr(s, "warm_up", None)
@@ -254,13 +263,13 @@ class WorldNode:
             rows, range_m = _NO_ROWS, -1.0
         has_net = self._net is not None
         if msg is None:
-            k, check_ego, valid, m, centre_on, invading = world_tick(
+            k, check_ego, valid, m, centre_on, invading = self._world_tick(
                 *self._packed, state, actors.boxes, checks.fwork, checks.iwork, rows, n, has_net,
                 False, 0.0, 0.0, 0.0, 0.0, 0.0, self.ego_offset, False, range_m,
             )  # fmt: skip
         else:
             x, y, z, yaw, speed = msg
-            k, check_ego, valid, m, centre_on, invading = world_tick(
+            k, check_ego, valid, m, centre_on, invading = self._world_tick(
                 *self._packed, state, actors.boxes, checks.fwork, checks.iwork, rows, n, has_net,
                 True, x, y, z, yaw, speed, self.ego_offset, has_net, range_m,
             )  # fmt: skip
@@ -325,13 +334,13 @@ class WorldNode:
             rows, range_m = _NO_ROWS, -1.0
         has_net = self._net is not None
         if msg is None:
-            k, check_ego, valid, m, centre_on, invading = world_tick(
+            k, check_ego, valid, m, centre_on, invading = self._world_tick(
                 *self._packed, state, actors.boxes, checks.fwork, checks.iwork, rows, n, has_net,
                 False, 0.0, 0.0, 0.0, 0.0, 0.0, self.ego_offset, False, range_m,
             )  # fmt: skip
         else:
             x, y, z, yaw, speed = msg
-            k, check_ego, valid, m, centre_on, invading = world_tick(
+            k, check_ego, valid, m, centre_on, invading = self._world_tick(
                 *self._packed, state, actors.boxes, checks.fwork, checks.iwork, rows, n, has_net,
                 True, x, y, z, yaw, speed, self.ego_offset, has_net, range_m,
             )  # fmt: skip
