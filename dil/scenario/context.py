@@ -3,7 +3,7 @@ the scenario engine reaches the ego's vehicle and driving stack (:class:`EgoLink
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Set
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -52,7 +52,7 @@ class Context:
     t: float = 0.0
     dt: float = 0.01
     elements: dict[tuple[str, str], Element] = field(default_factory=dict)
-    transitions: set[tuple[str, str, str]] = field(default_factory=set)
+    transitions: Set[tuple[str, str, str]] = field(default_factory=set)
     """(kind, name, transition) of this and the previous step."""
     transition_seq: dict[tuple[str, str, str], int] = field(default_factory=dict)
     """(kind, name, transition) -> the number of its latest occurrence (counting all transitions)."""

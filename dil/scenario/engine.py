@@ -36,6 +36,8 @@ from .trailers import Towing
 
 NOT_TAKEN = (0.0, 0.0, 0.0, 0.0, 0.0, 0.0)
 """A lane-step result row (``P_*``) of a step the kernel did not take."""
+NO_TRANSITIONS: frozenset[tuple[str, str, str]] = frozenset()
+"""The transitions of a step in which there were none (``Context.transitions`` is only read)."""
 NO_LANE_TYPE = LANE_TYPES.index("none")
 """Lane type code of OpenDRIVE's 'none': the space beside the road, not road."""
 
@@ -168,7 +170,16 @@ class ScenarioNode:
         # asked for), so that after this tick every entity's state is the state at t
         entities = self._entities
         mover = self.mover
-        if not first:
+        if first:
+            self._sync_ego()
+        elif (
+            mover is not None and not mover._touched[0] and mover.holds_the_rest()
+        ):  # every motion is the mover's (no controller, follower or newcomer): its step alone
+            ego = self._ego_pose() if self._ego.stack_driven else None
+            mover.move_held(ctx.dt, self._poses)
+            if ego is not None:
+                self._ego_alone(ego)
+        else:
             t, dt = ctx.t, ctx.dt
             # every entity in the mover, none written to since its step: no controller or follower
             if mover is None or mover.outside or mover._touched[0]:
@@ -177,14 +188,16 @@ class ScenarioNode:
                         self._before_moves(t, dt)
                         break
             self._move_all(t, dt, self._ego_pose() if self._ego.stack_driven else None)
-        else:
-            self._sync_ego()
         if self._track_off:
             self._track_off_road()
         if self._signals.controllers:
             self.scenario.environment.step(ctx.t)  # (what it brings to t: the signals' phases)
-        ctx.transitions = self._now
-        self._now = set()
+        now = self._now
+        if now:
+            ctx.transitions = now
+            self._now = set()
+        else:  # (no transition since the last step's storyboard step: nothing to hand on)
+            ctx.transitions = NO_TRANSITIONS
         ctx.seq_window, self._seq_step = self._seq_step, ctx.seq
         board = self.scenario.storyboard
         # after the first: what the motion to t completed ended in the step that began at t - dt
@@ -195,7 +208,15 @@ class ScenarioNode:
             for e in entities:
                 if e.before_teleport is not None:
                     e.defer_teleport()  # a teleport of this step lands in the next
-        self._place_all()
+        # no entity in the mover was written to since its step, and none came in or left: who is in the
+        # world changed only if one outside came or went, and only the rows of those are left to write
+        if (
+            mover is None
+            or mover._touched[0]
+            or mover.outside is not self._outside_of
+            or not self._place_outside()
+        ):
+            self._place_all()
         # the stop trigger ends a run; without one, the end of the last story does
         done_by_stories = board.stop_trigger is None and board.stories and board.complete
         if not self.ended and (board.stopped or done_by_stories):
@@ -321,6 +342,15 @@ class ScenarioNode:
         if ego is not None:
             self._ego_lane(ego, found, stepper.found)
 
+    def _ego_alone(self, ego: Entity) -> None:
+        """:meth:`_move_all` of a step in which the mover made every other motion: the ``ego``'s
+        pose waits for its lookup, or is looked up now (in the lane-step kernel's call, with no rows)."""
+        if type(ego) is DeferredPlace and ego.defer_unless_read(ego.x, ego.y, ego.yaw):
+            return
+        stepper = self._stepper
+        _, found = stepper.step_flat_and_locate([], 0, ego.x, ego.y)
+        self._ego_lane(ego, found, stepper.found)
+
     def _sync_ego(self) -> None:
         """Take the ego's state from the vehicle (when a stack drives it) and look up its lane."""
         ego = self._ego_pose()
@@ -387,19 +417,11 @@ class ScenarioNode:
         """Put every storyboard entity in the world (its box centre, heading and speed) with one
         batched call; the world node places the ego from the vehicle state, and a deleted entity is not
         in the world. The rows of the entities the compiled mover moved in this step, untouched since,
-        are those it wrote; the others' are written here."""
+        are those it wrote; the others' are written here. (A step in which only the entities outside
+        the mover may have changed takes :meth:`_place_outside` instead.)"""
         if self.towing.able:
             self.towing.step(self.ctx.net)
         mover = self.mover
-        # no entity in the mover was written to since its step, and none came in or left: who is in the
-        # world changed only if one outside came or went, and only the rows of those are left to write
-        if (
-            mover is not None
-            and mover.outside is self._outside_of
-            and not mover._touched[0]
-            and self._place_outside()
-        ):
-            return
         self._outside_of = None
         ids: list[int] = []
         others: list[tuple[int, Entity]] = []  # (row, entity) of the rows to write here

@@ -24,6 +24,8 @@ from collections.abc import Callable
 
 import numpy as np
 
+from dil.realtime.entry_points import entry_point
+
 from .entities import Entity
 from .kernels import LaneStepper
 from .mover_kernel import (
@@ -121,10 +123,19 @@ class CompiledMover:
         """The columns from :data:`O_COMMON` to :data:`O_MOVING` of a row (at its offset in bytes)."""
         self._slots: list[int] = []
         """World ids in the order of the world's pose rows (see :meth:`set_slots`)."""
+        self._dicts: list[dict[str, object]] = []
+        """The attribute dictionaries of :attr:`moved`, in their order (the write-back's targets)."""
+        self._move_rows: Callable[..., None] = move_rows
+        """:func:`~dil.scenario.mover_kernel.move_rows`, its entry point once :meth:`load` took it."""
 
     def load(self) -> None:
-        """Load (or compile) the kernel with the types of the steps, before the loop's first tick."""
-        move_rows(*self._packed, self._rows, 0, 0.01, self._work, np.zeros((0, 5)))
+        """Load (or compile) the kernel with the types of the steps, before the loop's first tick, and
+        take its entry point for them (see :func:`~dil.realtime.entry_points.entry_point`: the rows, the
+        work array and the engine's pose rows are always C-contiguous float64 arrays made here and
+        there, of the same ranks)."""
+        args = (*self._packed, self._rows, 0, 0.01, self._work, np.zeros((0, 5)))
+        move_rows(*args)
+        self._move_rows = entry_point(move_rows, *args)
 
     def move(self, dt: float, poses: np.ndarray) -> list[Entity]:
         """Move the entities in the common state by ``dt`` [s], their pose rows into ``poses`` (at the
@@ -137,19 +148,25 @@ class CompiledMover:
                 if not e.stack_driven and in_common_state(e):  # (a stack's ego never is: no call)
                     self._admit()
                     break
+        self.move_held(dt, poses)
+        return self.outside
+
+    def move_held(self, dt: float, poses: np.ndarray) -> None:
+        """:meth:`move` of the entities in the mover now, for a caller that knows none outside comes in
+        (each is a stack's: see :meth:`holds_the_rest`)."""
         n = len(self.moved)
         if not n:
-            return self.outside
+            return
         if not self._paths_packed:
             self._pack_paths()
-        move_rows(*self._packed, self._rows, n, dt, self._work, poses)
+        fbuf, ibuf, where = self._packed
+        self._move_rows(fbuf, ibuf, where, self._rows, n, dt, self._work, poses)
         rows = self._rows
         v = self._unpack(rows)
         extra = self._unpack_extra
         transitions, laterals, paths = self._transitions, self._laterals, self._paths
-        k = 0
-        for i, e in enumerate(self.moved):
-            d = e.__dict__
+        k = 0  # the row's first value in v (its index: k // O_COMMON, where it is needed)
+        for d in self._dicts:
             done = v[k]  # (O_OK, then O_S to O_TRAVELLED): only what the step changed is written
             if done == ROLLED:
                 d["s"], d["x"], d["y"], d["z"], d["yaw"], d["odometer"] = v[k + 1 : k + 7]
@@ -164,6 +181,7 @@ class CompiledMover:
             else:
                 d["odometer"] = v[k + 6]
             d["speed"], d["accel"], d["standstill"] = v[k + 7 : k + 10]
+            i = k // O_COMMON
             tr = transitions[i]
             if tr is not None:
                 tr.elapsed, tr.travelled = v[k + 11], v[k + 12]  # type: ignore[attr-defined]
@@ -184,14 +202,22 @@ class CompiledMover:
                 path.along = x[7]  # type: ignore[attr-defined]
                 if not x[6]:  # the step reached its end: the rest of the step and the lane lookup
                     paths[i] = None
-                    e.end_trajectory(self._stepper.net)
+                    self.moved[i].end_trajectory(self._stepper.net)
             if not done:  # the lane step the kernel left (a road's end, lane sections): the Python path's
                 x = x or extra(rows, 8 * (ROW * i + O_COMMON))
-                e.move_finish(self._stepper.net, (x[3], x[4], d["speed"] * dt), None)
+                self.moved[i].move_finish(self._stepper.net, (x[3], x[4], d["speed"] * dt), None)
                 d["_fresh"] = False
                 self._touched[0] = True
             k += O_COMMON
-        return self.outside
+
+    def holds_the_rest(self) -> bool:
+        """Every entity outside the mover is driven by a stack and has no controller: the mover's step
+        is every storyboard motion of a step in which no entity in it was written to (none outside
+        can come in, and no controller looks at the world before the moves)."""
+        for e in self.outside:  # noqa: SIM110  (a loop, not all() over a generator: once a step)
+            if not e.stack_driven or e.controller is not None:
+                return False
+        return True
 
     def set_slots(self, ids: list[int]) -> None:
         """The world's pose rows are for the actors ``ids``, in order: each entity's pose goes to its
@@ -233,12 +259,14 @@ class CompiledMover:
     def _rebuild(self) -> None:
         """Rows for the entities in the mover now (those in the common state), in the engine's order."""
         self.moved = moved = []
+        self._dicts = []
         for e in self.entities:
             if type(e) is MovedEntity or in_common_state(e):
                 if type(e) is not MovedEntity:
                     e.__class__ = MovedEntity
                     e.__dict__["_touched"] = self._touched
                 moved.append(e)  # type: ignore[arg-type]
+                self._dicts.append(e.__dict__)
         n = len(moved)
         self._rows = np.zeros((n, ROW))
         self._transitions = [None] * n
