@@ -87,7 +87,11 @@ class DeferredPlace(Entity):
         d["_read_before"], d["_read"] = read, False
         if each:
             return False
-        self.defer(x, y, yaw)
+        waiting = d["_waiting"]  # as defer (inline: once a step)
+        if len(waiting) == KEEP:
+            first = waiting.pop(0)
+            d["_lookup"](self, *first)
+        waiting.append((x, y, yaw))
         return True
 
 

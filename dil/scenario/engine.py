@@ -172,13 +172,15 @@ class ScenarioNode:
         mover = self.mover
         if first:
             self._sync_ego()
-        elif (
-            mover is not None and not mover._touched[0] and mover.holds_the_rest()
-        ):  # every motion is the mover's (no controller, follower or newcomer): its step alone
+        elif mover is not None and not mover._touched[0] and mover.holds_the_rest():
+            # every motion is the mover's (no controller, follower or newcomer): its step alone, and
+            # the lookup of a stack's ego made now or left waiting (as in _move_all)
             ego = self._ego_pose() if self._ego.stack_driven else None
             mover.move_held(ctx.dt, self._poses)
-            if ego is not None:
-                self._ego_alone(ego)
+            if ego is not None and (
+                type(ego) is not DeferredPlace or not ego.defer_unless_read(ego.x, ego.y, ego.yaw)
+            ):
+                self._locate_ego(ego)
         else:
             t, dt = ctx.t, ctx.dt
             # every entity in the mover, none written to since its step: no controller or follower
@@ -342,11 +344,9 @@ class ScenarioNode:
         if ego is not None:
             self._ego_lane(ego, found, stepper.found)
 
-    def _ego_alone(self, ego: Entity) -> None:
-        """:meth:`_move_all` of a step in which the mover made every other motion: the ``ego``'s
-        pose waits for its lookup, or is looked up now (in the lane-step kernel's call, with no rows)."""
-        if type(ego) is DeferredPlace and ego.defer_unless_read(ego.x, ego.y, ego.yaw):
-            return
+    def _locate_ego(self, ego: Entity) -> None:
+        """The ``ego``'s lane place from the lookup of its pose, made as :meth:`_move_all` makes it in a
+        step with no lane step to make (in the lane-step kernel's call, with no rows)."""
         stepper = self._stepper
         _, found = stepper.step_flat_and_locate([], 0, ego.x, ego.y)
         self._ego_lane(ego, found, stepper.found)

@@ -200,7 +200,6 @@ class Storyboard:
                     if self._cached != self._version:
                         self._cache()
                     break
-        notify = self._counted.get(notify) or self._counting(notify)
         # the start triggers of waiting events see one state: an action that one of them starts
         # (a teleport, say) takes effect for the triggers of the next step, not for its neighbours
         some = False  # some waiting event's trigger fired
@@ -217,6 +216,7 @@ class Storyboard:
                     quiet = False
                     break
         if not quiet:
+            notify = self._counted.get(notify) or self._counting(notify)
             for story in self.stories:
                 if story.state == RUNNING:
                     self._story(story, ctx, notify)
