@@ -231,6 +231,8 @@ def _run_worker(args: argparse.Namespace) -> int:
         print(f"dil run-worker: {e}", file=sys.stderr)
         return 2
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    # Ctrl-C stops it even where SIGINT came ignored (a worker started in the background by a shell)
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     ready = lambda: print(f"serving dil run at {path} (pid {os.getpid()})", flush=True)  # noqa: E731
     why = ""
     try:

@@ -58,10 +58,12 @@ def run(args: argparse.Namespace) -> int:
         print(f"dil carla-lite: {exc}", file=sys.stderr)
         return 2
     signal.signal(signal.SIGTERM, lambda *_: server.close())
+    # Ctrl-C stops it even where SIGINT came ignored (a server started in the background by a shell)
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     server.start()
-    # the port line is what scripts and tests wait for
-    print(f"carla-lite listening on {args.host}:{server.port} (streams on {server.streams.port})", flush=True)
-    try:
+    try:  # from the port line on (what scripts and tests wait for), Ctrl-C closes the server
+        streams = server.streams.port
+        print(f"carla-lite listening on {args.host}:{server.port} (streams on {streams})", flush=True)
         server.wait()
     except KeyboardInterrupt:
         server.close()
