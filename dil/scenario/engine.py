@@ -212,12 +212,11 @@ class ScenarioNode:
                     e.defer_teleport()  # a teleport of this step lands in the next
         # no entity in the mover was written to since its step, and none came in or left: who is in the
         # world changed only if one outside came or went, and only the rows of those are left to write
-        if (
-            mover is None
-            or mover._touched[0]
-            or mover.outside is not self._outside_of
-            or not self._place_outside()
-        ):
+        if mover is None or mover._touched[0] or mover.outside is not self._outside_of:
+            self._place_all()
+        elif not self._outside_rows:  # (as _place_outside with none outside: the mover's rows alone)
+            self.world.set_poses(self._placed_ids, self._poses)
+        elif not self._place_outside():
             self._place_all()
         # the stop trigger ends a run; without one, the end of the last story does
         done_by_stories = board.stop_trigger is None and board.stories and board.complete

@@ -204,7 +204,7 @@ class Storyboard:
         # (a teleport, say) takes effect for the triggers of the next step, not for its neighbours
         some = False  # some waiting event's trigger fired
         if self._waiting:
-            fired = self._fired = {}
+            fired = self._fired  # (empty: cleared at the end of each step, kept from step to step)
             for ev in self._waiting:
                 fired[ev] = now = ev.start_trigger is None or ev.start_trigger.fired(ctx)
                 some = some or now
@@ -222,7 +222,7 @@ class Storyboard:
                     self._story(story, ctx, notify)
             self._walked = self._version
         if self._fired:
-            self._fired = {}
+            self._fired.clear()
         stop = self.stop_trigger  # as _stop_fired, inline
         if stop is not None and stop.groups and stop.fired(ctx):
             self.stopped = True
