@@ -206,10 +206,11 @@ class ScenarioNode:
         board.step(ctx, self._notify, None if first else self._notify_earlier)
         if self._now:
             ctx.transitions = ctx.transitions | self._now
-        if mover is None or mover.outside or mover._touched[0]:  # (else: no teleport in this step)
-            for e in entities:
-                if e.before_teleport is not None:
-                    e.defer_teleport()  # a teleport of this step lands in the next
+        # a teleport of this step lands in the next; none waits in an entity of the mover that was not
+        # written to since its step
+        for e in entities if mover is None or mover._touched[0] else mover.outside:
+            if e.before_teleport is not None:
+                e.defer_teleport()
         # no entity in the mover was written to since its step, and none came in or left: who is in the
         # world changed only if one outside came or went, and only the rows of those are left to write
         if mover is None or mover._touched[0] or mover.outside is not self._outside_of:
