@@ -225,10 +225,13 @@ def test_behind_a_real_time_loop_the_server_never_holds_the_loop_up():
             world.set_pose(0, world.network.lane_to_world("1", -2, 20.0 + 0.1 * k), 5.0)
             world.step(k * 20_000_000, 0.02)
         assert world.states_dropped > 0
-        deadline = time.monotonic() + 5.0
-        while world.frames_shown() < 1 and time.monotonic() < deadline:
+        deadline = time.monotonic() + 120.0  # a bound for a loaded machine, not what is timed
+        while True:  # the server's image arrives after its tick, on the sensor stream
+            img = np.frombuffer(cam.measure(world.actor_state()[0], 1)["data"], np.uint8)
+            if img.std() > 5 or time.monotonic() > deadline:
+                break
             time.sleep(0.01)
-        img = np.frombuffer(cam.measure(world.actor_state()[0], 1)["data"], np.uint8)
+        assert world.frames_shown() >= 1
         assert img.std() > 5
         stop_server(server)  # the server goes away: the next steps say so, the loop can stop safely
         with pytest.raises(CarlaError, match="the CARLA server"):
