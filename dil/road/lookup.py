@@ -116,12 +116,11 @@ def _refine(T: Tables, road: int, s: float, x: float, y: float) -> tuple:
     return s, t / math.cos(roll), h, converged
 
 
-@njit(cache=True)
-def _classify(T: Tables, road: int, s: float, t: float, borders: np.ndarray, out: np.ndarray) -> None:
-    """Lane of ``t`` at ``s``: fills R_LANE, R_OFFSET, R_INSIDE, R_TYPE, R_DISTANCE."""
-    sec = section_at(T, road, s)
-    n = lane_borders(T, road, sec, s, borders)
-    first = int(T.sections[sec, S_LANE0])
+@njit(cache=True, inline="always")
+def lane_place(T: Tables, first: int, n: int, t: float, borders: np.ndarray, out: np.ndarray) -> None:
+    """The lane of offset ``t`` [m] among a section's ``n`` lanes (rows from ``first``) with outer
+    borders ``borders``: fills R_LANE, R_OFFSET, R_INSIDE, R_TYPE and R_DISTANCE of ``out`` (inside a
+    lane; else the outermost lane on that side, or the centre lane where that side has none)."""
     centre = 0
     for k in range(n):
         if T.lanes[first + k, L_ID] == 0:
@@ -157,6 +156,14 @@ def _classify(T: Tables, road: int, s: float, t: float, borders: np.ndarray, out
     out[R_LANE] = lane_id
     out[R_TYPE] = T.lanes[first + k_found, L_TYPE]
     out[R_OFFSET] = t - 0.5 * (inner + borders[k_found])
+
+
+@njit(cache=True)
+def _classify(T: Tables, road: int, s: float, t: float, borders: np.ndarray, out: np.ndarray) -> None:
+    """Lane of ``t`` at ``s``: fills R_LANE, R_OFFSET, R_INSIDE, R_TYPE, R_DISTANCE."""
+    sec = section_at(T, road, s)
+    n = lane_borders(T, road, sec, s, borders)
+    lane_place(T, int(T.sections[sec, S_LANE0]), n, t, borders, out)
 
 
 @njit(cache=True)

@@ -23,17 +23,13 @@ from dil.road.lanes import lane_borders, section_at
 from dil.road.lookup import (
     HINT_FLAT,
     HINT_MARGIN,
-    R_DISTANCE,
     R_HEADING,
-    R_INSIDE,
-    R_LANE,
-    R_OFFSET,
     R_ROAD,
     R_S,
     R_T,
-    R_TYPE,
+    lane_place,
 )
-from dil.road.tables import L_ID, L_NW, L_TYPE, L_W0, S_LANE0, S_NLANES, S_START, Tables
+from dil.road.tables import L_NW, L_W0, S_LANE0, S_NLANES, S_START, Tables
 
 HINT_PLAIN = 3
 """A road's hint class above :data:`~dil.road.lookup.HINT_FLAT` (so it is one too): its reference line
@@ -124,47 +120,5 @@ def plain_locate(
     out[R_S] = s
     out[R_T] = t
     out[R_HEADING] = hdg
-    _lane_place(T, int(T.sections[sec, S_LANE0]), n, t, borders, out)
+    lane_place(T, int(T.sections[sec, S_LANE0]), n, t, borders, out)
     return True
-
-
-@njit(cache=True)
-def _lane_place(T: Tables, first: int, n: int, t: float, borders: np.ndarray, out: np.ndarray) -> None:
-    """The lane of offset ``t`` [m] among a section's ``n`` lanes (rows from ``first``) with outer
-    borders ``borders``: R_LANE, R_OFFSET, R_INSIDE, R_TYPE and R_DISTANCE of ``out``, as the
-    lookup's classification makes them (inside a lane; else the outermost lane on that side, or the
-    centre lane where that side has none)."""
-    centre = 0
-    for k in range(n):
-        if T.lanes[first + k, L_ID] == 0:
-            centre = k
-    k_found = -1
-    if t >= borders[centre]:
-        for k in range(centre - 1, -1, -1):
-            if t <= borders[k]:
-                k_found = k
-                break
-        outer = borders[0] if centre > 0 else borders[centre]
-    else:
-        for k in range(centre + 1, n):
-            if t >= borders[k]:
-                k_found = k
-                break
-        outer = borders[n - 1] if centre < n - 1 else borders[centre]
-    if k_found < 0:
-        out[R_INSIDE] = 0.0
-        out[R_DISTANCE] = abs(t - outer)
-        k_found = 0 if t >= borders[centre] else n - 1
-        if k_found == centre:
-            out[R_LANE] = 0.0
-            out[R_TYPE] = T.lanes[first + centre, L_TYPE]
-            out[R_OFFSET] = t - borders[centre]
-            return
-    else:
-        out[R_INSIDE] = 1.0
-        out[R_DISTANCE] = 0.0
-    lane_id = T.lanes[first + k_found, L_ID]
-    inner = borders[k_found + 1] if lane_id > 0 else borders[k_found - 1]
-    out[R_LANE] = lane_id
-    out[R_TYPE] = T.lanes[first + k_found, L_TYPE]
-    out[R_OFFSET] = t - 0.5 * (inner + borders[k_found])
