@@ -121,8 +121,6 @@ class WorldNode:
         self._actors_value = self._actors_out.publish_value
         self._world_tick = world_tick
         """The one-call tick's kernel as called each tick (its entry point from :meth:`start` on)."""
-        if self._one_call:  # the embedded world's common tick
-            self.tick = self._tick_fast  # type: ignore[method-assign]
 
     def start(self, t_sim_ns: int) -> None:
         if self._ego_start is not None:
@@ -232,17 +230,11 @@ class WorldNode:
                 else:
                     out.publish(t_sim_ns, wall, sensor.measure(table, n), getattr(sensor, "checked", False))
 
-    def _tick_fast(self, t_sim_ns: int) -> None:
-        """:meth:`tick` of the embedded world: while no lane follower is on the roads,
-        :meth:`_tick_one_call` inline (a quiet step's events, the actors' hand-over and the sensors
-        due without a call between); the same arithmetic and messages."""
-        inbox = self._inbox
-        msg = inbox.latest_value() if inbox is not None else None
-        if msg is not None:
-            msg = self._ego_pose_at(msg) if type(msg) is tuple else self._ego_pose(msg)
-        if self._followers.n:
-            self._tick_pose(t_sim_ns, msg)
-            return
+    def _tick_one_call(self, t_sim_ns: int, msg: tuple[float, float, float, float, float] | None) -> None:
+        """:meth:`tick` for the embedded world with no lane followers: the ego placed, the world's
+        checks, the actor rows' check and the object sensor in one kernel call (the same arithmetic
+        as the world's ``set_pose`` and ``step`` and the sensor's ``measure_value``). ``msg``: the ego's
+        x, y, z [m], yaw [rad] and speed [m/s] from ``vehicle/state``, or None."""
         world = self.world
         actors = world.actors
         names = actors.names
@@ -276,12 +268,7 @@ class WorldNode:
         detector = world.events
         epoch = self._epoch
         wall = t_sim_ns + epoch if epoch is not None else self.clock.wall_ns(t_sim_ns)
-        # EventDetector.quiet inline: nothing begins and nothing changes in the detector
-        if (
-            k
-            or detector._touching
-            or (check_ego and (detector._off_road is centre_on or detector._invading is not (invading != 0)))
-        ):
+        if not detector.quiet(k, check_ego, centre_on, invading):
             events = detector.events_after(t_sim_ns, actors, k, check_ego)
             if events:
                 for e in events:
@@ -307,62 +294,6 @@ class WorldNode:
                 else:
                     out.publish(t_sim_ns, wall, sensor.measure(table, n), getattr(sensor, "checked", False))
         self._tick = tick + 1
-
-    def _tick_one_call(self, t_sim_ns: int, msg: tuple[float, float, float, float, float] | None) -> None:
-        """:meth:`tick` for the embedded world with no lane followers: the ego placed, the world's
-        checks, the actor rows' check and the object sensor in one kernel call (the same arithmetic
-        as the world's ``set_pose`` and ``step`` and the sensor's ``measure_value``). ``msg``: the ego's
-        x, y, z [m], yaw [rad] and speed [m/s] from ``vehicle/state``, or None."""
-        world = self.world
-        actors = world.actors
-        names = actors.names
-        n = len(names)  # actors.count
-        checks = self._checks
-        if checks.capacity < n:
-            checks.room(n)
-        state = actors.state
-        plan = self._plan
-        objects_due, measures_due = (
-            plan[self._tick % len(plan)]
-            if plan is not None
-            else _due_at(self._objects, self._measures, self._tick)
-        )
-        if objects_due:
-            obj = self._objects[0]  # type: ignore[index]
-            rows, range_m = obj.rows_for(n), obj.range_m
-        else:
-            rows, range_m = _NO_ROWS, -1.0
-        has_net = self._net is not None
-        if msg is None:
-            k, check_ego, valid, m, centre_on, invading = self._world_tick(
-                *self._packed, state, actors.boxes, checks.fwork, checks.iwork, rows, n, has_net,
-                False, 0.0, 0.0, 0.0, 0.0, 0.0, self.ego_offset, False, range_m,
-            )  # fmt: skip
-        else:
-            x, y, z, yaw, speed = msg
-            k, check_ego, valid, m, centre_on, invading = self._world_tick(
-                *self._packed, state, actors.boxes, checks.fwork, checks.iwork, rows, n, has_net,
-                True, x, y, z, yaw, speed, self.ego_offset, has_net, range_m,
-            )  # fmt: skip
-        detector = world.events
-        events = (
-            []
-            if detector.quiet(k, check_ego, centre_on, invading)
-            else detector.events_after(t_sim_ns, actors, k, check_ego)
-        )
-        epoch = self._epoch
-        wall = t_sim_ns + epoch if epoch is not None else self.clock.wall_ns(t_sim_ns)
-        self._publish_step(t_sim_ns, wall, events, state, names, n, valid)
-        if objects_due:
-            self._objects[2].publish_value(t_sim_ns, wall, obj.value_of(m), _object_fields, obj.checked)  # type: ignore[index]
-        if measures_due:
-            table = state[:n]
-            for sensor, out, value_of, fields_of in measures_due:
-                if value_of is not None:  # in-process readers take the value, fields made on need
-                    out.publish_value(t_sim_ns, wall, value_of(table, n), fields_of, sensor.checked)
-                else:
-                    out.publish(t_sim_ns, wall, sensor.measure(table, n), getattr(sensor, "checked", False))
-        self._tick += 1
 
     def stop(self, t_sim_ns: int) -> None:
         if self._thread is not None:
