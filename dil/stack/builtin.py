@@ -18,7 +18,6 @@ from dil.bus.graph import NodeSpec, Port
 from dil.bus.handoff import Outlet
 from dil.bus.inbox import Drops, Inbox
 from dil.bus.messages import AI_COMMAND, VEHICLE_STATE, sensor_schema
-from dil.bus.schema import HEADER
 from dil.bus.transport import Bus
 from dil.bus.values import NO_LANES, NO_OBJECTS, LaneSet, ObjectSet
 from dil.realtime.clock import Clock, SimClock
@@ -149,8 +148,6 @@ class BuiltinStack:
         self._lanes = Inbox(bus.subscriber(lane_schema.topic, conflate=True), drops, schemas)
         self._state = Inbox(bus.subscriber(VEHICLE_STATE.topic, conflate=True), drops)
         self._state_speed = field_reader(VEHICLE_STATE, ("speed",))
-        self._speed_at = [f.name for f in HEADER + VEHICLE_STATE.fields].index("speed")
-        """Where a values tuple of ``vehicle/state`` holds the speed."""
         # commands are checked in publish (plain numbers within bounds at a glance, else the schema's check)
         self._out = Outlet(bus.publisher(AI_COMMAND.topic), Encoder(AI_COMMAND, name, check=False))
         by_name = {f.name: (f.lo, f.hi) for f in AI_COMMAND.fields}
@@ -229,38 +226,13 @@ class BuiltinStack:
     def tick(self, t_sim_ns: int) -> None:
         """:meth:`command`, the scenario's overrides and :meth:`publish` in one call: the same
         commands and messages."""
-        objects = self._objects.latest_value()  # from the world in this process: an array, no records
-        if objects is not None:
-            self._last_objects = (
-                objects if type(objects) is ObjectSet else ObjectSet.from_fields(objects["objects"])
-            )
-        lanes = self._lanes.latest_value()  # from the world in this process: arrays, no lists
-        if lanes is not None:
-            self._last_lanes = lanes if type(lanes) is LaneSet else LaneSet.from_fields(lanes["lanes"])
-            self._path_n = -1
-        st = self._state.latest_value()  # in-process: the vehicle's values tuple (read by position)
-        if st is not None:
-            self._speed = float(st[self._speed_at] if type(st) is tuple else st["speed"])
-        elif self._speed is None:
+        decided = self.command()
+        if decided is None:
             return
-        if self._path_n < 0 or self._path_target != self.target_lane:
-            self._path_ahead()
-        out = self._out_cmd
-        control_step(
-            self._last_objects.rows,
-            self._packed,
-            self._braking,
-            self._ahead,
-            self._dist,
-            self._path_n,
-            self._speed,
-            float(self.cruise_speed),
-            out,
-        )
         if self.overrides:
-            self.publish(t_sim_ns, *apply_overrides(tuple(out.tolist()), self.overrides, self.max_wheel))
+            self.publish(t_sim_ns, *apply_overrides(decided, self.overrides, self.max_wheel))
             return
-        steer, throttle, brake = out.tolist()  # Python floats (one call; .item() each costs more)
+        steer, throttle, brake = decided
         s_lo, s_hi, t_lo, t_hi, b_lo, b_hi = self._bounds
         if not (s_lo <= steer <= s_hi and t_lo <= throttle <= t_hi and b_lo <= brake <= b_hi):
             self.publish(t_sim_ns, steer, throttle, brake)  # the schema's whole check
