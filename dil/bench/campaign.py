@@ -11,7 +11,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
 import tempfile
 import time
 from concurrent.futures import ProcessPoolExecutor
@@ -54,22 +53,27 @@ def _grid(n: int, scenario: str) -> CampaignSpec:
     )
 
 
-def _children_cpu_s() -> float:
-    r = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return r.ru_utime + r.ru_stime
+def workers_cpu_s(docs: list[dict]) -> float:
+    """The CPU time of the workers that played ``docs`` (result rows) [s]: each worker process's own
+    CPU time when it finished its last run, start-up included, summed over the workers."""
+    last: dict[int, float] = {}
+    for d in docs:
+        if "pid" in d and "process_cpu_s" in d:
+            last[d["pid"]] = max(last.get(d["pid"], 0.0), d["process_cpu_s"])
+    return sum(last.values())
 
 
 def _measure(label: str, engine: str, specs: list, workers: int, record_all: bool = False) -> tuple:
     """One campaign of ``specs``; ``record_all``: every run records its log (kept passing logs)."""
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp)
-        cpu0, parent0 = _children_cpu_s(), time.process_time()
+        parent0 = time.process_time()
         t0 = time.perf_counter()
         run_campaign(specs, out, engine=engine, workers=workers, keep_passing_logs=record_all)
         wall = time.perf_counter() - t0
-        cpu = _children_cpu_s() - cpu0  # the pool's workers, reaped when the pool closes
         parent = time.process_time() - parent0  # handing out runs, storing results, progress
         docs = [json.loads(p.read_text()) for p in out.glob("runs/*/result.json")]
+    cpu = workers_cpu_s(docs)
     n = max(len(docs), 1)
     sim = sum(d.get("simulated_s", 0.0) for d in docs) / n
     loop = sum(d.get("loop_s", 0.0) for d in docs) / n
@@ -150,7 +154,7 @@ def run(args: argparse.Namespace) -> int:
                 ray_rows.append(_measure("ray", "ray", subset, workers))
             finally:
                 ray.shutdown()
-            ray_rows[1] = (*ray_rows[1][:8], None, *ray_rows[1][9:])  # its workers are not our children
+            ray_rows[1] = (*ray_rows[1][:8], None, *ray_rows[1][9:])  # its workers' CPU holds the cluster's
             # (the parent's CPU on Ray counts the driver's share of the cluster's work too)
     rows += ray_rows
     print(f"{args.scenario} (a 30 s catalog scenario, built-in stack), grid over StopDistance")

@@ -3,20 +3,16 @@ run, atomically, so a killed campaign resumes where it stopped."""
 
 from __future__ import annotations
 
-import ctypes
 import json
 import os
-import signal
-import sys
-import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import ProcessPoolExecutor, as_completed
-from multiprocessing import get_context
+from functools import partial
 from pathlib import Path
 
+from .pool import run_local, stall_s
 from .runs import RunSpec
-from .worker import execute, execute_many, warm_up
+from .worker import execute, execute_many
 
 ENGINES = ("local", "ray")
 
@@ -49,65 +45,6 @@ def store(out: Path, spec: RunSpec, row: dict) -> None:
 def done_ids(out: Path) -> set[str]:
     """Runs already complete in ``out`` (resume skips them)."""
     return {p.parent.name for p in (out / "runs").glob("*/result.json")} if (out / "runs").is_dir() else set()
-
-
-PARENT_CHECK_S = 1.0
-"""How often a pool worker checks that the campaign process still lives, in seconds (the fallback
-where the kernel's parent-death signal is not available)."""
-
-_PR_SET_PDEATHSIG = 1
-
-
-def _die_with_parent(parent_pid: int) -> None:
-    """Make this pool worker end when the campaign process ends, even by SIGKILL: the kernel sends
-    SIGKILL on the parent's death (Linux PR_SET_PDEATHSIG), and a daemon thread checks the parent
-    pid every ``PARENT_CHECK_S`` seconds as a fallback (other systems, or a missed signal)."""
-    if sys.platform.startswith("linux"):
-        try:
-            libc = ctypes.CDLL(None, use_errno=True)
-            libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
-        except (OSError, AttributeError):
-            pass  # the fallback below still ends the worker
-
-    def watch() -> None:
-        while os.getppid() == parent_pid:
-            time.sleep(PARENT_CHECK_S)
-        os._exit(1)
-
-    if os.getppid() != parent_pid:  # the parent died before the signal was armed
-        os._exit(1)
-    threading.Thread(target=watch, name="parent-watch", daemon=True).start()
-
-
-def _init_worker(parent_pid: int) -> None:
-    _die_with_parent(parent_pid)
-    warm_up()
-
-
-def _local(
-    specs: list[RunSpec], out: Path, keep: bool, timeout: float, workers: int, osi: bool
-) -> Iterator[tuple[RunSpec, dict]]:
-    ctx = get_context("fork" if sys.platform.startswith("linux") else "spawn")
-    with ProcessPoolExecutor(
-        max_workers=workers, mp_context=ctx, initializer=_init_worker, initargs=(os.getpid(),)
-    ) as pool:
-        pending = {pool.submit(execute, s.as_dict(), str(out), keep, timeout, osi): s for s in specs}
-        # as_completed waits on every future once; a wait() per finished run would walk all the
-        # pending ones each time (quadratic in the campaign's size)
-        for f in as_completed(pending):
-            spec = pending.pop(f)
-            try:
-                row = f.result()
-            except BaseException as e:  # the worker itself died
-                row = {
-                    "run_id": spec.run_id,
-                    "status": "error",
-                    "error": f"worker: {type(e).__name__}: {e}",
-                    "kpis": {},
-                    "verdict": {},
-                    "log": "",
-                }
-            yield spec, row
 
 
 def _ray(
@@ -174,7 +111,10 @@ def run_campaign(
     todo = [s for s in specs if s.run_id not in done]
     workers = workers or os.cpu_count() or 1
     if engine == "local":
-        stream: Iterable = _local(todo, out, keep_passing_logs, timeout, workers, osi)
+        play = partial(
+            execute, out_dir=str(out), keep_passing_logs=keep_passing_logs, timeout_s=timeout, osi=osi
+        )
+        stream: Iterable = run_local(todo, play, workers, stall_s(timeout))
     elif engine == "ray":
         stream = _ray(todo, out, keep_passing_logs, timeout, address, workers, osi)
     else:

@@ -13,6 +13,7 @@ pass.
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import signal
 import time
@@ -146,6 +147,8 @@ def execute(
     if run_dir.is_dir() and not any(run_dir.iterdir()):
         shutil.rmtree(run_dir, ignore_errors=True)
     row["cpu_s"] = time.process_time() - cpu0
+    row["pid"] = os.getpid()  # the worker process, and its CPU time so far (its start-up included)
+    row["process_cpu_s"] = time.process_time()
     return row
 
 
