@@ -299,6 +299,55 @@ def load_blas_alone() -> bool:
     return True
 
 
+LEAN_LOADS_FOR = ("0.68",)
+"""numba versions (major.minor) whose cache loading :func:`lean_cache_loads` has been checked against."""
+
+
+def lean_cache_loads() -> bool:
+    """Load cached kernels without first importing numba's whole compiler back end; returns whether it
+    is in place (idempotent).
+
+    numba's ``Cache.load_overload`` calls ``target_context.refresh()`` before it reads a cached kernel:
+    that imports and registers every lowering module numba has (``numba.np.arraymath``,
+    ``numba.np.linalg``, ``numba.typed``, the random generators, ...), about 0.1 s of a fresh
+    process's CPU. Loading machine code from the cache needs only numba's runtime (NRT) to be
+    initialised, since the loaded library links to its functions; a compilation refreshes the context
+    itself (numba's compiler pipeline does, on every compile). So this loads with the runtime
+    initialised alone, and where such a load raises anything, refreshes the context and loads again
+    as numba would. Only for the numba versions in :data:`LEAN_LOADS_FOR`: with any other, numba's
+    own method stays."""
+    try:
+        import numba
+        from numba.core import caching
+        from numba.core.runtime import nrt
+    except ImportError:
+        return False
+    if getattr(caching.Cache.load_overload, "_dil_lean", False):
+        return True
+    if ".".join(numba.__version__.split(".")[:2]) not in LEAN_LOADS_FOR:
+        return False
+    full = caching.Cache.load_overload
+
+    def load_overload(self, sig, target_context):  # type: ignore[no-untyped-def]
+        try:
+            nrt.rtsys.initialize(target_context)
+            with self._guard_against_spurious_io_errors():
+                return self._load_overload(sig, target_context)
+        except Exception:  # numba's own way: the whole context first
+            return full(self, sig, target_context)
+
+    load_overload._dil_lean = True  # type: ignore[attr-defined]
+    caching.Cache.load_overload = load_overload
+    return True
+
+
+def prepare_process() -> None:
+    """What a process does before its first kernel: SciPy's BLAS table alone
+    (:func:`load_blas_alone`) and lean cache loads (:func:`lean_cache_loads`)."""
+    load_blas_alone()
+    lean_cache_loads()
+
+
 def _purge_changed(where: Path) -> None:
     """Remove every recorded module's cached kernels when a kernel module changed since the record
     (or the record predates recorded sources): kernels built with another version of a module."""
@@ -313,9 +362,9 @@ def _purge_changed(where: Path) -> None:
 
 def warm(stream: TextIO | None = None) -> int:
     """Compile the kernels of a run and of ``dil carla-lite`` when the cache is cold, with progress on
-    ``stream`` (stderr); returns the number compiled (0: the cache was warm). Loads SciPy's BLAS table
-    alone first (:func:`load_blas_alone`), as this is called before a run's first kernel."""
-    load_blas_alone()
+    ``stream`` (stderr); returns the number compiled (0: the cache was warm). Prepares the process
+    first (:func:`prepare_process`), as this is called before a run's first kernel."""
+    prepare_process()
     if stream is None:
         import sys
 
@@ -394,12 +443,12 @@ def warm_all(stream: TextIO | None = None) -> int:
     import subprocess
     import sys
 
-    load_blas_alone()
+    prepare_process()
     where = cache_dir()
     if where is not None and cold(where):
         _purge_changed(where)
     extra = subprocess.Popen(
-        [sys.executable, "-c", "import dil.kernels as k; k.load_blas_alone(); k._exercise_extra()"],
+        [sys.executable, "-c", "import dil.kernels as k; k.prepare_process(); k._exercise_extra()"],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
         text=True,
