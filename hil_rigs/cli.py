@@ -118,7 +118,7 @@ def _wheel(args: argparse.Namespace) -> int:
 def _serve(args: argparse.Namespace) -> int:
     """Exit status: 0 stopped as asked, 1 the loop failed, 2 bad input (options, rig file, keys, an
     address in use or off loopback without CURVE)."""
-    from dil.kernels import prepare_process
+    from dil.numba_setup import prepare_process
 
     prepare_process()  # before the first kernel loads
     if args.sim == bool(args.udp):

@@ -1,4 +1,4 @@
-"""Cached kernels load without numba's whole back end (dil.kernels.lean_cache_loads): the same results,
+"""Cached kernels load without numba's whole back end (dil.numba_setup.lean_cache_loads): the same results,
 numba's lowering modules left unimported, and a compilation afterwards in the same process works."""
 
 import os
@@ -35,7 +35,7 @@ FIRST = "import kernels_mod as k; print(k.stats(k.grid(50)))"
 SECOND = textwrap.dedent(
     """
     import sys
-    from dil.kernels import lean_cache_loads
+    from dil.numba_setup import lean_cache_loads
     print(lean_cache_loads())
     import numpy as np
     import kernels_mod as k
@@ -87,14 +87,14 @@ def test_cached_kernels_load_lean_give_the_same_results_and_compiling_still_work
 def _checked_numba() -> bool:
     import numba
 
-    from dil.kernels import LEAN_LOADS_FOR
+    from dil.numba_setup import LEAN_LOADS_FOR
 
     return ".".join(numba.__version__.split(".")[:2]) in LEAN_LOADS_FOR
 
 
 def test_a_load_that_fails_lean_is_done_numbas_way():
     if not _checked_numba():  # numba's own method stays: nothing to fall back from
-        from dil.kernels import lean_cache_loads
+        from dil.numba_setup import lean_cache_loads
 
         assert not lean_cache_loads()
         return
@@ -102,7 +102,7 @@ def test_a_load_that_fails_lean_is_done_numbas_way():
     from numba.core.registry import cpu_target
     from numba.core.runtime import nrt
 
-    from dil.kernels import lean_cache_loads
+    from dil.numba_setup import lean_cache_loads
 
     assert lean_cache_loads()
     nrt.rtsys.initialize(cpu_target.target_context)  # as after any kernel: the lean load's one step

@@ -44,7 +44,7 @@ def warm_up() -> None:
     import logging
 
     logging.disable(logging.WARNING)
-    from dil.kernels import prepare_process
+    from dil.numba_setup import prepare_process
 
     prepare_process()  # before the first kernel loads
     from dil.campaign.runs import RunSpec  # noqa: F401 (import the modules runs use)

@@ -33,7 +33,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from dil.kernels import CompileProgress, prepare_process
+    from dil.kernels import CompileProgress
+    from dil.numba_setup import prepare_process
 
     prepare_process()  # before the first kernel loads: about a quarter of a second less to start
     from .server import CarlaLiteServer, ServerOptions
