@@ -52,7 +52,7 @@ from .queries import cast_ray, project_point
 from .rpc import RpcServer
 from .sensors import Sensors
 from .settings import EpisodeSettings
-from .stream import SEND_TIMEOUT_S, StreamServer
+from .stream import JOIN_WAIT_S, SEND_TIMEOUT_S, StreamServer
 from .traffic_manager import TrafficManagers
 from .warmup import warm_kernels
 from .weather import Weather
@@ -502,8 +502,10 @@ class CarlaLiteServer:
         self.frame += 1
         self.sim_ns += round(dt * 1e9)
         self.last_delta = dt
-        wanted = {s.stream_id for s in self.sensors.by_actor.values() if self.streams.wanted(s.stream_id)}
         synchronous = self.settings.synchronous_mode
+        if synchronous and self.sensors.by_actor:  # the client's tick takes the data of sensors it listens to
+            self.streams.wait_for_joins(JOIN_WAIT_S)
+        wanted = {s.stream_id for s in self.sensors.by_actor.values() if self.streams.wanted(s.stream_id)}
         if wanted and not synchronous:  # the state first: see tick_cue
             self._publish_state()
             self.streams.flush(WORLD_STATE_STREAM, STATE_FIRST_WAIT_S)

@@ -52,6 +52,11 @@ REJOIN_WAIT_S = 5.0
 """How long a stream whose reader went away is awaited for a replacement [s] (CARLA's client
 reconnects at once after a failed read, a second after a failed connect); then its messages are no
 longer made (after ``sensor.stop()``, the sensor stops rendering then)."""
+JOIN_WAIT_S = SEND_TIMEOUT_S
+"""How long after a stream's token was handed out a synchronous tick waits for its reader to join [s]
+(:meth:`StreamServer.wait_for_joins`): the client connects a moment after ``sensor.listen()``, on
+threads a loaded machine can hold up, and a sensor destroyed before its reader joined takes the
+frames kept for it along."""
 FIRST_ID_MAX = 1 << 30
 """Sensor stream ids start at a random number in ``[2, FIRST_ID_MAX)`` (u32 on the wire)."""
 _SENT, _CLOSED, _FAILED = 0, 1, 2
@@ -70,6 +75,10 @@ class StreamServer:
         """Streams this server handed out: only their readers are served."""
         self._readers: dict[int, list[socket.socket]] = {}
         self._lock = threading.Lock()
+        self._joined = threading.Condition(self._lock)
+        """Notified when a reader joins a stream."""
+        self._asked: dict[int, float] = {}
+        """Streams whose token was handed out while they had no reader: when (``time.monotonic``)."""
         self._send_lock = threading.Lock()
         """Messages to one reader must not interleave: one sender at a time (taken before ``_lock``)."""
         self._pending: dict[int, deque[bytes]] = {}
@@ -126,6 +135,29 @@ class StreamServer:
                 return  # destroyed, or never made: no reader will be served
             self._pending.setdefault(stream_id, deque(maxlen=PENDING_MAX))
             self._rejoin_by.pop(stream_id, None)
+            if not self._readers.get(stream_id):
+                self._asked[stream_id] = time.monotonic()
+
+    def wait_for_joins(self, timeout: float) -> bool:
+        """Wait until every stream whose token was handed out less than ``JOIN_WAIT_S`` ago has a
+        reader, at most ``timeout`` [s]; True when none is left waiting. A client that never connects
+        holds a synchronous tick up once, for what is left of its ``JOIN_WAIT_S``."""
+        deadline = time.monotonic() + timeout
+
+        def joined() -> bool:
+            now = time.monotonic()
+            for stream_id, asked in list(self._asked.items()):
+                if self._readers.get(stream_id) or now - asked > JOIN_WAIT_S:
+                    del self._asked[stream_id]
+            return not self._asked
+
+        with self._joined:
+            while not joined():
+                left = min(deadline, min(self._asked.values()) + JOIN_WAIT_S) - time.monotonic()
+                if deadline - time.monotonic() <= 0.0:
+                    return False
+                self._joined.wait(max(left, 0.001))
+            return True
 
     def wanted(self, stream_id: int) -> bool:
         """Someone reads the stream or is about to."""
@@ -153,6 +185,7 @@ class StreamServer:
             self._pending.pop(stream_id, None)
             self._rejoin_by.pop(stream_id, None)
             self._evicted.pop(stream_id, None)
+            self._asked.pop(stream_id, None)
             if stream_id in self._made:
                 self._made.discard(stream_id)
                 self._dropped.add(stream_id)
@@ -302,6 +335,8 @@ class StreamServer:
                     self._rejoin_by.pop(stream_id, None)
                     evicted = self._evicted.pop(stream_id, 0)
                     self._readers.setdefault(stream_id, []).append(conn)
+                    self._asked.pop(stream_id, None)
+                    self._joined.notify_all()
                 elif sent == len(kept):  # the sensor was destroyed meanwhile
                     self._idle.append(conn)
                 elif sent and stream_id in self._pending:  # the rest wait for the next reader

@@ -313,3 +313,41 @@ def test_a_tick_waits_for_sensor_data_that_a_loaded_client_takes_late(server):
     assert time.monotonic() - t0 >= late * 0.9
     assert taken.get(timeout=WAIT_S) == 7
     conn.close()
+
+
+def test_a_synchronous_tick_waits_for_the_reader_of_a_token_just_handed_out(server, monkeypatch):
+    """``sensor.listen()`` asks the token, then the client connects on its own threads: a synchronous
+    tick waits for that reader (the frames it renders then reach it, even if the sensor is destroyed
+    right after), and does not wait where every asked stream has its reader."""
+    monkeypatch.setattr(stream, "JOIN_WAIT_S", 10 * WAIT_S)  # never given up on here, however loaded
+    stream_id = server.new_stream()
+    server.await_reader(stream_id)
+    returned = threading.Event()
+    result: list[bool] = []
+
+    def tick() -> None:
+        result.append(server.wait_for_joins(WAIT_S))
+        returned.set()
+
+    ticking = threading.Thread(target=tick)
+    ticking.start()
+    assert not returned.wait(0.2)  # no reader yet: the tick waits
+    conn = reader(server.port, stream_id)
+    assert returned.wait(WAIT_S) and result == [True]
+    ticking.join()
+    assert server.has_readers(stream_id)
+    server.publish(stream_id, payload(7))
+    server.drop(stream_id)  # destroyed at once: the frame was the reader's already
+    assert read_frame(conn) == 7
+    assert server.wait_for_joins(0.0)  # nothing asked and not joined: no wait
+    conn.close()
+
+
+def test_a_token_whose_reader_never_comes_holds_ticks_up_once_for_at_most_join_wait(server, monkeypatch):
+    monkeypatch.setattr(stream, "JOIN_WAIT_S", 0.3)
+    stream_id = server.new_stream()
+    server.await_reader(stream_id)
+    t0 = time.monotonic()
+    assert server.wait_for_joins(WAIT_S)  # given up on after JOIN_WAIT_S: nobody is left waited for
+    assert time.monotonic() - t0 >= 0.3
+    assert server.wait_for_joins(0.0)  # the next tick does not wait for it again
