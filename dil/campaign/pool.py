@@ -126,21 +126,27 @@ def _one_by_one(
     """Play ``specs`` one at a time on a pool of one worker (a new one after a failure): each row, or
     an error naming what its worker did on that run alone."""
     pool = None
-    for spec in specs:
-        pool = pool or _pool(1, initializer)
-        future = pool.submit(play, spec.as_dict())
-        try:
-            row = future.result(timeout=stall)
-        except TimeoutError:
+    try:
+        for spec in specs:
+            pool = pool or _pool(1, initializer)
+            future = pool.submit(play, spec.as_dict())
+            try:
+                row = future.result(timeout=stall)
+            except TimeoutError:
+                _end(pool)
+                pool = None
+                message = f"no result in {stall:g} s, also when played alone after {why}"
+                row = _error(spec.run_id, f"worker: {message}; its worker was ended")
+            except Exception as e:  # the worker died on this run alone
+                _end(pool)
+                pool = None
+                message = f"{type(e).__name__}: {e}, also when played alone after {why}"
+                row = _error(spec.run_id, f"worker: {message}")
+            yield spec, row
+    except BaseException:  # the campaign stops: so does the worker
+        if pool is not None:
             _end(pool)
-            pool = None
-            message = f"no result in {stall:g} s, also when played alone after {why}; its worker was ended"
-            row = _error(spec.run_id, f"worker: {message}")
-        except BaseException as e:  # the worker died on this run alone
-            _end(pool)
-            pool = None
-            row = _error(spec.run_id, f"worker: {type(e).__name__}: {e}, also when played alone after {why}")
-        yield spec, row
+        raise
     if pool is not None:
         pool.shutdown(wait=True)
 
@@ -168,18 +174,22 @@ def run_local(
         todo.clear()
         by_future = dict(order)
         why = ""
-        while by_future:
-            try:
-                future = finished.get(timeout=stall)
-            except queue.Empty:
-                why = f"no result from the pool in {stall:g} s"
-                break
-            try:
-                row = future.result()
-            except BaseException as e:  # a worker died: the runs handed out are suspects
-                why = f"a worker died ({type(e).__name__}: {e})"
-                break
-            yield by_future.pop(future), row
+        try:
+            while by_future:
+                try:
+                    future = finished.get(timeout=stall)
+                except queue.Empty:
+                    why = f"no result from the pool in {stall:g} s"
+                    break
+                try:
+                    row = future.result()
+                except BaseException as e:  # a worker died: the runs handed out are suspects
+                    why = f"a worker died ({type(e).__name__}: {e})"
+                    break
+                yield by_future.pop(future), row
+        except BaseException:  # the campaign stops (Ctrl-C, its caller gone): so do its workers
+            _end(pool)
+            raise
         if not why:
             pool.shutdown(wait=True)
             return

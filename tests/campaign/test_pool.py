@@ -105,3 +105,29 @@ def _partial(f, **kw):
 def test_the_stall_limit_covers_two_plays_and_a_start_up():
     assert stall_s(0) is None
     assert stall_s(10.0) > 20.0
+
+
+def play_first_then_waits(spec: dict) -> dict:
+    if _index(spec) > 0:
+        threading.Event().wait()  # busy with a long run when the campaign stops
+    return _row(spec)
+
+
+def _running(pid: int) -> bool:
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat.rpartition(")")[2].split()[0] not in ("Z", "X")  # a zombie has ended
+
+
+def test_a_campaign_that_stops_takes_its_workers_along():
+    """Ctrl-C in the campaign, or its caller gone: the pool's workers end, not run on."""
+    plays = run_local(_specs(6), play_first_then_waits, 2, STALL_S, initializer=None)
+    _spec, row = next(plays)
+    assert _running(row["pid"])
+    plays.close()
+    deadline = time.monotonic() + 30
+    while _running(row["pid"]) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not _running(row["pid"])
