@@ -130,6 +130,21 @@ def stop_server(server: LiteServer) -> None:
         server.process.wait(5)
 
 
+SERVER_LOG_LINES = 200
+"""The tail of the server's log a failed test's report shows."""
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Iterator[None]:
+    """A failed test's report holds the tail of its server's log (what the server did while the
+    client waited: a time-out's other half)."""
+    report = yield
+    server = getattr(item, "funcargs", {}).get("server")
+    if report.failed and isinstance(server, LiteServer):
+        report.sections.append(("carla-lite log", "".join(server.log[-SERVER_LOG_LINES:])))
+    return report
+
+
 @pytest.fixture
 def server() -> Iterator[LiteServer]:
     s = start_server()
