@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import faulthandler
 import signal
 import sys
 from pathlib import Path
@@ -59,6 +60,8 @@ def run(args: argparse.Namespace) -> int:
         print(f"dil carla-lite: {exc}", file=sys.stderr)
         return 2
     signal.signal(signal.SIGTERM, lambda *_: server.close())
+    if hasattr(signal, "SIGUSR1"):  # `kill -USR1 PID`: every thread's stack on stderr (a hang's where)
+        faulthandler.register(signal.SIGUSR1, file=sys.stderr, all_threads=True)
     # Ctrl-C stops it even where SIGINT came ignored (a server started in the background by a shell)
     signal.signal(signal.SIGINT, signal.default_int_handler)
     server.start()
