@@ -1,7 +1,8 @@
 """What a process does before its first numba kernel, so that loading kernels from the cache costs
 only what they need: SciPy's BLAS table alone (:func:`load_blas_alone`) and cached kernels loaded
 without numba's whole back end (:func:`lean_cache_loads`); :func:`prepare_process` does both. Low in
-the layers: ``dil run``, ``dil carla-lite``, ``dil rig serve`` and the campaign workers call it."""
+the layers: ``dil run``, ``dil carla-lite``, ``dil rig serve``, ``dil node serve`` and the campaign
+workers call it."""
 
 from __future__ import annotations
 

@@ -96,6 +96,9 @@ def _check(args: argparse.Namespace) -> int:
 def _serve(args: argparse.Namespace) -> int:
     from pathlib import Path
 
+    from dil.numba_setup import prepare_process
+
+    prepare_process()  # before the preprocessing kernel loads
     from dil.bus.curve import Curve
     from dil.bus.zmq_bus import Endpoints, ZmqBus
 
