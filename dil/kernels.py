@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import os
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import TextIO
 
@@ -273,10 +274,12 @@ def _purge_changed(where: Path) -> None:
         (where / STAMP).unlink(missing_ok=True)  # purged once: what is compiled from here on is current
 
 
-def warm(stream: TextIO | None = None) -> int:
+def warm(stream: TextIO | None = None, *, carla_lite_elsewhere: Callable[[], object] | None = None) -> int:
     """Compile the kernels of a run and of ``dil carla-lite`` when the cache is cold, with progress on
     ``stream`` (stderr); returns the number compiled (0: the cache was warm). Prepares the process
-    first (:func:`prepare_process`), as this is called before a run's first kernel."""
+    first (:func:`prepare_process`), as this is called before a run's first kernel.
+    ``carla_lite_elsewhere``: waits for another process that compiles carla-lite's kernels (called
+    once the run's are compiled); they are then loaded here, to be recorded with the run's."""
     prepare_process()
     if stream is None:
         import sys
@@ -296,6 +299,8 @@ def warm(stream: TextIO | None = None) -> int:
     try:
         with progress:
             _exercise()
+            if carla_lite_elsewhere is not None:
+                carla_lite_elsewhere()
             _exercise_carla_lite()
     except Exception as e:  # never stops the user's run: its kernels then compile as it goes
         print(f"dil: the kernels were not compiled ahead ({type(e).__name__}: {e})", file=stream)
@@ -348,11 +353,14 @@ def _exercise_extra() -> None:
 
 
 def warm_all(stream: TextIO | None = None) -> int:
-    """:func:`warm`, and the kernels no run calls (:func:`_exercise_extra`) compiled at the same time
-    in a second process, so a machine with two cores has them for about the time of a run's alone
-    (a rig PC before ``dil rig serve``, a test run before its first test). The second process starts
-    once :func:`warm` has removed kernels built with other versions of a module (a kernel compiled
-    beside them could hold their code); returns the number of a run's kernels compiled."""
+    """:func:`warm`, with ``dil carla-lite``'s kernels and those no run calls (:func:`_exercise_extra`)
+    compiled at the same time in a second process, so a machine with two cores has them all for
+    about the time of a run's alone (a rig PC before ``dil rig serve``, a test run before its first
+    test); the first process then loads carla-lite's from the cache to record them with the run's.
+    The two compile some road kernels both, of the same signatures (the same cache entries). The
+    second process starts once :func:`warm` has removed kernels built with other versions of a
+    module (a kernel compiled beside them could hold their code); returns the number of kernels the
+    first process compiled."""
     import subprocess
     import sys
 
@@ -361,15 +369,26 @@ def warm_all(stream: TextIO | None = None) -> int:
     if where is not None and cold(where):
         _purge_changed(where)
     extra = subprocess.Popen(
-        [sys.executable, "-c", "import dil.kernels as k; k.prepare_process(); k._exercise_extra()"],
+        [
+            sys.executable,
+            "-c",
+            "import dil.kernels as k; k.prepare_process(); k._exercise_carla_lite(); k._exercise_extra()",
+        ],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
         text=True,
     )
+    ended: list[tuple[str, str]] = []
+
+    def wait_for_extra() -> None:
+        if not ended:
+            ended.append(extra.communicate())
+
     try:
-        compiled = warm(stream)
+        compiled = warm(stream, carla_lite_elsewhere=wait_for_extra)
     finally:
-        _, err = extra.communicate()
+        wait_for_extra()
+    err = ended[0][1]
     if extra.returncode != 0:  # a rig's or a model's kernels then compile on first use; say why
         print(f"dil: the rig and model kernels were not compiled ahead: {err.strip()[-2000:]}", file=stream)
     return compiled
