@@ -12,6 +12,7 @@ import contextlib
 import multiprocessing
 import os
 import re
+import signal
 import subprocess
 import threading
 import time
@@ -130,7 +131,7 @@ def stop_server(server: LiteServer) -> None:
         server.process.wait(5)
 
 
-SERVER_LOG_LINES = 200
+SERVER_LOG_LINES = 400
 """The tail of the server's log a failed test's report shows."""
 
 
@@ -145,11 +146,26 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Itera
     return report
 
 
+STACKS_AFTER_S = 20.0
+"""A test still running this long [s] has its server print every thread's stack into its log (``kill
+-USR1``; the server serves on): when a client call then times out, the report shows where the server
+was. The tests take 1-10 s each on a quiet machine."""
+
+
 @pytest.fixture
 def server() -> Iterator[LiteServer]:
     s = start_server()
+    stacks = threading.Timer(STACKS_AFTER_S, _print_stacks, args=(s,))
+    stacks.daemon = True
+    stacks.start()
     yield s
+    stacks.cancel()
     stop_server(s)
+
+
+def _print_stacks(server: LiteServer) -> None:
+    with contextlib.suppress(OSError):
+        os.kill(server.process.pid, signal.SIGUSR1)
 
 
 @pytest.fixture
