@@ -55,6 +55,16 @@ LEAN_LOADS_FOR = ("0.68",)
 """numba versions (major.minor) whose cache loading :func:`lean_cache_loads` has been checked against."""
 
 
+def lean_loads_checked() -> bool:
+    """Whether the installed numba is one :func:`lean_cache_loads` was checked against (False: no
+    numba)."""
+    try:
+        import numba
+    except ImportError:
+        return False
+    return ".".join(numba.__version__.split(".")[:2]) in LEAN_LOADS_FOR
+
+
 def lean_cache_loads() -> bool:
     """Load cached kernels without first importing numba's whole compiler back end; returns whether it
     is in place (idempotent).
@@ -68,16 +78,13 @@ def lean_cache_loads() -> bool:
     initialised alone, and where such a load raises anything, refreshes the context and loads again
     as numba would. Only for the numba versions in :data:`LEAN_LOADS_FOR`: with any other, numba's
     own method stays."""
-    try:
-        import numba
-        from numba.core import caching
-        from numba.core.runtime import nrt
-    except ImportError:
+    if not lean_loads_checked():
         return False
+    from numba.core import caching
+    from numba.core.runtime import nrt
+
     if getattr(caching.Cache.load_overload, "_dil_lean", False):
         return True
-    if ".".join(numba.__version__.split(".")[:2]) not in LEAN_LOADS_FOR:
-        return False
     full = caching.Cache.load_overload
 
     def load_overload(self, sig, target_context):  # type: ignore[no-untyped-def]

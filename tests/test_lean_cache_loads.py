@@ -8,6 +8,8 @@ import textwrap
 
 import pytest
 
+from dil.numba_setup import lean_cache_loads, lean_loads_checked
+
 pytestmark = pytest.mark.subprocess  # fresh processes over a cache of their own
 
 KERNELS = textwrap.dedent(
@@ -79,30 +81,18 @@ def test_cached_kernels_load_lean_give_the_same_results_and_compiling_still_work
     assert any(cache.rglob("*.nbi")), "the first process cached nothing"
     lean, numbers, modules, later = _python(SECOND, tmp_path, cache)
     assert numbers == compiled[0]  # the same numbers, to the last digit printed
-    assert lean == str(_checked_numba())  # in place for the numba versions it was checked against
+    assert lean == str(lean_loads_checked())  # in place for the numba versions it was checked against
     assert modules == ("lean" if lean == "True" else "refreshed")  # numba's unused lowering modules left out
     assert later == "True"  # a later compilation in the same process
 
 
-def _checked_numba() -> bool:
-    import numba
-
-    from dil.numba_setup import LEAN_LOADS_FOR
-
-    return ".".join(numba.__version__.split(".")[:2]) in LEAN_LOADS_FOR
-
-
 def test_a_load_that_fails_lean_is_done_numbas_way():
-    if not _checked_numba():  # numba's own method stays: nothing to fall back from
-        from dil.numba_setup import lean_cache_loads
-
+    if not lean_loads_checked():  # numba's own method stays: nothing to fall back from
         assert not lean_cache_loads()
         return
     from numba.core import caching
     from numba.core.registry import cpu_target
     from numba.core.runtime import nrt
-
-    from dil.numba_setup import lean_cache_loads
 
     assert lean_cache_loads()
     nrt.rtsys.initialize(cpu_target.target_context)  # as after any kernel: the lean load's one step

@@ -153,10 +153,10 @@ class StreamServer:
 
         with self._joined:
             while not joined():
-                left = min(deadline, min(self._asked.values()) + JOIN_WAIT_S) - time.monotonic()
-                if deadline - time.monotonic() <= 0.0:
+                now = time.monotonic()
+                if now >= deadline:
                     return False
-                self._joined.wait(max(left, 0.001))
+                self._joined.wait(min(deadline, min(self._asked.values()) + JOIN_WAIT_S) - now)
             return True
 
     def wanted(self, stream_id: int) -> bool:

@@ -6,12 +6,15 @@ import os
 import signal
 import threading
 import time
+from functools import partial
 from pathlib import Path
 
 import pytest
 
 from dil.campaign.pool import run_local, stall_s
 from dil.campaign.runs import RunSpec
+
+from .procs import running
 
 pytestmark = pytest.mark.subprocess  # the pool's worker processes
 
@@ -79,7 +82,7 @@ def test_a_run_that_never_answers_is_named_and_the_pool_goes_on():
 
 
 def test_a_run_whose_worker_died_once_is_played_again_and_counts(tmp_path):
-    play = _partial(play_dies_once_on_1, marks=str(tmp_path))
+    play = partial(play_dies_once_on_1, marks=str(tmp_path))
     rows = _played(_specs(6), play)
     assert (tmp_path / "died").exists()
     assert all(row["status"] == "pass" for row in rows.values())
@@ -96,12 +99,6 @@ def _row_with_parent(spec: dict) -> dict:
     return {**_row(spec), "parent": os.getppid()}
 
 
-def _partial(f, **kw):
-    from functools import partial
-
-    return partial(f, **kw)
-
-
 def test_the_stall_limit_covers_two_plays_and_a_start_up():
     assert stall_s(0) is None
     assert stall_s(10.0) > 20.0
@@ -113,21 +110,13 @@ def play_first_then_waits(spec: dict) -> dict:
     return _row(spec)
 
 
-def _running(pid: int) -> bool:
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return False
-    return stat.rpartition(")")[2].split()[0] not in ("Z", "X")  # a zombie has ended
-
-
 def test_a_campaign_that_stops_takes_its_workers_along():
     """Ctrl-C in the campaign, or its caller gone: the pool's workers end, not run on."""
     plays = run_local(_specs(6), play_first_then_waits, 2, STALL_S, initializer=None)
     _spec, row = next(plays)
-    assert _running(row["pid"])
+    assert running(row["pid"])
     plays.close()
     deadline = time.monotonic() + 30
-    while _running(row["pid"]) and time.monotonic() < deadline:
+    while running(row["pid"]) and time.monotonic() < deadline:
         time.sleep(0.05)
-    assert not _running(row["pid"])
+    assert not running(row["pid"])

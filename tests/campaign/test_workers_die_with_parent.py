@@ -8,6 +8,8 @@ import sys
 import time
 from pathlib import Path
 
+from .procs import running
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -17,15 +19,7 @@ def _children(pid: int) -> set[int]:
     for task in Path(f"/proc/{pid}/task").glob("*"):
         with contextlib.suppress(OSError):
             out.update(int(c) for c in (task / "children").read_text().split())
-    return {c for c in out if _alive(c)}
-
-
-def _alive(pid: int) -> bool:
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return False
-    return stat.rpartition(")")[2].split()[0] not in ("Z", "X")  # a zombie has ended
+    return {c for c in out if running(c)}
 
 
 def _wait_for(condition, timeout_s: float) -> bool:
@@ -58,8 +52,8 @@ def test_sigkill_of_a_campaign_ends_its_workers(tmp_path):
         workers = _children(proc.pid)
         os.kill(proc.pid, signal.SIGKILL)
         proc.wait(30)
-        assert _wait_for(lambda: not any(_alive(w) for w in workers), 30), (
-            f"workers {sorted(w for w in workers if _alive(w))} outlived their campaign"
+        assert _wait_for(lambda: not any(running(w) for w in workers), 30), (
+            f"workers {sorted(w for w in workers if running(w))} outlived their campaign"
         )
     finally:
         if proc.poll() is None:

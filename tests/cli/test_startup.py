@@ -185,12 +185,9 @@ def test_a_warm_run_loads_scipys_blas_table_alone_and_no_module_it_does_not_use(
     assert "scipy.linalg.cython_blas" in loaded
     # its cached kernels load without numba's whole back end (dil.numba_setup.lean_cache_loads) where
     # that is in place for the installed numba
-    import numba
+    from dil.numba_setup import lean_loads_checked
 
-    from dil.numba_setup import LEAN_LOADS_FOR
-
-    lean = ".".join(numba.__version__.split(".")[:2]) in LEAN_LOADS_FOR
-    assert ("numba.np.polynomial.polynomial_functions" in loaded) is not lean
+    assert ("numba.np.polynomial.polynomial_functions" in loaded) is not lean_loads_checked()
     unused = ("scipy.linalg", "numpy.f2py", "numpy.testing", "unittest", "cv2", "zmq", "dil.console")
     unused += ("dil.campaign", "dil.recording", "dil.osi", "dil.world.carla_backend", "dil.stack.remote")
     below = tuple(u + "." for u in unused)
