@@ -72,13 +72,22 @@ ANNOUNCE_SETTLE_S = 0.01
 """... and then for the client to take the state in [s]."""
 SENSOR_FLUSH_S = SEND_TIMEOUT_S
 """Synchronous mode: a tick's sensor data reach the client before its world state, waiting until the
-client has taken them in, at most this long [s]: the client runs sensor callbacks on the threads that
+client has taken them in (read them, where it runs on this host: ``peer_queue``), at most this long
+[s]: the client runs sensor callbacks on the threads that
 also read world states, and a script that holds Python's GIL while it waits for a state
 (``apply_batch_sync(..., True)``) blocks every callback still to come; callbacks queued behind the
 state would take all of those threads and the state never lands. A client on a loaded machine can
 take a tick's camera images slowly, so the wait is the patience a send has with a reader before it
 drops it (``stream.SEND_TIMEOUT_S``), not a fixed fraction of a second; a reader that takes nothing
 for that long is dropped at its next message."""
+
+HELD_FRAME_AFTER_S = 1.0
+"""Synchronous mode: how long the ``tick_cue`` of ``apply_batch_sync(cmds, True)`` waits for the client
+to read its tick's state before it names the frame the client already holds instead [s]. That call
+holds Python's GIL until the client holds the frame named, and the client reads states on the threads
+that run sensor callbacks and free a stopped sensor's callback (both need the GIL): when they are all
+taken, the state is never read and the call times out (30 s, or the client's ``set_timeout``). A client
+whose reads this host cannot see (another host) is answered as before."""
 
 STATE_FIRST_WAIT_S = 0.05
 """Asynchronous mode: a tick's state goes out before its sensor data, waiting at most this long for
@@ -167,6 +176,11 @@ class CarlaLiteServer:
         self._nav: tuple[str, bytes] | None = None
         self._batch_pending = False
         """Asynchronous mode: a batch was answered and its ``tick_cue`` may follow."""
+        self._awaited_batch = False
+        """Synchronous mode: the last request was ``apply_batch_sync``'s (its ``tick_cue`` may follow)."""
+        self._held: int | None = None
+        """Synchronous mode: the frame named by the last ``tick_cue`` answered normally (the client
+        waited until it held it)."""
         self._first_held: int | None = None
         """The frame of the state sent to the first world-state reader when it joined: every client
         holds it or a later one (frames only grow; a reader is sent the current state as it joins)."""
@@ -204,8 +218,12 @@ class CarlaLiteServer:
 
     def handle(self, method: str, params: list) -> Any:
         """Answer one call: a ``Response`` (value or error) as the client decodes it."""
+        is_async = True
         if params and isinstance(params[0], list) and len(params[0]) == 1 and isinstance(params[0][0], bool):
+            is_async = params[0][0]
             params = params[1:]  # the Metadata ([is_async]) CARLA prepends to every call
+        if not is_async and method != "tick_cue":
+            self._awaited_batch = method == "apply_batch"  # apply_batch_sync: the client waits for it
         if method == "apply_batch":  # answered bare, without a Response wrapper
             with self.lock:
                 return self.apply_batch(*params)
@@ -351,7 +369,20 @@ class CarlaLiteServer:
 
     def tick_cue(self) -> int:
         if self.settings.synchronous_mode:
-            self._tick(self._delta())
+            after_batch, self._awaited_batch = self._awaited_batch, False
+            self._tick(self._delta(), SENSOR_FLUSH_S if not after_batch else HELD_FRAME_AFTER_S)
+            if after_batch and not self.streams.flush(WORLD_STATE_STREAM, HELD_FRAME_AFTER_S):
+                held = self._held if self._held is not None else self._first_held
+                if held is not None:
+                    log.info(
+                        "carla-lite: the client took no state of frame %d within %.1f s of its "
+                        "apply_batch_sync: its tick is told frame %d, which it holds",
+                        self.frame,
+                        HELD_FRAME_AFTER_S,
+                        held,
+                    )
+                    return held
+            self._held = self.frame
             return self.frame
         if self._batch_pending:
             # apply_batch_sync(cmds, True) holds Python's GIL from its batch until the client holds the
@@ -494,7 +525,7 @@ class CarlaLiteServer:
     def _delta(self) -> float:
         return self.settings.fixed_delta_seconds or 1.0 / self.options.rate_hz
 
-    def _tick(self, dt: float) -> None:
+    def _tick(self, dt: float, sensor_wait: float = SENSOR_FLUSH_S) -> None:
         self.extras.before_step(dt)
         self.traffic.before_step(dt)
         contacts = self.world.step(dt)
@@ -515,7 +546,7 @@ class CarlaLiteServer:
                 self.streams.publish(stream_id, payload)
                 sent.append(stream_id)
             if synchronous:
-                self.streams.flush_all(sent, SENSOR_FLUSH_S)
+                self.streams.flush_all(sent, sensor_wait)
         if synchronous or not wanted:
             self._publish_state()  # after the frame's sensor data, as CARLA sends them
 

@@ -39,6 +39,7 @@ import time
 from collections import deque
 
 from .layouts import FRAME_SIZE, STREAM_ID, STREAM_ID_SIZE, WORLD_STATE_STREAM
+from .peer_queue import unread_by_peer
 
 log = logging.getLogger(__name__)
 
@@ -214,13 +215,14 @@ class StreamServer:
                     kept.append(message)
 
     def flush(self, stream_id: int, timeout: float) -> bool:
-        """Wait until every reader of ``stream_id`` has acknowledged all it was sent (the messages are
-        in the client's hands), at most ``timeout`` [s]; True when they all did."""
+        """Wait until every reader of ``stream_id`` has taken all it was sent, at most ``timeout``
+        [s]; True when they all did. Taken means read by the client's program where the client is on
+        this host (:func:`peer_queue.unread_by_peer`), else acknowledged by its kernel."""
         with self._lock:
             readers = list(self._readers.get(stream_id, ()))
         deadline = time.monotonic() + timeout
         for r in readers:
-            while _unacknowledged(r) > 0:
+            while _unacknowledged(r) > 0 or (unread_by_peer(r) or 0) > 0:
                 if time.monotonic() > deadline:
                     return False
                 time.sleep(FLUSH_POLL_S)
