@@ -302,12 +302,11 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         stop()
 
 
-WORKERS_PER_CORE = 1.0
-"""``-n auto``'s workers per core. Much of the suite waits rather than computes, and 3 workers on 2
-cores finished a fresh clone's suite in 5 min 31-41 s instead of about 5 min 50 s, but under that load
-carla-lite's answer to the real client's ``apply_batch_sync`` can come after its 30 s time-out
-(tests/carla_lite/test_batch_cleanup.py, docs/testing.md), even with the carla-lite tests one after the
-other on one worker (:data:`SERIAL_PACKAGES`): one worker per core until that holds."""
+WORKERS_PER_CORE = 2.0
+"""``-n auto``'s workers per core. Much of the suite waits rather than computes (real-time runs, server
+start-ups, time-outs the harness tests provoke), and while one worker waits another computes: fresh
+clones' suites on 2 cores took 6 min 04 s with 2 workers, 5 min 23 s with 3 and 4 min 59 s to 5 min 09 s
+with 4 (docs/testing.md)."""
 
 
 def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
