@@ -19,13 +19,13 @@ from tests.console.conftest import TOKEN, make_console
 pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason=MISSING)
 
 SLACK = ("--watchdog-ms", "10000")
+"""The rig's watchdog for these tests, the longest it takes: two browsers, a runtime and a rig server
+share two loaded cores here, and a watchdog trip latches the rig parked (not what these tests are
+about; a runtime starved for 500 ms tripped it). tests/hil_rigs keep the watchdog's own tests strict."""
 UI_WAIT_S = 60.0
 """How long a page or the bus may take to show what a step caused: generous, for a loaded machine
 (Chromium, the console, a run and the rig share two cores with other tests); no test here is about
 how fast (``dil bench console`` measures that) [s]."""
-"""The rig's watchdog for these tests, the longest it takes: two browsers, a runtime and a rig server
-share two loaded cores here, and a watchdog trip latches the rig parked (not what these tests are
-about; a runtime starved for 500 ms tripped it). tests/hil_rigs keep the watchdog's own tests strict."""
 
 
 @pytest.fixture(scope="module")
@@ -34,8 +34,24 @@ def browser():
 
     with sync_playwright() as p:
         b = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        yield b
+        yield _PatientBrowser(b)
         b.close()
+
+
+class _PatientBrowser:
+    """Chromium whose pages wait up to :data:`UI_WAIT_S` for an element, an action or a condition
+    (Playwright's own default is 30 s: a click under two suites side by side on 2 cores took longer)."""
+
+    def __init__(self, browser) -> None:
+        self._browser = browser
+
+    def new_page(self, **kwargs):
+        page = self._browser.new_page(**kwargs)
+        page.set_default_timeout(UI_WAIT_S * 1000)
+        return page
+
+    def __getattr__(self, name: str):
+        return getattr(self._browser, name)
 
 
 def _dil(*args, port):
