@@ -34,10 +34,11 @@ def _free(base: int) -> bool:
     return True
 
 
-def port_block() -> int:
-    """The first port of a free block of 32 in this worker's slice."""
-    for _ in range(_blocks):
-        base = _start + (next(_next) % _blocks) * BLOCK
-        if _free(base):
+def port_block(blocks: int = 1) -> int:
+    """The first port of ``blocks`` consecutive free blocks of 32 in this worker's slice."""
+    starts = _blocks - blocks + 1
+    for _ in range(max(starts, 0)):
+        base = _start + (next(_next) % starts) * BLOCK
+        if all(_free(base + k * BLOCK) for k in range(blocks)):
             return base
-    raise RuntimeError(f"no free block of {BLOCK} ports in {_start}-{_start + _slice}")
+    raise RuntimeError(f"no {blocks} free blocks of {BLOCK} ports in {_start}-{_start + _slice}")

@@ -6,6 +6,7 @@ from pathlib import Path
 import numpy as np
 
 from ..inproc import dil_here
+from ..ports import port_block
 
 # `dil bench dynamics/bus/rig/world/carla` and their reports: test_readme_commands.py (bench_reports)
 
@@ -46,7 +47,8 @@ def test_vehicles_lists_models_and_sets(capsys):
 
 def test_bench_loop_reports_the_full_tick_and_its_baseline(tmp_path):
     out = tmp_path / "loop.json"
-    result = _dil("bench", "loop", "--duration", "0.5", "--loads", "0", "--json", str(out))
+    port = str(port_block(2))  # four loops, 16 ports apart: never the default ports another test holds
+    result = _dil("bench", "loop", "--duration", "0.5", "--loads", "0", "--port", port, "--json", str(out))
     assert result.returncode == 0, result.stderr
     rows = json.loads(out.read_text())["rows"]
     assert [r["tick"] for r in rows] == ["baseline", "full"] * 2  # normal, then real-time scheduling
