@@ -370,7 +370,7 @@ class CarlaLiteServer:
     def tick_cue(self) -> int:
         if self.settings.synchronous_mode:
             after_batch, self._awaited_batch = self._awaited_batch, False
-            self._tick(self._delta(), SENSOR_FLUSH_S if not after_batch else HELD_FRAME_AFTER_S)
+            self._tick(self._delta(), HELD_FRAME_AFTER_S if after_batch else SENSOR_FLUSH_S)
             if after_batch and not self.streams.flush(WORLD_STATE_STREAM, HELD_FRAME_AFTER_S):
                 held = self._held if self._held is not None else self._first_held
                 if held is not None:
