@@ -47,6 +47,8 @@ _NAMES = {
 class LinkStats:
     """What went wrong with the links of one bus (all its connecting sockets together)."""
 
+    handshakes: int = 0
+    """Handshakes that succeeded: connections made (a subscriber's subscription follows at once)."""
     handshake_failures: int = 0
     """Handshakes that failed (security mismatch, refused key, protocol error)."""
     disconnects: int = 0
@@ -68,12 +70,14 @@ class Link:
         self._monitor: zmq.Socket | None = sock.get_monitor_socket(_WATCHED)
         self._next_check = 0.0
         self._reconnect_at: float | None = None
+        self.handshakes = 0
+        """This link's successful handshakes (read by :meth:`tend`)."""
         sock.connect(address)
 
-    def tend(self) -> None:
-        """Read the monitor (at most every CHECK_S) and connect again when due."""
+    def tend(self, force: bool = False) -> None:
+        """Read the monitor (at most every CHECK_S, unless ``force``) and connect again when due."""
         now = time.monotonic()
-        if now < self._next_check or self._monitor is None:
+        if (now < self._next_check and not force) or self._monitor is None:
             return
         self._next_check = now + CHECK_S
         while True:
@@ -99,7 +103,9 @@ class Link:
         elif event == zmq.EVENT_DISCONNECTED:
             s.disconnects += 1
         else:
-            return  # a handshake succeeded: nothing to do
+            s.handshakes += 1
+            self.handshakes += 1
+            return
         if self._reconnect_at is None:
             self._reconnect_at = now + RECONNECT_S
 

@@ -100,6 +100,12 @@ class _Subscriber:
             return None
         return s.recv(copy=True)
 
+    def joined(self) -> bool:
+        """Whether a connection to the publisher has been made (its handshake done), after which
+        libzmq sends the subscription at once. Reads the link's monitor; frames are not taken."""
+        self._link.tend(force=True)
+        return self._link.handshakes > 0
+
 
 def _ready(s: zmq.Socket, timeout_ms: int) -> bool:
     """Whether a frame waits (up to ``timeout_ms``). Without a timeout (the 1 kHz path's case) the

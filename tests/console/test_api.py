@@ -13,6 +13,7 @@ from dil.bus import Drops, Inbox
 from dil.console.auth import Access
 from tests.console.conftest import TOKEN, make_console
 from tests.console.peers import Peer, rig_feedback, run_status
+from tests.joining import joined
 
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
 
@@ -33,9 +34,7 @@ def wait_for(predicate, timeout_s=5.0):
 @pytest.fixture
 def commands(bus):
     """What the console publishes, as the runtime and the rig server receive it."""
-    box = Inbox(bus.subscriber("console/command"), Drops())
-    time.sleep(0.2)  # the subscription reaches the console's publisher
-    return box
+    return Inbox(joined(bus.subscriber("console/command")), Drops())
 
 
 def received(box, timeout_ms=2000):

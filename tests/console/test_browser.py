@@ -15,6 +15,7 @@ import pytest
 from dil.bus import Drops, Endpoints, Inbox, ZmqBus
 from dil.console.chromium import ARGS, CHROMIUM, MISSING
 from tests.console.conftest import TOKEN, make_console
+from tests.joining import joined
 
 pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason=MISSING)
 
@@ -209,7 +210,7 @@ def test_a_page_without_the_token_shows_live_data_estops_but_cannot_send_other_c
     from tests.console.peers import Peer, rig_feedback, run_status
 
     console = make_console(base_port, tmp_path)
-    commands = Inbox(bus.subscriber("console/command"), Drops())
+    commands = Inbox(joined(bus.subscriber("console/command")), Drops())
     fallback = {"kind": "fallback", "control": "fallback", "node": "", "frame_id": -1, "latency_ms": 0.0}
     link = "rig/command tcp://127.0.0.1:5555: handshake failed (no CURVE)"
     rig = {**rig_feedback("parked"), "link_failures": 2, "link_error": link}

@@ -12,6 +12,7 @@ from dil.console.run_control import install
 from dil.realtime.clock import SimClock, WallClock
 from dil.realtime.loop import Loop
 from hil_rigs.server import ENGAGED, ENGAGING, PARKED, PARKING, RigServer
+from tests.joining import joined
 
 MS = 1_000_000
 
@@ -63,7 +64,7 @@ def test_pause_holds_simulation_time_resume_goes_on_stop_ends_with_the_operators
     status = Inbox(bus.subscriber("run/status", conflate=True), Drops())
     loop = Loop([sim, rig_link], WallClock(), bus, Drops())
     reasons = []
-    install(loop, Inbox(bus.subscriber("console/command"), Drops()), reasons.append)
+    install(loop, Inbox(joined(bus.subscriber("console/command")), Drops()), reasons.append)
     thread = threading.Thread(target=loop.run, daemon=True)
     thread.start()
     try:
@@ -80,7 +81,7 @@ def test_pause_holds_simulation_time_resume_goes_on_stop_ends_with_the_operators
         _wait(lambda: sim.ticks > frozen_ticks + 100)
         assert loop.state == "running"
         send("stop")
-        thread.join(5)
+        thread.join(60)
         assert not thread.is_alive() and reasons == ["stopped by jane"]
     finally:
         loop.stop_requested = True
@@ -93,7 +94,7 @@ def test_an_estop_ends_a_paused_run(base_port):
     send = _console(bus)
     loop = Loop([Counter("simulation")], WallClock(), bus, Drops())
     reasons = []
-    install(loop, Inbox(bus.subscriber("console/command"), Drops()), reasons.append)
+    install(loop, Inbox(joined(bus.subscriber("console/command")), Drops()), reasons.append)
     thread = threading.Thread(target=loop.run, daemon=True)
     thread.start()
     try:
@@ -101,7 +102,7 @@ def test_an_estop_ends_a_paused_run(base_port):
         send("pause")
         _wait(lambda: loop.state == "paused")
         send("estop")
-        thread.join(5)
+        thread.join(60)
         assert not thread.is_alive() and reasons == ["emergency stop by jane"]
     finally:
         loop.stop_requested = True

@@ -11,6 +11,7 @@ from dil.realtime.clock import WallClock
 from dil.realtime.loop import Loop
 from tests.console.peers import Peer, rig_feedback
 from tests.console.test_run_control import Counter
+from tests.joining import joined
 
 HOUR_NS = 3600 * 10**9
 
@@ -26,7 +27,7 @@ def _sender(bus):
     return send
 
 
-def _wait(predicate, timeout_s=10.0):
+def _wait(predicate, timeout_s=60.0):
     end = time.monotonic() + timeout_s
     while time.monotonic() < end:
         if predicate():
@@ -42,7 +43,7 @@ def test_commands_dated_ahead_are_counted_not_obeyed_but_the_estop_always_is(bas
     drops = Drops()
     loop = Loop([Counter("simulation")], WallClock(), bus, drops)
     reasons = []
-    install(loop, Inbox(bus.subscriber("console/command"), Drops()), reasons.append)
+    install(loop, Inbox(joined(bus.subscriber("console/command")), Drops()), reasons.append)
     thread = threading.Thread(target=loop.run, daemon=True)
     thread.start()
     try:
@@ -55,7 +56,7 @@ def test_commands_dated_ahead_are_counted_not_obeyed_but_the_estop_always_is(bas
         send("pause", ahead_ns=5 * 10**8)  # within the tolerance: obeyed
         _wait(lambda: loop.state == "paused")
         send("estop", ahead_ns=HOUR_NS)  # however it is dated
-        thread.join(10)
+        thread.join(60)
         assert not thread.is_alive() and reasons == ["emergency stop by jane"]
         assert drops.of("console/command") == 2
     finally:
@@ -67,7 +68,7 @@ def test_commands_dated_ahead_are_counted_not_obeyed_but_the_estop_always_is(bas
 def test_the_runtime_obeys_a_start_only_with_a_ready_rig_or_the_operators_no_motion(base_port):
     bus = ZmqBus(Endpoints.default("tcp", port=base_port))
     send = _sender(bus)
-    host = RunHost(bus, Inbox(bus.subscriber("console/command"), Drops()))
+    host = RunHost(bus, Inbox(joined(bus.subscriber("console/command")), Drops()))
     status = Inbox(bus.subscriber("run/status", conflate=True), Drops())
     started = []
 
