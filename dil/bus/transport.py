@@ -30,6 +30,9 @@ class Subscriber(Protocol):
     def recv(self, timeout_ms: int = 0) -> bytes | None:
         """The next frame, waiting up to ``timeout_ms`` (0: do not wait); None if there is none."""
 
+    def joined(self) -> bool:
+        """Whether frames published from now on reach this subscriber (its connection is made)."""
+
 
 class Requester(Protocol):
     def send(self, frame: Frame) -> None:
@@ -164,6 +167,10 @@ class _LocalSubscriber:
         if type(item) is bytes:
             return item
         return bytes(item[1](item[0])) if type(item) is tuple else item.frame()
+
+    def joined(self) -> bool:
+        """Always: a local subscriber gets everything published after its creation."""
+        return True
 
     def values(self) -> Callable[[int], bytes | Handoff | None]:
         """From now on, receive messages published as values as they are (a

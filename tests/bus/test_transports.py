@@ -154,3 +154,22 @@ def test_endpoints_name_what_is_missing():
         Endpoints.default("tcp")["sensor/rear"]
     with pytest.raises(ValueError, match="udp"):
         Endpoints.default("udp")
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_a_subscriber_says_when_it_has_joined_its_publisher(kind, tmp_path, base_port):
+    from tests.joining import joined
+
+    bus = _bus(kind, tmp_path, base_port)
+    try:
+        sub = bus.subscriber(TOPIC)
+        if kind in ("ipc", "tcp"):
+            assert not sub.joined()  # nothing bound at the topic's address yet
+        pub = bus.publisher(TOPIC)
+        assert joined(sub).joined()
+        if kind in ("ipc", "tcp"):
+            assert bus.links.handshakes == 1 and bus.links.handshake_failures == 0
+        enc = Encoder(SCHEMAS[TOPIC], "driver")
+        _await_link(pub, sub, enc.encode(0, 0, sample(SCHEMAS[TOPIC])))
+    finally:
+        bus.close()
