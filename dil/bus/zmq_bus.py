@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import os
 import re
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -85,6 +86,28 @@ class _Publisher:
             data = bytes(frame)
             for tap in self._taps:
                 tap(data)
+
+
+class _AnnouncedPublisher(_Publisher):
+    """A publisher (an XPUB) that is told of each subscription: it can wait for its subscribers."""
+
+    def __init__(self, topic: str, sock: zmq.Socket, taps: list) -> None:
+        super().__init__(topic, sock, taps)
+        self._prefix = b"\x01" + topic.encode() + b"\0"
+        self.subscriptions = 0
+        """Subscriptions to this topic received so far (one per subscriber that joined)."""
+
+    def wait_subscribers(self, n: int, timeout_s: float) -> int:
+        """Wait until ``n`` subscribers have joined (at most ``timeout_s``); how many have. Frames
+        published from a subscriber's join on reach it."""
+        end = time.monotonic() + timeout_s
+        while self.subscriptions < n:
+            left_ms = round((end - time.monotonic()) * 1000)
+            if left_ms <= 0 or not self._sock.poll(left_ms):
+                break
+            if self._sock.recv() == self._prefix:
+                self.subscriptions += 1
+        return self.subscriptions
 
 
 class _Subscriber:
@@ -214,10 +237,10 @@ class ZmqBus:
         self._sockets.append(s)
         return s
 
-    def _bind(self, kind: int, address: str) -> zmq.Socket:
+    def _bind(self, kind: int, address: str, sock: zmq.Socket | None = None) -> zmq.Socket:
         s = self._bound.get(address)
         if s is None:
-            s = self._socket(kind)
+            s = sock if sock is not None else self._socket(kind)
             if self._curve is not None:
                 self._curve.server(s)
             try:
@@ -238,6 +261,16 @@ class ZmqBus:
 
     def publisher(self, topic: str) -> _Publisher:
         return _Publisher(topic, self._bind(zmq.PUB, self.endpoints[topic]), self._taps)
+
+    def announced_publisher(self, topic: str) -> _AnnouncedPublisher:
+        """A publisher of ``topic`` that counts its subscribers as they join
+        (:meth:`~_AnnouncedPublisher.wait_subscribers`): a player that must lose nothing at its start."""
+        address = self.endpoints[topic]
+        if address in self._bound:
+            raise ValueError(f"{address} is already bound")
+        sock = self._socket(zmq.XPUB)
+        sock.setsockopt(zmq.XPUB_VERBOSE, 1)  # every subscriber's subscription, not only the first
+        return _AnnouncedPublisher(topic, self._bind(zmq.XPUB, address, sock), self._taps)
 
     def tap(self, observer: Callable[[bytes], None]) -> None:
         """Call ``observer(frame)`` for every frame this process publishes (a recorder)."""

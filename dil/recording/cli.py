@@ -88,6 +88,14 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     )
     osi.add_argument("--no-playback", action="store_true", help="convert, map and score only")
     r.add_argument("--topics", nargs="+", help="play back only these topics")
+    r.add_argument(
+        "--subscribers",
+        type=int,
+        default=0,
+        metavar="N",
+        help="wait until N subscribers have joined each topic before playing it, so that they miss "
+        "nothing (default: 0.2 s of grace)",
+    )
     from dil.arguments import add_bus_arguments
 
     add_bus_arguments(r, local=False)
@@ -213,14 +221,20 @@ def _replay(args: argparse.Namespace) -> int:
 def _play_back(args: argparse.Namespace, log: Path) -> int:
     from dil.arguments import bus_from_args
 
-    from .playback import DRAIN_S, play_back
+    from .playback import DRAIN_S, JoinError, play_back
 
+    if args.subscribers < 0:
+        print(f"dil replay: --subscribers {args.subscribers}: must be >= 0", file=sys.stderr)
+        return 2
     bus = bus_from_args(args)
     try:
-        done = play_back(log, bus, speed=args.speed, topics=args.topics)
+        done = play_back(log, bus, speed=args.speed, topics=args.topics, subscribers=args.subscribers)
     except LogError as e:
         print(f"dil replay: {e}", file=sys.stderr)
         return 2
+    except JoinError as e:
+        print(f"dil replay: {e}; nothing more was played", file=sys.stderr)
+        return 1
     finally:
         bus.close(linger_s=DRAIN_S)  # the log's end still reaches a subscriber that is behind
     print(f"played back {done.messages} messages from {log} in {done.wall_s:.2f} s")

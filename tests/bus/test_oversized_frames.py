@@ -15,7 +15,7 @@ import zmq
 from dil.bus import Endpoints
 
 ROOT = Path(__file__).resolve().parents[2]
-WATCHDOG_S = 0.050
+STALL_SLACK_S = 0.5
 SIZES = (10_000_000, 100_000_000)
 
 
@@ -167,7 +167,10 @@ def test_oversized_driver_input_neither_stalls_nor_swells_the_drive_loop(base_po
         status = [msgpack.unpackb(f.partition(b"\0")[2]) for f in heartbeat.frames]
         normal = max(s["lateness_max_us"] for s in status[max(n0 - 10, 0) : n0])
         attacked = max(s["lateness_max_us"] for s in status[n0:])
-        assert attacked < 2 * normal + WATCHDOG_S * 1e6, (normal, attacked)  # the loop's own lateness
+        # the loop's own lateness: no stall of the size the limits removed (about 1 s per 10 MB frame);
+        # 0.5 s is above what a busy machine adds while this process copies 100 MB frames (the normal
+        # window is the 10 statuses before, about 1 s, and cannot hold every hiccup of the attack's)
+        assert attacked < 2 * normal + STALL_SLACK_S * 1e6, (normal, attacked)
         assert grew < 50_000_000, f"the drive loop's memory grew {grew / 1e6:.0f} MB"
         assert status[-1]["state"] == "running"
     finally:

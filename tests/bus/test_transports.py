@@ -173,3 +173,23 @@ def test_a_subscriber_says_when_it_has_joined_its_publisher(kind, tmp_path, base
         _await_link(pub, sub, enc.encode(0, 0, sample(SCHEMAS[TOPIC])))
     finally:
         bus.close()
+
+
+@pytest.mark.parametrize("kind", ["inproc", "ipc", "tcp"])
+def test_an_announced_publisher_waits_for_its_subscribers_and_then_loses_nothing(kind, tmp_path, base_port):
+    bus = _bus(kind, tmp_path, base_port)
+    other = _bus(kind, tmp_path, base_port, context=bus.context)  # inproc reaches within a context
+    try:
+        subs = [bus.subscriber(TOPIC), other.subscriber(TOPIC), other.subscriber("vehicle/state")]
+        pub = bus.announced_publisher(TOPIC)
+        assert pub.wait_subscribers(2, 60.0) == 2  # the other topic's subscriber is not counted
+        assert pub.wait_subscribers(3, 0.2) == 2
+        frame = Encoder(SCHEMAS[TOPIC], "driver").encode(0, 0, sample(SCHEMAS[TOPIC]))
+        pub.send(frame)  # once, no retry: both subscribers have joined
+        assert [s.recv(60_000) for s in subs[:2]] == [bytes(frame)] * 2
+        assert subs[2].recv(10) is None
+        with pytest.raises(ValueError, match="already bound"):
+            bus.announced_publisher(TOPIC)
+    finally:
+        other.close()
+        bus.close()

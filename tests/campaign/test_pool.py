@@ -22,6 +22,14 @@ STALL_S = 5.0
 """The pool's stall limit here [s]: far beyond a stand-in run's time on a loaded machine."""
 
 
+@pytest.fixture(autouse=True, scope="module")
+def _forkserver_started():
+    """Start this process's forkserver before any stall is timed: its start (and whatever preload
+    another test module set for it, e.g. carla-lite's server modules) is not a run's time."""
+    for _ in run_local(_specs(1), _row, 1, None, initializer=None):
+        pass
+
+
 def _specs(n: int) -> list[RunSpec]:
     return [RunSpec("s.xosc", "0" * 64, (("i", str(i)),), "none", 0, i, "car", "st", 1.0) for i in range(n)]
 

@@ -27,6 +27,7 @@ UI_WAIT_S = 60.0
 """How long a page or the bus may take to show what a step caused: generous, for a loaded machine
 (Chromium, the console, a run and the rig share two cores with other tests); no test here is about
 how fast (``dil bench console`` measures that) [s]."""
+UI_WAIT_MS = round(UI_WAIT_S * 1000)
 
 
 @pytest.fixture(scope="module")
@@ -252,14 +253,14 @@ def test_a_page_without_the_token_shows_live_data_estops_but_cannot_send_other_c
         # ...and the button still works with the focus in a field (no token, an unusable name)
         box.focus()
         page.click("#estop")
-        msg = commands.next(5000)
+        msg = commands.next(UI_WAIT_MS)
         assert msg is not None and msg["command"] == "estop" and msg["operator"] == ""
         page.wait_for_function("document.getElementById('msg').textContent.startsWith('E-STOP sent')")
         # the space bar with the focus outside text fields
         page.locator("#operator").fill("mallory")
         page.locator("#estop").focus()
         page.keyboard.press("Space")
-        msg = commands.next(5000)
+        msg = commands.next(UI_WAIT_MS)
         assert msg is not None and msg["command"] == "estop" and msg["operator"] == "mallory"
 
         # a forged request from the page, buttons bypassed: refused for anything but the e-stop
@@ -276,7 +277,7 @@ def test_a_page_without_the_token_shows_live_data_estops_but_cannot_send_other_c
         page.wait_for_timeout(500)
         assert _text(page, "#auth") == "token refused: view only, controls disabled"
         page.click("#estop")  # the e-stop all the same
-        msg = commands.next(5000)
+        msg = commands.next(UI_WAIT_MS)
         assert msg is not None and msg["command"] == "estop"
     finally:
         page.close()
@@ -374,7 +375,7 @@ def test_a_view_only_second_tab_estops_a_live_run_and_start_then_needs_a_rearm_o
         operator.wait_for_selector("#no-motion-banner", state="visible", timeout=UI_WAIT_S * 1000)
         viewer.wait_for_selector("#no-motion-banner", state="visible", timeout=UI_WAIT_S * 1000)
         for _ in range(10):  # the rig stays parked while the run goes on
-            assert feedback.next(200)["state"] == "parked" and operator.is_visible("#no-motion-banner")
+            assert feedback.next(UI_WAIT_MS)["state"] == "parked" and operator.is_visible("#no-motion-banner")
         viewer.click("#estop")
         _wait_bus(status, lambda m: m["state"] == "stopped", 30)
         operator.wait_for_selector("#no-motion-banner", state="hidden", timeout=UI_WAIT_S * 1000)

@@ -163,6 +163,8 @@ def test_playback_republishes_the_log_on_the_bus(recorded):
             "20",
             "--topics",
             "vehicle/state",
+            "--subscribers",
+            "1",
             "--bus",
             "tcp",
             "--port",
@@ -181,13 +183,24 @@ def test_playback_republishes_the_log_on_the_bus(recorded):
             m = inbox.next(200)
             if m is not None:
                 seqs.append(m["seq"])
-            elif proc.poll() is not None and inbox.next(2000) is None:
+            elif proc.poll() is not None and inbox.next(30_000) is None:
                 break
     finally:
         proc.kill()
         bus.close()
-    assert len(seqs) > 1500  # all but what left before the subscription joined
-    assert seqs == played[played.index(seqs[0]) :]  # in order, none lost, up to the log's end
+    assert seqs == played  # all of them, in order: the player waited for this subscriber to join
+
+
+def test_a_player_told_of_subscribers_that_do_not_come_says_so_and_plays_nothing(recorded):
+    from dil.recording.playback import JoinError, play_back
+
+    path, _ = recorded
+    bus = ZmqBus(Endpoints.default("tcp", port=port_block()))
+    try:
+        with pytest.raises(JoinError, match=r"^vehicle/state: 0 of 1 subscribers joined in 0.3 s$"):
+            play_back(path, bus, speed=0, topics=["vehicle/state"], subscribers=1, join_timeout_s=0.3)
+    finally:
+        bus.close()
 
 
 @pytest.mark.parametrize(
