@@ -71,16 +71,20 @@ def open_carla_world(options: CarlaOptions, scen: Scenario, ego: ActorSpec, thre
         if name not in DISPLAY_CAMERAS:
             raise ValueError(f"--cameras {name!r}: must be one of {', '.join(DISPLAY_CAMERAS)}")
     world = CarlaWorld(options, ego, threaded=threaded)
-    # a map name (Town01_Opt) is the server's map even where a local .xodr (Town01.xodr) serves it
-    want = scen.road_map if scen.road_map is not None or scen.road_file is None else Path(scen.road_file).stem
-    if world.map_name != want:
+    try:
+        # a map name (Town01_Opt) is the server's map even where a local .xodr (Town01.xodr) serves it
+        stem = Path(scen.road_file).stem if scen.road_file is not None else None
+        want = scen.road_map if scen.road_map is not None or stem is None else stem
+        if world.map_name != want:
+            named = Path(scen.road_file).name if scen.road_file is not None else f"the map {want!r}"
+            serve = f" or serve the file (dil carla-lite --map {scen.road_file})" if scen.road_file else ""
+            raise ValueError(
+                f"{scen.source}: the scenario's road network is {named} but the CARLA "
+                f"server has map {world.map_name!r} loaded; load that map (--carla-map {want}){serve}"
+            )
+    except BaseException:  # a refusal or a Ctrl-C: the server gets its settings back
         world.close()
-        named = Path(scen.road_file).name if scen.road_file is not None else f"the map {want!r}"
-        serve = f" or serve the file (dil carla-lite --map {scen.road_file})" if scen.road_file else ""
-        raise ValueError(
-            f"{scen.source}: the scenario's road network is {named} but the CARLA "
-            f"server has map {world.map_name!r} loaded; load that map (--carla-map {want}){serve}"
-        )
+        raise
     return world
 
 

@@ -335,6 +335,9 @@ class CarlaWorld:
         except RuntimeError as e:
             self.close()
             raise CarlaError(f"the CARLA server refused synchronous mode: {e}") from None
+        except BaseException:  # Ctrl-C while the server took the settings: it gets its own back
+            self.close()
+            raise
 
     def add_camera(self, name: str, spec: CameraSpec, rate_hz: float) -> CarlaCamera:
         """A camera on the ego rendered by CARLA (``sensor/<name>``); add before the first step."""
