@@ -84,7 +84,7 @@ class LiteServer:
         """Stream readers that joined so far (the server logs each)."""
         return sum("reader joined" in line for line in self.log)
 
-    def wait_for_readers(self, count: int, timeout: float = 5.0) -> None:
+    def wait_for_readers(self, count: int, timeout: float = CLIENT_TIMEOUT_S) -> None:
         """Wait until ``count`` readers joined: a sensor's data flows only once its reader is connected."""
         deadline = time.monotonic() + timeout
         while self.readers() < count:
@@ -200,7 +200,7 @@ class Collector:
             self.items.append(item)
             self._cond.notify_all()
 
-    def wait_for(self, count: int, timeout: float = 5.0) -> list:
+    def wait_for(self, count: int, timeout: float = CLIENT_TIMEOUT_S) -> list:
         with self._cond:
             self._cond.wait_for(lambda: len(self.items) >= count, timeout)
             return list(self.items)

@@ -13,14 +13,14 @@ from __future__ import annotations
 import threading
 import time
 
-from .conftest import carla
+from .conftest import CLIENT_TIMEOUT_S, carla
 
 CALLS = 20
 
 
 def test_batch_with_tick_in_asynchronous_mode_while_four_sensors_stream(server):
     client = server.client()
-    client.set_timeout(10.0)  # a call that waits on a state the client cannot read never returns
+    client.set_timeout(CLIENT_TIMEOUT_S)  # a call that waits on a state the client cannot read never returns
     world = client.get_world()
     library = world.get_blueprint_library()
     car = world.spawn_actor(library.find("vehicle.tesla.model3"), world.get_map().get_spawn_points()[0])
@@ -56,6 +56,6 @@ def test_batch_with_tick_in_asynchronous_mode_while_four_sensors_stream(server):
     assert received[0] > 0
     for sensor in sensors:
         sensor.stop()
-    client.set_timeout(10.0)
+    client.set_timeout(CLIENT_TIMEOUT_S)
     responses = client.apply_batch_sync([carla.command.DestroyActor(a.id) for a in [*sensors, car]], True)
     assert [r.error for r in responses] == [""] * 5

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import pytest
 
+from .conftest import CLIENT_TIMEOUT_S as WAIT_S
 from .conftest import carla, synchronous
 
 
 def test_version_world_and_asynchronous_ticks(client):
     assert client.get_server_version() == "0.9.16"
     world = client.get_world()
-    first = world.wait_for_tick(2.0)
-    later = world.wait_for_tick(2.0)
+    first = world.wait_for_tick(WAIT_S)
+    later = world.wait_for_tick(WAIT_S)
     assert later.frame > first.frame
     assert later.timestamp.elapsed_seconds > first.timestamp.elapsed_seconds
 
@@ -35,7 +36,7 @@ def test_settings_round_trip_and_synchronous_tick(client):
         assert world.get_snapshot().frame == after.frame + 5
     restored = world.get_settings()
     assert restored.synchronous_mode is False and restored.fixed_delta_seconds is None
-    assert world.wait_for_tick(2.0).frame > after.frame + 5  # the server ticks on its own again
+    assert world.wait_for_tick(WAIT_S).frame > after.frame + 5  # the server ticks on its own again
 
 
 def test_a_second_client_sees_the_same_world(server):

@@ -9,7 +9,7 @@ import time
 
 from .conftest import synchronous
 
-WAIT_S = 10.0
+WAIT_S = 60.0
 
 
 def _wait_for_line(server, text: str) -> list[str]:
