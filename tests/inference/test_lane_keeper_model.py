@@ -23,6 +23,10 @@ from dil.world.camera import Camera, CameraSpec
 
 from ..road.helpers import ROADS
 
+PATIENT_MS = 30_000.0
+"""The AI deadline of the runs here that are not about deadlines [ms]: a batch run waits for each
+answer, and a node starved on a loaded machine may take seconds."""
+
 SCENARIO = Path(__file__).resolve().parents[2] / "scenarios" / "catalog" / "lane_keeping_rural.xosc"
 MANIFEST = Path(__file__).resolve().parents[2] / "dil" / "inference" / "models" / "lane_keeper.yaml"
 CRUISE = 70.0 / 3.6
@@ -145,7 +149,7 @@ def test_it_keeps_the_lane_of_the_catalog_curved_road_through_a_real_node(kmh):
     # the whole chain: a node process over tcp, frames of the run's own camera, the 25 Hz stack
     # against the loop, the scenario's speed parameter; the built-in stack only takes over if the
     # node fails, which it must not
-    ai = AiOptions(model=str(MANIFEST), deadline_ms=1000.0)
+    ai = AiOptions(model=str(MANIFEST), deadline_ms=PATIENT_MS)
     result = run(RunSpec(ScenarioChoice(SCENARIO, {"EgoSpeed": f"{kmh:g}"}), DriverChoice("ai", ai=ai)))
     k = result.kpis
     assert k["ai_fallback_at_s"] is None and k["ai_control_at_end"] == "ai"

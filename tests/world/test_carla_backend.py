@@ -21,6 +21,10 @@ from dil.world.carla_backend import CarlaError, CarlaOptions, CarlaWorld
 from ..carla_lite.conftest import ROADS, start_server, stop_server
 from ..inference import linear_model as lm
 
+PATIENT_MS = 30_000.0
+"""The AI deadline of the runs here that are not about deadlines [ms]: a batch run waits for each
+answer, and a node starved on a loaded machine may take seconds."""
+
 carla = pytest.importorskip("carla")
 CATALOG = Path(__file__).resolve().parents[2] / "scenarios" / "catalog"
 
@@ -205,7 +209,7 @@ def test_catalog_scenarios_give_the_same_verdict_and_kpis_on_both_worlds(highway
 
 def test_an_ai_stack_sees_the_server_s_camera(rural, tmp_path):
     model = lm.build(tmp_path / "model", source=(640, 360))
-    ai = AiOptions(model=str(model["manifest"]), deadline_ms=1000.0)
+    ai = AiOptions(model=str(model["manifest"]), deadline_ms=PATIENT_MS)
     result = run(
         RunSpec(
             ScenarioChoice(CATALOG / "lane_keeping_rural.xosc"),
