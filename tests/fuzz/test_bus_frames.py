@@ -20,6 +20,8 @@ from dil.realtime.clock import WallClock
 from dil.realtime.loop import Loop
 from hil_rigs.server import PARKED, RigServer
 
+from ..ports import port_block
+
 ROOT = Path(__file__).resolve().parents[2]
 SEED = 18
 CASE_TIMEOUT_S = 10.0
@@ -127,7 +129,7 @@ def _fuzz(sender: Sender, topic: str, count, alive, errors=()) -> dict:
 
 
 def test_fuzzed_rig_commands_are_refused_and_counted_and_the_rig_stays_parked():
-    port = random.Random(time.time_ns()).randrange(20000, 60000, 32)
+    port = port_block()
     ep = Endpoints.default("tcp", port=port)
     ctx = zmq.Context()
     sender = Sender(ctx, ep["rig/command"])
@@ -170,7 +172,7 @@ def test_fuzzed_rig_commands_are_refused_and_counted_and_the_rig_stays_parked():
 
 
 def test_fuzzed_driver_input_is_refused_and_counted_by_the_drive_loop():
-    port = random.Random(time.time_ns() + 1).randrange(20000, 60000, 32)
+    port = port_block()
     ep = Endpoints.default("tcp", port=port)
     ctx = zmq.Context()
     sender = Sender(ctx, ep["driver/input"])
