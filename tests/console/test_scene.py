@@ -211,11 +211,14 @@ def test_camera_frames_reach_the_page_and_nobody_in_control_is_red(browser, base
         img = cv2.imdecode(np.frombuffer(base64.b64decode(src.split(",", 1)[1]), np.uint8), cv2.IMREAD_COLOR)
         assert img.shape == (48, 64, 3)
         assert img[:, -4:, 1].mean() > img[:, :4, 1].mean() + 100  # the gradient came through
-        # decimated: about 10 images a second of a 20 Hz camera, whatever the page's 25 frames
-        n1, t1 = page.evaluate("window.dilStats.cameraFrames"), time.monotonic()
-        page.wait_for_timeout(2000)
-        rate = (page.evaluate("window.dilStats.cameraFrames") - n1) / (time.monotonic() - t1)
-        assert 1.0 < rate <= 11.0, rate
+        # decimated: at most 10 images a second of a 20 Hz camera, whatever the page's 25 frames (the
+        # console's own count: what the page counts in a window depends on how busy the browser is)
+        feed = console.bridge.camera
+        n1, sent0, t1 = page.evaluate("window.dilStats.cameraFrames"), feed.sent, time.monotonic()
+        _wait(lambda: page.evaluate("window.dilStats.cameraFrames") >= n1 + 5, "more frames", page=page)
+        sent, elapsed = feed.sent - sent0, time.monotonic() - t1
+        assert sent <= elapsed / feed.period_s + 1, (sent, elapsed)
+        assert feed.period_s == pytest.approx(0.1)
         assert page.evaluate("window.dilScene.state()")["lanes"] > 0  # a catalog scenario's road
         _shot(page, tmp_path, "console-camera-nobody.png")
     finally:
