@@ -257,8 +257,9 @@ def test_braking_gives_a_nose_down_pitch_cue_at_the_rig_across_processes():
     port = _port()
     bus_args = ["--bus", "tcp", "--port", str(port)]
     rig = subprocess.Popen(
-        # a watchdog of 500 ms: a runtime stalled by a loaded machine would latch the rig parked
-        [sys.executable, "-m", "dil", "rig", "serve", "--sim", "--watchdog-ms", "500", *bus_args],
+        # a watchdog of 3 s: a runtime stalled by a loaded machine would latch the rig parked (the
+        # watchdog's own tests are strict: tests/hil_rigs/test_rig_latching.py and the watchdog tests here)
+        [sys.executable, "-m", "dil", "rig", "serve", "--sim", "--watchdog-ms", "3000", *bus_args],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
     )
@@ -329,8 +330,9 @@ def test_a_scenario_driven_in_real_time_cues_the_rig(tmp_path):
     port = _port()
     bus_args = ["--bus", "tcp", "--port", str(port)]
     rig = subprocess.Popen(
-        # a watchdog of 500 ms: a runtime stalled by a loaded machine would latch the rig parked
-        [sys.executable, "-m", "dil", "rig", "serve", "--sim", "--watchdog-ms", "500", *bus_args],
+        # a watchdog of 3 s: a runtime stalled by a loaded machine would latch the rig parked (the
+        # watchdog's own tests are strict: tests/hil_rigs/test_rig_latching.py and the watchdog tests here)
+        [sys.executable, "-m", "dil", "rig", "serve", "--sim", "--watchdog-ms", "3000", *bus_args],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
     )
