@@ -42,3 +42,10 @@ def port_block(blocks: int = 1) -> int:
         if all(_free(base + k * BLOCK) for k in range(blocks)):
             return base
     raise RuntimeError(f"no {blocks} free blocks of {BLOCK} ports in {_start}-{_start + _slice}")
+
+
+def free_port() -> int:
+    """One free port for a server a test starts (a Traffic Manager, an inference node): from this
+    worker's blocks, below the ephemeral range, so no client socket takes it as its source port while
+    the server starts (the kernel's pick, ``bind(0)``, lies in that range)."""
+    return port_block()

@@ -5,9 +5,11 @@ stack as its safety fallback."""
 from __future__ import annotations
 
 import os
+import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -47,11 +49,15 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_local_node(manifest: str, backend: str, options: tuple[str, ...]) -> tuple[str, subprocess.Popen]:
-    """``dil node serve`` in a child process on a free loopback port; its address and process."""
+def start_local_node(
+    manifest: str, backend: str, options: tuple[str, ...], directory: Path
+) -> tuple[str, subprocess.Popen]:
+    """``dil node serve`` in a child process, bound on an ipc socket in ``directory`` (a folder of
+    this run's own: no port to pick, so none another process can take while the node starts); its
+    address and process."""
     if not Path(manifest).is_file():
         raise FileNotFoundError(f"--model {manifest}: no such manifest")
-    address = f"tcp://127.0.0.1:{free_port()}"
+    address = f"ipc://{directory / 'node'}"
     cmd = [sys.executable, "-m", "dil", "node", "serve", manifest, "--bind", address, "--backend", backend]
     if backend == "onnx":
         # the node shares this machine's CPUs with the 1 kHz loop: one thread that sleeps when idle,
@@ -85,6 +91,7 @@ class AiStackSetup:
     ):
         self.proc: subprocess.Popen | None = None
         self.node_bus: ZmqBus | None = None
+        self._node_dir: Path | None = None
         try:
             self._setup(bus, drops, clock, vehicle_params, o, wait)
         except BaseException:
@@ -96,7 +103,8 @@ class AiStackSetup:
     ) -> None:
         nodes = list(o.nodes)
         if o.model:
-            address, self.proc = start_local_node(o.model, o.backend, o.backend_options)
+            self._node_dir = Path(tempfile.mkdtemp(prefix="dil-node-"))
+            address, self.proc = start_local_node(o.model, o.backend, o.backend_options, self._node_dir)
             nodes.append(address)
         if not nodes:
             raise ValueError("--stack ai needs --model MANIFEST (a local node) or --node ADDRESS")
@@ -136,3 +144,5 @@ class AiStackSetup:
                 self.proc.wait(10)
             except subprocess.TimeoutExpired:
                 self.proc.kill()
+        if self._node_dir is not None:
+            shutil.rmtree(self._node_dir, ignore_errors=True)

@@ -56,7 +56,7 @@ class StackError(RuntimeError):
 @dataclass(frozen=True)
 class RemoteOptions:
     nodes: tuple[str, ...]
-    """Node addresses (``tcp://host:port``)."""
+    """Node addresses (``tcp://host:port``; a node started for the run: ``ipc://PATH``)."""
     rate_hz: float = 25.0
     deadline_ms: float = 100.0
     hold_ms: float = 300.0

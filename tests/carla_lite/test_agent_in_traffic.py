@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import math
 import random
-import socket
 
 import pytest
 
+from ..ports import free_port
 from .conftest import ROADS, Collector, carla, start_server, stop_server, synchronous
 
 STEP_S = 0.05
@@ -148,15 +148,9 @@ class BehaviorStyleAgent(LaneAgent):
         return cruise / 3.6
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def _traffic(client: carla.Client, world: carla.World, exclude: carla.Location, seed: int) -> list[int]:
     """``TRAFFIC`` cars on the Traffic Manager's autopilot, generate_traffic.py's way."""
-    tm = client.get_trafficmanager(_free_port())
+    tm = client.get_trafficmanager(free_port())
     tm.set_synchronous_mode(True)
     tm.set_random_device_seed(seed)
     blueprints = list(world.get_blueprint_library().filter("vehicle.*"))

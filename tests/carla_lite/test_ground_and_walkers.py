@@ -7,8 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from dil.stack.ai import free_port
-
+from ..ports import free_port
 from .conftest import ROADS, Collector, LiteServer, start_server, stop_server, synchronous
 
 carla = pytest.importorskip("carla")

@@ -9,20 +9,14 @@ from __future__ import annotations
 
 import math
 import random
-import socket
 import time
 
 import pytest
 
+from ..ports import free_port
 from .conftest import ROADS, Collector, carla, start_server, stop_server, synchronous
 
 STEP_S = 0.05
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _boxes_overlap(a: carla.Actor, b: carla.Actor) -> bool:
@@ -69,7 +63,7 @@ def _spawn_traffic(client: carla.Client, world: carla.World, tm_port: int, count
 
 def test_generate_traffic_style_30_vehicles_drive_30_s_without_collisions(server, client):
     world = client.get_world()
-    tm_port = _free_port()
+    tm_port = free_port()
     with synchronous(world, STEP_S):
         tm = client.get_trafficmanager(tm_port)
         assert tm.get_port() == tm_port
@@ -128,7 +122,7 @@ def test_generate_traffic_style_30_vehicles_drive_30_s_without_collisions(server
 def test_tutorial_style_autopilot_keeps_its_gap_behind_a_stopped_car(server, client):
     """tutorial.py: ``vehicle.set_autopilot(True)``; the car stops behind a parked car in its lane."""
     world = client.get_world()
-    tm_port = _free_port()
+    tm_port = free_port()
     library = world.get_blueprint_library()
     points = world.get_map().get_spawn_points()
     start = min((p for p in points if abs(p.rotation.yaw) < 1.0), key=lambda p: p.location.x)
@@ -166,7 +160,7 @@ def test_tutorial_style_autopilot_keeps_its_gap_behind_a_stopped_car(server, cli
 
 def test_traffic_manager_is_reported_running_and_deterministic_with_its_seed(server, client):
     world = client.get_world()
-    tm_port = _free_port()
+    tm_port = free_port()
     traces = []
     for _run in range(2):
         with synchronous(world, STEP_S):
@@ -186,7 +180,7 @@ def test_traffic_manager_is_reported_running_and_deterministic_with_its_seed(ser
 def test_autopilot_drives_in_asynchronous_mode(server, client):
     """tutorial.py's flow: asynchronous mode, ``set_autopilot`` and the script waits on the clock."""
     world = client.get_world()
-    tm_port = _free_port()
+    tm_port = free_port()
     points = world.get_map().get_spawn_points()
     car = world.spawn_actor(world.get_blueprint_library().find("vehicle.audi.a2"), points[7])
     start = car.get_location()
@@ -207,7 +201,7 @@ def test_autopilot_drives_in_asynchronous_mode(server, client):
 
 def test_a_traffic_manager_call_for_a_destroyed_vehicle_fails_in_one_log_line(server, client):
     world = client.get_world()
-    tm_port = _free_port()
+    tm_port = free_port()
     tm = client.get_trafficmanager(tm_port)
     car = world.spawn_actor(
         world.get_blueprint_library().find("vehicle.audi.a2"), world.get_map().get_spawn_points()[4]
@@ -237,7 +231,7 @@ def _lane_pair(world: carla.World) -> tuple[carla.Transform, carla.Transform]:
 
 def test_autopilot_overtakes_a_slower_car_and_a_forced_lane_change_moves_over(server, client):
     world = client.get_world()
-    tm_port = _free_port()
+    tm_port = free_port()
     library = world.get_blueprint_library()
     start, ahead = _lane_pair(world)
     with synchronous(world, STEP_S):
@@ -278,7 +272,7 @@ def test_traffic_crosses_the_junction_and_follows_curves_without_collisions(netw
     try:
         client = server.client()
         world = client.get_world()
-        tm_port = _free_port()
+        tm_port = free_port()
         with synchronous(world, STEP_S):
             tm = client.get_trafficmanager(tm_port)
             tm.global_percentage_speed_difference(-40.0)
@@ -307,7 +301,7 @@ def test_an_autopilot_car_ahead_is_seen_by_agents_style_checks(server, client):
     """CARLA's agents take a car as ahead when ``0 < angle < 90`` between their heading and the car:
     one exactly on the ego's straight line (angle 0) would be invisible, so autopilot cars keep off it."""
     world = client.get_world()
-    tm_port = _free_port()
+    tm_port = free_port()
     library = world.get_blueprint_library()
     start, ahead = _lane_pair(world)
     with synchronous(world, STEP_S):

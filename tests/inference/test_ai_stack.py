@@ -13,8 +13,9 @@ import yaml
 from dil.recording.reader import records
 from dil.run.runner import run
 from dil.run.spec import DriverChoice, Outputs, RunSpec, ScenarioChoice, Timing
-from dil.stack.ai import AiOptions, free_port
+from dil.stack.ai import AiOptions
 
+from ..ports import free_port
 from . import linear_model as lm
 
 PATIENT_MS = 30_000.0

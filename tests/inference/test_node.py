@@ -13,8 +13,8 @@ from dil.bus import Encoder
 from dil.bus.codec import decode
 from dil.bus.messages import INFERENCE_REQUEST, SERVICE_SCHEMAS
 from dil.bus.zmq_bus import Endpoints, ZmqBus
-from dil.stack.ai import free_port
 
+from ..ports import free_port
 from . import linear_model as lm
 
 
@@ -212,3 +212,22 @@ def test_the_inference_benchmark_measures_the_cpu_backend(tmp_path):
     assert ("onnx cpu", "model latency, batch 1") in rows
     assert ("onnx cpu", "node overhead beyond the model, camera frame") in rows
     assert ("onnx cpu", "throughput, max_batch 8") in rows
+
+
+@pytest.mark.subprocess
+def test_a_run_s_own_node_serves_on_an_ipc_socket_in_the_folder_it_is_given(tmp_path):
+    """No port is picked for a run's local node, so no other process can take it while the node
+    starts."""
+    from dil.stack.ai import start_local_node
+
+    model = lm.build(tmp_path)
+    address, proc = start_local_node(str(model["manifest"]), "onnx", (), tmp_path)
+    bus = ZmqBus(Endpoints.default("tcp"))
+    try:
+        assert address == f"ipc://{tmp_path / 'node'}"
+        probe = _probe(bus.requester("inference", address))
+        assert probe["needs"] == f"camera:front:{lm.W}x{lm.H},ego:speed"
+    finally:
+        bus.close()
+        proc.terminate()
+        proc.wait(60)

@@ -13,13 +13,14 @@ import pytest
 
 from dil.run.runner import run
 from dil.run.spec import DriverChoice, RunSpec, ScenarioChoice, Timing, WorldChoice
-from dil.stack.ai import AiOptions, free_port
+from dil.stack.ai import AiOptions
 from dil.world.actors import A_SPEED, A_X, A_Y, A_YAW, ActorKind, ActorSpec
 from dil.world.camera import CameraSpec
 from dil.world.carla_backend import CarlaError, CarlaOptions, CarlaWorld
 
 from ..carla_lite.conftest import ROADS, start_server, stop_server
 from ..inference import linear_model as lm
+from ..ports import free_port
 
 PATIENT_MS = 30_000.0
 """The AI deadline of the runs here that are not about deadlines [ms]: a batch run waits for each
