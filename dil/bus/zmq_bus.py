@@ -269,7 +269,9 @@ class ZmqBus:
         if address in self._bound:
             raise ValueError(f"{address} is already bound")
         sock = self._socket(zmq.XPUB)
-        sock.setsockopt(zmq.XPUB_VERBOSE, 1)  # every subscriber's subscription, not only the first
+        # every subscriber's subscription, not only the first; set before the bind, which takes in
+        # the subscriptions of inproc subscribers that connected earlier
+        sock.setsockopt(zmq.XPUB_VERBOSE, 1)
         return _AnnouncedPublisher(topic, self._bind(zmq.XPUB, address, sock), self._taps)
 
     def tap(self, observer: Callable[[bytes], None]) -> None:

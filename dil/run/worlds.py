@@ -70,11 +70,10 @@ def open_carla_world(options: CarlaOptions, scen: Scenario, ego: ActorSpec, thre
     for name in options.cameras:
         if name not in DISPLAY_CAMERAS:
             raise ValueError(f"--cameras {name!r}: must be one of {', '.join(DISPLAY_CAMERAS)}")
+    # a map name (Town01_Opt) is the server's map even where a local .xodr (Town01.xodr) serves it
+    want = scen.road_map if scen.road_map is not None or scen.road_file is None else Path(scen.road_file).stem
     world = CarlaWorld(options, ego, threaded=threaded)
     try:
-        # a map name (Town01_Opt) is the server's map even where a local .xodr (Town01.xodr) serves it
-        stem = Path(scen.road_file).stem if scen.road_file is not None else None
-        want = scen.road_map if scen.road_map is not None or stem is None else stem
         if world.map_name != want:
             named = Path(scen.road_file).name if scen.road_file is not None else f"the map {want!r}"
             serve = f" or serve the file (dil carla-lite --map {scen.road_file})" if scen.road_file else ""

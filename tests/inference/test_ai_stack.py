@@ -17,10 +17,7 @@ from dil.stack.ai import AiOptions
 
 from ..ports import free_port
 from . import linear_model as lm
-
-PATIENT_MS = 30_000.0
-"""The AI deadline of the runs here that are not about deadlines [ms]: a batch run waits for each
-answer, and a node starved on a loaded machine may take seconds."""
+from .deadlines import PATIENT_MS
 
 SCENARIO = Path("scenarios/catalog/lane_keeping_rural.xosc")
 

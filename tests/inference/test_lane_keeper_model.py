@@ -22,10 +22,7 @@ from dil.world.actors import A_SIZE, A_X, A_Y, A_YAW, A_Z, EGO
 from dil.world.camera import Camera, CameraSpec
 
 from ..road.helpers import ROADS
-
-PATIENT_MS = 30_000.0
-"""The AI deadline of the runs here that are not about deadlines [ms]: a batch run waits for each
-answer, and a node starved on a loaded machine may take seconds."""
+from .deadlines import PATIENT_MS
 
 SCENARIO = Path(__file__).resolve().parents[2] / "scenarios" / "catalog" / "lane_keeping_rural.xosc"
 MANIFEST = Path(__file__).resolve().parents[2] / "dil" / "inference" / "models" / "lane_keeper.yaml"

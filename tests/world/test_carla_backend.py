@@ -20,11 +20,8 @@ from dil.world.carla_backend import CarlaError, CarlaOptions, CarlaWorld
 
 from ..carla_lite.conftest import ROADS, start_server, stop_server
 from ..inference import linear_model as lm
+from ..inference.deadlines import PATIENT_MS
 from ..ports import free_port
-
-PATIENT_MS = 30_000.0
-"""The AI deadline of the runs here that are not about deadlines [ms]: a batch run waits for each
-answer, and a node starved on a loaded machine may take seconds."""
 
 carla = pytest.importorskip("carla")
 CATALOG = Path(__file__).resolve().parents[2] / "scenarios" / "catalog"
